@@ -1,0 +1,101 @@
+"""Flask commands: run a worker, manage users and tokens, set up the database, import a file."""
+
+import getpass
+import json
+import sys
+import time
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+from sqlalchemy import select
+from werkzeug.datastructures import FileStorage
+
+from .extensions import db
+from .models import Import, ImportMode, Role, User
+
+
+@click.command("worker")
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked child.")
+@with_appcontext
+def worker_command(burst: bool, simple: bool) -> None:
+    """Run an RQ worker for the import queue."""
+    from .queue import make_worker
+
+    app = current_app._get_current_object()
+    worker = make_worker(app, simple=simple)
+    # Without this the worker's own logging is silent when started from a flask command.
+    worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
+
+
+@click.command("init-db")
+@with_appcontext
+def init_db_command() -> None:
+    """Create the tables (and the admin from BOOKAPP_ADMIN_* if no user exists)."""
+    from .services.setup import init_database
+
+    init_database()
+    click.echo("Database ready.")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--password", help="The password (asked for when omitted).")
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.STAFF.value)
+@with_appcontext
+def create_admin_command(email: str, password: str | None, role: str) -> None:
+    """Create a user (staff by default), or reset the password of an existing one."""
+    from .services.setup import create_user
+
+    if not password:
+        password = getpass.getpass("Password: ") if sys.stdin.isatty() else sys.stdin.readline().rstrip("\n")
+    if len(password) < 8:
+        raise click.UsageError("The password must have at least 8 characters.")
+    user = create_user(email, password, Role(role))
+    click.echo(f"User {user.email} ({user.role}) is ready.")
+
+
+@click.command("create-token")
+@click.argument("email")
+@with_appcontext
+def create_token_command(email: str) -> None:
+    """Print a new API token for the user with EMAIL (on the last line)."""
+    from .api import issue_token
+
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.UsageError(f"There is no user {email}. Create one with: flask --app wsgi create-admin {email}")
+    click.echo(f"New API token for {user.email} (shown once; send it as 'Authorization: Bearer <token>'):")
+    click.echo(issue_token(user))
+
+
+@click.command("import-books")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--mode", type=click.Choice([m.value for m in ImportMode]), default=ImportMode.CREATE_UPDATE.value)
+@click.option("--wait", is_flag=True, help="Wait for the import to end and print its report.")
+@with_appcontext
+def import_books_command(path: Path, mode: str, wait: bool) -> None:
+    """Queue an import of PATH; with --wait, exit non-zero if rows were rejected or it failed."""
+    from .importer import FileProblem
+    from .services.imports import create_import, import_json
+
+    with open(path, "rb") as fh:
+        try:
+            imp = create_import(FileStorage(fh, filename=path.name), None, ImportMode(mode))
+        except FileProblem as problem:
+            raise click.ClickException(problem.message) from None
+    click.echo(f"Import #{imp.id} queued.")
+    if not wait:
+        return
+    while not imp.is_terminal:
+        time.sleep(0.5)
+        db.session.expire(imp)
+        db.session.get(Import, imp.id)
+    click.echo(json.dumps(import_json(imp), indent=2))
+    if imp.status != "succeeded" or imp.rejected:
+        sys.exit(1)
+
+
+commands = [worker_command, init_db_command, create_admin_command, create_token_command, import_books_command]

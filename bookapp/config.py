@@ -1,0 +1,57 @@
+"""Defaults, limits and the environment variables that override them."""
+
+import os
+from pathlib import Path
+
+#: Where the app keeps its SQLite database, uploads and embedded Redis unless told otherwise.
+DEFAULT_INSTANCE_PATH = Path(__file__).resolve().parent.parent / "instance"
+
+#: Rows validated and saved per transaction.
+IMPORT_CHUNK_SIZE = 2_000
+#: RQ job timeout for an import: a base plus a share per megabyte of upload.
+IMPORT_TIMEOUT_BASE_SECONDS = 600
+IMPORT_TIMEOUT_SECONDS_PER_MB = 10
+#: Upload size limit (a million-row book CSV with descriptions is about 180 MB).
+MAX_UPLOAD_BYTES = 256 * 1024 * 1024
+#: Failed jobs stay in RQ's failed registry for a week, so operators can see them in /rq.
+JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
+#: Books per page on /books unless the visitor picks another size.
+BOOKS_PER_PAGE = 50
+#: The name of the RQ queue imports go through.
+IMPORT_QUEUE = "imports"
+
+
+def normalise_database_url(url: str) -> str:
+    """Return *url* with the psycopg 3 driver named, so plain ``postgresql://`` URLs work."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def default_redis_url(instance_path: str) -> str:
+    """Return the URL of the embedded Redis that ``make run`` starts in the instance folder."""
+    return f"unix://{Path(instance_path) / 'redis' / 'redis.sock'}"
+
+
+def load_config(instance_path: str, environ=os.environ) -> dict:
+    """Build the configuration from safe defaults, then the environment."""
+    database_url = environ.get("DATABASE_URL") or f"sqlite:///{Path(instance_path) / 'bookapp.sqlite3'}"
+    return {
+        "ENV_NAME": environ.get("BOOKAPP_ENV", "development"),
+        "SECRET_KEY": environ.get("SECRET_KEY") or environ.get("BOOKAPP_SECRET_KEY"),
+        "SQLALCHEMY_DATABASE_URI": normalise_database_url(database_url),
+        "REDIS_URL": environ.get("REDIS_URL") or default_redis_url(instance_path),
+        "UPLOAD_FOLDER": environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
+        "MAX_CONTENT_LENGTH": int(environ.get("BOOKAPP_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES)),
+        "IMPORT_CHUNK_SIZE": int(environ.get("BOOKAPP_IMPORT_CHUNK_SIZE", IMPORT_CHUNK_SIZE)),
+        "IMPORT_QUEUE": environ.get("BOOKAPP_IMPORT_QUEUE", IMPORT_QUEUE),
+        "ADMIN_EMAIL": environ.get("BOOKAPP_ADMIN_EMAIL"),
+        "ADMIN_PASSWORD": environ.get("BOOKAPP_ADMIN_PASSWORD"),
+        "AUTO_INIT_DB": environ.get("BOOKAPP_AUTO_INIT_DB", "1") != "0",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "REMEMBER_COOKIE_HTTPONLY": True,
+        "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "WTF_CSRF_TIME_LIMIT": None,
+    }

@@ -1,0 +1,25 @@
+"""What can be wrong with a file or with one of its rows, in words a user understands."""
+
+from dataclasses import dataclass
+
+
+class FileProblem(Exception):
+    """The file as a whole cannot be imported; the message says why and what to do."""
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+class ValueProblem(ValueError):
+    """One cell's value is not acceptable for its field."""
+
+
+@dataclass(frozen=True, slots=True)
+class RowProblem:
+    """One problem in one row: the row number as the user sees it, the column and why."""
+
+    row_number: int
+    column: str | None
+    value: str | None
+    message: str

@@ -1,0 +1,226 @@
+"""Open an uploaded CSV or XLSX file and stream its rows as (row number, cells).
+
+Row numbers are what the user sees: the header is row 1; a CSV record's number is the physical
+line it starts on; an XLSX row's number is the sheet's. Fully empty rows are skipped.
+"""
+
+import codecs
+import csv
+import re
+import zipfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+from pathlib import Path
+
+from .errors import FileProblem
+from .headers import header_score
+
+#: Bytes read at a time when checking a CSV's encoding.
+_BLOCK = 1 << 20
+#: The largest total uncompressed size an XLSX may declare (guards against zip bombs).
+MAX_XLSX_UNCOMPRESSED = 2 << 30
+_ALLOWED_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
+_DELIMITERS = (",", ";", "\t", "|")
+_DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+
+csv.field_size_limit(16 << 20)
+
+_SIGNATURES = [
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF8", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Excel (.xls) or Office file"),
+    (b"\x1f\x8b", "a gzip archive"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf", "a 7-Zip archive"),
+]
+_WHAT_TO_UPLOAD = "Upload the book list as a CSV file or an Excel workbook (.xlsx)."
+
+
+def detect_kind(path: Path) -> str:
+    """Return "csv" or "xlsx" from the file's bytes, whatever its name says."""
+    with open(path, "rb") as fh:
+        head = fh.read(4096)
+    if not head:
+        raise FileProblem(f"The file is empty. {_WHAT_TO_UPLOAD}")
+    if head.startswith(b"PK\x03\x04"):
+        return "xlsx"
+    if head.startswith(b"PK"):
+        raise FileProblem(f"The file is a damaged or empty zip archive. {_WHAT_TO_UPLOAD}")
+    for signature, what in _SIGNATURES:
+        if head.startswith(signature):
+            extra = " Open it in Excel and save it as .xlsx." if "Excel" in what else ""
+            raise FileProblem(f"The file is {what}, not a spreadsheet.{extra} {_WHAT_TO_UPLOAD}")
+    if b"\x00" in head:
+        raise FileProblem(f"The file is binary data, not a spreadsheet. {_WHAT_TO_UPLOAD}")
+    return "csv"
+
+
+def chunked(items: Iterable, size: int) -> Iterator[list]:
+    """Yield lists of up to *size* items (itertools.batched arrived only in Python 3.12)."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+@dataclass
+class Table:
+    """An open file: its header cells, its rows and how it was read."""
+
+    headers: list[object]
+    rows: Iterator[tuple[int, list[object]]]
+    estimated_rows: int
+    decimal_comma: bool = False
+    description: str = ""
+
+
+@contextmanager
+def open_table(path: Path | str) -> Iterator[Table]:
+    """Open *path* (CSV or XLSX, judged by its bytes) and yield a Table to stream."""
+    path = Path(path)
+    kind = detect_kind(path)
+    if kind == "xlsx":
+        with _open_xlsx(path) as table:
+            yield table
+    else:
+        with _open_csv(path) as table:
+            yield table
+
+
+def sniff_encoding(path: Path) -> tuple[str, int]:
+    """Return the CSV's encoding (UTF-8, with or without BOM, else Windows-1252) and its line count."""
+    with open(path, "rb") as fh:
+        start = fh.read(3)
+        fh.seek(0)
+        for encoding in ("utf-8-sig" if start == codecs.BOM_UTF8 else "utf-8", "cp1252"):
+            decoder = codecs.getincrementaldecoder(encoding)()
+            lines = 0
+            fh.seek(0)
+            try:
+                while block := fh.read(_BLOCK):
+                    decoder.decode(block)
+                    lines += block.count(b"\n")
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                continue
+            return encoding, lines
+    raise FileProblem(
+        "The file's text is neither UTF-8 nor Windows-1252. Save it from your spreadsheet as "
+        "'CSV UTF-8' and upload it again."
+    )
+
+
+def sniff_delimiter(header_line: str) -> str:
+    """Return the delimiter used in the header line: comma, semicolon, tab or pipe."""
+    unquoted = re.sub(r'"[^"]*"', "", header_line)
+    counts = {d: unquoted.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+@contextmanager
+def _open_csv(path: Path) -> Iterator[Table]:
+    encoding, lines = sniff_encoding(path)
+    with open(path, encoding=encoding, newline="") as fh:
+        delimiter = sniff_delimiter(fh.readline())
+        fh.seek(0)
+        reader = csv.reader(fh, delimiter=delimiter, strict=True)
+        try:
+            headers = next(reader)
+        except StopIteration:
+            raise FileProblem(f"The file is empty. {_WHAT_TO_UPLOAD}") from None
+        except csv.Error as exc:
+            raise FileProblem(f"Row 1 (the header) cannot be read: {exc}.") from None
+        yield Table(
+            headers=headers,
+            rows=_csv_rows(reader),
+            estimated_rows=max(lines - 1, 0),
+            decimal_comma=delimiter == ";",
+            description=f"CSV, {encoding.replace('-sig', ' with BOM').upper()}, "
+            f"{_DELIMITER_NAMES[delimiter]}-separated",
+        )
+
+
+def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
+    last_line = reader.line_num
+    while True:
+        start = last_line + 1
+        try:
+            cells = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            if "end of data" in str(exc) or "EOF" in str(exc):
+                raise FileProblem(
+                    f"Row {start} opens a quote (\") that is never closed, so the rest of the file "
+                    "cannot be read. Close the quote or remove it, then upload again."
+                ) from None
+            raise FileProblem(f"Row {start} cannot be read: {exc}.") from None
+        last_line = reader.line_num
+        if any(cells):
+            yield start, cells
+
+
+def check_zip(path: Path) -> None:
+    """Refuse an XLSX that is not a readable zip or that would expand past the limits."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            members = archive.infolist()
+    except zipfile.BadZipFile:
+        raise FileProblem(f"The file is not a valid .xlsx workbook (a damaged zip). {_WHAT_TO_UPLOAD}") from None
+    if any(m.compress_type not in _ALLOWED_ZIP_METHODS for m in members):
+        raise FileProblem("The workbook uses an unsupported compression method. Save it again from Excel.")
+    if sum(m.file_size for m in members) > MAX_XLSX_UNCOMPRESSED:
+        raise FileProblem("The workbook expands to more than 2 GB when unpacked; it is refused as unsafe.")
+    names = {m.filename for m in members}
+    if "xl/workbook.xml" not in names:
+        raise FileProblem(
+            f"The file is a zip archive but not an Excel workbook (.xlsx). {_WHAT_TO_UPLOAD}"
+        )
+
+
+@contextmanager
+def _open_xlsx(path: Path) -> Iterator[Table]:
+    import openpyxl  # imported here: CSV imports never pay for it
+
+    check_zip(path)
+    try:
+        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a broken workbook
+        raise FileProblem(f"The workbook cannot be opened ({type(exc).__name__}). Save it again from Excel.") from None
+    try:
+        best = None
+        for sheet in workbook.worksheets:
+            if sheet.sheet_state != "visible":
+                continue
+            sheet.reset_dimensions()
+            first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
+            score = header_score(list(first))
+            if best is None or score > best[0]:
+                best = (score, sheet, list(first))
+        if best is None or not any(c is not None for c in best[2]):
+            raise FileProblem("The workbook has no visible sheet with a header row in row 1.")
+        _, sheet, headers = best
+        while headers and headers[-1] is None:
+            headers.pop()
+        yield Table(
+            headers=headers,
+            rows=_xlsx_rows(sheet, len(headers)),
+            estimated_rows=0,
+            description=f"XLSX, sheet {sheet.title!r}",
+        )
+    finally:
+        workbook.close()
+
+
+def _xlsx_rows(sheet, width: int) -> Iterator[tuple[int, list[object]]]:
+    for row_number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
+        cells = list(values)
+        while len(cells) > width and cells[-1] is None:
+            cells.pop()
+        if any(c is not None and c != "" for c in cells):
+            cells.extend([None] * (width - len(cells)))
+            yield row_number, cells

@@ -1,0 +1,224 @@
+"""Convert one cell to a field's canonical value, or say in plain words why it cannot be.
+
+Cells are text when they come from a CSV and typed (int, float, bool, datetime) when they come
+from an XLSX sheet. Each converter returns the value to store, or None for a blank cell.
+"""
+
+import datetime as dt
+import math
+import re
+import unicodedata
+from decimal import Decimal, InvalidOperation
+
+from stdnum import isbn as stdnum_isbn
+from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
+
+from .errors import ValueProblem
+from .fields import BOOK_TYPES, MAX_INT, MAX_PRICE_DIGITS
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
+_SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
+_ISBN_PREFIX = re.compile(r"^isbn(?:[- ]?1[03])?[:\s]*", re.IGNORECASE)
+_CURRENCY = re.compile(r"[£$€¥₹]|\b(?:USD|EUR|GBP)\b", re.IGNORECASE)
+_BOOK_TYPE_KEYS = {re.sub(r"[\s_-]", "", t.casefold()): t for t in BOOK_TYPES}
+_GROUPED = {",": re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$"), ".": re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")}
+_CENT = Decimal("0.01")
+_MAX_PRICE = Decimal(10**MAX_PRICE_DIGITS) - _CENT
+
+
+def clean_text(value: object, *, multiline: bool = False) -> str | None:
+    """Return *value* as stripped NFC text, None when blank; refuse control characters."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        text = "TRUE" if value else "FALSE"
+    elif isinstance(value, float) and value.is_integer():
+        text = str(int(value))
+    elif isinstance(value, dt.datetime) and value.time() == dt.time(0):
+        text = value.date().isoformat()
+    else:
+        text = str(value)
+    text = text.strip()
+    if not text:
+        return None
+    if not text.isascii():
+        text = unicodedata.normalize("NFC", text)
+    if (_CONTROL if multiline else _CONTROL_OR_NEWLINE).search(text):
+        raise ValueProblem(
+            "contains a line break or a control character; keep it on one line"
+            if not multiline
+            else "contains a control character (such as a NUL byte); remove it"
+        )
+    return text
+
+
+def parse_text(value: object, max_length: int, *, multiline: bool = False) -> str | None:
+    """Return clean text no longer than *max_length* characters."""
+    text = clean_text(value, multiline=multiline)
+    if text is not None and len(text) > max_length:
+        raise ValueProblem(f"is {len(text):,} characters long; the limit is {max_length:,}")
+    return text
+
+
+def parse_isbn(value: object) -> str | None:
+    """Return the ISBN-13 digits of an ISBN-10 or ISBN-13 in any usual spelling."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueProblem("is TRUE/FALSE, not an ISBN")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueProblem("is a number with decimals, not an ISBN")
+        value = int(value)
+    if isinstance(value, int):
+        # A number cell: Excel drops leading zeros, so a 9-digit value may be an ISBN-10 starting with 0.
+        digits = str(value)
+        if len(digits) == 9 and stdnum_isbn.is_valid("0" + digits):
+            digits = "0" + digits
+        return _isbn13(digits, shown=str(value))
+    text = clean_text(value)
+    if text is None:
+        return None
+    if _SCIENTIFIC.match(text):
+        raise ValueProblem(
+            "is written in scientific notation, so its digits are lost; format the ISBN column as "
+            "Text in the spreadsheet, type the full ISBN and export again"
+        )
+    if text.endswith(".0") and text[:-2].isdigit():
+        text = text[:-2]
+    return _isbn13(_ISBN_PREFIX.sub("", text), shown=text)
+
+
+def _isbn13(candidate: str, shown: str) -> str:
+    try:
+        compact = stdnum_isbn.validate(candidate)
+    except InvalidChecksum:
+        raise ValueProblem("has a wrong check digit; check it for a typo") from None
+    except InvalidLength:
+        raise ValueProblem("must have 10 or 13 digits (hyphens and spaces are fine)") from None
+    except InvalidComponent:
+        raise ValueProblem("is 13 digits but does not start with 978 or 979") from None
+    except ValidationError:
+        raise ValueProblem("is not an ISBN: use digits, hyphens and a final X only") from None
+    return stdnum_isbn.to_isbn13(compact)
+
+
+def parse_price(value: object, *, decimal_comma: bool = False) -> Decimal | None:
+    """Return an exact price with 2 decimal places, from text, a number or a money cell."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueProblem("is TRUE/FALSE, not a price")
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueProblem("is not a number")
+        amount = Decimal(repr(value))
+    elif isinstance(value, int):
+        amount = Decimal(value)
+    else:
+        text = clean_text(value)
+        if text is None:
+            return None
+        text = _CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
+        text = _plain_number(text, decimal_comma)
+        try:
+            amount = Decimal(text)
+        except InvalidOperation:
+            raise ValueProblem("is not a price: write it like 12.99") from None
+    if not amount.is_finite():
+        raise ValueProblem("is not a number")
+    if amount < 0:
+        raise ValueProblem("is negative; a price must be 0 or more")
+    rounded = amount.quantize(_CENT) if amount.adjusted() < 20 else amount
+    if rounded != amount:
+        raise ValueProblem("has more than 2 decimal places")
+    if rounded > _MAX_PRICE:
+        raise ValueProblem(f"is too large; the largest price is {_MAX_PRICE:,}")
+    return rounded
+
+
+def _plain_number(text: str, decimal_comma: bool) -> str:
+    """Drop thousands separators and use a decimal point: "1,299.50" (or "1.299,50") → "1299.50"."""
+    if decimal_comma:
+        whole, comma, fraction = text.partition(",")
+        if "." in whole and (comma or _GROUPED["."].match(whole)):
+            if not _GROUPED["."].match(whole):
+                raise ValueProblem("has a misplaced point: write it like 1.299,50 or 12,99")
+            whole = whole.replace(".", "")
+        return whole + ("." + fraction if comma else "")
+    if "," in text:
+        whole, point, fraction = text.partition(".")
+        if not _GROUPED[","].match(whole):
+            raise ValueProblem("uses a decimal comma in a comma-separated file: write it like 12.99")
+        return whole.replace(",", "") + point + fraction
+    return text
+
+
+def parse_int(value: object, *, minimum: int) -> int | None:
+    """Return a whole number from minimum to 2,147,483,647; accept 304, 304.0 and 3e2."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueProblem("is TRUE/FALSE, not a number")
+    if isinstance(value, int):
+        number = value
+    elif isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise ValueProblem("must be a whole number")
+        number = int(value)
+    else:
+        text = clean_text(value)
+        if text is None:
+            return None
+        if text.isdigit():
+            number = int(text)
+        else:
+            try:
+                amount = Decimal(text.replace(",", "").replace(" ", ""))
+            except InvalidOperation:
+                raise ValueProblem("must be a whole number") from None
+            if not amount.is_finite() or amount != amount.to_integral_value():
+                raise ValueProblem("must be a whole number")
+            if abs(amount) > MAX_INT:
+                raise ValueProblem(f"is too large; the largest allowed is {MAX_INT:,}")
+            number = int(amount)
+    if number < minimum:
+        raise ValueProblem(f"must be {minimum} or more")
+    if number > MAX_INT:
+        raise ValueProblem(f"is too large; the largest allowed is {MAX_INT:,}")
+    return number
+
+
+def parse_year(value: object) -> str | None:
+    """Return a 4-digit year from text, a number (1969 or 1969.0) or a date cell."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date):
+        year = str(value.year)
+    elif isinstance(value, bool):
+        raise ValueProblem("is TRUE/FALSE, not a year")
+    elif isinstance(value, float):
+        if not value.is_integer():
+            raise ValueProblem("must be a 4-digit year, like 1969")
+        year = str(int(value))
+    else:
+        year = clean_text(value)
+        if year is None:
+            return None
+        if year.endswith(".0"):
+            year = year[:-2]
+    if len(year) != 4 or not year.isdigit():
+        raise ValueProblem("must be a 4-digit year, like 1969")
+    return year
+
+
+def parse_book_type(value: object) -> str | None:
+    """Return the book type in its stored spelling, matched ignoring case, spaces and hyphens."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    found = _BOOK_TYPE_KEYS.get(re.sub(r"[\s_-]", "", text.casefold()))
+    if found is None:
+        raise ValueProblem("must be one of: " + ", ".join(BOOK_TYPES))
+    return found

@@ -1,0 +1,43 @@
+"""The home page and the health check."""
+
+from flask import Blueprint, jsonify, redirect, url_for
+from flask_login import current_user
+from redis.exceptions import RedisError
+from rq import Worker
+from sqlalchemy import text
+
+from ..extensions import db
+from ..queue import redis_connection
+
+bp = Blueprint("main", __name__)
+
+
+@bp.get("/")
+def index():
+    """Send visitors to the books, or to sign in."""
+    return redirect(url_for("books.index" if current_user.is_authenticated else "auth.login"))
+
+
+def health() -> dict:
+    """Return whether the database and Redis answer, and how many workers are alive."""
+    report = {"database": "ok", "redis": "ok", "workers": 0}
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # any driver error means the same thing here: unavailable
+        db.session.rollback()
+        report["database"] = "unavailable"
+    try:
+        connection = redis_connection()
+        connection.ping()
+        report["workers"] = Worker.count(connection=connection)
+    except RedisError:
+        report["redis"] = "unavailable"
+    return report
+
+
+@bp.get("/healthz")
+def healthz():
+    """Answer 200 when the database, Redis and at least one worker are there, else 503."""
+    report = health()
+    healthy = report["database"] == "ok" and report["redis"] == "ok" and report["workers"] > 0
+    return jsonify(report), 200 if healthy else 503

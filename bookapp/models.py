@@ -1,0 +1,249 @@
+"""Database models: books, imports and what each import did, users and API tokens."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from flask_login import UserMixin
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from .extensions import db
+from .importer.fields import BOOK_TYPES, MAX_LENGTHS
+
+
+def utcnow() -> datetime:
+    """Return the current time as an aware UTC datetime."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator):
+    """A timestamp stored in UTC and always read back timezone-aware, on SQLite as on PostgreSQL."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            raise ValueError("naive datetime")
+        return value
+
+    def process_result_value(self, value, dialect):
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value
+
+
+class Money(TypeDecorator):
+    """An exact amount with 2 decimal places: NUMERIC(10,2), or integer cents where the
+    database has no exact decimal type (SQLite would go through binary floats)."""
+
+    impl = Numeric(10, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect):
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(10, 2, asdecimal=True))
+
+    def process_bind_param(self, value, dialect):
+        if value is None or dialect.name != "sqlite":
+            return value
+        return int(value.scaleb(2))
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return Decimal(value).scaleb(-2)
+        return value
+
+
+class ImportStatus(str, enum.Enum):
+    """Where an import is in its life."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    CANCELLED = "cancelled"
+
+
+TERMINAL_STATUSES = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.CANCELLED})
+
+
+class ImportMode(str, enum.Enum):
+    """What an import does to books whose ISBN is already stored."""
+
+    CREATE_UPDATE = "create_update"
+    CREATE_ONLY = "create_only"
+    UPDATE_ONLY = "update_only"
+
+
+MODE_LABELS = {
+    ImportMode.CREATE_UPDATE: "Create and update: add new books, overwrite existing ones that differ.",
+    ImportMode.CREATE_ONLY: "Create only: add new books, skip ISBNs that are already stored.",
+    ImportMode.UPDATE_ONLY: "Update only: change existing books, skip ISBNs that are not stored.",
+}
+
+
+class Role(str, enum.Enum):
+    """What a user may do: staff import and edit, viewers browse."""
+
+    STAFF = "staff"
+    VIEWER = "viewer"
+
+
+class User(UserMixin, db.Model):
+    """A person who signs in."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(16), default=Role.STAFF.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of *password*."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Return whether *password* matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+    @property
+    def is_staff(self) -> bool:
+        return self.role == Role.STAFF.value
+
+
+class ApiToken(db.Model):
+    """A bearer token for the JSON API; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = db.relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        """Return the stored form of *token*."""
+        return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Import(db.Model):
+    """One uploaded file and everything its import did: the record, whatever Redis forgets."""
+
+    __tablename__ = "imports"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default=ImportStatus.QUEUED.value, index=True)
+    mode: Mapped[str] = mapped_column(String(16), default=ImportMode.CREATE_UPDATE.value)
+    filename: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64))
+    file_kind: Mapped[str] = mapped_column(String(8))
+    file_size: Mapped[int] = mapped_column(BigInteger, default=0)
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    enqueued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    total_rows: Mapped[int | None] = mapped_column(Integer)
+    processed_rows: Mapped[int] = mapped_column(Integer, default=0)
+    #: The spreadsheet row number of the last row whose outcome is committed (resume point).
+    checkpoint_row: Mapped[int] = mapped_column(Integer, default=0)
+    created: Mapped[int] = mapped_column(Integer, default=0)
+    updated: Mapped[int] = mapped_column(Integer, default=0)
+    unchanged: Mapped[int] = mapped_column(Integer, default=0)
+    skipped: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    ignored_columns: Mapped[list] = mapped_column(JSON, default=list)
+    error: Mapped[str | None] = mapped_column(Text)
+
+    created_by: Mapped[User | None] = db.relationship()
+
+    @property
+    def is_terminal(self) -> bool:
+        return ImportStatus(self.status) in TERMINAL_STATUSES
+
+    @property
+    def rq_job_id(self) -> str:
+        """The RQ job id of this import's current attempt."""
+        return f"import-{self.id}-{self.attempts}"
+
+
+class ImportRowError(db.Model):
+    """One problem with one row of an import's file, as the user sees that row."""
+
+    __tablename__ = "import_row_errors"
+    __table_args__ = (Index("ix_import_row_errors_import_row", "import_id", "row_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    column: Mapped[str | None] = mapped_column(String(255))
+    value: Mapped[str | None] = mapped_column(String(255))
+    message: Mapped[str] = mapped_column(Text)
+
+
+class ImportChange(db.Model):
+    """The stored values an import overwrote on one book (only the fields it changed)."""
+
+    __tablename__ = "import_changes"
+    __table_args__ = (Index("ix_import_changes_import_book", "import_id", "book_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    book_id: Mapped[int] = mapped_column(Integer)
+    row_number: Mapped[int] = mapped_column(Integer)
+    before: Mapped[dict] = mapped_column(JSON)
+
+
+class Book(db.Model):
+    """A book in stock; its ISBN is stored as ISBN-13 digits and is unique."""
+
+    __tablename__ = "books"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    isbn: Mapped[str] = mapped_column(String(13), unique=True)
+    title: Mapped[str] = mapped_column(String(MAX_LENGTHS["title"]))
+    author: Mapped[str] = mapped_column(String(MAX_LENGTHS["author"]))
+    book_type: Mapped[str] = mapped_column(String(max(len(t) for t in BOOK_TYPES)))
+    year_published: Mapped[str] = mapped_column(String(4))
+    price: Mapped[Decimal] = mapped_column(Money)
+    no_of_pages: Mapped[int | None] = mapped_column(Integer)
+    quantity: Mapped[int] = mapped_column(Integer)
+    description: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    #: The import that created this book, and the one that last wrote it (None: edited by hand).
+    created_by_import_id: Mapped[int | None] = mapped_column(
+        ForeignKey("imports.id", ondelete="SET NULL"), index=True
+    )
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"), index=True)
+
+    last_import: Mapped[Import | None] = db.relationship(foreign_keys=[import_id])

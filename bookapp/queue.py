@@ -1,0 +1,56 @@
+"""Redis, the import queue, and workers whose jobs run inside a fresh app context."""
+
+import os
+
+from flask import Flask, current_app
+from redis import Redis
+from rq import Queue, SimpleWorker, Worker
+from rq.job import Job
+
+from .extensions import db
+
+
+def redis_connection(app: Flask | None = None) -> Redis:
+    """Return the app's Redis client (one per app, made on first use)."""
+    app = app or current_app._get_current_object()
+    client = app.extensions.get("bookapp.redis")
+    if client is None:
+        client = Redis.from_url(app.config["REDIS_URL"], socket_connect_timeout=2, socket_timeout=10)
+        app.extensions["bookapp.redis"] = client
+    return client
+
+
+def import_queue(app: Flask | None = None) -> Queue:
+    """Return the queue import jobs go through."""
+    app = app or current_app._get_current_object()
+    return Queue(app.config["IMPORT_QUEUE"], connection=redis_connection(app))
+
+
+def app_job_class(app: Flask) -> type[Job]:
+    """Return a Job class whose jobs run inside an app context of *app*."""
+    created_in = os.getpid()
+
+    class AppJob(Job):
+        def perform(self):
+            with app.app_context():
+                if os.getpid() != created_in:
+                    # In a forked work horse: never reuse the parent's pooled connections.
+                    db.engine.dispose(close=False)
+                return super().perform()
+
+        def execute_failure_callback(self, *args, **kwargs):
+            with app.app_context():
+                return super().execute_failure_callback(*args, **kwargs)
+
+    return AppJob
+
+
+def make_worker(app: Flask, *, simple: bool = False, **kwargs) -> Worker:
+    """Return an RQ worker for the import queue whose jobs see *app*."""
+    worker_class = SimpleWorker if simple else Worker
+    return worker_class(
+        [import_queue(app)],
+        connection=redis_connection(app),
+        job_class=app_job_class(app),
+        **kwargs,
+    )

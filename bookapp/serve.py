@@ -1,0 +1,136 @@
+"""`make run`: the whole app on one machine — Redis (embedded unless REDIS_URL is set), workers, web.
+
+Ctrl-C stops everything it started.
+"""
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from sqlalchemy import select
+
+from . import create_app
+from .config import DEFAULT_INSTANCE_PATH, default_redis_url
+from .embedded_redis import EmbeddedRedis, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+#: Unix socket paths longer than this do not fit in sockaddr_un; fall back to TCP.
+MAX_SOCKET_PATH = 100
+
+
+def start_redis(instance: Path, env: dict) -> EmbeddedRedis | None:
+    """Start the embedded Redis unless REDIS_URL points at a real one; set REDIS_URL for children."""
+    if env.get("REDIS_URL"):
+        return None
+    socket_path = Path(default_redis_url(str(instance)).removeprefix("unix://"))
+    if len(str(socket_path)) <= MAX_SOCKET_PATH:
+        server = EmbeddedRedis(instance / "redis", unix_socket=socket_path)
+    else:
+        server = EmbeddedRedis(instance / "redis", port=free_port())
+    server.start()
+    env["REDIS_URL"] = server.url
+    return server
+
+
+def ensure_admin(env: dict) -> str:
+    """Create the schema and, on a first start, an admin; return how to sign in."""
+    os.environ["REDIS_URL"] = env["REDIS_URL"]
+    app = create_app()
+    from .models import User
+    from .services.setup import create_user
+    from .extensions import db
+
+    with app.app_context():
+        first = db.session.scalar(select(User).order_by(User.id).limit(1))
+        if first is None:
+            email, password = "admin@example.com", secrets.token_urlsafe(12)
+            create_user(email, password)
+            return f"Sign in as {email} with the password {password} (shown once; change it with\n  .venv/bin/flask --app wsgi create-admin {email})"
+        return (
+            f"Sign in as {first.email} (forgot the password? .venv/bin/flask --app wsgi create-admin {first.email})"
+        )
+
+
+def spawn(args: list[str], env: dict) -> subprocess.Popen:
+    """Start a child in its own process group, so a stop reaches its children too."""
+    return subprocess.Popen([sys.executable, "-m", *args], env=env, cwd=ROOT, start_new_session=True)
+
+
+def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
+    """Stop a child and its process group: SIGTERM, then SIGTERM again (cold stop), then SIGKILL."""
+    if process.poll() is not None:
+        return
+    for sig, wait in ((signal.SIGTERM, grace / 2), (signal.SIGTERM, grace / 2), (signal.SIGKILL, 5)):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(wait)
+            break
+        except subprocess.TimeoutExpired:
+            continue
+    try:  # the RQ work horse runs in its own group: make sure none is left
+        os.killpg(process.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def main() -> int:
+    """Run Redis, the workers and the web server until Ctrl-C."""
+    env = os.environ.copy()
+    instance = DEFAULT_INSTANCE_PATH
+    port = env.get("PORT", "5000")
+    worker_count = int(env.get("BOOKAPP_WORKERS", "1"))
+    redis = start_redis(instance, env)
+    children: list[subprocess.Popen] = []
+    stopping = False
+
+    def request_stop(signum, frame):
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        sign_in = ensure_admin(env)
+        workers = [spawn(["flask", "--app", "wsgi", "worker"], env) for _ in range(worker_count)]
+        web = spawn(
+            ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"], env
+        )
+        children = [web, *workers]
+        database = env.get("DATABASE_URL") or f"SQLite at {instance / 'bookapp.sqlite3'}"
+        print(
+            f"\nbookapp is running at http://127.0.0.1:{port}/\n"
+            f"  {sign_in}\n"
+            f"  Database: {database.split('@')[-1]}\n"
+            f"  Redis: {'embedded, data in ' + str(instance / 'redis') if redis else 'REDIS_URL'}\n"
+            f"  Workers: {worker_count} · queue dashboard at http://127.0.0.1:{port}/rq/\n"
+            "Press Ctrl-C to stop everything.\n",
+            flush=True,
+        )
+        while not stopping:
+            time.sleep(0.5)
+            if web.poll() is not None:
+                print("The web server stopped; stopping everything.", file=sys.stderr)
+                break
+            for index, worker in enumerate(workers):
+                if worker.poll() is not None and not stopping:
+                    print("A worker stopped; starting another.", file=sys.stderr)
+                    workers[index] = spawn(["flask", "--app", "wsgi", "worker"], env)
+                    children = [web, *workers]
+    finally:
+        for child in children:
+            stop(child)
+        if redis is not None:
+            redis.stop()
+        print("Stopped.", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

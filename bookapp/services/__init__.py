@@ -1,0 +1,1 @@
+"""Services: what views, jobs and commands call to change books and imports."""
