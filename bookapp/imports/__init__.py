@@ -5,7 +5,7 @@ from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
-from wtforms import RadioField
+from wtforms import RadioField, SelectChoice
 
 from ..auth import staff_required
 from ..extensions import db
@@ -28,7 +28,7 @@ class UploadForm(FlaskForm):
     )
     mode = RadioField(
         "When an ISBN is already stored",
-        choices=[(m.value, label) for m, label in MODE_LABELS.items()],
+        choices=[SelectChoice(m.value, label) for m, label in MODE_LABELS.items()],
         default=ImportMode.CREATE_UPDATE.value,
     )
 

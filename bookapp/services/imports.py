@@ -29,6 +29,10 @@ log = logging.getLogger(__name__)
 _COPY_BLOCK = 1 << 20
 
 
+class StoredFileMissing(Exception):
+    """The uploaded file is gone from the upload folder: an operational fault, not a bad file."""
+
+
 def upload_path(imp: Import) -> Path:
     """Return where the file of *imp* is stored."""
     return Path(current_app.config["UPLOAD_FOLDER"]) / imp.stored_name
@@ -131,6 +135,11 @@ def run_import(import_id: int) -> dict:
     except FileProblem as problem:
         db.session.rollback()
         _finish(imp, ImportStatus.FAILED, problem.message)
+    except StoredFileMissing:
+        db.session.rollback()
+        log.error("import=%s event=file-missing file=%s", imp.id, imp.stored_name)
+        _finish(imp, ImportStatus.FAILED, "The uploaded file is no longer on the server. Upload it again.")
+        raise
     except JobTimeoutException:
         db.session.rollback()
         _finish(imp, ImportStatus.FAILED, "The import timed out: the file took longer than allowed.")
@@ -172,7 +181,7 @@ def counts(imp: Import) -> dict:
 def _import_rows(imp: Import) -> None:
     path = upload_path(imp)
     if not path.exists():
-        raise FileProblem("The uploaded file is no longer on the server, so it cannot be imported. Upload it again.")
+        raise StoredFileMissing(imp.stored_name)
     with open_table(path) as table:
         header_map = map_headers(table.headers)
         isbn_header = header_map.headers[header_map.positions["isbn"]]

@@ -1,0 +1,152 @@
+"""Fixtures: a real Redis, real SQLite and PostgreSQL databases, the app, signed-in clients."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from redis import Redis
+
+from bookapp import create_app
+from bookapp.config import normalise_database_url
+from bookapp.embedded_redis import EmbeddedRedis, free_port
+from bookapp.extensions import db
+from bookapp.models import Role
+from bookapp.queue import make_worker
+from bookapp.services.setup import create_user
+
+ROOT = Path(__file__).resolve().parent.parent
+#: In CI every test must run: a skip (no PostgreSQL, no browser) fails the run.
+STRICT = os.environ.get("BOOKAPP_TEST_STRICT") == "1"
+PASSWORD = "correct horse battery"
+
+
+def skip_or_fail(reason: str):
+    """Skip a test whose service is missing, or fail it when BOOKAPP_TEST_STRICT=1."""
+    if STRICT:
+        pytest.fail(f"{reason} (BOOKAPP_TEST_STRICT=1 forbids skipping)")
+    pytest.skip(reason)
+
+
+_skipped: list[str] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.skipped:
+        _skipped.append(report.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if STRICT and _skipped and session.exitstatus == 0:
+        session.exitstatus = 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    if STRICT and _skipped:
+        terminalreporter.write_line(f"BOOKAPP_TEST_STRICT=1: {len(_skipped)} test(s) skipped, failing the run", red=True)
+
+
+@pytest.fixture(scope="session")
+def redis_url(tmp_path_factory):
+    """A Redis for the tests: REDIS_URL when set, else a private server on a free port."""
+    url = os.environ.get("REDIS_URL")
+    if url:
+        yield url
+        return
+    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=free_port(), persistent=False).start()
+    yield server.url
+    server.stop()
+
+
+@pytest.fixture
+def redis_client(redis_url):
+    client = Redis.from_url(redis_url)
+    client.flushdb()
+    yield client
+    client.close()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request, tmp_path):
+    """Each test using it runs on SQLite and on PostgreSQL (TEST_DATABASE_URL)."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        skip_or_fail("TEST_DATABASE_URL is not set")
+    return normalise_database_url(url)
+
+
+def build_app(database_url: str, redis_url: str, tmp_path: Path, **overrides):
+    """Return an app on fresh tables, with its own upload folder."""
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "RQ_DASHBOARD_REDIS_URL": redis_url,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "AUTO_INIT_DB": False,
+        "WTF_CSRF_ENABLED": False,
+        **overrides,
+    }
+    app = create_app(config, instance_path=str(tmp_path / "instance"))
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+    return app
+
+
+@pytest.fixture
+def app(database_url, redis_url, redis_client, tmp_path):
+    app = build_app(database_url, redis_url, tmp_path)
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def sqlite_app(redis_url, redis_client, tmp_path):
+    """An app on SQLite only, for tests where the database makes no difference."""
+    app = build_app(f"sqlite:///{tmp_path / 'test.sqlite3'}", redis_url, tmp_path)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return client
+
+
+def add_user(app, email: str, role: Role = Role.STAFF):
+    with app.app_context():
+        create_user(email, PASSWORD, role)
+
+
+@pytest.fixture
+def staff_client(app):
+    add_user(app, "staff@example.com")
+    return sign_in(app.test_client(), "staff@example.com")
+
+
+def run_worker(app) -> None:
+    """Run every queued job in this process, then return (SimpleWorker, burst mode)."""
+    make_worker(app, simple=True).work(burst=True, logging_level="WARNING")
+
+
+def flask_cli(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:
+    """Run `flask --app wsgi ARGS` in a real subprocess."""
+    return subprocess.run(
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        **kwargs,
+    )

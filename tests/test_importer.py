@@ -1,0 +1,213 @@
+"""The importer core with plain data: no Flask, no database, no Redis."""
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+
+from bookapp.importer import BookRow, FileProblem, RowValidator, map_headers, open_table
+from bookapp.importer.errors import ValueProblem
+from bookapp.importer.values import parse_book_type, parse_int, parse_isbn, parse_price, parse_text, parse_year
+from tests.helpers import HEADER, book_row, csv_bytes, isbn13, write_xlsx
+
+
+def test_the_importer_core_imports_nothing_of_flask_sqlalchemy_redis_or_the_app():
+    import ast
+    from pathlib import Path
+
+    import bookapp.importer
+
+    imported = set()
+    for source in Path(bookapp.importer.__file__).parent.glob("*.py"):
+        for node in ast.walk(ast.parse(source.read_text())):
+            if isinstance(node, ast.Import):
+                imported.update(alias.name.split(".")[0] for alias in node.names)
+            elif isinstance(node, ast.ImportFrom):
+                imported.add("." * node.level + (node.module or "").split(".")[0])
+    assert not imported & {"flask", "flask_sqlalchemy", "sqlalchemy", "redis", "rq", "bookapp"}
+    assert not any(name.startswith("..") for name in imported)
+
+
+@pytest.mark.parametrize(
+    "header, field",
+    [(" Title ", "title"), ("AUTHOR", "author"), ("Book Type", "book_type"), ("No. of pages", "no_of_pages"),
+     ("Year Published", "year_published"), ("Genre", "book_type"), ("ISBN-13", "isbn"), ("ISBN10", "isbn"),
+     ("Qty", "quantity"), ("Stock", "quantity"), ("Pages", "no_of_pages"), ("Year", "year_published")],
+)  # fmt: skip
+def test_headers_match_ignoring_case_spacing_punctuation_and_synonyms(header, field):
+    headers = [h if h != _canonical(field) else header for h in HEADER]
+    assert map_headers(headers).positions[field] == headers.index(header)
+
+
+def _canonical(field):
+    from bookapp.importer.fields import LABELS
+
+    return LABELS[field]
+
+
+def test_unknown_and_protected_columns_are_ignored_and_listed():
+    header_map = map_headers([*HEADER, "Shelf", "id", "created_at"])
+    assert header_map.ignored == ["Shelf", "id", "created_at"]
+
+
+def test_a_missing_required_column_refuses_the_file_naming_it_and_the_headers_found():
+    with pytest.raises(FileProblem) as exc:
+        map_headers(["Title", "Author", "ISBN", "Price"])
+    assert "Book type, Year published, Quantity" in exc.value.message
+    assert "'Title', 'Author', 'ISBN', 'Price'" in exc.value.message
+
+
+@pytest.mark.parametrize(
+    "value, expected",
+    [("978-0-306-40615-7", "9780306406157"), ("ISBN 0-306-40615-2", "9780306406157"), ("0 306 40615 2", "9780306406157"),
+     ("080442957X", "9780804429573"), ("080442957x", "9780804429573"), (9780306406157, "9780306406157"),
+     (9780306406157.0, "9780306406157"), ("9780306406157.0", "9780306406157"), (306406152, "9780306406157"),
+     ("979-10-90636-07-1", "9791090636071")],
+)  # fmt: skip
+def test_isbn_spellings_are_stored_as_isbn13_digits(value, expected):
+    assert parse_isbn(value) == expected
+
+
+@pytest.mark.parametrize(
+    "value, fragment",
+    [("978-0-306-40615-8", "check digit"), ("12345", "10 or 13 digits"), ("9.78E+12", "scientific notation"),
+     ("9770306406158", "978 or 979"), ("abc", "not an ISBN")],
+)  # fmt: skip
+def test_bad_isbns_are_rejected_with_the_reason(value, fragment):
+    with pytest.raises(ValueProblem, match=fragment):
+        parse_isbn(value)
+
+
+@pytest.mark.parametrize(
+    "value, decimal_comma, expected",
+    [("12.99", False, Decimal("12.99")), ("£1,299.50", False, Decimal("1299.50")), ("$ 5", False, Decimal("5.00")),
+     ("12,99", True, Decimal("12.99")), ("1.299,50", True, Decimal("1299.50")), (12.99, False, Decimal("12.99")),
+     (7, False, Decimal("7.00")), ("0", False, Decimal("0.00"))],
+)  # fmt: skip
+def test_prices_are_exact_decimals(value, decimal_comma, expected):
+    price = parse_price(value, decimal_comma=decimal_comma)
+    assert price == expected and price.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize("value", ["NaN", "inf", "-1", "1.005", "123456789", "twelve", "12,99"])
+def test_bad_prices_are_rejected(value):
+    with pytest.raises(ValueProblem):
+        parse_price(value)
+
+
+@pytest.mark.parametrize("value", ["304", "304.0", "3.04e2", 304, 304.0, " 304 "])
+def test_whole_numbers_accept_usual_spellings(value):
+    assert parse_int(value, minimum=1) == 304
+
+
+@pytest.mark.parametrize("value", ["12.5", "-3", "2147483648", "many", 12.5])
+def test_bad_whole_numbers_are_rejected(value):
+    with pytest.raises(ValueProblem):
+        parse_int(value, minimum=0)
+
+
+@pytest.mark.parametrize("value", ["1969", 1969, 1969.0, "1969.0", dt.datetime(1969, 7, 20), dt.date(1969, 1, 1)])
+def test_years_come_from_text_numbers_and_dates(value):
+    assert parse_year(value) == "1969"
+
+
+@pytest.mark.parametrize("value, expected", [("sci-tech", "Sci-tech"), (" SCI TECH ", "Sci-tech"), ("horror", "Horror")])
+def test_book_types_match_loosely_and_store_canonically(value, expected):
+    assert parse_book_type(value) == expected
+
+
+def test_an_unknown_book_type_lists_the_allowed_ones():
+    with pytest.raises(ValueProblem, match="Sci-tech, Magazine, Comic, Classic, Horror"):
+        parse_book_type("Novel")
+
+
+def test_text_is_stripped_normalised_and_blank_means_none():
+    assert parse_text("\u00a0 Cafe\u0301\t", 255) == "Café"
+    assert parse_text("   ", 255) is None
+    with pytest.raises(ValueProblem):
+        parse_text("a\x00b", 255)
+    with pytest.raises(ValueProblem, match="limit is 5"):
+        parse_text("toolong", 5)
+
+
+def test_words_like_na_and_none_are_text_not_missing_values():
+    assert parse_text("NA", 255) == "NA" and parse_text("None", 255) == "None"
+
+
+def _validator():
+    return RowValidator(map_headers(HEADER))
+
+
+def test_a_valid_row_becomes_a_book_row():
+    row = _validator().validate(2, book_row(1, Description=""))
+    assert isinstance(row, BookRow)
+    assert row.isbn == isbn13(1) and row.description is None and row.row_number == 2
+
+
+def test_every_problem_in_a_row_is_reported_with_its_column():
+    problems = _validator().validate(7, book_row(1, Title="", Price="abc", Quantity="-1"))
+    assert [(p.row_number, p.column) for p in problems] == [(7, "Title"), (7, "Price"), (7, "Quantity")]
+    assert problems[0].message == "Title is required"
+
+
+def test_a_row_with_too_few_cells_is_a_row_error():
+    problems = _validator().validate(3, book_row(1)[:5])
+    assert "5 cells but the header has 9" in problems[0].message
+
+
+def test_csv_rows_are_numbered_by_the_physical_line_they_start_on(tmp_path):
+    text = csv_bytes([book_row(1), book_row(2, Description="two\nlines"), book_row(3)]).decode()
+    text = text.replace("\r\n", "\r\n\r\n", 1)  # a blank line after the header
+    path = tmp_path / "books.csv"
+    path.write_text(text, newline="")
+    with open_table(path) as table:
+        numbers = [n for n, _ in table.rows]
+    assert numbers == [3, 4, 6]
+
+
+@pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
+def test_csv_delimiters_are_detected(tmp_path, delimiter):
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes([book_row(1, Price="12,50" if delimiter == ";" else "12.50")], delimiter=delimiter))
+    with open_table(path) as table:
+        validator = RowValidator(map_headers(table.headers), decimal_comma=table.decimal_comma)
+        rows = [validator.validate(n, cells) for n, cells in table.rows]
+    assert rows[0].price == Decimal("12.50")
+
+
+@pytest.mark.parametrize("encoding", ["utf-8", "utf-8-sig", "cp1252"])
+def test_csv_encodings_are_detected(tmp_path, encoding):
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes([book_row(1, Title="Café “quoted”")], encoding=encoding))
+    with open_table(path) as table:
+        assert table.headers[0] == "Title"
+        assert next(table.rows)[1][0] == "Café “quoted”"
+
+
+def test_an_unterminated_quote_names_its_row(tmp_path):
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes([book_row(1)]) + b'"Open quote,Author\r\nmore,text\r\n')
+    with open_table(path) as table, pytest.raises(FileProblem, match="Row 3 opens a quote"):
+        list(table.rows)
+
+
+@pytest.mark.parametrize(
+    "content, fragment",
+    [(b"", "empty"), (b"\x89PNG\r\n\x1a\n....", "PNG image"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old binary Excel")],
+)
+def test_the_file_type_comes_from_its_bytes(tmp_path, content, fragment):
+    path = tmp_path / "books.csv"
+    path.write_bytes(content)
+    with pytest.raises(FileProblem, match=fragment), open_table(path):
+        pass
+
+
+def test_xlsx_typed_cells_are_read_with_sheet_row_numbers(tmp_path):
+    row = ["Dune", "Frank Herbert", "Classic", 9780441172719, dt.datetime(1965, 8, 1), 9.99, 412.0, 3, None]
+    path = write_xlsx(tmp_path / "books.xlsx", [row, [None] * 9, row[:3] + ["0441172717", 1965, "9.99", None, 1, "x"]])
+    with open_table(path) as table:
+        validator = RowValidator(map_headers(table.headers))
+        rows = [validator.validate(n, cells) for n, cells in table.rows]
+    assert [r.row_number for r in rows] == [2, 4]
+    assert rows[0].isbn == rows[1].isbn == "9780441172719"
+    assert rows[0].year_published == "1965" and rows[0].price == Decimal("9.99") and rows[0].no_of_pages == 412

@@ -1,0 +1,175 @@
+"""Upload → job in Redis → worker → books saved, on SQLite and PostgreSQL."""
+
+import io
+from decimal import Decimal
+
+from rq import Queue
+from rq.registry import FailedJobRegistry
+from sqlalchemy import func, select
+
+from bookapp.extensions import db
+from bookapp.models import Book, Import, ImportChange
+from bookapp.services.imports import upload_path
+from tests.conftest import run_worker
+from tests.helpers import HEADER, book_row, csv_bytes, isbn13, write_xlsx
+
+
+def upload(client, content: bytes, name: str = "books.csv", **form):
+    return client.post(
+        "/imports/new",
+        data={"file": (io.BytesIO(content), name), **form},
+        content_type="multipart/form-data",
+    )
+
+
+def import_state(client, location: str) -> dict:
+    response = client.get(location + ".json")
+    assert response.status_code == 200
+    return response.get_json()
+
+
+def book_count(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Book))
+
+
+def test_upload_queues_a_job_carrying_only_the_import_id(app, staff_client, redis_client):
+    response = upload(staff_client, csv_bytes([book_row(n) for n in range(3)]))
+    assert response.status_code == 302
+    assert response.location.startswith("/imports/")
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "queued" and state["filename"] == "books.csv"
+
+    jobs = Queue(app.config["IMPORT_QUEUE"], connection=redis_client).jobs
+    assert len(jobs) == 1
+    job = jobs[0]
+    assert job.args == (state["id"],) and not job.kwargs
+    assert job.func_name == "bookapp.tasks.run_import"
+    assert job.timeout >= 600 and job.description == f"Import #{state['id']}"
+    assert job.meta["import_id"] == state["id"]
+    assert book_count(app) == 0, "nothing is parsed or saved in the web request"
+
+
+def test_a_worker_imports_every_valid_row_and_reports_each_rejected_one(app, staff_client):
+    rows = [book_row(n) for n in range(1, 101)]
+    rows[9] = book_row(10, **{"Book type": "Novel"})  # row 11 in the file
+    rows[19] = book_row(5)  # row 21 repeats the ISBN of row 6
+    response = upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "succeeded"
+    assert (state["processed_rows"], state["total_rows"]) == (100, 100)
+    assert (state["created"], state["updated"], state["unchanged"], state["rejected"]) == (98, 0, 0, 2)
+    assert state["started_at"] and state["finished_at"] and state["error"] is None
+    assert book_count(app) == 98
+
+    page = staff_client.get(response.location).get_data(as_text=True)
+    assert "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror" in page
+    assert "already appears in row 6" in page
+
+    with app.app_context():
+        book = db.session.scalar(select(Book).where(Book.isbn == isbn13(1)))
+        assert (book.title, book.price, book.year_published) == ("Book 1", Decimal("1.01"), "1951")
+        assert book.import_id == state["id"]
+
+
+def test_reimporting_the_same_file_changes_nothing_and_changed_rows_update(app, staff_client):
+    content = csv_bytes([book_row(n) for n in range(1, 21)])
+    upload(staff_client, content)
+    run_worker(app)
+    again = upload(staff_client, content)
+    run_worker(app)
+    state = import_state(staff_client, again.location)
+    assert (state["created"], state["updated"], state["unchanged"]) == (0, 0, 20)
+
+    changed = [book_row(n) for n in range(1, 21)]
+    changed[0] = book_row(1, Price="99.50", Title="Book one, revised")
+    third = upload(staff_client, csv_bytes(changed))
+    run_worker(app)
+    state = import_state(staff_client, third.location)
+    assert (state["created"], state["updated"], state["unchanged"]) == (0, 1, 19)
+    with app.app_context():
+        book = db.session.scalar(select(Book).where(Book.isbn == isbn13(1)))
+        assert book.price == Decimal("99.50") and book.title == "Book one, revised"
+        change = db.session.scalar(select(ImportChange).where(ImportChange.import_id == state["id"]))
+        assert change.before == {"title": "Book 1", "price": "1.01"}
+
+
+def test_create_only_and_update_only_modes_skip_what_they_must_not_touch(app, staff_client):
+    upload(staff_client, csv_bytes([book_row(1)]))
+    run_worker(app)
+    both = csv_bytes([book_row(1, Title="Changed"), book_row(2)])
+
+    create_only = upload(staff_client, both, mode="create_only")
+    run_worker(app)
+    state = import_state(staff_client, create_only.location)
+    assert (state["created"], state["updated"], state["skipped"]) == (1, 0, 1)
+
+    update_only = upload(staff_client, csv_bytes([book_row(1, Title="Changed"), book_row(3)]), mode="update_only")
+    run_worker(app)
+    state = import_state(staff_client, update_only.location)
+    assert (state["created"], state["updated"], state["skipped"]) == (0, 1, 1)
+    assert book_count(app) == 2
+
+
+def test_an_xlsx_upload_is_imported(app, staff_client, tmp_path):
+    rows = [[f"Book {n}", "An Author", "Comic", int(isbn13(n)), 1999, 12.5, 100, 2, None] for n in range(1, 11)]
+    path = write_xlsx(tmp_path / "books.xlsx", rows)
+    response = upload(staff_client, path.read_bytes(), name="books.xlsx")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "succeeded" and state["created"] == 10
+    with app.app_context():
+        assert db.session.scalar(select(Book.price).where(Book.isbn == isbn13(3))) == Decimal("12.50")
+
+
+def test_a_file_missing_a_column_fails_with_a_message_and_saves_nothing(app, staff_client, redis_client):
+    header = [h for h in HEADER if h != "Quantity"]
+    rows = [[c for h, c in zip(HEADER, book_row(n), strict=True) if h != "Quantity"] for n in range(5)]
+    response = upload(staff_client, csv_bytes(rows, header=header))
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "failed"
+    assert "no column for: Quantity" in state["error"]
+    assert book_count(app) == 0
+
+
+def test_a_removed_stored_file_fails_the_import_in_sql_and_in_rq(app, staff_client, redis_client):
+    response = upload(staff_client, csv_bytes([book_row(1)]))
+    state = import_state(staff_client, response.location)
+    with app.app_context():
+        imp = db.session.get(Import, state["id"])
+        upload_path(imp).unlink()
+        job_id = imp.rq_job_id
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "failed" and "no longer on the server" in state["error"]
+    failed = FailedJobRegistry(app.config["IMPORT_QUEUE"], connection=redis_client)
+    assert job_id in failed.get_job_ids()
+
+
+def test_a_non_spreadsheet_is_refused_at_upload_with_what_it_is(app, staff_client):
+    response = upload(staff_client, b"\x89PNG\r\n\x1a\n" + b"\x00" * 100, name="books.csv")
+    assert response.status_code == 400
+    assert "The file is a PNG image, not a spreadsheet" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Import)) == 0
+
+
+def test_the_import_page_renders_its_state_and_refreshes_without_javascript(app, staff_client):
+    response = upload(staff_client, csv_bytes([book_row(1)]))
+    page = staff_client.get(response.location).get_data(as_text=True)
+    assert "queued" in page and 'http-equiv="refresh"' in page and "import-progress.js" in page
+    run_worker(app)
+    page = staff_client.get(response.location).get_data(as_text=True)
+    assert "succeeded" in page and 'http-equiv="refresh"' not in page and "No row was rejected" in page
+
+
+def test_books_are_listed_newest_first_a_page_at_a_time(app, staff_client):
+    upload(staff_client, csv_bytes([book_row(n) for n in range(1, 61)]))
+    run_worker(app)
+    first = staff_client.get("/books").get_data(as_text=True)
+    assert "Book 60" in first and "Book 1<" not in first and "Page 1 of 2" in first
+    second = staff_client.get("/books?page=2").get_data(as_text=True)
+    assert "Book 1<" in second and "Book 60" not in second
