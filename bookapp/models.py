@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     Numeric,
     String,
     Text,
@@ -74,7 +75,7 @@ class Money(TypeDecorator):
         return value
 
 
-class ImportStatus(str, enum.Enum):
+class ImportStatus(enum.StrEnum):
     """Where an import is in its life."""
 
     QUEUED = "queued"
@@ -87,22 +88,34 @@ class ImportStatus(str, enum.Enum):
 TERMINAL_STATUSES = frozenset({ImportStatus.SUCCEEDED, ImportStatus.FAILED, ImportStatus.CANCELLED})
 
 
-class ImportMode(str, enum.Enum):
+class ImportMode(enum.StrEnum):
     """What an import does to books whose ISBN is already stored."""
 
     CREATE_UPDATE = "create_update"
     CREATE_ONLY = "create_only"
     UPDATE_ONLY = "update_only"
+    ADD_STOCK = "add_stock"
 
 
 MODE_LABELS = {
     ImportMode.CREATE_UPDATE: "Create and update: add new books, overwrite existing ones that differ.",
     ImportMode.CREATE_ONLY: "Create only: add new books, skip ISBNs that are already stored.",
     ImportMode.UPDATE_ONLY: "Update only: change existing books, skip ISBNs that are not stored.",
+    ImportMode.ADD_STOCK: "Add to stock: add each row's quantity to the stored book; create new ISBNs.",
 }
 
 
-class Role(str, enum.Enum):
+class ImportPhase(enum.StrEnum):
+    """What a running import is doing now."""
+
+    QUEUED = "queued"
+    READING = "reading"
+    VALIDATING = "validating"
+    SAVING = "saving"
+    DONE = "done"
+
+
+class Role(enum.StrEnum):
     """What a user may do: staff import and edit, viewers browse."""
 
     STAFF = "staff"
@@ -160,6 +173,12 @@ class Import(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[str] = mapped_column(String(16), default=ImportStatus.QUEUED.value, index=True)
     mode: Mapped[str] = mapped_column(String(16), default=ImportMode.CREATE_UPDATE.value)
+    dry_run: Mapped[bool] = mapped_column(default=False)
+    all_or_nothing: Mapped[bool] = mapped_column(default=False)
+    phase: Mapped[str] = mapped_column(String(16), default=ImportPhase.QUEUED.value)
+    cancel_requested: Mapped[bool] = mapped_column(default=False)
+    #: The import this one repeats (a confirmed dry run or a retry uses the same stored file).
+    source_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64))
     file_kind: Mapped[str] = mapped_column(String(8))
@@ -182,9 +201,17 @@ class Import(db.Model):
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
     ignored_columns: Mapped[list] = mapped_column(JSON, default=list)
+    #: How the file was read (encoding, delimiter or sheet), and other file-level notes.
+    read_as: Mapped[str | None] = mapped_column(String(255))
+    #: For a dry run: the first rows as they would be stored, with their outcome.
+    preview: Mapped[list | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    undo_report: Mapped[dict | None] = mapped_column(JSON)
 
-    created_by: Mapped[User | None] = db.relationship()
+    created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
+    undone_by: Mapped[User | None] = db.relationship(foreign_keys=[undone_by_id])
 
     @property
     def is_terminal(self) -> bool:
@@ -208,6 +235,33 @@ class ImportRowError(db.Model):
     column: Mapped[str | None] = mapped_column(String(255))
     value: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
+
+
+class RejectedRow(db.Model):
+    """A rejected row's original cells and its problems, for the download to fix and re-upload."""
+
+    __tablename__ = "rejected_rows"
+    __table_args__ = (Index("ix_rejected_rows_import_row", "import_id", "row_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    row_number: Mapped[int] = mapped_column(Integer)
+    cells: Mapped[list] = mapped_column(JSON)
+    errors: Mapped[str] = mapped_column(Text)
+
+
+class ImportChunk(db.Model):
+    """One committed chunk: its rows' numbers and outcomes (one byte each), for the reconciliation report."""
+
+    __tablename__ = "import_chunks"
+    __table_args__ = (Index("ix_import_chunks_import_first", "import_id", "first_row"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
+    first_row: Mapped[int] = mapped_column(Integer)
+    last_row: Mapped[int] = mapped_column(Integer)
+    row_numbers: Mapped[bytes] = mapped_column(LargeBinary)
+    outcomes: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class ImportChange(db.Model):
@@ -241,9 +295,7 @@ class Book(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
     #: The import that created this book, and the one that last wrote it (None: edited by hand).
-    created_by_import_id: Mapped[int | None] = mapped_column(
-        ForeignKey("imports.id", ondelete="SET NULL"), index=True
-    )
+    created_by_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"), index=True)
     import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"), index=True)
 
     last_import: Mapped[Import | None] = db.relationship(foreign_keys=[import_id])

@@ -3,6 +3,7 @@
 Ctrl-C stops everything it started.
 """
 
+import contextlib
 import os
 import secrets
 import signal
@@ -40,9 +41,9 @@ def ensure_admin(env: dict) -> str:
     """Create the schema and, on a first start, an admin; return how to sign in."""
     os.environ["REDIS_URL"] = env["REDIS_URL"]
     app = create_app()
+    from .extensions import db
     from .models import User
     from .services.setup import create_user
-    from .extensions import db
 
     with app.app_context():
         first = db.session.scalar(select(User).order_by(User.id).limit(1))
@@ -50,9 +51,7 @@ def ensure_admin(env: dict) -> str:
             email, password = "admin@example.com", secrets.token_urlsafe(12)
             create_user(email, password)
             return f"Sign in as {email} with the password {password} (shown once; change it with\n  .venv/bin/flask --app wsgi create-admin {email})"
-        return (
-            f"Sign in as {first.email} (forgot the password? .venv/bin/flask --app wsgi create-admin {first.email})"
-        )
+        return f"Sign in as {first.email} (forgot the password? .venv/bin/flask --app wsgi create-admin {first.email})"
 
 
 def spawn(args: list[str], env: dict) -> subprocess.Popen:
@@ -74,10 +73,8 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
             break
         except subprocess.TimeoutExpired:
             continue
-    try:  # the RQ work horse runs in its own group: make sure none is left
+    with contextlib.suppress(ProcessLookupError):  # the RQ work horse runs in its own group: leave none
         os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def main() -> int:
@@ -99,9 +96,7 @@ def main() -> int:
     try:
         sign_in = ensure_admin(env)
         workers = [spawn(["flask", "--app", "wsgi", "worker"], env) for _ in range(worker_count)]
-        web = spawn(
-            ["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"], env
-        )
+        web = spawn(["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"], env)
         children = [web, *workers]
         database = env.get("DATABASE_URL") or f"SQLite at {instance / 'bookapp.sqlite3'}"
         print(

@@ -44,7 +44,9 @@ def pytest_sessionfinish(session, exitstatus):
 
 def pytest_terminal_summary(terminalreporter):
     if STRICT and _skipped:
-        terminalreporter.write_line(f"BOOKAPP_TEST_STRICT=1: {len(_skipped)} test(s) skipped, failing the run", red=True)
+        terminalreporter.write_line(
+            f"BOOKAPP_TEST_STRICT=1: {len(_skipped)} test(s) skipped, failing the run", red=True
+        )
 
 
 @pytest.fixture(scope="session")

@@ -33,7 +33,9 @@ def book_row(n: int, **overrides) -> list[str]:
     return [row[h] for h in HEADER]
 
 
-def csv_bytes(rows: list[list[str]], header: list[str] = HEADER, delimiter: str = ",", encoding: str = "utf-8") -> bytes:
+def csv_bytes(
+    rows: list[list[str]], header: list[str] = HEADER, delimiter: str = ",", encoding: str = "utf-8"
+) -> bytes:
     """Return a CSV file's bytes."""
     buffer = io.StringIO(newline="")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")

@@ -111,7 +111,9 @@ def test_years_come_from_text_numbers_and_dates(value):
     assert parse_year(value) == "1969"
 
 
-@pytest.mark.parametrize("value, expected", [("sci-tech", "Sci-tech"), (" SCI TECH ", "Sci-tech"), ("horror", "Horror")])
+@pytest.mark.parametrize(
+    "value, expected", [("sci-tech", "Sci-tech"), (" SCI TECH ", "Sci-tech"), ("horror", "Horror")]
+)
 def test_book_types_match_loosely_and_store_canonically(value, expected):
     assert parse_book_type(value) == expected
 
@@ -193,7 +195,11 @@ def test_an_unterminated_quote_names_its_row(tmp_path):
 
 @pytest.mark.parametrize(
     "content, fragment",
-    [(b"", "empty"), (b"\x89PNG\r\n\x1a\n....", "PNG image"), (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old binary Excel")],
+    [
+        (b"", "empty"),
+        (b"\x89PNG\r\n\x1a\n....", "PNG image"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "old binary Excel"),
+    ],
 )
 def test_the_file_type_comes_from_its_bytes(tmp_path, content, fragment):
     path = tmp_path / "books.csv"
@@ -204,7 +210,7 @@ def test_the_file_type_comes_from_its_bytes(tmp_path, content, fragment):
 
 def test_xlsx_typed_cells_are_read_with_sheet_row_numbers(tmp_path):
     row = ["Dune", "Frank Herbert", "Classic", 9780441172719, dt.datetime(1965, 8, 1), 9.99, 412.0, 3, None]
-    path = write_xlsx(tmp_path / "books.xlsx", [row, [None] * 9, row[:3] + ["0441172717", 1965, "9.99", None, 1, "x"]])
+    path = write_xlsx(tmp_path / "books.xlsx", [row, [None] * 9, [*row[:3], "0441172717", 1965, "9.99", None, 1, "x"]])
     with open_table(path) as table:
         validator = RowValidator(map_headers(table.headers))
         rows = [validator.validate(n, cells) for n, cells in table.rows]

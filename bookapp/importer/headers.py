@@ -21,9 +21,7 @@ _SYNONYMS = {
 }
 
 #: Columns that describe a stored row, never something a file may set.
-PROTECTED = frozenset(
-    {"id", "pk", "createdat", "updatedat", "created", "updated", "importid", "createdbyimportid"}
-)
+PROTECTED = frozenset({"id", "pk", "createdat", "updatedat", "created", "updated", "importid", "createdbyimportid"})
 
 
 def normalise_header(header: object) -> str:

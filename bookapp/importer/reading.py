@@ -155,7 +155,7 @@ def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
         except csv.Error as exc:
             if "end of data" in str(exc) or "EOF" in str(exc):
                 raise FileProblem(
-                    f"Row {start} opens a quote (\") that is never closed, so the rest of the file "
+                    f'Row {start} opens a quote (") that is never closed, so the rest of the file '
                     "cannot be read. Close the quote or remove it, then upload again."
                 ) from None
             raise FileProblem(f"Row {start} cannot be read: {exc}.") from None
@@ -177,9 +177,7 @@ def check_zip(path: Path) -> None:
         raise FileProblem("The workbook expands to more than 2 GB when unpacked; it is refused as unsafe.")
     names = {m.filename for m in members}
     if "xl/workbook.xml" not in names:
-        raise FileProblem(
-            f"The file is a zip archive but not an Excel workbook (.xlsx). {_WHAT_TO_UPLOAD}"
-        )
+        raise FileProblem(f"The file is a zip archive but not an Excel workbook (.xlsx). {_WHAT_TO_UPLOAD}")
 
 
 @contextmanager

@@ -1,17 +1,38 @@
-"""Validate one row of cells into a book, or list every problem it has."""
+"""Validate rows of cells into books, a chunk at a time, or list every problem each row has.
+
+Each field has one scalar converter (values.py) that defines its rules and messages. A chunk is
+validated column by column: cheap checks in bulk first (all-plain text, canonical ISBN-13 check
+digits, repeated values remembered), and any cell that is not plainly valid goes through its
+scalar converter, so the rules and the messages are those of the converter, always.
+"""
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
 from typing import NamedTuple
 
+import numpy as np
+
 from .errors import RowProblem, ValueProblem
 from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .headers import HeaderMap
-from .values import parse_book_type, parse_int, parse_isbn, parse_price, parse_text, parse_year
+from .values import (
+    ANY_CONTROL,
+    parse_book_type,
+    parse_int,
+    parse_isbn,
+    parse_price,
+    parse_text,
+    parse_year,
+)
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
+#: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
+MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
+#: How many distinct cells a memo keeps per field before it stops growing.
+MEMO_LIMIT = 20_000
+_EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
 
 
 class BookRow(NamedTuple):
@@ -72,41 +93,140 @@ def validate_values(raw: dict[str, object], *, decimal_comma: bool = False) -> t
     return values, problems
 
 
+def plain_isbn13_mask(cells: Sequence[object]) -> list[bool]:
+    """Return, per cell, whether it is already 13 digits with a 978/979 prefix and a right check digit.
+
+    A fast path only: every other cell goes through the ISBN converter (python-stdnum).
+    """
+    shape_ok = [type(c) is str and len(c) == 13 and c.isdigit() and c[:3] in ("978", "979") for c in cells]
+    if not any(shape_ok):
+        return shape_ok
+    candidates = [c for c, ok in zip(cells, shape_ok, strict=True) if ok]
+    digits = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
+    checks = iter(((digits @ _EAN_WEIGHTS) % 10 == 0).tolist())
+    return [ok and next(checks) for ok in shape_ok]
+
+
+class _Column:
+    """One field's column in the file, with its converter and memo."""
+
+    def __init__(self, field: str, position: int, header: str, convert: Callable):
+        self.field, self.position, self.header, self.convert = field, position, header, convert
+        self.required = field not in OPTIONAL_FIELDS
+        self.memo: dict[object, tuple[object, str | None]] | None = {} if field in MEMOISED_FIELDS else None
+
+    def convert_cell(self, cell: object) -> tuple[object, str | None]:
+        """Return (value, problem message or None) for one cell."""
+        try:
+            value = self.convert(cell)
+        except ValueProblem as exc:
+            return None, f"{LABELS[self.field]} {exc}"
+        if value is None and self.required:
+            return None, f"{LABELS[self.field]} is required"
+        return value, None
+
+    def convert_cells(self, cells: list[object]) -> tuple[list[object], dict[int, str]]:
+        """Convert a column of cells; return the values and {index: problem}."""
+        if self.memo is not None:
+            return self._convert_memoised(cells)
+        if self.field == "isbn":
+            plain = plain_isbn13_mask(cells)
+        elif self.field in ("title", "author", "description"):
+            plain = self._plain_text_mask(cells)
+        else:  # pragma: no cover - every field is one of the above
+            plain = [False] * len(cells)
+        values: list[object] = []
+        problems: dict[int, str] = {}
+        for index, (cell, ok) in enumerate(zip(cells, plain, strict=True)):
+            if ok:
+                values.append(cell)
+                continue
+            value, problem = self.convert_cell(cell)
+            values.append(value)
+            if problem:
+                problems[index] = problem
+        return values, problems
+
+    def _plain_text_mask(self, cells: list[object]) -> list[bool]:
+        """Cells that are already stripped, non-empty ASCII without control characters and short enough."""
+        limit = MAX_LENGTHS[self.field]
+        mask = [type(c) is str and 0 < len(c) <= limit and c.isascii() and c.strip() == c for c in cells]
+        if self.field == "description" or not any(mask):
+            return [ok and ANY_CONTROL.search(c) is None for c, ok in zip(cells, mask, strict=True)]
+        joined = "".join(c for c, ok in zip(cells, mask, strict=True) if ok)
+        if ANY_CONTROL.search(joined) is None:
+            return mask
+        return [ok and ANY_CONTROL.search(c) is None for c, ok in zip(cells, mask, strict=True)]
+
+    def _convert_memoised(self, cells: list[object]) -> tuple[list[object], dict[int, str]]:
+        memo = self.memo
+        values: list[object] = []
+        problems: dict[int, str] = {}
+        for index, cell in enumerate(cells):
+            key = cell if type(cell) is str else (type(cell), cell)
+            found = memo.get(key)
+            if found is None:
+                found = self.convert_cell(cell)
+                if len(memo) < MEMO_LIMIT:
+                    memo[key] = found
+            values.append(found[0])
+            if found[1]:
+                problems[index] = found[1]
+        return values, problems
+
+
 class RowValidator:
     """Turn rows of cells into BookRows, using a file's header map."""
 
     def __init__(self, header_map: HeaderMap, *, decimal_comma: bool = False):
         self.width = len(header_map.headers)
         convert = converters(decimal_comma=decimal_comma)
-        self._columns: list[tuple[str, int, str, Callable]] = [
-            (fld, header_map.positions[fld], header_map.headers[header_map.positions[fld]], convert[fld])
+        self.columns = [
+            _Column(fld, header_map.positions[fld], header_map.headers[header_map.positions[fld]], convert[fld])
             for fld in FIELDS
             if fld in header_map.positions
         ]
+        self._field_order = [c.field for c in self.columns]
         self._absent = [fld for fld in FIELDS if fld not in header_map.positions]
 
     def validate(self, row_number: int, cells: Sequence[object]) -> BookRow | list[RowProblem]:
         """Return the row's BookRow, or every problem found in it."""
+        valid, problems = self.validate_chunk([(row_number, cells)])
+        return valid[0] if valid else problems
+
+    def validate_chunk(self, rows: list[tuple[int, Sequence[object]]]) -> tuple[list[BookRow], list[RowProblem]]:
+        """Validate rows of (row number, cells); return the valid rows and every problem, in row order."""
         problems: list[RowProblem] = []
-        if len(cells) != self.width:
-            if len(cells) < self.width:
-                return [self._ragged(row_number, len(cells))]
-            if any(c not in (None, "") for c in cells[self.width :]):
-                return [self._ragged(row_number, len(cells))]
-        values: dict[str, object] = dict.fromkeys(self._absent)
-        for fld, position, header, convert in self._columns:
-            cell = cells[position]
-            try:
-                value = convert(cell)
-            except ValueProblem as exc:
-                problems.append(RowProblem(row_number, header, shown(cell), f"{LABELS[fld]} {exc}"))
-                continue
-            if value is None and fld not in OPTIONAL_FIELDS:
-                problems.append(RowProblem(row_number, header, None, f"{LABELS[fld]} is required"))
-            values[fld] = value
-        if problems:
-            return problems
-        return BookRow(row_number, **values)
+        width = self.width
+        shaped = [(n, cells) for n, cells in rows if len(cells) == width]
+        if len(shaped) != len(rows):
+            shaped = []
+            for n, cells in rows:
+                if len(cells) == width or (len(cells) > width and not any(c not in (None, "") for c in cells[width:])):
+                    shaped.append((n, cells))
+                else:
+                    problems.append(self._ragged(n, len(cells)))
+        numbers = [n for n, _ in shaped]
+        columns: dict[str, list[object]] = {}
+        bad: dict[int, list[RowProblem]] = {}
+        for column in self.columns:
+            position = column.position
+            cells = [row[position] for _, row in shaped]
+            values, column_problems = column.convert_cells(cells)
+            columns[column.field] = values
+            for index, message in column_problems.items():
+                bad.setdefault(index, []).append(
+                    RowProblem(numbers[index], column.header, shown(cells[index]), message)
+                )
+        blank = [None] * len(shaped)
+        ordered = [columns.get(fld, blank) for fld in FIELDS]
+        valid = [BookRow._make(values) for values in zip(numbers, *ordered, strict=True)]
+        if bad:
+            valid = [row for index, row in enumerate(valid) if index not in bad]
+            for index in sorted(bad):
+                problems.extend(bad[index])
+            problems.sort(key=lambda p: p.row_number)
+        return valid, problems
 
     def _ragged(self, row_number: int, count: int) -> RowProblem:
         return RowProblem(

@@ -18,6 +18,8 @@ from .fields import BOOK_TYPES, MAX_INT, MAX_PRICE_DIGITS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
+#: Any character that makes a text cell need a closer look (public: the bulk checks use it).
+ANY_CONTROL = _CONTROL_OR_NEWLINE
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _ISBN_PREFIX = re.compile(r"^isbn(?:[- ]?1[03])?[:\s]*", re.IGNORECASE)
 _CURRENCY = re.compile(r"[£$€¥₹]|\b(?:USD|EUR|GBP)\b", re.IGNORECASE)

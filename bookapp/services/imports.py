@@ -6,23 +6,34 @@ import hashlib
 import logging
 import time
 import uuid
+from array import array
+from collections import Counter
 from pathlib import Path
 
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Callback
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, select, update
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_headers, open_table
 from ..importer.fields import LABELS
 from ..importer.reading import chunked, detect_kind
-from ..importer.validation import shown
-from ..models import Import, ImportMode, ImportRowError, ImportStatus, User, utcnow
+from ..models import (
+    Import,
+    ImportChunk,
+    ImportMode,
+    ImportPhase,
+    ImportRowError,
+    ImportStatus,
+    RejectedRow,
+    User,
+    utcnow,
+)
 from ..queue import import_queue
-from .saving import BookWriter
+from .saving import BookWriter, ConcurrentInsert, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -129,9 +140,12 @@ def run_import(import_id: int) -> dict:
         log.info("import=%s event=not-claimed status=%s", import_id, current and current.status)
         return {"import_id": import_id, "claimed": False}
     started = time.monotonic()
-    log.info("import=%s event=started file=%s", imp.id, imp.stored_name)
+    log.info("import=%s event=started file=%s resume_after_row=%s", imp.id, imp.stored_name, imp.checkpoint_row)
     try:
-        _import_rows(imp)
+        ImportRun(imp).run()
+    except Cancelled as cancelled:
+        db.session.rollback()
+        _finish(imp, ImportStatus.CANCELLED, str(cancelled))
     except FileProblem as problem:
         db.session.rollback()
         _finish(imp, ImportStatus.FAILED, problem.message)
@@ -142,7 +156,7 @@ def run_import(import_id: int) -> dict:
         raise
     except JobTimeoutException:
         db.session.rollback()
-        _finish(imp, ImportStatus.FAILED, "The import timed out: the file took longer than allowed.")
+        _finish(imp, ImportStatus.FAILED, "The import timed out: the file took longer than allowed. Retry resumes it.")
         raise
     except Exception as exc:
         db.session.rollback()
@@ -178,57 +192,191 @@ def counts(imp: Import) -> dict:
     }
 
 
-def _import_rows(imp: Import) -> None:
-    path = upload_path(imp)
-    if not path.exists():
-        raise StoredFileMissing(imp.stored_name)
-    with open_table(path) as table:
-        header_map = map_headers(table.headers)
-        isbn_header = header_map.headers[header_map.positions["isbn"]]
-        imp.ignored_columns = header_map.ignored
-        imp.total_rows = table.estimated_rows or None
-        db.session.commit()
-        validator = RowValidator(header_map, decimal_comma=table.decimal_comma)
-        writer = BookWriter(db.session, imp.id, ImportMode(imp.mode))
-        first_row_of: dict[str, int] = {}
-        for chunk in chunked(table.rows, current_app.config["IMPORT_CHUNK_SIZE"]):
-            valid: list[BookRow] = []
-            problems: list[RowProblem] = []
-            for row_number, cells in chunk:
-                result = validator.validate(row_number, cells)
-                if not isinstance(result, BookRow):
-                    problems.extend(result)
-                    continue
-                first = first_row_of.setdefault(result.isbn, row_number)
-                if first == row_number:
-                    valid.append(result)
-                else:
-                    problems.append(
-                        RowProblem(
-                            row_number,
-                            isbn_header,
-                            shown(cells[header_map.positions["isbn"]]),
-                            f"{LABELS['isbn']} {result.isbn} already appears in row {first}; "
-                            "only the first row with an ISBN is imported",
-                        )
-                    )
-            outcome = writer.write(valid)
-            _save_problems(imp.id, problems)
-            imp.created += outcome.created
-            imp.updated += outcome.updated
-            imp.unchanged += outcome.unchanged
-            imp.skipped += outcome.skipped
-            imp.rejected += len({p.row_number for p in problems})
-            imp.processed_rows += len(chunk)
-            imp.checkpoint_row = chunk[-1][0]
-            imp.heartbeat_at = utcnow()
-            if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
-                imp.total_rows = imp.processed_rows
-            db.session.commit()
+class Cancelled(Exception):
+    """Staff asked the import to stop; the message says what was kept."""
+
+
+#: Rows looked at before deciding a file is not a book list at all.
+WRONG_FILE_SAMPLE = 1_000
+#: Share of rejected rows in that sample that stops the import.
+WRONG_FILE_REJECTED_SHARE = 0.9
+#: Rows a dry run shows as they would be stored.
+PREVIEW_ROWS = 20
+
+
+class ImportRun:
+    """One run of an import: stream the file in chunks, validate, save, record, commit."""
+
+    def __init__(self, imp: Import):
+        self.imp = imp
+        self.path = upload_path(imp)
+        self.mode = ImportMode(imp.mode)
+        self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"]
+        self.first_row_of: dict[str, int] = {}
+        self.sampled = 0
+        self.sample_problems: list[RowProblem] = []
+        self.sample_rejected = 0
+
+    def run(self) -> None:
+        imp = self.imp
+        if not self.path.exists():
+            raise StoredFileMissing(imp.stored_name)
+        if imp.all_or_nothing and not imp.dry_run:
+            self._reset_counts()  # nothing of an all-or-nothing run is ever committed: start afresh
+            self._pass(write=False)
+            if imp.rejected:
+                raise FileProblem(
+                    f"{imp.rejected:,} rows were rejected, so nothing was saved (all-or-nothing). "
+                    "Fix them (download the rejected rows) and upload the file again."
+                )
+            self._reset_counts(keep_problems=True)
+            self._pass(write=True, single_transaction=True)
+        else:
+            self._pass(write=True)
         imp.total_rows = imp.processed_rows
+        imp.phase = ImportPhase.DONE.value
+
+    def _reset_counts(self, keep_problems: bool = False) -> None:
+        imp = self.imp
+        imp.created = imp.updated = imp.unchanged = imp.skipped = imp.processed_rows = imp.checkpoint_row = 0
+        if not keep_problems:
+            imp.rejected = 0
+            db.session.execute(delete(ImportRowError).where(ImportRowError.import_id == imp.id))
+            db.session.execute(delete(RejectedRow).where(RejectedRow.import_id == imp.id))
+        db.session.execute(delete(ImportChunk).where(ImportChunk.import_id == imp.id))
+        db.session.commit()
+        self.first_row_of.clear()
+
+    def _pass(self, *, write: bool, single_transaction: bool = False) -> None:
+        """Go through the file once; with write=False only validate and record problems."""
+        imp = self.imp
+        imp.phase = ImportPhase.READING.value
+        db.session.commit()
+        with open_table(self.path) as table:
+            header_map = map_headers(table.headers)
+            self.isbn_header = header_map.headers[header_map.positions["isbn"]]
+            imp.ignored_columns = header_map.ignored
+            imp.read_as = table.description[:255]
+            imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
+            imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
+            db.session.commit()
+            validator = RowValidator(header_map, decimal_comma=table.decimal_comma)
+            writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
+            resume_after = imp.checkpoint_row
+            for chunk in chunked(table.rows, self.chunk_size):
+                valid, problems = validator.validate_chunk(chunk)
+                valid = self._drop_repeated_isbns(valid, problems)
+                if chunk[-1][0] <= resume_after:
+                    continue  # committed by an earlier run: only the ISBNs seen were needed
+                if resume_after:
+                    chunk = [row for row in chunk if row[0] > resume_after]
+                    valid = [row for row in valid if row.row_number > resume_after]
+                    problems = [p for p in problems if p.row_number > resume_after]
+                self._check_wrong_file(len(chunk), problems)
+                self._save_chunk(chunk, valid, problems, writer, commit=not single_transaction)
+            if single_transaction:
+                db.session.commit()
+
+    def _drop_repeated_isbns(self, valid: list[BookRow], problems: list[RowProblem]) -> list[BookRow]:
+        if self.mode is ImportMode.ADD_STOCK:
+            return valid  # a delivery note may list a book twice: the quantities are summed
+        kept = []
+        for row in valid:
+            first = self.first_row_of.setdefault(row.isbn, row.row_number)
+            if first == row.row_number:
+                kept.append(row)
+            else:
+                problems.append(
+                    RowProblem(
+                        row.row_number,
+                        self.isbn_header,
+                        row.isbn,
+                        f"{LABELS['isbn']} {row.isbn} already appears in row {first}; "
+                        "only the first row with an ISBN is imported",
+                    )
+                )
+        return kept
+
+    def _check_wrong_file(self, rows: int, problems: list[RowProblem]) -> None:
+        """Stop early when nearly every row of the first thousand is rejected."""
+        if self.sampled >= WRONG_FILE_SAMPLE:
+            return
+        self.sampled += rows
+        self.sample_rejected += len({p.row_number for p in problems})
+        self.sample_problems.extend(problems)
+        if self.sampled < WRONG_FILE_SAMPLE or self.sample_rejected < WRONG_FILE_REJECTED_SHARE * self.sampled:
+            return
+        common = Counter(p.message.split(";")[0] for p in self.sample_problems).most_common(1)
+        cause = f" The most common problem: {common[0][0]} ({common[0][1]:,} times)." if common else ""
+        # Keep this chunk's problems (earlier chunks' are saved already) so the report shows them.
+        _save_problems(self.imp.id, problems, {})
+        self.imp.rejected += len({p.row_number for p in problems})
+        self.imp.processed_rows += rows
+        db.session.commit()
+        raise FileProblem(
+            f"{self.sample_rejected:,} of the first {self.sampled:,} rows were rejected, so the import stopped: "
+            f"this file does not look like a book list in the expected layout.{cause} "
+            "Check that the right file was chosen and that its columns hold what their headers say."
+        )
+
+    def _save_chunk(self, chunk, valid, problems, writer: BookWriter, *, commit: bool) -> None:
+        imp = self.imp
+        for attempt in range(4):
+            try:
+                outcome = writer.write(valid)
+                break
+            except ConcurrentInsert:
+                if attempt == 3 or not commit:
+                    raise
+                db.session.rollback()  # another import inserted some of these ISBNs first: look again
+        cells_of = dict(chunk)
+        rejected_rows = sorted({p.row_number for p in problems})
+        _save_problems(imp.id, problems, {n: cells_of[n] for n in rejected_rows})
+        for number in rejected_rows:
+            outcome.rows[number] = Outcome.REJECTED
+        numbers = [n for n, _ in chunk]
+        db.session.execute(
+            insert(ImportChunk.__table__),
+            {
+                "import_id": imp.id,
+                "first_row": numbers[0],
+                "last_row": numbers[-1],
+                "row_numbers": array("I", numbers).tobytes(),
+                "outcomes": b"".join(outcome.rows.get(n, Outcome.REJECTED).value for n in numbers),
+            },
+        )
+        if imp.dry_run and len(imp.preview or []) < PREVIEW_ROWS:
+            imp.preview = (imp.preview or []) + [
+                {**_display(row), "row_number": row.row_number, "outcome": outcome.rows[row.row_number].name.lower()}
+                for row in valid[: PREVIEW_ROWS - len(imp.preview or [])]
+            ]
+        imp.created += outcome.created
+        imp.updated += outcome.updated
+        imp.unchanged += outcome.unchanged
+        imp.skipped += outcome.skipped
+        imp.rejected += len(rejected_rows)
+        imp.processed_rows += len(chunk)
+        imp.checkpoint_row = numbers[-1] if commit else 0
+        imp.heartbeat_at = utcnow()
+        if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
+            imp.total_rows = imp.processed_rows
+        if commit:
+            db.session.commit()
+        cancel = db.session.scalar(select(Import.cancel_requested).where(Import.id == imp.id))
+        if cancel:
+            if not commit:
+                raise Cancelled("Cancelled by staff; nothing was saved (all-or-nothing).")
+            raise Cancelled(
+                f"Cancelled by staff after {imp.processed_rows:,} rows: {imp.created:,} created and "
+                f"{imp.updated:,} updated before it stopped are kept."
+            )
 
 
-def _save_problems(import_id: int, problems: list[RowProblem]) -> None:
+def _display(row: BookRow) -> dict:
+    return {f: (str(v) if v is not None and not isinstance(v, (int, str)) else v) for f, v in row.values().items()}
+
+
+def _save_problems(import_id: int, problems: list[RowProblem], cells_of: dict[int, list]) -> None:
     if problems:
         db.session.execute(
             insert(ImportRowError.__table__),
@@ -243,10 +391,33 @@ def _save_problems(import_id: int, problems: list[RowProblem]) -> None:
                 for p in problems
             ],
         )
+    if cells_of:
+        messages: dict[int, list[str]] = {}
+        for p in problems:
+            messages.setdefault(p.row_number, []).append(p.message)
+        db.session.execute(
+            insert(RejectedRow.__table__),
+            [
+                {
+                    "import_id": import_id,
+                    "row_number": number,
+                    "cells": [_jsonable_cell(c) for c in cells],
+                    "errors": "; ".join(messages.get(number, [])),
+                }
+                for number, cells in cells_of.items()
+            ],
+        )
+
+
+def _jsonable_cell(cell):
+    if cell is None or isinstance(cell, (str, int, float, bool)):
+        return cell
+    return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
 
 
 def _finish(imp: Import, status: ImportStatus, error: str | None) -> None:
     imp.status = status.value
+    imp.phase = ImportPhase.DONE.value
     imp.error = error
     imp.finished_at = utcnow()
     db.session.commit()

@@ -1,131 +1,221 @@
-"""Save a chunk of validated rows: one query to find stored ISBNs, bulk inserts and updates."""
+"""Save a chunk of validated rows: one lookup of the stored ISBNs, then bulk inserts and updates.
 
-from dataclasses import dataclass
-from datetime import datetime
+Rows are compared and written in the database's own storage form (for example integer cents for
+prices on SQLite), through the driver's executemany / COPY: the ORM is far too slow for a million
+rows, and SQLAlchemy's column types still define the storage form (their bind processors).
+"""
 
-from sqlalchemy import bindparam, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+import enum
+from dataclasses import dataclass, field
+
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from ..importer import FIELDS, BookRow
 from ..models import Book, ImportChange, ImportMode, utcnow
 
 books = Book.__table__
-_FIELD_COLUMNS = [books.c[f] for f in FIELDS]
+_COLUMNS = ", ".join(FIELDS)
+_ISBN = FIELDS.index("isbn")
+_QUANTITY = FIELDS.index("quantity")
+_FILLABLE = [FIELDS.index(f) for f in ("no_of_pages", "description")]
+
+
+class Outcome(bytes, enum.Enum):
+    """What an import did with one row (one byte each in the per-chunk record)."""
+
+    CREATED = b"c"
+    UPDATED = b"u"
+    UNCHANGED = b"="
+    SKIPPED = b"s"
+    REJECTED = b"x"
 
 
 @dataclass
 class ChunkOutcome:
-    """How many rows of a chunk were created, updated, unchanged or skipped."""
+    """How many rows of a chunk were created, updated, unchanged or skipped, and each row's outcome."""
 
     created: int = 0
     updated: int = 0
     unchanged: int = 0
     skipped: int = 0
+    rows: dict[int, Outcome] = field(default_factory=dict)
 
-
-def _jsonable(value):
-    return None if value is None else value if isinstance(value, (int, str)) else str(value)
+    def add(self, row_number: int, outcome: Outcome) -> None:
+        self.rows[row_number] = outcome
+        name = outcome.name.lower()
+        setattr(self, name, getattr(self, name) + 1)
 
 
 class BookWriter:
-    """Write validated rows for one import, in one mode, within the caller's transaction."""
+    """Write validated rows for one import, in one mode, inside the caller's transaction."""
 
-    def __init__(self, session: Session, import_id: int, mode: ImportMode):
+    def __init__(self, session: Session, import_id: int, mode: ImportMode, *, dry_run: bool = False):
         self.session = session
         self.import_id = import_id
         self.mode = ImportMode(mode)
-        dialect = session.get_bind().dialect.name
-        self._insert = {"postgresql": pg_insert, "sqlite": sqlite_insert}.get(dialect)
+        self.dry_run = dry_run
+        self.dialect = session.get_bind().dialect
+        self.postgres = self.dialect.name == "postgresql"
+        self._to_db = [books.c[f].type.dialect_impl(self.dialect).bind_processor(self.dialect) for f in FIELDS]
+        self._time_to_db = books.c.created_at.type.dialect_impl(self.dialect).bind_processor(self.dialect)
+        self._price_from_db = (
+            None
+            if self.postgres
+            else books.c.price.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
+        )
+        self._price_memo: dict = {}
 
+    # -- storage form ------------------------------------------------------------------------
+    def _stored(self, row: BookRow) -> tuple:
+        values = list(row[1:])
+        for index, process in enumerate(self._to_db):
+            if process is not None and values[index] is not None:
+                if index == FIELDS.index("price"):
+                    price = values[index]
+                    stored = self._price_memo.get(price)
+                    if stored is None:
+                        stored = self._price_memo[price] = process(price)
+                    values[index] = stored
+                else:
+                    values[index] = process(values[index])
+        return tuple(values)
+
+    def _shown(self, index: int, value):
+        """Return a stored value as JSON for the change record (prices as text, like "12.99")."""
+        if FIELDS[index] == "price" and value is not None:
+            return str(self._price_from_db(value) if self._price_from_db else value)
+        return value
+
+    # -- writing -----------------------------------------------------------------------------
     def write(self, rows: list[BookRow]) -> ChunkOutcome:
-        """Create, update or skip each row (ISBNs are unique within *rows*)."""
+        """Create, update or skip each row (in add-to-stock mode, rows of one ISBN are summed)."""
         outcome = ChunkOutcome()
-        pending = rows
-        for _attempt in range(3):
-            if not pending:
-                break
-            pending = self._write_once(pending, outcome)
-        if pending:  # pragma: no cover - needs three concurrent writers racing on the same ISBNs
-            raise RuntimeError("rows kept conflicting with concurrent imports")
-        return outcome
-
-    def _write_once(self, rows: list[BookRow], outcome: ChunkOutcome) -> list[BookRow]:
-        """Write *rows*; return the ones another import created meanwhile (to classify again)."""
-        now = utcnow()
-        stored = {
-            r.isbn: r
-            for r in self.session.execute(
-                select(books.c.id, *_FIELD_COLUMNS).where(books.c.isbn.in_([row.isbn for row in rows]))
-            )
-        }
-        new: list[BookRow] = []
-        changed: list[tuple[BookRow, object, dict]] = []
-        for row in rows:
-            old = stored.get(row.isbn)
+        if not rows:
+            return outcome
+        connection = self.session.connection()
+        if not self.postgres and not self.dry_run:
+            # Take SQLite's write lock before reading, so no other import can insert between the
+            # lookup and the insert (the lock wait is bounded by busy_timeout).
+            driver = connection.connection.driver_connection
+            if not driver.in_transaction:
+                driver.execute("BEGIN IMMEDIATE")
+        stored_rows = [(row.row_number, self._stored(row)) for row in rows]
+        existing = self._lookup([values[_ISBN] for _, values in stored_rows])
+        now = self._time_to_db(utcnow()) if self._time_to_db else utcnow()
+        new: list[tuple[int, tuple]] = []
+        changed: list[tuple[int, int, tuple, dict]] = []
+        pending_new: dict[str, int] = {}
+        for row_number, values in stored_rows:
+            isbn = values[_ISBN]
+            old = existing.get(isbn)
             if old is None:
                 if self.mode is ImportMode.UPDATE_ONLY:
-                    outcome.skipped += 1
+                    outcome.add(row_number, Outcome.SKIPPED)
+                elif self.mode is ImportMode.ADD_STOCK and isbn in pending_new:
+                    # A repeated ISBN in a delivery note: add its quantity to the first row's book.
+                    index = pending_new[isbn]
+                    first_number, first_values = new[index]
+                    summed = list(first_values)
+                    summed[_QUANTITY] += values[_QUANTITY]
+                    new[index] = (first_number, tuple(summed))
+                    outcome.add(row_number, Outcome.UPDATED)
                 else:
-                    new.append(row)
+                    pending_new[isbn] = len(new)
+                    new.append((row_number, values))
+                    outcome.add(row_number, Outcome.CREATED)
                 continue
+            book_id, old_values = old
             if self.mode is ImportMode.CREATE_ONLY:
-                outcome.skipped += 1
+                outcome.add(row_number, Outcome.SKIPPED)
                 continue
-            before = {f: _jsonable(getattr(old, f)) for f in FIELDS if getattr(old, f) != getattr(row, f)}
-            if before:
-                changed.append((row, old, before))
-            else:
-                outcome.unchanged += 1
-        conflicted = self._insert_new(new, now, outcome)
-        self._update_changed(changed, now, outcome)
-        return conflicted
-
-    def _insert_new(self, new: list[BookRow], now: datetime, outcome: ChunkOutcome) -> list[BookRow]:
-        if not new:
-            return []
-        params = [
-            {
-                **row.values(),
-                "created_at": now,
-                "updated_at": now,
-                "import_id": self.import_id,
-                "created_by_import_id": self.import_id,
+            if self.mode is ImportMode.ADD_STOCK:
+                values = self._added_to_stock(old_values, values)
+            if values == old_values:
+                outcome.add(row_number, Outcome.UNCHANGED)
+                continue
+            before = {
+                FIELDS[i]: self._shown(i, old_values[i]) for i in range(len(FIELDS)) if old_values[i] != values[i]
             }
-            for row in new
-        ]
-        if self._insert is None:  # pragma: no cover - other databases: no concurrent-safe upsert
-            self.session.execute(insert(books), params)
-            outcome.created += len(new)
-            return []
-        stmt = self._insert(books).on_conflict_do_nothing(index_elements=["isbn"]).returning(books.c.isbn)
-        inserted = set(self.session.execute(stmt, params).scalars())
-        outcome.created += len(inserted)
-        return [row for row in new if row.isbn not in inserted]
+            changed.append((row_number, book_id, values, before))
+            existing[isbn] = (book_id, values)  # a later row of the same ISBN (add to stock) builds on this
+            outcome.add(row_number, Outcome.UPDATED)
+        if not self.dry_run:
+            self._insert(connection, new, now)
+            self._update(connection, changed, now)
+        return outcome
 
-    def _update_changed(self, changed: list, now: datetime, outcome: ChunkOutcome) -> None:
+    def _added_to_stock(self, old: tuple, values: tuple) -> tuple:
+        merged = list(old)
+        merged[_QUANTITY] = old[_QUANTITY] + values[_QUANTITY]
+        for index in _FILLABLE:
+            if merged[index] is None:
+                merged[index] = values[index]
+        return tuple(merged)
+
+    def _lookup(self, isbns: list[str]) -> dict[str, tuple[int, tuple]]:
+        connection = self.session.connection()
+        if self.postgres:
+            sql = f"SELECT id, {_COLUMNS} FROM books WHERE isbn = ANY(%(isbns)s)"
+            result = connection.exec_driver_sql(sql, {"isbns": isbns})
+        else:
+            marks = ",".join("?" * len(isbns))
+            result = connection.exec_driver_sql(
+                f"SELECT id, {_COLUMNS} FROM books WHERE isbn IN ({marks})", tuple(isbns)
+            )
+        return {row[1 + _ISBN]: (row[0], tuple(row[1:])) for row in result}
+
+    def _insert(self, connection, new: list[tuple[int, tuple]], now) -> None:
+        if not new:
+            return
+        extra = (now, now, self.import_id, self.import_id)
+        columns = f"{_COLUMNS}, created_at, updated_at, import_id, created_by_import_id"
+        if self.postgres:
+            self._copy_insert(connection, [values + extra for _, values in new], columns)
+            return
+        marks = ",".join("?" * (len(FIELDS) + 4))
+        connection.exec_driver_sql(f"INSERT INTO books ({columns}) VALUES ({marks})", [v + extra for _, v in new])
+
+    def _copy_insert(self, connection, records: list[tuple], columns: str) -> None:
+        """PostgreSQL: COPY into a temporary table, then insert what no concurrent import inserted first."""
+        cursor = connection.connection.driver_connection.cursor()
+        cursor.execute(
+            f"CREATE TEMP TABLE IF NOT EXISTS book_stage ON COMMIT DELETE ROWS AS SELECT {columns} FROM books "
+            "WITH NO DATA"
+        )
+        with cursor.copy(f"COPY book_stage ({columns}) FROM STDIN") as copy:
+            for record in records:
+                copy.write_row(record)
+        cursor.execute(
+            f"INSERT INTO books ({columns}) SELECT {columns} FROM book_stage ORDER BY isbn "
+            "ON CONFLICT (isbn) DO NOTHING RETURNING isbn"
+        )
+        inserted = {row[0] for row in cursor.fetchall()}
+        cursor.execute("DELETE FROM book_stage")
+        if len(inserted) != len(records):
+            raise ConcurrentInsert([r[_ISBN] for r in records if r[_ISBN] not in inserted])
+
+    def _update(self, connection, changed: list[tuple[int, int, tuple, dict]], now) -> None:
         if not changed:
             return
-        # Bind names must differ from column names in an UPDATE's SET clause, hence the prefix.
-        stmt = (
-            update(books)
-            .where(books.c.id == bindparam("b_id"))
-            .values({f: bindparam("b_" + f) for f in (*FIELDS, "updated_at", "import_id")})
-        )
-        self.session.execute(
-            stmt,
-            [
-                {"b_" + f: getattr(row, f) for f in FIELDS}
-                | {"b_id": old.id, "b_updated_at": now, "b_import_id": self.import_id}
-                for row, old, _ in changed
-            ],
+        mark = "%s" if self.postgres else "?"
+        assignments = ", ".join(f"{f} = {mark}" for f in (*FIELDS, "updated_at", "import_id"))
+        connection.exec_driver_sql(
+            f"UPDATE books SET {assignments} WHERE id = {mark}",
+            [(*values, now, self.import_id, book_id) for _, book_id, values, _ in changed],
         )
         self.session.execute(
             insert(ImportChange.__table__),
             [
-                {"import_id": self.import_id, "book_id": old.id, "row_number": row.row_number, "before": before}
-                for row, old, before in changed
+                {"import_id": self.import_id, "book_id": book_id, "row_number": row_number, "before": before}
+                for row_number, book_id, _, before in changed
             ],
         )
-        outcome.updated += len(changed)
+
+
+class ConcurrentInsert(Exception):
+    """Another import inserted some of these ISBNs between our lookup and our insert: redo the chunk."""
+
+    def __init__(self, isbns: list[str]):
+        super().__init__(f"{len(isbns)} ISBNs were inserted concurrently")
+        self.isbns = isbns
