@@ -74,18 +74,26 @@ def create_token_command(email: str) -> None:
 @click.command("import-books")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option("--mode", type=click.Choice([m.value for m in ImportMode]), default=ImportMode.CREATE_UPDATE.value)
+@click.option("--dry-run", is_flag=True, help="Validate and count without saving.")
+@click.option("--all-or-nothing", is_flag=True, help="Save nothing if any row is rejected.")
+@click.option("--allow-repeat", is_flag=True, help="Import even if the same file was imported before.")
 @click.option("--wait", is_flag=True, help="Wait for the import to end and print its report.")
 @with_appcontext
-def import_books_command(path: Path, mode: str, wait: bool) -> None:
+def import_books_command(
+    path: Path, mode: str, dry_run: bool, all_or_nothing: bool, allow_repeat: bool, wait: bool
+) -> None:
     """Queue an import of PATH; with --wait, exit non-zero if rows were rejected or it failed."""
     from .importer import FileProblem
-    from .services.imports import create_import, import_json
+    from .services.imports import ImportOptions, RepeatedFile, create_import, import_json
 
+    options = ImportOptions(ImportMode(mode), dry_run, all_or_nothing, allow_repeat)
     with open(path, "rb") as fh:
         try:
-            imp = create_import(FileStorage(fh, filename=path.name), None, ImportMode(mode))
+            imp = create_import(FileStorage(fh, filename=path.name), None, options)
         except FileProblem as problem:
             raise click.ClickException(problem.message) from None
+        except RepeatedFile as repeated:
+            raise click.ClickException(f"{repeated} Use --allow-repeat to import it anyway.") from None
     click.echo(f"Import #{imp.id} queued.")
     if not wait:
         return

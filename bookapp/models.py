@@ -200,6 +200,8 @@ class Import(db.Model):
     unchanged: Mapped[int] = mapped_column(Integer, default=0)
     skipped: Mapped[int] = mapped_column(Integer, default=0)
     rejected: Mapped[int] = mapped_column(Integer, default=0)
+    #: The file's header row, as written (for the rejected-rows download).
+    headers: Mapped[list | None] = mapped_column(JSON)
     ignored_columns: Mapped[list] = mapped_column(JSON, default=list)
     #: How the file was read (encoding, delimiter or sheet), and other file-level notes.
     read_as: Mapped[str | None] = mapped_column(String(255))

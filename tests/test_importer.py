@@ -217,3 +217,74 @@ def test_xlsx_typed_cells_are_read_with_sheet_row_numbers(tmp_path):
     assert [r.row_number for r in rows] == [2, 4]
     assert rows[0].isbn == rows[1].isbn == "9780441172719"
     assert rows[0].year_published == "1965" and rows[0].price == Decimal("9.99") and rows[0].no_of_pages == 412
+
+
+def _rewrite_member(path, member: str, old: bytes, new: bytes) -> None:
+    """Edit one XML member of a workbook in place (to give a formula a saved result)."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        contents = {info: archive.read(info.filename) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info, data in contents.items():
+            archive.writestr(info, data.replace(old, new) if info.filename == member else data)
+
+
+def _read_all(path):
+    with open_table(path) as table:
+        validator = RowValidator(map_headers(table.headers))
+        return table, validator.validate_chunk(list(table.rows))
+
+
+def test_xlsx_hidden_sheets_are_ignored_and_the_book_sheet_is_found(tmp_path):
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    notes = workbook.active
+    notes.title = "Read me"
+    notes.append(["How to fill this in"])
+    hidden = workbook.create_sheet("Old")
+    hidden.append(HEADER)
+    hidden.append(["Old", "X", "Comic", isbn13(9), 2000, 1, 1, 1, None])
+    hidden.sheet_state = "hidden"
+    books = workbook.create_sheet("Stock")
+    books.append(HEADER)
+    books.append(["New", "Y", "Comic", isbn13(1), 2001, 2, 2, 2, None])
+    workbook.save(tmp_path / "b.xlsx")
+    table, (valid, problems) = _read_all(tmp_path / "b.xlsx")
+    assert "Stock" in table.description
+    assert [r.title for r in valid] == ["New"] and problems == []
+
+
+def test_xlsx_merged_cells_fill_their_area(tmp_path):
+    rows = [["A", "Ann", "Horror", isbn13(1), 2001, 1, None, 1, None],
+            ["B", "Bob", None, isbn13(2), 2002, 1, None, 1, None]]  # fmt: skip
+    path = write_xlsx(tmp_path / "m.xlsx", rows)
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(path)
+    workbook.active.merge_cells("C2:C3")
+    workbook.save(path)
+    _, (valid, problems) = _read_all(path)
+    assert problems == [] and [r.book_type for r in valid] == ["Horror", "Horror"]
+
+
+def test_xlsx_formulas_give_their_saved_result_and_one_without_is_a_row_error(tmp_path):
+    rows = [["A", "Ann", "Comic", isbn13(1), 2001, "=10+2.5", None, 1, None],
+            ["B", "Bob", "Comic", isbn13(2), 2002, "=1+1", None, 1, None]]  # fmt: skip
+    path = write_xlsx(tmp_path / "f.xlsx", rows)
+    _rewrite_member(path, "xl/worksheets/sheet1.xml", b"<f>10+2.5</f><v />", b"<f>10+2.5</f><v>12.5</v>")
+    _, (valid, problems) = _read_all(path)
+    assert [r.price for r in valid] == [Decimal("12.50")]
+    assert problems[0].row_number == 3 and "formula (cell F3) whose result was never saved" in problems[0].message
+
+
+def test_a_zip_member_that_inflates_beyond_reason_is_refused(tmp_path):
+    import zipfile
+
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/workbook.xml", "<workbook/>")
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (300 << 20))
+    with pytest.raises(FileProblem, match="zip bomb"), open_table(path):
+        pass

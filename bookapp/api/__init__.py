@@ -10,7 +10,7 @@ from ..books import MAX_PER_PAGE, books_page
 from ..extensions import db
 from ..importer import FileProblem
 from ..models import ApiToken, Book, Import, ImportMode, User
-from ..services.imports import create_import, import_json
+from ..services.imports import ImportOptions, RepeatedFile, create_import, import_json
 
 bp = Blueprint("api", __name__)
 
@@ -63,10 +63,23 @@ def book_json(book: Book) -> dict:
     }
 
 
+def _flag(name: str) -> bool:
+    value = (request.form.get(name) or request.args.get(name) or "").strip().lower()
+    if value in ("", "0", "false", "no", "off"):
+        return False
+    if value in ("1", "true", "yes", "on"):
+        return True
+    abort(400, description=f"{name} must be true or false.")
+
+
 @bp.post("/imports")
 @token_required
 def create():
-    """Accept a spreadsheet (multipart field `file`) and queue its import: 202 and a Location."""
+    """Accept a spreadsheet (multipart field `file`) and queue its import: 202 and a Location.
+
+    Options (form fields): mode, dry_run, all_or_nothing, allow_repeat. A file imported before is
+    answered 409 with the earlier import, unless allow_repeat is true.
+    """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
         abort(400, description="Send the spreadsheet as the multipart form field 'file'.")
@@ -74,10 +87,17 @@ def create():
         mode = ImportMode(request.form.get("mode", ImportMode.CREATE_UPDATE.value))
     except ValueError:
         abort(400, description="mode must be one of: " + ", ".join(m.value for m in ImportMode))
+    options = ImportOptions(
+        mode=mode, dry_run=_flag("dry_run"), all_or_nothing=_flag("all_or_nothing"), allow_repeat=_flag("allow_repeat")
+    )
     try:
-        imp = create_import(upload, g.api_user, mode)
+        imp = create_import(upload, g.api_user, options)
     except FileProblem as problem:
         abort(422, description=problem.message)
+    except RepeatedFile as repeated:
+        body = {"error": {"status": 409, "title": "Conflict", "message": f"{repeated} Send allow_repeat=true to import it anyway."},
+                "previous_import": import_json(repeated.previous)}  # fmt: skip
+        return jsonify(body), 409
     response = jsonify(import_json(imp))
     response.status_code = 202
     response.headers["Location"] = url_for("api.get_import", import_id=imp.id)

@@ -23,3 +23,7 @@ class RowProblem:
     column: str | None
     value: str | None
     message: str
+
+
+class UnsavedFormula(str):
+    """An XLSX cell (named like "F5") holding a formula whose result was never saved."""

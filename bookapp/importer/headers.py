@@ -74,3 +74,8 @@ def header_score(headers: list[object]) -> int:
     """Return how many required fields *headers* would fill (to pick the sheet with books)."""
     found = {_LOOKUP.get(normalise_header(h)) for h in headers}
     return sum(1 for f in REQUIRED_FIELDS if f in found)
+
+
+def field_of(header: object) -> str | None:
+    """Return the book field a header names, if any."""
+    return _LOOKUP.get(normalise_header(header))

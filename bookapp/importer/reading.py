@@ -7,7 +7,6 @@ line it starts on; an XLSX row's number is the sheet's. Fully empty rows are ski
 import codecs
 import csv
 import re
-import zipfile
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,12 +15,10 @@ from pathlib import Path
 
 from .errors import FileProblem
 from .headers import header_score
+from .xlsx import open_book_sheet
 
 #: Bytes read at a time when checking a CSV's encoding.
 _BLOCK = 1 << 20
-#: The largest total uncompressed size an XLSX may declare (guards against zip bombs).
-MAX_XLSX_UNCOMPRESSED = 2 << 30
-_ALLOWED_ZIP_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
@@ -164,61 +161,17 @@ def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
             yield start, cells
 
 
-def check_zip(path: Path) -> None:
-    """Refuse an XLSX that is not a readable zip or that would expand past the limits."""
-    try:
-        with zipfile.ZipFile(path) as archive:
-            members = archive.infolist()
-    except zipfile.BadZipFile:
-        raise FileProblem(f"The file is not a valid .xlsx workbook (a damaged zip). {_WHAT_TO_UPLOAD}") from None
-    if any(m.compress_type not in _ALLOWED_ZIP_METHODS for m in members):
-        raise FileProblem("The workbook uses an unsupported compression method. Save it again from Excel.")
-    if sum(m.file_size for m in members) > MAX_XLSX_UNCOMPRESSED:
-        raise FileProblem("The workbook expands to more than 2 GB when unpacked; it is refused as unsafe.")
-    names = {m.filename for m in members}
-    if "xl/workbook.xml" not in names:
-        raise FileProblem(f"The file is a zip archive but not an Excel workbook (.xlsx). {_WHAT_TO_UPLOAD}")
+def _choose_sheet(candidates):
+    """Prefer the first visible sheet whose header row names the most book fields."""
+    return max(candidates, key=lambda c: header_score(c[2]))
 
 
 @contextmanager
 def _open_xlsx(path: Path) -> Iterator[Table]:
-    import openpyxl  # imported here: CSV imports never pay for it
-
-    check_zip(path)
-    try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a broken workbook
-        raise FileProblem(f"The workbook cannot be opened ({type(exc).__name__}). Save it again from Excel.") from None
-    try:
-        best = None
-        for sheet in workbook.worksheets:
-            if sheet.sheet_state != "visible":
-                continue
-            sheet.reset_dimensions()
-            first = next(sheet.iter_rows(min_row=1, max_row=1, values_only=True), ())
-            score = header_score(list(first))
-            if best is None or score > best[0]:
-                best = (score, sheet, list(first))
-        if best is None or not any(c is not None for c in best[2]):
-            raise FileProblem("The workbook has no visible sheet with a header row in row 1.")
-        _, sheet, headers = best
-        while headers and headers[-1] is None:
-            headers.pop()
+    with open_book_sheet(path, _choose_sheet) as sheet:
         yield Table(
-            headers=headers,
-            rows=_xlsx_rows(sheet, len(headers)),
-            estimated_rows=0,
-            description=f"XLSX, sheet {sheet.title!r}",
+            headers=sheet.headers,
+            rows=sheet.rows,
+            estimated_rows=sheet.estimated_rows,
+            description=f"XLSX, sheet {sheet.name!r}",
         )
-    finally:
-        workbook.close()
-
-
-def _xlsx_rows(sheet, width: int) -> Iterator[tuple[int, list[object]]]:
-    for row_number, values in enumerate(sheet.iter_rows(min_row=2, values_only=True), start=2):
-        cells = list(values)
-        while len(cells) > width and cells[-1] is None:
-            cells.pop()
-        if any(c is not None and c != "" for c in cells):
-            cells.extend([None] * (width - len(cells)))
-            yield row_number, cells

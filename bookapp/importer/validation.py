@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .errors import RowProblem, ValueProblem
+from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .headers import HeaderMap
 from .values import (
@@ -117,6 +117,11 @@ class _Column:
 
     def convert_cell(self, cell: object) -> tuple[object, str | None]:
         """Return (value, problem message or None) for one cell."""
+        if isinstance(cell, UnsavedFormula):
+            return None, (
+                f"{LABELS[self.field]} is a formula (cell {cell}) whose result was never saved: "
+                "open the file in Excel, let it calculate, save it and upload it again"
+            )
         try:
             value = self.convert(cell)
         except ValueProblem as exc:
@@ -150,7 +155,9 @@ class _Column:
     def _plain_text_mask(self, cells: list[object]) -> list[bool]:
         """Cells that are already stripped, non-empty ASCII without control characters and short enough."""
         limit = MAX_LENGTHS[self.field]
-        mask = [type(c) is str and 0 < len(c) <= limit and c.isascii() and c.strip() == c for c in cells]
+        mask = [
+            type(c) is str and 0 < len(c) <= limit and c.isascii() and c.strip() == c and c[0] != "'" for c in cells
+        ]
         if self.field == "description" or not any(mask):
             return [ok and ANY_CONTROL.search(c) is None for c, ok in zip(cells, mask, strict=True)]
         joined = "".join(c for c, ok in zip(cells, mask, strict=True) if ok)

@@ -18,6 +18,8 @@ from .fields import BOOK_TYPES, MAX_INT, MAX_PRICE_DIGITS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
+#: First characters that make a spreadsheet treat a cell as a formula.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Any character that makes a text cell need a closer look (public: the bulk checks use it).
 ANY_CONTROL = _CONTROL_OR_NEWLINE
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
@@ -44,6 +46,8 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
     text = text.strip()
     if not text:
         return None
+    if text[0] == "'" and text[1:2] in FORMULA_PREFIXES:
+        text = text[1:]  # the apostrophe bookapp's own downloads put before =, +, -, @ to keep them text
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if (_CONTROL if multiline else _CONTROL_OR_NEWLINE).search(text):

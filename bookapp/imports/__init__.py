@@ -1,17 +1,40 @@
-"""Upload a spreadsheet and follow its import."""
+"""Upload a spreadsheet and follow its import: progress, report, downloads, confirm, cancel, retry."""
 
-from flask import Blueprint, abort, jsonify, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import select
-from wtforms import RadioField, SelectChoice
+from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
 
 from ..auth import staff_required
 from ..extensions import db
 from ..importer import FileProblem
-from ..models import MODE_LABELS, Import, ImportMode, ImportRowError
-from ..services.imports import create_import, import_json
+from ..importer.headers import field_of
+from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
+from ..services.imports import (
+    ImportOptions,
+    ImportStateError,
+    RepeatedFile,
+    cancel_import,
+    confirm_dry_run,
+    create_import,
+    import_json,
+    retry_import,
+)
+from ..services.reports import XLSX_MIMETYPE, csv_lines, rejected_table, xlsx_file
 
 bp = Blueprint("imports", __name__)
 
@@ -31,6 +54,22 @@ class UploadForm(FlaskForm):
         choices=[SelectChoice(m.value, label) for m, label in MODE_LABELS.items()],
         default=ImportMode.CREATE_UPDATE.value,
     )
+    dry_run = BooleanField("Dry run: check the whole file and show what would happen, without saving")
+    all_or_nothing = BooleanField("All or nothing: if any row is rejected, save none")
+    allow_repeat = HiddenField(default="")
+
+
+class ActionForm(FlaskForm):
+    """A button that changes an import (CSRF-protected POST)."""
+
+
+def options_from(form: UploadForm) -> ImportOptions:
+    return ImportOptions(
+        mode=ImportMode(form.mode.data),
+        dry_run=form.dry_run.data,
+        all_or_nothing=form.all_or_nothing.data,
+        allow_repeat=form.allow_repeat.data == "1",
+    )
 
 
 @bp.route("/imports/new", methods=["GET", "POST"])
@@ -38,54 +77,137 @@ class UploadForm(FlaskForm):
 def new():
     """Show the upload form; store the file, record the import and queue it."""
     form = UploadForm()
+    repeated = None
     if form.validate_on_submit():
         try:
-            imp = create_import(form.file.data, current_user, ImportMode(form.mode.data))
+            imp = create_import(form.file.data, current_user, options_from(form))
         except FileProblem as problem:
             form.file.errors.append(problem.message)
+        except RepeatedFile as exc:
+            repeated = exc
+            form.allow_repeat.data = "1"
         else:
             return redirect(url_for("imports.show", import_id=imp.id))
-    status = 400 if form.errors else 200
-    return render_template("imports/new.html", form=form), status
+    status = 409 if repeated else 400 if form.errors else 200
+    return render_template("imports/new.html", form=form, repeated=repeated), status
 
 
-def _get_import(import_id: int) -> Import:
+def get_import(import_id: int) -> Import:
+    """Return the import or answer 404."""
     imp = db.session.get(Import, import_id)
     if imp is None:
-        abort(404)
+        abort(404, description=f"There is no import {import_id}.")
     return imp
 
 
 @bp.get("/imports/<int:import_id>")
 @staff_required
 def show(import_id: int):
-    """Show an import's progress, counts and rejected rows."""
-    imp = _get_import(import_id)
-    page = request.args.get("page", 1, type=int)
-    errors = None
+    """Show an import's progress, counts and rejected rows (filterable by column)."""
+    imp = get_import(import_id)
+    column = request.args.get("column") or None
+    errors = columns = None
     if imp.is_terminal:
+        query = select(ImportRowError).where(ImportRowError.import_id == imp.id)
+        if column:
+            query = query.where(ImportRowError.column == column)
         errors = db.paginate(
-            select(ImportRowError)
-            .where(ImportRowError.import_id == imp.id)
-            .order_by(ImportRowError.row_number, ImportRowError.id),
-            page=page,
+            query.order_by(ImportRowError.row_number, ImportRowError.id),
+            page=request.args.get("page", 1, type=int),
             per_page=ERRORS_PER_PAGE,
             error_out=False,
         )
-    return render_template("imports/show.html", imp=imp, data=import_json(imp), errors=errors)
+        columns = db.session.scalars(
+            select(ImportRowError.column)
+            .distinct()
+            .where(ImportRowError.import_id == imp.id, ImportRowError.column.is_not(None))
+            .order_by(ImportRowError.column)
+        ).all()
+    return render_template(
+        "imports/show.html",
+        imp=imp,
+        data=import_json(imp),
+        errors=errors,
+        columns=columns,
+        column=column,
+        action_form=ActionForm(),
+    )
 
 
 @bp.get("/imports/<int:import_id>.json")
 @staff_required
 def show_json(import_id: int):
     """Return the import's progress for the poller."""
-    return jsonify(import_json(_get_import(import_id)))
+    return jsonify(import_json(get_import(import_id)))
 
 
 @bp.get("/imports")
 @staff_required
 def index():
-    """List the imports, newest first."""
-    page = request.args.get("page", 1, type=int)
-    pagination = db.paginate(select(Import).order_by(Import.id.desc()), page=page, per_page=50, error_out=False)
-    return render_template("imports/index.html", pagination=pagination)
+    """List the imports, newest first, optionally of one status."""
+    status = request.args.get("status") or None
+    query = select(Import).order_by(Import.id.desc())
+    if status in {s.value for s in ImportStatus}:
+        query = query.where(Import.status == status)
+    pagination = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    return render_template("imports/index.html", pagination=pagination, status=status)
+
+
+def rejected_download(imp: Import, fmt: str):
+    """Answer with the rejected rows as CSV or XLSX: the file's columns plus an error column."""
+    header, rows = rejected_table(imp)
+    stem = f"import-{imp.id}-rejected-rows"
+    if fmt == "csv":
+        response = Response(stream_with_context(csv_lines(header, rows)), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        return response
+    if fmt == "xlsx":
+        isbn_columns = {i for i, h in enumerate(header) if field_of(h) == "isbn"}
+        output = xlsx_file(header, rows, text_columns=isbn_columns, sheet_title="Rejected rows")
+        return send_file(output, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=f"{stem}.xlsx")
+    abort(404)
+
+
+@bp.get("/imports/<int:import_id>/rejected.<fmt>")
+@staff_required
+def rejected(import_id: int, fmt: str):
+    """Download the rejected rows, ready to fix and upload again."""
+    return rejected_download(get_import(import_id), fmt)
+
+
+def _act(import_id: int, action) -> Import | None:
+    imp = get_import(import_id)
+    if not ActionForm().validate_on_submit():
+        abort(400, description="The form expired; reload the page and try again.")
+    try:
+        return action(imp)
+    except ImportStateError as exc:
+        flash(str(exc), "error")
+        return None
+
+
+@bp.post("/imports/<int:import_id>/confirm")
+@staff_required
+def confirm(import_id: int):
+    """Run the real import of a dry run's file."""
+    imp = _act(import_id, lambda dry: confirm_dry_run(dry, current_user))
+    return redirect(url_for("imports.show", import_id=imp.id if imp else import_id))
+
+
+@bp.post("/imports/<int:import_id>/cancel")
+@staff_required
+def cancel(import_id: int):
+    """Cancel a queued or running import."""
+    imp = _act(import_id, lambda imp: cancel_import(imp) or imp)
+    if imp is not None:
+        flash("Cancelled." if imp.is_terminal else "Stopping at the next chunk boundary…", "info")
+    return redirect(url_for("imports.show", import_id=import_id))
+
+
+@bp.post("/imports/<int:import_id>/retry")
+@staff_required
+def retry(import_id: int):
+    """Queue a failed or cancelled import again from its stored file."""
+    if _act(import_id, lambda imp: retry_import(imp) or imp) is not None:
+        flash("Queued again; it resumes after the last saved chunk.", "info")
+    return redirect(url_for("imports.show", import_id=import_id))

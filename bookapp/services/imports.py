@@ -8,6 +8,7 @@ import time
 import uuid
 from array import array
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import current_app
@@ -56,12 +57,35 @@ def job_timeout(file_size: int) -> int:
     return IMPORT_TIMEOUT_BASE_SECONDS + IMPORT_TIMEOUT_SECONDS_PER_MB * (file_size >> 20)
 
 
-def create_import(upload: FileStorage, user: User | None, mode: ImportMode = ImportMode.CREATE_UPDATE) -> Import:
+@dataclass(frozen=True)
+class ImportOptions:
+    """What the uploader chose on the form, the API or the command line."""
+
+    mode: ImportMode = ImportMode.CREATE_UPDATE
+    dry_run: bool = False
+    all_or_nothing: bool = False
+    allow_repeat: bool = False
+
+
+class RepeatedFile(Exception):
+    """The same bytes were imported before; the uploader must say to import them anyway."""
+
+    def __init__(self, previous: Import):
+        who = f" by {previous.created_by.email}" if previous.created_by else ""
+        super().__init__(
+            f"This file was imported on {previous.created_at:%Y-%m-%d %H:%M} UTC{who} (import #{previous.id})."
+        )
+        self.previous = previous
+
+
+def create_import(upload: FileStorage, user: User | None, options: ImportOptions | None = None) -> Import:
     """Store the uploaded file, record the import and enqueue its job.
 
-    Raises FileProblem, before anything is recorded, when the bytes are not a CSV or XLSX file.
+    Raises FileProblem, before anything is recorded, when the bytes are not a CSV or XLSX file, and
+    RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
     The request's time depends on the file's size only: nothing is parsed here.
     """
+    options = options or ImportOptions()
     folder = Path(current_app.config["UPLOAD_FOLDER"])
     folder.mkdir(parents=True, exist_ok=True)
     temporary = folder / f".{uuid.uuid4().hex}.part"
@@ -74,7 +98,20 @@ def create_import(upload: FileStorage, user: User | None, mode: ImportMode = Imp
             size += len(block)
     try:
         kind = detect_kind(temporary)
-    except FileProblem:
+        if not options.allow_repeat and not options.dry_run:
+            previous = db.session.scalar(
+                select(Import)
+                .where(
+                    Import.sha256 == digest.hexdigest(),
+                    Import.dry_run.is_(False),
+                    Import.status != ImportStatus.CANCELLED.value,
+                )
+                .order_by(Import.id.desc())
+                .limit(1)
+            )
+            if previous is not None:
+                raise RepeatedFile(previous)
+    except (FileProblem, RepeatedFile):
         temporary.unlink(missing_ok=True)
         raise
     stored_name = f"{uuid.uuid4().hex}.{kind}"
@@ -85,15 +122,81 @@ def create_import(upload: FileStorage, user: User | None, mode: ImportMode = Imp
         file_kind=kind,
         file_size=size,
         sha256=digest.hexdigest(),
-        mode=ImportMode(mode).value,
+        mode=ImportMode(options.mode).value,
+        dry_run=options.dry_run,
+        all_or_nothing=options.all_or_nothing,
         created_by=user,
         status=ImportStatus.QUEUED.value,
     )
     db.session.add(imp)
     db.session.commit()
-    log.info("import=%s event=queued kind=%s bytes=%s", imp.id, kind, size)
+    log.info("import=%s event=queued kind=%s bytes=%s dry_run=%s", imp.id, kind, size, imp.dry_run)
     enqueue_import(imp)
     return imp
+
+
+def confirm_dry_run(dry_run: Import, user: User | None) -> Import:
+    """Queue the real import of a finished dry run's stored file (no re-upload)."""
+    if not dry_run.dry_run or dry_run.status != ImportStatus.SUCCEEDED.value:
+        raise ImportStateError("Only a dry run that has finished can be confirmed.")
+    imp = Import(
+        filename=dry_run.filename,
+        stored_name=dry_run.stored_name,
+        file_kind=dry_run.file_kind,
+        file_size=dry_run.file_size,
+        sha256=dry_run.sha256,
+        mode=dry_run.mode,
+        all_or_nothing=dry_run.all_or_nothing,
+        source_import_id=dry_run.id,
+        created_by=user,
+        status=ImportStatus.QUEUED.value,
+    )
+    db.session.add(imp)
+    db.session.commit()
+    log.info("import=%s event=queued confirmed_dry_run=%s", imp.id, dry_run.id)
+    enqueue_import(imp)
+    return imp
+
+
+class ImportStateError(Exception):
+    """The action does not fit the import's current status; the message says why."""
+
+
+def cancel_import(imp: Import) -> None:
+    """Cancel a queued import now, or ask a running one to stop at its next chunk boundary."""
+    if imp.is_terminal:
+        raise ImportStateError(f"Import #{imp.id} has already {imp.status}.")
+    cancelled_now = db.session.execute(
+        update(Import)
+        .where(Import.id == imp.id, Import.status == ImportStatus.QUEUED.value)
+        .values(
+            status=ImportStatus.CANCELLED.value,
+            phase=ImportPhase.DONE.value,
+            finished_at=utcnow(),
+            error="Cancelled by staff before it started; nothing was saved.",
+        )
+    ).rowcount
+    if not cancelled_now:
+        imp.cancel_requested = True
+    db.session.commit()
+    log.info("import=%s event=cancel-requested queued=%s", imp.id, bool(cancelled_now))
+
+
+def retry_import(imp: Import) -> None:
+    """Queue a failed or cancelled import again; it resumes after its last committed chunk."""
+    if imp.status not in (ImportStatus.FAILED.value, ImportStatus.CANCELLED.value):
+        raise ImportStateError("Only a failed or cancelled import can be retried.")
+    if not upload_path(imp).exists():
+        raise ImportStateError("The uploaded file is no longer on the server; upload it again.")
+    imp.status = ImportStatus.QUEUED.value
+    imp.phase = ImportPhase.QUEUED.value
+    imp.cancel_requested = False
+    imp.error = None
+    imp.finished_at = None
+    imp.attempts += 1
+    db.session.commit()
+    log.info("import=%s event=retry attempt=%s resume_after_row=%s", imp.id, imp.attempts, imp.checkpoint_row)
+    enqueue_import(imp)
 
 
 def enqueue_import(imp: Import) -> bool:
@@ -256,6 +359,7 @@ class ImportRun:
             header_map = map_headers(table.headers)
             self.isbn_header = header_map.headers[header_map.positions["isbn"]]
             imp.ignored_columns = header_map.ignored
+            imp.headers = [_jsonable_cell(h) for h in table.headers]
             imp.read_as = table.description[:255]
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
@@ -439,10 +543,20 @@ def import_json(imp: Import) -> dict:
     def iso(value):
         return value.isoformat() if value else None
 
+    elapsed = rate = eta = None
+    if imp.started_at:
+        elapsed = ((imp.finished_at or utcnow()) - imp.started_at).total_seconds()
+        if elapsed > 0 and imp.processed_rows:
+            rate = round(imp.processed_rows / elapsed)
+            if not imp.is_terminal and imp.total_rows and rate:
+                eta = max(0, round((imp.total_rows - imp.processed_rows) / rate))
     return {
         "id": imp.id,
         "status": imp.status,
+        "phase": imp.phase,
         "mode": imp.mode,
+        "dry_run": imp.dry_run,
+        "all_or_nothing": imp.all_or_nothing,
         "filename": imp.filename,
         "total_rows": imp.total_rows,
         "processed_rows": imp.processed_rows,
@@ -453,10 +567,16 @@ def import_json(imp: Import) -> dict:
         "skipped": imp.skipped,
         "rejected": imp.rejected,
         "ignored_columns": imp.ignored_columns or [],
+        "read_as": imp.read_as,
         "created_at": iso(imp.created_at),
         "started_at": iso(imp.started_at),
         "finished_at": iso(imp.finished_at),
+        "elapsed_seconds": None if elapsed is None else round(elapsed, 3),
+        "rows_per_second": rate,
+        "eta_seconds": eta,
         "error": imp.error,
+        "source_import_id": imp.source_import_id,
+        "undone_at": iso(imp.undone_at),
         "terminal": imp.is_terminal,
     }
 

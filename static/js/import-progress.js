@@ -13,8 +13,17 @@
     if (fields[name]) fields[name].textContent = value;
   }
 
+  function formatDuration(seconds) {
+    if (seconds < 60) return seconds + " s";
+    var minutes = Math.floor(seconds / 60);
+    return minutes + " min " + (seconds % 60) + " s";
+  }
+
   function render(data) {
     setText("status", data.status);
+    setText("phase", data.phase);
+    setText("speed", data.rows_per_second ? "· " + number.format(data.rows_per_second) + " rows/s" : "");
+    setText("eta", data.eta_seconds != null ? "· about " + formatDuration(data.eta_seconds) + " left" : "");
     fields.status.className = "status-" + data.status;
     setText("percent", data.percent);
     setText("processed_rows", number.format(data.processed_rows));
@@ -29,7 +38,7 @@
       setText("error", data.error);
       fields.error.hidden = false;
     }
-    document.title = "Import #" + data.id + " · " + data.status + " · bookapp";
+    document.title = (data.terminal ? "Done: " : "") + "Import #" + data.id + " · " + data.status + " · bookapp";
   }
 
   function poll() {

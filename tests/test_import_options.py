@@ -1,0 +1,153 @@
+"""Dry run and confirm, all-or-nothing, modes, the wrong-file stop, downloads, repeated files, cancel, retry."""
+
+import csv
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+
+from bookapp.extensions import db
+from bookapp.models import Book, Import
+from tests.conftest import run_worker
+from tests.helpers import HEADER, book_row, csv_bytes, isbn13
+from tests.test_imports import book_count, import_state, upload
+
+
+def test_a_dry_run_saves_nothing_and_confirm_imports_the_stored_file(app, staff_client):
+    rows = [book_row(n) for n in range(1, 31)]
+    rows[4] = book_row(5, **{"Year published": "19"})
+    response = upload(staff_client, csv_bytes(rows), dry_run="y")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["dry_run"] and state["status"] == "succeeded"
+    assert (state["created"], state["rejected"]) == (29, 1)
+    assert book_count(app) == 0
+    page = staff_client.get(response.location).get_data(as_text=True)
+    assert "Preview: the first rows as they would be stored" in page and "Book 20" in page
+    assert "Confirm import" in page
+
+    confirmed = staff_client.post(response.location + "/confirm")
+    assert confirmed.status_code == 302 and confirmed.location != response.location
+    run_worker(app)
+    state = import_state(staff_client, confirmed.location)
+    assert not state["dry_run"] and state["source_import_id"] == int(response.location.rsplit("/", 1)[1])
+    assert (state["created"], state["rejected"]) == (29, 1)
+    assert book_count(app) == 29
+
+
+def test_all_or_nothing_saves_nothing_when_a_row_is_rejected_and_everything_otherwise(app, staff_client):
+    app.config["IMPORT_CHUNK_SIZE"] = 10
+    rows = [book_row(n) for n in range(1, 51)]
+    rows[44] = book_row(45, Price="-3")
+    response = upload(staff_client, csv_bytes(rows), all_or_nothing="y")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "failed" and "nothing was saved (all-or-nothing)" in state["error"]
+    assert state["rejected"] == 1 and book_count(app) == 0
+
+    rows[44] = book_row(45)
+    response = upload(staff_client, csv_bytes(rows), all_or_nothing="y")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "succeeded" and state["created"] == 50 and book_count(app) == 50
+
+
+def test_a_file_that_is_not_a_book_list_stops_early_and_says_why(app, staff_client):
+    rows = [book_row(n, **{"Book type": "Paperback"}) for n in range(1, 1501)]
+    response = upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "failed" and "does not look like a book list" in state["error"]
+    assert "Book type must be one of" in state["error"]
+    assert book_count(app) == 0
+
+
+def test_add_to_stock_adds_quantities_sums_repeated_rows_and_fills_only_blanks(app, staff_client):
+    upload(staff_client, csv_bytes([book_row(1, Quantity="5", Description=""), book_row(2, Quantity="1")]))
+    run_worker(app)
+    delivery = [
+        book_row(1, Quantity="3", Title="Ignored title", Description="Now described"),
+        book_row(3, Quantity="2"),
+        book_row(1, Quantity="4"),
+        book_row(3, Quantity="1"),
+    ]
+    response = upload(staff_client, csv_bytes(delivery), mode="add_stock")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["updated"], state["rejected"]) == (1, 3, 0)
+    with app.app_context():
+        one = db.session.scalar(select(Book).where(Book.isbn == isbn13(1)))
+        three = db.session.scalar(select(Book).where(Book.isbn == isbn13(3)))
+        assert (one.quantity, one.title, one.description) == (12, "Book 1", "Now described")
+        assert three.quantity == 3
+
+
+def test_rejected_rows_download_round_trip_fix_and_reupload(app, staff_client):
+    rows = [book_row(n) for n in range(1, 11)]
+    rows[2] = book_row(3, Price='=HYPERLINK("http://x")')
+    rows[6] = book_row(7, ISBN="978-0-306-40615-8")
+    response = upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+
+    download = staff_client.get(response.location + "/rejected.csv")
+    assert download.status_code == 200 and download.mimetype == "text/csv"
+    table = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    assert table[0] == [*HEADER, "error"]
+    assert [r[0] for r in table[1:]] == ["Book 3", "Book 7"]
+    assert table[1][5].startswith("'=HYPERLINK"), "formula prefix neutralised"
+    assert "check digit" in table[2][-1]
+
+    with staff_client.get(response.location + "/rejected.xlsx") as download:
+        workbook = load_workbook(io.BytesIO(download.data))
+    sheet = workbook.active
+    assert [c.value for c in sheet[1]] == [*HEADER, "error"]
+    assert sheet["F2"].data_type == "s" and sheet["F2"].value.startswith("=HYPERLINK")
+    assert sheet["D3"].number_format == "@"
+
+    fixed = [row[:-1] for row in table[1:]]
+    fixed[0][5] = "12.00"
+    fixed[1][3] = isbn13(7)
+    again = upload(staff_client, csv_bytes(fixed))
+    run_worker(app)
+    state = import_state(staff_client, again.location)
+    assert (state["created"], state["rejected"]) == (2, 0)
+    assert book_count(app) == 10
+
+
+def test_the_report_filters_rejected_rows_by_column(app, staff_client):
+    rows = [book_row(1, Price="x"), book_row(2, Quantity="-1"), book_row(3, Price="y")]
+    response = upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+    page = staff_client.get(response.location + "?column=Price").get_data(as_text=True)
+    assert page.count("Price is not a price") == 2 and "Quantity must be" not in page
+
+
+def test_the_same_file_again_is_flagged_before_anything_is_queued(app, staff_client):
+    content = csv_bytes([book_row(1)])
+    first = upload(staff_client, content)
+    run_worker(app)
+    again = upload(staff_client, content)
+    assert again.status_code == 409
+    page = again.get_data(as_text=True)
+    first_id = first.location.rsplit("/", 1)[1]
+    assert "This file was imported on" in page and f"by staff@example.com (import #{first_id})" in page
+    assert "Import anyway" in page
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Import)) == 1
+    anyway = upload(staff_client, content, allow_repeat="1")
+    assert anyway.status_code == 302
+
+
+def test_cancel_a_queued_import_and_retry_it(app, staff_client):
+    response = upload(staff_client, csv_bytes([book_row(n) for n in range(1, 6)]))
+    assert staff_client.post(response.location + "/cancel").status_code == 302
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "cancelled" and "nothing was saved" in state["error"]
+    run_worker(app)
+    assert book_count(app) == 0
+
+    assert staff_client.post(response.location + "/retry").status_code == 302
+    assert import_state(staff_client, response.location)["status"] == "queued"
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "succeeded" and state["created"] == 5
