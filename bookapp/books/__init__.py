@@ -1,33 +1,147 @@
-"""Browse the books."""
+"""Browse, search, edit, delete and export the books."""
 
-from flask import Blueprint, render_template, request
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    stream_with_context,
+    url_for,
+)
 from flask_login import login_required
-from sqlalchemy import select
+from flask_wtf import FlaskForm
+from wtforms import SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import Optional
 
+from ..auth import staff_required
 from ..config import BOOKS_PER_PAGE
 from ..extensions import db
+from ..importer.fields import BOOK_TYPES, FIELDS, LABELS
 from ..models import Book
+from ..services.books import PAGE_SIZES, SORTABLE, BookProblems, BookQuery, delete_book, iter_books, save_book
+from ..services.reports import XLSX_MIMETYPE, csv_lines, xlsx_file
 
 bp = Blueprint("books", __name__)
 
-MAX_PER_PAGE = 200
+MAX_PER_PAGE = max(PAGE_SIZES)
 
 
-def books_page(page: int, per_page: int):
-    """Return one page of books, newest first."""
+def books_page(page: int, per_page: int, query: BookQuery | None = None):
+    """Return one page of books matching *query* (newest first by default)."""
     return db.paginate(
-        select(Book).order_by(Book.id.desc()),
-        page=page,
-        per_page=per_page,
-        max_per_page=MAX_PER_PAGE,
-        error_out=False,
+        (query or BookQuery()).select(), page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False
     )
+
+
+class BookForm(FlaskForm):
+    title = StringField(LABELS["title"])
+    author = StringField(LABELS["author"])
+    book_type = SelectField(LABELS["book_type"], choices=[SelectChoice(t) for t in BOOK_TYPES])
+    isbn = StringField(LABELS["isbn"])
+    year_published = StringField(LABELS["year_published"])
+    price = StringField(LABELS["price"])
+    no_of_pages = StringField(LABELS["no_of_pages"], validators=[Optional()])
+    quantity = StringField(LABELS["quantity"])
+    description = TextAreaField(LABELS["description"], validators=[Optional()])
+
+
+class DeleteForm(FlaskForm):
+    """Confirm a deletion (CSRF-protected POST)."""
 
 
 @bp.get("/books")
 @login_required
 def index():
-    """List the books, newest first, a page at a time."""
-    page = request.args.get("page", 1, type=int)
+    """List the books: search, filter, sort and page, all in the URL."""
+    query = BookQuery.from_args(request.args)
     per_page = request.args.get("per_page", BOOKS_PER_PAGE, type=int)
-    return render_template("books/index.html", pagination=books_page(page, per_page))
+    per_page = per_page if per_page in PAGE_SIZES else BOOKS_PER_PAGE
+    pagination = books_page(request.args.get("page", 1, type=int), per_page, query)
+    return render_template(
+        "books/index.html",
+        pagination=pagination,
+        query=query,
+        per_page=per_page,
+        sortable=SORTABLE,
+        page_sizes=PAGE_SIZES,
+        book_types=BOOK_TYPES,
+    )
+
+
+def _get_book(book_id: int) -> Book:
+    book = db.session.get(Book, book_id)
+    if book is None:
+        abort(404, description=f"There is no book {book_id}.")
+    return book
+
+
+@bp.get("/books/<int:book_id>")
+@login_required
+def show(book_id: int):
+    """Show one book and the import that last wrote it."""
+    return render_template("books/show.html", book=_get_book(book_id), fields=FIELDS, delete_form=DeleteForm())
+
+
+@bp.route("/books/<int:book_id>/edit", methods=["GET", "POST"])
+@staff_required
+def edit(book_id: int):
+    """Change a book, with the importer's rules."""
+    book = _get_book(book_id)
+    form = BookForm(obj=book)
+    if form.validate_on_submit():
+        try:
+            save_book(book, {f: getattr(form, f).data for f in FIELDS})
+        except BookProblems as exc:
+            for name, message in exc.problems.items():
+                getattr(form, name).errors.append(message)
+        else:
+            flash("The book is saved.", "info")
+            return redirect(url_for("books.show", book_id=book.id))
+    return render_template("books/edit.html", book=book, form=form, fields=FIELDS), 400 if form.errors else 200
+
+
+@bp.route("/books/<int:book_id>/delete", methods=["GET", "POST"])
+@staff_required
+def delete(book_id: int):
+    """Ask, then delete a book."""
+    book = _get_book(book_id)
+    form = DeleteForm()
+    if form.validate_on_submit():
+        title = book.title
+        delete_book(book)
+        flash(f"Deleted “{title}”.", "info")
+        return redirect(url_for("books.index"))
+    return render_template("books/delete.html", book=book, form=form)
+
+
+EXPORT_HEADER = [LABELS[f] for f in FIELDS]
+
+
+def export_rows(query: BookQuery):
+    """Yield each matching book as a row of the import layout (so an export re-imports cleanly)."""
+    for book in iter_books(query):
+        yield [book.title, book.author, book.book_type, book.isbn, book.year_published, str(book.price),
+               book.no_of_pages, book.quantity, book.description]  # fmt: skip
+
+
+def export_response(query: BookQuery, fmt: str):
+    """Answer with the matching books as a streamed CSV or an XLSX (ISBNs as text)."""
+    if fmt == "csv":
+        response = Response(stream_with_context(csv_lines(EXPORT_HEADER, export_rows(query))), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="books.csv"'
+        return response
+    if fmt == "xlsx":
+        output = xlsx_file(EXPORT_HEADER, export_rows(query), text_columns={FIELDS.index("isbn")}, sheet_title="Books")
+        return send_file(output, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name="books.xlsx")
+    abort(404)
+
+
+@bp.get("/books/export.<fmt>")
+@login_required
+def export(fmt: str):
+    """Download the current view (search, filters, sort) as CSV or XLSX."""
+    return export_response(BookQuery.from_args(request.args), fmt)

@@ -1,0 +1,126 @@
+"""Find, change and export books: the queries behind /books, the API and `export-books`."""
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import Select, func, or_, select
+
+from ..extensions import db
+from ..importer.errors import ValueProblem
+from ..importer.fields import FIELDS, LABELS
+from ..importer.validation import validate_values
+from ..importer.values import parse_isbn
+from ..models import Book, utcnow
+
+SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
+            "created_at", "updated_at", "id")  # fmt: skip
+PAGE_SIZES = (25, 50, 100, 200)
+
+
+@dataclass
+class BookQuery:
+    """What a visitor asked to see: search text, filters, sort. Shared by pages, API and exports."""
+
+    q: str = ""
+    book_type: str = ""
+    import_id: int | None = None
+    sort: str = "id"
+    direction: str = "desc"
+
+    @classmethod
+    def from_args(cls, args) -> "BookQuery":
+        sort = args.get("sort", "id")
+        direction = args.get("direction", "desc" if sort == "id" else "asc")
+        return cls(
+            q=(args.get("q") or "").strip()[:200],
+            book_type=args.get("book_type") or "",
+            import_id=args.get("import_id", type=int),
+            sort=sort if sort in SORTABLE else "id",
+            direction="asc" if direction == "asc" else "desc",
+        )
+
+    def args(self) -> dict:
+        """Return the query as URL arguments (only those that differ from the defaults)."""
+        defaults = BookQuery()
+        return {k: v for k, v in vars(self).items() if v != getattr(defaults, k) and v not in ("", None)}
+
+    def select(self) -> Select:
+        """Return the SELECT of books matching this query, in its order."""
+        query = select(Book)
+        if self.q:
+            query = query.where(_search(self.q))
+        if self.book_type:
+            query = query.where(Book.book_type == self.book_type)
+        if self.import_id:
+            query = query.where(Book.import_id == self.import_id)
+        column = getattr(Book, self.sort)
+        tiebreak = Book.id.asc() if self.direction == "asc" else Book.id.desc()
+        return query.order_by(column.asc() if self.direction == "asc" else column.desc(), tiebreak)
+
+
+def _search(text: str):
+    """Match title or author containing *text*, or the ISBN in any spelling."""
+    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    clauses = [Book.title.ilike(pattern, escape="\\"), Book.author.ilike(pattern, escape="\\")]
+    try:
+        isbn = parse_isbn(text)
+    except ValueProblem:
+        isbn = None
+    if isbn:
+        clauses.append(Book.isbn == isbn)
+    digits = "".join(c for c in text if c.isdigit())
+    if len(digits) >= 4 and len(digits) == len(text.replace("-", "").replace(" ", "")):
+        clauses.append(Book.isbn.like(f"%{digits}%"))
+    return or_(*clauses)
+
+
+def count_books(query: BookQuery) -> int:
+    """Return how many books match."""
+    return db.session.scalar(select(func.count()).select_from(query.select().order_by(None).subquery()))
+
+
+def iter_books(query: BookQuery, batch: int = 2000) -> Iterator[Book]:
+    """Yield every matching book, a batch at a time (exports of a million rows stay in flat memory)."""
+    result = db.session.execute(query.select().execution_options(yield_per=batch))
+    for book in result.scalars():
+        yield book
+        db.session.expunge(book)
+
+
+def book_values(book: Book) -> dict:
+    """Return the book's fields."""
+    return {f: getattr(book, f) for f in FIELDS}
+
+
+class BookProblems(Exception):
+    """The submitted values break the import rules; problems maps each field to a message."""
+
+    def __init__(self, problems: dict[str, str]):
+        super().__init__("; ".join(problems.values()))
+        self.problems = problems
+
+
+def save_book(book: Book | None, raw: dict[str, object]) -> Book:
+    """Create or change a book by hand with the importer's rules; raise BookProblems if they fail."""
+    values, problems = validate_values(raw)
+    if not problems:
+        taken = db.session.scalar(select(Book.id).where(Book.isbn == values["isbn"]))
+        if taken is not None and (book is None or taken != book.id):
+            problems["isbn"] = f"{LABELS['isbn']} {values['isbn']} belongs to another book"
+    if problems:
+        raise BookProblems(problems)
+    if book is None:
+        book = Book()
+        db.session.add(book)
+    for name, value in values.items():
+        setattr(book, name, value)
+    book.import_id = None  # written by hand: no import owns its current values
+    book.updated_at = utcnow()
+    db.session.commit()
+    return book
+
+
+def delete_book(book: Book) -> None:
+    """Delete a book."""
+    db.session.delete(book)
+    db.session.commit()

@@ -1,0 +1,104 @@
+"""The book pages: search, filter, sort, one book, edit with the importer's rules, delete, export."""
+
+import csv
+import io
+from decimal import Decimal
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bookapp.extensions import db
+from bookapp.models import Book
+from tests.conftest import run_worker
+from tests.helpers import book_row, csv_bytes, isbn13
+from tests.test_imports import book_count, import_state, upload
+
+
+def seed(app, client, count=30):
+    response = upload(client, csv_bytes([book_row(n) for n in range(1, count + 1)]))
+    run_worker(app)
+    return import_state(client, response.location)["id"]
+
+
+def book_id(app, n: int) -> int:
+    with app.app_context():
+        return db.session.scalar(select(Book.id).where(Book.isbn == isbn13(n)))
+
+
+def titles(page: str) -> list[str]:
+    import re
+
+    return re.findall(r'<td><a href="/books/\d+">([^<]+)</a></td>', page)
+
+
+def test_search_finds_title_author_and_isbn_in_any_spelling(app, staff_client):
+    seed(app, staff_client)
+    assert titles(staff_client.get("/books?q=Book+12").get_data(as_text=True)) == ["Book 12"]
+    assert "Book 7" in titles(staff_client.get("/books?q=author+7").get_data(as_text=True))
+    hyphenated = isbn13(25)
+    spelled = f"{hyphenated[:3]}-{hyphenated[3:4]}-{hyphenated[4:9]}-{hyphenated[9:12]}-{hyphenated[12]}"
+    assert titles(staff_client.get(f"/books?q={spelled}").get_data(as_text=True)) == ["Book 25"]
+
+
+def test_filter_sort_and_page_size_are_in_the_url(app, staff_client):
+    seed(app, staff_client)
+    page = staff_client.get("/books?book_type=Comic&sort=title&direction=asc&per_page=25").get_data(as_text=True)
+    found = titles(page)
+    assert found == sorted(found) and all(int(t.split()[1]) % 5 == 2 for t in found)
+    descending = titles(staff_client.get("/books?sort=price&direction=desc").get_data(as_text=True))
+    with app.app_context():
+        prices = [db.session.scalar(select(Book.price).where(Book.title == t)) for t in descending]
+    assert prices == sorted(prices, reverse=True)
+
+
+def test_a_book_page_links_to_the_import_that_wrote_it(app, staff_client):
+    import_id = seed(app, staff_client, 3)
+    page = staff_client.get(f"/books/{book_id(app, 2)}").get_data(as_text=True)
+    assert f'href="/imports/{import_id}">import #{import_id}' in page and isbn13(2) in page
+
+
+def test_editing_uses_the_import_rules_and_marks_the_book_hand_edited(app, staff_client):
+    seed(app, staff_client, 3)
+    target = book_id(app, 1)
+    form = {"title": " Edited ", "author": "A", "book_type": "Horror", "isbn": "978-0-306-40615-8",
+            "year_published": "1999", "price": "£1,000.50", "no_of_pages": "", "quantity": "2", "description": ""}  # fmt: skip
+    refused = staff_client.post(f"/books/{target}/edit", data=form)
+    assert refused.status_code == 400 and "ISBN has a wrong check digit" in refused.get_data(as_text=True)
+    taken = staff_client.post(f"/books/{target}/edit", data={**form, "isbn": isbn13(2)})
+    assert "belongs to another book" in taken.get_data(as_text=True)
+    saved = staff_client.post(f"/books/{target}/edit", data={**form, "isbn": "0306406152"})
+    assert saved.status_code == 302
+    with app.app_context():
+        book = db.session.get(Book, target)
+        assert (book.title, book.isbn, book.price, book.no_of_pages, book.import_id) == (
+            "Edited", "9780306406157", Decimal("1000.50"), None, None)  # fmt: skip
+
+
+def test_delete_asks_first_then_deletes(app, staff_client):
+    seed(app, staff_client, 2)
+    target = book_id(app, 1)
+    assert "Delete the book" in staff_client.get(f"/books/{target}/delete").get_data(as_text=True)
+    assert book_count(app) == 2
+    assert staff_client.post(f"/books/{target}/delete").status_code == 302
+    assert book_count(app) == 1
+
+
+def test_export_follows_the_view_and_reimports_as_unchanged(app, staff_client):
+    seed(app, staff_client, 12)
+    exported = staff_client.get("/books/export.csv?book_type=Comic").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
+    assert rows[0][:4] == ["Title", "Author", "Book type", "ISBN"] and len(rows) == 1 + 3
+
+    everything = staff_client.get("/books/export.csv").data
+    again = upload(staff_client, everything, name="export.csv")
+    run_worker(app)
+    state = import_state(staff_client, again.location)
+    assert (state["created"], state["updated"], state["unchanged"], state["rejected"]) == (0, 0, 12, 0)
+
+    with staff_client.get("/books/export.xlsx") as response:
+        sheet = load_workbook(io.BytesIO(response.data)).active
+    assert sheet["D2"].number_format == "@" and isinstance(sheet["D2"].value, str)
+    xlsx_again = upload(staff_client, response.data, name="export.xlsx")
+    run_worker(app)
+    state = import_state(staff_client, xlsx_again.location)
+    assert (state["created"], state["unchanged"], state["rejected"]) == (0, 12, 0)
