@@ -106,4 +106,26 @@ def import_books_command(
         sys.exit(1)
 
 
-commands = [worker_command, init_db_command, create_admin_command, create_token_command, import_books_command]
+@click.command("reconcile")
+@click.option("--loop", is_flag=True, help="Keep reconciling every BOOKAPP_RECONCILE_SECONDS.")
+@with_appcontext
+def reconcile_command(loop: bool) -> None:
+    """Queue again (or fail) imports that a dead worker or a restarted Redis lost."""
+    from .services.reconcile import reconcile
+
+    while True:
+        done = reconcile()
+        click.echo(f"Requeued: {done['requeued'] or 'none'}; failed: {done['failed'] or 'none'}")
+        if not loop:
+            return
+        time.sleep(current_app.config["RECONCILE_SECONDS"])
+
+
+commands = [
+    reconcile_command,
+    worker_command,
+    init_db_command,
+    create_admin_command,
+    create_token_command,
+    import_books_command,
+]

@@ -17,6 +17,15 @@ MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 #: Books per page on /books unless the visitor picks another size.
 BOOKS_PER_PAGE = 50
+#: A running import whose heartbeat is older than this is taken to have lost its worker.
+STALE_HEARTBEAT_SECONDS = 60
+#: A queued import whose job is not in Redis after this long is enqueued again.
+QUEUED_GRACE_SECONDS = 30
+#: Attempts (first run, resumes and retries by the reconciler) before an import is failed for good.
+MAX_ATTEMPTS = 5
+#: How often a running import writes its heartbeat, and how often workers reconcile.
+HEARTBEAT_SECONDS = 5
+RECONCILE_SECONDS = 10
 #: The name of the RQ queue imports go through.
 IMPORT_QUEUE = "imports"
 
@@ -48,6 +57,11 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "IMPORT_QUEUE": environ.get("BOOKAPP_IMPORT_QUEUE", IMPORT_QUEUE),
         "ADMIN_EMAIL": environ.get("BOOKAPP_ADMIN_EMAIL"),
         "ADMIN_PASSWORD": environ.get("BOOKAPP_ADMIN_PASSWORD"),
+        "STALE_HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_STALE_HEARTBEAT_SECONDS", STALE_HEARTBEAT_SECONDS)),
+        "QUEUED_GRACE_SECONDS": float(environ.get("BOOKAPP_QUEUED_GRACE_SECONDS", QUEUED_GRACE_SECONDS)),
+        "HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)),
+        "RECONCILE_SECONDS": int(environ.get("BOOKAPP_RECONCILE_SECONDS", RECONCILE_SECONDS)),
+        "MAX_ATTEMPTS": int(environ.get("BOOKAPP_MAX_ATTEMPTS", MAX_ATTEMPTS)),
         "AUTO_INIT_DB": environ.get("BOOKAPP_AUTO_INIT_DB", "1") != "0",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

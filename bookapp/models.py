@@ -215,6 +215,10 @@ class Import(db.Model):
     created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
     undone_by: Mapped[User | None] = db.relationship(foreign_keys=[undone_by_id])
 
+    # Every flush of a run's progress checks that no later attempt took the import over
+    # (the reconciler or a retry bumps `attempts`): a superseded run stops instead of double counting.
+    __mapper_args__ = {"version_id_col": attempts, "version_id_generator": False}  # noqa: RUF012
+
     @property
     def is_terminal(self) -> bool:
         return ImportStatus(self.status) in TERMINAL_STATUSES
@@ -277,6 +281,8 @@ class ImportChange(db.Model):
     book_id: Mapped[int] = mapped_column(Integer)
     row_number: Mapped[int] = mapped_column(Integer)
     before: Mapped[dict] = mapped_column(JSON)
+    #: The import that had last written the book before this one (restored by undo).
+    previous_import_id: Mapped[int | None] = mapped_column(Integer)
 
 
 class Book(db.Model):

@@ -45,12 +45,43 @@ def app_job_class(app: Flask) -> type[Job]:
     return AppJob
 
 
+class ReconcilingMixin:
+    """Run bookapp's reconciler with RQ's own maintenance: at start and every few seconds between jobs."""
+
+    app: Flask
+
+    def run_maintenance_tasks(self):
+        super().run_maintenance_tasks()
+        from .services.reconcile import reconcile
+
+        try:
+            with self.app.app_context():
+                reconcile()
+        except Exception:  # never let a database or Redis hiccup stop the worker
+            self.log.warning("bookapp reconcile failed", exc_info=True)
+
+
+class ImportWorker(ReconcilingMixin, Worker):
+    """A forking worker: each import runs in a work horse, so a crash cannot take the worker down."""
+
+
+class SimpleImportWorker(ReconcilingMixin, SimpleWorker):
+    """A worker that runs imports in its own process (tests, or platforms without fork)."""
+
+
 def make_worker(app: Flask, *, simple: bool = False, **kwargs) -> Worker:
     """Return an RQ worker for the import queue whose jobs see *app*."""
-    worker_class = SimpleWorker if simple else Worker
-    return worker_class(
+    worker_class = SimpleImportWorker if simple else ImportWorker
+    interval = app.config.get("RECONCILE_SECONDS", 10)
+    kwargs.setdefault("maintenance_interval", interval)
+    # The idle wait for a job is worker_ttl - 15 s: keep it short so maintenance runs every few seconds.
+    kwargs.setdefault("worker_ttl", interval + 20)
+    kwargs.setdefault("job_monitoring_interval", 5)
+    worker = worker_class(
         [import_queue(app)],
         connection=redis_connection(app),
         job_class=app_job_class(app),
         **kwargs,
     )
+    worker.app = app
+    return worker

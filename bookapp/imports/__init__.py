@@ -33,8 +33,17 @@ from ..services.imports import (
     create_import,
     import_json,
     retry_import,
+    upload_path,
 )
-from ..services.reports import XLSX_MIMETYPE, csv_lines, rejected_table, xlsx_file
+from ..services.reports import (
+    RECONCILIATION_HEADER,
+    XLSX_MIMETYPE,
+    csv_lines,
+    reconciliation_rows,
+    rejected_table,
+    xlsx_file,
+)
+from ..services.undo import undo_import
 
 bp = Blueprint("imports", __name__)
 
@@ -211,3 +220,51 @@ def retry(import_id: int):
     if _act(import_id, lambda imp: retry_import(imp) or imp) is not None:
         flash("Queued again; it resumes after the last saved chunk.", "info")
     return redirect(url_for("imports.show", import_id=import_id))
+
+
+@bp.post("/imports/<int:import_id>/undo")
+@staff_required
+def undo(import_id: int):
+    """Undo a finished import (books it created deleted, fields it overwrote restored)."""
+    imp = _act(import_id, lambda imp: undo_import(imp, current_user) and imp)
+    if imp is not None:
+        report = imp.undo_report
+        flash(
+            f"Undone: {report['deleted']:,} books deleted, {report['restored']:,} restored, "
+            f"{report['conflicts']:,} left alone because they changed since.",
+            "info",
+        )
+    return redirect(url_for("imports.show", import_id=import_id))
+
+
+def reconciliation_download(imp: Import, fmt: str):
+    """Answer with one line per row of the file: its outcome and, for updates, before → after."""
+    if not imp.is_terminal:
+        abort(409, description="The report is ready when the import has ended.")
+    try:
+        rows = reconciliation_rows(imp, upload_path(imp))
+        first = next(rows, None)
+    except FileProblem as problem:
+        abort(410, description=problem.message)
+
+    def all_rows():
+        if first is not None:
+            yield first
+            yield from rows
+
+    stem = f"import-{imp.id}-report"
+    if fmt == "csv":
+        response = Response(stream_with_context(csv_lines(RECONCILIATION_HEADER, all_rows())), mimetype="text/csv")
+        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
+        return response
+    if fmt == "xlsx":
+        output = xlsx_file(RECONCILIATION_HEADER, all_rows(), text_columns={2}, sheet_title="Report")
+        return send_file(output, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=f"{stem}.xlsx")
+    abort(404)
+
+
+@bp.get("/imports/<int:import_id>/report.<fmt>")
+@staff_required
+def report(import_id: int, fmt: str):
+    """Download the reconciliation report: every row of the file and what the import did with it."""
+    return reconciliation_download(get_import(import_id), fmt)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 import time
 import uuid
 from array import array
@@ -15,7 +16,8 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq import Callback
 from rq.timeouts import JobTimeoutException
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
@@ -229,7 +231,13 @@ def claim(import_id: int) -> Import | None:
     claimed = db.session.execute(
         update(Import)
         .where(Import.id == import_id, Import.status == ImportStatus.QUEUED.value)
-        .values(status=ImportStatus.RUNNING.value, started_at=now, heartbeat_at=now, error=None)
+        .values(
+            status=ImportStatus.RUNNING.value,
+            started_at=func.coalesce(Import.started_at, now),
+            heartbeat_at=now,
+            error=None,
+            cancel_requested=False,
+        )
     ).rowcount
     db.session.commit()
     return db.session.get(Import, import_id) if claimed else None
@@ -243,9 +251,18 @@ def run_import(import_id: int) -> dict:
         log.info("import=%s event=not-claimed status=%s", import_id, current and current.status)
         return {"import_id": import_id, "claimed": False}
     started = time.monotonic()
-    log.info("import=%s event=started file=%s resume_after_row=%s", imp.id, imp.stored_name, imp.checkpoint_row)
+    log.info(
+        "import=%s event=started attempt=%s file=%s resume_after_row=%s",
+        imp.id, imp.attempts, imp.stored_name, imp.checkpoint_row,
+    )  # fmt: skip
+    heartbeat = Heartbeat(db.engine, imp.id, imp.attempts, current_app.config["HEARTBEAT_SECONDS"])
     try:
-        ImportRun(imp).run()
+        with heartbeat:
+            ImportRun(imp).run()
+    except StaleDataError:
+        db.session.rollback()
+        log.warning("import=%s event=superseded attempt=%s", import_id, heartbeat.attempt)
+        return {"import_id": import_id, "superseded": True}
     except Cancelled as cancelled:
         db.session.rollback()
         _finish(imp, ImportStatus.CANCELLED, str(cancelled))
@@ -293,6 +310,44 @@ def counts(imp: Import) -> dict:
         "skipped": imp.skipped,
         "rejected": imp.rejected,
     }
+
+
+class Heartbeat:
+    """Write the import's heartbeat every few seconds from a thread, while its run is alive.
+
+    Liveness does not depend on chunk progress (reading a big workbook takes a while before the first
+    chunk). The update only touches a row still running under this attempt.
+    """
+
+    def __init__(self, engine, import_id: int, attempt: int, interval: float):
+        self.engine, self.import_id, self.attempt, self.interval = engine, import_id, attempt, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{import_id}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def _beat(self) -> None:
+        statement = (
+            update(Import.__table__)
+            .where(
+                Import.__table__.c.id == self.import_id,
+                Import.__table__.c.attempts == self.attempt,
+                Import.__table__.c.status == ImportStatus.RUNNING.value,
+            )
+            .values(heartbeat_at=utcnow)
+        )
+        while not self._stop.wait(self.interval):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(statement)
+            except Exception:  # a database hiccup: the next beat tries again
+                log.warning("import=%s event=heartbeat-failed", self.import_id, exc_info=True)
 
 
 class Cancelled(Exception):
@@ -524,7 +579,11 @@ def _finish(imp: Import, status: ImportStatus, error: str | None) -> None:
     imp.phase = ImportPhase.DONE.value
     imp.error = error
     imp.finished_at = utcnow()
-    db.session.commit()
+    try:
+        db.session.commit()
+    except StaleDataError:  # a later attempt owns the import now: its outcome is the one to keep
+        db.session.rollback()
+        log.warning("import=%s event=superseded-at-finish", imp.id)
 
 
 def mark_failed_if_running(import_id: int, reason: str) -> None:

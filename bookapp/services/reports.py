@@ -3,6 +3,7 @@
 import csv
 import io
 import tempfile
+from array import array
 from collections.abc import Iterable, Iterator
 
 from sqlalchemy import select
@@ -78,3 +79,74 @@ def xlsx_file(header: list[str], rows: Iterable[list[object]], *, text_columns: 
     workbook.save(output)
     output.seek(0)
     return output
+
+
+RECONCILIATION_HEADER = ["Row", "Outcome", "ISBN", "Title", "Changes (before → after)", "Problems"]
+
+
+def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
+    """Yield one line per row of the import's file: its outcome and, for updates, what changed.
+
+    Walks the stored file again next to the per-chunk outcome records, so memory stays flat.
+    Raises FileProblem when the stored file is gone.
+    """
+    from ..importer import RowValidator, map_headers, open_table
+    from ..importer.errors import FileProblem
+    from ..importer.fields import LABELS
+    from ..models import ImportChange, ImportChunk
+    from .saving import Outcome
+
+    names = {o.value: o.name.lower() for o in Outcome}
+    if not upload_path.exists():
+        raise FileProblem("The uploaded file is no longer kept, so the per-row report cannot be made.")
+    chunks = db.session.scalars(
+        select(ImportChunk).where(ImportChunk.import_id == imp.id).order_by(ImportChunk.first_row)
+    )
+    with open_table(upload_path) as table:
+        validator = RowValidator(map_headers(table.headers), decimal_comma=table.decimal_comma)
+        rows = iter(table.rows)
+        for chunk in chunks:
+            numbers = array("I")
+            numbers.frombytes(chunk.row_numbers)
+            wanted = set(numbers)
+            file_rows = []
+            for row_number, cells in rows:
+                if row_number in wanted:
+                    file_rows.append((row_number, cells))
+                if row_number >= chunk.last_row:
+                    break
+            valid, _ = validator.validate_chunk(file_rows)
+            values_of = {row.row_number: row for row in valid}
+            changes = {
+                c.row_number: c.before
+                for c in db.session.scalars(
+                    select(ImportChange).where(
+                        ImportChange.import_id == imp.id,
+                        ImportChange.row_number.between(chunk.first_row, chunk.last_row),
+                    )
+                )
+            }
+            problems = dict(
+                db.session.execute(
+                    select(RejectedRow.row_number, RejectedRow.errors).where(
+                        RejectedRow.import_id == imp.id, RejectedRow.row_number.between(chunk.first_row, chunk.last_row)
+                    )
+                ).all()
+            )
+            for row_number, code in zip(numbers, chunk.outcomes, strict=True):
+                row = values_of.get(row_number)
+                before = changes.get(row_number)
+                described = ""
+                if before and row is not None:
+                    described = "; ".join(
+                        f"{LABELS[f]}: {'' if v is None else v} → {'' if getattr(row, f) is None else getattr(row, f)}"
+                        for f, v in before.items()
+                    )
+                yield [
+                    row_number,
+                    names[bytes([code])],
+                    row.isbn if row else "",
+                    row.title if row else "",
+                    described,
+                    problems.get(row_number, ""),
+                ]

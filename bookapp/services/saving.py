@@ -104,7 +104,7 @@ class BookWriter:
         existing = self._lookup([values[_ISBN] for _, values in stored_rows])
         now = self._time_to_db(utcnow()) if self._time_to_db else utcnow()
         new: list[tuple[int, tuple]] = []
-        changed: list[tuple[int, int, tuple, dict]] = []
+        changed: list[tuple[int, int, tuple, dict, int | None]] = []
         pending_new: dict[str, int] = {}
         for row_number, values in stored_rows:
             isbn = values[_ISBN]
@@ -125,7 +125,7 @@ class BookWriter:
                     new.append((row_number, values))
                     outcome.add(row_number, Outcome.CREATED)
                 continue
-            book_id, old_values = old
+            (book_id, previous_import_id), old_values = old
             if self.mode is ImportMode.CREATE_ONLY:
                 outcome.add(row_number, Outcome.SKIPPED)
                 continue
@@ -137,8 +137,9 @@ class BookWriter:
             before = {
                 FIELDS[i]: self._shown(i, old_values[i]) for i in range(len(FIELDS)) if old_values[i] != values[i]
             }
-            changed.append((row_number, book_id, values, before))
-            existing[isbn] = (book_id, values)  # a later row of the same ISBN (add to stock) builds on this
+            changed.append((row_number, book_id, values, before, previous_import_id))
+            # A later row of the same ISBN (add to stock) builds on this row's values.
+            existing[isbn] = ((book_id, self.import_id), values)
             outcome.add(row_number, Outcome.UPDATED)
         if not self.dry_run:
             self._insert(connection, new, now)
@@ -156,14 +157,13 @@ class BookWriter:
     def _lookup(self, isbns: list[str]) -> dict[str, tuple[int, tuple]]:
         connection = self.session.connection()
         if self.postgres:
-            sql = f"SELECT id, {_COLUMNS} FROM books WHERE isbn = ANY(%(isbns)s)"
+            sql = f"SELECT id, import_id, {_COLUMNS} FROM books WHERE isbn = ANY(%(isbns)s)"
             result = connection.exec_driver_sql(sql, {"isbns": isbns})
         else:
             marks = ",".join("?" * len(isbns))
-            result = connection.exec_driver_sql(
-                f"SELECT id, {_COLUMNS} FROM books WHERE isbn IN ({marks})", tuple(isbns)
-            )
-        return {row[1 + _ISBN]: (row[0], tuple(row[1:])) for row in result}
+            sql = f"SELECT id, import_id, {_COLUMNS} FROM books WHERE isbn IN ({marks})"
+            result = connection.exec_driver_sql(sql, tuple(isbns))
+        return {row[2 + _ISBN]: ((row[0], row[1]), tuple(row[2:])) for row in result}
 
     def _insert(self, connection, new: list[tuple[int, tuple]], now) -> None:
         if not new:
@@ -195,20 +195,26 @@ class BookWriter:
         if len(inserted) != len(records):
             raise ConcurrentInsert([r[_ISBN] for r in records if r[_ISBN] not in inserted])
 
-    def _update(self, connection, changed: list[tuple[int, int, tuple, dict]], now) -> None:
+    def _update(self, connection, changed: list[tuple[int, int, tuple, dict, int | None]], now) -> None:
         if not changed:
             return
         mark = "%s" if self.postgres else "?"
         assignments = ", ".join(f"{f} = {mark}" for f in (*FIELDS, "updated_at", "import_id"))
         connection.exec_driver_sql(
             f"UPDATE books SET {assignments} WHERE id = {mark}",
-            [(*values, now, self.import_id, book_id) for _, book_id, values, _ in changed],
+            [(*values, now, self.import_id, book_id) for _, book_id, values, _, _ in changed],
         )
         self.session.execute(
             insert(ImportChange.__table__),
             [
-                {"import_id": self.import_id, "book_id": book_id, "row_number": row_number, "before": before}
-                for row_number, book_id, _, before in changed
+                {
+                    "import_id": self.import_id,
+                    "book_id": book_id,
+                    "row_number": row_number,
+                    "before": before,
+                    "previous_import_id": previous_import_id,
+                }
+                for row_number, book_id, _, before, previous_import_id in changed
             ],
         )
 

@@ -1,0 +1,97 @@
+"""Find imports that Redis or a dead worker lost, and queue them again or fail them with a reason.
+
+RQ is at-most-once and Redis may forget queued jobs; the SQL row is the record. Every worker runs
+this at start and every few seconds between jobs (see queue.ImportWorker), and so does
+`flask --app wsgi reconcile`.
+"""
+
+import logging
+from datetime import timedelta
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from sqlalchemy import func, select, update
+
+from ..extensions import db
+from ..models import Import, ImportPhase, ImportStatus, utcnow
+from ..queue import redis_connection
+from .imports import enqueue_import
+
+log = logging.getLogger(__name__)
+
+#: RQ job states in which the job will still run (or is running).
+_ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+
+
+def reconcile() -> dict:
+    """Queue again or fail every import that is stuck; return what was done."""
+    config = current_app.config
+    now = utcnow()
+    done = {"requeued": [], "failed": []}
+    stale = db.session.scalars(
+        select(Import).where(
+            Import.status == ImportStatus.RUNNING.value,
+            Import.heartbeat_at < now - timedelta(seconds=config["STALE_HEARTBEAT_SECONDS"]),
+        )
+    ).all()
+    for imp in stale:
+        _requeue_or_fail(imp, "its worker stopped (no heartbeat)", done)
+    waiting = db.session.scalars(
+        select(Import).where(
+            Import.status == ImportStatus.QUEUED.value,
+            func.coalesce(Import.enqueued_at, Import.created_at)
+            < now - timedelta(seconds=config["QUEUED_GRACE_SECONDS"]),
+        )
+    ).all()
+    if waiting:
+        try:
+            connection = redis_connection()
+            for imp in waiting:
+                if _job_status(imp, connection) not in _ALIVE:
+                    _requeue_or_fail(imp, "its job was not in the queue", done)
+        except RedisError:
+            log.warning("event=reconcile-skipped reason=redis-unavailable waiting=%s", len(waiting))
+    db.session.commit()
+    if done["requeued"] or done["failed"]:
+        log.info("event=reconciled requeued=%s failed=%s", done["requeued"], done["failed"])
+    return done
+
+
+def _job_status(imp: Import, connection):
+    try:
+        return Job.fetch(imp.rq_job_id, connection=connection).get_status(refresh=False)
+    except NoSuchJobError:
+        return None
+
+
+def _requeue_or_fail(imp: Import, reason: str, done: dict) -> None:
+    """Give the import another attempt (it resumes after its checkpoint), or fail it past the limit."""
+    old_status, old_attempt = imp.status, imp.attempts
+    if old_attempt + 1 >= current_app.config["MAX_ATTEMPTS"]:
+        values = {
+            "status": ImportStatus.FAILED.value,
+            "phase": ImportPhase.DONE.value,
+            "finished_at": utcnow(),
+            "error": f"The import was given up after {old_attempt + 1} attempts: {reason}.",
+        }
+        outcome = "failed"
+    else:
+        values = {"status": ImportStatus.QUEUED.value, "phase": ImportPhase.QUEUED.value, "attempts": old_attempt + 1}
+        outcome = "requeued"
+    # Compare-and-set on status and attempt: a run that is alive after all, or another reconciler, wins.
+    changed = db.session.execute(
+        update(Import)
+        .where(Import.id == imp.id, Import.status == old_status, Import.attempts == old_attempt)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    if not changed:
+        return
+    db.session.expire(imp)
+    log.info("import=%s event=reconcile-%s reason=%r attempt=%s", imp.id, outcome, reason, old_attempt + 1)
+    done[outcome].append(imp.id)
+    if outcome == "requeued":
+        enqueue_import(imp)
