@@ -57,6 +57,12 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "IMPORT_QUEUE": environ.get("BOOKAPP_IMPORT_QUEUE", IMPORT_QUEUE),
         "ADMIN_EMAIL": environ.get("BOOKAPP_ADMIN_EMAIL"),
         "ADMIN_PASSWORD": environ.get("BOOKAPP_ADMIN_PASSWORD"),
+        "IMPORT_TIMEOUT_BASE_SECONDS": float(
+            environ.get("BOOKAPP_IMPORT_TIMEOUT_BASE_SECONDS", IMPORT_TIMEOUT_BASE_SECONDS)
+        ),
+        "IMPORT_TIMEOUT_SECONDS_PER_MB": float(
+            environ.get("BOOKAPP_IMPORT_TIMEOUT_SECONDS_PER_MB", IMPORT_TIMEOUT_SECONDS_PER_MB)
+        ),
         "STALE_HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_STALE_HEARTBEAT_SECONDS", STALE_HEARTBEAT_SECONDS)),
         "QUEUED_GRACE_SECONDS": float(environ.get("BOOKAPP_QUEUED_GRACE_SECONDS", QUEUED_GRACE_SECONDS)),
         "HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)),

@@ -9,7 +9,13 @@ def run_import(import_id: int) -> dict:
 
 
 def record_failure(job, connection, exc_type, exc_value, traceback) -> None:
-    """Mark the import failed when its job dies in a way the job itself could not catch."""
+    """Handle a job that died where the job itself could not react (its work horse was killed).
+
+    An import the job already marked failed is left as it is; one still running is given another
+    attempt, which resumes after its last committed chunk (or failed past the attempt limit).
+    """
+    from .services.reconcile import recover
+
     import_id = (job.meta or {}).get("import_id")
     if import_id is not None:
-        imports.mark_failed_if_running(import_id, f"The import job failed: {exc_type.__name__}.")
+        recover(import_id, f"its worker process died ({exc_type.__name__})")

@@ -43,6 +43,14 @@ log = logging.getLogger(__name__)
 _COPY_BLOCK = 1 << 20
 
 
+#: How long after an import's own deadline RQ's hard timeout fires.
+HARD_TIMEOUT_GRACE_SECONDS = 30
+
+
+class TimedOut(Exception):
+    """The run passed its deadline; it stopped at a chunk boundary."""
+
+
 class StoredFileMissing(Exception):
     """The uploaded file is gone from the upload folder: an operational fault, not a bad file."""
 
@@ -53,10 +61,11 @@ def upload_path(imp: Import) -> Path:
 
 
 def job_timeout(file_size: int) -> int:
-    """Return the RQ job timeout for a file of *file_size* bytes."""
-    from ..config import IMPORT_TIMEOUT_BASE_SECONDS, IMPORT_TIMEOUT_SECONDS_PER_MB
-
-    return IMPORT_TIMEOUT_BASE_SECONDS + IMPORT_TIMEOUT_SECONDS_PER_MB * (file_size >> 20)
+    """Return the RQ job timeout for a file of *file_size* bytes: a base plus a share per megabyte."""
+    config = current_app.config
+    return max(
+        1, int(config["IMPORT_TIMEOUT_BASE_SECONDS"] + config["IMPORT_TIMEOUT_SECONDS_PER_MB"] * file_size / 2**20)
+    )
 
 
 @dataclass(frozen=True)
@@ -210,7 +219,9 @@ def enqueue_import(imp: Import) -> bool:
             tasks.run_import,
             imp.id,
             job_id=imp.rq_job_id,
-            job_timeout=job_timeout(imp.file_size),
+            # The run stops itself cleanly at its own deadline (a chunk boundary); RQ's alarm, a little
+            # later, is only the backstop (a signal can land where Python swallows the exception).
+            job_timeout=job_timeout(imp.file_size) + HARD_TIMEOUT_GRACE_SECONDS,
             description=f"Import #{imp.id}",  # never the file name or cell text: the dashboard shows it raw
             meta={"import_id": imp.id, "kind": imp.file_kind},
             result_ttl=24 * 3600,
@@ -274,12 +285,21 @@ def run_import(import_id: int) -> dict:
         log.error("import=%s event=file-missing file=%s", imp.id, imp.stored_name)
         _finish(imp, ImportStatus.FAILED, "The uploaded file is no longer on the server. Upload it again.")
         raise
-    except JobTimeoutException:
+    except TimedOut as timed_out:
         db.session.rollback()
+        _finish(
+            imp,
+            ImportStatus.FAILED,
+            f"The import timed out after {timed_out.args[0]:,} seconds; rows saved before it are kept. "
+            "Retry resumes after the last saved row.",
+        )
+    except JobTimeoutException:
+        # The alarm may have interrupted the driver mid-query: that connection cannot be trusted.
+        imp = _discard_connection(imp, import_id)
         _finish(imp, ImportStatus.FAILED, "The import timed out: the file took longer than allowed. Retry resumes it.")
         raise
     except Exception as exc:
-        db.session.rollback()
+        imp = _discard_connection(imp, import_id)
         log.exception("import=%s event=crashed", import_id)
         _finish(
             imp,
@@ -333,19 +353,16 @@ class Heartbeat:
         self._thread.join(timeout=self.interval + 5)
 
     def _beat(self) -> None:
-        statement = (
-            update(Import.__table__)
-            .where(
-                Import.__table__.c.id == self.import_id,
-                Import.__table__.c.attempts == self.attempt,
-                Import.__table__.c.status == ImportStatus.RUNNING.value,
-            )
-            .values(heartbeat_at=utcnow)
+        imports = Import.__table__
+        mine = (
+            imports.c.id == self.import_id,
+            imports.c.attempts == self.attempt,
+            imports.c.status == ImportStatus.RUNNING.value,
         )
         while not self._stop.wait(self.interval):
             try:
                 with self.engine.begin() as connection:
-                    connection.execute(statement)
+                    connection.execute(update(imports).where(*mine).values(heartbeat_at=utcnow()))
             except Exception:  # a database hiccup: the next beat tries again
                 log.warning("import=%s event=heartbeat-failed", self.import_id, exc_info=True)
 
@@ -370,6 +387,8 @@ class ImportRun:
         self.path = upload_path(imp)
         self.mode = ImportMode(imp.mode)
         self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"]
+        self.timeout = job_timeout(imp.file_size)
+        self.deadline = time.monotonic() + self.timeout
         self.first_row_of: dict[str, int] = {}
         self.sampled = 0
         self.sample_problems: list[RowProblem] = []
@@ -521,6 +540,8 @@ class ImportRun:
             imp.total_rows = imp.processed_rows
         if commit:
             db.session.commit()
+        if time.monotonic() > self.deadline:
+            raise TimedOut(self.timeout)
         cancel = db.session.scalar(select(Import.cancel_requested).where(Import.id == imp.id))
         if cancel:
             if not commit:
@@ -574,6 +595,18 @@ def _jsonable_cell(cell):
     return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
 
 
+def _discard_connection(imp: Import, import_id: int) -> Import:
+    """Roll back; if the connection is unusable, drop it (and the pool) and load the import afresh."""
+    try:
+        db.session.rollback()
+        return imp
+    except Exception:
+        log.warning("import=%s event=connection-discarded", import_id, exc_info=True)
+    db.session.close()
+    db.engine.dispose()
+    return db.session.get(Import, import_id)
+
+
 def _finish(imp: Import, status: ImportStatus, error: str | None) -> None:
     imp.status = status.value
     imp.phase = ImportPhase.DONE.value
@@ -584,16 +617,6 @@ def _finish(imp: Import, status: ImportStatus, error: str | None) -> None:
     except StaleDataError:  # a later attempt owns the import now: its outcome is the one to keep
         db.session.rollback()
         log.warning("import=%s event=superseded-at-finish", imp.id)
-
-
-def mark_failed_if_running(import_id: int, reason: str) -> None:
-    """Record *reason* on an import whose job died while it was queued or running."""
-    db.session.execute(
-        update(Import)
-        .where(Import.id == import_id, Import.status.in_([ImportStatus.QUEUED.value, ImportStatus.RUNNING.value]))
-        .values(status=ImportStatus.FAILED.value, error=reason, finished_at=utcnow())
-    )
-    db.session.commit()
 
 
 def import_json(imp: Import) -> dict:

@@ -95,3 +95,11 @@ def _requeue_or_fail(imp: Import, reason: str, done: dict) -> None:
     done[outcome].append(imp.id)
     if outcome == "requeued":
         enqueue_import(imp)
+
+
+def recover(import_id: int, reason: str) -> None:
+    """Give a running import whose job died another attempt (or fail it past the limit)."""
+    imp = db.session.get(Import, import_id)
+    if imp is not None and imp.status == ImportStatus.RUNNING.value:
+        done = {"requeued": [], "failed": []}
+        _requeue_or_fail(imp, reason, done)

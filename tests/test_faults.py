@@ -1,0 +1,256 @@
+"""Real failures: workers killed mid-import, Redis restarted empty, Redis down, timeouts, double runs.
+
+Each test uses real processes and real servers it starts itself (a private redis-server on a free
+port where the test restarts it), so the shared services are not disturbed.
+"""
+
+import contextlib
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from rq import Queue
+from sqlalchemy import func, select
+
+from bookapp.embedded_redis import EmbeddedRedis, free_port
+from bookapp.extensions import db
+from bookapp.models import Book, Import, ImportChunk
+from bookapp.services.reconcile import reconcile
+from tests.conftest import ROOT, add_user, build_app, run_worker, sign_in
+from tests.helpers import book_row, csv_bytes, write_csv
+
+pytestmark = pytest.mark.slow
+
+FAST_RECOVERY = {
+    "STALE_HEARTBEAT_SECONDS": 3,
+    "HEARTBEAT_SECONDS": 0.5,
+    "QUEUED_GRACE_SECONDS": 0,
+    "RECONCILE_SECONDS": 1,
+}
+
+
+def env_for(app) -> dict:
+    return {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
+        "SECRET_KEY": "test-secret",
+        "BOOKAPP_STALE_HEARTBEAT_SECONDS": "3",
+        "BOOKAPP_HEARTBEAT_SECONDS": "0.5",
+        "BOOKAPP_QUEUED_GRACE_SECONDS": "0",
+        "BOOKAPP_RECONCILE_SECONDS": "1",
+    }
+
+
+def start_worker(app, *args, **env) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args], cwd=ROOT,
+                            env={**env_for(app), **env}, start_new_session=True)  # fmt: skip
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Stop a worker subprocess and its work horse, whatever state they are in."""
+    horses = children(worker.pid) if worker.poll() is None else []
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    for horse in horses:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(horse, signal.SIGKILL)
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+def state(app, import_id: int) -> Import:
+    with app.app_context():
+        imp = db.session.get(Import, import_id)
+        db.session.expunge(imp)
+        return imp
+
+
+def wait_for(predicate, timeout: float = 60, interval: float = 0.05):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError("timed out waiting")
+
+
+def book_total(app) -> int:
+    with app.app_context():
+        return db.session.scalar(select(func.count()).select_from(Book))
+
+
+@pytest.fixture
+def file_app(database_url, redis_url, redis_client, tmp_path):
+    app = build_app(database_url, redis_url, tmp_path, IMPORT_CHUNK_SIZE=2000, **FAST_RECOVERY)
+    add_user(app, "staff@example.com")
+    yield app
+    with app.app_context():
+        db.session.remove()
+        db.drop_all()
+        db.engine.dispose()
+
+
+def upload_file(app, path: Path) -> int:
+    client = sign_in(app.test_client(), "staff@example.com")
+    with open(path, "rb") as fh:
+        response = client.post("/imports/new", data={"file": (fh, path.name)}, content_type="multipart/form-data")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    return int(response.location.rsplit("/", 1)[1])
+
+
+@pytest.mark.parametrize("victim", ["whole worker", "work horse"])
+def test_a_worker_killed_mid_import_resumes_with_exact_counts(file_app, tmp_path, victim):
+    rows = 200_000
+    path = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)])
+    import_id = upload_file(file_app, path)
+    worker = start_worker(file_app)
+    try:
+        wait_for(lambda: state(file_app, import_id).processed_rows >= 30_000)
+        horse = wait_for(lambda: children(worker.pid))[0]
+        if victim == "whole worker":
+            os.kill(worker.pid, signal.SIGKILL)
+            os.kill(horse, signal.SIGKILL)
+            worker.wait()
+            killed_at = state(file_app, import_id)
+            assert killed_at.status == "running" and killed_at.processed_rows < rows
+            worker = start_worker(file_app)  # a fresh worker's reconciler finds the stale import
+        else:
+            os.kill(horse, signal.SIGKILL)  # what the OOM killer does
+            killed_at = state(file_app, import_id)
+        assert 0 < killed_at.checkpoint_row < rows + 1
+        final = wait_for(lambda: (s := state(file_app, import_id)).is_terminal and s, timeout=120)
+    finally:
+        stop_worker(worker)
+    assert final.status == "succeeded", final.error
+    assert final.attempts == 1, "resumed once"
+    assert (final.processed_rows, final.created, final.updated, final.unchanged, final.rejected) == (
+        rows,
+        rows,
+        0,
+        0,
+        0,
+    )
+    assert book_total(file_app) == rows
+    with file_app.app_context():
+        covered = db.session.scalar(select(func.sum(ImportChunk.last_row - ImportChunk.first_row + 1))
+                                    .where(ImportChunk.import_id == import_id))  # fmt: skip
+    assert covered == rows, "each row recorded once"
+
+
+def test_redis_restarted_empty_loses_queued_jobs_and_the_reconciler_requeues_them(database_url, tmp_path):
+    port = free_port()
+    server = EmbeddedRedis(tmp_path / "redis", port=port, persistent=False).start()
+    try:
+        app = build_app(database_url, server.url, tmp_path, **FAST_RECOVERY)
+        add_user(app, "staff@example.com")
+        client = sign_in(app.test_client(), "staff@example.com")
+        ids = []
+        for n in range(3):
+            body = csv_bytes([book_row(n * 10 + k) for k in range(1, 6)])
+            response = client.post("/imports/new", data={"file": (io.BytesIO(body), f"f{n}.csv")},
+                                   content_type="multipart/form-data")  # fmt: skip
+            ids.append(int(response.location.rsplit("/", 1)[1]))
+        server.stop()
+        server = EmbeddedRedis(tmp_path / "redis", port=port, persistent=False).start()
+        assert Queue(app.config["IMPORT_QUEUE"], connection=server_client(server)).count == 0, "jobs are gone"
+        with app.app_context():
+            assert sorted(reconcile()["requeued"]) == ids
+        run_worker(app)
+        assert [state(app, i).status for i in ids] == ["succeeded"] * 3
+        assert book_total(app) == 15
+    finally:
+        server.stop()
+        with app.app_context():
+            db.drop_all()
+            db.engine.dispose()
+
+
+def server_client(server):
+    from redis import Redis
+
+    return Redis.from_url(server.url)
+
+
+def test_an_upload_while_redis_is_down_runs_once_redis_is_back(database_url, tmp_path):
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    app = build_app(database_url, url, tmp_path, **FAST_RECOVERY)
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(1)])), "b.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 302
+    health = client.get("/healthz")
+    assert health.status_code == 503 and health.get_json()["redis"] == "unavailable"
+    page = client.get(response.location)
+    assert page.status_code == 200 and "queued" in page.get_data(as_text=True)
+    server = EmbeddedRedis(tmp_path / "redis", port=port, persistent=False).start()
+    try:
+        run_worker(app)  # the worker's reconciler enqueues it, then the worker runs it
+        assert client.get(response.location + ".json").get_json()["status"] == "succeeded"
+    finally:
+        server.stop()
+        with app.app_context():
+            db.drop_all()
+            db.engine.dispose()
+
+
+def test_a_timeout_fails_the_import_saying_so_and_retry_resumes(file_app, tmp_path):
+    file_app.config.update(IMPORT_TIMEOUT_BASE_SECONDS=1, IMPORT_TIMEOUT_SECONDS_PER_MB=0)
+    path = write_csv(tmp_path / "slow.csv", [book_row(n) for n in range(1, 300_001)])
+    import_id = upload_file(file_app, path)
+    worker = start_worker(
+        file_app, "--burst", BOOKAPP_IMPORT_TIMEOUT_BASE_SECONDS="1", BOOKAPP_IMPORT_TIMEOUT_SECONDS_PER_MB="0"
+    )
+    try:
+        worker.wait(120)
+    finally:
+        stop_worker(worker)
+    timed_out = state(file_app, import_id)
+    assert timed_out.status == "failed" and "timed out" in timed_out.error
+    client = sign_in(file_app.test_client(), "staff@example.com")
+    file_app.config.update(IMPORT_TIMEOUT_BASE_SECONDS=600)
+    client.post(f"/imports/{import_id}/retry")
+    run_worker(file_app)
+    final = state(file_app, import_id)
+    assert final.status == "succeeded" and final.created == 300_000 and book_total(file_app) == 300_000
+
+
+def test_a_double_enqueue_and_a_requeued_finished_job_change_nothing(file_app, redis_client):
+    client = sign_in(file_app.test_client(), "staff@example.com")
+    response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(n) for n in range(1, 11)])), "b.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+    import_id = int(response.location.rsplit("/", 1)[1])
+    with file_app.app_context():
+        from bookapp.services.imports import enqueue_import
+
+        imp = db.session.get(Import, import_id)
+        queue = Queue(file_app.config["IMPORT_QUEUE"], connection=redis_client)
+        queue.enqueue("bookapp.tasks.run_import", import_id, job_id="duplicate-run")
+        enqueue_import(imp)
+    run_worker(file_app)
+    from rq.job import Job
+
+    finished = Job.fetch(f"import-{import_id}-0", connection=redis_client)
+    assert finished.get_status() == "finished"
+    queue.enqueue_job(finished)  # the same job put back on the queue after it finished
+    run_worker(file_app)
+    final = state(file_app, import_id)
+    assert final.status == "succeeded" and (final.created, final.processed_rows) == (10, 10)
+    assert book_total(file_app) == 10
