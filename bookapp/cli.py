@@ -64,9 +64,7 @@ def create_token_command(email: str) -> None:
     """Print a new API token for the user with EMAIL (on the last line)."""
     from .api import issue_token
 
-    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
-    if user is None:
-        raise click.UsageError(f"There is no user {email}. Create one with: flask --app wsgi create-admin {email}")
+    user = _user_or_fail(email)
     click.echo(f"New API token for {user.email} (shown once; send it as 'Authorization: Bearer <token>'):")
     click.echo(issue_token(user))
 
@@ -121,7 +119,129 @@ def reconcile_command(loop: bool) -> None:
         time.sleep(current_app.config["RECONCILE_SECONDS"])
 
 
+@click.command("revoke-tokens")
+@click.argument("email")
+@with_appcontext
+def revoke_tokens_command(email: str) -> None:
+    """Revoke every API token of the user with EMAIL."""
+    from .models import ApiToken, utcnow
+
+    user = _user_or_fail(email)
+    count = 0
+    for token in db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id, ApiToken.revoked_at.is_(None))):
+        token.revoked_at = utcnow()
+        count += 1
+    db.session.commit()
+    click.echo(f"Revoked {count} token(s) of {user.email}.")
+
+
+def _user_or_fail(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.UsageError(f"There is no user {email}. Create one with: flask --app wsgi create-admin {email}")
+    return user
+
+
+def _import_or_fail(import_id: int) -> Import:
+    imp = db.session.get(Import, import_id)
+    if imp is None:
+        raise click.UsageError(f"There is no import {import_id}.")
+    return imp
+
+
+@click.command("undo-import")
+@click.argument("import_id", type=int)
+@with_appcontext
+def undo_import_command(import_id: int) -> None:
+    """Undo a finished import: delete the books it created, restore the fields it changed."""
+    from .services.imports import ImportStateError
+    from .services.undo import undo_import
+
+    try:
+        report = undo_import(_import_or_fail(import_id), None)
+    except ImportStateError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(json.dumps(report, indent=2))
+
+
+def _write_output(chunks, output: Path | None, binary: bool = False) -> None:
+    if output is None:
+        stream = click.get_binary_stream("stdout") if binary else click.get_text_stream("stdout")
+        for chunk in chunks:
+            stream.write(chunk)
+        stream.flush()
+        return
+    if binary:
+        with open(output, "wb") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+    else:
+        with open(output, "w", encoding="utf-8", newline="") as fh:
+            for chunk in chunks:
+                fh.write(chunk)
+
+
+def _file_chunks(file_obj):
+    with file_obj:
+        while block := file_obj.read(1 << 20):
+            yield block
+
+
+@click.command("import-report")
+@click.argument("import_id", type=int)
+@click.option("--rejected", is_flag=True, help="Only the rejected rows, ready to fix and upload again.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@with_appcontext
+def import_report_command(import_id: int, rejected: bool, fmt: str, output: Path | None) -> None:
+    """Print an import's row-by-row report (or its rejected rows) as CSV or XLSX."""
+    from .importer import FileProblem
+    from .services.imports import upload_path
+    from .services.reports import RECONCILIATION_HEADER, csv_lines, reconciliation_rows, rejected_table, xlsx_file
+
+    imp = _import_or_fail(import_id)
+    if rejected:
+        header, rows = rejected_table(imp)
+    else:
+        header = RECONCILIATION_HEADER
+        try:
+            rows = reconciliation_rows(imp, upload_path(imp))
+        except FileProblem as problem:
+            raise click.ClickException(problem.message) from None
+    if fmt == "csv":
+        _write_output(csv_lines(header, rows), output)
+    else:
+        _write_output(_file_chunks(xlsx_file(header, rows)), output, binary=True)
+
+
+@click.command("export-books")
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="Write here instead of stdout.")
+@click.option("--q", default="", help="Search text (title, author or ISBN).")
+@click.option("--book-type", default="", help="Only books of this type.")
+@with_appcontext
+def export_books_command(fmt: str, output: Path | None, q: str, book_type: str) -> None:
+    """Export the books (streamed) as CSV or XLSX, in the layout the importer reads back."""
+    from .books import EXPORT_HEADER, export_rows
+    from .importer.fields import FIELDS
+    from .services.books import BookQuery
+    from .services.reports import csv_lines, xlsx_file
+
+    query = BookQuery(q=q, book_type=book_type, sort="id", direction="asc")
+    if fmt == "csv":
+        _write_output(csv_lines(EXPORT_HEADER, export_rows(query)), output)
+    else:
+        workbook = xlsx_file(
+            EXPORT_HEADER, export_rows(query), text_columns={FIELDS.index("isbn")}, sheet_title="Books"
+        )
+        _write_output(_file_chunks(workbook), output, binary=True)
+
+
 commands = [
+    revoke_tokens_command,
+    undo_import_command,
+    import_report_command,
+    export_books_command,
     reconcile_command,
     worker_command,
     init_db_command,

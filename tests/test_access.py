@@ -74,9 +74,19 @@ def test_the_api_refuses_requests_without_a_valid_token(sqlite_app):
         assert response.is_json and "token" in response.get_json()["error"]["message"]
 
 
-def test_a_viewer_token_may_not_use_the_api(sqlite_app):
+def test_a_viewer_token_reads_books_but_may_not_import_and_a_revoked_token_is_refused(sqlite_app, redis_url):
+    from tests.test_processes import env_for
+
     headers = bearer(sqlite_app, "viewer@example.com", Role.VIEWER)
-    assert sqlite_app.test_client().get("/api/v1/books", headers=headers).status_code == 403
+    client = sqlite_app.test_client()
+    assert client.get("/api/v1/books", headers=headers).status_code == 200
+    refused = client.post("/api/v1/imports", headers=headers, data={"file": (io.BytesIO(b"x"), "b.csv")})
+    assert refused.status_code == 403 and "viewer" in refused.get_json()["error"]["message"]
+    from tests.conftest import flask_cli
+
+    revoked = flask_cli(["revoke-tokens", "viewer@example.com"], env_for(sqlite_app, redis_url))
+    assert revoked.returncode == 0 and "Revoked 1 token(s)" in revoked.stdout
+    assert client.get("/api/v1/books", headers=headers).status_code == 401
 
 
 def test_the_api_imports_a_file_and_lists_the_books(app):

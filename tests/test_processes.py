@@ -88,3 +88,28 @@ def test_import_books_waits_and_exits_non_zero_when_rows_are_rejected(sqlite_app
     finally:
         worker.terminate()
         worker.wait(30)
+
+
+def test_cli_undo_report_and_export(sqlite_app, redis_url, tmp_path):
+    from tests.conftest import run_worker
+
+    env = env_for(sqlite_app, redis_url)
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes([book_row(n) for n in range(1, 4)] + [book_row(4, Quantity="x")]))
+    queued = flask_cli(["import-books", str(path)], env)
+    assert queued.returncode == 0 and "Import #1 queued." in queued.stdout
+    run_worker(sqlite_app)
+    report = flask_cli(["import-report", "1"], env)
+    assert report.returncode == 0 and report.stdout.count("created") == 3 and "Quantity must be" in report.stdout
+    rejected = flask_cli(
+        ["import-report", "1", "--rejected", "--format", "xlsx", "--output", str(tmp_path / "r.xlsx")], env
+    )
+    assert rejected.returncode == 0 and (tmp_path / "r.xlsx").stat().st_size > 0
+    exported = flask_cli(["export-books"], env)
+    assert exported.returncode == 0 and exported.stdout.count("\n") == 4 and "Book 3" in exported.stdout
+    undone = flask_cli(["undo-import", "1"], env)
+    assert undone.returncode == 0 and '"deleted": 3' in undone.stdout
+    twice = flask_cli(["undo-import", "1"], env)
+    assert twice.returncode == 1 and "already undone" in twice.stderr
+    repeated = flask_cli(["import-books", str(path)], env)
+    assert repeated.returncode == 1 and "This file was imported on" in repeated.stderr

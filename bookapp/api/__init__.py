@@ -9,8 +9,20 @@ from sqlalchemy import select
 from ..books import MAX_PER_PAGE, books_page
 from ..extensions import db
 from ..importer import FileProblem
-from ..models import ApiToken, Book, Import, ImportMode, User
-from ..services.imports import ImportOptions, RepeatedFile, create_import, import_json
+from ..imports import reconciliation_download, rejected_download
+from ..models import ApiToken, Book, Import, ImportMode, ImportRowError, ImportStatus, User
+from ..services.books import BookProblems, BookQuery, book_values, delete_book, save_book
+from ..services.imports import (
+    ImportOptions,
+    ImportStateError,
+    RepeatedFile,
+    cancel_import,
+    confirm_dry_run,
+    create_import,
+    import_json,
+    retry_import,
+)
+from ..services.undo import undo_import
 
 bp = Blueprint("api", __name__)
 
@@ -23,22 +35,37 @@ def issue_token(user: User) -> str:
     return token
 
 
+def _token_user() -> User:
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        abort(401, description="Send an API token: 'Authorization: Bearer <token>'.")
+    api_token = db.session.scalar(
+        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None))
+    )
+    if api_token is None:
+        abort(401, description="The API token is not valid or has been revoked.")
+    return api_token.user
+
+
 def token_required(view):
     """Let through requests with a valid `Authorization: Bearer <token>` of a staff user."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            abort(401, description="Send an API token: 'Authorization: Bearer <token>'.")
-        api_token = db.session.scalar(
-            select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None))
-        )
-        if api_token is None:
-            abort(401, description="The API token is not valid or has been revoked.")
-        if not api_token.user.is_staff:
-            abort(403, description="This token's user may not use the API.")
-        g.api_user = api_token.user
+        g.api_user = _token_user()
+        if not g.api_user.is_staff:
+            abort(403, description="This token's user is a viewer: it may read books only.")
+        return view(*args, **kwargs)
+
+    return wrapped
+
+
+def reader_token_required(view):
+    """Let through requests with a valid token of any user (viewers read books)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        g.api_user = _token_user()
         return view(*args, **kwargs)
 
     return wrapped
@@ -114,20 +141,181 @@ def get_import(import_id: int):
     return jsonify(import_json(imp))
 
 
-@bp.get("/books")
-@token_required
-def list_books():
-    """Return a page of books, newest first: {"total": N, "items": [...]}."""
+def _import_or_404(import_id: int) -> Import:
+    imp = db.session.get(Import, import_id)
+    if imp is None:
+        abort(404, description=f"There is no import {import_id}.")
+    return imp
+
+
+def _page_args() -> tuple[int, int]:
     page = request.args.get("page", 1, type=int)
-    per_page = min(request.args.get("per_page", 50, type=int), MAX_PER_PAGE)
-    if page < 1 or per_page < 1:
-        abort(400, description="page and per_page must be 1 or more.")
-    pagination = books_page(page, per_page)
-    return jsonify(
-        {
-            "total": pagination.total,
-            "page": page,
-            "per_page": per_page,
-            "items": [book_json(b) for b in pagination.items],
-        }
-    )
+    per_page = request.args.get("per_page", 50, type=int)
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        abort(400, description=f"page must be 1 or more and per_page from 1 to {MAX_PER_PAGE}.")
+    return page, per_page
+
+
+def _paged(pagination, items: list) -> dict:
+    return {"total": pagination.total, "page": pagination.page, "per_page": pagination.per_page, "items": items}
+
+
+@bp.get("/imports")
+@token_required
+def list_imports():
+    """Return the imports, newest first, optionally of one status."""
+    page, per_page = _page_args()
+    query = select(Import).order_by(Import.id.desc())
+    status = request.args.get("status")
+    if status:
+        if status not in {s.value for s in ImportStatus}:
+            abort(400, description="status must be one of: " + ", ".join(s.value for s in ImportStatus))
+        query = query.where(Import.status == status)
+    pagination = db.paginate(query, page=page, per_page=per_page, error_out=False)
+    return jsonify(_paged(pagination, [import_json(i) for i in pagination.items]))
+
+
+def _import_action(import_id: int, action, status: int = 200):
+    imp = _import_or_404(import_id)
+    try:
+        result = action(imp)
+    except ImportStateError as exc:
+        abort(409, description=str(exc))
+    target = result if isinstance(result, Import) else imp
+    db.session.refresh(target)
+    response = jsonify(import_json(target))
+    response.status_code = status
+    if target is not imp:
+        response.headers["Location"] = url_for("api.get_import", import_id=target.id)
+    return response
+
+
+@bp.post("/imports/<int:import_id>/cancel")
+@token_required
+def cancel(import_id: int):
+    """Cancel a queued import, or stop a running one at its next chunk boundary."""
+    return _import_action(import_id, cancel_import, 202)
+
+
+@bp.post("/imports/<int:import_id>/retry")
+@token_required
+def retry(import_id: int):
+    """Queue a failed or cancelled import again (it resumes after its last saved chunk)."""
+    return _import_action(import_id, retry_import, 202)
+
+
+@bp.post("/imports/<int:import_id>/confirm")
+@token_required
+def confirm(import_id: int):
+    """Run the real import of a finished dry run: 202 with the new import and its Location."""
+    return _import_action(import_id, lambda imp: confirm_dry_run(imp, g.api_user), 202)
+
+
+@bp.post("/imports/<int:import_id>/undo")
+@token_required
+def undo(import_id: int):
+    """Undo a finished import; the answer's undo_report says what was deleted, restored and left alone."""
+    imp = _import_or_404(import_id)
+    try:
+        report = undo_import(imp, g.api_user)
+    except ImportStateError as exc:
+        abort(409, description=str(exc))
+    return jsonify({**import_json(imp), "undo_report": report})
+
+
+@bp.get("/imports/<int:import_id>/rejected")
+@token_required
+def rejected_rows(import_id: int):
+    """Return the rejected rows: each problem with its row, column, value and message."""
+    imp = _import_or_404(import_id)
+    page, per_page = _page_args()
+    query = select(ImportRowError).where(ImportRowError.import_id == imp.id)
+    if request.args.get("column"):
+        query = query.where(ImportRowError.column == request.args["column"])
+    pagination = db.paginate(query.order_by(ImportRowError.row_number, ImportRowError.id), page=page,
+                             per_page=per_page, error_out=False)  # fmt: skip
+    items = [
+        {"row": e.row_number, "column": e.column, "value": e.value, "message": e.message} for e in pagination.items
+    ]
+    return jsonify(_paged(pagination, items))
+
+
+@bp.get("/imports/<int:import_id>/rejected.<fmt>")
+@token_required
+def rejected_file(import_id: int, fmt: str):
+    """Download the rejected rows as CSV or XLSX (the file's columns plus an error column)."""
+    return rejected_download(_import_or_404(import_id), fmt)
+
+
+@bp.get("/imports/<int:import_id>/report.<fmt>")
+@token_required
+def report_file(import_id: int, fmt: str):
+    """Download the row-by-row reconciliation report as CSV or XLSX."""
+    return reconciliation_download(_import_or_404(import_id), fmt)
+
+
+@bp.get("/books")
+@reader_token_required
+def list_books():
+    """Return a page of books with the same search, filters and sort as /books: {"total": N, "items": [...]}."""
+    page, per_page = _page_args()
+    pagination = books_page(page, per_page, BookQuery.from_args(request.args))
+    return jsonify(_paged(pagination, [book_json(b) for b in pagination.items]))
+
+
+def _book_or_404(book_id: int) -> Book:
+    book = db.session.get(Book, book_id)
+    if book is None:
+        abort(404, description=f"There is no book {book_id}.")
+    return book
+
+
+def _book_body() -> dict:
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        abort(400, description="Send the book as a JSON object.")
+    return body
+
+
+def _saved(book: Book | None, raw: dict, status: int):
+    try:
+        book = save_book(book, raw)
+    except BookProblems as exc:
+        return jsonify({"error": {"status": 422, "title": "Unprocessable Entity", "message": str(exc),
+                                  "fields": exc.problems}}), 422  # fmt: skip
+    response = jsonify(book_json(book))
+    response.status_code = status
+    response.headers["Location"] = url_for("api.get_book", book_id=book.id)
+    return response
+
+
+@bp.post("/books")
+@token_required
+def create_book():
+    """Create a book from JSON, with the importer's rules."""
+    return _saved(None, _book_body(), 201)
+
+
+@bp.get("/books/<int:book_id>")
+@reader_token_required
+def get_book(book_id: int):
+    """Return one book."""
+    return jsonify(book_json(_book_or_404(book_id)))
+
+
+@bp.route("/books/<int:book_id>", methods=["PUT", "PATCH"])
+@token_required
+def update_book(book_id: int):
+    """Change a book (PATCH: only the fields sent), with the importer's rules."""
+    book = _book_or_404(book_id)
+    body = _book_body()
+    raw = {**book_values(book), **body} if request.method == "PATCH" else body
+    return _saved(book, raw, 200)
+
+
+@bp.delete("/books/<int:book_id>")
+@token_required
+def remove_book(book_id: int):
+    """Delete a book."""
+    delete_book(_book_or_404(book_id))
+    return "", 204
