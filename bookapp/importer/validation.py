@@ -6,9 +6,11 @@ digits, repeated values remembered), and any cell that is not plainly valid goes
 scalar converter, so the rules and the messages are those of the converter, always.
 """
 
+import re
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import partial
+from operator import itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -32,6 +34,8 @@ SHOWN_VALUE_LENGTH = 80
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
 #: How many distinct cells a memo keeps per field before it stops growing.
 MEMO_LIMIT = 20_000
+#: Control characters other than \x1f, which separates the cells of a column joined for bulk checks.
+_CONTROL_BUT_SEPARATOR = re.compile(r"[\x00-\x1e\x7f]")
 _EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
 
 
@@ -114,6 +118,7 @@ class _Column:
         self.field, self.position, self.header, self.convert = field, position, header, convert
         self.required = field not in OPTIONAL_FIELDS
         self.memo: dict[object, tuple[object, str | None]] | None = {} if field in MEMOISED_FIELDS else None
+        self.bad_keys: set[object] = set()
 
     def convert_cell(self, cell: object) -> tuple[object, str | None]:
         """Return (value, problem message or None) for one cell."""
@@ -130,16 +135,16 @@ class _Column:
             return None, f"{LABELS[self.field]} is required"
         return value, None
 
-    def convert_cells(self, cells: list[object]) -> tuple[list[object], dict[int, str]]:
+    def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         """Convert a column of cells; return the values and {index: problem}."""
         if self.memo is not None:
             return self._convert_memoised(cells)
         if self.field == "isbn":
             plain = plain_isbn13_mask(cells)
-        elif self.field in ("title", "author", "description"):
+        else:
+            if self._all_plain_text(cells):
+                return list(cells), {}
             plain = self._plain_text_mask(cells)
-        else:  # pragma: no cover - every field is one of the above
-            plain = [False] * len(cells)
         values: list[object] = []
         problems: dict[int, str] = {}
         for index, (cell, ok) in enumerate(zip(cells, plain, strict=True)):
@@ -152,30 +157,59 @@ class _Column:
                 problems[index] = problem
         return values, problems
 
-    def _plain_text_mask(self, cells: list[object]) -> list[bool]:
+    def _all_plain_text(self, cells: Sequence[object]) -> bool:
+        """Whether every cell is already clean text, checked with a few whole-column string operations."""
+        if not cells or not all(type(c) is str for c in cells):
+            return False
+        joined = "\x1f".join(cells)
+        return (
+            joined.isascii()
+            and min(map(len, cells)) > 0
+            and max(map(len, cells)) <= MAX_LENGTHS[self.field]
+            and joined.count("\x1f") == len(cells) - 1
+            and _CONTROL_BUT_SEPARATOR.search(joined) is None
+            and "\x1f".join(map(str.strip, cells)) == joined
+            and joined[0] != "'"
+            and "\x1f'" not in joined
+        )
+
+    def _plain_text_mask(self, cells: Sequence[object]) -> list[bool]:
         """Cells that are already stripped, non-empty ASCII without control characters and short enough."""
         limit = MAX_LENGTHS[self.field]
-        mask = [
-            type(c) is str and 0 < len(c) <= limit and c.isascii() and c.strip() == c and c[0] != "'" for c in cells
+        return [
+            type(c) is str
+            and 0 < len(c) <= limit
+            and c.isascii()
+            and c.strip() == c
+            and c[0] != "'"
+            and ANY_CONTROL.search(c) is None
+            for c in cells
         ]
-        if self.field == "description" or not any(mask):
-            return [ok and ANY_CONTROL.search(c) is None for c, ok in zip(cells, mask, strict=True)]
-        joined = "".join(c for c, ok in zip(cells, mask, strict=True) if ok)
-        if ANY_CONTROL.search(joined) is None:
-            return mask
-        return [ok and ANY_CONTROL.search(c) is None for c, ok in zip(cells, mask, strict=True)]
 
-    def _convert_memoised(self, cells: list[object]) -> tuple[list[object], dict[int, str]]:
+    def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         memo = self.memo
+        if all(type(c) is str for c in cells):
+            keys = cells
+        else:  # typed XLSX cells: 1, 1.0 and True are equal as dict keys but not as values
+            keys = [c if type(c) is str else (type(c), c) for c in cells]
+        for key in set(keys).difference(memo):
+            if len(memo) >= MEMO_LIMIT:
+                return self._convert_one_by_one(cells)
+            memo[key] = found = self.convert_cell(key if type(key) is str else key[1])
+            if found[1] is not None:
+                self.bad_keys.add(key)
+        found = list(map(memo.__getitem__, keys))
+        values = [f[0] for f in found]
+        if self.bad_keys.isdisjoint(keys):
+            return values, {}
+        return values, {i: f[1] for i, f in enumerate(found) if f[1] is not None}
+
+    def _convert_one_by_one(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         values: list[object] = []
         problems: dict[int, str] = {}
         for index, cell in enumerate(cells):
             key = cell if type(cell) is str else (type(cell), cell)
-            found = memo.get(key)
-            if found is None:
-                found = self.convert_cell(cell)
-                if len(memo) < MEMO_LIMIT:
-                    memo[key] = found
+            found = self.memo.get(key) or self.convert_cell(cell)
             values.append(found[0])
             if found[1]:
                 problems[index] = found[1]
@@ -205,20 +239,22 @@ class RowValidator:
         """Validate rows of (row number, cells); return the valid rows and every problem, in row order."""
         problems: list[RowProblem] = []
         width = self.width
-        shaped = [(n, cells) for n, cells in rows if len(cells) == width]
-        if len(shaped) != len(rows):
+        shaped = rows
+        if set(map(len, map(itemgetter(1), rows))) - {width}:
             shaped = []
             for n, cells in rows:
                 if len(cells) == width or (len(cells) > width and not any(c not in (None, "") for c in cells[width:])):
                     shaped.append((n, cells))
                 else:
                     problems.append(self._ragged(n, len(cells)))
+        if not shaped:
+            return [], problems
         numbers = [n for n, _ in shaped]
+        by_position = list(zip(*(cells for _, cells in shaped), strict=False))
         columns: dict[str, list[object]] = {}
         bad: dict[int, list[RowProblem]] = {}
         for column in self.columns:
-            position = column.position
-            cells = [row[position] for _, row in shaped]
+            cells = by_position[column.position]
             values, column_problems = column.convert_cells(cells)
             columns[column.field] = values
             for index, message in column_problems.items():
@@ -227,7 +263,7 @@ class RowValidator:
                 )
         blank = [None] * len(shaped)
         ordered = [columns.get(fld, blank) for fld in FIELDS]
-        valid = [BookRow._make(values) for values in zip(numbers, *ordered, strict=True)]
+        valid = list(map(BookRow._make, zip(numbers, *ordered, strict=True)))
         if bad:
             valid = [row for index, row in enumerate(valid) if index not in bad]
             for index in sorted(bad):

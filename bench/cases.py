@@ -1,0 +1,206 @@
+"""One benchmark case per process, so each peak RSS is its own: python -m bench.cases CASE ARGS… → JSON."""
+
+import csv
+import json
+import os
+import resource
+import shutil
+import sqlite3
+import sys
+import time
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def raw_limit(path: str, database: str) -> dict:
+    """csv module + sqlite3.executemany in one transaction, no validation: the raw limit."""
+    Path(database).unlink(missing_ok=True)
+    started = time.perf_counter()
+    connection = sqlite3.connect(database)
+    connection.execute(
+        "CREATE TABLE books (id INTEGER PRIMARY KEY, title TEXT, author TEXT, book_type TEXT, isbn TEXT UNIQUE, "
+        "year_published TEXT, price TEXT, no_of_pages TEXT, quantity TEXT, description TEXT)"
+    )
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        next(reader)
+        with connection:
+            connection.executemany(
+                "INSERT INTO books (title, author, book_type, isbn, year_published, price, no_of_pages, quantity, "
+                "description) VALUES (?,?,?,?,?,?,?,?,?)",
+                reader,
+            )
+    rows = connection.execute("SELECT count(*) FROM books").fetchone()[0]
+    connection.close()
+    return {"rows": rows, "seconds": time.perf_counter() - started}
+
+
+def make_app(database_url: str, work: Path):
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    import logging
+
+    from bookapp import create_app
+
+    logging.getLogger("bookapp").setLevel(logging.WARNING)
+    return create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_url,
+            "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:1/0"),
+            "UPLOAD_FOLDER": str(work / "uploads"),
+            "AUTO_INIT_DB": False,
+            "SECRET_KEY": "bench",
+            "IMPORT_TIMEOUT_BASE_SECONDS": 7200,
+        },
+        instance_path=str(work / "instance"),
+    )
+
+
+def bookapp_import(path: str, database_url: str, work: str, fresh: str) -> dict:
+    """The real job code (services.imports.run_import) on an Import row, from job start to terminal status."""
+    from bookapp.extensions import db
+    from bookapp.models import Import
+    from bookapp.services.imports import run_import
+
+    work_dir = Path(work)
+    app = make_app(database_url, work_dir)
+    with app.app_context():
+        if fresh == "fresh":
+            db.drop_all()
+            db.create_all()
+        uploads = work_dir / "uploads"
+        uploads.mkdir(parents=True, exist_ok=True)
+        stored = f"bench{Path(path).suffix}"
+        shutil.copy(path, uploads / stored)
+        imp = Import(filename=Path(path).name, stored_name=stored, file_kind=Path(path).suffix[1:],
+                     file_size=os.path.getsize(path), sha256="bench")  # fmt: skip
+        db.session.add(imp)
+        db.session.commit()
+        started = time.perf_counter()
+        result = run_import(imp.id)
+        seconds = time.perf_counter() - started
+    assert result["status"] == "succeeded", result
+    return {"rows": result["created"] + result["updated"] + result["unchanged"] + result["rejected"],
+            "seconds": seconds, "created": result["created"], "unchanged": result["unchanged"]}  # fmt: skip
+
+
+def naive(path: str, database_url: str, work: str, rows: str) -> dict:
+    """The pattern bookapp replaces: pandas → to_dict → validate and save one row at a time (a commit each)."""
+    import pandas as pd
+
+    from bookapp.extensions import db
+    from bookapp.importer.validation import validate_values
+    from bookapp.models import Book
+
+    app = make_app(database_url, Path(work))
+    limit = int(rows)
+    with app.app_context():
+        db.drop_all()
+        db.create_all()
+        started = time.perf_counter()
+        frame = pd.read_csv(path, nrows=limit)
+        saved = 0
+        for record in frame.to_dict("records"):
+            raw = {
+                "title": record["Title"], "author": record["Author"], "book_type": record["Book type"],
+                "isbn": str(record["ISBN"]), "year_published": record["Year published"], "price": str(record["Price"]),
+                "no_of_pages": record["No. of pages"], "quantity": record["Quantity"],
+                "description": None if pd.isna(record["Description"]) else record["Description"],
+            }  # fmt: skip
+            values, problems = validate_values(raw)
+            if problems:
+                continue
+            db.session.add(Book(**values))
+            db.session.commit()
+            saved += 1
+        seconds = time.perf_counter() - started
+    return {"rows": saved, "seconds": seconds}
+
+
+def books_pages(database_url: str, work: str) -> dict:
+    """Median server time of /books page 1 and page 10,000 (50 per page) over the imported books."""
+    from bookapp.extensions import db
+    from bookapp.models import User
+    from bookapp.services.setup import create_user
+
+    app = make_app(database_url, Path(work))
+    app.config["WTF_CSRF_ENABLED"] = False
+    with app.app_context():
+        if db.session.query(User).count() == 0:
+            create_user("bench@example.com", "bench-password")
+    client = app.test_client()
+    client.post("/login", data={"email": "bench@example.com", "password": "bench-password"})
+    timings = {}
+    for page in (1, 10_000):
+        samples = []
+        for _ in range(7):
+            started = time.perf_counter()
+            response = client.get(f"/books?page={page}")
+            samples.append(time.perf_counter() - started)
+            assert response.status_code == 200
+        samples.sort()
+        timings[f"page_{page}_ms"] = samples[len(samples) // 2] * 1000
+    return timings
+
+
+CASES = {"raw": raw_limit, "bookapp": bookapp_import, "naive": naive, "books_pages": books_pages}
+
+
+def upload(path: str, database_url: str, work: str) -> dict:
+    """Time one real HTTP upload of *path* to /imports/new on loopback (nothing is parsed in the request)."""
+    import http.client
+    import threading
+    import uuid
+
+    from werkzeug.serving import make_server
+
+    from bookapp.services.setup import create_user
+
+    app = make_app(database_url, Path(work))
+    app.config["WTF_CSRF_ENABLED"] = False
+    from bookapp.extensions import db
+
+    with app.app_context():
+        db.create_all()
+        create_user("bench@example.com", "bench-password")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        connection = http.client.HTTPConnection("127.0.0.1", server.server_port, timeout=120)
+        connection.request("POST", "/login", "email=bench%40example.com&password=bench-password",
+                           {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        response = connection.getresponse()
+        cookie = response.getheader("Set-Cookie").split(";")[0]
+        response.read()
+        boundary = uuid.uuid4().hex
+        data = Path(path).read_bytes()
+        body = (
+            (
+                f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="books.csv"\r\n'
+                f"Content-Type: text/csv\r\n\r\n"
+            ).encode()
+            + data
+            + f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="allow_repeat"\r\n\r\n1\r\n--{boundary}--\r\n'.encode()
+        )
+        started = time.perf_counter()
+        connection.request("POST", "/imports/new", body, {"Content-Type": f"multipart/form-data; boundary={boundary}",
+                                                          "Cookie": cookie})  # fmt: skip
+        response = connection.getresponse()
+        response.read()
+        seconds = time.perf_counter() - started
+        assert response.status == 302, response.status
+    finally:
+        server.shutdown()
+    return {"bytes": len(data), "seconds": seconds}
+
+
+CASES["upload"] = upload
+
+
+if __name__ == "__main__":
+    name, *args = sys.argv[1:]
+    outcome = CASES[name](*args)
+    outcome["peak_rss_mb"] = peak_rss_mb()
+    print(json.dumps(outcome))
