@@ -9,7 +9,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from .config import DEFAULT_INSTANCE_PATH, load_config
-from .extensions import csrf, db, login_manager
+from .extensions import csrf, db, limiter, login_manager
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -84,12 +84,21 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     csrf.init_app(app)
     login_manager.init_app(app)
+    app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)  # Redis down: limit per process
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    limiter.init_app(app)
 
     from .models import User
 
     @login_manager.user_loader
     def load_user(user_id: str):
         return db.session.get(User, int(user_id))
+
+
+def limiter_storage_uri(redis_url: str) -> str:
+    """Return the rate limiter's storage URI for the app's Redis (its scheme for unix sockets differs)."""
+    return "redis+unix://" + redis_url.removeprefix("unix://") if redis_url.startswith("unix://") else redis_url
 
 
 def register_blueprints(app: Flask) -> None:

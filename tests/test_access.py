@@ -158,3 +158,40 @@ def test_an_upload_while_redis_is_down_is_still_recorded_as_queued(redis_url, re
                            content_type="multipart/form-data")  # fmt: skip
     assert response.status_code == 302
     assert client.get(response.location + ".json").get_json()["status"] == "queued"
+
+
+def test_sign_in_attempts_are_rate_limited(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    client = sqlite_app.test_client()
+    answers = [client.post("/login", data={"email": "staff@example.com", "password": "wrong"}).status_code
+               for _ in range(11)]  # fmt: skip
+    assert answers[:10] == [200] * 10 and answers[10] == 429
+    page = client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
+    assert page.status_code == 429 and "Too many sign-in attempts" in page.get_data(as_text=True)
+
+
+def test_error_pages_are_friendly_html_for_pages_and_json_for_the_api(sqlite_app):
+    client = sqlite_app.test_client()
+    missing = client.get("/no/such/page")
+    assert missing.status_code == 404 and "<h1>Not Found</h1>" in missing.get_data(as_text=True)
+    assert "Traceback" not in missing.get_data(as_text=True)
+    api = client.get("/api/v1/no/such/thing")
+    assert api.status_code == 404 and api.is_json
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
+    import pytest
+
+    from bookapp import create_app
+
+    monkeypatch.setenv("BOOKAPP_ENV", "production")
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
+        create_app({"AUTO_INIT_DB": False}, instance_path=str(tmp_path))
+
+
+def test_pages_send_a_content_security_policy_without_inline_scripts(sqlite_app):
+    response = sqlite_app.test_client().get("/login")
+    policy = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in policy and "unsafe-inline" not in policy
+    assert "<script>" not in response.get_data(as_text=True)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from wtforms import EmailField, PasswordField
 from wtforms.validators import DataRequired
 
-from ..extensions import db
+from ..extensions import db, limiter
 from ..models import User
 
 bp = Blueprint("auth", __name__)
@@ -43,7 +43,14 @@ def _safe_next(target: str | None) -> str | None:
     return None
 
 
+#: Sign-in attempts allowed per address (POSTs only; showing the form is free).
+LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
+
+
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    LOGIN_RATE_LIMIT, methods=["POST"], error_message="Too many sign-in attempts. Wait a minute and try again."
+)
 def login():
     """Show the sign-in form and sign the user in."""
     if current_user.is_authenticated:

@@ -22,7 +22,10 @@ _BLOCK = 1 << 20
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
-csv.field_size_limit(16 << 20)
+#: Limits on what a file may hold; past them the file is refused with a message saying which.
+MAX_COLUMNS = 200
+MAX_CELL_CHARS = 100_000
+csv.field_size_limit(MAX_CELL_CHARS)
 
 _SIGNATURES = [
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -79,12 +82,16 @@ def open_table(path: Path | str) -> Iterator[Table]:
     """Open *path* (CSV or XLSX, judged by its bytes) and yield a Table to stream."""
     path = Path(path)
     kind = detect_kind(path)
-    if kind == "xlsx":
-        with _open_xlsx(path) as table:
-            yield table
-    else:
-        with _open_csv(path) as table:
-            yield table
+    opener = _open_xlsx if kind == "xlsx" else _open_csv
+    with opener(path) as table:
+        if len(table.headers) > MAX_COLUMNS:
+            raise FileProblem(
+                f"The header row has {len(table.headers):,} columns; at most {MAX_COLUMNS} are accepted. "
+                "Remove the columns that are not book fields."
+            )
+        if not any(h not in (None, "") for h in table.headers):
+            raise FileProblem("Row 1 is empty: the first row must name the columns (Title, Author, …).")
+        yield table
 
 
 def sniff_encoding(path: Path) -> tuple[str, int]:
@@ -150,6 +157,11 @@ def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
         except StopIteration:
             return
         except csv.Error as exc:
+            if "field larger than field limit" in str(exc):
+                raise FileProblem(
+                    f"Row {start} has a cell longer than {MAX_CELL_CHARS:,} characters, so the file is refused. "
+                    "Check for a quote that is never closed, or shorten the cell."
+                ) from None
             if "end of data" in str(exc) or "EOF" in str(exc):
                 raise FileProblem(
                     f'Row {start} opens a quote (") that is never closed, so the rest of the file '

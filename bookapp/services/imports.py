@@ -388,6 +388,7 @@ class ImportRun:
         self.mode = ImportMode(imp.mode)
         self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"]
         self.timeout = job_timeout(imp.file_size)
+        self.max_rows = current_app.config["IMPORT_MAX_ROWS"]
         self.deadline = time.monotonic() + self.timeout
         self.first_row_of: dict[str, int] = {}
         self.sampled = 0
@@ -441,7 +442,14 @@ class ImportRun:
             validator = RowValidator(header_map, decimal_comma=table.decimal_comma)
             writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
             resume_after = imp.checkpoint_row
+            seen_rows = 0
             for chunk in chunked(table.rows, self.chunk_size):
+                seen_rows += len(chunk)
+                if seen_rows > self.max_rows:
+                    raise FileProblem(
+                        f"The file has more than {self.max_rows:,} rows, the most one import takes. "
+                        "Split it into several files."
+                    )
                 valid, problems = validator.validate_chunk(chunk)
                 valid = self._drop_repeated_isbns(valid, problems)
                 if chunk[-1][0] <= resume_after:
@@ -452,6 +460,8 @@ class ImportRun:
                     problems = [p for p in problems if p.row_number > resume_after]
                 self._check_wrong_file(len(chunk), problems)
                 self._save_chunk(chunk, valid, problems, writer, commit=not single_transaction)
+            if seen_rows == 0:
+                raise FileProblem("The file has a header row but no rows of books below it.")
             if single_transaction:
                 db.session.commit()
 

@@ -1,0 +1,122 @@
+"""Hostile and broken files: each refused with a message, or read right, in bounded time; the worker lives on."""
+
+import io
+import time
+import zipfile
+
+import pytest
+
+from tests.conftest import run_worker
+from tests.helpers import HEADER, book_row, csv_bytes, write_xlsx
+from tests.test_imports import book_count, import_state, upload
+
+
+def rewritten(source, member: str, change, *, method=zipfile.ZIP_DEFLATED, extra: dict | None = None) -> bytes:
+    """Return the workbook's bytes with one member changed (and members added)."""
+    output = io.BytesIO()
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(output, "w", method) as archive:
+        for info in original.infolist():
+            data = original.read(info.filename)
+            archive.writestr(info.filename, change(data) if info.filename == member else data, compress_type=method)
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return output.getvalue()
+
+
+@pytest.fixture
+def workbook(tmp_path):
+    return write_xlsx(tmp_path / "books.xlsx", [book_row(n) for n in range(1, 4)])
+
+
+SHEET = "xl/worksheets/sheet1.xml"
+
+
+def run(app, client, content: bytes, name: str) -> dict:
+    response = upload(client, content, name=name, allow_repeat="1")
+    if response.status_code != 302:
+        return {"status": "refused at upload", "error": response.get_data(as_text=True), "code": response.status_code}
+    started = time.monotonic()
+    run_worker(app)
+    state = import_state(client, response.location)
+    state["seconds"] = time.monotonic() - started
+    return state
+
+
+CASES = {
+    "dimension tag far too large": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b'ref="A1:I4"', b'ref="A1:XFD1048576"')), "succeeded", None),
+    "dimension tag too small": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b'ref="A1:I4"', b'ref="A1:A1"')), "succeeded", None),
+    "a formatted cell in the sheet's last row": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c r="A1048576" s="1"/></row></sheetData>')), "succeeded", None),
+    "XML entity expansion in the workbook": (lambda wb: rewritten(wb, "xl/workbook.xml", lambda d: d.replace(b"<workbook", b'<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><workbook', 1)), "failed", "unsafe XML"),
+    "an external entity in the workbook": (lambda wb: rewritten(wb, "xl/workbook.xml", lambda d: d.replace(b"<workbook", b'<!DOCTYPE workbook [<!ENTITY x SYSTEM "file:///etc/passwd">]><workbook', 1)), "failed", "unsafe XML"),
+    "an unsupported compression method": (lambda wb: rewritten(wb, SHEET, lambda d: d, method=zipfile.ZIP_BZIP2), "failed", "unsupported compression"),
+    "a zip bomb member": (lambda wb: rewritten(wb, SHEET, lambda d: d, extra={"xl/media/bomb.bin": b"\0" * (400 << 20)}), "failed", "zip bomb"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_hostile_workbooks_are_refused_or_read_right_in_bounded_time(app, staff_client, workbook, case):
+    make, status, message = CASES[case]
+    state = run(app, staff_client, make(workbook), "books.xlsx")
+    assert state["status"] == status, state
+    if message:
+        assert message in state["error"]
+    else:
+        assert state["created"] == 3
+    assert state["seconds"] < 20
+    # The worker survives and the next import runs normally.
+    after = run(app, staff_client, csv_bytes([book_row(100)]), "next.csv")
+    assert after["status"] == "succeeded" and after["created"] == 1
+
+
+def test_a_member_whose_declared_size_lies_is_refused(app, staff_client, workbook):
+    content = bytearray(rewritten(workbook, SHEET, lambda d: d))
+    with zipfile.ZipFile(io.BytesIO(bytes(content))) as archive:
+        declared = archive.getinfo(SHEET).file_size
+    # In the sheet's central directory entry, claim half its real uncompressed size.
+    entry = content.find(b"PK\x01\x02")
+    while content[entry + 46 : entry + 46 + len(SHEET)] != SHEET.encode():
+        entry = content.find(b"PK\x01\x02", entry + 4)
+    content[entry + 24 : entry + 28] = (declared // 2).to_bytes(4, "little")
+    state = run(app, staff_client, bytes(content), "books.xlsx")
+    assert state["status"] == "failed" and "xl/worksheets/sheet1.xml" in state["error"]
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [(b"", "The file is empty"), (b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR", "PNG image"),
+     (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old binary Excel (.xls)"), (b"PK\x05\x06" + b"\0" * 18, "damaged or empty zip"),
+     (b"\0\1\2\3binary", "binary data")],
+)  # fmt: skip
+def test_files_that_are_not_spreadsheets_are_refused_at_upload_saying_what_they_are(
+    app, staff_client, content, message
+):
+    state = run(app, staff_client, content, "books.xlsx")
+    assert state["code"] == 400 and message in state["error"]
+    assert "Upload the book list as a CSV file or an Excel workbook" in state["error"]
+
+
+def test_a_header_only_file_is_refused(app, staff_client):
+    state = run(app, staff_client, csv_bytes([]), "books.csv")
+    assert state["status"] == "failed" and "no rows of books" in state["error"]
+
+
+def test_caps_on_columns_cells_and_rows(app, staff_client):
+    wide = csv_bytes([book_row(1) + ["x"] * 300], header=HEADER + [f"extra {n}" for n in range(300)])
+    assert "at most 200 are accepted" in run(app, staff_client, wide, "wide.csv")["error"]
+    long_cell = csv_bytes([book_row(1, Description="x" * 200_000)])
+    assert "longer than 100,000 characters" in run(app, staff_client, long_cell, "long.csv")["error"]
+    app.config["IMPORT_MAX_ROWS"] = 50
+    many = csv_bytes([book_row(n) for n in range(1, 101)])
+    assert "more than 50 rows" in run(app, staff_client, many, "many.csv")["error"]
+    assert book_count(app) == 0
+
+
+def test_an_upload_over_the_size_limit_gets_a_clear_413(app, staff_client):
+    app.config["MAX_CONTENT_LENGTH"] = 1024
+    page = upload(staff_client, b"x" * 5000)
+    assert page.status_code == 413 and "larger than the limit" in page.get_data(as_text=True)
+    from tests.test_access import bearer
+
+    api = app.test_client().post("/api/v1/imports", headers=bearer(app, "api@example.com"),
+                                 data={"file": (io.BytesIO(b"x" * 5000), "b.csv")})  # fmt: skip
+    assert api.status_code == 413 and "larger than the limit" in api.get_json()["error"]["message"]
