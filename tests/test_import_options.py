@@ -151,3 +151,20 @@ def test_cancel_a_queued_import_and_retry_it(app, staff_client):
     run_worker(app)
     state = import_state(staff_client, response.location)
     assert state["status"] == "succeeded" and state["created"] == 5
+
+
+def test_templates_import_cleanly_and_the_xlsx_one_guides_the_user(app, staff_client):
+    with staff_client.get("/imports/template.xlsx") as response:
+        content = response.data
+    workbook = load_workbook(io.BytesIO(content))
+    books, how_to = workbook["Books"], workbook["How to"]
+    assert [c.value for c in books[1]] == HEADER
+    assert books["D2"].number_format == "@" and books["D3"].number_format == "@"
+    assert "Sci-tech,Magazine,Comic,Classic,Horror" in books.data_validations.dataValidation[0].formula1
+    assert "Book type: one of" in " ".join(str(r[0].value) for r in how_to.iter_rows())
+    for name, data in (("template.xlsx", content), ("template.csv", staff_client.get("/imports/template.csv").data)):
+        response = upload(staff_client, data, name=name, allow_repeat="1")
+        run_worker(app)
+        state = import_state(staff_client, response.location)
+        assert state["status"] == "succeeded" and state["rejected"] == 0, state
+    assert book_count(app) == 1

@@ -41,6 +41,8 @@ from ..services.reports import (
     csv_lines,
     reconciliation_rows,
     rejected_table,
+    template_csv,
+    template_xlsx,
     xlsx_file,
 )
 from ..services.undo import undo_import
@@ -268,3 +270,18 @@ def reconciliation_download(imp: Import, fmt: str):
 def report(import_id: int, fmt: str):
     """Download the reconciliation report: every row of the file and what the import did with it."""
     return reconciliation_download(get_import(import_id), fmt)
+
+
+@bp.get("/imports/template.<fmt>")
+@staff_required
+def template(fmt: str):
+    """Download a template to fill in: CSV, or XLSX with a drop-down for book type and a how-to sheet."""
+    if fmt == "csv":
+        response = Response(template_csv(), mimetype="text/csv")
+        response.headers["Content-Disposition"] = 'attachment; filename="bookapp-template.csv"'
+        return response
+    if fmt == "xlsx":
+        return send_file(
+            template_xlsx(), mimetype=XLSX_MIMETYPE, as_attachment=True, download_name="bookapp-template.xlsx"
+        )
+    abort(404)

@@ -150,3 +150,59 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
                     described,
                     problems.get(row_number, ""),
                 ]
+
+
+TEMPLATE_EXAMPLE = ["Dune", "Frank Herbert", "Classic", "978-0-441-17271-9", "1965", "9.99", "412", "3",
+                    "Desert planet, politics and ecology."]  # fmt: skip
+TEMPLATE_HOW_TO = [
+    "How to fill in this template",
+    "One book per row, below the header row. Keep the header row as it is.",
+    "Required: Title, Author, Book type, ISBN, Year published, Price, Quantity. Optional: No. of pages, Description.",
+    "Book type: one of Sci-tech, Magazine, Comic, Classic, Horror.",
+    "ISBN: 10 or 13 digits; hyphens and spaces are fine. Keep the column formatted as Text so Excel keeps every digit.",
+    "Year published: 4 digits, like 1965. Price: like 12.99. Quantity and No. of pages: whole numbers.",
+    "Upload the file on the Upload page. Use a dry run first to see what would happen.",
+]
+
+
+def template_csv() -> str:
+    """Return the CSV template: the headers and one example row."""
+    from ..importer.fields import FIELDS, LABELS
+
+    return "".join(csv_lines([LABELS[f] for f in FIELDS], [TEMPLATE_EXAMPLE]))
+
+
+def template_xlsx() -> tempfile.SpooledTemporaryFile:
+    """Return the XLSX template: headers, an example row, ISBN as text, a book-type drop-down, a how-to sheet."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    from ..importer.fields import BOOK_TYPES, FIELDS, LABELS
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Books"
+    sheet.append([LABELS[f] for f in FIELDS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.append(TEMPLATE_EXAMPLE)
+    isbn_letter = chr(ord("A") + FIELDS.index("isbn"))
+    type_letter = chr(ord("A") + FIELDS.index("book_type"))
+    for row in range(2, 1002):
+        sheet[f"{isbn_letter}{row}"].number_format = "@"
+    choice = DataValidation(type="list", formula1='"' + ",".join(BOOK_TYPES) + '"', allow_blank=False,
+                            showErrorMessage=True, error="Choose one of the five book types.")  # fmt: skip
+    choice.add(f"{type_letter}2:{type_letter}100000")
+    sheet.add_data_validation(choice)
+    for letter, width in zip("ABCDEFGHI", (34, 24, 12, 20, 14, 10, 12, 10, 40), strict=True):
+        sheet.column_dimensions[letter].width = width
+    how_to = workbook.create_sheet("How to")
+    for line in TEMPLATE_HOW_TO:
+        how_to.append([line])
+    how_to["A1"].font = Font(bold=True)
+    how_to.column_dimensions["A"].width = 110
+    output = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - sent and closed by the caller
+    workbook.save(output)
+    output.seek(0)
+    return output
