@@ -63,13 +63,13 @@ def bookapp_import(path: str, database_url: str, work: str, fresh: str) -> dict:
     from bookapp.extensions import db
     from bookapp.models import Import
     from bookapp.services.imports import run_import
+    from bookapp.services.setup import reset_database
 
     work_dir = Path(work)
     app = make_app(database_url, work_dir)
     with app.app_context():
         if fresh == "fresh":
-            db.drop_all()
-            db.create_all()
+            reset_database()
         uploads = work_dir / "uploads"
         uploads.mkdir(parents=True, exist_ok=True)
         stored = f"bench{Path(path).suffix}"
@@ -93,12 +93,12 @@ def naive(path: str, database_url: str, work: str, rows: str) -> dict:
     from bookapp.extensions import db
     from bookapp.importer.validation import validate_values
     from bookapp.models import Book
+    from bookapp.services.setup import reset_database
 
     app = make_app(database_url, Path(work))
     limit = int(rows)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        reset_database()
         started = time.perf_counter()
         frame = pd.read_csv(path, nrows=limit)
         saved = 0

@@ -14,7 +14,7 @@ from bookapp.embedded_redis import EmbeddedRedis, free_port
 from bookapp.extensions import db
 from bookapp.models import Role
 from bookapp.queue import make_worker
-from bookapp.services.setup import create_user
+from bookapp.services.setup import create_user, reset_database
 
 ROOT = Path(__file__).resolve().parent.parent
 #: In CI every test must run: a skip (no PostgreSQL, no browser) fails the run.
@@ -95,8 +95,7 @@ def build_app(database_url: str, redis_url: str, tmp_path: Path, **overrides):
     }
     app = create_app(config, instance_path=str(tmp_path / "instance"))
     with app.app_context():
-        db.drop_all()
-        db.create_all()
+        reset_database()
     return app
 
 
@@ -106,7 +105,6 @@ def app(database_url, redis_url, redis_client, tmp_path):
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

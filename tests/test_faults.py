@@ -102,7 +102,6 @@ def file_app(database_url, redis_url, redis_client, tmp_path):
     yield app
     with app.app_context():
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 
@@ -177,7 +176,6 @@ def test_redis_restarted_empty_loses_queued_jobs_and_the_reconciler_requeues_the
     finally:
         server.stop()
         with app.app_context():
-            db.drop_all()
             db.engine.dispose()
 
 
@@ -207,7 +205,6 @@ def test_an_upload_while_redis_is_down_runs_once_redis_is_back(database_url, tmp
     finally:
         server.stop()
         with app.app_context():
-            db.drop_all()
             db.engine.dispose()
 
 

@@ -288,3 +288,14 @@ def test_a_zip_member_that_inflates_beyond_reason_is_refused(tmp_path):
         archive.writestr("xl/worksheets/sheet1.xml", b"<" + b"a" * (300 << 20))
     with pytest.raises(FileProblem, match="zip bomb"), open_table(path):
         pass
+
+
+def test_first_rows_finds_repeats_across_merges(monkeypatch):
+    from bookapp.importer import duplicates
+
+    monkeypatch.setattr(duplicates, "MERGE_EVERY", 3)
+    seen = duplicates.FirstRows()
+    assert seen.earlier_rows([isbn13(1), isbn13(2)], [2, 3]) == [None, None]
+    assert seen.earlier_rows([isbn13(3), isbn13(4), isbn13(1)], [4, 5, 6]) == [None, None, 2]
+    assert seen.earlier_rows([isbn13(5), isbn13(5), isbn13(4)], [7, 8, 9]) == [None, 7, 5]
+    assert len(seen) == 5

@@ -22,6 +22,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_headers, open_table
+from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import chunked, detect_kind
 from ..models import (
@@ -36,7 +37,7 @@ from ..models import (
     utcnow,
 )
 from ..queue import import_queue
-from .saving import BookWriter, ConcurrentInsert, Outcome
+from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
 
 log = logging.getLogger(__name__)
 
@@ -390,7 +391,7 @@ class ImportRun:
         self.timeout = job_timeout(imp.file_size)
         self.max_rows = current_app.config["IMPORT_MAX_ROWS"]
         self.deadline = time.monotonic() + self.timeout
-        self.first_row_of: dict[str, int] = {}
+        self.first_rows = FirstRows()
         self.sampled = 0
         self.sample_problems: list[RowProblem] = []
         self.sample_rejected = 0
@@ -423,7 +424,7 @@ class ImportRun:
             db.session.execute(delete(RejectedRow).where(RejectedRow.import_id == imp.id))
         db.session.execute(delete(ImportChunk).where(ImportChunk.import_id == imp.id))
         db.session.commit()
-        self.first_row_of.clear()
+        self.first_rows = FirstRows()
 
     def _pass(self, *, write: bool, single_transaction: bool = False) -> None:
         """Go through the file once; with write=False only validate and record problems."""
@@ -466,23 +467,24 @@ class ImportRun:
                 db.session.commit()
 
     def _drop_repeated_isbns(self, valid: list[BookRow], problems: list[RowProblem]) -> list[BookRow]:
-        if self.mode is ImportMode.ADD_STOCK:
+        if self.mode is ImportMode.ADD_STOCK or not valid:
             return valid  # a delivery note may list a book twice: the quantities are summed
+        earlier = self.first_rows.earlier_rows([row.isbn for row in valid], [row.row_number for row in valid])
+        if not any(earlier):
+            return valid
         kept = []
-        for row in valid:
-            first = self.first_row_of.setdefault(row.isbn, row.row_number)
-            if first == row.row_number:
+        for row, first in zip(valid, earlier, strict=True):
+            if first is None:
                 kept.append(row)
-            else:
-                problems.append(
-                    RowProblem(
-                        row.row_number,
-                        self.isbn_header,
-                        row.isbn,
-                        f"{LABELS['isbn']} {row.isbn} already appears in row {first}; "
-                        "only the first row with an ISBN is imported",
-                    )
+                continue
+            problems.append(
+                RowProblem(
+                    row.row_number,
+                    self.isbn_header,
+                    row.isbn,
+                    f"{LABELS['isbn']} {row.isbn} already appears in row {first}; only the first row with an ISBN is imported",
                 )
+            )
         return kept
 
     def _check_wrong_file(self, rows: int, problems: list[RowProblem]) -> None:
@@ -521,7 +523,7 @@ class ImportRun:
         rejected_rows = sorted({p.row_number for p in problems})
         _save_problems(imp.id, problems, {n: cells_of[n] for n in rejected_rows})
         for number in rejected_rows:
-            outcome.rows[number] = Outcome.REJECTED
+            outcome.rows[number] = Outcome.REJECTED.value
         numbers = [n for n, _ in chunk]
         db.session.execute(
             insert(ImportChunk.__table__),
@@ -530,12 +532,12 @@ class ImportRun:
                 "first_row": numbers[0],
                 "last_row": numbers[-1],
                 "row_numbers": array("I", numbers).tobytes(),
-                "outcomes": b"".join(outcome.rows.get(n, Outcome.REJECTED).value for n in numbers),
+                "outcomes": b"".join([outcome.rows.get(n, Outcome.REJECTED.value) for n in numbers]),
             },
         )
         if imp.dry_run and len(imp.preview or []) < PREVIEW_ROWS:
             imp.preview = (imp.preview or []) + [
-                {**_display(row), "row_number": row.row_number, "outcome": outcome.rows[row.row_number].name.lower()}
+                {**_display(row), "row_number": row.row_number, "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
                 for row in valid[: PREVIEW_ROWS - len(imp.preview or [])]
             ]
         imp.created += outcome.created

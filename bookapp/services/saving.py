@@ -31,20 +31,36 @@ class Outcome(bytes, enum.Enum):
     REJECTED = b"x"
 
 
+_CREATED, _UPDATED, _UNCHANGED, _SKIPPED = (
+    Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value, Outcome.SKIPPED.value,
+)  # fmt: skip
+OUTCOME_NAMES = {o.value: o.name.lower() for o in Outcome}
+
+
 @dataclass
 class ChunkOutcome:
-    """How many rows of a chunk were created, updated, unchanged or skipped, and each row's outcome."""
+    """Each row's outcome code (row number → one byte), and the counts."""
 
-    created: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    skipped: int = 0
-    rows: dict[int, Outcome] = field(default_factory=dict)
+    rows: dict[int, bytes] = field(default_factory=dict)
 
-    def add(self, row_number: int, outcome: Outcome) -> None:
-        self.rows[row_number] = outcome
-        name = outcome.name.lower()
-        setattr(self, name, getattr(self, name) + 1)
+    def count(self, code: bytes) -> int:
+        return sum(1 for c in self.rows.values() if c == code)
+
+    @property
+    def created(self) -> int:
+        return self.count(_CREATED)
+
+    @property
+    def updated(self) -> int:
+        return self.count(_UPDATED)
+
+    @property
+    def unchanged(self) -> int:
+        return self.count(_UNCHANGED)
+
+    @property
+    def skipped(self) -> int:
+        return self.count(_SKIPPED)
 
 
 class BookWriter:
@@ -64,22 +80,23 @@ class BookWriter:
             if self.postgres
             else books.c.price.type.dialect_impl(self.dialect).result_processor(self.dialect, None)
         )
-        self._price_memo: dict = {}
+        # Only columns whose type converts values (prices to cents on SQLite); distinct values are few.
+        self._processors = [(i, p) for i, p in enumerate(self._to_db) if p is not None]
+        self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
 
     # -- storage form ------------------------------------------------------------------------
-    def _stored(self, row: BookRow) -> tuple:
-        values = list(row[1:])
-        for index, process in enumerate(self._to_db):
-            if process is not None and values[index] is not None:
-                if index == FIELDS.index("price"):
-                    price = values[index]
-                    stored = self._price_memo.get(price)
-                    if stored is None:
-                        stored = self._price_memo[price] = process(price)
-                    values[index] = stored
-                else:
-                    values[index] = process(values[index])
-        return tuple(values)
+    def _stored_rows(self, rows: list[BookRow]) -> list[tuple]:
+        """Return each row's field values in the database's storage form, converting column by column."""
+        columns = list(zip(*rows, strict=True))[1:]
+        for index, process in self._processors:
+            memo = self._memos[index]
+            column = columns[index]
+            if len(memo) > 100_000:
+                memo.clear()
+            for value in set(column).difference(memo):
+                memo[value] = None if value is None else process(value)
+            columns[index] = list(map(memo.__getitem__, column))
+        return list(zip(*columns, strict=True))
 
     def _shown(self, index: int, value):
         """Return a stored value as JSON for the change record (prices as text, like "12.99")."""
@@ -100,39 +117,55 @@ class BookWriter:
             driver = connection.connection.driver_connection
             if not driver.in_transaction:
                 driver.execute("BEGIN IMMEDIATE")
-        stored_rows = [(row.row_number, self._stored(row)) for row in rows]
+        numbers = [row[0] for row in rows]
+        stored_rows = list(zip(numbers, self._stored_rows(rows), strict=True))
         existing = self._lookup([values[_ISBN] for _, values in stored_rows])
         now = self._time_to_db(utcnow()) if self._time_to_db else utcnow()
+        codes = outcome.rows
+        if not existing and self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY):
+            # The common case of a new list: every row is a new book.
+            new = stored_rows
+            codes.update(dict.fromkeys(numbers, _CREATED))
+            changed: list[tuple[int, int, tuple, dict, int | None]] = []
+        else:
+            new, changed = self._classify(stored_rows, existing, codes)
+        if not self.dry_run:
+            self._insert(connection, new, now)
+            self._update(connection, changed, now)
+        return outcome
+
+    def _classify(self, stored_rows, existing, codes) -> tuple[list, list]:
         new: list[tuple[int, tuple]] = []
         changed: list[tuple[int, int, tuple, dict, int | None]] = []
         pending_new: dict[str, int] = {}
+        mode = self.mode
         for row_number, values in stored_rows:
             isbn = values[_ISBN]
             old = existing.get(isbn)
             if old is None:
-                if self.mode is ImportMode.UPDATE_ONLY:
-                    outcome.add(row_number, Outcome.SKIPPED)
-                elif self.mode is ImportMode.ADD_STOCK and isbn in pending_new:
+                if mode is ImportMode.UPDATE_ONLY:
+                    codes[row_number] = _SKIPPED
+                elif mode is ImportMode.ADD_STOCK and isbn in pending_new:
                     # A repeated ISBN in a delivery note: add its quantity to the first row's book.
                     index = pending_new[isbn]
                     first_number, first_values = new[index]
                     summed = list(first_values)
                     summed[_QUANTITY] += values[_QUANTITY]
                     new[index] = (first_number, tuple(summed))
-                    outcome.add(row_number, Outcome.UPDATED)
+                    codes[row_number] = _UPDATED
                 else:
                     pending_new[isbn] = len(new)
                     new.append((row_number, values))
-                    outcome.add(row_number, Outcome.CREATED)
+                    codes[row_number] = _CREATED
                 continue
             (book_id, previous_import_id), old_values = old
-            if self.mode is ImportMode.CREATE_ONLY:
-                outcome.add(row_number, Outcome.SKIPPED)
+            if mode is ImportMode.CREATE_ONLY:
+                codes[row_number] = _SKIPPED
                 continue
-            if self.mode is ImportMode.ADD_STOCK:
+            if mode is ImportMode.ADD_STOCK:
                 values = self._added_to_stock(old_values, values)
             if values == old_values:
-                outcome.add(row_number, Outcome.UNCHANGED)
+                codes[row_number] = _UNCHANGED
                 continue
             before = {
                 FIELDS[i]: self._shown(i, old_values[i]) for i in range(len(FIELDS)) if old_values[i] != values[i]
@@ -140,11 +173,8 @@ class BookWriter:
             changed.append((row_number, book_id, values, before, previous_import_id))
             # A later row of the same ISBN (add to stock) builds on this row's values.
             existing[isbn] = ((book_id, self.import_id), values)
-            outcome.add(row_number, Outcome.UPDATED)
-        if not self.dry_run:
-            self._insert(connection, new, now)
-            self._update(connection, changed, now)
-        return outcome
+            codes[row_number] = _UPDATED
+        return new, changed
 
     def _added_to_stock(self, old: tuple, values: tuple) -> tuple:
         merged = list(old)
@@ -154,16 +184,18 @@ class BookWriter:
                 merged[index] = values[index]
         return tuple(merged)
 
-    def _lookup(self, isbns: list[str]) -> dict[str, tuple[int, tuple]]:
-        connection = self.session.connection()
+    def _lookup(self, isbns: list[str]) -> dict[str, tuple[tuple[int, int | None], tuple]]:
+        """Return the stored books among *isbns*: isbn → ((id, last import id), field values as stored)."""
+        driver = self.session.connection().connection.driver_connection
         if self.postgres:
-            sql = f"SELECT id, import_id, {_COLUMNS} FROM books WHERE isbn = ANY(%(isbns)s)"
-            result = connection.exec_driver_sql(sql, {"isbns": isbns})
+            with driver.cursor() as cursor:
+                cursor.execute(f"SELECT id, import_id, {_COLUMNS} FROM books WHERE isbn = ANY(%s)", (isbns,))
+                found = cursor.fetchall()
         else:
             marks = ",".join("?" * len(isbns))
             sql = f"SELECT id, import_id, {_COLUMNS} FROM books WHERE isbn IN ({marks})"
-            result = connection.exec_driver_sql(sql, tuple(isbns))
-        return {row[2 + _ISBN]: ((row[0], row[1]), tuple(row[2:])) for row in result}
+            found = driver.execute(sql, isbns).fetchall()
+        return {row[2 + _ISBN]: ((row[0], row[1]), tuple(row[2:])) for row in found}
 
     def _insert(self, connection, new: list[tuple[int, tuple]], now) -> None:
         if not new:

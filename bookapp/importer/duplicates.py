@@ -1,0 +1,54 @@
+"""Remember the row each ISBN first appeared in, for a whole file, in little memory.
+
+A dict of a million ISBNs costs over 100 MB of Python objects; here the ISBNs seen so far live in two
+sorted numpy arrays (8 + 8 bytes each) and only the latest ones in a small dict, merged in batches.
+"""
+
+import numpy as np
+
+#: How many recent ISBNs are kept in the dict before they are merged into the sorted arrays.
+MERGE_EVERY = 100_000
+
+
+class FirstRows:
+    """ISBN-13 → the row number it was first seen in."""
+
+    def __init__(self) -> None:
+        self._keys = np.empty(0, dtype=np.int64)
+        self._rows = np.empty(0, dtype=np.int64)
+        self._recent: dict[int, int] = {}
+
+    def __len__(self) -> int:
+        return len(self._keys) + len(self._recent)
+
+    def earlier_rows(self, isbns: list[str], numbers: list[int]) -> list[int | None]:
+        """For each (ISBN, row number) in order: the row that ISBN appeared in first, or None if this is it."""
+        keys = list(map(int, isbns))
+        recent = self._recent
+        if len(self._keys):
+            found = np.searchsorted(self._keys, np.array(keys, dtype=np.int64))
+            found[found == len(self._keys)] = 0
+            hits = self._keys[found] == np.array(keys, dtype=np.int64)
+        else:
+            hits = None
+        if (hits is None or not hits.any()) and len(set(keys)) == len(keys) and recent.keys().isdisjoint(keys):
+            recent.update(zip(keys, numbers, strict=True))  # the usual case: all new
+            result: list[int | None] = [None] * len(keys)
+        else:
+            result = []
+            for index, (key, number) in enumerate(zip(keys, numbers, strict=True)):
+                if hits is not None and hits[index]:
+                    result.append(int(self._rows[found[index]]))
+                    continue
+                first = recent.setdefault(key, number)
+                result.append(None if first == number else first)
+        if len(recent) >= MERGE_EVERY:
+            self._merge()
+        return result
+
+    def _merge(self) -> None:
+        keys = np.concatenate([self._keys, np.fromiter(self._recent.keys(), dtype=np.int64, count=len(self._recent))])
+        rows = np.concatenate([self._rows, np.fromiter(self._recent.values(), dtype=np.int64, count=len(self._recent))])
+        order = np.argsort(keys, kind="stable")
+        self._keys, self._rows = keys[order], rows[order]
+        self._recent = {}
