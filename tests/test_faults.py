@@ -251,3 +251,21 @@ def test_a_double_enqueue_and_a_requeued_finished_job_change_nothing(file_app, r
     final = state(file_app, import_id)
     assert final.status == "succeeded" and (final.created, final.processed_rows) == (10, 10)
     assert book_total(file_app) == 10
+
+
+def test_two_workers_importing_overlapping_files_at_once_store_each_isbn_once(file_app, tmp_path):
+    first = write_csv(tmp_path / "a.csv", [book_row(n) for n in range(1, 30_001)])
+    second = write_csv(tmp_path / "b.csv", [book_row(n) for n in range(15_001, 45_001)])
+    ids = [upload_file(file_app, first), upload_file(file_app, second)]
+    workers = [start_worker(file_app), start_worker(file_app)]
+    try:
+        finals = [wait_for(lambda i=i: (s := state(file_app, i)).is_terminal and s, timeout=180) for i in ids]
+    finally:
+        for worker in workers:
+            stop_worker(worker)
+    assert [f.status for f in finals] == ["succeeded", "succeeded"], [f.error for f in finals]
+    assert book_total(file_app) == 45_000
+    assert finals[0].created + finals[1].created == 45_000
+    for final in finals:
+        assert (final.created + final.updated + final.unchanged, final.rejected) == (30_000, 0)
+    assert finals[0].unchanged + finals[1].unchanged == 15_000, "the overlap was written once and found unchanged once"
