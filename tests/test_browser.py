@@ -1,6 +1,7 @@
 """The pages in a real headless Chromium: sign in, upload, watch the bar reach 100 %, find the books."""
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -99,3 +100,93 @@ def test_sign_in_upload_watch_progress_and_find_the_books(sqlite_app, live_serve
     expect(page.locator("table.books")).to_contain_text("Book 3000")
     expect(page.locator("h1 small")).to_have_text("2,999")
     screenshot(page, "books")
+
+
+def sign_in_as_staff(page, live_server):
+    page.goto(live_server + "/login")
+    page.fill("#email", "staff@example.com")
+    page.fill("#password", PASSWORD)
+    page.click("main button[type=submit]")
+
+
+def drop_file(page, selector: str, path: Path, mime: str) -> None:
+    """Drop a file on an element the way a browser does: a DataTransfer carrying the file."""
+    import base64
+
+    payload = base64.b64encode(path.read_bytes()).decode()
+    handle = page.evaluate_handle(
+        """([payload, name, mime]) => {
+            const bytes = Uint8Array.from(atob(payload), c => c.charCodeAt(0));
+            const transfer = new DataTransfer();
+            transfer.items.add(new File([bytes], name, {type: mime}));
+            return transfer;
+        }""",
+        [payload, path.name, mime],
+    )
+    page.dispatch_event(selector, "drop", {"dataTransfer": handle})
+
+
+def test_a_staff_member_does_every_task_from_the_pages(sqlite_app, live_server, page, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    rows = [book_row(n) for n in range(1, 121)]
+    rows[9] = book_row(10, Price="ten")
+    csv_path = write_csv(tmp_path / "delivery.csv", rows)
+    sign_in_as_staff(page, live_server)
+
+    # Templates from the upload page.
+    page.goto(live_server + "/imports/new")
+    with page.expect_download() as template:
+        page.click("text=Excel (.xlsx)")
+    assert template.value.suggested_filename == "bookapp-template.xlsx"
+
+    # Upload by drag and drop, watch it finish, download the rejected rows.
+    drop_file(page, "[data-dropzone]", csv_path, "text/csv")
+    page.click("main form#upload-form button[type=submit]")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    expect(page).to_have_title(re.compile(r"Import #1 · succeeded"))
+    expect(page.locator("[data-field=created]")).to_have_text("119")
+    expect(page.locator("table.errors")).to_contain_text("Price is not a price")
+    with page.expect_download() as rejected:
+        page.click("text=Rejected rows (CSV)")
+    assert "Book 10" in Path(rejected.value.path()).read_text(encoding="utf-8-sig")
+    screenshot(page, "import-report")
+
+    # Search, filter, sort on /books.
+    page.goto(live_server + "/books")
+    page.fill("#q", "Book 11")
+    page.select_option("#book_type", "Magazine")
+    page.click("form[role=search] button[type=submit]")
+    expect(page.locator("table.books tbody tr")).to_have_count(3)  # Books 11, 111 and 116 are magazines
+    page.click("th >> text=Title")
+    expect(page).to_have_url(re.compile(r"sort=title&direction=asc"))
+    screenshot(page, "books-search")
+
+    # Edit a book with a mistake, then right; then delete it.
+    page.goto(live_server + "/books?q=Book+1&sort=title&direction=asc")
+    page.click("table.books tbody a >> nth=0")
+    page.click("text=Edit")
+    page.fill("#price", "-5")
+    page.click("main button[type=submit]")
+    expect(page.locator(".field-error")).to_contain_text("Price is negative")
+    page.fill("#price", "5.50")
+    page.click("main button[type=submit]")
+    expect(page.locator(".flash")).to_contain_text("The book is saved")
+    expect(page.locator("dl.fields")).to_contain_text("5.50")
+    screenshot(page, "book")
+    page.click("text=Delete…")
+    page.click("text=Delete the book")
+    expect(page.locator(".flash")).to_contain_text("Deleted")
+
+    # Export the current view.
+    page.goto(live_server + "/books?book_type=Comic")
+    with page.expect_download() as exported:
+        page.click("text=Export CSV")
+    assert Path(exported.value.path()).read_text(encoding="utf-8-sig").count("\n") == 1 + 24
+
+    # Sign out.
+    page.click("text=Sign out")
+    expect(page).to_have_url(live_server + "/login")
+    page.goto(live_server + "/books")
+    expect(page).to_have_url(live_server + "/login?next=%2Fbooks")
