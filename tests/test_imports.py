@@ -173,3 +173,24 @@ def test_books_are_listed_newest_first_a_page_at_a_time(app, staff_client):
     assert "Book 60" in first and "Book 1<" not in first and "Page 1 of 2" in first
     second = staff_client.get("/books?page=2").get_data(as_text=True)
     assert "Book 1<" in second and "Book 60" not in second
+
+
+def test_the_history_lists_who_when_mode_status_and_counts_filterable_by_status(app, staff_client):
+    upload(staff_client, csv_bytes([book_row(1)]), mode="create_only")
+    run_worker(app)
+    second = upload(staff_client, csv_bytes([book_row(2)]))
+    staff_client.post(second.location + "/cancel")
+    page = staff_client.get("/imports").get_data(as_text=True)
+    assert "staff@example.com" in page and "create only" in page and "cancelled" in page and "succeeded" in page
+    only_cancelled = staff_client.get("/imports?status=cancelled").get_data(as_text=True)
+    assert "cancelled" in only_cancelled and "create only" not in only_cancelled
+
+
+def test_cell_text_is_escaped_wherever_it_is_shown(app, staff_client):
+    payload = '<img src=x onerror="alert(1)">'
+    response = upload(staff_client, csv_bytes([book_row(1, Title=payload), book_row(2, Price=payload)]), name="x.csv")
+    run_worker(app)
+    for path in (response.location, "/books", response.location + ".json"):
+        body = staff_client.get(path).get_data(as_text=True)
+        assert payload not in body
+    assert "&lt;img src=x" in staff_client.get("/books").get_data(as_text=True)
