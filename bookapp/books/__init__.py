@@ -2,14 +2,11 @@
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     flash,
     redirect,
     render_template,
     request,
-    send_file,
-    stream_with_context,
     url_for,
 )
 from flask_login import login_required
@@ -19,11 +16,11 @@ from wtforms.validators import Optional
 
 from ..auth import staff_required
 from ..config import BOOKS_PER_PAGE
+from ..downloads import table_download
 from ..extensions import db
 from ..importer.fields import BOOK_TYPES, FIELDS, LABELS
 from ..models import Book
 from ..services.books import PAGE_SIZES, SORTABLE, BookProblems, BookQuery, delete_book, iter_books, save_book
-from ..services.reports import XLSX_MIMETYPE, csv_lines, xlsx_file
 
 bp = Blueprint("books", __name__)
 
@@ -130,14 +127,8 @@ def export_rows(query: BookQuery):
 
 def export_response(query: BookQuery, fmt: str):
     """Answer with the matching books as a streamed CSV or an XLSX (ISBNs as text)."""
-    if fmt == "csv":
-        response = Response(stream_with_context(csv_lines(EXPORT_HEADER, export_rows(query))), mimetype="text/csv")
-        response.headers["Content-Disposition"] = 'attachment; filename="books.csv"'
-        return response
-    if fmt == "xlsx":
-        output = xlsx_file(EXPORT_HEADER, export_rows(query), text_columns={FIELDS.index("isbn")}, sheet_title="Books")
-        return send_file(output, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name="books.xlsx")
-    abort(404)
+    return table_download("books", EXPORT_HEADER, export_rows(query), fmt, text_columns={FIELDS.index("isbn")},
+                          sheet_title="Books")  # fmt: skip
 
 
 @bp.get("/books/export.<fmt>")

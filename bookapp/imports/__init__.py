@@ -10,7 +10,6 @@ from flask import (
     render_template,
     request,
     send_file,
-    stream_with_context,
     url_for,
 )
 from flask_login import current_user
@@ -20,6 +19,7 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
 
 from ..auth import staff_required
+from ..downloads import table_download
 from ..extensions import db
 from ..importer import FileProblem
 from ..importer.headers import field_of
@@ -38,12 +38,10 @@ from ..services.imports import (
 from ..services.reports import (
     RECONCILIATION_HEADER,
     XLSX_MIMETYPE,
-    csv_lines,
     reconciliation_rows,
     rejected_table,
     template_csv,
     template_xlsx,
-    xlsx_file,
 )
 from ..services.undo import undo_import
 
@@ -167,16 +165,9 @@ def index():
 def rejected_download(imp: Import, fmt: str):
     """Answer with the rejected rows as CSV or XLSX: the file's columns plus an error column."""
     header, rows = rejected_table(imp)
-    stem = f"import-{imp.id}-rejected-rows"
-    if fmt == "csv":
-        response = Response(stream_with_context(csv_lines(header, rows)), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
-        return response
-    if fmt == "xlsx":
-        isbn_columns = {i for i, h in enumerate(header) if field_of(h) == "isbn"}
-        output = xlsx_file(header, rows, text_columns=isbn_columns, sheet_title="Rejected rows")
-        return send_file(output, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=f"{stem}.xlsx")
-    abort(404)
+    isbn_columns = {i for i, h in enumerate(header) if field_of(h) == "isbn"}
+    return table_download(f"import-{imp.id}-rejected-rows", header, rows, fmt, text_columns=isbn_columns,
+                          sheet_title="Rejected rows")  # fmt: skip
 
 
 @bp.get("/imports/<int:import_id>/rejected.<fmt>")
@@ -254,15 +245,8 @@ def reconciliation_download(imp: Import, fmt: str):
             yield first
             yield from rows
 
-    stem = f"import-{imp.id}-report"
-    if fmt == "csv":
-        response = Response(stream_with_context(csv_lines(RECONCILIATION_HEADER, all_rows())), mimetype="text/csv")
-        response.headers["Content-Disposition"] = f'attachment; filename="{stem}.csv"'
-        return response
-    if fmt == "xlsx":
-        output = xlsx_file(RECONCILIATION_HEADER, all_rows(), text_columns={2}, sheet_title="Report")
-        return send_file(output, mimetype=XLSX_MIMETYPE, as_attachment=True, download_name=f"{stem}.xlsx")
-    abort(404)
+    return table_download(f"import-{imp.id}-report", RECONCILIATION_HEADER, all_rows(), fmt, text_columns={2},
+                          sheet_title="Report")  # fmt: skip
 
 
 @bp.get("/imports/<int:import_id>/report.<fmt>")
