@@ -13,6 +13,8 @@ IMPORT_TIMEOUT_BASE_SECONDS = 600
 IMPORT_TIMEOUT_SECONDS_PER_MB = 10
 #: The most rows one import takes (Excel's own limit is 1,048,576).
 IMPORT_MAX_ROWS = 5_000_000
+#: Days an uploaded file is kept after its import ends (for reports, retries and undo checks).
+UPLOAD_RETENTION_DAYS = 30
 #: Upload size limit (a million-row book CSV with descriptions is about 180 MB).
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 #: Failed jobs stay in RQ's failed registry for a week, so operators can see them in /rq.
@@ -56,6 +58,7 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "UPLOAD_FOLDER": environ.get("UPLOAD_FOLDER") or str(Path(instance_path) / "uploads"),
         "MAX_CONTENT_LENGTH": int(environ.get("BOOKAPP_MAX_UPLOAD_BYTES", MAX_UPLOAD_BYTES)),
         "IMPORT_CHUNK_SIZE": int(environ.get("BOOKAPP_IMPORT_CHUNK_SIZE", IMPORT_CHUNK_SIZE)),
+        "UPLOAD_RETENTION_DAYS": float(environ.get("BOOKAPP_UPLOAD_RETENTION_DAYS", UPLOAD_RETENTION_DAYS)),
         "IMPORT_MAX_ROWS": int(environ.get("BOOKAPP_IMPORT_MAX_ROWS", IMPORT_MAX_ROWS)),
         "IMPORT_QUEUE": environ.get("BOOKAPP_IMPORT_QUEUE", IMPORT_QUEUE),
         "ADMIN_EMAIL": environ.get("BOOKAPP_ADMIN_EMAIL"),

@@ -208,6 +208,8 @@ class Import(db.Model):
     #: For a dry run: the first rows as they would be stored, with their outcome.
     preview: Mapped[list | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    #: When the uploaded file was deleted after the retention period (reports need it until then).
+    file_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     undo_report: Mapped[dict | None] = mapped_column(JSON)

@@ -269,3 +269,27 @@ def test_two_workers_importing_overlapping_files_at_once_store_each_isbn_once(fi
     for final in finals:
         assert (final.created + final.updated + final.unchanged, final.rejected) == (30_000, 0)
     assert finals[0].unchanged + finals[1].unchanged == 15_000, "the overlap was written once and found unchanged once"
+
+
+def test_uploads_are_kept_until_the_retention_after_the_import_ends(file_app):
+    from datetime import timedelta
+
+    from bookapp.services.imports import upload_path
+
+    client = sign_in(file_app.test_client(), "staff@example.com")
+    ids = []
+    for n in range(2):
+        response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(n)])), f"{n}.csv")},
+                               content_type="multipart/form-data")  # fmt: skip
+        ids.append(int(response.location.rsplit("/", 1)[1]))
+    run_worker(file_app)
+    file_app.config["UPLOAD_RETENTION_DAYS"] = 7
+    with file_app.app_context():
+        old, recent = (db.session.get(Import, i) for i in ids)
+        old.finished_at = old.finished_at - timedelta(days=8)
+        db.session.commit()
+        assert reconcile()["files_deleted"] == 1
+        assert not upload_path(old).exists() and upload_path(recent).exists()
+        assert old.file_deleted_at is not None
+    report = client.get(f"/imports/{ids[0]}/report.csv")
+    assert report.status_code == 410 and "no longer kept" in report.get_data(as_text=True)

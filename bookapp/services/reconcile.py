@@ -15,9 +15,9 @@ from rq.job import Job, JobStatus
 from sqlalchemy import func, select, update
 
 from ..extensions import db
-from ..models import Import, ImportPhase, ImportStatus, utcnow
+from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
 from ..queue import redis_connection
-from .imports import enqueue_import
+from .imports import enqueue_import, upload_path
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +54,7 @@ def reconcile() -> dict:
         except RedisError:
             log.warning("event=reconcile-skipped reason=redis-unavailable waiting=%s", len(waiting))
     db.session.commit()
+    done["files_deleted"] = delete_expired_uploads()
     if done["requeued"] or done["failed"]:
         log.info("event=reconciled requeued=%s failed=%s", done["requeued"], done["failed"])
     return done
@@ -103,3 +104,40 @@ def recover(import_id: int, reason: str) -> None:
     if imp is not None and imp.status == ImportStatus.RUNNING.value:
         done = {"requeued": [], "failed": []}
         _requeue_or_fail(imp, reason, done)
+
+
+def delete_expired_uploads(limit: int = 100) -> int:
+    """Delete the stored files of imports that ended more than UPLOAD_RETENTION_DAYS ago.
+
+    A file shared with an import that has not ended (a confirmed dry run, a retry) is kept.
+    """
+    cutoff = utcnow() - timedelta(days=current_app.config["UPLOAD_RETENTION_DAYS"])
+    expired = db.session.scalars(
+        select(Import)
+        .where(
+            Import.status.in_([s.value for s in TERMINAL_STATUSES]),
+            Import.finished_at < cutoff,
+            Import.file_deleted_at.is_(None),
+        )
+        .limit(limit)
+    ).all()
+    deleted = 0
+    for imp in expired:
+        in_use = db.session.scalar(
+            select(func.count())
+            .select_from(Import)
+            .where(Import.stored_name == imp.stored_name, Import.status.not_in([s.value for s in TERMINAL_STATUSES]))
+        )
+        if in_use:
+            continue
+        upload_path(imp).unlink(missing_ok=True)
+        db.session.execute(
+            update(Import)
+            .where(Import.stored_name == imp.stored_name)
+            .values(file_deleted_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        deleted += 1
+        log.info("import=%s event=file-deleted reason=retention", imp.id)
+    db.session.commit()
+    return deleted
