@@ -7,6 +7,7 @@ from pathlib import Path
 from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from werkzeug.routing import IntegerConverter
 
 from .config import DEFAULT_INSTANCE_PATH, load_config
 from .extensions import csrf, db, limiter, login_manager
@@ -23,6 +24,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     app.config.update(load_config(app.instance_path))
     if test_config:
         app.config.update(test_config)
+    app.url_map.converters["int"] = DatabaseInteger
     configure_secret_key(app)
     if app.config["ENV_NAME"] == "production":
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
@@ -40,6 +42,13 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
         with app.app_context():
             init_database()
     return app
+
+
+class DatabaseInteger(IntegerConverter):
+    """`<int:…>` in URLs, limited to what a database integer holds: a larger id is a 404, not a 500."""
+
+    def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
+        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
 
 
 def configure_secret_key(app: Flask) -> None:

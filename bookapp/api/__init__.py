@@ -319,3 +319,11 @@ def remove_book(book_id: int):
     """Delete a book."""
     delete_book(_book_or_404(book_id))
     return "", 204
+
+
+@bp.get("/openapi.json")
+def openapi():
+    """The OpenAPI document of this API (no token needed to read it)."""
+    from .openapi import openapi_document
+
+    return jsonify(openapi_document())

@@ -1,0 +1,254 @@
+"""The OpenAPI 3.1 document of the JSON API, served at /api/v1/openapi.json and checked against the real
+responses by the tests (schemathesis)."""
+
+from ..importer.fields import BOOK_TYPES
+from ..models import ImportMode, ImportStatus
+from ..services.books import PAGE_SIZES, SORTABLE
+
+_ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _errors(*codes: int) -> dict:
+    return {
+        str(code): {"description": "An error", "content": {"application/json": {"schema": _ERROR}}} for code in codes
+    }
+
+
+def _json(schema: dict, description: str = "OK") -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _page_of(ref: str) -> dict:
+    return {
+        "type": "object",
+        "required": ["total", "page", "per_page", "items"],
+        "properties": {
+            "total": {"type": "integer"},
+            "page": {"type": "integer"},
+            "per_page": {"type": "integer"},
+            "items": {"type": "array", "items": {"$ref": ref}},
+        },
+    }
+
+
+_PAGE_PARAMETERS = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": max(PAGE_SIZES)}},
+]
+_ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_NULLABLE_STRING = {"type": ["string", "null"]}
+_NULLABLE_INT = {"type": ["integer", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+_BOOK_INPUT = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "author": {"type": "string"},
+        "book_type": {"type": "string", "examples": list(BOOK_TYPES)},
+        "isbn": {"type": "string", "examples": ["978-0-441-17271-9"]},
+        "year_published": {"type": ["string", "integer"], "examples": ["1965"]},
+        "price": {"type": ["string", "number"], "examples": ["9.99"]},
+        "no_of_pages": {"type": ["integer", "string", "null"]},
+        "quantity": {"type": ["integer", "string"]},
+        "description": _NULLABLE_STRING,
+    },
+}
+
+
+def openapi_document() -> dict:
+    """Return the API's OpenAPI document."""
+    book_actions = {
+        "get": {"summary": "One book", "parameters": [{"name": "book_id", **_ID}],
+                "responses": {"200": _json({"$ref": "#/components/schemas/Book"}), **_errors(401, 404)}},
+        "put": {"summary": "Replace a book's fields (the importer's rules)", "parameters": [{"name": "book_id", **_ID}],
+                "requestBody": {"required": True, "content": {"application/json": {"schema": _BOOK_INPUT}}},
+                "responses": {"200": _json({"$ref": "#/components/schemas/Book"}), **_errors(400, 401, 403, 404, 422)}},
+        "patch": {"summary": "Change some of a book's fields", "parameters": [{"name": "book_id", **_ID}],
+                  "requestBody": {"required": True, "content": {"application/json": {"schema": _BOOK_INPUT}}},
+                  "responses": {"200": _json({"$ref": "#/components/schemas/Book"}), **_errors(400, 401, 403, 404, 422)}},
+        "delete": {"summary": "Delete a book", "parameters": [{"name": "book_id", **_ID}],
+                   "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404)}},
+    }  # fmt: skip
+
+    def import_action(summary: str, *codes: int) -> dict:
+        return {"post": {"summary": summary, "parameters": [{"name": "import_id", **_ID}],
+                         "responses": {"200": _json({"$ref": "#/components/schemas/Import"}),
+                                       "202": _json({"$ref": "#/components/schemas/Import"}),
+                                       **_errors(401, 403, 404, 409, *codes)}}}  # fmt: skip
+
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "bookapp",
+            "version": "1",
+            "description": "Import spreadsheets of books; browse and change them.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/books": {
+                "get": {
+                    "summary": "Books, with the search, filters and sort of /books",
+                    "parameters": [
+                        {"name": "q", "in": "query", "schema": {"type": "string"}},
+                        {"name": "book_type", "in": "query", "schema": {"type": "string", "enum": list(BOOK_TYPES)}},
+                        {"name": "import_id", "in": "query", "schema": {"type": "integer"}},
+                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": list(SORTABLE)}},
+                        {"name": "direction", "in": "query", "schema": {"type": "string", "enum": ["asc", "desc"]}},
+                        *_PAGE_PARAMETERS,
+                    ],
+                    "responses": {"200": _json(_page_of("#/components/schemas/Book")), **_errors(400, 401)},
+                },
+                "post": {
+                    "summary": "Create a book (the importer's rules)",
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _BOOK_INPUT}}},
+                    "responses": {"201": _json({"$ref": "#/components/schemas/Book"}), **_errors(400, 401, 403, 422)},
+                },
+            },
+            "/books/{book_id}": book_actions,
+            "/imports": {
+                "get": {
+                    "summary": "Imports, newest first",
+                    "parameters": [
+                        {
+                            "name": "status",
+                            "in": "query",
+                            "schema": {"type": "string", "enum": [s.value for s in ImportStatus]},
+                        },
+                        *_PAGE_PARAMETERS,
+                    ],
+                    "responses": {"200": _json(_page_of("#/components/schemas/Import")), **_errors(400, 401, 403)},
+                },
+                "post": {
+                    "summary": "Upload a spreadsheet and queue its import",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "multipart/form-data": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["file"],
+                                    "properties": {
+                                        "file": {"type": "string", "format": "binary"},
+                                        "mode": {"type": "string", "enum": [m.value for m in ImportMode]},
+                                        "dry_run": {"type": "boolean"},
+                                        "all_or_nothing": {"type": "boolean"},
+                                        "allow_repeat": {"type": "boolean"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "202": _json({"$ref": "#/components/schemas/Import"}),
+                        **_errors(400, 401, 403, 409, 413, 422),
+                    },
+                },  # fmt: skip
+            },
+            "/imports/{import_id}": {
+                "get": {
+                    "summary": "One import",
+                    "parameters": [{"name": "import_id", **_ID}],
+                    "responses": {"200": _json({"$ref": "#/components/schemas/Import"}), **_errors(401, 403, 404)},
+                },
+            },  # fmt: skip
+            "/imports/{import_id}/rejected": {
+                "get": {
+                    "summary": "The problems of the rejected rows",
+                    "parameters": [
+                        {"name": "import_id", **_ID},
+                        {"name": "column", "in": "query", "schema": {"type": "string"}},
+                        *_PAGE_PARAMETERS,
+                    ],
+                    "responses": {
+                        "200": _json(_page_of("#/components/schemas/RowProblem")),
+                        **_errors(400, 401, 403, 404),
+                    },
+                },  # fmt: skip
+            },
+            "/imports/{import_id}/cancel": import_action("Cancel a queued or running import"),
+            "/imports/{import_id}/retry": import_action("Queue a failed or cancelled import again"),
+            "/imports/{import_id}/confirm": import_action("Import a finished dry run's file"),
+            "/imports/{import_id}/undo": import_action("Undo a finished import"),
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object",
+                    "required": ["error"],
+                    "properties": {
+                        "error": {
+                            "type": "object",
+                            "required": ["status", "title", "message"],
+                            "properties": {
+                                "status": {"type": "integer"},
+                                "title": {"type": "string"},
+                                "message": {"type": "string"},
+                                "fields": {"type": "object"},
+                            },
+                        }
+                    },
+                },  # fmt: skip
+                "Book": {
+                    "type": "object",
+                    "required": ["id", "isbn", "title", "author", "book_type", "year_published", "price", "quantity"],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "isbn": {"type": "string", "pattern": "^97[89][0-9]{10}$"},
+                        "title": {"type": "string"},
+                        "author": {"type": "string"},
+                        "book_type": {"type": "string", "enum": list(BOOK_TYPES)},
+                        "year_published": {"type": "string", "pattern": "^[0-9]{4}$"},
+                        "price": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$"},
+                        "no_of_pages": _NULLABLE_INT,
+                        "quantity": {"type": "integer"},
+                        "description": _NULLABLE_STRING,
+                        "import_id": _NULLABLE_INT,
+                        "created_at": _TIME,
+                        "updated_at": _TIME,
+                    },
+                },  # fmt: skip
+                "Import": {
+                    "type": "object",
+                    "required": [
+                        "id",
+                        "status",
+                        "filename",
+                        "processed_rows",
+                        "created",
+                        "updated",
+                        "unchanged",
+                        "rejected",
+                    ],
+                    "properties": {
+                        "id": {"type": "integer"},
+                        "status": {"type": "string", "enum": [s.value for s in ImportStatus]},
+                        "mode": {"type": "string", "enum": [m.value for m in ImportMode]},
+                        "filename": {"type": "string"},
+                        "total_rows": _NULLABLE_INT,
+                        "processed_rows": {"type": "integer"},
+                        "created": {"type": "integer"},
+                        "updated": {"type": "integer"},
+                        "unchanged": {"type": "integer"},
+                        "skipped": {"type": "integer"},
+                        "rejected": {"type": "integer"},
+                        "started_at": _TIME,
+                        "finished_at": _TIME,
+                        "error": _NULLABLE_STRING,
+                    },
+                },  # fmt: skip
+                "RowProblem": {
+                    "type": "object",
+                    "required": ["row", "message"],
+                    "properties": {
+                        "row": {"type": "integer"},
+                        "column": _NULLABLE_STRING,
+                        "value": _NULLABLE_STRING,
+                        "message": {"type": "string"},
+                    },
+                },  # fmt: skip
+            },
+        },
+    }
