@@ -144,7 +144,7 @@ def openapi_document() -> dict:
                         "202": _json({"$ref": "#/components/schemas/Import"}),
                         **_errors(400, 401, 403, 409, 413, 422),
                     },
-                },  # fmt: skip
+                },
             },
             "/imports/{import_id}": {
                 "get": {
@@ -152,7 +152,7 @@ def openapi_document() -> dict:
                     "parameters": [{"name": "import_id", **_ID}],
                     "responses": {"200": _json({"$ref": "#/components/schemas/Import"}), **_errors(401, 403, 404)},
                 },
-            },  # fmt: skip
+            },
             "/imports/{import_id}/rejected": {
                 "get": {
                     "summary": "The problems of the rejected rows",
@@ -165,7 +165,7 @@ def openapi_document() -> dict:
                         "200": _json(_page_of("#/components/schemas/RowProblem")),
                         **_errors(400, 401, 403, 404),
                     },
-                },  # fmt: skip
+                },
             },
             "/imports/{import_id}/cancel": import_action("Cancel a queued or running import"),
             "/imports/{import_id}/retry": import_action("Queue a failed or cancelled import again"),
@@ -190,7 +190,7 @@ def openapi_document() -> dict:
                             },
                         }
                     },
-                },  # fmt: skip
+                },
                 "Book": {
                     "type": "object",
                     "required": ["id", "isbn", "title", "author", "book_type", "year_published", "price", "quantity"],
@@ -209,7 +209,7 @@ def openapi_document() -> dict:
                         "created_at": _TIME,
                         "updated_at": _TIME,
                     },
-                },  # fmt: skip
+                },
                 "Import": {
                     "type": "object",
                     "required": [
@@ -238,7 +238,7 @@ def openapi_document() -> dict:
                         "finished_at": _TIME,
                         "error": _NULLABLE_STRING,
                     },
-                },  # fmt: skip
+                },
                 "RowProblem": {
                     "type": "object",
                     "required": ["row", "message"],
@@ -248,7 +248,7 @@ def openapi_document() -> dict:
                         "value": _NULLABLE_STRING,
                         "message": {"type": "string"},
                     },
-                },  # fmt: skip
+                },
             },
         },
     }
