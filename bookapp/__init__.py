@@ -45,10 +45,12 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
 
 
 class DatabaseInteger(IntegerConverter):
-    """`<int:…>` in URLs, limited to what a database integer holds: a larger id is a 404, not a 500."""
+    """`<int:…>` in URLs; a number too large for a database integer becomes 0, an id nothing has (a 404,
+    where the database driver would fail with a 500)."""
 
-    def __init__(self, url_map, fixed_digits=0, min=None, max=2**63 - 1, signed=False):
-        super().__init__(url_map, fixed_digits=fixed_digits, min=min, max=max, signed=signed)
+    def to_python(self, value: str) -> int:
+        number = super().to_python(value)
+        return number if number < 2**63 else 0
 
 
 def configure_secret_key(app: Flask) -> None:

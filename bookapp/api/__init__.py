@@ -11,7 +11,7 @@ from ..extensions import db
 from ..importer import FileProblem
 from ..imports import reconciliation_download, rejected_download
 from ..models import ApiToken, Book, Import, ImportMode, ImportRowError, ImportStatus, User
-from ..services.books import BookProblems, BookQuery, book_values, delete_book, save_book
+from ..services.books import MAX_URL_NUMBER, BookProblems, BookQuery, book_values, delete_book, save_book
 from ..services.imports import (
     ImportOptions,
     ImportStateError,
@@ -151,8 +151,8 @@ def _import_or_404(import_id: int) -> Import:
 def _page_args() -> tuple[int, int]:
     page = request.args.get("page", 1, type=int)
     per_page = request.args.get("per_page", 50, type=int)
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
-        abort(400, description=f"page must be 1 or more and per_page from 1 to {MAX_PER_PAGE}.")
+    if not 1 <= page <= MAX_URL_NUMBER or not 1 <= per_page <= MAX_PER_PAGE:
+        abort(400, description=f"page must be from 1 to {MAX_URL_NUMBER:,} and per_page from 1 to {MAX_PER_PAGE}.")
     return page, per_page
 
 

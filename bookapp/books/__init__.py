@@ -20,7 +20,16 @@ from ..downloads import table_download
 from ..extensions import db
 from ..importer.fields import BOOK_TYPES, FIELDS, LABELS
 from ..models import Book
-from ..services.books import PAGE_SIZES, SORTABLE, BookProblems, BookQuery, delete_book, iter_books, save_book
+from ..services.books import (
+    PAGE_SIZES,
+    SORTABLE,
+    BookProblems,
+    BookQuery,
+    delete_book,
+    iter_books,
+    page_number,
+    save_book,
+)
 
 bp = Blueprint("books", __name__)
 
@@ -57,7 +66,7 @@ def index():
     query = BookQuery.from_args(request.args)
     per_page = request.args.get("per_page", BOOKS_PER_PAGE, type=int)
     per_page = per_page if per_page in PAGE_SIZES else BOOKS_PER_PAGE
-    pagination = books_page(request.args.get("page", 1, type=int), per_page, query)
+    pagination = books_page(page_number(request.args), per_page, query)
     return render_template(
         "books/index.html",
         pagination=pagination,

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..importer import FileProblem
 from ..importer.headers import field_of
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
+from ..services.books import page_number
 from ..services.imports import (
     ImportOptions,
     ImportStateError,
@@ -122,7 +123,7 @@ def show(import_id: int):
             query = query.where(ImportRowError.column == column)
         errors = db.paginate(
             query.order_by(ImportRowError.row_number, ImportRowError.id),
-            page=request.args.get("page", 1, type=int),
+            page=page_number(request.args),
             per_page=ERRORS_PER_PAGE,
             error_out=False,
         )
@@ -158,7 +159,7 @@ def index():
     query = select(Import).order_by(Import.id.desc())
     if status in {s.value for s in ImportStatus}:
         query = query.where(Import.status == status)
-    pagination = db.paginate(query, page=request.args.get("page", 1, type=int), per_page=50, error_out=False)
+    pagination = db.paginate(query, page=page_number(request.args), per_page=50, error_out=False)
     return render_template("imports/index.html", pagination=pagination, status=status)
 
 

@@ -15,6 +15,17 @@ from ..models import Book, utcnow
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
             "created_at", "updated_at", "id")  # fmt: skip
 PAGE_SIZES = (25, 50, 100, 200)
+#: The largest page number or id taken from a URL (past it a database integer would overflow).
+MAX_URL_NUMBER = 10**9
+
+
+def _url_id(value: int | None) -> int | None:
+    return value if value is not None and 0 < value <= MAX_URL_NUMBER else None
+
+
+def page_number(args) -> int:
+    """Return the page asked for in *args*, between 1 and MAX_URL_NUMBER."""
+    return min(max(args.get("page", 1, type=int) or 1, 1), MAX_URL_NUMBER)
 
 
 @dataclass
@@ -34,7 +45,7 @@ class BookQuery:
         return cls(
             q=(args.get("q") or "").strip()[:200],
             book_type=args.get("book_type") or "",
-            import_id=args.get("import_id", type=int),
+            import_id=_url_id(args.get("import_id", type=int)),
             sort=sort if sort in SORTABLE else "id",
             direction="asc" if direction == "asc" else "desc",
         )
