@@ -190,3 +190,20 @@ def test_a_staff_member_does_every_task_from_the_pages(sqlite_app, live_server, 
     expect(page).to_have_url(live_server + "/login")
     page.goto(live_server + "/books")
     expect(page).to_have_url(live_server + "/login?next=%2Fbooks")
+
+
+def test_the_pages_fit_a_phone_screen(sqlite_app, live_server, page, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    page.set_viewport_size({"width": 390, "height": 844})
+    sign_in_as_staff(page, live_server)
+    page.goto(live_server + "/imports/new")
+    page.set_input_files("#file", str(write_csv(tmp_path / "phone.csv", [book_row(n) for n in range(1, 30)])))
+    page.click("main form#upload-form button[type=submit]")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    for path in ("/books", "/imports", "/imports/1", "/imports/new", "/books/1"):
+        page.goto(live_server + path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
+    screenshot(page, "phone-book")
