@@ -7,6 +7,7 @@ port where the test restarts it), so the shared services are not disturbed.
 import contextlib
 import io
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -293,3 +294,82 @@ def test_uploads_are_kept_until_the_retention_after_the_import_ends(file_app):
         assert old.file_deleted_at is not None
     report = client.get(f"/imports/{ids[0]}/report.csv")
     assert report.status_code == 410 and "no longer kept" in report.get_data(as_text=True)
+
+
+class PrivatePostgres:
+    """A throwaway PostgreSQL cluster on a free port, owned by the postgres system user (initdb refuses root)."""
+
+    def __init__(self, directory: Path):
+        import glob
+
+        binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin"))
+        if not binaries or not shutil.which("runuser"):
+            from tests.conftest import skip_or_fail
+
+            skip_or_fail("no PostgreSQL server binaries to start a private cluster")
+        self.bin = Path(binaries[-1])
+        self.directory = directory
+        self.port = free_port()
+
+    def run(self, *args: str) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", *args], check=True, capture_output=True, timeout=60)
+
+    def init(self) -> "PrivatePostgres":
+        self.directory.mkdir(parents=True)
+        shutil_chown(self.directory)
+        self.run(str(self.bin / "initdb"), "-D", str(self.directory / "data"), "-U", "postgres", "--auth=trust")
+        return self
+
+    def start(self) -> None:
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-w", "-l", str(self.directory / "log"),
+                 "-o", f"-p {self.port} -k {self.directory} -c listen_addresses=127.0.0.1", "start")  # fmt: skip
+
+    def stop(self, mode: str = "fast") -> None:
+        self.run(str(self.bin / "pg_ctl"), "-D", str(self.directory / "data"), "-m", mode, "-w", "stop")
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+
+def shutil_chown(path: Path) -> None:
+    shutil.chown(path, "postgres", "postgres")
+    os.chmod(path, 0o700)
+
+
+@pytest.mark.postgres
+def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(redis_url, redis_client, tmp_path):
+    import tempfile
+
+    # Outside pytest's private tmp folder: the postgres user must be able to reach the cluster's folder.
+    base = Path(tempfile.mkdtemp(prefix="bookapp-pg-"))
+    base.chmod(0o755)
+    server = PrivatePostgres(base / "cluster").init()
+    server.start()
+    worker = None
+    try:
+        app = build_app(server.url, redis_url, tmp_path, IMPORT_CHUNK_SIZE=2000, **FAST_RECOVERY)
+        add_user(app, "staff@example.com")
+        path = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, 150_001)])
+        import_id = upload_file(app, path)
+        worker = start_worker(app)
+        wait_for(lambda: state(app, import_id).processed_rows >= 20_000)
+        with app.app_context():
+            db.engine.dispose()
+        server.stop("immediate")  # the database goes away mid-import
+        time.sleep(3)
+        assert worker.poll() is None, "the worker survives the database going away"
+        server.start()
+        final = wait_for(lambda: (s := state(app, import_id)).is_terminal and s, timeout=180)
+        total = book_total(app)
+        with app.app_context():
+            db.engine.dispose()
+    finally:
+        if worker is not None:
+            stop_worker(worker)
+        with contextlib.suppress(Exception):
+            server.stop("immediate")
+        shutil.rmtree(base, ignore_errors=True)
+    assert final.status == "succeeded", final.error
+    assert (final.processed_rows, final.created, final.rejected) == (150_000, 150_000, 0)
+    assert total == 150_000, "committed chunks were not inserted twice"
