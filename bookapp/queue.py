@@ -20,6 +20,16 @@ def redis_connection(app: Flask | None = None) -> Redis:
     return client
 
 
+def queue_available() -> bool:
+    """Return whether Redis answers now."""
+    from redis.exceptions import RedisError
+
+    try:
+        return bool(redis_connection().ping())
+    except RedisError:
+        return False
+
+
 def import_queue(app: Flask | None = None) -> Queue:
     """Return the queue import jobs go through."""
     app = app or current_app._get_current_object()

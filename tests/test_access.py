@@ -195,3 +195,36 @@ def test_pages_send_a_content_security_policy_without_inline_scripts(sqlite_app)
     policy = response.headers["Content-Security-Policy"]
     assert "script-src 'self'" in policy and "unsafe-inline" not in policy
     assert "<script>" not in response.get_data(as_text=True)
+
+
+def test_the_book_list_can_be_opened_to_anonymous_readers(sqlite_app):
+    client = sqlite_app.test_client()
+    assert client.get("/books").status_code == 302
+    sqlite_app.config["PUBLIC_BOOKS"] = True
+    page = client.get("/books")
+    assert page.status_code == 200 and "Sign in" in page.get_data(as_text=True)
+    assert "Upload" not in page.get_data(as_text=True)
+    assert client.get("/imports/new").status_code == 302 and client.get("/rq/").status_code == 302
+
+
+def test_an_unexpected_error_reaches_rq_without_any_cell_text(sqlite_app, redis_client, monkeypatch):
+    from rq.job import Job
+
+    from bookapp.services import saving
+
+    payload = "<script>alert('cell')</script>"
+
+    def broken(self, rows):
+        raise ValueError(f"something about {rows[0].title}")
+
+    monkeypatch.setattr(saving.BookWriter, "write", broken)
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(1, Title=payload)])), "b.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+    run_worker(sqlite_app)
+    state = client.get(response.location + ".json").get_json()
+    assert state["status"] == "failed" and "unexpected error" in state["error"] and payload not in state["error"]
+    job = Job.fetch(f"import-{state['id']}-0", connection=redis_client)
+    assert job.get_status() == "failed"
+    assert "ImportCrashed" in job.latest_result().exc_string and payload not in job.latest_result().exc_string

@@ -199,6 +199,7 @@ def test_an_upload_while_redis_is_down_runs_once_redis_is_back(database_url, tmp
     assert health.status_code == 503 and health.get_json()["redis"] == "unavailable"
     page = client.get(response.location)
     assert page.status_code == 200 and "queued" in page.get_data(as_text=True)
+    assert "The queue (Redis) is unavailable right now" in page.get_data(as_text=True)
     server = EmbeddedRedis(tmp_path / "redis", port=port, persistent=False).start()
     try:
         run_worker(app)  # the worker's reconciler enqueues it, then the worker runs it

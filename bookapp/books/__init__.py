@@ -1,15 +1,18 @@
 """Browse, search, edit, delete and export the books."""
 
+from functools import wraps
+
 from flask import (
     Blueprint,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
     request,
     url_for,
 )
-from flask_login import login_required
+from flask_login import current_user
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
@@ -32,6 +35,19 @@ from ..services.books import (
 )
 
 bp = Blueprint("books", __name__)
+
+
+def readers_only(view):
+    """Let signed-in users through, and anonymous visitors too when BOOKAPP_PUBLIC_BOOKS=1 (read-only)."""
+
+    @wraps(view)
+    def wrapped(*args, **kwargs):
+        if current_app.config["PUBLIC_BOOKS"] or current_user.is_authenticated:
+            return view(*args, **kwargs)
+        return current_app.login_manager.unauthorized()
+
+    return wrapped
+
 
 MAX_PER_PAGE = max(PAGE_SIZES)
 
@@ -60,7 +76,7 @@ class DeleteForm(FlaskForm):
 
 
 @bp.get("/books")
-@login_required
+@readers_only
 def index():
     """List the books: search, filter, sort and page, all in the URL."""
     query = BookQuery.from_args(request.args)
@@ -86,7 +102,7 @@ def _get_book(book_id: int) -> Book:
 
 
 @bp.get("/books/<int:book_id>")
-@login_required
+@readers_only
 def show(book_id: int):
     """Show one book and the import that last wrote it."""
     return render_template("books/show.html", book=_get_book(book_id), fields=FIELDS, delete_form=DeleteForm())
@@ -141,7 +157,7 @@ def export_response(query: BookQuery, fmt: str):
 
 
 @bp.get("/books/export.<fmt>")
-@login_required
+@readers_only
 def export(fmt: str):
     """Download the current view (search, filters, sort) as CSV or XLSX."""
     return export_response(BookQuery.from_args(request.args), fmt)

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..importer import FileProblem
 from ..importer.headers import field_of
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
+from ..queue import queue_available
 from ..services.books import page_number
 from ..services.imports import (
     ImportOptions,
@@ -49,6 +50,10 @@ from ..services.undo import undo_import
 bp = Blueprint("imports", __name__)
 
 ERRORS_PER_PAGE = 100
+QUEUE_DOWN = (
+    "The queue (Redis) is unavailable right now. The upload is saved and recorded as queued; "
+    "it will be imported as soon as the queue is back."
+)
 
 
 class UploadForm(FlaskForm):
@@ -97,6 +102,8 @@ def new():
             repeated = exc
             form.allow_repeat.data = "1"
         else:
+            if imp.enqueued_at is None:
+                flash(QUEUE_DOWN, "warning")
             return redirect(url_for("imports.show", import_id=imp.id))
     status = 409 if repeated else 400 if form.errors else 200
     return render_template("imports/new.html", form=form, repeated=repeated), status
@@ -133,6 +140,8 @@ def show(import_id: int):
             .where(ImportRowError.import_id == imp.id, ImportRowError.column.is_not(None))
             .order_by(ImportRowError.column)
         ).all()
+    if imp.status == ImportStatus.QUEUED.value and not queue_available():
+        flash(QUEUE_DOWN, "warning")
     return render_template(
         "imports/show.html",
         imp=imp,

@@ -48,6 +48,10 @@ _COPY_BLOCK = 1 << 20
 HARD_TIMEOUT_GRACE_SECONDS = 30
 
 
+class ImportCrashed(Exception):
+    """An import stopped on an unexpected error; the message names its type, never its text."""
+
+
 class TimedOut(Exception):
     """The run passed its deadline; it stopped at a chunk boundary."""
 
@@ -306,9 +310,11 @@ def run_import(import_id: int) -> dict:
             imp,
             ImportStatus.FAILED,
             f"An unexpected error stopped the import ({type(exc).__name__}). "
-            "Rows saved before it are kept; the operators can see the details in the queue dashboard.",
+            "Rows saved before it are kept; the operators can see the details in the worker's log.",
         )
-        raise
+        # RQ and its dashboard show the exception text unescaped, and a database error's text can quote
+        # cell values: they get the exception's type only; the worker's log has the whole traceback.
+        raise ImportCrashed(f"import {import_id} failed: {type(exc).__name__} (see the worker's log)") from None
     else:
         _finish(imp, ImportStatus.SUCCEEDED, None)
     log.info(
