@@ -227,8 +227,6 @@ class RowValidator:
             for fld in FIELDS
             if fld in header_map.positions
         ]
-        self._field_order = [c.field for c in self.columns]
-        self._absent = [fld for fld in FIELDS if fld not in header_map.positions]
 
     def validate(self, row_number: int, cells: Sequence[object]) -> BookRow | list[RowProblem]:
         """Return the row's BookRow, or every problem found in it."""

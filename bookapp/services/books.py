@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, or_, select
 
 from ..extensions import db
 from ..importer.errors import ValueProblem
@@ -83,11 +83,6 @@ def _search(text: str):
     if len(digits) >= 4 and len(digits) == len(text.replace("-", "").replace(" ", "")):
         clauses.append(Book.isbn.like(f"%{digits}%"))
     return or_(*clauses)
-
-
-def count_books(query: BookQuery) -> int:
-    """Return how many books match."""
-    return db.session.scalar(select(func.count()).select_from(query.select().order_by(None).subquery()))
 
 
 def iter_books(query: BookQuery, batch: int = 2000) -> Iterator[Book]:

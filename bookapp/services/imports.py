@@ -144,9 +144,17 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
         created_by=user,
         status=ImportStatus.QUEUED.value,
     )
+    return _record_and_enqueue(imp)
+
+
+def _record_and_enqueue(imp: Import) -> Import:
+    """Commit the new import row (the record, from now on), then put its job on the queue."""
     db.session.add(imp)
     db.session.commit()
-    log.info("import=%s event=queued kind=%s bytes=%s dry_run=%s", imp.id, kind, size, imp.dry_run)
+    log.info(
+        "import=%s event=queued kind=%s bytes=%s dry_run=%s source_import=%s",
+        imp.id, imp.file_kind, imp.file_size, imp.dry_run, imp.source_import_id,
+    )  # fmt: skip
     enqueue_import(imp)
     return imp
 
@@ -167,11 +175,7 @@ def confirm_dry_run(dry_run: Import, user: User | None) -> Import:
         created_by=user,
         status=ImportStatus.QUEUED.value,
     )
-    db.session.add(imp)
-    db.session.commit()
-    log.info("import=%s event=queued confirmed_dry_run=%s", imp.id, dry_run.id)
-    enqueue_import(imp)
-    return imp
+    return _record_and_enqueue(imp)
 
 
 class ImportStateError(Exception):
@@ -546,10 +550,11 @@ class ImportRun:
                 {**_display(row), "row_number": row.row_number, "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
                 for row in valid[: PREVIEW_ROWS - len(imp.preview or [])]
             ]
-        imp.created += outcome.created
-        imp.updated += outcome.updated
-        imp.unchanged += outcome.unchanged
-        imp.skipped += outcome.skipped
+        counted = outcome.counts()
+        imp.created += counted["created"]
+        imp.updated += counted["updated"]
+        imp.unchanged += counted["unchanged"]
+        imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(chunk)
         imp.checkpoint_row = numbers[-1] if commit else 0

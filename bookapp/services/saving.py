@@ -6,6 +6,7 @@ rows, and SQLAlchemy's column types still define the storage form (their bind pr
 """
 
 import enum
+from collections import Counter
 from dataclasses import dataclass, field
 
 from sqlalchemy import insert
@@ -39,28 +40,14 @@ OUTCOME_NAMES = {o.value: o.name.lower() for o in Outcome}
 
 @dataclass
 class ChunkOutcome:
-    """Each row's outcome code (row number → one byte), and the counts."""
+    """Each row's outcome code (row number → one byte)."""
 
     rows: dict[int, bytes] = field(default_factory=dict)
 
-    def count(self, code: bytes) -> int:
-        return sum(1 for c in self.rows.values() if c == code)
-
-    @property
-    def created(self) -> int:
-        return self.count(_CREATED)
-
-    @property
-    def updated(self) -> int:
-        return self.count(_UPDATED)
-
-    @property
-    def unchanged(self) -> int:
-        return self.count(_UNCHANGED)
-
-    @property
-    def skipped(self) -> int:
-        return self.count(_SKIPPED)
+    def counts(self) -> dict[str, int]:
+        """Return how many rows were created, updated, unchanged and skipped."""
+        tally = Counter(self.rows.values())
+        return {OUTCOME_NAMES[code]: tally[code] for code in (_CREATED, _UPDATED, _UNCHANGED, _SKIPPED)}
 
 
 class BookWriter:
