@@ -6,10 +6,14 @@ digits, repeated values remembered), and any cell that is not plainly valid goes
 scalar converter, so the rules and the messages are those of the converter, always.
 """
 
+from __future__ import annotations
+
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
+from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
 
@@ -56,6 +60,36 @@ class BookRow(NamedTuple):
     def values(self) -> dict:
         """Return the book's fields as a dict."""
         return {f: getattr(self, f) for f in FIELDS}
+
+
+@dataclass
+class ValidRows:
+    """A chunk's valid rows, column by column: their row numbers and one list per field (FIELDS order).
+
+    Filtering, converting and storing work a column at a time; BookRows are made only when the rows
+    are iterated (a preview, a report, a single-row check), which costs more than the columns do.
+    """
+
+    numbers: list[int]
+    columns: list[list]
+
+    def __len__(self) -> int:
+        return len(self.numbers)
+
+    def __iter__(self) -> Iterator[BookRow]:
+        return map(BookRow._make, zip(self.numbers, *self.columns, strict=True))
+
+    def column(self, field: str) -> list:
+        """Return one field's values, in row order."""
+        return self.columns[FIELDS.index(field)]
+
+    def where(self, keep: Sequence[bool]) -> ValidRows:
+        """Return the rows whose *keep* flag is true."""
+        return ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
+
+    def records(self) -> list[tuple]:
+        """Return each row's field values as a tuple (no row number), for bulk inserts."""
+        return list(zip(*self.columns, strict=True))
 
 
 def converters(*, decimal_comma: bool = False) -> dict[str, Callable[[object], object]]:
@@ -231,9 +265,9 @@ class RowValidator:
     def validate(self, row_number: int, cells: Sequence[object]) -> BookRow | list[RowProblem]:
         """Return the row's BookRow, or every problem found in it."""
         valid, problems = self.validate_chunk([(row_number, cells)])
-        return valid[0] if valid else problems
+        return next(iter(valid)) if valid else problems
 
-    def validate_chunk(self, rows: list[tuple[int, Sequence[object]]]) -> tuple[list[BookRow], list[RowProblem]]:
+    def validate_chunk(self, rows: list[tuple[int, Sequence[object]]]) -> tuple[ValidRows, list[RowProblem]]:
         """Validate rows of (row number, cells); return the valid rows and every problem, in row order."""
         problems: list[RowProblem] = []
         width = self.width
@@ -246,7 +280,7 @@ class RowValidator:
                 else:
                     problems.append(self._ragged(n, len(cells)))
         if not shaped:
-            return [], problems
+            return ValidRows([], [[] for _ in FIELDS]), problems
         numbers = [n for n, _ in shaped]
         by_position = list(zip(*(cells for _, cells in shaped), strict=False))
         columns: dict[str, list[object]] = {}
@@ -260,10 +294,9 @@ class RowValidator:
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
                 )
         blank = [None] * len(shaped)
-        ordered = [columns.get(fld, blank) for fld in FIELDS]
-        valid = list(map(BookRow._make, zip(numbers, *ordered, strict=True)))
+        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS])
         if bad:
-            valid = [row for index, row in enumerate(valid) if index not in bad]
+            valid = valid.where([index not in bad for index in range(len(numbers))])
             for index in sorted(bad):
                 problems.extend(bad[index])
             problems.sort(key=lambda p: p.row_number)

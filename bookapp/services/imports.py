@@ -10,6 +10,7 @@ import uuid
 from array import array
 from collections import Counter
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 
 from flask import current_app
@@ -25,6 +26,7 @@ from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_heade
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import chunked, detect_kind
+from ..importer.validation import ValidRows
 from ..models import (
     Import,
     ImportChunk,
@@ -452,50 +454,52 @@ class ImportRun:
             db.session.commit()
             validator = RowValidator(header_map, decimal_comma=table.decimal_comma)
             writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
-            resume_after = imp.checkpoint_row
-            seen_rows = 0
-            for chunk in chunked(table.rows, self.chunk_size):
-                seen_rows += len(chunk)
-                if seen_rows > self.max_rows:
-                    raise FileProblem(
-                        f"The file has more than {self.max_rows:,} rows, the most one import takes. "
-                        "Split it into several files."
-                    )
-                valid, problems = validator.validate_chunk(chunk)
-                valid = self._drop_repeated_isbns(valid, problems)
-                if chunk[-1][0] <= resume_after:
-                    continue  # committed by an earlier run: only the ISBNs seen were needed
-                if resume_after:
-                    chunk = [row for row in chunk if row[0] > resume_after]
-                    valid = [row for row in valid if row.row_number > resume_after]
-                    problems = [p for p in problems if p.row_number > resume_after]
+            self.seen_rows = 0
+            for chunk, valid, problems in self._validated_chunks(table.rows, validator, imp.checkpoint_row):
                 self._check_wrong_file(len(chunk), problems)
                 self._save_chunk(chunk, valid, problems, writer, commit=not single_transaction)
-            if seen_rows == 0:
+            if self.seen_rows == 0:
                 raise FileProblem("The file has a header row but no rows of books below it.")
             if single_transaction:
                 db.session.commit()
 
-    def _drop_repeated_isbns(self, valid: list[BookRow], problems: list[RowProblem]) -> list[BookRow]:
+    def _validated_chunks(self, rows, validator: RowValidator, resume_after: int):
+        """Yield (chunk, valid rows, problems) for each chunk after *resume_after*; pure, no database."""
+        for chunk in chunked(rows, self.chunk_size):
+            self.seen_rows += len(chunk)
+            if self.seen_rows > self.max_rows:
+                raise FileProblem(
+                    f"The file has more than {self.max_rows:,} rows, the most one import takes. "
+                    "Split it into several files."
+                )
+            valid, problems = validator.validate_chunk(chunk)
+            valid = self._drop_repeated_isbns(valid, problems)
+            if chunk[-1][0] <= resume_after:
+                continue  # committed by an earlier run: only the ISBNs seen were needed
+            if resume_after:
+                chunk = [row for row in chunk if row[0] > resume_after]
+                valid = valid.where([n > resume_after for n in valid.numbers])
+                problems = [p for p in problems if p.row_number > resume_after]
+            yield chunk, valid, problems
+
+    def _drop_repeated_isbns(self, valid: ValidRows, problems: list[RowProblem]) -> ValidRows:
         if self.mode is ImportMode.ADD_STOCK or not valid:
             return valid  # a delivery note may list a book twice: the quantities are summed
-        earlier = self.first_rows.earlier_rows([row.isbn for row in valid], [row.row_number for row in valid])
+        isbns = valid.column("isbn")
+        earlier = self.first_rows.earlier_rows(isbns, valid.numbers)
         if not any(earlier):
             return valid
-        kept = []
-        for row, first in zip(valid, earlier, strict=True):
-            if first is None:
-                kept.append(row)
-                continue
-            problems.append(
-                RowProblem(
-                    row.row_number,
-                    self.isbn_header,
-                    row.isbn,
-                    f"{LABELS['isbn']} {row.isbn} already appears in row {first}; only the first row with an ISBN is imported",
+        for number, isbn, first in zip(valid.numbers, isbns, earlier, strict=True):
+            if first is not None:
+                problems.append(
+                    RowProblem(
+                        number,
+                        self.isbn_header,
+                        isbn,
+                        f"{LABELS['isbn']} {isbn} already appears in row {first}; only the first row with an ISBN is imported",
+                    )
                 )
-            )
-        return kept
+        return valid.where([first is None for first in earlier])
 
     def _check_wrong_file(self, rows: int, problems: list[RowProblem]) -> None:
         """Stop early when nearly every row of the first thousand is rejected."""
@@ -542,13 +546,13 @@ class ImportRun:
                 "first_row": numbers[0],
                 "last_row": numbers[-1],
                 "row_numbers": array("I", numbers).tobytes(),
-                "outcomes": b"".join([outcome.rows.get(n, Outcome.REJECTED.value) for n in numbers]),
+                "outcomes": outcome.codes(numbers),
             },
         )
         if imp.dry_run and len(imp.preview or []) < PREVIEW_ROWS:
             imp.preview = (imp.preview or []) + [
                 {**_display(row), "row_number": row.row_number, "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
-                for row in valid[: PREVIEW_ROWS - len(imp.preview or [])]
+                for row in islice(valid, PREVIEW_ROWS - len(imp.preview or []))
             ]
         counted = outcome.counts()
         imp.created += counted["created"]

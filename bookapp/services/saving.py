@@ -6,19 +6,26 @@ rows, and SQLAlchemy's column types still define the storage form (their bind pr
 """
 
 import enum
+import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
+from itertools import chain
+from operator import itemgetter
 
 from sqlalchemy import insert
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from ..importer import FIELDS, BookRow
+from ..importer import FIELDS
+from ..importer.validation import ValidRows
 from ..models import Book, ImportChange, ImportMode, utcnow
 
 books = Book.__table__
 _COLUMNS = ", ".join(FIELDS)
 _ISBN = FIELDS.index("isbn")
 _QUANTITY = FIELDS.index("quantity")
+#: Rows per multi-row INSERT statement on SQLite.
+ROWS_PER_INSERT = 500
 _FILLABLE = [FIELDS.index(f) for f in ("no_of_pages", "description")]
 
 
@@ -32,8 +39,9 @@ class Outcome(bytes, enum.Enum):
     REJECTED = b"x"
 
 
-_CREATED, _UPDATED, _UNCHANGED, _SKIPPED = (
+_CREATED, _UPDATED, _UNCHANGED, _SKIPPED, _REJECTED = (
     Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value, Outcome.SKIPPED.value,
+    Outcome.REJECTED.value,
 )  # fmt: skip
 OUTCOME_NAMES = {o.value: o.name.lower() for o in Outcome}
 
@@ -48,6 +56,13 @@ class ChunkOutcome:
         """Return how many rows were created, updated, unchanged and skipped."""
         tally = Counter(self.rows.values())
         return {OUTCOME_NAMES[code]: tally[code] for code in (_CREATED, _UPDATED, _UNCHANGED, _SKIPPED)}
+
+    def codes(self, numbers: list[int]) -> bytes:
+        """Return one code per row number, in order (rejected for rows the writer never saw)."""
+        rows = self.rows
+        if len(rows) == len(numbers) and len(set(rows.values())) == 1:
+            return next(iter(rows.values())) * len(numbers)  # the usual chunk: every row the same
+        return b"".join([rows.get(n, _REJECTED) for n in numbers])
 
 
 class BookWriter:
@@ -69,12 +84,15 @@ class BookWriter:
         )
         # Only columns whose type converts values (prices to cents on SQLite); distinct values are few.
         self._processors = [(i, p) for i, p in enumerate(self._to_db) if p is not None]
+        self._integrity_errors = (IntegrityError, self.dialect.dbapi.IntegrityError)
+        # Insert before looking, while rows keep being new (only modes where a new row is created).
+        self._expect_new = not dry_run and self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY)
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
 
     # -- storage form ------------------------------------------------------------------------
-    def _stored_rows(self, rows: list[BookRow]) -> list[tuple]:
+    def _stored_rows(self, rows: ValidRows) -> list[tuple]:
         """Return each row's field values in the database's storage form, converting column by column."""
-        columns = list(zip(*rows, strict=True))[1:]
+        columns = list(rows.columns)
         for index, process in self._processors:
             memo = self._memos[index]
             column = columns[index]
@@ -92,7 +110,7 @@ class BookWriter:
         return value
 
     # -- writing -----------------------------------------------------------------------------
-    def write(self, rows: list[BookRow]) -> ChunkOutcome:
+    def write(self, rows: ValidRows) -> ChunkOutcome:
         """Create, update or skip each row (in add-to-stock mode, rows of one ISBN are summed)."""
         outcome = ChunkOutcome()
         if not rows:
@@ -104,13 +122,17 @@ class BookWriter:
             driver = connection.connection.driver_connection
             if not driver.in_transaction:
                 driver.execute("BEGIN IMMEDIATE")
-        numbers = [row[0] for row in rows]
-        stored_rows = list(zip(numbers, self._stored_rows(rows), strict=True))
-        existing = self._lookup([values[_ISBN] for _, values in stored_rows])
+        numbers = rows.numbers
+        stored = self._stored_rows(rows)
         now = self._time_to_db(utcnow()) if self._time_to_db else utcnow()
         codes = outcome.rows
+        if self._expect_new and self._insert_all_new(connection, stored, now):
+            codes.update(dict.fromkeys(numbers, _CREATED))
+            return outcome
+        stored_rows = list(zip(numbers, stored, strict=True))
+        existing = self._lookup([values[_ISBN] for values in stored])
         if not existing and self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY):
-            # The common case of a new list: every row is a new book.
+            # A new list: every row is a new book.
             new = stored_rows
             codes.update(dict.fromkeys(numbers, _CREATED))
             changed: list[tuple[int, int, tuple, dict, int | None]] = []
@@ -119,7 +141,30 @@ class BookWriter:
         if not self.dry_run:
             self._insert(connection, new, now)
             self._update(connection, changed, now)
+        self._expect_new = (
+            not existing and not self.dry_run and self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY)
+        )
         return outcome
+
+    def _insert_all_new(self, connection, stored: list[tuple], now) -> bool:
+        """Insert every row as a new book without looking first; return False, with nothing kept, if one exists.
+
+        Used while the file's rows keep being new (a new list, the common case): the unique ISBN index
+        does the lookup as part of the insert. One stored ISBN rolls the attempt back to its savepoint;
+        the chunk then takes the lookup path, and so do later ones until one finds only new books.
+        """
+        # PostgreSQL: one ISBN order for every import, so two imports' inserts cannot deadlock.
+        records = sorted(stored, key=itemgetter(_ISBN)) if self.postgres else stored
+        connection.exec_driver_sql("SAVEPOINT new_books")
+        try:
+            self._insert_records(connection, records, now, direct=True)
+        except self._integrity_errors:
+            connection.exec_driver_sql("ROLLBACK TO SAVEPOINT new_books")
+            connection.exec_driver_sql("RELEASE SAVEPOINT new_books")
+            self._expect_new = False
+            return False
+        connection.exec_driver_sql("RELEASE SAVEPOINT new_books")
+        return True
 
     def _classify(self, stored_rows, existing, codes) -> tuple[list, list]:
         new: list[tuple[int, tuple]] = []
@@ -185,19 +230,42 @@ class BookWriter:
         return {row[2 + _ISBN]: ((row[0], row[1]), tuple(row[2:])) for row in found}
 
     def _insert(self, connection, new: list[tuple[int, tuple]], now) -> None:
-        if not new:
-            return
+        if new:
+            self._insert_records(connection, [values for _, values in new], now)
+
+    def _insert_records(self, connection, records: list[tuple], now, *, direct: bool = False) -> None:
         extra = (now, now, self.import_id, self.import_id)
         columns = f"{_COLUMNS}, created_at, updated_at, import_id, created_by_import_id"
         if self.postgres:
-            self._copy_insert(connection, [values + extra for _, values in new], columns)
+            self._copy_insert(connection, [values + extra for values in records], columns, direct=direct)
             return
-        marks = ",".join("?" * (len(FIELDS) + 4))
-        connection.exec_driver_sql(f"INSERT INTO books ({columns}) VALUES ({marks})", [v + extra for _, v in new])
+        self._sqlite_insert(connection, [v + extra for v in records], columns)
 
-    def _copy_insert(self, connection, records: list[tuple], columns: str) -> None:
-        """PostgreSQL: COPY into a temporary table, then insert what no concurrent import inserted first."""
+    def _sqlite_insert(self, connection, records: list[tuple], columns: str) -> None:
+        """SQLite: multi-row INSERT statements, a few hundred rows each.
+
+        One statement per row (executemany) runs SQLite's program once per row; one per
+        ROWS_PER_INSERT rows costs well under half as much per row.
+        """
+        driver = connection.connection.driver_connection
+        width = len(records[0])
+        per = max(1, min(ROWS_PER_INSERT, driver.getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) // width))
+        one = f"({','.join('?' * width)})"
+        full = f"INSERT INTO books ({columns}) VALUES {','.join([one] * per)}"
+        for start in range(0, len(records), per):
+            block = records[start : start + per]
+            sql = full if len(block) == per else f"INSERT INTO books ({columns}) VALUES {','.join([one] * len(block))}"
+            driver.execute(sql, list(chain.from_iterable(block)))
+
+    def _copy_insert(self, connection, records: list[tuple], columns: str, *, direct: bool = False) -> None:
+        """PostgreSQL: COPY into the books (direct) or into a temporary table, then insert what no
+        concurrent import inserted first."""
         cursor = connection.connection.driver_connection.cursor()
+        if direct:
+            with cursor.copy(f"COPY books ({columns}) FROM STDIN") as copy:
+                for record in records:
+                    copy.write_row(record)
+            return
         cursor.execute(
             f"CREATE TEMP TABLE IF NOT EXISTS book_stage ON COMMIT DELETE ROWS AS SELECT {columns} FROM books "
             "WITH NO DATA"
