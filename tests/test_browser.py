@@ -12,7 +12,7 @@ import pytest
 from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD, ROOT, add_user, skip_or_fail
-from tests.helpers import book_row, write_csv
+from tests.helpers import book_row, csv_bytes, write_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,24 +30,35 @@ def chromium_path() -> str:
     return path
 
 
+def start_worker(app) -> subprocess.Popen:
+    """Start a real `flask worker` process on the app's database, Redis and upload folder."""
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": app.config["REDIS_URL"],
+        "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
+        "SECRET_KEY": "test-secret",
+    }
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env)
+
+
 @pytest.fixture
-def live_server(sqlite_app):
-    """Serve the app on a free port in a thread; the imports run in a real `flask worker` process."""
+def web_server(sqlite_app):
+    """Serve the app on a free port in a thread (no worker)."""
     server = make_server("127.0.0.1", 0, sqlite_app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    env = {
-        **os.environ,
-        "DATABASE_URL": sqlite_app.config["SQLALCHEMY_DATABASE_URI"],
-        "REDIS_URL": sqlite_app.config["REDIS_URL"],
-        "UPLOAD_FOLDER": sqlite_app.config["UPLOAD_FOLDER"],
-        "SECRET_KEY": "test-secret",
-    }
-    worker = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env)
     yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+@pytest.fixture
+def live_server(sqlite_app, web_server):
+    """The app served, with its imports run by a real `flask worker` process."""
+    worker = start_worker(sqlite_app)
+    yield web_server
     worker.terminate()
     worker.wait(30)
-    server.shutdown()
 
 
 @pytest.fixture
@@ -207,3 +218,55 @@ def test_the_pages_fit_a_phone_screen(sqlite_app, live_server, page, tmp_path: P
         overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
         assert overflow <= 0, f"{path} scrolls sideways by {overflow}px on a phone"
     screenshot(page, "phone-book")
+
+
+def test_the_job_dashboard_shows_no_text_from_files(sqlite_app, web_server, page, tmp_path: Path):
+    """rq-dashboard renders job descriptions, meta and exception text without escaping: nothing from a
+    file (its name, its cells) may reach them. A hostile name and hostile cells go through the real
+    form; one job succeeds, one fails in a real worker; every dashboard page showing them is opened."""
+    from playwright.sync_api import expect
+
+    from bookapp.extensions import db
+    from bookapp.models import Import
+
+    add_user(sqlite_app, "staff@example.com")
+    dialogs: list[str] = []
+    page.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    hostile = '<img src=x onerror="alert(document.domain)">'
+    rows = [book_row(1, Title=hostile), book_row(2, Author="<script>alert(2)</script>"), book_row(3, Price=hostile)]
+    sign_in_as_staff(page, web_server)
+    for name, body in ((f"{hostile}.csv", rows), ("gone.csv", [book_row(4)])):
+        page.goto(web_server + "/imports/new")
+        page.set_input_files("#file", {"name": name, "mimeType": "text/csv", "buffer": csv_bytes(body)})
+        page.click("main form#upload-form button[type=submit]")
+        expect(page.locator("[data-field=status]")).to_have_text("queued")
+    with sqlite_app.app_context():
+        gone = db.session.scalars(db.select(Import).where(Import.filename == "gone.csv")).one()
+        (Path(sqlite_app.config["UPLOAD_FOLDER"]) / gone.stored_name).unlink()  # fails in the worker
+    worker = start_worker(sqlite_app)
+    try:
+        page.goto(web_server + "/imports/1")
+        expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+        page.goto(web_server + "/imports/2")
+        expect(page.locator("[data-field=status]")).to_have_text("failed", timeout=60_000)
+    finally:
+        worker.terminate()
+        worker.wait(30)
+
+    views = {
+        "/rq/": "imports",
+        "/rq/0/view/jobs/imports/finished/8/asc/1": "import-1-0",
+        "/rq/0/view/jobs/imports/failed/8/asc/1": "import-2-0",
+        "/rq/0/view/job/import-1-0": "Import #1",
+        "/rq/0/view/job/import-2-0": "StoredFileMissing",
+        "/rq/0/view/workers": "Workers",
+    }
+    for path, shown in views.items():
+        page.goto(web_server + path)
+        expect(page.locator("body")).to_contain_text(shown, timeout=15_000)
+        page.wait_for_load_state("networkidle")
+        html = page.content()
+        assert "onerror" not in html and "<script>alert" not in html and "alert(2)" not in html, path
+        assert page.locator("img[src=x]").count() == 0, path
+    screenshot(page, "dashboard-job")
+    assert dialogs == []

@@ -10,7 +10,7 @@ import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import islice
+from itertools import compress, islice
 from pathlib import Path
 
 from .errors import FileProblem
@@ -148,29 +148,59 @@ def _open_csv(path: Path) -> Iterator[Table]:
         )
 
 
+#: Rows the CSV reader reads in one go (row numbers are worked out per batch, not per row).
+CSV_BATCH = 1_000
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+
+
 def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
-    last_line = reader.line_num
+    """Yield (row number, cells) for each non-blank record; the row number is the line it starts on.
+
+    Rows are read a batch at a time: when a batch spans exactly as many lines as it has records (no
+    cell holds a line break), its row numbers are consecutive; otherwise each record's lines are
+    counted from its cells.
+    """
     while True:
-        start = last_line + 1
+        before = reader.line_num
+        batch: list[list[str]] = []
         try:
-            cells = next(reader)
-        except StopIteration:
-            return
+            batch.extend(islice(reader, CSV_BATCH))  # keeps the records read before an error
         except csv.Error as exc:
-            if "field larger than field limit" in str(exc):
-                raise FileProblem(
-                    f"Row {start} has a cell longer than {MAX_CELL_CHARS:,} characters, so the file is refused. "
-                    "Check for a quote that is never closed, or shorten the cell."
-                ) from None
-            if "end of data" in str(exc) or "EOF" in str(exc):
-                raise FileProblem(
-                    f'Row {start} opens a quote (") that is never closed, so the rest of the file '
-                    "cannot be read. Close the quote or remove it, then upload again."
-                ) from None
-            raise FileProblem(f"Row {start} cannot be read: {exc}.") from None
-        last_line = reader.line_num
-        if any(cells):
-            yield start, cells
+            raise _unreadable(before + 1 + _lines_spanned(batch), exc) from None
+        if not batch:
+            return
+        if reader.line_num - before == len(batch):
+            numbers: Iterable[int] = range(before + 1, before + 1 + len(batch))
+        else:
+            numbers = _start_lines(before + 1, batch)
+        yield from compress(zip(numbers, batch, strict=True), map(any, batch))
+
+
+def _lines_spanned(records: list[list[str]]) -> int:
+    return len(records) + sum(len(_LINE_BREAK.findall(cell)) for cells in records for cell in cells)
+
+
+def _start_lines(first: int, records: list[list[str]]) -> list[int]:
+    starts = []
+    line = first
+    for cells in records:
+        starts.append(line)
+        line += 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in cells if "\n" in cell or "\r" in cell)
+    return starts
+
+
+def _unreadable(start: int, exc: csv.Error) -> FileProblem:
+    if "field larger than field limit" in str(exc):
+        return FileProblem(
+            f"Row {start} has a cell longer than {MAX_CELL_CHARS:,} characters, so the file is refused. "
+            "Check for a quote that is never closed, or shorten the cell."
+        )
+    if "end of data" in str(exc) or "EOF" in str(exc):
+        return FileProblem(
+            f'Row {start} opens a quote (") that is never closed, so the rest of the file '
+            "cannot be read. Close the quote or remove it, then upload again."
+        )
+    return FileProblem(f"Row {start} cannot be read: {exc}.")
 
 
 def _choose_sheet(candidates):

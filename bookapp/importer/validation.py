@@ -40,6 +40,9 @@ MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_page
 MEMO_LIMIT = 20_000
 #: Control characters other than \x1f, which separates the cells of a column joined for bulk checks.
 _CONTROL_BUT_SEPARATOR = re.compile(r"[\x00-\x1e\x7f]")
+_TEXT_OR_EMPTY = frozenset({str, type(None)})
+#: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
+_BLANK_TO_NONE: dict[object, None] = {"": None}
 _EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
 
 
@@ -151,8 +154,9 @@ class _Column:
     def __init__(self, field: str, position: int, header: str, convert: Callable):
         self.field, self.position, self.header, self.convert = field, position, header, convert
         self.required = field not in OPTIONAL_FIELDS
-        self.memo: dict[object, tuple[object, str | None]] | None = {} if field in MEMOISED_FIELDS else None
-        self.bad_keys: set[object] = set()
+        self.memoised = field in MEMOISED_FIELDS
+        self.memo: dict[object, object] = {}  # cell (or (type, cell)) → value
+        self.memo_problems: dict[object, str] = {}  # the memo's cells that have a problem → message
 
     def convert_cell(self, cell: object) -> tuple[object, str | None]:
         """Return (value, problem message or None) for one cell."""
@@ -171,13 +175,20 @@ class _Column:
 
     def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         """Convert a column of cells; return the values and {index: problem}."""
-        if self.memo is not None:
+        if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
             plain = plain_isbn13_mask(cells)
         else:
             if self._all_plain_text(cells):
                 return list(cells), {}
+            # An optional column with blanks: the other cells may all be plain text still.
+            if (
+                not self.required
+                and set(map(type, cells)) <= _TEXT_OR_EMPTY
+                and self._all_plain_text(list(filter(None, cells)))
+            ):
+                return list(map(_BLANK_TO_NONE.get, cells, cells)), {}
             plain = self._plain_text_mask(cells)
         values: list[object] = []
         problems: dict[int, str] = {}
@@ -193,7 +204,7 @@ class _Column:
 
     def _all_plain_text(self, cells: Sequence[object]) -> bool:
         """Whether every cell is already clean text, checked with a few whole-column string operations."""
-        if not cells or not all(type(c) is str for c in cells):
+        if not cells or set(map(type, cells)) != {str}:
             return False
         joined = "\x1f".join(cells)
         return (
@@ -221,32 +232,34 @@ class _Column:
         ]
 
     def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
-        memo = self.memo
-        if all(type(c) is str for c in cells):
+        memo, memo_problems = self.memo, self.memo_problems
+        if set(map(type, cells)) == {str}:
             keys = cells
         else:  # typed XLSX cells: 1, 1.0 and True are equal as dict keys but not as values
             keys = [c if type(c) is str else (type(c), c) for c in cells]
         for key in set(keys).difference(memo):
             if len(memo) >= MEMO_LIMIT:
                 return self._convert_one_by_one(cells)
-            memo[key] = found = self.convert_cell(key if type(key) is str else key[1])
-            if found[1] is not None:
-                self.bad_keys.add(key)
-        found = list(map(memo.__getitem__, keys))
-        values = [f[0] for f in found]
-        if self.bad_keys.isdisjoint(keys):
+            memo[key], problem = self.convert_cell(key if type(key) is str else key[1])
+            if problem is not None:
+                memo_problems[key] = problem
+        values = list(map(memo.__getitem__, keys))
+        if memo_problems.keys().isdisjoint(keys):
             return values, {}
-        return values, {i: f[1] for i, f in enumerate(found) if f[1] is not None}
+        return values, {i: memo_problems[key] for i, key in enumerate(keys) if key in memo_problems}
 
     def _convert_one_by_one(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         values: list[object] = []
         problems: dict[int, str] = {}
         for index, cell in enumerate(cells):
             key = cell if type(cell) is str else (type(cell), cell)
-            found = self.memo.get(key) or self.convert_cell(cell)
-            values.append(found[0])
-            if found[1]:
-                problems[index] = found[1]
+            if key in self.memo:
+                value, problem = self.memo[key], self.memo_problems.get(key)
+            else:
+                value, problem = self.convert_cell(cell)
+            values.append(value)
+            if problem:
+                problems[index] = problem
         return values, problems
 
 

@@ -397,6 +397,7 @@ class ImportRun:
 
     def __init__(self, imp: Import):
         self.imp = imp
+        self.import_id = imp.id
         self.path = upload_path(imp)
         self.mode = ImportMode(imp.mode)
         self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"]
@@ -569,7 +570,12 @@ class ImportRun:
             db.session.commit()
         if time.monotonic() > self.deadline:
             raise TimedOut(self.timeout)
-        cancel = db.session.scalar(select(Import.cancel_requested).where(Import.id == imp.id))
+        # After a commit the row reloads on first access (one SELECT), cancel_requested included.
+        cancel = (
+            imp.cancel_requested
+            if commit
+            else db.session.scalar(select(Import.cancel_requested).where(Import.id == self.import_id))
+        )
         if cancel:
             if not commit:
                 raise Cancelled("Cancelled by staff; nothing was saved (all-or-nothing).")
