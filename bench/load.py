@@ -96,11 +96,12 @@ def main(argv=None) -> int:
             "DATABASE_URL": os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{work}/load.sqlite3",
             "UPLOAD_FOLDER": f"{work}/uploads",
             "SECRET_KEY": "load-test",
-            "BOOKAPP_ADMIN_EMAIL": "load@example.com",
-            "BOOKAPP_ADMIN_PASSWORD": "load-password-1",
         }
-        subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", "init-db"], cwd=ROOT, env=env, check=True,
-                       capture_output=True)  # fmt: skip
+        # A database that already has users or these files (PostgreSQL) works too: the load user is
+        # created or reset, and the uploads say a repeat is meant.
+        for command in (["init-db"], ["create-admin", "load@example.com", "--password", "load-password-1"]):
+            subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *command], cwd=ROOT, env=env, check=True,
+                           capture_output=True)  # fmt: skip
         processes = [
             subprocess.Popen(
                 [
@@ -151,6 +152,7 @@ def main(argv=None) -> int:
                     + body_rows
                     + (
                         f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="csrf_token"\r\n\r\n{csrf_token}'
+                        f'\r\n--{boundary}\r\nContent-Disposition: form-data; name="allow_repeat"\r\n\r\ny'
                         f"\r\n--{boundary}--\r\n"
                     ).encode()
                 )

@@ -75,6 +75,7 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "RECONCILE_SECONDS": int(environ.get("BOOKAPP_RECONCILE_SECONDS", RECONCILE_SECONDS)),
         "MAX_ATTEMPTS": int(environ.get("BOOKAPP_MAX_ATTEMPTS", MAX_ATTEMPTS)),
         "PUBLIC_BOOKS": environ.get("BOOKAPP_PUBLIC_BOOKS", "0") == "1",
+        "SEARCH_INDEX": environ.get("BOOKAPP_SEARCH_INDEX", "1") == "1",
         "AUTO_INIT_DB": environ.get("BOOKAPP_AUTO_INIT_DB", "1") != "0",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

@@ -102,3 +102,53 @@ def test_export_follows_the_view_and_reimports_as_unchanged(app, staff_client):
     run_worker(app)
     state = import_state(staff_client, xlsx_again.location)
     assert (state["created"], state["unchanged"], state["rejected"]) == (0, 12, 0)
+
+
+def test_search_follows_edits_deletes_and_undo_and_the_index_serves_it(app, staff_client):
+    """The search index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) stays in step and is what answers."""
+    import_id = seed(app, staff_client, 12)
+    assert titles(staff_client.get("/books?q=bOOk+1").get_data(as_text=True)) == [
+        "Book 12",
+        "Book 11",
+        "Book 10",
+        "Book 1",
+    ]
+    assert titles(staff_client.get("/books?q=k+9").get_data(as_text=True)) == ["Book 9"]  # short: a scan
+    edit = {**dict(zip(("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
+                        "description"), book_row(3), strict=True)), "title": "Zebra Crossings"}  # fmt: skip
+    assert staff_client.post(f"/books/{book_id(app, 3)}/edit", data=edit).status_code == 302
+    assert titles(staff_client.get("/books?q=zebra").get_data(as_text=True)) == ["Zebra Crossings"]
+    assert "Book 3" not in titles(staff_client.get("/books?q=Book+3").get_data(as_text=True))
+    assert staff_client.post(f"/books/{book_id(app, 4)}/delete").status_code == 302
+    assert titles(staff_client.get("/books?q=Book+4").get_data(as_text=True)) == []
+    assert staff_client.post(f"/imports/{import_id}/undo").status_code == 302
+    assert titles(staff_client.get("/books?q=Book").get_data(as_text=True)) == []
+    assert titles(staff_client.get("/books?q=zebra").get_data(as_text=True)) == ["Zebra Crossings"]  # hand-edited: kept
+
+    from bookapp.services.books import BookQuery
+
+    with app.app_context():
+        statement = BookQuery(q="Zebra").select().limit(50)
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+            compiled = statement.compile(connection, compile_kwargs={"literal_binds": True})
+            plan = "\n".join(r[0] for r in connection.exec_driver_sql(f"EXPLAIN {compiled}"))
+            assert "ix_books_title_trgm" in plan and "ix_books_author_trgm" in plan, plan
+        else:
+            compiled = statement.compile(connection, compile_kwargs={"literal_binds": True})
+            plan = " ".join(str(r[-1]) for r in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}"))
+            assert "books_search VIRTUAL TABLE" in plan, plan
+
+
+def test_without_the_search_index_search_finds_the_same_books(app, staff_client):
+    from bookapp.services.setup import ensure_indexes
+
+    seed(app, staff_client, 12)
+    indexed = titles(staff_client.get("/books?q=oOk+1").get_data(as_text=True))
+    app.config["SEARCH_INDEX"] = False
+    with app.app_context():
+        ensure_indexes()
+    assert titles(staff_client.get("/books?q=oOk+1").get_data(as_text=True)) == indexed == [
+        "Book 12", "Book 11", "Book 10", "Book 1"
+    ]  # fmt: skip

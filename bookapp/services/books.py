@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Integer, Select, or_, select
 
 from ..extensions import db
 from ..importer.errors import ValueProblem
@@ -11,6 +11,7 @@ from ..importer.fields import FIELDS, LABELS
 from ..importer.validation import validate_values
 from ..importer.values import parse_isbn
 from ..models import Book, utcnow
+from .search_index import MIN_INDEXED_CHARS, sqlite_index_ready, sqlite_matches
 
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
             "created_at", "updated_at", "id")  # fmt: skip
@@ -71,8 +72,12 @@ class BookQuery:
 
 def _search(text: str):
     """Match title or author containing *text*, or the ISBN in any spelling."""
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    clauses = [Book.title.ilike(pattern, escape="\\"), Book.author.ilike(pattern, escape="\\")]
+    engine = db.engine
+    if engine.dialect.name == "sqlite" and len(text) >= MIN_INDEXED_CHARS and sqlite_index_ready(engine):
+        clauses = [Book.id.in_(sqlite_matches(text).columns(rowid=Integer))]
+    else:  # PostgreSQL's trigram indexes serve ILIKE as it is
+        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        clauses = [Book.title.ilike(pattern, escape="\\"), Book.author.ilike(pattern, escape="\\")]
     try:
         isbn = parse_isbn(text)
     except ValueProblem:

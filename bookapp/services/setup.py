@@ -6,14 +6,18 @@ from flask import current_app
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import Role, User
+from ..models import Book, Role, User
+from . import search_index
+from .search_index import drop_search_index, ensure_search_index
 
 log = logging.getLogger(__name__)
 
 
 def init_database() -> None:
-    """Create missing tables; create the admin from BOOKAPP_ADMIN_* when there is no user yet."""
+    """Create missing tables, indexes and the search index; create the admin from BOOKAPP_ADMIN_*
+    when there is no user yet."""
     db.create_all()
+    ensure_indexes()
     email, password = current_app.config.get("ADMIN_EMAIL"), current_app.config.get("ADMIN_PASSWORD")
     if email and password and db.session.scalar(select(User.id).limit(1)) is None:
         create_user(email, password, Role.STAFF)
@@ -42,5 +46,21 @@ def reset_database() -> None:
             for table in reversed(db.metadata.sorted_tables):
                 connection.exec_driver_sql(f'DROP TABLE IF EXISTS "{table.name}" CASCADE')
     else:
+        with engine.begin() as connection:
+            drop_search_index(connection)
         db.drop_all()
     db.create_all()
+    ensure_indexes()
+
+
+def ensure_indexes() -> None:
+    """Create the books' indexes an older database lacks (create_all adds tables only); create or drop
+    the search index as SEARCH_INDEX says."""
+    with db.engine.begin() as connection:
+        for index in Book.__table__.indexes:
+            index.create(connection, checkfirst=True)
+        if current_app.config["SEARCH_INDEX"]:
+            search_index.remember(db.engine, ensure_search_index(connection))
+        else:
+            drop_search_index(connection)
+            search_index.remember(db.engine, False)
