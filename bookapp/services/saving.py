@@ -85,8 +85,10 @@ class BookWriter:
         # Only columns whose type converts values (prices to cents on SQLite); distinct values are few.
         self._processors = [(i, p) for i, p in enumerate(self._to_db) if p is not None]
         self._integrity_errors = (IntegrityError, self.dialect.dbapi.IntegrityError)
-        # Insert before looking, while rows keep being new (only modes where a new row is created).
-        self._expect_new = not dry_run and self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY)
+        #: Whether a row with an ISBN not stored yet becomes a new book (update-only and add-to-stock differ).
+        self._plain_creates = self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY)
+        # Insert before looking, while rows keep being new.
+        self._expect_new = not dry_run and self._plain_creates
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
 
     # -- storage form ------------------------------------------------------------------------
@@ -131,7 +133,7 @@ class BookWriter:
             return outcome
         stored_rows = list(zip(numbers, stored, strict=True))
         existing = self._lookup([values[_ISBN] for values in stored])
-        if not existing and self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY):
+        if not existing and self._plain_creates:
             # A new list: every row is a new book.
             new = stored_rows
             codes.update(dict.fromkeys(numbers, _CREATED))
@@ -141,9 +143,7 @@ class BookWriter:
         if not self.dry_run:
             self._insert(connection, new, now)
             self._update(connection, changed, now)
-        self._expect_new = (
-            not existing and not self.dry_run and self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY)
-        )
+        self._expect_new = not existing and not self.dry_run and self._plain_creates
         return outcome
 
     def _insert_all_new(self, connection, stored: list[tuple], now) -> bool:
