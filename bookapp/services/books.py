@@ -11,7 +11,7 @@ from ..importer.fields import FIELDS, LABELS
 from ..importer.validation import validate_values
 from ..importer.values import parse_isbn
 from ..models import Book, utcnow
-from .search_index import MIN_INDEXED_CHARS, sqlite_index_ready, sqlite_matches
+from .search_index import sqlite_can_search, sqlite_index_ready, sqlite_matches
 
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
             "created_at", "updated_at", "id")  # fmt: skip
@@ -73,7 +73,7 @@ class BookQuery:
 def _search(text: str):
     """Match title or author containing *text*, or the ISBN in any spelling."""
     engine = db.engine
-    if engine.dialect.name == "sqlite" and len(text) >= MIN_INDEXED_CHARS and sqlite_index_ready(engine):
+    if engine.dialect.name == "sqlite" and sqlite_can_search(text) and sqlite_index_ready(engine):
         clauses = [Book.id.in_(sqlite_matches(text).columns(rowid=Integer))]
     else:  # PostgreSQL's trigram indexes serve ILIKE as it is
         pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
