@@ -6,6 +6,7 @@ import os
 import resource
 import shutil
 import sqlite3
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -59,10 +60,44 @@ def make_app(database_url: str, work: Path, search_index: bool = True):
     )
 
 
+def _time_import_row_updates(engine) -> dict:
+    """Add up the time of the UPDATEs of the import row (its progress counters and checkpoint)."""
+    import threading
+
+    from sqlalchemy import event
+
+    spent = {"seconds": 0.0}
+    main = threading.main_thread()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before(conn, cursor, statement, parameters, context, executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after(conn, cursor, statement, parameters, context, executemany):
+        if threading.current_thread() is main and statement.startswith("UPDATE imports"):
+            spent["seconds"] += time.perf_counter() - conn.info.pop("bench_started")
+
+    return spent
+
+
+def _new_import(path: str, work_dir: Path, stored: str):
+    from bookapp.extensions import db
+    from bookapp.models import Import
+
+    uploads = work_dir / "uploads"
+    uploads.mkdir(parents=True, exist_ok=True)
+    shutil.copy(path, uploads / stored)
+    imp = Import(filename=Path(path).name, stored_name=stored, file_kind=Path(path).suffix[1:],
+                 file_size=os.path.getsize(path), sha256="bench")  # fmt: skip
+    db.session.add(imp)
+    db.session.commit()
+    return imp.id
+
+
 def bookapp_import(path: str, database_url: str, work: str, fresh: str, search_index: str = "on") -> dict:
     """The real job code (services.imports.run_import) on an Import row, from job start to terminal status."""
     from bookapp.extensions import db
-    from bookapp.models import Import
     from bookapp.services.imports import run_import
     from bookapp.services.setup import reset_database
 
@@ -71,20 +106,49 @@ def bookapp_import(path: str, database_url: str, work: str, fresh: str, search_i
     with app.app_context():
         if fresh == "fresh":
             reset_database()
-        uploads = work_dir / "uploads"
-        uploads.mkdir(parents=True, exist_ok=True)
-        stored = f"bench{Path(path).suffix}"
-        shutil.copy(path, uploads / stored)
-        imp = Import(filename=Path(path).name, stored_name=stored, file_kind=Path(path).suffix[1:],
-                     file_size=os.path.getsize(path), sha256="bench")  # fmt: skip
-        db.session.add(imp)
-        db.session.commit()
+        import_id = _new_import(path, work_dir, f"bench{Path(path).suffix}")
+        progress = _time_import_row_updates(db.engine)
         started = time.perf_counter()
-        result = run_import(imp.id)
+        result = run_import(import_id)
         seconds = time.perf_counter() - started
     assert result["status"] == "succeeded", result
     return {"rows": result["created"] + result["updated"] + result["unchanged"] + result["rejected"],
-            "seconds": seconds, "created": result["created"], "unchanged": result["unchanged"]}  # fmt: skip
+            "seconds": seconds, "created": result["created"], "unchanged": result["unchanged"],
+            "progress_seconds": progress["seconds"]}  # fmt: skip
+
+
+def workers(database_url: str, work: str, how: str, *paths: str) -> dict:
+    """Import *paths* with one worker (one after the other) or with one worker each, at once.
+
+    Each worker is its own process running the real job code; the time is from the first job's
+    start to the last one's end.
+    """
+    from bookapp.services.setup import reset_database
+
+    work_dir = Path(work)
+    app = make_app(database_url, work_dir)
+    with app.app_context():
+        reset_database()
+        ids = [_new_import(path, work_dir, f"bench-{n}{Path(path).suffix}") for n, path in enumerate(paths)]
+    groups = [ids] if how == "one" else [[i] for i in ids]
+    command = [sys.executable, "-m", "bench.cases", "run_jobs", database_url, work]
+    runs = [subprocess.Popen([*command, *map(str, group)], stdout=subprocess.PIPE, text=True) for group in groups]
+    spans = [json.loads(run.communicate()[0].strip().splitlines()[-1]) for run in runs]
+    rows = sum(span["rows"] for span in spans)
+    return {"rows": rows, "seconds": max(s["end"] for s in spans) - min(s["start"] for s in spans)}
+
+
+def run_jobs(database_url: str, work: str, *import_ids: str) -> dict:
+    """One worker: run the given imports' jobs in turn; return when they started and ended (wall clock)."""
+    from bookapp.services.imports import run_import
+
+    app = make_app(database_url, Path(work))
+    with app.app_context():
+        start = time.time()
+        results = [run_import(int(i)) for i in import_ids]
+        end = time.time()
+    assert all(r["status"] == "succeeded" for r in results), results
+    return {"start": start, "end": end, "rows": sum(r["created"] for r in results)}
 
 
 def naive(path: str, database_url: str, work: str, rows: str) -> dict:
@@ -148,7 +212,10 @@ def books_pages(database_url: str, work: str) -> dict:
     return timings
 
 
-CASES = {"raw": raw_limit, "bookapp": bookapp_import, "naive": naive, "books_pages": books_pages}
+CASES = {
+    "raw": raw_limit, "bookapp": bookapp_import, "naive": naive, "books_pages": books_pages, "workers": workers,
+    "run_jobs": run_jobs,
+}  # fmt: skip
 
 
 def upload(path: str, database_url: str, work: str) -> dict:

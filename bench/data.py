@@ -29,7 +29,7 @@ def row(n: int, bad: bool = False) -> list[str]:
     ]
 
 
-def write_csv(path: Path, rows: int, bad_every: int = 0) -> Path:
+def write_csv(path: Path, rows: int, bad_every: int = 0, first: int = 1) -> Path:
     if path.exists():
         return path
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +37,7 @@ def write_csv(path: Path, rows: int, bad_every: int = 0) -> Path:
     with open(tmp, "w", newline="", encoding="utf-8") as fh:
         writer = csv.writer(fh)
         writer.writerow(HEADER)
-        for n in range(1, rows + 1):
+        for n in range(first, first + rows):
             writer.writerow(row(n, bad=bool(bad_every) and n % bad_every == 0))
     tmp.rename(path)
     return path

@@ -1,9 +1,11 @@
 """`make bench`: bookapp's import speed and memory next to the naive pattern and the raw limit, in one run.
 
-    python -m bench.run [--rows 1000000] [--xlsx-rows 100000] [--naive-rows 10000] [--write]
+    python -m bench.run [--rows 1000000] [--xlsx-rows 100000] [--xlsx-max-rows 1048575] [--naive-rows 10000] [--write]
 
 Every case runs in its own process (so its peak RSS is its own) through bookapp's real job code.
-PostgreSQL cases run when TEST_DATABASE_URL is set. --write saves the table to bench/RESULTS.md.
+PostgreSQL cases run when TEST_DATABASE_URL is set; one worker against two on two halves of the big
+file runs on PostgreSQL then, else on SQLite. Files are generated once into bench/data (the largest
+XLSX takes a minute or two). --write saves the table to bench/RESULTS.md.
 """
 
 import argparse
@@ -44,6 +46,8 @@ def main(argv=None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small-rows", type=int, default=100_000, help="the size memory is compared with")
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
+    parser.add_argument("--xlsx-max-rows", type=int, default=1_048_575,
+                        help="rows of the largest XLSX (Excel's limit: 1,048,576 with the header); 0 skips it")  # fmt: skip
     parser.add_argument("--naive-rows", type=int, default=10_000)
     parser.add_argument("--upload-mb", type=int, default=50)
     parser.add_argument("--write", action="store_true", help="save the table in bench/RESULTS.md")
@@ -52,6 +56,11 @@ def main(argv=None) -> int:
     big = data.write_csv(DATA / f"books-{options.rows}.csv", options.rows)
     small = data.write_csv(DATA / f"books-{options.small_rows}.csv", options.small_rows)
     xlsx = data.write_xlsx(DATA / f"books-{options.xlsx_rows}.xlsx", options.xlsx_rows)
+    xlsx_max = options.xlsx_max_rows and data.write_xlsx(
+        DATA / f"books-{options.xlsx_max_rows}.xlsx", options.xlsx_max_rows
+    )
+    half = options.rows // 2
+    halves = [data.write_csv(DATA / f"books-{half}-from-{first}.csv", half, first=first) for first in (1, half + 1)]
     upload_rows = max(1000, options.upload_mb * 1024 * 1024 // 180)
     upload_file = data.write_csv(DATA / f"upload-{upload_rows}.csv", upload_rows)
     lines = []
@@ -71,7 +80,8 @@ def main(argv=None) -> int:
         line(f"naive: pandas to_dict, validate + save per row ({options.naive_rows:,})", naive)
         line("CSV -> SQLite, all new, without the search index",
              case("bookapp", str(big), sqlite_url, work, "fresh", "off"))  # fmt: skip
-        line("CSV -> SQLite, all new", case("bookapp", str(big), sqlite_url, work, "fresh"))
+        fresh = case("bookapp", str(big), sqlite_url, work, "fresh")
+        line("CSV -> SQLite, all new", fresh)
         line("same file again, all unchanged", case("bookapp", str(big), sqlite_url, work, "again"))
         pages = case("books_pages", sqlite_url, work)
         line(
@@ -88,6 +98,17 @@ def main(argv=None) -> int:
                  case("bookapp", str(big), pg, work, "fresh", "off"))  # fmt: skip
             line("CSV -> PostgreSQL, all new", case("bookapp", str(big), pg, work, "fresh"))
             line("same file again (PostgreSQL), all unchanged", case("bookapp", str(big), pg, work, "again"))
+        workers_url = pg or sqlite_url
+        database = "PostgreSQL" if pg else "SQLite"
+        one = case("workers", workers_url, work, "one", *map(str, halves))
+        two = case("workers", workers_url, work, "two", *map(str, halves))
+        line(f"CSV -> {database}, 2 files of {half:,}, one worker", one)
+        line(f"CSV -> {database}, 2 files of {half:,}, two workers at once", two)
+        if xlsx_max:
+            limit = " (Excel's limit with the header)" if options.xlsx_max_rows == 1_048_575 else ""
+            line(f"XLSX -> SQLite, {options.xlsx_max_rows:,} rows{limit}",
+                 case("bookapp", str(xlsx_max), sqlite_url, work, "fresh"))  # fmt: skip
+        if pg:
             case("bookapp", str(small), pg, work, "fresh")  # leave the shared database small
         uploaded = case("upload", str(upload_file), f"sqlite:///{work}/upload.sqlite3", work)
 
@@ -102,6 +123,11 @@ def main(argv=None) -> int:
         f"\n\n/books server time with {options.rows:,} books on SQLite, search index on (median of 7): "
         f"page 1 {pages['page_1_ms']:.1f} ms, page 10,000 {pages['page_10000_ms']:.1f} ms, "
         f"a search (q=Volume 123456) {pages['search_ms']:.1f} ms, page 1 sorted by title {pages['title_sort_ms']:.1f} ms.\n"
+        f"Progress reporting (the import row's UPDATE in each chunk: counters, phase and checkpoint) in the "
+        f"{options.rows:,}-row SQLite import: {fresh['progress_seconds']:.2f} s of {fresh['seconds']:.2f} s "
+        f"({fresh['progress_seconds'] / fresh['seconds']:.1%}).\n"
+        f"Two workers at once against one worker doing both files ({database}): speed-up "
+        f"{one['seconds'] / two['seconds']:.2f}×.\n"
         f"Upload of a {uploaded['bytes'] / 2**20:.0f} MB CSV over loopback (stored, recorded, queued; not parsed): "
         f"{uploaded['seconds']:.2f} s.\n"
     )

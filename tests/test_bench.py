@@ -13,7 +13,7 @@ pytestmark = pytest.mark.slow
 def test_the_benchmark_runs_every_case_at_a_small_size():
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--rows", "3000", "--small-rows", "1000", "--xlsx-rows", "500",
-         "--naive-rows", "200", "--upload-mb", "1"],
+         "--xlsx-max-rows", "600", "--naive-rows", "200", "--upload-mb", "1"],
         cwd=ROOT, capture_output=True, text=True, timeout=600, env={"PATH": "/usr/bin:/bin"},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -24,6 +24,8 @@ def test_the_benchmark_runs_every_case_at_a_small_size():
         "all unchanged",
         "XLSX -> SQLite",
         "/books server time",
+        "two workers at once",
+        "Progress reporting",
     ):
         assert case in result.stdout
 

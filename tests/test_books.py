@@ -114,7 +114,9 @@ def test_search_follows_edits_deletes_and_undo_and_the_index_serves_it(app, staf
         "Book 1",
     ]
     assert titles(staff_client.get("/books?q=k+9").get_data(as_text=True)) == ["Book 9"]  # short: a scan
-    assert titles(staff_client.get("/books?q=Book_1").get_data(as_text=True)) == []  # "_" is a character, not a wildcard
+    assert (
+        titles(staff_client.get("/books?q=Book_1").get_data(as_text=True)) == []
+    )  # "_" is a character, not a wildcard
     edit = {**dict(zip(("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
                         "description"), book_row(3), strict=True)), "title": "Zebra Crossings"}  # fmt: skip
     assert staff_client.post(f"/books/{book_id(app, 3)}/edit", data=edit).status_code == 302

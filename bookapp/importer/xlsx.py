@@ -174,6 +174,7 @@ def open_book_sheet(path, choose) -> Iterator[Sheet]:
         if not candidates:
             raise FileProblem("The workbook has no visible sheet with data.")
         name, sheet, header = choose(candidates)
+        candidates.clear()  # the other sheets' cells are held in memory until released
         headers = [None if h == "" else h for h in header]
         while headers and headers[-1] is None:
             headers.pop()
