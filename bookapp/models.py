@@ -291,6 +291,8 @@ class Book(db.Model):
     """A book in stock; its ISBN is stored as ISBN-13 digits and is unique."""
 
     __tablename__ = "books"
+    #: SQLite: never hand out a deleted book's id again (the search index's catch-up counts on it).
+    __table_args__ = ({"sqlite_autoincrement": True},)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     isbn: Mapped[str] = mapped_column(String(13), unique=True)
@@ -309,3 +311,12 @@ class Book(db.Model):
     #: inserted row cost more than the insert itself on PostgreSQL.
     created_by_import_id: Mapped[int | None] = mapped_column(Integer, index=True)
     import_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class SearchState(db.Model):
+    """How far the search index has caught up: every book with an id up to indexed_upto is in it."""
+
+    __tablename__ = "search_state"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    indexed_upto: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -3,7 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from sqlalchemy import Integer, Select, or_, select
+from sqlalchemy import Select, or_, select
 
 from ..extensions import db
 from ..importer.errors import ValueProblem
@@ -11,7 +11,7 @@ from ..importer.fields import FIELDS, LABELS
 from ..importer.validation import validate_values
 from ..importer.values import parse_isbn
 from ..models import Book, utcnow
-from .search_index import sqlite_can_search, sqlite_index_ready, sqlite_matches
+from .search_index import title_or_author_contains
 
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
             "created_at", "updated_at", "id")  # fmt: skip
@@ -72,12 +72,7 @@ class BookQuery:
 
 def _search(text: str):
     """Match title or author containing *text*, or the ISBN in any spelling."""
-    engine = db.engine
-    if engine.dialect.name == "sqlite" and sqlite_can_search(text) and sqlite_index_ready(engine):
-        clauses = [Book.id.in_(sqlite_matches(text).columns(rowid=Integer))]
-    else:  # PostgreSQL's trigram indexes serve ILIKE as it is
-        pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        clauses = [Book.title.ilike(pattern, escape="\\"), Book.author.ilike(pattern, escape="\\")]
+    clauses = [title_or_author_contains(db.engine, text)]
     try:
         isbn = parse_isbn(text)
     except ValueProblem:

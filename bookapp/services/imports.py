@@ -40,6 +40,7 @@ from ..models import (
 )
 from ..queue import import_queue
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
+from .search_index import catch_up
 
 log = logging.getLogger(__name__)
 
@@ -329,7 +330,20 @@ def run_import(import_id: int) -> dict:
         imp.id, imp.status, imp.processed_rows, imp.created, imp.updated, imp.unchanged, imp.skipped,
         imp.rejected, time.monotonic() - started,
     )  # fmt: skip
+    catch_up_search_index(import_id)
     return counts(imp)
+
+
+def catch_up_search_index(import_id: int | None = None) -> None:
+    """Bring the search index up to the books just saved; a failure only delays it (search stays exact)."""
+    started = time.monotonic()
+    try:
+        copied = catch_up(db.engine)
+    except Exception:
+        log.warning("import=%s event=search-catch-up-failed", import_id, exc_info=True)
+        return
+    if copied:
+        log.info("import=%s event=search-indexed books=%s seconds=%.3f", import_id, copied, time.monotonic() - started)
 
 
 def counts(imp: Import) -> dict:

@@ -1,125 +1,252 @@
-"""Substring search over titles and authors that stays fast at a million books.
+"""Substring search over titles and authors that stays fast at a million books, without slowing imports.
 
-- PostgreSQL: trigram GIN indexes (the pg_trgm extension) serve ``ILIKE '%…%'`` as it is written.
-- SQLite: an FTS5 table with the trigram tokenizer mirrors title and author (triggers keep it in
-  step with every insert, change and delete, imports and undo included). It keeps no positions
-  (detail=none), which halves what indexing a new book costs; FTS5 answers LIKE from it and checks
-  each candidate against the text, so results are exactly the scan's. A search of three or more
-  characters without LIKE wildcards asks it for the matching ids; any other scans.
+The index is a copy of each book's title and author in a table the database indexes by trigrams:
+an FTS5 table (trigram tokenizer, no positions) on SQLite, a table with pg_trgm GIN indexes on
+PostgreSQL. New books are not indexed as they are inserted (that would more than halve import
+speed); a catch-up step copies every book with an id above ``search_state.indexed_upto`` in bulk,
+at the end of each import job and in each worker's maintenance. Triggers keep already-indexed
+books in step when they are changed or deleted (edits, imports' updates, undo).
 
-Both are optional: without them (BOOKAPP_SEARCH_INDEX=0, pg_trgm not allowed, an SQLite without
-FTS5) search gives the same results by scanning. They cost import speed: each new book's title and
-author are indexed as it is inserted (bench/RESULTS.md has both numbers).
+A search asks the index for the books up to the mark and scans only the books above it, so results
+are always exactly those of a plain scan; only the speed depends on how far the index has caught
+up. Without the index (BOOKAPP_SEARCH_INDEX=0, pg_trgm not allowed, an SQLite without FTS5) search
+scans.
+
+The mark is safe because ids above it are only ever new: SQLite never reuses an id (AUTOINCREMENT)
+and takes one writer at a time; on PostgreSQL the catch-up reads the highest id under a SHARE lock
+on books, which waits for every transaction inserting books to end, so no smaller id can still
+appear.
 """
 
 import logging
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import inspect, text
+from sqlalchemy import column, func, or_, select, table, text, union
 from sqlalchemy.engine import Connection, Engine
+
+from ..extensions import db
+from ..models import Book, SearchState
 
 log = logging.getLogger(__name__)
 
-#: SQLite's mirror of titles and authors, searched by trigrams.
+#: SQLite's copy of titles and authors (FTS5), and PostgreSQL's (a table with trigram indexes).
 SQLITE_TABLE = "books_search"
+POSTGRES_TABLE = "book_search"
 #: The fewest characters a trigram index can look up; shorter searches scan.
 MIN_INDEXED_CHARS = 3
+#: Books copied into the index per transaction when it catches up.
+CATCH_UP_BATCH = 50_000
+#: Books copied in one catch-up after which PostgreSQL's statistics are refreshed.
+ANALYZE_AFTER = 10_000
+#: How long a catch-up waits for imports' transactions before it leaves the work to the next one.
+CATCH_UP_LOCK_WAIT_SECONDS = 2
 
 _SQLITE_DDL = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} USING fts5("
-    "title, author, content='books', content_rowid='id', tokenize='trigram', detail='none')",
-    f"CREATE TRIGGER IF NOT EXISTS books_search_insert AFTER INSERT ON books BEGIN "
-    f"INSERT INTO {SQLITE_TABLE}(rowid, title, author) VALUES (new.id, new.title, new.author); END",
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} USING fts5(title, author, tokenize='trigram', detail='none')",
     f"CREATE TRIGGER IF NOT EXISTS books_search_delete AFTER DELETE ON books BEGIN "
-    f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}, rowid, title, author) "
-    "VALUES ('delete', old.id, old.title, old.author); END",
+    f"DELETE FROM {SQLITE_TABLE} WHERE rowid = old.id; END",
     f"CREATE TRIGGER IF NOT EXISTS books_search_update AFTER UPDATE OF title, author ON books "
     "WHEN old.title IS NOT new.title OR old.author IS NOT new.author BEGIN "
-    f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}, rowid, title, author) "
-    "VALUES ('delete', old.id, old.title, old.author); "
-    f"INSERT INTO {SQLITE_TABLE}(rowid, title, author) VALUES (new.id, new.title, new.author); END",
+    f"UPDATE {SQLITE_TABLE} SET title = new.title, author = new.author WHERE rowid = new.id; END",
 ]
 _POSTGRES_DDL = [
-    "CREATE INDEX IF NOT EXISTS ix_books_title_trgm ON books USING gin (title gin_trgm_ops)",
-    "CREATE INDEX IF NOT EXISTS ix_books_author_trgm ON books USING gin (author gin_trgm_ops)",
+    f"CREATE TABLE IF NOT EXISTS {POSTGRES_TABLE} (book_id BIGINT PRIMARY KEY, title TEXT NOT NULL, "
+    "author TEXT NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS ix_book_search_title ON {POSTGRES_TABLE} USING gin (title gin_trgm_ops)",
+    f"CREATE INDEX IF NOT EXISTS ix_book_search_author ON {POSTGRES_TABLE} USING gin (author gin_trgm_ops)",
+    f"""CREATE OR REPLACE FUNCTION book_search_follow() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'DELETE' THEN
+            DELETE FROM {POSTGRES_TABLE} WHERE book_id = OLD.id;
+            RETURN OLD;
+        END IF;
+        UPDATE {POSTGRES_TABLE} SET title = NEW.title, author = NEW.author WHERE book_id = NEW.id;
+        RETURN NEW;
+    END $$""",
+    "DROP TRIGGER IF EXISTS book_search_delete ON books",
+    "CREATE TRIGGER book_search_delete AFTER DELETE ON books FOR EACH ROW EXECUTE FUNCTION book_search_follow()",
+    "DROP TRIGGER IF EXISTS book_search_update ON books",
+    "CREATE TRIGGER book_search_update AFTER UPDATE OF title, author ON books FOR EACH ROW "
+    "WHEN (OLD.title IS DISTINCT FROM NEW.title OR OLD.author IS DISTINCT FROM NEW.author) "
+    "EXECUTE FUNCTION book_search_follow()",
 ]
 
 
 def ensure_search_index(connection: Connection) -> bool:
-    """Create the search index if it is missing (filling it from the stored books); return whether one exists."""
-    if connection.dialect.name == "postgresql":
-        return _ensure_postgres(connection)
-    if connection.dialect.name == "sqlite":
-        return _ensure_sqlite(connection)
-    return False
+    """Create the search index if it is missing (empty: catch_up fills it); return whether one exists."""
+    name = connection.dialect.name
+    if name not in ("sqlite", "postgresql"):
+        return False
+    # No mark (a new index, or one an earlier version left behind): start it afresh.
+    fresh = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == 1)).first() is None
+    if fresh:
+        drop_search_index(connection)
+    try:
+        with connection.begin_nested():
+            if name == "postgresql":
+                connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
+            for statement in _SQLITE_DDL if name == "sqlite" else _POSTGRES_DDL:
+                connection.exec_driver_sql(statement)
+    except Exception as exc:  # no FTS5 / trigram tokenizer, or no right to create pg_trgm: search scans
+        log.warning("event=search-index-unavailable database=%s reason=%s", name, type(exc).__name__)
+        return False
+    if fresh:  # a new, empty index: everything is still to be copied
+        connection.execute(SearchState.__table__.insert().values(id=1, indexed_upto=0))
+    return True
 
 
 def drop_search_index(connection: Connection) -> None:
-    """Drop the search index (and on SQLite the triggers that fill it)."""
+    """Drop the search index and the triggers that keep it in step."""
     if connection.dialect.name == "sqlite":
         for trigger in ("books_search_insert", "books_search_delete", "books_search_update"):
             connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SQLITE_TABLE}")
     elif connection.dialect.name == "postgresql":
+        for trigger in ("book_search_delete", "book_search_update"):
+            if _table_exists(connection, "books"):
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON books")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {POSTGRES_TABLE}")
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS book_search_follow()")
+        # The indexes of an earlier version, which indexed the books table itself.
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_books_title_trgm")
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_books_author_trgm")
 
 
-def has_search_index(connection: Connection) -> bool:
-    """Whether SQLite's mirror table exists (PostgreSQL needs no different query)."""
-    return SQLITE_TABLE in inspect(connection).get_table_names()
+def _table_exists(connection: Connection, table: str) -> bool:
+    if connection.dialect.name == "sqlite":
+        query = "SELECT 1 FROM sqlite_master WHERE name = :name"
+    else:
+        query = "SELECT 1 FROM pg_class WHERE relname = :name AND relkind = 'r' AND pg_table_is_visible(oid)"
+    return connection.execute(text(query), {"name": table}).first() is not None
 
 
 _known: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
 
 
 def remember(engine: Engine, exists: bool) -> None:
-    """Record whether *engine*'s database has the search index (set when it is created)."""
+    """Record whether *engine*'s database has the search index (set when it is created or dropped)."""
     _known[engine] = exists
 
 
-def sqlite_index_ready(engine: Engine) -> bool:
-    """Whether searches on this SQLite database can ask the mirror table (looked up once per engine)."""
+def index_ready(engine: Engine) -> bool:
+    """Whether searches on this database can ask the index (looked up once per engine)."""
     if engine not in _known:
+        table = SQLITE_TABLE if engine.dialect.name == "sqlite" else POSTGRES_TABLE
         with engine.connect() as connection:
-            _known[engine] = has_search_index(connection)
+            _known[engine] = _table_exists(connection, table)
     return _known[engine]
 
 
-def _ensure_sqlite(connection: Connection) -> bool:
-    existed = has_search_index(connection)
+def can_use_index(search: str) -> bool:
+    """Whether the index can answer *search*: three characters or more, and no LIKE wildcard
+    (SQLite's FTS5 does not use its index for a LIKE with an ESCAPE clause)."""
+    return len(search) >= MIN_INDEXED_CHARS and not any(c in search for c in "%_\\")
+
+
+def title_or_author_contains(engine: Engine, search: str):
+    """Return the condition "title or author contains *search*, case aside", through the index if it can.
+
+    Through the index it is one id list: the index's matches, and the matches among the books past
+    its mark (a range of the primary key), so neither half scans the whole table.
+    """
+    if not (can_use_index(search) and index_ready(engine)):
+        return _contains(Book.__table__, search)
+    pattern = f"%{search}%"
+    if engine.dialect.name == "sqlite":  # FTS5 uses its index for one LIKE per query
+        fts = table(SQLITE_TABLE, column("rowid"), column("title"), column("author"))
+        indexed = [select(fts.c.rowid).where(fts.c.title.like(pattern)),
+                   select(fts.c.rowid).where(fts.c.author.like(pattern))]  # fmt: skip
+    else:
+        copy = table(POSTGRES_TABLE, column("book_id"), column("title"), column("author"))
+        indexed = [select(copy.c.book_id).where(or_(copy.c.title.ilike(pattern), copy.c.author.ilike(pattern)))]
+    # The mark as a value, not a subquery: the planner then sees how few books lie past it.
+    mark = db.session.scalar(select(SearchState.indexed_upto).where(SearchState.id == 1)) or 0
+    recent = Book.__table__.alias("recent_books")
+    not_yet_indexed = select(recent.c.id).where(recent.c.id > mark, _contains(recent, search))
+    return Book.id.in_(union(*indexed, not_yet_indexed))
+
+
+def _contains(table, search: str):
+    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return or_(table.c.title.ilike(pattern, escape="\\"), table.c.author.ilike(pattern, escape="\\"))
+
+
+def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH) -> int:
+    """Copy the books the index does not have yet into it, in batches; return how many were copied.
+
+    Safe to run from several workers at once (each batch takes the mark under a lock). Returns 0,
+    leaving the work to the next run, when the index is off or imports hold the books too long.
+    """
+    if not index_ready(engine):
+        return 0
+    with engine.connect() as connection:  # nothing new: no lock taken
+        mark = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == 1)).scalar()
+        highest = connection.execute(select(func.max(Book.id))).scalar()
+    if mark is None or (highest or 0) <= mark:
+        return 0
+    target = _highest_settled_id(engine)
+    if target is None:
+        return 0
+    copied = 0
+    while True:
+        with engine.connect() as connection:
+            mark = _lock_mark(connection)
+            if mark is None or mark >= target:
+                connection.rollback()
+                break
+            upto = min(target, mark + batch)
+            table, key = (SQLITE_TABLE, "rowid") if engine.dialect.name == "sqlite" else (POSTGRES_TABLE, "book_id")
+            inserted = connection.exec_driver_sql(
+                f"INSERT INTO {table} ({key}, title, author) SELECT id, title, author FROM books "
+                f"WHERE id > {int(mark)} AND id <= {int(upto)}"
+            ).rowcount
+            connection.execute(SearchState.__table__.update().where(SearchState.id == 1).values(indexed_upto=upto))
+            connection.commit()
+            copied += max(inserted, 0)
+    if copied >= ANALYZE_AFTER and engine.dialect.name == "postgresql":
+        # Fresh statistics after a bulk load, so the planner knows how few books lie past the mark
+        # (autovacuum would get there, a minute or so later).
+        with engine.connect() as connection:
+            connection.exec_driver_sql(f"ANALYZE books, {POSTGRES_TABLE}")
+            connection.commit()
+    return copied
+
+
+def _highest_settled_id(engine: Engine) -> int | None:
+    """The highest book id below which no new id can appear any more (None: could not tell now)."""
+    with engine.connect() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{CATCH_UP_LOCK_WAIT_SECONDS}s'")
+            try:
+                connection.exec_driver_sql("LOCK TABLE books IN SHARE MODE")
+            except Exception:
+                connection.rollback()
+                log.info("event=search-catch-up-deferred reason=books-busy")
+                return None
+        highest = connection.execute(select(func.max(Book.id))).scalar()
+        connection.rollback()
+    return highest or 0
+
+
+def _lock_mark(connection: Connection) -> int | None:
+    """Start a transaction that owns the mark; return it (None if another catch-up holds it too long)."""
+    if connection.dialect.name == "sqlite":
+        driver = connection.connection.driver_connection
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {CATCH_UP_LOCK_WAIT_SECONDS * 1000}")
+        try:
+            driver.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer between read and write
+        except Exception:
+            log.info("event=search-catch-up-deferred reason=database-busy")
+            return None
+        finally:
+            connection.exec_driver_sql("PRAGMA busy_timeout = 30000")
+        statement = select(SearchState.indexed_upto).where(SearchState.id == 1)
+    else:
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{CATCH_UP_LOCK_WAIT_SECONDS}s'")
+        statement = select(SearchState.indexed_upto).where(SearchState.id == 1).with_for_update()
     try:
-        for statement in _SQLITE_DDL:
-            connection.exec_driver_sql(statement)
-    except Exception as exc:  # an SQLite without FTS5 or its trigram tokenizer: search scans
-        log.warning("event=search-index-unavailable database=sqlite reason=%s", type(exc).__name__)
-        return False
-    if not existed:
-        connection.exec_driver_sql(f"INSERT INTO {SQLITE_TABLE}({SQLITE_TABLE}) VALUES ('rebuild')")
-    return True
-
-
-def _ensure_postgres(connection: Connection) -> bool:
-    try:
-        with connection.begin_nested():
-            connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-    except Exception as exc:  # not allowed to create extensions here: search scans
-        log.warning("event=search-index-unavailable database=postgresql reason=%s", type(exc).__name__)
-        return False
-    for statement in _POSTGRES_DDL:
-        connection.exec_driver_sql(statement)
-    return True
-
-
-def sqlite_can_search(search: str) -> bool:
-    """Whether the mirror table can answer *search*: three characters or more, and no LIKE wildcard
-    (FTS5 does not use its index for a LIKE with an ESCAPE clause)."""
-    return len(search) >= MIN_INDEXED_CHARS and not any(c in search for c in "%_")
-
-
-def sqlite_matches(search: str):
-    """Return a SELECT of the ids of books whose title or author contains *search* (case aside)."""
-    return text(
-        f"SELECT rowid FROM {SQLITE_TABLE} WHERE title LIKE :pattern "
-        f"UNION SELECT rowid FROM {SQLITE_TABLE} WHERE author LIKE :pattern"
-    ).bindparams(pattern=f"%{search}%")
+        return connection.execute(statement).scalar()
+    except Exception:
+        connection.rollback()
+        log.info("event=search-catch-up-deferred reason=another-catch-up")
+        return None
