@@ -174,3 +174,32 @@ def test_without_the_search_index_search_finds_the_same_books(app, staff_client)
     assert titles(staff_client.get("/books?q=oOk+1").get_data(as_text=True)) == indexed == [
         "Book 12", "Book 11", "Book 10", "Book 1"
     ]  # fmt: skip
+
+
+def test_two_catch_ups_at_once_index_every_book_once(app, staff_client):
+    """Two workers' maintenance may catch the index up at the same moment: each book lands in it once."""
+    import threading
+
+    from bookapp.services.search_index import POSTGRES_TABLE, SQLITE_TABLE, catch_up
+
+    seed(app, staff_client, 300)
+    with app.app_context():
+        engine = db.engine
+        index = SQLITE_TABLE if engine.dialect.name == "sqlite" else POSTGRES_TABLE
+        with engine.begin() as connection:  # forget the index's contents, as if nothing were indexed yet
+            connection.exec_driver_sql(f"DELETE FROM {index}")
+            connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0")
+        copied: list[int] = []
+        threads = [threading.Thread(target=lambda: copied.append(catch_up(engine, batch=40))) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        with engine.connect() as connection:
+            in_index = connection.exec_driver_sql(f"SELECT count(*) FROM {index}").scalar()
+            distinct = connection.exec_driver_sql(
+                f"SELECT count(DISTINCT {'rowid' if index == SQLITE_TABLE else 'book_id'}) FROM {index}"
+            ).scalar()
+    assert sum(copied) == in_index == distinct == 300
+    assert indexed_upto(app) == book_id(app, 300)
+    assert search(staff_client, "Book 299") == ["Book 299"]
