@@ -3,6 +3,7 @@
 import io
 from decimal import Decimal
 
+import pytest
 from rq import Queue
 from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
@@ -50,7 +51,9 @@ def test_upload_queues_a_job_carrying_only_the_import_id(app, staff_client, redi
     assert book_count(app) == 0, "nothing is parsed or saved in the web request"
 
 
-def test_a_worker_imports_every_valid_row_and_reports_each_rejected_one(app, staff_client):
+@pytest.mark.parametrize("read_ahead", [True, False], ids=["reading-in-a-second-process", "reading-in-the-worker"])
+def test_a_worker_imports_every_valid_row_and_reports_each_rejected_one(app, staff_client, read_ahead):
+    app.config["IMPORT_READ_AHEAD"] = read_ahead
     rows = [book_row(n) for n in range(1, 101)]
     rows[9] = book_row(10, **{"Book type": "Novel"})  # row 11 in the file
     rows[19] = book_row(5)  # row 21 repeats the ISBN of row 6

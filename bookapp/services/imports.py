@@ -39,6 +39,8 @@ from ..models import (
     utcnow,
 )
 from ..queue import import_queue
+from .read_ahead import ReadAhead, ReadHere
+from .read_ahead import available as read_ahead_available
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
 from .search_index import catch_up
 
@@ -398,6 +400,24 @@ class Cancelled(Exception):
     """Staff asked the import to stop; the message says what was kept."""
 
 
+@dataclass
+class ValidatedChunk:
+    """A chunk of the file, read and validated: what the writer needs, and no more (it may cross a pipe)."""
+
+    numbers: list[int]
+    #: The cells of each rejected row, kept so the rejected rows can be downloaded as they were.
+    rejected_cells: dict[int, list]
+    valid: ValidRows
+    problems: list[RowProblem]
+
+
+def _reading(produce):
+    """Run the reading and validating in a second process when configured (the default) and possible."""
+    if current_app.config["IMPORT_READ_AHEAD"] and read_ahead_available():
+        return ReadAhead(produce)
+    return ReadHere(produce)
+
+
 #: Rows looked at before deciding a file is not a book list at all.
 WRONG_FILE_SAMPLE = 1_000
 #: Share of rejected rows in that sample that stops the import.
@@ -469,20 +489,25 @@ class ImportRun:
             db.session.commit()
             validator = RowValidator(header_map, decimal_comma=table.decimal_comma)
             writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
-            self.seen_rows = 0
-            for chunk, valid, problems in self._validated_chunks(table.rows, validator, imp.checkpoint_row):
-                self._check_wrong_file(len(chunk), problems)
-                self._save_chunk(chunk, valid, problems, writer, commit=not single_transaction)
-            if self.seen_rows == 0:
+
+            def produce():
+                return self._validated_chunks(table.rows, validator, imp.checkpoint_row)
+
+            with _reading(produce) as chunks:
+                for chunk in chunks:
+                    self._check_wrong_file(len(chunk.numbers), chunk.problems)
+                    self._save_chunk(chunk, writer, commit=not single_transaction)
+            if chunks.result == 0:
                 raise FileProblem("The file has a header row but no rows of books below it.")
             if single_transaction:
                 db.session.commit()
 
     def _validated_chunks(self, rows, validator: RowValidator, resume_after: int):
-        """Yield (chunk, valid rows, problems) for each chunk after *resume_after*; pure, no database."""
+        """Yield a ValidatedChunk for each chunk after *resume_after*, return the rows seen; pure, no database."""
+        seen_rows = 0
         for chunk in chunked(rows, self.chunk_size):
-            self.seen_rows += len(chunk)
-            if self.seen_rows > self.max_rows:
+            seen_rows += len(chunk)
+            if seen_rows > self.max_rows:
                 raise FileProblem(
                     f"The file has more than {self.max_rows:,} rows, the most one import takes. "
                     "Split it into several files."
@@ -495,7 +520,14 @@ class ImportRun:
                 chunk = [row for row in chunk if row[0] > resume_after]
                 valid = valid.where([n > resume_after for n in valid.numbers])
                 problems = [p for p in problems if p.row_number > resume_after]
-            yield chunk, valid, problems
+            rejected = {p.row_number for p in problems}
+            yield ValidatedChunk(
+                numbers=[n for n, _ in chunk],
+                rejected_cells={n: cells for n, cells in chunk if n in rejected} if rejected else {},
+                valid=valid,
+                problems=problems,
+            )
+        return seen_rows
 
     def _drop_repeated_isbns(self, valid: ValidRows, problems: list[RowProblem]) -> ValidRows:
         if self.mode is ImportMode.ADD_STOCK or not valid:
@@ -538,22 +570,22 @@ class ImportRun:
             "Check that the right file was chosen and that its columns hold what their headers say."
         )
 
-    def _save_chunk(self, chunk, valid, problems, writer: BookWriter, *, commit: bool) -> None:
+    def _save_chunk(self, chunk: ValidatedChunk, writer: BookWriter, *, commit: bool) -> None:
         imp = self.imp
+        problems = chunk.problems
         for attempt in range(4):
             try:
-                outcome = writer.write(valid)
+                outcome = writer.write(chunk.valid)
                 break
             except ConcurrentInsert:
                 if attempt == 3 or not commit:
                     raise
                 db.session.rollback()  # another import inserted some of these ISBNs first: look again
-        cells_of = dict(chunk)
-        rejected_rows = sorted({p.row_number for p in problems})
-        _save_problems(imp.id, problems, {n: cells_of[n] for n in rejected_rows})
+        rejected_rows = sorted(chunk.rejected_cells)
+        _save_problems(imp.id, problems, chunk.rejected_cells)
         for number in rejected_rows:
             outcome.rows[number] = Outcome.REJECTED.value
-        numbers = [n for n, _ in chunk]
+        numbers = chunk.numbers
         db.session.execute(
             insert(ImportChunk.__table__),
             {
@@ -567,7 +599,7 @@ class ImportRun:
         if imp.dry_run and len(imp.preview or []) < PREVIEW_ROWS:
             imp.preview = (imp.preview or []) + [
                 {**_display(row), "row_number": row.row_number, "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
-                for row in islice(valid, PREVIEW_ROWS - len(imp.preview or []))
+                for row in islice(chunk.valid, PREVIEW_ROWS - len(imp.preview or []))
             ]
         counted = outcome.counts()
         imp.created += counted["created"]
@@ -575,7 +607,7 @@ class ImportRun:
         imp.unchanged += counted["unchanged"]
         imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
-        imp.processed_rows += len(chunk)
+        imp.processed_rows += len(numbers)
         imp.checkpoint_row = numbers[-1] if commit else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:

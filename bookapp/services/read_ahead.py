@@ -1,0 +1,188 @@
+"""Read and validate a file in a second process while the import's own process writes.
+
+An import's reading and validating (pure Python, no database) takes about as long as its writing.
+In one process they take turns, because one Python process runs Python on one core at a time; a
+thread does not help, since both halves need the interpreter. ReadAhead forks a child process that
+runs a generator and sends each item it yields through a pipe, so the two halves run on two cores.
+
+- **Flat memory:** a pipe holds little, so the child blocks after about one item until the parent
+  takes it; a million-row file never piles up between the two.
+- **Nobody left behind:** the child closes its copy of the pipe's reading end, so if the parent dies
+  (killed worker, timeout) its next send fails and it exits; the parent stops the child whenever it
+  stops reading (finished, cancelled, failed).
+- **Errors arrive as raised:** an exception in the child is raised again in the parent, of the same
+  type when it can be pickled (FileProblem and its message, for one).
+- **Nothing shared is touched:** the child inherits the parent's database and Redis connections
+  but never uses them, and ends with os._exit, so no cleanup code sends anything on them.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import pickle
+import signal
+import warnings
+from collections.abc import Callable, Generator
+from multiprocessing.connection import Connection
+from typing import Any, NamedTuple
+
+
+def available() -> bool:
+    """Whether this platform can fork (Windows cannot: the import then reads in its own process)."""
+    return hasattr(os, "fork")
+
+
+class _End(NamedTuple):
+    result: Any
+
+
+class _Failed(NamedTuple):
+    error: BaseException
+
+
+class ReaderCrashed(RuntimeError):
+    """The reading process failed with an error that could not be sent back as itself."""
+
+    def __init__(self, type_name: str):
+        super().__init__(f"the reading process failed with {type_name}")
+        self.type_name = type_name
+
+    def __reduce__(self):
+        return (ReaderCrashed, (self.type_name,))
+
+
+class ReadAhead:
+    """Iterate here over what ``produce()`` yields in a forked child; ``result`` is what it returned.
+
+    Use as a context manager, so the child is stopped however the loop ends.
+    """
+
+    def __init__(self, produce: Callable[[], Generator]):
+        read_fd, write_fd = os.pipe()
+        with warnings.catch_warnings():
+            # Python 3.12+ warns that a child forked from a threaded process may deadlock on a lock
+            # another thread held. The child takes none of those locks: it reads a file, validates
+            # and writes to its pipe (no database, Redis or logging).
+            warnings.simplefilter("ignore", DeprecationWarning)
+            self.pid = os.fork()
+        if self.pid == 0:  # the child
+            code = 1
+            try:
+                os.close(read_fd)
+                code = _send_all(produce, Connection(write_fd, readable=False))
+            finally:
+                os._exit(code)
+        os.close(write_fd)
+        self._pipe = Connection(read_fd, writable=False)
+        self.result: Any = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            message = self._pipe.recv()
+        except EOFError:
+            status = self._reap(block=True)
+            raise ReaderCrashed(f"an exit ({_describe(status)})") from None
+        if isinstance(message, _End):
+            self.result = message.result
+            raise StopIteration
+        if isinstance(message, _Failed):
+            raise message.error
+        return message
+
+    def close(self) -> None:
+        """Stop the child (if it is still running) and collect it."""
+        if not self._pipe.closed:
+            self._pipe.close()
+        if self.pid and self._reap(block=False) is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, signal.SIGKILL)  # it holds nothing that needs a clean stop
+            self._reap(block=True)
+
+    def _reap(self, *, block: bool) -> int | None:
+        """Collect the child's exit status (None if it is still running and *block* is false)."""
+        if not self.pid:
+            return None
+        try:
+            pid, status = os.waitpid(self.pid, 0 if block else os.WNOHANG)
+        except ChildProcessError:
+            pid, status = self.pid, 0  # already collected elsewhere
+        if pid == 0:
+            return None
+        self.pid = 0
+        return status
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
+def _send_all(produce: Callable[[], Generator], pipe: Connection) -> int:
+    """Run in the child: send each item, then the return value or the error; return the exit code."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is for the parent to handle
+    items = produce()
+    try:
+        while True:
+            try:
+                item = next(items)
+            except StopIteration as stop:
+                pipe.send(_End(stop.value))
+                return 0
+            pipe.send(item)
+    except (BrokenPipeError, ConnectionResetError):
+        return 0  # the parent stopped reading
+    except BaseException as exc:  # every error goes back to the parent
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+            pipe.send(_Failed(_sendable(exc)))
+        return 0
+
+
+def _sendable(exc: BaseException) -> BaseException:
+    try:
+        copy = pickle.loads(pickle.dumps(exc))
+    except Exception:  # any exception type may refuse pickling
+        return ReaderCrashed(type(exc).__name__)
+    if type(copy) is not type(exc):
+        return ReaderCrashed(type(exc).__name__)
+    return exc
+
+
+def _describe(status: int | None) -> str:
+    if status is None:
+        return "unknown status"
+    if os.WIFSIGNALED(status):
+        return f"signal {os.WTERMSIG(status)}"
+    return f"code {os.waitstatus_to_exitcode(status)}"
+
+
+class ReadHere:
+    """The same interface, reading in this process (when forking is off or not available)."""
+
+    def __init__(self, produce: Callable[[], Generator]):
+        self._items = produce()
+        self.result: Any = None
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        try:
+            return next(self._items)
+        except StopIteration as stop:
+            self.result = stop.value
+            raise
+
+    def close(self) -> None:
+        self._items.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()

@@ -1,0 +1,109 @@
+"""Reading in a second process: items, the return value, errors, stopping and dying, with real processes."""
+
+import os
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from bookapp.importer import FileProblem
+from bookapp.services.read_ahead import ReadAhead, ReaderCrashed
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def numbers(count: int, error: BaseException | None = None):
+    yield from range(count)
+    if error is not None:
+        raise error
+    return count
+
+
+def gone(pid: int) -> bool:
+    """Whether *pid* has exited (a zombie waiting for its new parent to collect it counts as exited)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
+def test_items_and_the_return_value_arrive_in_order_from_another_process():
+    with ReadAhead(lambda: numbers(20_000)) as items:
+        assert list(items) == list(range(20_000))
+    assert items.result == 20_000
+    with ReadAhead(lambda: iter([os.getpid()])) as items:
+        assert next(items) != os.getpid()
+
+
+def test_an_error_in_the_reader_is_raised_here_with_its_type_and_message():
+    received = []
+    with (
+        ReadAhead(lambda: numbers(3, FileProblem("Row 4 opens a quote that is never closed."))) as items,
+        pytest.raises(FileProblem, match="Row 4 opens a quote"),
+    ):
+        received.extend(items)
+    assert received == [0, 1, 2]
+
+
+def test_an_error_that_cannot_cross_arrives_by_its_type_name_without_its_text():
+    class Unpicklable(Exception):
+        pass  # a class defined in a function cannot be pickled
+
+    with (
+        ReadAhead(lambda: numbers(1, Unpicklable("<script>cell text</script>"))) as items,
+        pytest.raises(ReaderCrashed) as raised,
+    ):
+        list(items)
+    assert "Unpicklable" in str(raised.value) and "cell text" not in str(raised.value)
+
+
+def test_a_reader_that_dies_is_reported_and_collected():
+    def die():
+        yield 1
+        os.kill(os.getpid(), 9)
+        yield 2
+
+    with ReadAhead(die) as items:
+        pid = items.pid
+        with pytest.raises(ReaderCrashed, match="signal 9"):
+            list(items)
+    assert gone(pid)
+
+
+def test_stopping_early_stops_the_reader():
+    items = ReadAhead(lambda: numbers(10**12))
+    pid = items.pid
+    assert next(items) == 0
+    items.close()
+    assert gone(pid)
+
+
+def test_a_reader_whose_importing_process_is_killed_exits():
+    script = textwrap.dedent(
+        """
+        import sys, time
+        from bookapp.services.read_ahead import ReadAhead
+        items = ReadAhead(lambda: iter(range(10**12)))
+        next(items)
+        print(items.pid, flush=True)
+        time.sleep(120)
+        """
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        reader = int(parent.stdout.readline())
+        time.sleep(0.2)
+        assert not gone(reader), "the reader waits, blocked on a full pipe"
+        parent.kill()
+        parent.wait(10)
+        deadline = time.monotonic() + 10
+        while not gone(reader) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert gone(reader), "the reader's next send fails once nobody can read the pipe"
+    finally:
+        parent.kill()
+        parent.stdout.close()
