@@ -9,6 +9,7 @@ import enum
 import sqlite3
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
 from itertools import chain
 from operator import itemgetter
 
@@ -118,6 +119,11 @@ class BookWriter:
         if not rows:
             return outcome
         connection = self.session.connection()
+        if self.postgres and not self.dry_run:
+            # A chunk's books and the import's checkpoint commit together, so a server crash can
+            # only lose both: the import then resumes from the checkpoint that was kept. The
+            # import's last commit (its status) is synchronous and makes every earlier one durable.
+            connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         if not self.postgres and not self.dry_run:
             # Take SQLite's write lock before reading, so no other import can insert between the
             # lookup and the insert (the lock wait is bounded by busy_timeout).
@@ -234,8 +240,8 @@ class BookWriter:
             self._insert_records(connection, [values for _, values in new], now)
 
     def _insert_records(self, connection, records: list[tuple], now, *, direct: bool = False) -> None:
-        extra = (now, now, self.import_id, self.import_id)
         columns = f"{_COLUMNS}, created_at, updated_at, import_id, created_by_import_id"
+        extra = (now, now, self.import_id, self.import_id)
         if self.postgres:
             self._copy_insert(connection, [values + extra for values in records], columns, direct=direct)
             return
@@ -261,18 +267,18 @@ class BookWriter:
         """PostgreSQL: COPY into the books (direct) or into a temporary table, then insert what no
         concurrent import inserted first."""
         cursor = connection.connection.driver_connection.cursor()
-        if direct:
-            with cursor.copy(f"COPY books ({columns}) FROM STDIN") as copy:
-                for record in records:
-                    copy.write_row(record)
-            return
-        cursor.execute(
-            f"CREATE TEMP TABLE IF NOT EXISTS book_stage ON COMMIT DELETE ROWS AS SELECT {columns} FROM books "
-            "WITH NO DATA"
-        )
-        with cursor.copy(f"COPY book_stage ({columns}) FROM STDIN") as copy:
+        if not direct:
+            cursor.execute(
+                f"CREATE TEMP TABLE IF NOT EXISTS book_stage ON COMMIT DELETE ROWS AS SELECT {columns} FROM books "
+                "WITH NO DATA"
+            )
+        # The binary form: the server reads it in about two thirds of the time it takes to parse text.
+        with cursor.copy(f"COPY {'books' if direct else 'book_stage'} ({columns}) FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(_copy_types(columns))
             for record in records:
                 copy.write_row(record)
+        if direct:
+            return
         cursor.execute(
             f"INSERT INTO books ({columns}) SELECT {columns} FROM book_stage ORDER BY isbn "
             "ON CONFLICT (isbn) DO NOTHING RETURNING isbn"
@@ -304,6 +310,24 @@ class BookWriter:
                 for row_number, book_id, _, before, previous_import_id in changed
             ],
         )
+
+
+#: PostgreSQL type names for COPY's binary form, by the start of the column type's DDL.
+_BINARY_TYPES = {"VARCHAR": "text", "TEXT": "text", "INTEGER": "int4", "BIGINT": "int8", "NUMERIC": "numeric",
+                 "TIMESTAMP WITH TIME ZONE": "timestamptz"}  # fmt: skip
+
+
+@cache
+def _copy_types(columns: str) -> list[str]:
+    """Return the binary COPY type of each of *columns* (binary COPY sends no types: they must match)."""
+    from sqlalchemy.dialects import postgresql
+
+    dialect = postgresql.dialect()
+    names = []
+    for name in columns.split(", "):
+        ddl = books.c[name].type.dialect_impl(dialect).compile(dialect=dialect)
+        names.append(next(t for start, t in _BINARY_TYPES.items() if ddl.startswith(start)))
+    return names
 
 
 class ConcurrentInsert(Exception):
