@@ -26,6 +26,7 @@ from ..models import Book
 from ..services.books import (
     PAGE_SIZES,
     SORTABLE,
+    BookPagination,
     BookProblems,
     BookQuery,
     delete_book,
@@ -54,9 +55,10 @@ MAX_PER_PAGE = max(PAGE_SIZES)
 
 def books_page(page: int, per_page: int, query: BookQuery | None = None):
     """Return one page of books matching *query* (newest first by default)."""
-    return db.paginate(
-        (query or BookQuery()).select(), page=page, per_page=per_page, max_per_page=MAX_PER_PAGE, error_out=False
-    )
+    return BookPagination(
+        select=(query or BookQuery()).select(), session=db.session(), page=page, per_page=per_page,
+        max_per_page=MAX_PER_PAGE, error_out=False,
+    )  # fmt: skip
 
 
 class BookForm(FlaskForm):

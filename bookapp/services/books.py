@@ -3,6 +3,7 @@
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from flask_sqlalchemy.pagination import SelectPagination
 from sqlalchemy import Select, or_, select
 
 from ..extensions import db
@@ -68,6 +69,27 @@ class BookQuery:
         column = getattr(Book, self.sort)
         tiebreak = Book.id.asc() if self.direction == "asc" else Book.id.desc()
         return query.order_by(column.asc() if self.direction == "asc" else column.desc(), tiebreak)
+
+
+class BookPagination(SelectPagination):
+    """Pages of books where a deep page sorts ids, not whole books.
+
+    OFFSET makes the database sort every matching book to find where a page starts; without an
+    index on the sort column (title, author…) that is every book's whole row on a deep page. Past
+    the first pages this sorts only (sort key, id) pairs, then fetches the page's books by id.
+    """
+
+    def _query_items(self) -> list:
+        if self._query_offset < IDS_FIRST_FROM_OFFSET:
+            return super()._query_items()
+        query, session = self._query_args["select"], self._query_args["session"]
+        ids = session.scalars(query.with_only_columns(Book.id).limit(self.per_page).offset(self._query_offset)).all()
+        books = {book.id: book for book in session.scalars(select(Book).where(Book.id.in_(ids)))}
+        return [books[i] for i in ids if i in books]
+
+
+#: From which offset a page's books are found by sorting ids first (nearer the start, both are quick).
+IDS_FIRST_FROM_OFFSET = 1_000
 
 
 def _search(text: str):
