@@ -99,6 +99,9 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)  # Redis down: limit per process
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    # A fixed window lets twice the limit through around its boundary (and made the limit depend on
+    # when in the minute the attempts came); a moving window counts the last minute, always.
+    app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     limiter.init_app(app)
 
     from .models import User

@@ -11,7 +11,7 @@ from redis import Redis
 from bookapp import create_app
 from bookapp.config import normalise_database_url
 from bookapp.embedded_redis import EmbeddedRedis, free_port
-from bookapp.extensions import db
+from bookapp.extensions import db, limiter
 from bookapp.models import Role
 from bookapp.queue import make_worker
 from bookapp.services.setup import create_user, reset_database
@@ -94,6 +94,9 @@ def build_app(database_url: str, redis_url: str, tmp_path: Path, **overrides):
         **overrides,
     }
     app = create_app(config, instance_path=str(tmp_path / "instance"))
+    # One Limiter serves every app made in this process, and a test with Redis down leaves it
+    # counting in memory until a later check finds Redis again (which then starts from zero).
+    limiter._storage_dead = False
     with app.app_context():
         reset_database()
     return app
