@@ -16,6 +16,11 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_rss_mb() -> float:
+    """The largest peak among this process's finished children (an import's reading process)."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 def raw_limit(path: str, database: str) -> dict:
     """csv module + sqlite3.executemany in one transaction, no validation: the raw limit."""
     Path(database).unlink(missing_ok=True)
@@ -39,7 +44,7 @@ def raw_limit(path: str, database: str) -> dict:
     return {"rows": rows, "seconds": time.perf_counter() - started}
 
 
-def make_app(database_url: str, work: Path, search_index: bool = True):
+def make_app(database_url: str, work: Path, search_index: bool = True, read_ahead: bool = True):
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
     import logging
 
@@ -55,6 +60,7 @@ def make_app(database_url: str, work: Path, search_index: bool = True):
             "SECRET_KEY": "bench",
             "IMPORT_TIMEOUT_BASE_SECONDS": 7200,
             "SEARCH_INDEX": search_index,
+            "IMPORT_READ_AHEAD": read_ahead,
         },
         instance_path=str(work / "instance"),
     )
@@ -95,15 +101,20 @@ def _new_import(path: str, work_dir: Path, stored: str):
     return imp.id
 
 
-def bookapp_import(path: str, database_url: str, work: str, fresh: str, search_index: str = "on") -> dict:
-    """The real job code (services.imports.run_import) on an Import row, from job start to terminal status."""
+def bookapp_import(
+    path: str, database_url: str, work: str, fresh: str, search_index: str = "on", reading: str = "ahead"
+) -> dict:
+    """The real job code (services.imports.run_import) on an Import row, from job start to terminal status.
+
+    reading="ahead" reads and validates in a second process (the default), "here" in the worker's own.
+    """
     from bookapp.extensions import db
     from bookapp.models import Import
     from bookapp.services.imports import run_import
     from bookapp.services.setup import reset_database
 
     work_dir = Path(work)
-    app = make_app(database_url, work_dir, search_index=search_index == "on")
+    app = make_app(database_url, work_dir, search_index=search_index == "on", read_ahead=reading == "ahead")
     with app.app_context():
         if fresh == "fresh":
             reset_database()
@@ -143,7 +154,9 @@ def workers(database_url: str, work: str, how: str, *paths: str) -> dict:
         seconds = sum(end - start for start, end in spans)
     else:
         seconds = max(end for _, end in spans) - min(start for start, _ in spans)
-    return {"rows": sum(outcome["rows"] for outcome in outcomes), "seconds": seconds}
+    return {"rows": sum(outcome["rows"] for outcome in outcomes), "seconds": seconds,
+            "peak_rss_mb": max(o["peak_rss_mb"] for o in outcomes),
+            "children_rss_mb": max(o["children_rss_mb"] for o in outcomes)}  # fmt: skip
 
 
 def run_jobs(database_url: str, work: str, *import_ids: str) -> dict:
@@ -159,7 +172,8 @@ def run_jobs(database_url: str, work: str, *import_ids: str) -> dict:
         imports = [db.session.get(Import, int(i)) for i in import_ids]
         spans = [(imp.started_at.timestamp(), imp.finished_at.timestamp()) for imp in imports]
     assert all(r["status"] == "succeeded" for r in results), results
-    return {"spans": spans, "rows": sum(r["created"] for r in results)}
+    return {"spans": spans, "rows": sum(r["created"] for r in results),
+            "peak_rss_mb": peak_rss_mb(), "children_rss_mb": children_peak_rss_mb()}  # fmt: skip
 
 
 def naive(path: str, database_url: str, work: str, rows: str) -> dict:
@@ -197,7 +211,7 @@ def naive(path: str, database_url: str, work: str, rows: str) -> dict:
 
 def books_pages(database_url: str, work: str) -> dict:
     """Median server time of /books pages (50 per page) over the imported books: page 1, page 10,000,
-    a search, and page 1 sorted by title."""
+    a search, page 1 sorted by title, and deep pages sorted by title and by author."""
     from bookapp.extensions import db
     from bookapp.models import User
     from bookapp.services.setup import create_user
@@ -209,11 +223,18 @@ def books_pages(database_url: str, work: str) -> dict:
             create_user("bench@example.com", "bench-password")
     client = app.test_client()
     client.post("/login", data={"email": "bench@example.com", "password": "bench-password"})
+    from bookapp.services import books
+
     timings = {}
-    views = {"page_1": "page=1", "page_10000": "page=10000", "search": "q=Volume+123456", "title_sort": "sort=title"}
+    views = {"page_1": "page=1", "page_10000": "page=10000", "search": "q=Volume+123456", "title_sort": "sort=title",
+             "title_deep": "sort=title&page=10000", "author_deep": "sort=author&page=5000",
+             "title_deep_plain": "sort=title&page=10000", "author_deep_plain": "sort=author&page=5000"}  # fmt: skip
+    ids_first = books.IDS_FIRST_FROM_OFFSET
     for name, query in views.items():
+        # "_plain": one query with OFFSET, as before deep pages sorted ids first
+        books.IDS_FIRST_FROM_OFFSET = 10**12 if name.endswith("_plain") else ids_first
         samples = []
-        for _ in range(7):
+        for _ in range(3 if "deep" in name else 7):
             started = time.perf_counter()
             response = client.get(f"/books?{query}")
             samples.append(time.perf_counter() - started)
@@ -283,5 +304,6 @@ CASES["upload"] = upload
 if __name__ == "__main__":
     name, *args = sys.argv[1:]
     outcome = CASES[name](*args)
-    outcome["peak_rss_mb"] = peak_rss_mb()
+    outcome.setdefault("peak_rss_mb", peak_rss_mb())
+    outcome.setdefault("children_rss_mb", children_peak_rss_mb())
     print(json.dumps(outcome))
