@@ -78,15 +78,20 @@ def main(argv=None) -> int:
                 rss += f" + {outcome['children_rss_mb']:,.0f}"
             lines.append((name, outcome["rows"], outcome["seconds"], rate, rss, rate / naive_rate, rate / raw_rate))
 
+        def big_imports(database: str, url: str, again: str) -> dict:
+            """The big file into an empty database three ways, then again; return the default way's outcome."""
+            line(f"CSV -> {database}, all new, without the search index",
+                 case("bookapp", str(big), url, work, "fresh", "off"))  # fmt: skip
+            line(f"CSV -> {database}, all new, reading in the worker's own process",
+                 case("bookapp", str(big), url, work, "fresh", "on", "here"))  # fmt: skip
+            outcome = case("bookapp", str(big), url, work, "fresh")
+            line(f"CSV -> {database}, all new", outcome)
+            line(f"{again}, all unchanged", case("bookapp", str(big), url, work, "again"))
+            return outcome
+
         line("raw limit: csv + sqlite3.executemany, no validation", raw)
         line(f"naive: pandas to_dict, validate + save per row ({options.naive_rows:,})", naive)
-        line("CSV -> SQLite, all new, without the search index",
-             case("bookapp", str(big), sqlite_url, work, "fresh", "off"))  # fmt: skip
-        line("CSV -> SQLite, all new, reading in the worker's own process",
-             case("bookapp", str(big), sqlite_url, work, "fresh", "on", "here"))  # fmt: skip
-        fresh = case("bookapp", str(big), sqlite_url, work, "fresh")
-        line("CSV -> SQLite, all new", fresh)
-        line("same file again, all unchanged", case("bookapp", str(big), sqlite_url, work, "again"))
+        fresh = big_imports("SQLite", sqlite_url, "same file again")
         pages = case("books_pages", sqlite_url, work)
         line(
             f"CSV -> SQLite, {options.small_rows:,} rows, all new",
@@ -98,13 +103,7 @@ def main(argv=None) -> int:
         )
         pg = postgres_url()
         if pg:
-            line("CSV -> PostgreSQL, all new, without the search index",
-                 case("bookapp", str(big), pg, work, "fresh", "off"))  # fmt: skip
-            line("CSV -> PostgreSQL, all new, reading in the worker's own process",
-                 case("bookapp", str(big), pg, work, "fresh", "on", "here"))  # fmt: skip
-            pg_fresh = case("bookapp", str(big), pg, work, "fresh")
-            line("CSV -> PostgreSQL, all new", pg_fresh)
-            line("same file again (PostgreSQL), all unchanged", case("bookapp", str(big), pg, work, "again"))
+            pg_fresh = big_imports("PostgreSQL", pg, "same file again (PostgreSQL)")
         workers_url = pg or sqlite_url
         database = "PostgreSQL" if pg else "SQLite"
         one = case("workers", workers_url, work, "one", *map(str, halves))

@@ -1,5 +1,6 @@
 """A small run of the benchmark and the load script, so they keep working (no timing is asserted)."""
 
+import os
 import subprocess
 import sys
 
@@ -11,17 +12,23 @@ pytestmark = pytest.mark.slow
 
 
 def test_the_benchmark_runs_every_case_at_a_small_size():
+    postgres = {k: v for k, v in os.environ.items() if k == "TEST_DATABASE_URL"}
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--rows", "3000", "--small-rows", "1000", "--xlsx-rows", "500",
          "--xlsx-max-rows", "600", "--naive-rows", "200", "--upload-mb", "1"],
-        cwd=ROOT, capture_output=True, text=True, timeout=600, env={"PATH": "/usr/bin:/bin"},
+        cwd=ROOT, capture_output=True, text=True, timeout=600, env={"PATH": "/usr/bin:/bin", **postgres},
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
+    if postgres:
+        assert "CSV -> PostgreSQL, all new, reading in the worker's own process" in result.stdout
+        assert "same file again (PostgreSQL), all unchanged" in result.stdout
     for case in (
         "raw limit",
         "naive",
         "CSV -> SQLite, all new",
-        "all unchanged",
+        "CSV -> SQLite, all new, reading in the worker's own process",
+        "same file again, all unchanged",
+        "ids sorted first / one query with OFFSET",
         "XLSX -> SQLite",
         "/books server time",
         "two workers at once",
