@@ -55,9 +55,10 @@ MAX_PER_PAGE = max(PAGE_SIZES)
 
 def books_page(page: int, per_page: int, query: BookQuery | None = None):
     """Return one page of books matching *query* (newest first by default)."""
+    query = query or BookQuery()
     return BookPagination(
-        select=(query or BookQuery()).select(), session=db.session(), page=page, per_page=per_page,
-        max_per_page=MAX_PER_PAGE, error_out=False,
+        select=query.select(), session=db.session(), page=page, per_page=per_page, max_per_page=MAX_PER_PAGE,
+        error_out=False, ids_first=query.sort != "id",
     )  # fmt: skip
 
 

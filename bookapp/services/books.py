@@ -77,10 +77,11 @@ class BookPagination(SelectPagination):
     OFFSET makes the database sort every matching book to find where a page starts; without an
     index on the sort column (title, author…) that is every book's whole row on a deep page. Past
     the first pages this sorts only (sort key, id) pairs, then fetches the page's books by id.
+    Sorted by id, the rows are walked in id order already: ids_first=False skips the extra query.
     """
 
     def _query_items(self) -> list:
-        if self._query_offset < IDS_FIRST_FROM_OFFSET:
+        if self._query_offset < IDS_FIRST_FROM_OFFSET or not self._query_args.get("ids_first", True):
             return super()._query_items()
         query, session = self._query_args["select"], self._query_args["session"]
         ids = session.scalars(query.with_only_columns(Book.id).limit(self.per_page).offset(self._query_offset)).all()
