@@ -42,6 +42,8 @@ def test_search_finds_title_author_and_isbn_in_any_spelling(app, staff_client):
 
 def test_filter_sort_and_page_size_are_in_the_url(app, staff_client):
     seed(app, staff_client)
+    assert "30</small>" in staff_client.get("/books?sort=title").get_data(as_text=True), "sorting is not a filter"
+    assert "6 matching</small>" in staff_client.get("/books?book_type=Comic").get_data(as_text=True)
     page = staff_client.get("/books?book_type=Comic&sort=title&direction=asc&per_page=25").get_data(as_text=True)
     found = titles(page)
     assert found == sorted(found) and all(int(t.split()[1]) % 5 == 2 for t in found)
