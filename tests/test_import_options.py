@@ -82,6 +82,32 @@ def test_add_to_stock_adds_quantities_sums_repeated_rows_and_fills_only_blanks(a
         assert three.quantity == 3
 
 
+def test_adding_to_stock_past_the_largest_number_rejects_the_row_and_keeps_the_stock(app, staff_client):
+    largest = 2**31 - 1
+    upload(staff_client, csv_bytes([book_row(1, Quantity="10")]))
+    run_worker(app)
+    delivery = [
+        book_row(1, Quantity=str(largest)),  # onto a stored book
+        book_row(2, Quantity=str(largest)),  # a new book…
+        book_row(2, Quantity="5"),  # …and a repeated row that would take it past the limit
+        book_row(3, Quantity="4"),
+    ]
+    response = upload(staff_client, csv_bytes(delivery), mode="add_stock")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "succeeded"
+    assert (state["created"], state["updated"], state["rejected"]) == (2, 0, 2)
+    with app.app_context():
+        stock = dict(db.session.execute(select(Book.isbn, Book.quantity)).all())
+    assert stock == {isbn13(1): 10, isbn13(2): largest, isbn13(3): 4}
+
+    download = staff_client.get(response.location + "/rejected.csv")
+    table = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    assert [(r[0], r[HEADER.index("Quantity")]) for r in table[1:]] == [("Book 1", str(largest)), ("Book 2", "5")]
+    assert "adding 5 to the 2,147,483,647 in stock would make 2,147,483,652" in table[2][-1]
+    assert "the largest stock allowed is 2,147,483,647" in table[1][-1]
+
+
 def test_rejected_rows_download_round_trip_fix_and_reupload(app, staff_client):
     rows = [book_row(n) for n in range(1, 11)]
     rows[2] = book_row(3, Price='=HYPERLINK("http://x")')

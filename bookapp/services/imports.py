@@ -481,6 +481,9 @@ class ImportRun:
         with open_table(self.path) as table:
             header_map = map_headers(table.headers)
             self.isbn_header = header_map.headers[header_map.positions["isbn"]]
+            self.quantity_header = header_map.headers[header_map.positions["quantity"]]
+            self.header_positions = header_map.positions
+            self.header_count = len(table.headers)
             imp.ignored_columns = header_map.ignored
             imp.headers = [_jsonable_cell(h) for h in table.headers]
             imp.read_as = table.description[:255]
@@ -548,6 +551,19 @@ class ImportRun:
                 )
         return valid.where([first is None for first in earlier])
 
+    def _cells_as_read(self, valid: ValidRows, numbers) -> dict[int, list]:
+        """Rebuild the cells of some valid rows in the file's column order (their raw cells stayed
+        with the reading process): each field's value in its column, other columns blank."""
+        rebuilt = {}
+        for row in valid:
+            if row.row_number in numbers:
+                cells: list[object] = [None] * self.header_count
+                for name, position in self.header_positions.items():
+                    value = getattr(row, name)
+                    cells[position] = None if value is None else str(value)
+                rebuilt[row.row_number] = cells
+        return rebuilt
+
     def _check_wrong_file(self, rows: int, problems: list[RowProblem]) -> None:
         """Stop early when nearly every row of the first thousand is rejected."""
         if self.sampled >= WRONG_FILE_SAMPLE:
@@ -581,8 +597,16 @@ class ImportRun:
                 if attempt == 3 or not commit:
                     raise
                 db.session.rollback()  # another import inserted some of these ISBNs first: look again
-        rejected_rows = sorted(chunk.rejected_cells)
-        _save_problems(imp.id, problems, chunk.rejected_cells)
+        rejected_cells = chunk.rejected_cells
+        if outcome.refused:  # valid rows the writer could not save (a stock total past the limit)
+            problems = problems + [
+                RowProblem(row.row_number, self.quantity_header, str(row.quantity), outcome.refused[row.row_number])
+                for row in chunk.valid
+                if row.row_number in outcome.refused
+            ]
+            rejected_cells = {**rejected_cells, **self._cells_as_read(chunk.valid, outcome.refused)}
+        rejected_rows = sorted(rejected_cells)
+        _save_problems(imp.id, problems, rejected_cells)
         for number in rejected_rows:
             outcome.rows[number] = Outcome.REJECTED.value
         numbers = chunk.numbers

@@ -18,6 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..importer import FIELDS
+from ..importer.fields import LABELS, MAX_INT
 from ..importer.validation import ValidRows
 from ..models import Book, ImportChange, ImportMode, utcnow
 
@@ -49,9 +50,11 @@ OUTCOME_NAMES = {o.value: o.name.lower() for o in Outcome}
 
 @dataclass
 class ChunkOutcome:
-    """Each row's outcome code (row number → one byte)."""
+    """Each row's outcome code (row number → one byte), and why the writer refused any row."""
 
     rows: dict[int, bytes] = field(default_factory=dict)
+    #: Rows valid alone that cannot be saved: row number → message (a stock total past the limit).
+    refused: dict[int, str] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Return how many rows were created, updated, unchanged and skipped."""
@@ -145,7 +148,7 @@ class BookWriter:
             codes.update(dict.fromkeys(numbers, _CREATED))
             changed: list[tuple[int, int, tuple, dict, int | None]] = []
         else:
-            new, changed = self._classify(stored_rows, existing, codes)
+            new, changed = self._classify(stored_rows, existing, outcome)
         if not self.dry_run:
             self._insert(connection, new, now)
             self._update(connection, changed, now)
@@ -172,7 +175,8 @@ class BookWriter:
         connection.exec_driver_sql("RELEASE SAVEPOINT new_books")
         return True
 
-    def _classify(self, stored_rows, existing, codes) -> tuple[list, list]:
+    def _classify(self, stored_rows, existing, outcome: ChunkOutcome) -> tuple[list, list]:
+        codes = outcome.rows
         new: list[tuple[int, tuple]] = []
         changed: list[tuple[int, int, tuple, dict, int | None]] = []
         pending_new: dict[str, int] = {}
@@ -187,6 +191,8 @@ class BookWriter:
                     # A repeated ISBN in a delivery note: add its quantity to the first row's book.
                     index = pending_new[isbn]
                     first_number, first_values = new[index]
+                    if self._refuse_past_limit(outcome, row_number, first_values[_QUANTITY], values[_QUANTITY]):
+                        continue
                     summed = list(first_values)
                     summed[_QUANTITY] += values[_QUANTITY]
                     new[index] = (first_number, tuple(summed))
@@ -201,6 +207,8 @@ class BookWriter:
                 codes[row_number] = _SKIPPED
                 continue
             if mode is ImportMode.ADD_STOCK:
+                if self._refuse_past_limit(outcome, row_number, old_values[_QUANTITY], values[_QUANTITY]):
+                    continue
                 values = self._added_to_stock(old_values, values)
             if values == old_values:
                 codes[row_number] = _UNCHANGED
@@ -213,6 +221,18 @@ class BookWriter:
             existing[isbn] = ((book_id, self.import_id), values)
             codes[row_number] = _UPDATED
         return new, changed
+
+    @staticmethod
+    def _refuse_past_limit(outcome: ChunkOutcome, row_number: int, in_stock: int, added: int) -> bool:
+        """Refuse a row whose quantity would take the stock past the largest storable number."""
+        if in_stock + added <= MAX_INT:
+            return False
+        outcome.rows[row_number] = _REJECTED
+        outcome.refused[row_number] = (
+            f"{LABELS['quantity']}: adding {added:,} to the {in_stock:,} in stock would make {in_stock + added:,}; "
+            f"the largest stock allowed is {MAX_INT:,}"
+        )
+        return True
 
     def _added_to_stock(self, old: tuple, values: tuple) -> tuple:
         merged = list(old)
