@@ -65,7 +65,12 @@ class ReadAhead:
             # another thread held. The child takes none of those locks: it reads a file, validates
             # and writes to its pipe (no database, Redis or logging).
             warnings.simplefilter("ignore", DeprecationWarning)
-            self.pid = os.fork()
+            try:
+                self.pid = os.fork()
+            except OSError:  # no memory or process slot left: leave no open pipe behind
+                os.close(read_fd)
+                os.close(write_fd)
+                raise
         if self.pid == 0:  # the child
             code = 1
             try:
