@@ -319,7 +319,8 @@ class Book(db.Model):
 
 
 class SearchState(db.Model):
-    """How far the search index has caught up: every book with an id up to indexed_upto is in it."""
+    """How far a deferred copy of the books has caught up: every book with an id up to indexed_upto is
+    in it. Row 1: the search index; row 2: the sort index."""
 
     __tablename__ = "search_state"
 

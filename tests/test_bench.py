@@ -22,13 +22,15 @@ def test_the_benchmark_runs_every_case_at_a_small_size():
     if postgres:
         assert "CSV -> PostgreSQL, all new, reading in the worker's own process" in result.stdout
         assert "same file again (PostgreSQL), all unchanged" in result.stdout
+        assert "books on PostgreSQL, search and sort indexes on" in result.stdout
     for case in (
         "raw limit",
         "naive",
         "CSV -> SQLite, all new",
         "CSV -> SQLite, all new, reading in the worker's own process",
         "same file again, all unchanged",
-        "ids sorted first / one query with OFFSET",
+        "deep pages through the sort index / without it, ids sorted first",
+        "Search and sort indexes' catch-up",
         "XLSX -> SQLite",
         "/books server time",
         "two workers at once",

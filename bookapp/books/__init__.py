@@ -58,7 +58,7 @@ def books_page(page: int, per_page: int, query: BookQuery | None = None):
     query = query or BookQuery()
     return BookPagination(
         select=query.select(), session=db.session(), page=page, per_page=per_page, max_per_page=MAX_PER_PAGE,
-        error_out=False, ids_first=query.sort != "id",
+        error_out=False, book_query=query,
     )  # fmt: skip
 
 

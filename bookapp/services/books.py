@@ -12,6 +12,7 @@ from ..importer.fields import FIELDS, LABELS
 from ..importer.validation import validate_values
 from ..importer.values import parse_isbn
 from ..models import Book, utcnow
+from . import sort_index
 from .search_index import title_or_author_contains
 
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
@@ -57,6 +58,10 @@ class BookQuery:
         defaults = BookQuery()
         return {k: v for k, v in vars(self).items() if v != getattr(defaults, k) and v not in ("", None)}
 
+    def everything(self) -> bool:
+        """Whether the query asks for every book (sorted, but neither searched nor filtered)."""
+        return not (self.q or self.book_type or self.import_id)
+
     def select(self) -> Select:
         """Return the SELECT of books matching this query, in its order."""
         query = select(Book)
@@ -72,19 +77,28 @@ class BookQuery:
 
 
 class BookPagination(SelectPagination):
-    """Pages of books where a deep page sorts ids, not whole books.
+    """Pages of books that stay fast in any sort order, however deep.
 
-    OFFSET makes the database sort every matching book to find where a page starts; without an
-    index on the sort column (title, author…) that is every book's whole row on a deep page. Past
-    the first pages this sorts only (sort key, id) pairs, then fetches the page's books by id.
-    Sorted by id, the rows are walked in id order already: ids_first=False skips the extra query.
+    Every book (neither searched nor filtered): the page's ids come from the sort index
+    (services.sort_index), sorted by id only past the first pages, where its narrow rows are quicker
+    to skip. Otherwise OFFSET makes the database sort every matching book to find where a page
+    starts; past the first pages this sorts only (sort key, id) pairs, then fetches the page's books
+    by id. Pass book_query (a BookQuery) to let a page use these.
     """
 
     def _query_items(self) -> list:
-        if self._query_offset < IDS_FIRST_FROM_OFFSET or not self._query_args.get("ids_first", True):
-            return super()._query_items()
         query, session = self._query_args["select"], self._query_args["session"]
-        ids = session.scalars(query.with_only_columns(Book.id).limit(self.per_page).offset(self._query_offset)).all()
+        wanted: BookQuery | None = self._query_args.get("book_query")
+        deep, ids = self._query_offset >= IDS_FIRST_FROM_OFFSET, None
+        if wanted is not None and wanted.everything() and (wanted.sort != "id" or deep):
+            ids = sort_index.page_ids(session, wanted.sort, wanted.direction == "desc", self.per_page,
+                                      self._query_offset)  # fmt: skip
+        if ids is None:
+            if not deep or wanted is None or wanted.sort == "id":
+                return super()._query_items()
+            ids = session.scalars(
+                query.with_only_columns(Book.id).limit(self.per_page).offset(self._query_offset)
+            ).all()
         books = {book.id: book for book in session.scalars(select(Book).where(Book.id.in_(ids)))}
         return [books[i] for i in ids if i in books]
 

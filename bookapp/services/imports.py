@@ -39,10 +39,10 @@ from ..models import (
     utcnow,
 )
 from ..queue import import_queue
+from . import search_index, sort_index
 from .read_ahead import ReadAhead, ReadHere
 from .read_ahead import available as read_ahead_available
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
-from .search_index import catch_up
 
 log = logging.getLogger(__name__)
 
@@ -337,15 +337,18 @@ def run_import(import_id: int) -> dict:
 
 
 def catch_up_search_index(import_id: int | None = None) -> None:
-    """Bring the search index up to the books just saved; a failure only delays it (search stays exact)."""
-    started = time.monotonic()
-    try:
-        copied = catch_up(db.engine)
-    except Exception:
-        log.warning("import=%s event=search-catch-up-failed", import_id, exc_info=True)
-        return
-    if copied:
-        log.info("import=%s event=search-indexed books=%s seconds=%.3f", import_id, copied, time.monotonic() - started)
+    """Bring the search and sort indexes up to the books just saved; a failure only delays them
+    (searches and pages stay exact)."""
+    for name, catch_up in (("search", search_index.catch_up), ("sort", sort_index.catch_up)):
+        started = time.monotonic()
+        try:
+            copied = catch_up(db.engine)
+        except Exception:
+            log.warning("import=%s event=%s-catch-up-failed", import_id, name, exc_info=True)
+            continue
+        if copied:
+            log.info("import=%s event=%s-indexed books=%s seconds=%.3f", import_id, name, copied,
+                     time.monotonic() - started)  # fmt: skip
 
 
 def counts(imp: Import) -> dict:

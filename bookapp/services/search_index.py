@@ -32,6 +32,8 @@ log = logging.getLogger(__name__)
 #: SQLite's copy of titles and authors (FTS5), and PostgreSQL's (a table with trigram indexes).
 SQLITE_TABLE = "books_search"
 POSTGRES_TABLE = "book_search"
+#: The search index's row in SearchState (the sort index has its own).
+SEARCH_MARK = 1
 #: The fewest characters a trigram index can look up; shorter searches scan.
 MIN_INDEXED_CHARS = 3
 #: Books copied into the index per transaction when it catches up.
@@ -78,7 +80,7 @@ def ensure_search_index(connection: Connection) -> bool:
     if name not in ("sqlite", "postgresql"):
         return False
     # No mark (a new index, or one an earlier version left behind): start it afresh.
-    fresh = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == 1)).first() is None
+    fresh = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)).first() is None
     if fresh:
         drop_search_index(connection)
     try:
@@ -91,7 +93,7 @@ def ensure_search_index(connection: Connection) -> bool:
         log.warning("event=search-index-unavailable database=%s reason=%s", name, type(exc).__name__)
         return False
     if fresh:  # a new, empty index: everything is still to be copied
-        connection.execute(SearchState.__table__.insert().values(id=1, indexed_upto=0))
+        connection.execute(SearchState.__table__.insert().values(id=SEARCH_MARK, indexed_upto=0))
     return True
 
 
@@ -103,7 +105,7 @@ def drop_search_index(connection: Connection) -> None:
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {SQLITE_TABLE}")
     elif connection.dialect.name == "postgresql":
         for trigger in ("book_search_delete", "book_search_update"):
-            if _table_exists(connection, "books"):
+            if table_exists(connection, "books"):
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON books")
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {POSTGRES_TABLE}")
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS book_search_follow()")
@@ -112,7 +114,7 @@ def drop_search_index(connection: Connection) -> None:
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_books_author_trgm")
 
 
-def _table_exists(connection: Connection, table: str) -> bool:
+def table_exists(connection: Connection, table: str) -> bool:
     if connection.dialect.name == "sqlite":
         query = "SELECT 1 FROM sqlite_master WHERE name = :name"
     else:
@@ -133,7 +135,7 @@ def index_ready(engine: Engine) -> bool:
     if engine not in _known:
         table = SQLITE_TABLE if engine.dialect.name == "sqlite" else POSTGRES_TABLE
         with engine.connect() as connection:
-            _known[engine] = _table_exists(connection, table)
+            _known[engine] = table_exists(connection, table)
     return _known[engine]
 
 
@@ -160,7 +162,7 @@ def title_or_author_contains(engine: Engine, search: str):
         copy = table(POSTGRES_TABLE, column("book_id"), column("title"), column("author"))
         indexed = [select(copy.c.book_id).where(or_(copy.c.title.ilike(pattern), copy.c.author.ilike(pattern)))]
     # The mark as a value, not a subquery: the planner then sees how few books lie past it.
-    mark = db.session.scalar(select(SearchState.indexed_upto).where(SearchState.id == 1)) or 0
+    mark = db.session.scalar(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)) or 0
     recent = Book.__table__.alias("recent_books")
     not_yet_indexed = select(recent.c.id).where(recent.c.id > mark, _contains(recent, search))
     return Book.id.in_(union(*indexed, not_yet_indexed))
@@ -180,17 +182,17 @@ def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH) -> int:
     if not index_ready(engine):
         return 0
     with engine.connect() as connection:  # nothing new: no lock taken
-        mark = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == 1)).scalar()
+        mark = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)).scalar()
         highest = connection.execute(select(func.max(Book.id))).scalar()
     if mark is None or (highest or 0) <= mark:
         return 0
-    target = _highest_settled_id(engine)
+    target = highest_settled_id(engine)
     if target is None:
         return 0
     copied = 0
     while True:
         with engine.connect() as connection:
-            mark = _lock_mark(connection)
+            mark = lock_mark(connection)
             if mark is None or mark >= target:
                 connection.rollback()
                 break
@@ -200,7 +202,9 @@ def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH) -> int:
                 f"INSERT INTO {table} ({key}, title, author) SELECT id, title, author FROM books "
                 f"WHERE id > {int(mark)} AND id <= {int(upto)}"
             ).rowcount
-            connection.execute(SearchState.__table__.update().where(SearchState.id == 1).values(indexed_upto=upto))
+            connection.execute(
+                SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=upto)
+            )
             connection.commit()
             copied += max(inserted, 0)
     if copied >= ANALYZE_AFTER and engine.dialect.name == "postgresql":
@@ -212,7 +216,7 @@ def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH) -> int:
     return copied
 
 
-def _highest_settled_id(engine: Engine) -> int | None:
+def highest_settled_id(engine: Engine) -> int | None:
     """The highest book id below which no new id can appear any more (None: could not tell now)."""
     with engine.connect() as connection:
         if engine.dialect.name == "postgresql":
@@ -228,8 +232,9 @@ def _highest_settled_id(engine: Engine) -> int | None:
     return highest or 0
 
 
-def _lock_mark(connection: Connection) -> int | None:
-    """Start a transaction that owns the mark; return it (None if another catch-up holds it too long)."""
+def lock_mark(connection: Connection, mark: int = SEARCH_MARK) -> int | None:
+    """Start a transaction that owns the mark (a SearchState row); return it (None if another catch-up
+    holds it too long)."""
     if connection.dialect.name == "sqlite":
         driver = connection.connection.driver_connection
         connection.exec_driver_sql(f"PRAGMA busy_timeout = {CATCH_UP_LOCK_WAIT_SECONDS * 1000}")
@@ -240,10 +245,10 @@ def _lock_mark(connection: Connection) -> int | None:
             return None
         finally:
             connection.exec_driver_sql("PRAGMA busy_timeout = 30000")
-        statement = select(SearchState.indexed_upto).where(SearchState.id == 1)
+        statement = select(SearchState.indexed_upto).where(SearchState.id == mark)
     else:
         connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{CATCH_UP_LOCK_WAIT_SECONDS}s'")
-        statement = select(SearchState.indexed_upto).where(SearchState.id == 1).with_for_update()
+        statement = select(SearchState.indexed_upto).where(SearchState.id == mark).with_for_update()
     try:
         return connection.execute(statement).scalar()
     except Exception:

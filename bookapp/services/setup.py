@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..models import Book, Role, User
-from . import search_index
+from . import search_index, sort_index
 from .search_index import drop_search_index, ensure_search_index
 
 log = logging.getLogger(__name__)
@@ -48,6 +48,7 @@ def reset_database() -> None:
     else:
         with engine.begin() as connection:
             drop_search_index(connection)
+            sort_index.drop_sort_index(connection)
         db.drop_all()
     db.create_all()
     ensure_indexes()
@@ -61,6 +62,9 @@ def ensure_indexes() -> None:
             index.create(connection, checkfirst=True)
         if current_app.config["SEARCH_INDEX"]:
             search_index.remember(db.engine, ensure_search_index(connection))
+            sort_index.remember(db.engine, sort_index.ensure_sort_index(connection))
         else:
             drop_search_index(connection)
             search_index.remember(db.engine, False)
+            sort_index.drop_sort_index(connection)
+            sort_index.remember(db.engine, False)

@@ -1,0 +1,278 @@
+"""Any page of the whole catalogue, in any sort order, fast at a million books, without slowing imports.
+
+A page of books sorted by a column the books table has no index on makes the database sort every
+book to find where the page starts: 0.3 to 2 s at a million books, even for page 1 of the titles.
+An index per sortable column on books would cost every import on every row, so the sort keys live
+in a copy instead, ``book_order``: each book's id and sortable columns, one index per column, filled
+in bulk after imports like the search index (same catch-up, its own mark: SearchState row 2).
+
+A change to a book the copy already holds does not touch the copy's nine indexes: a trigger only
+notes the book's id in ``book_order_stale`` (measured on SQLite, 200,000 updates: 2.8 s without it,
+2.9 s with it, 7.7 s keeping the indexes in step column by column). A page is then merged from
+sorted parts, so it is always exactly the page a plain sort gives: the copy's rows that are not
+stale, walked in the column's index, and the few books past the mark or stale, sorted on the spot.
+When those are many (a big import just ended and its catch-up is still running), pages are found
+without the copy until it has caught up.
+
+A catch-up that would more than double the copy builds a new one in bulk and swaps it in (1M books
+on SQLite: about 5 s, where adding them to the nine indexes took 26 s); smaller ones add to it.
+"""
+
+import logging
+import uuid
+from weakref import WeakKeyDictionary
+
+from sqlalchemy import column, func, select, table, text, union_all
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.orm import Session
+
+from ..models import Book, SearchState
+from .search_index import CATCH_UP_BATCH, highest_settled_id, lock_mark, table_exists
+
+log = logging.getLogger(__name__)
+
+#: The sortable columns the books table has no index for (id and isbn have theirs).
+COLUMNS = ("title", "author", "book_type", "year_published", "price", "no_of_pages", "quantity", "created_at",
+           "updated_at")  # fmt: skip
+TABLE = "book_order"
+STALE = "book_order_stale"
+#: The sort index's row in SearchState.
+SORT_MARK = 2
+#: Books to copy from which a catch-up builds a new copy (when it would also more than double it).
+REBUILD_FROM = 100_000
+#: The most books past the mark or stale that a page sorts on the spot; past it pages do without the copy.
+MAX_PENDING = 20_000
+#: Stale books copied again per transaction.
+STALE_BATCH = 10_000
+
+_changed = " OR ".join(f"old.{name} IS NOT new.{name}" for name in COLUMNS)
+_SQLITE_TRIGGERS = [
+    f"CREATE TRIGGER IF NOT EXISTS book_order_update AFTER UPDATE ON books WHEN {_changed} BEGIN "
+    f"INSERT OR IGNORE INTO {STALE} (id) VALUES (new.id); END",
+    f"CREATE TRIGGER IF NOT EXISTS book_order_delete AFTER DELETE ON books BEGIN "
+    f"INSERT OR IGNORE INTO {STALE} (id) VALUES (old.id); END",
+]
+_POSTGRES_TRIGGERS = [
+    f"""CREATE OR REPLACE FUNCTION book_order_stale_row() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO {STALE} (id) VALUES (OLD.id) ON CONFLICT DO NOTHING;
+        RETURN NULL;
+    END $$""",
+    # Deletes come in bulk (undo): one statement-level insert from the deleted rows.
+    f"""CREATE OR REPLACE FUNCTION book_order_stale_rows() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        INSERT INTO {STALE} (id) SELECT id FROM deleted_books ON CONFLICT DO NOTHING;
+        RETURN NULL;
+    END $$""",
+    "DROP TRIGGER IF EXISTS book_order_update ON books",
+    "CREATE TRIGGER book_order_update AFTER UPDATE ON books FOR EACH ROW WHEN ("
+    + " OR ".join(f"OLD.{name} IS DISTINCT FROM NEW.{name}" for name in COLUMNS)
+    + ") EXECUTE FUNCTION book_order_stale_row()",
+    "DROP TRIGGER IF EXISTS book_order_delete ON books",
+    "CREATE TRIGGER book_order_delete AFTER DELETE ON books REFERENCING OLD TABLE AS deleted_books "
+    "FOR EACH STATEMENT EXECUTE FUNCTION book_order_stale_rows()",
+]
+
+
+def _create_copy(connection: Connection, name: str, generation: str) -> None:
+    """Create an empty copy table *name* with the books table's own column types (so merged parts
+    sort alike). Its constraint and indexes are named by *generation*, unique across rebuilds."""
+    columns = Book.__table__.c
+    definitions = [f"{key} {columns[key].type.compile(dialect=connection.dialect)}"
+                   f"{'' if columns[key].nullable else ' NOT NULL'}" for key in COLUMNS]  # fmt: skip
+    connection.exec_driver_sql(
+        f"CREATE TABLE {name} (id INTEGER NOT NULL, {', '.join(definitions)}, "
+        f"CONSTRAINT pk_{TABLE}_{generation} PRIMARY KEY (id))"  # SQLite: INTEGER PRIMARY KEY, the rowid
+    )
+
+
+def _create_indexes(connection: Connection, name: str, generation: str) -> None:
+    """Index every column of copy *name*, ties in id order (SQLite's indexes end with the rowid, the id)."""
+    tie = "" if connection.dialect.name == "sqlite" else ", id"
+    for key in COLUMNS:
+        connection.exec_driver_sql(f"CREATE INDEX ix_{TABLE}_{key}_{generation} ON {name} ({key}{tie})")
+
+
+def ensure_sort_index(connection: Connection) -> bool:
+    """Create the sort index if it is missing (empty: catch_up fills it); return whether one exists."""
+    name = connection.dialect.name
+    if name not in ("sqlite", "postgresql"):
+        return False
+    fresh = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == SORT_MARK)).first() is None
+    if fresh:
+        drop_sort_index(connection)
+        generation = uuid.uuid4().hex[:8]
+        _create_copy(connection, TABLE, generation)
+        _create_indexes(connection, TABLE, generation)
+        connection.exec_driver_sql(f"CREATE TABLE {STALE} (id INTEGER PRIMARY KEY)")
+        connection.execute(SearchState.__table__.insert().values(id=SORT_MARK, indexed_upto=0))
+    for statement in _SQLITE_TRIGGERS if name == "sqlite" else _POSTGRES_TRIGGERS:
+        connection.exec_driver_sql(statement)
+    return True
+
+
+def drop_sort_index(connection: Connection) -> None:
+    """Drop the sort index, its triggers and its mark."""
+    books = table_exists(connection, "books")
+    if connection.dialect.name == "sqlite":
+        for trigger in ("book_order_update", "book_order_delete"):
+            connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger}")
+    elif connection.dialect.name == "postgresql":
+        for trigger in ("book_order_update", "book_order_delete"):
+            if books:
+                connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON books")
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS book_order_stale_row()")
+        connection.exec_driver_sql("DROP FUNCTION IF EXISTS book_order_stale_rows()")
+    for name in (TABLE, f"{TABLE}_next", STALE):
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
+    if table_exists(connection, SearchState.__tablename__):
+        connection.execute(SearchState.__table__.delete().where(SearchState.id == SORT_MARK))
+
+
+_known: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
+
+
+def remember(engine: Engine, exists: bool) -> None:
+    """Record whether *engine*'s database has the sort index (set when it is created or dropped)."""
+    _known[engine] = exists
+
+
+def index_ready(engine: Engine) -> bool:
+    """Whether pages on this database can ask the sort index (looked up once per engine)."""
+    if engine not in _known:
+        with engine.connect() as connection:
+            _known[engine] = table_exists(connection, TABLE)
+    return _known[engine]
+
+
+def page_ids(session: Session, sort: str, descending: bool, limit: int, offset: int) -> list[int] | None:
+    """Return the ids of one page of all books sorted by *sort*, then id (both *descending* or not),
+    through the sort index; None when it cannot answer now. By id, the copy's narrow rows are
+    quicker to skip than the books' own."""
+    engine = session.get_bind()
+    if sort not in (*COLUMNS, "id") or not index_ready(engine):
+        return None
+    mark = session.scalar(select(SearchState.indexed_upto).where(SearchState.id == SORT_MARK))
+    if mark is None:
+        return None
+    stale = table(STALE, column("id"))
+    stale_count = session.scalar(select(func.count()).select_from(select(stale.c.id).limit(MAX_PENDING + 1).subquery()))
+    past_mark = max((session.scalar(select(func.max(Book.id))) or 0) - mark, 0)
+    if past_mark + stale_count > MAX_PENDING:
+        return None
+    copy, books = table(TABLE, column("id"), column(sort)), Book.__table__
+    keys = (lambda source: [source.c.id]) if sort == "id" else (lambda source: [source.c.id, source.c[sort]])
+    fresh = select(*keys(copy))
+    parts = [fresh.where(copy.c.id.not_in(select(stale.c.id))) if stale_count else fresh]
+    if past_mark:  # the mark as a value: the planner sees how few books lie past it
+        parts.append(select(*keys(books)).where(books.c.id > mark))
+    if stale_count:
+        parts.append(select(*keys(books)).join(stale, stale.c.id == books.c.id).where(books.c.id <= mark))
+    query = parts[0] if len(parts) == 1 else union_all(*parts)
+    direction = "DESC" if descending else "ASC"  # by position: the same in each part
+    order = f"1 {direction}" if sort == "id" else f"2 {direction}, 1 {direction}"
+    return list(session.scalars(query.order_by(text(order)).limit(limit).offset(offset)))
+
+
+def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH, rebuild_from: int = REBUILD_FROM) -> int:
+    """Copy the books the sort index does not have yet, and copy stale ones again; return how many
+    books were copied. Safe to run from several workers at once (each step owns the mark)."""
+    if not index_ready(engine):
+        return 0
+    with engine.connect() as connection:  # nothing to do: no lock taken
+        mark = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == SORT_MARK)).scalar()
+        highest = connection.execute(select(func.max(Book.id))).scalar() or 0
+        stale = connection.exec_driver_sql(f"SELECT 1 FROM {STALE} LIMIT 1").first() is not None
+    if mark is None or (highest <= mark and not stale):
+        return 0
+    copied = 0
+    if highest > mark:
+        target = highest_settled_id(engine)
+        if target is None:
+            return 0
+        if target - mark >= max(rebuild_from, mark):
+            copied = _rebuild(engine, target)
+        else:
+            copied = _add(engine, target, batch)
+    return copied + _copy_stale(engine)
+
+
+def _rebuild(engine: Engine, target: int) -> int:
+    """Build a new copy of every book up to *target* in bulk and put it in the old one's place."""
+    with engine.connect() as connection:
+        mark = lock_mark(connection, SORT_MARK)
+        if mark is None or mark >= target:
+            connection.rollback()
+            return 0
+        # Stale marks noted so far are settled by the new copy; later changes note theirs again.
+        connection.exec_driver_sql(f"DELETE FROM {STALE} WHERE id <= {int(target)}")
+        following = f"{TABLE}_next"
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
+        generation = uuid.uuid4().hex[:8]
+        _create_copy(connection, following, generation)
+        copied = connection.exec_driver_sql(
+            f"INSERT INTO {following} (id, {', '.join(COLUMNS)}) SELECT id, {', '.join(COLUMNS)} FROM books "
+            f"WHERE id <= {int(target)}"
+        ).rowcount
+        _create_indexes(connection, following, generation)
+        connection.exec_driver_sql(f"DROP TABLE {TABLE}")
+        connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {TABLE}")
+        _set_mark(connection, target)
+        connection.commit()
+    if engine.dialect.name == "postgresql":
+        # Index-only scans need the visibility map that VACUUM sets; fresh statistics too.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql(f"VACUUM ANALYZE {TABLE}")
+    return max(copied, 0)
+
+
+def _add(engine: Engine, target: int, batch: int) -> int:
+    """Add the books past the mark up to *target* to the copy, *batch* books per transaction."""
+    copied = 0
+    while True:
+        with engine.connect() as connection:
+            mark = lock_mark(connection, SORT_MARK)
+            if mark is None or mark >= target:
+                connection.rollback()
+                return copied
+            upto = min(target, mark + batch)
+            copied += max(connection.exec_driver_sql(
+                f"INSERT INTO {TABLE} (id, {', '.join(COLUMNS)}) SELECT id, {', '.join(COLUMNS)} FROM books "
+                f"WHERE id > {int(mark)} AND id <= {int(upto)}"
+            ).rowcount, 0)  # fmt: skip
+            _set_mark(connection, upto)
+            connection.commit()
+
+
+def _copy_stale(engine: Engine) -> int:
+    """Copy the books changed or deleted since they were copied again, a batch per transaction."""
+    copied = 0
+    with engine.connect() as connection:
+        batches = connection.exec_driver_sql(f"SELECT count(*) FROM {STALE}").scalar() // STALE_BATCH + 1
+    for _ in range(batches):  # no more: books changed meanwhile wait for the next catch-up
+        with engine.connect() as connection:
+            mark = lock_mark(connection, SORT_MARK)
+            if mark is None:
+                connection.rollback()
+                break
+            # Taken off the list first: a change after this statement notes its book again (on
+            # PostgreSQL it waits for this transaction to end), so no change goes unseen.
+            ids = [int(i) for (i,) in connection.exec_driver_sql(
+                f"DELETE FROM {STALE} WHERE id IN (SELECT id FROM {STALE} ORDER BY id LIMIT {STALE_BATCH}) "
+                "RETURNING id"
+            )]  # fmt: skip
+            if not ids:
+                connection.rollback()
+                break
+            listed = ", ".join(map(str, ids))
+            connection.exec_driver_sql(f"DELETE FROM {TABLE} WHERE id IN ({listed})")
+            copied += max(connection.exec_driver_sql(
+                f"INSERT INTO {TABLE} (id, {', '.join(COLUMNS)}) SELECT id, {', '.join(COLUMNS)} FROM books "
+                f"WHERE id IN ({listed}) AND id <= {int(mark)}"
+            ).rowcount, 0)  # fmt: skip
+            connection.commit()
+    return copied
+
+
+def _set_mark(connection: Connection, upto: int) -> None:
+    connection.execute(SearchState.__table__.update().where(SearchState.id == SORT_MARK).values(indexed_upto=upto))
