@@ -326,3 +326,5 @@ class SearchState(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     indexed_upto: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: How many books the copy holds (the sort index keeps it: exact counts without counting every book).
+    books: Mapped[int | None] = mapped_column(BigInteger)

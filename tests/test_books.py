@@ -94,20 +94,26 @@ def check_every_order(app, monkeypatch, *, through_index: bool = True) -> None:
     from bookapp.services.books import SORTABLE, BookQuery
 
     monkeypatch.setattr(book_service, "IDS_FIRST_FROM_OFFSET", 1)  # sorted by id too, past page 1
-    served = []
-    monkeypatch.setattr(
-        sort_index, "page_ids", lambda *a, _real=sort_index.page_ids: served.append(_real(*a)) or served[-1]
-    )
+    served, counted = [], []
+
+    def spy(record: list, real):
+        return lambda *args: record.append(real(*args)) or record[-1]
+
+    monkeypatch.setattr(sort_index, "page_ids", spy(served, sort_index.page_ids))
+    monkeypatch.setattr(sort_index, "count_books", spy(counted, sort_index.count_books))
     with app.app_context():
+        books = db.session.scalar(select(db.func.count(Book.id)))
         for sort in (s for s in SORTABLE if s != "isbn"):
             for direction in ("asc", "desc"):
                 served.clear()
-                pages = [[b.id for b in books_page(page, 25, BookQuery(sort=sort, direction=direction)).items]
-                         for page in range(1, 12)]  # fmt: skip
-                assert [i for page in pages for i in page] == sorted_by_database(sort, direction), (sort, direction)
+                paged = [books_page(page, 25, BookQuery(sort=sort, direction=direction)) for page in range(1, 12)]
+                ids = [book.id for pagination in paged for book in pagination.items]
+                assert ids == sorted_by_database(sort, direction), (sort, direction)
+                assert paged[0].total == books, (sort, direction)
                 if through_index:
                     assert served and None not in served, (sort, direction)
                 db.session.rollback()
+    assert counted and (None not in counted if through_index else set(counted) == {None})
 
 
 def stale_and_past_mark(app) -> tuple[int, int]:

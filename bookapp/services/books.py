@@ -83,8 +83,17 @@ class BookPagination(SelectPagination):
     (services.sort_index), sorted by id only past the first pages, where its narrow rows are quicker
     to skip. Otherwise OFFSET makes the database sort every matching book to find where a page
     starts; past the first pages this sorts only (sort key, id) pairs, then fetches the page's books
-    by id. Pass book_query (a BookQuery) to let a page use these.
+    by id. The count of every book comes from the sort index too. Pass book_query (a BookQuery) to
+    let a page use these.
     """
+
+    def _query_count(self) -> int:
+        wanted: BookQuery | None = self._query_args.get("book_query")
+        if wanted is not None and wanted.everything():
+            counted = sort_index.count_books(self._query_args["session"])
+            if counted is not None:
+                return counted
+        return super()._query_count()
 
     def _query_items(self) -> list:
         query, session = self._query_args["select"], self._query_args["session"]
