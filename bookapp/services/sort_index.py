@@ -166,7 +166,7 @@ def page_ids(session: Session, sort: str, descending: bool, limit: int, offset: 
     if past_mark:  # the mark as a value: the planner sees how few books lie past it
         parts.append(select(*keys(books)).where(books.c.id > mark))
     if stale_count:
-        parts.append(select(*keys(books)).join(stale, stale.c.id == books.c.id).where(books.c.id <= mark))
+        parts.append(select(*keys(books)).where(books.c.id.in_(select(stale.c.id).where(stale.c.id <= mark))))
     query = parts[0] if len(parts) == 1 else union_all(*parts)
     direction = "DESC" if descending else "ASC"  # by position: the same in each part
     order = f"1 {direction}" if sort == "id" else f"2 {direction}, 1 {direction}"
@@ -195,8 +195,9 @@ def count_books(session: Session) -> int | None:
     if not index_ready(session.get_bind()) or _pending(session) is None:
         return None
     return session.execute(text(
-        f"SELECT s.books - (SELECT count(*) FROM {STALE} JOIN {TABLE} ON {TABLE}.id = {STALE}.id) "
-        f"+ (SELECT count(*) FROM {STALE} JOIN books ON books.id = {STALE}.id WHERE books.id <= s.indexed_upto) "
+        # IN, not JOIN: SQLite's planner, without statistics, would walk the whole copy to join it.
+        f"SELECT s.books - (SELECT count(*) FROM {TABLE} WHERE id IN (SELECT id FROM {STALE})) "
+        f"+ (SELECT count(*) FROM books WHERE id IN (SELECT id FROM {STALE} WHERE id <= s.indexed_upto)) "
         "+ (SELECT count(*) FROM books WHERE books.id > s.indexed_upto) "
         f"FROM {SearchState.__tablename__} s WHERE s.id = {SORT_MARK}"
     )).scalar()  # fmt: skip
