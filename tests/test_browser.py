@@ -172,6 +172,10 @@ def test_a_staff_member_does_every_task_from_the_pages(sqlite_app, live_server, 
     expect(page.locator("table.books tbody tr")).to_have_count(3)  # Books 11, 111 and 116 are magazines
     page.click("th >> text=Title")
     expect(page).to_have_url(re.compile(r"sort=title&direction=asc"))
+    # On a wide screen the search, the type and the page size share one line.
+    boxes = [page.locator(f"form[role=search] {s}").bounding_box() for s in ("#q", "#book_type", "#per_page")]
+    middles = [box["y"] + box["height"] / 2 for box in boxes]
+    assert max(middles) - min(middles) < 15, boxes
     screenshot(page, "books-search")
 
     # Edit a book with a mistake, then right; then delete it.
