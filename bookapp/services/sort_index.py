@@ -1,23 +1,23 @@
 """Any page of the whole catalogue, in any sort order, fast at a million books, without slowing imports.
 
 A page of books sorted by a column the books table has no index on makes the database sort every
-book to find where the page starts: 0.3 to 2 s at a million books, even for page 1 of the titles.
+book to find where the page starts: 0.3 to 3 s at a million books, even for page 1 of the titles.
 An index per sortable column on books would cost every import on every row, so the sort keys live
 in a copy instead, ``book_order``: each book's id and sortable columns, one index per column, filled
-in bulk after imports like the search index (same catch-up, its own mark: SearchState row 2).
+in bulk after imports like the search index (same catch-up, its own mark: SearchState row 2, which
+also counts the copy's books).
 
 A change to a book the copy already holds does not touch the copy's nine indexes: a trigger only
 notes the book's id in ``book_order_stale`` (200,000 updates, measured: on SQLite 2.8 s without it,
 2.9 s with it, 7.7 s keeping the indexes in step column by column; on PostgreSQL, where imports
 update a chunk per statement and the trigger runs once per statement, 6.0 s without it, 8.3 s with
-it). A page is then merged from
-sorted parts, so it is always exactly the page a plain sort gives: the copy's rows that are not
-stale, walked in the column's index, and the few books past the mark or stale, sorted on the spot.
-When those are many (a big import just ended and its catch-up is still running), pages are found
-without the copy until it has caught up.
+it). A page is then merged from sorted parts, so it is always exactly the page a plain sort gives:
+the copy's rows that are not stale, walked in the column's index, and the few books past the mark
+or stale, sorted on the spot. When those are many (a big import just ended and its catch-up is still
+running), pages are found without the copy until it has caught up.
 
 A catch-up that would more than double the copy builds a new one in bulk and swaps it in (1M books
-on SQLite: about 5 s, where adding them to the nine indexes took 26 s); smaller ones add to it.
+on SQLite: about 7 s, where adding them to the nine indexes took 26 s); smaller ones add to it.
 """
 
 import logging
