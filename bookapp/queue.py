@@ -62,13 +62,13 @@ class ReconcilingMixin:
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        from .services.imports import catch_up_search_index
+        from .services.imports import catch_up_indexes
         from .services.reconcile import reconcile
 
         try:
             with self.app.app_context():
                 reconcile()
-                catch_up_search_index()  # books made by hand, and any catch-up an import left unfinished
+                catch_up_indexes()  # books made by hand, and any catch-up an import left unfinished
         except Exception:  # never let a database or Redis hiccup stop the worker
             self.log.warning("bookapp reconcile failed", exc_info=True)
 

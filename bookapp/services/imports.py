@@ -332,11 +332,11 @@ def run_import(import_id: int) -> dict:
         imp.id, imp.status, imp.processed_rows, imp.created, imp.updated, imp.unchanged, imp.skipped,
         imp.rejected, time.monotonic() - started,
     )  # fmt: skip
-    catch_up_search_index(import_id)
+    catch_up_indexes(import_id)
     return counts(imp)
 
 
-def catch_up_search_index(import_id: int | None = None) -> None:
+def catch_up_indexes(import_id: int | None = None) -> None:
     """Bring the search and sort indexes up to the books just saved; a failure only delays them
     (searches and pages stay exact)."""
     for name, catch_up in (("search", search_index.catch_up), ("sort", sort_index.catch_up)):
