@@ -9,6 +9,7 @@ import time
 import uuid
 from array import array
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
@@ -499,7 +500,7 @@ class ImportRun:
             def produce():
                 return self._validated_chunks(table.rows, validator, imp.checkpoint_row)
 
-            with _reading(produce) as chunks:
+            with _reading(produce) as chunks, _not_reloading_after_commit(db.session()):
                 for chunk in chunks:
                     self._check_wrong_file(len(chunk.numbers), chunk.problems)
                     self._save_chunk(chunk, writer, commit=not single_transaction)
@@ -643,19 +644,26 @@ class ImportRun:
             db.session.commit()
         if time.monotonic() > self.deadline:
             raise TimedOut(self.timeout)
-        # After a commit the row reloads on first access (one SELECT), cancel_requested included.
-        cancel = (
-            imp.cancel_requested
-            if commit
-            else db.session.scalar(select(Import.cancel_requested).where(Import.id == self.import_id))
-        )
-        if cancel:
+        if db.session.scalar(select(Import.cancel_requested).where(Import.id == self.import_id)):
             if not commit:
                 raise Cancelled("Cancelled by staff; nothing was saved (all-or-nothing).")
             raise Cancelled(
                 f"Cancelled by staff after {imp.processed_rows:,} rows: {imp.created:,} created and "
                 f"{imp.updated:,} updated before it stopped are kept."
             )
+
+
+@contextmanager
+def _not_reloading_after_commit(session):
+    """Keep loaded rows loaded across commits: the import row is this run's own to update (the
+    version check on `attempts` still stops a superseded run), and reloading it after each chunk's
+    commit cost a whole SELECT of it per chunk. Only cancel_requested comes from elsewhere, and
+    each chunk reads it alone."""
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = True
 
 
 def _display(row: BookRow) -> dict:
