@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bookapp.importer import FileProblem
-from bookapp.services.read_ahead import ReadAhead, ReaderCrashed
+from bookapp.services.read_ahead import PIPE_BYTES, SEND_AHEAD, ReadAhead, ReaderCrashed
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +37,35 @@ def test_items_and_the_return_value_arrive_in_order_from_another_process():
     assert items.result == 20_000
     with ReadAhead(lambda: iter([os.getpid()])) as items:
         assert next(items) != os.getpid()
+
+
+def test_the_reader_works_ahead_while_nothing_is_taken_but_only_so_far(tmp_path):
+    made = tmp_path / "made"
+
+    def big_items():
+        for count in range(1, 10**6):
+            made.write_text(str(count))
+            yield b"x" * (PIPE_BYTES + 1000)  # more than a pipe holds: only the reader's own queue holds several
+
+    def made_so_far() -> int:
+        """How many items the reader has made, once it has stopped making more."""
+        last, deadline = -1, time.monotonic() + 10
+        while time.monotonic() < deadline:
+            time.sleep(0.3)
+            now = int(made.read_text())
+            if now == last:
+                return now
+            last = now
+        raise AssertionError("the reader never stopped")
+
+    with ReadAhead(big_items) as items:
+        assert len(next(items)) == PIPE_BYTES + 1000
+        ahead = made_so_far()
+        # Taken 1, its queue full, one in the pipe or being written, one made and waiting for room.
+        assert SEND_AHEAD + 1 <= ahead <= SEND_AHEAD + 4
+        for _ in range(10):
+            next(items)
+        assert made_so_far() == ahead + 10, "taking items lets it make as many more"
 
 
 def test_an_error_in_the_reader_is_raised_here_with_its_type_and_message():
