@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import logging
 import threading
@@ -500,7 +501,7 @@ class ImportRun:
             def produce():
                 return self._validated_chunks(table.rows, validator, imp.checkpoint_row)
 
-            with _reading(produce) as chunks, _not_reloading_after_commit(db.session()):
+            with _fewer_collections(), _reading(produce) as chunks, _not_reloading_after_commit(db.session()):
                 for chunk in chunks:
                     self._check_wrong_file(len(chunk.numbers), chunk.problems)
                     self._save_chunk(chunk, writer, commit=not single_transaction)
@@ -651,6 +652,25 @@ class ImportRun:
                 f"Cancelled by staff after {imp.processed_rows:,} rows: {imp.created:,} created and "
                 f"{imp.updated:,} updated before it stopped are kept."
             )
+
+
+#: Allocations between the garbage collector's passes during an import (Python's default is 700).
+#: A chunk's rows live long enough to be carried into the older generations, which made the
+#: collector rescan every long-lived object of the process many times per million rows: about a
+#: fifth of the reading process's time. Nearly all of an import's objects are freed by their
+#: reference counts; the collector still runs, about seventy times less often.
+IMPORT_GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections():
+    """Run the garbage collector's youngest generation every IMPORT_GC_THRESHOLD allocations."""
+    before = gc.get_threshold()
+    gc.set_threshold(IMPORT_GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 @contextmanager

@@ -19,6 +19,7 @@ runs a generator and sends each item it yields through a pipe, so the two halves
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 import pickle
 import queue
@@ -164,6 +165,9 @@ def _send_all(produce: Callable[[], Generator], pipe: Connection) -> int:
     """
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C in a terminal is for the parent to handle
+    # What the child inherited lives until it exits: the collector need not scan it (nor copy its
+    # pages from the parent, as marking objects would).
+    gc.freeze()
     ready: queue.Queue = queue.Queue(maxsize=SEND_AHEAD)
     sender = threading.Thread(target=_send_ready, args=(ready, pipe), name="read-ahead-send", daemon=True)
     sender.start()
