@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
+from ..config import IMPORT_CHUNK_SIZES
 from ..extensions import db
 from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_headers, open_table
 from ..importer.duplicates import FirstRows
@@ -439,7 +440,9 @@ class ImportRun:
         self.import_id = imp.id
         self.path = upload_path(imp)
         self.mode = ImportMode(imp.mode)
-        self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"]
+        self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"] or IMPORT_CHUNK_SIZES.get(
+            db.engine.dialect.name, 2_000
+        )
         self.timeout = job_timeout(imp.file_size)
         self.max_rows = current_app.config["IMPORT_MAX_ROWS"]
         self.deadline = time.monotonic() + self.timeout
