@@ -147,16 +147,55 @@ def workers(database_url: str, work: str, how: str, *paths: str) -> dict:
         ids = [_new_import(path, work_dir, f"bench-{n}{Path(path).suffix}") for n, path in enumerate(paths)]
     groups = [ids] if how == "one" else [[i] for i in ids]
     command = [sys.executable, "-m", "bench.cases", "run_jobs", database_url, work]
-    runs = [subprocess.Popen([*command, *map(str, group)], stdout=subprocess.PIPE, text=True) for group in groups]
-    outcomes = [json.loads(run.communicate()[0].strip().splitlines()[-1]) for run in runs]
+    with _CpuSampler() as cpu:
+        runs = [subprocess.Popen([*command, *map(str, group)], stdout=subprocess.PIPE, text=True) for group in groups]
+        outcomes = [json.loads(run.communicate()[0].strip().splitlines()[-1]) for run in runs]
     spans = [span for outcome in outcomes for span in outcome["spans"]]
     if how == "one":  # the imports' own time, without the search index catch-up between them
         seconds = sum(end - start for start, end in spans)
     else:
         seconds = max(end for _, end in spans) - min(start for start, _ in spans)
-    return {"rows": sum(outcome["rows"] for outcome in outcomes), "seconds": seconds,
+    return {"rows": sum(outcome["rows"] for outcome in outcomes), "seconds": seconds, "cpu_busy": cpu.busy(spans),
             "peak_rss_mb": max(o["peak_rss_mb"] for o in outcomes),
             "children_rss_mb": max(o["children_rss_mb"] for o in outcomes)}  # fmt: skip
+
+
+class _CpuSampler:
+    """Sample the whole machine's busy and total CPU time (every core and process, Linux) ten times a second."""
+
+    def __init__(self):
+        import threading
+
+        self.samples: list[tuple[float, int, int]] = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while True:
+            try:
+                fields = [int(f) for f in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+            except OSError:
+                return
+            idle = fields[3] + fields[4]  # idle and waiting for I/O
+            self.samples.append((time.time(), sum(fields) - idle, sum(fields)))
+            if self._stop.wait(0.1):
+                return
+
+    def busy(self, spans: list[tuple[float, float]]) -> float | None:
+        """The share of the machine's CPU time that was busy within *spans* (start, end timestamps)."""
+        busy = total = 0
+        for (t0, busy0, all0), (t1, busy1, all1) in zip(self.samples, self.samples[1:], strict=False):
+            if any(start <= t0 and t1 <= end for start, end in spans):
+                busy, total = busy + busy1 - busy0, total + all1 - all0
+        return busy / total if total else None
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join()
 
 
 def run_jobs(database_url: str, work: str, *import_ids: str) -> dict:

@@ -149,7 +149,14 @@ def main(argv=None) -> int:
         f"{options.rows:,}-row SQLite import: {fresh['progress_seconds']:.2f} s of {fresh['seconds']:.2f} s "
         f"({fresh['progress_seconds'] / fresh['seconds']:.1%}).\n"
         f"Two workers at once against one worker doing both files ({database}): speed-up "
-        f"{one['seconds'] / two['seconds']:.2f}×.\n"
+        f"{one['seconds'] / two['seconds']:.2f}×"
+        + (
+            f"; while one worker imported, the machine's {os.cpu_count()} cores were {one['cpu_busy']:.0%} busy "
+            f"(its reading process, itself and the database server)"
+            if one.get("cpu_busy") is not None
+            else ""
+        )
+        + ".\n"
         f"Upload of a {uploaded['bytes'] / 2**20:.0f} MB CSV over loopback (stored, recorded, queued; not parsed): "
         f"{uploaded['seconds']:.2f} s.\n"
     )
