@@ -2,9 +2,13 @@
 
 import csv
 import io
+import threading
+import time
+from decimal import Decimal
 
 from openpyxl import load_workbook
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
 
 from bookapp.extensions import db
 from bookapp.models import Book, Import
@@ -80,6 +84,63 @@ def test_add_to_stock_adds_quantities_sums_repeated_rows_and_fills_only_blanks(a
         three = db.session.scalar(select(Book).where(Book.isbn == isbn13(3)))
         assert (one.quantity, one.title, one.description) == (12, "Book 1", "Now described")
         assert three.quantity == 3
+
+
+def test_two_imports_adding_to_one_book_at_once_both_add(app):
+    """The second import reads the stock while the first has added to it but not committed yet."""
+    from bookapp.importer import FIELDS
+    from bookapp.importer.validation import ValidRows
+    from bookapp.models import ImportMode
+    from bookapp.services.saving import BookWriter
+
+    with app.app_context():
+        db.session.add(Book(title="Book 1", author="Author 1", book_type="Comic", isbn=isbn13(1), year_published="1999",
+                            price=Decimal("9.99"), quantity=10))  # fmt: skip
+        first, second = (Import(filename=f"{n}.csv", stored_name=f"{n}.csv", file_kind="csv", file_size=1,
+                                sha256=str(n), mode="add_stock") for n in (1, 2))  # fmt: skip
+        db.session.add_all([first, second])
+        db.session.commit()
+        ids = first.id, second.id
+
+        def delivery(quantity: int) -> ValidRows:
+            values = {"title": "Book 1", "author": "Author 1", "book_type": "Comic", "isbn": isbn13(1),
+                      "year_published": "1999", "price": Decimal("9.99"), "no_of_pages": None,
+                      "quantity": quantity, "description": None}  # fmt: skip
+            return ValidRows([2], [[values[f]] for f in FIELDS])
+
+        def add_second() -> None:
+            with app.app_context(), Session(db.engine) as session:
+                BookWriter(session, ids[1], ImportMode.ADD_STOCK).write(delivery(7))
+                session.commit()
+
+        with Session(db.engine) as session:
+            BookWriter(session, ids[0], ImportMode.ADD_STOCK).write(delivery(5))  # 10 + 5, not committed
+            adding = threading.Thread(target=add_second)
+            adding.start()
+            wait_until_another_waits(db.engine)
+            session.commit()
+        adding.join(30)
+        assert db.session.scalar(select(Book.quantity).where(Book.isbn == isbn13(1))) == 22
+
+
+def wait_until_another_waits(engine) -> None:
+    """Return once another transaction waits for a lock (PostgreSQL), or after a moment (SQLite, where
+    the second writer waits for the database's write lock before reading anything)."""
+    if engine.dialect.name != "postgresql":
+        time.sleep(0.5)
+        return
+    deadline = time.monotonic() + 10
+    with engine.connect() as connection:
+        while time.monotonic() < deadline:
+            waiting = connection.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+            )
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the second import never waited for the first")
 
 
 def test_adding_to_stock_past_the_largest_number_rejects_the_row_and_keeps_the_stock(app, staff_client):

@@ -246,8 +246,15 @@ class BookWriter:
         """Return the stored books among *isbns*: isbn → ((id, last import id), field values as stored)."""
         driver = self.session.connection().connection.driver_connection
         if self.postgres:
+            sql = f"SELECT id, import_id, {_COLUMNS} FROM books WHERE isbn = ANY(%s)"
+            if self.mode is ImportMode.ADD_STOCK and not self.dry_run:
+                # A quantity is added to what is read here: lock the books until this chunk commits,
+                # or two imports adding to one book at once would both add to the same old stock and
+                # one addition would be lost. In id order, so two imports' locks cannot deadlock.
+                # (SQLite: BEGIN IMMEDIATE has taken the whole database's write lock already.)
+                sql += " ORDER BY id FOR UPDATE"
             with driver.cursor() as cursor:
-                cursor.execute(f"SELECT id, import_id, {_COLUMNS} FROM books WHERE isbn = ANY(%s)", (isbns,))
+                cursor.execute(sql, (isbns,))
                 found = cursor.fetchall()
         else:
             marks = ",".join("?" * len(isbns))
