@@ -152,6 +152,39 @@ def test_every_problem_in_a_row_is_reported_with_its_column():
     assert problems[0].message == "Title is required"
 
 
+ODD_CELLS = {
+    "Title": [" leading space", "trailing space ", "'quoted", "'=formula", "a\x1fb", "tab\tinside", "line\nbreak",
+              "café", "cafe\u0301", "\x7f", "x" * 256, "", "  ", "ok"],
+    "Description": ["", "two\nlines", "nul\x00", " padded ", "x" * 5001, "plain"],
+    "ISBN": [isbn13(1), "9780000000010", "978" + "\u0663" * 10, "97800000000191", "978-0-00-000001-9",
+             "0-306-40615-2", " " + isbn13(2), ""],
+    "Price": ["1.50", "1,50", "abc", "", "-1", "1e3", " 2.00"],
+    "Quantity": ["1", "-1", "1.0", "", "x", "٣"],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("column", ODD_CELLS)
+def test_a_column_checked_in_bulk_gives_each_cell_what_its_converter_gives(column):
+    """Whole-column checks are only a fast path: each cell's value or problem is the converter's own."""
+    from bookapp.importer.validation import validate_values
+
+    header_map = map_headers(HEADER)
+    position = HEADER.index(column)
+    field = next(f for f, p in header_map.positions.items() if p == position)
+    for odd in ODD_CELLS[column]:
+        rows = [(n + 2, book_row(n + 1)) for n in range(50)]
+        rows[20][1][position] = odd
+        for text_cells in (True, False):
+            valid, problems = RowValidator(header_map, text_cells=text_cells).validate_chunk(rows)
+            values, expected = validate_values({field: odd})
+            if field in expected:
+                assert [(p.row_number, p.message) for p in problems] == [(22, expected[field])], repr(odd)
+            else:
+                assert not problems, (repr(odd), problems)
+                assert next(r for r in valid if r.row_number == 22).values()[field] == values[field], repr(odd)
+            assert len(valid) == 50 - len(problems)
+
+
 def test_a_row_with_too_few_cells_is_a_row_error():
     problems = _validator().validate(3, book_row(1)[:5])
     assert "5 cells but the header has 9" in problems[0].message

@@ -75,6 +75,8 @@ class Table:
     estimated_rows: int
     decimal_comma: bool = False
     description: str = ""
+    #: Whether every cell is text (a CSV's are; an XLSX sheet's may be numbers, dates or booleans).
+    text_cells: bool = False
 
 
 @contextmanager
@@ -143,6 +145,7 @@ def _open_csv(path: Path) -> Iterator[Table]:
             rows=_csv_rows(reader),
             estimated_rows=max(lines - 1, 0),
             decimal_comma=delimiter == ";",
+            text_cells=True,
             description=f"CSV, {encoding.replace('-sig', ' with BOM').upper()}, "
             f"{_DELIMITER_NAMES[delimiter]}-separated",
         )

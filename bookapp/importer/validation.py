@@ -8,13 +8,12 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
-from itertools import compress
-from operator import itemgetter
+from itertools import compress, repeat
+from operator import is_, itemgetter
 from typing import NamedTuple
 
 import numpy as np
@@ -38,9 +37,9 @@ SHOWN_VALUE_LENGTH = 80
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
 #: How many distinct cells a memo keeps per field before it stops growing.
 MEMO_LIMIT = 20_000
-#: Control characters other than \x1f, which separates the cells of a column joined for bulk checks.
-_CONTROL_BUT_SEPARATOR = re.compile(r"[\x00-\x1e\x7f]")
 _TEXT_OR_EMPTY = frozenset({str, type(None)})
+#: What a memo gives for a cell it has not converted yet.
+_NOT_SEEN = object()
 #: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
 _BLANK_TO_NONE: dict[object, None] = {"": None}
 _EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
@@ -134,12 +133,24 @@ def validate_values(raw: dict[str, object], *, decimal_comma: bool = False) -> t
     return values, problems
 
 
-def plain_isbn13_mask(cells: Sequence[object]) -> list[bool]:
+def plain_isbn13_mask(cells: Sequence[object], *, text_cells: bool = False) -> list[bool]:
     """Return, per cell, whether it is already 13 digits with a 978/979 prefix and a right check digit.
 
     A fast path only: every other cell goes through the ISBN converter (python-stdnum).
     """
-    shape_ok = [type(c) is str and len(c) == 13 and c.isdigit() and c[:3] in ("978", "979") for c in cells]
+    if (
+        cells
+        and (text_cells or set(map(type, cells)) == {str})
+        and min(map(len, cells)) == max(map(len, cells)) == 13
+        and (joined := "".join(cells)).isascii()
+        and joined.isdigit()
+    ):  # the usual column, every cell 13 ASCII digits: check them all at once
+        digits = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
+        prefix = (digits[:, 0] == 9) & (digits[:, 1] == 7) & ((digits[:, 2] == 8) | (digits[:, 2] == 9))
+        return (prefix & ((digits @ _EAN_WEIGHTS) % 10 == 0)).tolist()
+    shape_ok = [
+        type(c) is str and len(c) == 13 and c.isascii() and c.isdigit() and c[:3] in ("978", "979") for c in cells
+    ]
     if not any(shape_ok):
         return shape_ok
     candidates = [c for c, ok in zip(cells, shape_ok, strict=True) if ok]
@@ -151,8 +162,10 @@ def plain_isbn13_mask(cells: Sequence[object]) -> list[bool]:
 class _Column:
     """One field's column in the file, with its converter and memo."""
 
-    def __init__(self, field: str, position: int, header: str, convert: Callable):
+    def __init__(self, field: str, position: int, header: str, convert: Callable, *, text_cells: bool = False):
         self.field, self.position, self.header, self.convert = field, position, header, convert
+        #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
+        self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
         self.memoised = field in MEMOISED_FIELDS
         self.memo: dict[object, object] = {}  # cell (or (type, cell)) → value
@@ -178,14 +191,14 @@ class _Column:
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
-            plain = plain_isbn13_mask(cells)
+            plain = plain_isbn13_mask(cells, text_cells=self.text_cells)
         else:
             if self._all_plain_text(cells):
                 return list(cells), {}
             # An optional column with blanks: the other cells may all be plain text still.
             if (
                 not self.required
-                and set(map(type, cells)) <= _TEXT_OR_EMPTY
+                and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
                 and self._all_plain_text(list(filter(None, cells)))
             ):
                 return list(map(_BLANK_TO_NONE.get, cells, cells)), {}
@@ -204,17 +217,21 @@ class _Column:
 
     def _all_plain_text(self, cells: Sequence[object]) -> bool:
         """Whether every cell is already clean text, checked with a few whole-column string operations."""
-        if not cells or set(map(type, cells)) != {str}:
+        if not cells or (not self.text_cells and set(map(type, cells)) != {str}):
             return False
         joined = "\x1f".join(cells)
+        # ASCII text without control characters: isprintable() says so for all of it at once, and
+        # the only whitespace such text can hold is the space, so "stripped" means no cell starts
+        # or ends with one (the separator \x1f is a control character, so no cell holds it).
         return (
             joined.isascii()
+            and "".join(cells).isprintable()
             and min(map(len, cells)) > 0
             and max(map(len, cells)) <= MAX_LENGTHS[self.field]
-            and joined.count("\x1f") == len(cells) - 1
-            and _CONTROL_BUT_SEPARATOR.search(joined) is None
-            and "\x1f".join(map(str.strip, cells)) == joined
-            and joined[0] != "'"
+            and joined[0] not in " '"
+            and joined[-1] != " "
+            and "\x1f " not in joined
+            and " \x1f" not in joined
             and "\x1f'" not in joined
         )
 
@@ -233,18 +250,20 @@ class _Column:
 
     def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         memo, memo_problems = self.memo, self.memo_problems
-        if set(map(type, cells)) == {str}:
+        if self.text_cells or set(map(type, cells)) == {str}:
             keys = cells
         else:  # typed XLSX cells: 1, 1.0 and True are equal as dict keys but not as values
             keys = [c if type(c) is str else (type(c), c) for c in cells]
-        for key in set(keys).difference(memo):
-            if len(memo) >= MEMO_LIMIT:
-                return self._convert_one_by_one(cells)
-            memo[key], problem = self.convert_cell(key if type(key) is str else key[1])
-            if problem is not None:
-                memo_problems[key] = problem
-        values = list(map(memo.__getitem__, keys))
-        if memo_problems.keys().isdisjoint(keys):
+        values = list(map(memo.get, keys, repeat(_NOT_SEEN)))
+        if any(map(is_, values, repeat(_NOT_SEEN))):  # cells not met before (mostly in the first chunks)
+            for key in set(keys).difference(memo):
+                if len(memo) >= MEMO_LIMIT:
+                    return self._convert_one_by_one(cells)
+                memo[key], problem = self.convert_cell(key if type(key) is str else key[1])
+                if problem is not None:
+                    memo_problems[key] = problem
+            values = list(map(memo.__getitem__, keys))
+        if not memo_problems or memo_problems.keys().isdisjoint(keys):
             return values, {}
         return values, {i: memo_problems[key] for i, key in enumerate(keys) if key in memo_problems}
 
@@ -266,11 +285,17 @@ class _Column:
 class RowValidator:
     """Turn rows of cells into BookRows, using a file's header map."""
 
-    def __init__(self, header_map: HeaderMap, *, decimal_comma: bool = False):
+    def __init__(self, header_map: HeaderMap, *, decimal_comma: bool = False, text_cells: bool = False):
         self.width = len(header_map.headers)
         convert = converters(decimal_comma=decimal_comma)
         self.columns = [
-            _Column(fld, header_map.positions[fld], header_map.headers[header_map.positions[fld]], convert[fld])
+            _Column(
+                fld,
+                header_map.positions[fld],
+                header_map.headers[header_map.positions[fld]],
+                convert[fld],
+                text_cells=text_cells,
+            )
             for fld in FIELDS
             if fld in header_map.positions
         ]

@@ -498,7 +498,7 @@ class ImportRun:
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()
-            validator = RowValidator(header_map, decimal_comma=table.decimal_comma)
+            validator = RowValidator(header_map, decimal_comma=table.decimal_comma, text_cells=table.text_cells)
             writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
 
             def produce():

@@ -103,7 +103,9 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         select(ImportChunk).where(ImportChunk.import_id == imp.id).order_by(ImportChunk.first_row)
     )
     with open_table(upload_path) as table:
-        validator = RowValidator(map_headers(table.headers), decimal_comma=table.decimal_comma)
+        validator = RowValidator(
+            map_headers(table.headers), decimal_comma=table.decimal_comma, text_cells=table.text_cells
+        )
         rows = iter(table.rows)
         for chunk in chunks:
             numbers = array("I")
