@@ -131,12 +131,12 @@ def bookapp_import(
             "progress_seconds": progress["seconds"], "index_seconds": job_seconds - seconds}  # fmt: skip
 
 
-def workers(database_url: str, work: str, how: str, *paths: str) -> dict:
+def workers(database_url: str, work: str, how: str, reading: str, *paths: str) -> dict:
     """Import *paths* with one worker (one after the other) or with one worker each, at once.
 
-    Each worker is its own process running the real job code. The time is the imports' own, from
-    start to terminal status: for one worker the sum of both, for two from the first start to the last
-    end.
+    Each worker is its own process running the real job code; reading="ahead" reads each file in a
+    second process (the default), "here" in the worker's own. The time is the imports' own, from start
+    to terminal status: for one worker the sum of both, for two from the first start to the last end.
     """
     from bookapp.services.setup import reset_database
 
@@ -146,7 +146,7 @@ def workers(database_url: str, work: str, how: str, *paths: str) -> dict:
         reset_database()
         ids = [_new_import(path, work_dir, f"bench-{n}{Path(path).suffix}") for n, path in enumerate(paths)]
     groups = [ids] if how == "one" else [[i] for i in ids]
-    command = [sys.executable, "-m", "bench.cases", "run_jobs", database_url, work]
+    command = [sys.executable, "-m", "bench.cases", "run_jobs", database_url, work, reading]
     with _CpuSampler() as cpu:
         runs = [subprocess.Popen([*command, *map(str, group)], stdout=subprocess.PIPE, text=True) for group in groups]
         outcomes = [json.loads(run.communicate()[0].strip().splitlines()[-1]) for run in runs]
@@ -198,14 +198,14 @@ class _CpuSampler:
         self._thread.join()
 
 
-def run_jobs(database_url: str, work: str, *import_ids: str) -> dict:
+def run_jobs(database_url: str, work: str, reading: str, *import_ids: str) -> dict:
     """One worker: run the given imports' jobs in turn; return each import's start and terminal
     status (the import rows' own times, like every other case)."""
     from bookapp.extensions import db
     from bookapp.models import Import
     from bookapp.services.imports import run_import
 
-    app = make_app(database_url, Path(work))
+    app = make_app(database_url, Path(work), read_ahead=reading == "ahead")
     with app.app_context():
         results = [run_import(int(i)) for i in import_ids]
         imports = [db.session.get(Import, int(i)) for i in import_ids]

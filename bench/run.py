@@ -107,10 +107,14 @@ def main(argv=None) -> int:
             pg_pages = case("books_pages", pg, work)
         workers_url = pg or sqlite_url
         database = "PostgreSQL" if pg else "SQLite"
-        one = case("workers", workers_url, work, "one", *map(str, halves))
-        two = case("workers", workers_url, work, "two", *map(str, halves))
+        one = case("workers", workers_url, work, "one", "ahead", *map(str, halves))
+        two = case("workers", workers_url, work, "two", "ahead", *map(str, halves))
         line(f"CSV -> {database}, 2 files of {half:,}, one worker", one)
         line(f"CSV -> {database}, 2 files of {half:,}, two workers at once", two)
+        one_here = case("workers", workers_url, work, "one", "here", *map(str, halves))
+        two_here = case("workers", workers_url, work, "two", "here", *map(str, halves))
+        line(f"CSV -> {database}, 2 files of {half:,}, one worker, each import in one process", one_here)
+        line(f"CSV -> {database}, 2 files of {half:,}, two workers at once, each import in one process", two_here)
         if xlsx_max:
             limit = " (Excel's limit with the header)" if options.xlsx_max_rows == 1_048_575 else ""
             line(f"XLSX -> SQLite, {options.xlsx_max_rows:,} rows{limit}",
@@ -154,6 +158,13 @@ def main(argv=None) -> int:
             f"; while one worker imported, the machine's {os.cpu_count()} cores were {one['cpu_busy']:.0%} busy "
             f"(its reading process, itself and the database server)"
             if one.get("cpu_busy") is not None
+            else ""
+        )
+        + f"; with each import in one process (BOOKAPP_IMPORT_READ_AHEAD=0): speed-up "
+        f"{one_here['seconds'] / two_here['seconds']:.2f}×"
+        + (
+            f", one worker keeping the cores {one_here['cpu_busy']:.0%} busy"
+            if one_here.get("cpu_busy") is not None
             else ""
         )
         + ".\n"
