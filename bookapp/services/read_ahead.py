@@ -138,9 +138,10 @@ class ReadAhead:
 
 
 #: Items the reading process may have ready before the importing process takes them. A chunk of
-#: 2,000 book rows pickles to about 300 kB, so this holds about 10 MB (25 MB in chunks of 5,000). Working ahead, the reading goes
-#: on while the importing process pauses (a commit that checkpoints SQLite's log takes a tenth of a
-#: second or more), where a bare pipe would stop it after about one chunk.
+#: 2,000 book rows pickles to about 300 kB, so this holds about 10 MB (25 MB in chunks of 5,000).
+#: Working ahead, the reading goes on while the importing process pauses (a commit that checkpoints
+#: SQLite's log takes a tenth of a second or more), where a bare pipe would stop it after about one
+#: chunk.
 SEND_AHEAD = 32
 
 
