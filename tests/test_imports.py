@@ -77,6 +77,17 @@ def test_a_worker_imports_every_valid_row_and_reports_each_rejected_one(app, sta
         assert book.import_id == state["id"]
 
 
+def test_a_claimed_import_shows_as_reading_never_as_running_and_queued(app, staff_client):
+    from bookapp.services.imports import claim
+
+    response = upload(staff_client, csv_bytes([book_row(1)]))
+    assert import_state(staff_client, response.location)["phase"] == "queued"
+    with app.app_context():
+        claim(int(response.location.rsplit("/", 1)[1]))
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["phase"]) == ("running", "reading")
+
+
 def test_reimporting_the_same_file_changes_nothing_and_changed_rows_update(app, staff_client):
     content = csv_bytes([book_row(n) for n in range(1, 21)])
     upload(staff_client, content)

@@ -261,6 +261,7 @@ def claim(import_id: int) -> Import | None:
         .where(Import.id == import_id, Import.status == ImportStatus.QUEUED.value)
         .values(
             status=ImportStatus.RUNNING.value,
+            phase=ImportPhase.READING.value,  # its first step; "running · queued" would contradict itself
             started_at=func.coalesce(Import.started_at, now),
             heartbeat_at=now,
             error=None,
