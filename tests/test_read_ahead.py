@@ -48,15 +48,14 @@ def test_the_reader_works_ahead_while_nothing_is_taken_but_only_so_far(tmp_path)
             yield b"x" * (PIPE_BYTES + 1000)  # more than a pipe holds: only the reader's own queue holds several
 
     def made_so_far() -> int:
-        """How many items the reader has made, once it has stopped making more."""
-        last, deadline = -1, time.monotonic() + 10
+        """How many items the reader has made, once it has made no more for a whole second."""
+        readings, deadline = [], time.monotonic() + 20
         while time.monotonic() < deadline:
-            time.sleep(0.3)
-            now = int(made.read_text())
-            if now == last:
-                return now
-            last = now
-        raise AssertionError("the reader never stopped")
+            time.sleep(0.25)
+            readings.append(int(made.read_text()))
+            if len(readings) >= 5 and len(set(readings[-5:])) == 1:
+                return readings[-1]
+        raise AssertionError(f"the reader never stopped: {readings}")
 
     with ReadAhead(big_items) as items:
         assert len(next(items)) == PIPE_BYTES + 1000
