@@ -19,6 +19,7 @@ appear.
 """
 
 import logging
+from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import column, func, or_, select, table, text, union
@@ -122,21 +123,28 @@ def table_exists(connection: Connection, table: str) -> bool:
     return connection.execute(text(query), {"name": table}).first() is not None
 
 
-_known: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
+class KnownTable:
+    """Whether each engine's database has one table: looked up once per engine, and set by whoever
+    creates or drops it (the search and sort indexes each have one)."""
+
+    def __init__(self, table_for: Callable[[Engine], str]):
+        self._table_for = table_for
+        self._known: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
+
+    def remember(self, engine: Engine, exists: bool) -> None:
+        """Record whether *engine*'s database has the table (when it is created or dropped)."""
+        self._known[engine] = exists
+
+    def __call__(self, engine: Engine) -> bool:
+        if engine not in self._known:
+            with engine.connect() as connection:
+                self._known[engine] = table_exists(connection, self._table_for(engine))
+        return self._known[engine]
 
 
-def remember(engine: Engine, exists: bool) -> None:
-    """Record whether *engine*'s database has the search index (set when it is created or dropped)."""
-    _known[engine] = exists
-
-
-def index_ready(engine: Engine) -> bool:
-    """Whether searches on this database can ask the index (looked up once per engine)."""
-    if engine not in _known:
-        table = SQLITE_TABLE if engine.dialect.name == "sqlite" else POSTGRES_TABLE
-        with engine.connect() as connection:
-            _known[engine] = table_exists(connection, table)
-    return _known[engine]
+#: Whether searches on a database can ask the index.
+index_ready = KnownTable(lambda engine: SQLITE_TABLE if engine.dialect.name == "sqlite" else POSTGRES_TABLE)
+remember = index_ready.remember
 
 
 def can_use_index(search: str) -> bool:

@@ -22,14 +22,13 @@ on SQLite: about 7 s, where adding them to the nine indexes took 26 s); smaller 
 
 import logging
 import uuid
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import column, func, inspect, select, table, text, union_all
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ..models import Book, SearchState
-from .search_index import CATCH_UP_BATCH, highest_settled_id, lock_mark, table_exists
+from .search_index import CATCH_UP_BATCH, KnownTable, highest_settled_id, lock_mark, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -135,20 +134,9 @@ def drop_sort_index(connection: Connection) -> None:
         connection.execute(SearchState.__table__.delete().where(SearchState.id == SORT_MARK))
 
 
-_known: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
-
-
-def remember(engine: Engine, exists: bool) -> None:
-    """Record whether *engine*'s database has the sort index (set when it is created or dropped)."""
-    _known[engine] = exists
-
-
-def index_ready(engine: Engine) -> bool:
-    """Whether pages on this database can ask the sort index (looked up once per engine)."""
-    if engine not in _known:
-        with engine.connect() as connection:
-            _known[engine] = table_exists(connection, TABLE)
-    return _known[engine]
+#: Whether pages on a database can ask the sort index.
+index_ready = KnownTable(lambda engine: TABLE)
+remember = index_ready.remember
 
 
 def page_ids(session: Session, sort: str, descending: bool, limit: int, offset: int) -> list[int] | None:
