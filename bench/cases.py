@@ -56,7 +56,6 @@ def make_app(database_url: str, work: Path, search_index: bool = True, read_ahea
             "SQLALCHEMY_DATABASE_URI": database_url,
             "REDIS_URL": os.environ.get("REDIS_URL", "redis://127.0.0.1:1/0"),
             "UPLOAD_FOLDER": str(work / "uploads"),
-            "AUTO_INIT_DB": False,
             "SECRET_KEY": "bench",
             "IMPORT_TIMEOUT_BASE_SECONDS": 7200,
             "SEARCH_INDEX": search_index,

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 from werkzeug.routing import IntegerConverter
 
 from .config import DEFAULT_INSTANCE_PATH, load_config
-from .extensions import csrf, db, limiter, login_manager
+from .extensions import csrf, db, limiter, login_manager, migrate
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -36,11 +36,6 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     register_commands(app)
     register_template_helpers(app)
     register_security_headers(app)
-    if app.config["AUTO_INIT_DB"]:
-        from .services.setup import init_database
-
-        with app.app_context():
-            init_database()
     return app
 
 
@@ -94,6 +89,7 @@ def register_extensions(app: Flask) -> None:
     """Bind the database, CSRF protection and sign-in to the app."""
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
+    migrate.init_app(app, db)
     csrf.init_app(app)
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))

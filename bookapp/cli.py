@@ -23,7 +23,11 @@ from .models import Import, ImportMode, Role, User
 def worker_command(burst: bool, simple: bool) -> None:
     """Run an RQ worker for the import queue."""
     from .queue import make_worker
+    from .services.setup import schema_behind
 
+    problem = schema_behind()
+    if problem:  # every job would fail; say what to do instead
+        raise click.ClickException(f"The worker cannot start: {problem}.")
     app = current_app._get_current_object()
     worker = make_worker(app, simple=simple)
     # Without this the worker's own logging is silent when started from a flask command.
@@ -33,7 +37,8 @@ def worker_command(burst: bool, simple: bool) -> None:
 @click.command("init-db")
 @with_appcontext
 def init_db_command() -> None:
-    """Create the tables (and the admin from BOOKAPP_ADMIN_* if no user exists)."""
+    """Apply the migrations (`db upgrade`), set the search indexes as BOOKAPP_SEARCH_INDEX says, and
+    create the admin from BOOKAPP_ADMIN_* if no user exists."""
     from .services.setup import init_database
 
     init_database()

@@ -81,7 +81,6 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "PUBLIC_BOOKS": environ.get("BOOKAPP_PUBLIC_BOOKS", "0") == "1",
         "SEARCH_INDEX": environ.get("BOOKAPP_SEARCH_INDEX", "1") == "1",
         "IMPORT_READ_AHEAD": environ.get("BOOKAPP_IMPORT_READ_AHEAD", "1") == "1",
-        "AUTO_INIT_DB": environ.get("BOOKAPP_AUTO_INIT_DB", "1") != "0",
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,

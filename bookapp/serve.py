@@ -43,9 +43,10 @@ def ensure_admin(env: dict) -> str:
     app = create_app()
     from .extensions import db
     from .models import User
-    from .services.setup import create_user
+    from .services.setup import create_user, init_database
 
     with app.app_context():
+        init_database()  # the migrations, once, before any worker or web process starts
         first = db.session.scalar(select(User).order_by(User.id).limit(1))
         if first is None:
             email, password = "admin@example.com", secrets.token_urlsafe(12)

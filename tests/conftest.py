@@ -89,7 +89,6 @@ def build_app(database_url: str, redis_url: str, tmp_path: Path, **overrides):
         "REDIS_URL": redis_url,
         "RQ_DASHBOARD_REDIS_URL": redis_url,
         "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "AUTO_INIT_DB": False,
         "WTF_CSRF_ENABLED": False,
         **overrides,
     }

@@ -187,7 +187,7 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch)
     monkeypatch.setenv("BOOKAPP_ENV", "production")
     monkeypatch.delenv("SECRET_KEY", raising=False)
     with pytest.raises(RuntimeError, match="SECRET_KEY must be set"):
-        create_app({"AUTO_INIT_DB": False}, instance_path=str(tmp_path))
+        create_app(instance_path=str(tmp_path))
 
 
 def test_pages_send_a_content_security_policy_without_inline_scripts(sqlite_app):

@@ -8,6 +8,7 @@ from sqlalchemy import text
 
 from ..extensions import db
 from ..queue import redis_connection
+from ..services.setup import schema_behind
 
 bp = Blueprint("main", __name__)
 
@@ -23,6 +24,8 @@ def health() -> dict:
     report = {"database": "ok", "redis": "ok", "workers": 0}
     try:
         db.session.execute(text("SELECT 1"))
+        if schema_behind():
+            report["database"] = "schema not up to date: run `flask db upgrade`"
     except Exception:  # any driver error means the same thing here: unavailable
         db.session.rollback()
         report["database"] = "unavailable"

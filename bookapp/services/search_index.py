@@ -135,6 +135,10 @@ class KnownTable:
         """Record whether *engine*'s database has the table (when it is created or dropped)."""
         self._known[engine] = exists
 
+    def forget(self, engine: Engine) -> None:
+        """Look the table up again next time (after the schema was made anew)."""
+        self._known.pop(engine, None)
+
     def __call__(self, engine: Engine) -> bool:
         if engine not in self._known:
             with engine.connect() as connection:

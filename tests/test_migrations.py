@@ -1,0 +1,233 @@
+"""The schema comes from migrations/: the app never changes it, `flask db upgrade` does, once, and a
+database made by bookapp 0.1.0 (tables made at start-up, no migration history) upgrades in place."""
+
+import io
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import psycopg
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from redis import Redis
+from rq import Worker
+from sqlalchemy import func, inspect, select
+
+from bookapp import create_app
+from bookapp.embedded_redis import free_port
+from bookapp.extensions import db
+from bookapp.models import Book, Import
+from bookapp.services.setup import include_object
+from tests.conftest import ROOT, add_user, flask_cli, run_worker, sign_in
+from tests.helpers import book_row, csv_bytes, isbn13
+
+LEGACY = Path(__file__).parent / "legacy"
+
+
+def env_for(database_url: str, redis_url: str, tmp_path: Path) -> dict:
+    return {
+        "DATABASE_URL": database_url,
+        "REDIS_URL": redis_url,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "SECRET_KEY": "test-secret",
+    }
+
+
+def empty_database(database_url: str) -> None:
+    """Leave the database with no table at all (PostgreSQL: a new public schema)."""
+    if database_url.startswith("sqlite"):
+        Path(database_url.removeprefix("sqlite:///")).unlink(missing_ok=True)
+        return
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute("DROP SCHEMA public CASCADE")
+        connection.execute("CREATE SCHEMA public")
+
+
+def run_sql(database_url: str, script: str) -> None:
+    if database_url.startswith("sqlite"):
+        with sqlite3.connect(database_url.removeprefix("sqlite:///")) as connection:
+            connection.executescript(script)
+        return
+    with psycopg.connect(database_url.replace("+psycopg", ""), autocommit=True) as connection:
+        connection.execute(script)
+
+
+def test_making_the_app_leaves_the_database_alone(tmp_path, redis_url):
+    database = tmp_path / "untouched.sqlite3"
+    app = create_app({"SQLALCHEMY_DATABASE_URI": f"sqlite:///{database}", "REDIS_URL": redis_url,
+                      "SECRET_KEY": "x"}, instance_path=str(tmp_path / "instance"))  # fmt: skip
+    with app.app_context():
+        assert inspect(db.engine).get_table_names() == []
+        health = app.test_client().get("/healthz")
+    assert health.status_code == 503
+    assert "db upgrade" in health.get_json()["database"]
+
+
+def test_the_migrations_build_exactly_what_the_models_declare(app):
+    """The suite's schema comes from the migrations (conftest); any difference from the models fails here."""
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        assert compare_metadata(context, db.metadata) == []
+        assert "alembic_version" in inspect(connection).get_table_names()
+
+
+LEGACY_DATA = """
+INSERT INTO users (email, password_hash, role, created_at)
+    VALUES ('old@example.com', 'x', 'staff', '2026-11-20 10:00:00+00:00');
+INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_requested, filename, stored_name,
+    file_kind, file_size, sha256, created_by_id, created_at, started_at, finished_at, attempts, total_rows,
+    processed_rows, checkpoint_row, created, updated, unchanged, skipped, rejected, headers, ignored_columns)
+    VALUES ('succeeded', 'create_update', {false}, {false}, 'done', {false}, 'shop.csv', 'abc.csv', 'csv', 120,
+    'aaaa', (SELECT id FROM users), '2026-11-20 10:00:00+00:00', '2026-11-20 10:00:01+00:00', '2026-11-20 10:00:02+00:00', 1, 2, 2, 3,
+    2, 0, 0, 0, 0, '["Title"]', '[]');
+INSERT INTO books (isbn, title, author, book_type, year_published, price, no_of_pages, quantity, description,
+    created_at, updated_at, created_by_import_id, import_id)
+    VALUES ('{isbn1}', 'Dune', 'Frank Herbert', 'Classic', '1965', {price}, 412, 3, NULL,
+            '2026-11-20 10:00:02+00:00', '2026-11-20 10:00:02+00:00', (SELECT id FROM imports), (SELECT id FROM imports)),
+           ('{isbn2}', 'Solaris', 'Stanislaw Lem', 'Sci-tech', '1961', {price}, NULL, 1, 'A planet',
+            '2026-11-20 10:00:02+00:00', '2026-11-20 10:00:02+00:00', (SELECT id FROM imports), (SELECT id FROM imports));
+"""
+
+
+@pytest.mark.slow
+def test_a_database_made_by_0_1_0_upgrades_in_place_and_keeps_its_books(database_url, redis_url, redis_client,
+                                                                        tmp_path):  # fmt: skip
+    empty_database(database_url)
+    dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
+    run_sql(database_url, (LEGACY / f"v0.1.0-{dialect}.sql").read_text())
+    false, price = ("0", "1250") if dialect == "sqlite" else ("false", "12.50")
+    run_sql(database_url, LEGACY_DATA.format(false=false, price=price, isbn1=isbn13(1), isbn2=isbn13(2)))
+
+    result = flask_cli(["db", "upgrade"], env_for(database_url, redis_url, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "Adopted a database made by bookapp 0.1.0" in result.stderr
+    again = flask_cli(["db", "upgrade"], env_for(database_url, redis_url, tmp_path))
+    assert again.returncode == 0 and "Adopted" not in again.stderr
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "x",
+                      "TESTING": True, "WTF_CSRF_ENABLED": False, "UPLOAD_FOLDER": str(tmp_path / "uploads")},
+                     instance_path=str(tmp_path / "instance"))  # fmt: skip
+    with app.app_context():
+        books = {b.title: b for b in db.session.scalars(select(Book))}
+        assert sorted(books) == ["Dune", "Solaris"]
+        assert str(books["Dune"].price) == "12.50" and books["Solaris"].no_of_pages is None
+        old = db.session.scalar(select(Import))
+        assert old.status == "succeeded" and old.created == 2 and old.created_by.email == "old@example.com"
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(n) for n in range(3, 8)])),
+                                                          "more.csv")}, content_type="multipart/form-data")  # fmt: skip
+    assert response.status_code == 302
+    run_worker(app)
+    assert client.get(response.location + ".json").get_json()["status"] == "succeeded"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Book)) == 7
+    found = client.get("/books?q=herbert").get_data(as_text=True)
+    assert "Dune" in found and "Solaris" not in found
+    assert client.get("/healthz").get_json()["database"] == "ok"
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_database_with_other_tables_is_not_adopted(tmp_path, redis_url):
+    database_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
+    run_sql(database_url, "CREATE TABLE books (id INTEGER PRIMARY KEY, name TEXT);")
+    result = flask_cli(["db", "upgrade"], env_for(database_url, redis_url, tmp_path))
+    assert result.returncode != 0
+    assert "not those of bookapp 0.1.0" in result.stderr and "Traceback" not in result.stderr
+    with sqlite3.connect(tmp_path / "other.sqlite3") as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"books"}, "nothing was changed"
+
+
+def test_a_worker_refuses_to_start_before_the_schema_is_there(tmp_path, redis_url):
+    result = flask_cli(["worker", "--burst"], env_for(f"sqlite:///{tmp_path / 'none.sqlite3'}", redis_url, tmp_path))
+    assert result.returncode != 0
+    assert "db upgrade" in result.stderr and "Traceback" not in result.stderr
+
+
+#: Processes started at once: three web processes (gunicorn workers) and three RQ workers.
+WEB_PROCESSES = RQ_WORKERS = 3
+
+
+def start_six(env: dict, port: int, logs: Path) -> list[subprocess.Popen]:
+    """Start the web processes and the RQ workers at once, each logging to a file in *logs*."""
+    commands = [["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", str(WEB_PROCESSES), "wsgi:app"]]
+    commands += [["flask", "--app", "wsgi", "worker"]] * RQ_WORKERS
+    processes = []
+    for index, command in enumerate(commands):
+        with open(logs / ("web.log" if index == 0 else f"worker{index}.log"), "w") as log:  # the child keeps its copy
+            processes.append(subprocess.Popen([sys.executable, "-m", *command], cwd=ROOT, env={**os.environ, **env},
+                                              stdout=subprocess.DEVNULL, stderr=log, start_new_session=True))  # fmt: skip
+    return processes
+
+
+def stop_all(processes: list[subprocess.Popen]) -> None:
+    for process in processes:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.wait(20)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
+def wait_until_all_serve(port: int, redis: Redis, processes: list[subprocess.Popen], logs: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        died = [p.args for p in processes if p.poll() is not None]
+        assert not died, f"{died} stopped: " + "".join(f.read_text() for f in logs.glob("*.log"))[-3000:]
+        booted = (logs / "web.log").read_text().count("Booting worker")
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=5) as response:
+                healthy = response.status == 200
+        except OSError:  # not listening yet, 503 (HTTPError), or slow to answer while everything starts
+            healthy = False
+        if (healthy and booted == WEB_PROCESSES
+                and Worker.count(connection=redis) == RQ_WORKERS):  # fmt: skip
+            break
+        time.sleep(0.2)
+    else:
+        pytest.fail("not every process was serving after 60 s: " + (logs / "web.log").read_text()[-2000:])
+    web_log = (logs / "web.log").read_text()
+    assert "Traceback" not in web_log and "Worker failed to boot" not in web_log
+    for f in logs.glob("worker*.log"):
+        assert "Traceback" not in f.read_text(), f.read_text()
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.parametrize("built", [False, True], ids=["fresh-database", "built-database"])
+def test_six_processes_started_at_once_all_start_and_serve(built, redis_url, redis_client, tmp_path):
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        from tests.conftest import skip_or_fail
+
+        skip_or_fail("TEST_DATABASE_URL is not set")
+    env = env_for(url, redis_url, tmp_path)
+    if built:
+        empty_database(url)
+        assert flask_cli(["db", "upgrade"], env).returncode == 0
+        run_sql(url, LEGACY_DATA.format(false="false", price="12.50", isbn1=isbn13(1), isbn2=isbn13(2)))
+    for attempt in range(5):
+        if not built:
+            empty_database(url)
+            upgraded = flask_cli(["db", "upgrade"], env)
+            assert upgraded.returncode == 0, upgraded.stderr
+        redis_client.flushdb()
+        logs = tmp_path / f"run{attempt}"
+        logs.mkdir()
+        port = free_port()
+        processes = start_six(env, port, logs)
+        try:
+            wait_until_all_serve(port, redis_client, processes, logs)
+        finally:
+            stop_all(processes)
