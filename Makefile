@@ -1,17 +1,18 @@
 # The two commands: `make run` starts bookapp, `make test` runs every test.
-# Both create .venv from the pinned requirements on first use (Python 3.11 or newer).
+# Both create .venv from the locked requirements on first use (Python 3.11 or newer).
 
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint format clean
+.PHONY: run test bench lint format lock clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# The lock files pin every package, dependencies of dependencies too, with their hashes.
+$(BIN)/.installed: requirements.lock requirements-dev.lock
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "bookapp needs Python 3.11 or newer")'
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --require-hashes -r requirements-dev.lock
 	touch $@
 
 run: $(BIN)/.installed
@@ -28,6 +29,12 @@ lint: $(BIN)/.installed
 
 format: $(BIN)/.installed
 	$(BIN)/ruff format . && $(BIN)/ruff check --fix .
+
+# After changing requirements.txt or requirements-dev.txt: pin the whole tree again.
+LOCK := $(BIN)/pip-compile --quiet --generate-hashes --strip-extras --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: $(BIN)/.installed
+	$(LOCK) -o requirements.lock requirements.txt
+	$(LOCK) -o requirements-dev.lock requirements-dev.txt
 
 clean:
 	rm -rf $(VENV) .pytest_cache
