@@ -5,7 +5,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test bench lint format lock clean
+.PHONY: run test test-fast bench lint format lock clean
 
 # The lock files pin every package, dependencies of dependencies too, with their hashes.
 $(BIN)/.installed: requirements.lock requirements-dev.lock
@@ -20,6 +20,10 @@ run: $(BIN)/.installed
 
 test: $(BIN)/.installed
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# What has no `slow` mark (no real processes, browsers or benchmarks), one test process per core.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -m "not slow" -n auto $(PYTEST_ARGS)
 
 bench: $(BIN)/.installed
 	$(BIN)/python -m bench.run $(BENCH_ARGS)

@@ -5,8 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+import psycopg
 import pytest
 from redis import Redis
+from sqlalchemy.engine import make_url
 
 from bookapp import create_app
 from bookapp.config import normalise_database_url
@@ -49,12 +51,22 @@ def pytest_terminal_summary(terminalreporter):
         )
 
 
+def worker_number(worker_id: str) -> int:
+    """Return which parallel test process this is (pytest-xdist's gw0, gw1, …), 0 when not parallel."""
+    return int(worker_id.removeprefix("gw")) if worker_id.startswith("gw") else 0
+
+
 @pytest.fixture(scope="session")
-def redis_url(tmp_path_factory):
-    """A Redis for the tests: REDIS_URL when set, else a private server on a free port."""
+def redis_url(tmp_path_factory, worker_id):
+    """A Redis for the tests: REDIS_URL when set, else a private server on a free port.
+
+    Parallel test processes (`-n N`) each take their own database of REDIS_URL's server, counting down
+    from the one it names (15, 14, … for redis://…/15), since every test flushes its database.
+    """
     url = os.environ.get("REDIS_URL")
     if url:
-        yield url
+        parsed = make_url_for_redis(url, worker_number(worker_id))
+        yield parsed
         return
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=free_port(), persistent=False).start()
     yield server.url
@@ -69,15 +81,43 @@ def redis_client(redis_url):
     client.close()
 
 
+def make_url_for_redis(url: str, number: int) -> str:
+    """Return *url* with its database number lowered by *number* (a parallel test process's own database)."""
+    base, _, db_number = url.rpartition("/")
+    if not number:
+        return url
+    if not db_number.isdigit() or int(db_number) < number:
+        raise pytest.UsageError(
+            f"REDIS_URL must end in a database number of at least {number} to run tests in parallel"
+        )
+    return f"{base}/{int(db_number) - number}"
+
+
+@pytest.fixture(scope="session")
+def postgres_url(worker_id) -> str | None:
+    """TEST_DATABASE_URL, or for each parallel test process a database of its own beside it (made if missing)."""
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        return None
+    url = make_url(normalise_database_url(url))
+    if not worker_id.startswith("gw"):
+        return url.render_as_string(hide_password=False)
+    own = url.set(database=f"{url.database}_{worker_id}")
+    with psycopg.connect(url.set(drivername="postgresql").render_as_string(hide_password=False),
+                         autocommit=True) as connection:  # fmt: skip
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (own.database,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{own.database}"')
+    return own.render_as_string(hide_password=False)
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def database_url(request, tmp_path):
+def database_url(request, tmp_path, postgres_url):
     """Each test using it runs on SQLite and on PostgreSQL (TEST_DATABASE_URL)."""
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path / 'test.sqlite3'}"
-    url = os.environ.get("TEST_DATABASE_URL")
-    if not url:
+    if not postgres_url:
         skip_or_fail("TEST_DATABASE_URL is not set")
-    return normalise_database_url(url)
+    return postgres_url
 
 
 def build_app(database_url: str, redis_url: str, tmp_path: Path, **overrides):

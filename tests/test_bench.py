@@ -1,6 +1,5 @@
 """A small run of the benchmark and the load script, so they keep working (no timing is asserted)."""
 
-import os
 import subprocess
 import sys
 
@@ -11,8 +10,8 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
-def test_the_benchmark_runs_every_case_at_a_small_size():
-    postgres = {k: v for k, v in os.environ.items() if k == "TEST_DATABASE_URL"}
+def test_the_benchmark_runs_every_case_at_a_small_size(postgres_url):
+    postgres = {"TEST_DATABASE_URL": postgres_url} if postgres_url else {}
     result = subprocess.run(
         [sys.executable, "-m", "bench.run", "--rows", "3000", "--small-rows", "1000", "--xlsx-rows", "500",
          "--xlsx-max-rows", "600", "--naive-rows", "200", "--upload-mb", "1", "--runs", "2"],

@@ -206,8 +206,8 @@ def wait_until_all_serve(port: int, redis: Redis, processes: list[subprocess.Pop
 @pytest.mark.slow
 @pytest.mark.postgres
 @pytest.mark.parametrize("built", [False, True], ids=["fresh-database", "built-database"])
-def test_six_processes_started_at_once_all_start_and_serve(built, redis_url, redis_client, tmp_path):
-    url = os.environ.get("TEST_DATABASE_URL")
+def test_six_processes_started_at_once_all_start_and_serve(built, postgres_url, redis_url, redis_client, tmp_path):
+    url = postgres_url
     if not url:
         from tests.conftest import skip_or_fail
 
