@@ -1,0 +1,195 @@
+"""What a person sees while things happen, in a real headless Chromium: the upload's own progress, the
+import's progress told to screen readers, the end of an import shown in place, the operators' menu."""
+
+import re
+import socket
+import struct
+import threading
+from pathlib import Path
+
+import pytest
+
+from tests import test_browser
+from tests.conftest import add_user
+from tests.helpers import book_row, write_csv
+from tests.test_browser import screenshot, sign_in_as_staff
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+# The browser, the served app and its worker, as the other browser tests have them.
+page = test_browser.page
+web_server = test_browser.web_server
+live_server = test_browser.live_server
+
+#: The upload link a throttled page has: 256 KB/s, so a few MB take seconds to send.
+SLOW_UPLOAD_BYTES_PER_SECOND = 256 * 1024
+DESCRIPTION_PADDING = "x" * 900  # about 1 kB a row, so a few thousand rows make a few MB
+
+
+def throttle(page) -> None:
+    """Slow this page's network to a slow link through the DevTools protocol."""
+    session = page.context.new_cdp_session(page)
+    session.send("Network.enable")
+    session.send(
+        "Network.emulateNetworkConditions",
+        {"offline": False, "latency": 20, "downloadThroughput": 4 * 1024 * 1024,
+         "uploadThroughput": SLOW_UPLOAD_BYTES_PER_SECOND},
+    )  # fmt: skip
+
+
+class CuttableLink:
+    """A TCP relay in front of the server whose open connections can be cut, as a dropped link does."""
+
+    def __init__(self, server_url: str):
+        self.target = ("127.0.0.1", int(server_url.rsplit(":", 1)[1]))
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        self.open: list[socket.socket] = []
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                browser_side, _ = self.listener.accept()
+            except OSError:
+                return
+            server_side = socket.create_connection(self.target)
+            with self.lock:
+                self.open += [browser_side, server_side]
+            for source, sink in ((browser_side, server_side), (server_side, browser_side)):
+                threading.Thread(target=self._relay, args=(source, sink), daemon=True).start()
+
+    @staticmethod
+    def _relay(source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while data := source.recv(65536):
+                sink.sendall(data)
+            sink.shutdown(socket.SHUT_WR)
+        except OSError:
+            pass
+
+    def cut(self) -> None:
+        """Reset every open connection, both ways; new ones still go through."""
+        with self.lock:
+            doomed, self.open = self.open, []
+        for sock in doomed:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a reset
+            sock.close()
+
+    def close(self) -> None:
+        self.listener.close()
+        self.cut()
+
+
+def big_csv(tmp_path: Path, rows: int) -> Path:
+    return write_csv(tmp_path / "big.csv", [book_row(n, Description=DESCRIPTION_PADDING) for n in range(1, rows + 1)])
+
+
+def upload_percent(page) -> int:
+    return int(page.locator("[data-upload-bar]").evaluate("bar => bar.value"))
+
+
+def test_the_upload_shows_its_progress_on_a_slow_link(sqlite_app, live_server, page, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    csv_path = big_csv(tmp_path, 3000)  # about 3 MB: some seconds at 512 KB/s
+    sign_in_as_staff(page, live_server)
+    page.goto(live_server + "/imports/new")
+    throttle(page)
+    page.set_input_files("#file", str(csv_path))
+    button = page.locator("main form#upload-form button[type=submit]")
+    button.click()
+
+    text = page.locator("[data-upload-text]")
+    expect(text).to_have_text(re.compile(r"^\d+ % · [\d.]+ of 2\.7 MB sent · about .+ left$"), timeout=30_000)
+    expect(button).to_be_disabled()
+    first, first_text = upload_percent(page), text.text_content()
+    assert first < 100
+    expect(text).not_to_have_text(first_text)
+    assert upload_percent(page) > first
+    expect(button).to_be_disabled()
+    screenshot(page, "upload-progress")
+
+    expect(page.locator("h1")).to_contain_text("big.csv", timeout=60_000)
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("[data-field=created]")).to_have_text("3,000")
+    assert re.search(r"/imports/1$", page.url)
+
+
+def test_a_dropped_connection_says_so_and_lets_the_upload_start_again(sqlite_app, web_server, page, tmp_path: Path):
+    from playwright.sync_api import expect
+
+    from bookapp.extensions import db
+    from bookapp.models import Import
+
+    add_user(sqlite_app, "staff@example.com")
+    csv_path = big_csv(tmp_path, 3000)
+    link = CuttableLink(web_server)
+    sign_in_as_staff(page, link.url)
+    page.goto(link.url + "/imports/new")
+    throttle(page)
+    page.set_input_files("#file", str(csv_path))
+    button = page.locator("main form#upload-form button[type=submit]")
+    button.click()
+    expect(page.locator("[data-upload-text]")).to_have_text(re.compile(r"^[1-9]\d % "), timeout=30_000)
+    expect(button).to_be_disabled()
+    link.cut()  # the connection drops in the middle of the upload
+
+    problem = page.locator("[data-upload-error]")
+    expect(problem).to_be_visible(timeout=30_000)
+    expect(problem).to_have_text(
+        re.compile(
+            r"^The connection to bookapp was lost during the upload \(after [\d.]+ of 2\.7 MB\)\. Check the connection"
+        )
+    )
+    assert float(re.search(r"after ([\d.]+) of", problem.text_content())[1]) < 2.7
+    expect(problem).to_have_attribute("role", "alert")
+    expect(button).to_be_enabled()
+    expect(page.locator("[data-upload-progress]")).to_be_hidden()
+    screenshot(page, "upload-connection-lost")
+    with sqlite_app.app_context():
+        assert db.session.scalar(db.select(db.func.count()).select_from(Import)) == 0
+
+    button.click()  # the link is back: the same form sends the file
+    expect(page.locator("h1")).to_contain_text("big.csv", timeout=60_000)
+    link.close()
+
+
+def test_the_form_answers_in_place_and_works_without_javascript(sqlite_app, live_server, page, tmp_path: Path):
+    """A refused or repeated file comes back in the same page, whose form still sends; with scripts off
+    the plain form posts and lands on the import page."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    csv_path = write_csv(tmp_path / "stock.csv", [book_row(n) for n in range(1, 11)])
+    wrong = tmp_path / "notes.txt"
+    wrong.write_text("not a spreadsheet")
+
+    plain = page.context.browser.new_context(java_script_enabled=False).new_page()
+    sign_in_as_staff(plain, live_server)
+    plain.goto(live_server + "/imports/new")
+    plain.set_input_files("#file", str(csv_path))
+    plain.click("main form#upload-form button[type=submit]")
+    expect(plain.locator("h1")).to_contain_text("stock.csv")
+    assert plain.url == live_server + "/imports/1"
+    expect(plain.locator("[data-upload-progress]")).to_be_hidden()
+    plain.context.close()
+
+    sign_in_as_staff(page, live_server)
+    page.goto(live_server + "/imports/new")
+    page.set_input_files("#file", str(wrong))
+    page.click("main form#upload-form button[type=submit]")
+    expect(page.locator(".field-error").first).to_have_text("Upload a .csv or .xlsx file.")
+    assert page.url == live_server + "/imports/new"
+
+    page.set_input_files("#file", str(csv_path))  # the same file as import #1
+    page.click("main form#upload-form button[type=submit]")
+    expect(page.locator("[role=alert]").first).to_contain_text("import #1")
+    button = page.locator("main form#upload-form button[type=submit]")
+    expect(button).to_have_text("Import anyway")
+    expect(button).to_be_enabled()
+    page.set_input_files("#file", str(csv_path))
+    button.click()
+    expect(page.locator("h1")).to_contain_text("Import #2: stock.csv")
