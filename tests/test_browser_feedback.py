@@ -193,3 +193,44 @@ def test_the_form_answers_in_place_and_works_without_javascript(sqlite_app, live
     page.set_input_files("#file", str(csv_path))
     button.click()
     expect(page.locator("h1")).to_contain_text("Import #2: stock.csv")
+
+
+def test_operators_reach_the_queue_from_a_menu_by_keyboard_and_come_back(sqlite_app, web_server, page):
+    """The Operate menu opens with the keyboard; the dashboard has a way back; nothing the browser loads
+    from the dashboard (pages, scripts, JSON) names the Redis it reads."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    redis_url = sqlite_app.config["REDIS_URL"]  # the dashboard reads the same Redis
+    where = redis_url.split("://", 1)[1].split("/", 1)[0]  # host:port
+    sign_in_as_staff(page, web_server)
+    page.goto(web_server + "/imports")
+    menu = page.locator("header details.nav-menu")
+    expect(menu.locator("a", has_text="Queue")).to_be_hidden()
+    page.locator("header a", has_text="Imports").focus()
+    page.keyboard.press("Tab")
+    expect(menu.locator("summary")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    expect(menu.locator("a", has_text="Queue")).to_be_focused()
+    screenshot(page, "operate-menu")
+
+    loaded: list[tuple[str, str]] = []
+    page.on(
+        "response", lambda response: loaded.append((response.url, response.text())) if "/rq/" in response.url else None
+    )
+    page.keyboard.press("Enter")
+    expect(page).to_have_url(web_server + "/rq/")
+    expect(page.locator(".container")).to_contain_text("Queues", timeout=15_000)
+    page.goto(web_server + "/rq/0/view/workers")
+    expect(page.locator("body")).to_contain_text("Workers")
+    page.wait_for_load_state("networkidle")
+    assert any(url.endswith(".json") for url, _ in loaded), "the dashboard's own JSON was loaded"
+    for url, body in loaded:
+        assert redis_url not in body and where not in body, url
+    screenshot(page, "dashboard")
+
+    page.click("text=Back to bookapp")
+    expect(page).to_have_url(web_server + "/imports")
+    expect(page.locator("header a[aria-current=page]")).to_have_text("Imports")
