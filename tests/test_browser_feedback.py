@@ -1,10 +1,13 @@
 """What a person sees while things happen, in a real headless Chromium: the upload's own progress, the
 import's progress told to screen readers, the end of an import shown in place, the operators' menu."""
 
+import itertools
 import re
 import socket
+import sqlite3
 import struct
 import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -23,6 +26,9 @@ live_server = test_browser.live_server
 
 #: The upload link a throttled page has: 256 KB/s, so a few MB take seconds to send.
 SLOW_UPLOAD_BYTES_PER_SECOND = 256 * 1024
+#: An import held mid-way must still be running when the test holds it: many chunks of few rows.
+HELD_IMPORT_ROWS = 60_000
+HELD_IMPORT_CHUNK = 500
 DESCRIPTION_PADDING = "x" * 900  # about 1 kB a row, so a few thousand rows make a few MB
 
 
@@ -82,6 +88,15 @@ class CuttableLink:
         self.cut()
 
 
+def screenshots(page, name: str) -> None:
+    """Take the page's screenshot on a laptop (1280 px) and a phone (390 px) screen."""
+    before = page.viewport_size
+    for width, height in ((1280, 800), (390, 844)):
+        page.set_viewport_size({"width": width, "height": height})
+        screenshot(page, f"{name}-{width}")
+    page.set_viewport_size(before)
+
+
 def big_csv(tmp_path: Path, rows: int) -> Path:
     return write_csv(tmp_path / "big.csv", [book_row(n, Description=DESCRIPTION_PADDING) for n in range(1, rows + 1)])
 
@@ -110,7 +125,7 @@ def test_the_upload_shows_its_progress_on_a_slow_link(sqlite_app, live_server, p
     expect(text).not_to_have_text(first_text)
     assert upload_percent(page) > first
     expect(button).to_be_disabled()
-    screenshot(page, "upload-progress")
+    screenshots(page, "upload-progress")
 
     expect(page.locator("h1")).to_contain_text("big.csv", timeout=60_000)
     expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
@@ -148,7 +163,7 @@ def test_a_dropped_connection_says_so_and_lets_the_upload_start_again(sqlite_app
     expect(problem).to_have_attribute("role", "alert")
     expect(button).to_be_enabled()
     expect(page.locator("[data-upload-progress]")).to_be_hidden()
-    screenshot(page, "upload-connection-lost")
+    screenshots(page, "upload-connection-lost")
     with sqlite_app.app_context():
         assert db.session.scalar(db.select(db.func.count()).select_from(Import)) == 0
 
@@ -214,7 +229,7 @@ def test_operators_reach_the_queue_from_a_menu_by_keyboard_and_come_back(sqlite_
     expect(menu).to_have_attribute("open", "")
     page.keyboard.press("Tab")
     expect(menu.locator("a", has_text="Queue")).to_be_focused()
-    screenshot(page, "operate-menu")
+    screenshots(page, "operate-menu")
 
     loaded: list[tuple[str, str]] = []
     page.on(
@@ -229,8 +244,128 @@ def test_operators_reach_the_queue_from_a_menu_by_keyboard_and_come_back(sqlite_
     assert any(url.endswith(".json") for url, _ in loaded), "the dashboard's own JSON was loaded"
     for url, body in loaded:
         assert redis_url not in body and where not in body, url
-    screenshot(page, "dashboard")
+    screenshots(page, "dashboard")
 
     page.click("text=Back to bookapp")
     expect(page).to_have_url(web_server + "/imports")
     expect(page.locator("header a[aria-current=page]")).to_have_text("Imports")
+
+
+class WriteLock:
+    """Hold the SQLite database's write lock, as any other writer can: the worker waits at its next commit."""
+
+    def __init__(self, app):
+        self.path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+        self.connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
+
+    def progress(self) -> tuple[int, str]:
+        return self.connection.execute("SELECT processed_rows, status FROM imports WHERE id = 1").fetchone()
+
+    def hold_once_past(self, rows: int) -> int:
+        """Wait until the import has saved more than *rows* rows, take the lock, return the rows saved."""
+        deadline = time.monotonic() + 120
+        while self.progress()[0] <= rows:
+            assert time.monotonic() < deadline, "the import made no progress"
+            time.sleep(0.005)
+        self.connection.execute("BEGIN IMMEDIATE")
+        processed, status = self.progress()
+        assert status == "running", f"the import ended ({status}) before it could be held: give it more rows"
+        return processed
+
+    def release(self) -> None:
+        self.connection.execute("ROLLBACK")
+
+
+def test_screen_readers_hear_the_progress_and_the_end_comes_in_place(
+    sqlite_app, web_server, page, tmp_path: Path, monkeypatch
+):
+    """The import is held twice mid-way (the worker waits for the database's write lock, as it would
+    for any other writer): each time the live region tells the rows saved so far. Then it ends and the
+    finished page appears without a reload, its outcome told in the same live region."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    rows = [book_row(n) for n in range(1, HELD_IMPORT_ROWS + 1)]
+    rows[6] = book_row(7, Price="seven")
+    csv_path = write_csv(tmp_path / "held.csv", rows)
+    sign_in_as_staff(page, web_server)
+    page.goto(web_server + "/imports/new")
+    page.set_input_files("#file", str(csv_path))
+    page.click("main form#upload-form button[type=submit]")
+    expect(page.locator("[data-field=status]")).to_have_text("queued")
+    announcer = page.locator("#import-announcer")
+    expect(announcer).to_have_attribute("role", "status")
+    expect(announcer).to_have_text("Queued: waiting for a worker.")
+    page.evaluate(
+        """() => {
+            window.stillTheSamePage = true;
+            window.announced = [];
+            const region = document.getElementById("import-announcer");
+            new MutationObserver(() => window.announced.push([performance.now(), region.textContent]))
+                .observe(region, {childList: true, characterData: true, subtree: true});
+        }"""
+    )
+
+    lock = WriteLock(sqlite_app)
+    monkeypatch.setenv("BOOKAPP_IMPORT_CHUNK_SIZE", str(HELD_IMPORT_CHUNK))
+    worker = test_browser.start_worker(sqlite_app)
+    try:
+        held = [lock.hold_once_past(0)]
+        expect(announcer).to_have_text(re.compile(rf"^\d+ % · {held[0]:,} of [\d,]+ rows"), timeout=30_000)
+        expect(page.locator("[data-field=status]")).to_have_text("running")
+        screenshots(page, "import-held")
+        lock.release()
+        held.append(lock.hold_once_past(held[0]))
+        expect(announcer).to_have_text(re.compile(rf"^\d+ % · {held[1]:,} of [\d,]+ rows"), timeout=30_000)
+        page.locator("main button", has_text="Cancel import").focus()  # where focus is when the page changes
+        lock.release()
+
+        expect(announcer).to_have_text(
+            re.compile(rf"^Import #1 has succeeded: {HELD_IMPORT_ROWS - 1:,} created, 1 rejected\.$"), timeout=60_000
+        )
+    finally:
+        if lock.connection.in_transaction:
+            lock.release()
+        worker.terminate()
+        worker.wait(30)
+    expect(page.locator("table.errors")).to_contain_text("Price is not a price")
+    expect(page).to_have_title(re.compile(r"^Import #1 · succeeded"))
+    assert page.evaluate("window.stillTheSamePage") is True, "the page was not reloaded"
+    expect(page.locator("main h1")).to_be_focused()  # the Cancel button it was on is gone
+    assert page.locator("#import-announcer").count() == 1
+
+    told = page.evaluate("window.announced")
+    progress = [(at, text) for at, text in told if " rows" in text and not text.startswith("Import")]
+    assert len({text for _, text in progress}) >= 2, told
+    gaps = [later[0] - earlier[0] for earlier, later in itertools.pairwise(progress)]
+    assert all(gap >= 4_900 for gap in gaps), f"progress is told at most every 5 s: {told}"
+    screenshots(page, "import-finished-in-place")
+
+
+def test_no_page_asks_the_server_for_something_missing(sqlite_app, live_server, page, tmp_path: Path):
+    """Every request a page makes, the icon the browser fetches by itself included, is answered."""
+    from flask import request
+    from playwright.sync_api import expect
+
+    answered: list[tuple[str, int]] = []
+
+    @sqlite_app.after_request
+    def note(response):
+        answered.append((request.path, response.status_code))
+        return response
+
+    add_user(sqlite_app, "staff@example.com")
+    sign_in_as_staff(page, live_server)
+    page.goto(live_server + "/imports/new")
+    page.set_input_files("#file", str(write_csv(tmp_path / "few.csv", [book_row(n) for n in range(1, 6)])))
+    page.click("main form#upload-form button[type=submit]")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    for path in ("/books", "/books/1", "/books/1/edit", "/imports", "/imports/1", "/rq/"):
+        page.goto(live_server + path)
+        page.wait_for_load_state("networkidle")
+    deadline = time.monotonic() + 30
+    while not any("favicon" in path for path, _ in answered):
+        assert time.monotonic() < deadline, "the browser never asked for the icon"
+        time.sleep(0.1)
+    missing = [(path, status) for path, status in answered if status >= 400]
+    assert missing == [], missing
