@@ -369,3 +369,26 @@ def test_no_page_asks_the_server_for_something_missing(sqlite_app, live_server, 
         time.sleep(0.1)
     missing = [(path, status) for path, status in answered if status >= 400]
     assert missing == [], missing
+
+
+def test_the_scripted_upload_carries_the_forms_csrf_token(redis_url, redis_client, tmp_path: Path, page):
+    """With CSRF protection on (as in production), the upload sent by the script is accepted."""
+    from playwright.sync_api import expect
+    from werkzeug.serving import make_server
+
+    from tests.conftest import build_app
+
+    app = build_app(f"sqlite:///{tmp_path / 'csrf.sqlite3'}", redis_url, tmp_path, WTF_CSRF_ENABLED=True)
+    add_user(app, "staff@example.com")
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        url = f"http://127.0.0.1:{server.server_port}"
+        sign_in_as_staff(page, url)
+        page.goto(url + "/imports/new")
+        page.set_input_files("#file", str(write_csv(tmp_path / "guarded.csv", [book_row(1)])))
+        page.click("main form#upload-form button[type=submit]")
+        expect(page.locator("h1")).to_contain_text("guarded.csv")
+        expect(page.locator("[data-field=status]")).to_have_text("queued")
+    finally:
+        server.shutdown()
