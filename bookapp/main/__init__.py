@@ -1,6 +1,6 @@
 """The home page and the health check."""
 
-from flask import Blueprint, jsonify, redirect, url_for
+from flask import Blueprint, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from rq import Worker
@@ -17,6 +17,12 @@ bp = Blueprint("main", __name__)
 def index():
     """Send visitors to the books, or to sign in."""
     return redirect(url_for("books.index" if current_user.is_authenticated else "auth.login"))
+
+
+@bp.get("/favicon.ico")
+def favicon():
+    """Serve the icon where browsers look for it unasked (a JSON page or a download has no <link rel=icon>)."""
+    return current_app.send_static_file("favicon.svg")
 
 
 def health() -> dict:

@@ -1,11 +1,23 @@
-// Poll an import's JSON about once a second and update its page; stop at a terminal status.
+// Follow an import on its page: poll its JSON about once a second and update the figures; tell screen
+// readers how far it has got every few seconds; when it ends, put the finished page in place (no reload)
+// and say how it ended.
 (function () {
   "use strict";
   var section = document.getElementById("import");
   if (!section || section.dataset.terminal === "true") return;
 
+  var POLL_MS = 1000;
+  var POLL_AFTER_ERROR_MS = 3000;
+  // A live region that speaks every second drowns everything else: progress is told at most this often.
+  var ANNOUNCE_EVERY_MS = 5000;
+  // The finished page is fetched again a few times if that fails, then loaded the plain way.
+  var FINISHED_PAGE_TRIES = 3;
+
   var url = section.dataset.statusUrl;
+  var announcer = document.getElementById("import-announcer");
   var number = new Intl.NumberFormat();
+  var lastAnnouncedAt = 0;
+  var lastAnnounced = "";
   var fields = {};
   section.querySelectorAll("[data-field]").forEach(function (el) { fields[el.dataset.field] = el; });
 
@@ -16,7 +28,44 @@
   function formatDuration(seconds) {
     if (seconds < 60) return seconds + " s";
     var minutes = Math.floor(seconds / 60);
-    return minutes + " min " + (seconds % 60) + " s";
+    if (minutes < 60) return minutes + " min " + (seconds % 60) + " s";
+    return Math.floor(minutes / 60) + " h " + (minutes % 60) + " min";
+  }
+
+  function progressSentence(data) {
+    if (data.status === "queued") return "Queued: waiting for a worker.";
+    var parts = [];
+    if (data.total_rows != null) {
+      parts.push(data.percent + " %");
+      parts.push(number.format(data.processed_rows) + " of " + number.format(data.total_rows) + " rows");
+    } else {
+      parts.push(number.format(data.processed_rows) + " rows so far");
+    }
+    if (data.eta_seconds != null) parts.push("about " + formatDuration(data.eta_seconds) + " left");
+    return parts.join(" · ");
+  }
+
+  function outcomeSentence(data) {
+    var what = (data.dry_run ? "Dry run #" : "Import #") + data.id;
+    var counts = ["created", "updated", "unchanged", "skipped", "rejected"].filter(function (name) {
+      return data[name];
+    }).map(function (name) { return number.format(data[name]) + " " + name; });
+    var sentence = what + " has " + data.status + (counts.length ? ": " + counts.join(", ") + "." : ".");
+    if (data.error) sentence += " " + data.error;
+    return sentence;
+  }
+
+  function announce(text, now) {
+    if (!announcer) return;
+    announcer.textContent = text;
+    lastAnnounced = text;
+    lastAnnouncedAt = now;
+  }
+
+  function announceProgress(data) {
+    var text = progressSentence(data);
+    var now = Date.now();
+    if (text !== lastAnnounced && now - lastAnnouncedAt >= ANNOUNCE_EVERY_MS) announce(text, now);
   }
 
   function render(data) {
@@ -24,21 +73,60 @@
     setText("phase", data.phase);
     setText("speed", data.rows_per_second ? "· " + number.format(data.rows_per_second) + " rows/s" : "");
     setText("eta", data.eta_seconds != null ? "· about " + formatDuration(data.eta_seconds) + " left" : "");
-    fields.status.className = "status-" + data.status;
+    if (fields.status) fields.status.className = "status-" + data.status;
     setText("percent", data.percent);
     setText("processed_rows", number.format(data.processed_rows));
     setText("total_rows", data.total_rows == null ? "?" : number.format(data.total_rows));
     ["created", "updated", "unchanged", "skipped", "rejected"].forEach(function (name) {
       setText(name, number.format(data[name]));
     });
-    fields.bar.value = data.percent;
-    fields.bar.setAttribute("aria-valuenow", data.percent);
-    fields.bar.textContent = data.percent + " %";
-    if (data.error) {
+    if (fields.bar) {
+      fields.bar.value = data.percent;
+      fields.bar.setAttribute("aria-valuenow", data.percent);
+      fields.bar.textContent = data.percent + " %";
+    }
+    if (data.error && fields.error) {
       setText("error", data.error);
       fields.error.hidden = false;
     }
-    document.title = (data.terminal ? "Done: " : "") + "Import #" + data.id + " · " + data.status + " · bookapp";
+    document.title = "Import #" + data.id + " · " + data.status + " · bookapp";
+  }
+
+  // The report (banner, rejected rows, downloads, buttons) is rendered on the server: fetch the finished
+  // page and put its content in place of this one's, keeping the live region (a replaced region may not
+  // be read out) and, when focus was on something now gone, moving it to the page's heading.
+  function showFinishedPage(data, triesLeft) {
+    fetch(window.location.href, { headers: { Accept: "text/html" }, credentials: "same-origin" })
+      .then(function (response) {
+        if (!response.ok) throw new Error("HTTP " + response.status);
+        return response.text();
+      })
+      .then(function (html) {
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var main = document.querySelector("main");
+        var finished = page.querySelector("main");
+        if (!main || !finished) throw new Error("not an import page");
+        var focusWasInside = main.contains(document.activeElement);
+        var nodes = Array.prototype.map.call(finished.childNodes, function (node) {
+          return document.importNode(node, true);
+        });
+        main.replaceChildren.apply(main, nodes);
+        var fresh = document.getElementById("import-announcer");
+        if (announcer && fresh && fresh !== announcer) fresh.replaceWith(announcer);
+        document.title = page.title;
+        announce(outcomeSentence(data), Date.now());
+        if (focusWasInside) {
+          var heading = main.querySelector("h1");
+          if (heading) {
+            heading.setAttribute("tabindex", "-1");
+            heading.focus();
+          }
+        }
+      })
+      .catch(function () {
+        if (triesLeft > 1) window.setTimeout(function () { showFinishedPage(data, triesLeft - 1); }, POLL_AFTER_ERROR_MS);
+        else window.location.reload();
+      });
   }
 
   function poll() {
@@ -51,14 +139,14 @@
         render(data);
         if (data.terminal) {
           section.dataset.terminal = "true";
-          // The report (rejected rows) is rendered on the server: load it once.
-          window.location.reload();
+          showFinishedPage(data, FINISHED_PAGE_TRIES);
           return;
         }
-        window.setTimeout(poll, 1000);
+        announceProgress(data);
+        window.setTimeout(poll, POLL_MS);
       })
-      .catch(function () { window.setTimeout(poll, 3000); });
+      .catch(function () { window.setTimeout(poll, POLL_AFTER_ERROR_MS); });
   }
 
-  window.setTimeout(poll, 1000);
+  window.setTimeout(poll, POLL_MS);
 })();
