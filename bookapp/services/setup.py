@@ -3,10 +3,10 @@
 import logging
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..extensions import db
-from ..models import Book, Role, User
+from ..models import Book, Import, ImportRowError, Role, User
 from . import search_index, sort_index
 from .search_index import drop_search_index, ensure_search_index
 
@@ -54,11 +54,36 @@ def reset_database() -> None:
     ensure_indexes()
 
 
+#: Columns added since the first release: (table, column, its SQL type and default for ALTER TABLE).
+ADDED_COLUMNS = (
+    (Import.__tablename__, "confirmed_as_id", "INTEGER REFERENCES imports (id) ON DELETE SET NULL"),
+    (Import.__tablename__, "file_problem", "BOOLEAN NOT NULL DEFAULT false"),
+    (ImportRowError.__tablename__, "kind", "VARCHAR(16)"),
+)
+
+
+def add_missing_columns(connection) -> None:
+    """Add the columns an older database lacks (create_all adds tables only)."""
+    inspector = inspect(connection)
+    for table, column, definition in ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            log.info("event=column-added table=%s column=%s", table, column)
+            if column == "confirmed_as_id":
+                # Dry runs confirmed before the column existed: their confirmation is the import that
+                # names them as its source, so they stay confirmed once.
+                connection.exec_driver_sql(
+                    "UPDATE imports SET confirmed_as_id = (SELECT min(c.id) FROM imports c "
+                    "WHERE c.source_import_id = imports.id AND NOT c.dry_run) WHERE dry_run"
+                )
+
+
 def ensure_indexes() -> None:
-    """Create the books' indexes an older database lacks (create_all adds tables only); create or drop
-    the search index as SEARCH_INDEX says."""
+    """Create the columns and indexes an older database lacks (create_all adds tables only); create or
+    drop the search index as SEARCH_INDEX says."""
     with db.engine.begin() as connection:
-        for index in Book.__table__.indexes:
+        add_missing_columns(connection)
+        for index in (*Book.__table__.indexes, *ImportRowError.__table__.indexes):
             index.create(connection, checkfirst=True)
         if current_app.config["SEARCH_INDEX"]:
             search_index.remember(db.engine, ensure_search_index(connection))
