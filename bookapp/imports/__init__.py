@@ -147,13 +147,9 @@ def show_context(imp: Import) -> dict:
             per_page=ERRORS_PER_PAGE,
             error_out=False,
         )
-        columns = db.session.scalars(
-            select(ImportRowError.column)
-            .distinct()
-            .where(ImportRowError.import_id == imp.id, ImportRowError.column.is_not(None))
-            .order_by(ImportRowError.column)
-        ).all()
         summary = problems_summary(imp.id) if imp.rejected else []
+        # The summary has every column with a problem: no second pass over the problems for the filter.
+        columns = sorted({k.column for k in summary if k.column})
         context = rows_as_read(imp, {e.row_number for e in errors.items})
     return {
         "imp": imp,

@@ -43,7 +43,7 @@ from ..models import (
 )
 from ..queue import import_queue
 from . import search_index, sort_index
-from .problems import outcome, problem_kind, problems_summary
+from .problems import outcome, problem_kind, problems_summary, wording
 from .read_ahead import ReadAhead, ReadHere
 from .read_ahead import available as read_ahead_available
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
@@ -765,6 +765,7 @@ def _save_problems(import_id: int, problems: list[RowProblem], cells_of: dict[in
                     "value": p.value and p.value[:255],
                     "message": p.message,
                     "kind": problem_kind(p),
+                    "wording": wording(p.message),
                 }
                 for p in problems
             ],

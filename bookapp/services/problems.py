@@ -15,8 +15,8 @@ from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 
 #: Row numbers listed beside each kind of problem.
 SUMMARY_ROWS = 5
-#: Kinds of problem listed in a summary (the commonest first); the rest are still counted in `rejected`.
-SUMMARY_KINDS = 50
+#: Kinds of older problems (saved before kinds existed, grouped by their exact words) listed at most.
+OLDER_KINDS = 50
 #: What stands in for a cell value or a number in a kind of problem's words.
 PLACEHOLDER = "…"
 
@@ -34,11 +34,19 @@ def _without_values(message: str, value: str | None) -> str:
     return _NUMBER.sub(PLACEHOLDER, message)
 
 
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
 def problem_kind(problem: RowProblem) -> str:
     """Return the kind of *problem*: the same for every problem of one column and one message,
     whatever cell value or row number the message quotes."""
-    key = f"{problem.column or ''}\x1f{_without_values(problem.message, problem.value)}"
-    return hashlib.blake2b(key.encode(), digest_size=8).hexdigest()
+    return _digest(f"{problem.column or ''}\x1f{_without_values(problem.message, problem.value)}")
+
+
+def wording(message: str) -> str:
+    """Return a digest of a message's exact words."""
+    return _digest(message)
 
 
 @dataclass(frozen=True)
@@ -56,52 +64,78 @@ class ProblemKind:
                 "rows": self.rows}  # fmt: skip
 
 
-def _group_key():
-    # Problems saved before kinds existed group by their exact words.
-    return func.coalesce(ImportRowError.kind, ImportRowError.message)
-
-
 def problems_summary(import_id: int) -> list[ProblemKind]:
     """Return the import's kinds of problem, the commonest first, each with its first rows.
 
-    One GROUP BY over the (import, kind, column, row) index, then one short read of that index per kind:
-    fast however many rows were rejected.
+    One GROUP BY that reads the (import, kind, column, row, wording) index alone, then per kind one
+    short read of that index and one message: fast however many rows were rejected.
     """
-    key = _group_key()
+    mine = ImportRowError.import_id == import_id
     groups = db.session.execute(
         select(
-            key,
+            ImportRowError.kind,
             ImportRowError.column,
             func.count(),
-            func.min(ImportRowError.message),
-            func.max(ImportRowError.message),
+            func.min(ImportRowError.wording),
+            func.max(ImportRowError.wording),
         )
-        .where(ImportRowError.import_id == import_id)
-        .group_by(key, ImportRowError.column)
-        .order_by(func.count().desc(), func.min(ImportRowError.row_number))
-        .limit(SUMMARY_KINDS)
+        .where(mine, ImportRowError.kind.is_not(None))
+        .group_by(ImportRowError.kind, ImportRowError.column)
     ).all()
     summary = []
-    for kind, column, count, first_message, last_message in groups:
-        rows = db.session.scalars(
-            select(ImportRowError.row_number)
-            .where(ImportRowError.import_id == import_id, key == kind, _same_column(column))
+    for kind, column, count, first_wording, last_wording in groups:
+        first_rows = db.session.execute(
+            select(ImportRowError.row_number, ImportRowError.message)
+            .where(mine, ImportRowError.kind == kind, _same_column(column))
             .order_by(ImportRowError.row_number)
             .limit(SUMMARY_ROWS)
         ).all()
-        # One wording for every row: show it as it is; else the shared words, values left out.
-        message = first_message if first_message == last_message else _without_values(first_message, None)
-        summary.append(ProblemKind(kind, column, message, count, list(rows)))
+        message = first_rows[0].message
+        # One wording for every row: show it as it is; else the words they share, values left out.
+        if first_wording != last_wording:
+            message = _without_values(message, None)
+        summary.append(ProblemKind(kind, column, message, count, [row.row_number for row in first_rows]))
+    summary.extend(_older_problems(import_id))
+    summary.sort(key=lambda k: (-k.count, k.rows[0]))
     return summary
+
+
+def _older_problems(import_id: int) -> list[ProblemKind]:
+    """Group problems saved before kinds existed by their exact words (their kind is those words)."""
+    mine = ImportRowError.import_id == import_id
+    if db.session.scalar(select(ImportRowError.id).where(mine, ImportRowError.kind.is_(None)).limit(1)) is None:
+        return []
+    groups = db.session.execute(
+        select(ImportRowError.message, ImportRowError.column, func.count())
+        .where(mine, ImportRowError.kind.is_(None))
+        .group_by(ImportRowError.message, ImportRowError.column)
+        .order_by(func.count().desc())
+        .limit(OLDER_KINDS)
+    ).all()
+    older = []
+    for message, column, count in groups:
+        rows = db.session.scalars(
+            select(ImportRowError.row_number)
+            .where(mine, ImportRowError.kind.is_(None), ImportRowError.message == message, _same_column(column))
+            .order_by(ImportRowError.row_number)
+            .limit(SUMMARY_ROWS)
+        ).all()
+        older.append(ProblemKind(message, column, message, count, list(rows)))
+    return older
 
 
 def _same_column(column: str | None):
     return ImportRowError.column.is_(None) if column is None else ImportRowError.column == column
 
 
+_DIGEST = re.compile(r"[0-9a-f]{16}")
+
+
 def of_kind(query, kind: str):
-    """Narrow a query of ImportRowError to one kind of problem."""
-    return query.where(_group_key() == kind)
+    """Narrow a query of ImportRowError to one kind of problem (a digest, or an older problem's words)."""
+    if _DIGEST.fullmatch(kind):
+        return query.where(ImportRowError.kind == kind)
+    return query.where(ImportRowError.kind.is_(None), ImportRowError.message == kind)
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:

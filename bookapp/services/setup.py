@@ -59,6 +59,7 @@ ADDED_COLUMNS = (
     (Import.__tablename__, "confirmed_as_id", "INTEGER REFERENCES imports (id) ON DELETE SET NULL"),
     (Import.__tablename__, "file_problem", "BOOLEAN NOT NULL DEFAULT false"),
     (ImportRowError.__tablename__, "kind", "VARCHAR(16)"),
+    (ImportRowError.__tablename__, "wording", "VARCHAR(16)"),
 )
 
 
