@@ -68,7 +68,9 @@ def add_missing_columns(connection) -> None:
     inspector = inspect(connection)
     for table, column, definition in ADDED_COLUMNS:
         if column not in {c["name"] for c in inspector.get_columns(table)}:
-            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {definition}")
+            # Processes starting at once may race here: PostgreSQL can skip a column another one added.
+            if_new = "IF NOT EXISTS " if connection.dialect.name == "postgresql" else ""
+            connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {if_new}{column} {definition}")
             log.info("event=column-added table=%s column=%s", table, column)
             if column == "confirmed_as_id":
                 # Dry runs confirmed before the column existed: their confirmation is the import that
