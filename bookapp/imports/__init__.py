@@ -168,8 +168,10 @@ def show_context(imp: Import) -> dict:
 @bp.get("/imports/<int:import_id>.json")
 @staff_required
 def show_json(import_id: int):
-    """Return the import's progress for the poller."""
-    return jsonify(import_json(get_import(import_id)))
+    """Return the import's progress for the poller; once it has ended, with the summary of its problems
+    (the poller's last call: its page can show them without a reload)."""
+    imp = get_import(import_id)
+    return jsonify(import_json(imp, with_problems=imp.is_terminal))
 
 
 @bp.get("/imports")
