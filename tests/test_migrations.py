@@ -73,8 +73,29 @@ def test_the_migrations_build_exactly_what_the_models_declare(app):
     """The suite's schema comes from the migrations (conftest); any difference from the models fails here."""
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"include_object": include_object})
-        assert compare_metadata(context, db.metadata) == []
+        differences = compare_metadata(context, db.metadata)
+        if connection.dialect.name == "sqlite":
+            differences = without_unreflected_on_delete(connection, differences)
+        assert differences == []
         assert "alembic_version" in inspect(connection).get_table_names()
+
+
+def without_unreflected_on_delete(connection, differences: list) -> list:
+    """Drop the foreign keys that differ only because SQLite's reflection misses the ON DELETE of a
+    column added later (`ADD COLUMN … REFERENCES … ON DELETE …`), once the table's SQL shows it is there."""
+    added = {(d[1].table.name, tuple(e.parent.name for e in d[1].elements)): d[1] for d in differences
+             if d[0] == "add_fk"}  # fmt: skip
+    kept = []
+    for difference in differences:
+        key = (difference[1].table.name, tuple(e.parent.name for e in difference[1].elements))
+        if difference[0] in ("add_fk", "remove_fk") and key in added and len(key[1]) == 1:
+            sql = connection.exec_driver_sql("SELECT sql FROM sqlite_master WHERE name = ?", (key[0],)).scalar()
+            fk = added[key]
+            clause = f"{key[1][0]} INTEGER REFERENCES {fk.referred_table.name} (id) ON DELETE {fk.ondelete}"
+            if clause in sql:
+                continue
+        kept.append(difference)
+    return kept
 
 
 LEGACY_DATA = """
@@ -86,12 +107,22 @@ INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_reques
     VALUES ('succeeded', 'create_update', {false}, {false}, 'done', {false}, 'shop.csv', 'abc.csv', 'csv', 120,
     'aaaa', (SELECT id FROM users), '2026-11-20 10:00:00+00:00', '2026-11-20 10:00:01+00:00', '2026-11-20 10:00:02+00:00', 1, 2, 2, 3,
     2, 0, 0, 0, 0, '["Title"]', '[]');
+INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_requested, filename, stored_name,
+    file_kind, file_size, sha256, created_at, attempts, processed_rows, checkpoint_row, created, updated, unchanged,
+    skipped, rejected, ignored_columns)
+    VALUES ('succeeded', 'create_update', {true}, {false}, 'done', {false}, 'dry.csv', 'dry.csv', 'csv', 60, 'bbbb',
+    '2026-11-21 10:00:00+00:00', 1, 1, 2, 1, 0, 0, 0, 0, '[]');
+INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_requested, filename, stored_name,
+    file_kind, file_size, sha256, created_at, attempts, processed_rows, checkpoint_row, created, updated, unchanged,
+    skipped, rejected, ignored_columns, source_import_id)
+    VALUES ('succeeded', 'create_update', {false}, {false}, 'done', {false}, 'dry.csv', 'dry.csv', 'csv', 60, 'bbbb',
+    '2026-11-21 10:01:00+00:00', 1, 1, 2, 0, 0, 1, 0, 0, '[]', (SELECT id FROM imports WHERE dry_run = {true}));
 INSERT INTO books (isbn, title, author, book_type, year_published, price, no_of_pages, quantity, description,
     created_at, updated_at, created_by_import_id, import_id)
     VALUES ('{isbn1}', 'Dune', 'Frank Herbert', 'Classic', '1965', {price}, 412, 3, NULL,
-            '2026-11-20 10:00:02+00:00', '2026-11-20 10:00:02+00:00', (SELECT id FROM imports), (SELECT id FROM imports)),
+            '2026-11-20 10:00:02+00:00', '2026-11-20 10:00:02+00:00', (SELECT min(id) FROM imports), (SELECT min(id) FROM imports)),
            ('{isbn2}', 'Solaris', 'Stanislaw Lem', 'Sci-tech', '1961', {price}, NULL, 1, 'A planet',
-            '2026-11-20 10:00:02+00:00', '2026-11-20 10:00:02+00:00', (SELECT id FROM imports), (SELECT id FROM imports));
+            '2026-11-20 10:00:02+00:00', '2026-11-20 10:00:02+00:00', (SELECT min(id) FROM imports), (SELECT min(id) FROM imports));
 """
 
 
@@ -101,8 +132,8 @@ def test_a_database_made_by_0_1_0_upgrades_in_place_and_keeps_its_books(database
     empty_database(database_url)
     dialect = "sqlite" if database_url.startswith("sqlite") else "postgresql"
     run_sql(database_url, (LEGACY / f"v0.1.0-{dialect}.sql").read_text())
-    false, price = ("0", "1250") if dialect == "sqlite" else ("false", "12.50")
-    run_sql(database_url, LEGACY_DATA.format(false=false, price=price, isbn1=isbn13(1), isbn2=isbn13(2)))
+    true, false, price = ("1", "0", "1250") if dialect == "sqlite" else ("true", "false", "12.50")
+    run_sql(database_url, LEGACY_DATA.format(true=true, false=false, price=price, isbn1=isbn13(1), isbn2=isbn13(2)))
 
     result = flask_cli(["db", "upgrade"], env_for(database_url, redis_url, tmp_path))
     assert result.returncode == 0, result.stderr
@@ -117,8 +148,10 @@ def test_a_database_made_by_0_1_0_upgrades_in_place_and_keeps_its_books(database
         books = {b.title: b for b in db.session.scalars(select(Book))}
         assert sorted(books) == ["Dune", "Solaris"]
         assert str(books["Dune"].price) == "12.50" and books["Solaris"].no_of_pages is None
-        old = db.session.scalar(select(Import))
+        old, dry_run, confirmed = db.session.scalars(select(Import).order_by(Import.id))
         assert old.status == "succeeded" and old.created == 2 and old.created_by.email == "old@example.com"
+        assert dry_run.confirmed_as_id == confirmed.id, "a dry run confirmed before 0002 stays confirmed once"
+        assert not old.file_problem
     add_user(app, "staff@example.com")
     client = sign_in(app.test_client(), "staff@example.com")
     response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(n) for n in range(3, 8)])),
@@ -216,7 +249,7 @@ def test_six_processes_started_at_once_all_start_and_serve(built, postgres_url, 
     if built:
         empty_database(url)
         assert flask_cli(["db", "upgrade"], env).returncode == 0
-        run_sql(url, LEGACY_DATA.format(false="false", price="12.50", isbn1=isbn13(1), isbn2=isbn13(2)))
+        run_sql(url, LEGACY_DATA.format(true="true", false="false", price="12.50", isbn1=isbn13(1), isbn2=isbn13(2)))
     for attempt in range(5):
         if not built:
             empty_database(url)

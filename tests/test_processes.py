@@ -85,6 +85,9 @@ def test_import_books_waits_and_exits_non_zero_when_rows_are_rejected(sqlite_app
         bad.write_bytes(csv_bytes([book_row(20), book_row(21, Price="free")]))
         result = flask_cli(["import-books", str(bad), "--wait"], env)
         assert result.returncode == 1 and '"rejected": 1' in result.stdout
+        assert '"outcome": "succeeded with 1 rejected row"' in result.stdout
+        assert "Import #2 succeeded with 1 rejected row: 1 created, 0 updated" in result.stdout
+        assert "  Price is not a price: write it like 12.99: 1 row (3)" in result.stdout
     finally:
         worker.terminate()
         worker.wait(30)
@@ -101,6 +104,8 @@ def test_cli_undo_report_and_export(sqlite_app, redis_url, tmp_path):
     run_worker(sqlite_app)
     report = flask_cli(["import-report", "1"], env)
     assert report.returncode == 0 and report.stdout.count("created") == 3 and "Quantity must be" in report.stdout
+    assert report.stderr.startswith("Import #1 succeeded with 1 rejected row: 3 created")
+    assert "succeeded with" not in report.stdout, "the report itself stays a plain CSV"
     rejected = flask_cli(
         ["import-report", "1", "--rejected", "--format", "xlsx", "--output", str(tmp_path / "r.xlsx")], env
     )
@@ -109,6 +114,7 @@ def test_cli_undo_report_and_export(sqlite_app, redis_url, tmp_path):
     assert exported.returncode == 0 and exported.stdout.count("\n") == 4 and "Book 3" in exported.stdout
     undone = flask_cli(["undo-import", "1"], env)
     assert undone.returncode == 0 and '"deleted": 3' in undone.stdout
+    assert "Import #1 undone: 3 created" in flask_cli(["import-report", "1"], env).stderr
     twice = flask_cli(["undo-import", "1"], env)
     assert twice.returncode == 1 and "already undone" in twice.stderr
     repeated = flask_cli(["import-books", str(path)], env)

@@ -13,6 +13,7 @@ from ..imports import reconciliation_download, rejected_download
 from ..models import ApiToken, Book, Import, ImportMode, ImportRowError, ImportStatus, User
 from ..services.books import MAX_URL_NUMBER, BookProblems, BookQuery, book_values, delete_book, save_book
 from ..services.imports import (
+    AlreadyConfirmed,
     ImportOptions,
     ImportStateError,
     RepeatedFile,
@@ -22,6 +23,7 @@ from ..services.imports import (
     import_json,
     retry_import,
 )
+from ..services.problems import of_kind, rows_as_read
 from ..services.undo import undo_import
 
 bp = Blueprint("api", __name__)
@@ -134,11 +136,11 @@ def create():
 @bp.get("/imports/<int:import_id>")
 @token_required
 def get_import(import_id: int):
-    """Return an import's status and counts."""
+    """Return an import's status and counts, and the summary of its problems (`problems_summary`)."""
     imp = db.session.get(Import, import_id)
     if imp is None:
         abort(404, description=f"There is no import {import_id}.")
-    return jsonify(import_json(imp))
+    return jsonify(import_json(imp, with_problems=True))
 
 
 def _import_or_404(import_id: int) -> Import:
@@ -207,8 +209,22 @@ def retry(import_id: int):
 @bp.post("/imports/<int:import_id>/confirm")
 @token_required
 def confirm(import_id: int):
-    """Run the real import of a finished dry run: 202 with the new import and its Location."""
-    return _import_action(import_id, lambda imp: confirm_dry_run(imp, g.api_user), 202)
+    """Run the real import of a finished dry run, once: 202 with the new import and its Location.
+
+    A dry run confirmed before answers 409 with `confirmed_import`; a file imported before answers 409
+    with `previous_import`, unless allow_repeat is true.
+    """
+    allow_repeat = _flag("allow_repeat")
+    try:
+        return _import_action(import_id, lambda imp: confirm_dry_run(imp, g.api_user, allow_repeat=allow_repeat), 202)
+    except AlreadyConfirmed as exc:
+        body = {"error": {"status": 409, "title": "Conflict", "message": str(exc)},
+                "confirmed_import": import_json(exc.confirmed_as)}  # fmt: skip
+        return jsonify(body), 409
+    except RepeatedFile as repeated:
+        body = {"error": {"status": 409, "title": "Conflict", "message": f"{repeated} Send allow_repeat=true to import it anyway."},
+                "previous_import": import_json(repeated.previous)}  # fmt: skip
+        return jsonify(body), 409
 
 
 @bp.post("/imports/<int:import_id>/undo")
@@ -232,11 +248,16 @@ def rejected_rows(import_id: int):
     query = select(ImportRowError).where(ImportRowError.import_id == imp.id)
     if request.args.get("column"):
         query = query.where(ImportRowError.column == request.args["column"])
+    if request.args.get("kind"):
+        query = of_kind(query, request.args["kind"])
     pagination = db.paginate(query.order_by(ImportRowError.row_number, ImportRowError.id), page=page,
                              per_page=per_page, error_out=False)  # fmt: skip
+    read = rows_as_read(imp, {e.row_number for e in pagination.items})
     items = [
-        {"row": e.row_number, "column": e.column, "value": e.value, "message": e.message} for e in pagination.items
-    ]
+        {"row": e.row_number, "column": e.column, "value": e.value, "message": e.message,
+         "title": read.get(e.row_number, {}).get("title"), "isbn": read.get(e.row_number, {}).get("isbn")}
+        for e in pagination.items
+    ]  # fmt: skip
     return jsonify(_paged(pagination, items))
 
 

@@ -71,8 +71,8 @@ def openapi_document() -> dict:
                    "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404)}},
     }  # fmt: skip
 
-    def import_action(summary: str, *codes: int) -> dict:
-        return {"post": {"summary": summary, "parameters": [{"name": "import_id", **_ID}],
+    def import_action(summary: str, *codes: int, parameters: tuple = ()) -> dict:
+        return {"post": {"summary": summary, "parameters": [{"name": "import_id", **_ID}, *parameters],
                          "responses": {"200": _json({"$ref": "#/components/schemas/Import"}),
                                        "202": _json({"$ref": "#/components/schemas/Import"}),
                                        **_errors(401, 403, 404, 409, *codes)}}}  # fmt: skip
@@ -159,6 +159,12 @@ def openapi_document() -> dict:
                     "parameters": [
                         {"name": "import_id", **_ID},
                         {"name": "column", "in": "query", "schema": {"type": "string"}},
+                        {
+                            "name": "kind",
+                            "in": "query",
+                            "schema": {"type": "string"},
+                            "description": "A kind of problem, as `problems_summary` names it",
+                        },
                         *_PAGE_PARAMETERS,
                     ],
                     "responses": {
@@ -169,7 +175,10 @@ def openapi_document() -> dict:
             },
             "/imports/{import_id}/cancel": import_action("Cancel a queued or running import"),
             "/imports/{import_id}/retry": import_action("Queue a failed or cancelled import again"),
-            "/imports/{import_id}/confirm": import_action("Import a finished dry run's file"),
+            "/imports/{import_id}/confirm": import_action(
+                "Import a finished dry run's file, once (409 with confirmed_import when it was confirmed before)",
+                parameters=({"name": "allow_repeat", "in": "query", "schema": {"type": "boolean"}},),
+            ),
             "/imports/{import_id}/undo": import_action("Undo a finished import"),
         },
         "components": {
@@ -237,6 +246,37 @@ def openapi_document() -> dict:
                         "started_at": _TIME,
                         "finished_at": _TIME,
                         "error": _NULLABLE_STRING,
+                        "outcome": {
+                            "type": "string",
+                            "description": "How it ended, in words: 'succeeded with 3 rejected rows', 'undone', …",
+                        },
+                        "file_problem": {
+                            "type": "boolean",
+                            "description": "Failed for the file itself: retry cannot help",
+                        },
+                        "source_import_id": _NULLABLE_INT,
+                        "confirmed_as_id": {
+                            **_NULLABLE_INT,
+                            "description": "A dry run: the import it was confirmed as",
+                        },
+                        "undone_at": _TIME,
+                        "undone_by": _NULLABLE_STRING,
+                        "problems_summary": {
+                            "type": "array",
+                            "description": "One import only: each kind of problem of its rejected rows, the commonest first",
+                            "items": {"$ref": "#/components/schemas/ProblemKind"},
+                        },
+                    },
+                },
+                "ProblemKind": {
+                    "type": "object",
+                    "required": ["kind", "column", "message", "count", "rows"],
+                    "properties": {
+                        "kind": {"type": "string", "description": "Filter the rejected rows with ?kind="},
+                        "column": _NULLABLE_STRING,
+                        "message": {"type": "string"},
+                        "count": {"type": "integer"},
+                        "rows": {"type": "array", "items": {"type": "integer"}, "maxItems": 5},
                     },
                 },
                 "RowProblem": {
@@ -247,6 +287,8 @@ def openapi_document() -> dict:
                         "column": _NULLABLE_STRING,
                         "value": _NULLABLE_STRING,
                         "message": {"type": "string"},
+                        "title": {**_NULLABLE_STRING, "description": "The row's title as the file held it"},
+                        "isbn": {**_NULLABLE_STRING, "description": "The row's ISBN as the file held it"},
                     },
                 },
             },

@@ -27,6 +27,7 @@ from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStat
 from ..queue import queue_available
 from ..services.books import page_number
 from ..services.imports import (
+    AlreadyConfirmed,
     ImportOptions,
     ImportStateError,
     RepeatedFile,
@@ -37,6 +38,7 @@ from ..services.imports import (
     retry_import,
     upload_path,
 )
+from ..services.problems import of_kind, plural, problems_summary, rows_as_read
 from ..services.reports import (
     RECONCILIATION_HEADER,
     XLSX_MIMETYPE,
@@ -120,44 +122,56 @@ def get_import(import_id: int) -> Import:
 @bp.get("/imports/<int:import_id>")
 @staff_required
 def show(import_id: int):
-    """Show an import's progress, counts and rejected rows (filterable by column)."""
+    """Show an import's progress, counts, a summary of its problems and its rejected rows (filterable
+    by column and by kind of problem)."""
     imp = get_import(import_id)
+    if imp.status == ImportStatus.QUEUED.value and not queue_available():
+        flash(QUEUE_DOWN, "warning")
+    return render_template("imports/show.html", **show_context(imp))
+
+
+def show_context(imp: Import) -> dict:
+    """Return what the import page shows: the report of a finished import, one page of its rejected rows."""
     column = request.args.get("column") or None
-    errors = columns = None
+    kind = request.args.get("kind") or None
+    errors = columns = summary = context = None
     if imp.is_terminal:
         query = select(ImportRowError).where(ImportRowError.import_id == imp.id)
         if column:
             query = query.where(ImportRowError.column == column)
+        if kind:
+            query = of_kind(query, kind)
         errors = db.paginate(
             query.order_by(ImportRowError.row_number, ImportRowError.id),
             page=page_number(request.args),
             per_page=ERRORS_PER_PAGE,
             error_out=False,
         )
-        columns = db.session.scalars(
-            select(ImportRowError.column)
-            .distinct()
-            .where(ImportRowError.import_id == imp.id, ImportRowError.column.is_not(None))
-            .order_by(ImportRowError.column)
-        ).all()
-    if imp.status == ImportStatus.QUEUED.value and not queue_available():
-        flash(QUEUE_DOWN, "warning")
-    return render_template(
-        "imports/show.html",
-        imp=imp,
-        data=import_json(imp),
-        errors=errors,
-        columns=columns,
-        column=column,
-        action_form=ActionForm(),
-    )
+        summary = problems_summary(imp.id) if imp.rejected else []
+        # The summary has every column with a problem: no second pass over the problems for the filter.
+        columns = sorted({k.column for k in summary if k.column})
+        context = rows_as_read(imp, {e.row_number for e in errors.items})
+    return {
+        "imp": imp,
+        "data": import_json(imp),
+        "errors": errors,
+        "columns": columns,
+        "column": column,
+        "kind": kind,
+        "summary": summary,
+        "context": context,
+        "undo_summary": undo_summary,
+        "action_form": ActionForm(),
+    }
 
 
 @bp.get("/imports/<int:import_id>.json")
 @staff_required
 def show_json(import_id: int):
-    """Return the import's progress for the poller."""
-    return jsonify(import_json(get_import(import_id)))
+    """Return the import's progress for the poller; once it has ended, with the summary of its problems
+    (the poller's last call: its page can show them without a reload)."""
+    imp = get_import(import_id)
+    return jsonify(import_json(imp, with_problems=imp.is_terminal))
 
 
 @bp.get("/imports")
@@ -201,8 +215,16 @@ def _act(import_id: int, action) -> Import | None:
 @bp.post("/imports/<int:import_id>/confirm")
 @staff_required
 def confirm(import_id: int):
-    """Run the real import of a dry run's file."""
-    imp = _act(import_id, lambda dry: confirm_dry_run(dry, current_user))
+    """Run the real import of a dry run's file, once; a file imported before asks to confirm anyway."""
+    allow_repeat = request.form.get("allow_repeat") == "1"
+    try:
+        imp = _act(import_id, lambda dry: confirm_dry_run(dry, current_user, allow_repeat=allow_repeat))
+    except AlreadyConfirmed as exc:
+        flash(f"Not imported again: {exc}", "warning")
+        return redirect(url_for("imports.show", import_id=import_id))
+    except RepeatedFile as exc:
+        dry_run = get_import(import_id)
+        return render_template("imports/show.html", **show_context(dry_run), repeated=exc), 409
     return redirect(url_for("imports.show", import_id=imp.id if imp else import_id))
 
 
@@ -232,12 +254,19 @@ def undo(import_id: int):
     imp = _act(import_id, lambda imp: undo_import(imp, current_user) and imp)
     if imp is not None:
         report = imp.undo_report
-        flash(
-            f"Undone: {report['deleted']:,} books deleted, {report['restored']:,} restored, "
-            f"{report['conflicts']:,} left alone because they changed since.",
-            "info",
-        )
+        flash(f"Undone: {undo_summary(report)}", "info")
     return redirect(url_for("imports.show", import_id=import_id))
+
+
+def undo_summary(report: dict) -> str:
+    """Return what an undo did in words: "3 books deleted, 1 restored; 1 book was left alone because it
+    changed after this import."."""
+    done = f"{plural(report['deleted'], 'book')} deleted, {report['restored']:,} restored"
+    conflicts = report["conflicts"]
+    if not conflicts:
+        return done + "."
+    left = "book was left alone because it" if conflicts == 1 else "books were left alone because they"
+    return f"{done}; {conflicts:,} {left} changed after this import."
 
 
 def reconciliation_download(imp: Import, fmt: str):

@@ -43,6 +43,7 @@ from ..models import (
 )
 from ..queue import import_queue
 from . import search_index, sort_index
+from .problems import outcome, problem_kind, problems_summary, wording
 from .read_ahead import ReadAhead, ReadHere
 from .read_ahead import available as read_ahead_available
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
@@ -96,10 +97,34 @@ class RepeatedFile(Exception):
 
     def __init__(self, previous: Import):
         who = f" by {previous.created_by.email}" if previous.created_by else ""
-        super().__init__(
-            f"This file was imported on {previous.created_at:%Y-%m-%d %H:%M} UTC{who} (import #{previous.id})."
-        )
+        message = f"This file was imported on {previous.created_at:%Y-%m-%d %H:%M} UTC{who} (import #{previous.id})."
+        if previous.undone_at is not None:
+            undone_by = f" by {previous.undone_by.email}" if previous.undone_by else ""
+            message += f" That import was undone on {previous.undone_at:%Y-%m-%d %H:%M} UTC{undone_by}."
+        super().__init__(message)
         self.previous = previous
+
+
+class AlreadyConfirmed(Exception):
+    """The dry run was confirmed before: a dry run is imported once."""
+
+    def __init__(self, dry_run: Import, confirmed_as: Import):
+        super().__init__(f"Dry run #{dry_run.id} was already confirmed as import #{confirmed_as.id}.")
+        self.confirmed_as = confirmed_as
+
+
+def previous_import(sha256: str) -> Import | None:
+    """Return the latest real import of the same bytes that was not cancelled, if any."""
+    return db.session.scalar(
+        select(Import)
+        .where(
+            Import.sha256 == sha256,
+            Import.dry_run.is_(False),
+            Import.status != ImportStatus.CANCELLED.value,
+        )
+        .order_by(Import.id.desc())
+        .limit(1)
+    )
 
 
 def create_import(upload: FileStorage, user: User | None, options: ImportOptions | None = None) -> Import:
@@ -123,16 +148,7 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
     try:
         kind = detect_kind(temporary)
         if not options.allow_repeat and not options.dry_run:
-            previous = db.session.scalar(
-                select(Import)
-                .where(
-                    Import.sha256 == digest.hexdigest(),
-                    Import.dry_run.is_(False),
-                    Import.status != ImportStatus.CANCELLED.value,
-                )
-                .order_by(Import.id.desc())
-                .limit(1)
-            )
+            previous = previous_import(digest.hexdigest())
             if previous is not None:
                 raise RepeatedFile(previous)
     except (FileProblem, RepeatedFile):
@@ -167,22 +183,59 @@ def _record_and_enqueue(imp: Import) -> Import:
     return imp
 
 
-def confirm_dry_run(dry_run: Import, user: User | None) -> Import:
-    """Queue the real import of a finished dry run's stored file (no re-upload)."""
+def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = False) -> Import:
+    """Queue the real import of a finished dry run's stored file (no re-upload), once.
+
+    Raises AlreadyConfirmed when it was confirmed before (two clicks, two tabs, two clients at once:
+    only one wins the compare-and-set), and RepeatedFile when the same bytes were imported before
+    (unless allow_repeat), as an upload does.
+    """
     if not dry_run.dry_run or dry_run.status != ImportStatus.SUCCEEDED.value:
         raise ImportStateError("Only a dry run that has finished can be confirmed.")
-    imp = Import(
-        filename=dry_run.filename,
-        stored_name=dry_run.stored_name,
-        file_kind=dry_run.file_kind,
-        file_size=dry_run.file_size,
-        sha256=dry_run.sha256,
-        mode=dry_run.mode,
-        all_or_nothing=dry_run.all_or_nothing,
-        source_import_id=dry_run.id,
-        created_by=user,
-        status=ImportStatus.QUEUED.value,
-    )
+    if dry_run.confirmed_as is not None:
+        raise AlreadyConfirmed(dry_run, dry_run.confirmed_as)
+    if dry_run.rejected and not (dry_run.created + dry_run.updated + dry_run.unchanged + dry_run.skipped):
+        raise ImportStateError(
+            "Every row of this dry run was rejected, so there is nothing to import. "
+            "Fix the file (download the rejected rows) and upload it again."
+        )
+    if not allow_repeat:
+        previous = previous_import(dry_run.sha256)
+        if previous is not None and previous.source_import_id == dry_run.id:
+            raise AlreadyConfirmed(dry_run, previous)
+        if previous is not None:
+            raise RepeatedFile(previous)
+    values = {
+        "filename": dry_run.filename,
+        "stored_name": dry_run.stored_name,
+        "file_kind": dry_run.file_kind,
+        "file_size": dry_run.file_size,
+        "sha256": dry_run.sha256,
+        "mode": dry_run.mode,
+        "all_or_nothing": dry_run.all_or_nothing,
+        "source_import_id": dry_run.id,
+        "created_by_id": user.id if user else None,
+        "status": ImportStatus.QUEUED.value,
+    }
+    # End the transaction that read the dry run, so the next one starts with a write: on SQLite it then
+    # waits for the write lock (and sees the other confirm's commit) instead of failing on a stale snapshot.
+    db.session.commit()
+    imp = Import(**values)
+    db.session.add(imp)
+    db.session.flush()
+    # Compare-and-set on the dry run's row: of two confirms at once, the second waits for the first's
+    # commit (the row lock on PostgreSQL, the write lock on SQLite), then finds it set and changes nothing.
+    claimed = db.session.execute(
+        update(Import)
+        .where(Import.id == values["source_import_id"], Import.confirmed_as_id.is_(None))
+        .values(confirmed_as_id=imp.id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        db.session.refresh(dry_run)
+        raise AlreadyConfirmed(dry_run, dry_run.confirmed_as)
+    db.session.expire(dry_run)
     return _record_and_enqueue(imp)
 
 
@@ -214,6 +267,10 @@ def retry_import(imp: Import) -> None:
     """Queue a failed or cancelled import again; it resumes after its last committed chunk."""
     if imp.status not in (ImportStatus.FAILED.value, ImportStatus.CANCELLED.value):
         raise ImportStateError("Only a failed or cancelled import can be retried.")
+    if imp.file_problem:
+        raise ImportStateError(
+            "The file itself is the problem, so a retry would fail the same way. Correct the file and upload it again."
+        )
     if not upload_path(imp).exists():
         raise ImportStateError("The uploaded file is no longer on the server; upload it again.")
     imp.status = ImportStatus.QUEUED.value
@@ -297,6 +354,7 @@ def run_import(import_id: int) -> dict:
         _finish(imp, ImportStatus.CANCELLED, str(cancelled))
     except FileProblem as problem:
         db.session.rollback()
+        imp.file_problem = True  # its header, format or rows: the same file fails the same way again
         _finish(imp, ImportStatus.FAILED, problem.message)
     except StoredFileMissing:
         db.session.rollback()
@@ -507,7 +565,7 @@ class ImportRun:
 
             with _fewer_collections(), _reading(produce) as chunks, _not_reloading_after_commit(db.session()):
                 for chunk in chunks:
-                    self._check_wrong_file(len(chunk.numbers), chunk.problems)
+                    self._check_wrong_file(chunk)
                     self._save_chunk(chunk, writer, commit=not single_transaction)
             if chunks.result == 0:
                 raise FileProblem("The file has a header row but no rows of books below it.")
@@ -573,10 +631,11 @@ class ImportRun:
                 rebuilt[row.row_number] = cells
         return rebuilt
 
-    def _check_wrong_file(self, rows: int, problems: list[RowProblem]) -> None:
+    def _check_wrong_file(self, chunk: ValidatedChunk) -> None:
         """Stop early when nearly every row of the first thousand is rejected."""
         if self.sampled >= WRONG_FILE_SAMPLE:
             return
+        rows, problems = len(chunk.numbers), chunk.problems
         self.sampled += rows
         self.sample_rejected += len({p.row_number for p in problems})
         self.sample_problems.extend(problems)
@@ -584,8 +643,8 @@ class ImportRun:
             return
         common = Counter(p.message.split(";")[0] for p in self.sample_problems).most_common(1)
         cause = f" The most common problem: {common[0][0]} ({common[0][1]:,} times)." if common else ""
-        # Keep this chunk's problems (earlier chunks' are saved already) so the report shows them.
-        _save_problems(self.imp.id, problems, {})
+        # Keep this chunk's problems and cells (earlier chunks' are saved already) so the report shows them.
+        _save_problems(self.imp.id, problems, chunk.rejected_cells)
         self.imp.rejected += len({p.row_number for p in problems})
         self.imp.processed_rows += rows
         db.session.commit()
@@ -705,6 +764,8 @@ def _save_problems(import_id: int, problems: list[RowProblem], cells_of: dict[in
                     "column": p.column and p.column[:255],
                     "value": p.value and p.value[:255],
                     "message": p.message,
+                    "kind": problem_kind(p),
+                    "wording": wording(p.message),
                 }
                 for p in problems
             ],
@@ -757,8 +818,9 @@ def _finish(imp: Import, status: ImportStatus, error: str | None) -> None:
         log.warning("import=%s event=superseded-at-finish", imp.id)
 
 
-def import_json(imp: Import) -> dict:
-    """Return the import as the API and the progress poller show it."""
+def import_json(imp: Import, *, with_problems: bool = False) -> dict:
+    """Return the import as the API and the progress poller show it; with_problems adds the summary of
+    its rejected rows (one GROUP BY: for one import's page, not for lists)."""
 
     def iso(value):
         return value.isoformat() if value else None
@@ -796,9 +858,17 @@ def import_json(imp: Import) -> dict:
         "eta_seconds": eta,
         "error": imp.error,
         "source_import_id": imp.source_import_id,
+        "confirmed_as_id": imp.confirmed_as_id,
+        "file_problem": imp.file_problem,
         "undone_at": iso(imp.undone_at),
+        "undone_by": imp.undone_by.email if imp.undone_by else None,
+        "outcome": outcome(imp),
         "terminal": imp.is_terminal,
-    }
+    } | (
+        {"problems_summary": [kind.as_json() for kind in problems_summary(imp.id)] if imp.rejected else []}
+        if with_problems
+        else {}
+    )
 
 
 def percent(imp: Import) -> int:

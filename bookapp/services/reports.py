@@ -103,9 +103,15 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         select(ImportChunk).where(ImportChunk.import_id == imp.id).order_by(ImportChunk.first_row)
     )
     with open_table(upload_path) as table:
-        validator = RowValidator(
-            map_headers(table.headers), decimal_comma=table.decimal_comma, text_cells=table.text_cells
-        )
+        header_map = map_headers(table.headers)
+        validator = RowValidator(header_map, decimal_comma=table.decimal_comma, text_cells=table.text_cells)
+        isbn_at, title_at = header_map.positions["isbn"], header_map.positions["title"]
+
+        def as_read(cells: list, position: int) -> str:
+            """A rejected row's cell as the file held it (it has no validated value)."""
+            value = cells[position] if position < len(cells) else None
+            return "" if value is None else str(value)
+
         rows = iter(table.rows)
         for chunk in chunks:
             numbers = array("I")
@@ -128,13 +134,13 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
                     )
                 )
             }
-            problems = dict(
-                db.session.execute(
-                    select(RejectedRow.row_number, RejectedRow.errors).where(
-                        RejectedRow.import_id == imp.id, RejectedRow.row_number.between(chunk.first_row, chunk.last_row)
-                    )
-                ).all()
-            )
+            problems, rejected_cells = {}, {}
+            for row_number, errors, cells in db.session.execute(
+                select(RejectedRow.row_number, RejectedRow.errors, RejectedRow.cells).where(
+                    RejectedRow.import_id == imp.id, RejectedRow.row_number.between(chunk.first_row, chunk.last_row)
+                )
+            ):
+                problems[row_number], rejected_cells[row_number] = errors, cells
             for row_number, code in zip(numbers, chunk.outcomes, strict=True):
                 row = values_of.get(row_number)
                 before = changes.get(row_number)
@@ -144,11 +150,12 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
                         f"{LABELS[f]}: {'' if v is None else v} → {'' if getattr(row, f) is None else getattr(row, f)}"
                         for f, v in before.items()
                     )
+                cells = rejected_cells.get(row_number)
                 yield [
                     row_number,
                     names[bytes([code])],
-                    row.isbn if row else "",
-                    row.title if row else "",
+                    row.isbn if row else as_read(cells, isbn_at) if cells else "",
+                    row.title if row else as_read(cells, title_at) if cells else "",
                     described,
                     problems.get(row_number, ""),
                 ]

@@ -1,0 +1,212 @@
+"""What an import's rejected rows have in common, and the words for how an import ended."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from ..extensions import db
+from ..importer import RowProblem
+from ..importer.headers import field_of
+from ..models import Import, ImportRowError, ImportStatus, RejectedRow
+
+#: Row numbers listed beside each kind of problem.
+SUMMARY_ROWS = 5
+#: Kinds of older problems (saved before kinds existed, grouped by their exact words) listed at most.
+OLDER_KINDS = 50
+#: What stands in for a cell value or a number in a kind of problem's words.
+PLACEHOLDER = "…"
+
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+#: Shorter cell values are not looked for in a message (a value "a" would match the word "a").
+MIN_QUOTED_VALUE = 3
+
+
+def _without_values(message: str, value: str | None) -> str:
+    """Return *message* with the cell value (where it stands as a whole) and every number replaced."""
+    if value and len(value) >= MIN_QUOTED_VALUE and value in message:
+        message = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", PLACEHOLDER, message)
+    return _NUMBER.sub(PLACEHOLDER, message)
+
+
+def _digest(text: str) -> str:
+    return hashlib.blake2b(text.encode(), digest_size=8).hexdigest()
+
+
+def problem_kind(problem: RowProblem) -> str:
+    """Return the kind of *problem*: the same for every problem of one column and one message,
+    whatever cell value or row number the message quotes."""
+    return _digest(f"{problem.column or ''}\x1f{_without_values(problem.message, problem.value)}")
+
+
+def wording(message: str) -> str:
+    """Return a digest of a message's exact words."""
+    return _digest(message)
+
+
+@dataclass(frozen=True)
+class ProblemKind:
+    """One kind of problem in an import: its column, its words, how many rows and the first of them."""
+
+    kind: str
+    column: str | None
+    message: str
+    count: int
+    rows: list[int]
+
+    def as_json(self) -> dict:
+        return {"kind": self.kind, "column": self.column, "message": self.message, "count": self.count,
+                "rows": self.rows}  # fmt: skip
+
+
+def problems_summary(import_id: int) -> list[ProblemKind]:
+    """Return the import's kinds of problem, the commonest first, each with its first rows.
+
+    One GROUP BY that reads the (import, kind, column, row, wording) index alone, then per kind one
+    short read of that index and one message: fast however many rows were rejected.
+    """
+    mine = ImportRowError.import_id == import_id
+    groups = db.session.execute(
+        select(
+            ImportRowError.kind,
+            ImportRowError.column,
+            func.count(),
+            func.min(ImportRowError.wording),
+            func.max(ImportRowError.wording),
+        )
+        .where(mine, ImportRowError.kind.is_not(None))
+        .group_by(ImportRowError.kind, ImportRowError.column)
+    ).all()
+    summary = []
+    for kind, column, count, first_wording, last_wording in groups:
+        first_rows = db.session.execute(
+            select(ImportRowError.row_number, ImportRowError.message)
+            .where(mine, ImportRowError.kind == kind, _same_column(column))
+            .order_by(ImportRowError.row_number)
+            .limit(SUMMARY_ROWS)
+        ).all()
+        message = first_rows[0].message
+        # One wording for every row: show it as it is; else the words they share, values left out.
+        if first_wording != last_wording:
+            message = _without_values(message, None)
+        summary.append(ProblemKind(kind, column, message, count, [row.row_number for row in first_rows]))
+    summary.extend(_older_problems(import_id))
+    summary.sort(key=lambda k: (-k.count, k.rows[0]))
+    return summary
+
+
+def _older_problems(import_id: int) -> list[ProblemKind]:
+    """Group problems saved before kinds existed by their exact words (their kind is those words)."""
+    mine = ImportRowError.import_id == import_id
+    if db.session.scalar(select(ImportRowError.id).where(mine, ImportRowError.kind.is_(None)).limit(1)) is None:
+        return []
+    groups = db.session.execute(
+        select(ImportRowError.message, ImportRowError.column, func.count())
+        .where(mine, ImportRowError.kind.is_(None))
+        .group_by(ImportRowError.message, ImportRowError.column)
+        .order_by(func.count().desc())
+        .limit(OLDER_KINDS)
+    ).all()
+    older = []
+    for message, column, count in groups:
+        rows = db.session.scalars(
+            select(ImportRowError.row_number)
+            .where(mine, ImportRowError.kind.is_(None), ImportRowError.message == message, _same_column(column))
+            .order_by(ImportRowError.row_number)
+            .limit(SUMMARY_ROWS)
+        ).all()
+        older.append(ProblemKind(message, column, message, count, list(rows)))
+    return older
+
+
+def _same_column(column: str | None):
+    return ImportRowError.column.is_(None) if column is None else ImportRowError.column == column
+
+
+_DIGEST = re.compile(r"[0-9a-f]{16}")
+
+
+def of_kind(query, kind: str):
+    """Narrow a query of ImportRowError to one kind of problem (a digest, or an older problem's words)."""
+    if _DIGEST.fullmatch(kind):
+        return query.where(ImportRowError.kind == kind)
+    return query.where(ImportRowError.kind.is_(None), ImportRowError.message == kind)
+
+
+def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
+    """Return the title and ISBN of some rejected rows as the file held them, by row number: the
+    stored cells, read through the import's header mapping."""
+    if not numbers or not imp.headers:
+        return {}
+    positions = {field_of(h): i for i, h in reversed(list(enumerate(imp.headers))) if field_of(h)}
+    found = db.session.execute(
+        select(RejectedRow.row_number, RejectedRow.cells).where(
+            RejectedRow.import_id == imp.id, RejectedRow.row_number.in_(numbers)
+        )
+    )
+
+    def cell(cells: list, name: str) -> str:
+        position = positions.get(name)
+        value = cells[position] if position is not None and position < len(cells) else None
+        return "" if value is None else str(value)
+
+    return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}
+
+
+def plural(count: int, one: str, many: str | None = None) -> str:
+    """Return "1 row", "2 rows", "1,000 rows"."""
+    return f"{count:,} {one if count == 1 else (many or one + 's')}"
+
+
+def outcome(imp: Import) -> str:
+    """Return how the import ended (or where it is), in words: "succeeded with 3 rejected rows", "undone"."""
+    if imp.undone_at is not None:
+        return "undone"
+    if imp.status != ImportStatus.SUCCEEDED.value:
+        return imp.status
+    kept = imp.created + imp.updated + imp.unchanged + imp.skipped
+    if imp.rejected and not kept:
+        return "every row rejected"
+    if imp.rejected:
+        return f"succeeded with {plural(imp.rejected, 'rejected row')}"
+    return imp.status
+
+
+def outcome_class(imp: Import) -> str:
+    """Return the CSS class that colours the outcome: a partial success is a warning, not a success."""
+    if imp.undone_at is not None:
+        return "status-undone"
+    if imp.status == ImportStatus.SUCCEEDED.value and imp.rejected:
+        return "status-partial"
+    return f"status-{imp.status}"
+
+
+def summary_line(imp: Import) -> str:
+    """Return one sentence for a terminal import: its outcome and its counts (for the command line)."""
+    what = "Dry run" if imp.dry_run else "Import"
+    counts = ", ".join(
+        f"{getattr(imp, name):,} {name}" for name in ("created", "updated", "unchanged", "skipped", "rejected")
+    )
+    line = f"{what} #{imp.id} {outcome(imp)}: {counts}."
+    if imp.undone_at is not None:
+        who = f" by {imp.undone_by.email}" if imp.undone_by else ""
+        line += f" Undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{who}."
+    if imp.error:
+        line += f" {imp.error}"
+    return line
+
+
+def problem_lines(import_id: int) -> list[str]:
+    """Return one line per kind of problem: "Price is not a number: 140 rows (277, 442, …)"."""
+    return [describe(kind) for kind in problems_summary(import_id)]
+
+
+def describe(kind: ProblemKind) -> str:
+    """Return a kind of problem as one line of text."""
+    rows = ", ".join(f"{n:,}" for n in kind.rows) + (", …" if kind.count > len(kind.rows) else "")
+    return f"{kind.message}: {plural(kind.count, 'row')} ({rows})"
