@@ -23,13 +23,14 @@ from .models import Import, ImportMode, Role, User
 def worker_command(burst: bool, simple: bool) -> None:
     """Run an RQ worker for the import queue."""
     from .queue import make_worker
+    from .services.reconcile import between_jobs
     from .services.setup import schema_behind
 
     problem = schema_behind()
     if problem:  # every job would fail; say what to do instead
         raise click.ClickException(f"The worker cannot start: {problem}.")
     app = current_app._get_current_object()
-    worker = make_worker(app, simple=simple)
+    worker = make_worker(app, simple=simple, maintenance=between_jobs)
     # Without this the worker's own logging is silent when started from a flask command.
     worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
 

@@ -1,6 +1,7 @@
 """Redis, the import queue, and workers whose jobs run inside a fresh app context."""
 
 import os
+from collections.abc import Callable
 
 from flask import Flask, current_app
 from redis import Redis
@@ -55,34 +56,34 @@ def app_job_class(app: Flask) -> type[Job]:
     return AppJob
 
 
-class ReconcilingMixin:
-    """Run bookapp's reconciler with RQ's own maintenance: at start and every few seconds between jobs."""
+class MaintainingMixin:
+    """Run the app's own maintenance with RQ's: at start and every few seconds between jobs."""
 
     app: Flask
+    maintenance: Callable[[], None] | None = None
 
     def run_maintenance_tasks(self):
         super().run_maintenance_tasks()
-        from .services.imports import catch_up_indexes
-        from .services.reconcile import reconcile
-
+        if self.maintenance is None:
+            return
         try:
             with self.app.app_context():
-                reconcile()
-                catch_up_indexes()  # books made by hand, and any catch-up an import left unfinished
+                self.maintenance()
         except Exception:  # never let a database or Redis hiccup stop the worker
-            self.log.warning("bookapp reconcile failed", exc_info=True)
+            self.log.warning("bookapp maintenance failed", exc_info=True)
 
 
-class ImportWorker(ReconcilingMixin, Worker):
+class ImportWorker(MaintainingMixin, Worker):
     """A forking worker: each import runs in a work horse, so a crash cannot take the worker down."""
 
 
-class SimpleImportWorker(ReconcilingMixin, SimpleWorker):
+class SimpleImportWorker(MaintainingMixin, SimpleWorker):
     """A worker that runs imports in its own process (tests, or platforms without fork)."""
 
 
-def make_worker(app: Flask, *, simple: bool = False, **kwargs) -> Worker:
-    """Return an RQ worker for the import queue whose jobs see *app*."""
+def make_worker(app: Flask, *, simple: bool = False, maintenance: Callable[[], None] | None = None, **kwargs) -> Worker:
+    """Return an RQ worker for the import queue whose jobs see *app*, running *maintenance* (in an app
+    context) at start and every RECONCILE_SECONDS between jobs."""
     worker_class = SimpleImportWorker if simple else ImportWorker
     interval = app.config.get("RECONCILE_SECONDS", 10)
     kwargs.setdefault("maintenance_interval", interval)
@@ -96,4 +97,5 @@ def make_worker(app: Flask, *, simple: bool = False, **kwargs) -> Worker:
         **kwargs,
     )
     worker.app = app
+    worker.maintenance = maintenance
     return worker

@@ -16,6 +16,7 @@ from bookapp.embedded_redis import EmbeddedRedis, free_port
 from bookapp.extensions import db, limiter
 from bookapp.models import Role
 from bookapp.queue import make_worker
+from bookapp.services.reconcile import between_jobs
 from bookapp.services.setup import create_user, reset_database
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -178,7 +179,7 @@ def staff_client(app):
 
 def run_worker(app) -> None:
     """Run every queued job in this process, then return (SimpleWorker, burst mode)."""
-    make_worker(app, simple=True).work(burst=True, logging_level="WARNING")
+    make_worker(app, simple=True, maintenance=between_jobs).work(burst=True, logging_level="WARNING")
 
 
 def flask_cli(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProcess:

@@ -284,13 +284,16 @@ def retry_import(imp: Import) -> None:
     enqueue_import(imp)
 
 
+#: The job and its failure callback, by name: the queue finds them in bookapp.tasks, which imports this module.
+RUN_IMPORT_JOB = "bookapp.tasks.run_import"
+RECORD_FAILURE_CALLBACK = "bookapp.tasks.record_failure"
+
+
 def enqueue_import(imp: Import) -> bool:
     """Put the import's job on the queue; return False (and leave it queued in SQL) when Redis is down."""
-    from .. import tasks
-
     try:
         import_queue().enqueue(
-            tasks.run_import,
+            RUN_IMPORT_JOB,
             imp.id,
             job_id=imp.rq_job_id,
             # The run stops itself cleanly at its own deadline (a chunk boundary); RQ's alarm, a little
@@ -300,7 +303,7 @@ def enqueue_import(imp: Import) -> bool:
             meta={"import_id": imp.id, "kind": imp.file_kind},
             result_ttl=24 * 3600,
             failure_ttl=current_app.config.get("JOB_FAILURE_TTL", 7 * 24 * 3600),
-            on_failure=Callback(tasks.record_failure),
+            on_failure=Callback(RECORD_FAILURE_CALLBACK),
         )
     except RedisError as exc:
         log.warning("import=%s event=enqueue-failed error=%s", imp.id, type(exc).__name__)

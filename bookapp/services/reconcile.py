@@ -17,7 +17,7 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
 from ..queue import redis_connection
-from .imports import enqueue_import, upload_path
+from .imports import catch_up_indexes, enqueue_import, upload_path
 
 log = logging.getLogger(__name__)
 
@@ -141,3 +141,9 @@ def delete_expired_uploads(limit: int = 100) -> int:
         log.info("import=%s event=file-deleted reason=retention", imp.id)
     db.session.commit()
     return deleted
+
+
+def between_jobs() -> None:
+    """What each worker runs at start and every few seconds between jobs."""
+    reconcile()
+    catch_up_indexes()  # books made by hand, and any catch-up an import left unfinished
