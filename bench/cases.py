@@ -109,7 +109,7 @@ def bookapp_import(
     """
     from bookapp.extensions import db
     from bookapp.models import Import
-    from bookapp.services.imports import run_import
+    from bookapp.services.imports import catch_up_indexes, run_import
     from bookapp.services.setup import reset_database
 
     work_dir = Path(work)
@@ -119,15 +119,16 @@ def bookapp_import(
             reset_database()
         import_id = _new_import(path, work_dir, f"bench{Path(path).suffix}")
         progress = _time_import_row_updates(db.engine)
-        started = time.perf_counter()
         result = run_import(import_id)
-        job_seconds = time.perf_counter() - started
         imp = db.session.get(Import, import_id)
         seconds = (imp.finished_at - imp.started_at).total_seconds()  # job start to terminal status
+        started = time.perf_counter()  # the catch-up job that follows an import (bench runs it here)
+        catch_up_indexes(import_id)
+        index_seconds = time.perf_counter() - started
     assert result["status"] == "succeeded", result
     return {"rows": result["created"] + result["updated"] + result["unchanged"] + result["rejected"],
             "seconds": seconds, "created": result["created"], "unchanged": result["unchanged"],
-            "progress_seconds": progress["seconds"], "index_seconds": job_seconds - seconds}  # fmt: skip
+            "progress_seconds": progress["seconds"], "index_seconds": index_seconds}  # fmt: skip
 
 
 def workers(database_url: str, work: str, how: str, reading: str, *paths: str) -> dict:

@@ -37,6 +37,12 @@ def import_queue(app: Flask | None = None) -> Queue:
     return Queue(app.config["IMPORT_QUEUE"], connection=redis_connection(app))
 
 
+def index_queue(app: Flask | None = None) -> Queue:
+    """Return the queue of the search and sort indexes' catch-ups: workers take its jobs when no import waits."""
+    app = app or current_app._get_current_object()
+    return Queue(f"{app.config['IMPORT_QUEUE']}.indexes", connection=redis_connection(app))
+
+
 def app_job_class(app: Flask) -> type[Job]:
     """Return a Job class whose jobs run inside an app context of *app*."""
     created_in = os.getpid()
@@ -91,7 +97,7 @@ def make_worker(app: Flask, *, simple: bool = False, maintenance: Callable[[], N
     kwargs.setdefault("worker_ttl", interval + 20)
     kwargs.setdefault("job_monitoring_interval", 5)
     worker = worker_class(
-        [import_queue(app)],
+        [import_queue(app), index_queue(app)],  # in this order: an import waiting goes first
         connection=redis_connection(app),
         job_class=app_job_class(app),
         **kwargs,

@@ -8,6 +8,11 @@ def run_import(import_id: int) -> dict:
     return imports.run_import(import_id)
 
 
+def catch_up_indexes(import_id: int) -> None:
+    """Bring the search and sort indexes up to the books import *import_id* saved."""
+    imports.catch_up_indexes(import_id)
+
+
 def record_failure(job, connection, exc_type, exc_value, traceback) -> None:
     """Handle a job that died where the job itself could not react (its work horse was killed).
 

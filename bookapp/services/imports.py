@@ -23,7 +23,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.datastructures import FileStorage
 
-from ..config import IMPORT_CHUNK_SIZES
+from ..config import IMPORT_CHUNK_SIZES, JOB_FAILURE_TTL_SECONDS
 from ..extensions import db
 from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_headers, open_table
 from ..importer.duplicates import FirstRows
@@ -41,7 +41,7 @@ from ..models import (
     User,
     utcnow,
 )
-from ..queue import import_queue
+from ..queue import import_queue, index_queue
 from . import search_index, sort_index
 from .problems import outcome, problem_kind, problems_summary, wording
 from .read_ahead import ReadAhead, ReadHere
@@ -284,9 +284,14 @@ def retry_import(imp: Import) -> None:
     enqueue_import(imp)
 
 
-#: The job and its failure callback, by name: the queue finds them in bookapp.tasks, which imports this module.
+#: The jobs and the failure callback, by name: the queue finds them in bookapp.tasks, which imports this module.
 RUN_IMPORT_JOB = "bookapp.tasks.run_import"
 RECORD_FAILURE_CALLBACK = "bookapp.tasks.record_failure"
+CATCH_UP_JOB = "bookapp.tasks.catch_up_indexes"
+#: How long an import's job result stays in Redis (the SQL row is the record; this is for the dashboard).
+JOB_RESULT_TTL_SECONDS = 24 * 3600
+#: A catch-up's time limit: rebuilding both indexes for several million books takes minutes.
+CATCH_UP_TIMEOUT_SECONDS = 3600
 
 
 def enqueue_import(imp: Import) -> bool:
@@ -301,8 +306,8 @@ def enqueue_import(imp: Import) -> bool:
             job_timeout=job_timeout(imp.file_size) + HARD_TIMEOUT_GRACE_SECONDS,
             description=f"Import #{imp.id}",  # never the file name or cell text: the dashboard shows it raw
             meta={"import_id": imp.id, "kind": imp.file_kind},
-            result_ttl=24 * 3600,
-            failure_ttl=current_app.config.get("JOB_FAILURE_TTL", 7 * 24 * 3600),
+            result_ttl=JOB_RESULT_TTL_SECONDS,
+            failure_ttl=current_app.config.get("JOB_FAILURE_TTL", JOB_FAILURE_TTL_SECONDS),
             on_failure=Callback(RECORD_FAILURE_CALLBACK),
         )
     except RedisError as exc:
@@ -397,8 +402,30 @@ def run_import(import_id: int) -> dict:
         imp.id, imp.status, imp.processed_rows, imp.created, imp.updated, imp.unchanged, imp.skipped,
         imp.rejected, time.monotonic() - started,
     )  # fmt: skip
-    catch_up_indexes(import_id)
+    if not imp.dry_run and (imp.created or imp.updated):
+        enqueue_catch_up(imp.id)
     return counts(imp)
+
+
+def enqueue_catch_up(import_id: int) -> None:
+    """Queue the search and sort indexes' catch-up as a job of its own, after the imports waiting.
+
+    An import's job ends when its books are saved: its worker takes the next import at once (a
+    catch-up after a million books takes 10-30 s). Until the catch-up runs, searches and pages stay
+    exact (they scan the books the indexes lack); if Redis is down, the workers' maintenance does it.
+    """
+    try:
+        index_queue().enqueue(
+            CATCH_UP_JOB,
+            import_id,
+            job_id=f"catch-up-after-import-{import_id}",
+            description=f"Catch up the search and sort indexes after import #{import_id}",
+            job_timeout=CATCH_UP_TIMEOUT_SECONDS,
+            result_ttl=JOB_RESULT_TTL_SECONDS,
+            failure_ttl=current_app.config.get("JOB_FAILURE_TTL", JOB_FAILURE_TTL_SECONDS),
+        )
+    except RedisError as exc:
+        log.warning("import=%s event=catch-up-enqueue-failed error=%s", import_id, type(exc).__name__)
 
 
 def catch_up_indexes(import_id: int | None = None) -> None:
