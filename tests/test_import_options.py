@@ -108,8 +108,11 @@ def test_two_imports_adding_to_one_book_at_once_both_add(app):
                       "quantity": quantity, "description": None}  # fmt: skip
             return ValidRows([2], [[values[f]] for f in FIELDS])
 
+        writing = threading.Event()
+
         def add_second() -> None:
             with app.app_context(), Session(db.engine) as session:
+                writing.set()
                 BookWriter(session, ids[1], ImportMode.ADD_STOCK).write(delivery(7))
                 session.commit()
 
@@ -117,7 +120,9 @@ def test_two_imports_adding_to_one_book_at_once_both_add(app):
             BookWriter(session, ids[0], ImportMode.ADD_STOCK).write(delivery(5))  # 10 + 5, not committed
             adding = threading.Thread(target=add_second)
             adding.start()
+            assert writing.wait(10)
             wait_until_another_waits(db.engine)
+            assert adding.is_alive(), "the second import finished without meeting the first: no race was tested"
             session.commit()
         adding.join(30)
         assert db.session.scalar(select(Book.quantity).where(Book.isbn == isbn13(1))) == 22
@@ -125,7 +130,8 @@ def test_two_imports_adding_to_one_book_at_once_both_add(app):
 
 def wait_until_another_waits(engine) -> None:
     """Return once another transaction waits for a lock (PostgreSQL), or after a moment (SQLite, where
-    the second writer waits for the database's write lock before reading anything)."""
+    the second writer waits for the database's write lock before reading anything: the caller then
+    checks it is still waiting)."""
     if engine.dialect.name != "postgresql":
         time.sleep(0.5)
         return
