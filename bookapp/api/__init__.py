@@ -234,8 +234,10 @@ def rejected_rows(import_id: int):
         query = query.where(ImportRowError.column == request.args["column"])
     pagination = db.paginate(query.order_by(ImportRowError.row_number, ImportRowError.id), page=page,
                              per_page=per_page, error_out=False)  # fmt: skip
+    # "row" is the row a spreadsheet program shows; "line" the file line it starts on, where that differs.
     items = [
-        {"row": e.row_number, "column": e.column, "value": e.value, "message": e.message} for e in pagination.items
+        {"row": e.row_number, "line": e.line, "column": e.column, "value": e.value, "message": e.message}
+        for e in pagination.items
     ]
     return jsonify(_paged(pagination, items))
 

@@ -3,10 +3,10 @@
 import logging
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import inspect, select
 
 from ..extensions import db
-from ..models import Book, Role, User
+from ..models import Book, ImportRowError, RejectedRow, Role, User
 from . import search_index, sort_index
 from .search_index import drop_search_index, ensure_search_index
 
@@ -54,10 +54,18 @@ def reset_database() -> None:
     ensure_indexes()
 
 
+#: Columns added after their table was first released: (model, column name, SQL type).
+LATE_COLUMNS = [(ImportRowError, "line", "INTEGER"), (RejectedRow, "line", "INTEGER")]
+
+
 def ensure_indexes() -> None:
-    """Create the books' indexes an older database lacks (create_all adds tables only); create or drop
-    the search index as SEARCH_INDEX says."""
+    """Create the books' indexes and the late columns an older database lacks (create_all adds tables
+    only); create or drop the search index as SEARCH_INDEX says."""
     with db.engine.begin() as connection:
+        for model, column, sql_type in LATE_COLUMNS:
+            table = model.__tablename__
+            if column not in {c["name"] for c in inspect(connection).get_columns(table)}:
+                connection.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column} {sql_type}")
         for index in Book.__table__.indexes:
             index.create(connection, checkfirst=True)
         if current_app.config["SEARCH_INDEX"]:
