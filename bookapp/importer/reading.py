@@ -188,7 +188,7 @@ _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CELL_SEPARATOR = "\x1f"
 #: How many rows behind the reading a LineMap still knows where rows start (a chunk is read, then
 #: validated, so only the latest few thousand rows are ever asked about).
-LINES_KEPT = 100_000
+LINES_KEPT = 50_000
 
 
 class LineMap:

@@ -32,6 +32,7 @@ from .values import (
     parse_text,
     parse_year,
 )
+from .xlsx import column_letters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
@@ -325,7 +326,7 @@ class RowValidator:
         mapped = set(header_map.positions.values())
         #: The columns no field reads: their cells are only checked for what makes a row unreadable.
         self.other_columns = [
-            (position, header or f"Column {position + 1}")
+            (position, header or f"Column {column_letters(position)}")
             for position, header in enumerate(header_map.headers)
             if position not in mapped
         ]
