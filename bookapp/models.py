@@ -254,6 +254,8 @@ class ImportRowError(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
     row_number: Mapped[int] = mapped_column(Integer)
+    #: The file line a CSV row starts on, where it is not the row number (after a multi-line cell).
+    line: Mapped[int | None] = mapped_column(Integer)
     column: Mapped[str | None] = mapped_column(String(255))
     value: Mapped[str | None] = mapped_column(String(255))
     message: Mapped[str] = mapped_column(Text)
@@ -273,6 +275,8 @@ class RejectedRow(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     import_id: Mapped[int] = mapped_column(ForeignKey("imports.id", ondelete="CASCADE"))
     row_number: Mapped[int] = mapped_column(Integer)
+    #: The file line a CSV row starts on, where it is not the row number (after a multi-line cell).
+    line: Mapped[int | None] = mapped_column(Integer)
     cells: Mapped[list] = mapped_column(JSON)
     errors: Mapped[str] = mapped_column(Text)
 

@@ -5,6 +5,7 @@ import time
 import zipfile
 
 import pytest
+from openpyxl import load_workbook
 
 from tests.conftest import run_worker
 from tests.helpers import HEADER, book_row, csv_bytes, write_xlsx
@@ -103,8 +104,9 @@ def test_a_header_only_file_is_refused(app, staff_client):
 def test_caps_on_columns_cells_and_rows(app, staff_client):
     wide = csv_bytes([book_row(1) + ["x"] * 300], header=HEADER + [f"extra {n}" for n in range(300)])
     assert "at most 200 are accepted" in run(app, staff_client, wide, "wide.csv")["error"]
-    long_cell = csv_bytes([book_row(1, Description="x" * 200_000)])
-    assert "longer than 100,000 characters" in run(app, staff_client, long_cell, "long.csv")["error"]
+    too_long_to_read = csv_bytes([book_row(1, Description="x" * 1_000_001)])
+    state = run(app, staff_client, too_long_to_read, "long.csv")
+    assert state["status"] == "failed" and "longer than 1,000,000 characters" in state["error"]
     app.config["IMPORT_MAX_ROWS"] = 50
     many = csv_bytes([book_row(n) for n in range(1, 101)])
     assert "more than 50 rows" in run(app, staff_client, many, "many.csv")["error"]
@@ -120,3 +122,49 @@ def test_an_upload_over_the_size_limit_gets_a_clear_413(app, staff_client):
     api = app.test_client().post("/api/v1/imports", headers=bearer(app, "api@example.com"),
                                  data={"file": (io.BytesIO(b"x" * 5000), "b.csv")})  # fmt: skip
     assert api.status_code == 413 and "larger than the limit" in api.get_json()["error"]["message"]
+
+
+def test_one_bad_cell_rejects_its_row_and_the_rest_of_the_file_imports(app, staff_client):
+    """A stray NUL (in a book column or another one) and a cell over 100,000 characters are bad cells."""
+    from tests.test_access import bearer
+
+    header = [*HEADER, "Shelf\x00 notes"]
+    rows = [[*book_row(n), ""] for n in range(1, 11)]
+    rows[1] = [*book_row(2, Title="Du\x00ne"), ""]  # row 3
+    rows[3] = [*book_row(4), "A\x00"]  # row 5
+    rows[5] = [*book_row(6, Description="x" * 150_000), ""]  # row 7
+    rows[7] = [*book_row(8), "y" * 100_001]  # row 9
+    content = csv_bytes(rows, header=header)
+    state = run(app, staff_client, content, "nul.csv")
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 6, 4), state
+
+    headers = bearer(app, "api@example.com")
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["column"]) for r in rejected] == [
+        (3, "Title"), (5, "Shelf\N{SYMBOL FOR NULL} notes"), (7, "Description"), (9, "Shelf\N{SYMBOL FOR NULL} notes"),
+    ]  # fmt: skip
+    assert "NUL byte" in rejected[0]["message"] and "NUL byte" in rejected[1]["message"]
+    assert "150,000 characters long" in rejected[2]["message"]
+    assert "100,001 characters long; the most a cell may hold is 100,000" in rejected[3]["message"]
+    assert all("\x00" not in str(r) for r in rejected)
+
+    page = staff_client.get(f"/imports/{state['id']}")
+    assert page.status_code == 200 and "NUL byte" in page.get_data(as_text=True)
+    csv_download = staff_client.get(f"/imports/{state['id']}/rejected.csv")
+    assert csv_download.status_code == 200 and "Du\x00ne" in csv_download.get_data(as_text=True)
+    with staff_client.get(f"/imports/{state['id']}/rejected.xlsx") as xlsx_download:
+        assert xlsx_download.status_code == 200
+        sheet = load_workbook(io.BytesIO(xlsx_download.data)).active
+    assert sheet["A2"].value == "Du\N{REPLACEMENT CHARACTER}ne"
+    assert staff_client.get(f"/imports/{state['id']}/report.csv").status_code == 200
+
+    # A file that is mostly NUL bytes is still binary data.
+    refused = run(app, staff_client, b"Title,Author\r\n" + b"\x00" * 5000, "zeros.csv")
+    assert refused["code"] == 400 and "binary data" in refused["error"]
+
+
+def test_an_unclosed_quote_keeps_its_own_file_level_message(app, staff_client):
+    content = csv_bytes([book_row(1, Description="two\nlines"), book_row(2)]) + b'"Book 3,never closed\r\n'
+    state = run(app, staff_client, content, "quote.csv")
+    assert state["status"] == "failed"
+    assert 'Row 4 (line 5 of the file) opens a quote (") that is never closed' in state["error"]

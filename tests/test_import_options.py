@@ -185,19 +185,19 @@ def test_rejected_rows_download_round_trip_fix_and_reupload(app, staff_client):
     download = staff_client.get(response.location + "/rejected.csv")
     assert download.status_code == 200 and download.mimetype == "text/csv"
     table = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
-    assert table[0] == [*HEADER, "error"]
-    assert [r[0] for r in table[1:]] == ["Book 3", "Book 7"]
+    assert table[0] == [*HEADER, "row", "error"]
+    assert [(r[0], r[-2]) for r in table[1:]] == [("Book 3", "4"), ("Book 7", "8")]
     assert table[1][5].startswith("'=HYPERLINK"), "formula prefix neutralised"
     assert "check digit" in table[2][-1]
 
     with staff_client.get(response.location + "/rejected.xlsx") as download:
         workbook = load_workbook(io.BytesIO(download.data))
     sheet = workbook.active
-    assert [c.value for c in sheet[1]] == [*HEADER, "error"]
+    assert [c.value for c in sheet[1]] == [*HEADER, "row", "error"]
     assert sheet["F2"].data_type == "s" and sheet["F2"].value.startswith("=HYPERLINK")
     assert sheet["D3"].number_format == "@"
 
-    fixed = [row[:-1] for row in table[1:]]
+    fixed = [row[:-2] for row in table[1:]]
     fixed[0][5] = "12.00"
     fixed[1][3] = isbn13(7)
     again = upload(staff_client, csv_bytes(fixed))
@@ -247,18 +247,42 @@ def test_cancel_a_queued_import_and_retry_it(app, staff_client):
     assert state["status"] == "succeeded" and state["created"] == 5
 
 
-def test_templates_import_cleanly_and_the_xlsx_one_guides_the_user(app, staff_client):
+def test_a_template_filled_in_by_a_user_imports_only_the_users_rows(app, staff_client):
     with staff_client.get("/imports/template.xlsx") as response:
         content = response.data
     workbook = load_workbook(io.BytesIO(content))
     books, how_to = workbook["Books"], workbook["How to"]
     assert [c.value for c in books[1]] == HEADER
+    assert all(c.value is None for row in books.iter_rows(min_row=2) for c in row), "no example below the headers"
     assert books["D2"].number_format == "@" and books["D3"].number_format == "@"
     assert "Sci-tech,Magazine,Comic,Classic,Horror" in books.data_validations.dataValidation[0].formula1
-    assert "Book type: one of" in " ".join(str(r[0].value) for r in how_to.iter_rows())
+    how_to_rows = [[c.value for c in row] for row in how_to.iter_rows()]
+    assert "Book type: one of" in " ".join(str(r[0]) for r in how_to_rows)
+    assert HEADER in how_to_rows and "Dune" in [r[0] for r in how_to_rows], "the example is on the how-to sheet"
+
+    # Left as downloaded, neither template imports a book.
     for name, data in (("template.xlsx", content), ("template.csv", staff_client.get("/imports/template.csv").data)):
         response = upload(staff_client, data, name=name, allow_repeat="1")
         run_worker(app)
         state = import_state(staff_client, response.location)
-        assert state["status"] == "succeeded" and state["rejected"] == 0, state
-    assert book_count(app) == 1
+        assert state["status"] == "failed" and "no rows of books" in state["error"], state
+    assert book_count(app) == 0
+
+    # Filled in as a user would: rows typed below the headers, the how-to sheet left as it is.
+    for n in range(1, 4):
+        for column, value in enumerate(book_row(n), start=1):
+            books.cell(row=n + 1, column=column, value=value)
+    filled = io.BytesIO()
+    workbook.save(filled)
+    response = upload(staff_client, filled.getvalue(), name="my-books.xlsx")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 3, 0), state
+    with app.app_context():
+        assert sorted(db.session.scalars(select(Book.title))) == ["Book 1", "Book 2", "Book 3"]
+
+    csv_template = staff_client.get("/imports/template.csv").get_data(as_text=True)
+    response = upload(staff_client, (csv_template + "\r\n".join(",".join(book_row(n)) for n in (4, 5))).encode())
+    run_worker(app)
+    assert import_state(staff_client, response.location)["created"] == 2
+    assert book_count(app) == 5

@@ -190,14 +190,120 @@ def test_a_row_with_too_few_cells_is_a_row_error():
     assert "5 cells but the header has 9" in problems[0].message
 
 
-def test_csv_rows_are_numbered_by_the_physical_line_they_start_on(tmp_path):
+def test_csv_rows_are_numbered_as_a_spreadsheet_shows_them_with_the_file_line_where_it_differs(tmp_path):
     text = csv_bytes([book_row(1), book_row(2, Description="two\nlines"), book_row(3)]).decode()
-    text = text.replace("\r\n", "\r\n\r\n", 1)  # a blank line after the header
+    text = text.replace("\r\n", "\r\n\r\n", 1)  # a blank line after the header: row 2, empty
     path = tmp_path / "books.csv"
     path.write_text(text, newline="")
     with open_table(path) as table:
         numbers = [n for n, _ in table.rows]
-    assert numbers == [3, 4, 6]
+        assert numbers == [3, 4, 5]  # the header is row 1; a cell with a line break stays in its row
+        assert [table.lines.line(n) for n in numbers] == [3, 4, 6]
+
+
+def test_line_breaks_in_cells_of_every_kind_keep_rows_and_lines_apart(tmp_path):
+    path = tmp_path / "books.csv"
+    path.write_bytes(
+        b"Title,Author\r\n\r\n"
+        b'a,"b\nc"\r\n'  # row 3, lines 3-4
+        b"  ,  \r\n"  # row 4, line 5
+        b'"x\r\ny",z\r\n'  # row 5, lines 6-7
+        b"last,one\r\n"  # row 6, line 8
+        b'"lone\rcr",q\r\n'  # row 7, lines 9-10 (a lone CR ends a line too)
+        b"end,e\r\n"  # row 8, line 11
+    )
+    with open_table(path) as table:
+        rows = [(n, table.lines.line(n)) for n, _ in table.rows]
+    assert rows == [(3, 3), (4, 5), (5, 6), (6, 8), (7, 9), (8, 11)]
+
+
+def test_row_numbers_and_lines_hold_across_reading_batches(tmp_path):
+    from bookapp.importer.reading import CSV_BATCH
+
+    count = CSV_BATCH * 2 + 500
+    multi = {7, CSV_BATCH - 1, CSV_BATCH, CSV_BATCH + 3, 2 * CSV_BATCH + 10}  # books with 3-line descriptions
+    rows = [book_row(n, Description="one\ntwo\nthree" if n in multi else "d") for n in range(1, count + 1)]
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes(rows))
+    with open_table(path) as table:
+        read = [(n, cells[0], table.lines.line(n)) for n, cells in table.rows]
+    assert [(n, title) for n, title, _ in read] == [(n + 1, f"Book {n}") for n in range(1, count + 1)]
+    for n, _, line in read:
+        assert line == n + 2 * sum(1 for m in multi if m + 1 < n), n
+
+
+def test_an_unterminated_quote_after_a_multi_line_cell_names_its_row_and_line(tmp_path):
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes([book_row(1, Description="a\nb")]) + b'"Open quote,Author\r\nmore,text\r\n')
+    with open_table(path) as table, pytest.raises(FileProblem, match="Row 3 \\(line 4 of the file\\) opens a quote"):
+        list(table.rows)
+
+
+def test_rows_blank_after_trimming_are_left_out_not_rejected(tmp_path):
+    from bookapp.importer.validation import drop_blank_rows
+
+    path = tmp_path / "books.csv"
+    path.write_bytes(
+        csv_bytes([book_row(1)])
+        + b"     \r\n"  # a line of spaces: row 3
+        + b"  ,  , \r\n"  # cells of spaces, fewer than the header's: row 4
+        + b"\t\t \r\n"  # tabs and a space: row 5
+        + b" , , , , , , , , \r\n"  # as many cells as the header, all spaces: row 6
+        + b",,,,,,,,,,,,\r\n"  # more cells than the header, all empty: the reader skips it (row 7)
+        + csv_bytes([book_row(2, Price="ten")]).split(b"\r\n", 1)[1]  # row 8, rejected
+    )
+    with open_table(path) as table:
+        rows = list(table.rows)
+        _, problems = RowValidator(map_headers(table.headers), text_cells=True).validate_chunk(rows)
+    kept, problems = drop_blank_rows(rows, problems)
+    assert [n for n, _ in kept] == [2, 8]
+    assert [(p.row_number, p.column) for p in problems] == [(8, "Price")]
+
+
+def test_a_nul_byte_in_a_text_file_is_a_bad_cell_naming_its_column_not_a_binary_file(tmp_path):
+    path = tmp_path / "books.csv"
+    rows = [
+        [*book_row(1, Title="Du\x00ne"), ""],
+        [*book_row(2), ""],
+        [*book_row(3), "shelf\x00 4"],
+        [*book_row(4), "5"],
+    ]
+    path.write_bytes(csv_bytes(rows, header=[*HEADER, "Shelf"]))
+    with open_table(path) as table:
+        assert table.nul_cells
+        validator = RowValidator(map_headers(table.headers), text_cells=True, nul_cells=table.nul_cells)
+        valid, problems = validator.validate_chunk(list(table.rows))
+    assert [r.row_number for r in valid] == [3, 5]
+    assert [(p.row_number, p.column, p.message) for p in problems] == [
+        (2, "Title", "Title contains a NUL byte (a stray control character); remove it"),
+        (4, "Shelf", "Shelf contains a NUL byte (a stray control character); remove it"),
+    ]
+
+
+def test_a_cell_over_the_cell_limit_rejects_its_row_in_any_column(tmp_path):
+    from bookapp.importer.reading import MAX_CELL_CHARS
+
+    long = "x" * (MAX_CELL_CHARS + 1)
+    rows = [[*book_row(1, Description=long), ""], [*book_row(2), ""], [*book_row(3), long], [*book_row(4), "short"]]
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes(rows, header=[*HEADER, "Notes"]))
+    with open_table(path) as table:
+        valid, problems = RowValidator(map_headers(table.headers), text_cells=True).validate_chunk(list(table.rows))
+    assert [r.row_number for r in valid] == [3, 5]
+    assert [(p.row_number, p.column) for p in problems] == [(2, "Description"), (4, "Notes")]
+    assert problems[1].message == "Notes is 100,001 characters long; the most a cell may hold is 100,000"
+
+
+def test_a_cell_too_long_to_read_refuses_the_file_naming_its_row(tmp_path):
+    from bookapp.importer.reading import READ_CELL_CHARS
+
+    path = tmp_path / "books.csv"
+    path.write_bytes(csv_bytes([book_row(1), book_row(2, Description="x" * (READ_CELL_CHARS + 1))]))
+    with (
+        open_table(path) as table,
+        pytest.raises(FileProblem, match=r"Row 3 opens a quote .* never closed, or has a cell"),
+    ):
+        list(table.rows)
 
 
 @pytest.mark.parametrize("delimiter", [",", ";", "\t", "|"])
@@ -239,6 +345,17 @@ def test_the_file_type_comes_from_its_bytes(tmp_path, content, fragment):
     path.write_bytes(content)
     with pytest.raises(FileProblem, match=fragment), open_table(path):
         pass
+
+
+def test_xlsx_rows_of_cells_holding_only_spaces_are_left_out(tmp_path):
+    from bookapp.importer.validation import drop_blank_rows
+
+    path = write_xlsx(tmp_path / "books.xlsx", [book_row(1), ["   ", None, " \t "], book_row(2, Price="ten")])
+    with open_table(path) as table:
+        rows = list(table.rows)
+        _, problems = RowValidator(map_headers(table.headers)).validate_chunk(rows)
+    kept, problems = drop_blank_rows(rows, problems)
+    assert [n for n, _ in kept] == [2, 4] and [p.row_number for p in problems] == [4]
 
 
 def test_xlsx_typed_cells_are_read_with_sheet_row_numbers(tmp_path):

@@ -1,5 +1,6 @@
 """Upload → job in Redis → worker → books saved, on SQLite and PostgreSQL."""
 
+import csv
 import io
 from decimal import Decimal
 
@@ -9,7 +10,7 @@ from rq.registry import FailedJobRegistry
 from sqlalchemy import func, select
 
 from bookapp.extensions import db
-from bookapp.models import Book, Import, ImportChange
+from bookapp.models import Book, Import, ImportChange, ImportRowError
 from bookapp.services.imports import upload_path
 from tests.conftest import run_worker
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13, write_xlsx
@@ -208,3 +209,135 @@ def test_cell_text_is_escaped_wherever_it_is_shown(app, staff_client):
         body = staff_client.get(path).get_data(as_text=True)
         assert payload not in body
     assert "&lt;img src=x" in staff_client.get("/books").get_data(as_text=True)
+
+
+def spreadsheet_csv(records: list[list[str]]) -> bytes:
+    """Return a CSV as spreadsheet programs save one: CR LF between records, a bare LF inside a cell."""
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows([HEADER, *records])
+    return buffer.getvalue().encode()
+
+
+def spreadsheet_row(content: bytes, title: str) -> int:
+    """Return the row a spreadsheet shows the book titled *title* in: one row per record, blank ones too."""
+    records = list(csv.reader(io.StringIO(content.decode(), newline="")))
+    return next(index for index, record in enumerate(records, start=1) if record and record[0] == title)
+
+
+# A delivery note saved from a spreadsheet program: descriptions over several lines, an empty row (saved
+# as delimiters only), a blank line, rows of spaces, and three bad rows after the multi-line cells.
+ROWS_AS_SAVED = [
+    book_row(1, Description="First line.\nSecond line."),  # row 2, lines 2-3
+    book_row(2),  # row 3, line 4
+    [""] * 9,  # row 4, line 5: an empty row
+    [],  # row 5, line 6: a blank line
+    book_row(3, Description="One,\ntwo,\nthree."),  # row 6, lines 7-9
+    book_row(4, Price="ten"),  # row 7, line 10: rejected
+    ["     "],  # row 8, line 11: a line of spaces
+    ["  ", "  ", " "],  # row 9, line 12: cells of spaces
+    book_row(5, Title="Two-line\ntitle"),  # row 10, lines 13-14: rejected
+    book_row(1, Title="Book 1 again"),  # row 11, line 15: rejected, the ISBN of row 2
+    book_row(6),  # row 12, line 16
+]
+#: (row, line of the file, column) of each rejected row, as a spreadsheet program and the file show them.
+REJECTED_AS_SHOWN = [(7, 10, "Price"), (10, 13, "Title"), (11, 15, "ISBN")]
+
+
+def test_row_numbers_everywhere_are_the_ones_a_spreadsheet_shows(app, staff_client, redis_url):
+    from tests.conftest import flask_cli
+    from tests.test_access import bearer
+    from tests.test_processes import env_for
+
+    content = spreadsheet_csv(ROWS_AS_SAVED)
+    assert [spreadsheet_row(content, t) for t in ("Book 4", "Two-line\ntitle", "Book 1 again")] == [7, 10, 11]
+    response = upload(staff_client, content)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"], state["processed_rows"]) == ("succeeded", 4, 3, 7)
+
+    api = app.test_client()
+    headers = bearer(app, "api@example.com")
+    rejected = api.get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["line"], r["column"]) for r in rejected] == REJECTED_AS_SHOWN
+    assert "already appears in row 2;" in rejected[2]["message"]
+
+    page = staff_client.get(response.location).get_data(as_text=True)
+    for row, line, _ in REJECTED_AS_SHOWN:
+        assert f'<td class="num">{row} <small class="note">(line {line} of the file)</small></td>' in page
+
+    download = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True).lstrip("\ufeff")
+    table = list(csv.reader(io.StringIO(download, newline="")))
+    assert table[0][-2:] == ["row", "error"]
+    assert [r[-2] for r in table[1:]] == [f"{row} (line {line} of the file)" for row, line, _ in REJECTED_AS_SHOWN]
+
+    expected_report = [("2", "created"), ("3", "created"), ("6", "created"), ("7", "rejected"),
+                       ("10", "rejected"), ("11", "rejected"), ("12", "created")]  # fmt: skip
+    report = staff_client.get(response.location + "/report.csv").get_data(as_text=True).lstrip("\ufeff")
+    assert [tuple(r[:2]) for r in list(csv.reader(io.StringIO(report)))[1:]] == expected_report
+
+    env = env_for(app, redis_url)
+    printed = flask_cli(["import-report", str(state["id"])], env)
+    assert printed.returncode == 0, printed.stderr
+    assert [tuple(r[:2]) for r in list(csv.reader(io.StringIO(printed.stdout.lstrip("\ufeff"))))[1:]] == expected_report
+    printed = flask_cli(["import-report", str(state["id"]), "--rejected"], env)
+    assert "7 (line 10 of the file)" in printed.stdout and "11 (line 15 of the file)" in printed.stdout
+
+
+def test_a_resumed_import_of_a_file_with_multi_line_cells_meets_every_row_under_its_own_number(app, staff_client):
+    """Chunks of 3 rows: the run stops after its second chunk is committed, the retry resumes after it."""
+    from sqlalchemy import event
+
+    app.config["IMPORT_CHUNK_SIZE"] = 3
+    content = spreadsheet_csv(ROWS_AS_SAVED + [book_row(n, Description=f"{n}\nmore") for n in range(7, 13)])
+    response = upload(staff_client, content)
+    with app.app_context():
+        engine = db.engine
+    chunks = []
+
+    def stop_after_the_second_chunk(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO import_chunks"):
+            chunks.append(parameters)
+            if len(chunks) == 2:  # committed with this chunk: the run stops at its next check
+                stop = cursor.connection.cursor()  # the same transaction; the insert's own cursor keeps its result
+                stop.execute("UPDATE imports SET cancel_requested = TRUE")
+                stop.close()
+
+    event.listen(engine, "after_cursor_execute", stop_after_the_second_chunk)
+    try:
+        run_worker(app)
+    finally:
+        event.remove(engine, "after_cursor_execute", stop_after_the_second_chunk)
+    stopped = import_state(staff_client, response.location)
+    assert stopped["status"] == "cancelled" and stopped["processed_rows"] == 4  # rows 2, 3, 6 and 7
+    staff_client.post(response.location + "/retry")
+    run_worker(app)
+
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"], state["processed_rows"]) == ("succeeded", 10, 3, 13)
+    assert book_count(app) == 10
+    report = staff_client.get(response.location + "/report.csv").get_data(as_text=True).lstrip("\ufeff")
+    rows = [(int(r[0]), r[1]) for r in list(csv.reader(io.StringIO(report)))[1:]]
+    assert [n for n, _ in rows] == [2, 3, 6, 7, 10, 11, 12, 13, 14, 15, 16, 17, 18]
+    assert [n for n, outcome in rows if outcome == "rejected"] == [7, 10, 11]
+    with app.app_context():
+        errors = db.session.execute(select(ImportRowError.row_number, ImportRowError.line).order_by("row_number"))
+        assert [tuple(e) for e in errors] == [(row, line) for row, line, _ in REJECTED_AS_SHOWN]
+
+
+def test_rows_that_are_blank_after_trimming_are_skipped_not_rejected(app, staff_client):
+    rows_of_spaces = b"   \r\n  ,  , \r\n\t \t\r\n" + b" ," * 8 + b" \r\n"
+    content = csv_bytes([book_row(1)]) + rows_of_spaces + csv_bytes([book_row(2)]).split(b"\r\n", 1)[1]
+    response = upload(staff_client, content)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"], state["processed_rows"]) == ("succeeded", 2, 0, 2)
+    assert "cells but the header has" not in staff_client.get(response.location).get_data(as_text=True)
+
+    workbook = write_xlsx(
+        app.instance_path + "/spaces.xlsx", [book_row(3), ["  ", None, "   "], [" "] * 9, book_row(4)]
+    )
+    with open(workbook, "rb") as fh:
+        response = upload(staff_client, fh.read(), name="spaces.xlsx")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"], state["processed_rows"]) == ("succeeded", 2, 0, 2)

@@ -253,8 +253,9 @@ def rejected_rows(import_id: int):
     pagination = db.paginate(query.order_by(ImportRowError.row_number, ImportRowError.id), page=page,
                              per_page=per_page, error_out=False)  # fmt: skip
     read = rows_as_read(imp, {e.row_number for e in pagination.items})
+    # "row" is the row a spreadsheet program shows; "line" the file line it starts on, where that differs.
     items = [
-        {"row": e.row_number, "column": e.column, "value": e.value, "message": e.message,
+        {"row": e.row_number, "line": e.line, "column": e.column, "value": e.value, "message": e.message,
          "title": read.get(e.row_number, {}).get("title"), "isbn": read.get(e.row_number, {}).get("isbn")}
         for e in pagination.items
     ]  # fmt: skip

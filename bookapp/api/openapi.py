@@ -283,7 +283,15 @@ def openapi_document() -> dict:
                     "type": "object",
                     "required": ["row", "message"],
                     "properties": {
-                        "row": {"type": "integer"},
+                        "row": {
+                            "type": "integer",
+                            "description": "The row a spreadsheet program shows (the header is row 1).",
+                        },
+                        "line": {
+                            **_NULLABLE_INT,
+                            "description": "The file line a CSV row starts on, where it is not the row number "
+                            "(after a cell with a line break); null otherwise.",
+                        },
                         "column": _NULLABLE_STRING,
                         "value": _NULLABLE_STRING,
                         "message": {"type": "string"},

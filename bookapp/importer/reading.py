@@ -1,16 +1,22 @@
 """Open an uploaded CSV or XLSX file and stream its rows as (row number, cells).
 
-Row numbers are what the user sees: the header is row 1; a CSV record's number is the physical
-line it starts on; an XLSX row's number is the sheet's. Fully empty rows are skipped.
+Row numbers are the ones a spreadsheet program shows: the header is row 1 and each CSV record is one
+row (a cell with a line break stays in its row, a blank line is an empty row); an XLSX row's number is
+the sheet's. Where a CSV record starts on another line of the file, Table.lines says which. Empty rows
+are skipped.
 """
+
+from __future__ import annotations
 
 import codecs
 import csv
 import re
+from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import compress, islice
+from operator import add, methodcaller, sub
 from pathlib import Path
 
 from .errors import FileProblem
@@ -22,10 +28,23 @@ _BLOCK = 1 << 20
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 
-#: Limits on what a file may hold; past them the file is refused with a message saying which.
+#: Limits on what a file may hold: more columns refuse the file; a longer cell rejects its row.
 MAX_COLUMNS = 200
 MAX_CELL_CHARS = 100_000
-csv.field_size_limit(MAX_CELL_CHARS)
+#: The longest cell the CSV reader reads at all. Past it, the file is refused: a cell of a million
+#: characters is a quote never closed far more often than text, and reading on would hold the rest of
+#: the file in memory as one cell. Cells between MAX_CELL_CHARS and this reject their row only.
+READ_CELL_CHARS = 10 * MAX_CELL_CHARS
+csv.field_size_limit(READ_CELL_CHARS)
+#: Bytes looked at to tell text from binary data.
+_SNIFF_BYTES = 64 * 1024
+#: Binary data is full of control bytes (NUL and the like); a text file has none, or a stray one in a
+#: cell, which only rejects that cell's row. A file is binary when more than this share of its first
+#: bytes, and more than a few, are control bytes.
+BINARY_CONTROL_SHARE = 0.01
+_STRAY_CONTROLS = 3
+#: Control bytes that text does not hold (tab, line feed, vertical tab, form feed and carriage return it may).
+_CONTROL_BYTES = bytes(range(0x00, 0x09)) + bytes(range(0x0E, 0x20))
 
 _SIGNATURES = [
     (b"\x89PNG\r\n\x1a\n", "a PNG image"),
@@ -43,7 +62,7 @@ _WHAT_TO_UPLOAD = "Upload the book list as a CSV file or an Excel workbook (.xls
 def detect_kind(path: Path) -> str:
     """Return "csv" or "xlsx" from the file's bytes, whatever its name says."""
     with open(path, "rb") as fh:
-        head = fh.read(4096)
+        head = fh.read(_SNIFF_BYTES)
     if not head:
         raise FileProblem(f"The file is empty. {_WHAT_TO_UPLOAD}")
     if head.startswith(b"PK\x03\x04"):
@@ -54,7 +73,8 @@ def detect_kind(path: Path) -> str:
         if head.startswith(signature):
             extra = " Open it in Excel and save it as .xlsx." if "Excel" in what else ""
             raise FileProblem(f"The file is {what}, not a spreadsheet.{extra} {_WHAT_TO_UPLOAD}")
-    if b"\x00" in head:
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    if controls > max(_STRAY_CONTROLS, BINARY_CONTROL_SHARE * len(head)):
         raise FileProblem(f"The file is binary data, not a spreadsheet. {_WHAT_TO_UPLOAD}")
     return "csv"
 
@@ -77,6 +97,10 @@ class Table:
     description: str = ""
     #: Whether every cell is text (a CSV's are; an XLSX sheet's may be numbers, dates or booleans).
     text_cells: bool = False
+    #: Whether any cell may hold a NUL byte (a CSV with a stray one), so cells need that check.
+    nul_cells: bool = False
+    #: Where each CSV row starts in the file, for the rows where that line is not the row's number.
+    lines: LineMap | None = None
 
 
 @contextmanager
@@ -96,23 +120,26 @@ def open_table(path: Path | str) -> Iterator[Table]:
         yield table
 
 
-def sniff_encoding(path: Path) -> tuple[str, int]:
-    """Return the CSV's encoding (UTF-8, with or without BOM, else Windows-1252) and its line count."""
+def sniff_encoding(path: Path) -> tuple[str, int, bool]:
+    """Return the CSV's encoding (UTF-8, with or without BOM, else Windows-1252), its line count and
+    whether it holds a NUL byte anywhere."""
     with open(path, "rb") as fh:
         start = fh.read(3)
         fh.seek(0)
         for encoding in ("utf-8-sig" if start == codecs.BOM_UTF8 else "utf-8", "cp1252"):
             decoder = codecs.getincrementaldecoder(encoding)()
             lines = 0
+            nul = False
             fh.seek(0)
             try:
                 while block := fh.read(_BLOCK):
                     decoder.decode(block)
                     lines += block.count(b"\n")
+                    nul = nul or b"\x00" in block
                 decoder.decode(b"", final=True)
             except UnicodeDecodeError:
                 continue
-            return encoding, lines
+            return encoding, lines, nul
     raise FileProblem(
         "The file's text is neither UTF-8 nor Windows-1252. Save it from your spreadsheet as "
         "'CSV UTF-8' and upload it again."
@@ -129,7 +156,7 @@ def sniff_delimiter(header_line: str) -> str:
 
 @contextmanager
 def _open_csv(path: Path) -> Iterator[Table]:
-    encoding, lines = sniff_encoding(path)
+    encoding, lines, nul = sniff_encoding(path)
     with open(path, encoding=encoding, newline="") as fh:
         delimiter = sniff_delimiter(fh.readline())
         fh.seek(0)
@@ -140,70 +167,147 @@ def _open_csv(path: Path) -> Iterator[Table]:
             raise FileProblem(f"The file is empty. {_WHAT_TO_UPLOAD}") from None
         except csv.Error as exc:
             raise FileProblem(f"Row 1 (the header) cannot be read: {exc}.") from None
+        line_map = LineMap()
         yield Table(
             headers=headers,
-            rows=_csv_rows(reader),
+            rows=_csv_rows(reader, line_map),
             estimated_rows=max(lines - 1, 0),
             decimal_comma=delimiter == ";",
             text_cells=True,
+            nul_cells=nul,
+            lines=line_map,
             description=f"CSV, {encoding.replace('-sig', ' with BOM').upper()}, "
             f"{_DELIMITER_NAMES[delimiter]}-separated",
         )
 
 
-#: Rows the CSV reader reads in one go (row numbers are worked out per batch, not per row).
+#: Rows the CSV reader reads in one go (where each starts in the file is worked out per batch).
 CSV_BATCH = 1_000
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
+#: Joins a record's cells to count its line breaks (a control character: no break is made by joining).
+_CELL_SEPARATOR = "\x1f"
+#: How many rows behind the reading a LineMap still knows where rows start (a chunk is read, then
+#: validated, so only the latest few thousand rows are ever asked about).
+LINES_KEPT = 50_000
 
 
-def _csv_rows(reader) -> Iterator[tuple[int, list[object]]]:
-    """Yield (row number, cells) for each non-blank record; the row number is the line it starts on.
+class LineMap:
+    """Where CSV rows start in the file: line = row number + the number of line breaks inside the
+    cells of the records before it (and of the header).
 
-    Rows are read a batch at a time: when a batch spans exactly as many lines as it has records (no
-    cell holds a line break), its row numbers are consecutive; otherwise each record's lines are
-    counted from its cells.
+    Only the rows where that shift changes are kept (after a record with a multi-line cell): nothing
+    at all for a file without one, and never more than LINES_KEPT rows' worth behind the reading.
     """
+
+    __slots__ = ("_known_from", "_rows", "_shifts")
+
+    def __init__(self) -> None:
+        self._rows: list[int] = []  # ascending: from this row on…
+        self._shifts: list[int] = []  # …a row's line is its number plus this
+        self._known_from = 0
+
+    def __bool__(self) -> bool:
+        return bool(self._rows)
+
+    def line(self, row: int) -> int | None:
+        """Return the file line *row* starts on (None when that row is too far behind the reading)."""
+        if row < self._known_from:
+            return None
+        index = bisect_right(self._rows, row) - 1
+        return row + (self._shifts[index] if index >= 0 else 0)
+
+    def part(self, first: int, last: int) -> LineMap | None:
+        """Return the map of rows *first* to *last* (None when every one starts on its own line number)."""
+        if not self._rows or (self._rows[-1] <= first and self._shifts[-1] == 0) or last < self._rows[0]:
+            return None
+        start = max(bisect_right(self._rows, first) - 1, 0)
+        stop = bisect_right(self._rows, last)
+        part = LineMap()
+        part._rows, part._shifts = self._rows[start:stop], self._shifts[start:stop]
+        part._known_from = first
+        return part
+
+    def __getstate__(self):
+        return self._rows, self._shifts, self._known_from
+
+    def __setstate__(self, state) -> None:
+        self._rows, self._shifts, self._known_from = state
+
+    def _note(self, row: int, line: int) -> None:
+        """Record that *row* starts on *line* (rows after it follow on, one line each)."""
+        shift = line - row
+        if shift != (self._shifts[-1] if self._shifts else 0):
+            self._rows.append(row)
+            self._shifts.append(shift)
+
+    def _note_batch(self, first_row: int, first_line: int, records: list[list[str]]) -> None:
+        """Record where each of a batch's records starts, the first on *first_line*."""
+        self._note(first_row, first_line)
+        # Line breaks per record, counted with string methods over the whole batch; CR LF is one
+        # break and a lone CR (an old line ending) is one too, as the file's lines are split.
+        joined = list(map(_CELL_SEPARATOR.join, records))
+        breaks = list(map(methodcaller("count", "\n"), joined))
+        if any(map(methodcaller("__contains__", "\r"), joined)):
+            lone_crs = map(sub, map(methodcaller("count", "\r"), joined), map(methodcaller("count", "\r\n"), joined))
+            breaks = list(map(add, breaks, lone_crs))
+        shift = first_line - first_row
+        for index in compress(range(len(records)), breaks):
+            shift += breaks[index]
+            self._note(first_row + index + 1, first_row + index + 1 + shift)
+        self._forget_before(first_row - LINES_KEPT)
+
+    def _forget_before(self, row: int) -> None:
+        if len(self._rows) > 1 and self._rows[1] <= row:
+            cut = bisect_right(self._rows, row) - 1  # keep the shift in effect at *row*
+            del self._rows[:cut], self._shifts[:cut]
+            self._known_from = row
+
+
+def _csv_rows(reader, lines: LineMap) -> Iterator[tuple[int, list[object]]]:
+    """Yield (row number, cells) for each non-blank record, numbered as a spreadsheet shows it.
+
+    Every record is a row, blank ones included: the row number is simply the record's position. Rows
+    are read a batch at a time; a batch that spans as many lines as it has records (no cell holds a
+    line break) moves the file's lines and the rows on together, so only other batches are looked at
+    record by record, to keep the lines where rows start.
+    """
+    last_row = 1  # the header
     while True:
         before = reader.line_num
         batch: list[list[str]] = []
         try:
             batch.extend(islice(reader, CSV_BATCH))  # keeps the records read before an error
         except csv.Error as exc:
-            raise _unreadable(before + 1 + _lines_spanned(batch), exc) from None
+            row = last_row + 1 + len(batch)
+            raise _unreadable(row, before + 1 + _lines_spanned(batch), exc) from None
         if not batch:
             return
-        if reader.line_num - before == len(batch):
-            numbers: Iterable[int] = range(before + 1, before + 1 + len(batch))
+        first = last_row + 1
+        if reader.line_num - before != len(batch):
+            lines._note_batch(first, before + 1, batch)
         else:
-            numbers = _start_lines(before + 1, batch)
-        yield from compress(zip(numbers, batch, strict=True), map(any, batch))
+            lines._note(first, before + 1)  # a change only after a header of several lines
+        last_row += len(batch)
+        yield from compress(zip(range(first, last_row + 1), batch, strict=True), map(any, batch))
 
 
 def _lines_spanned(records: list[list[str]]) -> int:
     return len(records) + sum(len(_LINE_BREAK.findall(cell)) for cells in records for cell in cells)
 
 
-def _start_lines(first: int, records: list[list[str]]) -> list[int]:
-    starts = []
-    line = first
-    for cells in records:
-        starts.append(line)
-        line += 1 + sum(len(_LINE_BREAK.findall(cell)) for cell in cells if "\n" in cell or "\r" in cell)
-    return starts
-
-
-def _unreadable(start: int, exc: csv.Error) -> FileProblem:
+def _unreadable(row: int, line: int, exc: csv.Error) -> FileProblem:
+    where = f"Row {row}" if row == line else f"Row {row} (line {line:,} of the file)"
     if "field larger than field limit" in str(exc):
         return FileProblem(
-            f"Row {start} has a cell longer than {MAX_CELL_CHARS:,} characters, so the file is refused. "
-            "Check for a quote that is never closed, or shorten the cell."
+            f'{where} opens a quote (") that is never closed, or has a cell longer than {READ_CELL_CHARS:,} '
+            "characters, so the file is refused. Close the quote or shorten the cell, then upload again."
         )
     if "end of data" in str(exc) or "EOF" in str(exc):
         return FileProblem(
-            f'Row {start} opens a quote (") that is never closed, so the rest of the file '
+            f'{where} opens a quote (") that is never closed, so the rest of the file '
             "cannot be read. Close the quote or remove it, then upload again."
         )
-    return FileProblem(f"Row {start} cannot be read: {exc}.")
+    return FileProblem(f"{where} cannot be read: {exc}.")
 
 
 def _choose_sheet(candidates):

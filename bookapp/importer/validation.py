@@ -21,8 +21,10 @@ import numpy as np
 from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .headers import HeaderMap
+from .reading import MAX_CELL_CHARS
 from .values import (
     ANY_CONTROL,
+    NUL_PROBLEM,
     parse_book_type,
     parse_int,
     parse_isbn,
@@ -30,6 +32,7 @@ from .values import (
     parse_text,
     parse_year,
 )
+from .xlsx import column_letters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
@@ -282,11 +285,51 @@ class _Column:
         return values, problems
 
 
+def is_blank_row(cells: Sequence[object]) -> bool:
+    """Whether every cell is empty or only spaces: a row a spreadsheet shows as empty."""
+    return all(c is None or (type(c) is str and not c.strip()) for c in cells)
+
+
+def drop_blank_rows(
+    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem]
+) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem]]:
+    """Leave out the rows whose cells are all blank after trimming (a line of spaces, `  ,  , `), and their
+    problems: such a row is not there, so it is skipped like an empty one, not rejected.
+
+    Only rejected rows are looked at (a blank row never passes, a title being required), so a chunk
+    without problems costs nothing here; the reader skips rows with no text at all itself, for free.
+    """
+    if not problems:
+        return rows, problems
+    cells_of = dict(rows)
+    blank = {n for n in {p.row_number for p in problems} if n in cells_of and is_blank_row(cells_of[n])}
+    if not blank:
+        return rows, problems
+    return [r for r in rows if r[0] not in blank], [p for p in problems if p.row_number not in blank]
+
+
 class RowValidator:
     """Turn rows of cells into BookRows, using a file's header map."""
 
-    def __init__(self, header_map: HeaderMap, *, decimal_comma: bool = False, text_cells: bool = False):
+    def __init__(
+        self,
+        header_map: HeaderMap,
+        *,
+        decimal_comma: bool = False,
+        text_cells: bool = False,
+        nul_cells: bool = False,
+    ):
         self.width = len(header_map.headers)
+        self.text_cells = text_cells
+        #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
+        self.nul_cells = nul_cells
+        mapped = set(header_map.positions.values())
+        #: The columns no field reads: their cells are only checked for what makes a row unreadable.
+        self.other_columns = [
+            (position, header or f"Column {column_letters(position)}")
+            for position, header in enumerate(header_map.headers)
+            if position not in mapped
+        ]
         convert = converters(decimal_comma=decimal_comma)
         self.columns = [
             _Column(
@@ -331,6 +374,12 @@ class RowValidator:
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
                 )
+        for position, header in self.other_columns:
+            cells = by_position[position]
+            for index, message in self._other_cell_problems(cells).items():
+                bad.setdefault(index, []).append(
+                    RowProblem(numbers[index], header, shown(cells[index]), f"{header} {message}")
+                )
         blank = [None] * len(shaped)
         valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS])
         if bad:
@@ -339,6 +388,21 @@ class RowValidator:
                 problems.extend(bad[index])
             problems.sort(key=lambda p: p.row_number)
         return valid, problems
+
+    def _other_cell_problems(self, cells: Sequence[object]) -> dict[int, str]:
+        """Find the cells of a column no field reads that still make their row unreadable: one longer
+        than MAX_CELL_CHARS, or one holding a NUL byte. Whole-column checks first: a file's ignored
+        columns cost a string length per cell, and the NUL check runs only for a file that has one."""
+        texts = cells if self.text_cells else [c if type(c) is str else "" for c in cells]
+        if not texts or (max(map(len, texts)) <= MAX_CELL_CHARS and not (self.nul_cells and "\x00" in "".join(texts))):
+            return {}
+        problems = {}
+        for index, text in enumerate(texts):
+            if len(text) > MAX_CELL_CHARS:
+                problems[index] = f"is {len(text):,} characters long; the most a cell may hold is {MAX_CELL_CHARS:,}"
+            elif "\x00" in text:
+                problems[index] = NUL_PROBLEM
+        return problems
 
     def _ragged(self, row_number: int, count: int) -> RowProblem:
         return RowProblem(

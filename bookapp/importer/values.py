@@ -18,6 +18,8 @@ from .fields import BOOK_TYPES, MAX_INT, MAX_PRICE_DIGITS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
+#: What is wrong with a cell holding a NUL byte (a stray one in a text file, whichever column it is in).
+NUL_PROBLEM = "contains a NUL byte (a stray control character); remove it"
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 #: Any character that makes a text cell need a closer look (public: the bulk checks use it).
@@ -51,6 +53,8 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if (_CONTROL if multiline else _CONTROL_OR_NEWLINE).search(text):
+        if "\x00" in text:
+            raise ValueProblem(NUL_PROBLEM)
         raise ValueProblem(
             "contains a line break or a control character; keep it on one line"
             if not multiline

@@ -10,6 +10,7 @@ import time
 import uuid
 from array import array
 from collections import Counter
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -28,8 +29,8 @@ from ..extensions import db
 from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_headers, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
-from ..importer.reading import chunked, detect_kind
-from ..importer.validation import ValidRows
+from ..importer.reading import LineMap, chunked, detect_kind
+from ..importer.validation import ValidRows, drop_blank_rows
 from ..models import (
     Import,
     ImportChunk,
@@ -504,6 +505,13 @@ class ValidatedChunk:
     rejected_cells: dict[int, list]
     valid: ValidRows
     problems: list[RowProblem]
+    #: Where the chunk's rows start in the file, when that is not at their row numbers (None: it is).
+    lines: LineMap | None = None
+
+    def line(self, row_number: int) -> int | None:
+        """Return the file line a row starts on, where it differs from the row number."""
+        line = self.lines.line(row_number) if self.lines else None
+        return line if line != row_number else None
 
 
 def _reading(produce):
@@ -587,11 +595,16 @@ class ImportRun:
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()
-            validator = RowValidator(header_map, decimal_comma=table.decimal_comma, text_cells=table.text_cells)
+            validator = RowValidator(
+                header_map,
+                decimal_comma=table.decimal_comma,
+                text_cells=table.text_cells,
+                nul_cells=table.nul_cells,
+            )
             writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
 
             def produce():
-                return self._validated_chunks(table.rows, validator, imp.checkpoint_row)
+                return self._validated_chunks(table.rows, validator, imp.checkpoint_row, table.lines)
 
             with _fewer_collections(), _reading(produce) as chunks, _not_reloading_after_commit(db.session()):
                 for chunk in chunks:
@@ -602,8 +615,11 @@ class ImportRun:
             if single_transaction:
                 db.session.commit()
 
-    def _validated_chunks(self, rows, validator: RowValidator, resume_after: int):
-        """Yield a ValidatedChunk for each chunk after *resume_after*, return the rows seen; pure, no database."""
+    def _validated_chunks(self, rows, validator: RowValidator, resume_after: int, lines: LineMap | None = None):
+        """Yield a ValidatedChunk for each chunk after *resume_after*, return the rows seen; pure, no database.
+
+        Row numbers are the spreadsheet's (they never depend on which rows are skipped as blank), so a
+        resumed run meets every row under the number the first run gave it."""
         seen_rows = 0
         for chunk in chunked(rows, self.chunk_size):
             seen_rows += len(chunk)
@@ -613,6 +629,11 @@ class ImportRun:
                     "Split it into several files."
                 )
             valid, problems = validator.validate_chunk(chunk)
+            read = len(chunk)
+            chunk, problems = drop_blank_rows(chunk, problems)
+            seen_rows -= read - len(chunk)
+            if not chunk:
+                continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
                 continue  # committed by an earlier run: only the ISBNs seen were needed
@@ -626,6 +647,7 @@ class ImportRun:
                 rejected_cells={n: cells for n, cells in chunk if n in rejected} if rejected else {},
                 valid=valid,
                 problems=problems,
+                lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
             )
         return seen_rows
 
@@ -674,7 +696,7 @@ class ImportRun:
         common = Counter(p.message.split(";")[0] for p in self.sample_problems).most_common(1)
         cause = f" The most common problem: {common[0][0]} ({common[0][1]:,} times)." if common else ""
         # Keep this chunk's problems and cells (earlier chunks' are saved already) so the report shows them.
-        _save_problems(self.imp.id, problems, chunk.rejected_cells)
+        _save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line)
         self.imp.rejected += len({p.row_number for p in problems})
         self.imp.processed_rows += rows
         db.session.commit()
@@ -704,7 +726,7 @@ class ImportRun:
             ]
             rejected_cells = {**rejected_cells, **self._cells_as_read(chunk.valid, outcome.refused)}
         rejected_rows = sorted(rejected_cells)
-        _save_problems(imp.id, problems, rejected_cells)
+        _save_problems(imp.id, problems, rejected_cells, chunk.line)
         for number in rejected_rows:
             outcome.rows[number] = Outcome.REJECTED.value
         numbers = chunk.numbers
@@ -783,7 +805,9 @@ def _display(row: BookRow) -> dict:
     return {f: (str(v) if v is not None and not isinstance(v, (int, str)) else v) for f, v in row.values().items()}
 
 
-def _save_problems(import_id: int, problems: list[RowProblem], cells_of: dict[int, list]) -> None:
+def _save_problems(
+    import_id: int, problems: list[RowProblem], cells_of: dict[int, list], line_of: Callable[[int], int | None]
+) -> None:
     if problems:
         db.session.execute(
             insert(ImportRowError.__table__),
@@ -791,9 +815,10 @@ def _save_problems(import_id: int, problems: list[RowProblem], cells_of: dict[in
                 {
                     "import_id": import_id,
                     "row_number": p.row_number,
-                    "column": p.column and p.column[:255],
-                    "value": p.value and p.value[:255],
-                    "message": p.message,
+                    "line": line_of(p.row_number),
+                    "column": p.column and _storable(p.column[:255]),
+                    "value": p.value and _storable(p.value[:255]),
+                    "message": _storable(p.message),
                     "kind": problem_kind(p),
                     "wording": wording(p.message),
                 }
@@ -810,12 +835,19 @@ def _save_problems(import_id: int, problems: list[RowProblem], cells_of: dict[in
                 {
                     "import_id": import_id,
                     "row_number": number,
+                    "line": line_of(number),
                     "cells": [_jsonable_cell(c) for c in cells],
-                    "errors": "; ".join(messages.get(number, [])),
+                    "errors": _storable("; ".join(messages.get(number, []))),
                 }
                 for number, cells in cells_of.items()
             ],
         )
+
+
+def _storable(text: str) -> str:
+    """Return *text* without NUL bytes, which PostgreSQL refuses in text (the cells, stored as JSON,
+    keep theirs: JSON writes it as an escape)."""
+    return text.replace("\x00", "\N{SYMBOL FOR NULL}") if "\x00" in text else text
 
 
 def _jsonable_cell(cell):

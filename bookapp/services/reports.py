@@ -23,21 +23,25 @@ def neutralised(value: object) -> object:
 
 
 def rejected_table(imp: Import) -> tuple[list[str], Iterator[list[object]]]:
-    """Return the header (the file's columns plus "error") and the rejected rows, in file order."""
+    """Return the header (the file's columns, then "row" and "error") and the rejected rows, in file order.
+
+    "row" is the row a spreadsheet showed it in, with the file's line after it where that differs.
+    """
     headers = [str(h) if h is not None else "" for h in (imp.headers or [])]
 
     def rows() -> Iterator[list[object]]:
         query = (
-            select(RejectedRow.cells, RejectedRow.errors)
+            select(RejectedRow.cells, RejectedRow.row_number, RejectedRow.line, RejectedRow.errors)
             .where(RejectedRow.import_id == imp.id)
             .order_by(RejectedRow.row_number)
             .execution_options(yield_per=1000)
         )
-        for cells, errors in db.session.execute(query):
+        for cells, row_number, line, errors in db.session.execute(query):
             padded = list(cells) + [None] * (len(headers) - len(cells))
-            yield [*padded[: max(len(headers), len(cells))], errors]
+            where = row_number if line is None else f"{row_number} (line {line} of the file)"
+            yield [*padded[: max(len(headers), len(cells))], where, errors]
 
-    return [*headers, "error"], rows()
+    return [*headers, "row", "error"], rows()
 
 
 def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
@@ -60,12 +64,17 @@ def xlsx_file(header: list[str], rows: Iterable[list[object]], *, text_columns: 
     """Write an XLSX workbook (streamed, write-only) and return it as a rewound file."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+    from openpyxl.utils.exceptions import IllegalCharacterError
 
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(sheet_title)
 
     def cell(value, column):
-        written = WriteOnlyCell(sheet, value=value)
+        try:
+            written = WriteOnlyCell(sheet, value=value)
+        except IllegalCharacterError:  # a control character (a stray NUL in a rejected cell): shown, not refused
+            written = WriteOnlyCell(sheet, value=ILLEGAL_CHARACTERS_RE.sub("\N{REPLACEMENT CHARACTER}", value))
         if isinstance(value, str):
             written.data_type = "s"  # never a formula, whatever the text starts with
         if column in text_columns:
@@ -171,18 +180,24 @@ TEMPLATE_HOW_TO = [
     "ISBN: 10 or 13 digits; hyphens and spaces are fine. Keep the column formatted as Text so Excel keeps every digit.",
     "Year published: 4 digits, like 1965. Price: like 12.99. Quantity and No. of pages: whole numbers.",
     "Upload the file on the Upload page. Use a dry run first to see what would happen.",
+    "",
+    "An example (it stays on this sheet, so it is never imported):",
 ]
 
 
 def template_csv() -> str:
-    """Return the CSV template: the headers and one example row."""
+    """Return the CSV template: the header row only (an example row left in would be imported as a book)."""
     from ..importer.fields import FIELDS, LABELS
 
-    return "".join(csv_lines([LABELS[f] for f in FIELDS], [TEMPLATE_EXAMPLE]))
+    return "".join(csv_lines([LABELS[f] for f in FIELDS], []))
 
 
 def template_xlsx() -> tempfile.SpooledTemporaryFile:
-    """Return the XLSX template: headers, an example row, ISBN as text, a book-type drop-down, a how-to sheet."""
+    """Return the XLSX template: headers, ISBN as text, a book-type drop-down, and a how-to sheet with an example.
+
+    The example sits on the how-to sheet, never below the headers: a user who leaves it there would
+    import it as a book.
+    """
     from openpyxl import Workbook
     from openpyxl.styles import Font
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -195,7 +210,6 @@ def template_xlsx() -> tempfile.SpooledTemporaryFile:
     sheet.append([LABELS[f] for f in FIELDS])
     for cell in sheet[1]:
         cell.font = Font(bold=True)
-    sheet.append(TEMPLATE_EXAMPLE)
     isbn_letter = chr(ord("A") + FIELDS.index("isbn"))
     type_letter = chr(ord("A") + FIELDS.index("book_type"))
     for row in range(2, 1002):
@@ -209,6 +223,10 @@ def template_xlsx() -> tempfile.SpooledTemporaryFile:
     how_to = workbook.create_sheet("How to")
     for line in TEMPLATE_HOW_TO:
         how_to.append([line])
+    how_to.append([LABELS[f] for f in FIELDS])
+    for cell in how_to[how_to.max_row]:
+        cell.font = Font(bold=True)
+    how_to.append(TEMPLATE_EXAMPLE)
     how_to["A1"].font = Font(bold=True)
     how_to.column_dimensions["A"].width = 110
     output = tempfile.SpooledTemporaryFile(max_size=1 << 20)  # noqa: SIM115 - sent and closed by the caller
