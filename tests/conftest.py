@@ -1,8 +1,11 @@
 """Fixtures: a real Redis, real SQLite and PostgreSQL databases, the app, signed-in clients."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
+import uuid
 from pathlib import Path
 
 import psycopg
@@ -72,6 +75,14 @@ def redis_url(tmp_path_factory, worker_id):
     server = EmbeddedRedis(tmp_path_factory.mktemp("redis"), port=free_port(), persistent=False).start()
     yield server.url
     server.stop()
+
+
+@pytest.fixture(autouse=True)
+def own_import_queue(monkeypatch):
+    """Give each test's jobs a queue of their own (the app and every process a test starts read it from the
+    environment): a worker an earlier test left behind, whose stop can outlast its test on a loaded
+    machine, can never take a later test's jobs."""
+    monkeypatch.setenv("BOOKAPP_IMPORT_QUEUE", f"imports-{uuid.uuid4().hex[:8]}")
 
 
 @pytest.fixture
@@ -193,3 +204,23 @@ def flask_cli(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProce
         timeout=120,
         **kwargs,
     )
+
+
+def stop_worker(worker: subprocess.Popen) -> None:
+    """Stop a worker subprocess and its work horse, whatever state they are in."""
+    horses = children(worker.pid) if worker.poll() is None else []
+    if worker.poll() is None:
+        os.killpg(worker.pid, signal.SIGTERM)
+        try:
+            worker.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(worker.pid, signal.SIGKILL)
+            worker.wait()
+    for horse in horses:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(horse, signal.SIGKILL)
+
+
+def children(pid: int) -> list[int]:
+    path = Path(f"/proc/{pid}/task/{pid}/children")
+    return [int(p) for p in path.read_text().split()] if path.exists() else []

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.conftest import PASSWORD, ROOT, add_user, skip_or_fail
+from tests.conftest import PASSWORD, ROOT, add_user, skip_or_fail, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -39,7 +39,8 @@ def start_worker(app) -> subprocess.Popen:
         "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
         "SECRET_KEY": "test-secret",
     }
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env)
+    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
+                            start_new_session=True)  # fmt: skip
 
 
 @pytest.fixture
@@ -57,8 +58,7 @@ def live_server(sqlite_app, web_server):
     """The app served, with its imports run by a real `flask worker` process."""
     worker = start_worker(sqlite_app)
     yield web_server
-    worker.terminate()
-    worker.wait(30)
+    stop_worker(worker)
 
 
 @pytest.fixture
@@ -254,13 +254,13 @@ def test_the_job_dashboard_shows_no_text_from_files(sqlite_app, web_server, page
         page.goto(web_server + "/imports/2")
         expect(page.locator("[data-field=status]")).to_have_text("failed", timeout=60_000)
     finally:
-        worker.terminate()
-        worker.wait(30)
+        stop_worker(worker)
 
+    queue = sqlite_app.config["IMPORT_QUEUE"]
     views = {
-        "/rq/": "imports",
-        "/rq/0/view/jobs/imports/finished/8/asc/1": "import-1-0",
-        "/rq/0/view/jobs/imports/failed/8/asc/1": "import-2-0",
+        "/rq/": queue,
+        f"/rq/0/view/jobs/{queue}/finished/8/asc/1": "import-1-0",
+        f"/rq/0/view/jobs/{queue}/failed/8/asc/1": "import-2-0",
         "/rq/0/view/job/import-1-0": "Import #1",
         "/rq/0/view/job/import-2-0": "StoredFileMissing",
         "/rq/0/view/workers": "Workers",

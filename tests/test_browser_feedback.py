@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tests import test_browser
-from tests.conftest import add_user
+from tests.conftest import add_user, stop_worker
 from tests.helpers import book_row, write_csv
 from tests.test_browser import screenshot, sign_in_as_staff
 
@@ -326,8 +326,7 @@ def test_screen_readers_hear_the_progress_and_the_end_comes_in_place(
     finally:
         if lock.connection.in_transaction:
             lock.release()
-        worker.terminate()
-        worker.wait(30)
+        stop_worker(worker)
     expect(page.locator("table.errors")).to_contain_text("Price is not a price")
     expect(page).to_have_title(re.compile(r"^Import #1 · succeeded"))
     assert page.evaluate("window.stillTheSamePage") is True, "the page was not reloaded"

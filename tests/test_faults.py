@@ -22,7 +22,7 @@ from bookapp.embedded_redis import EmbeddedRedis, free_port
 from bookapp.extensions import db
 from bookapp.models import Book, Import, ImportChunk
 from bookapp.services.reconcile import reconcile
-from tests.conftest import ROOT, add_user, build_app, run_worker, sign_in
+from tests.conftest import ROOT, add_user, build_app, children, run_worker, sign_in, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
 
 pytestmark = pytest.mark.slow
@@ -52,26 +52,6 @@ def env_for(app) -> dict:
 def start_worker(app, *args, **env) -> subprocess.Popen:
     return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args], cwd=ROOT,
                             env={**env_for(app), **env}, start_new_session=True)  # fmt: skip
-
-
-def stop_worker(worker: subprocess.Popen) -> None:
-    """Stop a worker subprocess and its work horse, whatever state they are in."""
-    horses = children(worker.pid) if worker.poll() is None else []
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
-    for horse in horses:
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(horse, signal.SIGKILL)
-
-
-def children(pid: int) -> list[int]:
-    path = Path(f"/proc/{pid}/task/{pid}/children")
-    return [int(p) for p in path.read_text().split()] if path.exists() else []
 
 
 def state(app, import_id: int) -> Import:

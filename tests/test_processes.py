@@ -10,7 +10,7 @@ from sqlalchemy import func, select
 
 from bookapp.extensions import db
 from bookapp.models import Book, User
-from tests.conftest import PASSWORD, ROOT, add_user, build_app, flask_cli, sign_in
+from tests.conftest import PASSWORD, ROOT, add_user, build_app, flask_cli, sign_in, stop_worker
 from tests.helpers import book_row, csv_bytes
 
 pytestmark = pytest.mark.slow
@@ -89,8 +89,7 @@ def test_import_books_waits_and_exits_non_zero_when_rows_are_rejected(sqlite_app
         assert "Import #2 succeeded with 1 rejected row: 1 created, 0 updated" in result.stdout
         assert "  Price is not a price: write it like 12.99: 1 row (3)" in result.stdout
     finally:
-        worker.terminate()
-        worker.wait(30)
+        stop_worker(worker)
 
 
 def test_cli_undo_report_and_export(sqlite_app, redis_url, tmp_path):
