@@ -158,8 +158,10 @@ def register_template_helpers(app: Flask) -> None:
     """Make the import statuses and labels known to every template."""
     from .importer.fields import LABELS
     from .models import MODE_LABELS, ImportStatus
+    from .pager import page_links
 
     app.jinja_env.globals.update(FIELD_LABELS=LABELS, MODE_LABELS=MODE_LABELS, ImportStatus=ImportStatus)
+    app.jinja_env.globals.update(page_links=page_links)
 
 
 CONTENT_SECURITY_POLICY = (

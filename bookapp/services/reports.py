@@ -11,8 +11,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..importer.values import FORMULA_PREFIXES
 from ..models import Import, RejectedRow
-
-XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+from .spreadsheet import XLSX_MIMETYPE  # noqa: F401 - where callers found it
 
 
 def neutralised(value: object) -> object:
@@ -53,32 +52,6 @@ def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
-
-
-def xlsx_file(header: list[str], rows: Iterable[list[object]], *, text_columns: set[int] = frozenset(),
-              sheet_title: str = "Rows") -> tempfile.SpooledTemporaryFile:  # fmt: skip
-    """Write an XLSX workbook (streamed, write-only) and return it as a rewound file."""
-    from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(sheet_title)
-
-    def cell(value, column):
-        written = WriteOnlyCell(sheet, value=value)
-        if isinstance(value, str):
-            written.data_type = "s"  # never a formula, whatever the text starts with
-        if column in text_columns:
-            written.number_format = "@"
-        return written
-
-    sheet.append([cell(h, None) for h in header])
-    for row in rows:
-        sheet.append([cell(v, i) for i, v in enumerate(row)])
-    output = tempfile.SpooledTemporaryFile(max_size=16 << 20)  # noqa: SIM115 - the caller sends and closes it
-    workbook.save(output)
-    output.seek(0)
-    return output
 
 
 RECONCILIATION_HEADER = ["Row", "Outcome", "ISBN", "Title", "Changes (before → after)", "Problems"]
