@@ -1,7 +1,6 @@
 """Find, change and export books: the queries behind /books, the API and `export-books`."""
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import SelectPagination
