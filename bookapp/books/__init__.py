@@ -15,6 +15,7 @@ from flask import (
 )
 from flask_login import current_user
 from flask_wtf import FlaskForm
+from sqlalchemy import String, cast, literal_column
 from wtforms import SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import Optional
 
@@ -170,9 +171,10 @@ def delete(book_id: int):
 
 
 EXPORT_HEADER = [LABELS[f] for f in FIELDS]
-#: In an XLSX export the ISBN stays text (every digit kept) and the price shows its two decimals.
+#: In an XLSX export the ISBN stays text (every digit kept), the price shows its two decimals, the year
+#: (stored as text) is a number.
 EXPORT_TEXT_COLUMNS = {FIELDS.index("isbn")}
-EXPORT_NUMBER_FORMATS = {FIELDS.index("price"): "0.00"}
+EXPORT_NUMBER_FORMATS = {FIELDS.index("price"): "0.00", FIELDS.index("year_published"): "0"}
 #: The most characters of a search that go into an export's file name.
 NAME_SEARCH_CHARS = 40
 
@@ -180,17 +182,20 @@ NAME_SEARCH_CHARS = 40
 def export_rows(query: BookQuery, batch: int = 2000):
     """Yield each matching book as a row of the import layout (so an export re-imports cleanly).
 
-    Plain rows, not Book objects: building a million objects made the export five times slower.
+    Rows come as the database gives them, the price as text with its two decimals: building a Book,
+    or a Decimal, for each of a million books made the export several times slower.
     """
-    columns = query.select().with_only_columns(*(getattr(Book, f) for f in FIELDS))
-    year = FIELDS.index("year_published")
-    for row in db.session.execute(columns.execution_options(yield_per=batch)):
-        row = list(row)
-        if (
-            row[year].isdigit() and row[year][0] != "0"
-        ):  # stored as text; a number in a spreadsheet unless "0950" would lose its 0
-            row[year] = int(row[year])
-        yield row
+    columns = [getattr(Book, f) for f in FIELDS]
+    columns[FIELDS.index("price")] = _price_text(db.engine.dialect.name).label("price")
+    statement = query.select().with_only_columns(*columns).execution_options(yield_per=batch)
+    for rows in db.session.connection().execute(statement).partitions():  # a batch at a time: fewer calls
+        yield from rows
+
+
+def _price_text(dialect: str):
+    if dialect == "sqlite":  # integer cents there (models.Money); prices are never negative
+        return literal_column("printf('%d.%02d', books.price / 100, books.price % 100)", String)
+    return cast(Book.price, String)
 
 
 def export_name(query: BookQuery) -> str:

@@ -2,9 +2,11 @@
 
 import csv
 import io
+import re
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
+from itertools import islice
 
 from sqlalchemy import select
 
@@ -39,19 +41,39 @@ def rejected_table(imp: Import) -> tuple[list[str], Iterator[list[object]]]:
     return [*headers, "error"], rows()
 
 
+#: A cell of CSV text that starts like a formula: after a comma or a line break, perhaps quoted (a
+#: cell holding a carriage return always is: unquoted, one is the end of the line).
+_PREFIXES = re.escape("".join(FORMULA_PREFIXES))
+_UNQUOTED_PREFIXES = re.escape("".join(p for p in FORMULA_PREFIXES if p != "\r"))
+_FORMULA_CELL = re.compile(f'[,\\n](?:"[{_PREFIXES}]|[{_UNQUOTED_PREFIXES}])')
+#: Rows written, and looked at for formulas, at a time.
+CSV_BATCH_ROWS = 500
+
+
 def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[str]:
-    """Yield a UTF-8 CSV (with BOM, so Excel reads it right) a few hundred rows at a time."""
+    """Yield a UTF-8 CSV (with BOM, so Excel reads it right) a few hundred rows at a time.
+
+    Each batch is written whole, then its text searched for a cell that starts like a formula; only a
+    batch with one (or with a line break before such a character inside a cell) is written again
+    cell by cell, neutralised. Looking at every cell in Python halved the speed of a million-row export.
+    """
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     buffer.write("\ufeff")
     writer.writerow([neutralised(h) for h in header])
-    for count, row in enumerate(rows, start=1):
-        writer.writerow(["" if v is None else neutralised(v) for v in row])
-        if count % 500 == 0:
-            yield buffer.getvalue()
-            buffer.seek(0)
+    rows = iter(rows)
+    while batch := list(islice(rows, CSV_BATCH_ROWS)):
+        start = buffer.tell()
+        writer.writerows(batch)  # None is written as an empty cell
+        if _FORMULA_CELL.search("\n" + buffer.getvalue()[start:]):  # the line break before the first row
+            buffer.seek(start)
             buffer.truncate()
-    yield buffer.getvalue()
+            writer.writerows([neutralised(v) for v in row] for row in batch)
+        yield buffer.getvalue()
+        buffer.seek(0)
+        buffer.truncate()
+    if buffer.tell():
+        yield buffer.getvalue()
 
 
 RECONCILIATION_HEADER = ["Row", "Outcome", "ISBN", "Title", "Changes (before → after)", "Problems"]

@@ -94,8 +94,8 @@ def xlsx_chunks(header: list[str], rows: Iterable[list[object]], *, text_columns
     """Yield an XLSX workbook of *rows* under *header*, a few hundred rows at a time.
 
     Columns in *text_columns* are text whatever their values (ISBNs keep every digit); *number_formats*
-    maps a column to one of NUMBER_FORMATS (``"0.00"`` for prices). Other numbers are numbers, other
-    values text.
+    maps a column to one of NUMBER_FORMATS (``"0.00"`` for prices), and text in such a column that is
+    a plain number ("12.50") is written as a number. Other numbers are numbers, other values text.
     """
     number_formats = number_formats or {}
     unknown = set(number_formats.values()) - NUMBER_FORMATS.keys()
@@ -120,7 +120,8 @@ def xlsx_chunks(header: list[str], rows: Iterable[list[object]], *, text_columns
         + "/>"
         for i, w in enumerate(widths)
     )
-    writer = _RowWriter(columns, style_of, text_columns)
+    number_columns = {c for c, f in number_formats.items() if f != "@"} - set(text_columns)
+    writer = _RowWriter(columns, style_of, text_columns, number_columns)
     sink = _Chunks()
     archive = zipfile.ZipFile(sink, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=COMPRESS_LEVEL)
     archive.writestr("[Content_Types].xml", _content_types())
@@ -180,9 +181,9 @@ class _RowWriter:
     _TEXT_END = "</t></is></c>"
     _NUMBER_END = "</v></c>"
 
-    def __init__(self, columns: int, style_of: dict[int, int], text_columns: set[int]):
-        self.style_of, self.text_columns = style_of, text_columns
-        self.opens, self.text_mids, self.number_mids = [], [], []
+    def __init__(self, columns: int, style_of: dict[int, int], text_columns: set[int], number_columns: set[int]):
+        self.style_of, self.text_columns, self.number_columns = style_of, text_columns, number_columns
+        self.opens, self.text_mids, self.number_mids, self.numbers_as_text = [], [], [], []
         for i in range(columns):
             self._add_column(i)
 
@@ -191,6 +192,7 @@ class _RowWriter:
         self.opens.append(f'<c r="{column_letter(i)}')
         self.text_mids.append(f'"{style} t="inlineStr"><is><t xml:space="preserve">')
         self.number_mids.append(f'"{style}><v>' if i not in self.text_columns else None)
+        self.numbers_as_text.append(i in self.number_columns)
 
     def row(self, number: int, values: list[object]) -> str:
         """Return row *number* of the sheet holding *values* (blank cells left out)."""
@@ -203,10 +205,17 @@ class _RowWriter:
         parts = ['<row r="', n, '">']
         while len(values) > len(self.opens):
             self._add_column(len(self.opens))
-        opens, text_mids, number_mids = self.opens, self.text_mids, self.number_mids
+        opens, text_mids, number_mids, numbers_as_text = (
+            self.opens,
+            self.text_mids,
+            self.number_mids,
+            self.numbers_as_text,
+        )
         for i, value in enumerate(values):
             kind = type(value)
-            if kind is str:
+            if kind is str and numbers_as_text[i] and _PLAIN_NUMBER(value):
+                parts += (opens[i], n, number_mids[i], value, self._NUMBER_END)
+            elif kind is str:
                 if value:
                     parts += (opens[i], n, text_mids[i], _escaped(value) if careful else value, self._TEXT_END)
             elif value is None:
@@ -222,6 +231,8 @@ class _RowWriter:
 
 
 _NUMBERS = frozenset({int, float, Decimal})
+#: Text that a column with a number format writes as a number ("12.50", "1965"; not "0950", whose 0 would go).
+_PLAIN_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?").fullmatch
 
 
 def _finite(value: int | Decimal | float) -> bool:
