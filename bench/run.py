@@ -73,7 +73,11 @@ def exports_line(database: str, exports: dict, smaller: dict | None = None) -> s
         )
         if smaller:
             part += f"; {smaller[fmt]['peak_rss_mb']:,.0f} MB for {smaller[fmt]['rows']:,} books"
-        parts.append(part + ")")
+        part += ")"
+        if outcome.get("raw_seconds"):
+            raw = outcome["rows"] / outcome["raw_seconds"]
+            part += f", against {raw:,.0f} rows/s for the driver's rows straight into csv.writer ({rate / raw:.2f} ×)"
+        parts.append(part)
     rows = next(iter(exports.values()))["rows"]
     return f"Export of {rows:,} books on {database} (/books/export, streamed, read to the end): {'; '.join(parts)}.\n"
 

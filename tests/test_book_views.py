@@ -269,3 +269,21 @@ def test_a_csv_neutralises_a_formula_in_any_row_of_any_batch():
     assert written[2 + CSV_BATCH_ROWS] == ["ok", "1", "'\ttab"]
     assert written[3 + CSV_BATCH_ROWS] == ["a\r\n@b", "2", "'+c"]
     assert written[1] == ["plain", "0", ""] and len(written) == 1 + len(rows)
+
+
+def test_a_word_in_most_books_is_left_to_the_exact_check_when_a_rarer_one_narrows(app, staff_client, monkeypatch):
+    """Merging the index's lists for a word every title holds is the slow part of a search; when
+    another word is rare, the index is asked for that one only, and every word is still checked."""
+    from bookapp.services import search_index
+
+    seed(app, staff_client, 30)
+    monkeypatch.setattr(search_index, "COMMON_WORD_BOOKS", 12)  # "book": 30 books, "author 1": 11
+    parameters: list = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: parameters.append(args[3]))
+    found = titles(staff_client.get("/books", query_string={"q": 'book "author 1"'}).get_data(as_text=True))
+    assert sorted(found) == sorted(f"Book {n}" for n in range(1, 31) if f"Author {n % 97}".startswith("Author 1"))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        asked = [p for params in parameters for p in (params if isinstance(params, tuple | list) else ())
+                 if isinstance(p, str) and '"' in p]  # fmt: skip
+        assert asked and '"boo"' not in asked[-1] and '"aut"' in asked[-1], asked
