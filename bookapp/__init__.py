@@ -154,11 +154,11 @@ def register_template_helpers(app: Flask) -> None:
     """Make the import statuses and labels known to every template."""
     from .importer.fields import LABELS
     from .models import MODE_LABELS, ImportStatus
-
-    app.jinja_env.globals.update(FIELD_LABELS=LABELS, MODE_LABELS=MODE_LABELS, ImportStatus=ImportStatus)
+    from .pager import page_links
     from .services.problems import outcome, outcome_class
 
-    app.jinja_env.globals.update(import_outcome=outcome, outcome_class=outcome_class)
+    app.jinja_env.globals.update(FIELD_LABELS=LABELS, MODE_LABELS=MODE_LABELS, ImportStatus=ImportStatus,
+                                 import_outcome=outcome, outcome_class=outcome_class, page_links=page_links)  # fmt: skip
 
 
 CONTENT_SECURITY_POLICY = (

@@ -198,12 +198,6 @@ def _write_output(chunks, output: Path | None, binary: bool = False) -> None:
                 fh.write(chunk)
 
 
-def _file_chunks(file_obj):
-    with file_obj:
-        while block := file_obj.read(1 << 20):
-            yield block
-
-
 @click.command("import-report")
 @click.argument("import_id", type=int)
 @click.option("--rejected", is_flag=True, help="Only the rejected rows, ready to fix and upload again.")
@@ -214,7 +208,8 @@ def import_report_command(import_id: int, rejected: bool, fmt: str, output: Path
     """Print an import's row-by-row report (or its rejected rows) as CSV or XLSX."""
     from .importer import FileProblem
     from .services.imports import upload_path
-    from .services.reports import RECONCILIATION_HEADER, csv_lines, reconciliation_rows, rejected_table, xlsx_file
+    from .services.reports import RECONCILIATION_HEADER, csv_lines, reconciliation_rows, rejected_table
+    from .services.spreadsheet import xlsx_chunks
 
     imp = _import_or_fail(import_id)
     if imp.is_terminal:  # on stderr: stdout carries the file
@@ -230,7 +225,7 @@ def import_report_command(import_id: int, rejected: bool, fmt: str, output: Path
     if fmt == "csv":
         _write_output(csv_lines(header, rows), output)
     else:
-        _write_output(_file_chunks(xlsx_file(header, rows)), output, binary=True)
+        _write_output(xlsx_chunks(header, rows), output, binary=True)
 
 
 @click.command("export-books")
@@ -241,19 +236,18 @@ def import_report_command(import_id: int, rejected: bool, fmt: str, output: Path
 @with_appcontext
 def export_books_command(fmt: str, output: Path | None, q: str, book_type: str) -> None:
     """Export the books (streamed) as CSV or XLSX, in the layout the importer reads back."""
-    from .books import EXPORT_HEADER, export_rows
-    from .importer.fields import FIELDS
+    from .books import EXPORT_HEADER, EXPORT_NUMBER_FORMATS, EXPORT_TEXT_COLUMNS, export_rows
     from .services.books import BookQuery
-    from .services.reports import csv_lines, xlsx_file
+    from .services.reports import csv_lines
+    from .services.spreadsheet import xlsx_chunks
 
     query = BookQuery(q=q, book_type=book_type, sort="id", direction="asc")
     if fmt == "csv":
         _write_output(csv_lines(EXPORT_HEADER, export_rows(query)), output)
     else:
-        workbook = xlsx_file(
-            EXPORT_HEADER, export_rows(query), text_columns={FIELDS.index("isbn")}, sheet_title="Books"
-        )
-        _write_output(_file_chunks(workbook), output, binary=True)
+        workbook = xlsx_chunks(EXPORT_HEADER, export_rows(query), text_columns=EXPORT_TEXT_COLUMNS,
+                               number_formats=EXPORT_NUMBER_FORMATS, sheet_title="Books")  # fmt: skip
+        _write_output(workbook, output, binary=True)
 
 
 commands = [

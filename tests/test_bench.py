@@ -22,6 +22,7 @@ def test_the_benchmark_runs_every_case_at_a_small_size(postgres_url):
         assert "CSV -> PostgreSQL, all new, reading in the worker's own process" in result.stdout
         assert "same file again (PostgreSQL), all unchanged" in result.stdout
         assert "books on PostgreSQL, search and sort indexes on" in result.stdout
+        assert "Export of 3,000 books on PostgreSQL" in result.stdout
     for case in (
         "raw limit",
         "naive",
@@ -35,6 +36,9 @@ def test_the_benchmark_runs_every_case_at_a_small_size(postgres_url):
         "/books server time",
         "two workers at once",
         "Progress reporting",
+        "a two-word search",
+        "Export of 3,000 books on SQLite",
+        "XLSX",
     ):
         assert case in result.stdout
 

@@ -1,10 +1,10 @@
 """Find, change and export books: the queries behind /books, the API and `export-books`."""
 
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass
 
 from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, and_, or_, select
 
 from ..extensions import db
 from ..importer.errors import ValueProblem
@@ -13,7 +13,7 @@ from ..importer.validation import validate_values
 from ..importer.values import parse_isbn
 from ..models import Book, utcnow
 from . import sort_index
-from .search_index import title_or_author_contains
+from .search_index import candidates, contains
 
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
             "created_at", "updated_at", "id")  # fmt: skip
@@ -31,6 +31,20 @@ def page_number(args) -> int:
     return min(max(args.get("page", 1, type=int) or 1, 1), MAX_URL_NUMBER)
 
 
+#: The longest search taken from a URL.
+MAX_SEARCH_CHARS = 200
+
+
+def default_direction(sort: str) -> str:
+    """Newest first by default; any other column from its smallest value."""
+    return "desc" if sort == "id" else "asc"
+
+
+def _printable(text: str) -> str:
+    """*text* without control characters (a NUL in a URL would make PostgreSQL refuse the query)."""
+    return "".join(c if c.isprintable() else " " for c in text)
+
+
 @dataclass
 class BookQuery:
     """What a visitor asked to see: search text, filters, sort. Shared by pages, API and exports."""
@@ -44,19 +58,29 @@ class BookQuery:
     @classmethod
     def from_args(cls, args) -> "BookQuery":
         sort = args.get("sort", "id")
-        direction = args.get("direction", "desc" if sort == "id" else "asc")
+        sort = sort if sort in SORTABLE else "id"
+        direction = args.get("direction", default_direction(sort))
         return cls(
-            q=(args.get("q") or "").strip()[:200],
+            q=_printable(args.get("q") or "").strip()[:MAX_SEARCH_CHARS],
             book_type=args.get("book_type") or "",
             import_id=_url_id(args.get("import_id", type=int)),
-            sort=sort if sort in SORTABLE else "id",
+            sort=sort,
             direction="asc" if direction == "asc" else "desc",
         )
 
     def args(self) -> dict:
-        """Return the query as URL arguments (only those that differ from the defaults)."""
-        defaults = BookQuery()
-        return {k: v for k, v in vars(self).items() if v != getattr(defaults, k) and v not in ("", None)}
+        """Return the query as URL arguments: every one that from_args would not take as its default
+        (the default direction depends on the sort, so a view sorted by price, descending, keeps both)."""
+        shown = {"q": self.q, "book_type": self.book_type, "import_id": self.import_id}
+        if self.sort != "id":
+            shown["sort"] = self.sort
+        if self.direction != default_direction(self.sort):
+            shown["direction"] = self.direction
+        return {k: v for k, v in shown.items() if v not in ("", None)}
+
+    def filtered(self) -> bool:
+        """Whether the query is searched or filtered (not only sorted)."""
+        return not self.everything()
 
     def everything(self) -> bool:
         """Whether the query asks for every book (sorted, but neither searched nor filtered)."""
@@ -116,27 +140,51 @@ class BookPagination(SelectPagination):
 IDS_FIRST_FROM_OFFSET = 1_000
 
 
-def _search(text: str):
-    """Match title or author containing *text*, or the ISBN in any spelling."""
-    clauses = [title_or_author_contains(db.engine, text)]
+#: A word of a search: a "quoted phrase" or a run of characters without spaces.
+_WORD = re.compile(r'"([^"]+)"|(\S+)')
+
+
+def search_words(text: str) -> list[str]:
+    """Split a search into its words ("quoted phrases" stay whole), each once."""
+    words = (quoted.strip() or plain for quoted, plain in _WORD.findall(text))
+    return list(dict.fromkeys(w for w in words if w))
+
+
+def _isbn_of(text: str) -> str | None:
     try:
-        isbn = parse_isbn(text)
+        return parse_isbn(text) or None
     except ValueProblem:
-        isbn = None
-    if isbn:
-        clauses.append(Book.isbn == isbn)
+        return None
+
+
+def _search(text: str):
+    """Match books holding every word of *text*, in any order, in the title, the author or the ISBN.
+
+    The index narrows the books by the words it can look up (exactly every word is checked on what it
+    returns, short ones too). A word that reads as an ISBN matches that ISBN as well; so does the whole
+    search ("978 0 441 17271 9"), and a search of digits alone matches ISBNs holding them.
+    """
+    words = search_words(text)
+    isbns = {w: _isbn_of(w) for w in words}
+    every_word = and_(*(or_(contains(Book.__table__, w), Book.isbn == isbns[w]) if isbns[w]
+                        else contains(Book.__table__, w) for w in words))  # fmt: skip
+    # Words that read as an ISBN narrow nothing through the index (the book may match by its ISBN
+    # alone), unless they are all there is.
+    plain = [w for w in words if not isbns[w]]
+    narrowing = candidates(db.engine, plain or words)
+    if narrowing is not None:
+        narrowed = Book.id.in_(narrowing)
+        if not plain:
+            narrowed = or_(narrowed, Book.isbn.in_(set(isbns.values())))
+        every_word = and_(narrowed, every_word)
+    clauses = [every_word]
+    whole = _isbn_of(text)
+    if whole and len(words) > 1:
+        clauses.append(Book.isbn == whole)
     digits = "".join(c for c in text if c.isdigit())
     if len(digits) >= 4 and len(digits) == len(text.replace("-", "").replace(" ", "")):
         clauses.append(Book.isbn.like(f"%{digits}%"))
     return or_(*clauses)
-
-
-def iter_books(query: BookQuery, batch: int = 2000) -> Iterator[Book]:
-    """Yield every matching book, a batch at a time (exports of a million rows stay in flat memory)."""
-    result = db.session.execute(query.select().execution_options(yield_per=batch))
-    for book in result.scalars():
-        yield book
-        db.session.expunge(book)
 
 
 def book_values(book: Book) -> dict:

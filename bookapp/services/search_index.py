@@ -22,7 +22,7 @@ import logging
 from collections.abc import Callable
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import column, func, or_, select, table, text, union
+from sqlalchemy import and_, column, func, or_, select, table, text, union
 from sqlalchemy.engine import Connection, Engine
 
 from ..extensions import db
@@ -37,6 +37,8 @@ POSTGRES_TABLE = "book_search"
 SEARCH_MARK = 1
 #: The fewest characters a trigram index can look up; shorter searches scan.
 MIN_INDEXED_CHARS = 3
+#: A word of a search the index finds in more books than this is a common one (SQLite: see candidates).
+COMMON_WORD_BOOKS = 1_000
 #: Books copied into the index per transaction when it catches up.
 CATCH_UP_BATCH = 50_000
 #: Books copied in one catch-up after which PostgreSQL's statistics are refreshed.
@@ -151,37 +153,69 @@ index_ready = KnownTable(lambda engine: SQLITE_TABLE if engine.dialect.name == "
 remember = index_ready.remember
 
 
-def can_use_index(search: str) -> bool:
-    """Whether the index can answer *search*: three characters or more, and no LIKE wildcard
-    (SQLite's FTS5 does not use its index for a LIKE with an ESCAPE clause)."""
-    return len(search) >= MIN_INDEXED_CHARS and not any(c in search for c in "%_\\")
+def can_use_index(word: str, dialect: str) -> bool:
+    """Whether the index can look *word* up: three characters or more and, on PostgreSQL, no LIKE
+    wildcard (SQLite's index is asked for the word's trigrams, where a wildcard is a plain character)."""
+    return len(word) >= MIN_INDEXED_CHARS and (dialect == "sqlite" or not any(c in word for c in "%_\\"))
 
 
-def title_or_author_contains(engine: Engine, search: str):
-    """Return the condition "title or author contains *search*, case aside", through the index if it can.
+def candidates(engine: Engine, words: list[str]):
+    """Return the ids of the books that may hold every one of *words* in their title or author, through
+    the index (None when it cannot narrow them: no index, or no word it can look up).
 
-    Through the index it is one id list: the index's matches, and the matches among the books past
-    its mark (a range of the primary key), so neither half scans the whole table.
+    On PostgreSQL the ids are exactly those books; on SQLite they may be more (the index's FTS5 table
+    keeps no columns or positions, so it is asked for the rows holding every trigram of every word,
+    in one query): callers filter them with ``contains``. Books past the index's mark are scanned,
+    a range of the primary key, so the search is complete whatever the index has caught up.
     """
-    if not (can_use_index(search) and index_ready(engine)):
-        return _contains(Book.__table__, search)
-    pattern = f"%{search}%"
-    if engine.dialect.name == "sqlite":  # FTS5 uses its index for one LIKE per query
-        fts = table(SQLITE_TABLE, column("rowid"), column("title"), column("author"))
-        indexed = [select(fts.c.rowid).where(fts.c.title.like(pattern)),
-                   select(fts.c.rowid).where(fts.c.author.like(pattern))]  # fmt: skip
+    indexed = [w for w in words if can_use_index(w, engine.dialect.name)]
+    if not (indexed and index_ready(engine)):
+        return None
+    if engine.dialect.name == "sqlite":
+        # FTS5 asks its index for one LIKE per query and only for one column, which for a word that
+        # appears in every title means checking every row (1.6 s at 1,000,000 books); trigrams of
+        # every word, ANDed in one MATCH, merge the index's lists instead. A word in most books makes
+        # that merge slow too (70 ms for "volume 123456" against 0.7 ms for "123456" alone), so when
+        # a rarer word narrows the search, the common ones are left to the exact check.
+        if len(indexed) > 1:
+            indexed = [w for w in indexed if not _common(w)] or indexed
+        from_index = select(_FTS.c.rowid).where(_holding(indexed))
     else:
         copy = table(POSTGRES_TABLE, column("book_id"), column("title"), column("author"))
-        indexed = [select(copy.c.book_id).where(or_(copy.c.title.ilike(pattern), copy.c.author.ilike(pattern)))]
+        from_index = select(copy.c.book_id).where(
+            and_(*(or_(copy.c.title.ilike(f"%{w}%"), copy.c.author.ilike(f"%{w}%")) for w in indexed))
+        )
     # The mark as a value, not a subquery: the planner then sees how few books lie past it.
     mark = db.session.scalar(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)) or 0
     recent = Book.__table__.alias("recent_books")
-    not_yet_indexed = select(recent.c.id).where(recent.c.id > mark, _contains(recent, search))
-    return Book.id.in_(union(*indexed, not_yet_indexed))
+    not_yet_indexed = select(recent.c.id).where(recent.c.id > mark, *(contains(recent, w) for w in indexed))
+    return union(from_index, not_yet_indexed)
 
 
-def _contains(table, search: str):
-    pattern = "%" + search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+_FTS = table(SQLITE_TABLE, column("rowid"))
+
+
+def _holding(words: list[str]):
+    """The FTS5 condition "holds every trigram of every one of *words*" (each trigram quoted)."""
+    terms = " AND ".join('"' + t.replace('"', '""') + '"' for t in trigrams(words))
+    return text(f"{SQLITE_TABLE} MATCH :trigrams").bindparams(trigrams=terms)
+
+
+def _common(word: str) -> bool:
+    """Whether SQLite's index finds *word* in more than COMMON_WORD_BOOKS books (it stops counting there)."""
+    first = select(_FTS.c.rowid).where(_holding([word])).limit(COMMON_WORD_BOOKS + 1).subquery()
+    return db.session.scalar(select(func.count()).select_from(first)) > COMMON_WORD_BOOKS
+
+
+def trigrams(words: list[str]) -> list[str]:
+    """Every distinct run of three characters in *words*, in order of appearance."""
+    found = dict.fromkeys(w[i : i + MIN_INDEXED_CHARS] for w in words for i in range(len(w) - MIN_INDEXED_CHARS + 1))
+    return list(found)
+
+
+def contains(table, word: str):
+    """Return the condition "title or author contains *word*, case aside" on *table* (a scan)."""
+    pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return or_(table.c.title.ilike(pattern, escape="\\"), table.c.author.ilike(pattern, escape="\\"))
 
 
