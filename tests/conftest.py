@@ -209,13 +209,20 @@ def flask_cli(args: list[str], env: dict, **kwargs) -> subprocess.CompletedProce
 def stop_worker(worker: subprocess.Popen) -> None:
     """Stop a worker subprocess and its work horse, whatever state they are in."""
     horses = children(worker.pid) if worker.poll() is None else []
-    if worker.poll() is None:
-        os.killpg(worker.pid, signal.SIGTERM)
-        try:
-            worker.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(worker.pid, signal.SIGKILL)
-            worker.wait()
+    with contextlib.suppress(ProcessLookupError):  # it may have ended already
+        own_group = os.getpgid(worker.pid) == worker.pid  # started with start_new_session=True
+        if worker.poll() is None:
+            if own_group:
+                os.killpg(worker.pid, signal.SIGTERM)
+            else:
+                worker.terminate()
+            try:
+                worker.wait(10)
+            except subprocess.TimeoutExpired:
+                if own_group:
+                    os.killpg(worker.pid, signal.SIGKILL)
+                worker.kill()
+                worker.wait()
     for horse in horses:
         with contextlib.suppress(ProcessLookupError):
             os.kill(horse, signal.SIGKILL)

@@ -36,8 +36,9 @@ _XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 _MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 _RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 _PACKAGE_RELS = "http://schemas.openxmlformats.org/package/2006/relationships"
-#: Characters XML cannot hold, and text a spreadsheet program would read as an escape (_x0041_):
-#: both are written as such escapes. Also &, < and >, which XML escapes its own way.
+#: Characters XML cannot hold, shown as U+FFFD (a spreadsheet program would turn an _x0000_ escape back
+#: into an invisible control character), and text a spreadsheet program would read as an escape
+#: (_x0041_), whose underscore is escaped (_x005F_). Also &, < and >, which XML escapes its own way.
 _NEEDS_CARE = re.compile(r"[&<>\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_x[0-9A-Fa-f]{4}_")
 _needs_care = _NEEDS_CARE.search
 _UNSAFE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
@@ -48,7 +49,7 @@ def _escaped(text: str) -> str:
         text = text[:MAX_CELL_CHARS]
     if not _needs_care(text):
         return text
-    text = _UNSAFE.sub(lambda m: f"_x{ord(m.group()):04X}_", text)
+    text = _UNSAFE.sub(lambda m: "_x005F_" if m.group() == "_" else "\N{REPLACEMENT CHARACTER}", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
