@@ -103,13 +103,13 @@ def _new_import(path: str, work_dir: Path, stored: str):
 def bookapp_import(
     path: str, database_url: str, work: str, fresh: str, search_index: str = "on", reading: str = "ahead"
 ) -> dict:
-    """The real job code (services.imports.run_import) on an Import row, from job start to terminal status.
+    """The real job code (services.runner.run_import) on an Import row, from job start to terminal status.
 
     reading="ahead" reads and validates in a second process (the default), "here" in the worker's own.
     """
     from bookapp.extensions import db
     from bookapp.models import Import
-    from bookapp.services.imports import catch_up_indexes, run_import
+    from bookapp.services.runner import catch_up_indexes, run_import
     from bookapp.services.setup import reset_database
 
     work_dir = Path(work)
@@ -203,7 +203,7 @@ def run_jobs(database_url: str, work: str, reading: str, *import_ids: str) -> di
     status (the import rows' own times, like every other case)."""
     from bookapp.extensions import db
     from bookapp.models import Import
-    from bookapp.services.imports import run_import
+    from bookapp.services.runner import run_import
 
     app = make_app(database_url, Path(work), read_ahead=reading == "ahead")
     with app.app_context():

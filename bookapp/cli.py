@@ -88,7 +88,8 @@ def import_books_command(
 ) -> None:
     """Queue an import of PATH; with --wait, exit non-zero if rows were rejected or it failed."""
     from .importer import FileProblem
-    from .services.imports import ImportOptions, RepeatedFile, create_import, import_json
+    from .services.import_view import import_json
+    from .services.imports import ImportOptions, RepeatedFile, create_import
 
     options = ImportOptions(ImportMode(mode), dry_run, all_or_nothing, allow_repeat)
     with open(path, "rb") as fh:

@@ -1,16 +1,16 @@
 """RQ entry points: ids in, a service call, failures recorded in SQL."""
 
-from .services import imports
+from .services import runner
 
 
 def run_import(import_id: int) -> dict:
     """Run import *import_id* to a terminal status and return its counts."""
-    return imports.run_import(import_id)
+    return runner.run_import(import_id)
 
 
 def catch_up_indexes(import_id: int) -> None:
     """Bring the search and sort indexes up to the books import *import_id* saved."""
-    imports.catch_up_indexes(import_id)
+    runner.catch_up_indexes(import_id)
 
 
 def record_failure(job, connection, exc_type, exc_value, traceback) -> None:

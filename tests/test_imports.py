@@ -80,7 +80,7 @@ def test_a_worker_imports_every_valid_row_and_reports_each_rejected_one(app, sta
 
 
 def test_a_claimed_import_shows_as_reading_never_as_running_and_queued(app, staff_client):
-    from bookapp.services.imports import claim
+    from bookapp.services.runner import claim
 
     response = upload(staff_client, csv_bytes([book_row(1)]))
     assert import_state(staff_client, response.location)["phase"] == "queued"

@@ -12,6 +12,7 @@ from ..importer import FileProblem
 from ..imports import reconciliation_download, rejected_download
 from ..models import ApiToken, Book, Import, ImportMode, ImportRowError, ImportStatus, User
 from ..services.books import MAX_URL_NUMBER, BookProblems, BookQuery, book_values, delete_book, save_book
+from ..services.import_view import import_json
 from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
@@ -20,7 +21,6 @@ from ..services.imports import (
     cancel_import,
     confirm_dry_run,
     create_import,
-    import_json,
     retry_import,
 )
 from ..services.problems import of_kind, rows_as_read

@@ -26,6 +26,7 @@ from ..importer.headers import field_of
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number
+from ..services.import_view import import_json
 from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
@@ -34,7 +35,6 @@ from ..services.imports import (
     cancel_import,
     confirm_dry_run,
     create_import,
-    import_json,
     retry_import,
     upload_path,
 )

@@ -17,7 +17,8 @@ from sqlalchemy import func, select, update
 from ..extensions import db
 from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
 from ..queue import redis_connection
-from .imports import catch_up_indexes, enqueue_import, upload_path
+from .imports import enqueue_import, upload_path
+from .runner import catch_up_indexes
 
 log = logging.getLogger(__name__)
 

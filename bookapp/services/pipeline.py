@@ -1,0 +1,412 @@
+"""An import's pass over its file: read, validate and save a chunk at a time, with checkpoints."""
+
+from __future__ import annotations
+
+import gc
+import logging
+import time
+from array import array
+from collections import Counter
+from collections.abc import Callable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from itertools import islice
+
+from flask import current_app
+from sqlalchemy import delete, insert, select
+
+from ..config import IMPORT_CHUNK_SIZES
+from ..extensions import db
+from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_headers, open_table
+from ..importer.duplicates import FirstRows
+from ..importer.fields import LABELS
+from ..importer.reading import LineMap, chunked
+from ..importer.validation import ValidRows, drop_blank_rows
+from ..models import (
+    Import,
+    ImportChunk,
+    ImportMode,
+    ImportPhase,
+    ImportRowError,
+    RejectedRow,
+    utcnow,
+)
+from .imports import job_timeout, upload_path
+from .problems import problem_kind, wording
+from .read_ahead import ReadAhead, ReadHere
+from .read_ahead import available as read_ahead_available
+from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
+
+log = logging.getLogger(__name__)
+
+
+class TimedOut(Exception):
+    """The run passed its deadline; it stopped at a chunk boundary."""
+
+
+class StoredFileMissing(Exception):
+    """The uploaded file is gone from the upload folder: an operational fault, not a bad file."""
+
+
+class Cancelled(Exception):
+    """Staff asked the import to stop; the message says what was kept."""
+
+
+@dataclass
+class ValidatedChunk:
+    """A chunk of the file, read and validated: what the writer needs, and no more (it may cross a pipe)."""
+
+    numbers: list[int]
+    #: The cells of each rejected row, kept so the rejected rows can be downloaded as they were.
+    rejected_cells: dict[int, list]
+    valid: ValidRows
+    problems: list[RowProblem]
+    #: Where the chunk's rows start in the file, when that is not at their row numbers (None: it is).
+    lines: LineMap | None = None
+
+    def line(self, row_number: int) -> int | None:
+        """Return the file line a row starts on, where it differs from the row number."""
+        line = self.lines.line(row_number) if self.lines else None
+        return line if line != row_number else None
+
+
+def _reading(produce):
+    """Run the reading and validating in a second process when configured (the default) and possible."""
+    if current_app.config["IMPORT_READ_AHEAD"] and read_ahead_available():
+        return ReadAhead(produce)
+    return ReadHere(produce)
+
+
+#: Rows looked at before deciding a file is not a book list at all.
+WRONG_FILE_SAMPLE = 1_000
+#: Share of rejected rows in that sample that stops the import.
+WRONG_FILE_REJECTED_SHARE = 0.9
+#: Rows a dry run shows as they would be stored.
+PREVIEW_ROWS = 20
+
+
+class ImportRun:
+    """One run of an import: stream the file in chunks, validate, save, record, commit."""
+
+    def __init__(self, imp: Import):
+        self.imp = imp
+        self.import_id = imp.id
+        self.path = upload_path(imp)
+        self.mode = ImportMode(imp.mode)
+        self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"] or IMPORT_CHUNK_SIZES.get(
+            db.engine.dialect.name, 2_000
+        )
+        self.timeout = job_timeout(imp.file_size)
+        self.max_rows = current_app.config["IMPORT_MAX_ROWS"]
+        self.deadline = time.monotonic() + self.timeout
+        self.first_rows = FirstRows()
+        self.sampled = 0
+        self.sample_problems: list[RowProblem] = []
+        self.sample_rejected = 0
+
+    def run(self) -> None:
+        imp = self.imp
+        if not self.path.exists():
+            raise StoredFileMissing(imp.stored_name)
+        if imp.all_or_nothing and not imp.dry_run:
+            self._reset_counts()  # nothing of an all-or-nothing run is ever committed: start afresh
+            self._pass(write=False)
+            if imp.rejected:
+                raise FileProblem(
+                    f"{imp.rejected:,} rows were rejected, so nothing was saved (all-or-nothing). "
+                    "Fix them (download the rejected rows) and upload the file again."
+                )
+            self._reset_counts(keep_problems=True)
+            self._pass(write=True, single_transaction=True)
+        else:
+            self._pass(write=True)
+        imp.total_rows = imp.processed_rows
+        imp.phase = ImportPhase.DONE.value
+
+    def _reset_counts(self, keep_problems: bool = False) -> None:
+        imp = self.imp
+        imp.created = imp.updated = imp.unchanged = imp.skipped = imp.processed_rows = imp.checkpoint_row = 0
+        if not keep_problems:
+            imp.rejected = 0
+            db.session.execute(delete(ImportRowError).where(ImportRowError.import_id == imp.id))
+            db.session.execute(delete(RejectedRow).where(RejectedRow.import_id == imp.id))
+        db.session.execute(delete(ImportChunk).where(ImportChunk.import_id == imp.id))
+        db.session.commit()
+        self.first_rows = FirstRows()
+
+    def _pass(self, *, write: bool, single_transaction: bool = False) -> None:
+        """Go through the file once; with write=False only validate and record problems."""
+        imp = self.imp
+        imp.phase = ImportPhase.READING.value
+        db.session.commit()
+        with open_table(self.path) as table:
+            header_map = map_headers(table.headers)
+            self.isbn_header = header_map.headers[header_map.positions["isbn"]]
+            self.quantity_header = header_map.headers[header_map.positions["quantity"]]
+            self.header_positions = header_map.positions
+            self.header_count = len(table.headers)
+            imp.ignored_columns = header_map.ignored
+            imp.headers = [_jsonable_cell(h) for h in table.headers]
+            imp.read_as = table.description[:255]
+            imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
+            imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
+            db.session.commit()
+            validator = RowValidator(
+                header_map,
+                decimal_comma=table.decimal_comma,
+                text_cells=table.text_cells,
+                nul_cells=table.nul_cells,
+            )
+            writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
+
+            def produce():
+                return self._validated_chunks(table.rows, validator, imp.checkpoint_row, table.lines)
+
+            with _fewer_collections(), _reading(produce) as chunks, _not_reloading_after_commit(db.session()):
+                for chunk in chunks:
+                    self._check_wrong_file(chunk)
+                    self._save_chunk(chunk, writer, commit=not single_transaction)
+            if chunks.result == 0:
+                raise FileProblem("The file has a header row but no rows of books below it.")
+            if single_transaction:
+                db.session.commit()
+
+    def _validated_chunks(self, rows, validator: RowValidator, resume_after: int, lines: LineMap | None = None):
+        """Yield a ValidatedChunk for each chunk after *resume_after*, return the rows seen; pure, no database.
+
+        Row numbers are the spreadsheet's (they never depend on which rows are skipped as blank), so a
+        resumed run meets every row under the number the first run gave it."""
+        seen_rows = 0
+        for chunk in chunked(rows, self.chunk_size):
+            seen_rows += len(chunk)
+            if seen_rows > self.max_rows:
+                raise FileProblem(
+                    f"The file has more than {self.max_rows:,} rows, the most one import takes. "
+                    "Split it into several files."
+                )
+            valid, problems = validator.validate_chunk(chunk)
+            read = len(chunk)
+            chunk, problems = drop_blank_rows(chunk, problems)
+            seen_rows -= read - len(chunk)
+            if not chunk:
+                continue
+            valid = self._drop_repeated_isbns(valid, problems)
+            if chunk[-1][0] <= resume_after:
+                continue  # committed by an earlier run: only the ISBNs seen were needed
+            if resume_after:
+                chunk = [row for row in chunk if row[0] > resume_after]
+                valid = valid.where([n > resume_after for n in valid.numbers])
+                problems = [p for p in problems if p.row_number > resume_after]
+            rejected = {p.row_number for p in problems}
+            yield ValidatedChunk(
+                numbers=[n for n, _ in chunk],
+                rejected_cells={n: cells for n, cells in chunk if n in rejected} if rejected else {},
+                valid=valid,
+                problems=problems,
+                lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
+            )
+        return seen_rows
+
+    def _drop_repeated_isbns(self, valid: ValidRows, problems: list[RowProblem]) -> ValidRows:
+        if self.mode is ImportMode.ADD_STOCK or not valid:
+            return valid  # a delivery note may list a book twice: the quantities are summed
+        isbns = valid.column("isbn")
+        earlier = self.first_rows.earlier_rows(isbns, valid.numbers)
+        if not any(earlier):
+            return valid
+        for number, isbn, first in zip(valid.numbers, isbns, earlier, strict=True):
+            if first is not None:
+                problems.append(
+                    RowProblem(
+                        number,
+                        self.isbn_header,
+                        isbn,
+                        f"{LABELS['isbn']} {isbn} already appears in row {first}; only the first row with an ISBN is imported",
+                    )
+                )
+        return valid.where([first is None for first in earlier])
+
+    def _cells_as_read(self, valid: ValidRows, numbers) -> dict[int, list]:
+        """Rebuild the cells of some valid rows in the file's column order (their raw cells stayed
+        with the reading process): each field's value in its column, other columns blank."""
+        rebuilt = {}
+        for row in valid:
+            if row.row_number in numbers:
+                cells: list[object] = [None] * self.header_count
+                for name, position in self.header_positions.items():
+                    value = getattr(row, name)
+                    cells[position] = None if value is None else str(value)
+                rebuilt[row.row_number] = cells
+        return rebuilt
+
+    def _check_wrong_file(self, chunk: ValidatedChunk) -> None:
+        """Stop early when nearly every row of the first thousand is rejected."""
+        if self.sampled >= WRONG_FILE_SAMPLE:
+            return
+        rows, problems = len(chunk.numbers), chunk.problems
+        self.sampled += rows
+        self.sample_rejected += len({p.row_number for p in problems})
+        self.sample_problems.extend(problems)
+        if self.sampled < WRONG_FILE_SAMPLE or self.sample_rejected < WRONG_FILE_REJECTED_SHARE * self.sampled:
+            return
+        common = Counter(p.message.split(";")[0] for p in self.sample_problems).most_common(1)
+        cause = f" The most common problem: {common[0][0]} ({common[0][1]:,} times)." if common else ""
+        # Keep this chunk's problems and cells (earlier chunks' are saved already) so the report shows them.
+        _save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line)
+        self.imp.rejected += len({p.row_number for p in problems})
+        self.imp.processed_rows += rows
+        db.session.commit()
+        raise FileProblem(
+            f"{self.sample_rejected:,} of the first {self.sampled:,} rows were rejected, so the import stopped: "
+            f"this file does not look like a book list in the expected layout.{cause} "
+            "Check that the right file was chosen and that its columns hold what their headers say."
+        )
+
+    def _save_chunk(self, chunk: ValidatedChunk, writer: BookWriter, *, commit: bool) -> None:
+        imp = self.imp
+        problems = chunk.problems
+        for attempt in range(4):
+            try:
+                outcome = writer.write(chunk.valid)
+                break
+            except ConcurrentInsert:
+                if attempt == 3 or not commit:
+                    raise
+                db.session.rollback()  # another import inserted some of these ISBNs first: look again
+        rejected_cells = chunk.rejected_cells
+        if outcome.refused:  # valid rows the writer could not save (a stock total past the limit)
+            problems = problems + [
+                RowProblem(row.row_number, self.quantity_header, str(row.quantity), outcome.refused[row.row_number])
+                for row in chunk.valid
+                if row.row_number in outcome.refused
+            ]
+            rejected_cells = {**rejected_cells, **self._cells_as_read(chunk.valid, outcome.refused)}
+        rejected_rows = sorted(rejected_cells)
+        _save_problems(imp.id, problems, rejected_cells, chunk.line)
+        for number in rejected_rows:
+            outcome.rows[number] = Outcome.REJECTED.value
+        numbers = chunk.numbers
+        db.session.execute(
+            insert(ImportChunk.__table__),
+            {
+                "import_id": imp.id,
+                "first_row": numbers[0],
+                "last_row": numbers[-1],
+                "row_numbers": array("I", numbers).tobytes(),
+                "outcomes": outcome.codes(numbers),
+            },
+        )
+        if imp.dry_run and len(imp.preview or []) < PREVIEW_ROWS:
+            imp.preview = (imp.preview or []) + [
+                {**_display(row), "row_number": row.row_number, "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
+                for row in islice(chunk.valid, PREVIEW_ROWS - len(imp.preview or []))
+            ]
+        counted = outcome.counts()
+        imp.created += counted["created"]
+        imp.updated += counted["updated"]
+        imp.unchanged += counted["unchanged"]
+        imp.skipped += counted["skipped"]
+        imp.rejected += len(rejected_rows)
+        imp.processed_rows += len(numbers)
+        imp.checkpoint_row = numbers[-1] if commit else 0
+        imp.heartbeat_at = utcnow()
+        if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
+            imp.total_rows = imp.processed_rows
+        if commit:
+            db.session.commit()
+        if time.monotonic() > self.deadline:
+            raise TimedOut(self.timeout)
+        if db.session.scalar(select(Import.cancel_requested).where(Import.id == self.import_id)):
+            if not commit:
+                raise Cancelled("Cancelled by staff; nothing was saved (all-or-nothing).")
+            raise Cancelled(
+                f"Cancelled by staff after {imp.processed_rows:,} rows: {imp.created:,} created and "
+                f"{imp.updated:,} updated before it stopped are kept."
+            )
+
+
+#: Allocations between the garbage collector's passes during an import (Python's default is 700).
+#: A chunk's rows live long enough to be carried into the older generations, which made the
+#: collector rescan every long-lived object of the process many times per million rows: about a
+#: fifth of the reading process's time. Nearly all of an import's objects are freed by their
+#: reference counts; the collector still runs, about seventy times less often.
+IMPORT_GC_THRESHOLD = 50_000
+
+
+@contextmanager
+def _fewer_collections():
+    """Run the garbage collector's youngest generation every IMPORT_GC_THRESHOLD allocations."""
+    before = gc.get_threshold()
+    gc.set_threshold(IMPORT_GC_THRESHOLD, *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+@contextmanager
+def _not_reloading_after_commit(session):
+    """Keep loaded rows loaded across commits: the import row is this run's own to update (the
+    version check on `attempts` still stops a superseded run), and reloading it after each chunk's
+    commit cost a whole SELECT of it per chunk. Only cancel_requested comes from elsewhere, and
+    each chunk reads it alone."""
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = True
+
+
+def _display(row: BookRow) -> dict:
+    return {f: (str(v) if v is not None and not isinstance(v, (int, str)) else v) for f, v in row.values().items()}
+
+
+def _save_problems(
+    import_id: int, problems: list[RowProblem], cells_of: dict[int, list], line_of: Callable[[int], int | None]
+) -> None:
+    if problems:
+        db.session.execute(
+            insert(ImportRowError.__table__),
+            [
+                {
+                    "import_id": import_id,
+                    "row_number": p.row_number,
+                    "line": line_of(p.row_number),
+                    "column": p.column and _storable(p.column[:255]),
+                    "value": p.value and _storable(p.value[:255]),
+                    "message": _storable(p.message),
+                    "kind": problem_kind(p),
+                    "wording": wording(p.message),
+                }
+                for p in problems
+            ],
+        )
+    if cells_of:
+        messages: dict[int, list[str]] = {}
+        for p in problems:
+            messages.setdefault(p.row_number, []).append(p.message)
+        db.session.execute(
+            insert(RejectedRow.__table__),
+            [
+                {
+                    "import_id": import_id,
+                    "row_number": number,
+                    "line": line_of(number),
+                    "cells": [_jsonable_cell(c) for c in cells],
+                    "errors": _storable("; ".join(messages.get(number, []))),
+                }
+                for number, cells in cells_of.items()
+            ],
+        )
+
+
+def _storable(text: str) -> str:
+    """Return *text* without NUL bytes, which PostgreSQL refuses in text (the cells, stored as JSON,
+    keep theirs: JSON writes it as an escape)."""
+    return text.replace("\x00", "\N{SYMBOL FOR NULL}") if "\x00" in text else text
+
+
+def _jsonable_cell(cell):
+    if cell is None or isinstance(cell, (str, int, float, bool)):
+        return cell
+    return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)

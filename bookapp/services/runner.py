@@ -1,0 +1,235 @@
+"""Run an import's job: claim its row, run it to a terminal status with a heartbeat, queue the catch-up."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+
+from flask import current_app
+from redis.exceptions import RedisError
+from rq.timeouts import JobTimeoutException
+from sqlalchemy import func, update
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..config import JOB_FAILURE_TTL_SECONDS
+from ..extensions import db
+from ..importer import FileProblem
+from ..models import (
+    Import,
+    ImportPhase,
+    ImportStatus,
+    utcnow,
+)
+from ..queue import index_queue
+from . import search_index, sort_index
+from .imports import JOB_RESULT_TTL_SECONDS
+from .pipeline import Cancelled, ImportRun, StoredFileMissing, TimedOut
+
+log = logging.getLogger(__name__)
+
+#: The catch-up job, by name (bookapp.tasks imports this module), and its time limit: rebuilding both
+#: indexes for several million books takes minutes.
+CATCH_UP_JOB = "bookapp.tasks.catch_up_indexes"
+CATCH_UP_TIMEOUT_SECONDS = 3600
+
+
+class ImportCrashed(Exception):
+    """An import stopped on an unexpected error; the message names its type, never its text."""
+
+
+def claim(import_id: int) -> Import | None:
+    """Move a queued import to running; return it, or None when another run owns it or it has ended."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(Import)
+        .where(Import.id == import_id, Import.status == ImportStatus.QUEUED.value)
+        .values(
+            status=ImportStatus.RUNNING.value,
+            phase=ImportPhase.READING.value,  # its first step; "running · queued" would contradict itself
+            started_at=func.coalesce(Import.started_at, now),
+            heartbeat_at=now,
+            error=None,
+            cancel_requested=False,
+        )
+    ).rowcount
+    db.session.commit()
+    return db.session.get(Import, import_id) if claimed else None
+
+
+def run_import(import_id: int) -> dict:
+    """Read, validate and save the import's file, then leave the row in a terminal status."""
+    imp = claim(import_id)
+    if imp is None:
+        current = db.session.get(Import, import_id)
+        log.info("import=%s event=not-claimed status=%s", import_id, current and current.status)
+        return {"import_id": import_id, "claimed": False}
+    started = time.monotonic()
+    log.info(
+        "import=%s event=started attempt=%s file=%s resume_after_row=%s",
+        imp.id, imp.attempts, imp.stored_name, imp.checkpoint_row,
+    )  # fmt: skip
+    heartbeat = Heartbeat(db.engine, imp.id, imp.attempts, current_app.config["HEARTBEAT_SECONDS"])
+    try:
+        with heartbeat:
+            ImportRun(imp).run()
+    except StaleDataError:
+        db.session.rollback()
+        log.warning("import=%s event=superseded attempt=%s", import_id, heartbeat.attempt)
+        return {"import_id": import_id, "superseded": True}
+    except Cancelled as cancelled:
+        db.session.rollback()
+        _finish(imp, ImportStatus.CANCELLED, str(cancelled))
+    except FileProblem as problem:
+        db.session.rollback()
+        imp.file_problem = True  # its header, format or rows: the same file fails the same way again
+        _finish(imp, ImportStatus.FAILED, problem.message)
+    except StoredFileMissing:
+        db.session.rollback()
+        log.error("import=%s event=file-missing file=%s", imp.id, imp.stored_name)
+        _finish(imp, ImportStatus.FAILED, "The uploaded file is no longer on the server. Upload it again.")
+        raise
+    except TimedOut as timed_out:
+        db.session.rollback()
+        _finish(
+            imp,
+            ImportStatus.FAILED,
+            f"The import timed out after {timed_out.args[0]:,} seconds; rows saved before it are kept. "
+            "Retry resumes after the last saved row.",
+        )
+    except JobTimeoutException:
+        # The alarm may have interrupted the driver mid-query: that connection cannot be trusted.
+        imp = _discard_connection(imp, import_id)
+        _finish(imp, ImportStatus.FAILED, "The import timed out: the file took longer than allowed. Retry resumes it.")
+        raise
+    except Exception as exc:
+        imp = _discard_connection(imp, import_id)
+        log.exception("import=%s event=crashed", import_id)
+        _finish(
+            imp,
+            ImportStatus.FAILED,
+            f"An unexpected error stopped the import ({type(exc).__name__}). "
+            "Rows saved before it are kept; the operators can see the details in the worker's log.",
+        )
+        # RQ and its dashboard show the exception text unescaped, and a database error's text can quote
+        # cell values: they get the exception's type only; the worker's log has the whole traceback.
+        raise ImportCrashed(f"import {import_id} failed: {type(exc).__name__} (see the worker's log)") from None
+    else:
+        _finish(imp, ImportStatus.SUCCEEDED, None)
+    log.info(
+        "import=%s event=finished status=%s rows=%s created=%s updated=%s unchanged=%s skipped=%s "
+        "rejected=%s seconds=%.3f",
+        imp.id, imp.status, imp.processed_rows, imp.created, imp.updated, imp.unchanged, imp.skipped,
+        imp.rejected, time.monotonic() - started,
+    )  # fmt: skip
+    if not imp.dry_run and (imp.created or imp.updated):
+        enqueue_catch_up(imp.id)
+    return counts(imp)
+
+
+def enqueue_catch_up(import_id: int) -> None:
+    """Queue the search and sort indexes' catch-up as a job of its own, after the imports waiting.
+
+    An import's job ends when its books are saved: its worker takes the next import at once (a
+    catch-up after a million books takes 10-30 s). Until the catch-up runs, searches and pages stay
+    exact (they scan the books the indexes lack); if Redis is down, the workers' maintenance does it.
+    """
+    try:
+        index_queue().enqueue(
+            CATCH_UP_JOB,
+            import_id,
+            job_id=f"catch-up-after-import-{import_id}",
+            description=f"Catch up the search and sort indexes after import #{import_id}",
+            job_timeout=CATCH_UP_TIMEOUT_SECONDS,
+            result_ttl=JOB_RESULT_TTL_SECONDS,
+            failure_ttl=current_app.config.get("JOB_FAILURE_TTL", JOB_FAILURE_TTL_SECONDS),
+        )
+    except RedisError as exc:
+        log.warning("import=%s event=catch-up-enqueue-failed error=%s", import_id, type(exc).__name__)
+
+
+def catch_up_indexes(import_id: int | None = None) -> None:
+    """Bring the search and sort indexes up to the books just saved; a failure only delays them
+    (searches and pages stay exact)."""
+    for name, catch_up in (("search", search_index.catch_up), ("sort", sort_index.catch_up)):
+        started = time.monotonic()
+        try:
+            copied = catch_up(db.engine)
+        except Exception:
+            log.warning("import=%s event=%s-catch-up-failed", import_id, name, exc_info=True)
+            continue
+        if copied:
+            log.info("import=%s event=%s-indexed books=%s seconds=%.3f", import_id, name, copied,
+                     time.monotonic() - started)  # fmt: skip
+
+
+def counts(imp: Import) -> dict:
+    """Return the import's outcome counts."""
+    return {
+        "import_id": imp.id,
+        "status": imp.status,
+        "created": imp.created,
+        "updated": imp.updated,
+        "unchanged": imp.unchanged,
+        "skipped": imp.skipped,
+        "rejected": imp.rejected,
+    }
+
+
+class Heartbeat:
+    """Write the import's heartbeat every few seconds from a thread, while its run is alive.
+
+    Liveness does not depend on chunk progress (reading a big workbook takes a while before the first
+    chunk). The update only touches a row still running under this attempt.
+    """
+
+    def __init__(self, engine, import_id: int, attempt: int, interval: float):
+        self.engine, self.import_id, self.attempt, self.interval = engine, import_id, attempt, interval
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._beat, name=f"heartbeat-{import_id}", daemon=True)
+
+    def __enter__(self):
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._stop.set()
+        self._thread.join(timeout=self.interval + 5)
+
+    def _beat(self) -> None:
+        imports = Import.__table__
+        mine = (
+            imports.c.id == self.import_id,
+            imports.c.attempts == self.attempt,
+            imports.c.status == ImportStatus.RUNNING.value,
+        )
+        while not self._stop.wait(self.interval):
+            try:
+                with self.engine.begin() as connection:
+                    connection.execute(update(imports).where(*mine).values(heartbeat_at=utcnow()))
+            except Exception:  # a database hiccup: the next beat tries again
+                log.warning("import=%s event=heartbeat-failed", self.import_id, exc_info=True)
+
+
+def _discard_connection(imp: Import, import_id: int) -> Import:
+    """Roll back; if the connection is unusable, drop it (and the pool) and load the import afresh."""
+    try:
+        db.session.rollback()
+        return imp
+    except Exception:
+        log.warning("import=%s event=connection-discarded", import_id, exc_info=True)
+    db.session.close()
+    db.engine.dispose()
+    return db.session.get(Import, import_id)
+
+
+def _finish(imp: Import, status: ImportStatus, error: str | None) -> None:
+    imp.status = status.value
+    imp.phase = ImportPhase.DONE.value
+    imp.error = error
+    imp.finished_at = utcnow()
+    try:
+        db.session.commit()
+    except StaleDataError:  # a later attempt owns the import now: its outcome is the one to keep
+        db.session.rollback()
+        log.warning("import=%s event=superseded-at-finish", imp.id)
