@@ -5,7 +5,11 @@ from collections.abc import Iterable
 
 from flask import Response, abort, stream_with_context
 
-from .services.reports import csv_lines
+from .importer import FileProblem
+from .importer.headers import field_of
+from .models import Import
+from .services.imports import upload_path
+from .services.reports import RECONCILIATION_HEADER, csv_lines, reconciliation_rows, rejected_table
 from .services.spreadsheet import XLSX_MIMETYPE, xlsx_chunks
 
 
@@ -26,3 +30,30 @@ def table_download(stem: str, header: list[str], rows: Iterable[list[object]], f
     response = Response(stream_with_context(body), mimetype=mimetype)
     response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+def rejected_download(imp: Import, fmt: str):
+    """Answer with the rejected rows as CSV or XLSX: the file's columns plus an error column."""
+    header, rows = rejected_table(imp)
+    isbn_columns = {i for i, h in enumerate(header) if field_of(h) == "isbn"}
+    return table_download(f"import-{imp.id}-rejected-rows", header, rows, fmt, text_columns=isbn_columns,
+                          sheet_title="Rejected rows")  # fmt: skip
+
+
+def reconciliation_download(imp: Import, fmt: str):
+    """Answer with one line per row of the file: its outcome and, for updates, before → after."""
+    if not imp.is_terminal:
+        abort(409, description="The report is ready when the import has ended.")
+    try:
+        rows = reconciliation_rows(imp, upload_path(imp))
+        first = next(rows, None)
+    except FileProblem as problem:
+        abort(410, description=problem.message)
+
+    def all_rows():
+        if first is not None:
+            yield first
+            yield from rows
+
+    return table_download(f"import-{imp.id}-report", RECONCILIATION_HEADER, all_rows(), fmt, text_columns={2},
+                          sheet_title="Report")  # fmt: skip

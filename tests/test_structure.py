@@ -68,3 +68,12 @@ def test_the_cycle_finder_finds_one():
 def test_the_queue_knows_nothing_of_the_services_and_tasks():
     imported = bookapp_imports()["bookapp.queue"]
     assert not {m for m in imported if m.startswith(("bookapp.services", "bookapp.tasks"))}, imported
+
+
+BLUEPRINTS = ("bookapp.auth", "bookapp.books", "bookapp.imports", "bookapp.api", "bookapp.main")
+
+
+def test_blueprints_do_not_import_each_other():
+    graph = bookapp_imports()
+    crossing = {(b, m) for b in BLUEPRINTS for m in graph[b] if m in BLUEPRINTS and m != "bookapp.auth"}
+    assert not crossing, f"blueprints importing blueprints (shared helpers belong in services): {crossing}"

@@ -6,12 +6,20 @@ from functools import wraps
 from flask import Blueprint, abort, g, jsonify, request, url_for
 from sqlalchemy import select
 
-from ..books import MAX_PER_PAGE, books_page
+from ..downloads import reconciliation_download, rejected_download
 from ..extensions import db
 from ..importer import FileProblem
-from ..imports import reconciliation_download, rejected_download
 from ..models import ApiToken, Book, Import, ImportMode, ImportRowError, ImportStatus, User
-from ..services.books import MAX_URL_NUMBER, BookProblems, BookQuery, book_values, delete_book, save_book
+from ..services.books import (
+    MAX_PER_PAGE,
+    MAX_URL_NUMBER,
+    BookProblems,
+    BookQuery,
+    book_values,
+    books_page,
+    delete_book,
+    save_book,
+)
 from ..services.import_view import import_json
 from ..services.imports import (
     AlreadyConfirmed,
@@ -137,17 +145,11 @@ def create():
 @token_required
 def get_import(import_id: int):
     """Return an import's status and counts, and the summary of its problems (`problems_summary`)."""
-    imp = db.session.get(Import, import_id)
-    if imp is None:
-        abort(404, description=f"There is no import {import_id}.")
-    return jsonify(import_json(imp, with_problems=True))
+    return jsonify(import_json(_import_or_404(import_id), with_problems=True))
 
 
 def _import_or_404(import_id: int) -> Import:
-    imp = db.session.get(Import, import_id)
-    if imp is None:
-        abort(404, description=f"There is no import {import_id}.")
-    return imp
+    return db.get_or_404(Import, import_id, description=f"There is no import {import_id}.")
 
 
 def _page_args() -> tuple[int, int]:
@@ -286,10 +288,7 @@ def list_books():
 
 
 def _book_or_404(book_id: int) -> Book:
-    book = db.session.get(Book, book_id)
-    if book is None:
-        abort(404, description=f"There is no book {book_id}.")
-    return book
+    return db.get_or_404(Book, book_id, description=f"There is no book {book_id}.")
 
 
 def _book_body() -> dict:

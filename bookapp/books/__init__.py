@@ -5,7 +5,6 @@ from functools import wraps
 
 from flask import (
     Blueprint,
-    abort,
     current_app,
     flash,
     redirect,
@@ -28,9 +27,9 @@ from ..models import Book
 from ..services.books import (
     PAGE_SIZES,
     SORTABLE,
-    BookPagination,
     BookProblems,
     BookQuery,
+    books_page,
     delete_book,
     page_number,
     save_book,
@@ -49,18 +48,6 @@ def readers_only(view):
         return current_app.login_manager.unauthorized()
 
     return wrapped
-
-
-MAX_PER_PAGE = max(PAGE_SIZES)
-
-
-def books_page(page: int, per_page: int, query: BookQuery | None = None):
-    """Return one page of books matching *query* (newest first by default)."""
-    query = query or BookQuery()
-    return BookPagination(
-        select=query.select(), session=db.session(), page=page, per_page=per_page, max_per_page=MAX_PER_PAGE,
-        error_out=False, book_query=query,
-    )  # fmt: skip
 
 
 #: Phones show a number keypad for these fields (text fields still, so the importer's rules judge the value).
@@ -123,10 +110,7 @@ def index():
 
 
 def _get_book(book_id: int) -> Book:
-    book = db.session.get(Book, book_id)
-    if book is None:
-        abort(404, description=f"There is no book {book_id}.")
-    return book
+    return db.get_or_404(Book, book_id, description=f"There is no book {book_id}.")
 
 
 @bp.get("/books/<int:book_id>")

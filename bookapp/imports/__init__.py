@@ -19,10 +19,9 @@ from sqlalchemy import select
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
 
 from ..auth import staff_required
-from ..downloads import table_download
+from ..downloads import reconciliation_download, rejected_download
 from ..extensions import db
 from ..importer import FileProblem
-from ..importer.headers import field_of
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number
@@ -36,14 +35,10 @@ from ..services.imports import (
     confirm_dry_run,
     create_import,
     retry_import,
-    upload_path,
 )
 from ..services.problems import of_kind, plural, problems_summary, rows_as_read
 from ..services.reports import (
-    RECONCILIATION_HEADER,
     XLSX_MIMETYPE,
-    reconciliation_rows,
-    rejected_table,
     template_csv,
     template_xlsx,
 )
@@ -113,10 +108,7 @@ def new():
 
 def get_import(import_id: int) -> Import:
     """Return the import or answer 404."""
-    imp = db.session.get(Import, import_id)
-    if imp is None:
-        abort(404, description=f"There is no import {import_id}.")
-    return imp
+    return db.get_or_404(Import, import_id, description=f"There is no import {import_id}.")
 
 
 @bp.get("/imports/<int:import_id>")
@@ -184,14 +176,6 @@ def index():
         query = query.where(Import.status == status)
     pagination = db.paginate(query, page=page_number(request.args), per_page=50, error_out=False)
     return render_template("imports/index.html", pagination=pagination, status=status)
-
-
-def rejected_download(imp: Import, fmt: str):
-    """Answer with the rejected rows as CSV or XLSX: the file's columns plus an error column."""
-    header, rows = rejected_table(imp)
-    isbn_columns = {i for i, h in enumerate(header) if field_of(h) == "isbn"}
-    return table_download(f"import-{imp.id}-rejected-rows", header, rows, fmt, text_columns=isbn_columns,
-                          sheet_title="Rejected rows")  # fmt: skip
 
 
 @bp.get("/imports/<int:import_id>/rejected.<fmt>")
@@ -267,25 +251,6 @@ def undo_summary(report: dict) -> str:
         return done + "."
     left = "book was left alone because it" if conflicts == 1 else "books were left alone because they"
     return f"{done}; {conflicts:,} {left} changed after this import."
-
-
-def reconciliation_download(imp: Import, fmt: str):
-    """Answer with one line per row of the file: its outcome and, for updates, before → after."""
-    if not imp.is_terminal:
-        abort(409, description="The report is ready when the import has ended.")
-    try:
-        rows = reconciliation_rows(imp, upload_path(imp))
-        first = next(rows, None)
-    except FileProblem as problem:
-        abort(410, description=problem.message)
-
-    def all_rows():
-        if first is not None:
-            yield first
-            yield from rows
-
-    return table_download(f"import-{imp.id}-report", RECONCILIATION_HEADER, all_rows(), fmt, text_columns={2},
-                          sheet_title="Report")  # fmt: skip
 
 
 @bp.get("/imports/<int:import_id>/report.<fmt>")

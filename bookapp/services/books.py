@@ -18,6 +18,8 @@ from .search_index import candidates, contains
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
             "created_at", "updated_at", "id")  # fmt: skip
 PAGE_SIZES = (25, 50, 100, 200)
+#: The largest page a visitor may ask for.
+MAX_PER_PAGE = max(PAGE_SIZES)
 #: The largest page number or id taken from a URL (past it a database integer would overflow).
 MAX_URL_NUMBER = 10**9
 
@@ -224,3 +226,12 @@ def delete_book(book: Book) -> None:
     """Delete a book."""
     db.session.delete(book)
     db.session.commit()
+
+
+def books_page(page: int, per_page: int, query: BookQuery | None = None):
+    """Return one page of books matching *query* (newest first by default)."""
+    query = query or BookQuery()
+    return BookPagination(
+        select=query.select(), session=db.session(), page=page, per_page=per_page, max_per_page=MAX_PER_PAGE,
+        error_out=False, book_query=query,
+    )  # fmt: skip
