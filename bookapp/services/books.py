@@ -3,8 +3,7 @@
 import re
 from dataclasses import dataclass
 
-from flask_sqlalchemy.pagination import SelectPagination
-from sqlalchemy import Select, and_, or_, select
+from sqlalchemy import Select, and_, func, or_, select
 
 from ..extensions import db
 from ..importer.errors import ValueProblem
@@ -102,40 +101,55 @@ class BookQuery:
         return query.order_by(column.asc() if self.direction == "asc" else column.desc(), tiebreak)
 
 
-class BookPagination(SelectPagination):
-    """Pages of books that stay fast in any sort order, however deep.
+@dataclass(frozen=True)
+class BookPage:
+    """One page of books: what the list, the pager and the API show."""
+
+    items: list[Book]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        """How many pages the books fill (0 when there is none)."""
+        return -(-self.total // self.per_page)
+
+
+def books_page(page: int, per_page: int, query: BookQuery | None = None) -> BookPage:
+    """Return one page of books matching *query* (newest first by default), fast in any order however deep.
 
     Every book (neither searched nor filtered): the page's ids come from the sort index
     (services.sort_index), sorted by id only past the first pages, where its narrow rows are quicker
-    to skip. Otherwise OFFSET makes the database sort every matching book to find where a page
-    starts; past the first pages this sorts only (sort key, id) pairs, then fetches the page's books
-    by id. The count of every book comes from the sort index too. Pass book_query (a BookQuery) to
-    let a page use these.
+    to skip, and the total is the sort index's own count. Otherwise OFFSET makes the database sort
+    every matching book to find where a page starts; past the first pages this sorts only (sort key,
+    id) pairs, then fetches the page's books by id.
     """
+    query = query or BookQuery()
+    per_page = min(per_page, MAX_PER_PAGE)
+    session = db.session()
+    return BookPage(_page_items(session, query, per_page, (page - 1) * per_page), _count(session, query), page,
+                    per_page)  # fmt: skip
 
-    def _query_count(self) -> int:
-        wanted: BookQuery | None = self._query_args.get("book_query")
-        if wanted is not None and wanted.everything():
-            counted = sort_index.count_books(self._query_args["session"])
-            if counted is not None:
-                return counted
-        return super()._query_count()
 
-    def _query_items(self) -> list:
-        query, session = self._query_args["select"], self._query_args["session"]
-        wanted: BookQuery | None = self._query_args.get("book_query")
-        deep, ids = self._query_offset >= IDS_FIRST_FROM_OFFSET, None
-        if wanted is not None and wanted.everything() and (wanted.sort != "id" or deep):
-            ids = sort_index.page_ids(session, wanted.sort, wanted.direction == "desc", self.per_page,
-                                      self._query_offset)  # fmt: skip
-        if ids is None:
-            if not deep or wanted is None or wanted.sort == "id":
-                return super()._query_items()
-            ids = session.scalars(
-                query.with_only_columns(Book.id).limit(self.per_page).offset(self._query_offset)
-            ).all()
-        books = {book.id: book for book in session.scalars(select(Book).where(Book.id.in_(ids)))}
-        return [books[i] for i in ids if i in books]
+def _count(session, query: BookQuery) -> int:
+    if query.everything():
+        counted = sort_index.count_books(session)
+        if counted is not None:
+            return counted
+    return session.scalar(query.select().order_by(None).with_only_columns(func.count(Book.id)))
+
+
+def _page_items(session, query: BookQuery, limit: int, offset: int) -> list[Book]:
+    deep, ids = offset >= IDS_FIRST_FROM_OFFSET, None
+    if query.everything() and (query.sort != "id" or deep):
+        ids = sort_index.page_ids(session, query.sort, query.direction == "desc", limit, offset)
+    if ids is None:
+        if not deep or query.sort == "id":
+            return list(session.scalars(query.select().limit(limit).offset(offset)))
+        ids = session.scalars(query.select().with_only_columns(Book.id).limit(limit).offset(offset)).all()
+    books = {book.id: book for book in session.scalars(select(Book).where(Book.id.in_(ids)))}
+    return [books[i] for i in ids if i in books]
 
 
 #: From which offset a page's books are found by sorting ids first (nearer the start, both are quick).
@@ -226,12 +240,3 @@ def delete_book(book: Book) -> None:
     """Delete a book."""
     db.session.delete(book)
     db.session.commit()
-
-
-def books_page(page: int, per_page: int, query: BookQuery | None = None):
-    """Return one page of books matching *query* (newest first by default)."""
-    query = query or BookQuery()
-    return BookPagination(
-        select=query.select(), session=db.session(), page=page, per_page=per_page, max_per_page=MAX_PER_PAGE,
-        error_out=False, book_query=query,
-    )  # fmt: skip
