@@ -17,6 +17,7 @@ from operator import is_, itemgetter
 from typing import NamedTuple
 
 import numpy as np
+from openpyxl.utils.cell import get_column_letter
 
 from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
@@ -32,7 +33,6 @@ from .values import (
     parse_text,
     parse_year,
 )
-from .xlsx import column_letters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
@@ -326,7 +326,7 @@ class RowValidator:
         mapped = set(header_map.positions.values())
         #: The columns no field reads: their cells are only checked for what makes a row unreadable.
         self.other_columns = [
-            (position, header or f"Column {column_letters(position)}")
+            (position, header or f"Column {get_column_letter(position + 1)}")
             for position, header in enumerate(header_map.headers)
             if position not in mapped
         ]

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from defusedxml import ElementTree
+from openpyxl.utils.cell import get_column_letter
 
 from .errors import FileProblem, UnsavedFormula
 
@@ -48,16 +49,6 @@ def column_index(letters: str) -> int:
     for letter in letters:
         index = index * 26 + ord(letter) - 64
     return index - 1
-
-
-def column_letters(index: int) -> str:
-    """Return the name of the 0-based column *index*: 0 → "A", 27 → "AB"."""
-    letters = ""
-    index += 1
-    while index:
-        index, remainder = divmod(index - 1, 26)
-        letters = chr(65 + remainder) + letters
-    return letters
 
 
 def check_workbook(path) -> WorkbookCheck:
@@ -212,7 +203,7 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
         if unsaved:
             for col in range(len(cells)):
                 if (sheet_row, first_col + col) in unsaved:
-                    cells[col] = UnsavedFormula(f"{column_letters(first_col + col)}{sheet_row + 1}")
+                    cells[col] = UnsavedFormula(f"{get_column_letter(first_col + col + 1)}{sheet_row + 1}")
         if any(c is not None for c in cells):
             yield sheet_row + 1, cells
 

@@ -17,6 +17,8 @@ from decimal import Decimal
 from itertools import chain, islice
 from math import isfinite
 
+from openpyxl.utils.cell import get_column_letter
+
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 #: A sheet's rows, the header included; a longer table continues on another sheet.
 MAX_SHEET_ROWS = 1_048_576
@@ -51,16 +53,6 @@ def _escaped(text: str) -> str:
         return text
     text = _UNSAFE.sub(lambda m: "_x005F_" if m.group() == "_" else "\N{REPLACEMENT CHARACTER}", text)
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def column_letter(index: int) -> str:
-    """Return the letters of the 0-based column *index* (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 class _Chunks:
@@ -114,7 +106,7 @@ def xlsx_chunks(header: list[str], rows: Iterable[list[object]], *, text_columns
     style_of = {column: 3 + formats.index(f) for column, f in number_formats.items() if f != "@"}
     style_of.update({column: 2 for column in text_columns})
     style_of.update({column: 2 for column, f in number_formats.items() if f == "@"})
-    letters = [column_letter(i) for i in range(columns)]
+    letters = [get_column_letter(i + 1) for i in range(columns)]
     cols = "".join(
         f'<col min="{i + 1}" max="{i + 1}" width="{min(max(w, MIN_WIDTH), MAX_WIDTH) + 1}" customWidth="1"'
         + (f' style="{style_of[i]}"' if i in style_of else "")
@@ -190,7 +182,7 @@ class _RowWriter:
 
     def _add_column(self, i: int) -> None:
         style = f' s="{self.style_of[i]}"' if i in self.style_of else ""
-        self.opens.append(f'<c r="{column_letter(i)}')
+        self.opens.append(f'<c r="{get_column_letter(i + 1)}')
         self.text_mids.append(f'"{style} t="inlineStr"><is><t xml:space="preserve">')
         self.number_mids.append(f'"{style}><v>' if i not in self.text_columns else None)
         self.numbers_as_text.append(i in self.number_columns)
