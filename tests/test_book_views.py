@@ -101,6 +101,7 @@ def test_a_search_matches_every_word_in_any_order_through_the_index(app, staff_c
     assert found("an storm") == {"The Storm"}, "a word too short for the index still counts, exactly"
     assert found('"the storm"') == {"The Storm"}, "a quoted phrase stays whole"
     assert found(f"storm {isbn13(1)}") == {"The Storm"}, "a word may be the ISBN"
+    assert found(f"kowalski {isbn13(4)[-5:]}") == {"Calm Water"}, "or digits of the ISBN"
     assert found("100% wool") == {"100% Wool"} and found("% kowalski") == set()
     assert found("kowalski storm garden") == {"Kowalski's Garden"}
     assert found("storm nowhere") == set()

@@ -264,3 +264,13 @@ def test_six_processes_started_at_once_all_start_and_serve(built, postgres_url, 
             wait_until_all_serve(port, redis_client, processes, logs)
         finally:
             stop_all(processes)
+
+
+def test_a_database_with_some_of_bookapps_tables_but_no_history_is_refused_untouched(tmp_path, redis_url):
+    database_url = f"sqlite:///{tmp_path / 'partial.sqlite3'}"
+    run_sql(database_url, "CREATE TABLE users (id INTEGER PRIMARY KEY, email TEXT);")
+    result = flask_cli(["db", "upgrade"], env_for(database_url, redis_url, tmp_path))
+    assert result.returncode != 0 and "table books is missing" in result.stderr
+    with sqlite3.connect(tmp_path / "partial.sqlite3") as connection:
+        tables = {name for (name,) in connection.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    assert tables == {"users"}, "nothing was created beside it"

@@ -18,6 +18,7 @@ from ..services.books import (
     book_values,
     books_page,
     delete_book,
+    printable,
     save_book,
 )
 from ..services.import_view import import_json
@@ -248,10 +249,11 @@ def rejected_rows(import_id: int):
     imp = _import_or_404(import_id)
     page, per_page = _page_args()
     query = select(ImportRowError).where(ImportRowError.import_id == imp.id)
-    if request.args.get("column"):
-        query = query.where(ImportRowError.column == request.args["column"])
-    if request.args.get("kind"):
-        query = of_kind(query, request.args["kind"])
+    # Filters from the URL: a control character there would make PostgreSQL refuse the query.
+    if column := printable(request.args.get("column") or ""):
+        query = query.where(ImportRowError.column == column)
+    if kind := printable(request.args.get("kind") or ""):
+        query = of_kind(query, kind)
     pagination = db.paginate(query.order_by(ImportRowError.row_number, ImportRowError.id), page=page,
                              per_page=per_page, error_out=False)  # fmt: skip
     read = rows_as_read(imp, {e.row_number for e in pagination.items})

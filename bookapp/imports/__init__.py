@@ -24,7 +24,7 @@ from ..extensions import db
 from ..importer import FileProblem
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
-from ..services.books import page_number
+from ..services.books import page_number, printable
 from ..services.import_view import import_json
 from ..services.imports import (
     AlreadyConfirmed,
@@ -124,8 +124,9 @@ def show(import_id: int):
 
 def show_context(imp: Import) -> dict:
     """Return what the import page shows: the report of a finished import, one page of its rejected rows."""
-    column = request.args.get("column") or None
-    kind = request.args.get("kind") or None
+    # Filters from the URL: a control character there would make PostgreSQL refuse the query.
+    column = printable(request.args.get("column") or "") or None
+    kind = printable(request.args.get("kind") or "") or None
     errors = columns = summary = context = None
     if imp.is_terminal:
         query = select(ImportRowError).where(ImportRowError.import_id == imp.id)

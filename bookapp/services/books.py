@@ -41,7 +41,7 @@ def default_direction(sort: str) -> str:
     return "desc" if sort == "id" else "asc"
 
 
-def _printable(text: str) -> str:
+def printable(text: str) -> str:
     """*text* without control characters (a NUL in a URL would make PostgreSQL refuse the query)."""
     return "".join(c if c.isprintable() else " " for c in text)
 
@@ -62,7 +62,7 @@ class BookQuery:
         sort = sort if sort in SORTABLE else "id"
         direction = args.get("direction", default_direction(sort))
         return cls(
-            q=_printable(args.get("q") or "").strip()[:MAX_SEARCH_CHARS],
+            q=printable(args.get("q") or "").strip()[:MAX_SEARCH_CHARS],
             book_type=args.get("book_type") or "",
             import_id=_url_id(args.get("import_id", type=int)),
             sort=sort,
@@ -173,25 +173,35 @@ def _isbn_of(text: str) -> str | None:
         return None
 
 
+def _isbn_digits(word: str) -> str | None:
+    """Return the digits of a word that can be part of an ISBN (4 or more digits, hyphens aside)."""
+    digits = word.replace("-", "")
+    return digits if len(digits) >= 4 and digits.isascii() and digits.isdigit() else None
+
+
 def _search(text: str):
     """Match books holding every word of *text*, in any order, in the title, the author or the ISBN.
 
     The index narrows the books by the words it can look up (exactly every word is checked on what it
-    returns, short ones too). A word that reads as an ISBN matches that ISBN as well; so does the whole
-    search ("978 0 441 17271 9"), and a search of digits alone matches ISBNs holding them.
+    returns, short ones too). A word that reads as an ISBN matches that ISBN as well, and a word of
+    digits any ISBN holding them; so does the whole search ("978 0 441 17271 9").
     """
     words = search_words(text)
-    isbns = {w: _isbn_of(w) for w in words}
-    every_word = and_(*(or_(contains(Book.__table__, w), Book.isbn == isbns[w]) if isbns[w]
+    by_isbn = {}
+    for w in words:
+        if isbn := _isbn_of(w):
+            by_isbn[w] = Book.isbn == isbn
+        elif digits := _isbn_digits(w):
+            by_isbn[w] = Book.isbn.like(f"%{digits}%")
+    every_word = and_(*(or_(contains(Book.__table__, w), by_isbn[w]) if w in by_isbn
                         else contains(Book.__table__, w) for w in words))  # fmt: skip
-    # Words that read as an ISBN narrow nothing through the index (the book may match by its ISBN
-    # alone), unless they are all there is.
-    plain = [w for w in words if not isbns[w]]
+    # Words that may match by the ISBN alone narrow nothing through the index, unless they are all there is.
+    plain = [w for w in words if w not in by_isbn]
     narrowing = candidates(db.engine, plain or words)
     if narrowing is not None:
         narrowed = Book.id.in_(narrowing)
         if not plain:
-            narrowed = or_(narrowed, Book.isbn.in_(set(isbns.values())))
+            narrowed = or_(narrowed, *by_isbn.values())
         every_word = and_(narrowed, every_word)
     clauses = [every_word]
     whole = _isbn_of(text)

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-
 from ..models import (
     Import,
     ImportStatus,
     utcnow,
 )
 from .problems import outcome, problems_summary
-
-log = logging.getLogger(__name__)
 
 
 def import_json(imp: Import, *, with_problems: bool = False) -> dict:

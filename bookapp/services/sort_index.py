@@ -23,7 +23,7 @@ on SQLite: about 7 s, where adding them to the nine indexes took 26 s); smaller 
 import logging
 import uuid
 
-from sqlalchemy import column, func, inspect, select, table, text, union_all
+from sqlalchemy import column, func, select, table, text, union_all
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
@@ -101,8 +101,6 @@ def ensure_sort_index(connection: Connection) -> bool:
     name = connection.dialect.name
     if name not in ("sqlite", "postgresql"):
         return False
-    if "books" not in {c["name"] for c in inspect(connection).get_columns(SearchState.__tablename__)}:
-        connection.exec_driver_sql(f"ALTER TABLE {SearchState.__tablename__} ADD COLUMN books BIGINT")
     state = connection.execute(select(SearchState.books).where(SearchState.id == SORT_MARK)).first()
     if state is None or state.books is None:  # new, or left by a version that did not count its books
         drop_sort_index(connection)

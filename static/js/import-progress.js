@@ -50,7 +50,8 @@
     var counts = ["created", "updated", "unchanged", "skipped", "rejected"].filter(function (name) {
       return data[name];
     }).map(function (name) { return number.format(data[name]) + " " + name; });
-    var sentence = what + " has " + data.status + (counts.length ? ": " + counts.join(", ") + "." : ".");
+    // The outcome says what the status alone does not: "succeeded with 3 rejected rows", "undone".
+    var sentence = what + ": " + (data.outcome || data.status) + (counts.length ? ". " + counts.join(", ") + "." : ".");
     if (data.error) sentence += " " + data.error;
     return sentence;
   }
