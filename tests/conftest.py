@@ -231,3 +231,27 @@ def stop_worker(worker: subprocess.Popen) -> None:
 def children(pid: int) -> list[int]:
     path = Path(f"/proc/{pid}/task/{pid}/children")
     return [int(p) for p in path.read_text().split()] if path.exists() else []
+
+
+@contextlib.contextmanager
+def after_chunk_saved(app, action, nth: int = 1):
+    """Run *action(cursor)* once, right after an import writes its *nth* chunk record (in the chunk's
+    transaction, before its commit): a pause point for tests, where a row count would depend on this
+    machine's speed."""
+    from sqlalchemy import event
+
+    with app.app_context():
+        engine = db.engine
+    saved = []
+
+    def hook(connection, cursor, statement, parameters, context, executemany):
+        if statement.startswith("INSERT INTO import_chunks"):
+            saved.append(statement)
+            if len(saved) == nth:
+                action(cursor)
+
+    event.listen(engine, "after_cursor_execute", hook)
+    try:
+        yield
+    finally:
+        event.remove(engine, "after_cursor_execute", hook)

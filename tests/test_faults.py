@@ -22,7 +22,7 @@ from bookapp.embedded_redis import EmbeddedRedis, free_port
 from bookapp.extensions import db
 from bookapp.models import Book, Import, ImportChunk
 from bookapp.services.reconcile import reconcile
-from tests.conftest import ROOT, add_user, build_app, children, run_worker, sign_in, stop_worker
+from tests.conftest import ROOT, add_user, after_chunk_saved, build_app, children, run_worker, sign_in, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
 
 pytestmark = pytest.mark.slow
@@ -193,26 +193,12 @@ def test_an_upload_while_redis_is_down_runs_once_redis_is_back(database_url, tmp
 def test_a_timeout_fails_the_import_saying_so_and_retry_resumes(file_app, tmp_path):
     """The run's clock passes its 1 s limit while its first chunk is being saved (a pause point, not a
     file big enough to be slow on this machine): it stops at its next check, keeping that chunk."""
-    from sqlalchemy import event
-
     file_app.config.update(IMPORT_TIMEOUT_BASE_SECONDS=1, IMPORT_TIMEOUT_SECONDS_PER_MB=0, IMPORT_CHUNK_SIZE=1_000)
     rows = 10_000
     path = write_csv(tmp_path / "slow.csv", [book_row(n) for n in range(1, rows + 1)])
     import_id = upload_file(file_app, path)
-    with file_app.app_context():
-        engine = db.engine
-    paused = []
-
-    def outlast_the_limit_once(connection, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO import_chunks") and not paused:
-            paused.append(True)
-            time.sleep(1.2)
-
-    event.listen(engine, "after_cursor_execute", outlast_the_limit_once)
-    try:
+    with after_chunk_saved(file_app, lambda cursor: time.sleep(1.2)):
         run_worker(file_app)
-    finally:
-        event.remove(engine, "after_cursor_execute", outlast_the_limit_once)
     timed_out = state(file_app, import_id)
     assert timed_out.status == "failed" and "timed out after 1 seconds" in timed_out.error, timed_out.error
     assert timed_out.created == 1_000 and book_total(file_app) == 1_000, "the chunk saved before the limit is kept"

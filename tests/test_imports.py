@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from bookapp.extensions import db
 from bookapp.models import Book, Import, ImportChange, ImportRowError
 from bookapp.services.imports import upload_path
-from tests.conftest import run_worker
+from tests.conftest import after_chunk_saved, run_worker
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13, write_xlsx
 
 
@@ -301,28 +301,18 @@ def test_row_numbers_everywhere_are_the_ones_a_spreadsheet_shows(app, staff_clie
 
 def test_a_resumed_import_of_a_file_with_multi_line_cells_meets_every_row_under_its_own_number(app, staff_client):
     """Chunks of 3 rows: the run stops after its second chunk is committed, the retry resumes after it."""
-    from sqlalchemy import event
 
     app.config["IMPORT_CHUNK_SIZE"] = 3
     content = spreadsheet_csv(ROWS_AS_SAVED + [book_row(n, Description=f"{n}\nmore") for n in range(7, 13)])
     response = upload(staff_client, content)
-    with app.app_context():
-        engine = db.engine
-    chunks = []
 
-    def stop_after_the_second_chunk(connection, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO import_chunks"):
-            chunks.append(parameters)
-            if len(chunks) == 2:  # committed with this chunk: the run stops at its next check
-                stop = cursor.connection.cursor()  # the same transaction; the insert's own cursor keeps its result
-                stop.execute("UPDATE imports SET cancel_requested = TRUE")
-                stop.close()
+    def stop(cursor):  # the same transaction: the run stops at its next check, after this chunk's commit
+        stopping = cursor.connection.cursor()  # the insert's own cursor keeps its result
+        stopping.execute("UPDATE imports SET cancel_requested = TRUE")
+        stopping.close()
 
-    event.listen(engine, "after_cursor_execute", stop_after_the_second_chunk)
-    try:
+    with after_chunk_saved(app, stop, nth=2):
         run_worker(app)
-    finally:
-        event.remove(engine, "after_cursor_execute", stop_after_the_second_chunk)
     stopped = import_state(staff_client, response.location)
     assert stopped["status"] == "cancelled" and stopped["processed_rows"] == 4  # rows 2, 3, 6 and 7
     staff_client.post(response.location + "/retry")

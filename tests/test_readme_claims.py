@@ -12,14 +12,24 @@ from datetime import timedelta
 
 import pytest
 from rq import Queue
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from bookapp import create_app
 from bookapp.embedded_redis import free_port
 from bookapp.extensions import db
 from bookapp.models import Book, Import, ImportStatus, utcnow
 from bookapp.services.reconcile import reconcile
-from tests.conftest import PASSWORD, ROOT, add_user, build_app, flask_cli, run_worker, sign_in, skip_or_fail
+from tests.conftest import (
+    PASSWORD,
+    ROOT,
+    add_user,
+    after_chunk_saved,
+    build_app,
+    flask_cli,
+    run_worker,
+    sign_in,
+    skip_or_fail,
+)
 from tests.helpers import book_row, csv_bytes
 
 
@@ -79,20 +89,14 @@ def test_a_run_superseded_by_a_later_attempt_stops_without_counting_twice(postgr
     import_id = upload(sign_in(app.test_client(), "staff@example.com"), [book_row(n) for n in range(1, 51)])
     with app.app_context():
         engine = db.engine
-    taken_over = []
 
-    def take_over_after_the_first_chunk(connection, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO import_chunks") and not taken_over:
-            taken_over.append(True)
-            with engine.connect() as other:  # another process's transaction: the attempt is bumped
-                other.execute(update(Import).where(Import.id == import_id).values(attempts=Import.attempts + 1))
-                other.commit()
+    def take_over(cursor):
+        with engine.connect() as other:  # another process's transaction: the attempt is bumped
+            other.execute(update(Import).where(Import.id == import_id).values(attempts=Import.attempts + 1))
+            other.commit()
 
-    event.listen(engine, "after_cursor_execute", take_over_after_the_first_chunk)
-    try:
+    with after_chunk_saved(app, take_over):
         run_worker(app)
-    finally:
-        event.remove(engine, "after_cursor_execute", take_over_after_the_first_chunk)
     with app.app_context():
         imp = db.session.get(Import, import_id)
         assert imp.status == "running" and imp.attempts == 1, "the superseded run left the import to the new one"
