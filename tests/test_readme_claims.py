@@ -102,6 +102,7 @@ def test_a_run_superseded_by_a_later_attempt_stops_without_counting_twice(postgr
         assert imp.status == "running" and imp.attempts == 1, "the superseded run left the import to the new one"
         assert imp.processed_rows == 0 and imp.created == 0, "its chunk was rolled back, not counted"
         assert db.session.query(Book).count() == 0
+        db.session.remove()  # give its connection back before the pool is closed: none is left open
         db.engine.dispose()
 
 
