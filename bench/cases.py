@@ -360,14 +360,13 @@ def upload(path: str, database_url: str, work: str) -> dict:
 
     from werkzeug.serving import make_server
 
-    from bookapp.services.setup import create_user
+    from bookapp.services.setup import create_user, upgrade_schema
 
     app = make_app(database_url, Path(work))
     app.config["WTF_CSRF_ENABLED"] = False
-    from bookapp.extensions import db
 
     with app.app_context():
-        db.create_all()
+        upgrade_schema()  # the schema comes from the migrations, here as everywhere
         create_user("bench@example.com", "bench-password")
     server = make_server("127.0.0.1", 0, app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
