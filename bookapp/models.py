@@ -78,6 +78,8 @@ class Money(TypeDecorator):
 class ImportStatus(enum.StrEnum):
     """Where an import is in its life."""
 
+    #: Stored, but some required field has no column yet: waits for its columns to be matched.
+    NEEDS_MAPPING = "needs_mapping"
     QUEUED = "queued"
     RUNNING = "running"
     SUCCEEDED = "succeeded"
@@ -217,6 +219,14 @@ class Import(db.Model):
     undone_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     undone_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     undo_report: Mapped[dict | None] = mapped_column(JSON)
+    #: How the file's columns fill the book fields when its header alone does not say (importer.mapping).
+    mapping: Mapped[dict | None] = mapped_column(JSON)
+    #: The saved profile the mapping came from, if any.
+    profile_id: Mapped[int | None] = mapped_column(ForeignKey("import_profiles.id", ondelete="SET NULL"))
+    #: Cells repaired on the way in, by kind: {"isbn_leading_zero": {"count": n, "rows": [first rows]}}.
+    repairs: Mapped[dict | None] = mapped_column(JSON)
+    #: The import whose rejected rows this one imports, fixed.
+    fixes_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
 
     created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
     undone_by: Mapped[User | None] = db.relationship(foreign_keys=[undone_by_id])
@@ -224,6 +234,8 @@ class Import(db.Model):
     confirmed_as: Mapped[Import | None] = db.relationship(
         foreign_keys=[confirmed_as_id], remote_side=[id], viewonly=True
     )
+    profile: Mapped[ImportProfile | None] = db.relationship(foreign_keys=[profile_id])
+    fixes_import: Mapped[Import | None] = db.relationship(foreign_keys=[fixes_import_id], remote_side=[id])
 
     # Every flush of a run's progress checks that no later attempt took the import over
     # (the reconciler or a retry bumps `attempts`): a superseded run stops instead of double counting.
@@ -237,6 +249,24 @@ class Import(db.Model):
     def rq_job_id(self) -> str:
         """The RQ job id of this import's current attempt."""
         return f"import-{self.id}-{self.attempts}"
+
+
+class ImportProfile(db.Model):
+    """A saved way to read files with one header row: which column fills which field, defaults, value maps."""
+
+    __tablename__ = "import_profiles"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    #: sha256 of the header row as importer.mapping.header_key writes it: files with this header get the profile.
+    header_key: Mapped[str] = mapped_column(String(64), index=True)
+    headers: Mapped[list] = mapped_column(JSON)
+    mapping: Mapped[dict] = mapped_column(JSON)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
 
 
 class ImportRowError(db.Model):

@@ -6,7 +6,8 @@ tested with plain data and shared by the job, the CLI, the book editor and the b
 
 from .errors import FileProblem, RowProblem
 from .fields import BOOK_TYPES, FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS
-from .headers import HeaderMap, map_headers
+from .headers import HeaderMap
+from .mapping import Mapping, MappingError, map_headers
 from .reading import open_table
 from .validation import BookRow, RowValidator
 
@@ -18,6 +19,8 @@ __all__ = [
     "BookRow",
     "FileProblem",
     "HeaderMap",
+    "Mapping",
+    "MappingError",
     "RowProblem",
     "RowValidator",
     "map_headers",

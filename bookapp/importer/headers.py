@@ -3,7 +3,6 @@
 import re
 from dataclasses import dataclass, field
 
-from .errors import FileProblem
 from .fields import FIELDS, LABELS, REQUIRED_FIELDS
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
@@ -35,39 +34,28 @@ assert set(_LOOKUP.values()) == set(FIELDS)
 
 @dataclass
 class HeaderMap:
-    """Which column holds which field, and what was left aside."""
+    """Which column holds which field, and what was left aside (made by importer.mapping)."""
 
     headers: list[str]
+    #: The column each field reads first.
     positions: dict[str, int]
     ignored: list[str] = field(default_factory=list)
+    #: Columns read, in order, where the first one's cell is blank or cannot be read.
+    fallbacks: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    #: A value for every row (the text a person typed), used where the field's columns are blank.
+    defaults: dict[str, str] = field(default_factory=dict)
+    #: Per field with a fixed list: file value → stored value, or None to reject the row.
+    values: dict[str, dict[str, str | None]] = field(default_factory=dict)
 
     @property
     def missing(self) -> list[str]:
-        return [f for f in REQUIRED_FIELDS if f not in self.positions]
+        return [f for f in REQUIRED_FIELDS if f not in self.positions and f not in self.defaults]
 
-
-def map_headers(headers: list[object]) -> HeaderMap:
-    """Map *headers* to fields; refuse the file when a required column is missing."""
-    texts = ["" if h is None else str(h).strip() for h in headers]
-    positions: dict[str, int] = {}
-    ignored: list[str] = []
-    for index, text in enumerate(texts):
-        key = normalise_header(text)
-        fld = _LOOKUP.get(key)
-        if fld is None or fld in positions:
-            if text:
-                ignored.append(text)
-            continue
-        positions[fld] = index
-    header_map = HeaderMap(texts, positions, ignored)
-    if header_map.missing:
-        found = ", ".join(repr(t) for t in texts if t) or "none"
-        missing = ", ".join(LABELS[f] for f in header_map.missing)
-        raise FileProblem(
-            f"The file has no column for: {missing}. The header row (row 1) must name every "
-            f"required column; headers found: {found}."
-        )
-    return header_map
+    def header_of(self, fld: str) -> str:
+        """Return the header a field's problems are reported under."""
+        if fld in self.positions:
+            return self.headers[self.positions[fld]] or f"Column {self.positions[fld] + 1}"
+        return f"{LABELS[fld]} (same for every row)"
 
 
 def header_score(headers: list[object]) -> int:

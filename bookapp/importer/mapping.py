@@ -1,0 +1,229 @@
+"""How a file's columns fill the book fields when its header alone does not say.
+
+A Mapping names, per field, the file's columns to read (a list is a fallback chain: the first
+non-blank cell, or the next column's cell when the first cannot be read), a value for every row
+(a default: alone, or after the chain when every column of it is blank), and value maps for fields
+with a fixed list (Book type): a file's value → the stored value, or None to reject those rows.
+Fields the mapping does not name are matched from the header's synonyms, as for any file.
+
+Its JSON form, kept on the import and in saved profiles, and taken by the API and the CLI:
+
+    {"columns": {"title": "Title", "isbn": ["ISBN13", "ISBN"], "quantity": "Owned Copies",
+                 "description": null},
+     "defaults": {"book_type": "Classic", "price": "0.00"},
+     "values": {"book_type": {"Fiction": "Classic", "Manga": "Comic", "Poetry": null}}}
+
+(`null` for a column: leave an optional field empty, even if a header would match it.)
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping as MappingABC
+from dataclasses import dataclass, field
+
+from .errors import FileProblem
+from .fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
+from .headers import HeaderMap, field_of, normalise_header
+
+#: Fields whose values come from a fixed list, so a value map can send each file value to one of them.
+FIXED_VALUES = {"book_type": BOOK_TYPES}
+#: Fields a default may not fill: one value for every row would make every row the same book.
+NO_DEFAULT = frozenset({"isbn"})
+#: The longest default or value-map text accepted (the field's own converter checks the rest).
+MAX_SETTING_CHARS = 255
+#: The most value-map entries for one field.
+MAX_VALUE_ENTRIES = 10_000
+
+
+class MappingError(ValueError):
+    """The mapping itself is malformed; the message says how, in the mapping's own words."""
+
+
+def header_text(header: object) -> str:
+    """Return a header cell as the text a mapping names it by."""
+    return "" if header is None else str(header).strip()
+
+
+def header_key(headers: list[object]) -> str:
+    """Return the key that tells files with the same header row (case and spacing aside) apart."""
+    normal = "\x1f".join(" ".join(header_text(h).casefold().split()) for h in headers)
+    return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def value_key(cell: object) -> object:
+    """Return the key a value map looks a cell up by: text stripped, other cells as they are."""
+    return cell.strip() if type(cell) is str else cell
+
+
+@dataclass(frozen=True)
+class Mapping:
+    """A mapping as the person gave it: columns by header text, defaults and value maps."""
+
+    columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    values: dict[str, dict[str, str | None]] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.columns or self.defaults or self.values)
+
+    @classmethod
+    def from_json(cls, data: object) -> Mapping:
+        """Read the JSON form; raise MappingError naming what is wrong."""
+        if data is None:
+            return cls()
+        if not isinstance(data, MappingABC):
+            raise MappingError("The mapping must be a JSON object with columns, defaults and values.")
+        unknown = set(data) - {"columns", "defaults", "values", "save_as"}
+        if unknown:
+            raise MappingError(f"The mapping has unknown keys: {', '.join(sorted(map(str, unknown)))}.")
+        columns: dict[str, tuple[str, ...]] = {}
+        for name, value in _object(data, "columns").items():
+            fld = _field(name, "columns")
+            if value is None or value == []:
+                if fld not in OPTIONAL_FIELDS:
+                    raise MappingError(f"{LABELS[fld]} is required: it cannot be left without a column.")
+                columns[fld] = ()
+                continue
+            chain = [value] if isinstance(value, str) else value
+            if not isinstance(chain, list) or not all(isinstance(h, str) and h.strip() for h in chain):
+                raise MappingError(f"columns.{fld} must be a header, or a list of headers (a fallback chain).")
+            columns[fld] = tuple(dict.fromkeys(h.strip() for h in chain))
+        defaults: dict[str, str] = {}
+        for name, value in _object(data, "defaults").items():
+            fld = _field(name, "defaults")
+            if fld in NO_DEFAULT:
+                raise MappingError(f"{LABELS[fld]} cannot have one value for every row; map it to a column.")
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise MappingError(f"defaults.{fld} must be text or a number.")
+            defaults[fld] = _short(str(value).strip(), f"defaults.{fld}")
+        values: dict[str, dict[str, str | None]] = {}
+        for name, table in _object(data, "values").items():
+            fld = _field(name, "values")
+            if fld not in FIXED_VALUES:
+                raise MappingError(
+                    f"values.{fld}: only {', '.join(LABELS[f] for f in FIXED_VALUES)} takes a value map."
+                )
+            if not isinstance(table, MappingABC) or len(table) > MAX_VALUE_ENTRIES:
+                raise MappingError(f"values.{fld} must be an object of file value → stored value.")
+            allowed = {t.casefold(): t for t in FIXED_VALUES[fld]}
+            entries: dict[str, str | None] = {}
+            for raw, target in table.items():
+                if target is None or target == "":
+                    entries[_short(str(raw).strip(), f"values.{fld}")] = None
+                    continue
+                if not isinstance(target, str) or target.strip().casefold() not in allowed:
+                    raise MappingError(
+                        f"values.{fld}: {target!r} is not one of {', '.join(FIXED_VALUES[fld])} (or null to reject)."
+                    )
+                entries[_short(str(raw).strip(), f"values.{fld}")] = allowed[target.strip().casefold()]
+            if entries:
+                values[fld] = entries
+        return cls(columns, defaults, values)
+
+    def to_json(self) -> dict:
+        """Return the JSON form (chains as lists, single columns as text)."""
+        columns = {f: (None if not c else c[0] if len(c) == 1 else list(c)) for f, c in self.columns.items()}
+        return {
+            "columns": columns,
+            "defaults": dict(self.defaults),
+            "values": {f: dict(v) for f, v in self.values.items()},
+        }
+
+    def header_map(self, headers: list[object]) -> HeaderMap:
+        """Resolve against a file's header row: positions of every field, synonyms for the rest.
+
+        Raises FileProblem when a named column is not in the file, or a required field has neither
+        a column nor a default."""
+        texts = [header_text(h) for h in headers]
+        position_of: dict[str, int] = {}
+        for index, text in enumerate(texts):
+            position_of.setdefault(text.casefold(), index)
+        chains: dict[str, tuple[int, ...]] = {}
+        absent = []
+        for fld, chain in self.columns.items():
+            found = []
+            for text in chain:
+                index = position_of.get(text.casefold())
+                if index is None:
+                    absent.append(text)
+                else:
+                    found.append(index)
+            chains[fld] = tuple(found)
+        if absent:
+            shown = ", ".join(repr(t) for t in texts if t) or "none"
+            raise FileProblem(
+                f"The mapping names columns this file does not have: {', '.join(map(repr, absent))}. "
+                f"The file's columns: {shown}."
+            )
+        used = {i for chain in chains.values() for i in chain}
+        for index, text in enumerate(texts):  # the fields the mapping leaves to the header's synonyms
+            fld = field_of(text)
+            if fld is not None and fld not in chains and fld not in self.defaults and index not in used:
+                chains[fld] = (index,)
+                used.add(index)
+        return _header_map(texts, chains, self.defaults, self.values)
+
+
+def map_headers(headers: list[object], mapping: Mapping | None = None) -> HeaderMap:
+    """Map *headers* to fields (by *mapping*, then synonyms); refuse the file when a required field
+    has no column and no default."""
+    return (mapping or Mapping()).header_map(headers)
+
+
+def _header_map(texts, chains, defaults, values) -> HeaderMap:
+    positions = {f: c[0] for f, c in chains.items() if c}
+    fallbacks = {f: c[1:] for f, c in chains.items() if len(c) > 1}
+    used = {i for c in chains.values() for i in c}
+    ignored = [t for i, t in enumerate(texts) if t and i not in used]
+    header_map = HeaderMap(texts, positions, ignored, fallbacks=fallbacks, defaults=dict(defaults), values=values)
+    if header_map.missing:
+        found = ", ".join(repr(t) for t in texts if t) or "none"
+        missing = ", ".join(LABELS[f] for f in header_map.missing)
+        raise FileProblem(
+            f"The file has no column for: {missing}. Match its columns to the book fields (or name them in "
+            f"the header row, row 1, as the template does); headers found: {found}."
+        )
+    return header_map
+
+
+def missing_fields(headers: list[object], mapping: Mapping | None = None) -> list[str]:
+    """Return the required fields *headers* (with *mapping*) leave without a column or a default."""
+    try:
+        (mapping or Mapping()).header_map(headers)
+    except FileProblem:
+        pass
+    else:
+        return []
+    found = set()
+    for text in map(header_text, headers):
+        if (fld := field_of(text)) is not None:
+            found.add(fld)
+    mapping = mapping or Mapping()
+    found |= {f for f, c in mapping.columns.items() if c} | set(mapping.defaults)
+    return [f for f in REQUIRED_FIELDS if f not in found]
+
+
+def _object(data: MappingABC, key: str) -> MappingABC:
+    value = data.get(key) or {}
+    if not isinstance(value, MappingABC):
+        raise MappingError(f"{key} must be an object keyed by book field.")
+    return value
+
+
+def _field(name: object, where: str) -> str:
+    if name in FIELDS:
+        return name
+    by_label = {normalise_header(LABELS[f]): f for f in FIELDS}
+    found = by_label.get(normalise_header(name))
+    if found is None:
+        raise MappingError(f"{where}: {name!r} is not a book field; the fields are {', '.join(FIELDS)}.")
+    return found
+
+
+def _short(text: str, where: str) -> str:
+    if len(text) > MAX_SETTING_CHARS:
+        raise MappingError(f"{where}: a value may have at most {MAX_SETTING_CHARS} characters.")
+    return text
