@@ -1,15 +1,12 @@
 """The JSON API, for scripts: bearer-token auth, JSON errors."""
 
-import secrets
-from functools import wraps
-
-from flask import Blueprint, abort, g, jsonify, request, url_for
+from flask import abort, g, jsonify, request, url_for
 from sqlalchemy import select
 
 from ..downloads import reconciliation_download, rejected_download
 from ..extensions import db
 from ..importer import FileProblem
-from ..models import ApiToken, Book, Import, ImportMode, ImportRowError, ImportStatus, User
+from ..models import Book, Import, ImportMode, ImportRowError, ImportStatus
 from ..services.books import (
     MAX_PER_PAGE,
     MAX_URL_NUMBER,
@@ -26,6 +23,7 @@ from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
     ImportStateError,
+    NeedsMapping,
     RepeatedFile,
     cancel_import,
     confirm_dry_run,
@@ -34,52 +32,10 @@ from ..services.imports import (
 )
 from ..services.problems import of_kind, rows_as_read
 from ..services.undo import undo_import
+from .profiles import mapping_from_request
+from .tokens import bp, issue_token, reader_token_required, token_required
 
-bp = Blueprint("api", __name__)
-
-
-def issue_token(user: User) -> str:
-    """Create an API token for *user* and return it (only its hash is kept)."""
-    token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=ApiToken.hash(token)))
-    db.session.commit()
-    return token
-
-
-def _token_user() -> User:
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        abort(401, description="Send an API token: 'Authorization: Bearer <token>'.")
-    api_token = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None))
-    )
-    if api_token is None:
-        abort(401, description="The API token is not valid or has been revoked.")
-    return api_token.user
-
-
-def token_required(view):
-    """Let through requests with a valid `Authorization: Bearer <token>` of a staff user."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        g.api_user = _token_user()
-        if not g.api_user.is_staff:
-            abort(403, description="This token's user is a viewer: it may read books only.")
-        return view(*args, **kwargs)
-
-    return wrapped
-
-
-def reader_token_required(view):
-    """Let through requests with a valid token of any user (viewers read books)."""
-
-    @wraps(view)
-    def wrapped(*args, **kwargs):
-        g.api_user = _token_user()
-        return view(*args, **kwargs)
-
-    return wrapped
+__all__ = ["bp", "issue_token"]
 
 
 def book_json(book: Book) -> dict:
@@ -115,8 +71,11 @@ def _flag(name: str) -> bool:
 def create():
     """Accept a spreadsheet (multipart field `file`) and queue its import: 202 and a Location.
 
-    Options (form fields): mode, dry_run, all_or_nothing, allow_repeat. A file imported before is
-    answered 409 with the earlier import, unless allow_repeat is true.
+    Options (form fields): mode, dry_run, all_or_nothing, allow_repeat; how the file's columns fill
+    the fields: mapping (a JSON text), profile (a saved profile's name), save_as (save the mapping used
+    as a profile). A file imported before is answered 409 with the earlier import, unless allow_repeat
+    is true. A file whose columns leave a required field unfilled is answered 422 with
+    `missing_fields` and `columns` (nothing is kept).
     """
     upload = request.files.get("file")
     if upload is None or not upload.filename:
@@ -126,10 +85,21 @@ def create():
     except ValueError:
         abort(400, description="mode must be one of: " + ", ".join(m.value for m in ImportMode))
     options = ImportOptions(
-        mode=mode, dry_run=_flag("dry_run"), all_or_nothing=_flag("all_or_nothing"), allow_repeat=_flag("allow_repeat")
+        mode=mode,
+        dry_run=_flag("dry_run"),
+        all_or_nothing=_flag("all_or_nothing"),
+        allow_repeat=_flag("allow_repeat"),
+        mapping=mapping_from_request(),
+        profile=(request.form.get("profile") or "").strip() or None,
+        save_as=(request.form.get("save_as") or "").strip() or None,
+        refuse_unmatched=True,
     )
     try:
         imp = create_import(upload, g.api_user, options)
+    except NeedsMapping as unmatched:
+        body = {"error": {"status": 422, "title": "Unprocessable Content", "message": unmatched.message},
+                "missing_fields": unmatched.missing, "columns": unmatched.headers}  # fmt: skip
+        return jsonify(body), 422
     except FileProblem as problem:
         abort(422, description=problem.message)
     except RepeatedFile as repeated:

@@ -23,13 +23,13 @@ from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
 from .errors import FileProblem
-from .fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
+from .fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS
 from .headers import HeaderMap, field_of, normalise_header
 
 #: Fields whose values come from a fixed list, so a value map can send each file value to one of them.
 FIXED_VALUES = {"book_type": BOOK_TYPES}
 #: Fields a default may not fill: one value for every row would make every row the same book.
-NO_DEFAULT = frozenset({"isbn"})
+NO_DEFAULT = frozenset({"isbn", "title"})
 #: The longest default or value-map text accepted (the field's own converter checks the rest).
 MAX_SETTING_CHARS = 255
 #: The most value-map entries for one field.
@@ -137,6 +137,24 @@ class Mapping:
 
         Raises FileProblem when a named column is not in the file, or a required field has neither
         a column nor a default."""
+        header_map, absent = self.resolve(headers)
+        if absent:
+            shown = ", ".join(repr(t) for t in header_map.headers if t) or "none"
+            raise FileProblem(
+                f"The mapping names columns this file does not have: {', '.join(map(repr, absent))}. "
+                f"The file's columns: {shown}."
+            )
+        if header_map.missing:
+            found = ", ".join(repr(t) for t in header_map.headers if t) or "none"
+            missing = ", ".join(LABELS[f] for f in header_map.missing)
+            raise FileProblem(
+                f"The file has no column for: {missing}. Match its columns to the book fields (or name them "
+                f"in the header row, row 1, as the template does); headers found: {found}."
+            )
+        return header_map
+
+    def resolve(self, headers: list[object]) -> tuple[HeaderMap, list[str]]:
+        """Return the header map (unchecked) and the columns named by the mapping that the file lacks."""
         texts = [header_text(h) for h in headers]
         position_of: dict[str, int] = {}
         for index, text in enumerate(texts):
@@ -152,19 +170,19 @@ class Mapping:
                 else:
                     found.append(index)
             chains[fld] = tuple(found)
-        if absent:
-            shown = ", ".join(repr(t) for t in texts if t) or "none"
-            raise FileProblem(
-                f"The mapping names columns this file does not have: {', '.join(map(repr, absent))}. "
-                f"The file's columns: {shown}."
-            )
         used = {i for chain in chains.values() for i in chain}
         for index, text in enumerate(texts):  # the fields the mapping leaves to the header's synonyms
             fld = field_of(text)
             if fld is not None and fld not in chains and fld not in self.defaults and index not in used:
                 chains[fld] = (index,)
                 used.add(index)
-        return _header_map(texts, chains, self.defaults, self.values)
+        positions = {f: c[0] for f, c in chains.items() if c}
+        fallbacks = {f: c[1:] for f, c in chains.items() if len(c) > 1}
+        ignored = [t for i, t in enumerate(texts) if t and i not in used]
+        header_map = HeaderMap(
+            texts, positions, ignored, fallbacks=fallbacks, defaults=dict(self.defaults), values=self.values
+        )
+        return header_map, absent
 
 
 def map_headers(headers: list[object], mapping: Mapping | None = None) -> HeaderMap:
@@ -173,37 +191,9 @@ def map_headers(headers: list[object], mapping: Mapping | None = None) -> Header
     return (mapping or Mapping()).header_map(headers)
 
 
-def _header_map(texts, chains, defaults, values) -> HeaderMap:
-    positions = {f: c[0] for f, c in chains.items() if c}
-    fallbacks = {f: c[1:] for f, c in chains.items() if len(c) > 1}
-    used = {i for c in chains.values() for i in c}
-    ignored = [t for i, t in enumerate(texts) if t and i not in used]
-    header_map = HeaderMap(texts, positions, ignored, fallbacks=fallbacks, defaults=dict(defaults), values=values)
-    if header_map.missing:
-        found = ", ".join(repr(t) for t in texts if t) or "none"
-        missing = ", ".join(LABELS[f] for f in header_map.missing)
-        raise FileProblem(
-            f"The file has no column for: {missing}. Match its columns to the book fields (or name them in "
-            f"the header row, row 1, as the template does); headers found: {found}."
-        )
-    return header_map
-
-
 def missing_fields(headers: list[object], mapping: Mapping | None = None) -> list[str]:
     """Return the required fields *headers* (with *mapping*) leave without a column or a default."""
-    try:
-        (mapping or Mapping()).header_map(headers)
-    except FileProblem:
-        pass
-    else:
-        return []
-    found = set()
-    for text in map(header_text, headers):
-        if (fld := field_of(text)) is not None:
-            found.add(fld)
-    mapping = mapping or Mapping()
-    found |= {f for f, c in mapping.columns.items() if c} | set(mapping.defaults)
-    return [f for f in REQUIRED_FIELDS if f not in found]
+    return (mapping or Mapping()).resolve(headers)[0].missing
 
 
 def _object(data: MappingABC, key: str) -> MappingABC:

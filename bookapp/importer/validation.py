@@ -9,22 +9,21 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import partial
-from itertools import compress, repeat
-from operator import is_, itemgetter
+from itertools import compress
+from operator import itemgetter
 from typing import NamedTuple
 
-import numpy as np
 from openpyxl.utils.cell import get_column_letter
 
-from .errors import RowProblem, UnsavedFormula, ValueProblem
+from .columns import Column
+from .errors import RowProblem, ValueProblem
 from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
 from .values import (
-    ANY_CONTROL,
     NUL_PROBLEM,
     parse_book_type,
     parse_int,
@@ -36,16 +35,8 @@ from .values import (
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
-#: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
-MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
-#: How many distinct cells a memo keeps per field before it stops growing.
-MEMO_LIMIT = 20_000
-_TEXT_OR_EMPTY = frozenset({str, type(None)})
-#: What a memo gives for a cell it has not converted yet.
-_NOT_SEEN = object()
 #: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
 _BLANK_TO_NONE: dict[object, None] = {"": None}
-_EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
 
 
 class BookRow(NamedTuple):
@@ -77,6 +68,8 @@ class ValidRows:
 
     numbers: list[int]
     columns: list[list]
+    #: Rows whose ISBN was repaired on the way in (an ISBN-10 that lost its leading zero).
+    repaired: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -90,7 +83,11 @@ class ValidRows:
 
     def where(self, keep: Sequence[bool]) -> ValidRows:
         """Return the rows whose *keep* flag is true."""
-        return ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
+        kept = ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
+        if self.repaired:
+            still = set(kept.numbers)
+            kept.repaired = [n for n in self.repaired if n in still]
+        return kept
 
     def records(self) -> list[tuple]:
         """Return each row's field values as a tuple (no row number), for bulk inserts."""
@@ -136,155 +133,6 @@ def validate_values(raw: dict[str, object], *, decimal_comma: bool = False) -> t
     return values, problems
 
 
-def plain_isbn13_mask(cells: Sequence[object], *, text_cells: bool = False) -> list[bool]:
-    """Return, per cell, whether it is already 13 digits with a 978/979 prefix and a right check digit.
-
-    A fast path only: every other cell goes through the ISBN converter (python-stdnum).
-    """
-    if (
-        cells
-        and (text_cells or set(map(type, cells)) == {str})
-        and min(map(len, cells)) == max(map(len, cells)) == 13
-        and (joined := "".join(cells)).isascii()
-        and joined.isdigit()
-    ):  # the usual column, every cell 13 ASCII digits: check them all at once
-        digits = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
-        prefix = (digits[:, 0] == 9) & (digits[:, 1] == 7) & ((digits[:, 2] == 8) | (digits[:, 2] == 9))
-        return (prefix & ((digits @ _EAN_WEIGHTS) % 10 == 0)).tolist()
-    shape_ok = [
-        type(c) is str and len(c) == 13 and c.isascii() and c.isdigit() and c[:3] in ("978", "979") for c in cells
-    ]
-    if not any(shape_ok):
-        return shape_ok
-    candidates = [c for c, ok in zip(cells, shape_ok, strict=True) if ok]
-    digits = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
-    checks = iter(((digits @ _EAN_WEIGHTS) % 10 == 0).tolist())
-    return [ok and next(checks) for ok in shape_ok]
-
-
-class _Column:
-    """One field's column in the file, with its converter and memo."""
-
-    def __init__(self, field: str, position: int, header: str, convert: Callable, *, text_cells: bool = False):
-        self.field, self.position, self.header, self.convert = field, position, header, convert
-        #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
-        self.text_cells = text_cells
-        self.required = field not in OPTIONAL_FIELDS
-        self.memoised = field in MEMOISED_FIELDS
-        self.memo: dict[object, object] = {}  # cell (or (type, cell)) → value
-        self.memo_problems: dict[object, str] = {}  # the memo's cells that have a problem → message
-
-    def convert_cell(self, cell: object) -> tuple[object, str | None]:
-        """Return (value, problem message or None) for one cell."""
-        if isinstance(cell, UnsavedFormula):
-            return None, (
-                f"{LABELS[self.field]} is a formula (cell {cell}) whose result was never saved: "
-                "open the file in Excel, let it calculate, save it and upload it again"
-            )
-        try:
-            value = self.convert(cell)
-        except ValueProblem as exc:
-            return None, f"{LABELS[self.field]} {exc}"
-        if value is None and self.required:
-            return None, f"{LABELS[self.field]} is required"
-        return value, None
-
-    def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
-        """Convert a column of cells; return the values and {index: problem}."""
-        if self.memoised:
-            return self._convert_memoised(cells)
-        if self.field == "isbn":
-            plain = plain_isbn13_mask(cells, text_cells=self.text_cells)
-        else:
-            if self._all_plain_text(cells):
-                return list(cells), {}
-            # An optional column with blanks: the other cells may all be plain text still.
-            if (
-                not self.required
-                and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
-                and self._all_plain_text(list(filter(None, cells)))
-            ):
-                return list(map(_BLANK_TO_NONE.get, cells, cells)), {}
-            plain = self._plain_text_mask(cells)
-        values: list[object] = []
-        problems: dict[int, str] = {}
-        for index, (cell, ok) in enumerate(zip(cells, plain, strict=True)):
-            if ok:
-                values.append(cell)
-                continue
-            value, problem = self.convert_cell(cell)
-            values.append(value)
-            if problem:
-                problems[index] = problem
-        return values, problems
-
-    def _all_plain_text(self, cells: Sequence[object]) -> bool:
-        """Whether every cell is already clean text, checked with a few whole-column string operations."""
-        if not cells or (not self.text_cells and set(map(type, cells)) != {str}):
-            return False
-        joined = "\x1f".join(cells)
-        # ASCII text without control characters: isprintable() says so for all of it at once, and
-        # the only whitespace such text can hold is the space, so "stripped" means no cell starts
-        # or ends with one (the separator \x1f is a control character, so no cell holds it).
-        return (
-            joined.isascii()
-            and "".join(cells).isprintable()
-            and min(map(len, cells)) > 0
-            and max(map(len, cells)) <= MAX_LENGTHS[self.field]
-            and joined[0] not in " '"
-            and joined[-1] != " "
-            and "\x1f " not in joined
-            and " \x1f" not in joined
-            and "\x1f'" not in joined
-        )
-
-    def _plain_text_mask(self, cells: Sequence[object]) -> list[bool]:
-        """Cells that are already stripped, non-empty ASCII without control characters and short enough."""
-        limit = MAX_LENGTHS[self.field]
-        return [
-            type(c) is str
-            and 0 < len(c) <= limit
-            and c.isascii()
-            and c.strip() == c
-            and c[0] != "'"
-            and ANY_CONTROL.search(c) is None
-            for c in cells
-        ]
-
-    def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
-        memo, memo_problems = self.memo, self.memo_problems
-        if self.text_cells or set(map(type, cells)) == {str}:
-            keys = cells
-        else:  # typed XLSX cells: 1, 1.0 and True are equal as dict keys but not as values
-            keys = [c if type(c) is str else (type(c), c) for c in cells]
-        values = list(map(memo.get, keys, repeat(_NOT_SEEN)))
-        if any(map(is_, values, repeat(_NOT_SEEN))):  # cells not met before (mostly in the first chunks)
-            for key in set(keys).difference(memo):
-                if len(memo) >= MEMO_LIMIT:
-                    return self._convert_one_by_one(cells)
-                memo[key], problem = self.convert_cell(key if type(key) is str else key[1])
-                if problem is not None:
-                    memo_problems[key] = problem
-            values = list(map(memo.__getitem__, keys))
-        if not memo_problems or memo_problems.keys().isdisjoint(keys):
-            return values, {}
-        return values, {i: memo_problems[key] for i, key in enumerate(keys) if key in memo_problems}
-
-    def _convert_one_by_one(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
-        values: list[object] = []
-        problems: dict[int, str] = {}
-        for index, cell in enumerate(cells):
-            key = cell if type(cell) is str else (type(cell), cell)
-            if key in self.memo:
-                value, problem = self.memo[key], self.memo_problems.get(key)
-            else:
-                value, problem = self.convert_cell(cell)
-            values.append(value)
-            if problem:
-                problems[index] = problem
-        return values, problems
-
-
 def is_blank_row(cells: Sequence[object]) -> bool:
     """Whether every cell is empty or only spaces: a row a spreadsheet shows as empty."""
     return all(c is None or (type(c) is str and not c.strip()) for c in cells)
@@ -323,7 +171,7 @@ class RowValidator:
         self.text_cells = text_cells
         #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
         self.nul_cells = nul_cells
-        mapped = set(header_map.positions.values())
+        mapped = set(header_map.positions.values()) | {p for c in header_map.fallbacks.values() for p in c}
         #: The columns no field reads: their cells are only checked for what makes a row unreadable.
         self.other_columns = [
             (position, header or f"Column {get_column_letter(position + 1)}")
@@ -332,15 +180,18 @@ class RowValidator:
         ]
         convert = converters(decimal_comma=decimal_comma)
         self.columns = [
-            _Column(
+            Column(
                 fld,
-                header_map.positions[fld],
-                header_map.headers[header_map.positions[fld]],
+                header_map.positions.get(fld),
+                header_map.header_of(fld),
                 convert[fld],
                 text_cells=text_cells,
+                fallbacks=header_map.fallbacks.get(fld, ()),
+                default=header_map.defaults.get(fld),
+                values=header_map.values.get(fld),
             )
             for fld in FIELDS
-            if fld in header_map.positions
+            if fld in header_map.positions or fld in header_map.defaults
         ]
 
     def validate(self, row_number: int, cells: Sequence[object]) -> BookRow | list[RowProblem]:
@@ -366,10 +217,11 @@ class RowValidator:
         by_position = list(zip(*(cells for _, cells in shaped), strict=False))
         columns: dict[str, list[object]] = {}
         bad: dict[int, list[RowProblem]] = {}
+        repaired: list[int] = []
         for column in self.columns:
-            cells = by_position[column.position]
-            values, column_problems = column.convert_cells(cells)
+            cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
+            repaired.extend(numbers[i] for i in column.repaired)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -381,7 +233,7 @@ class RowValidator:
                     RowProblem(numbers[index], header, shown(cells[index]), f"{header} {message}")
                 )
         blank = [None] * len(shaped)
-        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS])
+        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired))
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])
             for index in sorted(bad):

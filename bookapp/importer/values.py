@@ -48,6 +48,11 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
     text = text.strip()
     if not text:
         return None
+    if text[0] == "=" and text[1:2] == '"' and text[-1] == '"' and len(text) > 2:
+        # ="0441172717": the formula many exports write to keep a number's leading zeros as text
+        text = text[2:-1].replace('""', '"').strip()
+        if not text:
+            return None
     if text[0] == "'" and text[1:2] in FORMULA_PREFIXES:
         text = text[1:]  # the apostrophe bookapp's own downloads put before =, +, -, @ to keep them text
     if not text.isascii():
@@ -97,7 +102,23 @@ def parse_isbn(value: object) -> str | None:
         )
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]
+    if len(text) == 9 and text.isdigit() and stdnum_isbn.is_valid("0" + text):
+        text = "0" + text  # an ISBN-10 whose leading 0 a numeric column dropped
     return _isbn13(_ISBN_PREFIX.sub("", text), shown=text)
+
+
+def lost_leading_zero(cell: object) -> bool:
+    """Whether a cell the ISBN converter accepted was an ISBN-10 missing its leading 0 (9 digits)."""
+    if isinstance(cell, bool):
+        return False
+    if isinstance(cell, (int, float)):
+        return 10**8 <= cell < 10**9
+    text = clean_text(cell) if isinstance(cell, str) else None
+    if text is None:
+        return False
+    if text.endswith(".0"):
+        text = text[:-2]
+    return len(text) == 9 and text.isdigit()
 
 
 def _isbn13(candidate: str, shown: str) -> str:
@@ -218,9 +239,15 @@ def parse_year(value: object) -> str | None:
             return None
         if year.endswith(".0"):
             year = year[:-2]
+    if year.lstrip("-").isdigit() and not 1000 <= int(year) <= _next_year():
+        raise ValueProblem(f"must be a year from 1000 to {_next_year()}")
     if len(year) != 4 or not year.isdigit():
         raise ValueProblem("must be a 4-digit year, like 1969")
     return year
+
+
+def _next_year() -> int:
+    return dt.date.today().year + 1
 
 
 def parse_book_type(value: object) -> str | None:

@@ -18,17 +18,22 @@ from werkzeug.datastructures import FileStorage
 
 from ..config import JOB_FAILURE_TTL_SECONDS
 from ..extensions import db
-from ..importer import FileProblem
+from ..importer import FileProblem, Mapping
+from ..importer.fields import LABELS
+from ..importer.mapping import header_text, missing_fields
+from ..importer.peek import read_header
 from ..importer.reading import detect_kind
 from ..models import (
     Import,
     ImportMode,
     ImportPhase,
+    ImportProfile,
     ImportStatus,
     User,
     utcnow,
 )
 from ..queue import import_queue
+from .profiles import ProfileError, profile_for, profile_named, save_profile
 
 log = logging.getLogger(__name__)
 
@@ -61,6 +66,29 @@ class ImportOptions:
     dry_run: bool = False
     all_or_nothing: bool = False
     allow_repeat: bool = False
+    #: How the file's columns fill the fields, when its header does not say (API, CLI).
+    mapping: Mapping | None = None
+    #: The name of a saved profile to read the file with.
+    profile: str | None = None
+    #: Save the mapping the file is read with as a profile of this name.
+    save_as: str | None = None
+    #: Refuse a file whose columns are not all matched (API, CLI) instead of keeping it for matching (the form).
+    refuse_unmatched: bool = False
+
+
+class NeedsMapping(FileProblem):
+    """Some required field has no column: the file's columns must be matched first."""
+
+    def __init__(self, missing: list[str], headers: list[object], message: str | None = None):
+        names = ", ".join(LABELS[f] for f in missing)
+        shown = ", ".join(repr(header_text(h)) for h in headers if header_text(h)) or "none"
+        super().__init__(
+            message
+            or f"The file has no column for: {names}. Its columns are: {shown}. Match them to the book fields "
+            "(a mapping or a saved profile), or name them in the header row as the template does."
+        )
+        self.missing = missing
+        self.headers = [header_text(h) for h in headers]
 
 
 class RepeatedFile(Exception):
@@ -118,6 +146,8 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
             size += len(block)
     try:
         kind = detect_kind(temporary)
+        headers = read_header(temporary)
+        mapping, profile, status = _columns_for(headers, options)
         if not options.allow_repeat and not options.dry_run:
             previous = previous_import(digest.hexdigest())
             if previous is not None:
@@ -137,9 +167,82 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
         dry_run=options.dry_run,
         all_or_nothing=options.all_or_nothing,
         created_by=user,
-        status=ImportStatus.QUEUED.value,
+        status=status.value,
+        headers=None if headers is None else [header_text(h) or None for h in headers],
+        mapping=mapping.to_json() if mapping else None,
+        profile=profile,
     )
+    if options.save_as and headers is not None and status is ImportStatus.QUEUED:
+        try:
+            imp.profile = save_profile(options.save_as, headers, mapping or Mapping(), user)
+        except ProfileError as exc:
+            (folder / stored_name).unlink(missing_ok=True)
+            raise FileProblem(str(exc)) from None
+    if status is ImportStatus.NEEDS_MAPPING:
+        db.session.add(imp)
+        db.session.commit()
+        log.info("import=%s event=needs-mapping kind=%s bytes=%s", imp.id, imp.file_kind, imp.file_size)
+        return imp
     return _record_and_enqueue(imp)
+
+
+def _columns_for(
+    headers: list[object] | None, options: ImportOptions
+) -> tuple[Mapping | None, ImportProfile | None, ImportStatus]:
+    """Decide how the file's columns are read: the mapping given, a named profile, the profile saved
+    for this header row, or the header's own names. Return (mapping, profile, status): needs_mapping
+    when some required field has no column (refused instead when options.refuse_unmatched)."""
+    profile = None
+    mapping = options.mapping
+    if options.profile:
+        profile = profile_named(options.profile)
+        if profile is None:
+            raise FileProblem(f"There is no import profile called {options.profile!r}.")
+        mapping = Mapping.from_json(profile.mapping)
+    if headers is None:  # a large workbook of a kind read whole: its job checks the header
+        return mapping, profile, ImportStatus.QUEUED
+    if mapping is None:
+        profile = profile_for(headers)
+        mapping = Mapping.from_json(profile.mapping) if profile else None
+    missing = missing_fields(headers, mapping)
+    if not missing:
+        try:
+            (mapping or Mapping()).header_map(headers)
+        except FileProblem as problem:  # a mapping naming columns the file does not have
+            raise NeedsMapping([], headers, problem.message) from None
+        return mapping, profile, ImportStatus.QUEUED
+    if options.refuse_unmatched or options.mapping is not None or options.profile:
+        raise NeedsMapping(missing, headers)
+    return mapping, profile, ImportStatus.NEEDS_MAPPING
+
+
+def submit_mapping(imp: Import, mapping: Mapping, user: User | None, *, save_as: str | None = None) -> Import:
+    """Read a stored file that waits for its columns with *mapping*, and queue its import (once).
+
+    Raises FileProblem when the mapping leaves a required field without a column or default, or
+    names a column the file does not have, and ImportStateError when it is not waiting."""
+    if imp.status != ImportStatus.NEEDS_MAPPING.value:
+        raise ImportStateError(f"Import #{imp.id} is not waiting for its columns to be matched.")
+    mapping.header_map(imp.headers or [])  # raises FileProblem
+    if save_as:
+        try:
+            imp.profile = save_profile(save_as, imp.headers or [], mapping, user)
+        except ProfileError as exc:
+            raise FileProblem(str(exc)) from None
+    claimed = db.session.execute(
+        update(Import)
+        .where(Import.id == imp.id, Import.status == ImportStatus.NEEDS_MAPPING.value)
+        .values(status=ImportStatus.QUEUED.value, mapping=mapping.to_json(), profile_id=imp.profile_id)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        raise ImportStateError(f"Import #{imp.id} was already queued with its columns matched.")
+    db.session.commit()
+    db.session.refresh(imp)
+    log.info("import=%s event=mapped profile=%s", imp.id, imp.profile_id)
+    enqueue_import(imp)
+    return imp
 
 
 def _record_and_enqueue(imp: Import) -> Import:
@@ -184,6 +287,9 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         "sha256": dry_run.sha256,
         "mode": dry_run.mode,
         "all_or_nothing": dry_run.all_or_nothing,
+        "mapping": dry_run.mapping,
+        "profile_id": dry_run.profile_id,
+        "headers": dry_run.headers,
         "source_import_id": dry_run.id,
         "created_by_id": user.id if user else None,
         "status": ImportStatus.QUEUED.value,
@@ -220,7 +326,7 @@ def cancel_import(imp: Import) -> None:
         raise ImportStateError(f"Import #{imp.id} has already {imp.status}.")
     cancelled_now = db.session.execute(
         update(Import)
-        .where(Import.id == imp.id, Import.status == ImportStatus.QUEUED.value)
+        .where(Import.id == imp.id, Import.status.in_([ImportStatus.QUEUED.value, ImportStatus.NEEDS_MAPPING.value]))
         .values(
             status=ImportStatus.CANCELLED.value,
             phase=ImportPhase.DONE.value,

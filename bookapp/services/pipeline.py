@@ -17,9 +17,10 @@ from sqlalchemy import delete, insert, select
 
 from ..config import IMPORT_CHUNK_SIZES
 from ..extensions import db
-from ..importer import BookRow, FileProblem, RowProblem, RowValidator, map_headers, open_table
+from ..importer import BookRow, FileProblem, Mapping, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
+from ..importer.mapping import header_text
 from ..importer.reading import LineMap, chunked
 from ..importer.validation import ValidRows, drop_blank_rows
 from ..models import (
@@ -46,6 +47,15 @@ class TimedOut(Exception):
 
 class StoredFileMissing(Exception):
     """The uploaded file is gone from the upload folder: an operational fault, not a bad file."""
+
+
+class ColumnsUnmatched(Exception):
+    """The file's header leaves a required field without a column, and no mapping was given: the
+    import waits for its columns to be matched (a workbook too large to read in the upload's request)."""
+
+    def __init__(self, headers: list[str | None]):
+        super().__init__("the file's columns need matching")
+        self.headers = headers
 
 
 class Cancelled(Exception):
@@ -140,9 +150,13 @@ class ImportRun:
         imp.phase = ImportPhase.READING.value
         db.session.commit()
         with open_table(self.path) as table:
-            header_map = map_headers(table.headers)
-            self.isbn_header = header_map.headers[header_map.positions["isbn"]]
-            self.quantity_header = header_map.headers[header_map.positions["quantity"]]
+            mapping = Mapping.from_json(imp.mapping)
+            header_map, _ = mapping.resolve(table.headers)
+            if header_map.missing and not mapping and not imp.processed_rows:
+                raise ColumnsUnmatched([header_text(h) or None for h in table.headers])
+            header_map = mapping.header_map(table.headers)
+            self.isbn_header = header_map.header_of("isbn")
+            self.quantity_header = header_map.header_of("quantity")
             self.header_positions = header_map.positions
             self.header_count = len(table.headers)
             imp.ignored_columns = header_map.ignored
@@ -308,6 +322,8 @@ class ImportRun:
         imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(numbers)
+        if chunk.valid.repaired:
+            _note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
         imp.checkpoint_row = numbers[-1] if commit else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
@@ -355,6 +371,19 @@ def _not_reloading_after_commit(session):
         yield
     finally:
         session.expire_on_commit = True
+
+
+#: Rows named per kind of repair; the count covers them all.
+REPAIRED_ROWS_KEPT = 100
+
+
+def _note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
+    """Count the rows whose cells were repaired on the way in, keeping the first row numbers."""
+    repairs = dict(imp.repairs or {})
+    entry = repairs.get(kind) or {"count": 0, "rows": []}
+    kept = entry["rows"] + rows[: max(REPAIRED_ROWS_KEPT - len(entry["rows"]), 0)]
+    repairs[kind] = {"count": entry["count"] + len(rows), "rows": kept}
+    imp.repairs = repairs
 
 
 def _display(row: BookRow) -> dict:

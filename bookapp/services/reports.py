@@ -89,7 +89,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
     Walks the stored file again next to the per-chunk outcome records, so memory stays flat.
     Raises FileProblem when the stored file is gone.
     """
-    from ..importer import RowValidator, map_headers, open_table
+    from ..importer import Mapping, RowValidator, open_table
     from ..importer.errors import FileProblem
     from ..importer.fields import LABELS
     from ..models import ImportChange, ImportChunk
@@ -102,9 +102,9 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         select(ImportChunk).where(ImportChunk.import_id == imp.id).order_by(ImportChunk.first_row)
     )
     with open_table(upload_path) as table:
-        header_map = map_headers(table.headers)
+        header_map = Mapping.from_json(imp.mapping).header_map(table.headers)
         validator = RowValidator(header_map, decimal_comma=table.decimal_comma, text_cells=table.text_cells)
-        isbn_at, title_at = header_map.positions["isbn"], header_map.positions["title"]
+        isbn_at, title_at = header_map.positions["isbn"], header_map.positions.get("title")
 
         def as_read(cells: list, position: int) -> str:
             """A rejected row's cell as the file held it (it has no validated value)."""

@@ -24,7 +24,7 @@ from ..models import (
 from ..queue import index_queue
 from . import search_index, sort_index
 from .imports import JOB_RESULT_TTL_SECONDS
-from .pipeline import Cancelled, ImportRun, StoredFileMissing, TimedOut
+from .pipeline import Cancelled, ColumnsUnmatched, ImportRun, StoredFileMissing, TimedOut
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +80,14 @@ def run_import(import_id: int) -> dict:
     except Cancelled as cancelled:
         db.session.rollback()
         _finish(imp, ImportStatus.CANCELLED, str(cancelled))
+    except ColumnsUnmatched as unmatched:
+        db.session.rollback()
+        imp.headers = unmatched.headers
+        imp.status = ImportStatus.NEEDS_MAPPING.value
+        imp.phase = ImportPhase.QUEUED.value
+        db.session.commit()
+        log.info("import=%s event=needs-mapping", imp.id)
+        return {"import_id": import_id, "needs_mapping": True}
     except FileProblem as problem:
         db.session.rollback()
         imp.file_problem = True  # its header, format or rows: the same file fails the same way again

@@ -1,0 +1,277 @@
+"""One field's column of a chunk: where its cells come from (a column, a fallback chain, a default, a
+value map) and how they are converted, in bulk where the cells allow it and one by one where not."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from itertools import repeat
+from operator import is_
+
+import numpy as np
+
+from .errors import UnsavedFormula, ValueProblem
+from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
+from .mapping import value_key
+from .values import ANY_CONTROL, lost_leading_zero
+
+#: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
+MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
+#: How many distinct cells a memo keeps per field before it stops growing.
+MEMO_LIMIT = 20_000
+_TEXT_OR_EMPTY = frozenset({str, type(None)})
+#: What a memo gives for a cell it has not converted yet.
+_NOT_SEEN = object()
+#: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
+_BLANK_TO_NONE: dict[object, None] = {"": None}
+_EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
+#: What a value map gives for a file value it does not list.
+_UNLISTED = object()
+
+
+def is_blank_cell(cell: object) -> bool:
+    """Whether a cell holds nothing: empty, spaces only, or the empty text formula `=""`."""
+    if cell is None:
+        return True
+    if type(cell) is not str:
+        return False
+    text = cell.strip()
+    return not text or text == '=""'
+
+
+def first_filled(*cells: object) -> object:
+    """Return the first cell that is not blank (a fallback chain's cell), else None."""
+    for cell in cells:
+        if not is_blank_cell(cell):
+            return cell
+    return None
+
+
+def plain_isbn13_mask(cells: Sequence[object], *, text_cells: bool = False) -> list[bool]:
+    """Return, per cell, whether it is already 13 digits with a 978/979 prefix and a right check digit.
+
+    A fast path only: every other cell goes through the ISBN converter (python-stdnum).
+    """
+    if (
+        cells
+        and (text_cells or set(map(type, cells)) == {str})
+        and min(map(len, cells)) == max(map(len, cells)) == 13
+        and (joined := "".join(cells)).isascii()
+        and joined.isdigit()
+    ):  # the usual column, every cell 13 ASCII digits: check them all at once
+        digits = np.frombuffer(joined.encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
+        prefix = (digits[:, 0] == 9) & (digits[:, 1] == 7) & ((digits[:, 2] == 8) | (digits[:, 2] == 9))
+        return (prefix & ((digits @ _EAN_WEIGHTS) % 10 == 0)).tolist()
+    shape_ok = [
+        type(c) is str and len(c) == 13 and c.isascii() and c.isdigit() and c[:3] in ("978", "979") for c in cells
+    ]
+    if not any(shape_ok):
+        return shape_ok
+    candidates = [c for c, ok in zip(cells, shape_ok, strict=True) if ok]
+    digits = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
+    checks = iter(((digits @ _EAN_WEIGHTS) % 10 == 0).tolist())
+    return [ok and next(checks) for ok in shape_ok]
+
+
+class Column:
+    """One field's column in the file, with its converter and memo.
+
+    *position* is the column read first (None: the field takes its default in every row);
+    *fallbacks* the columns read, in order, where it is blank or its cell cannot be read;
+    *default* the text used where every column is blank; *values* a value map (file value →
+    stored value, None to reject the row)."""
+
+    def __init__(
+        self,
+        field: str,
+        position: int | None,
+        header: str,
+        convert: Callable,
+        *,
+        text_cells: bool = False,
+        fallbacks: tuple[int, ...] = (),
+        default: str | None = None,
+        values: dict[str, str | None] | None = None,
+    ):
+        self.field, self.position, self.header, self.convert = field, position, header, convert
+        self.fallbacks, self.default, self.values = fallbacks, default, values or None
+        #: Rows (indexes into the last chunk) whose cell was repaired on the way in.
+        self.repaired: list[int] = []
+        #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
+        self.text_cells = text_cells
+        self.required = field not in OPTIONAL_FIELDS
+        self.memoised = field in MEMOISED_FIELDS
+        self.memo: dict[object, object] = {}  # cell (or (type, cell)) → value
+        self.memo_problems: dict[object, str] = {}  # the memo's cells that have a problem → message
+
+    def convert_cell(self, cell: object) -> tuple[object, str | None]:
+        """Return (value, problem message or None) for one cell."""
+        if isinstance(cell, UnsavedFormula):
+            return None, (
+                f"{LABELS[self.field]} is a formula (cell {cell}) whose result was never saved: "
+                "open the file in Excel, let it calculate, save it and upload it again"
+            )
+        try:
+            value = self.convert(cell)
+        except ValueProblem as exc:
+            return None, f"{LABELS[self.field]} {exc}"
+        if value is None and self.required:
+            return None, f"{LABELS[self.field]} is required"
+        return value, None
+
+    def source_cells(self, by_position: list[Sequence[object]], count: int) -> list[object]:
+        """Return the chunk's cells for this field as the file gives them (the chain's first filled
+        cell, or the default)."""
+        if self.position is None:
+            return [self.default] * count
+        cells = by_position[self.position]
+        if not self.fallbacks and self.default is None:
+            return cells
+        chain = [by_position[p] for p in self.fallbacks]
+        if self.default is not None:
+            chain.append(repeat(self.default, count))
+        return list(map(first_filled, cells, *chain))
+
+    def convert_source(
+        self, by_position: list[Sequence[object]], count: int
+    ) -> tuple[list[object], list[object], dict[int, str]]:
+        """Convert the chunk's cells for this field; return (cells as read, values, {index: problem})."""
+        cells = self.source_cells(by_position, count)
+        rejected: list[int] = []
+        if self.values is not None:
+            cells, rejected = self._mapped(cells)
+        values, problems = self.convert_cells(cells)
+        if self.fallbacks and problems:
+            self._try_fallbacks(by_position, values, problems)
+        for index in rejected:
+            values[index] = None
+            problems[index] = f"{LABELS[self.field]} {cells[index]!r} is rejected by the value matching of this import"
+        return cells, values, problems
+
+    def _mapped(self, cells: list[object]) -> tuple[list[object], list[int]]:
+        """Apply the value map; return the cells to convert and the rows whose value is to be rejected."""
+        table = self.values
+        found = [table.get(value_key(c), _UNLISTED) if c is not None else _UNLISTED for c in cells]
+        rejected = [i for i, target in enumerate(found) if target is None]
+        mapped = [c if t is _UNLISTED or t is None else t for c, t in zip(cells, found, strict=True)]
+        return mapped, rejected
+
+    def _try_fallbacks(self, by_position, values: list[object], problems: dict[int, str]) -> None:
+        """Where the chosen cell cannot be read, use the next column of the chain that can."""
+        for index in list(problems):
+            chosen = None
+            for position in (self.position, *self.fallbacks):
+                cell = by_position[position][index]
+                if is_blank_cell(cell):
+                    continue
+                if chosen is None:
+                    chosen = cell  # the cell that failed
+                    continue
+                if self.values is not None:
+                    target = self.values.get(value_key(cell), cell)
+                    if target is None:
+                        continue
+                    cell = target
+                value, problem = self.convert_cell(cell)
+                if problem is None:
+                    values[index] = value
+                    del problems[index]
+                    break
+
+    def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
+        """Convert a column of cells; return the values and {index: problem}."""
+        self.repaired = []
+        if self.memoised:
+            return self._convert_memoised(cells)
+        if self.field == "isbn":
+            plain = plain_isbn13_mask(cells, text_cells=self.text_cells)
+        else:
+            if self._all_plain_text(cells):
+                return list(cells), {}
+            # An optional column with blanks: the other cells may all be plain text still.
+            if (
+                not self.required
+                and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
+                and self._all_plain_text(list(filter(None, cells)))
+            ):
+                return list(map(_BLANK_TO_NONE.get, cells, cells)), {}
+            plain = self._plain_text_mask(cells)
+        values: list[object] = []
+        problems: dict[int, str] = {}
+        for index, (cell, ok) in enumerate(zip(cells, plain, strict=True)):
+            if ok:
+                values.append(cell)
+                continue
+            value, problem = self.convert_cell(cell)
+            values.append(value)
+            if problem:
+                problems[index] = problem
+            elif self.field == "isbn" and lost_leading_zero(cell):
+                self.repaired.append(index)
+        return values, problems
+
+    def _all_plain_text(self, cells: Sequence[object]) -> bool:
+        """Whether every cell is already clean text, checked with a few whole-column string operations."""
+        if not cells or (not self.text_cells and set(map(type, cells)) != {str}):
+            return False
+        joined = "\x1f".join(cells)
+        # ASCII text without control characters: isprintable() says so for all of it at once, and
+        # the only whitespace such text can hold is the space, so "stripped" means no cell starts
+        # or ends with one (the separator \x1f is a control character, so no cell holds it).
+        return (
+            joined.isascii()
+            and "".join(cells).isprintable()
+            and min(map(len, cells)) > 0
+            and max(map(len, cells)) <= MAX_LENGTHS[self.field]
+            and joined[0] not in " '="
+            and joined[-1] != " "
+            and "\x1f " not in joined
+            and " \x1f" not in joined
+            and "\x1f'" not in joined
+            and "\x1f=" not in joined
+        )
+
+    def _plain_text_mask(self, cells: Sequence[object]) -> list[bool]:
+        """Cells that are already stripped, non-empty ASCII without control characters and short enough."""
+        limit = MAX_LENGTHS[self.field]
+        return [
+            type(c) is str
+            and 0 < len(c) <= limit
+            and c.isascii()
+            and c.strip() == c
+            and c[0] not in "'="
+            and ANY_CONTROL.search(c) is None
+            for c in cells
+        ]
+
+    def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
+        memo, memo_problems = self.memo, self.memo_problems
+        if self.text_cells or set(map(type, cells)) == {str}:
+            keys = cells
+        else:  # typed XLSX cells: 1, 1.0 and True are equal as dict keys but not as values
+            keys = [c if type(c) is str else (type(c), c) for c in cells]
+        values = list(map(memo.get, keys, repeat(_NOT_SEEN)))
+        if any(map(is_, values, repeat(_NOT_SEEN))):  # cells not met before (mostly in the first chunks)
+            for key in set(keys).difference(memo):
+                if len(memo) >= MEMO_LIMIT:
+                    return self._convert_one_by_one(cells)
+                memo[key], problem = self.convert_cell(key[1] if type(key) is tuple else key)
+                if problem is not None:
+                    memo_problems[key] = problem
+            values = list(map(memo.__getitem__, keys))
+        if not memo_problems or memo_problems.keys().isdisjoint(keys):
+            return values, {}
+        return values, {i: memo_problems[key] for i, key in enumerate(keys) if key in memo_problems}
+
+    def _convert_one_by_one(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
+        values: list[object] = []
+        problems: dict[int, str] = {}
+        for index, cell in enumerate(cells):
+            key = cell if type(cell) is str else (type(cell), cell)
+            if key in self.memo:
+                value, problem = self.memo[key], self.memo_problems.get(key)
+            else:
+                value, problem = self.convert_cell(cell)
+            values.append(value)
+            if problem:
+                problems[index] = problem
+        return values, problems

@@ -1,0 +1,171 @@
+"""Read a file's header row only, in the upload's request, at a cost that does not grow with the file.
+
+A CSV's header is in its first bytes. A workbook's first row is read from the sheet's XML as a
+stream, with the shared strings it names (an .xlsx keeps them apart from the cells), so a workbook
+of a million rows answers as fast as one of ten. Formats read some other way are opened whole only
+when they are small; a larger one is checked by its import's job instead (None: not read here).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import zipfile
+from pathlib import Path
+
+from defusedxml.ElementTree import iterparse
+
+from .errors import FileProblem
+from .headers import header_score
+from .reading import MAX_COLUMNS, detect_kind, open_table, sniff_delimiter
+
+#: The most bytes read to find a CSV's header row.
+HEADER_BYTES = 256 * 1024
+#: Files of other kinds are opened whole for their header only up to this size.
+OPEN_WHOLE_BYTES = 8 << 20
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def read_header(path: Path | str) -> list[object] | None:
+    """Return the header row of the sheet an import would read, or None when it is not read here.
+
+    Raises FileProblem when the file cannot be a book list at all (empty, binary, no header)."""
+    path = Path(path)
+    kind = detect_kind(path)
+    if kind == "csv":
+        headers = _csv_header(path)
+    elif kind == "xlsx":
+        headers = _xlsx_header(path)
+    else:
+        headers = None
+    if headers is None:
+        if path.stat().st_size > OPEN_WHOLE_BYTES:
+            return None
+        with open_table(path) as table:
+            return list(table.headers)
+    while headers and headers[-1] in (None, ""):
+        headers.pop()
+    if len(headers) > MAX_COLUMNS:
+        raise FileProblem(
+            f"The header row has {len(headers):,} columns; at most {MAX_COLUMNS} are accepted. "
+            "Remove the columns that are not book fields."
+        )
+    if not any(h not in (None, "") for h in headers):
+        raise FileProblem("Row 1 is empty: the first row must name the columns (Title, Author, …).")
+    return headers
+
+
+def _csv_header(path: Path) -> list[object] | None:
+    with open(path, "rb") as fh:
+        head = fh.read(HEADER_BYTES)
+    for encoding in ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8", "cp1252"):
+        try:
+            text = codecs.getincrementaldecoder(encoding)().decode(head)  # a cut character at the end waits
+            break
+        except UnicodeDecodeError:
+            continue
+    else:
+        return None  # the reader says what is wrong with it, as the import would
+    first_line = text.split("\n", 1)[0]
+    try:
+        return next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first_line), strict=True), None)
+    except csv.Error:
+        return None
+
+
+def _xlsx_header(path: Path) -> list[object] | None:
+    """Stream the first row of each visible sheet; return the one naming the most book fields."""
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            sheets = _visible_sheets(archive)
+            if not sheets or not all(member in names for _, member in sheets):
+                return None
+            strings = _SharedStrings(archive, "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None)
+            rows = [_first_row(archive, member, strings) for _, member in sheets]
+    except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError):
+        return None  # the full check, in the job, says what is wrong
+    rows = [r for r in rows if r]
+    return max(rows, key=header_score) if rows else None
+
+
+def _visible_sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
+    targets = {}
+    with archive.open("xl/_rels/workbook.xml.rels") as fh:
+        for _, element in iterparse(fh):
+            if element.tag == f"{_PKG_REL}Relationship":
+                target = element.get("Target", "").lstrip("/")
+                targets[element.get("Id")] = target if target.startswith("xl/") else f"xl/{target}"
+    sheets = []
+    with archive.open("xl/workbook.xml") as fh:
+        for _, element in iterparse(fh):
+            if element.tag == f"{_MAIN}sheet" and element.get("state", "visible") == "visible":
+                sheets.append((element.get("name"), targets.get(element.get(f"{_REL}id"), "")))
+    return sheets
+
+
+class _SharedStrings:
+    """An .xlsx's shared strings, read from the start only as far as the highest index asked for."""
+
+    def __init__(self, archive: zipfile.ZipFile, member: str | None):
+        self.strings: list[str] = []
+        self.events = iterparse(archive.open(member)) if member else iter(())
+
+    def get(self, index: int) -> str:
+        for _, element in self.events:
+            if len(self.strings) > index:
+                break
+            if element.tag == f"{_MAIN}si":
+                self.strings.append("".join(t.text or "" for t in element.iter(f"{_MAIN}t")))
+                element.clear()
+        return self.strings[index] if index < len(self.strings) else ""
+
+
+def _first_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> list[object]:
+    cells: dict[int, object] = {}
+    with archive.open(member) as fh:
+        for _, element in iterparse(fh):
+            if element.tag == f"{_MAIN}c":
+                cells[_column(element.get("r", ""), len(cells))] = _cell_value(element, strings)
+            elif element.tag == f"{_MAIN}row":
+                if any(v not in (None, "") for v in cells.values()):
+                    break
+                cells.clear()
+                element.clear()
+    if not cells:
+        return []
+    first = min(cells)
+    return [cells.get(i) for i in range(first, max(cells) + 1)]
+
+
+def _column(reference: str, default: int) -> int:
+    letters = reference.rstrip("0123456789")
+    if not letters:
+        return default
+    index = 0
+    for letter in letters:
+        index = index * 26 + ord(letter) - 64
+    return index - 1
+
+
+def _cell_value(element, strings: _SharedStrings) -> object:
+    kind = element.get("t", "n")
+    if kind == "inlineStr":
+        return "".join(t.text or "" for t in element.iter(f"{_MAIN}t")) or None
+    value = element.findtext(f"{_MAIN}v")
+    if value is None:
+        return None
+    if kind == "s":
+        return strings.get(int(value)) or None
+    if kind in ("str", "e"):
+        return value
+    if kind == "b":
+        return value == "1"
+    try:
+        number = float(value)
+    except ValueError:
+        return value
+    return int(number) if number.is_integer() else number
