@@ -82,16 +82,45 @@ def create_token_command(email: str) -> None:
 @click.option("--all-or-nothing", is_flag=True, help="Save nothing if any row is rejected.")
 @click.option("--allow-repeat", is_flag=True, help="Import even if the same file was imported before.")
 @click.option("--wait", is_flag=True, help="Wait for the import to end and print its report.")
+@click.option("--profile", help="Read the file with this saved import profile.")
+@click.option(
+    "--map",
+    "maps",
+    multiple=True,
+    metavar="'HEADER=FIELD'",
+    help="Read a column as a field; give a field several times for a fallback chain (ISBN13, else ISBN).",
+)
+@click.option("--default", "defaults", multiple=True, metavar="FIELD=VALUE", help="One value for every row of a field.")
+@click.option(
+    "--value",
+    "values",
+    multiple=True,
+    metavar="'FIELD:FILE VALUE=STORED'",
+    help="Map a file value of a fixed-list field (book_type); an empty STORED rejects those rows.",
+)
+@click.option("--save-profile", help="Save the mapping used as an import profile of this name.")
 @with_appcontext
 def import_books_command(
-    path: Path, mode: str, dry_run: bool, all_or_nothing: bool, allow_repeat: bool, wait: bool
-) -> None:
-    """Queue an import of PATH; with --wait, exit non-zero if rows were rejected or it failed."""
-    from .importer import FileProblem
+    path: Path, mode: str, dry_run: bool, all_or_nothing: bool, allow_repeat: bool, wait: bool,
+    profile: str | None, maps: tuple[str, ...], defaults: tuple[str, ...], values: tuple[str, ...],
+    save_profile: str | None,
+) -> None:  # fmt: skip
+    """Queue an import of PATH; with --wait, exit non-zero if rows were rejected or it failed.
+
+    A file whose header does not name every required field is refused, saying which are missing and
+    what the file's columns are: match them with --map, --default and --value, or --profile."""
+    from .importer import FileProblem, MappingError
     from .services.import_view import import_json
     from .services.imports import ImportOptions, RepeatedFile, create_import
 
-    options = ImportOptions(ImportMode(mode), dry_run, all_or_nothing, allow_repeat)
+    try:
+        mapping = _mapping_from_options(maps, defaults, values)
+    except MappingError as exc:
+        raise click.BadParameter(str(exc)) from None
+    options = ImportOptions(
+        ImportMode(mode), dry_run, all_or_nothing, allow_repeat,
+        mapping=mapping, profile=profile, save_as=save_profile, refuse_unmatched=True,
+    )  # fmt: skip
     with open(path, "rb") as fh:
         try:
             imp = create_import(FileStorage(fh, filename=path.name), None, options)
@@ -110,6 +139,36 @@ def import_books_command(
     _echo_summary(imp)
     if imp.status != "succeeded" or imp.rejected:
         sys.exit(1)
+
+
+def _mapping_from_options(maps, defaults, values):
+    """Build a Mapping from --map 'HEADER=FIELD', --default FIELD=VALUE and --value 'FIELD:FROM=TO'."""
+    from .importer import Mapping, MappingError
+
+    if not (maps or defaults or values):
+        return None
+    columns: dict[str, list[str]] = {}
+    for item in maps:
+        header, equals, field = item.rpartition("=")
+        if not equals or not header.strip():
+            raise MappingError(f"--map {item!r}: write it as 'HEADER=FIELD', e.g. 'Owned Copies=quantity'.")
+        columns.setdefault(field.strip(), []).append(header.strip())
+    default_values = {}
+    for item in defaults:
+        field, equals, value = item.partition("=")
+        if not equals:
+            raise MappingError(f"--default {item!r}: write it as FIELD=VALUE, e.g. book_type=Classic.")
+        default_values[field.strip()] = value
+    value_maps: dict[str, dict[str, str | None]] = {}
+    for item in values:
+        field, colon, rest = item.partition(":")
+        source, equals, target = rest.rpartition("=")
+        if not colon or not equals:
+            raise MappingError(
+                f"--value {item!r}: write it as 'FIELD:FILE VALUE=STORED', e.g. 'book_type:Manga=Comic'."
+            )
+        value_maps.setdefault(field.strip(), {})[source] = target.strip() or None
+    return Mapping.from_json({"columns": columns, "defaults": default_values, "values": value_maps})
 
 
 def _echo_summary(imp: Import, err: bool = False) -> None:

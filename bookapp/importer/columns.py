@@ -39,11 +39,12 @@ def is_blank_cell(cell: object) -> bool:
 
 
 def first_filled(*cells: object) -> object:
-    """Return the first cell that is not blank (a fallback chain's cell), else None."""
+    """Return the first cell that is not blank (a fallback chain's cell), else an empty cell ("", as a
+    CSV's blank cell is: a column of text stays all text)."""
     for cell in cells:
         if not is_blank_cell(cell):
             return cell
-    return None
+    return ""
 
 
 def plain_isbn13_mask(cells: Sequence[object], *, text_cells: bool = False) -> list[bool]:
@@ -93,7 +94,8 @@ class Column:
         values: dict[str, str | None] | None = None,
     ):
         self.field, self.position, self.header, self.convert = field, position, header, convert
-        self.fallbacks, self.default, self.values = fallbacks, default, values or None
+        self.fallbacks, self.default = fallbacks, default
+        self.values = {value_key(k): v for k, v in values.items()} if values else None
         #: Rows (indexes into the last chunk) whose cell was repaired on the way in.
         self.repaired: list[int] = []
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
@@ -175,6 +177,8 @@ class Column:
                 if problem is None:
                     values[index] = value
                     del problems[index]
+                    if self.field == "isbn" and lost_leading_zero(cell):
+                        self.repaired.append(index)
                     break
 
     def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:

@@ -52,8 +52,9 @@ def header_key(headers: list[object]) -> str:
 
 
 def value_key(cell: object) -> object:
-    """Return the key a value map looks a cell up by: text stripped, other cells as they are."""
-    return cell.strip() if type(cell) is str else cell
+    """Return the key a value map looks a cell up by: text with its case and spacing evened out
+    ("Fiction", "fiction " and "FICTION" are one value), other cells as they are."""
+    return " ".join(cell.split()).casefold() if isinstance(cell, str) else cell
 
 
 @dataclass(frozen=True)

@@ -100,6 +100,10 @@ def parse_isbn(value: object) -> str | None:
             "is written in scientific notation, so its digits are lost; format the ISBN column as "
             "Text in the spreadsheet, type the full ISBN and export again"
         )
+    if text[0] == "[" and text[-1] == "]":
+        text = text[1:-1].strip()  # [0441172717]: how some catalogue exports write it
+        if not text:
+            return None
     if text.endswith(".0") and text[:-2].isdigit():
         text = text[:-2]
     if len(text) == 9 and text.isdigit() and stdnum_isbn.is_valid("0" + text):
@@ -239,10 +243,12 @@ def parse_year(value: object) -> str | None:
             return None
         if year.endswith(".0"):
             year = year[:-2]
-    if year.lstrip("-").isdigit() and not 1000 <= int(year) <= _next_year():
-        raise ValueProblem(f"must be a year from 1000 to {_next_year()}")
+    if year[:1] == "-" and year[1:].isdigit():
+        raise ValueProblem(f"is before the year 1000; a year must be from 1000 to {_next_year()}")
     if len(year) != 4 or not year.isdigit():
         raise ValueProblem("must be a 4-digit year, like 1969")
+    if not 1000 <= int(year) <= _next_year():
+        raise ValueProblem(f"must be a year from 1000 to {_next_year()}")
     return year
 
 

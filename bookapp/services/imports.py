@@ -20,7 +20,7 @@ from ..config import JOB_FAILURE_TTL_SECONDS
 from ..extensions import db
 from ..importer import FileProblem, Mapping
 from ..importer.fields import LABELS
-from ..importer.mapping import header_text, missing_fields
+from ..importer.mapping import header_text
 from ..importer.peek import read_header
 from ..importer.reading import detect_kind
 from ..models import (
@@ -204,15 +204,16 @@ def _columns_for(
     if mapping is None:
         profile = profile_for(headers)
         mapping = Mapping.from_json(profile.mapping) if profile else None
-    missing = missing_fields(headers, mapping)
-    if not missing:
+    header_map, absent = (mapping or Mapping()).resolve(headers)
+    if absent:
         try:
-            (mapping or Mapping()).header_map(headers)
-        except FileProblem as problem:  # a mapping naming columns the file does not have
-            raise NeedsMapping([], headers, problem.message) from None
+            mapping.header_map(headers)
+        except FileProblem as problem:
+            raise NeedsMapping(header_map.missing, headers, problem.message) from None
+    if not header_map.missing:
         return mapping, profile, ImportStatus.QUEUED
     if options.refuse_unmatched or options.mapping is not None or options.profile:
-        raise NeedsMapping(missing, headers)
+        raise NeedsMapping(header_map.missing, headers)
     return mapping, profile, ImportStatus.NEEDS_MAPPING
 
 

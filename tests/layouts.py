@@ -1,0 +1,285 @@
+"""Files laid out as other programs export them, made from their public column lists.
+
+Each maker returns (file name, bytes) for books numbered from *first*: the same header every time,
+different rows, so a second file of a layout is "the next export" of the same program.
+"""
+
+import csv
+import io
+
+from stdnum import isbn as stdnum_isbn
+
+from tests.helpers import isbn13
+
+GOODREADS_HEADER = [
+    "Book Id",
+    "Title",
+    "Author",
+    "Author l-f",
+    "Additional Authors",
+    "ISBN",
+    "ISBN13",
+    "My Rating",
+    "Average Rating",
+    "Publisher",
+    "Binding",
+    "Number of Pages",
+    "Year Published",
+    "Original Publication Year",
+    "Date Read",
+    "Date Added",
+    "Bookshelves",
+    "Bookshelves with positions",
+    "Exclusive Shelf",
+    "My Review",
+    "Spoiler",
+    "Private Notes",
+    "Read Count",
+    "Owned Copies",
+]
+
+LIBRARYTHING_HEADER = [
+    "Book Id",
+    "Title",
+    "Sort Character",
+    "Primary Author",
+    "Primary Author Role",
+    "Secondary Author",
+    "Secondary Author Roles",
+    "Publication",
+    "Date",
+    "Review",
+    "Rating",
+    "Comment",
+    "Private Comment",
+    "Summary",
+    "Media",
+    "Physical Description",
+    "Weight",
+    "Height",
+    "Thickness",
+    "Length",
+    "Dimensions",
+    "Page Count",
+    "LCCN",
+    "Acquired",
+    "Date Started",
+    "Date Read",
+    "Barcode",
+    "BCID",
+    "Tags",
+    "Collections",
+    "Languages",
+    "Original Languages",
+    "LC Classification",
+    "ISBN",
+    "ISBNs",
+    "Subjects",
+    "Dewey Decimal",
+    "Dewey Wording",
+    "Other Call Number",
+    "Copies",
+    "Source",
+    "Entry Date",
+    "From Where",
+    "OCLC",
+    "Work id",
+    "Lending Patron",
+    "Lending Status",
+    "Lending Start",
+    "Lending End",
+]
+
+#: A book data set as a numeric tool writes it (the columns of a well-known public one).
+DATASET_HEADER = [
+    "book_id",
+    "goodreads_book_id",
+    "best_book_id",
+    "work_id",
+    "books_count",
+    "isbn",
+    "isbn13",
+    "authors",
+    "original_publication_year",
+    "original_title",
+    "title",
+    "language_code",
+    "average_rating",
+    "ratings_count",
+    "work_ratings_count",
+    "work_text_reviews_count",
+    "ratings_1",
+    "ratings_2",
+    "ratings_3",
+    "ratings_4",
+    "ratings_5",
+    "image_url",
+    "small_image_url",
+]
+
+SHOPIFY_HEADER = [
+    "Handle",
+    "Title",
+    "Body (HTML)",
+    "Vendor",
+    "Product Category",
+    "Type",
+    "Tags",
+    "Published",
+    "Option1 Name",
+    "Option1 Value",
+    "Variant SKU",
+    "Variant Grams",
+    "Variant Inventory Tracker",
+    "Variant Inventory Qty",
+    "Variant Inventory Policy",
+    "Variant Fulfillment Service",
+    "Variant Price",
+    "Variant Compare At Price",
+    "Variant Requires Shipping",
+    "Variant Taxable",
+    "Variant Barcode",
+    "Image Src",
+    "Image Position",
+    "Image Alt Text",
+    "Gift Card",
+    "SEO Title",
+    "SEO Description",
+    "Variant Image",
+    "Variant Weight Unit",
+    "Variant Tax Code",
+    "Cost per item",
+    "Status",
+]
+
+
+def isbn10_check_digit(body: str) -> str:
+    """Return the check digit of an ISBN-10's first nine digits."""
+    check = (11 - sum((10 - i) * int(d) for i, d in enumerate(body)) % 11) % 11
+    return "X" if check == 10 else str(check)
+
+
+def isbn10(n: int) -> str:
+    """Return an ISBN-10 for book *n* that starts with one 0 and ends in a digit (so a numeric column
+    drops exactly that zero), as English-language ISBNs do."""
+    found = 0
+    for body in (f"0439{k:05d}" for k in range(100_000)):
+        check = isbn10_check_digit(body)
+        if check != "X":
+            if found == n:
+                return body + check
+            found += 1
+    raise ValueError(n)
+
+
+def isbn13_of(n: int) -> str:
+    """Return the ISBN-13 that book *n* is stored under (its ISBN-10, converted)."""
+    return stdnum_isbn.to_isbn13(isbn10(n))
+
+
+def _csv(header: list[str], rows: list[list[object]], delimiter: str = ",") -> bytes:
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")
+
+
+def goodreads(first: int, count: int = 6) -> tuple[str, bytes]:
+    """A Goodreads library export: ISBNs as ="…" text formulas, some empty (="") as e-books have,
+    reviews with commas, quotes and line breaks. Every fifth book has no ISBN at all."""
+    rows = []
+    for n in range(first, first + count):
+        no_isbn = n % 5 == 0
+        row = dict.fromkeys(GOODREADS_HEADER, "")
+        row.update({
+            "Book Id": str(1000 + n), "Title": f"Dune, part {n}", "Author": "Frank Herbert",
+            "Author l-f": "Herbert, Frank", "ISBN": '=""' if no_isbn else f'="{isbn10(n)}"',
+            "ISBN13": '=""' if no_isbn or n % 3 == 0 else f'="{isbn13_of(n)}"', "My Rating": "4",
+            "Average Rating": "4.27", "Publisher": "Ace", "Binding": "Paperback", "Number of Pages": str(600 + n),
+            "Year Published": "1990", "Original Publication Year": "1965", "Date Added": "2024/01/02",
+            "Bookshelves": "classics, sci-fi", "Exclusive Shelf": "read",
+            "My Review": f'Loved it, "really".<br/>Book {n}\nsecond line', "Read Count": "1",
+            "Owned Copies": str(n % 3),
+        })  # fmt: skip
+        rows.append([row[h] for h in GOODREADS_HEADER])
+    return "goodreads_library_export.csv", _csv(GOODREADS_HEADER, rows)
+
+
+GOODREADS_MAPPING = {
+    "columns": {"isbn": ["ISBN13", "ISBN"], "quantity": "Owned Copies", "description": "My Review"},
+    "defaults": {"book_type": "Classic", "price": "0.00"},
+}
+
+
+def librarything(first: int, count: int = 5) -> tuple[str, bytes]:
+    """A LibraryThing export: tab-separated, ISBNs in brackets, years in Date, copies in Copies."""
+    rows = []
+    for n in range(first, first + count):
+        row = dict.fromkeys(LIBRARYTHING_HEADER, "")
+        row.update({
+            "Book Id": str(2000 + n), "Title": f"The Left Hand of Darkness {n}", "Primary Author": "Le Guin, Ursula K.",
+            "Primary Author Role": "Author", "Publication": "New York, Ace Books (1969)", "Date": str(1969 + n % 30),
+            "Summary": f"Summary {n}", "Media": "Book", "Page Count": str(300 + n), "Tags": "sf, classic",
+            "Collections": "Your library", "Languages": "English", "ISBN": f"[{isbn10(n)}]",
+            "ISBNs": f"{isbn13_of(n)}, {isbn10(n)}", "Copies": "1", "Entry Date": "2024-05-01",
+        })  # fmt: skip
+        rows.append([row[h] for h in LIBRARYTHING_HEADER])
+    return "LibraryThing_export.tsv", _csv(LIBRARYTHING_HEADER, rows, delimiter="\t")
+
+
+LIBRARYTHING_MAPPING = {
+    "columns": {"author": "Primary Author", "year_published": "Date", "no_of_pages": "Page Count",
+                "quantity": "Copies", "description": "Summary"},
+    "defaults": {"book_type": "Classic", "price": "0"},
+}  # fmt: skip
+
+
+def dataset(first: int, count: int = 6) -> tuple[str, bytes]:
+    """A data set a numeric tool wrote: isbn13 in scientific notation (its last digits gone), isbn
+    as a number that lost its leading zero, years as 2008.0 (one negative), long author lists."""
+    rows = []
+    for n in range(first, first + count):
+        code = isbn13_of(n)
+        rows.append([
+            n, 10_000 + n, 10_000 + n, 20_000 + n, 10, str(int(isbn10(n))),  # 0441… written as 441…
+            f"{float(code):.11e}", ", ".join(["Suzanne Collins"] * 3), "-720.0" if n == first + 1 else "2008.0",
+            f"Original {n}", f"The Hunger Games {n}", "eng", 4.34, 4780653, 4942365, 155254, 66715, 127936, 560092,
+            1481305, 2706317, "https://images.example/m.jpg", "https://images.example/s.jpg",
+        ])  # fmt: skip
+    return "books.csv", _csv(DATASET_HEADER, rows)
+
+
+DATASET_MAPPING = {
+    "columns": {"isbn": ["isbn13", "isbn"], "author": "authors", "year_published": "original_publication_year"},
+    "defaults": {"book_type": "Classic", "price": "9.99", "quantity": "1"},
+}
+
+
+def shopify(first: int, count: int = 5) -> tuple[str, bytes]:
+    """A Shopify product export: vendor as author, barcode as ISBN (SKU where it is blank), a price and
+    a stock per variant, the product type as its kind."""
+    types = ["Fiction", "Manga", "Science", "Poetry", "fiction "]
+    rows = []
+    for n in range(first, first + count):
+        row = dict.fromkeys(SHOPIFY_HEADER, "")
+        row.update({
+            "Handle": f"book-{n}", "Title": f"Shop book {n}", "Body (HTML)": f"<p>About book {n}</p>",
+            "Vendor": "Penguin", "Product Category": "Media > Books > Print Books", "Type": types[n % 5],
+            "Tags": "books", "Published": "TRUE", "Option1 Name": "Title", "Option1 Value": "Default Title",
+            "Variant SKU": isbn13(n), "Variant Grams": "300", "Variant Inventory Tracker": "shopify",
+            "Variant Inventory Qty": str(n % 7), "Variant Inventory Policy": "deny",
+            "Variant Fulfillment Service": "manual", "Variant Price": f"{10 + n}.99",
+            "Variant Requires Shipping": "TRUE", "Variant Taxable": "TRUE",
+            "Variant Barcode": "" if n % 2 else isbn13(n), "Gift Card": "FALSE", "Status": "active",
+        })  # fmt: skip
+        rows.append([row[h] for h in SHOPIFY_HEADER])
+    return "products_export_1.csv", _csv(SHOPIFY_HEADER, rows)
+
+
+SHOPIFY_MAPPING = {
+    "columns": {"author": "Vendor", "isbn": ["Variant Barcode", "Variant SKU"], "price": "Variant Price",
+                "quantity": "Variant Inventory Qty", "book_type": "Type", "description": "Body (HTML)"},
+    "defaults": {"year_published": "2024"},
+    "values": {"book_type": {"Fiction": "Classic", "Manga": "Comic", "Science": "Sci-tech", "Poetry": None}},
+}  # fmt: skip

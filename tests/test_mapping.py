@@ -1,0 +1,261 @@
+"""Files other programs wrote, imported through the API with a mapping, then again with none: the
+profile saved the first time matches the next export by its header row. SQLite and PostgreSQL."""
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bookapp.extensions import db
+from bookapp.importer import Mapping, MappingError, RowValidator, map_headers
+from bookapp.models import Book, Import, ImportProfile, ImportStatus
+from tests import layouts
+from tests.conftest import flask_cli, run_worker
+from tests.helpers import HEADER, book_row, csv_bytes
+from tests.test_access import bearer
+
+
+def post_file(app, headers, name: str, content: bytes, **form):
+    return app.test_client().post(
+        "/api/v1/imports",
+        data={"file": (io.BytesIO(content), name), **form},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+
+
+def finished(app, headers, response) -> dict:
+    assert response.status_code == 202, response.get_json()
+    run_worker(app)
+    return app.test_client().get(response.headers["Location"], headers=headers).get_json()
+
+
+def book(app, isbn: str) -> Book | None:
+    with app.app_context():
+        found = db.session.scalar(select(Book).where(Book.isbn == isbn))
+        if found is not None:
+            db.session.expunge(found)
+        return found
+
+
+LAYOUTS = {
+    # name: (maker, mapping, rows per file, rejected per file)
+    "Goodreads library export": (layouts.goodreads, layouts.GOODREADS_MAPPING, 6, 1),
+    "LibraryThing export (tab-separated)": (layouts.librarything, layouts.LIBRARYTHING_MAPPING, 5, 0),
+    "data set written by a numeric tool": (layouts.dataset, layouts.DATASET_MAPPING, 6, 1),
+    "Shopify product export": (layouts.shopify, layouts.SHOPIFY_MAPPING, 5, 1),
+}
+
+
+@pytest.mark.parametrize("layout", list(LAYOUTS))
+def test_an_export_imports_with_a_mapping_and_the_next_one_with_none(app, layout):
+    make, mapping, rows, rejected = LAYOUTS[layout]
+    headers = bearer(app)
+    name, content = make(1)
+
+    refused = post_file(app, headers, name, content)
+    assert refused.status_code == 422
+    body = refused.get_json()
+    assert body["missing_fields"] and set(body["missing_fields"]) <= {"author", "book_type", "isbn", "year_published",
+                                                                     "price", "quantity"}  # fmt: skip
+    assert "title" in map(str.casefold, body["columns"]) and len(body["columns"]) > 20
+    assert "has no column for" in body["error"]["message"]
+
+    first = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping), save_as=layout))
+    assert first["status"] == "succeeded", first
+    assert (first["created"], first["rejected"]) == (rows - rejected, rejected), first
+    assert first["profile"]["name"] == layout
+    assert Mapping.from_json(first["mapping"]) == Mapping.from_json(mapping)
+
+    name, content = make(101)
+    second = finished(app, headers, post_file(app, headers, name, content))
+    assert second["status"] == "succeeded", second
+    assert (second["created"], second["rejected"]) == (rows - rejected, rejected), second
+    assert second["profile"]["name"] == layout
+
+
+def test_goodreads_text_formulas_fallbacks_and_line_breaks_arrive_as_written(app):
+    headers = bearer(app)
+    name, content = layouts.goodreads(1)
+    state = finished(
+        app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.GOODREADS_MAPPING))
+    )
+    with_isbn13 = book(app, layouts.isbn13_of(1))  # ISBN13 ="978…"
+    only_isbn10 = book(app, layouts.isbn13_of(3))  # ISBN13 ="", so the ISBN column: ="0439…"
+    assert with_isbn13.title == "Dune, part 1" and with_isbn13.book_type == "Classic"
+    assert str(with_isbn13.price) == "0.00" and with_isbn13.quantity == 1 and with_isbn13.no_of_pages == 601
+    assert with_isbn13.description == 'Loved it, "really".<br/>Book 1\nsecond line'
+    assert only_isbn10 is not None and only_isbn10.quantity == 0
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["column"], r["message"]) for r in rejected] == [(6, "ISBN13", "ISBN is required")]
+
+
+def test_a_numeric_tools_isbns_and_years_are_repaired_or_refused_saying_why(app):
+    headers = bearer(app)
+    name, content = layouts.dataset(1)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.DATASET_MAPPING)))
+    # isbn13 lost its last digits (9.78043900002e+12): the chain falls back to isbn, which lost its
+    # leading zero (439000017): repaired, and the report says which rows.
+    assert book(app, layouts.isbn13_of(1)).year_published == "2008"
+    assert state["repairs"] == {"isbn_leading_zero": {"count": 5, "rows": [2, 4, 5, 6, 7]}}
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["value"], r["message"]) for r in rejected] == [
+        (3, "-720.0", "Year published is before the year 1000; a year must be from 1000 to " + str(_next_year()))
+    ]
+
+    # Without the fallback column, the scientific notation stays refused with its explanation.
+    mapping = {**layouts.DATASET_MAPPING, "columns": {**layouts.DATASET_MAPPING["columns"], "isbn": "isbn13"}}
+    name, content = layouts.dataset(50)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+    assert (state["created"], state["rejected"]) == (0, 6)
+    problems = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert "scientific notation, so its digits are lost" in problems[0]["message"]
+
+
+def _next_year() -> int:
+    import datetime as dt
+
+    return dt.date.today().year + 1
+
+
+def test_shopify_types_go_through_the_value_map_and_unlisted_values_are_refused(app):
+    headers = bearer(app)
+    name, content = layouts.shopify(1)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.SHOPIFY_MAPPING)))
+    kinds = {n: book(app, layouts.isbn13(n)) for n in range(1, 6)}
+    assert {n: b and b.book_type for n, b in kinds.items()} == {1: "Comic", 2: "Sci-tech", 3: None, 4: "Classic",
+                                                              5: "Classic"}  # fmt: skip
+    assert str(kinds[1].price) == "11.99" and kinds[1].quantity == 1 and kinds[1].author == "Penguin"
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["column"], r["message"]) for r in rejected] == [
+        (4, "Type", "Book type 'Poetry' is rejected by the value matching of this import")
+    ]
+
+
+def test_a_file_without_its_columns_waits_for_matching_from_the_form_and_saves_nothing(app, staff_client, redis_client):
+    name, content = layouts.goodreads(1)
+    response = staff_client.post(
+        "/imports/new", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data"
+    )
+    assert response.status_code == 302
+    with app.app_context():
+        imp = db.session.scalar(select(Import))
+        assert imp.status == ImportStatus.NEEDS_MAPPING.value
+        assert imp.headers == layouts.GOODREADS_HEADER and imp.enqueued_at is None
+    run_worker(app)
+    with app.app_context():
+        assert db.session.scalar(select(Import)).status == ImportStatus.NEEDS_MAPPING.value
+        assert db.session.scalar(select(Book)) is None
+
+
+def test_a_mapping_that_names_missing_columns_or_is_malformed_is_refused_saying_how(app):
+    headers = bearer(app)
+    name, content = layouts.goodreads(1)
+    answers = {
+        "not json": post_file(app, headers, name, content, mapping="{columns:"),
+        "unknown field": post_file(app, headers, name, content, mapping=json.dumps({"columns": {"colour": "Title"}})),
+        "absent column": post_file(app, headers, name, content, mapping=json.dumps(
+            {**layouts.GOODREADS_MAPPING, "columns": {"isbn": ["ISBN 13"], "quantity": "Owned Copies"}})),
+        "unknown profile": post_file(app, headers, name, content, profile="Nobody's"),
+        "bad value target": post_file(app, headers, name, content, mapping=json.dumps(
+            {**layouts.GOODREADS_MAPPING, "values": {"book_type": {"Fiction": "Novel"}}})),
+    }  # fmt: skip
+    messages = {case: (r.status_code, r.get_json()["error"]["message"]) for case, r in answers.items()}
+    assert messages["not json"][0] == 400 and "mapping is not valid JSON" in messages["not json"][1]
+    assert messages["unknown field"] == (400, "mapping: columns: 'colour' is not a book field; the fields are "
+                                              "title, author, book_type, isbn, year_published, price, no_of_pages, "
+                                              "quantity, description.")  # fmt: skip
+    assert (
+        messages["absent column"][0] == 422
+        and "columns this file does not have: 'ISBN 13'" in messages["absent column"][1]
+    )
+    assert messages["unknown profile"] == (422, 'There is no import profile called "Nobody\'s".')
+    assert messages["bad value target"][0] == 400 and "'Novel' is not one of" in messages["bad value target"][1]
+    with app.app_context():
+        assert db.session.scalar(select(Import)) is None
+        assert not [p for p in Path(app.config["UPLOAD_FOLDER"]).iterdir() if p.is_file()]
+
+
+def test_profiles_are_listed_renamed_changed_and_deleted_through_the_api(app):
+    headers = bearer(app)
+    client = app.test_client()
+    created = client.post("/api/v1/profiles", headers=headers, json={
+        "name": "Goodreads export", "headers": layouts.GOODREADS_HEADER, "mapping": layouts.GOODREADS_MAPPING})  # fmt: skip
+    assert created.status_code == 201, created.get_json()
+    location = created.headers["Location"]
+    assert client.get("/api/v1/profiles", headers=headers).get_json()["items"][0]["name"] == "Goodreads export"
+    renamed = client.put(location, headers=headers, json={"name": "Goodreads"})
+    assert renamed.status_code == 200 and renamed.get_json()["name"] == "Goodreads"
+    unfit = client.put(location, headers=headers, json={"mapping": {"columns": {"isbn": "EAN"}}})
+    assert unfit.status_code == 422 and "'EAN'" in unfit.get_json()["error"]["message"]
+    changed = client.put(location, headers=headers, json={"mapping": {**layouts.GOODREADS_MAPPING,
+                                                                       "defaults": {"book_type": "Horror", "price": "1"}}})  # fmt: skip
+    assert changed.get_json()["mapping"]["defaults"] == {"book_type": "Horror", "price": "1"}
+    name, content = layouts.goodreads(1)
+    state = finished(app, headers, post_file(app, headers, name, content, profile="Goodreads"))
+    assert state["created"] == 5 and book(app, layouts.isbn13_of(1)).book_type == "Horror"
+    assert client.delete(location, headers=headers).status_code == 204
+    assert client.get(location, headers=headers).status_code == 404
+    with app.app_context():
+        assert db.session.get(Import, state["id"]).mapping is not None  # the import keeps its own copy
+        assert db.session.scalar(select(ImportProfile)) is None
+
+
+def test_the_cli_maps_columns_saves_a_profile_and_reads_the_next_file_with_it(app, tmp_path):
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "BOOKAPP_IMPORT_QUEUE": app.config["IMPORT_QUEUE"]}  # fmt: skip
+    name, content = layouts.shopify(1)
+    first = tmp_path / name
+    first.write_bytes(content)
+    refused = flask_cli(["import-books", str(first)], env)
+    assert refused.returncode != 0 and "no column for" in refused.stderr and "'Variant Barcode'" in refused.stderr
+    args = ["import-books", str(first), "--map", "Vendor=author", "--map", "Variant Barcode=isbn",
+            "--map", "Variant SKU=isbn", "--map", "Variant Price=price", "--map", "Variant Inventory Qty=quantity",
+            "--map", "Type=book_type", "--default", "year_published=2024", "--value", "book_type:Fiction=Classic",
+            "--value", "book_type:Manga=Comic", "--value", "book_type:Science=Sci-tech", "--value", "book_type:Poetry=",
+            "--save-profile", "Shop"]  # fmt: skip
+    queued = flask_cli(args, env)
+    assert queued.returncode == 0, queued.stderr
+    run_worker(app)
+    assert book(app, layouts.isbn13(1)).book_type == "Comic" and book(app, layouts.isbn13(3)) is None
+    name, content = layouts.shopify(101)
+    second = tmp_path / "next.csv"
+    second.write_bytes(content)
+    assert flask_cli(["import-books", str(second), "--profile", "Shop"], env).returncode == 0
+    run_worker(app)
+    assert book(app, layouts.isbn13(101)).book_type == "Comic"
+    bad = flask_cli(["import-books", str(second), "--map", "Vendor"], env)
+    assert bad.returncode == 2 and "write it as 'HEADER=FIELD'" in bad.stderr
+
+
+def test_a_file_made_from_the_template_needs_no_matching(app):
+    headers = bearer(app)
+    state = finished(app, headers, post_file(app, headers, "books.csv", csv_bytes([book_row(1)])))
+    assert state["created"] == 1 and state["mapping"] is None and state["profile"] is None
+
+
+def test_a_mapping_is_checked_before_anything_is_read():
+    with pytest.raises(MappingError, match="ISBN cannot have one value for every row"):
+        Mapping.from_json({"defaults": {"isbn": "9780000000002"}})
+    with pytest.raises(MappingError, match="only Book type takes a value map"):
+        Mapping.from_json({"values": {"description": {"a": "b"}}})
+    header_map = map_headers(HEADER, Mapping.from_json({"columns": {"description": None}}))
+    assert "description" not in header_map.positions and "Description" in header_map.ignored
+
+
+def test_a_value_map_matches_case_and_spacing_variants_and_rejects_what_it_says():
+    mapping = Mapping.from_json({"columns": {"book_type": "Kind"}, "values": {"book_type": {"Sci Fi": "Sci-tech",
+                                                                                            "Zine": None}}})  # fmt: skip
+    header = ["Title", "Author", "Kind", "ISBN", "Year published", "Price", "Quantity"]
+    validator = RowValidator(map_headers(header, mapping), text_cells=True)
+    cells = ["T", "A", "{}", "9780000000002", "2000", "1", "1"]
+    rows = [(n, [c.format(kind) if c == "{}" else c for c in cells])
+            for n, kind in enumerate(["sci  fi", "SCI FI", "zine", "Comic", "sci-fi"], start=2)]  # fmt: skip
+    valid, problems = validator.validate_chunk(rows)
+    assert [r.book_type for r in valid] == ["Sci-tech", "Sci-tech", "Comic"]
+    assert [(p.row_number, p.message) for p in problems] == [
+        (4, "Book type 'zine' is rejected by the value matching of this import"),
+        (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror"),
+    ]
