@@ -56,6 +56,34 @@ _BOOK_INPUT = {
 }
 
 
+_CHAIN = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}]}
+_MAPPING = {
+    "type": "object",
+    "description": "columns: field → a header of the file, a list of headers (a fallback chain: the first filled "
+    "cell) or null (leave an optional field empty); defaults: field → one value for every row; values: "
+    "book_type → {file value: stored type, or null to reject those rows}. Fields not named are matched by "
+    "their headers.",
+    "properties": {
+        "columns": {"type": "object", "additionalProperties": _CHAIN},
+        "defaults": {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
+        "values": {"type": "object", "additionalProperties": {"type": "object"}},
+    },
+}
+_PROFILE = {
+    "type": "object",
+    "required": ["id", "name", "headers", "mapping"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "headers": {"type": "array", "items": _NULLABLE_STRING},
+        "mapping": _MAPPING,
+        "created_by": _NULLABLE_STRING,
+        "created_at": _TIME,
+        "updated_at": _TIME,
+    },
+}
+
+
 def openapi_document() -> dict:
     """Return the API's OpenAPI document."""
     book_actions = {
@@ -135,6 +163,17 @@ def openapi_document() -> dict:
                                         "dry_run": {"type": "boolean"},
                                         "all_or_nothing": {"type": "boolean"},
                                         "allow_repeat": {"type": "boolean"},
+                                        "mapping": {
+                                            "type": "string",
+                                            "contentMediaType": "application/json",
+                                            "description": "How the file's columns fill the book fields, a JSON "
+                                            "text: see the Mapping schema",
+                                        },
+                                        "profile": {"type": "string", "description": "A saved profile's name"},
+                                        "save_as": {
+                                            "type": "string",
+                                            "description": "Save the mapping used as a profile of this name",
+                                        },
                                     },
                                 }
                             }
@@ -142,8 +181,76 @@ def openapi_document() -> dict:
                     },
                     "responses": {
                         "202": _json({"$ref": "#/components/schemas/Import"}),
-                        **_errors(400, 401, 403, 409, 413, 422),
+                        **_errors(400, 401, 403, 409, 413),
+                        "422": _json(
+                            {"$ref": "#/components/schemas/Unmatched"},
+                            "The file cannot be read as sent: its columns leave a required field without a column "
+                            "(missing_fields, columns), or it is not a book list",
+                        ),
                     },
+                },
+            },
+            "/profiles": {
+                "get": {
+                    "summary": "Import profiles, by name",
+                    "responses": {
+                        "200": _json(
+                            {
+                                "type": "object",
+                                "required": ["items"],
+                                "properties": {"items": {"type": "array", "items": _PROFILE}},
+                            }
+                        ),
+                        **_errors(401, 403),
+                    },
+                },
+                "post": {
+                    "summary": "Save a mapping for files with a header row",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["name", "headers", "mapping"],
+                                    "properties": {
+                                        "name": {"type": "string"},
+                                        "headers": {"type": "array", "items": _NULLABLE_STRING},
+                                        "mapping": _MAPPING,
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"201": _json(_PROFILE), **_errors(400, 401, 403, 422)},
+                },
+            },
+            "/profiles/{profile_id}": {
+                "get": {
+                    "summary": "One import profile",
+                    "parameters": [{"name": "profile_id", **_ID}],
+                    "responses": {"200": _json(_PROFILE), **_errors(401, 403, 404)},
+                },
+                "put": {
+                    "summary": "Rename a profile or replace its mapping",
+                    "parameters": [{"name": "profile_id", **_ID}],
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {"name": {"type": "string"}, "mapping": _MAPPING},
+                                }
+                            }
+                        },
+                    },
+                    "responses": {"200": _json(_PROFILE), **_errors(400, 401, 403, 404, 422)},
+                },
+                "delete": {
+                    "summary": "Delete a profile (imports keep their own copy of its mapping)",
+                    "parameters": [{"name": "profile_id", **_ID}],
+                    "responses": {"204": {"description": "Deleted"}, **_errors(401, 403, 404)},
                 },
             },
             "/imports/{import_id}": {
@@ -261,11 +368,33 @@ def openapi_document() -> dict:
                         },
                         "undone_at": _TIME,
                         "undone_by": _NULLABLE_STRING,
+                        "headers": {"type": ["array", "null"], "items": _NULLABLE_STRING},
+                        "mapping": {"oneOf": [{"type": "null"}, _MAPPING]},
+                        "profile": {
+                            "type": ["object", "null"],
+                            "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+                        },
+                        "repairs": {
+                            "type": "object",
+                            "description": "Cells repaired on the way in, by kind "
+                            "(isbn_leading_zero): a count and the first rows",
+                        },
+                        "fixes_import_id": {
+                            **_NULLABLE_INT,
+                            "description": "The import whose rejected rows this one imports, fixed",
+                        },
                         "problems_summary": {
                             "type": "array",
                             "description": "One import only: each kind of problem of its rejected rows, the commonest first",
                             "items": {"$ref": "#/components/schemas/ProblemKind"},
                         },
+                    },
+                },
+                "Unmatched": {
+                    "allOf": [_ERROR],
+                    "properties": {
+                        "missing_fields": {"type": "array", "items": {"type": "string"}},
+                        "columns": {"type": "array", "items": {"type": "string"}},
                     },
                 },
                 "ProblemKind": {
