@@ -86,7 +86,7 @@ def _time_import_row_updates(engine) -> dict:
     return spent
 
 
-def _new_import(path: str, work_dir: Path, stored: str):
+def _new_import(path: str, work_dir: Path, stored: str, mapping: dict | None = None):
     from bookapp.extensions import db
     from bookapp.models import Import
 
@@ -94,18 +94,25 @@ def _new_import(path: str, work_dir: Path, stored: str):
     uploads.mkdir(parents=True, exist_ok=True)
     shutil.copy(path, uploads / stored)
     imp = Import(filename=Path(path).name, stored_name=stored, file_kind=Path(path).suffix[1:],
-                 file_size=os.path.getsize(path), sha256="bench")  # fmt: skip
+                 file_size=os.path.getsize(path), sha256="bench", mapping=mapping)  # fmt: skip
     db.session.add(imp)
     db.session.commit()
     return imp.id
 
 
 def bookapp_import(
-    path: str, database_url: str, work: str, fresh: str, search_index: str = "on", reading: str = "ahead"
+    path: str,
+    database_url: str,
+    work: str,
+    fresh: str,
+    search_index: str = "on",
+    reading: str = "ahead",
+    mapping: str = "",
 ) -> dict:
     """The real job code (services.runner.run_import) on an Import row, from job start to terminal status.
 
-    reading="ahead" reads and validates in a second process (the default), "here" in the worker's own.
+    reading="ahead" reads and validates in a second process (the default), "here" in the worker's own;
+    mapping, a JSON text, is how the file's columns fill the fields (as a matched upload has it).
     """
     from bookapp.extensions import db
     from bookapp.models import Import
@@ -117,7 +124,7 @@ def bookapp_import(
     with app.app_context():
         if fresh == "fresh":
             reset_database()
-        import_id = _new_import(path, work_dir, f"bench{Path(path).suffix}")
+        import_id = _new_import(path, work_dir, f"bench{Path(path).suffix}", json.loads(mapping) if mapping else None)
         progress = _time_import_row_updates(db.engine)
         result = run_import(import_id)
         imp = db.session.get(Import, import_id)
