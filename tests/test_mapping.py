@@ -12,7 +12,7 @@ from bookapp.extensions import db
 from bookapp.importer import Mapping, MappingError, RowValidator, map_headers
 from bookapp.models import Book, Import, ImportProfile, ImportStatus
 from tests import layouts
-from tests.conftest import flask_cli, run_worker
+from tests.conftest import flask_cli, run_worker, sign_in
 from tests.helpers import HEADER, book_row, csv_bytes
 from tests.test_access import bearer
 
@@ -100,6 +100,8 @@ def test_a_numeric_tools_isbns_and_years_are_repaired_or_refused_saying_why(app)
     # leading zero (439000017): repaired, and the report says which rows.
     assert book(app, layouts.isbn13_of(1)).year_published == "2008"
     assert state["repairs"] == {"isbn_leading_zero": {"count": 5, "rows": [2, 4, 5, 6, 7]}}
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "Repaired on the way in: 5 ISBNs" in page and "rows\n    2, 4, 5, 6, 7)" in page
     rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
     assert [(r["row"], r["value"], r["message"]) for r in rejected] == [
         (3, "-720.0", "Year published is before the year 1000; a year must be from 1000 to " + str(_next_year()))

@@ -198,6 +198,10 @@ def summary_line(imp: Import) -> str:
         line += f" Undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{who}."
     if imp.error:
         line += f" {imp.error}"
+    zeros = (imp.repairs or {}).get("isbn_leading_zero")
+    if zeros:
+        rows = ", ".join(f"{n:,}" for n in zeros["rows"][:10]) + (", …" if zeros["count"] > 10 else "")
+        line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
     return line
 
 
