@@ -261,3 +261,40 @@ def test_a_value_map_matches_case_and_spacing_variants_and_rejects_what_it_says(
         (4, "Book type 'zine' is rejected by the value matching of this import"),
         (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror"),
     ]
+
+
+def test_a_chain_takes_the_first_filled_cell_then_the_default_and_skips_unreadable_cells():
+    mapping = Mapping.from_json({"columns": {"isbn": ["EAN", "ISBN"], "quantity": ["Stock", "Qty"]},
+                                 "defaults": {"quantity": "1", "book_type": "Comic", "price": "2.50"}})  # fmt: skip
+    header = ["Title", "Author", "EAN", " isbn ", "Year", "Stock", "qty"]
+    header_map = map_headers(header, mapping)
+    assert header_map.positions["isbn"] == 2 and header_map.fallbacks == {"isbn": (3,), "quantity": (6,)}
+    validator = RowValidator(header_map, text_cells=True)
+    rows = [
+        (2, ["A", "B", "9780000000002", "0-14-044913-2", "2000", "", ""]),  # EAN wins; no stock: the default
+        (3, ["A", "B", '=""', "0-14-044913-2", "2000", " ", "7"]),  # blank EAN: ISBN; blank Stock: Qty
+        (4, ["A", "B", "9.78014044913e+12", "0140449132", "2000", "3", ""]),  # EAN unreadable: ISBN
+        (5, ["A", "B", "9.78014044913e+12", "", "2000", "3", ""]),  # nothing readable: EAN's problem
+    ]
+    valid, problems = validator.validate_chunk(rows)
+    assert [(r.row_number, r.isbn, r.quantity, r.book_type, str(r.price)) for r in valid] == [
+        (2, "9780000000002", 1, "Comic", "2.50"),
+        (3, "9780140449136", 7, "Comic", "2.50"),
+        (4, "9780140449136", 3, "Comic", "2.50"),
+    ]
+    assert [(p.row_number, p.column) for p in problems] == [(5, "EAN")]
+    assert "scientific notation" in problems[0].message
+
+
+def test_files_whose_headers_differ_only_in_case_and_spacing_share_a_profile():
+    from bookapp.importer.mapping import header_key
+
+    assert header_key(["Owned  Copies", "ISBN13"]) == header_key([" owned copies", "isbn13 "])
+    assert header_key(["Owned Copies", "ISBN13"]) != header_key(["ISBN13", "Owned Copies"])
+    mapping = Mapping.from_json({"columns": {"quantity": "Owned Copies"}})
+    assert (
+        map_headers(["Title", "Author", "Genre", "ISBN", "Year", "Price", "owned   copies"], mapping).positions[
+            "quantity"
+        ]
+        == 6
+    )

@@ -47,8 +47,13 @@ def header_text(header: object) -> str:
 
 def header_key(headers: list[object]) -> str:
     """Return the key that tells files with the same header row (case and spacing aside) apart."""
-    normal = "\x1f".join(" ".join(header_text(h).casefold().split()) for h in headers)
+    normal = "\x1f".join(_same_header(h) for h in headers)
     return hashlib.sha256(normal.encode("utf-8")).hexdigest()
+
+
+def _same_header(header: object) -> str:
+    """A header as a mapping finds it: case and runs of spaces aside."""
+    return " ".join(header_text(header).split()).casefold()
 
 
 def value_key(cell: object) -> object:
@@ -159,13 +164,13 @@ class Mapping:
         texts = [header_text(h) for h in headers]
         position_of: dict[str, int] = {}
         for index, text in enumerate(texts):
-            position_of.setdefault(text.casefold(), index)
+            position_of.setdefault(_same_header(text), index)
         chains: dict[str, tuple[int, ...]] = {}
         absent = []
         for fld, chain in self.columns.items():
             found = []
             for text in chain:
-                index = position_of.get(text.casefold())
+                index = position_of.get(_same_header(text))
                 if index is None:
                     absent.append(text)
                 else:
