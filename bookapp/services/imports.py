@@ -129,9 +129,12 @@ def previous_import(sha256: str) -> Import | None:
 def create_import(upload: FileStorage, user: User | None, options: ImportOptions | None = None) -> Import:
     """Store the uploaded file, record the import and enqueue its job.
 
-    Raises FileProblem, before anything is recorded, when the bytes are not a CSV or XLSX file, and
-    RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
-    The request's time depends on the file's size only: nothing is parsed here.
+    Only the header row is read here (importer.peek, at a cost that does not grow with the file), to
+    decide how the columns are read: a file whose columns leave a required field unfilled is recorded
+    as needs_mapping with no job (or refused with NeedsMapping when options.refuse_unmatched).
+
+    Raises FileProblem, before anything is recorded, when the bytes are not a spreadsheet or its header
+    cannot be read, and RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
     """
     options = options or ImportOptions()
     folder = Path(current_app.config["UPLOAD_FOLDER"])
