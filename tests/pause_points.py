@@ -2,9 +2,9 @@
 
 In the test's own process, conftest's `after_chunk_saved` runs an action there. For a real worker (a
 process a test kills or cuts off from its database), `PausedWorker` starts `flask worker` through this
-module, `python -m tests.pause_points NTH FOLDER flask-arguments…`: its import pauses once, right
-after writing its NTH chunk record (the chunks before it committed, that one not yet), writes its
-process id to FOLDER/paused and waits until the test releases it or kills it.
+module, `python -m tests.pause_points N[,N…] FOLDER flask-arguments…`: its import pauses once at
+each, right after writing its Nth chunk record (the chunks before it committed, that one not yet),
+writes its process id to FOLDER/paused-N and waits until the test releases it or kills it.
 """
 
 from __future__ import annotations
@@ -41,48 +41,50 @@ def chunk_record_hook(target, action, nth: int = 1):
 
 
 class PausedWorker:
-    """A `flask worker` subprocess whose import pauses once at its *nth* chunk record, as one run.
+    """A `flask worker` subprocess whose import pauses at the chunk records it names, once each.
 
-    The pause happens once for the whole worker (its later work horses, such as the one running the
+    Each pause happens once for the whole worker (its later work horses, such as the one running the
     import again after the first was killed, go on), so the run that resumes is not held.
     """
 
-    def __init__(self, folder: Path, nth: int):
-        self.folder, self.nth = folder, nth
+    def __init__(self, folder: Path, *chunks: int):
+        self.folder, self.chunks = folder, chunks
         folder.mkdir(parents=True, exist_ok=True)
-        self.paused = folder / "paused"
-        self.release_pipe = folder / "release"
-        os.mkfifo(self.release_pipe)
+        for chunk in chunks:
+            os.mkfifo(folder / f"release-{chunk}")
 
     def command(self, *flask_args: str) -> list[str]:
-        return [sys.executable, "-m", "tests.pause_points", str(self.nth), str(self.folder), *flask_args]
+        chunks = ",".join(map(str, self.chunks))
+        return [sys.executable, "-m", "tests.pause_points", chunks, str(self.folder), *flask_args]
 
-    def wait_paused(self, worker: subprocess.Popen, timeout: float = 120) -> int:
-        """Wait until the import is held at its pause point; return the id of the process holding it."""
+    def wait_paused(self, worker: subprocess.Popen, chunk: int | None = None, timeout: float = 120) -> int:
+        """Wait until the import is held at *chunk* (the first named when None); return the id of the
+        process holding it."""
+        paused = self.folder / f"paused-{chunk or self.chunks[0]}"
         deadline = time.monotonic() + timeout
-        while not self.paused.exists():
+        while not paused.exists():
             assert worker.poll() is None, f"the worker ended ({worker.returncode}) before its import paused"
             assert time.monotonic() < deadline, "the import never reached its pause point"
             time.sleep(0.05)
-        return int(self.paused.read_text())
+        return int(paused.read_text())
 
-    def release(self) -> None:
-        """Let the held import go on (it is waiting to read this pipe)."""
-        with open(self.release_pipe, "w") as pipe:
+    def release(self, chunk: int | None = None) -> None:
+        """Let the import held at *chunk* go on (it waits to read this pipe); only once it is held there."""
+        with open(self.folder / f"release-{chunk or self.chunks[0]}", "w") as pipe:
             pipe.write("go")
 
 
-def _pause_once(folder: Path):
+def _pause_once(folder: Path, chunk: int):
     def pause(cursor) -> None:
-        mine = folder / f"paused.{os.getpid()}"
+        mine = folder / f"paused-{chunk}.{os.getpid()}"
         mine.write_text(str(os.getpid()))
         try:
-            os.link(mine, folder / "paused")  # atomic, and refused once a run has paused: once per worker
+            os.link(mine, folder / f"paused-{chunk}")  # atomic, and refused once a run has paused here
         except FileExistsError:
             return
         finally:
             mine.unlink()
-        with open(folder / "release") as pipe:  # blocks until the test writes to it (or kills this process)
+        with open(folder / f"release-{chunk}") as pipe:  # blocks until the test writes (or kills this process)
             pipe.read()
 
     return pause
@@ -91,7 +93,9 @@ def _pause_once(folder: Path):
 if __name__ == "__main__":
     from flask.cli import main
 
-    nth, folder = int(sys.argv[1]), Path(sys.argv[2])
+    chunks, folder = [int(c) for c in sys.argv[1].split(",")], Path(sys.argv[2])
     sys.argv = ["flask", *sys.argv[3:]]
-    with chunk_record_hook(Engine, _pause_once(folder), nth):
+    with contextlib.ExitStack() as hooks:
+        for chunk in chunks:
+            hooks.enter_context(chunk_record_hook(Engine, _pause_once(folder, chunk), chunk))
         main()

@@ -105,7 +105,7 @@ def test_a_worker_killed_mid_import_resumes_with_exact_counts(file_app, tmp_path
     rows = 20_000
     path = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)])
     import_id = upload_file(file_app, path)
-    pause = PausedWorker(tmp_path / "pause", nth=4)
+    pause = PausedWorker(tmp_path / "pause", 4)
     worker = start_worker(file_app, pause=pause)
     try:
         horse = pause.wait_paused(worker)
@@ -345,7 +345,7 @@ def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(red
         add_user(app, "staff@example.com")
         path = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)])
         import_id = upload_file(app, path)
-        pause = PausedWorker(tmp_path / "pause", nth=4)
+        pause = PausedWorker(tmp_path / "pause", 4)
         worker = start_worker(app, pause=pause)
         pause.wait_paused(worker)
         held = state(app, import_id)
