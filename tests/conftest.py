@@ -21,6 +21,7 @@ from bookapp.models import Role
 from bookapp.queue import make_worker
 from bookapp.services.reconcile import between_jobs
 from bookapp.services.setup import create_user, reset_database
+from tests.pause_points import chunk_record_hook
 
 ROOT = Path(__file__).resolve().parent.parent
 #: In CI every test must run: a skip (no PostgreSQL, no browser) fails the run.
@@ -237,21 +238,8 @@ def children(pid: int) -> list[int]:
 def after_chunk_saved(app, action, nth: int = 1):
     """Run *action(cursor)* once, right after an import writes its *nth* chunk record (in the chunk's
     transaction, before its commit): a pause point for tests, where a row count would depend on this
-    machine's speed."""
-    from sqlalchemy import event
-
+    machine's speed. (A worker in another process pauses through tests.pause_points.PausedWorker.)"""
     with app.app_context():
         engine = db.engine
-    saved = []
-
-    def hook(connection, cursor, statement, parameters, context, executemany):
-        if statement.startswith("INSERT INTO import_chunks"):
-            saved.append(statement)
-            if len(saved) == nth:
-                action(cursor)
-
-    event.listen(engine, "after_cursor_execute", hook)
-    try:
+    with chunk_record_hook(engine, action, nth):
         yield
-    finally:
-        event.remove(engine, "after_cursor_execute", hook)

@@ -13,6 +13,7 @@ from werkzeug.serving import make_server
 
 from tests.conftest import PASSWORD, ROOT, add_user, skip_or_fail, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
+from tests.pause_points import PausedWorker
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -30,8 +31,9 @@ def chromium_path() -> str:
     return path
 
 
-def start_worker(app) -> subprocess.Popen:
-    """Start a real `flask worker` process on the app's database, Redis and upload folder."""
+def start_worker(app, pause: PausedWorker | None = None) -> subprocess.Popen:
+    """Start a real `flask worker` process on the app's database, Redis and upload folder (with *pause*,
+    one whose import pauses at the chunks it names)."""
     env = {
         **os.environ,
         "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
@@ -39,8 +41,9 @@ def start_worker(app) -> subprocess.Popen:
         "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"],
         "SECRET_KEY": "test-secret",
     }
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker"], cwd=ROOT, env=env,
-                            start_new_session=True)  # fmt: skip
+    flask_args = ["--app", "wsgi", "worker"]
+    command = pause.command(*flask_args) if pause else [sys.executable, "-m", "flask", *flask_args]
+    return subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import's progress told to screen readers, the end of an import shown in place, t
 import itertools
 import re
 import socket
-import sqlite3
 import struct
 import threading
 import time
@@ -15,6 +14,7 @@ import pytest
 from tests import test_browser
 from tests.conftest import add_user, stop_worker
 from tests.helpers import book_row, write_csv
+from tests.pause_points import PausedWorker
 from tests.test_browser import screenshot, sign_in_as_staff
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -26,9 +26,10 @@ live_server = test_browser.live_server
 
 #: The upload link a throttled page has: 256 KB/s, so a few MB take seconds to send.
 SLOW_UPLOAD_BYTES_PER_SECOND = 256 * 1024
-#: An import held mid-way must still be running when the test holds it: many chunks of few rows.
-HELD_IMPORT_ROWS = 60_000
+#: An import held twice mid-way, at pause points: in its 3rd and its 8th chunk of 500 rows.
+HELD_IMPORT_ROWS = 6_000
 HELD_IMPORT_CHUNK = 500
+HELD_AT_CHUNKS = (3, 8)
 DESCRIPTION_PADDING = "x" * 900  # about 1 kB a row, so a few thousand rows make a few MB
 
 
@@ -251,37 +252,12 @@ def test_operators_reach_the_queue_from_a_menu_by_keyboard_and_come_back(sqlite_
     expect(page.locator("header a[aria-current=page]")).to_have_text("Imports")
 
 
-class WriteLock:
-    """Hold the SQLite database's write lock, as any other writer can: the worker waits at its next commit."""
-
-    def __init__(self, app):
-        self.path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-        self.connection = sqlite3.connect(self.path, timeout=30, isolation_level=None)
-
-    def progress(self) -> tuple[int, str]:
-        return self.connection.execute("SELECT processed_rows, status FROM imports WHERE id = 1").fetchone()
-
-    def hold_once_past(self, rows: int) -> int:
-        """Wait until the import has saved more than *rows* rows, take the lock, return the rows saved."""
-        deadline = time.monotonic() + 120
-        while self.progress()[0] <= rows:
-            assert time.monotonic() < deadline, "the import made no progress"
-            time.sleep(0.005)
-        self.connection.execute("BEGIN IMMEDIATE")
-        processed, status = self.progress()
-        assert status == "running", f"the import ended ({status}) before it could be held: give it more rows"
-        return processed
-
-    def release(self) -> None:
-        self.connection.execute("ROLLBACK")
-
-
 def test_screen_readers_hear_the_progress_and_the_end_comes_in_place(
     sqlite_app, web_server, page, tmp_path: Path, monkeypatch
 ):
-    """The import is held twice mid-way (the worker waits for the database's write lock, as it would
-    for any other writer): each time the live region tells the rows saved so far. Then it ends and the
-    finished page appears without a reload, its outcome told in the same live region."""
+    """The import is held twice mid-way (at pause points, in its 3rd and its 8th chunk): each time the
+    live region tells the rows saved so far. Then it ends and the finished page appears without a
+    reload, its outcome told in the same live region."""
     from playwright.sync_api import expect
 
     add_user(sqlite_app, "staff@example.com")
@@ -306,27 +282,26 @@ def test_screen_readers_hear_the_progress_and_the_end_comes_in_place(
         }"""
     )
 
-    lock = WriteLock(sqlite_app)
+    pause = PausedWorker(tmp_path / "pause", *HELD_AT_CHUNKS)
     monkeypatch.setenv("BOOKAPP_IMPORT_CHUNK_SIZE", str(HELD_IMPORT_CHUNK))
-    worker = test_browser.start_worker(sqlite_app)
+    worker = test_browser.start_worker(sqlite_app, pause=pause)
     try:
-        held = [lock.hold_once_past(0)]
+        held = [(chunk - 1) * HELD_IMPORT_CHUNK for chunk in HELD_AT_CHUNKS]  # the chunks before it are saved
+        pause.wait_paused(worker, HELD_AT_CHUNKS[0])
         expect(announcer).to_have_text(re.compile(rf"^\d+ % · {held[0]:,} of [\d,]+ rows"), timeout=30_000)
         expect(page.locator("[data-field=status]")).to_have_text("running")
         screenshots(page, "import-held")
-        lock.release()
-        held.append(lock.hold_once_past(held[0]))
+        pause.release(HELD_AT_CHUNKS[0])
+        pause.wait_paused(worker, HELD_AT_CHUNKS[1])
         expect(announcer).to_have_text(re.compile(rf"^\d+ % · {held[1]:,} of [\d,]+ rows"), timeout=30_000)
         page.locator("main button", has_text="Cancel import").focus()  # where focus is when the page changes
-        lock.release()
+        pause.release(HELD_AT_CHUNKS[1])
 
         expect(announcer).to_have_text(
             re.compile(rf"^Import #1: succeeded with 1 rejected row\. {HELD_IMPORT_ROWS - 1:,} created, 1 rejected\.$"),
             timeout=60_000,
         )
     finally:
-        if lock.connection.in_transaction:
-            lock.release()
         stop_worker(worker)
     expect(page.locator("table.errors")).to_contain_text("Price is not a price")
     expect(page).to_have_title(re.compile(r"^Import #1 · succeeded"))

@@ -24,6 +24,7 @@ from bookapp.models import Book, Import, ImportChunk
 from bookapp.services.reconcile import reconcile
 from tests.conftest import ROOT, add_user, after_chunk_saved, build_app, children, run_worker, sign_in, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
+from tests.pause_points import PausedWorker
 
 pytestmark = pytest.mark.slow
 
@@ -46,12 +47,15 @@ def env_for(app) -> dict:
         "BOOKAPP_HEARTBEAT_SECONDS": "0.5",
         "BOOKAPP_QUEUED_GRACE_SECONDS": "0",
         "BOOKAPP_RECONCILE_SECONDS": "1",
+        "BOOKAPP_IMPORT_CHUNK_SIZE": str(app.config["IMPORT_CHUNK_SIZE"] or ""),  # the size the test counts on
     }
 
 
-def start_worker(app, *args, **env) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "worker", *args], cwd=ROOT,
-                            env={**env_for(app), **env}, start_new_session=True)  # fmt: skip
+def start_worker(app, *args, pause: PausedWorker | None = None, **env) -> subprocess.Popen:
+    """Start `flask worker`; with *pause*, one whose import pauses at the chunk it names."""
+    flask_args = ["--app", "wsgi", "worker", *args]
+    command = pause.command(*flask_args) if pause else [sys.executable, "-m", "flask", *flask_args]
+    return subprocess.Popen(command, cwd=ROOT, env={**env_for(app), **env}, start_new_session=True)
 
 
 def state(app, import_id: int) -> Import:
@@ -96,24 +100,27 @@ def upload_file(app, path: Path) -> int:
 
 @pytest.mark.parametrize("victim", ["whole worker", "work horse"])
 def test_a_worker_killed_mid_import_resumes_with_exact_counts(file_app, tmp_path, victim):
-    rows = 200_000
+    """The worker is killed while its import is held in the middle of its 4th chunk of 2,000 rows: three
+    chunks committed, the 4th written but not committed. The run that resumes starts after row 6,001."""
+    rows = 20_000
     path = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)])
     import_id = upload_file(file_app, path)
-    worker = start_worker(file_app)
+    pause = PausedWorker(tmp_path / "pause", 4)
+    worker = start_worker(file_app, pause=pause)
     try:
-        wait_for(lambda: state(file_app, import_id).processed_rows >= 30_000)
-        horse = wait_for(lambda: children(worker.pid))[0]
+        horse = pause.wait_paused(worker)
+        assert horse in children(worker.pid), "the work horse running the import is the one held"
+        killed_at = state(file_app, import_id)
+        assert killed_at.status == "running"
+        assert (killed_at.checkpoint_row, killed_at.processed_rows, killed_at.created) == (6_001, 6_000, 6_000)
+        assert book_total(file_app) == 6_000, "the 4th chunk's books are not committed"
         if victim == "whole worker":
             os.kill(worker.pid, signal.SIGKILL)
             os.kill(horse, signal.SIGKILL)
             worker.wait()
-            killed_at = state(file_app, import_id)
-            assert killed_at.status == "running" and killed_at.processed_rows < rows
             worker = start_worker(file_app)  # a fresh worker's reconciler finds the stale import
         else:
-            os.kill(horse, signal.SIGKILL)  # what the OOM killer does
-            killed_at = state(file_app, import_id)
-        assert 0 < killed_at.checkpoint_row < rows + 1
+            os.kill(horse, signal.SIGKILL)  # what the OOM killer does; its worker goes on
         final = wait_for(lambda: (s := state(file_app, import_id)).is_terminal and s, timeout=120)
     finally:
         stop_worker(worker)
@@ -319,7 +326,13 @@ def shutil_chown(path: Path) -> None:
 
 @pytest.mark.postgres
 def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(redis_url, redis_client, tmp_path):
+    """The database stops while the import is held in its 4th chunk's transaction (three chunks committed);
+    the run fails on it, the worker lives on, and once the database is back the import resumes after row 6,001."""
     import tempfile
+
+    from rq.job import Job
+
+    rows = 20_000
 
     # Outside pytest's private tmp folder: the postgres user must be able to reach the cluster's folder.
     base = Path(tempfile.mkdtemp(prefix="bookapp-pg-"))
@@ -330,14 +343,20 @@ def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(red
     try:
         app = build_app(server.url, redis_url, tmp_path, IMPORT_CHUNK_SIZE=2000, **FAST_RECOVERY)
         add_user(app, "staff@example.com")
-        path = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, 150_001)])
+        path = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)])
         import_id = upload_file(app, path)
-        worker = start_worker(app)
-        wait_for(lambda: state(app, import_id).processed_rows >= 20_000)
+        pause = PausedWorker(tmp_path / "pause", 4)
+        worker = start_worker(app, pause=pause)
+        pause.wait_paused(worker)
+        held = state(app, import_id)
+        assert (held.status, held.checkpoint_row, held.processed_rows) == ("running", 6_001, 6_000)
         with app.app_context():
             db.engine.dispose()
-        server.stop("immediate")  # the database goes away mid-import
-        time.sleep(3)
+        server.stop("immediate")  # the database goes away in the middle of the 4th chunk's transaction
+        pause.release()
+        job = Job.fetch(f"import-{import_id}-0", connection=redis_client)
+        wait_for(lambda: job.get_status(refresh=True) in ("failed", "finished"))
+        time.sleep(3)  # the database stays away for a few of the worker's reconcile rounds (1 s each)
         assert worker.poll() is None, "the worker survives the database going away"
         server.start()
         final = wait_for(lambda: (s := state(app, import_id)).is_terminal and s, timeout=180)
@@ -351,5 +370,5 @@ def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(red
             server.stop("immediate")
         shutil.rmtree(base, ignore_errors=True)
     assert final.status == "succeeded", final.error
-    assert (final.processed_rows, final.created, final.rejected) == (150_000, 150_000, 0)
-    assert total == 150_000, "committed chunks were not inserted twice"
+    assert (final.processed_rows, final.created, final.rejected) == (rows, rows, 0)
+    assert total == rows, "committed chunks were not inserted twice"

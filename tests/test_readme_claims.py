@@ -172,8 +172,11 @@ def test_make_run_serves_everything_and_ctrl_c_leaves_nothing_running(tmp_path, 
         output, _ = serve.communicate(timeout=60)
     assert "bookapp is running at" in output and "Sign in as admin@example.com" in output
     assert output.rstrip().endswith("Stopped.")
-    time.sleep(0.5)
-    assert [pid for pid in children if _alive(pid)] == [], "Ctrl-C left processes running"
+    # The last of them may have been sent SIGKILL just now, and a killed process takes a moment to end.
+    left, deadline = children, time.monotonic() + 30
+    while (left := [pid for pid in left if _alive(pid)]) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert left == [], "Ctrl-C left processes running"
 
 
 def _descendants(pid: int) -> list[int]:

@@ -6,7 +6,6 @@ import gc
 import logging
 import time
 from array import array
-from collections import Counter
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from ..importer.fields import LABELS
 from ..importer.mapping import header_text
 from ..importer.reading import LineMap, chunked
 from ..importer.validation import ValidRows, drop_blank_rows
+from ..importer.wrong_file import WrongFileCheck
 from ..models import (
     Import,
     ImportChunk,
@@ -87,10 +87,6 @@ def _reading(produce):
     return ReadHere(produce)
 
 
-#: Rows looked at before deciding a file is not a book list at all.
-WRONG_FILE_SAMPLE = 1_000
-#: Share of rejected rows in that sample that stops the import.
-WRONG_FILE_REJECTED_SHARE = 0.9
 #: Rows a dry run shows as they would be stored.
 PREVIEW_ROWS = 20
 
@@ -110,9 +106,7 @@ class ImportRun:
         self.max_rows = current_app.config["IMPORT_MAX_ROWS"]
         self.deadline = time.monotonic() + self.timeout
         self.first_rows = FirstRows()
-        self.sampled = 0
-        self.sample_problems: list[RowProblem] = []
-        self.sample_rejected = 0
+        self.wrong_file = WrongFileCheck()
 
     def run(self) -> None:
         imp = self.imp
@@ -254,27 +248,17 @@ class ImportRun:
         return rebuilt
 
     def _check_wrong_file(self, chunk: ValidatedChunk) -> None:
-        """Stop early when nearly every row of the first thousand is rejected."""
-        if self.sampled >= WRONG_FILE_SAMPLE:
-            return
+        """Stop early when nearly every row of the first thousand is rejected (WrongFileCheck decides)."""
         rows, problems = len(chunk.numbers), chunk.problems
-        self.sampled += rows
-        self.sample_rejected += len({p.row_number for p in problems})
-        self.sample_problems.extend(problems)
-        if self.sampled < WRONG_FILE_SAMPLE or self.sample_rejected < WRONG_FILE_REJECTED_SHARE * self.sampled:
+        stop = self.wrong_file.see(rows, problems)
+        if stop is None:
             return
-        common = Counter(p.message.split(";")[0] for p in self.sample_problems).most_common(1)
-        cause = f" The most common problem: {common[0][0]} ({common[0][1]:,} times)." if common else ""
         # Keep this chunk's problems and cells (earlier chunks' are saved already) so the report shows them.
         _save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line)
         self.imp.rejected += len({p.row_number for p in problems})
         self.imp.processed_rows += rows
         db.session.commit()
-        raise FileProblem(
-            f"{self.sample_rejected:,} of the first {self.sampled:,} rows were rejected, so the import stopped: "
-            f"this file does not look like a book list in the expected layout.{cause} "
-            "Check that the right file was chosen and that its columns hold what their headers say."
-        )
+        raise FileProblem(stop)
 
     def _save_chunk(self, chunk: ValidatedChunk, writer: BookWriter, *, commit: bool) -> None:
         imp = self.imp
