@@ -101,7 +101,8 @@ def previous_import(sha256: str) -> Import | None:
 def create_import(upload: FileStorage, user: User | None, options: ImportOptions | None = None) -> Import:
     """Store the uploaded file, record the import and enqueue its job.
 
-    Raises FileProblem, before anything is recorded, when the bytes are not a CSV or XLSX file, and
+    Raises FileProblem, before anything is recorded, when the bytes are not a file bookapp reads (CSV or
+    other delimited text, XLSX, XLSB, ODS or XLS: the kind is stored, and names the stored file), and
     RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
     The request's time depends on the file's size only: nothing is parsed here.
     """
