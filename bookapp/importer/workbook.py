@@ -1,7 +1,8 @@
 """Stream the book sheet of a workbook (.xlsx, .xlsb, .ods, .xls) with calamine, once it was checked.
 
 Every kind is read the same way: the first visible sheet whose header row names the most book fields,
-merged cells filled from their top-left cell, rows numbered as the sheet numbers them. What is checked
+merged cells filled from their top-left cell, rows numbered as the sheet numbers them. (calamine reports
+merged areas for .xlsx and .xls only: in an .ods or .xlsb a cell covered by a merge reads as empty.) What is checked
 before calamine opens the file differs by container: the zip checks of xlsx.py, or the OLE2 and BIFF
 checks of xls.py.
 """

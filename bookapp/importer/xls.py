@@ -104,10 +104,16 @@ class _Compound:
             self.mini_stream = self._read_chain(root.start, self.fat, root.size)
             self.mini_fat = array("I", self._read_chain(first_mini_fat, self.fat, mini_fat_sectors * self.sector))
 
-    def _sector(self, number: int) -> memoryview:
+    def _sector(self, number: int, needed: int | None = None) -> memoryview:
+        """Return sector *number*; the file's last sector may be short (some writers do not pad it)
+        when the bytes *needed* of it are there, but a table or directory sector must be whole."""
         start = (number + 1) * self.sector
         block = memoryview(self.data)[start : start + self.sector]
-        return block if len(block) == self.sector else memoryview(bytes(block).ljust(self.sector, b"\0"))
+        if len(block) == self.sector:
+            return block
+        if needed is None or len(block) < needed:
+            raise _Damaged  # cut short
+        return memoryview(bytes(block).ljust(self.sector, b"\0"))
 
     def _read_chain(self, start: int, table: array, size: int | None, mini: bool = False) -> bytes:
         """Return the bytes of the chain from *start*: every link inside the file, no loop, and at
@@ -123,7 +129,7 @@ class _Compound:
             if mini:
                 parts.append(self.mini_stream[sector * unit : (sector + 1) * unit])
             else:
-                parts.append(bytes(self._sector(sector)))
+                parts.append(bytes(self._sector(sector, None if size is None else size - steps * unit)))
             sector = table[sector]
             steps += 1
         data = b"".join(parts)
