@@ -1,4 +1,4 @@
-"""Make book files for tests: valid ISBNs, CSV and XLSX writers."""
+"""Make book files for tests: valid ISBNs; CSV, UTF-16 text, XLSX, XLS, ODS and XLSB writers."""
 
 import csv
 import io
@@ -62,3 +62,150 @@ def write_xlsx(path: Path, rows: list[list[object]], header: list[str] = HEADER)
         sheet.append(row)
     workbook.save(path)
     return path
+
+
+def typed_book_row(n: int, **overrides) -> list[object]:
+    """Return book *n* as a spreadsheet holds it: year, price, pages and quantity as numbers."""
+    row: list[object] = book_row(n, **overrides)
+    for column in ("Year published", "Price", "No. of pages", "Quantity"):
+        index = HEADER.index(column)
+        if column not in overrides:
+            row[index] = float(row[index]) if column == "Price" else int(row[index])
+    return row
+
+
+def write_xls(path: Path, rows: list[list[object]], header: list[str] = HEADER, sheet: str = "Books") -> Path:
+    """Write an Excel 97–2003 workbook (.xls) with one sheet and return its path."""
+    import datetime
+
+    import xlwt
+
+    workbook = xlwt.Workbook()
+    worksheet = workbook.add_sheet(sheet)
+    date_style = xlwt.easyxf(num_format_str="YYYY-MM-DD")
+    for row_index, row in enumerate([header, *rows]):
+        for column, value in enumerate(row):
+            if isinstance(value, datetime.date):
+                worksheet.write(row_index, column, value, date_style)
+            elif value is not None:
+                worksheet.write(row_index, column, value)
+    workbook.save(str(path))
+    return path
+
+
+def ods_cell(value: object):
+    """Return an OpenDocument table cell holding *value* with its type (string, float, date, boolean)."""
+    import datetime
+
+    from odf.table import TableCell
+    from odf.text import P
+
+    if value is None:
+        return TableCell()
+    if isinstance(value, bool):
+        cell = TableCell(valuetype="boolean", booleanvalue=str(value).lower())
+    elif isinstance(value, int | float):
+        cell = TableCell(valuetype="float", value=str(value))
+    elif isinstance(value, datetime.date):
+        cell = TableCell(valuetype="date", datevalue=value.isoformat())
+    else:
+        cell = TableCell(valuetype="string")
+    cell.addElement(P(text=str(value)))
+    return cell
+
+
+def write_ods(path: Path, rows: list[list[object]], header: list[str] = HEADER, sheet: str = "Books") -> Path:
+    """Write an OpenDocument spreadsheet (.ods) with one sheet and return its path."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableRow
+
+    document = OpenDocumentSpreadsheet()
+    table = Table(name=sheet)
+    for row in [header, *rows]:
+        table_row = TableRow()
+        for value in row:
+            table_row.addElement(ods_cell(value))
+        table.addElement(table_row)
+    document.spreadsheet.addElement(table)
+    document.save(str(path))
+    return path
+
+
+def unicode_text_bytes(rows: list[list[str]], header: list[str] = HEADER, byte_order: str = "le") -> bytes:
+    """Return a file as Excel saves "Unicode Text": UTF-16 with its byte order mark (little-endian as
+    Excel writes it), tab-separated, CR LF line ends, cells with a tab, quote or line break quoted."""
+    import codecs
+
+    text = csv_bytes(rows, header, delimiter="\t").decode("utf-8")
+    bom = codecs.BOM_UTF16_LE if byte_order == "le" else codecs.BOM_UTF16_BE
+    return bom + text.encode(f"utf-16-{byte_order}")
+
+
+def _record(kind: int, payload: bytes = b"") -> bytes:
+    """Return one BIFF12 record (.xlsb): its type and size as 7-bit varints, then its payload."""
+    head = bytearray([kind]) if kind < 0x80 else bytearray([(kind & 0x7F) | 0x80, kind >> 7])
+    size = len(payload)
+    while True:
+        head.append((size & 0x7F) | (0x80 if size > 0x7F else 0))
+        size >>= 7
+        if not size:
+            return bytes(head) + payload
+
+
+def _wide(text: str) -> bytes:
+    import struct
+
+    return struct.pack("<I", len(text)) + text.encode("utf-16-le")
+
+
+def xlsb_bytes(rows: list[list[object]], header: list[str] = HEADER, sheet: str = "Books") -> bytes:
+    """Return a minimal Excel binary workbook (.xlsb) holding *rows* under *header* in one sheet.
+
+    Nothing in Python writes .xlsb, so the records are written here as [MS-XLSB] lays them out: the
+    workbook lists its sheet (BrtBundleSh), the sheet holds rows (BrtRowHdr) of cells: text
+    (BrtCellSt), numbers (BrtCellReal) and booleans (BrtCellBool)."""
+    import struct
+    import zipfile
+
+    workbook = b"".join([
+        _record(0x83), _record(0x8F),  # BrtBeginBook, BrtBeginBundleShs
+        _record(0x9C, struct.pack("<II", 0, 1) + _wide("rId1") + _wide(sheet)),  # BrtBundleSh: visible
+        _record(0x90), _record(0x84),  # BrtEndBundleShs, BrtEndBook
+    ])  # fmt: skip
+    all_rows = [header, *rows]
+    width = max(len(r) for r in all_rows)
+    cells = []
+    for row_index, row in enumerate(all_rows):
+        cells.append(_record(0x00, struct.pack("<IIHHBI", row_index, 0, 300, 0, 0, 0)))  # BrtRowHdr
+        for column, value in enumerate(row):
+            where = struct.pack("<II", column, 0)
+            if isinstance(value, bool):
+                cells.append(_record(0x04, where + bytes([value])))
+            elif isinstance(value, int | float):
+                cells.append(_record(0x05, where + struct.pack("<d", value)))
+            elif value is not None:
+                cells.append(_record(0x06, where + _wide(str(value))))
+    worksheet = b"".join([
+        _record(0x81),  # BrtBeginSheet
+        _record(0x94, struct.pack("<IIII", 0, len(all_rows) - 1, 0, width - 1)),  # BrtWsDim
+        _record(0x91), *cells, _record(0x92), _record(0x82),  # sheet data, BrtEndSheet
+    ])  # fmt: skip
+    relationships = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        '<Relationship Id="rId1" Target="worksheets/sheet1.bin" '
+        'Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet"/></Relationships>'
+    )
+    content_types = (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>'
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="bin" ContentType="application/vnd.ms-excel.sheet.binary.macroEnabled.main"/>'
+        '<Default Extension="xml" ContentType="application/xml"/></Types>'
+    )
+    output = io.BytesIO()
+    with zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", content_types)
+        archive.writestr("xl/workbook.bin", workbook)
+        archive.writestr("xl/_rels/workbook.bin.rels", relationships)
+        archive.writestr("xl/worksheets/sheet1.bin", worksheet)
+    return output.getvalue()

@@ -180,7 +180,7 @@ def test_the_form_answers_in_place_and_works_without_javascript(sqlite_app, live
 
     add_user(sqlite_app, "staff@example.com")
     csv_path = write_csv(tmp_path / "stock.csv", [book_row(n) for n in range(1, 11)])
-    wrong = tmp_path / "notes.txt"
+    wrong = tmp_path / "notes.docx"
     wrong.write_text("not a spreadsheet")
 
     plain = page.context.browser.new_context(java_script_enabled=False).new_page()
@@ -197,7 +197,9 @@ def test_the_form_answers_in_place_and_works_without_javascript(sqlite_app, live
     page.goto(live_server + "/imports/new")
     page.set_input_files("#file", str(wrong))
     page.click("main form#upload-form button[type=submit]")
-    expect(page.locator(".field-error").first).to_have_text("Upload a .csv or .xlsx file.")
+    expect(page.locator(".field-error").first).to_have_text(
+        "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file."
+    )
     assert page.url == live_server + "/imports/new"
 
     page.set_input_files("#file", str(csv_path))  # the same file as import #1

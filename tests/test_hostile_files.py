@@ -95,7 +95,7 @@ def test_files_that_are_not_spreadsheets_are_refused_at_upload_saying_what_they_
 ):
     state = run(app, staff_client, content, "books.xlsx")
     assert state["code"] == 400 and message in state["error"]
-    assert "Upload the book list as a CSV file or an Excel workbook" in state["error"]
+    assert "Upload the book list as a CSV file or tab-separated text" in state["error"]
 
 
 def test_a_header_only_file_is_refused(app, staff_client):

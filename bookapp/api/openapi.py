@@ -158,7 +158,13 @@ def openapi_document() -> dict:
                                     "type": "object",
                                     "required": ["file"],
                                     "properties": {
-                                        "file": {"type": "string", "format": "binary"},
+                                        "file": {
+                                            "type": "string",
+                                            "format": "binary",
+                                            "description": "The book list: .xlsx, .xls, .xlsb, .ods, or CSV or "
+                                            "tab-separated text (UTF-8, UTF-16 with BOM, Windows-1252); "
+                                            "what it is comes from its bytes, not its name",
+                                        },
                                         "mode": {"type": "string", "enum": [m.value for m in ImportMode]},
                                         "dry_run": {"type": "boolean"},
                                         "all_or_nothing": {"type": "boolean"},

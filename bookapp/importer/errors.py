@@ -2,6 +2,12 @@
 
 from dataclasses import dataclass
 
+#: What a message about the whole file ends with: the kinds of file bookapp reads.
+WHAT_TO_UPLOAD = (
+    "Upload the book list as a CSV file or tab-separated text (.csv, .tsv, .txt), or as a spreadsheet: "
+    "an Excel workbook (.xlsx, .xls, .xlsb) or an OpenDocument spreadsheet (.ods)."
+)
+
 
 class FileProblem(Exception):
     """The file as a whole cannot be imported; the message says why and what to do."""

@@ -61,7 +61,11 @@ def read_header(path: Path | str) -> list[object] | None:
 def _csv_header(path: Path) -> list[object] | None:
     with open(path, "rb") as fh:
         head = fh.read(HEADER_BYTES)
-    for encoding in ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8", "cp1252"):
+    if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        encodings: tuple[str, ...] = ("utf-16",)  # Excel's Unicode Text: the BOM says the byte order
+    else:
+        encodings = ("utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8", "cp1252")
+    for encoding in encodings:
         try:
             text = codecs.getincrementaldecoder(encoding)().decode(head)  # a cut character at the end waits
             break

@@ -1,9 +1,10 @@
-"""Open an uploaded CSV or XLSX file and stream its rows as (row number, cells).
+"""Open an uploaded file (CSV or other delimited text, or a workbook: XLSX, XLSB, ODS, XLS) and stream
+its rows as (row number, cells).
 
 Row numbers are the ones a spreadsheet program shows: the header is row 1 and each CSV record is one
-row (a cell with a line break stays in its row, a blank line is an empty row); an XLSX row's number is
-the sheet's. Where a CSV record starts on another line of the file, Table.lines says which. Empty rows
-are skipped.
+row (a cell with a line break stays in its row, a blank line is an empty row); a workbook row's number
+is the sheet's. Where a CSV record starts on another line of the file, Table.lines says which (lines of
+the decoded text, so the same for UTF-8 and UTF-16). Empty rows are skipped.
 """
 
 from __future__ import annotations
@@ -19,14 +20,17 @@ from itertools import compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
 
-from .errors import FileProblem
+from .errors import WHAT_TO_UPLOAD, FileProblem
 from .headers import header_score
-from .xlsx import open_book_sheet
+from .workbook import KIND_NAMES, open_book_sheet
+from .xls import OLE_SIGNATURE, ole_kind
+from .xlsx import zip_kind
 
 #: Bytes read at a time when checking a CSV's encoding.
 _BLOCK = 1 << 20
 _DELIMITERS = (",", ";", "\t", "|")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
+_ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE with BOM", "utf-16-be": "UTF-16 BE with BOM"}
 
 #: Limits on what a file may hold: more columns refuse the file; a longer cell rejects its row.
 MAX_COLUMNS = 200
@@ -51,31 +55,37 @@ _SIGNATURES = [
     (b"\xff\xd8\xff", "a JPEG image"),
     (b"GIF8", "a GIF image"),
     (b"%PDF", "a PDF document"),
-    (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1", "an old binary Excel (.xls) or Office file"),
     (b"\x1f\x8b", "a gzip archive"),
     (b"Rar!", "a RAR archive"),
     (b"7z\xbc\xaf", "a 7-Zip archive"),
 ]
-_WHAT_TO_UPLOAD = "Upload the book list as a CSV file or an Excel workbook (.xlsx)."
+#: Text in UTF-16 starts with its byte order mark: Excel's "Unicode Text" is UTF-16 LE, tab-separated.
+_UTF16_BOMS = {codecs.BOM_UTF16_LE: "UTF-16 LE", codecs.BOM_UTF16_BE: "UTF-16 BE"}
 
 
 def detect_kind(path: Path) -> str:
-    """Return "csv" or "xlsx" from the file's bytes, whatever its name says."""
+    """Return "csv", "xlsx", "xlsb", "ods" or "xls" from the file's bytes, whatever its name says.
+
+    Zips are told apart by their members and OLE2 files by their streams (a quick look at the
+    directory); text by its first bytes: a UTF-16 byte order mark, or few control bytes."""
     with open(path, "rb") as fh:
         head = fh.read(_SNIFF_BYTES)
     if not head:
-        raise FileProblem(f"The file is empty. {_WHAT_TO_UPLOAD}")
+        raise FileProblem(f"The file is empty. {WHAT_TO_UPLOAD}")
     if head.startswith(b"PK\x03\x04"):
-        return "xlsx"
+        return zip_kind(path)
     if head.startswith(b"PK"):
-        raise FileProblem(f"The file is a damaged or empty zip archive. {_WHAT_TO_UPLOAD}")
+        raise FileProblem(f"The file is a damaged or empty zip archive. {WHAT_TO_UPLOAD}")
+    if head.startswith(OLE_SIGNATURE):
+        return ole_kind(path)
+    if head[:2] in _UTF16_BOMS:
+        return "csv"
     for signature, what in _SIGNATURES:
         if head.startswith(signature):
-            extra = " Open it in Excel and save it as .xlsx." if "Excel" in what else ""
-            raise FileProblem(f"The file is {what}, not a spreadsheet.{extra} {_WHAT_TO_UPLOAD}")
+            raise FileProblem(f"The file is {what}, not a spreadsheet. {WHAT_TO_UPLOAD}")
     controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
     if controls > max(_STRAY_CONTROLS, BINARY_CONTROL_SHARE * len(head)):
-        raise FileProblem(f"The file is binary data, not a spreadsheet. {_WHAT_TO_UPLOAD}")
+        raise FileProblem(f"The file is binary data, not a spreadsheet. {WHAT_TO_UPLOAD}")
     return "csv"
 
 
@@ -105,11 +115,10 @@ class Table:
 
 @contextmanager
 def open_table(path: Path | str) -> Iterator[Table]:
-    """Open *path* (CSV or XLSX, judged by its bytes) and yield a Table to stream."""
+    """Open *path* (CSV or a workbook, judged by its bytes) and yield a Table to stream."""
     path = Path(path)
     kind = detect_kind(path)
-    opener = _open_xlsx if kind == "xlsx" else _open_csv
-    with opener(path) as table:
+    with _open_csv(path) if kind == "csv" else _open_workbook(path, kind) as table:
         if len(table.headers) > MAX_COLUMNS:
             raise FileProblem(
                 f"The header row has {len(table.headers):,} columns; at most {MAX_COLUMNS} are accepted. "
@@ -121,10 +130,14 @@ def open_table(path: Path | str) -> Iterator[Table]:
 
 
 def sniff_encoding(path: Path) -> tuple[str, int, bool]:
-    """Return the CSV's encoding (UTF-8, with or without BOM, else Windows-1252), its line count and
-    whether it holds a NUL byte anywhere."""
+    """Return the CSV's encoding (UTF-16 LE or BE when it starts with that byte order mark, else UTF-8,
+    with or without BOM, else Windows-1252), its line count and whether it holds a NUL character anywhere.
+
+    UTF-16 is decoded to count (its bytes hold line feeds and NULs that are halves of other characters)."""
     with open(path, "rb") as fh:
         start = fh.read(3)
+        if start[:2] in _UTF16_BOMS:
+            return "utf-16-le" if start[:2] == codecs.BOM_UTF16_LE else "utf-16-be", *_count_utf16(fh)
         fh.seek(0)
         for encoding in ("utf-8-sig" if start == codecs.BOM_UTF8 else "utf-8", "cp1252"):
             decoder = codecs.getincrementaldecoder(encoding)()
@@ -146,6 +159,25 @@ def sniff_encoding(path: Path) -> tuple[str, int, bool]:
     )
 
 
+def _count_utf16(fh) -> tuple[int, bool]:
+    fh.seek(0)
+    decoder = codecs.getincrementaldecoder("utf-16")()
+    lines = 0
+    nul = False
+    try:
+        while block := fh.read(_BLOCK):
+            text = decoder.decode(block)
+            lines += text.count("\n")
+            nul = nul or "\x00" in text
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:
+        raise FileProblem(
+            f"The file starts as UTF-16 text but is not valid UTF-16 ({exc.reason}, at byte {fh.tell():,} or "
+            "before): it may be cut short. Save it from your spreadsheet again and upload it again."
+        ) from None
+    return lines, nul
+
+
 def sniff_delimiter(header_line: str) -> str:
     """Return the delimiter used in the header line: comma, semicolon, tab or pipe."""
     unquoted = re.sub(r'"[^"]*"', "", header_line)
@@ -157,14 +189,15 @@ def sniff_delimiter(header_line: str) -> str:
 @contextmanager
 def _open_csv(path: Path) -> Iterator[Table]:
     encoding, lines, nul = sniff_encoding(path)
-    with open(path, encoding=encoding, newline="") as fh:
+    # The utf-16 codec reads the byte order mark (and leaves it out of the first cell), as utf-8-sig does.
+    with open(path, encoding="utf-16" if encoding.startswith("utf-16") else encoding, newline="") as fh:
         delimiter = sniff_delimiter(fh.readline())
         fh.seek(0)
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         try:
             headers = next(reader)
         except StopIteration:
-            raise FileProblem(f"The file is empty. {_WHAT_TO_UPLOAD}") from None
+            raise FileProblem(f"The file is empty. {WHAT_TO_UPLOAD}") from None
         except csv.Error as exc:
             raise FileProblem(f"Row 1 (the header) cannot be read: {exc}.") from None
         line_map = LineMap()
@@ -176,7 +209,7 @@ def _open_csv(path: Path) -> Iterator[Table]:
             text_cells=True,
             nul_cells=nul,
             lines=line_map,
-            description=f"CSV, {encoding.replace('-sig', ' with BOM').upper()}, "
+            description=f"CSV, {_ENCODING_NAMES.get(encoding, encoding.upper())}, "
             f"{_DELIMITER_NAMES[delimiter]}-separated",
         )
 
@@ -316,11 +349,17 @@ def _choose_sheet(candidates):
 
 
 @contextmanager
-def _open_xlsx(path: Path) -> Iterator[Table]:
-    with open_book_sheet(path, _choose_sheet) as sheet:
+def _open_workbook(path: Path, kind: str) -> Iterator[Table]:
+    with open_book_sheet(path, _choose_sheet, kind) as sheet:
+        if kind != "xlsx" and sheet.width > MAX_COLUMNS:
+            # Checked before a row is read (the .xlsx zip checks bound a sheet's cells another way).
+            raise FileProblem(
+                f"Sheet {sheet.name!r} has cells in {sheet.width:,} columns; at most {MAX_COLUMNS} are accepted. "
+                "Remove the columns that are not book fields."
+            )
         yield Table(
             headers=sheet.headers,
             rows=sheet.rows,
             estimated_rows=sheet.estimated_rows,
-            description=f"XLSX, sheet {sheet.name!r}",
+            description=f"{KIND_NAMES[kind]}, sheet {sheet.name!r}",
         )

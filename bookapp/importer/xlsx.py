@@ -1,29 +1,39 @@
-"""Read an XLSX workbook safely and fast: check the zip, then stream the book sheet with calamine.
+"""Check a zipped workbook (.xlsx, .xlsb, .ods) before calamine reads it, and tell which it is.
 
 openpyxl reads about 25,000 rows/s and trusts the sheet's dimension tag; calamine (Rust) reads about
 200,000 rows/s. Before calamine sees the file, every member of the zip is inflated once with a cap on
-its real size (zip bombs and members that lie about their size are refused), and the sheets' XML is
-scanned for formulas that have no saved result (calamine would read those as empty cells).
+its real size (zip bombs and members that lie about their size are refused). On the way, an .xlsx's
+sheets are scanned for formulas that have no saved result (calamine would read those as empty cells),
+and an .ods's content for repeated cells (a few bytes can repeat a cell over billions of cells, and
+calamine builds them all).
+
+Formulas elsewhere: an .xlsb's formula records always carry the result Excel last computed, and an
+.ods formula cell keeps its last result in office:value (a file never recalculated gives the cell's
+shown text, or an empty cell), so only .xlsx has the "never computed" state to detect.
 """
 
 import re
+import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from defusedxml import ElementTree
-from openpyxl.utils.cell import get_column_letter
 
-from .errors import FileProblem, UnsavedFormula
+from .errors import WHAT_TO_UPLOAD, FileProblem
 
 #: The most a workbook may inflate to, in all and per member.
 MAX_UNCOMPRESSED_TOTAL = 2 << 30
 MAX_UNCOMPRESSED_MEMBER = 1 << 30
 #: The largest inflation ratio accepted for a member over 1 MB (real workbooks stay well under 100).
 MAX_RATIO = 200
+#: The largest zip directory (the list of members) read: a few kilobytes in a real workbook; millions
+#: of members would cost gigabytes to list.
+MAX_ZIP_DIRECTORY = 4 << 20
+#: The most cells an .ods may expand to (rows × columns of each sheet, from its first to its last
+#: non-empty cell, all sheets together): calamine builds them all. About a million rows of ten columns.
+MAX_WORKBOOK_CELLS = 10_000_000
 _ALLOWED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL)
 _HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")
@@ -32,7 +42,65 @@ _NAMESPACES = {
     "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
     "pkg": "http://schemas.openxmlformats.org/package/2006/relationships",
 }
-_WHAT_TO_UPLOAD = "Upload the book list as a CSV file or an Excel workbook (.xlsx)."
+ODS_MIMETYPE = b"application/vnd.oasis.opendocument.spreadsheet"
+#: The member that makes each kind of zipped workbook (an .ods also names its type in "mimetype").
+BOOK_MEMBERS = {"xlsx": "xl/workbook.xml", "xlsb": "xl/workbook.bin", "ods": "content.xml"}
+_NOT_SHEETS = {
+    "word/document.xml": "a Word document (.docx)",
+    "ppt/presentation.xml": "a PowerPoint presentation (.pptx)",
+}
+_UNREADABLE_ZIP = (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError, RuntimeError, OSError, ValueError)
+
+
+def zip_kind(path) -> str:
+    """Return "xlsx", "xlsb" or "ods" from the zip's members (never its name); refuse other zips.
+
+    Only the zip's directory and the tiny "mimetype" member are read: quick enough for an upload."""
+    _check_directory_size(path)
+    try:
+        with zipfile.ZipFile(path) as archive:
+            names = set(archive.namelist())
+            if BOOK_MEMBERS["xlsx"] in names:
+                return "xlsx"
+            if BOOK_MEMBERS["xlsb"] in names:
+                return "xlsb"
+            mimetype = _read_small(archive, "mimetype", 256).strip() if "mimetype" in names else b""
+    except _UNREADABLE_ZIP:
+        raise FileProblem(
+            f"The file is a damaged zip archive, not a workbook that can be read. {WHAT_TO_UPLOAD}"
+        ) from None
+    if mimetype == ODS_MIMETYPE:
+        return "ods"
+    if mimetype.startswith(b"application/vnd.oasis.opendocument."):
+        what = mimetype.rpartition(b".")[2].decode("ascii", "replace")
+        raise FileProblem(f"The file is an OpenDocument {what} file, not a spreadsheet. {WHAT_TO_UPLOAD}")
+    what = next((what for member, what in _NOT_SHEETS.items() if member in names), None)
+    if what:
+        raise FileProblem(f"The file is {what}, not a spreadsheet. {WHAT_TO_UPLOAD}")
+    raise FileProblem(f"The file is a zip archive but not a spreadsheet. {WHAT_TO_UPLOAD}")
+
+
+def _check_directory_size(path) -> None:
+    """Refuse a zip whose directory is larger than MAX_ZIP_DIRECTORY, before Python lists it."""
+    with open(path, "rb") as fh:
+        fh.seek(0, 2)
+        size = fh.tell()
+        fh.seek(max(0, size - (1 << 16) - 22))
+        tail = fh.read()
+        end = tail.rfind(b"PK\x05\x06")
+        if end < 0 or end + 22 > len(tail):
+            return  # zipfile refuses it as damaged
+        directory_size = struct.unpack_from("<I", tail, end + 12)[0]
+        locator = end - 20
+        if directory_size == 0xFFFFFFFF and locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+            fh.seek(struct.unpack_from("<Q", tail, locator + 8)[0])
+            record = fh.read(56)
+            directory_size = struct.unpack_from("<Q", record, 40)[0] if len(record) == 56 else directory_size
+    if directory_size > MAX_ZIP_DIRECTORY:
+        raise FileProblem(
+            "The zip archive lists far more files than a workbook has; it is refused as unsafe. "
+            "Save the book list again from your spreadsheet program."
+        )
 
 
 @dataclass
@@ -51,26 +119,28 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def check_workbook(path) -> WorkbookCheck:
-    """Refuse a workbook that is not a readable zip, is a bomb, or lies about its members' sizes."""
+def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
+    """Refuse a zipped workbook that is not a readable zip, is a bomb, or lies about its members' sizes."""
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
-        raise FileProblem(f"The file is not a valid .xlsx workbook (a damaged zip). {_WHAT_TO_UPLOAD}") from None
+        raise FileProblem(f"The file is not a valid .{kind} workbook (a damaged zip). {WHAT_TO_UPLOAD}") from None
     check = WorkbookCheck()
     with archive:
         members = archive.infolist()
         names = {m.filename for m in members}
-        if "xl/workbook.xml" not in names:
-            raise FileProblem(f"The file is a zip archive but not an Excel workbook (.xlsx). {_WHAT_TO_UPLOAD}")
+        if BOOK_MEMBERS[kind] not in names:
+            raise FileProblem(f"The file is a zip archive but not a readable .{kind} workbook. {WHAT_TO_UPLOAD}")
         if any(m.compress_type not in _ALLOWED_METHODS for m in members):
             raise FileProblem("The workbook uses an unsupported compression method. Save it again from Excel.")
         if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_TOTAL:
             raise FileProblem("The workbook would unpack to more than 2 GB; it is refused as unsafe.")
         for member in members:
-            scan = member.filename.startswith("xl/worksheets/")
-            check.unsaved_formulas[member.filename] = _inflate(archive, member, scan_formulas=scan)
-        check.sheet_members = _sheet_members(archive)
+            scan = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
+            extent = OdsExtent() if kind == "ods" and member.filename == "content.xml" else None
+            check.unsaved_formulas[member.filename] = _inflate(archive, member, scan_formulas=scan, extent=extent)
+        if kind == "xlsx":
+            check.sheet_members = _sheet_members(archive)
     return check
 
 
@@ -99,7 +169,9 @@ def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 16 << 20) -> b
     return data
 
 
-def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, *, scan_formulas: bool) -> set[tuple[int, int]]:
+def _inflate(
+    archive: zipfile.ZipFile, member: zipfile.ZipInfo, *, scan_formulas: bool, extent: "OdsExtent | None" = None
+) -> set[tuple[int, int]]:
     """Inflate one member with a cap on its real size; return formula cells with no saved result."""
     limit = min(MAX_UNCOMPRESSED_MEMBER, max(1 << 20, member.compress_size * MAX_RATIO))
     unsaved: set[tuple[int, int]] = set()
@@ -114,6 +186,8 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, *, scan_formulas
                         f"The workbook member {member.filename!r} inflates far beyond its compressed size "
                         "(a zip bomb); it is refused."
                     )
+                if extent is not None:
+                    extent.feed(block)
                 if scan_formulas and (b"<f" in block or b"<f" in tail):
                     data = tail + block
                     cut = data.rfind(b"<c ")
@@ -132,94 +206,70 @@ def _inflate(archive: zipfile.ZipFile, member: zipfile.ZipInfo, *, scan_formulas
     return unsaved
 
 
-@dataclass
-class Sheet:
-    """The sheet chosen for import."""
+class OdsExtent:
+    """Follow an .ods content.xml as it is inflated and refuse it when its sheets expand to more than
+    MAX_WORKBOOK_CELLS cells.
 
-    name: str
-    headers: list[object]
-    rows: Iterator[tuple[int, list[object]]]
-    estimated_rows: int
+    A row or cell may say it repeats (table:number-rows-repeated, table:number-columns-repeated); a
+    sheet's cells are counted as its rows down to the last one holding a value, times the columns up to
+    its widest row's last value, repeats expanded. Cells with no value (self-closing, no office:value-type)
+    cost nothing: spreadsheet programs repeat an empty cell to the sheet's edge.
+    """
 
+    _TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
+    _REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,12})"')
+    #: The longest tag followed (a cell's value may sit in an attribute, as long as the cell itself).
+    MAX_TAG = 16 << 20
 
-@contextmanager
-def open_book_sheet(path, choose) -> Iterator[Sheet]:
-    """Open the first visible sheet *choose* prefers (given each sheet's header row) and stream it."""
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+    def __init__(self) -> None:
+        self.cells = 0  # in the sheets before this one
+        self.tail = b""
+        self._start_sheet()
 
-    check = check_workbook(path)
-    try:
-        workbook = CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own error types for damaged workbooks
-        raise FileProblem(f"The workbook cannot be read ({type(exc).__name__}). Save it again from Excel.") from None
-    try:
-        candidates = []
-        for meta in workbook.sheets_metadata:
-            if meta.visible != SheetVisibleEnum.Visible:
-                continue
-            sheet = workbook.get_sheet_by_name(meta.name)
-            if sheet.start is None:
-                continue
-            header = next(iter(sheet.iter_rows()), [])
-            candidates.append((meta.name, sheet, header))
-        if not candidates:
-            raise FileProblem("The workbook has no visible sheet with data.")
-        name, sheet, header = choose(candidates)
-        candidates.clear()  # the other sheets' cells are held in memory until released
-        headers = [None if h == "" else h for h in header]
-        while headers and headers[-1] is None:
-            headers.pop()
-        unsaved = check.unsaved_formulas.get(check.sheet_members.get(name, ""), set())
-        yield Sheet(
-            name=name,
-            headers=headers,
-            rows=_rows(sheet, len(headers), unsaved),
-            estimated_rows=max(sheet.height - 1, 0),
-        )
-    finally:
-        workbook.close()
+    def _start_sheet(self) -> None:
+        self.rows = self.height = self.width = 0
+        self.row_repeat = 1
+        self.column = self.row_width = 0
 
+    def feed(self, block: bytes) -> None:
+        data = self.tail + block
+        cut = data.rfind(b"<")
+        if cut < 0:
+            self.tail = b""
+            return
+        self.tail = data[cut:]
+        if len(self.tail) > self.MAX_TAG:
+            raise FileProblem("The spreadsheet holds an unusually large tag; it is refused as unsafe.")
+        for closing, name, attributes in self._TAG.findall(data, 0, cut):
+            if name == b"table-row":
+                if closing:
+                    self._end_row()
+                else:
+                    self.row_repeat, self.column, self.row_width = self._repeat(attributes), 0, 0
+                    if attributes.endswith(b"/"):
+                        self._end_row()
+            elif name == b"table":
+                if closing:
+                    self.cells += self.height * self.width
+                self._start_sheet()
+            elif not closing:
+                self.column += self._repeat(attributes)
+                if not attributes.endswith(b"/") or b"value-type" in attributes:
+                    self.row_width = self.column
 
-def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[int, list[object]]]:
-    first_row, first_col = sheet.start
-    merged = _merged_cells(sheet, first_row, first_col, width)
-    top_left_values: dict[tuple[int, int], object] = {}
-    rows = iter(sheet.iter_rows())
-    next(rows, None)  # the header
-    for offset, values in enumerate(rows, start=1):
-        sheet_row = first_row + offset
-        cells = [None if v == "" else v for v in values[:width]]
-        if len(values) > width and any(v != "" for v in values[width:]):
-            cells.extend(None if v == "" else v for v in values[width:])
-        if merged:
-            for col in range(width):
-                origin = merged.get((sheet_row, col))
-                if origin is None:
-                    continue
-                if origin == (sheet_row, col):
-                    top_left_values[origin] = cells[col]
-                elif cells[col] is None:
-                    cells[col] = top_left_values.get(origin)
-        if unsaved:
-            for col in range(len(cells)):
-                if (sheet_row, first_col + col) in unsaved:
-                    cells[col] = UnsavedFormula(f"{get_column_letter(first_col + col + 1)}{sheet_row + 1}")
-        if any(c is not None for c in cells):
-            yield sheet_row + 1, cells
+    def _repeat(self, attributes: bytes) -> int:
+        match = self._REPEATED.search(attributes) if b"repeated" in attributes else None
+        return int(match.group(1)) if match else 1
 
-
-#: Merged areas are filled only up to this many cells (a merged whole column is a formatting quirk).
-MAX_MERGED_CELLS = 1_000_000
-
-
-def _merged_cells(sheet, first_row: int, first_col: int, width: int) -> dict[tuple[int, int], tuple[int, int]]:
-    """Map each cell of a merged area to the area's top-left cell (sheet coordinates, columns relative)."""
-    cells: dict[tuple[int, int], tuple[int, int]] = {}
-    for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []:
-        c1, c2 = max(c1 - first_col, 0), min(c2 - first_col, width - 1)
-        if c1 > c2 or (r2 - r1 + 1) * (c2 - c1 + 1) + len(cells) > MAX_MERGED_CELLS:
-            continue
-        for row in range(r1, r2 + 1):
-            for col in range(c1, c2 + 1):
-                cells[(row, col)] = (r1, c1)
-    return cells
+    def _end_row(self) -> None:
+        self.rows += self.row_repeat
+        if self.row_width:
+            self.height = self.rows
+            self.width = max(self.width, self.row_width)
+            if self.cells + self.height * self.width > MAX_WORKBOOK_CELLS:
+                raise FileProblem(
+                    f"The spreadsheet's sheets expand to more than {MAX_WORKBOOK_CELLS:,} cells (repeated rows "
+                    "and cells counted out), more than is safe to read. Delete the rows and columns far from the "
+                    "book list, or save the sheet as CSV, and upload again."
+                )
+        self.row_repeat = 1

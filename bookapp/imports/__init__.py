@@ -53,12 +53,29 @@ QUEUE_DOWN = (
 )
 
 
+#: The names the upload form takes (the server then judges the file by its bytes, never its name).
+UPLOAD_EXTENSIONS = ["csv", "tsv", "txt", "xlsx", "xls", "xlsb", "ods"]
+#: What the file picker offers: those names, and the media types browsers give those files.
+UPLOAD_ACCEPT = ",".join(
+    [f".{extension}" for extension in UPLOAD_EXTENSIONS]
+    + [
+        "text/csv",
+        "text/tab-separated-values",
+        "text/plain",
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        "application/vnd.ms-excel",
+        "application/vnd.ms-excel.sheet.binary.macroenabled.12",
+        "application/vnd.oasis.opendocument.spreadsheet",
+    ]
+)
+
+
 class UploadForm(FlaskForm):
     file = FileField(
         "Spreadsheet",
         validators=[
-            FileRequired("Choose a CSV or XLSX file to upload."),
-            FileAllowed(["csv", "xlsx"], "Upload a .csv or .xlsx file."),
+            FileRequired("Choose a spreadsheet or CSV file to upload."),
+            FileAllowed(UPLOAD_EXTENSIONS, "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file."),
         ],
     )
     mode = RadioField(
@@ -103,7 +120,7 @@ def new():
                 flash(QUEUE_DOWN, "warning")
             return redirect(url_for("imports.show", import_id=imp.id))
     status = 409 if repeated else 400 if form.errors else 200
-    return render_template("imports/new.html", form=form, repeated=repeated), status
+    return render_template("imports/new.html", form=form, repeated=repeated, accept=UPLOAD_ACCEPT), status
 
 
 def get_import(import_id: int) -> Import:

@@ -133,8 +133,8 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
     decide how the columns are read: a file whose columns leave a required field unfilled is recorded
     as needs_mapping with no job (or refused with NeedsMapping when options.refuse_unmatched).
 
-    Raises FileProblem, before anything is recorded, when the bytes are not a spreadsheet or its header
-    cannot be read, and RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
+    Raises FileProblem, before anything is recorded, when the bytes are not a file bookapp reads (CSV or other
+    delimited text, XLSX, XLSB, ODS or XLS) or its header cannot be read, and RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
     """
     options = options or ImportOptions()
     folder = Path(current_app.config["UPLOAD_FOLDER"])

@@ -1,0 +1,143 @@
+"""Stream the book sheet of a workbook (.xlsx, .xlsb, .ods, .xls) with calamine, once it was checked.
+
+Every kind is read the same way: the first visible sheet whose header row names the most book fields,
+merged cells filled from their top-left cell, rows numbered as the sheet numbers them. (calamine reports
+merged areas for .xlsx and .xls only: in an .ods or .xlsb a cell covered by a merge reads as empty.) What is checked
+before calamine opens the file differs by container: the zip checks of xlsx.py, or the OLE2 and BIFF
+checks of xls.py.
+"""
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from openpyxl.utils.cell import get_column_letter
+
+from .errors import FileProblem, UnsavedFormula
+from .xls import check_xls
+from .xlsx import WorkbookCheck, check_workbook
+
+#: What each kind is called in messages and in the import's description.
+KIND_NAMES = {"xlsx": "XLSX", "xlsb": "XLSB", "ods": "ODS", "xls": "XLS"}
+
+
+@dataclass
+class Sheet:
+    """The sheet chosen for import."""
+
+    name: str
+    headers: list[object]
+    rows: Iterator[tuple[int, list[object]]]
+    estimated_rows: int
+    #: Rows and columns the sheet spans, from its first to its last cell.
+    height: int = 0
+    width: int = 0
+
+
+@contextmanager
+def open_book_sheet(path, choose, kind: str = "xlsx") -> Iterator[Sheet]:
+    """Open the first visible sheet *choose* prefers (given each sheet's header row) and stream it."""
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    if kind == "xls":
+        check_xls(path)
+        check = WorkbookCheck()
+    else:
+        check = check_workbook(path, kind)
+    with _calamine_errors(kind):
+        workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        candidates = []
+        with _calamine_errors(kind):
+            for meta in workbook.sheets_metadata:
+                if meta.visible != SheetVisibleEnum.Visible:
+                    continue
+                sheet = workbook.get_sheet_by_name(meta.name)
+                if sheet.start is None:
+                    continue
+                header = next(iter(sheet.iter_rows()), [])
+                candidates.append((meta.name, sheet, header))
+        if not candidates:
+            raise FileProblem("The workbook has no visible sheet with data.")
+        name, sheet, header = choose(candidates)
+        candidates.clear()  # the other sheets' cells are held in memory until released
+        headers = [None if h == "" else h for h in header]
+        while headers and headers[-1] is None:
+            headers.pop()
+        unsaved = check.unsaved_formulas.get(check.sheet_members.get(name, ""), set())
+        yield Sheet(
+            name=name,
+            headers=headers,
+            rows=_rows(sheet, len(headers), unsaved),
+            estimated_rows=max(sheet.height - 1, 0),
+            height=sheet.height,
+            width=sheet.width,
+        )
+    finally:
+        workbook.close()
+
+
+@contextmanager
+def _calamine_errors(kind: str) -> Iterator[None]:
+    """Turn calamine's errors on a damaged workbook into a FileProblem; let others (a job's timeout) through.
+
+    A Rust panic reaches Python as PanicException, which is not even an Exception: calamine panics on
+    some damaged .xls and .xlsb files."""
+    from python_calamine import CalamineError
+
+    try:
+        yield
+    except BaseException as exc:
+        damaged = (CalamineError, OSError, ValueError, TypeError, IndexError, KeyError)
+        if not isinstance(exc, damaged) and type(exc).__name__ != "PanicException":
+            raise
+        what = "password-protected" if "Password" in type(exc).__name__ else "damaged or unusual"
+        raise FileProblem(
+            f"The {KIND_NAMES[kind]} workbook cannot be read: it is {what} ({type(exc).__name__}). "
+            "Open it in your spreadsheet program, save it again (as .xlsx, say), and upload that."
+        ) from None
+
+
+def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[int, list[object]]]:
+    first_row, first_col = sheet.start
+    merged = _merged_cells(sheet, first_row, first_col, width)
+    top_left_values: dict[tuple[int, int], object] = {}
+    rows = iter(sheet.iter_rows())
+    next(rows, None)  # the header
+    for offset, values in enumerate(rows, start=1):
+        sheet_row = first_row + offset
+        cells = [None if v == "" else v for v in values[:width]]
+        if len(values) > width and any(v != "" for v in values[width:]):
+            cells.extend(None if v == "" else v for v in values[width:])
+        if merged:
+            for col in range(width):
+                origin = merged.get((sheet_row, col))
+                if origin is None:
+                    continue
+                if origin == (sheet_row, col):
+                    top_left_values[origin] = cells[col]
+                elif cells[col] is None:
+                    cells[col] = top_left_values.get(origin)
+        if unsaved:
+            for col in range(len(cells)):
+                if (sheet_row, first_col + col) in unsaved:
+                    cells[col] = UnsavedFormula(f"{get_column_letter(first_col + col + 1)}{sheet_row + 1}")
+        if any(c is not None for c in cells):
+            yield sheet_row + 1, cells
+
+
+#: Merged areas are filled only up to this many cells (a merged whole column is a formatting quirk).
+MAX_MERGED_CELLS = 1_000_000
+
+
+def _merged_cells(sheet, first_row: int, first_col: int, width: int) -> dict[tuple[int, int], tuple[int, int]]:
+    """Map each cell of a merged area to the area's top-left cell (sheet coordinates, columns relative)."""
+    cells: dict[tuple[int, int], tuple[int, int]] = {}
+    for (r1, c1), (r2, c2) in sheet.merged_cell_ranges or []:
+        c1, c2 = max(c1 - first_col, 0), min(c2 - first_col, width - 1)
+        if c1 > c2 or (r2 - r1 + 1) * (c2 - c1 + 1) + len(cells) > MAX_MERGED_CELLS:
+            continue
+        for row in range(r1, r2 + 1):
+            for col in range(c1, c2 + 1):
+                cells[(row, col)] = (r1, c1)
+    return cells

@@ -1,0 +1,365 @@
+"""More files: .xls, .ods and .xlsb workbooks, UTF-16 "Unicode Text", .tsv and .txt, each written here
+by a library that writes that format (or, for .xlsb, record by record), read right and imported by a
+real worker; and hostile or broken ones refused with a message, never a crash or a 500."""
+
+import datetime
+import io
+import struct
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from bookapp.importer import FileProblem, open_table
+from bookapp.importer.reading import detect_kind
+from tests.conftest import ROOT, run_worker
+from tests.helpers import (
+    HEADER,
+    book_row,
+    csv_bytes,
+    isbn13,
+    typed_book_row,
+    unicode_text_bytes,
+    write_ods,
+    write_xls,
+    xlsb_bytes,
+)
+from tests.test_imports import REJECTED_AS_SHOWN, ROWS_AS_SAVED, book_count, import_state, upload
+
+
+def write_xlsb(path: Path, rows, **kwargs) -> Path:
+    path.write_bytes(xlsb_bytes(rows, **kwargs))
+    return path
+
+
+WRITERS = {"xls": write_xls, "ods": write_ods, "xlsb": write_xlsb}
+#: How each format gives back a whole number: .xls keeps integers, the others store every number as a float.
+WHOLE = {"xls": int, "ods": float, "xlsb": float}
+
+
+def read_all(path) -> tuple[str, list[object], list[tuple[int, list[object]]]]:
+    with open_table(path) as table:
+        return table.description, table.headers, list(table.rows)
+
+
+@pytest.mark.parametrize("kind", list(WRITERS))
+def test_each_workbook_kind_gives_headers_typed_cells_and_sheet_row_numbers(tmp_path, kind):
+    rows = [typed_book_row(1), [None] * 9, typed_book_row(2, Description=True), typed_book_row(3)]
+    path = WRITERS[kind](tmp_path / f"books.{kind}", rows)
+    assert detect_kind(path) == kind
+    description, headers, read = read_all(path)
+    assert description == f"{kind.upper()}, sheet 'Books'"
+    assert headers == HEADER
+    assert [number for number, _ in read] == [2, 4, 5]  # the empty row 3 is skipped, not renumbered
+    first = read[0][1]
+    assert first[:4] == ["Book 1", "Author 1", "Magazine", isbn13(1)]
+    assert first[4:8] == [1951, 1.01, 101, 1] and type(first[4]) is WHOLE[kind] and type(first[5]) is float
+    assert read[1][1][8] is True
+
+
+@pytest.mark.parametrize("kind", ["xls", "ods"])
+def test_dates_come_back_as_dates(tmp_path, kind):
+    path = WRITERS[kind](
+        tmp_path / f"books.{kind}", [typed_book_row(1, **{"Year published": datetime.date(1999, 5, 1)})]
+    )
+    assert read_all(path)[2][0][1][4] == datetime.date(1999, 5, 1)
+
+
+@pytest.mark.parametrize("kind", list(WRITERS))
+def test_the_kind_comes_from_the_bytes_not_the_name(tmp_path, kind):
+    path = tmp_path / "books.csv"
+    WRITERS[kind](path, [typed_book_row(1)])
+    assert detect_kind(path) == kind
+    assert read_all(path)[2][0][0] == 2
+
+
+def test_an_xls_book_sheet_is_chosen_and_its_merged_cells_fill_their_area(tmp_path):
+    import xlwt
+
+    workbook = xlwt.Workbook()
+    workbook.add_sheet("Notes").write(0, 0, "Delivery of 3 May")
+    sheet = workbook.add_sheet("Stock")
+    for column, name in enumerate(HEADER):
+        sheet.write(0, column, name)
+    for row in (1, 2):
+        for column, value in enumerate(typed_book_row(row)):
+            if column != 2:
+                sheet.write(row, column, value)
+    sheet.write_merge(1, 2, 2, 2, "Classic")  # one Book type for both rows
+    path = tmp_path / "stock.xls"
+    workbook.save(str(path))
+    description, _, read = read_all(path)
+    assert description == "XLS, sheet 'Stock'"
+    assert [(number, cells[2]) for number, cells in read] == [(2, "Classic"), (3, "Classic")]
+
+
+@pytest.mark.parametrize("byte_order", ["le", "be"])
+def test_unicode_text_is_read_as_it_streams_with_the_rows_and_lines_of_a_utf8_csv(tmp_path, byte_order):
+    path = tmp_path / "books.txt"
+    path.write_bytes(unicode_text_bytes(ROWS_AS_SAVED, byte_order=byte_order))
+    assert detect_kind(path) == "csv"
+    utf8 = tmp_path / "books.csv"
+    utf8.write_bytes(csv_bytes(ROWS_AS_SAVED))
+    with open_table(path) as table, open_table(utf8) as same:
+        assert table.description == f"CSV, UTF-16 {byte_order.upper()} with BOM, tab-separated"
+        assert table.headers == HEADER  # no byte order mark in the first header
+        rows = list(table.rows)
+        assert rows == list(same.rows)
+        assert [table.lines.line(row) for row, _, _ in REJECTED_AS_SHOWN] == [line for _, line, _ in REJECTED_AS_SHOWN]
+        assert table.estimated_rows == same.estimated_rows and not table.nul_cells
+    assert rows[0][1][8] == "First line.\nSecond line." and rows[-1][0] == 12
+
+
+def test_unicode_text_with_a_nul_character_or_cut_short(tmp_path):
+    path = tmp_path / "books.txt"
+    path.write_bytes(unicode_text_bytes([book_row(1, Title="A\0B"), book_row(2, Title="Żółw")]))
+    with open_table(path) as table:
+        assert table.nul_cells and [cells[0] for _, cells in table.rows] == ["A\0B", "Żółw"]
+    path.write_bytes(path.read_bytes()[:-1])  # half a character at the end
+    with pytest.raises(FileProblem, match="not valid UTF-16"), open_table(path):
+        pass
+
+
+@pytest.mark.parametrize("name", ["books.tsv", "books.txt"])
+def test_tab_separated_text_is_judged_by_its_content(tmp_path, name):
+    path = tmp_path / name
+    path.write_bytes(csv_bytes([book_row(1), book_row(2)], delimiter="\t"))
+    description, headers, rows = read_all(path)
+    assert description == "CSV, UTF-8, tab-separated" and headers == HEADER
+    assert [(n, cells[0]) for n, cells in rows] == [(2, "Book 1"), (3, "Book 2")]
+
+
+# Hostile and broken files.
+
+
+def rezip(path: Path, change=lambda name, data: data, extra: dict | None = None) -> Path:
+    """Rewrite a zipped workbook, changing members and adding others."""
+    original = zipfile.ZipFile(io.BytesIO(path.read_bytes()))
+    with original, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in original.infolist():
+            archive.writestr(
+                info, change(info.filename, original.read(info.filename)), compress_type=info.compress_type
+            )
+        for name, data in (extra or {}).items():
+            archive.writestr(name, data)
+    return path
+
+
+def ods_with_repeats(path: Path, rows: int, columns: int) -> Path:
+    """An .ods whose last row says it repeats a cell with a value *columns* times, *rows* times over."""
+    repeated = (
+        f'<table:table-row table:number-rows-repeated="{rows}"><table:table-cell office:value-type="string" '
+        f'table:number-columns-repeated="{columns}"><text:p>x</text:p></table:table-cell></table:table-row>'
+    ).encode()
+    write_ods(path, [typed_book_row(1)])
+    return rezip(path, lambda name, data: data.replace(b"</table:table>", repeated + b"</table:table>"))
+
+
+def open_in_a_process(path: Path) -> subprocess.CompletedProcess:
+    """Open *path* with open_table in a process of its own with 2 GB of address space: a check that let
+    a hostile file through would end that process (or its memory), not the tests."""
+    code = (
+        "import resource\n"
+        "resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))\n"
+        "from bookapp.importer import open_table\n"
+        f"with open_table({str(path)!r}) as table:\n"
+        "    print(sum(1 for _ in table.rows), 'rows')\n"
+    )
+    return subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+
+
+def test_an_ods_zip_bomb_and_an_ods_repeating_cells_past_the_cap_are_refused(tmp_path):
+    bomb = rezip(write_ods(tmp_path / "bomb.ods", [typed_book_row(1)]), extra={"Pictures/x.bin": b"\0" * (300 << 20)})
+    with pytest.raises(FileProblem, match="zip bomb"), open_table(bomb):
+        pass
+    # 2 KB that would make 96 million cells (12 GB in the reader) if the repeats were not counted first.
+    repeats = ods_with_repeats(tmp_path / "repeats.ods", 6_000, 16_000)
+    assert repeats.stat().st_size < 4096
+    run = open_in_a_process(repeats)
+    assert (
+        run.returncode == 1
+        and "FileProblem: The spreadsheet's sheets expand to more than 10,000,000 cells" in run.stderr
+    )
+    # Repeats that stay reasonable are read, every repeated row under its own number.
+    _, _, rows = read_all(ods_with_repeats(tmp_path / "fine.ods", 3, 2))
+    assert [(n, cells[:2]) for n, cells in rows[1:]] == [(n, ["x", "x"]) for n in (3, 4, 5)]
+
+
+def xls_record(path: Path, kind: int) -> int:
+    """Return where the first BIFF record of *kind* starts in an .xls written by xlwt (records are
+    contiguous, so the search is safe on these small files)."""
+    data = path.read_bytes()
+    offset = data.find(struct.pack("<H", kind) + (b"\x0e\x00" if kind == 0x0200 else b""))
+    assert offset > 0
+    return offset
+
+
+def test_an_xls_declaring_a_huge_sheet_is_refused_before_the_reader_reserves_it(tmp_path):
+    path = write_xls(tmp_path / "huge.xls", [typed_book_row(1)])
+    content = bytearray(path.read_bytes())
+    dimensions = xls_record(path, 0x0200)  # DIMENSIONS: first row, last row + 1, first column, last column + 1
+    struct.pack_into("<IIHH", content, dimensions + 4, 0, 0xFFFFFFFF, 0, 255)
+    path.write_bytes(bytes(content))
+    run = open_in_a_process(path)  # unchecked, the reader asks for terabytes and the process aborts
+    assert run.returncode == 1, run.stderr[-2000:]
+    assert "Sheet 'Books' declares 4,294,967,295 rows and 255 columns, more than an .xls holds" in run.stderr
+
+
+def test_an_xls_whose_cells_span_too_much_of_the_sheet_is_refused(tmp_path):
+    rows = [typed_book_row(1)] + [[None] * 9] * 65_533 + [[None] * 255 + ["far away"]]
+    path = write_xls(tmp_path / "corners.xls", rows)
+    with pytest.raises(FileProblem, match=r"more than 10,000,000 cells \(sheet 'Books' alone: 65,536 rows × 256"):
+        open_table(path).__enter__()
+
+
+@pytest.mark.parametrize("keep", [0.5, 0.9, 0.99])
+def test_a_truncated_xls_is_refused_as_cut_short(tmp_path, keep):
+    path = write_xls(tmp_path / "cut.xls", [typed_book_row(n) for n in range(1, 200)])
+    content = path.read_bytes()
+    path.write_bytes(content[: int(len(content) * keep)])
+    with pytest.raises(FileProblem, match="damaged or incomplete \\(cut short"), open_table(path):
+        pass
+
+
+def renamed_stream(path: Path, name: str) -> bytes:
+    """Return the .xls with its Workbook stream renamed (an OLE2 directory entry: UTF-16 name, byte length)."""
+    content = bytearray(path.read_bytes())
+    entry = content.find("Workbook".encode("utf-16-le"))
+    content[entry : entry + 64] = (name + "\0").encode("utf-16-le").ljust(64, b"\0")
+    struct.pack_into("<H", content, entry + 64, 2 * (len(name) + 1))
+    return bytes(content)
+
+
+@pytest.mark.parametrize(
+    "stream, message",
+    [
+        ("EncryptedPackage", "password-protected"),
+        ("WordDocument", "a Word document"),
+        ("Pictures", "holds no Excel workbook"),
+    ],
+)
+def test_other_ole2_files_are_named_for_what_they_are(tmp_path, stream, message):
+    path = tmp_path / "books.xls"
+    path.write_bytes(renamed_stream(write_xls(path, [typed_book_row(1)]), stream))
+    with pytest.raises(FileProblem, match=message):
+        detect_kind(path)
+
+
+def test_a_password_protected_xls_is_refused_saying_so(tmp_path):
+    path = write_xls(tmp_path / "locked.xls", [typed_book_row(1)])
+    content = bytearray(path.read_bytes())
+    struct.pack_into("<H", content, xls_record(path, 0x005C), 0x002F)  # WRITEACCESS becomes FILEPASS
+    path.write_bytes(bytes(content))
+    with pytest.raises(FileProblem, match="password-protected"), open_table(path):
+        pass
+
+
+def test_a_damaged_xlsb_is_refused_cleanly(tmp_path):
+    path = write_xlsb(tmp_path / "books.xlsb", [typed_book_row(1)])
+    # A cell pointing at shared string 7 of none (the reader panics on it), then a cut-short sheet.
+    broken = struct.pack("<BBII", 0x07, 12, 0, 0) + struct.pack("<I", 7)
+    rezip(
+        path,
+        lambda name, data: (
+            data.replace(b"\x92\x01\x00", broken + b"\x92\x01\x00") if name.endswith("sheet1.bin") else data
+        ),
+    )
+    with pytest.raises(FileProblem, match="XLSB workbook cannot be read: it is damaged"), open_table(path):
+        pass
+    rezip(path, lambda name, data: data[:30] if name.endswith("sheet1.bin") else data)
+    with pytest.raises(FileProblem, match="XLSB workbook cannot be read"), open_table(path):
+        pass
+    path.write_bytes(path.read_bytes()[:-40])  # the zip itself cut short
+    with pytest.raises(FileProblem, match="damaged zip"):
+        detect_kind(path)
+
+
+@pytest.mark.parametrize(
+    "members, message",
+    [({"mimetype": "application/vnd.oasis.opendocument.text", "content.xml": "<x/>"}, "OpenDocument text file"),
+     ({"word/document.xml": "<x/>"}, "Word document \\(.docx\\)"), ({"notes.txt": "hello"}, "zip archive but not a spreadsheet")],
+)  # fmt: skip
+def test_other_zips_are_named_for_what_they_are(tmp_path, members, message):
+    path = tmp_path / "books.ods"
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    with pytest.raises(FileProblem, match=message):
+        detect_kind(path)
+
+
+# End to end: the real upload form, a real worker, SQLite and PostgreSQL.
+
+
+def bad_price_rows(typed: bool) -> list[list[object]]:
+    make = typed_book_row if typed else book_row
+    return [make(1), make(2, Price="ten"), make(3)]
+
+
+FILES = {
+    "books.xls": lambda tmp: write_xls(tmp / "f.xls", bad_price_rows(True)).read_bytes(),
+    "books.ods": lambda tmp: write_ods(tmp / "f.ods", bad_price_rows(True)).read_bytes(),
+    "books.xlsb": lambda tmp: xlsb_bytes(bad_price_rows(True)),
+    "books.txt": lambda tmp: unicode_text_bytes(bad_price_rows(False)),  # Excel's "Unicode Text"
+    "books.tsv": lambda tmp: csv_bytes(bad_price_rows(False), delimiter="\t"),
+    "notes.txt": lambda tmp: csv_bytes(bad_price_rows(False), delimiter=";", encoding="cp1252"),
+}
+KINDS = {"books.xls": "xls", "books.ods": "ods", "books.xlsb": "xlsb"}
+
+
+@pytest.mark.parametrize("name", list(FILES))
+def test_each_kind_uploads_and_imports_with_its_rows_numbered(app, staff_client, tmp_path, name):
+    response = upload(staff_client, FILES[name](tmp_path), name=name)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 2, 1), state
+    kind = KINDS.get(name, "csv")
+    assert state["read_as"].startswith(kind.upper())
+    stored = list(Path(app.config["UPLOAD_FOLDER"]).iterdir())
+    assert [p.suffix for p in stored] == [f".{kind}"]  # the stored file is named for its kind
+    rejected = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True)
+    assert "Book 2" in rejected and ",3," in rejected  # the bad row is row 3, as the sheet shows it
+    report = staff_client.get(response.location + "/report.csv").get_data(as_text=True).splitlines()
+    assert [line.split(",")[:2] for line in report[1:]] == [["2", "created"], ["3", "rejected"], ["4", "created"]]
+    assert book_count(app) == 2
+
+
+def test_the_api_takes_an_ods(app, tmp_path):
+    from tests.test_access import bearer
+
+    headers = bearer(app)
+    content = write_ods(tmp_path / "f.ods", [typed_book_row(1)]).read_bytes()
+    response = app.test_client().post(
+        "/api/v1/imports", headers=headers, data={"file": (io.BytesIO(content), "stock.ods")}
+    )
+    assert response.status_code == 202, response.get_json()
+    run_worker(app)
+    assert app.test_client().get(response.location, headers=headers).get_json()["created"] == 1
+
+
+def test_hostile_and_broken_files_get_a_message_not_a_500(app, staff_client, tmp_path):
+    bomb = rezip(write_ods(tmp_path / "b.ods", [typed_book_row(1)]), extra={"Pictures/x.bin": b"\0" * (300 << 20)})
+    response = upload(staff_client, bomb.read_bytes(), name="bomb.ods")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["status"] == "failed" and "zip bomb" in state["error"]
+
+    truncated = write_xls(tmp_path / "t.xls", [typed_book_row(n) for n in range(1, 200)]).read_bytes()
+    response = upload(staff_client, truncated[: len(truncated) // 2], name="books.xls")
+    assert response.status_code == 400 and "damaged or incomplete" in response.get_data(as_text=True)
+
+    after = upload(staff_client, write_xls(tmp_path / "ok.xls", [typed_book_row(7)]).read_bytes(), name="ok.xls")
+    run_worker(app)
+    assert import_state(staff_client, after.location)["created"] == 1  # the worker lives on
+
+
+def test_the_upload_form_offers_every_kind(staff_client):
+    page = staff_client.get("/imports/new").get_data(as_text=True)
+    assert 'accept=".csv,.tsv,.txt,.xlsx,.xls,.xlsb,.ods,text/csv,' in page
+    assert "application/vnd.oasis.opendocument.spreadsheet" in page and "UTF-16" in page
+    refused = upload(staff_client, b"%PDF-1.4", name="books.pdf")
+    assert refused.status_code == 400
+    assert "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file." in refused.get_data(as_text=True)
