@@ -1,9 +1,12 @@
 """Read a file's header row only, in the upload's request, at a cost that does not grow with the file.
 
-A CSV's header is in its first bytes. A workbook's first row is read from the sheet's XML as a
-stream, with the shared strings it names (an .xlsx keeps them apart from the cells), so a workbook
-of a million rows answers as fast as one of ten. Formats read some other way are opened whole only
-when they are small; a larger one is checked by its import's job instead (None: not read here).
+A CSV's header is in its first bytes. An .xlsx sheet's first row is read from its XML as a stream,
+with the shared strings it names (an .xlsx keeps them apart from the cells), so a workbook of a
+million rows answers as fast as one of ten. An .xls or .ods is opened whole only when it is small (each
+has its own checks of what it declares before the reader opens it). Anything else (an .xlsb, a larger
+workbook, an .xlsx whose first row cannot be streamed) is left to its import's job, which checks the
+header as it reads (None: not read here): the web process never hands a workbook the streaming reader
+could not read to the spreadsheet library.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import io
 import zipfile
 from pathlib import Path
 
+from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from .errors import FileProblem
@@ -39,13 +43,13 @@ def read_header(path: Path | str) -> list[object] | None:
         headers = _csv_header(path)
     elif kind == "xlsx":
         headers = _xlsx_header(path)
-    else:
-        headers = None
-    if headers is None:
-        if path.stat().st_size > OPEN_WHOLE_BYTES:
-            return None
+    elif kind in ("xls", "ods") and path.stat().st_size <= OPEN_WHOLE_BYTES:
         with open_table(path) as table:
             return list(table.headers)
+    else:
+        return None
+    if headers is None:
+        return None
     while headers and headers[-1] in (None, ""):
         headers.pop()
     if len(headers) > MAX_COLUMNS:
@@ -90,7 +94,9 @@ def _xlsx_header(path: Path) -> list[object] | None:
                 return None
             strings = _SharedStrings(archive, "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None)
             rows = [_first_row(archive, member, strings) for _, member in sheets]
-    except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError):
+    except DefusedXmlException as exc:
+        raise FileProblem(f"The workbook contains unsafe XML ({type(exc).__name__}); it is refused.") from None
+    except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError, EOFError, RuntimeError):
         return None  # the full check, in the job, says what is wrong
     rows = [r for r in rows if r]
     return max(rows, key=header_score) if rows else None
