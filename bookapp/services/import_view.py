@@ -7,6 +7,7 @@ from ..models import (
     ImportStatus,
     utcnow,
 )
+from .fixes import fixed_by_ids
 from .problems import outcome, problems_summary
 
 
@@ -51,6 +52,8 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "error": imp.error,
         "source_import_id": imp.source_import_id,
         "confirmed_as_id": imp.confirmed_as_id,
+        "fixes_import_id": imp.fixes_import_id,
+        "fixed_by": fixed_by_ids(imp),
         "file_problem": imp.file_problem,
         "undone_at": iso(imp.undone_at),
         "undone_by": imp.undone_by.email if imp.undone_by else None,
