@@ -32,10 +32,11 @@ from ..services.imports import (
 )
 from ..services.problems import of_kind, rows_as_read
 from ..services.undo import undo_import
+from .fixes import validate_row
 from .profiles import mapping_from_request
 from .tokens import bp, issue_token, reader_token_required, token_required
 
-__all__ = ["bp", "issue_token"]
+__all__ = ["bp", "issue_token", "validate_row"]
 
 
 def book_json(book: Book) -> dict:

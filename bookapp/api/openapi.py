@@ -84,6 +84,34 @@ _PROFILE = {
 }
 
 
+_ROW_INPUT = {
+    "type": "object",
+    "required": ["cells"],
+    "properties": {
+        "cells": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": ["string", "number", "null"]},
+                    "description": "The cells by header, as in the file's header row",
+                },
+                {
+                    "type": "array",
+                    "items": {"type": ["string", "number", "null"]},
+                    "description": "The cells in the file's column order",
+                },
+            ]
+        },
+        "row": {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 2**31 - 1,
+            "description": "The row number problems are reported for",
+        },
+    },
+}
+
+
 def openapi_document() -> dict:
     """Return the API's OpenAPI document."""
     book_actions = {
@@ -293,6 +321,18 @@ def openapi_document() -> dict:
                 parameters=({"name": "allow_repeat", "in": "query", "schema": {"type": "boolean"}},),
             ),
             "/imports/{import_id}/undo": import_action("Undo a finished import"),
+            "/imports/{import_id}/validate-row": {
+                "post": {
+                    "summary": "Check one row with the import's rules (its mapping, defaults and value maps), as a "
+                    "fixed row would be imported",
+                    "parameters": [{"name": "import_id", **_ID}],
+                    "requestBody": {"required": True, "content": {"application/json": {"schema": _ROW_INPUT}}},
+                    "responses": {
+                        "200": _json({"$ref": "#/components/schemas/RowCheck"}),
+                        **_errors(400, 401, 403, 404, 409, 422),
+                    },
+                },
+            },
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -368,6 +408,15 @@ def openapi_document() -> dict:
                             "description": "Failed for the file itself: retry cannot help",
                         },
                         "source_import_id": _NULLABLE_INT,
+                        "fixes_import_id": {
+                            **_NULLABLE_INT,
+                            "description": "The import whose rejected rows this one imports, fixed",
+                        },
+                        "fixed_by": {
+                            "type": "array",
+                            "items": {"type": "integer"},
+                            "description": "The imports of this one's rejected rows, fixed (oldest first)",
+                        },
                         "confirmed_as_id": {
                             **_NULLABLE_INT,
                             "description": "A dry run: the import it was confirmed as",
@@ -384,10 +433,6 @@ def openapi_document() -> dict:
                             "type": "object",
                             "description": "Cells repaired on the way in, by kind "
                             "(isbn_leading_zero): a count and the first rows",
-                        },
-                        "fixes_import_id": {
-                            **_NULLABLE_INT,
-                            "description": "The import whose rejected rows this one imports, fixed",
                         },
                         "problems_summary": {
                             "type": "array",
@@ -412,6 +457,40 @@ def openapi_document() -> dict:
                         "message": {"type": "string"},
                         "count": {"type": "integer"},
                         "rows": {"type": "array", "items": {"type": "integer"}, "maxItems": 5},
+                    },
+                },
+                "RowCheck": {
+                    "type": "object",
+                    "required": ["valid", "blank", "problems", "columns", "row_problems", "book"],
+                    "properties": {
+                        "valid": {"type": "boolean"},
+                        "blank": {
+                            "type": "boolean",
+                            "description": "Every cell is blank: an import leaves the row out",
+                        },
+                        "problems": {
+                            "type": "array",
+                            "items": {
+                                "type": "object",
+                                "required": ["position", "column", "value", "message"],
+                                "properties": {
+                                    "position": {**_NULLABLE_INT, "description": "The column's place, from 0"},
+                                    "column": _NULLABLE_STRING,
+                                    "value": _NULLABLE_STRING,
+                                    "message": {"type": "string"},
+                                },
+                            },
+                        },
+                        "columns": {
+                            "type": "object",
+                            "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                            "description": "The problems by column (header), in the words an import reports them",
+                        },
+                        "row_problems": {"type": "array", "items": {"type": "string"}},
+                        "book": {
+                            "type": ["object", "null"],
+                            "description": "The book the row makes, when it is valid",
+                        },
                     },
                 },
                 "RowProblem": {

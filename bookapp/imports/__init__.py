@@ -25,6 +25,7 @@ from ..importer import FileProblem
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number, printable
+from ..services.fixes import fix_state
 from ..services.import_view import import_json
 from ..services.imports import (
     AlreadyConfirmed,
@@ -43,6 +44,7 @@ from ..services.reports import (
     template_xlsx,
 )
 from ..services.undo import undo_import
+from .fixes import register as register_fixes
 
 bp = Blueprint("imports", __name__)
 
@@ -51,6 +53,7 @@ QUEUE_DOWN = (
     "The queue (Redis) is unavailable right now. The upload is saved and recorded as queued; "
     "it will be imported as soon as the queue is back."
 )
+register_fixes(bp, queue_down=QUEUE_DOWN)
 
 
 #: The names the upload form takes (the server then judges the file by its bytes, never its name).
@@ -170,6 +173,7 @@ def show_context(imp: Import) -> dict:
         "kind": kind,
         "summary": summary,
         "context": context,
+        "fixes": fix_state(imp) if imp.is_terminal else None,
         "undo_summary": undo_summary,
         "action_form": ActionForm(),
     }

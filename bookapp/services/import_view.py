@@ -7,6 +7,7 @@ from ..models import (
     ImportStatus,
     utcnow,
 )
+from .fixes import fixed_by_ids
 from .problems import outcome, problems_summary
 
 
@@ -51,12 +52,13 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "error": imp.error,
         "source_import_id": imp.source_import_id,
         "confirmed_as_id": imp.confirmed_as_id,
+        "fixes_import_id": imp.fixes_import_id,
+        "fixed_by": fixed_by_ids(imp),
         "file_problem": imp.file_problem,
         "headers": imp.headers,
         "mapping": imp.mapping,
         "profile": {"id": imp.profile.id, "name": imp.profile.name} if imp.profile else None,
         "repairs": imp.repairs or {},
-        "fixes_import_id": imp.fixes_import_id,
         "undone_at": iso(imp.undone_at),
         "undone_by": imp.undone_by.email if imp.undone_by else None,
         "outcome": outcome(imp),

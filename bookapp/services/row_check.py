@@ -1,0 +1,155 @@
+"""Check one row of an import's file again, as its follow-up import will read it.
+
+A rejected row fixed in the browser is imported from a CSV (services/fixes.py), so it is checked as
+text: RowValidator with the import's own header map (its mapping, fallback chains, defaults and
+value maps) and its decimal comma, cell by cell through the importer's converters. The messages are
+the importer's own, word for word.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from openpyxl.utils.cell import get_column_letter
+from sqlalchemy import select
+
+from ..extensions import db
+from ..importer import BookRow, FileProblem, Mapping, MappingError, RowValidator
+from ..importer.fields import FIELDS, LABELS
+from ..importer.mapping import header_text
+from ..importer.validation import is_blank_row
+from ..models import Import, ImportRowError
+
+
+class RowCheckProblem(Exception):
+    """The import's rows cannot be checked (its header row is unknown, or its mapping no longer fits)."""
+
+
+@dataclass(frozen=True)
+class CellProblem:
+    """One problem of a row: the column it is in (None: the row as a whole) and the importer's message."""
+
+    position: int | None
+    column: str | None
+    value: str | None
+    message: str
+
+    def as_json(self) -> dict:
+        return {"position": self.position, "column": self.column, "value": self.value, "message": self.message}
+
+
+@dataclass(frozen=True)
+class RowResult:
+    """What checking a row found: its problems, or the book it makes; a blank row is left out."""
+
+    problems: list[CellProblem]
+    book: BookRow | None = None
+    blank: bool = False
+
+
+def cell_text(cell: object) -> str:
+    """Return a stored cell as the text a person edits (and a CSV holds): blank for none, a whole
+    number written without ".0", TRUE/FALSE for a spreadsheet's booleans."""
+    if cell is None:
+        return ""
+    if isinstance(cell, bool):
+        return "TRUE" if cell else "FALSE"
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell)
+
+
+def reads_decimal_comma(imp: Import) -> bool:
+    """Whether the import read prices with a decimal comma (a semicolon-separated CSV does: 12,50)."""
+    return "semicolon-separated" in (imp.read_as or "")
+
+
+class RowChecker:
+    """Checks rows of one import's file, with its header map, one row or a few at a time."""
+
+    def __init__(self, imp: Import):
+        if not imp.headers:
+            raise RowCheckProblem(f"The header row of import #{imp.id} is not known yet: wait until it has started.")
+        self.headers = [header_text(h) for h in imp.headers]
+        try:
+            self.header_map = Mapping.from_json(imp.mapping).header_map(self.headers)
+        except FileProblem as problem:
+            raise RowCheckProblem(problem.message) from None
+        except MappingError as problem:
+            raise RowCheckProblem(f"The mapping of import #{imp.id} cannot be read: {problem}") from None
+        self.validator = RowValidator(
+            self.header_map, decimal_comma=reads_decimal_comma(imp), text_cells=True, nul_cells=True
+        )
+        #: Where the columns that problems name are: the names the validator reports them under.
+        self.position_of: dict[str, int] = {}
+        for fld in FIELDS:
+            if fld in self.header_map.positions:
+                self.position_of.setdefault(self.header_map.header_of(fld), self.header_map.positions[fld])
+        for position, name in self.validator.other_columns:
+            self.position_of.setdefault(name, position)
+        #: Which field each column fills, in words ("ISBN", "ISBN, when the column before is blank").
+        self.fills: list[str | None] = [None] * len(self.headers)
+        for fld, position in self.header_map.positions.items():
+            self.fills[position] = LABELS[fld]
+        for fld, chain in self.header_map.fallbacks.items():
+            for position in chain:
+                self.fills[position] = f"{LABELS[fld]} (fallback)"
+
+    @property
+    def width(self) -> int:
+        return len(self.headers)
+
+    def position(self, column: str | None) -> int | None:
+        """Return the position of the column a problem names (None: a row's problem, or a default's)."""
+        return None if column is None else self.position_of.get(column)
+
+    def check(self, row_number: int, cells: Sequence[object]) -> RowResult:
+        """Check one row's cells (text, in the file's column order)."""
+        if is_blank_row(cells):
+            return RowResult([], blank=True)
+        found = self.validator.validate(row_number, list(cells))
+        if isinstance(found, BookRow):
+            return RowResult([], book=found)
+        return RowResult([CellProblem(self.position(p.column), p.column, p.value, p.message) for p in found])
+
+    def cells_by_header(self, given: dict[str, object]) -> list[str]:
+        """Return the cells of a row given as {header: text}, in the file's column order.
+
+        Raises ValueError naming the headers the file does not have. A header the file has twice
+        takes the first of its columns; a column without a header is named like a spreadsheet names
+        it ("Column C")."""
+        names: dict[str, int] = {}
+        for position, header in enumerate(self.headers):
+            names.setdefault(header.casefold() if header else _letter_name(position).casefold(), position)
+        cells = [""] * self.width
+        unknown = []
+        for key, value in given.items():
+            position = names.get(str(key).strip().casefold())
+            if position is None:
+                unknown.append(str(key))
+            else:
+                cells[position] = cell_text(value)
+        if unknown:
+            known = ", ".join(repr(h or _letter_name(i)) for i, h in enumerate(self.headers))
+            raise ValueError(f"The file has no column {', '.join(map(repr, unknown))}; its columns are: {known}.")
+        return cells
+
+
+def _letter_name(position: int) -> str:
+    return f"Column {get_column_letter(position + 1)}"
+
+
+def stored_problems(imp: Import, numbers: set[int], checker: RowChecker) -> dict[int, list[CellProblem]]:
+    """Return the problems the import found in some of its rows, by row number, as it reported them
+    (a repeated ISBN or a stock total past the limit too, which a row alone does not show)."""
+    if not numbers:
+        return {}
+    found: dict[int, list[CellProblem]] = {}
+    for row_number, column, value, message in db.session.execute(
+        select(ImportRowError.row_number, ImportRowError.column, ImportRowError.value, ImportRowError.message)
+        .where(ImportRowError.import_id == imp.id, ImportRowError.row_number.in_(numbers))
+        .order_by(ImportRowError.row_number, ImportRowError.id)
+    ):
+        found.setdefault(row_number, []).append(CellProblem(checker.position(column), column, value, message))
+    return found
