@@ -1,0 +1,259 @@
+"""The schemas of the OpenAPI document: what the API takes and answers (openapi.py lays out the paths)."""
+
+from ..importer.fields import BOOK_TYPES
+from ..models import ImportMode, ImportStatus
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+NULLABLE_INT = {"type": ["integer", "null"]}
+TIME = {"type": ["string", "null"], "format": "date-time"}
+
+BOOK_INPUT = {
+    "type": "object",
+    "properties": {
+        "title": {"type": "string"},
+        "author": {"type": "string"},
+        "book_type": {"type": "string", "examples": list(BOOK_TYPES)},
+        "isbn": {"type": "string", "examples": ["978-0-441-17271-9"]},
+        "year_published": {"type": ["string", "integer"], "examples": ["1965"]},
+        "price": {"type": ["string", "number"], "examples": ["9.99"]},
+        "no_of_pages": {"type": ["integer", "string", "null"]},
+        "quantity": {"type": ["integer", "string"]},
+        "description": NULLABLE_STRING,
+    },
+}
+
+
+_CHAIN = {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}, {"type": "null"}]}
+MAPPING = {
+    "type": "object",
+    "description": "columns: field → a header of the file, a list of headers (a fallback chain: the first filled "
+    "cell) or null (leave an optional field empty); defaults: field → one value for every row; values: "
+    "book_type → {file value: stored type, or null to reject those rows}. Fields not named are matched by "
+    "their headers.",
+    "properties": {
+        "columns": {"type": "object", "additionalProperties": _CHAIN},
+        "defaults": {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
+        "values": {"type": "object", "additionalProperties": {"type": "object"}},
+    },
+}
+PROFILE = {
+    "type": "object",
+    "required": ["id", "name", "headers", "mapping"],
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "headers": {"type": "array", "items": NULLABLE_STRING},
+        "mapping": MAPPING,
+        "created_by": NULLABLE_STRING,
+        "created_at": TIME,
+        "updated_at": TIME,
+    },
+}
+
+
+ROW_INPUT = {
+    "type": "object",
+    "required": ["cells"],
+    "properties": {
+        "cells": {
+            "oneOf": [
+                {
+                    "type": "object",
+                    "additionalProperties": {"type": ["string", "number", "null"]},
+                    "description": "The cells by header, as in the file's header row",
+                },
+                {
+                    "type": "array",
+                    "items": {"type": ["string", "number", "null"]},
+                    "description": "The cells in the file's column order",
+                },
+            ]
+        },
+        "row": {
+            "type": "integer",
+            "minimum": 2,
+            "maximum": 2**31 - 1,
+            "description": "The row number problems are reported for",
+        },
+    },
+}
+
+
+SCHEMAS = {
+    "Error": {
+        "type": "object",
+        "required": ["error"],
+        "properties": {
+            "error": {
+                "type": "object",
+                "required": ["status", "title", "message"],
+                "properties": {
+                    "status": {"type": "integer"},
+                    "title": {"type": "string"},
+                    "message": {"type": "string"},
+                    "fields": {"type": "object"},
+                },
+            }
+        },
+    },
+    "Book": {
+        "type": "object",
+        "required": ["id", "isbn", "title", "author", "book_type", "year_published", "price", "quantity"],
+        "properties": {
+            "id": {"type": "integer"},
+            "isbn": {"type": "string", "pattern": "^97[89][0-9]{10}$"},
+            "title": {"type": "string"},
+            "author": {"type": "string"},
+            "book_type": {"type": "string", "enum": list(BOOK_TYPES)},
+            "year_published": {"type": "string", "pattern": "^[0-9]{4}$"},
+            "price": {"type": "string", "pattern": "^[0-9]+\\.[0-9]{2}$"},
+            "no_of_pages": NULLABLE_INT,
+            "quantity": {"type": "integer"},
+            "description": NULLABLE_STRING,
+            "import_id": NULLABLE_INT,
+            "created_at": TIME,
+            "updated_at": TIME,
+        },
+    },
+    "Import": {
+        "type": "object",
+        "required": [
+            "id",
+            "status",
+            "filename",
+            "processed_rows",
+            "created",
+            "updated",
+            "unchanged",
+            "rejected",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "status": {"type": "string", "enum": [s.value for s in ImportStatus]},
+            "mode": {"type": "string", "enum": [m.value for m in ImportMode]},
+            "filename": {"type": "string"},
+            "total_rows": NULLABLE_INT,
+            "processed_rows": {"type": "integer"},
+            "created": {"type": "integer"},
+            "updated": {"type": "integer"},
+            "unchanged": {"type": "integer"},
+            "skipped": {"type": "integer"},
+            "rejected": {"type": "integer"},
+            "started_at": TIME,
+            "finished_at": TIME,
+            "error": NULLABLE_STRING,
+            "outcome": {
+                "type": "string",
+                "description": "How it ended, in words: 'succeeded with 3 rejected rows', 'undone', …",
+            },
+            "file_problem": {
+                "type": "boolean",
+                "description": "Failed for the file itself: retry cannot help",
+            },
+            "source_import_id": NULLABLE_INT,
+            "fixes_import_id": {
+                **NULLABLE_INT,
+                "description": "The import whose rejected rows this one imports, fixed",
+            },
+            "fixed_by": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "The imports of this one's rejected rows, fixed (oldest first)",
+            },
+            "confirmed_as_id": {
+                **NULLABLE_INT,
+                "description": "A dry run: the import it was confirmed as",
+            },
+            "undone_at": TIME,
+            "undone_by": NULLABLE_STRING,
+            "headers": {"type": ["array", "null"], "items": NULLABLE_STRING},
+            "mapping": {"oneOf": [{"type": "null"}, MAPPING]},
+            "profile": {
+                "type": ["object", "null"],
+                "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+            },
+            "repairs": {
+                "type": "object",
+                "description": "Cells repaired on the way in, by kind (isbn_leading_zero): a count and the first rows",
+            },
+            "problems_summary": {
+                "type": "array",
+                "description": "One import only: each kind of problem of its rejected rows, the commonest first",
+                "items": {"$ref": "#/components/schemas/ProblemKind"},
+            },
+        },
+    },
+    "Unmatched": {
+        "allOf": [ERROR],
+        "properties": {
+            "missing_fields": {"type": "array", "items": {"type": "string"}},
+            "columns": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "ProblemKind": {
+        "type": "object",
+        "required": ["kind", "column", "message", "count", "rows"],
+        "properties": {
+            "kind": {"type": "string", "description": "Filter the rejected rows with ?kind="},
+            "column": NULLABLE_STRING,
+            "message": {"type": "string"},
+            "count": {"type": "integer"},
+            "rows": {"type": "array", "items": {"type": "integer"}, "maxItems": 5},
+        },
+    },
+    "RowCheck": {
+        "type": "object",
+        "required": ["valid", "blank", "problems", "columns", "row_problems", "book"],
+        "properties": {
+            "valid": {"type": "boolean"},
+            "blank": {
+                "type": "boolean",
+                "description": "Every cell is blank: an import leaves the row out",
+            },
+            "problems": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "required": ["position", "column", "value", "message"],
+                    "properties": {
+                        "position": {**NULLABLE_INT, "description": "The column's place, from 0"},
+                        "column": NULLABLE_STRING,
+                        "value": NULLABLE_STRING,
+                        "message": {"type": "string"},
+                    },
+                },
+            },
+            "columns": {
+                "type": "object",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "description": "The problems by column (header), in the words an import reports them",
+            },
+            "row_problems": {"type": "array", "items": {"type": "string"}},
+            "book": {
+                "type": ["object", "null"],
+                "description": "The book the row makes, when it is valid",
+            },
+        },
+    },
+    "RowProblem": {
+        "type": "object",
+        "required": ["row", "message"],
+        "properties": {
+            "row": {
+                "type": "integer",
+                "description": "The row a spreadsheet program shows (the header is row 1).",
+            },
+            "line": {
+                **NULLABLE_INT,
+                "description": "The file line a CSV row starts on, where it is not the row number "
+                "(after a cell with a line break); null otherwise.",
+            },
+            "column": NULLABLE_STRING,
+            "value": NULLABLE_STRING,
+            "message": {"type": "string"},
+            "title": {**NULLABLE_STRING, "description": "The row's title as the file held it"},
+            "isbn": {**NULLABLE_STRING, "description": "The row's ISBN as the file held it"},
+        },
+    },
+}
