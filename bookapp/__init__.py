@@ -1,15 +1,18 @@
 """bookapp: import spreadsheets of books through an RQ worker and browse them."""
 
+import contextlib
 import logging
+import os
 import secrets
 from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import IntegerConverter
 
-from .config import DEFAULT_INSTANCE_PATH, load_config
+from .config import DEFAULT_INSTANCE_PATH, load_config, secret_key_problem
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 
@@ -25,7 +28,9 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     if test_config:
         app.config.update(test_config)
     app.url_map.converters["int"] = DatabaseInteger
+    make_instance_folder(app)
     configure_secret_key(app)
+    configure_proxies(app)
     if app.config["ENV_NAME"] == "production":
         app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
     configure_logging(app)
@@ -48,18 +53,56 @@ class DatabaseInteger(IntegerConverter):
         return number if number < 2**63 else 0
 
 
+def make_instance_folder(app: Flask) -> None:
+    """Create the instance folder readable by this user alone (it holds the secret key, the SQLite
+    database and the uploads), and the SQLite database file likewise, before SQLite makes it readable
+    by every local user (its journal files take the database file's permissions)."""
+    Path(app.instance_path).mkdir(mode=0o700, parents=True, exist_ok=True)
+    url = make_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+        database = Path(url.database)
+        if database.parent.is_dir():
+            with contextlib.suppress(FileExistsError):  # made before: its permissions are the owner's choice
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def configure_secret_key(app: Flask) -> None:
-    """Use SECRET_KEY; outside production make and keep one in the instance folder."""
-    if app.config.get("SECRET_KEY"):
-        return
+    """Use SECRET_KEY; outside production make and keep one in the instance folder.
+
+    Production refuses a missing key and one that is short or obviously not random: whoever knows or
+    guesses it can sign a session cookie as anyone."""
+    key = app.config.get("SECRET_KEY")
     if app.config["ENV_NAME"] == "production":
-        raise RuntimeError("SECRET_KEY must be set in production (BOOKAPP_ENV=production).")
+        if not key:
+            raise RuntimeError("SECRET_KEY must be set in production (BOOKAPP_ENV=production).")
+        problem = secret_key_problem(key)
+        if problem:
+            raise RuntimeError(
+                f"SECRET_KEY is too weak for production ({problem}). Use 32 or more random bytes, e.g. the "
+                'output of: python -c "import secrets; print(secrets.token_hex(32))"'
+            )
+    if key:
+        return
     key_file = Path(app.instance_path) / "secret_key"
     if not key_file.exists():
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+        # Written whole under another name, then linked into place: processes starting at once all read
+        # the one key that got there first.
+        draft = key_file.with_name(f".secret_key.{os.getpid()}.{secrets.token_hex(4)}")
+        with os.fdopen(os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w") as out:
+            out.write(secrets.token_hex(32))
+        with contextlib.suppress(FileExistsError):
+            os.link(draft, key_file)
+        draft.unlink()
     app.config["SECRET_KEY"] = key_file.read_text().strip()
+
+
+def configure_proxies(app: Flask) -> None:
+    """Behind BOOKAPP_TRUSTED_PROXIES proxies, take the client's address and scheme from the
+    X-Forwarded-For and X-Forwarded-Proto they set (sign-in limits count addresses; cookies and HSTS
+    need to know the request came over HTTPS). With none, those headers are ignored: anyone can send them."""
+    hops = app.config["TRUSTED_PROXIES"]
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
 
 
 def configure_logging(app: Flask) -> None:
@@ -87,7 +130,6 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def register_extensions(app: Flask) -> None:
     """Bind the database, CSRF protection and sign-in to the app."""
-    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
@@ -100,11 +142,9 @@ def register_extensions(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STRATEGY", "moving-window")
     limiter.init_app(app)
 
-    from .models import User
+    from .auth.sessions import init_sessions
 
-    @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id))
+    init_sessions(app)
 
 
 def limiter_storage_uri(redis_url: str) -> str:
@@ -168,13 +208,18 @@ CONTENT_SECURITY_POLICY = (
 
 
 def register_security_headers(app: Flask) -> None:
-    """Send a strict Content-Security-Policy (no inline scripts) and related headers."""
+    """Send a strict Content-Security-Policy (no inline scripts) and related headers; in production,
+    Strict-Transport-Security too (production runs behind a TLS proxy: browsers then never try plain HTTP)."""
     from flask import request
+
+    hsts = app.config["HSTS_SECONDS"] if app.config["ENV_NAME"] == "production" else 0
 
     @app.after_request
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
+        if hsts > 0:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
         # rq-dashboard's own pages rely on inline scripts; they are only served to signed-in staff.
         if request.blueprint != "rq_dashboard":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)

@@ -65,14 +65,40 @@ def create_admin_command(email: str, password: str | None, role: str) -> None:
 
 @click.command("create-token")
 @click.argument("email")
+@click.option("--expires-days", type=click.IntRange(min=1), help="Refuse the token after this many days.")
 @with_appcontext
-def create_token_command(email: str) -> None:
+def create_token_command(email: str, expires_days: int | None) -> None:
     """Print a new API token for the user with EMAIL (on the last line)."""
     from .api import issue_token
 
     user = _user_or_fail(email)
-    click.echo(f"New API token for {user.email} (shown once; send it as 'Authorization: Bearer <token>'):")
-    click.echo(issue_token(user))
+    lasting = f"expires in {expires_days} day(s)" if expires_days else "works until revoked"
+    click.echo(f"New API token for {user.email} ({lasting}; shown once; send it as 'Authorization: Bearer <token>'):")
+    click.echo(issue_token(user, expires_days))
+
+
+@click.command("list-tokens")
+@click.argument("email")
+@with_appcontext
+def list_tokens_command(email: str) -> None:
+    """List the API tokens of the user with EMAIL: when each was made, expires, or was revoked."""
+    from .models import ApiToken, utcnow
+
+    user = _user_or_fail(email)
+    tokens = db.session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)).all()
+    if not tokens:
+        click.echo(f"{user.email} has no API tokens.")
+    moment = utcnow()
+    for token in tokens:
+        if token.revoked_at is not None:
+            state = f"revoked {token.revoked_at:%Y-%m-%d %H:%M} UTC"
+        elif token.expires_at is not None and token.expires_at <= moment:
+            state = f"expired {token.expires_at:%Y-%m-%d %H:%M} UTC"
+        elif token.expires_at is not None:
+            state = f"active, expires {token.expires_at:%Y-%m-%d %H:%M} UTC"
+        else:
+            state = "active, never expires"
+        click.echo(f"token #{token.id}: created {token.created_at:%Y-%m-%d %H:%M} UTC, {state}")
 
 
 @click.command("import-books")
@@ -212,6 +238,18 @@ def revoke_tokens_command(email: str) -> None:
     click.echo(f"Revoked {count} token(s) of {user.email}.")
 
 
+@click.command("revoke-sessions")
+@click.argument("email")
+@with_appcontext
+def revoke_sessions_command(email: str) -> None:
+    """End every signed-in session of the user with EMAIL (on every browser; they sign in again)."""
+    from .auth.sessions import end_every_session
+
+    user = _user_or_fail(email)
+    end_every_session(user)
+    click.echo(f"Ended every session of {user.email}; signing in again starts a new one.")
+
+
 def _user_or_fail(email: str) -> User:
     user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
     if user is None:
@@ -312,6 +350,8 @@ def export_books_command(fmt: str, output: Path | None, q: str, book_type: str) 
 
 commands = [
     revoke_tokens_command,
+    revoke_sessions_command,
+    list_tokens_command,
     undo_import_command,
     import_report_command,
     export_books_command,

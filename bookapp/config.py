@@ -34,6 +34,10 @@ HEARTBEAT_SECONDS = 5
 RECONCILE_SECONDS = 10
 #: The name of the RQ queue imports go through.
 IMPORT_QUEUE = "imports"
+#: A signed-in session unused this long ends (8 hours: a working day, not the 31 days of a signed cookie).
+SESSION_IDLE_MINUTES = 8 * 60
+#: How long browsers remember to use HTTPS only, from a production answer (a year; 0: not sent).
+HSTS_SECONDS = 365 * 24 * 3600
 
 
 def normalise_database_url(url: str) -> str:
@@ -79,6 +83,11 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "RECONCILE_SECONDS": int(environ.get("BOOKAPP_RECONCILE_SECONDS", RECONCILE_SECONDS)),
         "MAX_ATTEMPTS": int(environ.get("BOOKAPP_MAX_ATTEMPTS", MAX_ATTEMPTS)),
         "PUBLIC_BOOKS": environ.get("BOOKAPP_PUBLIC_BOOKS", "0") == "1",
+        # Proxies in front of the app that set X-Forwarded-For and -Proto (0: the client connects directly,
+        # and those headers, which anyone can send, are ignored).
+        "TRUSTED_PROXIES": int(environ.get("BOOKAPP_TRUSTED_PROXIES", 0)),
+        "SESSION_IDLE_MINUTES": float(environ.get("BOOKAPP_SESSION_IDLE_MINUTES", SESSION_IDLE_MINUTES)),
+        "HSTS_SECONDS": int(environ.get("BOOKAPP_HSTS_SECONDS", HSTS_SECONDS)),
         "SEARCH_INDEX": environ.get("BOOKAPP_SEARCH_INDEX", "1") == "1",
         "IMPORT_READ_AHEAD": environ.get("BOOKAPP_IMPORT_READ_AHEAD", "1") == "1",
         "SESSION_COOKIE_HTTPONLY": True,
@@ -87,3 +96,28 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         "REMEMBER_COOKIE_SAMESITE": "Lax",
         "WTF_CSRF_TIME_LIMIT": None,
     }
+
+
+#: The fewest bytes a production SECRET_KEY may have, and the fewest different characters (a random
+#: key of 32 bytes or more, written in hex or base64, has far more).
+SECRET_KEY_MIN_BYTES = 32
+SECRET_KEY_MIN_CHARACTERS = 10
+#: Words that give away a key written by hand or copied from an example.
+_PLACEHOLDER_WORDS = ("change", "secret", "example", "password", "default", "replace", "insecure")
+
+
+def secret_key_problem(key: str) -> str | None:
+    """Return why *key* cannot be a production SECRET_KEY (too short, or obviously not random), or None.
+
+    Whoever knows the key can sign a session cookie as anyone, so it must be long and unguessable."""
+    size = len(key.encode())
+    if size < SECRET_KEY_MIN_BYTES:
+        return f"it has {size} bytes; it needs at least {SECRET_KEY_MIN_BYTES}"
+    if len(set(key)) < SECRET_KEY_MIN_CHARACTERS:
+        return f"it uses only {len(set(key))} different characters"
+    if (key + key).find(key, 1) < len(key):  # a shorter text written again and again
+        return "it repeats itself"
+    lowered = key.lower()
+    if any(word in lowered for word in _PLACEHOLDER_WORDS):
+        return "it looks like a placeholder, not a random key"
+    return None

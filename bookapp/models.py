@@ -134,10 +134,19 @@ class User(UserMixin, db.Model):
     password_hash: Mapped[str] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(16), default=Role.STAFF.value)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    #: Raised to end every session the user has (auth.sessions): a session names the version it began in.
+    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    def get_id(self) -> str:
+        """The user's id as the session keeps it: with the session version, so a raised version ends it."""
+        return f"{self.id}:{self.session_version or 0}"
 
     def set_password(self, password: str) -> None:
-        """Store a salted hash of *password*."""
+        """Store a salted hash of *password*; a new password ends every session begun with the old one."""
+        changed = not (self.password_hash and check_password_hash(self.password_hash, password))
         self.password_hash = generate_password_hash(password)
+        if changed:
+            self.session_version = (self.session_version or 0) + 1
 
     def check_password(self, password: str) -> bool:
         """Return whether *password* matches the stored hash."""
@@ -146,6 +155,19 @@ class User(UserMixin, db.Model):
     @property
     def is_staff(self) -> bool:
         return self.role == Role.STAFF.value
+
+
+#: A hash in Werkzeug's default form that no password matches: checking a password against it takes as
+#: long as against a user's own, so a sign-in with an unknown email takes as long as one with a wrong password.
+_UNMATCHABLE_HASH = "scrypt:32768:8:1$" + "0" * 16 + "$" + "0" * 128
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Return whether *password* is *user*'s; for no user, False, after the same work as for a user."""
+    if user is None:
+        check_password_hash(_UNMATCHABLE_HASH, password)
+        return False
+    return user.check_password(password)
 
 
 class ApiToken(db.Model):
@@ -158,6 +180,8 @@ class ApiToken(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: After this the token is refused (None: it works until revoked).
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     user: Mapped[User] = db.relationship()
 

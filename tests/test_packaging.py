@@ -3,6 +3,7 @@
 import ast
 import os
 import re
+import secrets
 import signal
 import subprocess
 import sys
@@ -133,7 +134,7 @@ def test_the_containers_commands_set_up_serve_and_work_here(redis_url, redis_cli
     """Run compose's migrate, web and worker commands as they are written, from the checkout, without --app."""
     commands = compose_commands()
     database_url = f"sqlite:///{tmp_path / 'compose.sqlite3'}"
-    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "s" * 64,
+    env = {"DATABASE_URL": database_url, "REDIS_URL": redis_url, "SECRET_KEY": secrets.token_hex(32),
            "UPLOAD_FOLDER": str(tmp_path / "uploads"), "BOOKAPP_ENV": "production"}  # fmt: skip
     env_all = {k: v for k, v in os.environ.items() if k != "FLASK_APP"} | env
     scripts = Path(sysconfig.get_path("scripts"))

@@ -3,6 +3,7 @@ BOOKAPP_MAX_ATTEMPTS, a superseded run stopping, reconcile --loop and export-boo
 
 import io
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -49,7 +50,7 @@ def test_production_sends_session_cookies_only_over_https(sqlite_app, monkeypatc
     add_user(sqlite_app, "staff@example.com")
     monkeypatch.setenv("BOOKAPP_ENV", "production")
     production = create_app({"SQLALCHEMY_DATABASE_URI": sqlite_app.config["SQLALCHEMY_DATABASE_URI"],
-                             "REDIS_URL": sqlite_app.config["REDIS_URL"], "SECRET_KEY": "k" * 64,
+                             "REDIS_URL": sqlite_app.config["REDIS_URL"], "SECRET_KEY": secrets.token_hex(32),
                              "WTF_CSRF_ENABLED": False}, instance_path=str(tmp_path / "production"))  # fmt: skip
     response = production.test_client().post("/login", data={"email": "staff@example.com", "password": PASSWORD})
     assert response.status_code == 302

@@ -1,21 +1,24 @@
 """The API's blueprint and its bearer-token auth (shared by the API's modules)."""
 
 import secrets
+from datetime import timedelta
 from functools import wraps
 
 from flask import Blueprint, abort, g, request
 from sqlalchemy import select
 
 from ..extensions import db
-from ..models import ApiToken, User
+from ..models import ApiToken, User, utcnow
 
 bp = Blueprint("api", __name__)
 
 
-def issue_token(user: User) -> str:
-    """Create an API token for *user* and return it (only its hash is kept)."""
+def issue_token(user: User, expires_days: int | None = None) -> str:
+    """Create an API token for *user*, working for *expires_days* days (None: until revoked), and return
+    it (only its hash is kept)."""
     token = secrets.token_urlsafe(32)
-    db.session.add(ApiToken(user=user, token_hash=ApiToken.hash(token)))
+    expires_at = utcnow() + timedelta(days=expires_days) if expires_days else None
+    db.session.add(ApiToken(user=user, token_hash=ApiToken.hash(token), expires_at=expires_at))
     db.session.commit()
     return token
 
@@ -29,6 +32,8 @@ def _token_user() -> User:
     )
     if api_token is None:
         abort(401, description="The API token is not valid or has been revoked.")
+    if api_token.expires_at is not None and api_token.expires_at <= utcnow():
+        abort(401, description="The API token has expired. Ask for a new one (flask create-token).")
     return api_token.user
 
 

@@ -2,6 +2,7 @@
 
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import Select, and_, func, or_, select
 
@@ -226,8 +227,31 @@ class BookProblems(Exception):
         self.problems = problems
 
 
+#: Fields whose value is text, and those that take a number as well; a value of another type (a list or
+#: an object above all) is refused, not written as its Python text ("['a']"). None: the field is empty.
+TEXT_FIELDS = ("title", "author", "book_type", "isbn", "description")
+NUMBER_FIELDS = ("year_published", "price", "no_of_pages", "quantity")
+_JSON_TYPE_NAMES = {bool: "true or false", list: "a list", dict: "an object", int: "a number", float: "a number"}
+
+
+def _wrong_types(raw: dict[str, object]) -> dict[str, str]:
+    """Return a problem for each field sent as a type it cannot take (true and false are not numbers)."""
+    problems = {}
+    for name in (*TEXT_FIELDS, *NUMBER_FIELDS):
+        value = raw.get(name)
+        allowed = (str,) if name in TEXT_FIELDS else (str, int, float, Decimal)  # Decimal: a stored price
+        if value is not None and (type(value) is bool or not isinstance(value, allowed)):
+            wanted = "text" if name in TEXT_FIELDS else "a number or text"
+            got = _JSON_TYPE_NAMES.get(type(value), type(value).__name__)
+            problems[name] = f"{LABELS[name]} must be {wanted}, not {got}"
+    return problems
+
+
 def save_book(book: Book | None, raw: dict[str, object]) -> Book:
     """Create or change a book by hand with the importer's rules; raise BookProblems if they fail."""
+    wrong = _wrong_types(raw)
+    if wrong:
+        raise BookProblems(wrong)
     values, problems = validate_values(raw)
     if not problems:
         taken = db.session.scalar(select(Book.id).where(Book.isbn == values["isbn"]))

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,6 +41,17 @@ log = logging.getLogger(__name__)
 
 
 _COPY_BLOCK = 1 << 20
+#: Characters an upload's name may not keep: control characters (NUL, which PostgreSQL refuses in text,
+#: line breaks, escapes) and the code points that reorder the text around them.
+_UNSHOWABLE = re.compile(r"[\x00-\x1f\x7f-\x9f\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+
+
+def upload_name(filename: str | None) -> str:
+    """Return the name an upload is recorded and shown under: its last path part (a browser on Windows
+    may send the whole path), without control characters, at most 255 characters ("upload" if nothing is left)."""
+    name = re.split(r"[/\\]", filename or "")[-1]
+    name = _UNSHOWABLE.sub("", name).strip()
+    return name[:255] or "upload"
 
 
 #: How long after an import's own deadline RQ's hard timeout fires.
@@ -138,11 +151,12 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
     """
     options = options or ImportOptions()
     folder = Path(current_app.config["UPLOAD_FOLDER"])
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = folder / f".{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
     size = 0
-    with open(temporary, "wb") as out:
+    # Readable by this user alone: uploads are the shop's data, not every local user's.
+    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
         while block := upload.stream.read(_COPY_BLOCK):
             digest.update(block)
             out.write(block)
@@ -161,7 +175,7 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
     stored_name = f"{uuid.uuid4().hex}.{kind}"
     temporary.rename(folder / stored_name)
     imp = Import(
-        filename=Path(upload.filename or "upload").name[:255],
+        filename=upload_name(upload.filename),
         stored_name=stored_name,
         file_kind=kind,
         file_size=size,

@@ -33,7 +33,7 @@ from ..models import (
     utcnow,
 )
 from .imports import job_timeout, upload_path
-from .problems import problem_kind, wording
+from .problems import capped_cells, problem_kind, wording
 from .read_ahead import ReadAhead, ReadHere
 from .read_ahead import available as read_ahead_available
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
@@ -398,6 +398,7 @@ def _save_problems(
         messages: dict[int, list[str]] = {}
         for p in problems:
             messages.setdefault(p.row_number, []).append(p.message)
+        capped = {number: capped_cells(cells) for number, cells in cells_of.items()}  # a huge row keeps a part
         db.session.execute(
             insert(RejectedRow.__table__),
             [
@@ -405,10 +406,10 @@ def _save_problems(
                     "import_id": import_id,
                     "row_number": number,
                     "line": line_of(number),
-                    "cells": [_jsonable_cell(c) for c in cells],
-                    "errors": _storable("; ".join(messages.get(number, []))),
+                    "cells": [_jsonable_cell(c) for c in capped[number][0]],
+                    "errors": _storable("; ".join([*messages.get(number, []), *filter(None, [capped[number][1]])])),
                 }
-                for number, cells in cells_of.items()
+                for number in cells_of
             ],
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from dataclasses import dataclass
 
@@ -138,6 +139,53 @@ def of_kind(query, kind: str):
     return query.where(ImportRowError.kind.is_(None), ImportRowError.message == kind)
 
 
+#: The most cells, and bytes of JSON text, a rejected row keeps for the download (a hostile row of ten
+#: million cells was 52 MB of JSON, and its download failed). A header has at most 200 columns and a
+#: book's longest field 10,000 characters, so a row that can be fixed and imported again keeps every cell.
+STORED_ROW_CELLS = 1_000
+STORED_ROW_BYTES = 1_000_000
+#: The most bytes of JSON one character takes (an emoji: two \u escapes), and one cell that is not text.
+_MAX_CHAR_BYTES, _MAX_OTHER_BYTES = 12, 40
+
+
+def capped_cells(cells: list) -> tuple[list, str | None]:
+    """Return the cells of a rejected row as far as they are kept (STORED_ROW_CELLS, STORED_ROW_BYTES of
+    text), and the words saying what was left out, or None when nothing was."""
+    cut = []
+    kept = cells[:STORED_ROW_CELLS]
+    if len(cells) > STORED_ROW_CELLS:
+        cut.append(f"only its first {STORED_ROW_CELLS:,} of {len(cells):,} cells are kept")
+    bound = sum(_MAX_CHAR_BYTES * len(c) + 3 if type(c) is str else _MAX_OTHER_BYTES for c in kept)
+    if bound > STORED_ROW_BYTES:  # the exact size, then, and the text cut where it passes the limit
+        budget, shortened = STORED_ROW_BYTES, False
+        kept = list(kept)
+        for index, cell in enumerate(kept):
+            if type(cell) is not str:
+                continue
+            size = len(json.dumps(cell)) + 1
+            if size > budget and cell:
+                kept[index] = _json_prefix(cell, budget - 3)
+                size, shortened = len(json.dumps(kept[index])) + 1, True
+            budget -= size
+        if shortened:
+            cut.append(f"its text is cut to {STORED_ROW_BYTES // 1000:,} KB")
+    if not cut:
+        return kept, None
+    return kept, f"This row is too large to keep whole: {' and '.join(cut)}"
+
+
+def _json_prefix(text: str, size: int) -> str:
+    """Return the longest start of *text* whose JSON (without its quotes) takes at most *size* bytes."""
+    low, high = 0, min(len(text), max(size, 0))
+    while low < high:
+        middle = (low + high + 1) // 2
+        if len(json.dumps(text[:middle])) - 2 <= size:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low]
+
+
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     """Return the title and ISBN of some rejected rows as the file held them, by row number: the
     stored cells, read through the import's header mapping."""
@@ -152,7 +200,7 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
 
     def cell(cells: list, name: str) -> str:
         position = positions.get(name)
-        value = cells[position] if position is not None and position < len(cells) else None
+        value = cells[position] if position is not None and isinstance(cells, list) and position < len(cells) else None
         return "" if value is None else str(value)
 
     return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}

@@ -13,6 +13,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..importer.values import FORMULA_PREFIXES
 from ..models import Import, RejectedRow
+from .problems import capped_cells
 from .spreadsheet import XLSX_MIMETYPE  # noqa: F401 - where callers found it
 
 
@@ -27,6 +28,7 @@ def rejected_table(imp: Import) -> tuple[list[str], Iterator[list[object]]]:
     """Return the header (the file's columns, then "row" and "error") and the rejected rows, in file order.
 
     "row" is the row a spreadsheet showed it in, with the file's line after it where that differs.
+    A row stored whole before rows were capped (millions of cells) is cut as rows are now, and says so.
     """
     headers = [str(h) if h is not None else "" for h in (imp.headers or [])]
 
@@ -37,7 +39,10 @@ def rejected_table(imp: Import) -> tuple[list[str], Iterator[list[object]]]:
             .order_by(RejectedRow.row_number)
             .execution_options(yield_per=1000)
         )
-        for cells, row_number, line, errors in db.session.execute(query):
+        for stored, row_number, line, errors in db.session.execute(query):
+            cells, cut = capped_cells(stored if isinstance(stored, list) else [stored])
+            if cut:
+                errors = f"{errors}; {cut}" if errors else cut
             padded = list(cells) + [None] * (len(headers) - len(cells))
             where = row_number if line is None else f"{row_number} (line {line} of the file)"
             yield [*padded[: max(len(headers), len(cells))], where, errors]
@@ -108,7 +113,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
 
         def as_read(cells: list, position: int) -> str:
             """A rejected row's cell as the file held it (it has no validated value)."""
-            value = cells[position] if position < len(cells) else None
+            value = cells[position] if isinstance(cells, list) and position < len(cells) else None
             return "" if value is None else str(value)
 
         rows = iter(table.rows)

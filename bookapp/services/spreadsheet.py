@@ -24,6 +24,8 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 MAX_SHEET_ROWS = 1_048_576
 #: The longest text a spreadsheet program keeps in a cell; longer text is cut there.
 MAX_CELL_CHARS = 32_767
+#: A sheet's columns (A to XFD); cells past the last are left out.
+MAX_SHEET_COLUMNS = 16_384
 #: Rows measured to size the columns, and the narrowest and widest column (in characters).
 WIDTH_SAMPLE_ROWS = 200
 MIN_WIDTH, MAX_WIDTH = 6, 60
@@ -96,7 +98,8 @@ def xlsx_chunks(header: list[str], rows: Iterable[list[object]], *, text_columns
         raise ValueError(f"unknown number formats: {sorted(unknown)}")
     rows = iter(rows)
     sample = list(islice(rows, WIDTH_SAMPLE_ROWS))
-    columns = max([1, len(header), *(len(row) for row in sample)])
+    header = header[:MAX_SHEET_COLUMNS]
+    columns = min(max([1, len(header), *(len(row) for row in sample)]), MAX_SHEET_COLUMNS)
     widths = [
         max([_width(header[i]) + 3 if i < len(header) else 0, *(_width(r[i]) for r in sample if i < len(r))])
         for i in range(columns)
@@ -189,6 +192,8 @@ class _RowWriter:
 
     def row(self, number: int, values: list[object]) -> str:
         """Return row *number* of the sheet holding *values* (blank cells left out)."""
+        if len(values) > MAX_SHEET_COLUMNS:
+            values = values[:MAX_SHEET_COLUMNS]
         texts = [v for v in values if type(v) is str]
         joined = "\n".join(texts)  # one look for characters to escape in the whole row
         return self._row(number, values, len(joined) > MAX_CELL_CHARS or _needs_care(joined) is not None)
