@@ -348,6 +348,10 @@ def test_the_grid_and_its_checks_need_the_page_s_csrf_token(redis_url, redis_cli
     page = client.get("/login").get_data(as_text=True)
     token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page)[1]
     client.post("/login", data={"email": "staff@example.com", "password": PASSWORD, "csrf_token": token})
+    # Signing in starts a new session with a new token: take it from a page of the new session.
+    token = re.search(
+        r'name="csrf_token" type="hidden" value="([^"]+)"', client.get("/imports/new").get_data(as_text=True)
+    )[1]
     rows = [book_row(1), book_row(2, Price="x")]
     client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes(rows)), "b.csv"), "csrf_token": token},
                 content_type="multipart/form-data")  # fmt: skip

@@ -79,7 +79,10 @@ def test_an_upload_name_with_control_characters_is_stored_without_them(app, staf
         assert staff_client.get(response.location + ".json").get_json()["filename"] == stored
         assert staff_client.get("/imports").status_code == 200
     nameless = upload(staff_client, csv_bytes([book_row(1)]), name="\x00")
-    assert nameless.status_code == 400 and "Upload a .csv or .xlsx file." in nameless.get_data(as_text=True)
+    assert (
+        nameless.status_code == 400
+        and "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file." in nameless.get_data(as_text=True)
+    )
 
 
 def test_the_api_refuses_values_of_the_wrong_type_instead_of_writing_their_python_text(sqlite_app):
