@@ -175,7 +175,8 @@ def register_security_headers(app: Flask) -> None:
     def security_headers(response):
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        # rq-dashboard's own pages rely on inline scripts; they are only served to signed-in staff.
+        response.headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors, for browsers without CSP 2
+        # rq-dashboard's pages need their own inline script: they get a policy with a nonce (dashboard.py).
         if request.blueprint != "rq_dashboard":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response
