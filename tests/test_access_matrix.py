@@ -127,6 +127,13 @@ def routes(app) -> dict[str, Rule]:
             for method in sorted(rule.methods - {"HEAD", "OPTIONS"})}  # fmt: skip
 
 
+def path_of(rule: Rule, values: dict) -> str:
+    """Return the path of *rule* with *values* for its variables."""
+    lacking = sorted(rule.arguments - values.keys() - (rule.defaults or {}).keys())
+    assert not lacking, f"{rule.rule}: give {', '.join(lacking)} a value in VALUES (tests/test_access_matrix.py)"
+    return rule.build(values, append_unknown=False)[1]
+
+
 def test_every_route_has_a_line_saying_who_may_use_it(sqlite_app):
     present = routes(sqlite_app)
     missing = sorted(set(present) - set(ACCESS))
@@ -136,6 +143,11 @@ def test_every_route_has_a_line_saying_who_may_use_it(sqlite_app):
     )
     gone = sorted(set(ACCESS) - set(present))
     assert not gone, "ACCESS names routes the app no longer has; remove their lines:\n  " + "\n  ".join(gone)
+
+
+def test_a_new_route_without_a_line_is_named(sqlite_app):
+    sqlite_app.add_url_rule("/imports/<int:import_id>/shred", "shred", lambda import_id: "", methods=["POST"])
+    assert set(routes(sqlite_app)) - set(ACCESS) == {"POST /imports/<int:import_id>/shred"}
 
 
 def seeded(app) -> dict[str, dict]:
@@ -182,7 +194,7 @@ def test_each_caller_gets_what_its_line_says_on_every_route(app, role):
     for route in order:
         method = route.split(" ", 1)[0]
         values = {**VALUES, "queue_name": own_queue, **ROUTE_VALUES.get(route, {})}
-        path = present[route].build(values, append_unknown=False)[1]
+        path = path_of(present[route], values)
         body = {"json": {}} if path.startswith("/api/") else {"data": {}}
         with client.open(path, method=method, headers={**headers, "Origin": "http://localhost"},
                          **(body if method in ("POST", "PUT", "PATCH") else {})) as response:  # fmt: skip
@@ -251,7 +263,7 @@ def test_every_form_refuses_a_missing_or_foreign_token_and_another_sites_origin(
     assert {"POST /login", "POST /logout", "POST /books/<int:book_id>/edit", "POST /imports/new"} <= set(forms)
     wrong = []
     for route in forms:
-        path = present[route].build(VALUES, append_unknown=False)[1]
+        path = path_of(present[route], VALUES)
         client = visitor if route == "POST /login" else staff
         fields = {"email": "staff@example.com", "password": PASSWORD} if client is visitor else {}
         own = {**fields, "csrf_token": tokens[client]}
