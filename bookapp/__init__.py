@@ -133,6 +133,9 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db)
     csrf.init_app(app)
+    from .origin import refuse_cross_site_forms
+
+    app.before_request(refuse_cross_site_forms)  # after the CSRF check: a form from another site, token or not
     login_manager.init_app(app)
     app.config.setdefault("RATELIMIT_STORAGE_URI", limiter_storage_uri(app.config["REDIS_URL"]))
     app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)  # Redis down: limit per process
@@ -220,7 +223,8 @@ def register_security_headers(app: Flask) -> None:
         response.headers.setdefault("Referrer-Policy", "same-origin")
         if hsts > 0:
             response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}")
-        # rq-dashboard's own pages rely on inline scripts; they are only served to signed-in staff.
+        response.headers.setdefault("X-Frame-Options", "DENY")  # frame-ancestors, for browsers without CSP 2
+        # rq-dashboard's pages need their own inline script: they get a policy with a nonce (dashboard.py).
         if request.blueprint != "rq_dashboard":
             response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         return response

@@ -31,16 +31,22 @@ def queue_available() -> bool:
         return False
 
 
+def queue_names(app: Flask | None = None) -> tuple[str, str]:
+    """Return the names of bookapp's queues: the imports', then the indexes' catch-ups'."""
+    app = app or current_app._get_current_object()
+    return app.config["IMPORT_QUEUE"], f"{app.config['IMPORT_QUEUE']}.indexes"
+
+
 def import_queue(app: Flask | None = None) -> Queue:
     """Return the queue import jobs go through."""
     app = app or current_app._get_current_object()
-    return Queue(app.config["IMPORT_QUEUE"], connection=redis_connection(app))
+    return Queue(queue_names(app)[0], connection=redis_connection(app))
 
 
 def index_queue(app: Flask | None = None) -> Queue:
     """Return the queue of the search and sort indexes' catch-ups: workers take its jobs when no import waits."""
     app = app or current_app._get_current_object()
-    return Queue(f"{app.config['IMPORT_QUEUE']}.indexes", connection=redis_connection(app))
+    return Queue(queue_names(app)[1], connection=redis_connection(app))
 
 
 def app_job_class(app: Flask) -> type[Job]:

@@ -1,4 +1,7 @@
-"""Who may see what: sign-in, the dashboard, the API and its tokens, the health check."""
+"""Who may see what: sign-in, the dashboard, the API and its tokens, the health check.
+
+What each kind of caller gets from every route is in tests/test_access_matrix.py; this file has the
+stories around it (messages, tokens revoked, the dashboard's buttons, the health check)."""
 
 import io
 
@@ -11,6 +14,8 @@ from bookapp.models import Role, User
 from tests.conftest import PASSWORD, add_user, build_app, run_worker, sign_in
 from tests.helpers import book_row, csv_bytes
 
+pytestmark = pytest.mark.security
+
 
 def bearer(app, email="staff@example.com", role=Role.STAFF):
     add_user(app, email, role)
@@ -19,24 +24,10 @@ def bearer(app, email="staff@example.com", role=Role.STAFF):
         return {"Authorization": f"Bearer {issue_token(user)}"}
 
 
-@pytest.mark.parametrize("path", ["/books", "/imports/new", "/imports", "/rq/", "/rq/0/data/queues.json"])
-def test_pages_send_anonymous_visitors_to_sign_in(sqlite_app, path):
-    response = sqlite_app.test_client().get(path)
-    assert response.status_code == 302 and response.location.startswith("/login")
-
-
 def test_a_wrong_password_is_refused_with_a_message(sqlite_app):
     add_user(sqlite_app, "staff@example.com")
     response = sqlite_app.test_client().post("/login", data={"email": "staff@example.com", "password": "nope"})
     assert response.status_code == 200 and "do not match" in response.get_data(as_text=True)
-
-
-def test_viewers_may_browse_books_but_not_upload_or_see_the_dashboard(sqlite_app):
-    add_user(sqlite_app, "viewer@example.com", Role.VIEWER)
-    client = sign_in(sqlite_app.test_client(), "viewer@example.com")
-    assert client.get("/books").status_code == 200
-    assert client.get("/imports/new").status_code == 403
-    assert client.get("/rq/").status_code == 403
 
 
 def test_staff_see_the_dashboard_and_its_post_buttons_work_from_its_own_page(sqlite_app, redis_client):
@@ -182,8 +173,6 @@ def test_error_pages_are_friendly_html_for_pages_and_json_for_the_api(sqlite_app
 
 
 def test_production_refuses_to_start_without_a_secret_key(tmp_path, monkeypatch):
-    import pytest
-
     from bookapp import create_app
 
     monkeypatch.setenv("BOOKAPP_ENV", "production")

@@ -227,6 +227,7 @@ def test_the_pages_fit_a_phone_screen(sqlite_app, live_server, page, tmp_path: P
     screenshot(page, "phone-book")
 
 
+@pytest.mark.security
 def test_the_job_dashboard_shows_no_text_from_files(sqlite_app, web_server, page, tmp_path: Path):
     """rq-dashboard renders job descriptions, meta and exception text without escaping: nothing from a
     file (its name, its cells) may reach them. A hostile name and hostile cells go through the real

@@ -14,6 +14,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import posixpath
 import zipfile
 from pathlib import Path
 
@@ -23,6 +24,7 @@ from defusedxml.ElementTree import iterparse
 from .errors import FileProblem
 from .headers import header_score
 from .reading import MAX_COLUMNS, detect_kind, open_table, sniff_delimiter
+from .xlsx import OUTSIDE_THE_FILE, unsafe_xml
 
 #: The most bytes read to find a CSV's header row.
 HEADER_BYTES = 256 * 1024
@@ -90,12 +92,14 @@ def _xlsx_header(path: Path) -> list[object] | None:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
             sheets = _visible_sheets(archive)
+            if any(m == ".." or m.startswith("../") for _, m in sheets):
+                raise FileProblem(OUTSIDE_THE_FILE)
             if not sheets or not all(member in names for _, member in sheets):
                 return None
             strings = _SharedStrings(archive, "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None)
             rows = [_first_row(archive, member, strings) for _, member in sheets]
-    except DefusedXmlException as exc:
-        raise FileProblem(f"The workbook contains unsafe XML ({type(exc).__name__}); it is refused.") from None
+    except DefusedXmlException as exc:  # a DOCTYPE, entities: refused here as the full check would
+        raise unsafe_xml(exc) from None
     except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError, EOFError, RuntimeError):
         return None  # the full check, in the job, says what is wrong
     rows = [r for r in rows if r]
@@ -105,13 +109,13 @@ def _xlsx_header(path: Path) -> list[object] | None:
 def _visible_sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
     targets = {}
     with archive.open("xl/_rels/workbook.xml.rels") as fh:
-        for _, element in iterparse(fh):
+        for _, element in iterparse(fh, forbid_dtd=True):
             if element.tag == f"{_PKG_REL}Relationship":
                 target = element.get("Target", "").lstrip("/")
-                targets[element.get("Id")] = target if target.startswith("xl/") else f"xl/{target}"
+                targets[element.get("Id")] = posixpath.normpath(target if target.startswith("xl/") else f"xl/{target}")
     sheets = []
     with archive.open("xl/workbook.xml") as fh:
-        for _, element in iterparse(fh):
+        for _, element in iterparse(fh, forbid_dtd=True):
             if element.tag == f"{_MAIN}sheet" and element.get("state", "visible") == "visible":
                 sheets.append((element.get("name"), targets.get(element.get(f"{_REL}id"), "")))
     return sheets
@@ -122,7 +126,7 @@ class _SharedStrings:
 
     def __init__(self, archive: zipfile.ZipFile, member: str | None):
         self.strings: list[str] = []
-        self.events = iterparse(archive.open(member)) if member else iter(())
+        self.events = iterparse(archive.open(member), forbid_dtd=True) if member else iter(())
 
     def get(self, index: int) -> str:
         for _, element in self.events:
@@ -137,7 +141,7 @@ class _SharedStrings:
 def _first_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> list[object]:
     cells: dict[int, object] = {}
     with archive.open(member) as fh:
-        for _, element in iterparse(fh):
+        for _, element in iterparse(fh, forbid_dtd=True):
             if element.tag == f"{_MAIN}c":
                 cells[_column(element.get("r", ""), len(cells))] = _cell_value(element, strings)
             elif element.tag == f"{_MAIN}row":

@@ -12,6 +12,7 @@ Formulas elsewhere: an .xlsb's formula records always carry the result Excel las
 shown text, or an empty cell), so only .xlsx has the "never computed" state to detect.
 """
 
+import posixpath
 import re
 import struct
 import zipfile
@@ -141,7 +142,45 @@ def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
             check.unsaved_formulas[member.filename] = _inflate(archive, member, scan_formulas=scan, extent=extent)
         if kind == "xlsx":
             check.sheet_members = _sheet_members(archive)
+        _refuse_unsafe_parts(archive, check)
     return check
+
+
+def unsafe_xml(exc: Exception, member: str | None = None) -> FileProblem:
+    """The problem of an XML part that declares a DOCTYPE, entities or external references."""
+    where = f" in {member!r}" if member else ""
+    return FileProblem(f"The workbook contains unsafe XML ({type(exc).__name__}){where}; it is refused.")
+
+
+OUTSIDE_THE_FILE = "The workbook's structure is damaged: a sheet points outside the file. Save it again from Excel."
+
+
+def _refuse_unsafe_parts(archive: zipfile.ZipFile, check: WorkbookCheck) -> None:
+    """Refuse XML parts with a DOCTYPE (entities, external ones, billion laughs: calamine would stop on
+    them with a bare XmlError), and sheets whose part is outside the file or missing from it."""
+    from defusedxml import DefusedXmlException
+
+    for member in archive.namelist():
+        if not member.endswith((".xml", ".rels")):
+            continue
+        try:
+            with archive.open(member) as stream:
+                for _ in ElementTree.iterparse(stream, events=("start",), forbid_dtd=True):
+                    break  # the root element: a DOCTYPE comes before it or not at all
+        except ElementTree.ParseError:
+            continue  # damaged XML: the reader says so, part by part
+        except DefusedXmlException as exc:
+            raise unsafe_xml(exc, member) from None
+    present = {name.replace("\\", "/").lower(): name for name in archive.namelist()}  # OPC names ignore case
+    for sheet, member in check.sheet_members.items():
+        normal = posixpath.normpath(member.replace("\\", "/"))
+        if normal == ".." or normal.startswith(("../", "/")):
+            raise FileProblem(OUTSIDE_THE_FILE)
+        if normal.lower() not in present:
+            raise FileProblem(
+                "The workbook's structure is damaged: a sheet has no part in the file. Save it again from Excel."
+            )
+        check.sheet_members[sheet] = present[normal.lower()]
 
 
 def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
