@@ -21,6 +21,8 @@ from tests.helpers import HEADER, book_row, csv_bytes
 from tests.test_access import bearer
 from tests.test_imports import upload
 
+pytestmark = pytest.mark.security
+
 
 def mode_of(path) -> int:
     return stat.S_IMODE(os.stat(path).st_mode)

@@ -9,6 +9,8 @@ from bookapp.auth import sessions
 from bookapp.models import Role
 from tests.conftest import PASSWORD, add_user, build_app, sign_in
 
+pytestmark = pytest.mark.security
+
 #: `next` addresses that lead off the site (or would fail): each ends on the home page instead.
 BYPASSES = [
     "//evil.example",
