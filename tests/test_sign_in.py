@@ -5,6 +5,8 @@ import re
 import time
 from urllib.parse import urlencode
 
+import pytest
+
 from bookapp.auth import sessions
 from bookapp.models import Role
 from tests.conftest import PASSWORD, add_user, build_app, sign_in
