@@ -34,7 +34,7 @@ import numpy as np
 import pandas as pd
 
 from .errors import FileProblem, UnsavedFormula, ValueProblem
-from .reading import detect_kind, open_table, sniff_delimiter, sniff_encoding
+from .reading import detect_kind, open_table
 from .values import parse_isbn
 
 #: Sample values shown per column.
@@ -46,7 +46,7 @@ VALUE_CHARS = 255
 #: How many of the smallest value hashes a column keeps once it has many distinct values.
 SKETCH_SIZE = 1 << 16
 #: Rows per chunk.
-CHUNK_ROWS = 100_000
+CHUNK_ROWS = 50_000
 #: The first cells of a chunk looked at to tell a column of many distinct values (titles, ISBNs) at once.
 HEAD_CHECK = 5_000
 #: The rows kept as the file's first rows, for the preview.
@@ -172,7 +172,8 @@ class ColumnStats:
         blanks = int(blank_rows.sum())
         filled = cells[~blank_rows] if blanks else cells
         self.blank += blanks
-        self._note_first(pd.unique(filled[:HEAD_CHECK]))
+        if self._noting:
+            self._note_first(pd.unique(filled[:HEAD_CHECK]))
         self._sketch(filled)
         return blank_rows
 
@@ -187,8 +188,13 @@ class ColumnStats:
         """Leave out rows where every cell is blank (the importer skips them): one blank cell each."""
         self.blank -= count
 
+    @property
+    def _noting(self) -> bool:
+        """Whether samples (or values to tell what the column holds) are still wanted."""
+        return len(self.samples) < SAMPLES or len(self.probe) < PROBE_VALUES
+
     def _note_first(self, filled: np.ndarray) -> None:
-        if len(self.samples) >= SAMPLES and len(self.probe) >= PROBE_VALUES:
+        if not self._noting:
             return
         for value in filled[:PROBE_VALUES].tolist():
             text = as_read(value)
@@ -242,7 +248,6 @@ def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
 
     Raises FileProblem when the file cannot be read, with the importer's own words."""
     path = Path(path)
-    kind = detect_kind(path)
     with open_table(path) as table:
         headers = [cell_text(h).strip() for h in table.headers]
         head = list(islice(table.rows, HEAD_ROWS))
@@ -255,11 +260,12 @@ def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
             "head": [[number, [encode_cell(c) for c in cells]] for number, cells in head],
         }
         stats = [ColumnStats(h) for h in headers]
-        if kind != "csv":
+        encoding, delimiter = table.encoding, table.delimiter
+        if encoding is None:  # a workbook: its rows as the importer reads them, a chunk at a time
             rows = _count(stats, _frames([*head, *table.rows], len(headers), chunk_rows))
-    if kind == "csv":
+    if encoding is not None:
         try:
-            rows = _count(stats, _csv_frames(path, len(headers), chunk_rows))
+            rows = _count(stats, _csv_frames(path, encoding, delimiter, len(headers), chunk_rows))
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
             # pandas refused a row the reader may take or refuse in its own words: read it the importer's way.
             stats = [ColumnStats(h) for h in headers]
@@ -285,10 +291,8 @@ def _count(stats: list[ColumnStats], frames: Iterator[pd.DataFrame]) -> int:
     return rows
 
 
-def _csv_frames(path: Path, width: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    encoding, _, _ = sniff_encoding(path)
-    with open(path, encoding=encoding, newline="") as fh:
-        delimiter = sniff_delimiter(fh.readline())
+def _csv_frames(path: Path, encoding: str, delimiter: str, width: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
+    """Chunks of a CSV read by pandas with the encoding and delimiter the reader sniffed."""
     # Rows with more cells than the header are skipped here (the import rejects them); rows with fewer
     # are filled with blanks; blank lines are skipped, as the reader does.
     yield from pd.read_csv(
