@@ -15,8 +15,8 @@ from bookapp.extensions import db
 from bookapp.importer.fields import BOOK_TYPES
 from bookapp.importer.matching import Choices, from_form, suggest, value_section
 from bookapp.models import Book, Import, ImportProfile, ImportStatus, Role
-from tests.conftest import add_user, run_worker, sign_in
-from tests.helpers import GOODREADS_HEADER, book_row, csv_bytes, goodreads_csv, goodreads_row, isbn13
+from tests.conftest import add_user, build_app, run_worker, sign_in
+from tests.helpers import GOODREADS_HEADER, book_row, csv_bytes, goodreads_csv, goodreads_row, isbn13, write_xlsx
 
 #: What a person chooses for a Goodreads export: ISBN13 else ISBN, Year Published else Original Publication
 #: Year, Owned Copies as Quantity, Book type from Exclusive Shelf with its values matched, Price 0.00 for all.
@@ -362,6 +362,48 @@ def test_a_profile_job_that_was_lost_says_so_and_can_be_run_again(sqlite_app, re
     assert client.get("/imports/1/columns/profile.json").get_json() == {"state": "pending"}
     run_worker(sqlite_app)
     assert client.get("/imports/1/columns/profile.json").get_json() == {"state": "ready"}
+
+
+def test_with_the_queue_down_a_large_file_is_profiled_in_the_request_and_still_matched(redis_client, tmp_path):
+    app = build_app(
+        f"sqlite:///{tmp_path / 'down.sqlite3'}", "redis://127.0.0.1:1/0", tmp_path, PROFILE_IN_REQUEST_ROWS=0
+    )
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 11)]))
+
+    page = client.get("/imports/1/columns")
+
+    assert column_row(page.get_data(as_text=True), "Exclusive Shelf")[4] == "3"
+    answer = client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue"})
+    assert answer.status_code == 302 and waiting_import(app).status == ImportStatus.QUEUED.value
+
+
+def test_a_workbook_is_matched_and_previewed_from_its_typed_cells(sqlite_app, tmp_path):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    header = ["Name", "Writer", "Code", "Printed", "Copies", "Cost"]
+    rows = [[f"Workbook Book {n}", f"W {n}", isbn13(n), 1990 + n, n, 9.5] for n in range(1, 8)]
+    upload(client, write_xlsx(tmp_path / "stock.xlsx", rows, header=header).read_bytes(), "stock.xlsx")
+
+    body = client.get("/imports/1/columns").get_data(as_text=True)
+    assert [selected(body, f"column-{f}") for f in ("title", "isbn", "year_published", "quantity", "price")] == [
+        "Name", "Code", "Printed", "Copies", "Cost",
+    ]  # fmt: skip
+    assert selected(body, "column-book_type") == ""
+    choices = {"column-title": "Name", "column-author": "Writer", "column-isbn": "Code", "column-year_published": "Printed",
+               "column-quantity": "Copies", "column-price": "Cost", "default-book_type": "comic"}  # fmt: skip
+    live = client.post("/imports/1/columns/preview", data=choices).get_json()
+    assert live["summary"] == "Preview: 7 of 7 rows would be imported."
+    assert "<td>1991</td>" in live["preview_html"] and "<td>9.50</td>" in live["preview_html"]
+
+    client.post("/imports/1/columns", data={**choices, "action": "continue"})
+    run_worker(sqlite_app)
+    with sqlite_app.app_context():
+        book = db.session.scalar(select(Book).where(Book.isbn == isbn13(3)))
+        assert (book.title, book.year_published, book.price, book.quantity, book.book_type) == (
+            "Workbook Book 3", "1993", Decimal("9.50"), 3, "Comic",
+        )  # fmt: skip
 
 
 def test_only_staff_match_columns_and_see_profiles(sqlite_app):

@@ -43,6 +43,8 @@ SAMPLES = 5
 VALUES_LIMIT = 1_000
 #: The longest value a column's counted values may hold (a value map's limit): longer, none are listed.
 VALUE_CHARS = 255
+#: The most text a column's listed values may hold together (the profile is kept on the import's row).
+VALUES_TEXT_LIMIT = 32_000
 #: How many of the smallest value hashes a column keeps once it has many distinct values.
 SKETCH_SIZE = 1 << 16
 #: Rows per chunk.
@@ -230,7 +232,8 @@ class ColumnStats:
     def result(self) -> dict:
         distinct, exact = self.distinct()
         values = None
-        if self.counts is not None and all(len(v) <= VALUE_CHARS for v in self.counts):
+        lengths = [len(v) for v in self.counts] if self.counts is not None else []
+        if self.counts is not None and max(lengths, default=0) <= VALUE_CHARS and sum(lengths) <= VALUES_TEXT_LIMIT:
             values = [[v, n] for v, n in sorted(self.counts.items(), key=lambda item: (-item[1], item[0]))]
         return {
             "header": self.header,
