@@ -80,7 +80,14 @@ def columns(import_id: int):
                     return redirect(url_for("imports.show", import_id=imp.id))
                 else:
                     forget_profile(imp)
-                    flash("Columns matched: the import is queued.", "info")
+                    if imp.enqueued_at is None:
+                        flash(
+                            "Columns matched. The queue (Redis) is unavailable right now: the import is recorded as "
+                            "queued and starts as soon as the queue is back.",
+                            "warning",
+                        )
+                    else:
+                        flash("Columns matched: the import is queued.", "info")
                     return redirect(url_for("imports.show", import_id=imp.id))
             else:
                 error = context["reason"]
