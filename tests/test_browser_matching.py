@@ -9,9 +9,16 @@ from sqlalchemy import select
 
 from bookapp.extensions import db
 from bookapp.models import Book
-from tests.conftest import add_user
+from tests.conftest import add_user, stop_worker
 from tests.helpers import goodreads_csv, goodreads_row, isbn13
-from tests.test_browser import live_server, page, screenshot, sign_in_as_staff, web_server  # noqa: F401 (fixtures)
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    live_server,
+    page,
+    screenshot,
+    sign_in_as_staff,
+    start_worker,
+    web_server,
+)
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -88,6 +95,27 @@ def test_a_goodreads_export_is_matched_on_its_page_then_the_next_by_profile(sqli
     page.click("[data-field=profile] a")
     expect(page.locator("h1")).to_have_text("Profile “Goodreads export”")
     expect(page.get_by_label("ISBN: column")).to_have_value("ISBN13")
+
+
+def test_a_large_file_is_profiled_in_a_job_and_the_page_goes_on_by_itself(sqlite_app, web_server, page, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # every file is large enough for a job
+    add_user(sqlite_app, "staff@example.com")
+    path = tmp_path / "goodreads_library_export.csv"
+    path.write_bytes(goodreads_csv([goodreads_row(n) for n in range(1, 21)]))
+    sign_in_as_staff(page, web_server)
+
+    upload_on_the_page(page, web_server, path)
+
+    expect(page).to_have_url(web_server + "/imports/1/columns")
+    expect(page.locator("[role=status]")).to_contain_text("profiling…")
+    worker = start_worker(sqlite_app)  # only now: the page waits for it
+    try:
+        expect(page.locator("table.file-columns")).to_contain_text("currently-reading", timeout=60_000)
+    finally:
+        stop_worker(worker)
+    expect(page.get_by_label("Title: column", exact=True)).to_have_value("Title")
 
 
 def choose_with_keys(tab, label: str, option: str) -> None:
