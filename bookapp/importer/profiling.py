@@ -170,7 +170,11 @@ class ColumnStats:
 
     def _add_to_sketch(self, cells: np.ndarray) -> np.ndarray:
         """A column of many distinct values: blanks found with whole-array comparisons, values hashed."""
-        blank_rows = (cells == "") | (cells == '=""') | np.fromiter(map(str.isspace, cells), bool, len(cells))
+        try:
+            spaces = np.fromiter(map(str.isspace, cells), bool, len(cells))
+        except TypeError:  # a cell that is not text (pandas' NaN): blank
+            spaces = np.fromiter((type(c) is not str or c.isspace() for c in cells), bool, len(cells))
+        blank_rows = (cells == "") | (cells == '=""') | spaces
         blanks = int(blank_rows.sum())
         filled = cells[~blank_rows] if blanks else cells
         self.blank += blanks
