@@ -162,11 +162,13 @@ def register_blueprints(app: Flask) -> None:
     from .books import bp as books_bp
     from .imports import bp as imports_bp
     from .main import bp as main_bp
+    from .matching import bp as matching_bp
 
     app.register_blueprint(main_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(books_bp)
     app.register_blueprint(imports_bp)
+    app.register_blueprint(matching_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
 

@@ -251,6 +251,10 @@ class Import(db.Model):
     repairs: Mapped[dict | None] = mapped_column(JSON)
     #: The import whose rejected rows this one imports, fixed.
     fixes_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
+    #: While it waits for its columns to be matched: each column's samples, blank share, distinct values and
+    #: value counts, and the first rows (importer.profiling), or {"state": "pending"|"error", …}. Loaded only
+    #: when read (it can be large, and an import's row is read at every step of its run); None in SQL when unset.
+    column_profile: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
 
     created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
     undone_by: Mapped[User | None] = db.relationship(foreign_keys=[undone_by_id])

@@ -1,6 +1,6 @@
 """RQ entry points: ids in, a service call, failures recorded in SQL."""
 
-from .services import runner
+from .services import column_profiles, runner
 
 
 def run_import(import_id: int) -> dict:
@@ -24,3 +24,15 @@ def record_failure(job, connection, exc_type, exc_value, traceback) -> None:
     import_id = (job.meta or {}).get("import_id")
     if import_id is not None:
         recover(import_id, f"its worker process died ({exc_type.__name__})")
+
+
+def profile_columns(import_id: int) -> None:
+    """Profile the columns of import *import_id*'s file for its matching page."""
+    column_profiles.run_profile_job(import_id)
+
+
+def record_profile_failure(job, connection, exc_type, exc_value, traceback) -> None:
+    """Say on the matching page that profiling failed when its job died (or raised)."""
+    import_id = (job.meta or {}).get("profile_of_import")
+    if import_id is not None:
+        column_profiles.record_failure(import_id, exc_type.__name__)

@@ -209,3 +209,57 @@ def xlsb_bytes(rows: list[list[object]], header: list[str] = HEADER, sheet: str 
         archive.writestr("xl/_rels/workbook.bin.rels", relationships)
         archive.writestr("xl/worksheets/sheet1.bin", worksheet)
     return output.getvalue()
+
+
+GOODREADS_HEADER = [
+    "Book Id", "Title", "Author", "Author l-f", "Additional Authors", "ISBN", "ISBN13", "My Rating",
+    "Average Rating", "Publisher", "Binding", "Number of Pages", "Year Published", "Original Publication Year",
+    "Date Read", "Date Added", "Bookshelves", "Bookshelves with positions", "Exclusive Shelf", "My Review",
+    "Spoiler", "Private Notes", "Read Count", "Owned Copies",
+]  # fmt: skip
+GOODREADS_SHELVES = ["read", "to-read", "currently-reading"]
+
+
+def goodreads_row(n: int, **overrides) -> list[str]:
+    """Return a row of a Goodreads library export: ISBNs as ="…" text formulas (="" when there is none),
+    a review with commas and line breaks. Book *n* has ISBN-13 isbn13(n) and its ISBN-10."""
+    from stdnum import isbn as stdnum_isbn
+
+    thirteen = isbn13(n)
+    row = {
+        "Book Id": str(1_000_000 + n),
+        "Title": f"Goodreads Book {n}",
+        "Author": f"Writer {n % 7}",
+        "Author l-f": f"{n % 7}, Writer",
+        "Additional Authors": "",
+        "ISBN": f'="{stdnum_isbn.to_isbn10(thirteen)}"',
+        "ISBN13": f'="{thirteen}"',
+        "My Rating": str(n % 6),
+        "Average Rating": f"{3 + n % 2}.{n % 100:02d}",
+        "Publisher": "Ace",
+        "Binding": "Paperback",
+        "Number of Pages": str(200 + n),
+        "Year Published": str(1960 + n % 60),
+        "Original Publication Year": str(1900 + n % 60),
+        "Date Read": "2024/01/15" if n % 3 == 0 else "",
+        "Date Added": "2023/12/01",
+        "Bookshelves": "fiction, favourites" if n % 2 else "",
+        "Bookshelves with positions": "fiction (#1), favourites (#2)" if n % 2 else "",
+        "Exclusive Shelf": GOODREADS_SHELVES[n % 3],
+        "My Review": f"Loved it, truly.\nSecond thought, on book {n}." if n % 2 else "",
+        "Spoiler": "",
+        "Private Notes": "",
+        "Read Count": str(n % 3),
+        "Owned Copies": str(n % 4),
+    }
+    row.update(overrides)
+    return [row[h] for h in GOODREADS_HEADER]
+
+
+def goodreads_csv(rows: list[list[str]]) -> bytes:
+    """Return a Goodreads library export's bytes (UTF-8, comma-separated, LF line ends as Goodreads writes)."""
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(GOODREADS_HEADER)
+    writer.writerows(rows)
+    return buffer.getvalue().encode("utf-8")

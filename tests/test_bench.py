@@ -38,6 +38,7 @@ def test_the_benchmark_runs_every_case_at_a_small_size(postgres_url):
         "Progress reporting",
         "a two-word search",
         "Export of 3,000 books on SQLite",
+        "Column profile of the 3,000-row CSV for Match columns",
         "XLSX",
     ):
         assert case in result.stdout

@@ -140,6 +140,20 @@ def test_an_xlsx_upload_is_imported(app, staff_client, tmp_path):
         assert db.session.scalar(select(Book.price).where(Book.isbn == isbn13(3))) == Decimal("12.50")
 
 
+def test_a_file_missing_a_column_waits_for_its_columns_and_saves_nothing(app, staff_client, redis_client):
+    header = [h for h in HEADER if h != "Quantity"]
+    rows = [[c for h, c in zip(HEADER, book_row(n), strict=True) if h != "Quantity"] for n in range(5)]
+    response = upload(staff_client, csv_bytes(rows, header=header))
+    assert response.status_code == 302 and response.location == "/imports/1/columns"  # Match columns
+    run_worker(app)
+    state = import_state(staff_client, "/imports/1")
+    assert state["status"] == "needs_mapping" and not redis_client.keys("rq:job:*")
+    assert "Continue needs a column, or a value for every row, for: Quantity." in staff_client.get(
+        response.location
+    ).get_data(as_text=True)
+    assert book_count(app) == 0
+
+
 def test_a_removed_stored_file_fails_the_import_in_sql_and_in_rq(app, staff_client, redis_client):
     response = upload(staff_client, csv_bytes([book_row(1)]))
     state = import_state(staff_client, response.location)

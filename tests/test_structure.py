@@ -70,7 +70,7 @@ def test_the_queue_knows_nothing_of_the_services_and_tasks():
     assert not {m for m in imported if m.startswith(("bookapp.services", "bookapp.tasks"))}, imported
 
 
-BLUEPRINTS = ("bookapp.auth", "bookapp.books", "bookapp.imports", "bookapp.api", "bookapp.main")
+BLUEPRINTS = ("bookapp.auth", "bookapp.books", "bookapp.imports", "bookapp.matching", "bookapp.api", "bookapp.main")
 
 
 def test_blueprints_do_not_import_each_other():

@@ -131,7 +131,11 @@ class Column:
         chain = [by_position[p] for p in self.fallbacks]
         if self.default is not None:
             chain.append(repeat(self.default, count))
-        return list(map(first_filled, cells, *chain))
+        filled = list(map(first_filled, cells, *chain))
+        if self.text_cells and self.default is None:
+            # Every column of the chain blank: a blank text cell, as a CSV has (the bulk checks take text only).
+            filled = ["" if cell is None else cell for cell in filled]
+        return filled
 
     def convert_source(
         self, by_position: list[Sequence[object]], count: int

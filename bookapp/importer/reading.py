@@ -111,6 +111,9 @@ class Table:
     nul_cells: bool = False
     #: Where each CSV row starts in the file, for the rows where that line is not the row's number.
     lines: LineMap | None = None
+    #: A CSV's encoding and delimiter, as sniffed (the column profile reads the file with them too).
+    encoding: str | None = None
+    delimiter: str | None = None
 
 
 @contextmanager
@@ -209,6 +212,8 @@ def _open_csv(path: Path) -> Iterator[Table]:
             text_cells=True,
             nul_cells=nul,
             lines=line_map,
+            encoding="utf-16" if encoding.startswith("utf-16") else encoding,  # as the file is opened above
+            delimiter=delimiter,
             description=f"CSV, {_ENCODING_NAMES.get(encoding, encoding.upper())}, "
             f"{_DELIMITER_NAMES[delimiter]}-separated",
         )

@@ -119,6 +119,8 @@ def new():
             repeated = exc
             form.allow_repeat.data = "1"
         else:
+            if imp.status == ImportStatus.NEEDS_MAPPING.value:  # some required field has no column yet
+                return redirect(url_for("matching.columns", import_id=imp.id))
             if imp.enqueued_at is None:
                 flash(QUEUE_DOWN, "warning")
             return redirect(url_for("imports.show", import_id=imp.id))

@@ -250,7 +250,12 @@ def submit_mapping(imp: Import, mapping: Mapping, user: User | None, *, save_as:
     claimed = db.session.execute(
         update(Import)
         .where(Import.id == imp.id, Import.status == ImportStatus.NEEDS_MAPPING.value)
-        .values(status=ImportStatus.QUEUED.value, mapping=mapping.to_json(), profile_id=imp.profile_id)
+        # The profile just saved has its id, but imp.profile_id is set only when imp itself is flushed.
+        .values(
+            status=ImportStatus.QUEUED.value,
+            mapping=mapping.to_json(),
+            profile_id=imp.profile.id if imp.profile is not None else None,
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
     if not claimed:

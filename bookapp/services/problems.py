@@ -215,6 +215,8 @@ def outcome(imp: Import) -> str:
     """Return how the import ended (or where it is), in words: "succeeded with 3 rejected rows", "undone"."""
     if imp.undone_at is not None:
         return "undone"
+    if imp.status == ImportStatus.NEEDS_MAPPING.value:
+        return "waiting for its columns to be matched"
     if imp.status != ImportStatus.SUCCEEDED.value:
         return imp.status
     kept = imp.created + imp.updated + imp.unchanged + imp.skipped

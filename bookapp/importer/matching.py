@@ -1,0 +1,274 @@
+"""What the matching page offers and reads back: for each book field a column (then fallback columns) and
+a value for every row, and Book type's value matches, suggested from the header and the column profile,
+read from a mapping, read from the page's form, and turned into a Mapping; and the preview of a file's
+first rows read with them.
+
+Nothing is guessed for a required field beyond what the header's synonyms say and what a column's values
+show (valid ISBNs; years from 1450 to next year): no value for every row is ever suggested.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+
+from .errors import ValueProblem
+from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
+from .headers import field_of
+from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
+from .profiling import as_read, cell_text, decode_cell, shown
+from .validation import RowValidator
+from .values import parse_book_type
+
+#: What a value-match select sends to reject the rows with that value.
+REJECT = "reject"
+#: Fields the value suggestions of a column profile can fill.
+SUGGESTED_BY_VALUES = ("isbn", "year_published")
+
+
+def selectable_columns(headers: list[object]) -> list[str]:
+    """Return the header texts a field can be matched to: named, and the first of a name (case aside)."""
+    seen: set[str] = set()
+    columns = []
+    for header in headers:
+        text = header_text(header)
+        if text and text.casefold() not in seen:
+            seen.add(text.casefold())
+            columns.append(text)
+    return columns
+
+
+@dataclass
+class Choices:
+    """Per field, the columns read in order (empty: none) and the value for every row ("" : none);
+    Book type's value matches (a file value → a type, or None to reject its rows)."""
+
+    columns: dict[str, list[str]] = field(default_factory=dict)
+    defaults: dict[str, str] = field(default_factory=dict)
+    values: dict[str, str | None] = field(default_factory=dict)
+
+    def chain(self, fld: str) -> list[str]:
+        return self.columns.get(fld) or []
+
+    def missing(self) -> list[str]:
+        """Return the required fields with neither a column nor a value for every row."""
+        return [f for f in REQUIRED_FIELDS if not self.chain(f) and not self.defaults.get(f)]
+
+    def as_json(self) -> dict:
+        """Return the mapping's JSON form: every field named, so no header synonym adds anything unseen."""
+        columns: dict[str, object] = {}
+        for fld in FIELDS:
+            chain = self.chain(fld)
+            if chain:
+                columns[fld] = chain[0] if len(chain) == 1 else list(chain)
+            elif fld in OPTIONAL_FIELDS:
+                columns[fld] = None
+        defaults = {f: v for f, v in self.defaults.items() if v and f not in NO_DEFAULT}
+        values = {"book_type": dict(self.values)} if self.values else {}
+        return {"columns": columns, "defaults": defaults, "values": values}
+
+    def mapping(self) -> Mapping:
+        """Return the Mapping (raises MappingError when a default or value is not acceptable)."""
+        return Mapping.from_json(self.as_json())
+
+    def used_for(self) -> dict[str, list[str]]:
+        """Return, per header text, the labels of the fields that read it."""
+        used: dict[str, list[str]] = {}
+        for fld in FIELDS:
+            for text in self.chain(fld):
+                used.setdefault(text, []).append(LABELS[fld])
+        return used
+
+
+def suggest(headers: list[object], profile: dict | None = None) -> Choices:
+    """Return the choices a file starts with: its header's synonyms (a second column with a name of the
+    same field becomes the fallback: "ISBN, else ISBN13"), then, for ISBN and Year published when no
+    header names them, the first free column whose values are ISBNs or years."""
+    header_map, _ = Mapping().resolve(headers)
+    texts = [header_text(h) for h in headers]
+    choices = Choices()
+    used: set[str] = set()
+    for fld, position in header_map.positions.items():
+        choices.columns[fld] = [texts[position]]
+        used.add(texts[position].casefold())
+    for text in selectable_columns(headers):
+        fld = field_of(text)
+        if fld is not None and fld in choices.columns and text.casefold() not in used:
+            choices.columns[fld].append(text)
+            used.add(text.casefold())
+    free = {t.casefold(): t for t in selectable_columns(headers) if t.casefold() not in used}
+    for column in (profile or {}).get("columns", []):
+        fld, text = column.get("looks_like"), (column.get("header") or "").casefold()
+        if fld in SUGGESTED_BY_VALUES and fld not in choices.columns and text in free:
+            choices.columns[fld] = [free.pop(text)]
+    return choices
+
+
+def from_mapping(mapping: Mapping, headers: list[object]) -> Choices:
+    """Return the choices a mapping makes for a file with *headers* (its synonyms included, as the
+    import reads it)."""
+    header_map, _ = mapping.resolve(headers)
+    texts = [header_text(h) for h in headers]
+    choices = Choices(defaults=dict(mapping.defaults), values=dict(mapping.values.get("book_type", {})))
+    for fld, position in header_map.positions.items():
+        choices.columns[fld] = [texts[p] for p in (position, *header_map.fallbacks.get(fld, ()))]
+    return choices
+
+
+def from_form(form, headers: list[object]) -> Choices:
+    """Read the choices the matching page's form sends (a MultiDict: .get and .getlist).
+
+    Per field: column-<field> (a header text), else-<field> (fallback columns, repeated) and
+    default-<field>; per listed value: value-text-<n> and value-<n> (a type, "reject" or "");
+    value-text-new and value-new add one. Columns the file does not have are left out."""
+    known = {t.casefold(): t for t in selectable_columns(headers)}
+    choices = Choices()
+    for fld in FIELDS:
+        named = [form.get(f"column-{fld}", ""), *form.getlist(f"else-{fld}")]
+        chain = [known[t.strip().casefold()] for t in named if t and t.strip().casefold() in known]
+        choices.columns[fld] = list(dict.fromkeys(chain))
+        if fld not in NO_DEFAULT:
+            choices.defaults[fld] = " ".join(str(form.get(f"default-{fld}", "")).split())
+    keys = [k.removeprefix("value-text-") for k in form if k.startswith("value-text-")]
+    for key in keys:
+        text = str(form.get(f"value-text-{key}", "")).strip()
+        choice = str(form.get(f"value-{key}", "")).strip()
+        if not text or not choice:
+            continue
+        if choice == REJECT:
+            choices.values[text] = None
+        elif choice in FIXED_VALUES["book_type"] and pre_matched(text) != choice:
+            choices.values[text] = choice
+    return choices
+
+
+def pre_matched(text: str) -> str | None:
+    """Return the book type a file value already is, case and spacing aside ("sci-fi" is none)."""
+    try:
+        return parse_book_type(text)
+    except ValueProblem:
+        return None
+
+
+@dataclass
+class ValueRow:
+    text: str
+    count: int | None
+    #: The select's value: a type, REJECT or "" (not matched yet).
+    choice: str
+    pre_matched: bool
+    #: Whether the choice is a match made by a person (else the pre-match, or nothing yet).
+    saved: bool = False
+
+
+@dataclass
+class ValueSection:
+    """Book type's values to match: those of its columns in the file, or (no file) the saved matches."""
+
+    columns: list[str]
+    rows: list[ValueRow] = field(default_factory=list)
+    #: A column whose values are too many to list (its approximate number of distinct values).
+    too_many: tuple[str, int] | None = None
+    #: Whether the values come from the file (else from the saved matches only).
+    from_file: bool = True
+
+    @property
+    def needed(self) -> bool:
+        """Whether anything is left to decide: a value that is not a type already, or a saved match."""
+        return any(not r.pre_matched or r.saved for r in self.rows)
+
+    @property
+    def unmatched(self) -> list[ValueRow]:
+        return [r for r in self.rows if not r.choice]
+
+    @property
+    def key(self) -> str:
+        """What the section depends on (the page replaces it when this changes)."""
+        return "\x1f".join(self.columns)
+
+
+def value_section(choices: Choices, profile: dict | None) -> ValueSection:
+    """Return Book type's values with their counts over the whole file, each with its current choice."""
+    chain = choices.chain("book_type")
+    section = ValueSection(columns=chain, from_file=profile is not None)
+    counts: dict[str, int] = {}
+    if profile is not None:
+        by_header = {(c.get("header") or "").casefold(): c for c in profile.get("columns", [])}
+        for text in chain:
+            column = by_header.get(text.casefold())
+            if column is None:
+                continue
+            if column.get("values") is None:
+                section.too_many = (text, column.get("distinct") or 0)
+                return section
+            for value, count in column["values"]:
+                key = value_key(value)
+                if key:
+                    counts[key] = counts.get(key, 0) + count
+    for text in choices.values:
+        counts.setdefault(text, None)
+    for text, count in sorted(counts.items(), key=lambda item: (-(item[1] or 0), item[0].casefold())):
+        found = pre_matched(text)
+        if text in choices.values:
+            target = choices.values[text]
+            choice = REJECT if target is None else target
+        else:
+            choice = found or ""
+        section.rows.append(ValueRow(text, count, choice, found is not None, text in choices.values))
+    return section
+
+
+@dataclass
+class PreviewRow:
+    row_number: int
+    #: Per field, the value as it would be saved (or, in a rejected row, the cell as read).
+    values: dict[str, str]
+    problems: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
+    """Validate the file's first rows (kept in its profile) with the choices, as the import will.
+
+    A required field left unmatched is left out (the page says so once, not in every row)."""
+    headers = profile.get("headers") or []
+    header_map, _ = choices.mapping().resolve(headers)
+    unmatched = choices.missing()
+    for fld in unmatched:  # not what a header's synonym would give: the page shows the field unmatched
+        header_map.positions.pop(fld, None)
+        header_map.fallbacks.pop(fld, None)
+    validator = RowValidator(
+        header_map,
+        decimal_comma=bool(profile.get("decimal_comma")),
+        text_cells=bool(profile.get("text_cells")),
+        nul_cells=bool(profile.get("nul_cells")),
+    )
+    rows = []
+    for number, encoded in profile.get("head", []):
+        cells = [decode_cell(c) for c in encoded]
+        outcome = validator.validate(number, cells)
+        if isinstance(outcome, list):
+            values = {f: _as_read(header_map, f, cells) for f in FIELDS}
+            rows.append(PreviewRow(number, values, [p.message for p in outcome]))
+        else:
+            values = {f: _shown_value(v) for f, v in outcome.values().items()}
+            rows.append(PreviewRow(number, values, []))
+    return rows
+
+
+def _shown_value(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, Decimal):
+        return f"{value:.2f}"
+    return shown(str(value))
+
+
+def _as_read(header_map, fld: str, cells: list[object]) -> str:
+    position = header_map.positions.get(fld)
+    if position is None:
+        return header_map.defaults.get(fld, "")
+    return shown(as_read(cell_text(cells[position])) if position < len(cells) else "")

@@ -1,0 +1,159 @@
+"""Match columns: the page an upload goes to when its header leaves a required field without a column.
+
+Without JavaScript the page works by its buttons: Preview shows the page again with the choices made (one
+more fallback select, Book type's values, the preview); Continue queues the import. With JavaScript the
+preview, the values and the state of Continue follow the controls as they change (static/js/columns.js).
+"""
+
+from __future__ import annotations
+
+from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..auth import staff_required
+from ..extensions import db
+from ..importer import FileProblem, Mapping, MappingError
+from ..importer.matching import Choices, from_form, from_mapping, suggest
+from ..models import Import, ImportStatus
+from ..services.column_profiles import forget_profile, profile_state, start_profile
+from ..services.imports import ImportStateError, submit_mapping
+from .blueprint import bp
+from .context import matching_context
+
+
+def waiting_import(import_id: int) -> Import:
+    """Return the import, or 404."""
+    return db.get_or_404(Import, import_id, description=f"There is no import {import_id}.")
+
+
+def headers_of(imp: Import, profile: dict | None) -> list[object]:
+    return list(imp.headers or (profile or {}).get("headers") or [])
+
+
+def first_choices(imp: Import, headers: list[object], profile: dict | None) -> Choices:
+    """The choices the page opens with: the mapping the import has (a saved profile that no longer covers
+    every required field), else the header's synonyms and what the columns' values suggest."""
+    if imp.mapping:
+        try:
+            return from_mapping(Mapping.from_json(imp.mapping), headers)
+        except MappingError:
+            pass
+    return suggest(headers, profile)
+
+
+def started_profile(imp: Import) -> tuple[str | None, object]:
+    """Return the state of the file's column profile, starting it when none was asked for yet."""
+    state, data = profile_state(imp)
+    if state is None:
+        start_profile(imp)
+        state, data = profile_state(imp)
+    return state, data
+
+
+@bp.route("/imports/<int:import_id>/columns", methods=["GET", "POST"])
+@staff_required
+def columns(import_id: int):
+    """Show the file's columns and the book fields to match them to; Preview, or Continue to import."""
+    imp = waiting_import(import_id)
+    if imp.status != ImportStatus.NEEDS_MAPPING.value:
+        flash(f"Import #{imp.id} is not waiting for its columns to be matched.", "info")
+        return redirect(url_for("imports.show", import_id=imp.id))
+    state, data = started_profile(imp)
+    profile = data if state == "ready" else None
+    without_profile = (request.values.get("without_profile") == "1") or state == "error"
+    if state == "pending" and not without_profile and request.method == "GET":
+        return render_template("imports/columns_waiting.html", imp=imp)
+    headers = headers_of(imp, profile)
+    status = 200
+    error = None
+    if request.method == "POST":
+        choices = from_form(request.form, headers)
+        if request.form.get("action") == "continue":
+            context = matching_context(headers, choices, profile, with_preview=False)
+            if context["can_continue"]:
+                try:
+                    submit_mapping(imp, choices.mapping(), current_user, save_as=_save_as())
+                except FileProblem as problem:
+                    error = problem.message
+                except ImportStateError as exc:
+                    flash(str(exc), "error")
+                    return redirect(url_for("imports.show", import_id=imp.id))
+                else:
+                    forget_profile(imp)
+                    if imp.enqueued_at is None:
+                        flash(
+                            "Columns matched. The queue (Redis) is unavailable right now: the import is recorded as "
+                            "queued and starts as soon as the queue is back.",
+                            "warning",
+                        )
+                    else:
+                        flash("Columns matched: the import is queued.", "info")
+                    return redirect(url_for("imports.show", import_id=imp.id))
+            else:
+                error = context["reason"]
+            status = 400
+    else:
+        choices = first_choices(imp, headers, profile)
+    context = matching_context(headers, choices, profile, with_preview=True)
+    return render_template(
+        "imports/columns.html",
+        imp=imp,
+        state=state,
+        state_message=data if state == "error" else None,
+        without_profile=without_profile,
+        save_as=_save_as(),
+        error=error,
+        **context,
+    ), status
+
+
+def _save_as() -> str:
+    return " ".join(request.form.get("save_as", "").split()) if request.method == "POST" else ""
+
+
+@bp.post("/imports/<int:import_id>/columns/preview")
+@staff_required
+def columns_preview(import_id: int):
+    """Answer the page's script: the preview and Book type's values for the choices in the form, and
+    whether Continue can be pressed (and why not)."""
+    imp = waiting_import(import_id)
+    if imp.status != ImportStatus.NEEDS_MAPPING.value:
+        abort(409, description=f"Import #{imp.id} is not waiting for its columns to be matched.")
+    state, data = started_profile(imp)
+    profile = data if state == "ready" else None
+    headers = headers_of(imp, profile)
+    context = matching_context(headers, from_form(request.form, headers), profile, with_preview=True)
+    return jsonify(live_parts(context))
+
+
+def live_parts(context: dict) -> dict:
+    """The parts of a matching page its script puts in place when the controls change."""
+    return {
+        "preview_html": render_template("imports/_preview.html", **context),
+        "values_html": render_template("imports/_values.html", **context),
+        "values_key": context["values"].key,
+        "can_continue": context["can_continue"],
+        "reason": context["reason"],
+        "missing": context["missing"],
+        "summary": context["summary"],
+        "used_for": {str(c["index"]): ", ".join(c["used_for"]) for c in context["file_columns"]},
+    }
+
+
+@bp.get("/imports/<int:import_id>/columns/profile.json")
+@staff_required
+def profile_status(import_id: int):
+    """Say whether the file's columns are profiled yet (polled by the waiting page)."""
+    state, _ = profile_state(waiting_import(import_id))
+    return jsonify({"state": state})
+
+
+@bp.post("/imports/<int:import_id>/columns/profile")
+@staff_required
+def profile_again(import_id: int):
+    """Read the file's columns again (after profiling failed or stopped)."""
+    imp = waiting_import(import_id)
+    if imp.status == ImportStatus.NEEDS_MAPPING.value:
+        forget_profile(imp)
+        start_profile(imp)
+    return redirect(url_for("matching.columns", import_id=imp.id))

@@ -1,0 +1,161 @@
+"""What the matching pages show for a header row and a set of choices: the fields' controls, the file's
+columns, Book type's values, the preview, and whether (and why not) Continue can be pressed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..importer.fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS
+from ..importer.mapping import NO_DEFAULT, MappingError
+from ..importer.matching import (
+    REJECT,
+    Choices,
+    preview,
+    selectable_columns,
+    value_section,
+)
+
+#: The longest sample shown beside a column's name in a select.
+OPTION_SAMPLE_CHARS = 24
+
+
+@dataclass
+class FieldRow:
+    """One book field's controls."""
+
+    field: str
+    label: str
+    required: bool
+    column: str
+    #: The fallback columns chosen, then one empty select to add another.
+    fallbacks: list[str]
+    default: str
+    default_allowed: bool
+    missing: bool
+
+
+def field_rows(choices: Choices) -> list[FieldRow]:
+    rows = []
+    for fld in FIELDS:
+        chain = choices.chain(fld)
+        rows.append(
+            FieldRow(
+                field=fld,
+                label=LABELS[fld],
+                required=fld not in OPTIONAL_FIELDS,
+                column=chain[0] if chain else "",
+                fallbacks=[*chain[1:], ""],
+                default=choices.defaults.get(fld, ""),
+                default_allowed=fld not in NO_DEFAULT,
+                missing=fld in choices.missing(),
+            )
+        )
+    return rows
+
+
+def column_options(headers: list[object], profile: dict | None) -> list[tuple[str, str]]:
+    """Return (header, text shown in a select): the header, and a sample of its values when known."""
+    samples = {}
+    for column in (profile or {}).get("columns", []):
+        if column.get("samples"):
+            sample = column["samples"][0]
+            if len(sample) > OPTION_SAMPLE_CHARS:
+                sample = sample[: OPTION_SAMPLE_CHARS - 1] + "…"
+            samples.setdefault((column.get("header") or "").casefold(), sample)
+    options = []
+    for text in selectable_columns(headers):
+        sample = samples.get(text.casefold())
+        options.append((text, f"{text} (e.g. {sample})" if sample else text))
+    return options
+
+
+def file_columns(profile: dict | None, choices: Choices) -> list[dict]:
+    """Return each column of the file as the page's table shows it."""
+    if not profile:
+        return []
+    rows = profile.get("rows") or 0
+    used = {k.casefold(): v for k, v in choices.used_for().items()}
+    shown = []
+    for index, column in enumerate(profile.get("columns", [])):
+        blank = column.get("blank", 0)
+        distinct = column.get("distinct", 0)
+        exact = column.get("distinct_exact", True)
+        shown.append(
+            {
+                "index": index,
+                "header": column.get("header") or "",
+                "samples": column.get("samples") or [],
+                "blank_share": _share(blank, rows),
+                "blank": blank,
+                "distinct": f"{distinct:,}" if exact else f"about {_round(distinct):,}",
+                "used_for": used.get((column.get("header") or "").casefold(), []),
+            }
+        )
+    return shown
+
+
+def _share(part: int, whole: int) -> str:
+    if not whole or not part:
+        return "0 %"
+    share = 100 * part / whole
+    if share < 1:
+        return "under 1 %"
+    return f"{share:.0f} %"
+
+
+def _round(number: int) -> int:
+    """Round an estimate to 3 significant digits."""
+    digits = len(str(abs(number)))
+    return round(number, -max(digits - 3, 0))
+
+
+def matching_context(headers: list[object], choices: Choices, profile: dict | None, *, with_preview: bool) -> dict:
+    """Return everything the matching form and its live parts show."""
+    missing = choices.missing()
+    mapping_error = None
+    try:
+        choices.mapping()
+    except MappingError as exc:
+        mapping_error = str(exc)
+    rows = None
+    if with_preview and profile and mapping_error is None:
+        rows = preview(choices, profile)
+    section = value_section(choices, profile)
+    if mapping_error:
+        reason = mapping_error
+    elif missing:
+        names = ", ".join(LABELS[f] for f in missing)
+        reason = f"Continue needs a column, or a value for every row, for: {names}."
+    else:
+        reason = ""
+    unmatched = section.unmatched if section.from_file else []
+    return {
+        "headers": headers,
+        "choices": choices,
+        "field_rows": field_rows(choices),
+        "column_options": column_options(headers, profile),
+        "file_columns": file_columns(profile, choices),
+        "profile": profile,
+        "missing": missing,
+        "missing_labels": [LABELS[f] for f in missing],
+        "reason": reason,
+        "can_continue": not reason,
+        "preview_rows": rows,
+        "values": section,
+        "unmatched_values": unmatched,
+        "unmatched_rows": sum(r.count or 0 for r in unmatched),
+        "BOOK_TYPES": BOOK_TYPES,
+        "REJECT": REJECT,
+        "summary": summary(rows, reason),
+    }
+
+
+def summary(rows, reason: str) -> str:
+    """Return one sentence for screen readers after the controls change."""
+    parts = []
+    if rows is not None:
+        kept = sum(1 for r in rows if r.ok)
+        parts.append(f"Preview: {kept} of {len(rows)} rows would be imported.")
+    if reason:
+        parts.append(reason)
+    return " ".join(parts)

@@ -1,0 +1,116 @@
+// Match columns (and edit a profile), enhanced. Without this script the pages work by their buttons:
+// Preview shows the page again with the choices made. With it:
+// - while the file's columns are read in a job, the waiting page asks every second whether they are
+//   ready, then opens the matching page;
+// - when a control changes, the server is asked what the choices give (the preview of the first rows,
+//   Book type's values, whether Continue can be pressed and why not) and those parts are put in place;
+//   a live region says the outcome in one sentence;
+// - choosing the last "else" column of a field adds another select, for a longer fallback chain.
+(function () {
+  "use strict";
+
+  var POLL_MS = 1000;
+  var POLL_AFTER_ERROR_MS = 3000;
+  // Typing in a text box asks the server once the typing pauses.
+  var TYPING_PAUSE_MS = 300;
+
+  function waitForProfile(box) {
+    function poll() {
+      fetch(box.dataset.statusUrl, { headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (data) {
+          if (data.state === "pending") window.setTimeout(poll, POLL_MS);
+          else window.location.reload();
+        })
+        .catch(function () { window.setTimeout(poll, POLL_AFTER_ERROR_MS); });
+    }
+    window.setTimeout(poll, POLL_MS);
+  }
+
+  function addFallbackAfter(select) {
+    var cell = select.closest("[data-fallbacks]");
+    if (!cell) return;
+    var selects = cell.querySelectorAll("select[data-fallback]");
+    if (select !== selects[selects.length - 1] || !select.value) return;
+    var wrapper = select.closest(".fallback");
+    var copy = wrapper.cloneNode(true);
+    var number = selects.length + 1;
+    var id = "else-" + cell.dataset.fallbacks + "-" + number;
+    var newSelect = copy.querySelector("select");
+    var label = copy.querySelector("label");
+    newSelect.id = id;
+    newSelect.value = "";
+    label.htmlFor = id;
+    label.textContent = label.textContent.replace(/\d+$/, String(number));
+    wrapper.after(copy);
+  }
+
+  function enhanceForm(form) {
+    var liveUrl = form.dataset.liveUrl;
+    var preview = document.getElementById("preview");
+    var values = document.getElementById("values");
+    var reason = document.getElementById("continue-reason");
+    var proceed = document.getElementById("continue");
+    var announcer = document.getElementById("columns-announcer");
+    var asked = 0;
+    var timer = null;
+
+    function apply(data) {
+      if (preview && data.preview_html != null) preview.innerHTML = data.preview_html;
+      // Book type's values are replaced only when its columns change (and never under the keyboard's focus).
+      if (values && data.values_key !== values.dataset.key && !values.contains(document.activeElement)) {
+        values.innerHTML = data.values_html;
+        values.dataset.key = data.values_key;
+      }
+      if (proceed) proceed.disabled = !data.can_continue;
+      if (reason) {
+        reason.textContent = data.reason;
+        reason.hidden = !data.reason;
+      }
+      form.querySelectorAll("[data-missing-for]").forEach(function (marker) {
+        var missing = data.missing.indexOf(marker.dataset.missingFor) !== -1;
+        marker.hidden = !missing;
+        marker.closest("tr").classList.toggle("missing", missing);
+      });
+      Object.keys(data.used_for || {}).forEach(function (index) {
+        var cell = document.querySelector("[data-used-for='" + index + "']");
+        if (cell) cell.textContent = data.used_for[index];
+      });
+      if (announcer && data.summary) announcer.textContent = data.summary;
+    }
+
+    function ask() {
+      var mine = ++asked;
+      var body = new FormData(form);
+      body.set("action", "preview");
+      fetch(liveUrl, { method: "POST", body: body, headers: { Accept: "application/json" }, credentials: "same-origin" })
+        .then(function (response) {
+          if (!response.ok) throw new Error("HTTP " + response.status);
+          return response.json();
+        })
+        .then(function (data) { if (mine === asked) apply(data); })
+        .catch(function () { /* the Preview button still works */ });
+    }
+
+    function soon(delay) {
+      window.clearTimeout(timer);
+      timer = window.setTimeout(ask, delay);
+    }
+
+    form.addEventListener("change", function (event) {
+      if (event.target.matches("select[data-fallback]")) addFallbackAfter(event.target);
+      soon(0);
+    });
+    form.addEventListener("input", function (event) {
+      if (event.target.matches("input[type=text]")) soon(TYPING_PAUSE_MS);
+    });
+  }
+
+  var waiting = document.getElementById("profiling");
+  if (waiting) waitForProfile(waiting);
+  var form = document.getElementById("columns-form");
+  if (form && form.dataset.liveUrl && window.fetch && window.FormData) enhanceForm(form);
+})();

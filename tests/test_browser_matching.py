@@ -1,0 +1,134 @@
+"""In a real Chromium: a Goodreads library export matched on its page with the keyboard-usable controls, saved
+as a profile, imported; the next export with the same header goes straight to its import, matched by it."""
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bookapp.extensions import db
+from bookapp.models import Book
+from tests.conftest import add_user, stop_worker
+from tests.helpers import goodreads_csv, goodreads_row, isbn13
+from tests.test_browser import (  # noqa: F401 (fixtures)
+    live_server,
+    page,
+    screenshot,
+    sign_in_as_staff,
+    start_worker,
+    web_server,
+)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+
+def upload_on_the_page(tab, server: str, path: Path) -> None:
+    tab.goto(server + "/imports/new")
+    tab.set_input_files("#file", str(path))
+    tab.click("main form#upload-form button[type=submit]")
+
+
+def test_a_goodreads_export_is_matched_on_its_page_then_the_next_by_profile(sqlite_app, live_server, page, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    rows = [goodreads_row(n) for n in range(1, 31)]
+    rows[0] = goodreads_row(1, ISBN13='=""')  # no ISBN-13: the ISBN column is read instead
+    first = tmp_path / "goodreads_library_export.csv"
+    first.write_bytes(goodreads_csv(rows))
+    sign_in_as_staff(page, live_server)
+
+    upload_on_the_page(page, live_server, first)
+
+    expect(page).to_have_url(live_server + "/imports/1/columns")
+    expect(page.locator("h1")).to_contain_text("Match columns")
+    expect(page.locator("table.file-columns")).to_contain_text("currently-reading")
+    proceed = page.locator("#continue")
+    expect(proceed).to_be_disabled()
+    expect(page.locator("#continue-reason")).to_have_text(
+        "Continue needs a column, or a value for every row, for: Book type, Price, Quantity."
+    )
+
+    # ISBN13, else ISBN; Owned Copies as the quantity: the selects, from the keyboard.
+    choose_with_keys(page, "ISBN: column", "ISBN13")
+    choose_with_keys(page, "ISBN: else, column 1", "ISBN")
+    choose_with_keys(page, "Quantity: column", "Owned Copies")
+    expect(page.get_by_label("ISBN: else, column 2")).to_be_visible()  # room for a longer chain
+    # Book type from Exclusive Shelf: its values appear, each matched to a type or rejected.
+    choose_with_keys(page, "Book type: column", "Exclusive Shelf")
+    values = page.locator("#values")
+    expect(values).to_contain_text("currently-reading")
+    choose_with_keys(page, "Book type for the value “read”", "Classic")
+    choose_with_keys(page, "Book type for the value “to-read”", "Horror")
+    choose_with_keys(page, "Book type for the value “currently-reading”", "Reject these rows")
+    # The same price for every row, typed.
+    page.get_by_label("Price: same value for every row").focus()
+    page.keyboard.type("0.00")
+    expect(proceed).to_be_enabled()
+    expect(page.locator("#continue-reason")).to_be_hidden()
+    preview = page.locator("table.preview")
+    expect(preview).to_contain_text("Rejected: Book type 'currently-reading' is rejected by the value matching")
+    expect(preview.locator("tbody tr").first).to_contain_text(isbn13(1))  # Goodreads Book 1
+    expect(page.locator("#columns-announcer")).to_have_text("Preview: 7 of 10 rows would be imported.")
+    page.get_by_label("Save as profile (optional)").fill("Goodreads export")
+    screenshot(page, "match-columns")
+    proceed.focus()
+    page.keyboard.press("Enter")
+
+    expect(page).to_have_url(live_server + "/imports/1")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded with 10 rejected rows", timeout=60_000)
+    expect(page.locator("[data-field=created]")).to_have_text("20")
+    expect(page.locator("[data-field=profile]")).to_have_text("Matched with profile 'Goodreads export' (edit).")
+
+    second = tmp_path / "goodreads_library_export (1).csv"
+    second.write_bytes(goodreads_csv([goodreads_row(n) for n in range(100, 106)]))
+    upload_on_the_page(page, live_server, second)
+
+    expect(page).to_have_url(live_server + "/imports/2")
+    expect(page.locator("[data-field=profile]")).to_have_text("Matched with profile 'Goodreads export' (edit).")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded with 2 rejected rows", timeout=60_000)
+    with sqlite_app.app_context():
+        book = db.session.scalar(select(Book).where(Book.isbn == isbn13(102)))
+        assert (book.title, book.book_type, str(book.price)) == ("Goodreads Book 102", "Classic", "0.00")
+        assert db.session.scalar(select(Book.book_type).where(Book.isbn == isbn13(1))) == "Horror"
+    page.click("[data-field=profile] a")
+    expect(page.locator("h1")).to_have_text("Profile “Goodreads export”")
+    expect(page.get_by_label("ISBN: column")).to_have_value("ISBN13")
+
+
+def test_a_large_file_is_profiled_in_a_job_and_the_page_goes_on_by_itself(sqlite_app, web_server, page, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # every file is large enough for a job
+    add_user(sqlite_app, "staff@example.com")
+    path = tmp_path / "goodreads_library_export.csv"
+    path.write_bytes(goodreads_csv([goodreads_row(n) for n in range(1, 21)]))
+    sign_in_as_staff(page, web_server)
+
+    upload_on_the_page(page, web_server, path)
+
+    expect(page).to_have_url(web_server + "/imports/1/columns")
+    expect(page.locator("[role=status]")).to_contain_text("profiling…")
+    worker = start_worker(sqlite_app)  # only now: the page waits for it
+    try:
+        expect(page.locator("table.file-columns")).to_contain_text("currently-reading", timeout=60_000)
+    finally:
+        stop_worker(worker)
+    expect(page.get_by_label("Title: column", exact=True)).to_have_value("Title")
+
+
+def choose_with_keys(tab, label: str, option: str) -> None:
+    """Choose an option of a labelled select with the keyboard: focus it, then press the arrow keys until the
+    option is selected (a closed select changes its value, and says so, on each key)."""
+    select = tab.get_by_label(label, exact=True)
+    select.focus()
+    texts = select.locator("option").all_inner_texts()
+    target = next(
+        i for i, text in enumerate(texts) if text == option or re.match(rf"{re.escape(option)} \(e\.g\.", text)
+    )
+    current = select.evaluate("s => s.selectedIndex")
+    key = "ArrowDown" if target > current else "ArrowUp"
+    for _ in range(abs(target - current)):
+        tab.keyboard.press(key)
+    assert select.evaluate("s => s.selectedIndex") == target, f"{label}: the keys did not reach {option!r}"

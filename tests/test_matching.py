@@ -1,0 +1,457 @@
+"""Match columns in the browser, server side: a Goodreads library export is kept for matching, its page shows
+each column (samples, blank share, different values), Continue is refused until every required field has a
+column or a value, a real worker imports it with a fallback chain, defaults and a value map, and the profile
+saved then reads the next file with the same header with no matching step."""
+
+import html
+import io
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import select
+
+from bookapp.extensions import db
+from bookapp.importer.fields import BOOK_TYPES
+from bookapp.importer.matching import Choices, from_form, suggest, value_section
+from bookapp.models import Book, Import, ImportProfile, ImportStatus, Role
+from tests.conftest import add_user, build_app, run_worker, sign_in
+from tests.helpers import GOODREADS_HEADER, book_row, csv_bytes, goodreads_csv, goodreads_row, isbn13, write_xlsx
+
+#: What a person chooses for a Goodreads export: ISBN13 else ISBN, Year Published else Original Publication
+#: Year, Owned Copies as Quantity, Book type from Exclusive Shelf with its values matched, Price 0.00 for all.
+GOODREADS_CHOICES = {
+    "column-title": "Title",
+    "column-author": "Author",
+    "column-isbn": "ISBN13",
+    "else-isbn": ["ISBN", ""],
+    "column-year_published": "Year Published",
+    "else-year_published": "Original Publication Year",
+    "column-no_of_pages": "Number of Pages",
+    "column-quantity": "Owned Copies",
+    "column-book_type": "Exclusive Shelf",
+    "value-text-1": "read",
+    "value-1": "Classic",
+    "value-text-2": "to-read",
+    "value-2": "Horror",
+    "value-text-3": "currently-reading",
+    "value-3": "reject",
+    "default-price": "0.00",
+}
+
+
+def upload(client, data: bytes, name: str = "goodreads_library_export.csv"):
+    return client.post(
+        "/imports/new",
+        data={"file": (io.BytesIO(data), name), "mode": "create_update"},
+        content_type="multipart/form-data",
+    )
+
+
+def text_of(response) -> str:
+    """The page's text as a person reads it: tags gone (words inside a line kept together), entities
+    decoded, spaces collapsed."""
+    text = re.sub(r"</?(?:a|strong|em|small|span|code)\b[^>]*>", "", response.get_data(as_text=True))
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", text)).split())
+
+
+def column_row(page_html: str, header: str) -> list[str]:
+    """The cells of the file-columns table's row for *header*, as text."""
+    table = page_html[page_html.index('<table class="file-columns">') :]
+    for row in re.findall(r"<tr>(.*?)</tr>", table[: table.index("</table>")], re.S):
+        cells = [
+            " ".join(html.unescape(re.sub(r"<[^>]+>", " ", c)).split())
+            for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S)
+        ]
+        if cells[1] == header:
+            return cells
+    raise AssertionError(f"no row for {header!r}")
+
+
+def selected(page_html: str, select_id: str) -> str:
+    """The value of the option selected in a select ("" when none is)."""
+    body = re.search(rf'<select id="{re.escape(select_id)}"[^>]*>(.*?)</select>', page_html, re.S)
+    assert body, f"no select #{select_id}"
+    found = re.search(r'<option value="([^"]*)" selected>', body.group(1))
+    return html.unescape(found.group(1)) if found else ""
+
+
+def listed_values(page_html: str) -> dict[str, tuple[int | None, str]]:
+    """Book type's values listed for matching: value → (rows, the choice selected)."""
+    found = re.findall(
+        r'<td class="mono">([^<]*)<input type="hidden" name="value-text-(\d+)"[^>]*></td>\s*<td class="num">([\d,]*)</td>',
+        page_html,
+    )
+    return {
+        html.unescape(text): (int(count.replace(",", "")) if count else None, selected(page_html, f"value-{index}"))
+        for text, index, count in found
+    }
+
+
+def waiting_import(app, import_id: int = 1) -> Import:
+    with app.app_context():
+        return db.session.get(Import, import_id)
+
+
+def test_the_columns_page_shows_each_column_of_a_goodreads_export(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    rows = [goodreads_row(n) for n in range(1, 21)]
+    rows[4] = goodreads_row(5, ISBN13='=""')  # a book Goodreads has no ISBN-13 for
+
+    answer = upload(client, goodreads_csv(rows))
+
+    assert answer.status_code == 302 and answer.location == "/imports/1/columns"
+    assert waiting_import(sqlite_app).status == ImportStatus.NEEDS_MAPPING.value
+    page = client.get("/imports/1/columns")
+    assert page.status_code == 200
+    body = page.get_data(as_text=True)
+    # Samples as the importer reads them (="0441172717" is 0441172717), the blank share, the different values.
+    isbn13_row = column_row(body, "ISBN13")
+    assert isbn13_row[2].split()[:3] == [isbn13(1), isbn13(2), isbn13(3)]
+    assert isbn13_row[3:5] == ["5 %", "19"]  # one =""
+    assert column_row(body, "Date Read")[3:5] == ["70 %", "1"]  # read only in 6 of the 20 rows
+    assert column_row(body, "Exclusive Shelf")[2:5] == ["to-read currently-reading read", "0 %", "3"]
+    assert column_row(body, "Spoiler")[2:5] == ["(every cell blank)", "100 %", "0"]
+    assert column_row(body, "My Review")[2].startswith("Loved it, truly. Second thought, on book 1.")
+    assert "20 rows under the header" in text_of(page)
+    # Filled in from the header: ISBN, else the second ISBN column; nothing guessed for the rest.
+    assert selected(body, "column-title") == "Title"
+    assert selected(body, "column-isbn") == "ISBN" and selected(body, "else-isbn-1") == "ISBN13"
+    assert selected(body, "column-year_published") == "Year Published"
+    for field in ("book_type", "price", "quantity"):
+        assert selected(body, f"column-{field}") == ""
+        assert re.search(rf'id="default-{field}" name="default-{field}" value=""', body)
+    assert re.search(r'<button type="submit" name="action" value="continue" id="continue"[^>]* disabled>', body)
+    assert "Continue needs a column, or a value for every row, for: Book type, Price, Quantity." in text_of(page)
+
+
+def test_a_column_of_isbns_and_one_of_years_are_suggested_by_their_values(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    header = ["Name", "Code", "Printed", "Copies left"]
+    rows = [[f"Book {n}", isbn13(n), str(1450 + n * 20), "3"] for n in range(1, 21)]
+
+    upload(client, csv_bytes(rows, header=header), "stock.csv")
+    body = client.get("/imports/1/columns").get_data(as_text=True)
+
+    assert selected(body, "column-title") == "Name"  # a synonym
+    assert selected(body, "column-isbn") == "Code"  # valid ISBNs
+    assert selected(body, "column-year_published") == "Printed"  # years from 1450 to next year
+    assert selected(body, "column-quantity") == ""  # 3s are no year, no ISBN: nothing guessed
+
+
+def test_continue_is_refused_until_every_required_field_has_a_column_or_a_value(sqlite_app, redis_client):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 6)]))
+    choices = {**GOODREADS_CHOICES, "default-price": "", "action": "continue"}
+
+    refused = client.post("/imports/1/columns", data=choices)
+
+    assert refused.status_code == 400
+    assert "Continue needs a column, or a value for every row, for: Price." in text_of(refused)
+    assert waiting_import(sqlite_app).status == ImportStatus.NEEDS_MAPPING.value
+    assert not redis_client.keys("rq:job:*")
+    live = client.post("/imports/1/columns/preview", data=choices).get_json()
+    assert live["can_continue"] is False and live["missing"] == ["price"]
+    # A value for every row that is no price is refused by the import's own words, in the preview.
+    live = client.post("/imports/1/columns/preview", data={**choices, "default-price": "free"}).get_json()
+    assert live["can_continue"] is True
+    assert "Price is not a price: write it like 12.99" in html.unescape(live["preview_html"])
+    accepted = client.post("/imports/1/columns", data={**choices, "default-price": "0.00"})
+    assert accepted.status_code == 302 and accepted.location == "/imports/1"
+    assert waiting_import(sqlite_app).status == ImportStatus.QUEUED.value
+
+
+def test_the_preview_shows_the_first_rows_as_they_would_be_saved_with_their_verdicts(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 31)]))
+
+    live = client.post("/imports/1/columns/preview", data=GOODREADS_CHOICES).get_json()
+
+    rows = re.findall(
+        r"<tr><td class=\"num\">(\d+)</td>\s*<td class=\"verdict\">(.*?)</td>", live["preview_html"], re.S
+    )
+    verdicts = {int(n): " ".join(re.sub(r"<[^>]+>", " ", html.unescape(v)).split()) for n, v in rows}
+    assert sorted(verdicts) == list(range(2, 12))  # the first 10 rows
+    assert verdicts[2] == "Imported"  # book 1: to-read, a Horror
+    assert verdicts[3] == "Rejected: Book type 'currently-reading' is rejected by the value matching of this import"
+    assert live["summary"] == "Preview: 7 of 10 rows would be imported."
+    # Without scripts, Preview shows the page again with the same choices, and one more fallback select.
+    page = client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "preview"})
+    body = page.get_data(as_text=True)
+    assert page.status_code == 200 and selected(body, "else-isbn-1") == "ISBN" and selected(body, "else-isbn-2") == ""
+    assert "Rejected: Book type 'currently-reading' is rejected by the value matching" in text_of(page)
+    assert listed_values(body)["currently-reading"] == (10, "reject")
+
+
+def test_book_types_values_are_listed_with_their_counts_and_only_case_and_spacing_are_matched(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    genres = ["Sci-Tech", " sci tech ", "sci-fi", "Comic", "Manga"]
+    rows = [book_row(n, **{"Book type": genres[n % 5]}) for n in range(1, 101)]
+    header = ["Title", "Author", "Shelf", "ISBN", "Year published", "Price", "No. of pages", "Quantity", "Description"]
+    upload(client, csv_bytes(rows, header=header), "shelves.csv")
+
+    page = client.post(
+        "/imports/1/columns", data={"column-title": "Title", "column-book_type": "Shelf", "action": "preview"}
+    )
+
+    assert listed_values(page.get_data(as_text=True)) == {
+        "sci tech": (20, "Sci-tech"),  # " sci tech " once trimmed, as the value map looks it up
+        "Sci-Tech": (20, "Sci-tech"),
+        "Comic": (20, "Comic"),
+        "sci-fi": (20, ""),  # the person decides
+        "Manga": (20, ""),
+    }
+
+
+def test_a_worker_imports_with_a_fallback_chain_defaults_and_a_value_map(app, staff_client):
+    rows = [goodreads_row(n) for n in range(1, 13)]
+    rows[0] = goodreads_row(1, ISBN13='=""')  # the ISBN-10 is used
+    rows[3] = goodreads_row(4, ISBN13='=""', ISBN='=""')  # no ISBN at all: rejected
+    rows[6] = goodreads_row(7, **{"Year Published": ""})  # the original year is used
+    upload(staff_client, goodreads_csv(rows))
+
+    answer = staff_client.post(
+        "/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue", "save_as": "Goodreads export"}
+    )
+
+    assert answer.status_code == 302 and answer.location == "/imports/1"
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 1)
+        books = {b.title: b for b in db.session.scalars(select(Book))}
+        assert (imp.status, imp.created, imp.rejected) == ("succeeded", 7, 5)
+        assert imp.profile.name == "Goodreads export" and imp.column_profile is None
+    # Shelves: read (3, 6, 9, 12) → Classic, to-read (1, 4, 7, 10) → Horror, currently-reading rejected.
+    assert sorted(books) == [f"Goodreads Book {n}" for n in (1, 10, 12, 3, 6, 7, 9)]
+    assert books["Goodreads Book 1"].isbn == isbn13(1)  # from the ISBN-10 column
+    assert books["Goodreads Book 1"].book_type == "Horror" and books["Goodreads Book 3"].book_type == "Classic"
+    assert books["Goodreads Book 7"].year_published == str(1900 + 7)
+    assert books["Goodreads Book 6"].year_published == str(1960 + 6)
+    assert {b.price for b in books.values()} == {Decimal("0.00")}
+    assert books["Goodreads Book 6"].quantity == 6 % 4 and books["Goodreads Book 6"].no_of_pages == 206
+    page = text_of(staff_client.get("/imports/1"))
+    assert "Matched with profile 'Goodreads export' (edit)" in page
+    assert (
+        "Book type 'currently-reading' is rejected by the value matching of this import: 4 rows (3, 6, 9, 12)" in page
+    )
+    assert "ISBN is required" in page  # book 4
+
+
+def test_the_profile_saved_reads_the_next_file_with_the_same_header_with_no_matching_step(app, staff_client):
+    upload(staff_client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]))
+    staff_client.post(
+        "/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue", "save_as": "Goodreads export"}
+    )
+    run_worker(app)
+
+    second = upload(staff_client, goodreads_csv([goodreads_row(n) for n in range(50, 56)]), "later_export.csv")
+
+    assert second.status_code == 302 and second.location == "/imports/2"
+    run_worker(app)
+    page = text_of(staff_client.get("/imports/2"))
+    assert "Matched with profile 'Goodreads export' (edit)" in page
+    with app.app_context():
+        imp = db.session.get(Import, 2)
+        assert (imp.status, imp.created, imp.rejected) == ("succeeded", 4, 2)  # 50 and 53 are currently-reading
+        assert db.session.scalar(select(Book).where(Book.isbn == isbn13(51))).book_type == "Classic"
+
+
+def test_the_profiles_page_renames_edits_and_deletes_profiles(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]))
+    client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue", "save_as": "Goodreads export"})
+    with sqlite_app.app_context():
+        profile_id = db.session.scalar(select(ImportProfile.id))
+
+    listing = client.get("/imports/profiles")
+    assert listing.status_code == 200 and "Goodreads export" in text_of(listing)
+    assert f"{len(GOODREADS_HEADER)} columns: Book Id, Title" in text_of(listing)
+
+    renamed = client.post(
+        f"/imports/profiles/{profile_id}/rename", data={"name": "  My   shelves "}, follow_redirects=True
+    )
+    assert "Profile 'Goodreads export' renamed 'My shelves'." in text_of(renamed)
+    refused = client.post(f"/imports/profiles/{profile_id}/rename", data={"name": " "}, follow_redirects=True)
+    assert "Not renamed: Give the profile a name." in text_of(refused)
+
+    # Edit: the same controls, filled from the profile; a required field left empty is refused.
+    editor = client.get(f"/imports/profiles/{profile_id}").get_data(as_text=True)
+    assert selected(editor, "column-isbn") == "ISBN13" and selected(editor, "else-isbn-1") == "ISBN"
+    assert 'id="default-price" name="default-price" value="0.00"' in editor
+    assert listed_values(editor) == {  # listed from the saved matches
+        "currently-reading": (None, "reject"),
+        "read": (None, "Classic"),
+        "to-read": (None, "Horror"),
+    }
+    edited = {**GOODREADS_CHOICES, "default-price": "", "action": "save"}
+    assert client.post(f"/imports/profiles/{profile_id}", data=edited).status_code == 400
+    edited = {
+        **GOODREADS_CHOICES,
+        "default-price": "1.50",
+        "value-text-new": "Favourites",
+        "value-new": "Comic",
+        "action": "save",
+    }
+    saved = client.post(f"/imports/profiles/{profile_id}", data=edited, follow_redirects=True)
+    assert "Profile 'My shelves' saved." in text_of(saved)
+    with sqlite_app.app_context():
+        mapping = db.session.get(ImportProfile, profile_id).mapping
+    assert mapping["defaults"] == {"price": "1.50"}
+    assert mapping["values"]["book_type"]["Favourites"] == "Comic"
+
+    deleted = client.post(f"/imports/profiles/{profile_id}/delete", follow_redirects=True)
+    assert "Profile 'My shelves' deleted." in text_of(deleted) and "No profile yet." in text_of(deleted)
+    with sqlite_app.app_context():
+        imp = db.session.get(Import, 1)
+        assert imp.profile_id is None and imp.mapping["defaults"] == {"price": "0.00"}  # its own copy
+
+
+def test_the_import_page_of_a_file_waiting_for_its_columns_links_to_them_and_can_cancel(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(1)]))
+
+    page = client.get("/imports/1")
+
+    assert "This file waits for its columns" in text_of(page)
+    assert 'href="/imports/1/columns"' in page.get_data(as_text=True)
+    assert '<meta http-equiv="refresh"' not in page.get_data(as_text=True)  # nothing to follow until it is matched
+    client.post("/imports/1/cancel")
+    assert waiting_import(sqlite_app).status == ImportStatus.CANCELLED.value
+    again = client.get("/imports/1/columns")
+    assert again.status_code == 302 and again.location == "/imports/1"
+
+
+def test_a_large_file_is_profiled_in_a_job_while_the_page_waits(sqlite_app):
+    sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # every file is "large"
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 21)]))
+
+    waiting = client.get("/imports/1/columns")
+
+    assert waiting.status_code == 200 and "profiling…" in text_of(waiting)
+    assert client.get("/imports/1/columns/profile.json").get_json() == {"state": "pending"}
+    without = client.get("/imports/1/columns?without_profile=1")
+    assert selected(without.get_data(as_text=True), "column-title") == "Title"  # matching from the header alone
+    run_worker(sqlite_app)
+    assert client.get("/imports/1/columns/profile.json").get_json() == {"state": "ready"}
+    assert column_row(client.get("/imports/1/columns").get_data(as_text=True), "Exclusive Shelf")[4] == "3"
+
+
+def test_a_profile_job_that_was_lost_says_so_and_can_be_run_again(sqlite_app, redis_client):
+    sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]))
+    client.get("/imports/1/columns")
+    redis_client.flushdb()  # Redis forgot the job
+
+    page = client.get("/imports/1/columns")
+
+    assert "Reading the file's columns stopped before it ended." in text_of(page)
+    assert selected(page.get_data(as_text=True), "column-title") == "Title"  # matching goes on without samples
+    again = client.post("/imports/1/columns/profile")
+    assert again.status_code == 302 and again.location == "/imports/1/columns"
+    assert client.get("/imports/1/columns/profile.json").get_json() == {"state": "pending"}
+    run_worker(sqlite_app)
+    assert client.get("/imports/1/columns/profile.json").get_json() == {"state": "ready"}
+
+
+def test_with_the_queue_down_a_large_file_is_profiled_in_the_request_and_still_matched(redis_client, tmp_path):
+    app = build_app(
+        f"sqlite:///{tmp_path / 'down.sqlite3'}", "redis://127.0.0.1:1/0", tmp_path, PROFILE_IN_REQUEST_ROWS=0
+    )
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 11)]))
+
+    page = client.get("/imports/1/columns")
+
+    assert column_row(page.get_data(as_text=True), "Exclusive Shelf")[4] == "3"
+    answer = client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue"}, follow_redirects=True)
+    assert "The queue (Redis) is unavailable right now" in text_of(answer)
+    assert waiting_import(app).status == ImportStatus.QUEUED.value
+
+
+def test_a_workbook_is_matched_and_previewed_from_its_typed_cells(sqlite_app, tmp_path):
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    header = ["Name", "Writer", "Code", "Printed", "Copies", "Cost"]
+    rows = [[f"Workbook Book {n}", f"W {n}", isbn13(n), 1990 + n, n, 9.5] for n in range(1, 8)]
+    upload(client, write_xlsx(tmp_path / "stock.xlsx", rows, header=header).read_bytes(), "stock.xlsx")
+
+    body = client.get("/imports/1/columns").get_data(as_text=True)
+    assert [selected(body, f"column-{f}") for f in ("title", "isbn", "year_published", "quantity", "price")] == [
+        "Name", "Code", "Printed", "Copies", "Cost",
+    ]  # fmt: skip
+    assert selected(body, "column-book_type") == ""
+    choices = {"column-title": "Name", "column-author": "Writer", "column-isbn": "Code", "column-year_published": "Printed",
+               "column-quantity": "Copies", "column-price": "Cost", "default-book_type": "comic"}  # fmt: skip
+    live = client.post("/imports/1/columns/preview", data=choices).get_json()
+    assert live["summary"] == "Preview: 7 of 7 rows would be imported."
+    assert "<td>1991</td>" in live["preview_html"] and "<td>9.50</td>" in live["preview_html"]
+
+    client.post("/imports/1/columns", data={**choices, "action": "continue"})
+    run_worker(sqlite_app)
+    with sqlite_app.app_context():
+        book = db.session.scalar(select(Book).where(Book.isbn == isbn13(3)))
+        assert (book.title, book.year_published, book.price, book.quantity, book.book_type) == (
+            "Workbook Book 3", "1993", Decimal("9.50"), 3, "Comic",
+        )  # fmt: skip
+
+
+def test_only_staff_match_columns_and_see_profiles(sqlite_app):
+    add_user(sqlite_app, "staff@example.com")
+    add_user(sqlite_app, "viewer@example.com", Role.VIEWER)
+    upload(sign_in(sqlite_app.test_client(), "staff@example.com"), goodreads_csv([goodreads_row(1)]))
+    viewer = sign_in(sqlite_app.test_client(), "viewer@example.com")
+
+    for path in ("/imports/1/columns", "/imports/profiles"):
+        assert viewer.get(path).status_code == 403
+    assert viewer.post("/imports/1/columns/preview", data=GOODREADS_CHOICES).status_code == 403
+    assert sqlite_app.test_client().get("/imports/profiles").location.startswith("/login")
+
+
+@pytest.mark.parametrize("value", ["Sci-Tech", " sci tech ", "SCITECH"])
+def test_case_and_spacing_variants_of_a_type_are_pre_matched(value):
+    profile = {"columns": [{"header": "Genre", "values": [[value, 3], ["sci-fi", 2]]}]}
+    choices = Choices(columns={"book_type": ["Genre"]})
+
+    rows = {r.text: r for r in value_section(choices, profile).rows}
+
+    assert rows[value.strip()].choice == "Sci-tech" and rows[value.strip()].pre_matched
+    assert rows["sci-fi"].choice == "" and not rows["sci-fi"].pre_matched
+
+
+def test_the_form_reads_back_into_a_mapping_naming_every_field():
+    headers = GOODREADS_HEADER
+    form = _MultiDict(GOODREADS_CHOICES)
+
+    mapping = from_form(form, headers).as_json()
+
+    assert mapping["columns"]["isbn"] == ["ISBN13", "ISBN"]
+    assert mapping["columns"]["description"] is None  # no synonym may add it unseen
+    assert mapping["defaults"] == {"price": "0.00"}
+    assert mapping["values"] == {"book_type": {"read": "Classic", "to-read": "Horror", "currently-reading": None}}
+    assert set(BOOK_TYPES) >= {v for v in mapping["values"]["book_type"].values() if v}
+    # A column the file does not have is left out, and so is a value already a type.
+    other = from_form(_MultiDict({"column-title": "Nope", "value-text-1": "classic", "value-1": "Classic"}), headers)
+    assert other.chain("title") == [] and other.values == {}
+    assert suggest(headers).chain("isbn") == ["ISBN", "ISBN13"]
+
+
+class _MultiDict(dict):
+    def getlist(self, key):
+        value = self.get(key)
+        return [] if value is None else value if isinstance(value, list) else [value]
+
+    def get(self, key, default=None):
+        value = super().get(key, default)
+        return value[0] if isinstance(value, list) and value else value
