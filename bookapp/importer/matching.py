@@ -191,7 +191,10 @@ def value_section(choices: Choices, profile: dict | None) -> ValueSection:
     """Return Book type's values with their counts over the whole file, each with its current choice."""
     chain = choices.chain("book_type")
     section = ValueSection(columns=chain, from_file=profile is not None)
-    counts: dict[str, int] = {}
+    counts: dict[object, int | None] = {}
+    #: Values are one when only their case and spacing differ (as the value map reads them): each is
+    #: shown as the file first wrote it.
+    texts: dict[object, str] = {}
     if profile is not None:
         by_header = {(c.get("header") or "").casefold(): c for c in profile.get("columns", [])}
         for text in chain:
@@ -204,17 +207,21 @@ def value_section(choices: Choices, profile: dict | None) -> ValueSection:
             for value, count in column["values"]:
                 key = value_key(value)
                 if key:
-                    counts[key] = counts.get(key, 0) + count
-    for text in choices.values:
-        counts.setdefault(text, None)
-    for text, count in sorted(counts.items(), key=lambda item: (-(item[1] or 0), item[0].casefold())):
+                    counts[key] = (counts.get(key) or 0) + count
+                    texts.setdefault(key, value.strip() if isinstance(value, str) else str(value))
+    chosen = {value_key(text): (text, target) for text, target in choices.values.items()}
+    for key, (text, _) in chosen.items():
+        counts.setdefault(key, None)
+        texts.setdefault(key, text)
+    for key, count in sorted(counts.items(), key=lambda item: (-(item[1] or 0), texts[item[0]].casefold())):
+        text = texts[key]
         found = pre_matched(text)
-        if text in choices.values:
-            target = choices.values[text]
+        if key in chosen:
+            target = chosen[key][1]
             choice = REJECT if target is None else target
         else:
             choice = found or ""
-        section.rows.append(ValueRow(text, count, choice, found is not None, text in choices.values))
+        section.rows.append(ValueRow(text, count, choice, found is not None, key in chosen))
     return section
 
 
