@@ -1,19 +1,23 @@
-"""`make bench`: bookapp's import speed and memory next to the naive pattern and the raw limit, in one run;
-then the book list's pages, searches and exports at that many books.
+"""`make bench`: bookapp's import speed and memory next to the naive pattern and the raw limits, in one
+run, on realistic data; issue 18's targets beside this run's figures; then the book list's pages,
+searches and exports at that many books.
 
     python -m bench.run [--rows 1000000] [--xlsx-rows 100000] [--xlsx-max-rows 1048575] [--naive-rows 10000]
-                        [--runs 3] [--write] [--books-only] [--profile-only]
+                        [--big-rows 5000000] [--runs 3] [--write] [--books-only] [--profile-only]
 
-Every case runs in its own process (so its peak RSS is its own) through bookapp's real job code.
-PostgreSQL cases run when TEST_DATABASE_URL is set; one worker against two on two halves of the big
-file runs on PostgreSQL then, else on SQLite. Files are generated once into bench/data (the largest
-XLSX takes a minute or two). The cases the issue's targets name (the raw limit, the big CSV imports,
-the 100,000-row XLSX, one worker against two) run --runs times, and the table shows each one's median
-run. --write saves the table to bench/RESULTS.md.
+Every file is realistic (bench/data.py: ISBNs in random order, authors and titles repeating as in a
+catalogue, blank and long cells), generated once into bench/data; one extra line imports the tidy
+file of earlier runs (sorted ISBNs, tidy values) as the best case. Every case runs in its own process
+(so its peak memory is its own; the table's memory column is peak RSS, the targets' is the peak PSS
+of the case's processes together, which counts shared pages once) through bookapp's real job code.
+PostgreSQL cases run when TEST_DATABASE_URL is set. The cases the targets name run --runs times and
+each shows its median run; the --big-rows import and the largest XLSX run once. --write saves the
+output to bench/RESULTS.md.
 """
 
 import argparse
 import datetime as dt
+import functools
 import json
 import os
 import platform
@@ -23,17 +27,49 @@ import tempfile
 from pathlib import Path
 
 from . import data
+from .memory import process_tree, pss_mb
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "bench" / "data"
 
 
+def _generated(path: Path, *args: object) -> Path:
+    """Write a data file once, in a process of its own: a case's peak RSS starts at its parent's."""
+    if not path.exists():
+        subprocess.run([sys.executable, "-m", "bench.data", *map(str, args)], cwd=ROOT, check=True)
+    return path
+
+
+def realistic_csv(rows: int, first: int = 1) -> Path:
+    start = f"-from-{first}" if first != 1 else ""
+    path = DATA / f"realistic-v{data.VERSION}-{rows}{start}.csv"
+    return _generated(path, "realistic", path, rows, first)
+
+
+def realistic_xlsx(rows: int) -> Path:
+    path = DATA / f"realistic-v{data.VERSION}-{rows}.xlsx"
+    return _generated(path, "xlsx", path, rows)
+
+
+def tidy_csv(rows: int) -> Path:
+    path = DATA / f"books-{rows}.csv"
+    return _generated(path, "tidy", path, rows)
+
+
 def case(name: str, *args: str) -> dict:
-    result = subprocess.run([sys.executable, "-m", "bench.cases", name, *args], cwd=ROOT, capture_output=True,
-                            text=True, check=False)  # fmt: skip
-    if result.returncode != 0:
-        raise SystemExit(f"case {name} failed:\n{result.stderr[-3000:]}")
-    return json.loads(result.stdout.strip().splitlines()[-1])
+    """Run one case in its own process; add the peak PSS of its processes together (sampled 5 times a second)."""
+    process = subprocess.Popen([sys.executable, "-m", "bench.cases", name, *args], cwd=ROOT, text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
+    peak = 0.0
+    while True:
+        try:
+            stdout, stderr = process.communicate(timeout=0.2)
+            break
+        except subprocess.TimeoutExpired:
+            peak = max(peak, sum(pss_mb(pid) for pid in process_tree(process.pid)))
+    if process.returncode != 0:
+        raise SystemExit(f"case {name} failed:\n{stderr[-3000:]}")
+    return {**json.loads(stdout.strip().splitlines()[-1]), "peak_pss_mb": peak}
 
 
 def median_case(runs: int, name: str, *args: str) -> dict:
@@ -42,13 +78,16 @@ def median_case(runs: int, name: str, *args: str) -> dict:
     return {**outcomes[len(outcomes) // 2], "runs": [outcome["seconds"] for outcome in outcomes]}
 
 
+@functools.cache
 def postgres_url() -> str | None:
+    """TEST_DATABASE_URL as bookapp spells it, worked out in a child process: importing bookapp here
+    would make this process 45 MB larger, and a case's peak RSS starts at its parent's."""
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         return None
-    from bookapp.config import normalise_database_url
-
-    return normalise_database_url(url)
+    code = "import sys; from bookapp.config import normalise_database_url as n; print(n(sys.argv[1]))"
+    found = subprocess.run([sys.executable, "-c", code, url], cwd=ROOT, capture_output=True, text=True, check=True)
+    return found.stdout.strip()
 
 
 def export_cases(url: str, work: str) -> dict:
@@ -82,10 +121,33 @@ def exports_line(database: str, exports: dict, smaller: dict | None = None) -> s
     return f"Export of {rows:,} books on {database} (/books/export, streamed, read to the end): {'; '.join(parts)}.\n"
 
 
+def searches(rows: int) -> tuple[dict, list[str]]:
+    """The book near the middle of the big file, and the two searches made from its title and author."""
+    found = subprocess.run([sys.executable, "-m", "bench.data", "probe", str(rows)], cwd=ROOT, check=True,
+                           capture_output=True, text=True)  # fmt: skip
+    probe = json.loads(found.stdout)
+    return probe, [probe["search"], probe["common"]]
+
+
+def pages_line(rows: int, database: str, pages: dict, probe: dict) -> str:
+    return (
+        f"/books server time with {rows:,} books on {database}, search and sort indexes on (median "
+        f"of 7): page 1 {pages['page_1_ms']:.1f} ms, page 10,000 {pages['page_10000_ms']:.1f} ms, a two-word "
+        f"search from a title near the middle of the file (q={probe['search']}) {pages['search_ms']:.1f} ms, "
+        f"the same with a word most titles hold (q={probe['common']}) {pages['search_common_word_ms']:.1f} ms, "
+        f"page 1 sorted by title {pages['title_sort_ms']:.1f} ms; "
+        f"deep pages through the sort index / without it, ids sorted first (median of 3) / one query with "
+        f"OFFSET (median of 3): by title page 10,000 {pages['title_deep_ms']:,.1f} / "
+        f"{pages['title_deep_ids_first_ms']:,.0f} / {pages['title_deep_plain_ms']:,.0f} ms, by author page "
+        f"5,000 {pages['author_deep_ms']:,.1f} / {pages['author_deep_ids_first_ms']:,.0f} / "
+        f"{pages['author_deep_plain_ms']:,.0f} ms.\n"
+    )
+
+
 def books_only(options) -> int:
     """The book list's own figures: searches, pages and exports at --rows books, on each database."""
-    big = data.write_csv(DATA / f"books-{options.rows}.csv", options.rows)
-    small = data.write_csv(DATA / f"books-{options.small_rows}.csv", options.small_rows)
+    big, small = realistic_csv(options.rows), realistic_csv(options.small_rows)
+    probe, terms = searches(options.rows)
     urls = {"SQLite": None, "PostgreSQL": postgres_url()}
     lines = []
     with tempfile.TemporaryDirectory() as work:
@@ -96,12 +158,7 @@ def books_only(options) -> int:
             case("bookapp", str(small), url, work, "fresh")
             smaller = export_cases(url, work)
             case("bookapp", str(big), url, work, "fresh")
-            pages = case("books_pages", url, work)
-            lines.append(
-                f"/books with {options.rows:,} books on {database} (median of 7): a two-word search (q=Volume 123456) "
-                f"{pages['search_ms']:.1f} ms, a two-word search one of whose words every title holds "
-                f"(q=4217 volume) {pages['search_common_word_ms']:.1f} ms, page 1 {pages['page_1_ms']:.1f} ms.\n"
-            )
+            lines.append(pages_line(options.rows, database, case("books_pages", url, work, *terms), probe))
             lines.append(exports_line(database, export_cases(url, work), smaller))
     print("".join(lines))
     return 0
@@ -126,167 +183,39 @@ def profile_line(options, big: Path, small: Path) -> str:
     )
 
 
-def profile_only(options) -> int:
-    """Only the column profile's figures."""
-    big = data.write_csv(DATA / f"books-{options.rows}.csv", options.rows)
-    small = data.write_csv(DATA / f"books-{options.small_rows}.csv", options.small_rows)
-    print(profile_line(options, big, small))
-    return 0
-
-
-def main(argv=None) -> int:
+def options_from(argv) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--small-rows", type=int, default=100_000, help="the size memory is compared with")
     parser.add_argument("--xlsx-rows", type=int, default=100_000)
     parser.add_argument("--xlsx-max-rows", type=int, default=1_048_575,
                         help="rows of the largest XLSX (Excel's limit: 1,048,576 with the header); 0 skips it")  # fmt: skip
+    parser.add_argument("--big-rows", type=int, default=5_000_000,
+                        help="rows of the import whose rows/s and memory are compared with --rows; 0 skips it")  # fmt: skip
     parser.add_argument("--naive-rows", type=int, default=10_000)
     parser.add_argument("--upload-mb", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3, help="runs of each targeted case; the table shows the median")
-    parser.add_argument("--write", action="store_true", help="save the table in bench/RESULTS.md")
+    parser.add_argument("--write", action="store_true", help="save the output in bench/RESULTS.md")
     parser.add_argument("--books-only", action="store_true",
                         help="only the book list's searches, pages and exports (no import cases)")  # fmt: skip
     parser.add_argument("--profile-only", action="store_true", help="only the column profile of Match columns")
-    options = parser.parse_args(argv)
+    return parser.parse_args(argv)
+
+
+def main(argv=None) -> int:
+    options = options_from(argv)
     if options.books_only:
         return books_only(options)
+    profile = profile_line(options, realistic_csv(options.rows), realistic_csv(options.small_rows))
     if options.profile_only:
-        return profile_only(options)
+        print(profile)
+        return 0
+    from .imports import measure
 
-    big = data.write_csv(DATA / f"books-{options.rows}.csv", options.rows)
-    small = data.write_csv(DATA / f"books-{options.small_rows}.csv", options.small_rows)
-    xlsx = data.write_xlsx(DATA / f"books-{options.xlsx_rows}.xlsx", options.xlsx_rows)
-    xlsx_max = options.xlsx_max_rows and data.write_xlsx(
-        DATA / f"books-{options.xlsx_max_rows}.xlsx", options.xlsx_max_rows
-    )
-    half = options.rows // 2
-    halves = [data.write_csv(DATA / f"books-{half}-from-{first}.csv", half, first=first) for first in (1, half + 1)]
-    upload_rows = max(1000, options.upload_mb * 1024 * 1024 // 180)
-    upload_file = data.write_csv(DATA / f"upload-{upload_rows}.csv", upload_rows)
-    lines = []
-    with tempfile.TemporaryDirectory() as work:
-        sqlite_url = f"sqlite:///{work}/bench.sqlite3"
-        runs = options.runs
-        raw = median_case(runs, "raw", str(big), f"{work}/raw.sqlite3")
-        naive = case("naive", str(big), sqlite_url, work, str(options.naive_rows))
-        naive_rate = naive["rows"] / naive["seconds"]
-        raw_rate = raw["rows"] / raw["seconds"]
-
-        def line(name, outcome):
-            if len(outcome.get("runs", [])) > 1:
-                name += f" (median of {len(outcome['runs'])})"
-            rate = outcome["rows"] / outcome["seconds"]
-            rss = f"{outcome['peak_rss_mb']:,.0f}"
-            if outcome.get("children_rss_mb"):
-                rss += f" + {outcome['children_rss_mb']:,.0f}"
-            lines.append((name, outcome["rows"], outcome["seconds"], rate, rss, rate / naive_rate, rate / raw_rate))
-
-        def big_imports(database: str, url: str, again: str) -> dict:
-            """The big file into an empty database three ways, then again; return the default way's outcome."""
-            line(f"CSV -> {database}, all new, without the search index",
-                 case("bookapp", str(big), url, work, "fresh", "off"))  # fmt: skip
-            line(f"CSV -> {database}, all new, reading in the worker's own process",
-                 case("bookapp", str(big), url, work, "fresh", "on", "here"))  # fmt: skip
-            outcome = median_case(runs, "bookapp", str(big), url, work, "fresh")
-            line(f"CSV -> {database}, all new", outcome)
-            line(f"{again}, all unchanged", median_case(runs, "bookapp", str(big), url, work, "again"))
-            return outcome
-
-        line("raw limit: csv + sqlite3.executemany, no validation", raw)
-        line(f"naive: pandas to_dict, validate + save per row ({options.naive_rows:,})", naive)
-        fresh = big_imports("SQLite", sqlite_url, "same file again")
-        pages = case("books_pages", sqlite_url, work)
-        sqlite_exports = export_cases(sqlite_url, work)
-        line(
-            f"CSV -> SQLite, {options.small_rows:,} rows, all new",
-            case("bookapp", str(small), sqlite_url, work, "fresh"),
-        )
-        small_exports = export_cases(sqlite_url, work)
-        line(
-            f"XLSX -> SQLite, {options.xlsx_rows:,} rows, all new",
-            median_case(runs, "bookapp", str(xlsx), sqlite_url, work, "fresh"),
-        )
-        pg = postgres_url()
-        if pg:
-            pg_fresh = big_imports("PostgreSQL", pg, "same file again (PostgreSQL)")
-            pg_pages = case("books_pages", pg, work)
-            pg_exports = export_cases(pg, work)
-        workers_url = pg or sqlite_url
-        database = "PostgreSQL" if pg else "SQLite"
-        one = median_case(runs, "workers", workers_url, work, "one", "ahead", *map(str, halves))
-        two = median_case(runs, "workers", workers_url, work, "two", "ahead", *map(str, halves))
-        line(f"CSV -> {database}, 2 files of {half:,}, one worker", one)
-        line(f"CSV -> {database}, 2 files of {half:,}, two workers at once", two)
-        one_here = case("workers", workers_url, work, "one", "here", *map(str, halves))
-        two_here = case("workers", workers_url, work, "two", "here", *map(str, halves))
-        line(f"CSV -> {database}, 2 files of {half:,}, one worker, each import in one process", one_here)
-        line(f"CSV -> {database}, 2 files of {half:,}, two workers at once, each import in one process", two_here)
-        if xlsx_max:
-            limit = " (Excel's limit with the header)" if options.xlsx_max_rows == 1_048_575 else ""
-            line(f"XLSX -> SQLite, {options.xlsx_max_rows:,} rows{limit}",
-                 case("bookapp", str(xlsx_max), sqlite_url, work, "fresh"))  # fmt: skip
-        if pg:
-            case("bookapp", str(small), pg, work, "fresh")  # leave the shared database small
-        uploaded = case("upload", str(upload_file), f"sqlite:///{work}/upload.sqlite3", work)
-    profiled = profile_line(options, big, small)
-
-    header = "| case | rows | seconds | rows/s | peak RSS MB (worker + reader) | × naive | × raw limit |\n|---|---:|---:|---:|---:|---:|---:|"
-    table = "\n".join(
-        f"| {name} | {rows:,} | {seconds:.2f} | {rate:,.0f} | {rss} | {x_naive:,.1f} | {x_raw:.2f} |"
-        for name, rows, seconds, rate, rss, x_naive, x_raw in lines
-    )
-
-    def pages_line(database: str, pages: dict) -> str:
-        return (
-            f"/books server time with {options.rows:,} books on {database}, search and sort indexes on (median "
-            f"of 7): page 1 {pages['page_1_ms']:.1f} ms, page 10,000 {pages['page_10000_ms']:.1f} ms, a two-word "
-            f"search (q=Volume 123456) {pages['search_ms']:.1f} ms, a two-word search one of whose words every "
-            f"title holds (q=4217 volume) {pages['search_common_word_ms']:.1f} ms, page 1 sorted by title "
-            f"{pages['title_sort_ms']:.1f} ms; "
-            f"deep pages through the sort index / without it, ids sorted first (median of 3) / one query with "
-            f"OFFSET (median of 3): by title page 10,000 {pages['title_deep_ms']:,.1f} / "
-            f"{pages['title_deep_ids_first_ms']:,.0f} / {pages['title_deep_plain_ms']:,.0f} ms, by author page "
-            f"5,000 {pages['author_deep_ms']:,.1f} / {pages['author_deep_ids_first_ms']:,.0f} / "
-            f"{pages['author_deep_plain_ms']:,.0f} ms.\n"
-        )
-
-    extra = (
-        "\n\n"
-        + pages_line("SQLite", pages)
-        + (pages_line("PostgreSQL", pg_pages) if pg else "")
-        + exports_line("SQLite", sqlite_exports, small_exports)
-        + (exports_line("PostgreSQL", pg_exports) if pg else "")
-        + f"Search and sort indexes' catch-up after the {options.rows:,}-row import (after its terminal status, "
-        f"in the same job): SQLite {fresh['index_seconds']:.1f} s"
-        + (f", PostgreSQL {pg_fresh['index_seconds']:.1f} s" if pg else "")
-        + ".\n"
-        f"Progress reporting (the import row's UPDATE in each chunk: counters, phase and checkpoint) in the "
-        f"{options.rows:,}-row SQLite import: {fresh['progress_seconds']:.2f} s of {fresh['seconds']:.2f} s "
-        f"({fresh['progress_seconds'] / fresh['seconds']:.1%}).\n"
-        f"Two workers at once against one worker doing both files ({database}): speed-up "
-        f"{one['seconds'] / two['seconds']:.2f}×"
-        + (
-            f"; while one worker imported, the machine's {os.cpu_count()} cores were {one['cpu_busy']:.0%} busy "
-            f"(its reading process, itself and the database server)"
-            if one.get("cpu_busy") is not None
-            else ""
-        )
-        + f"; with each import in one process (BOOKAPP_IMPORT_READ_AHEAD=0): speed-up "
-        f"{one_here['seconds'] / two_here['seconds']:.2f}×"
-        + (
-            f", one worker keeping the cores {one_here['cpu_busy']:.0%} busy"
-            if one_here.get("cpu_busy") is not None
-            else ""
-        )
-        + ".\n"
-        f"Upload of a {uploaded['bytes'] / 2**20:.0f} MB CSV over loopback (stored, recorded, queued; not parsed): "
-        f"{uploaded['seconds']:.2f} s.\n" + profiled
-    )
-    machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
-    output = f"{header}\n{table}{extra}"
+    output = measure(options) + "\n" + profile
     print(output)
     if options.write:
+        machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
         (ROOT / "bench" / "RESULTS.md").write_text(
             f"# Benchmark results\n\n`make bench` on {dt.date.today():%Y-%m-%d}, {machine}"
             f"{', with PostgreSQL' if postgres_url() else ''}.\n\n{output}"
