@@ -3,7 +3,8 @@ through a mapping next to the same rows imported from the template's layout, in 
 
     python -m bench.mapping [--rows 1000000] [--runs 3] [--database sqlite|postgresql]
 
-The mapped file holds the same rows as the template-shaped one, laid out as an export would be: other
+Both files are the bench's realistic data (bench/data.py). The mapped one holds the same rows as the
+template-shaped one, laid out as an export would be: other
 header names, an ISBN13 column that is blank in a tenth of the rows (the chain falls back to ISBN),
 book types in the exporter's words (a value map), and no quantity column (a default). Each import is
 the real job code in its own process, alternated, the median of --runs reported.
@@ -18,7 +19,7 @@ import time
 from pathlib import Path
 
 from . import data
-from .run import DATA, case, postgres_url
+from .run import DATA, case, postgres_url, realistic_csv, realistic_xlsx
 
 #: The exporter's words for the five types, mapped back by the value map.
 WORDS = {"Sci-tech": "Science & Tech", "Magazine": "Periodical", "Comic": "Graphic novel", "Classic": "Classics",
@@ -35,8 +36,8 @@ MAPPING = {
 
 def write_pair(rows: int) -> tuple[Path, Path]:
     """Write the template-shaped file and the same rows in an export's layout."""
-    plain = data.write_csv(DATA / f"books-{rows}.csv", rows)
-    mapped = DATA / f"books-{rows}-mapped.csv"
+    plain = realistic_csv(rows)
+    mapped = DATA / f"realistic-v{data.VERSION}-{rows}-mapped.csv"
     if not mapped.exists():
         with (
             open(plain, newline="", encoding="utf-8") as source,
@@ -48,7 +49,6 @@ def write_pair(rows: int) -> tuple[Path, Path]:
             for n, (title, author, kind, isbn, year, price, pages, _quantity, description) in enumerate(reader):
                 writer.writerow([title, author, WORDS[kind], "" if n % 10 == 0 else isbn, isbn, year, price, pages,
                                  description])  # fmt: skip
-    # The template file's quantities are n % 40; the mapped file's default is 1: the same work per row.
     return plain, mapped
 
 
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
     parser.add_argument("--database", choices=["sqlite", "postgresql"], default="sqlite")
     args = parser.parse_args(argv)
     plain, mapped = write_pair(args.rows)
-    xlsx = data.write_xlsx(DATA / "books-100000.xlsx", 100_000)
+    xlsx = realistic_xlsx(100_000)
     for name, ms in header_check([plain, mapped, xlsx]):
         print(f"header check, {name} ({Path(DATA / name).stat().st_size / 2**20:,.0f} MB): {ms:.1f} ms")
     seconds: dict[str, list[float]] = {"template layout": [], "export layout, mapped": []}
