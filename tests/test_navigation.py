@@ -87,17 +87,18 @@ def test_the_dashboard_has_a_way_back_and_never_shows_where_redis_is(sqlite_app,
     try:
         app = build_app(f"sqlite:///{tmp_path / 'socket.sqlite3'}", server.url, tmp_path / "socket-app",
                         RQ_DASHBOARD_REDIS_URL=server.url)  # fmt: skip
-        job = Queue("imports", connection=redis_client.__class__.from_url(server.url)).enqueue("builtins.len", "x")
+        queue = app.config["IMPORT_QUEUE"]
+        job = Queue(queue, connection=redis_client.__class__.from_url(server.url)).enqueue("builtins.len", "x")
         client = staff(app)
         pages = [
             "/rq/",
             "/rq/0/view/queues",
             "/rq/0/view/workers",
             "/rq/0/view/jobs",
-            "/rq/0/view/jobs/imports/queued/8/asc/1",
+            f"/rq/0/view/jobs/{queue}/queued/8/asc/1",
             "/rq/0/data/queues.json",
             "/rq/0/data/workers.json",
-            "/rq/0/data/jobs/imports/queued/8/asc/1.json",
+            f"/rq/0/data/jobs/{queue}/queued/8/asc/1.json",
             f"/rq/0/view/job/{job.id}",
             f"/rq/0/data/job/{job.id}.json",
         ]
