@@ -21,6 +21,7 @@ import functools
 import json
 import os
 import platform
+import resource
 import subprocess
 import sys
 import tempfile
@@ -57,7 +58,9 @@ def tidy_csv(rows: int) -> Path:
 
 
 def case(name: str, *args: str) -> dict:
-    """Run one case in its own process; add the peak PSS of its processes together (sampled 5 times a second)."""
+    """Run one case in its own process; add the peak PSS of its processes together (sampled 5 times a second)
+    and count the CPU seconds they used (on a busy machine a steadier measure of work than the wall clock)."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen([sys.executable, "-m", "bench.cases", name, *args], cwd=ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip
     peak = 0.0
@@ -69,7 +72,9 @@ def case(name: str, *args: str) -> dict:
             peak = max(peak, sum(pss_mb(pid) for pid in process_tree(process.pid)))
     if process.returncode != 0:
         raise SystemExit(f"case {name} failed:\n{stderr[-3000:]}")
-    return {**json.loads(stdout.strip().splitlines()[-1]), "peak_pss_mb": peak}
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    return {**json.loads(stdout.strip().splitlines()[-1]), "peak_pss_mb": peak, "cpu_seconds": cpu}
 
 
 def median_case(runs: int, name: str, *args: str) -> dict:
