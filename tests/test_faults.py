@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 
 from bookapp.embedded_redis import EmbeddedRedis, free_port
 from bookapp.extensions import db
-from bookapp.models import Book, Import, ImportChunk
+from bookapp.models import Book, Import, ImportChunk, ImportStatus
 from bookapp.services.reconcile import reconcile
 from tests.conftest import ROOT, add_user, after_chunk_saved, build_app, children, run_worker, sign_in, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
@@ -281,6 +281,34 @@ def test_uploads_are_kept_until_the_retention_after_the_import_ends(file_app):
         assert old.file_deleted_at is not None
     report = client.get(f"/imports/{ids[0]}/report.csv")
     assert report.status_code == 410 and "no longer kept" in report.get_data(as_text=True)
+
+
+def test_an_import_left_at_match_columns_past_the_retention_is_cancelled_and_its_file_deleted(file_app):
+    from datetime import timedelta
+
+    from bookapp.services.imports import upload_path
+
+    client = sign_in(file_app.test_client(), "staff@example.com")
+    ids = []
+    for n in range(2):
+        export = f"Name,Writer\nBook {n},Someone\n".encode()
+        response = client.post("/imports/new", data={"file": (io.BytesIO(export), f"export-{n}.csv")},
+                               content_type="multipart/form-data")  # fmt: skip
+        assert response.status_code == 302 and response.location.endswith("/columns"), response.location
+        ids.append(int(response.location.rsplit("/", 2)[1]))
+    file_app.config["UPLOAD_RETENTION_DAYS"] = 7
+    with file_app.app_context():
+        old, recent = (db.session.get(Import, i) for i in ids)
+        assert old.status == recent.status == ImportStatus.NEEDS_MAPPING.value
+        old.created_at = old.created_at - timedelta(days=8)
+        db.session.commit()
+        assert reconcile()["files_deleted"] == 1
+        db.session.expire_all()
+        assert old.status == ImportStatus.CANCELLED.value and recent.status == ImportStatus.NEEDS_MAPPING.value
+        assert not upload_path(old).exists() and upload_path(recent).exists()
+    page = client.get(f"/imports/{ids[0]}").get_data(as_text=True)
+    assert "not matched within 7 days" in page and "Upload the file again" in page
+    assert client.get(f"/imports/{ids[1]}/columns").status_code == 200
 
 
 class PrivatePostgres:

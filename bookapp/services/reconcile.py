@@ -12,7 +12,7 @@ from flask import current_app
 from redis.exceptions import RedisError
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
@@ -107,17 +107,46 @@ def recover(import_id: int, reason: str) -> None:
         _requeue_or_fail(imp, reason, done)
 
 
+def cancel_unmatched(cutoff, limit: int = 100) -> list[int]:
+    """Cancel the imports left waiting at Match columns since before *cutoff*: nothing of theirs was saved,
+    and their files are then deleted like those of imports that ended long ago."""
+    days = current_app.config["UPLOAD_RETENTION_DAYS"]
+    ids = db.session.scalars(
+        select(Import.id)
+        .where(Import.status == ImportStatus.NEEDS_MAPPING.value, Import.created_at < cutoff)
+        .limit(limit)
+    ).all()
+    if ids:
+        db.session.execute(
+            update(Import)
+            .where(Import.id.in_(ids), Import.status == ImportStatus.NEEDS_MAPPING.value)
+            .values(
+                status=ImportStatus.CANCELLED.value,
+                phase=ImportPhase.DONE.value,
+                finished_at=utcnow(),
+                error=f"Its columns were not matched within {days:g} days, so it was cancelled and its file "
+                "deleted; nothing was saved. Upload the file again to import it.",
+            )
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        log.info("event=unmatched-cancelled imports=%s days=%g", list(ids), days)
+    return list(ids)
+
+
 def delete_expired_uploads(limit: int = 100) -> int:
-    """Delete the stored files of imports that ended more than UPLOAD_RETENTION_DAYS ago.
+    """Delete the stored files of imports that ended more than UPLOAD_RETENTION_DAYS ago, after cancelling
+    those left waiting at Match columns that long.
 
     A file shared with an import that has not ended (a confirmed dry run, a retry) is kept.
     """
     cutoff = utcnow() - timedelta(days=current_app.config["UPLOAD_RETENTION_DAYS"])
+    unmatched = cancel_unmatched(cutoff, limit)
     expired = db.session.scalars(
         select(Import)
         .where(
             Import.status.in_([s.value for s in TERMINAL_STATUSES]),
-            Import.finished_at < cutoff,
+            or_(Import.finished_at < cutoff, Import.id.in_(unmatched)),
             Import.file_deleted_at.is_(None),
         )
         .limit(limit)
