@@ -12,7 +12,7 @@ from rq.job import JobStatus
 from tests import test_browser
 from tests.axe_check import assert_accessible
 from tests.conftest import add_user, run_worker, stop_worker
-from tests.test_browser import sign_in_as_staff, start_worker
+from tests.test_browser import screenshot, sign_in_as_staff, start_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 #: The browser and the served app, as the other browser tests have them.
@@ -72,7 +72,7 @@ def test_every_dashboard_page_passes_axe_with_its_lists_filled(sqlite_app, web_s
             assert_accessible(page, f"the dashboard's {path}")
             overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
             assert overflow <= 0, f"{path} scrolls sideways by {overflow}px at {width} px"
-    page.screenshot(path="/tmp/dashboard-job-390.png", full_page=True)
+    screenshot(page, "dashboard-job-phone")
 
 
 def focus_by_tab(page, selector: str, most: int = 25) -> None:
