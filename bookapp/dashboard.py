@@ -39,10 +39,9 @@ REGISTRIES = frozenset({"queued", "scheduled", "deferred", "started", "finished"
 #: The most jobs on one page (the dashboard's own field stops at 200).
 MAX_PER_PAGE = 200
 MAX_PAGE = 1_000_000
-#: The style attributes in the dashboard's own markup (buttons floated right, a hidden Requeue button),
+#: The style attributes in the dashboard's own markup (a hidden Requeue button, a centred warning),
 #: allowed by hash: no other inline style.
-DASHBOARD_STYLE_ATTRIBUTES = ("float: right", "float: right; margin-right: 8px;", "display: none",
-                              "text-align: center;", "")  # fmt: skip
+DASHBOARD_STYLE_ATTRIBUTES = ("display: none", "text-align: center;")
 
 
 def mount_dashboard(app: Flask) -> None:
@@ -58,6 +57,7 @@ def mount_dashboard(app: Flask) -> None:
     app.register_error_handler(NoSuchJobError, lambda error: app.handle_http_exception(NotFound(NO_SUCH_JOB)))
     app.register_error_handler(InvalidJobOperation, lambda error: app.handle_http_exception(BadRequest(NOT_FAILED)))
     app.jinja_env.globals["csp_nonce"] = csp_nonce
+    app.jinja_env.globals["bookapp_queues"] = queue_names  # the job list's queue picker offers these only
     app.jinja_env.filters["underscore_templates"] = underscore_templates
 
 

@@ -1,12 +1,14 @@
 {#- bookapp's copy of rq-dashboard 0.9.0's jobs script. Jinja does not escape a .js template: the queue
     name is written as a JSON string (|tojson), where the original put it raw between quotes and a name
-    holding a quote ran as script. -#}
+    holding a quote ran as script. The filter form leaves the page when it is sent, not on every change
+    of a control (see jobs.html); the pages that cannot be followed are marked disabled, the current
+    one current, for screen readers too. -#}
 (function($) {
     var $raw_tpl = $('script[name=job-row]').html();
     var template = _.template($raw_tpl);
     var $raw_tpl_page = $('script[name=page-link]').html();
     var template_page = _.template($raw_tpl_page);
-    var $ul = $('div#page-selection ul');
+    var $ul = $('#page-selection ul');
     var noJobsHtml = $('script[name=no-jobs-row]').html();
     var $raw_tpl_prev_page = $('script[name=previous-page-link]').html();
     var template_prev_page = _.template($raw_tpl_prev_page);
@@ -58,7 +60,7 @@
         html = template_first_page(pagination.first_page);
         $el = $(html);
         if ((pagination.current_page == 1) || (pagination.num_pages == 0)) {
-            $el.addClass('disabled');
+            disable($el);
         }
         $ul.append($el);
 
@@ -79,6 +81,7 @@
             // Special markup for the active page
             if (page.number === {{ page|tojson|safe }} ) {
                 $el.addClass('active');
+                $el.find('a').attr('aria-current', 'page');
             }
 
             $ul.append($el);
@@ -98,13 +101,18 @@
         html = template_last_page(pagination.last_page);
         $el = $(html);
         if ((pagination.current_page == pagination.num_pages) || (pagination.num_pages == 0)) {
-            $el.addClass('disabled');
+            disable($el);
         }
         $ul.append($el);
 
         if (done !== undefined) {
             done();
         }
+    };
+
+    var disable = function($item) {
+        $item.addClass('disabled');
+        $item.find('a').attr({'aria-disabled': 'true', 'tabindex': '-1'});
     };
 
     var refresh_table_loop = function() {
@@ -197,58 +205,10 @@
         return false;
     });
 
-    $('#select-queue').on('click', function() {
-        $(this).val("");
-    });
-
-    $('#select-queue').on('mouseleave', function() {
-        if ($(this).val() == '') {
-            $(this).val({{ queue.name|tojson }});
-        }
-    });
-
-    $('#select-queue').change(function() {
-        $(document).ready( function() {
-            queue_name = $('#select-queue').val();
-            if (!queue_name) {
-                queue_name = 'default'
-            }
-            var url = url_for_jobs_view(queue_name, $('#select-registry').val(), $('#select-per-page').val(), $('#select-sort-order').val(), 1)
-            $(location).attr('href', url);
-         });
-    });
-
-    $('#select-registry').change(function() {
-        $(document).ready( function() {
-            queue_name = $('#select-queue').val();
-            if (!queue_name) {
-                queue_name = 'default'
-            }
-            var url = url_for_jobs_view(queue_name, $('#select-registry').val(), $('#select-per-page').val(), $('#select-sort-order').val(), 1)
-            $(location).attr('href', url);
-         });
-    });
-
-    $('#select-sort-order').change(function() {
-        $(document).ready( function() {
-            queue_name = $('#select-queue').val();
-            if (!queue_name) {
-                queue_name = 'default'
-            }
-            var url = url_for_jobs_view(queue_name, $('#select-registry').val(), $('#select-per-page').val(), $('#select-sort-order').val(), 1)
-            $(location).attr('href', url);
-         });
-    });
-
-    $('#select-per-page').change(function() {
-        $(document).ready( function() {
-            queue_name = $('#select-queue').val();
-            if (!queue_name) {
-                queue_name = 'default'
-            }
-            var url = url_for_jobs_view(queue_name, $('#select-registry').val(), $('#select-per-page').val(), $('#select-sort-order').val(), 1)
-            $(location).attr('href', url);
-         });
+    $('#filter-form').on('submit', function(e) {
+        e.preventDefault();
+        var url = url_for_jobs_view($('#select-queue').val(), $('#select-registry').val(), $('#select-per-page').val(), $('#select-sort-order').val(), 1);
+        $(location).attr('href', url);
     });
 
 })($);
