@@ -65,13 +65,14 @@ def seed(app) -> dict:
     run_worker(app)
     response = upload(client, goodreads_csv([goodreads_row(n) for n in range(1, 21)]), name="goodreads.csv")
     assert response.headers["Location"].endswith("/imports/3/columns"), response.headers.get("Location")
+    upload(client, goodreads_csv([goodreads_row(n) for n in range(30, 40)]), name="goodreads-2.csv")  # import 4
     profile = client.post(
         "/api/v1/profiles",
         headers=bearer(app, "api@example.com"),
         json={"name": "Goodreads export", "headers": GOODREADS_HEADER, "mapping": GOODREADS_MAPPING},
     )
     assert profile.status_code == 201, profile.get_json()
-    return {"rejected": 1, "dry_run": 2, "columns": 3, "profile": profile.get_json()["id"]}
+    return {"rejected": 1, "dry_run": 2, "columns": 3, "profiling": 4, "profile": profile.get_json()["id"]}
 
 
 def check_fields_and_focus(page, label: str) -> None:
@@ -136,6 +137,7 @@ def test_every_page_passes_axe(sqlite_app, web_server, page, viewport):
         f"/imports/{ids['rejected']}": "an import with rejected rows",
         f"/imports/{ids['dry_run']}": "a dry run",
         f"/imports/{ids['rejected']}/fix": "fix rejected rows",
+        f"/imports/{ids['columns']}": "an import waiting for its columns",
         f"/imports/{ids['columns']}/columns": "match columns",
         "/imports/profiles": "profiles",
         f"/imports/profiles/{ids['profile']}": "a profile",
@@ -145,6 +147,9 @@ def test_every_page_passes_axe(sqlite_app, web_server, page, viewport):
         visit(page, server + path, label)
         if label in ("books sorted", "a dry run", "an import with rejected rows", "fix rejected rows"):
             screenshot(page, f"a11y-{label.replace(' ', '-')}-{viewport}")
+    sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # a file large enough to have its columns read in a job
+    visit(page, server + f"/imports/{ids['profiling']}/columns", "match columns, profiling")
+    expect(page.locator("[role=status]")).to_contain_text("profiling…")
 
     # Forms with their errors.
     page.goto(server + "/books/1/edit")
