@@ -164,7 +164,18 @@ def test_every_page_passes_axe(sqlite_app, web_server, page, viewport):
     page.set_input_files("#file", {"name": "empty.csv", "mimeType": "text/csv", "buffer": b""})
     page.click("main form#upload-form button[type=submit]")
     expect(page.locator("#file")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#file")).to_be_focused()
     assert_accessible(page, "upload, a refused file")
+    # Too large for the limit: the script says so before sending, on the input too.
+    limit, sqlite_app.config["MAX_CONTENT_LENGTH"] = sqlite_app.config["MAX_CONTENT_LENGTH"], 10
+    page.goto(server + "/imports/new")
+    sqlite_app.config["MAX_CONTENT_LENGTH"] = limit
+    page.set_input_files("#file", {"name": "big.csv", "mimeType": "text/csv", "buffer": csv_bytes([book_row(1)])})
+    page.click("main form#upload-form button[type=submit]")
+    expect(page.locator("#file")).to_have_attribute("aria-describedby", "upload-problem")
+    expect(page.locator("#file")).to_be_focused()
+    expect(page.locator("#upload-problem")).to_contain_text("larger than the limit")
+    assert_accessible(page, "upload, a file too large")
     page.goto(server + f"/imports/{ids['rejected']}/fix")
     page.get_by_role("button", name="Import the fixed rows").click()
     expect(page.locator("#fix-warning")).to_be_visible()

@@ -58,10 +58,15 @@
     }));
     document.title = answer.title;
     enhance();
-    // The field with a problem (autofocus does not act on content put in by a script), else the message.
-    var first = main.querySelector("[autofocus], [role=alert], .field-error, h1");
+    // The field with a problem (autofocus does not act on content put in by a script), else the message,
+    // else the heading: tried in that order (one selector list would take whichever comes first in the page).
+    var first = ["[autofocus]", "[role=alert]", ".field-error", "h1"].map(function (selector) {
+      return main.querySelector(selector);
+    }).filter(Boolean)[0];
     if (first) {
-      if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
+      if (!first.matches("input, select, textarea, button, a[href]") && !first.hasAttribute("tabindex")) {
+        first.setAttribute("tabindex", "-1");
+      }
       first.focus();
     }
     return true;
