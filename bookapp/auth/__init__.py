@@ -101,7 +101,8 @@ def login():
         if password_matches(user, form.password.data):
             start_session(user)
             return redirect(safe_next(request.args.get("next")) or url_for("books.index"))
-        flash("That email and password do not match an account.", "error")
+        # Shown in the form, tied to both fields (neither alone is known to be wrong).
+        form.form_errors.append("That email and password do not match an account.")
     return render_template("auth/login.html", form=form)
 
 

@@ -74,6 +74,8 @@
         var missing = data.missing.indexOf(marker.dataset.missingFor) !== -1;
         marker.hidden = !missing;
         marker.closest("tr").classList.toggle("missing", missing);
+        var select = document.getElementById("column-" + marker.dataset.missingFor);
+        if (select && !missing) select.removeAttribute("aria-invalid");
       });
       Object.keys(data.used_for || {}).forEach(function (index) {
         var cell = document.querySelector("[data-used-for='" + index + "']");

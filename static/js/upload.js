@@ -58,9 +58,15 @@
     }));
     document.title = answer.title;
     enhance();
-    var first = main.querySelector("[role=alert], .field-error, h1");
+    // The field with a problem (autofocus does not act on content put in by a script), else the message,
+    // else the heading: tried in that order (one selector list would take whichever comes first in the page).
+    var first = ["[autofocus]", "[role=alert]", ".field-error", "h1"].map(function (selector) {
+      return main.querySelector(selector);
+    }).filter(Boolean)[0];
     if (first) {
-      if (!first.hasAttribute("tabindex")) first.setAttribute("tabindex", "-1");
+      if (!first.matches("input, select, textarea, button, a[href]") && !first.hasAttribute("tabindex")) {
+        first.setAttribute("tabindex", "-1");
+      }
       first.focus();
     }
     return true;
@@ -83,13 +89,19 @@
       if (announce) announcer.textContent = message;
     }
 
-    function fail(message) {
+    // *ofTheFile*: the file itself is wrong (too large), not the connection: the input says so too.
+    function fail(message, ofTheFile) {
       sending = false;
       button.disabled = false;
       box.hidden = true;
       announcer.textContent = "";
       problem.textContent = message;
       problem.hidden = false;
+      if (ofTheFile && input) {
+        input.setAttribute("aria-invalid", "true");
+        input.setAttribute("aria-describedby", problem.id);
+        input.focus();
+      }
     }
 
     form.addEventListener("submit", function (event) {
@@ -98,13 +110,17 @@
       var file = input && input.files[0];
       if (file && maxBytes && file.size > maxBytes) {
         fail("The file is " + formatMegabytes(file.size) + " MB, larger than the limit of " +
-             formatMegabytes(maxBytes) + " MB. Split the file or ask an operator to raise the limit.");
+             formatMegabytes(maxBytes) + " MB. Split the file or ask an operator to raise the limit.", true);
         return;
       }
       sending = true;
       button.disabled = true;
       problem.hidden = true;
       problem.textContent = "";
+      if (input && input.getAttribute("aria-describedby") === problem.id) {
+        input.removeAttribute("aria-invalid");
+        input.removeAttribute("aria-describedby");
+      }
       box.hidden = false;
       bar.value = 0;
       say("Starting the upload…", true);
