@@ -136,6 +136,26 @@ class ResilientMixin:
                 wait = min(wait * 2, REDIS_RETRY_MAX_SECONDS)
         self.redis_up()
 
+    def wait_for_redis(self, exc: Exception) -> None:
+        """Note the outage, then return once Redis answers again (a heartbeat that waits for it)."""
+        self.redis_down(exc)
+        self.heartbeat()
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        # RQ retries only its blocking pop: a Redis call around it (the worker's state) would end the worker.
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except RedisConnectionError as exc:
+                self.wait_for_redis(exc)
+
+    def check_for_suspension(self, burst: bool):
+        while True:
+            try:
+                return super().check_for_suspension(burst)
+            except RedisConnectionError as exc:
+                self.wait_for_redis(exc)
+
     def maintain_heartbeats(self, job: Job):
         try:
             super().maintain_heartbeats(job)
@@ -222,8 +242,8 @@ def make_worker(app: Flask, *, simple: bool = False, maintenance: Callable[[], N
     worker_class = SimpleImportWorker if simple else ImportWorker
     interval = app.config.get("RECONCILE_SECONDS", 10)
     kwargs.setdefault("maintenance_interval", interval)
-    # The idle wait for a job is worker_ttl - 15 s: keep it short so maintenance runs every few seconds.
-    kwargs.setdefault("worker_ttl", interval + 20)
+    # The idle wait for a job is worker_ttl - 15 s: make it the interval, so maintenance runs on time.
+    kwargs.setdefault("worker_ttl", interval + 15)
     kwargs.setdefault("job_monitoring_interval", 5)
     worker = worker_class(
         [import_queue(app), index_queue(app)],  # in this order: an import waiting goes first

@@ -119,7 +119,9 @@ def clear_superseded_failures() -> list[str]:
         for import_id, final_attempt in succeeded:
             for attempt, job_id in attempts[import_id]:
                 if attempt < final_attempt:
-                    registry.remove(job_id, delete_job=True)
+                    registry.remove(job_id)
+                    # Its record too (Job.delete fails on an abandoned job, whose execution Redis dropped).
+                    registry.connection.delete(Job.key_for(job_id))
                     cleared.append(job_id)
                     log.info("import=%s event=failed-job-cleared job=%s reason=%r", import_id, job_id,
                              f"attempt {final_attempt + 1} finished the import")  # fmt: skip
