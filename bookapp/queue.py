@@ -177,7 +177,8 @@ class ResilientMixin:
         if self.connection.sismember(self.redis_workers_keys, self.key):
             return
         with self.connection.pipeline() as pipeline:
-            pipeline.hset(self.key, mapping={**self.serialize(), "state": str(self.get_state())})
+            state = self.get_state()
+            pipeline.hset(self.key, mapping={**self.serialize(), "state": getattr(state, "value", state)})
             worker_registration.register(self, pipeline)
             pipeline.expire(self.key, self.worker_ttl + 60)
             pipeline.execute()

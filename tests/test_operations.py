@@ -29,6 +29,7 @@ from tests.conftest import ROOT, build_app, sign_in, skip_or_fail, stop_worker
 from tests.helpers import book_row, csv_bytes
 from tests.pause_points import PausedWorker
 from tests.test_access import bearer
+from tests.test_browser import page, sign_in_as_staff, web_server  # noqa: F401 (fixtures)
 
 
 def upload(client, headers, rows: list, name: str = "books.csv") -> int:
@@ -55,8 +56,8 @@ def test_a_running_import_whose_worker_is_gone_says_so_and_is_resumed_before_the
     assert (shown["status"], shown["phase"], shown["attempts"]) == ("running", LOST_PHASE, 1)
     assert shown["heartbeat_age_seconds"] >= 30 and shown["heartbeat_at"]
     assert shown["working_seconds"] >= 100
-    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{import_id}").get_data(as_text=True)
-    assert LOST_PHASE in page and re.search(r"Attempt 1 · last heartbeat 3\d s ago", page)
+    html = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{import_id}").get_data(as_text=True)
+    assert LOST_PHASE in html and re.search(r"Attempt 1 · last heartbeat 3\d s ago", html)
 
     job = Job.fetch(f"import-{import_id}-0", connection=redis_client)
     job.set_status(JobStatus.STARTED)
@@ -296,3 +297,31 @@ def redis_of(server):
     from redis import Redis
 
     return Redis.from_url(server.url)
+
+
+@pytest.mark.browser
+@pytest.mark.slow
+def test_the_import_page_shows_the_worker_lost_as_it_happens(sqlite_app, web_server, page):  # noqa: F811
+    """The page, open while the import runs, turns to 'worker lost: resuming' when its heartbeat stops."""
+    from playwright.sync_api import expect
+
+    staff = bearer(sqlite_app, "staff@example.com", Role.STAFF)
+    import_id = upload(sqlite_app.test_client(), staff, [book_row(1)])
+
+    def beat(seconds_ago: int) -> None:
+        now = utcnow()
+        with sqlite_app.app_context():
+            db.session.execute(update(Import).where(Import.id == import_id).values(
+                status="running", phase="saving", started_at=now - timedelta(seconds=60),
+                attempt_started_at=now - timedelta(seconds=60), heartbeat_at=now - timedelta(seconds=seconds_ago)))  # fmt: skip
+            db.session.commit()
+
+    beat(1)
+    sign_in_as_staff(page, web_server)
+    page.goto(f"{web_server}/imports/{import_id}")
+    liveness = page.locator("[data-field=liveness]")
+    expect(liveness).to_contain_text("Attempt 1 · last heartbeat")
+    expect(page.locator("[data-field=phase]")).to_have_text("saving")
+    beat(40)  # the worker stops beating
+    expect(page.locator("[data-field=phase]")).to_have_text(LOST_PHASE)
+    expect(liveness).to_have_text(re.compile(r"Attempt 1 · last heartbeat 4\d s ago"))
