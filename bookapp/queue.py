@@ -1,5 +1,6 @@
 """Redis, the import queue, and workers whose jobs run inside a fresh app context."""
 
+import contextlib
 import logging
 import os
 import time
@@ -216,6 +217,10 @@ class MaintainingMixin:
             self.log.warning("bookapp maintenance failed", exc_info=True)
 
 
+class WorkHorseKilled(Exception):
+    """The work horse running a job died of a signal (the OOM killer, a kill): what its failure callback hears."""
+
+
 class ImportWorker(MaintainingMixin, ResilientMixin, Worker):
     """A forking worker: each import runs in a work horse, so a crash cannot take the worker down.
 
@@ -231,6 +236,14 @@ class ImportWorker(MaintainingMixin, ResilientMixin, Worker):
 
     def get_heartbeat_ttl(self, job: Job) -> int:
         return min(super().get_heartbeat_ttl(job), self.job_monitoring_interval + BUSY_WORKER_TTL_MARGIN)
+
+    def handle_work_horse_killed(self, job: Job, retpid, ret_val, rusage):
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        # RQ calls a job's failure callback only for an exception raised in its horse: tell it of the
+        # horse's death too, at once (its import resumes now, not when its heartbeat goes stale).
+        with contextlib.suppress(Exception):  # RQ has logged it; the reconciler resumes the import later
+            job.execute_failure_callback(self.death_penalty_class, WorkHorseKilled,
+                                         WorkHorseKilled(f"waitpid returned {ret_val}"), None)  # fmt: skip
 
 
 class SimpleImportWorker(MaintainingMixin, ResilientMixin, SimpleWorker):

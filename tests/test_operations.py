@@ -202,6 +202,35 @@ def test_no_path_a_worker_runs_between_jobs_leaves_a_transaction_open(pg_url, re
 
 
 @pytest.mark.slow
+def test_a_killed_work_horse_is_reported_to_its_worker_and_its_import_resumes_at_once(database_url, redis_url,
+                                                                                      redis_client, tmp_path):  # fmt: skip
+    """The OOM killer's way: only the horse dies. Its worker tells the job's failure callback at once, so
+    the import resumes long before its heartbeat would go stale (60 s here)."""
+    app = build_app(database_url, redis_url, tmp_path, STALE_HEARTBEAT_SECONDS=60)
+    staff = bearer(app, "staff@example.com", Role.STAFF)
+    client = app.test_client()
+    rows = 20_000
+    import_id = upload(client, staff, [book_row(n) for n in range(1, rows + 1)], "big.csv")
+    pause = PausedWorker(tmp_path / "pause", 4)
+    log = tmp_path / "worker.log"
+    env = worker_env(app, redis_url, tmp_path / "uploads", BOOKAPP_STALE_HEARTBEAT_SECONDS="60",
+                     BOOKAPP_LOST_HEARTBEAT_SECONDS="60")  # fmt: skip
+    worker = start_worker(env, ROOT, log, pause=pause)
+    try:
+        os.kill(pause.wait_paused(worker), signal.SIGKILL)
+        final = wait_for(lambda: (s := import_state(client, staff, import_id))["terminal"] and s, timeout=30)
+    finally:
+        stop_worker(worker)
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+    assert (final["status"], final["attempts"], final["created"]) == ("succeeded", 2, rows)
+    assert f"import={import_id} event=reconcile-requeued reason='its worker process died (WorkHorseKilled)'" in (
+        log.read_text()
+    )
+
+
+@pytest.mark.slow
 @pytest.mark.postgres
 def test_two_machines_share_the_work_through_a_lost_worker_and_a_redis_restarted_empty(pg_url, tmp_path, capsys):
     """Machines A and B each run a worker, with their own folder and their own path to one shared upload
