@@ -149,7 +149,10 @@ SCHEMAS = {
                 "last committed chunk)",
             },
             "heartbeat_at": {**TIME, "description": "The last sign of life of the worker running it"},
-            "heartbeat_age_seconds": {"type": ["number", "null"], "description": "How old that sign is"},
+            "heartbeat_age_seconds": {
+                "type": ["number", "null"],
+                "description": "How old that sign is, while it runs (null otherwise)",
+            },
             "attempts": {
                 "type": "integer",
                 "description": "The attempt it is on: 1 for its first run, one more per resume or retry; 0 "

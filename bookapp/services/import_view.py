@@ -31,7 +31,9 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
             rate = round(imp.processed_rows / spent)
             if not imp.is_terminal and imp.total_rows and rate:
                 eta = max(0, round((imp.total_rows - imp.processed_rows) / rate))
-    heartbeat_age = (now - imp.heartbeat_at).total_seconds() if imp.heartbeat_at else None
+    # Only a running import has a worker to be alive: an ended one's last heartbeat only ages.
+    running = imp.status == ImportStatus.RUNNING.value
+    heartbeat_age = (now - imp.heartbeat_at).total_seconds() if imp.heartbeat_at and running else None
     return {
         "id": imp.id,
         "status": imp.status,
