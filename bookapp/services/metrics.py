@@ -8,12 +8,11 @@ files, and a scrape adds up all of them.
 
 from __future__ import annotations
 
-import os
 import time
 from datetime import timedelta
 
 from flask import Flask, current_app, g, request
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Histogram, generate_latest, values
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 from redis.exceptions import RedisError
 from rq import Queue
@@ -39,9 +38,10 @@ REQUEST_SECONDS = Histogram(
 )
 
 
-def multiprocess_dir() -> str | None:
-    """Return the folder the web processes share their counts in, when gunicorn runs several."""
-    return os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+def shared_by_processes() -> bool:
+    """Return whether this process counts into the folder gunicorn's processes share (prometheus_client
+    chose its mode from PROMETHEUS_MULTIPROC_DIR when it was imported)."""
+    return values.ValueClass is not values.MutexValue
 
 
 def observe_requests(app: Flask) -> None:
@@ -62,7 +62,7 @@ def observe_requests(app: Flask) -> None:
 def render() -> tuple[bytes, str]:
     """Return the metrics page and its content type."""
     registry = CollectorRegistry()
-    if multiprocess_dir():
+    if shared_by_processes():
         from prometheus_client import multiprocess
 
         multiprocess.MultiProcessCollector(registry)
