@@ -19,7 +19,7 @@ RUN useradd --create-home --uid 10001 bookapp \
 COPY requirements.lock ./
 RUN pip install --require-hashes -r requirements.lock
 
-COPY wsgi.py .flaskenv ./
+COPY wsgi.py .flaskenv gunicorn.conf.py ./
 COPY bookapp ./bookapp
 COPY migrations ./migrations
 COPY templates ./templates

@@ -36,6 +36,7 @@ def create_app(test_config: dict | None = None, instance_path: str | None = None
     configure_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    register_metrics(app)
     register_dashboard(app)
     register_error_handlers(app)
     register_commands(app)
@@ -171,6 +172,13 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(matching_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens, never cookies: nothing for a forged request to ride on
+
+
+def register_metrics(app: Flask) -> None:
+    """Time every request for /metrics (by endpoint)."""
+    from .services.metrics import observe_requests
+
+    observe_requests(app)
 
 
 def register_dashboard(app: Flask) -> None:

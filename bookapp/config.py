@@ -25,6 +25,9 @@ JOB_FAILURE_TTL_SECONDS = 7 * 24 * 3600
 BOOKS_PER_PAGE = 50
 #: A running import whose heartbeat is older than this is taken to have lost its worker.
 STALE_HEARTBEAT_SECONDS = 60
+#: A running import whose heartbeat is older than this shows "worker lost: resuming", and the reconciler
+#: resumes it at once if RQ confirms its worker is gone (its worker's key expired; see queue.BUSY_WORKER_TTL).
+LOST_HEARTBEAT_SECONDS = 15
 #: A queued import whose job is not in Redis after this long is enqueued again.
 QUEUED_GRACE_SECONDS = 30
 #: Attempts (first run, resumes and retries by the reconciler) before an import is failed for good.
@@ -78,6 +81,11 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
             environ.get("BOOKAPP_IMPORT_TIMEOUT_SECONDS_PER_MB", IMPORT_TIMEOUT_SECONDS_PER_MB)
         ),
         "STALE_HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_STALE_HEARTBEAT_SECONDS", STALE_HEARTBEAT_SECONDS)),
+        "LOST_HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_LOST_HEARTBEAT_SECONDS", LOST_HEARTBEAT_SECONDS)),
+        # Addresses (or networks, "10.0.0.0/8") that may read /metrics without a token: Prometheus's own.
+        "METRICS_ALLOWED_ADDRESSES": [
+            a.strip() for a in environ.get("BOOKAPP_METRICS_ALLOW", "").split(",") if a.strip()
+        ],
         "QUEUED_GRACE_SECONDS": float(environ.get("BOOKAPP_QUEUED_GRACE_SECONDS", QUEUED_GRACE_SECONDS)),
         "HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)),
         "RECONCILE_SECONDS": int(environ.get("BOOKAPP_RECONCILE_SECONDS", RECONCILE_SECONDS)),

@@ -12,6 +12,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -219,6 +220,11 @@ class Import(db.Model):
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     heartbeat_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    #: When the current attempt claimed the import (None between attempts).
+    attempt_started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Seconds its ended attempts worked: each to its end, or a lost one to its last heartbeat (the time
+    #: a dead worker cost is in elapsed time only). None for imports made before it was kept.
+    working_seconds: Mapped[float | None] = mapped_column(Float, default=0.0)
     total_rows: Mapped[int | None] = mapped_column(Integer)
     processed_rows: Mapped[int] = mapped_column(Integer, default=0)
     #: The spreadsheet row number of the last row whose outcome is committed (resume point).

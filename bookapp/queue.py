@@ -1,14 +1,26 @@
 """Redis, the import queue, and workers whose jobs run inside a fresh app context."""
 
+import contextlib
+import logging
 import os
+import time
 from collections.abc import Callable
 
 from flask import Flask, current_app
 from redis import Redis
-from rq import Queue, SimpleWorker, Worker
+from redis.exceptions import ConnectionError as RedisConnectionError
+from rq import Queue, SimpleWorker, Worker, worker_registration
 from rq.job import Job
 
 from .extensions import db
+
+#: The longest wait between tries to reach Redis while it is down. RQ doubles its wait up to 60 s: a
+#: worker noticed Redis was back 31 s late.
+REDIS_RETRY_MAX_SECONDS = 3
+#: A busy worker's key outlives its last heartbeat (every job_monitoring_interval) by this much. RQ's
+#: own margin, 60 s, kept a worker that was lost mid-import looking alive for over a minute; the
+#: reconciler takes an expired key as the proof that an import's worker is gone.
+BUSY_WORKER_TTL_MARGIN = 10
 
 
 def redis_connection(app: Flask | None = None) -> Redis:
@@ -68,14 +80,134 @@ def app_job_class(app: Flask) -> type[Job]:
     return AppJob
 
 
+def live_worker_count(connection: Redis) -> int:
+    """Return how many registered workers are alive: their key, renewed by each heartbeat, still exists."""
+    keys = list(connection.smembers(Worker.redis_workers_keys))
+    if not keys:
+        return 0
+    with connection.pipeline() as pipeline:
+        for key in keys:
+            pipeline.exists(key)
+        return sum(pipeline.execute())
+
+
+class _OneOutageLine(logging.Filter):
+    """Drop RQ's line per failed try to reach Redis: ResilientMixin reports an outage once at its start
+    and once at its end."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "could not connect to Redis instance" not in str(record.msg)
+
+
+_ONE_OUTAGE_LINE = _OneOutageLine()
+
+
+class ResilientMixin:
+    """Ride out Redis outages and restarts: wait for Redis with a short capped backoff, say once when it
+    went away and once when it came back, register again when a restart emptied it, and let a busy
+    worker's key expire soon after it stops beating."""
+
+    max_connection_wait_time = REDIS_RETRY_MAX_SECONDS
+    _redis_down_since: float | None = None
+
+    def redis_down(self, exc: Exception) -> None:
+        if self._redis_down_since is None:
+            self._redis_down_since = time.monotonic()
+            self.log.warning("Worker %s: event=redis-unavailable error=%r: waiting for it (a try every %s s at most)",
+                             self.name, str(exc), REDIS_RETRY_MAX_SECONDS)  # fmt: skip
+
+    def redis_up(self) -> None:
+        if self._redis_down_since is not None:
+            self.log.warning("Worker %s: event=redis-back after_seconds=%.1f", self.name,
+                             time.monotonic() - self._redis_down_since)  # fmt: skip
+            self._redis_down_since = None
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        if pipeline is not None:  # a busy worker's beat, in a pipeline its caller runs
+            return super().heartbeat(timeout, pipeline=pipeline)
+        wait = 0.25
+        while True:
+            try:
+                super().heartbeat(timeout)
+                self.ensure_registered()
+                break
+            except RedisConnectionError as exc:
+                self.redis_down(exc)
+                time.sleep(wait)  # a stop signal interrupts it (StopRequested)
+                wait = min(wait * 2, REDIS_RETRY_MAX_SECONDS)
+        self.redis_up()
+
+    def wait_for_redis(self, exc: Exception) -> None:
+        """Note the outage, then return once Redis answers again (a heartbeat that waits for it)."""
+        self.redis_down(exc)
+        self.heartbeat()
+
+    def dequeue_job_and_maintain_ttl(self, timeout, max_idle_time=None):
+        # RQ retries only its blocking pop: a Redis call around it (the worker's state) would end the worker.
+        while True:
+            try:
+                return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+            except RedisConnectionError as exc:
+                self.wait_for_redis(exc)
+
+    def check_for_suspension(self, burst: bool):
+        while True:
+            try:
+                return super().check_for_suspension(burst)
+            except RedisConnectionError as exc:
+                self.wait_for_redis(exc)
+
+    def maintain_heartbeats(self, job: Job):
+        try:
+            super().maintain_heartbeats(job)
+            self.ensure_registered()
+        except RedisConnectionError as exc:  # the job goes on; its next beat tries again
+            self.redis_down(exc)
+            return
+        self.redis_up()
+
+    def set_current_job_working_time(self, *args, **kwargs):
+        try:
+            return super().set_current_job_working_time(*args, **kwargs)
+        except RedisConnectionError as exc:
+            self.redis_down(exc)
+
+    def ensure_registered(self) -> None:
+        """Register again if Redis forgot this worker (a restart without persistence): RQ registers a
+        worker only when it starts, and health checks and dashboards count registered workers."""
+        if self.connection.sismember(self.redis_workers_keys, self.key):
+            return
+        with self.connection.pipeline() as pipeline:
+            state = self.get_state()
+            pipeline.hset(self.key, mapping={**self.serialize(), "state": getattr(state, "value", state)})
+            worker_registration.register(self, pipeline)
+            pipeline.expire(self.key, self.worker_ttl + 60)
+            pipeline.execute()
+        self.log.warning("Worker %s: event=registered-again (Redis had forgotten this worker)", self.name)
+
+    def _pubsub_exception_handler(self, exc, pubsub, pubsub_thread):
+        if isinstance(exc, RedisConnectionError):  # the main loop reports the outage
+            time.sleep(REDIS_RETRY_MAX_SECONDS)
+            return
+        return super()._pubsub_exception_handler(exc, pubsub, pubsub_thread)
+
+
 class MaintainingMixin:
-    """Run the app's own maintenance with RQ's: at start and every few seconds between jobs."""
+    """Run the app's own maintenance with RQ's: at start and every few seconds between jobs.
+
+    Both run in a fresh app context, whose end returns the database session's connection: RQ's registry
+    cleanup calls failure callbacks (which read the database) through its plain Job class.
+    """
 
     app: Flask
     maintenance: Callable[[], None] | None = None
 
     def run_maintenance_tasks(self):
-        super().run_maintenance_tasks()
+        with self.app.app_context():
+            try:
+                super().run_maintenance_tasks()
+            except RedisConnectionError as exc:  # the next heartbeat waits for Redis
+                self.redis_down(exc)
         if self.maintenance is None:
             return
         try:
@@ -85,11 +217,36 @@ class MaintainingMixin:
             self.log.warning("bookapp maintenance failed", exc_info=True)
 
 
-class ImportWorker(MaintainingMixin, Worker):
-    """A forking worker: each import runs in a work horse, so a crash cannot take the worker down."""
+class WorkHorseKilled(Exception):
+    """The work horse running a job died of a signal (the OOM killer, a kill): what its failure callback hears."""
 
 
-class SimpleImportWorker(MaintainingMixin, SimpleWorker):
+class ImportWorker(MaintainingMixin, ResilientMixin, Worker):
+    """A forking worker: each import runs in a work horse, so a crash cannot take the worker down.
+
+    While its horse works it beats every job_monitoring_interval; its key and its job's entry in the
+    started registry expire BUSY_WORKER_TTL_MARGIN seconds after a missed beat (RQ's margin is 60 s), so
+    a worker lost with its machine is seen as gone within seconds, by the reconciler and by RQ's cleanup.
+    """
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None):
+        if pipeline is not None:
+            timeout = self.job_monitoring_interval + BUSY_WORKER_TTL_MARGIN
+        return super().heartbeat(timeout, pipeline=pipeline)
+
+    def get_heartbeat_ttl(self, job: Job) -> int:
+        return min(super().get_heartbeat_ttl(job), self.job_monitoring_interval + BUSY_WORKER_TTL_MARGIN)
+
+    def handle_work_horse_killed(self, job: Job, retpid, ret_val, rusage):
+        super().handle_work_horse_killed(job, retpid, ret_val, rusage)
+        # RQ calls a job's failure callback only for an exception raised in its horse: tell it of the
+        # horse's death too, at once (its import resumes now, not when its heartbeat goes stale).
+        with contextlib.suppress(Exception):  # RQ has logged it; the reconciler resumes the import later
+            job.execute_failure_callback(self.death_penalty_class, WorkHorseKilled,
+                                         WorkHorseKilled(f"waitpid returned {ret_val}"), None)  # fmt: skip
+
+
+class SimpleImportWorker(MaintainingMixin, ResilientMixin, SimpleWorker):
     """A worker that runs imports in its own process (tests, or platforms without fork)."""
 
 
@@ -99,8 +256,8 @@ def make_worker(app: Flask, *, simple: bool = False, maintenance: Callable[[], N
     worker_class = SimpleImportWorker if simple else ImportWorker
     interval = app.config.get("RECONCILE_SECONDS", 10)
     kwargs.setdefault("maintenance_interval", interval)
-    # The idle wait for a job is worker_ttl - 15 s: keep it short so maintenance runs every few seconds.
-    kwargs.setdefault("worker_ttl", interval + 20)
+    # The idle wait for a job is worker_ttl - 15 s: make it the interval, so maintenance runs on time.
+    kwargs.setdefault("worker_ttl", interval + 15)
     kwargs.setdefault("job_monitoring_interval", 5)
     worker = worker_class(
         [import_queue(app), index_queue(app)],  # in this order: an import waiting goes first
@@ -110,4 +267,5 @@ def make_worker(app: Flask, *, simple: bool = False, maintenance: Callable[[], N
     )
     worker.app = app
     worker.maintenance = maintenance
+    logging.getLogger("rq.worker").addFilter(_ONE_OUTAGE_LINE)  # once: a logger keeps one copy of a filter
     return worker

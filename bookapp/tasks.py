@@ -1,5 +1,7 @@
 """RQ entry points: ids in, a service call, failures recorded in SQL."""
 
+from rq.exceptions import AbandonedJobError
+
 from .services import column_profiles, runner
 
 
@@ -23,7 +25,10 @@ def record_failure(job, connection, exc_type, exc_value, traceback) -> None:
 
     import_id = (job.meta or {}).get("import_id")
     if import_id is not None:
-        recover(import_id, f"its worker process died ({exc_type.__name__})")
+        # A horse's death is certain; an abandoned job (its worker stopped beating) is checked against
+        # the import's own heartbeat first.
+        recover(import_id, job.id, f"its worker process died ({exc_type.__name__})",
+                certain=not issubclass(exc_type, AbandonedJobError))  # fmt: skip
 
 
 def profile_columns(import_id: int) -> None:

@@ -41,6 +41,7 @@ ACCESS = {
     "GET /favicon.ico": PUBLIC,
     "GET /static/<path:filename>": PUBLIC,
     "GET /healthz": PUBLIC,
+    "GET /metrics": STAFF_API,  # or from an address in BOOKAPP_METRICS_ALLOW (none by default)
     "GET /login": PUBLIC,
     "POST /login": PUBLIC,
     "POST /logout": PUBLIC,

@@ -142,6 +142,29 @@ SCHEMAS = {
             "rejected": {"type": "integer"},
             "started_at": TIME,
             "finished_at": TIME,
+            "phase": {
+                "type": "string",
+                "description": "What a running import does now: reading, validating, saving; 'worker lost: "
+                "resuming' once its heartbeat is BOOKAPP_LOST_HEARTBEAT_SECONDS late (it resumes after its "
+                "last committed chunk)",
+            },
+            "heartbeat_at": {**TIME, "description": "The last sign of life of the worker running it"},
+            "heartbeat_age_seconds": {
+                "type": ["number", "null"],
+                "description": "How old that sign is, while it runs (null otherwise)",
+            },
+            "attempts": {
+                "type": "integer",
+                "description": "The attempt it is on: 1 for its first run, one more per resume or retry; 0 "
+                "before it starts",
+            },
+            "elapsed_seconds": {"type": ["number", "null"], "description": "From its first start to its end (or now)"},
+            "working_seconds": {
+                "type": ["number", "null"],
+                "description": "Of elapsed_seconds, the time its attempts worked: a lost worker's last heartbeat "
+                "ends its attempt's share (null for imports from before it was kept); rows_per_second uses it",
+            },
+            "rows_per_second": NULLABLE_INT,
             "error": NULLABLE_STRING,
             "outcome": {
                 "type": "string",

@@ -37,14 +37,21 @@ def _token_user() -> User:
     return api_token.user
 
 
+def staff_token_user() -> User:
+    """Return the staff user whose token the request carries; answer 401 without a valid token, 403 for
+    a viewer's."""
+    user = _token_user()
+    if not user.is_staff:
+        abort(403, description="This token's user is a viewer: it may read books only.")
+    return user
+
+
 def token_required(view):
     """Let through requests with a valid `Authorization: Bearer <token>` of a staff user."""
 
     @wraps(view)
     def wrapped(*args, **kwargs):
-        g.api_user = _token_user()
-        if not g.api_user.is_staff:
-            abort(403, description="This token's user is a viewer: it may read books only.")
+        g.api_user = staff_token_user()
         return view(*args, **kwargs)
 
     return wrapped

@@ -3,14 +3,15 @@
 from flask import Blueprint, current_app, jsonify, redirect, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
-from rq import Worker
 from sqlalchemy import text
 
 from ..extensions import db
-from ..queue import redis_connection
+from ..queue import live_worker_count, redis_connection
 from ..services.setup import schema_behind
+from .metrics import metrics_page
 
 bp = Blueprint("main", __name__)
+bp.add_url_rule("/metrics", view_func=metrics_page)
 
 
 @bp.get("/")
@@ -38,7 +39,9 @@ def health() -> dict:
     try:
         connection = redis_connection()
         connection.ping()
-        report["workers"] = Worker.count(connection=connection)
+        # Live ones: a worker SIGKILLed stays in RQ's list until a cleanup, but its key expires; a worker
+        # whose registration a Redis restart erased registers again at its next heartbeat.
+        report["workers"] = live_worker_count(connection)
     except RedisError:
         report["redis"] = "unavailable"
     return report

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from flask import current_app
+
 from ..models import (
     Import,
     ImportStatus,
@@ -18,17 +20,24 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
     def iso(value):
         return value.isoformat() if value else None
 
-    elapsed = rate = eta = None
+    now = utcnow()
+    elapsed = working = rate = eta = None
     if imp.started_at:
-        elapsed = ((imp.finished_at or utcnow()) - imp.started_at).total_seconds()
-        if elapsed > 0 and imp.processed_rows:
-            rate = round(imp.processed_rows / elapsed)
+        elapsed = ((imp.finished_at or now) - imp.started_at).total_seconds()
+        working = working_seconds(imp, now)
+        # Rows per second of work: a minute lost with a dead worker is in elapsed time, not in the speed.
+        spent = elapsed if working is None else working
+        if spent > 0 and imp.processed_rows:
+            rate = round(imp.processed_rows / spent)
             if not imp.is_terminal and imp.total_rows and rate:
                 eta = max(0, round((imp.total_rows - imp.processed_rows) / rate))
+    # Only a running import has a worker to be alive: an ended one's last heartbeat only ages.
+    running = imp.status == ImportStatus.RUNNING.value
+    heartbeat_age = (now - imp.heartbeat_at).total_seconds() if imp.heartbeat_at and running else None
     return {
         "id": imp.id,
         "status": imp.status,
-        "phase": imp.phase,
+        "phase": shown_phase(imp, heartbeat_age),
         "mode": imp.mode,
         "dry_run": imp.dry_run,
         "all_or_nothing": imp.all_or_nothing,
@@ -47,6 +56,10 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "started_at": iso(imp.started_at),
         "finished_at": iso(imp.finished_at),
         "elapsed_seconds": None if elapsed is None else round(elapsed, 3),
+        "working_seconds": None if working is None else round(working, 3),
+        "heartbeat_at": iso(imp.heartbeat_at),
+        "heartbeat_age_seconds": None if heartbeat_age is None else round(heartbeat_age, 1),
+        "attempts": imp.attempts + 1 if imp.started_at else imp.attempts,
         "rows_per_second": rate,
         "eta_seconds": eta,
         "error": imp.error,
@@ -68,6 +81,27 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         if with_problems
         else {}
     )
+
+
+#: The phase a running import shows once its heartbeat is late: the reconciler resumes it from its last
+#: committed chunk as soon as its worker is confirmed gone (or its heartbeat is STALE_HEARTBEAT_SECONDS old).
+LOST_PHASE = "worker lost: resuming"
+
+
+def shown_phase(imp: Import, heartbeat_age: float | None) -> str:
+    """Return the import's phase, or LOST_PHASE for a running import whose heartbeat is late."""
+    lost_after = current_app.config["LOST_HEARTBEAT_SECONDS"]
+    if imp.status == ImportStatus.RUNNING.value and heartbeat_age is not None and heartbeat_age > lost_after:
+        return LOST_PHASE
+    return imp.phase
+
+
+def working_seconds(imp: Import, now) -> float | None:
+    """Return the seconds the import's attempts have worked (None for one from before they were counted)."""
+    if imp.working_seconds is None:
+        return None
+    current = (now - imp.attempt_started_at).total_seconds() if imp.attempt_started_at else 0.0
+    return imp.working_seconds + max(0.0, current)
 
 
 def percent(imp: Import) -> int:

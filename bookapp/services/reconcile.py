@@ -6,17 +6,20 @@ this at start and every few seconds between jobs (see queue.ImportWorker), and s
 """
 
 import logging
+import re
 from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.registry import FailedJobRegistry
 from sqlalchemy import func, or_, select, update
 
 from ..extensions import db
 from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
-from ..queue import redis_connection
+from ..queue import queue_names, redis_connection
 from .imports import enqueue_import, upload_path
 from .runner import catch_up_indexes
 
@@ -24,21 +27,28 @@ log = logging.getLogger(__name__)
 
 #: RQ job states in which the job will still run (or is running).
 _ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+#: An import attempt's job id (Import.rq_job_id).
+_IMPORT_JOB_ID = re.compile(r"import-(\d+)-(\d+)")
 
 
 def reconcile() -> dict:
     """Queue again or fail every import that is stuck; return what was done."""
     config = current_app.config
     now = utcnow()
-    done = {"requeued": [], "failed": []}
-    stale = db.session.scalars(
+    done = {"requeued": [], "failed": [], "failed_jobs_cleared": []}
+    late = db.session.scalars(
         select(Import).where(
             Import.status == ImportStatus.RUNNING.value,
-            Import.heartbeat_at < now - timedelta(seconds=config["STALE_HEARTBEAT_SECONDS"]),
+            Import.heartbeat_at
+            < now - timedelta(seconds=min(config["LOST_HEARTBEAT_SECONDS"], config["STALE_HEARTBEAT_SECONDS"])),
         )
     ).all()
-    for imp in stale:
-        _requeue_or_fail(imp, "its worker stopped (no heartbeat)", done)
+    for imp in late:
+        silent = (now - imp.heartbeat_at).total_seconds()
+        if silent > config["STALE_HEARTBEAT_SECONDS"]:
+            _requeue_or_fail(imp, f"its worker stopped (no heartbeat for {silent:.0f} s)", done)
+        elif worker := _lost_worker(imp):
+            _requeue_or_fail(imp, f"its worker {worker} is gone (no heartbeat for {silent:.0f} s)", done)
     waiting = db.session.scalars(
         select(Import).where(
             Import.status == ImportStatus.QUEUED.value,
@@ -55,6 +65,7 @@ def reconcile() -> dict:
         except RedisError:
             log.warning("event=reconcile-skipped reason=redis-unavailable waiting=%s", len(waiting))
     db.session.commit()
+    done["failed_jobs_cleared"] = clear_superseded_failures()
     done["files_deleted"] = delete_expired_uploads()
     if done["requeued"] or done["failed"]:
         log.info("event=reconciled requeued=%s failed=%s", done["requeued"], done["failed"])
@@ -68,9 +79,67 @@ def _job_status(imp: Import, connection):
         return None
 
 
+def _lost_worker(imp: Import) -> str | None:
+    """Return the name of the worker that took the import's job if RQ says it is gone (its key, which a
+    busy worker renews every few seconds, expired), else None (alive, or unknown: Redis is down or
+    forgot the job; then the heartbeat's age decides)."""
+    try:
+        connection = redis_connection()
+        job = Job.fetch(imp.rq_job_id, connection=connection)
+        if job.get_status(refresh=False) != JobStatus.STARTED or not job.worker_name:
+            return None
+        if connection.exists(Worker.redis_worker_namespace_prefix + job.worker_name):
+            return None
+        return job.worker_name
+    except (NoSuchJobError, RedisError):
+        return None
+
+
+def clear_superseded_failures() -> list[str]:
+    """Take out of RQ's failed registry the jobs of earlier attempts of imports that succeeded since.
+
+    A worker lost mid-import leaves its job "abandoned" in the failed registry; once a later attempt
+    finished the import, the dashboard would still say it failed. Return the ids of the jobs removed.
+    """
+    try:
+        registry = FailedJobRegistry(queue_names()[0], connection=redis_connection())
+        attempts = {}
+        for job_id in registry.get_job_ids():
+            if match := _IMPORT_JOB_ID.fullmatch(job_id):
+                attempts.setdefault(int(match[1]), []).append((int(match[2]), job_id))
+        if not attempts:
+            return []
+        succeeded = db.session.execute(
+            select(Import.id, Import.attempts).where(
+                Import.id.in_(attempts), Import.status == ImportStatus.SUCCEEDED.value
+            )
+        ).all()
+        db.session.commit()  # end the read's transaction: this runs between jobs
+        cleared = []
+        for import_id, final_attempt in succeeded:
+            for attempt, job_id in attempts[import_id]:
+                if attempt < final_attempt:
+                    registry.remove(job_id)
+                    # Its record too (Job.delete fails on an abandoned job, whose execution Redis dropped).
+                    registry.connection.delete(Job.key_for(job_id))
+                    cleared.append(job_id)
+                    log.info("import=%s event=failed-job-cleared job=%s reason=%r", import_id, job_id,
+                             f"attempt {final_attempt + 1} finished the import")  # fmt: skip
+        return cleared
+    except (RedisError, NoSuchJobError):
+        return []
+
+
 def _requeue_or_fail(imp: Import, reason: str, done: dict) -> None:
     """Give the import another attempt (it resumes after its checkpoint), or fail it past the limit."""
     old_status, old_attempt = imp.status, imp.attempts
+    # The lost attempt worked until its last heartbeat: the rest of the wait is not working time.
+    worked = (imp.working_seconds or 0.0) + (
+        max(0.0, (imp.heartbeat_at - imp.attempt_started_at).total_seconds())
+        if imp.heartbeat_at and imp.attempt_started_at and old_status == ImportStatus.RUNNING.value
+        else 0.0
+    )
+    ended_attempt = {"attempt_started_at": None, "working_seconds": worked if imp.working_seconds is not None else None}
     if old_attempt + 1 >= current_app.config["MAX_ATTEMPTS"]:
         values = {
             "status": ImportStatus.FAILED.value,
@@ -82,6 +151,7 @@ def _requeue_or_fail(imp: Import, reason: str, done: dict) -> None:
     else:
         values = {"status": ImportStatus.QUEUED.value, "phase": ImportPhase.QUEUED.value, "attempts": old_attempt + 1}
         outcome = "requeued"
+    values |= ended_attempt
     # Compare-and-set on status and attempt: a run that is alive after all, or another reconciler, wins.
     changed = db.session.execute(
         update(Import)
@@ -99,12 +169,33 @@ def _requeue_or_fail(imp: Import, reason: str, done: dict) -> None:
         enqueue_import(imp)
 
 
-def recover(import_id: int, reason: str) -> None:
-    """Give a running import whose job died another attempt (or fail it past the limit)."""
-    imp = db.session.get(Import, import_id)
-    if imp is not None and imp.status == ImportStatus.RUNNING.value:
-        done = {"requeued": [], "failed": []}
-        _requeue_or_fail(imp, reason, done)
+def recover(import_id: int, job_id: str, reason: str, *, certain: bool = True) -> None:
+    """Give a running import whose job *job_id* died another attempt (or fail it past the limit).
+
+    RQ calls this from its failure callback: at once when a work horse dies, and when a worker's
+    registry cleanup finds a job abandoned by a worker that vanished, often long after the import was
+    resumed and finished. It always ends its transaction: the worker holds its connection between jobs.
+    """
+    try:
+        imp = db.session.get(Import, import_id)
+        if imp is None:
+            log.info(
+                "import=%s event=job-failure-noted action=none job=%s reason='the import was deleted'",
+                import_id,
+                job_id,
+            )
+        elif imp.status == ImportStatus.RUNNING.value and imp.rq_job_id == job_id:
+            silent = (utcnow() - imp.heartbeat_at).total_seconds() if imp.heartbeat_at else float("inf")
+            if certain or silent > current_app.config["LOST_HEARTBEAT_SECONDS"]:
+                _requeue_or_fail(imp, reason, {"requeued": [], "failed": []})
+            else:
+                log.info("import=%s event=job-died-ignored job=%s reason='its heartbeat is %.0f s old: alive'",
+                         import_id, job_id, silent)  # fmt: skip
+        else:
+            log.info("import=%s event=job-failure-noted action=none job=%s status=%s current_job=%s", import_id, job_id,
+                     imp.status, imp.rq_job_id)  # fmt: skip
+    finally:
+        db.session.rollback()
 
 
 def cancel_unmatched(cutoff, limit: int = 100) -> list[int]:

@@ -48,6 +48,7 @@ def claim(import_id: int) -> Import | None:
             status=ImportStatus.RUNNING.value,
             phase=ImportPhase.READING.value,  # its first step; "running · queued" would contradict itself
             started_at=func.coalesce(Import.started_at, now),
+            attempt_started_at=now,
             heartbeat_at=now,
             error=None,
             cancel_requested=False,
@@ -85,6 +86,7 @@ def run_import(import_id: int) -> dict:
         imp.headers = unmatched.headers
         imp.status = ImportStatus.NEEDS_MAPPING.value
         imp.phase = ImportPhase.QUEUED.value
+        end_attempt(imp, utcnow())
         db.session.commit()
         log.info("import=%s event=needs-mapping", imp.id)
         return {"import_id": import_id, "needs_mapping": True}
@@ -231,11 +233,20 @@ def _discard_connection(imp: Import, import_id: int) -> Import:
     return db.session.get(Import, import_id)
 
 
+def end_attempt(imp: Import, last_sign_of_life) -> None:
+    """Add the current attempt's time, from its claim to *last_sign_of_life*, to the import's working time."""
+    if imp.attempt_started_at is not None and last_sign_of_life is not None:
+        worked = max(0.0, (last_sign_of_life - imp.attempt_started_at).total_seconds())
+        imp.working_seconds = (imp.working_seconds or 0.0) + worked
+    imp.attempt_started_at = None
+
+
 def _finish(imp: Import, status: ImportStatus, error: str | None) -> None:
     imp.status = status.value
     imp.phase = ImportPhase.DONE.value
     imp.error = error
     imp.finished_at = utcnow()
+    end_attempt(imp, imp.finished_at)
     try:
         db.session.commit()
     except StaleDataError:  # a later attempt owns the import now: its outcome is the one to keep

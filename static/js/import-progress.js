@@ -69,9 +69,17 @@
     if (text !== lastAnnounced && now - lastAnnouncedAt >= ANNOUNCE_EVERY_MS) announce(text, now);
   }
 
+  // Whether the worker is alive: its heartbeat's age while the import runs ("worker lost" once it is late).
+  function liveness(data) {
+    if (data.status !== "running" || data.heartbeat_age_seconds == null) return "";
+    return "Attempt " + data.attempts + " · last heartbeat " + Math.round(data.heartbeat_age_seconds) + " s ago";
+  }
+
   function render(data) {
     setText("status", data.status);
     setText("phase", data.phase);
+    setText("liveness", liveness(data));
+    if (fields.liveness) fields.liveness.hidden = !fields.liveness.textContent;
     setText("speed", data.rows_per_second ? "· " + number.format(data.rows_per_second) + " rows/s" : "");
     setText("eta", data.eta_seconds != null ? "· about " + formatDuration(data.eta_seconds) + " left" : "");
     if (fields.status) fields.status.className = "status-" + data.status;
