@@ -14,7 +14,7 @@ from tests.axe_check import assert_accessible
 from tests.conftest import add_user, run_worker, stop_worker
 from tests.test_browser import screenshot, sign_in_as_staff, start_worker
 
-pytestmark = [pytest.mark.browser, pytest.mark.slow]
+pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.accessibility]
 #: The browser and the served app, as the other browser tests have them.
 page, web_server = test_browser.page, test_browser.web_server
 
