@@ -44,7 +44,8 @@ def import_queue(app: Flask | None = None) -> Queue:
 
 
 def index_queue(app: Flask | None = None) -> Queue:
-    """Return the queue of the search and sort indexes' catch-ups: workers take its jobs when no import waits."""
+    """Return the queue of the search and sort indexes' catch-ups: the indexes' own worker takes its jobs (a
+    worker for both, when no import waits)."""
     app = app or current_app._get_current_object()
     return Queue(queue_names(app)[1], connection=redis_connection(app))
 

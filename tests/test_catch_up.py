@@ -182,3 +182,6 @@ def test_a_search_index_built_anew_keeps_the_changes_made_while_it_was_built(pos
     assert names == {"book_search_pkey", "ix_book_search_title", "ix_book_search_author"}
     assert "Renamed while indexing" in client.get("/books?q=while+indexing").get_data(as_text=True)
     assert searched(client, "Book 8") == holding("8", range(9, 401))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

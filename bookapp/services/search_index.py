@@ -4,8 +4,10 @@ The index is a copy of each book's title and author in a table the database inde
 an FTS5 table (trigram tokenizer, no positions) on SQLite, a table with pg_trgm GIN indexes on
 PostgreSQL. New books are not indexed as they are inserted (that would more than halve import
 speed); a catch-up step copies every book with an id above ``search_state.indexed_upto`` in bulk,
-at the end of each import job and in each worker's maintenance. Triggers keep already-indexed
-books in step when they are changed or deleted (edits, imports' updates, undo).
+in a job queued as each import ends (the indexes' own worker runs it beside later imports) and in
+the maintenance of the workers that take catch-ups. Triggers keep already-indexed books in step when
+they are changed or deleted (edits, imports' updates, undo). On PostgreSQL a catch-up that would
+more than double the copy builds a new one instead (see _rebuild).
 
 A search asks the index for the books up to the mark and scans only the books above it, so results
 are always exactly those of a plain scan; only the speed depends on how far the index has caught
