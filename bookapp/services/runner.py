@@ -163,14 +163,18 @@ def catch_up_indexes(import_id: int | None = None) -> None:
 
     Between jobs (no *import_id*) nothing is done while an import is running: its books would go into
     the indexes a few thousand at a time, which costs several times what one catch-up after it does
-    (the job its end queues). On PostgreSQL both indexes catch up at once, each in its own connection
-    (the database server builds them on two cores); SQLite takes one writer at a time.
+    (the job its end queues). On SQLite, which takes one writer at a time, the job waits too: a
+    million books' sort index holds the write lock for seconds, which the import would spend waiting
+    (and past its busy timeout, fail); the running import's own catch-up job, or the maintenance once
+    no import runs, does the work. On PostgreSQL the job runs beside imports, and both indexes catch up
+    at once, each in its own connection (the database server builds them on two cores).
     """
     engine = db.engine
-    if import_id is None and db.session.scalar(select(exists().where(Import.status == ImportStatus.RUNNING.value))):
-        db.session.rollback()
-        return
+    running = db.session.scalar(select(exists().where(Import.status == ImportStatus.RUNNING.value)))
     db.session.rollback()  # no transaction held open while the indexes are built
+    if running and (import_id is None or engine.dialect.name == "sqlite"):
+        log.info("import=%s event=catch-up-deferred reason=import-running", import_id)
+        return
     steps = [("search", search_index.catch_up), ("sort", sort_index.catch_up)]
     if engine.dialect.name == "postgresql":
         with ThreadPoolExecutor(len(steps), thread_name_prefix="catch-up") as pool:

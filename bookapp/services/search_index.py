@@ -325,7 +325,12 @@ def _rebuild(engine: Engine, target: int) -> int | None:
             copied -= connection.exec_driver_sql(
                 f"DELETE FROM {following} n WHERE NOT EXISTS (SELECT 1 FROM books b WHERE b.id = n.book_id)"
             ).rowcount
-        connection.exec_driver_sql(f"DROP TABLE {POSTGRES_TABLE}")
+        try:  # waits for the searches under way, as long as for the imports' transactions
+            connection.exec_driver_sql(f"DROP TABLE {POSTGRES_TABLE}")
+        except Exception:
+            connection.rollback()
+            log.info("event=search-rebuild-deferred reason=searches-busy")
+            return None
         connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {POSTGRES_TABLE}")
         for old, new in ((f"{following}_pkey", f"{POSTGRES_TABLE}_pkey"),
                          *((f"ix_{following}_{k}", f"ix_{POSTGRES_TABLE}_{k}") for k in ("title", "author"))):  # fmt: skip
