@@ -173,7 +173,8 @@ def catch_up_indexes(import_id: int | None = None) -> None:
     running = db.session.scalar(select(exists().where(Import.status == ImportStatus.RUNNING.value)))
     db.session.rollback()  # no transaction held open while the indexes are built
     if running and (import_id is None or engine.dialect.name == "sqlite"):
-        log.info("import=%s event=catch-up-deferred reason=import-running", import_id)
+        if import_id is not None:
+            log.info("import=%s event=catch-up-deferred reason=import-running", import_id)
         return
     steps = [("search", search_index.catch_up), ("sort", sort_index.catch_up)]
     if engine.dialect.name == "postgresql":
