@@ -136,10 +136,14 @@ def measure(options) -> str:
         for name, count, seconds, rate, rss, x_naive, x_raw in lines
     )
     fresh = m["sqlite_new"]
+
+    def tail(outcome: dict) -> str:
+        return f"{outcome['index_seconds']:.1f} s ({outcome['index_seconds'] / outcome['seconds']:.2f} × the import's)"
+
     catch_up = (
         f"Search and sort indexes' catch-up after the {rows:,}-row import (run on its own after the import, as "
-        f"its catch-up job does): SQLite {fresh['index_seconds']:.1f} s"
-        + (f", PostgreSQL {m['pg_new']['index_seconds']:.1f} s" if pg else "")
+        f"the indexes' worker runs its catch-up job, beside later imports): SQLite {tail(fresh)}"
+        + (f", PostgreSQL {tail(m['pg_new'])}" if pg else "")
         + ".\n"
         f"Progress reporting (the import row's UPDATE in each chunk: counters, phase and checkpoint) in the "
         f"{rows:,}-row SQLite import: {fresh['progress_seconds']:.2f} s of {fresh['seconds']:.2f} s "

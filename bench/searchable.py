@@ -1,11 +1,11 @@
 """From an import's start to every one of its books searchable, with a real worker; and how long the
 next import waits for that worker (issue 18: "searchable at once, worker free at once").
 
-    python -m bench.cases searchable FILE DATABASE_URL WORK NEXT_FILE
+    python -m bench.searchable FILE DATABASE_URL WORK NEXT_FILE [ROLES]
 
-A private Redis (never a shared one) and one RQ worker as `flask worker` runs it (forking, with its
-maintenance) take the import of FILE through the queue, as an upload does. This process watches the
-database: when the import has ended it waits NEXT_DELAY seconds (the catch-up of a big import is then
+A private Redis (never a shared one) and the workers `make run` starts (forking, with their maintenance:
+one for imports, one for the indexes' catch-ups; ROLES "all" for one worker doing both, as before
+issue 18) take the import of FILE through the queue, as an upload does. This process watches the database: when the import has ended it waits NEXT_DELAY seconds (the catch-up of a big import is then
 under way) and queues NEXT_FILE, whose rows are all in FILE (so it makes no catch-up of its own); it
 notes when the search and sort indexes hold every book of FILE. The case reports the import's own
 time (start to terminal status), the time to searchable (start to both indexes caught up) and the
@@ -63,14 +63,14 @@ def _queue(app, path: str, work: Path, stored: str) -> int:
     return import_id
 
 
-def searchable(path: str, database_url: str, work: str, next_path: str) -> dict:
+def searchable(path: str, database_url: str, work: str, next_path: str, roles: str = "imports,indexes") -> dict:
     from bookapp.embedded_redis import EmbeddedRedis, free_port
     from bookapp.extensions import db
     from bookapp.services.setup import reset_database
 
     work_dir = Path(work)
     redis = EmbeddedRedis(work_dir / "redis", port=free_port(), persistent=False).start()
-    worker = None
+    workers: list[subprocess.Popen] = []
     try:
         app = make_app(database_url, work_dir, redis_url=redis.url)
         with app.app_context():
@@ -78,13 +78,13 @@ def searchable(path: str, database_url: str, work: str, next_path: str) -> dict:
             engine = db.engine
         first = _queue(app, path, work_dir, f"searchable-first{Path(path).suffix}")
         log = open(work_dir / "worker.log", "w")  # noqa: SIM115 (closed with the worker)
-        worker = subprocess.Popen([sys.executable, "-m", "bench.cases", "rq_worker", database_url, work, redis.url],
-                                  stdout=log, stderr=subprocess.STDOUT)  # fmt: skip
+        workers = [subprocess.Popen([sys.executable, "-m", "bench.cases", "rq_worker", database_url, work, redis.url,
+                                     role], stdout=log, stderr=subprocess.STDOUT) for role in roles.split(",")]  # fmt: skip
         deadline = time.monotonic() + GIVE_UP_SECONDS
         ended = searchable_at = following = None
         upto = 0
         while time.monotonic() < deadline:
-            if worker.poll() is not None:
+            if any(worker.poll() is not None for worker in workers):
                 raise SystemExit(f"the worker stopped:\n{(work_dir / 'worker.log').read_text()[-3000:]}")
             with engine.connect() as connection:
                 state = _import_state(connection, first)
@@ -103,13 +103,15 @@ def searchable(path: str, database_url: str, work: str, next_path: str) -> dict:
         else:
             raise SystemExit(f"gave up after {GIVE_UP_SECONDS:,} s:\n{(work_dir / 'worker.log').read_text()[-3000:]}")
     finally:
-        if worker is not None:
+        for worker in workers:
             worker.terminate()  # RQ's warm shutdown: it is idle by now
+        for worker in workers:
             try:
                 worker.wait(60)
             except subprocess.TimeoutExpired:
                 worker.kill()
                 worker.wait()
+        if workers:
             log.close()
         redis.stop()
     start, finish = _epoch(state["started_at"]), _epoch(state["finished_at"])
@@ -118,11 +120,21 @@ def searchable(path: str, database_url: str, work: str, next_path: str) -> dict:
             "next_wait_seconds": _epoch(next_state["started_at"]) - _epoch(next_state["enqueued_at"])}  # fmt: skip
 
 
-def rq_worker(database_url: str, work: str, redis_url: str) -> dict:
-    """One RQ worker as `flask worker` runs it (forking, with its maintenance), until it is stopped."""
+def rq_worker(database_url: str, work: str, redis_url: str, role: str = "all") -> dict:
+    """One RQ worker as `flask worker --role ROLE` runs it (forking, with its maintenance), until it is stopped."""
     from bookapp.queue import make_worker
-    from bookapp.services.reconcile import between_jobs
+    from bookapp.services.reconcile import between_imports, between_jobs
 
     app = make_app(database_url, Path(work), redis_url=redis_url)
-    make_worker(app, maintenance=between_jobs).work(logging_level="WARNING", with_scheduler=False)
+    maintenance = between_imports if role == "imports" else between_jobs
+    make_worker(app, maintenance=maintenance, role=role).work(logging_level="WARNING", with_scheduler=False)
     return {"rows": 0, "seconds": 0}
+
+
+if __name__ == "__main__":
+    import json
+
+    arguments = sys.argv[1:]
+    if len(arguments) not in (4, 5):
+        raise SystemExit(__doc__)
+    print(json.dumps(searchable(*arguments)))

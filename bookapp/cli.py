@@ -19,18 +19,27 @@ from .models import Import, ImportMode, Role, User
 @click.command("worker")
 @click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
 @click.option("--simple", is_flag=True, help="Run jobs in this process instead of a forked child.")
+@click.option(
+    "--role",
+    type=click.Choice(["all", "imports", "indexes"]),
+    default="all",
+    show_default=True,
+    help="imports: only imports (its worker is free as soon as the books are saved); indexes: only the search "
+    "and sort indexes' catch-ups after imports; all: imports first, catch-ups when no import waits.",
+)
 @with_appcontext
-def worker_command(burst: bool, simple: bool) -> None:
-    """Run an RQ worker for the import queue."""
+def worker_command(burst: bool, simple: bool, role: str) -> None:
+    """Run an RQ worker for the import queue (and the indexes' catch-ups: see --role)."""
     from .queue import make_worker
-    from .services.reconcile import between_jobs
+    from .services.reconcile import between_imports, between_jobs
     from .services.setup import schema_behind
 
     problem = schema_behind()
     if problem:  # every job would fail; say what to do instead
         raise click.ClickException(f"The worker cannot start: {problem}.")
     app = current_app._get_current_object()
-    worker = make_worker(app, simple=simple, maintenance=between_jobs)
+    maintenance = between_imports if role == "imports" else between_jobs
+    worker = make_worker(app, simple=simple, maintenance=maintenance, role=role)
     # Without this the worker's own logging is silent when started from a flask command.
     worker.work(burst=burst, logging_level="INFO", with_scheduler=False)
 

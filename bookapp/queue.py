@@ -56,7 +56,8 @@ def import_queue(app: Flask | None = None) -> Queue:
 
 
 def index_queue(app: Flask | None = None) -> Queue:
-    """Return the queue of the search and sort indexes' catch-ups: workers take its jobs when no import waits."""
+    """Return the queue of the search and sort indexes' catch-ups: the indexes' own worker takes its jobs (a
+    worker for both, when no import waits)."""
     app = app or current_app._get_current_object()
     return Queue(queue_names(app)[1], connection=redis_connection(app))
 
@@ -250,17 +251,31 @@ class SimpleImportWorker(MaintainingMixin, ResilientMixin, SimpleWorker):
     """A worker that runs imports in its own process (tests, or platforms without fork)."""
 
 
-def make_worker(app: Flask, *, simple: bool = False, maintenance: Callable[[], None] | None = None, **kwargs) -> Worker:
-    """Return an RQ worker for the import queue whose jobs see *app*, running *maintenance* (in an app
-    context) at start and every RECONCILE_SECONDS between jobs."""
+#: What a worker takes: imports, then catch-ups when no import waits (one worker does everything); imports
+#: only; or catch-ups only (a worker of their own, so an import's worker is free as soon as its books are saved).
+WORKER_ROLES = ("all", "imports", "indexes")
+
+
+def make_worker(
+    app: Flask,
+    *,
+    simple: bool = False,
+    maintenance: Callable[[], None] | None = None,
+    role: str = "all",
+    **kwargs,
+) -> Worker:
+    """Return an RQ worker for bookapp's queues (*role*: see WORKER_ROLES) whose jobs see *app*, running
+    *maintenance* (in an app context) at start and every RECONCILE_SECONDS between jobs."""
     worker_class = SimpleImportWorker if simple else ImportWorker
     interval = app.config.get("RECONCILE_SECONDS", 10)
     kwargs.setdefault("maintenance_interval", interval)
     # The idle wait for a job is worker_ttl - 15 s: make it the interval, so maintenance runs on time.
     kwargs.setdefault("worker_ttl", interval + 15)
     kwargs.setdefault("job_monitoring_interval", 5)
+    queues = {"all": [import_queue(app), index_queue(app)], "imports": [import_queue(app)],
+              "indexes": [index_queue(app)]}[role]  # fmt: skip
     worker = worker_class(
-        [import_queue(app), index_queue(app)],  # in this order: an import waiting goes first
+        queues,  # in this order: an import waiting goes first
         connection=redis_connection(app),
         job_class=app_job_class(app),
         **kwargs,

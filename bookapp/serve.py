@@ -96,7 +96,10 @@ def main() -> int:
     signal.signal(signal.SIGTERM, request_stop)
     try:
         sign_in = ensure_admin(env)
-        workers = [spawn(["flask", "--app", "wsgi", "worker"], env) for _ in range(worker_count)]
+        # Import workers, and one of the indexes' own: an import's worker is free once its books are saved.
+        commands = [["flask", "--app", "wsgi", "worker", "--role", "imports"]] * worker_count
+        commands.append(["flask", "--app", "wsgi", "worker", "--role", "indexes"])
+        workers = [spawn(command, env) for command in commands]
         web = spawn(["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"], env)
         children = [web, *workers]
         database = env.get("DATABASE_URL") or f"SQLite at {instance / 'bookapp.sqlite3'}"
@@ -105,7 +108,7 @@ def main() -> int:
             f"  {sign_in}\n"
             f"  Database: {database.split('@')[-1]}\n"
             f"  Redis: {'embedded, data in ' + str(instance / 'redis') if redis else 'REDIS_URL'}\n"
-            f"  Workers: {worker_count} · queue dashboard at http://127.0.0.1:{port}/rq/\n"
+            f"  Workers: {worker_count} for imports, 1 for the search and sort indexes · queue dashboard at http://127.0.0.1:{port}/rq/\n"
             "Press Ctrl-C to stop everything.\n",
             flush=True,
         )
@@ -117,7 +120,7 @@ def main() -> int:
             for index, worker in enumerate(workers):
                 if worker.poll() is not None and not stopping:
                     print("A worker stopped; starting another.", file=sys.stderr)
-                    workers[index] = spawn(["flask", "--app", "wsgi", "worker"], env)
+                    workers[index] = spawn(commands[index], env)
                     children = [web, *workers]
     finally:
         for child in children:

@@ -2,18 +2,30 @@
 after any import that is waiting, and searches stay exact meanwhile."""
 
 import io
+import os
+import re
+import subprocess
+import sys
+import threading
+import time
 from datetime import UTC
 
+import pytest
 from rq import Queue, SimpleWorker
 from rq.job import Job
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select, text, update
 
 from bookapp.extensions import db
-from bookapp.models import Book, Import, SearchState
+from bookapp.models import Book, Import, ImportStatus, SearchState
 from bookapp.queue import app_job_class, import_queue, index_queue, make_worker, redis_connection
+from bookapp.services import search_index
+from bookapp.services.reconcile import between_jobs
+from bookapp.services.runner import catch_up_indexes
 from bookapp.services.search_index import SEARCH_MARK
 from bookapp.services.sort_index import SORT_MARK
+from tests.conftest import ROOT, add_user, build_app, flask_cli, sign_in, skip_or_fail
 from tests.helpers import book_row, csv_bytes
+from tests.test_processes import env_for
 
 
 def upload(client, rows: list[list[str]], name: str) -> str:
@@ -72,3 +84,163 @@ def test_a_worker_takes_a_waiting_import_before_a_catch_up(app, staff_client, re
         second_ended = db.session.get(Import, second_id).finished_at
     # Queued before the second import, the first's catch-up still ran after it: imports go first.
     assert catch_up.started_at.replace(tzinfo=UTC) >= second_ended
+
+
+def searched(client, words: str) -> set[str]:
+    """The titles a search of the book list shows."""
+    return set(re.findall(r">(Book \d+)<", client.get("/books", query_string={"q": words, "per_page": 200}).text))
+
+
+def holding(number: str, books) -> set[str]:
+    """The titles of *books* (numbers of tests.helpers.book_row) whose title or author holds *number*."""
+    return {f"Book {n}" for n in books if number in str(n) or number in str(n % 97)}
+
+
+@pytest.mark.slow
+def test_imports_workers_leave_the_catch_ups_to_the_indexes_own_worker(app, staff_client, redis_url):
+    """`make run`, the Procfile and compose start workers for imports and one for the indexes: an import's
+    worker never takes a catch-up (so it is free for the next import as soon as the books are saved)."""
+    first = upload(staff_client, [book_row(n) for n in range(1, 301)], "first.csv")
+    second = upload(staff_client, [book_row(n) for n in range(301, 501)], "second.csv")
+    env = env_for(app, redis_url)
+
+    imports_only = flask_cli(["worker", "--burst", "--role", "imports"], env)
+    assert imports_only.returncode == 0, imports_only.stderr
+    assert [staff_client.get(u + ".json").get_json()["status"] for u in (first, second)] == ["succeeded"] * 2
+    with app.app_context():
+        highest = db.session.scalar(select(func.max(Book.id)))
+        assert len(index_queue(app).jobs) == 2, "both catch-ups wait for the indexes' worker"
+    assert marks(app) == {SEARCH_MARK: 0, SORT_MARK: 0}
+    expected = holding("42", range(1, 501))
+    assert searched(staff_client, "Book 42") == expected, "searches stay exact meanwhile"
+
+    indexes = flask_cli(["worker", "--burst", "--role", "indexes"], env)
+    assert indexes.returncode == 0, indexes.stderr
+    assert marks(app) == {SEARCH_MARK: highest, SORT_MARK: highest}
+    with app.app_context():
+        assert index_queue(app).count == 0 and import_queue(app).count == 0
+    assert searched(staff_client, "Book 42") == expected
+
+
+def test_while_an_import_runs_catch_ups_wait_for_it_except_a_job_on_postgresql(app, staff_client):
+    upload(staff_client, [book_row(n) for n in range(1, 201)], "first.csv")
+    run_imports_only(app)
+    with app.app_context():
+        highest = db.session.scalar(select(func.max(Book.id)))
+        running = Import(filename="next.csv", stored_name="next.csv", file_kind="csv", file_size=1, sha256="x",
+                         status=ImportStatus.RUNNING.value)  # fmt: skip
+        db.session.add(running)
+        db.session.commit()
+        running_id = running.id
+        between_jobs()
+    assert marks(app) == {SEARCH_MARK: 0, SORT_MARK: 0}, "no catch-up in small pieces while an import runs"
+    with app.app_context():
+        catch_up_indexes(1)  # the job the first import queued
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # One writer: the job leaves the work to what follows the running import, so it never waits for the lock.
+        assert marks(app) == {SEARCH_MARK: 0, SORT_MARK: 0}
+        with app.app_context():
+            db.session.get(Import, running_id).status = ImportStatus.SUCCEEDED.value
+            db.session.commit()
+            between_jobs()
+    assert marks(app) == {SEARCH_MARK: highest, SORT_MARK: highest}
+
+
+@pytest.mark.postgres
+def test_a_search_index_built_anew_keeps_the_changes_made_while_it_was_built(postgres_url, redis_url, redis_client,
+                                                                              tmp_path):  # fmt: skip
+    """PostgreSQL builds a big catch-up's copy and trigram indexes afresh, reading the books without
+    blocking anyone: a book changed or deleted while it builds is set right before the new copy is used."""
+    if not postgres_url:
+        skip_or_fail("TEST_DATABASE_URL is not set")
+    app = build_app(postgres_url, redis_url, tmp_path)
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    upload(client, [book_row(n) for n in range(1, 401)], "books.csv")
+    run_imports_only(app)
+    with app.app_context():
+        engine = db.engine
+        highest = db.session.scalar(select(func.max(Book.id)))
+        changed, deleted = (db.session.scalar(select(Book.id).where(Book.title == t)) for t in ("Book 7", "Book 8"))
+        with engine.begin() as connection:  # what a crash mid-rebuild could leave (a transaction rolls it back)
+            connection.exec_driver_sql("CREATE TABLE book_search_next (book_id BIGINT)")
+    editor = engine.connect()
+    editor.execute(update(Book).where(Book.id == changed).values(title="Renamed while indexing"))
+    editor.execute(delete(Book).where(Book.id == deleted))  # uncommitted: the rebuild copies the old rows
+    built: dict = {}
+    rebuilding = threading.Thread(target=lambda: built.update(copied=search_index._rebuild(engine, highest)))
+    rebuilding.start()
+    try:
+        waiting = (
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, 'LOCK TABLE books')"
+        )
+        with engine.connect() as watcher:
+            deadline = time.monotonic() + 120
+            while watcher.exec_driver_sql(waiting).first() is None:  # the copy is built; it waits to swap
+                assert rebuilding.is_alive() and time.monotonic() < deadline, built
+                time.sleep(0.05)
+                watcher.rollback()
+        editor.commit()
+    finally:
+        editor.close()
+        rebuilding.join(60)
+    assert built == {"copied": 399}
+    assert marks(app)[SEARCH_MARK] == highest
+    with app.app_context():
+        copy = dict(db.session.execute(text("SELECT book_id, title FROM book_search")).all())
+        assert copy[changed] == "Renamed while indexing" and deleted not in copy and len(copy) == 399
+        names = set(db.session.scalars(text("SELECT indexname FROM pg_indexes WHERE tablename = 'book_search'")))
+    assert names == {"book_search_pkey", "ix_book_search_title", "ix_book_search_author"}
+    assert "Renamed while indexing" in client.get("/books?q=while+indexing").get_data(as_text=True)
+    assert searched(client, "Book 8") == holding("8", range(9, 401))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
+@pytest.mark.slow
+def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(postgres_url, redis_url, redis_client,
+                                                                                tmp_path):  # fmt: skip
+    """The new copy, its indexes and the swap are one transaction: a process killed before it commits
+    leaves the old copy and mark as they were, and the next catch-up does the work."""
+    if not postgres_url:
+        skip_or_fail("TEST_DATABASE_URL is not set")
+    app = build_app(postgres_url, redis_url, tmp_path)
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    upload(client, [book_row(n) for n in range(1, 301)], "books.csv")
+    run_imports_only(app)
+    with app.app_context():
+        engine, highest = db.engine, db.session.scalar(select(func.max(Book.id)))
+    rebuild = ("from bookapp import create_app; from bookapp.extensions import db; "
+               "from bookapp.services import search_index; app = create_app(); ctx = app.app_context(); ctx.push(); "
+               f"search_index._rebuild(db.engine, {highest})")  # fmt: skip
+    reader = engine.connect()
+    reader.exec_driver_sql("SELECT 1 FROM book_search LIMIT 1")  # a search under way: the swap waits for it
+    process = subprocess.Popen([sys.executable, "-c", rebuild], cwd=ROOT, env={**os.environ, **env_for(app, redis_url)})
+    try:
+        waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, 'DROP TABLE')"
+        with engine.connect() as watcher:
+            deadline = time.monotonic() + 120
+            while watcher.exec_driver_sql(waiting).first() is None:  # built, set right, about to swap
+                assert process.poll() is None and time.monotonic() < deadline
+                time.sleep(0.05)
+                watcher.rollback()
+        process.kill()
+        process.wait(30)
+    finally:
+        reader.close()
+        if process.poll() is None:
+            process.kill()
+    assert marks(app)[SEARCH_MARK] == 0
+    with app.app_context():
+        tables = set(db.session.scalars(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'book_search%'")))
+        assert tables == {"book_search"} and db.session.scalar(text("SELECT count(*) FROM book_search")) == 0
+        db.session.rollback()
+        assert search_index._rebuild(engine, highest) == 300
+    assert marks(app)[SEARCH_MARK] == highest
+    assert searched(client, "Book 42") == holding("42", range(1, 301))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()

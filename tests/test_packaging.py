@@ -117,10 +117,12 @@ def compose_commands() -> dict[str, list[str]]:
 def test_compose_runs_the_upgrade_once_before_the_web_and_the_workers():
     services = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
     assert services["redis"]["command"][:3] == ["redis-server", "--appendonly", "yes"]
-    for name in ("web", "worker"):
+    for name in ("web", "worker", "indexer"):
         assert services[name]["depends_on"]["migrate"] == {"condition": "service_completed_successfully"}
         assert services[name]["restart"] == "unless-stopped"
     assert services["worker"]["deploy"]["replicas"] == 2
+    assert services["worker"]["command"][-2:] == ["--role", "imports"]
+    assert services["indexer"]["command"][-2:] == ["--role", "indexes"]
     assert services["migrate"]["depends_on"]["db"] == {"condition": "service_healthy"}
     dockerfile_cmd = re.search(r"^CMD (.+)$", (ROOT / "Dockerfile").read_text(), re.M).group(1)
     assert yaml.safe_load(dockerfile_cmd) == services["web"]["command"]

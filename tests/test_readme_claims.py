@@ -151,7 +151,7 @@ def sign_in_staff(app):
 
 @pytest.mark.slow
 def test_make_run_serves_everything_and_ctrl_c_leaves_nothing_running(tmp_path, redis_url):
-    """`make run` (bookapp.serve) with a real Redis: the schema, a worker, the web; Ctrl-C stops them all."""
+    """`make run` (bookapp.serve) with a real Redis: the schema, the workers, the web; Ctrl-C stops them all."""
     port = free_port()
     env = {**os.environ, "PORT": str(port), "REDIS_URL": redis_url, "DATABASE_URL": f"sqlite:///{tmp_path / 'run.sqlite3'}",
            "UPLOAD_FOLDER": str(tmp_path / "uploads"), "BOOKAPP_ADMIN_EMAIL": "", "SECRET_KEY": "s" * 64}  # fmt: skip
@@ -167,7 +167,10 @@ def test_make_run_serves_everything_and_ctrl_c_leaves_nothing_running(tmp_path, 
                 time.sleep(0.3)
         assert health == 200, "the web answers, with the database, Redis and a worker all there"
         children = _descendants(serve.pid)
-        assert len(children) >= 3, "gunicorn, its processes and a worker"
+        assert len(children) >= 4, "gunicorn, its processes and the workers"
+        commands = [_command(pid) for pid in children]
+        assert any("worker --role imports" in c for c in commands), commands
+        assert any("worker --role indexes" in c for c in commands), "the indexes' catch-ups have a worker of their own"
     finally:
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=60)
@@ -192,6 +195,14 @@ def _descendants(pid: int) -> list[int]:
             found += kids
             todo += kids
     return found
+
+
+def _command(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/cmdline") as fh:
+            return fh.read().replace("\0", " ")
+    except FileNotFoundError:
+        return ""
 
 
 def _alive(pid: int) -> bool:

@@ -265,6 +265,12 @@ def delete_expired_uploads(limit: int = 100) -> int:
 
 
 def between_jobs() -> None:
-    """What each worker runs at start and every few seconds between jobs."""
+    """What a worker that catches up the indexes runs at start and every few seconds between jobs."""
     reconcile()
     catch_up_indexes()  # books made by hand, and any catch-up an import left unfinished
+
+
+def between_imports() -> None:
+    """What an imports-only worker runs between jobs: never a catch-up, which would keep it from the next
+    import for seconds (the indexes' own worker does those)."""
+    reconcile()

@@ -4,8 +4,10 @@ The index is a copy of each book's title and author in a table the database inde
 an FTS5 table (trigram tokenizer, no positions) on SQLite, a table with pg_trgm GIN indexes on
 PostgreSQL. New books are not indexed as they are inserted (that would more than halve import
 speed); a catch-up step copies every book with an id above ``search_state.indexed_upto`` in bulk,
-at the end of each import job and in each worker's maintenance. Triggers keep already-indexed
-books in step when they are changed or deleted (edits, imports' updates, undo).
+in a job queued as each import ends (the indexes' own worker runs it beside later imports) and in
+the maintenance of the workers that take catch-ups. Triggers keep already-indexed books in step when
+they are changed or deleted (edits, imports' updates, undo). On PostgreSQL a catch-up that would
+more than double the copy builds a new one instead (see _rebuild).
 
 A search asks the index for the books up to the mark and scans only the books above it, so results
 are always exactly those of a plain scan; only the speed depends on how far the index has caught
@@ -45,6 +47,14 @@ CATCH_UP_BATCH = 50_000
 ANALYZE_AFTER = 10_000
 #: How long a catch-up waits for imports' transactions before it leaves the work to the next one.
 CATCH_UP_LOCK_WAIT_SECONDS = 2
+#: Books to copy from which a catch-up on PostgreSQL builds a new copy and its trigram indexes in bulk
+#: (when it would also more than double the copy): a GIN index built at once costs about half of
+#: adding as many books to one.
+REBUILD_FROM = 100_000
+#: How long that rebuild waits for imports' transactions, at its end, to put the new copy in place.
+SWAP_LOCK_WAIT_SECONDS = 10
+#: Memory PostgreSQL may use to build an index (its default, 64 MB, makes a GIN build spill to disk).
+BUILD_MEMORY = "256MB"
 
 _SQLITE_DDL = [
     f"CREATE VIRTUAL TABLE IF NOT EXISTS {SQLITE_TABLE} USING fts5(title, author, tokenize='trigram', detail='none')",
@@ -219,8 +229,9 @@ def contains(table, word: str):
     return or_(table.c.title.ilike(pattern, escape="\\"), table.c.author.ilike(pattern, escape="\\"))
 
 
-def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH) -> int:
-    """Copy the books the index does not have yet into it, in batches; return how many were copied.
+def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH, rebuild_from: int = REBUILD_FROM) -> int:
+    """Copy the books the index does not have yet into it, in batches (on PostgreSQL, a new copy
+    built in bulk when that more than doubles it); return how many were copied.
 
     Safe to run from several workers at once (each batch takes the mark under a lock). Returns 0,
     leaving the work to the next run, when the index is off or imports hold the books too long.
@@ -235,6 +246,11 @@ def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH) -> int:
     target = highest_settled_id(engine)
     if target is None:
         return 0
+    if engine.dialect.name == "postgresql" and target - mark >= max(rebuild_from, mark):
+        rebuilt = _rebuild(engine, target)
+        if rebuilt is not None:
+            _analyze(engine)
+            return rebuilt
     copied = 0
     while True:
         with engine.connect() as connection:
@@ -254,28 +270,101 @@ def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH) -> int:
             connection.commit()
             copied += max(inserted, 0)
     if copied >= ANALYZE_AFTER and engine.dialect.name == "postgresql":
-        # Fresh statistics after a bulk load, so the planner knows how few books lie past the mark
-        # (autovacuum would get there, a minute or so later).
-        with engine.connect() as connection:
-            connection.exec_driver_sql(f"ANALYZE books, {POSTGRES_TABLE}")
-            connection.commit()
+        _analyze(engine)
+    return copied
+
+
+def _analyze(engine: Engine) -> None:
+    """Fresh statistics after a bulk load, so the planner knows how few books lie past the mark
+    (autovacuum would get there, a minute or so later)."""
+    with engine.connect() as connection:
+        connection.exec_driver_sql(f"ANALYZE books, {POSTGRES_TABLE}")
+        connection.commit()
+
+
+def _rebuild(engine: Engine, target: int) -> int | None:
+    """PostgreSQL: build a new copy of every book up to *target* with its trigram indexes, and put it in
+    the old one's place; return how many books it holds (None: imports held the books too long, nothing
+    changed).
+
+    The copy is read without blocking anyone; books changed or deleted after that read are then set
+    right under a SHARE lock on books (writers wait; readers do not): changed ones are the rows whose
+    xmin is not older than the read's oldest transaction, deleted ones show in the count. The old copy
+    stays in step and in use until the swap, in the same transaction.
+    """
+    following = f"{POSTGRES_TABLE}_next"
+    with engine.connect() as connection:
+        mark = lock_mark(connection)
+        if mark is None or mark >= target:
+            connection.rollback()
+            return 0
+        # Every transaction the copy below does not see is this one's or newer (as a 32-bit xid, as in xmin).
+        oldest = int(connection.exec_driver_sql("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").scalar())
+        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
+        connection.exec_driver_sql(f"CREATE TABLE {following} (book_id BIGINT NOT NULL, title TEXT NOT NULL, "
+                                   "author TEXT NOT NULL)")  # fmt: skip
+        copied = connection.exec_driver_sql(
+            f"INSERT INTO {following} (book_id, title, author) SELECT id, title, author FROM books "
+            f"WHERE id <= {int(target)}"
+        ).rowcount
+        connection.exec_driver_sql(f"ALTER TABLE {following} ADD CONSTRAINT {following}_pkey PRIMARY KEY (book_id)")
+        for key in ("title", "author"):
+            connection.exec_driver_sql(
+                f"CREATE INDEX ix_{following}_{key} ON {following} USING gin ({key} gin_trgm_ops)"
+            )
+        if not lock_books(connection, SWAP_LOCK_WAIT_SECONDS, "search-rebuild-deferred"):
+            return None
+        connection.exec_driver_sql(
+            f"UPDATE {following} n SET title = b.title, author = b.author FROM books b WHERE b.id = n.book_id "
+            f"AND b.id <= {int(target)} AND age(b.xmin) <= age('{oldest % 2**32}'::xid) "
+            "AND (n.title, n.author) IS DISTINCT FROM (b.title, b.author)"
+        )
+        books = connection.exec_driver_sql(f"SELECT count(*) FROM books WHERE id <= {int(target)}").scalar()
+        if books != copied:  # some were deleted since (ids up to the target are never new)
+            copied -= connection.exec_driver_sql(
+                f"DELETE FROM {following} n WHERE NOT EXISTS (SELECT 1 FROM books b WHERE b.id = n.book_id)"
+            ).rowcount
+        try:  # waits for the searches under way, as long as for the imports' transactions
+            connection.exec_driver_sql(f"DROP TABLE {POSTGRES_TABLE}")
+        except Exception:
+            connection.rollback()
+            log.info("event=search-rebuild-deferred reason=searches-busy")
+            return None
+        connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {POSTGRES_TABLE}")
+        for old, new in ((f"{following}_pkey", f"{POSTGRES_TABLE}_pkey"),
+                         *((f"ix_{following}_{k}", f"ix_{POSTGRES_TABLE}_{k}") for k in ("title", "author"))):  # fmt: skip
+            connection.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {new}")
+        connection.execute(
+            SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=target)
+        )
+        connection.commit()
     return copied
 
 
 def highest_settled_id(engine: Engine) -> int | None:
     """The highest book id below which no new id can appear any more (None: could not tell now)."""
     with engine.connect() as connection:
-        if engine.dialect.name == "postgresql":
-            connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{CATCH_UP_LOCK_WAIT_SECONDS}s'")
-            try:
-                connection.exec_driver_sql("LOCK TABLE books IN SHARE MODE")
-            except Exception:
-                connection.rollback()
-                log.info("event=search-catch-up-deferred reason=books-busy")
-                return None
+        if engine.dialect.name == "postgresql" and not lock_books(
+            connection, CATCH_UP_LOCK_WAIT_SECONDS, "search-catch-up-deferred"
+        ):
+            return None
         highest = connection.execute(select(func.max(Book.id))).scalar()
         connection.rollback()
     return highest or 0
+
+
+def lock_books(connection: Connection, seconds: float, event: str) -> bool:
+    """PostgreSQL: take a SHARE lock on books, which waits for the transactions writing books and holds
+    off new ones; False (and the transaction rolled back, *event* logged) if they take over *seconds*."""
+    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{seconds}s'")
+    try:
+        connection.exec_driver_sql("LOCK TABLE books IN SHARE MODE")
+    except Exception:
+        connection.rollback()
+        log.info("event=%s reason=books-busy", event)
+        return False
+    return True
 
 
 def lock_mark(connection: Connection, mark: int = SEARCH_MARK) -> int | None:

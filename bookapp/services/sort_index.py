@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ..models import Book, SearchState
-from .search_index import CATCH_UP_BATCH, KnownTable, highest_settled_id, lock_mark, table_exists
+from .search_index import BUILD_MEMORY, CATCH_UP_BATCH, KnownTable, highest_settled_id, lock_mark, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -223,6 +223,8 @@ def _rebuild(engine: Engine, target: int) -> int:
         if mark is None or mark >= target:
             connection.rollback()
             return 0
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
         # Stale marks noted so far are settled by the new copy; later changes note theirs again.
         connection.exec_driver_sql(f"DELETE FROM {STALE} WHERE id <= {int(target)}")
         following = f"{TABLE}_next"
