@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ..models import (
     Import,
+    ImportPhase,
     ImportStatus,
     utcnow,
 )
@@ -29,6 +30,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "id": imp.id,
         "status": imp.status,
         "phase": imp.phase,
+        "phase_label": phase_label(imp.phase),
         "mode": imp.mode,
         "dry_run": imp.dry_run,
         "all_or_nothing": imp.all_or_nothing,
@@ -68,6 +70,15 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         if with_problems
         else {}
     )
+
+
+#: How a phase reads where its value alone would not say it (the import's page and the API).
+PHASE_LABELS = {ImportPhase.WAITING.value: "waiting for the database"}
+
+
+def phase_label(phase: str) -> str:
+    """Return the phase as the import's page shows it."""
+    return PHASE_LABELS.get(phase, phase)
 
 
 def percent(imp: Import) -> int:

@@ -71,7 +71,7 @@
 
   function render(data) {
     setText("status", data.status);
-    setText("phase", data.phase);
+    setText("phase", data.phase_label || data.phase);
     setText("speed", data.rows_per_second ? "· " + number.format(data.rows_per_second) + " rows/s" : "");
     setText("eta", data.eta_seconds != null ? "· about " + formatDuration(data.eta_seconds) + " left" : "");
     if (fields.status) fields.status.className = "status-" + data.status;
