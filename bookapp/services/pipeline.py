@@ -160,7 +160,8 @@ class ImportRun:
         imp = self.imp
         imp.phase = ImportPhase.READING.value
         db.session.commit()
-        with open_table(self.path) as table:
+        saving = write and not imp.dry_run
+        with self._write_turn(saving, committing=not single_transaction), open_table(self.path) as table:
             mapping = Mapping.from_json(imp.mapping)
             header_map, _ = mapping.resolve(table.headers)
             if header_map.missing and not mapping and not imp.processed_rows:
@@ -187,11 +188,9 @@ class ImportRun:
             def produce():
                 return self._validated_chunks(table.rows, validator, imp.checkpoint_row, table.lines)
 
-            saving = write and not imp.dry_run
             with (
                 _fewer_collections(),
                 _reading(produce, self.piece_size) as chunks,
-                self._write_turn(saving, committing=not single_transaction),
                 _not_reloading_after_commit(db.session()),
             ):
                 for chunk in chunks:
@@ -207,8 +206,9 @@ class ImportRun:
                 db.session.commit()
 
     def _write_turn(self, saving: bool, *, committing: bool):
-        """Take the database's write turn (SQLite: one import writes at a time), showing the wait if
-        another import has it; the reading process, started first, reads ahead meanwhile."""
+        """Take the database's write turn (SQLite: one import writes at a time) before opening the file,
+        showing the wait if another import has it. Not reading ahead meanwhile is deliberate: one
+        import's two processes already fill two cores, and a second import's reading only slowed it."""
         if not saving:
             return contextlib.nullcontext(False)
         imp = self.imp
@@ -228,7 +228,7 @@ class ImportRun:
         def turn():
             with write_turn(db.engine, waiting=waiting, check=check) as waited:
                 if waited:
-                    imp.phase = ImportPhase.SAVING.value
+                    imp.phase = ImportPhase.READING.value
                     db.session.commit()
                     log.info("import=%s event=database-turn", imp.id)
                 yield waited

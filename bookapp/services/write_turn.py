@@ -4,8 +4,9 @@ SQLite has one write lock for the whole database. Two imports writing at once (t
 write twice as fast: each chunk waits for the other's commit, SQLite's busy handler sleeps in steps
 while it waits, and each commit's pages are read back into the other's cache. Measured, two workers
 took 15.2 s for what one worker did in 6.4 s. So an import takes the database's *write turn* before
-its first chunk and keeps it to its end; a second import reads ahead meanwhile, shows "waiting for the
-database" and starts writing the moment the first finishes. The turn is between imports only: web
+it opens its file and keeps it to its end; a second import shows "waiting for the database" and starts
+the moment the first finishes. (It does not read ahead meanwhile: one import's worker and reading
+process already keep two cores busy, and a second import's reading beside them only slowed the first.) The turn is between imports only: web
 requests and the API write between the chunks' commits, as before.
 
 The turn is an exclusive `flock` on a file beside the database (``<database>-imports.lock``): the
@@ -60,7 +61,9 @@ def write_turn(
     if path is None:
         yield False
         return
-    # Opened after the import's reading process was forked: that process never holds the turn.
+    # The import's reading process, forked inside the block, inherits the descriptor: the lock lasts
+    # until both have closed it. The import stops its reading process before it leaves the block, and
+    # a reading process whose import died exits at its next send (services/read_ahead.py).
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         waited = not _try(fd)
