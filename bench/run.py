@@ -4,6 +4,7 @@ searches and exports at that many books.
 
     python -m bench.run [--rows 1000000] [--xlsx-rows 100000] [--xlsx-max-rows 1048575] [--naive-rows 10000]
                         [--big-rows 5000000] [--runs 3] [--write] [--books-only] [--profile-only]
+                        [--sizes-only]
 
 Every file is realistic (bench/data.py: ISBNs in random order, authors and titles repeating as in a
 catalogue, blank and long cells), generated once into bench/data; one extra line imports the tidy
@@ -204,6 +205,8 @@ def options_from(argv) -> argparse.Namespace:
     parser.add_argument("--books-only", action="store_true",
                         help="only the book list's searches, pages and exports (no import cases)")  # fmt: skip
     parser.add_argument("--profile-only", action="store_true", help="only the column profile of Match columns")
+    parser.add_argument("--sizes-only", action="store_true",
+                        help="only the CLI import of --small-rows, --rows and --big-rows rows on each database")  # fmt: skip
     return parser.parse_args(argv)
 
 
@@ -211,6 +214,11 @@ def main(argv=None) -> int:
     options = options_from(argv)
     if options.books_only:
         return books_only(options)
+    if options.sizes_only:
+        from .sizes import sizes
+
+        print(sizes(options))
+        return 0
     profile = profile_line(options, realistic_csv(options.rows), realistic_csv(options.small_rows))
     if options.profile_only:
         print(profile)

@@ -114,6 +114,8 @@ class ImportPhase(enum.StrEnum):
     QUEUED = "queued"
     READING = "reading"
     VALIDATING = "validating"
+    #: Another import is writing to the (SQLite) database: this one starts when it ends.
+    WAITING = "waiting"
     SAVING = "saving"
     DONE = "done"
 

@@ -4,7 +4,9 @@ In the test's own process, conftest's `after_chunk_saved` runs an action there. 
 process a test kills or cuts off from its database), `PausedWorker` starts `flask worker` through this
 module, `python -m tests.pause_points N[,N…] FOLDER flask-arguments…`: its import pauses once at
 each, right after writing its Nth chunk record (the chunks before it committed, that one not yet),
-writes its process id to FOLDER/paused-N and waits until the test releases it or kills it.
+writes its process id to FOLDER/paused-N and waits until the test releases it or kills it. Named
+`cN`, the pause comes right after the commit that follows the Nth chunk record instead (that chunk
+committed, no database lock held, the import still between two chunks).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from pathlib import Path
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
 
 
 @contextlib.contextmanager
@@ -40,6 +43,34 @@ def chunk_record_hook(target, action, nth: int = 1):
         event.remove(target, "after_cursor_execute", hook)
 
 
+@contextlib.contextmanager
+def chunk_committed_hook(action, nth: int = 1):
+    """Run *action()* once, right after the commit that follows an import's *nth* chunk record (any
+    session of this process): between two chunks, with nothing of the database locked."""
+    saved = 0
+    due = False
+
+    def count(connection, cursor, statement, parameters, context, executemany):
+        nonlocal saved, due
+        if statement.startswith("INSERT INTO import_chunks"):
+            saved += 1
+            due = due or saved == nth
+
+    def committed(session):
+        nonlocal due
+        if due:
+            due = False
+            action(None)
+
+    event.listen(Engine, "after_cursor_execute", count)
+    event.listen(Session, "after_commit", committed)
+    try:
+        yield
+    finally:
+        event.remove(Engine, "after_cursor_execute", count)
+        event.remove(Session, "after_commit", committed)
+
+
 class PausedWorker:
     """A `flask worker` subprocess whose import pauses at the chunk records it names, once each.
 
@@ -47,14 +78,14 @@ class PausedWorker:
     import again after the first was killed, go on), so the run that resumes is not held.
     """
 
-    def __init__(self, folder: Path, *chunks: int):
-        self.folder, self.chunks = folder, chunks
+    def __init__(self, folder: Path, *chunks: int, committed: bool = False):
+        self.folder, self.chunks, self.committed = folder, chunks, committed
         folder.mkdir(parents=True, exist_ok=True)
         for chunk in chunks:
             os.mkfifo(folder / f"release-{chunk}")
 
     def command(self, *flask_args: str) -> list[str]:
-        chunks = ",".join(map(str, self.chunks))
+        chunks = ",".join(f"{'c' if self.committed else ''}{chunk}" for chunk in self.chunks)
         return [sys.executable, "-m", "tests.pause_points", chunks, str(self.folder), *flask_args]
 
     def wait_paused(self, worker: subprocess.Popen, chunk: int | None = None, timeout: float = 120) -> int:
@@ -93,9 +124,12 @@ def _pause_once(folder: Path, chunk: int):
 if __name__ == "__main__":
     from flask.cli import main
 
-    chunks, folder = [int(c) for c in sys.argv[1].split(",")], Path(sys.argv[2])
+    chunks, folder = sys.argv[1].split(","), Path(sys.argv[2])
     sys.argv = ["flask", *sys.argv[3:]]
     with contextlib.ExitStack() as hooks:
         for chunk in chunks:
-            hooks.enter_context(chunk_record_hook(Engine, _pause_once(folder, chunk), chunk))
+            if chunk.startswith("c"):
+                hooks.enter_context(chunk_committed_hook(_pause_once(folder, int(chunk[1:])), int(chunk[1:])))
+            else:
+                hooks.enter_context(chunk_record_hook(Engine, _pause_once(folder, int(chunk)), int(chunk)))
         main()

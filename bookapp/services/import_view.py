@@ -6,6 +6,7 @@ from flask import current_app
 
 from ..models import (
     Import,
+    ImportPhase,
     ImportStatus,
     utcnow,
 )
@@ -34,10 +35,12 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
     # Only a running import has a worker to be alive: an ended one's last heartbeat only ages.
     running = imp.status == ImportStatus.RUNNING.value
     heartbeat_age = (now - imp.heartbeat_at).total_seconds() if imp.heartbeat_at and running else None
+    phase = shown_phase(imp, heartbeat_age)
     return {
         "id": imp.id,
         "status": imp.status,
-        "phase": shown_phase(imp, heartbeat_age),
+        "phase": phase,
+        "phase_label": phase_label(phase),
         "mode": imp.mode,
         "dry_run": imp.dry_run,
         "all_or_nothing": imp.all_or_nothing,
@@ -102,6 +105,15 @@ def working_seconds(imp: Import, now) -> float | None:
         return None
     current = (now - imp.attempt_started_at).total_seconds() if imp.attempt_started_at else 0.0
     return imp.working_seconds + max(0.0, current)
+
+
+#: How a phase reads where its value alone would not say it (the import's page and the API).
+PHASE_LABELS = {ImportPhase.WAITING.value: "waiting for the database"}
+
+
+def phase_label(phase: str) -> str:
+    """Return the phase as the import's page shows it."""
+    return PHASE_LABELS.get(phase, phase)
 
 
 def percent(imp: Import) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import time
@@ -37,6 +38,7 @@ from .problems import capped_cells, problem_kind, wording
 from .read_ahead import ReadAhead, ReadHere
 from .read_ahead import available as read_ahead_available
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
+from .write_turn import write_turn
 
 log = logging.getLogger(__name__)
 
@@ -80,10 +82,19 @@ class ValidatedChunk:
         return line if line != row_number else None
 
 
-def _reading(produce):
+#: Rows the reading process may have read and validated ahead of the writing (in whole pieces, at
+#: least two): about 25 MB pickled, whatever the piece size.
+READ_AHEAD_ROWS = 160_000
+#: The most rows the reading process validates and sends as one piece. A transaction (a chunk:
+#: IMPORT_CHUNK_SIZES) may take several pieces (SQLite's take 10), so its size does not set the
+#: memory an import needs: a piece's rows, their validated columns and their pickled form.
+PIECE_ROWS = 5_000
+
+
+def _reading(produce, chunk_size: int):
     """Run the reading and validating in a second process when configured (the default) and possible."""
     if current_app.config["IMPORT_READ_AHEAD"] and read_ahead_available():
-        return ReadAhead(produce)
+        return ReadAhead(produce, ahead=max(2, READ_AHEAD_ROWS // chunk_size))
     return ReadHere(produce)
 
 
@@ -99,9 +110,15 @@ class ImportRun:
         self.import_id = imp.id
         self.path = upload_path(imp)
         self.mode = ImportMode(imp.mode)
+        #: Rows per transaction (each commit is a checkpoint a resumed run starts after).
         self.chunk_size = current_app.config["IMPORT_CHUNK_SIZE"] or IMPORT_CHUNK_SIZES.get(
             db.engine.dialect.name, 2_000
         )
+        #: Rows per piece the reading process validates and sends; a transaction is one or more pieces.
+        self.piece_size = min(self.chunk_size, PIECE_ROWS)
+        self.pieces_per_commit = max(1, self.chunk_size // self.piece_size)
+        #: Pieces saved since the last commit.
+        self.uncommitted = 0
         self.timeout = job_timeout(imp.file_size)
         self.max_rows = current_app.config["IMPORT_MAX_ROWS"]
         self.deadline = time.monotonic() + self.timeout
@@ -143,7 +160,8 @@ class ImportRun:
         imp = self.imp
         imp.phase = ImportPhase.READING.value
         db.session.commit()
-        with open_table(self.path) as table:
+        saving = write and not imp.dry_run
+        with self._write_turn(saving, committing=not single_transaction), open_table(self.path) as table:
             mapping = Mapping.from_json(imp.mapping)
             header_map, _ = mapping.resolve(table.headers)
             if header_map.missing and not mapping and not imp.processed_rows:
@@ -170,14 +188,52 @@ class ImportRun:
             def produce():
                 return self._validated_chunks(table.rows, validator, imp.checkpoint_row, table.lines)
 
-            with _fewer_collections(), _reading(produce) as chunks, _not_reloading_after_commit(db.session()):
+            with (
+                _fewer_collections(),
+                _reading(produce, self.piece_size) as chunks,
+                _not_reloading_after_commit(db.session()),
+            ):
                 for chunk in chunks:
                     self._check_wrong_file(chunk)
-                    self._save_chunk(chunk, writer, commit=not single_transaction)
+                    self.uncommitted += 1
+                    ends = not single_transaction and self.uncommitted >= self.pieces_per_commit
+                    self._save_chunk(chunk, writer, commit=ends, checkpoint=not single_transaction)
+                if self.uncommitted and not single_transaction:  # the file ended inside a transaction
+                    self._commit()
             if chunks.result == 0:
                 raise FileProblem("The file has a header row but no rows of books below it.")
             if single_transaction:
                 db.session.commit()
+
+    def _write_turn(self, saving: bool, *, committing: bool):
+        """Take the database's write turn (SQLite: one import writes at a time) before opening the file,
+        showing the wait if another import has it. Not reading ahead meanwhile is deliberate: one
+        import's two processes already fill two cores, and a second import's reading only slowed it."""
+        if not saving:
+            return contextlib.nullcontext(False)
+        imp = self.imp
+
+        def waiting() -> None:
+            imp.phase = ImportPhase.WAITING.value
+            db.session.commit()
+            log.info("import=%s event=waiting-for-database", imp.id)
+
+        def check() -> None:
+            if time.monotonic() > self.deadline:
+                raise TimedOut(self.timeout)
+            self._stop_if_cancelled(committing)
+            db.session.rollback()  # end the read transaction: a reader in WAL mode holds back checkpoints
+
+        @contextlib.contextmanager
+        def turn():
+            with write_turn(db.engine, waiting=waiting, check=check) as waited:
+                if waited:
+                    imp.phase = ImportPhase.READING.value
+                    db.session.commit()
+                    log.info("import=%s event=database-turn", imp.id)
+                yield waited
+
+        return turn()
 
     def _validated_chunks(self, rows, validator: RowValidator, resume_after: int, lines: LineMap | None = None):
         """Yield a ValidatedChunk for each chunk after *resume_after*, return the rows seen; pure, no database.
@@ -185,7 +241,7 @@ class ImportRun:
         Row numbers are the spreadsheet's (they never depend on which rows are skipped as blank), so a
         resumed run meets every row under the number the first run gave it."""
         seen_rows = 0
-        for chunk in chunked(rows, self.chunk_size):
+        for chunk in chunked(rows, self.piece_size):
             seen_rows += len(chunk)
             if seen_rows > self.max_rows:
                 raise FileProblem(
@@ -260,15 +316,19 @@ class ImportRun:
         db.session.commit()
         raise FileProblem(stop)
 
-    def _save_chunk(self, chunk: ValidatedChunk, writer: BookWriter, *, commit: bool) -> None:
+    def _save_chunk(self, chunk: ValidatedChunk, writer: BookWriter, *, commit: bool, checkpoint: bool) -> None:
+        """Save a piece of the file and record it; with *commit*, commit the transaction it ends.
+
+        With *checkpoint* false (all-or-nothing), nothing is committed until the whole file is saved."""
         imp = self.imp
         problems = chunk.problems
+        alone = self.uncommitted == 1  # no earlier piece waits in this transaction
         for attempt in range(4):
             try:
                 outcome = writer.write(chunk.valid)
                 break
             except ConcurrentInsert:
-                if attempt == 3 or not commit:
+                if attempt == 3 or not checkpoint or not alone:
                     raise
                 db.session.rollback()  # another import inserted some of these ISBNs first: look again
         rejected_cells = chunk.rejected_cells
@@ -308,14 +368,30 @@ class ImportRun:
         imp.processed_rows += len(numbers)
         if chunk.valid.repaired:
             _note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
-        imp.checkpoint_row = numbers[-1] if commit else 0
+        imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
             imp.total_rows = imp.processed_rows
         if commit:
-            db.session.commit()
+            self._commit()
+        elif not checkpoint:
+            self._stop_if_late_or_cancelled(committing=False)
+
+    def _commit(self) -> None:
+        """Commit the pieces saved since the last commit, with their counts and checkpoint; then stop
+        if the run is past its deadline or cancelled (between transactions: what was said kept is)."""
+        db.session.commit()
+        self.uncommitted = 0
+        self._stop_if_late_or_cancelled(committing=True)
+
+    def _stop_if_late_or_cancelled(self, *, committing: bool) -> None:
         if time.monotonic() > self.deadline:
             raise TimedOut(self.timeout)
+        self._stop_if_cancelled(committing)
+
+    def _stop_if_cancelled(self, commit: bool) -> None:
+        """Raise Cancelled when staff asked the import to stop (the row's flag, read afresh)."""
+        imp = self.imp
         if db.session.scalar(select(Import.cancel_requested).where(Import.id == self.import_id)):
             if not commit:
                 raise Cancelled("Cancelled by staff; nothing was saved (all-or-nothing).")

@@ -5,7 +5,7 @@ In one process they take turns, because one Python process runs Python on one co
 thread does not help, since both halves need the interpreter. ReadAhead forks a child process that
 runs a generator and sends each item it yields through a pipe, so the two halves run on two cores.
 
-- **Flat memory:** the child works at most SEND_AHEAD items ahead of the parent, then waits until
+- **Flat memory:** the child works at most SEND_AHEAD (or *ahead*) items ahead of the parent, then waits until
   the parent takes one; a million-row file never piles up between the two.
 - **Nobody left behind:** the child closes its copy of the pipe's reading end, so if the parent dies
   (killed worker, timeout) its next send fails and it exits; the parent stops the child whenever it
@@ -67,7 +67,8 @@ class ReadAhead:
     Use as a context manager, so the child is stopped however the loop ends.
     """
 
-    def __init__(self, produce: Callable[[], Generator]):
+    def __init__(self, produce: Callable[[], Generator], ahead: int = 0):
+        """*ahead*: the items the child may have ready before this process takes them (SEND_AHEAD when 0)."""
         read_fd, write_fd = os.pipe()
         _widen(write_fd)
         with warnings.catch_warnings():
@@ -85,7 +86,7 @@ class ReadAhead:
             code = 1
             try:
                 os.close(read_fd)
-                code = _send_all(produce, Connection(write_fd, readable=False))
+                code = _send_all(produce, Connection(write_fd, readable=False), ahead or SEND_AHEAD)
             finally:
                 os._exit(code)
         os.close(write_fd)
@@ -137,8 +138,9 @@ class ReadAhead:
         self.close()
 
 
-#: Items the reading process may have ready before the importing process takes them. A chunk of
-#: 2,000 book rows pickles to about 300 kB, so this holds about 10 MB (25 MB in chunks of 5,000).
+#: Items the reading process may have ready before the importing process takes them, unless told
+#: otherwise (an import passes as many chunks as make about READ_AHEAD_ROWS rows: pipeline.py). A chunk
+#: of 2,000 book rows pickles to about 300 kB, so 32 hold about 10 MB.
 #: Working ahead, the reading goes on while the importing process pauses (a commit that checkpoints
 #: SQLite's log takes a tenth of a second or more), where a bare pipe would stop it after about one
 #: chunk.
@@ -158,7 +160,7 @@ def _widen(fd: int) -> None:
             fcntl.fcntl(fd, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
 
 
-def _send_all(produce: Callable[[], Generator], pipe: Connection) -> int:
+def _send_all(produce: Callable[[], Generator], pipe: Connection, ahead: int = 0) -> int:
     """Run in the child: send each item, then the return value or the error; return the exit code.
 
     This thread reads and pickles; a second thread writes the pickled items to the pipe, so the
@@ -169,7 +171,7 @@ def _send_all(produce: Callable[[], Generator], pipe: Connection) -> int:
     # What the child inherited lives until it exits: the collector need not scan it (nor copy its
     # pages from the parent, as marking objects would).
     gc.freeze()
-    ready: queue.Queue = queue.Queue(maxsize=SEND_AHEAD)
+    ready: queue.Queue = queue.Queue(maxsize=ahead or SEND_AHEAD)
     sender = threading.Thread(target=_send_ready, args=(ready, pipe), name="read-ahead-send", daemon=True)
     sender.start()
     items = produce()

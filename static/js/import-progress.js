@@ -77,7 +77,7 @@
 
   function render(data) {
     setText("status", data.status);
-    setText("phase", data.phase);
+    setText("phase", data.phase_label || data.phase);
     setText("liveness", liveness(data));
     if (fields.liveness) fields.liveness.hidden = !fields.liveness.textContent;
     setText("speed", data.rows_per_second ? "· " + number.format(data.rows_per_second) + " rows/s" : "");
