@@ -146,7 +146,11 @@ SCHEMAS = {
                 "type": "string",
                 "description": "What a running import does now: reading, validating, saving; 'worker lost: "
                 "resuming' once its heartbeat is BOOKAPP_LOST_HEARTBEAT_SECONDS late (it resumes after its "
-                "last committed chunk)",
+                "last committed chunk); 'waiting' while another import writes to the same SQLite database",
+            },
+            "phase_label": {
+                "type": "string",
+                "description": "The phase as the import's page says it ('waiting for the database' for 'waiting')",
             },
             "heartbeat_at": {**TIME, "description": "The last sign of life of the worker running it"},
             "heartbeat_age_seconds": {
