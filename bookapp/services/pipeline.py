@@ -219,9 +219,7 @@ class ImportRun:
             log.info("import=%s event=waiting-for-database", imp.id)
 
         def check() -> None:
-            if time.monotonic() > self.deadline:
-                raise TimedOut(self.timeout)
-            self._stop_if_cancelled(committing)
+            self._stop_if_late_or_cancelled(committing=committing)
             db.session.rollback()  # end the read transaction: a reader in WAL mode holds back checkpoints
 
         @contextlib.contextmanager
