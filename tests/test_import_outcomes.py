@@ -265,3 +265,32 @@ def test_the_status_shows_the_phase_only_when_it_adds_something(app, staff_clien
         db.session.commit()
     running = staff_client.get(response.location).get_data(as_text=True)
     assert '>running</strong><span\n    data-field="phase">saving</span>' in running
+
+
+def test_a_file_of_new_books_with_stored_ones_among_them_counts_each_row_right_in_every_mode(app, staff_client):
+    """The first rows are new, so the import inserts before looking; the stored books among them are then
+    found, updated, left alone or skipped as the mode says, and the history records each update."""
+    modes = {  # mode: (created, updated, unchanged, skipped) for rows base+1 … base+10, base+3/6/9 stored
+        "create_update": (7, 1, 2, 0),
+        "create_only": (7, 0, 0, 3),
+        "update_only": (0, 1, 2, 7),
+    }
+    stored = [base + n for base in (0, 100, 200) for n in (3, 6, 9)]
+    upload(staff_client, csv_bytes([book_row(n) for n in stored]))
+    run_worker(app)
+    for base, (mode, counts) in zip((0, 100, 200), modes.items(), strict=True):
+        rows = [book_row(base + n, Price="5.00") if n == 3 else book_row(base + n) for n in range(1, 11)]
+        location = upload(staff_client, csv_bytes(rows), name=f"{mode}.csv", mode=mode).location
+        run_worker(app)
+        state = import_state(staff_client, location)
+        assert state["status"] == "succeeded", state
+        assert tuple(state[key] for key in ("created", "updated", "unchanged", "skipped")) == counts, mode
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count(Book.id))) == 9 + 7 + 7
+        prices = db.session.scalars(select(Book.price).where(Book.isbn.in_([isbn13(3), isbn13(103), isbn13(203)])))
+        assert sorted(str(p) for p in prices) == ["3.03", "5.00", "5.00"]  # create-only left it alone
+        from bookapp.models import ImportChange
+
+        changes = db.session.execute(select(ImportChange.row_number, ImportChange.before)).all()
+        # row 4 (the header is row 1) of the create-and-update and of the update-only file
+        assert [(number, before["price"]) for number, before in changes] == [(4, "3.03"), (4, "3.03")]

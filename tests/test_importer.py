@@ -449,3 +449,82 @@ def test_first_rows_finds_repeats_across_merges(monkeypatch):
     assert seen.earlier_rows([isbn13(3), isbn13(4), isbn13(1)], [4, 5, 6]) == [None, None, 2]
     assert seen.earlier_rows([isbn13(5), isbn13(5), isbn13(4)], [7, 8, 9]) == [None, 7, 5]
     assert len(seen) == 5
+
+
+def _isbn_spellings(count: int, seed: int) -> list[str]:
+    """ISBN-13s and ISBN-10s, mostly valid, written the ways files write them (and a few odd ways)."""
+    import random
+
+    from stdnum import ean
+    from stdnum.isbn import _calc_isbn10_check_digit
+
+    rng = random.Random(seed)
+    cells = []
+    for _ in range(count):
+        digits = "".join(rng.choice("0123456789") for _ in range(12))
+        prefix = rng.choice(["978", "979", "977", ""])
+        if prefix:
+            body = prefix + digits[:9]
+            text = body + (ean.calc_check_digit(body) if rng.random() < 0.9 else rng.choice("0123456789"))
+        else:
+            body = digits[:9]
+            text = body + (_calc_isbn10_check_digit(body) if rng.random() < 0.9 else rng.choice("0123456789X"))
+            text = text.lower() if rng.random() < 0.2 else text
+        spelled = [
+            lambda t: "-".join([t[:3], t[3:5], t[5:9], t[9:]]),
+            lambda t: " ".join([t[:1], t[1:5], t[5:]]),
+            lambda t: " " + t,
+            lambda t: t + "-",
+            lambda t: "--" + t,
+            lambda t: t[:4] + "  -- " + t[4:],
+            lambda t: "ISBN " + t,
+            lambda t: t,
+        ]
+        cells.append(rng.choice(spelled)(text))
+    return [*cells, "", "X", "978030640615X", "０３０６４０６１５２", "9780306406157.0", "306406152", "0306406152 "]
+
+
+def test_the_isbn_fast_path_gives_what_the_isbn_converter_gives_for_every_cell_it_takes():
+    from bookapp.importer.columns import fast_isbns
+
+    cells = _isbn_spellings(20_000, seed=18)
+    fast = fast_isbns(cells, text_cells=True)
+    taken = 0
+    for cell, value in zip(cells, fast, strict=True):
+        if value is None:
+            continue  # left to the converter
+        taken += 1
+        assert value == parse_isbn(cell), cell
+    assert taken > len(cells) // 4
+    # hyphenated and ISBN-10 spellings are taken, not only 13 digits
+    assert fast_isbns(["978-0-306-40615-7", "0-306-40615-2", "080442957X", "0 306 40615 2"]) == [
+        "9780306406157", "9780306406157", "9780804429573", "9780306406157"]  # fmt: skip
+
+
+def test_the_bulk_text_check_leaves_out_only_cells_the_text_converter_would_keep_as_they_are():
+    import random
+    import unicodedata
+
+    from bookapp.importer.columns import Column
+    from bookapp.importer.fields import MAX_LENGTHS
+
+    rng = random.Random(20)
+    alphabet = ["a", "Z", "1", " ", "'", "=", ",", "\x1f", "\t", "\n", "é", "e\u0301", "\x7f", "本", "\xa0", "\ud800"]
+    cells = ["".join(rng.choice(alphabet) for _ in range(rng.choice([0, 1, 2, 5, 40]))) for _ in range(5_000)]
+    cells += ["x" * 255, "x" * 256, " lead", "trail ", "'quoted", "=formula", "\xa0nbsp", "Señora", "Kraków"]
+    for field, required in (("title", True), ("description", False)):
+        limit = MAX_LENGTHS[field]
+        column = Column(
+            field, 0, field, lambda cell, f=field, n=limit: parse_text(cell, n, multiline=f == "description")
+        )
+        column.text_cells = True
+        to_convert, blanks = column._text_check(cells)
+        assert set(blanks) == ({i for i, c in enumerate(cells) if c == ""} if not required else set())
+        for index in set(range(len(cells))) - set(to_convert) - set(blanks):
+            assert parse_text(cells[index], limit) == cells[index]
+        assert set(to_convert) >= {len(cells) - 7, len(cells) - 6, len(cells) - 5, len(cells) - 3}
+        # composed non-ASCII text is taken in bulk; a decomposed cell sends its column's others to the converter
+        assert column._text_check(["Señora", "Kraków", "plain"]) == ([], [])
+        decomposed = unicodedata.normalize("NFD", "Señora")
+        assert column._text_check(["Señora", decomposed, "plain"])[0] == [0, 1]
+    assert len(cells) - 8 in Column("title", 0, "title", str)._text_check(cells)[0]  # 256 characters

@@ -3,6 +3,8 @@ value map) and how they are converted, in bulk where the cells allow it and one 
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Callable, Sequence
 from itertools import repeat
 from operator import is_
@@ -24,6 +26,8 @@ _NOT_SEEN = object()
 #: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
 _BLANK_TO_NONE: dict[object, None] = {"": None}
 _EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
+#: First characters that keep a text cell from being plain (a space, ' and =).
+_PLAIN_FIRST_REFUSED = np.array([ord(" "), ord("'"), ord("=")], dtype=np.uint32)
 #: What a value map gives for a file value it does not list.
 _UNLISTED = object()
 
@@ -48,10 +52,7 @@ def first_filled(*cells: object) -> object:
 
 
 def plain_isbn13_mask(cells: Sequence[object], *, text_cells: bool = False) -> list[bool]:
-    """Return, per cell, whether it is already 13 digits with a 978/979 prefix and a right check digit.
-
-    A fast path only: every other cell goes through the ISBN converter (python-stdnum).
-    """
+    """Return, per cell, whether it is already 13 digits with a 978/979 prefix and a right check digit."""
     if (
         cells
         and (text_cells or set(map(type, cells)) == {str})
@@ -68,9 +69,65 @@ def plain_isbn13_mask(cells: Sequence[object], *, text_cells: bool = False) -> l
     if not any(shape_ok):
         return shape_ok
     candidates = [c for c, ok in zip(cells, shape_ok, strict=True) if ok]
-    digits = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
-    checks = iter(((digits @ _EAN_WEIGHTS) % 10 == 0).tolist())
+    checks = iter(_ean_check_ok(candidates))
     return [ok and next(checks) for ok in shape_ok]
+
+
+def fast_isbns(cells: Sequence[object], *, text_cells: bool = False) -> list[str | None]:
+    """Return, per cell, its ISBN-13 digits where the cell is a valid ISBN written one of the usual ways
+    (13 digits; ISBN-13 or ISBN-10 with hyphens or spaces between digits; ISBN-10 ending in X), else None.
+
+    A fast path only, checked in bulk: every cell it leaves (None) goes through the ISBN converter
+    (python-stdnum), which gives the same digits for every cell this accepts (tests compare them)
+    and says what is wrong with the others.
+    """
+    plain = plain_isbn13_mask(cells, text_cells=text_cells)
+    found: list[str | None] = [c if ok else None for c, ok in zip(cells, plain, strict=True)]  # type: ignore[misc]
+    if all(plain):
+        return found
+    spelled13: list[tuple[int, str]] = []
+    spelled10: list[tuple[int, str]] = []
+    for index, cell in enumerate(cells):
+        if plain[index] or type(cell) is not str or not _SPELLED_ISBN.match(cell):
+            continue
+        digits = cell.replace("-", "").replace(" ", "")
+        if len(digits) == 13 and digits.isdigit() and digits[:3] in ("978", "979"):
+            spelled13.append((index, digits))
+        elif len(digits) == 10 and digits[:9].isdigit():
+            spelled10.append((index, digits))
+    if spelled13:
+        for (index, digits), ok in zip(spelled13, _ean_check_ok([d for _, d in spelled13]), strict=True):
+            if ok:
+                found[index] = digits
+    if spelled10:
+        for (index, _), isbn13 in zip(spelled10, _isbn10_as_13([d for _, d in spelled10]), strict=True):
+            found[index] = isbn13
+    return found
+
+
+#: A cell that may be an ISBN spelled with hyphens or spaces: digits, then digits, hyphens and spaces,
+#: ending in a digit or X (anything else, leading spaces or an "ISBN" prefix included, takes the converter).
+_SPELLED_ISBN = re.compile(r"\d[\d -]{8,15}[\dXx]\Z", re.ASCII)
+#: The ISBN-10 check's weights for its first nine digits; those digits' EAN weights after the 978 prefix.
+_ISBN10_WEIGHTS = np.arange(10, 1, -1, dtype=np.int32)
+_EAN_BODY_WEIGHTS = np.array([3, 1] * 4 + [3], dtype=np.int32)
+_EAN_978 = 9 * 1 + 7 * 3 + 8 * 1
+
+
+def _ean_check_ok(candidates: list[str]) -> list[bool]:
+    """Whether each 13-digit ASCII text has a right EAN-13 check digit."""
+    digits = np.frombuffer("".join(candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 13) - 48
+    return ((digits @ _EAN_WEIGHTS) % 10 == 0).tolist()
+
+
+def _isbn10_as_13(candidates: list[str]) -> list[str | None]:
+    """Return each ISBN-10 (nine digits, then a digit or X) as ISBN-13 digits, None where its check fails."""
+    body = np.frombuffer("".join(c[:9] for c in candidates).encode("ascii"), dtype=np.uint8).reshape(-1, 9) - 48
+    body = body.astype(np.int32)
+    last = np.array([10 if c[9] in "Xx" else ord(c[9]) - 48 for c in candidates], dtype=np.int32)
+    valid = ((body @ _ISBN10_WEIGHTS + last) % 11 == 0).tolist()
+    checks = ((10 - (_EAN_978 + body @ _EAN_BODY_WEIGHTS) % 10) % 10).tolist()
+    return [f"978{c[:9]}{check}" if ok else None for c, ok, check in zip(candidates, valid, checks, strict=True)]
 
 
 class Column:
@@ -191,29 +248,38 @@ class Column:
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
-            plain = plain_isbn13_mask(cells, text_cells=self.text_cells)
-        else:
-            if self._all_plain_text(cells):
-                return list(cells), {}
-            # An optional column with blanks: the other cells may all be plain text still.
-            if (
-                not self.required
-                and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
-                and self._all_plain_text(list(filter(None, cells)))
-            ):
-                return list(map(_BLANK_TO_NONE.get, cells, cells)), {}
-            plain = self._plain_text_mask(cells)
-        values: list[object] = []
+            return self._convert_isbns(cells)
+        if self._all_plain_text(cells):
+            return list(cells), {}
+        # An optional column with blanks: the other cells may all be plain text still.
+        if (
+            not self.required
+            and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
+            and self._all_plain_text(list(filter(None, cells)))
+        ):
+            return list(map(_BLANK_TO_NONE.get, cells, cells)), {}
+        values = list(cells)
         problems: dict[int, str] = {}
-        for index, (cell, ok) in enumerate(zip(cells, plain, strict=True)):
-            if ok:
-                values.append(cell)
-                continue
-            value, problem = self.convert_cell(cell)
-            values.append(value)
+        to_convert, blanks = self._text_check(cells)
+        for index in blanks:
+            values[index] = None
+        for index in to_convert:
+            values[index], problem = self.convert_cell(cells[index])
             if problem:
                 problems[index] = problem
-            elif self.field == "isbn" and lost_leading_zero(cell):
+        return values, problems
+
+    def _convert_isbns(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
+        values: list[object] = fast_isbns(cells, text_cells=self.text_cells)
+        problems: dict[int, str] = {}
+        for index, value in enumerate(values):
+            if value is not None:
+                continue
+            cell = cells[index]
+            values[index], problem = self.convert_cell(cell)
+            if problem:
+                problems[index] = problem
+            elif lost_leading_zero(cell):
                 self.repaired.append(index)
         return values, problems
 
@@ -238,18 +304,49 @@ class Column:
             and "\x1f=" not in joined
         )
 
-    def _plain_text_mask(self, cells: Sequence[object]) -> list[bool]:
-        """Cells that are already stripped, non-empty ASCII without control characters and short enough."""
-        limit = MAX_LENGTHS[self.field]
-        return [
-            type(c) is str
-            and 0 < len(c) <= limit
-            and c.isascii()
-            and c.strip() == c
-            and c[0] not in "'="
-            and ANY_CONTROL.search(c) is None
-            for c in cells
-        ]
+    def _text_check(self, cells: Sequence[object]) -> tuple[list[int], list[int]]:
+        """Return (the indexes of the cells that may not be clean text already, the blank cells of an
+        optional field). The first is a superset: each of its cells goes through the converter, which
+        decides; every other cell is what the converter would return for it.
+
+        Text cells are checked together, as the character codes of the joined column: a control
+        character, a blank cell, a leading or trailing space, a leading ' or =, or a cell too long; and
+        non-ASCII cells together, as being in Unicode's composed form (NFC) already."""
+        if not self.text_cells and set(map(type, cells)) != {str}:  # typed cells (XLSX): one by one
+            return [i for i, c in enumerate(cells) if type(c) is not str or not self._plain(c)], []
+        count = len(cells)
+        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=count)
+        starts = np.zeros(count, dtype=np.int64)
+        np.cumsum(lengths[:-1] + 1, out=starts[1:])
+        codes = np.frombuffer("\x1f".join(cells).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
+        control = (codes < 0x20) | (codes == 0x7F) | ((codes >= 0xD800) & (codes <= 0xDFFF))
+        control[starts[1:] - 1] = False  # the separators
+        blank = lengths == 0
+        bad = lengths > MAX_LENGTHS[self.field]
+        filled = np.flatnonzero(~blank)
+        first, last = codes[starts[filled]], codes[starts[filled] + lengths[filled] - 1]
+        # A space, ' or = first, a space last, or any non-ASCII character first or last (it may be a space).
+        bad[filled] |= np.isin(first, _PLAIN_FIRST_REFUSED) | (first > 0x7E) | (last == 0x20) | (last > 0x7E)
+        if control.any():
+            bad[np.searchsorted(starts, np.flatnonzero(control), side="right") - 1] = True
+        wide = np.flatnonzero(codes > 0x7E)
+        if len(wide):
+            unicode_cells = np.unique(np.searchsorted(starts, wide, side="right") - 1)
+            joined = "\x1f".join([cells[i] for i in unicode_cells.tolist()])
+            if not unicodedata.is_normalized("NFC", joined):
+                bad[unicode_cells] = True  # some cell is not composed: the converter finds which
+        if self.required:
+            return np.flatnonzero(bad | blank).tolist(), []
+        return np.flatnonzero(bad).tolist(), np.flatnonzero(blank).tolist()
+
+    def _plain(self, cell: str) -> bool:
+        return (
+            0 < len(cell) <= MAX_LENGTHS[self.field]
+            and cell.isascii()
+            and cell.strip() == cell
+            and cell[0] not in "'="
+            and ANY_CONTROL.search(cell) is None
+        )
 
     def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         memo, memo_problems = self.memo, self.memo_problems

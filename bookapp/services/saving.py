@@ -24,6 +24,9 @@ from ..models import Book, ImportChange, ImportMode, utcnow
 books = Book.__table__
 _COLUMNS = ", ".join(FIELDS)
 _ISBN = FIELDS.index("isbn")
+#: The columns an insert fills: the fields, then when and by which import.
+_INSERTED = f"{_COLUMNS}, created_at, updated_at, import_id, created_by_import_id"
+_PLACES = ",".join("?" * (len(FIELDS) + 4))
 _QUANTITY = FIELDS.index("quantity")
 #: SQLite's page cache for an import's connection, in KiB (SQLite's default is 2 MB). A file in random
 #: ISBN order inserts into every leaf of the unique ISBN index in each chunk: with the default cache
@@ -132,7 +135,8 @@ class BookWriter:
             connection.exec_driver_sql("SET LOCAL synchronous_commit TO OFF")
         if not self.postgres and not self.dry_run:
             # Take SQLite's write lock before reading, so no other import can insert between the
-            # lookup and the insert (the lock wait is bounded by busy_timeout).
+            # lookup and the insert, nor between an insert and the look at what it made (the lock
+            # wait is bounded by busy_timeout).
             driver = connection.connection.driver_connection
             if not driver.in_transaction:
                 driver.execute("BEGIN IMMEDIATE")
@@ -141,14 +145,29 @@ class BookWriter:
         stored = self._stored_rows(rows)
         now = self._time_to_db(utcnow()) if self._time_to_db else utcnow()
         codes = outcome.rows
-        # SQLite looks first: its write lock, taken above, keeps other imports out until the commit,
-        # and a savepoint would copy every page the insert changes into a journal first (a third
-        # slower on a file in random ISBN order than the lookup of the ISBNs in their index).
+        # While rows keep being new, insert before looking: the unique ISBN index does the lookup as
+        # part of the insert (PostgreSQL undoes the attempt if one book exists; SQLite keeps what it
+        # inserted and looks up only the rows it did not).
         if self._expect_new and self.postgres and self._insert_all_new(connection, stored, now):
             codes.update(dict.fromkeys(numbers, _CREATED))
             return outcome
+        if self._expect_new and not self.postgres:
+            inserted = self._sqlite_insert_new(connection, numbers, stored, now)
+            codes.update(dict.fromkeys(inserted, _CREATED))
+            if len(inserted) == len(numbers):
+                return outcome
+            kept = set(inserted)
+            numbers = [n for n in numbers if n not in kept]
+            stored = [values for n, values in zip(rows.numbers, stored, strict=True) if n not in kept]
         stored_rows = list(zip(numbers, stored, strict=True))
         existing = self._lookup([values[_ISBN] for values in stored])
+        if self._expect_new and not self.postgres:
+            # Each row the insert above left out is a stored book (a file's ISBNs come once each here).
+            new, changed = self._classify(stored_rows, existing, outcome)
+            self._insert(connection, new, now)  # none: the write lock keeps every row left out a stored book
+            self._update(connection, changed, now)
+            self._expect_new = False
+            return outcome
         if not existing and self._plain_creates:
             # A new list: every row is a new book.
             new = stored_rows
@@ -181,6 +200,31 @@ class BookWriter:
             return False
         connection.exec_driver_sql("RELEASE SAVEPOINT new_books")
         return True
+
+    def _sqlite_insert_new(self, connection, numbers: list[int], stored: list[tuple], now) -> list[int]:
+        """SQLite: insert every row whose ISBN is not stored yet; return the row numbers inserted.
+
+        An insert that leaves out a stored ISBN (ON CONFLICT DO NOTHING) needs no savepoint, which
+        would copy every page the insert changes into a journal first. Ids only grow (AUTOINCREMENT)
+        and the write lock keeps other imports out, so the books with an id past the largest before the
+        insert are the ones it made. The time and the import's id are written into the statement, so
+        each row is sent as the reading process made it.
+        """
+        driver = connection.connection.driver_connection
+        before = driver.total_changes
+        (largest,) = driver.execute("SELECT coalesce(max(id), 0) FROM books").fetchone()
+        if not isinstance(now, str):
+            raise TypeError(f"SQLite stores times as text here, not {type(now).__name__}")
+        stamp = "'" + now.replace("'", "''") + "'"
+        driver.executemany(
+            f"INSERT INTO books ({_INSERTED}) VALUES ({','.join('?' * len(FIELDS))}, {stamp}, {stamp}, "
+            f"{int(self.import_id)}, {int(self.import_id)}) ON CONFLICT (isbn) DO NOTHING",
+            sorted(stored, key=itemgetter(_ISBN)),  # in ISBN order: see _sqlite_insert
+        )
+        if driver.total_changes - before == len(stored):
+            return numbers
+        made = {isbn for (isbn,) in driver.execute("SELECT isbn FROM books WHERE id > ?", (largest,))}
+        return [number for number, values in zip(numbers, stored, strict=True) if values[_ISBN] in made]
 
     def _classify(self, stored_rows, existing, outcome: ChunkOutcome) -> tuple[list, list]:
         codes = outcome.rows
@@ -281,14 +325,13 @@ class BookWriter:
             self._insert_records(connection, sorted([values for _, values in new], key=itemgetter(_ISBN)), now)
 
     def _insert_records(self, connection, records: list[tuple], now, *, direct: bool = False) -> None:
-        columns = f"{_COLUMNS}, created_at, updated_at, import_id, created_by_import_id"
         extra = (now, now, self.import_id, self.import_id)
         if self.postgres:
-            self._copy_insert(connection, [values + extra for values in records], columns, direct=direct)
+            self._copy_insert(connection, [values + extra for values in records], _INSERTED, direct=direct)
             return
-        self._sqlite_insert(connection, [v + extra for v in records], columns)
+        self._sqlite_insert(connection, [v + extra for v in records])
 
-    def _sqlite_insert(self, connection, records: list[tuple], columns: str) -> None:
+    def _sqlite_insert(self, connection, records: list[tuple]) -> None:
         """SQLite: one INSERT statement per row, run by executemany.
 
         A statement that inserts several rows may fail half-way (a repeated ISBN), so SQLite first
@@ -298,7 +341,7 @@ class BookWriter:
         the 500-row statements were the faster).
         """
         driver = connection.connection.driver_connection
-        driver.executemany(f"INSERT INTO books ({columns}) VALUES ({','.join('?' * len(records[0]))})", records)
+        driver.executemany(f"INSERT INTO books ({_INSERTED}) VALUES ({_PLACES})", records)
 
     def _copy_insert(self, connection, records: list[tuple], columns: str, *, direct: bool = False) -> None:
         """PostgreSQL: COPY into the books (direct) or into a temporary table, then insert what no
