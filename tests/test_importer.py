@@ -499,6 +499,10 @@ def test_the_isbn_fast_path_gives_what_the_isbn_converter_gives_for_every_cell_i
     # hyphenated and ISBN-10 spellings are taken, not only 13 digits
     assert fast_isbns(["978-0-306-40615-7", "0-306-40615-2", "080442957X", "0 306 40615 2"]) == [
         "9780306406157", "9780306406157", "9780804429573", "9780306406157"]  # fmt: skip
+    # a workbook's number cells: whole numbers of 13 or 10 digits (9 digits lost a leading zero: the converter)
+    numbers = [9780306406157.0, 9780306406157, 1000000001, 9780306406158.0, 9780306406157.5, 306406152, True]
+    assert fast_isbns(numbers) == ["9780306406157", "9780306406157", "9781000000009", None, None, None, None]
+    assert [parse_isbn(n) for n in numbers[:3]] == fast_isbns(numbers)[:3]
 
 
 def test_the_bulk_text_check_leaves_out_only_cells_the_text_converter_would_keep_as_they_are():
@@ -528,3 +532,6 @@ def test_the_bulk_text_check_leaves_out_only_cells_the_text_converter_would_keep
         decomposed = unicodedata.normalize("NFD", "Señora")
         assert column._text_check(["Señora", decomposed, "plain"])[0] == [0, 1]
     assert len(cells) - 8 in Column("title", 0, "title", str)._text_check(cells)[0]  # 256 characters
+    # a workbook's column: blanks are None, and a number is converted on its own
+    assert Column("description", 0, "d", str)._text_check(["plain", None, " lead", 12]) == ([1, 2, 3], [])
+    assert Column("description", 0, "d", str)._text_check(["plain", None, " lead"]) == ([2], [1])

@@ -21,6 +21,9 @@ MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_page
 #: How many distinct cells a memo keeps per field before it stops growing.
 MEMO_LIMIT = 20_000
 _TEXT_OR_EMPTY = frozenset({str, type(None)})
+#: Cell types a memo keys by the cell itself (no key of another type equals one of them); cells of other
+#: types are keyed as (type, cell).
+_OWN_KEYS = frozenset({str, float})
 #: What a memo gives for a cell it has not converted yet.
 _NOT_SEEN = object()
 #: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
@@ -75,7 +78,8 @@ def plain_isbn13_mask(cells: Sequence[object], *, text_cells: bool = False) -> l
 
 def fast_isbns(cells: Sequence[object], *, text_cells: bool = False) -> list[str | None]:
     """Return, per cell, its ISBN-13 digits where the cell is a valid ISBN written one of the usual ways
-    (13 digits; ISBN-13 or ISBN-10 with hyphens or spaces between digits; ISBN-10 ending in X), else None.
+    (13 digits; ISBN-13 or ISBN-10 with hyphens or spaces between digits; ISBN-10 ending in X; a whole
+    number of 10 or 13 digits, as a workbook's number cell holds it), else None.
 
     A fast path only, checked in bulk: every cell it leaves (None) goes through the ISBN converter
     (python-stdnum), which gives the same digits for every cell this accepts (tests compare them)
@@ -88,9 +92,19 @@ def fast_isbns(cells: Sequence[object], *, text_cells: bool = False) -> list[str
     spelled13: list[tuple[int, str]] = []
     spelled10: list[tuple[int, str]] = []
     for index, cell in enumerate(cells):
-        if plain[index] or type(cell) is not str or not _SPELLED_ISBN.match(cell):
+        if plain[index]:
             continue
-        digits = cell.replace("-", "").replace(" ", "")
+        kind = type(cell)
+        if kind is str:
+            if not _SPELLED_ISBN.match(cell):
+                continue
+            digits = cell.replace("-", "").replace(" ", "")
+        elif kind is float and 1e9 <= cell < 1e13 and cell.is_integer():  # a number cell of a workbook
+            digits = str(int(cell))
+        elif kind is int and 10**9 <= cell < 10**13:
+            digits = str(cell)
+        else:
+            continue
         if len(digits) == 13 and digits.isdigit() and digits[:3] in ("978", "979"):
             spelled13.append((index, digits))
         elif len(digits) == 10 and digits[:9].isdigit():
@@ -312,8 +326,12 @@ class Column:
         Text cells are checked together, as the character codes of the joined column: a control
         character, a blank cell, a leading or trailing space, a leading ' or =, or a cell too long; and
         non-ASCII cells together, as being in Unicode's composed form (NFC) already."""
-        if not self.text_cells and set(map(type, cells)) != {str}:  # typed cells (XLSX): one by one
-            return [i for i, c in enumerate(cells) if type(c) is not str or not self._plain(c)], []
+        if not self.text_cells:  # a workbook's cells: text and blanks (None) are checked as a CSV's are
+            types = set(map(type, cells))
+            if not types <= _TEXT_OR_EMPTY:  # numbers, dates…: one by one
+                return [i for i, c in enumerate(cells) if type(c) is not str or not self._plain(c)], []
+            if type(None) in types:
+                cells = ["" if cell is None else cell for cell in cells]
         count = len(cells)
         lengths = np.fromiter(map(len, cells), dtype=np.int64, count=count)
         starts = np.zeros(count, dtype=np.int64)
@@ -350,10 +368,10 @@ class Column:
 
     def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         memo, memo_problems = self.memo, self.memo_problems
-        if self.text_cells or set(map(type, cells)) == {str}:
+        if self.text_cells or (len(types := set(map(type, cells))) == 1 and types <= _OWN_KEYS):
             keys = cells
-        else:  # typed XLSX cells: 1, 1.0 and True are equal as dict keys but not as values
-            keys = [c if type(c) is str else (type(c), c) for c in cells]
+        else:  # typed cells: 1, 1.0 and True are equal as dict keys but not as values
+            keys = [c if type(c) in _OWN_KEYS else (type(c), c) for c in cells]
         values = list(map(memo.get, keys, repeat(_NOT_SEEN)))
         if any(map(is_, values, repeat(_NOT_SEEN))):  # cells not met before (mostly in the first chunks)
             for key in set(keys).difference(memo):
@@ -371,7 +389,7 @@ class Column:
         values: list[object] = []
         problems: dict[int, str] = {}
         for index, cell in enumerate(cells):
-            key = cell if type(cell) is str else (type(cell), cell)
+            key = cell if type(cell) in _OWN_KEYS else (type(cell), cell)
             if key in self.memo:
                 value, problem = self.memo[key], self.memo_problems.get(key)
             else:

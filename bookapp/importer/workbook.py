@@ -98,6 +98,10 @@ def _calamine_errors(kind: str) -> Iterator[None]:
         ) from None
 
 
+#: dict.get(cell, cell): calamine's empty cell ("") becomes None, any other cell stays itself.
+_BLANK_TO_NONE: dict[object, None] = {"": None}
+
+
 def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[int, list[object]]]:
     first_row, first_col = sheet.start
     merged = _merged_cells(sheet, first_row, first_col, width)
@@ -106,7 +110,7 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
     next(rows, None)  # the header
     for offset, values in enumerate(rows, start=1):
         sheet_row = first_row + offset
-        cells = [None if v == "" else v for v in values[:width]]
+        cells = list(map(_BLANK_TO_NONE.get, values[:width], values[:width]))
         if len(values) > width and any(v != "" for v in values[width:]):
             cells.extend(None if v == "" else v for v in values[width:])
         if merged:
@@ -122,7 +126,7 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
             for col in range(len(cells)):
                 if (sheet_row, first_col + col) in unsaved:
                     cells[col] = UnsavedFormula(f"{get_column_letter(first_col + col + 1)}{sheet_row + 1}")
-        if any(c is not None for c in cells):
+        if cells.count(None) != len(cells):
             yield sheet_row + 1, cells
 
 
