@@ -161,7 +161,10 @@ class ImportRun:
         imp.phase = ImportPhase.READING.value
         db.session.commit()
         saving = write and not imp.dry_run
-        with self._write_turn(saving, committing=not single_transaction), open_table(self.path) as table:
+        # The file is opened (a CSV's encoding sniffed, a workbook checked and loaded) before waiting for
+        # the write turn: a file that cannot be read says so at once, and the import that waits starts
+        # writing the moment the turn is its own.
+        with open_table(self.path) as table, self._write_turn(saving, committing=not single_transaction):
             mapping = Mapping.from_json(imp.mapping)
             header_map, _ = mapping.resolve(table.headers)
             if header_map.missing and not mapping and not imp.processed_rows:
@@ -206,8 +209,8 @@ class ImportRun:
                 db.session.commit()
 
     def _write_turn(self, saving: bool, *, committing: bool):
-        """Take the database's write turn (SQLite: one import writes at a time) before opening the file,
-        showing the wait if another import has it. Not reading ahead meanwhile is deliberate: one
+        """Take the database's write turn (SQLite: one import writes at a time) before reading the file's
+        rows, showing the wait if another import has it. Not reading ahead meanwhile is deliberate: one
         import's two processes already fill two cores, and a second import's reading only slowed it."""
         if not saving:
             return contextlib.nullcontext(False)
