@@ -535,3 +535,14 @@ def test_the_bulk_text_check_leaves_out_only_cells_the_text_converter_would_keep
     # a workbook's column: blanks are None, and a number is converted on its own
     assert Column("description", 0, "d", str)._text_check(["plain", None, " lead", 12]) == ([1, 2, 3], [])
     assert Column("description", 0, "d", str)._text_check(["plain", None, " lead"]) == ([2], [1])
+
+
+def test_first_rows_packs_each_isbn_with_its_row_and_tells_978_from_979():
+    from bookapp.importer import duplicates
+
+    seen = duplicates.FirstRows()
+    twins = ["9781000000009", "9791000000008"]  # the same nine digits after 978 and after 979
+    assert seen.earlier_rows(twins, [2, 3]) == [None, None]
+    seen._merge()
+    assert seen.earlier_rows([twins[1], twins[0], isbn13(7)], [5_000_000, 5_000_001, 5_000_002]) == [3, 2, None]
+    assert duplicates.isbn_codes(["9780000000002", "9799999999990"]).tolist() == [0, 1_999_999_999]
