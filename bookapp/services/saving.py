@@ -32,8 +32,8 @@ _QUANTITY = FIELDS.index("quantity")
 #: ISBN order inserts into every leaf of the unique ISBN index in each chunk: with the default cache
 #: each chunk read most of the index from the file again, and spilled dirty pages into the log
 #: before its commit. The cache is filled only as far as pages are used (the index of a million
-#: books is about 25 MB).
-SQLITE_IMPORT_CACHE_KB = 64 * 1024
+#: books is about 25 MB); 32 MB imported a million realistic rows as fast as 64 MB did, in 50 MB less.
+SQLITE_IMPORT_CACHE_KB = 32 * 1024
 _FILLABLE = [FIELDS.index(f) for f in ("no_of_pages", "description")]
 
 
