@@ -26,8 +26,8 @@ _TEXT_OR_EMPTY = frozenset({str, type(None)})
 _OWN_KEYS = frozenset({str, float})
 #: What a memo gives for a cell it has not converted yet.
 _NOT_SEEN = object()
-#: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
-_BLANK_TO_NONE: dict[object, None] = {"": None}
+#: dict.get(cell, cell): a blank cell ("", as a CSV and calamine give it) becomes None, any other stays itself.
+BLANK_TO_NONE: dict[object, None] = {"": None}
 _EAN_WEIGHTS = np.array([1, 3] * 6 + [1], dtype=np.int32)
 #: First characters that keep a text cell from being plain (a space, ' and =).
 _PLAIN_FIRST_REFUSED = np.array([ord(" "), ord("'"), ord("=")], dtype=np.uint32)
@@ -271,7 +271,7 @@ class Column:
             and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
             and self._all_plain_text(list(filter(None, cells)))
         ):
-            return list(map(_BLANK_TO_NONE.get, cells, cells)), {}
+            return list(map(BLANK_TO_NONE.get, cells, cells)), {}
         values = list(cells)
         problems: dict[int, str] = {}
         to_convert, blanks = self._text_check(cells)

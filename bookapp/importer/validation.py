@@ -35,8 +35,6 @@ from .values import (
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
-#: dict.get(cell, cell): a blank cell becomes None, any other cell stays itself.
-_BLANK_TO_NONE: dict[object, None] = {"": None}
 
 
 class BookRow(NamedTuple):

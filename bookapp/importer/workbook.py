@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from openpyxl.utils.cell import get_column_letter
 
+from .columns import BLANK_TO_NONE
 from .errors import FileProblem, UnsavedFormula
 from .xls import check_xls
 from .xlsx import WorkbookCheck, check_workbook
@@ -98,10 +99,6 @@ def _calamine_errors(kind: str) -> Iterator[None]:
         ) from None
 
 
-#: dict.get(cell, cell): calamine's empty cell ("") becomes None, any other cell stays itself.
-_BLANK_TO_NONE: dict[object, None] = {"": None}
-
-
 def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[int, list[object]]]:
     first_row, first_col = sheet.start
     merged = _merged_cells(sheet, first_row, first_col, width)
@@ -110,7 +107,7 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
     next(rows, None)  # the header
     for offset, values in enumerate(rows, start=1):
         sheet_row = first_row + offset
-        cells = list(map(_BLANK_TO_NONE.get, values[:width], values[:width]))
+        cells = list(map(BLANK_TO_NONE.get, values[:width], values[:width]))
         if len(values) > width and any(v != "" for v in values[width:]):
             cells.extend(None if v == "" else v for v in values[width:])
         if merged:

@@ -156,18 +156,12 @@ class BookWriter:
             codes.update(dict.fromkeys(inserted, _CREATED))
             if len(inserted) == len(numbers):
                 return outcome
+            # The rows left out are stored books: looked up and classified below like any others.
             kept = set(inserted)
             numbers = [n for n in numbers if n not in kept]
             stored = [values for n, values in zip(rows.numbers, stored, strict=True) if n not in kept]
         stored_rows = list(zip(numbers, stored, strict=True))
         existing = self._lookup([values[_ISBN] for values in stored])
-        if self._expect_new and not self.postgres:
-            # Each row the insert above left out is a stored book (a file's ISBNs come once each here).
-            new, changed = self._classify(stored_rows, existing, outcome)
-            self._insert(connection, new, now)  # none: the write lock keeps every row left out a stored book
-            self._update(connection, changed, now)
-            self._expect_new = False
-            return outcome
         if not existing and self._plain_creates:
             # A new list: every row is a new book.
             new = stored_rows
@@ -208,7 +202,7 @@ class BookWriter:
         would copy every page the insert changes into a journal first. Ids only grow (AUTOINCREMENT)
         and the write lock keeps other imports out, so the books with an id past the largest before the
         insert are the ones it made. The time and the import's id are written into the statement, so
-        each row is sent as the reading process made it.
+        no row needs a tuple of its own built to carry them.
         """
         driver = connection.connection.driver_connection
         before = driver.total_changes
