@@ -8,6 +8,8 @@ import zipfile
 import pytest
 from openpyxl import load_workbook
 
+from bookapp.importer.errors import FileProblem
+from bookapp.importer.xlsx import check_workbook
 from tests.conftest import run_worker
 from tests.helpers import HEADER, book_row, csv_bytes, write_xlsx
 from tests.test_imports import book_count, import_state, upload
@@ -111,7 +113,7 @@ STREAMED = [c for c, (_, _, message) in CASES.items() if message in ("unsafe XML
 def test_the_header_read_at_upload_refuses_hostile_xml_by_itself(workbook, tmp_path, monkeypatch, case):
     """A workbook too large to open whole in the request has its header streamed; that reader refuses a
     DOCTYPE, entities and a sheet outside the file itself, with the import's words."""
-    from bookapp.importer import FileProblem, peek
+    from bookapp.importer import peek
 
     monkeypatch.setattr(peek, "OPEN_WHOLE_BYTES", 0)  # no fallback to opening it whole
     path = tmp_path / "hostile.xlsx"
@@ -219,3 +221,63 @@ def test_an_unclosed_quote_keeps_its_own_file_level_message(app, staff_client):
     state = run(app, staff_client, content, "quote.csv")
     assert state["status"] == "failed"
     assert 'Row 4 (line 5 of the file) opens a quote (") that is never closed' in state["error"]
+
+
+def _patched_entry(content: bytes, member: str, change) -> bytes:
+    """Return the zip's bytes with *change(content, offset)* applied to *member*'s local header and its
+    central directory entry (each passed as the offset of its signature)."""
+    content = bytearray(content)
+    for signature, name_at in ((b"PK\x03\x04", 30), (b"PK\x01\x02", 46)):
+        entry = content.find(signature)
+        while content[entry + name_at : entry + name_at + len(member)] != member.encode():
+            entry = content.find(signature, entry + 4)
+        change(content, entry, signature)
+    return bytes(content)
+
+
+def _wrong_crc(content: bytearray, entry: int, signature: bytes) -> None:
+    at = entry + (14 if signature == b"PK\x03\x04" else 16)
+    content[at : at + 4] = (int.from_bytes(content[at : at + 4], "little") ^ 0x5A5A5A5A).to_bytes(4, "little")
+
+
+def _encrypted(content: bytearray, entry: int, signature: bytes) -> None:
+    content[entry + (6 if signature == b"PK\x03\x04" else 8)] |= 0x1
+
+
+def _garbled_data(content: bytearray, entry: int, signature: bytes) -> None:
+    if signature == b"PK\x03\x04":
+        start = (
+            entry
+            + 30
+            + int.from_bytes(content[entry + 26 : entry + 28], "little")
+            + int.from_bytes(content[entry + 28 : entry + 30], "little")
+        )
+        size = int.from_bytes(content[entry + 18 : entry + 22], "little")
+        content[start + size // 3 : start + size // 3 + 64] = bytes(range(64))
+
+
+ZIP_DAMAGE = {
+    "a member whose checksum is wrong": (_wrong_crc, "is damaged"),
+    "a member whose compressed data is garbled": (_garbled_data, "is damaged"),
+    "an encrypted member": (_encrypted, "encrypted"),
+}
+
+
+@pytest.mark.parametrize("case", list(ZIP_DAMAGE))
+def test_a_damaged_or_encrypted_zip_member_is_refused_with_a_message(app, staff_client, tmp_path, case):
+    change, message = ZIP_DAMAGE[case]
+    rows = [book_row(n) for n in range(1, 400)]  # a sheet large enough that garbling it breaks the deflate stream
+    workbook = write_xlsx(tmp_path / "books.xlsx", rows)
+    content = _patched_entry(workbook.read_bytes(), SHEET, change)
+    path = tmp_path / "damaged.xlsx"
+    path.write_bytes(content)
+    with pytest.raises(FileProblem, match=message):
+        check_workbook(path)
+    state = run(app, staff_client, content, "books.xlsx")
+    assert state["status"] in ("refused at upload", "failed"), state
+    assert book_count(app) == 0
+
+
+def test_a_workbook_stored_without_compression_is_read(app, staff_client, workbook):
+    state = run(app, staff_client, rewritten(workbook, SHEET, lambda d: d, method=zipfile.ZIP_STORED), "books.xlsx")
+    assert state["status"] == "succeeded" and state["created"] == 3, state

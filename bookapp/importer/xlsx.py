@@ -17,10 +17,12 @@ import re
 import struct
 import zipfile
 import zlib
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
 from defusedxml import ElementTree
+from isal import isal_zlib as inflating
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
 
@@ -37,6 +39,8 @@ MAX_ZIP_DIRECTORY = 4 << 20
 MAX_WORKBOOK_CELLS = 10_000_000
 _ALLOWED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL)
+#: The start of a formula element (<f>, <f t="shared" …>), found faster than by b"<f" among a sheet's many tags.
+_FORMULA_TAG = re.compile(rb"<f[\s>/]")
 _HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")
 _NAMESPACES = {
     "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
@@ -215,34 +219,82 @@ def _inflate(
     limit = min(MAX_UNCOMPRESSED_MEMBER, max(1 << 20, member.compress_size * MAX_RATIO))
     unsaved: set[tuple[int, int]] = set()
     total = 0
+    crc = 0
     tail = b""
-    try:
-        with archive.open(member) as stream:
-            while block := stream.read(1 << 20):
-                total += len(block)
-                if total > limit:
-                    raise FileProblem(
-                        f"The workbook member {member.filename!r} inflates far beyond its compressed size "
-                        "(a zip bomb); it is refused."
-                    )
-                if extent is not None:
-                    extent.feed(block)
-                if scan_formulas and (b"<f" in block or b"<f" in tail):
-                    data = tail + block
-                    cut = data.rfind(b"<c ")
-                    for match in _CELL_WITH_FORMULA.finditer(data, 0, cut if cut > 0 else len(data)):
-                        body = match.group(3)
-                        if b"<f" in body and not _HAS_VALUE.search(body):
-                            unsaved.add((int(match.group(2)) - 1, column_index(match.group(1).decode())))
-                    tail = data[cut:] if cut > 0 else b""
-                elif scan_formulas:
-                    cut = block.rfind(b"<c ")
-                    tail = block[cut:] if cut >= 0 else b""
-    except (zipfile.BadZipFile, zlib.error, EOFError):
-        raise FileProblem(f"The workbook member {member.filename!r} is damaged. Save the file again.") from None
+    for block in _inflated_blocks(archive, member):
+        total += len(block)
+        if total > limit:
+            raise FileProblem(
+                f"The workbook member {member.filename!r} inflates far beyond its compressed size "
+                "(a zip bomb); it is refused."
+            )
+        crc = inflating.crc32(block, crc)
+        if extent is not None:
+            extent.feed(block)
+        if scan_formulas and (_FORMULA_TAG.search(block) or b"<f" in tail):
+            data = tail + block
+            cut = data.rfind(b"<c ")
+            for match in _CELL_WITH_FORMULA.finditer(data, 0, cut if cut > 0 else len(data)):
+                body = match.group(3)
+                if b"<f" in body and not _HAS_VALUE.search(body):
+                    unsaved.add((int(match.group(2)) - 1, column_index(match.group(1).decode())))
+            tail = data[cut:] if cut > 0 else b""
+        elif scan_formulas:
+            cut = block.rfind(b"<c ")
+            tail = block[cut:] if cut >= 0 else b""
+    if crc != member.CRC:
+        raise _damaged(member)
     if total != member.file_size:
         raise FileProblem(f"The workbook member {member.filename!r} is not the size it declares; it is refused.")
     return unsaved
+
+
+def _damaged(member: zipfile.ZipInfo) -> FileProblem:
+    return FileProblem(f"The workbook member {member.filename!r} is damaged. Save the file again.")
+
+
+#: The local header before each member's data: its signature, then (at 26) the lengths of its name and extra field.
+_LOCAL_HEADER = struct.Struct("<4s22xHH")
+#: Inflated bytes per step: a member that inflates a millionfold still comes out a block at a time.
+_BLOCK = 1 << 20
+
+
+def _inflated_blocks(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator[bytes]:
+    """Yield a member's content a block at a time, inflated by ISA-L (about twice zlib's speed, the
+    same deflate format); the caller counts the bytes and checks the CRC."""
+    if member.flag_bits & 0x1:
+        raise FileProblem("The workbook is encrypted; save it without a password and upload it again.")
+    handle = archive.fp
+    try:
+        handle.seek(member.header_offset)
+        signature, name_length, extra_length = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
+        if signature != b"PK\x03\x04":
+            raise _damaged(member)
+        handle.seek(member.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
+        left = member.compress_size
+        if member.compress_type == zipfile.ZIP_STORED:
+            while left > 0:
+                block = handle.read(min(left, _BLOCK))
+                if not block:
+                    raise _damaged(member)
+                left -= len(block)
+                yield block
+            return
+        inflater = inflating.decompressobj(-15)  # raw deflate, as zip stores it
+        while left > 0 and not inflater.eof:
+            data = handle.read(min(left, _BLOCK))
+            if not data:
+                raise _damaged(member)
+            left -= len(data)
+            while data:
+                block = inflater.decompress(data, _BLOCK)
+                data = inflater.unconsumed_tail
+                if block:
+                    yield block
+        if not inflater.eof or left or inflater.unused_data:
+            raise _damaged(member)  # the deflate stream ends before or after the member's data
+    except (inflating.error, struct.error, OSError):
+        raise _damaged(member) from None
 
 
 class OdsExtent:
