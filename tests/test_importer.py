@@ -546,3 +546,25 @@ def test_first_rows_packs_each_isbn_with_its_row_and_tells_978_from_979():
     seen._merge()
     assert seen.earlier_rows([twins[1], twins[0], isbn13(7)], [5_000_000, 5_000_001, 5_000_002]) == [3, 2, None]
     assert duplicates.isbn_codes(["9780000000002", "9799999999990"]).tolist() == [0, 1_999_999_999]
+
+
+def test_first_rows_agrees_with_a_dict_over_many_merges_and_every_bucket(monkeypatch):
+    import random
+
+    from bookapp.importer import duplicates
+
+    monkeypatch.setattr(duplicates, "MERGE_EVERY", 500)
+    rng = random.Random(18)
+    pool = [isbn13(rng.randrange(10**9)) for _ in range(3_000)] + ["9790000000001", "9799999999990"]
+    seen, expected, row = duplicates.FirstRows(), {}, 2
+    for _ in range(40):
+        batch = [rng.choice(pool) for _ in range(rng.randrange(1, 400))]
+        numbers = list(range(row, row + len(batch)))
+        row += len(batch) + rng.randrange(3)  # blank rows leave gaps in the numbers
+        want = []
+        for isbn, number in zip(batch, numbers, strict=True):
+            first = expected.setdefault(isbn, number)
+            want.append(None if first == number else first)
+        assert seen.earlier_rows(batch, numbers) == want
+    assert len(seen) == len(expected)
+    assert sum(len(bucket) for bucket in seen._buckets) > 2_000  # most went through the sorted arrays
