@@ -201,6 +201,19 @@ def test_no_path_a_worker_runs_between_jobs_leaves_a_transaction_open(pg_url, re
             db.engine.dispose()
 
 
+def test_the_pool_hands_out_the_connection_returned_last(app):
+    """An import's transactions keep one connection (one SQLite page cache, still warm after each of its
+    own commits) even when a request briefly took a second one: the pool gives back the latest returned."""
+    with app.app_context():
+        first, second = db.engine.connect(), db.engine.connect()
+        kept = first.connection.driver_connection
+        second.close()
+        first.close()  # returned last
+        for _ in range(3):
+            with db.engine.connect() as connection:
+                assert connection.connection.driver_connection is kept
+
+
 @pytest.mark.slow
 def test_a_killed_work_horse_is_reported_to_its_worker_and_its_import_resumes_at_once(database_url, redis_url,
                                                                                       redis_client, tmp_path):  # fmt: skip
