@@ -176,6 +176,26 @@ def test_the_benchmark_runs_every_case_at_a_small_size(postgres_url):
 
 
 @pytest.mark.slow
+def test_the_sizes_table_puts_the_raw_limit_beside_each_cli_import(postgres_url, redis_url):
+    postgres = {"TEST_DATABASE_URL": postgres_url} if postgres_url else {}
+    result = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--sizes-only", "--small-rows", "300", "--rows", "600", "--big-rows", "900"],
+        cwd=ROOT, capture_output=True, text=True, timeout=600,
+        env={"PATH": "/usr/bin:/bin", "REDIS_URL": redis_url, **postgres},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    rows = {
+        line.split("|")[1].strip(): line.split("|")[2:-1] for line in result.stdout.splitlines() if "rows |" in line
+    }
+    for database in ("SQLite", "PostgreSQL") if postgres else ("SQLite",):
+        for n in (300, 600, 900):
+            cells = [cell.strip() for cell in rows[f"{database}, {n:,} rows"]]
+            assert cells[0] == f"{n:,}"  # every row imported
+            bookapp_rate, raw_rate = (float(cell.replace(",", "")) for cell in (cells[2], cells[4]))
+            assert cells[5] == f"{bookapp_rate / raw_rate:.2f} ×"
+
+
+@pytest.mark.slow
 def test_the_load_script_runs_briefly_without_errors():
     result = subprocess.run(
         [sys.executable, "-m", "bench.load", "--uploads", "3", "--pollers", "4", "--seconds", "3", "--rows", "200"],
