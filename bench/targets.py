@@ -88,9 +88,15 @@ def rows(m: dict) -> list[Row]:
                      f"{at_least(speed_up)} × ({two['seconds']:.2f} s against {one['seconds']:.2f} s)", speed_up >= 1.0))  # fmt: skip
     skipped = "--big-rows 0"
     sizes = (n, m["big_rows"] or 5_000_000)
-    found.append(_growth_row("SQLite", sizes, m["sqlite_new"], m.get("sqlite_big"), skipped))
+    found.append(_growth_row("SQLite", sizes, m.get("sqlite_big_base", m["sqlite_new"]), m.get("sqlite_big"), skipped))
     found.append(
-        _growth_row("PostgreSQL", sizes, m.get("pg_new"), m.get("pg_big"), no_pg if not m.get("pg") else skipped)
+        _growth_row(
+            "PostgreSQL",
+            sizes,
+            m.get("pg_big_base", m.get("pg_new")),
+            m.get("pg_big"),
+            no_pg if not m.get("pg") else skipped,
+        )
     )
     found.append(_ratio_row(f"{m['xlsx']['rows']:,}-row XLSX → SQLite", 0.5, m["xlsx"], m["calamine"],
                             "python-calamine's own read speed of that file", ""))  # fmt: skip
