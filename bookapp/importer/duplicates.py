@@ -4,7 +4,7 @@ A dict of a million ISBNs costs over 100 MB of Python objects; here the ISBNs se
 sorted numpy arrays, 8 bytes each (the ISBN and its row packed in one integer), and only the latest
 ones in a small dict, merged in batches. The arrays are split by the ISBN's last digits into BUCKETS:
 merging into one array of five million ISBNs copied all 40 MB of it into a new one each time (80 MB
-held for a moment); a bucket's copy is a 64th of that.
+held for a moment); a bucket's copy is a 16th of that.
 """
 
 from itertools import pairwise
@@ -14,7 +14,7 @@ import numpy as np
 #: How many recent ISBNs are kept in the dict before they are merged into the sorted array.
 MERGE_EVERY = 50_000
 #: How many sorted arrays the ISBNs are split over, by their code's lowest bits (a power of two).
-BUCKETS = 64
+BUCKETS = 16
 #: Bits of a packed entry that hold the row number (below them: the ISBN's code).
 _ROW_BITS = 32
 _ROW_MASK = (1 << _ROW_BITS) - 1

@@ -7,7 +7,6 @@ import gc
 import logging
 import time
 from array import array
-from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from itertools import islice
@@ -34,9 +33,9 @@ from ..models import (
     utcnow,
 )
 from .imports import job_timeout, upload_path
-from .problems import capped_cells, problem_kind, wording
 from .read_ahead import ReadAhead, ReadHere
 from .read_ahead import available as read_ahead_available
+from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
 from .write_turn import write_turn
 
@@ -176,7 +175,7 @@ class ImportRun:
             self.header_positions = header_map.positions
             self.header_count = len(table.headers)
             imp.ignored_columns = header_map.ignored
-            imp.headers = [_jsonable_cell(h) for h in table.headers]
+            imp.headers = [jsonable_cell(h) for h in table.headers]
             imp.read_as = table.description[:255]
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
@@ -312,7 +311,7 @@ class ImportRun:
         if stop is None:
             return
         # Keep this chunk's problems and cells (earlier chunks' are saved already) so the report shows them.
-        _save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line)
+        save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line)
         self.imp.rejected += len({p.row_number for p in problems})
         self.imp.processed_rows += rows
         db.session.commit()
@@ -342,7 +341,7 @@ class ImportRun:
             ]
             rejected_cells = {**rejected_cells, **self._cells_as_read(chunk.valid, outcome.refused)}
         rejected_rows = sorted(rejected_cells)
-        _save_problems(imp.id, problems, rejected_cells, chunk.line)
+        save_problems(imp.id, problems, rejected_cells, chunk.line)
         for number in rejected_rows:
             outcome.rows[number] = Outcome.REJECTED.value
         numbers = chunk.numbers
@@ -369,7 +368,7 @@ class ImportRun:
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(numbers)
         if chunk.valid.repaired:
-            _note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
+            note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
@@ -435,70 +434,5 @@ def _not_reloading_after_commit(session):
         session.expire_on_commit = True
 
 
-#: Rows named per kind of repair; the count covers them all.
-REPAIRED_ROWS_KEPT = 100
-
-
-def _note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
-    """Count the rows whose cells were repaired on the way in, keeping the first row numbers."""
-    repairs = dict(imp.repairs or {})
-    entry = repairs.get(kind) or {"count": 0, "rows": []}
-    kept = entry["rows"] + rows[: max(REPAIRED_ROWS_KEPT - len(entry["rows"]), 0)]
-    repairs[kind] = {"count": entry["count"] + len(rows), "rows": kept}
-    imp.repairs = repairs
-
-
 def _display(row: BookRow) -> dict:
     return {f: (str(v) if v is not None and not isinstance(v, (int, str)) else v) for f, v in row.values().items()}
-
-
-def _save_problems(
-    import_id: int, problems: list[RowProblem], cells_of: dict[int, list], line_of: Callable[[int], int | None]
-) -> None:
-    if problems:
-        db.session.execute(
-            insert(ImportRowError.__table__),
-            [
-                {
-                    "import_id": import_id,
-                    "row_number": p.row_number,
-                    "line": line_of(p.row_number),
-                    "column": p.column and _storable(p.column[:255]),
-                    "value": p.value and _storable(p.value[:255]),
-                    "message": _storable(p.message),
-                    "kind": problem_kind(p),
-                    "wording": wording(p.message),
-                }
-                for p in problems
-            ],
-        )
-    if cells_of:
-        messages: dict[int, list[str]] = {}
-        for p in problems:
-            messages.setdefault(p.row_number, []).append(p.message)
-        capped = {number: capped_cells(cells) for number, cells in cells_of.items()}  # a huge row keeps a part
-        db.session.execute(
-            insert(RejectedRow.__table__),
-            [
-                {
-                    "import_id": import_id,
-                    "row_number": number,
-                    "line": line_of(number),
-                    "cells": [_jsonable_cell(c) for c in capped[number][0]],
-                    "errors": _storable("; ".join([*messages.get(number, []), *filter(None, [capped[number][1]])])),
-                }
-                for number in cells_of
-            ],
-        )
-
-
-def _storable(text: str) -> str:
-    """Return *text* without NUL bytes, which PostgreSQL refuses in text (the cells, stored as JSON,
-    keep theirs: JSON writes it as an escape)."""
-    return text.replace("\x00", "\N{SYMBOL FOR NULL}") if "\x00" in text else text
-
-
-def _jsonable_cell(cell):
-    if cell is None or isinstance(cell, (str, int, float, bool)):
-        return cell
-    return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)

@@ -1,0 +1,75 @@
+"""What an import records about its rows beside the books: each row's problems, the cells of the rows
+it rejected (as the file had them, for the report and the fixes), and the rows whose cells it repaired."""
+
+from collections.abc import Callable
+
+from sqlalchemy import insert
+
+from ..extensions import db
+from ..importer import RowProblem
+from ..models import Import, ImportRowError, RejectedRow
+from .problems import capped_cells, problem_kind, wording
+
+#: Rows named per kind of repair; the count covers them all.
+REPAIRED_ROWS_KEPT = 100
+
+
+def note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
+    """Count the rows whose cells were repaired on the way in, keeping the first row numbers."""
+    repairs = dict(imp.repairs or {})
+    entry = repairs.get(kind) or {"count": 0, "rows": []}
+    kept = entry["rows"] + rows[: max(REPAIRED_ROWS_KEPT - len(entry["rows"]), 0)]
+    repairs[kind] = {"count": entry["count"] + len(rows), "rows": kept}
+    imp.repairs = repairs
+
+
+def save_problems(
+    import_id: int, problems: list[RowProblem], cells_of: dict[int, list], line_of: Callable[[int], int | None]
+) -> None:
+    if problems:
+        db.session.execute(
+            insert(ImportRowError.__table__),
+            [
+                {
+                    "import_id": import_id,
+                    "row_number": p.row_number,
+                    "line": line_of(p.row_number),
+                    "column": p.column and storable(p.column[:255]),
+                    "value": p.value and storable(p.value[:255]),
+                    "message": storable(p.message),
+                    "kind": problem_kind(p),
+                    "wording": wording(p.message),
+                }
+                for p in problems
+            ],
+        )
+    if cells_of:
+        messages: dict[int, list[str]] = {}
+        for p in problems:
+            messages.setdefault(p.row_number, []).append(p.message)
+        capped = {number: capped_cells(cells) for number, cells in cells_of.items()}  # a huge row keeps a part
+        db.session.execute(
+            insert(RejectedRow.__table__),
+            [
+                {
+                    "import_id": import_id,
+                    "row_number": number,
+                    "line": line_of(number),
+                    "cells": [jsonable_cell(c) for c in capped[number][0]],
+                    "errors": storable("; ".join([*messages.get(number, []), *filter(None, [capped[number][1]])])),
+                }
+                for number in cells_of
+            ],
+        )
+
+
+def storable(text: str) -> str:
+    """Return *text* without NUL bytes, which PostgreSQL refuses in text (the cells, stored as JSON,
+    keep theirs: JSON writes it as an escape)."""
+    return text.replace("\x00", "\N{SYMBOL FOR NULL}") if "\x00" in text else text
+
+
+def jsonable_cell(cell):
+    if cell is None or isinstance(cell, (str, int, float, bool)):
+        return cell
+    return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
