@@ -1,9 +1,14 @@
 """Hostile and broken files: each refused with a message, or read right, in bounded time; the worker lives on."""
 
 import io
+import random
 import re
+import string
+import struct
+import threading
 import time
 import zipfile
+import zlib
 
 import pytest
 from openpyxl import load_workbook
@@ -281,3 +286,92 @@ def test_a_damaged_or_encrypted_zip_member_is_refused_with_a_message(app, staff_
 def test_a_workbook_stored_without_compression_is_read(app, staff_client, workbook):
     state = run(app, staff_client, rewritten(workbook, SHEET, lambda d: d, method=zipfile.ZIP_STORED), "books.xlsx")
     assert state["status"] == "succeeded" and state["created"] == 3, state
+
+
+def _hand_made_zip(members: list[tuple[str, bytes, int, int, int]], local_names: dict[str, str] | None = None) -> bytes:
+    """A zip written byte by byte: each member's (name, data as stored, method, CRC-32, size), so a test can
+    store what no zip library writes (bytes after a deflate stream, a local name unlike the central one)."""
+    local, central = bytearray(), bytearray()
+    for name, stored, method, crc, size in members:
+        offset, encoded = len(local), name.encode()
+        local_name = (local_names or {}).get(name, name).encode()
+        local += struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, method, 0, 0x21, crc, len(stored), size,
+                             len(local_name), 0) + local_name + stored  # fmt: skip
+        central += struct.pack("<4sHHHHHHIIIHHHHHII", b"PK\x01\x02", 20, 20, 0, method, 0, 0x21, crc, len(stored),
+                               size, len(encoded), 0, 0, 0, 0, 0, offset) + encoded  # fmt: skip
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, len(members), len(members), len(central), len(local), 0)
+    return bytes(local + central + end)
+
+
+def _deflated(data: bytes) -> bytes:
+    packer = zlib.compressobj(6, zlib.DEFLATED, -15)
+    return packer.compress(data) + packer.flush()
+
+
+def _members_of(workbook, sheet: bytes | None = None, *, after_stream: bytes = b"") -> list[tuple]:
+    """The workbook's members, deflated again, the sheet replaced by *sheet* and followed by *after_stream*."""
+    members = []
+    with zipfile.ZipFile(workbook) as archive:
+        for info in archive.infolist():
+            data = archive.read(info.filename)
+            if info.filename == SHEET and sheet is not None:
+                data = sheet
+            stored = _deflated(data) + (after_stream if info.filename == SHEET else b"")
+            members.append((info.filename, stored, zipfile.ZIP_DEFLATED, zlib.crc32(data), len(data)))
+    return members
+
+
+def _padded_sheet(workbook, size: int) -> bytes:
+    """The workbook's sheet, an XML comment after its root tag making it exactly *size* bytes."""
+    with zipfile.ZipFile(workbook) as archive:
+        sheet = archive.read(SHEET)
+    cut = sheet.index(b">", sheet.index(b"<worksheet")) + 1
+    filler = size - len(sheet) - len(b"<!---->")
+    # Random letters: the deflate stream is long (a real sheet's ratio, no bomb) and its blocks end anywhere.
+    text = "".join(random.Random(size).choices(string.ascii_letters, k=filler)).encode()
+    return sheet[:cut] + b"<!--" + text + b"-->" + sheet[cut:]
+
+
+@pytest.mark.parametrize("extra", list(range(1, 400, 9)))
+def test_a_member_just_over_a_megabyte_is_read_whole(tmp_path, workbook, extra):
+    """The inflater takes a few bytes of input ahead: a member whose last output falls just past a
+    megabyte step must still be inflated to its end, not called damaged."""
+    path = tmp_path / "big-sheet.xlsx"
+    path.write_bytes(_hand_made_zip(_members_of(workbook, _padded_sheet(workbook, (1 << 20) + extra))))
+    check_workbook(path)
+
+
+@pytest.mark.parametrize("size", [1 << 20, 3 << 19, 2 << 20])
+def test_bytes_after_a_members_deflate_stream_are_refused_at_once(tmp_path, workbook, size):
+    """A stream that ends with bytes still to come is damaged, and saying so takes no time (its output
+    ending on a megabyte step made the inflater be asked, forever, for output it would never give)."""
+    path = tmp_path / "trailing.xlsx"
+    members = _members_of(workbook, _padded_sheet(workbook, size), after_stream=b"trailing bytes")
+    path.write_bytes(_hand_made_zip(members))
+    outcome: list[BaseException | None] = []
+
+    def check() -> None:
+        try:
+            check_workbook(path)
+            outcome.append(None)
+        except FileProblem as exc:
+            outcome.append(exc)
+
+    thread = threading.Thread(target=check, daemon=True)
+    thread.start()
+    thread.join(timeout=20)
+    assert not thread.is_alive(), "the check never ended"
+    assert outcome and "is damaged" in str(outcome[0])
+
+
+def test_a_local_header_naming_another_member_is_refused(tmp_path, workbook):
+    path = tmp_path / "renamed.xlsx"
+    path.write_bytes(_hand_made_zip(_members_of(workbook), local_names={SHEET: SHEET.replace("sheet1", "sheet9")}))
+    with pytest.raises(FileProblem, match="is damaged"):
+        check_workbook(path)
+
+
+def test_an_empty_member_stored_with_no_deflate_data_is_accepted(tmp_path, workbook):
+    path = tmp_path / "empty-member.xlsx"
+    path.write_bytes(_hand_made_zip([*_members_of(workbook), ("docProps/custom.bin", b"", zipfile.ZIP_DEFLATED, 0, 0)]))
+    check_workbook(path)

@@ -253,22 +253,30 @@ def _damaged(member: zipfile.ZipInfo) -> FileProblem:
     return FileProblem(f"The workbook member {member.filename!r} is damaged. Save the file again.")
 
 
-#: The local header before each member's data: its signature, then (at 26) the lengths of its name and extra field.
-_LOCAL_HEADER = struct.Struct("<4s22xHH")
+#: The local header before each member's data: its signature, its flags (at 6), then (at 26) the lengths
+#: of its name and extra field.
+_LOCAL_HEADER = struct.Struct("<4s2xH18xHH")
 #: Inflated bytes per step: a member that inflates a millionfold still comes out a block at a time.
 _BLOCK = 1 << 20
+#: Flags zipfile's own reader refuses: encrypted (0x1), strong encryption (0x40); compressed patched data (0x20).
+_ENCRYPTED, _PATCHED = 0x41, 0x20
+_UTF8_NAME = 0x800
 
 
 def _inflated_blocks(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Iterator[bytes]:
     """Yield a member's content a block at a time, inflated by ISA-L (about twice zlib's speed, the
-    same deflate format); the caller counts the bytes and checks the CRC."""
-    if member.flag_bits & 0x1:
+    same deflate format); the caller counts the bytes and checks the CRC. The member's local header is
+    checked as zipfile checks it (its name, its flags)."""
+    if member.flag_bits & _ENCRYPTED:
         raise FileProblem("The workbook is encrypted; save it without a password and upload it again.")
+    if member.flag_bits & _PATCHED:
+        raise _damaged(member)
     handle = archive.fp
     try:
         handle.seek(member.header_offset)
-        signature, name_length, extra_length = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
-        if signature != b"PK\x03\x04":
+        signature, flags, name_length, extra_length = _LOCAL_HEADER.unpack(handle.read(_LOCAL_HEADER.size))
+        name = handle.read(name_length).decode("utf-8" if flags & _UTF8_NAME else "cp437")
+        if signature != b"PK\x03\x04" or name != member.orig_filename or flags & (_ENCRYPTED | _PATCHED):
             raise _damaged(member)
         handle.seek(member.header_offset + _LOCAL_HEADER.size + name_length + extra_length)
         left = member.compress_size
@@ -280,20 +288,26 @@ def _inflated_blocks(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Itera
                 left -= len(block)
                 yield block
             return
+        if left == 0:
+            return  # an empty member some writers store with no deflate data at all: its size and CRC say 0
         inflater = inflating.decompressobj(-15)  # raw deflate, as zip stores it
         while left > 0 and not inflater.eof:
             data = handle.read(min(left, _BLOCK))
             if not data:
                 raise _damaged(member)
             left -= len(data)
-            while data:
+            while data and not inflater.eof:
                 block = inflater.decompress(data, _BLOCK)
                 data = inflater.unconsumed_tail
                 if block:
                     yield block
-        if not inflater.eof or left or inflater.unused_data:
-            raise _damaged(member)  # the deflate stream ends before or after the member's data
-    except (inflating.error, struct.error, OSError):
+            if inflater.eof and (data or left):
+                raise _damaged(member)  # bytes after the deflate stream's end
+        while not inflater.eof and (block := inflater.decompress(b"", _BLOCK)):
+            yield block  # output held back by the last step's cap, from input the inflater had taken
+        if not inflater.eof or inflater.unused_data:
+            raise _damaged(member)  # the deflate stream ends before the member's data, or after it
+    except (inflating.error, struct.error, OSError, ValueError, OverflowError, UnicodeDecodeError):
         raise _damaged(member) from None
 
 
