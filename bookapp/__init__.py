@@ -133,8 +133,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 #: session takes a connection for each transaction: when something else had briefly taken a second
 #: one, the import alternated between the two, each with its own page cache (SQLite: 64 MB instead of
 #: 32) and each finding its cache stale after the other's commit (every other chunk read the ISBN
-#: index from the file again). Connections left idle at the bottom can be closed by the server's own timeout.
-POOL_OPTIONS = {"pool_use_lifo": True}
+#: index from the file again). A connection left idle at the bottom may have been closed by the server
+#: meanwhile: each checkout tests it first (a round trip) and replaces it if it is gone.
+POOL_OPTIONS = {"pool_use_lifo": True, "pool_pre_ping": True}
 
 
 def register_extensions(app: Flask) -> None:
