@@ -2,7 +2,7 @@
 
 A dict of a million ISBNs costs over 100 MB of Python objects; here the ISBNs seen so far live in
 sorted numpy arrays, 8 bytes each (the ISBN and its row packed in one integer), and only the latest
-ones in a small dict, merged in batches. The arrays are split by the ISBN's last digits into BUCKETS:
+ones in a small dict, merged in batches. The arrays are split by their code's lowest bits into BUCKETS:
 merging into one array of five million ISBNs copied all 40 MB of it into a new one each time (80 MB
 held for a moment); a bucket's copy is a 16th of that.
 """
@@ -11,7 +11,7 @@ from itertools import pairwise
 
 import numpy as np
 
-#: How many recent ISBNs are kept in the dict before they are merged into the sorted array.
+#: How many recent ISBNs are kept in the dict before they are merged into the sorted arrays.
 MERGE_EVERY = 50_000
 #: How many sorted arrays the ISBNs are split over, by their code's lowest bits (a power of two).
 BUCKETS = 16

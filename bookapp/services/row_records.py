@@ -26,6 +26,7 @@ def note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
 def save_problems(
     import_id: int, problems: list[RowProblem], cells_of: dict[int, list], line_of: Callable[[int], int | None]
 ) -> None:
+    """Record each problem of a piece, and the cells of its rejected rows (row number → cells as read)."""
     if problems:
         db.session.execute(
             insert(ImportRowError.__table__),
@@ -70,6 +71,7 @@ def storable(text: str) -> str:
 
 
 def jsonable_cell(cell):
+    """Return a cell as JSON can hold it (dates and times as ISO text, anything else odd as its text)."""
     if cell is None or isinstance(cell, (str, int, float, bool)):
         return cell
     return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
