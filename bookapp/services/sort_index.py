@@ -43,6 +43,8 @@ SORT_MARK = 2
 REBUILD_FROM = 100_000
 #: The most books past the mark or stale that a page sorts on the spot; past it pages do without the copy.
 MAX_PENDING = 20_000
+#: Threads SQLite may sort in when it builds the copy's indexes.
+SQLITE_SORT_THREADS = 2
 #: Stale books copied again per transaction.
 STALE_BATCH = 10_000
 
@@ -225,6 +227,8 @@ def _rebuild(engine: Engine, target: int) -> int:
             return 0
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+        else:  # each index's sort in two threads
+            connection.exec_driver_sql(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
         # Stale marks noted so far are settled by the new copy; later changes note theirs again.
         connection.exec_driver_sql(f"DELETE FROM {STALE} WHERE id <= {int(target)}")
         following = f"{TABLE}_next"
@@ -240,6 +244,8 @@ def _rebuild(engine: Engine, target: int) -> int:
         connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {TABLE}")
         _set_mark(connection, target, books=max(copied, 0))
         connection.commit()
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("PRAGMA threads = 0")
     if engine.dialect.name == "postgresql":
         # Index-only scans need the visibility map that VACUUM sets; fresh statistics too.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
