@@ -7,9 +7,10 @@ A private Redis (never a shared one) and the workers `make run` starts (forking,
 one for imports, one for the indexes' catch-ups; ROLES "all" for one worker doing both, as before
 issue 18) take the import of FILE through the queue, as an upload does. This process watches the database: when the import has ended it waits NEXT_DELAY seconds (the catch-up of a big import is then
 under way) and queues NEXT_FILE, whose rows are all in FILE (so it makes no catch-up of its own); it
-notes when the search and sort indexes hold every book of FILE. The case reports the import's own
-time (start to terminal status), the time to searchable (start to both indexes caught up) and the
-next import's wait (queued to started).
+notes when the search index holds every book of FILE, and when the sort index does too. The case
+reports the import's own time (start to terminal status), the time to searchable (start to the search
+index caught up: searches answered by the index), the time to sorted (start to both caught up: pages
+in any order answered by the sort index too) and the next import's wait (queued to started).
 """
 
 import datetime as dt
@@ -46,10 +47,13 @@ def _import_state(connection, import_id: int) -> dict:
     return dict(row._mapping)
 
 
-def _caught_up(connection, upto: int) -> bool:
-    """Whether the search and sort indexes hold every book up to id *upto* (no index: nothing to hold)."""
-    marks = connection.execute(text("SELECT min(indexed_upto) FROM search_state")).scalar()
-    return marks is None or marks >= upto
+def _caught_up(connection, upto: int, marks: tuple[int, ...]) -> bool:
+    """Whether the indexes of *marks* (1 search, 2 sort) hold every book up to id *upto* (no index:
+    nothing to hold)."""
+    lowest = connection.execute(
+        text(f"SELECT min(indexed_upto) FROM search_state WHERE id IN ({', '.join(map(str, marks))})")
+    ).scalar()
+    return lowest is None or lowest >= upto
 
 
 def _queue(app, path: str, work: Path, stored: str) -> int:
@@ -81,7 +85,7 @@ def searchable(path: str, database_url: str, work: str, next_path: str, roles: s
         workers = [subprocess.Popen([sys.executable, "-m", "bench.cases", "rq_worker", database_url, work, redis.url,
                                      role], stdout=log, stderr=subprocess.STDOUT) for role in roles.split(",")]  # fmt: skip
         deadline = time.monotonic() + GIVE_UP_SECONDS
-        ended = searchable_at = following = None
+        ended = searchable_at = sorted_at = following = None
         upto = 0
         while time.monotonic() < deadline:
             if any(worker.poll() is not None for worker in workers):
@@ -92,10 +96,12 @@ def searchable(path: str, database_url: str, work: str, next_path: str, roles: s
                     assert state["status"] == "succeeded", state
                     ended = time.time()
                     upto = connection.execute(text("SELECT max(id) FROM books")).scalar() or 0
-                if ended is not None and searchable_at is None and _caught_up(connection, upto):
+                if ended is not None and searchable_at is None and _caught_up(connection, upto, (1,)):
                     searchable_at = time.time()
+                if ended is not None and sorted_at is None and _caught_up(connection, upto, (1, 2)):
+                    sorted_at = time.time()
                 next_state = _import_state(connection, following) if following is not None else None
-            if searchable_at is not None and next_state is not None and next_state["status"] == "succeeded":
+            if sorted_at is not None and next_state is not None and next_state["status"] == "succeeded":
                 break
             if ended is not None and following is None and time.time() - ended >= NEXT_DELAY:
                 following = _queue(app, next_path, work_dir, f"searchable-next{Path(next_path).suffix}")
@@ -117,7 +123,7 @@ def searchable(path: str, database_url: str, work: str, next_path: str, roles: s
     start, finish = _epoch(state["started_at"]), _epoch(state["finished_at"])
     assert next_state["created"] == 0, "the next file's rows must all be in the first"
     return {"rows": state["created"], "seconds": finish - start, "searchable_seconds": searchable_at - start,
-            "next_wait_seconds": _epoch(next_state["started_at"]) - _epoch(next_state["enqueued_at"])}  # fmt: skip
+            "sorted_seconds": sorted_at - start, "next_wait_seconds": _epoch(next_state["started_at"]) - _epoch(next_state["enqueued_at"])}  # fmt: skip
 
 
 def rq_worker(database_url: str, work: str, redis_url: str, role: str = "all") -> dict:
