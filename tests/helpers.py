@@ -158,8 +158,10 @@ def _wide(text: str) -> bytes:
     return struct.pack("<I", len(text)) + text.encode("utf-16-le")
 
 
-def xlsb_bytes(rows: list[list[object]], header: list[str] = HEADER, sheet: str = "Books") -> bytes:
-    """Return a minimal Excel binary workbook (.xlsb) holding *rows* under *header* in one sheet.
+def xlsb_bytes(rows: list[list[object]], header: list[str] = HEADER, sheet: str = "Books",
+               far: tuple[int, int] | None = None) -> bytes:  # fmt: skip
+    """Return a minimal Excel binary workbook (.xlsb) holding *rows* under *header* in one sheet (and a
+    number 1 at *far*, a 0-based row and column, when given).
 
     Nothing in Python writes .xlsb, so the records are written here as [MS-XLSB] lays them out: the
     workbook lists its sheet (BrtBundleSh), the sheet holds rows (BrtRowHdr) of cells: text
@@ -185,6 +187,9 @@ def xlsb_bytes(rows: list[list[object]], header: list[str] = HEADER, sheet: str 
                 cells.append(_record(0x05, where + struct.pack("<d", value)))
             elif value is not None:
                 cells.append(_record(0x06, where + _wide(str(value))))
+    if far:
+        cells.append(_record(0x00, struct.pack("<IIHHBI", far[0], 0, 300, 0, 0, 0)))
+        cells.append(_record(0x05, struct.pack("<II", far[1], 0) + struct.pack("<d", 1)))
     worksheet = b"".join([
         _record(0x81),  # BrtBeginSheet
         _record(0x94, struct.pack("<IIII", 0, len(all_rows) - 1, 0, width - 1)),  # BrtWsDim

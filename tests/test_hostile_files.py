@@ -76,6 +76,10 @@ CASES = {
     "dimension tag far too large": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b'ref="A1:I4"', b'ref="A1:XFD1048576"')), "succeeded", None),
     "dimension tag too small": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b'ref="A1:I4"', b'ref="A1:A1"')), "succeeded", None),
     "a formatted cell in the sheet's last row": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c r="A1048576" s="1"/></row></sheetData>')), "succeeded", None),
+    "a value in the sheet's last cell, XFD1048576 (calamine would ask for 512 GB)": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')), "failed", "far more cells than is safe"),
+    "the last cell named in a prefixed tag": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD1048576"><x:v>1</x:v></x:c></row></sheetData>')), "failed", "far more cells than is safe"),
+    "cells placed by their position, 30 across at row 999,999": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="999999">' + b"<c><v>1</v></c>" * 30 + b"</row></sheetData>")), "failed", "spans 999,999 rows and 30 columns"),
+    "a wide header cell in column AZ, measured and read": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</row>", b'<c r="AZ1" t="inlineStr"><is><t>Notes</t></is></c></row>', 1)), "succeeded", None),
     "XML entity expansion in the workbook": (lambda wb: rewritten(wb, "xl/workbook.xml", lambda d: d.replace(b"<workbook", b'<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><workbook', 1)), "refused at upload", "unsafe XML"),
     "an external entity in the workbook": (lambda wb: rewritten(wb, "xl/workbook.xml", lambda d: d.replace(b"<workbook", b'<!DOCTYPE workbook [<!ENTITY x SYSTEM "file:///etc/passwd">]><workbook', 1)), "refused at upload", "unsafe XML"),
     "XML entity expansion in a sheet": (lambda wb: rewritten(wb, SHEET, lambda d: with_doctype(d, b'<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">', b"&b;")), "either", "unsafe XML"),
@@ -93,6 +97,7 @@ CASES = {
 
 @pytest.mark.parametrize("case", list(CASES))
 def test_hostile_workbooks_are_refused_or_read_right_in_bounded_time(app, staff_client, workbook, case):
+    # Run in the test's own process (run_worker): a workbook calamine could not build would abort it.
     make, status, message = CASES[case]
     state = run(app, staff_client, make(workbook), "books.xlsx")
     # "either": refused at upload when the header read in the request finds it, else by the import.
@@ -375,3 +380,55 @@ def test_an_empty_member_stored_with_no_deflate_data_is_accepted(tmp_path, workb
     path = tmp_path / "empty-member.xlsx"
     path.write_bytes(_hand_made_zip([*_members_of(workbook), ("docProps/custom.bin", b"", zipfile.ZIP_DEFLATED, 0, 0)]))
     check_workbook(path)
+
+
+def sheet_xml(workbook, change=lambda d: d) -> bytes:
+    with zipfile.ZipFile(workbook) as archive:
+        return change(archive.read(SHEET))
+
+
+@pytest.mark.parametrize("far", [False, True])
+def test_a_sheet_is_far_or_not_wherever_its_blocks_are_cut(workbook, far):
+    """The sheet's XML arrives a block at a time: a tag cut in two is not taken for a far one, and a
+    far one is found wherever the cut falls."""
+    from bookapp.importer.extent import XlsxExtent
+
+    extra = b'<row r="5"><c r="AB5"><v>1</v></c></row>' if far else b""
+    xml = sheet_xml(workbook, lambda d: d.replace(b"</sheetData>", extra + b"</sheetData>"))
+    for cut in range(1, len(xml)):
+        extent = XlsxExtent()
+        extent.feed(xml[:cut])
+        extent.feed(xml[cut:])
+        extent.finish()
+        assert extent.far is far, (cut, xml[cut - 20 : cut + 20])
+
+
+def test_a_sheet_over_the_cell_cap_is_refused_with_its_size_and_one_under_it_is_read(tmp_path, workbook):
+    """Measured by calamine itself, apart: 1,048,576 rows × 27 columns is over the cap, 1,000,000 × 27
+    is under it (both are measured: column AA is past Z)."""
+    from bookapp.importer.extent import MAX_SHEET_CELLS
+
+    def with_corner(cell: bytes) -> bytes:
+        row = cell.lstrip(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ")
+        last = b'<row r="' + row + b'"><c r="' + cell + b'"><v>1</v></c></row></sheetData>'
+        return rewritten(workbook, SHEET, lambda d: d.replace(b"</sheetData>", last))
+
+    assert 1_000_000 * 27 <= MAX_SHEET_CELLS < 1_048_576 * 27
+    over = tmp_path / "over.xlsx"
+    over.write_bytes(with_corner(b"AA1048576"))
+    with pytest.raises(FileProblem, match="spans 1,048,576 rows and 27 columns"):
+        check_workbook(over)
+    under = tmp_path / "under.xlsx"
+    under.write_bytes(with_corner(b"AA1000000"))
+    check_workbook(under)
+
+
+def test_an_xlsb_with_a_value_in_its_last_cell_is_refused_and_the_worker_lives_on(app, staff_client):
+    """An .xlsb's cells are binary records the check does not read: its sheets are measured apart."""
+    from tests.helpers import xlsb_bytes
+
+    far = xlsb_bytes([book_row(1)], far=(1_048_575, 16_383))
+    state = run(app, staff_client, far, "books.xlsb")
+    assert state["status"] in ("failed", "refused at upload") and "far more cells than is safe" in state["error"]
+    after = run(app, staff_client, xlsb_bytes([book_row(2)]), "fine.xlsb")
+    assert after["status"] == "succeeded" and after["created"] == 1

@@ -25,6 +25,7 @@ from defusedxml import ElementTree
 from isal import isal_zlib as inflating
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
+from .extent import OdsExtent, XlsxExtent, measure_apart, refuse_far_sheet
 
 #: The most a workbook may inflate to, in all and per member.
 MAX_UNCOMPRESSED_TOTAL = 2 << 30
@@ -34,9 +35,6 @@ MAX_RATIO = 200
 #: The largest zip directory (the list of members) read: a few kilobytes in a real workbook; millions
 #: of members would cost gigabytes to list.
 MAX_ZIP_DIRECTORY = 4 << 20
-#: The most cells an .ods may expand to (rows × columns of each sheet, from its first to its last
-#: non-empty cell, all sheets together): calamine builds them all. About a million rows of ten columns.
-MAX_WORKBOOK_CELLS = 10_000_000
 _ALLOWED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
 _CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL)
 #: The start of a formula element (<f>, <f t="shared" …>), found faster than by b"<f" among a sheet's many tags.
@@ -140,13 +138,24 @@ def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
             raise FileProblem("The workbook uses an unsupported compression method. Save it again from Excel.")
         if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_TOTAL:
             raise FileProblem("The workbook would unpack to more than 2 GB; it is refused as unsafe.")
+        far = set()
         for member in members:
-            scan = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
-            extent = OdsExtent() if kind == "ods" and member.filename == "content.xml" else None
-            check.unsaved_formulas[member.filename] = _inflate(archive, member, scan_formulas=scan, extent=extent)
+            sheet = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
+            extent = (
+                XlsxExtent() if sheet else OdsExtent() if kind == "ods" and member.filename == "content.xml" else None
+            )
+            check.unsaved_formulas[member.filename] = _inflate(archive, member, scan_formulas=sheet, extent=extent)
+            if sheet:
+                extent.finish()
+                if extent.far:
+                    far.add(member.filename)
         if kind == "xlsx":
             check.sheet_members = _sheet_members(archive)
         _refuse_unsafe_parts(archive, check)
+    if far or kind == "xlsb":  # an .xlsb's cells are binary records: each of its sheets is measured apart
+        names = [name for name, member in check.sheet_members.items() if member in far] if far else None
+        for name, size in (measure_apart(path, names) or {}).items():
+            refuse_far_sheet(name, size)
     return check
 
 
@@ -213,7 +222,11 @@ def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 16 << 20) -> b
 
 
 def _inflate(
-    archive: zipfile.ZipFile, member: zipfile.ZipInfo, *, scan_formulas: bool, extent: "OdsExtent | None" = None
+    archive: zipfile.ZipFile,
+    member: zipfile.ZipInfo,
+    *,
+    scan_formulas: bool,
+    extent: "OdsExtent | XlsxExtent | None" = None,
 ) -> set[tuple[int, int]]:
     """Inflate one member with a cap on its real size; return formula cells with no saved result."""
     limit = min(MAX_UNCOMPRESSED_MEMBER, max(1 << 20, member.compress_size * MAX_RATIO))
@@ -309,72 +322,3 @@ def _inflated_blocks(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> Itera
             raise _damaged(member)  # the deflate stream ends before the member's data, or after it
     except (inflating.error, struct.error, OSError, ValueError, OverflowError, UnicodeDecodeError):
         raise _damaged(member) from None
-
-
-class OdsExtent:
-    """Follow an .ods content.xml as it is inflated and refuse it when its sheets expand to more than
-    MAX_WORKBOOK_CELLS cells.
-
-    A row or cell may say it repeats (table:number-rows-repeated, table:number-columns-repeated); a
-    sheet's cells are counted as its rows down to the last one holding a value, times the columns up to
-    its widest row's last value, repeats expanded. Cells with no value (self-closing, no office:value-type)
-    cost nothing: spreadsheet programs repeat an empty cell to the sheet's edge.
-    """
-
-    _TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
-    _REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,12})"')
-    #: The longest tag followed (a cell's value may sit in an attribute, as long as the cell itself).
-    MAX_TAG = 16 << 20
-
-    def __init__(self) -> None:
-        self.cells = 0  # in the sheets before this one
-        self.tail = b""
-        self._start_sheet()
-
-    def _start_sheet(self) -> None:
-        self.rows = self.height = self.width = 0
-        self.row_repeat = 1
-        self.column = self.row_width = 0
-
-    def feed(self, block: bytes) -> None:
-        data = self.tail + block
-        cut = data.rfind(b"<")
-        if cut < 0:
-            self.tail = b""
-            return
-        self.tail = data[cut:]
-        if len(self.tail) > self.MAX_TAG:
-            raise FileProblem("The spreadsheet holds an unusually large tag; it is refused as unsafe.")
-        for closing, name, attributes in self._TAG.findall(data, 0, cut):
-            if name == b"table-row":
-                if closing:
-                    self._end_row()
-                else:
-                    self.row_repeat, self.column, self.row_width = self._repeat(attributes), 0, 0
-                    if attributes.endswith(b"/"):
-                        self._end_row()
-            elif name == b"table":
-                if closing:
-                    self.cells += self.height * self.width
-                self._start_sheet()
-            elif not closing:
-                self.column += self._repeat(attributes)
-                if not attributes.endswith(b"/") or b"value-type" in attributes:
-                    self.row_width = self.column
-
-    def _repeat(self, attributes: bytes) -> int:
-        match = self._REPEATED.search(attributes) if b"repeated" in attributes else None
-        return int(match.group(1)) if match else 1
-
-    def _end_row(self) -> None:
-        self.rows += self.row_repeat
-        if self.row_width:
-            self.height = self.rows
-            self.width = max(self.width, self.row_width)
-            if self.cells + self.height * self.width > MAX_WORKBOOK_CELLS:
-                raise FileProblem(
-                    f"The spreadsheet's sheets expand to more than {MAX_WORKBOOK_CELLS:,} cells (repeated rows "
-                    "and cells counted out), more than is safe to read. Delete the rows and columns far from the "
-                    "book list, or save the sheet as CSV, and upload again."
-                )
-        self.row_repeat = 1

@@ -1,0 +1,215 @@
+"""How many cells a workbook's sheets span, found before calamine builds them all.
+
+calamine reads a sheet whole: a grid of every cell from the first to the last one holding a value, 32
+bytes each, whatever lies between. A few bytes can ask for billions of them: one value at XFD1048576 (the
+last cell of an Excel sheet) asks for 512 GB, and the process that reads the file aborts. Each zipped
+sheet is followed here as the zip check inflates it: an .ods's content (whose rows and cells may say
+they repeat), an .xlsx's sheets (whose cells name their place).
+"""
+
+import faulthandler
+import json
+import os
+import re
+
+from .errors import FileProblem
+
+#: The most cells an .ods may expand to (rows × columns of each sheet, from its first to its last
+#: non-empty cell, all sheets together): calamine builds them all. About a million rows of ten columns.
+MAX_WORKBOOK_CELLS = 10_000_000
+#: An Excel sheet's last row.
+EXCEL_ROWS = 1_048_576
+#: The most cells an .xlsx sheet may span: Excel's every row in the 26 columns named by one letter, as
+#: much as a sheet passed unmeasured can span (calamine's grid of it alone takes about 870 MB).
+MAX_SHEET_CELLS = EXCEL_ROWS * 26
+
+
+class XlsxExtent:
+    """Follow an .xlsx sheet as it is inflated and note whether calamine could place a cell of it past
+    column Z or past Excel's last row ("far").
+
+    A sheet whose every cell and row names its place the way spreadsheet programs write it (``<c r="B12"``,
+    ``<row r="12"``) within those bounds spans at most 26 columns of EXCEL_ROWS rows: at worst about
+    0.85 GB in calamine (0.8 GB measured with values in A1 and Z999999), so it passes as it streams by (three searches,
+    about 0.15 s for a sheet of 100,000 rows). Any other cell or row is "far": one further along, one that
+    leaves its place to be counted (no r), names it otherwise, or has a prefixed tag (calamine reads
+    ``<x:c>`` as ``<c>``). A far sheet is then measured by calamine itself, apart (``measure_apart``).
+    """
+
+    #: A row number up to EXCEL_ROWS (1,048,576).
+    _ROW = rb"(?:\d{1,6}|10[0-3]\d{4}|104[0-7]\d{3}|1048[0-4]\d{2}|10485[0-6]\d|104857[0-6])"
+    _SEARCHES = (
+        re.compile(rb'<c(?! r="[A-Z]?' + _ROW + rb'")[\s>/]'),
+        re.compile(rb'<row(?! r="' + _ROW + rb'")[\s>/]'),
+        re.compile(rb":(?:c|row)[\s>/]"),
+    )
+    #: Bytes kept from the end of a block, so that a tag cut in two is seen whole with the next one.
+    _OVERLAP = 32
+
+    def __init__(self) -> None:
+        self.far = False
+        self._tail = b""
+
+    def feed(self, block: bytes) -> None:
+        if self.far:
+            return
+        data = self._tail + block
+        keep = max(len(data) - self._OVERLAP, 0)
+        for search in self._SEARCHES:
+            match = search.search(data)
+            # One in the last bytes may be a tag the block cuts short: seen again, whole, with the next one.
+            if match and match.start() < keep:
+                self.far = True
+                return
+        self._tail = data[keep:]
+
+    def finish(self) -> None:
+        """Look at the sheet's last bytes, once it has been fed whole."""
+        self.far = self.far or any(search.search(self._tail) for search in self._SEARCHES)
+
+
+def measure_apart(path, sheets: list[str] | None) -> dict[str, tuple[int, int]] | None:
+    """Open *sheets* (None: every visible sheet) of the workbook at *path* with calamine in a child
+    process whose memory is capped, and return each one's rows and columns. A sheet calamine could not
+    build within the cap is given as (0, 0), and the ones after it are left out; one it refused (damaged)
+    is left out, for the reading to say so. None where a process cannot be forked (Windows)."""
+    if not hasattr(os, "fork"):
+        return None
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover (the child ends with os._exit; what it sends is checked)
+        status = 1
+        try:
+            os.close(reading)
+            faulthandler.disable()  # an abort is what may happen here: no dump of the threads
+            quiet = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(quiet, 2)  # calamine's abort writes its backtrace there
+            _cap_memory(MEASURE_MEMORY)
+            from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+            workbook = CalamineWorkbook.from_path(str(path))
+            if sheets is None:
+                sheets = [m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+            for name in sheets:
+                os.write(writing, (json.dumps([name]) + "\n").encode())  # the sheet it starts on
+                sheet = workbook.get_sheet_by_name(name)
+                os.write(writing, (json.dumps([name, sheet.height, sheet.width]) + "\n").encode())
+            status = 0
+        except BaseException:  # nothing to report but the exit status
+            pass
+        finally:
+            os._exit(status)
+    os.close(writing)
+    with os.fdopen(reading, "rb") as stream:
+        lines = [json.loads(line) for line in stream.read().decode().splitlines()]
+    _, status = os.waitpid(child, 0)
+    sizes = {line[0]: (line[1], line[2]) for line in lines if len(line) == 3}
+    started = [line[0] for line in lines if len(line) == 1]
+    if os.WIFSIGNALED(status) and started and started[-1] not in sizes:  # calamine aborted on it
+        sizes[started[-1]] = (0, 0)
+    return sizes
+
+
+#: Memory the measuring process may take beyond what it starts with: calamine's grid of a sheet of
+#: MAX_SHEET_CELLS, with room for its strings.
+MEASURE_MEMORY = MAX_SHEET_CELLS * 32 + (1 << 30)
+
+
+def _cap_memory(extra: int) -> None:
+    """Cap this process's address space at its current size plus *extra* bytes (where the OS can)."""
+    try:
+        import resource
+
+        with open("/proc/self/statm") as statm:
+            size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+        resource.setrlimit(resource.RLIMIT_AS, (size + extra, size + extra))
+    except (ImportError, OSError, ValueError):
+        pass  # no /proc (macOS): a grid of billions of cells still fails at once
+
+
+def refuse_far_sheet(sheet: str, size: tuple[int, int]) -> None:
+    """Raise a FileProblem if an .xlsx sheet of *size* (rows, columns; (0, 0): could not be built)
+    spans more cells than is safe to read."""
+    rows, columns = size
+    if rows == columns == 0:
+        raise FileProblem(
+            f"Sheet {sheet!r} spans far more cells than is safe to read, from its first to its last value. "
+            "Delete the cells far from the book list (in Excel, Ctrl+End goes to the last one), or save the "
+            "sheet as CSV, and upload again."
+        )
+    if rows * columns > MAX_SHEET_CELLS:
+        raise FileProblem(
+            f"Sheet {sheet!r} spans {rows:,} rows and {columns:,} columns from its first to its last value "
+            f"({rows * columns:,} cells), more than is safe to read (at most {MAX_SHEET_CELLS:,}). Delete the "
+            "cells far from the book list (in Excel, Ctrl+End goes to the last one), or save the sheet as CSV, "
+            "and upload again."
+        )
+
+
+class OdsExtent:
+    """Follow an .ods content.xml as it is inflated and refuse it when its sheets expand to more than
+    MAX_WORKBOOK_CELLS cells.
+
+    A row or cell may say it repeats (table:number-rows-repeated, table:number-columns-repeated); a
+    sheet's cells are counted as its rows down to the last one holding a value, times the columns up to
+    its widest row's last value, repeats expanded. Cells with no value (self-closing, no office:value-type)
+    cost nothing: spreadsheet programs repeat an empty cell to the sheet's edge.
+    """
+
+    _TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
+    _REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,12})"')
+    #: The longest tag followed (a cell's value may sit in an attribute, as long as the cell itself).
+    MAX_TAG = 16 << 20
+
+    def __init__(self) -> None:
+        self.cells = 0  # in the sheets before this one
+        self.tail = b""
+        self._start_sheet()
+
+    def _start_sheet(self) -> None:
+        self.rows = self.height = self.width = 0
+        self.row_repeat = 1
+        self.column = self.row_width = 0
+
+    def feed(self, block: bytes) -> None:
+        data = self.tail + block
+        cut = data.rfind(b"<")
+        if cut < 0:
+            self.tail = b""
+            return
+        self.tail = data[cut:]
+        if len(self.tail) > self.MAX_TAG:
+            raise FileProblem("The spreadsheet holds an unusually large tag; it is refused as unsafe.")
+        for closing, name, attributes in self._TAG.findall(data, 0, cut):
+            if name == b"table-row":
+                if closing:
+                    self._end_row()
+                else:
+                    self.row_repeat, self.column, self.row_width = self._repeat(attributes), 0, 0
+                    if attributes.endswith(b"/"):
+                        self._end_row()
+            elif name == b"table":
+                if closing:
+                    self.cells += self.height * self.width
+                self._start_sheet()
+            elif not closing:
+                self.column += self._repeat(attributes)
+                if not attributes.endswith(b"/") or b"value-type" in attributes:
+                    self.row_width = self.column
+
+    def _repeat(self, attributes: bytes) -> int:
+        match = self._REPEATED.search(attributes) if b"repeated" in attributes else None
+        return int(match.group(1)) if match else 1
+
+    def _end_row(self) -> None:
+        self.rows += self.row_repeat
+        if self.row_width:
+            self.height = self.rows
+            self.width = max(self.width, self.row_width)
+            if self.cells + self.height * self.width > MAX_WORKBOOK_CELLS:
+                raise FileProblem(
+                    f"The spreadsheet's sheets expand to more than {MAX_WORKBOOK_CELLS:,} cells (repeated rows "
+                    "and cells counted out), more than is safe to read. Delete the rows and columns far from the "
+                    "book list, or save the sheet as CSV, and upload again."
+                )
+        self.row_repeat = 1
