@@ -10,12 +10,15 @@ under way) and queues NEXT_FILE, whose rows are all in FILE (so it makes no catc
 notes when the search index holds every book of FILE, and when the sort index does too. The case
 reports the import's own time (start to terminal status), the time to searchable (start to the search
 index caught up: searches answered by the index), the time to sorted (start to both caught up: pages
-in any order answered by the sort index too) and the next import's wait (queued to started).
+in any order answered by the sort index too), how long queueing the next import took (its upload's
+write, which on SQLite waits while a catch-up holds the write lock) and the next import's wait for a
+worker (queued to started). The next import is queued from a thread, so the watching goes on meanwhile.
 """
 
 import datetime as dt
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -86,6 +89,7 @@ def searchable(path: str, database_url: str, work: str, next_path: str, roles: s
                                      role], stdout=log, stderr=subprocess.STDOUT) for role in roles.split(",")]  # fmt: skip
         deadline = time.monotonic() + GIVE_UP_SECONDS
         ended = searchable_at = sorted_at = following = None
+        queueing: dict = {}  # the next upload, queued beside the watching (on SQLite it may wait for the write lock)
         upto = 0
         while time.monotonic() < deadline:
             if any(worker.poll() is not None for worker in workers):
@@ -103,8 +107,16 @@ def searchable(path: str, database_url: str, work: str, next_path: str, roles: s
                 next_state = _import_state(connection, following) if following is not None else None
             if sorted_at is not None and next_state is not None and next_state["status"] == "succeeded":
                 break
-            if ended is not None and following is None and time.time() - ended >= NEXT_DELAY:
-                following = _queue(app, next_path, work_dir, f"searchable-next{Path(next_path).suffix}")
+            if ended is not None and not queueing and time.time() - ended >= NEXT_DELAY:
+                queueing["started"] = time.time()
+
+                def queue_next() -> None:
+                    queueing["id"] = _queue(app, next_path, work_dir, f"searchable-next{Path(next_path).suffix}")
+                    queueing["seconds"] = time.time() - queueing["started"]
+
+                threading.Thread(target=queue_next, daemon=True).start()
+            if following is None and "seconds" in queueing:
+                following = queueing["id"]
             time.sleep(POLL_SECONDS)
         else:
             raise SystemExit(f"gave up after {GIVE_UP_SECONDS:,} s:\n{(work_dir / 'worker.log').read_text()[-3000:]}")
@@ -123,7 +135,7 @@ def searchable(path: str, database_url: str, work: str, next_path: str, roles: s
     start, finish = _epoch(state["started_at"]), _epoch(state["finished_at"])
     assert next_state["created"] == 0, "the next file's rows must all be in the first"
     return {"rows": state["created"], "seconds": finish - start, "searchable_seconds": searchable_at - start,
-            "sorted_seconds": sorted_at - start, "next_wait_seconds": _epoch(next_state["started_at"]) - _epoch(next_state["enqueued_at"])}  # fmt: skip
+            "sorted_seconds": sorted_at - start, "next_queue_seconds": queueing["seconds"], "next_wait_seconds": _epoch(next_state["started_at"]) - _epoch(next_state["enqueued_at"])}  # fmt: skip
 
 
 def rq_worker(database_url: str, work: str, redis_url: str, role: str = "all") -> dict:

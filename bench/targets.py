@@ -54,7 +54,8 @@ def _searchable_row(database: str, rows: int, outcome: dict | None, missing: str
     sorted_ = outcome.get("sorted_seconds", outcome["searchable_seconds"])
     figure = (f"{at_most(ratio)} × (import {outcome['seconds']:.1f} s, every book searchable after "
               f"{outcome['searchable_seconds']:.1f} s, and in the sort index after {sorted_:.1f} s, "
-              f"{sorted_ / outcome['seconds']:.2f} ×); the next import waited {outcome['next_wait_seconds']:.1f} s")  # fmt: skip
+              f"{sorted_ / outcome['seconds']:.2f} ×); the next import waited {outcome['next_wait_seconds']:.1f} s for a "
+              f"worker (its upload's write {outcome.get('next_queue_seconds', 0):.1f} s for the database)")  # fmt: skip
     return Row(case, target, figure, ratio <= 1.3 and outcome["next_wait_seconds"] <= NEXT_WAIT_SECONDS)
 
 
