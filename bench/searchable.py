@@ -111,10 +111,15 @@ def searchable(path: str, database_url: str, work: str, next_path: str, roles: s
                 queueing["started"] = time.time()
 
                 def queue_next() -> None:
-                    queueing["id"] = _queue(app, next_path, work_dir, f"searchable-next{Path(next_path).suffix}")
+                    try:
+                        queueing["id"] = _queue(app, next_path, work_dir, f"searchable-next{Path(next_path).suffix}")
+                    except BaseException as exc:  # raised again by the watching
+                        queueing["error"] = exc
                     queueing["seconds"] = time.time() - queueing["started"]
 
                 threading.Thread(target=queue_next, daemon=True).start()
+            if "error" in queueing:
+                raise queueing["error"]
             if following is None and "seconds" in queueing:
                 following = queueing["id"]
             time.sleep(POLL_SECONDS)

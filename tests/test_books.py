@@ -372,3 +372,31 @@ def test_two_catch_ups_at_once_index_every_book_once(app, staff_client):
     assert sum(copied) == in_index == distinct == 300
     assert indexed_upto(app) == book_id(app, 300)
     assert search(staff_client, "Book 299") == ["Book 299"]
+
+
+def test_a_search_index_dropped_under_its_mark_starts_again_from_nothing(app, staff_client):
+    """An earlier version turned the index off by dropping its table and left its mark: made again,
+    the index is empty, so its mark goes back to 0 (else edits would ask the empty index to forget
+    books it never held, which SQLite's contentless FTS5 table answers with a corruption error)."""
+    from bookapp.services import search_index
+
+    seed(app, staff_client, 5)
+    assert indexed_upto(app) == book_id(app, 5)
+    with app.app_context(), db.engine.begin() as connection:
+        table = search_index.SQLITE_TABLE if connection.dialect.name == "sqlite" else search_index.POSTGRES_TABLE
+        connection.exec_driver_sql(f"DROP TABLE {table}{' CASCADE' if table != search_index.SQLITE_TABLE else ''}")
+        if connection.dialect.name == "sqlite":
+            for trigger in ("books_search_delete", "books_search_update"):
+                connection.exec_driver_sql(f"DROP TRIGGER {trigger}")
+        assert search_index.ensure_search_index(connection)
+    assert indexed_upto(app) == 0
+    fields = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
+              "description")  # fmt: skip
+    edit = {**dict(zip(fields, book_row(2), strict=True)), "title": "Zebra Crossings"}
+    assert staff_client.post(f"/books/{book_id(app, 2)}/edit", data=edit).status_code == 302
+    assert staff_client.post(f"/books/{book_id(app, 3)}/delete").status_code == 302
+    assert search(staff_client, "zebra") == ["Zebra Crossings"]
+    with app.app_context():
+        assert search_index.catch_up(db.engine) == 4
+    assert search(staff_client, "Book") == ["Book 5", "Book 4", "Book 1"]
+    assert search(staff_client, "zebra") == ["Zebra Crossings"]

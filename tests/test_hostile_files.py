@@ -79,6 +79,8 @@ CASES = {
     "a value in the sheet's last cell, XFD1048576 (calamine would ask for 512 GB)": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>')), "failed", "far more cells than is safe"),
     "the last cell named in a prefixed tag": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/2006/main" r="XFD1048576"><x:v>1</x:v></x:c></row></sheetData>')), "failed", "far more cells than is safe"),
     "cells placed by their position, 30 across at row 999,999": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="999999">' + b"<c><v>1</v></c>" * 30 + b"</row></sheetData>")), "failed", "spans 999,999 rows and 30 columns"),
+    "the last cell named by a second r (calamine takes the last)": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="5"><c r="A5" r="XFD1048576"><v>1</v></c></row></sheetData>')), "failed", "far more cells than is safe"),
+    "the last cell named after another attribute": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c t="n" r="XFD1048576"><v>1</v></c></row></sheetData>')), "failed", "far more cells than is safe"),
     "a wide header cell in column AZ, measured and read": (lambda wb: rewritten(wb, SHEET, lambda d: d.replace(b"</row>", b'<c r="AZ1" t="inlineStr"><is><t>Notes</t></is></c></row>', 1)), "succeeded", None),
     "XML entity expansion in the workbook": (lambda wb: rewritten(wb, "xl/workbook.xml", lambda d: d.replace(b"<workbook", b'<!DOCTYPE workbook [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><workbook', 1)), "refused at upload", "unsafe XML"),
     "an external entity in the workbook": (lambda wb: rewritten(wb, "xl/workbook.xml", lambda d: d.replace(b"<workbook", b'<!DOCTYPE workbook [<!ENTITY x SYSTEM "file:///etc/passwd">]><workbook', 1)), "refused at upload", "unsafe XML"),
@@ -432,3 +434,23 @@ def test_an_xlsb_with_a_value_in_its_last_cell_is_refused_and_the_worker_lives_o
     assert state["status"] in ("failed", "refused at upload") and "far more cells than is safe" in state["error"]
     after = run(app, staff_client, xlsb_bytes([book_row(2)]), "fine.xlsb")
     assert after["status"] == "succeeded" and after["created"] == 1
+
+
+def test_a_far_sheet_kept_outside_the_worksheets_folder_is_refused(tmp_path, workbook):
+    """calamine finds sheets through the package's relationships: a sheet part named anything,
+    anywhere, is searched too."""
+    far_cell = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    output = io.BytesIO()
+    with zipfile.ZipFile(workbook) as original, zipfile.ZipFile(output, "w", zipfile.ZIP_DEFLATED) as archive:
+        for info in original.infolist():
+            data = original.read(info.filename)
+            if info.filename == SHEET:
+                archive.writestr("xl/data/part1.bin", data.replace(b"</sheetData>", far_cell))
+                continue
+            if info.filename == "xl/_rels/workbook.xml.rels":
+                data = data.replace(b'Target="/xl/worksheets/sheet1.xml"', b'Target="/xl/data/part1.bin"')
+            archive.writestr(info.filename, data)
+    path = tmp_path / "moved.xlsx"
+    path.write_bytes(output.getvalue())
+    with pytest.raises(FileProblem, match="far more cells than is safe"):
+        check_workbook(path)

@@ -38,13 +38,16 @@ class XlsxExtent:
 
     #: A row number up to EXCEL_ROWS (1,048,576).
     _ROW = rb"(?:\d{1,6}|10[0-3]\d{4}|104[0-7]\d{3}|1048[0-4]\d{2}|10485[0-6]\d|104857[0-6])"
+    #: The rest of a tag after its place: other attributes (none named r: calamine takes the last r), its end.
+    _REST = rb"""(?:\s+(?!r\s*=)[\w:.-]+\s*=\s*(?:"[^"<]*"|'[^'<]*'))*\s*/?>"""
     _SEARCHES = (
-        re.compile(rb'<c(?! r="[A-Z]?' + _ROW + rb'")[\s>/]'),
-        re.compile(rb'<row(?! r="' + _ROW + rb'")[\s>/]'),
+        re.compile(rb'<c(?! r="[A-Z]?' + _ROW + rb'"' + _REST + rb")[\s>/]"),
+        re.compile(rb'<row(?! r="' + _ROW + rb'"' + _REST + rb")[\s>/]"),
         re.compile(rb":(?:c|row)[\s>/]"),
     )
-    #: Bytes kept from the end of a block, so that a tag cut in two is seen whole with the next one.
-    _OVERLAP = 32
+    #: Bytes kept from the end of a block, so that a tag cut in two is seen whole with the next one (a
+    #: longer one cut there is taken for far: measured, not refused).
+    _OVERLAP = 1024
 
     def __init__(self) -> None:
         self.far = False
@@ -72,11 +75,17 @@ def measure_apart(path, sheets: list[str] | None) -> dict[str, tuple[int, int]] 
     """Open *sheets* (None: every visible sheet) of the workbook at *path* with calamine in a child
     process whose memory is capped, and return each one's rows and columns. A sheet calamine could not
     build within the cap is given as (0, 0), and the ones after it are left out; one it refused (damaged)
-    is left out, for the reading to say so. None where a process cannot be forked (Windows)."""
+    is left out, for the reading to say so. None where no process can be forked (Windows: the sheet is
+    then read unmeasured, as before this check)."""
     if not hasattr(os, "fork"):
         return None
     reading, writing = os.pipe()
-    child = os.fork()
+    try:
+        child = os.fork()
+    except OSError:  # no process to spare: the reading goes on unmeasured, as where none can be forked
+        os.close(reading)
+        os.close(writing)
+        return None
     if child == 0:  # pragma: no cover (the child ends with os._exit; what it sends is checked)
         status = 1
         try:
@@ -92,8 +101,12 @@ def measure_apart(path, sheets: list[str] | None) -> dict[str, tuple[int, int]] 
                 sheets = [m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
             for name in sheets:
                 os.write(writing, (json.dumps([name]) + "\n").encode())  # the sheet it starts on
-                sheet = workbook.get_sheet_by_name(name)
-                os.write(writing, (json.dumps([name, sheet.height, sheet.width]) + "\n").encode())
+                try:
+                    sheet = workbook.get_sheet_by_name(name)
+                    size = [name, sheet.height, sheet.width]
+                except Exception:  # damaged: left to the reading, which says so; the next sheets are measured
+                    size = [name, -1, -1]
+                os.write(writing, (json.dumps(size) + "\n").encode())
             status = 0
         except BaseException:  # nothing to report but the exit status
             pass
@@ -103,9 +116,10 @@ def measure_apart(path, sheets: list[str] | None) -> dict[str, tuple[int, int]] 
     with os.fdopen(reading, "rb") as stream:
         lines = [json.loads(line) for line in stream.read().decode().splitlines()]
     _, status = os.waitpid(child, 0)
-    sizes = {line[0]: (line[1], line[2]) for line in lines if len(line) == 3}
+    measured = {line[0]: (line[1], line[2]) for line in lines if len(line) == 3}
     started = [line[0] for line in lines if len(line) == 1]
-    if os.WIFSIGNALED(status) and not (started and started[-1] in sizes):  # calamine aborted
+    sizes = {name: size for name, size in measured.items() if size[0] >= 0}
+    if os.WIFSIGNALED(status) and not (started and started[-1] in measured):  # calamine aborted
         sizes[started[-1] if started else (sheets or ["1"])[0]] = (0, 0)  # on that sheet, or opening the file
     return sizes
 

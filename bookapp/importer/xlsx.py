@@ -138,23 +138,24 @@ def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
             raise FileProblem("The workbook uses an unsupported compression method. Save it again from Excel.")
         if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_TOTAL:
             raise FileProblem("The workbook would unpack to more than 2 GB; it is refused as unsafe.")
-        far = set()
+        far = False
         for member in members:
             sheet = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
-            extent = (
-                XlsxExtent() if sheet else OdsExtent() if kind == "ods" and member.filename == "content.xml" else None
-            )
+            # Every part of an .xlsx is searched: calamine finds its workbook and sheets through the
+            # package's relationships, wherever they lie and whatever they are called.
+            extent = XlsxExtent() if kind == "xlsx" else None
+            if kind == "ods" and member.filename == "content.xml":
+                extent = OdsExtent()
             check.unsaved_formulas[member.filename] = _inflate(archive, member, scan_formulas=sheet, extent=extent)
-            if sheet:
+            if isinstance(extent, XlsxExtent):
                 extent.finish()
-                if extent.far:
-                    far.add(member.filename)
+                far = far or extent.far
         if kind == "xlsx":
             check.sheet_members = _sheet_members(archive)
         _refuse_unsafe_parts(archive, check)
-    if far or kind == "xlsb":  # an .xlsb's cells are binary records: each of its sheets is measured apart
-        names = [name for name, member in check.sheet_members.items() if member in far] if far else None
-        for name, size in (measure_apart(path, names) or {}).items():
+    if far or kind == "xlsb":  # an .xlsb's cells are binary records: its sheets are always measured
+        # The sheets the reading opens, by the names calamine gives them (a name twice: the first, as the reading).
+        for name, size in (measure_apart(path, None) or {}).items():
             refuse_far_sheet(name, size)
     return check
 

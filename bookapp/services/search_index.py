@@ -110,11 +110,12 @@ def ensure_search_index(connection: Connection) -> bool:
     fresh = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)).first() is None
     if fresh:
         drop_search_index(connection)
+    missing = not table_exists(connection, SQLITE_TABLE if name == "sqlite" else POSTGRES_TABLE)
     try:
         with connection.begin_nested():
             if name == "postgresql":
                 connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            create = _SQLITE_CREATE if name == "sqlite" and not table_exists(connection, SQLITE_TABLE) else []
+            create = _SQLITE_CREATE if name == "sqlite" and missing else []
             for statement in [*create, *(_SQLITE_DDL if name == "sqlite" else _POSTGRES_DDL)]:
                 connection.exec_driver_sql(statement)
     except Exception as exc:  # no FTS5 / trigram tokenizer, or no right to create pg_trgm: search scans
@@ -122,6 +123,9 @@ def ensure_search_index(connection: Connection) -> bool:
         return False
     if fresh:  # a new, empty index: everything is still to be copied
         connection.execute(SearchState.__table__.insert().values(id=SEARCH_MARK, indexed_upto=0))
+    elif missing:  # the table was missing under a mark (dropped by an earlier version): nothing is in it
+        state = SearchState.__table__
+        connection.execute(state.update().where(state.c.id == SEARCH_MARK).values(indexed_upto=0))
     return True
 
 
@@ -140,6 +144,8 @@ def drop_search_index(connection: Connection) -> None:
         # The indexes of an earlier version, which indexed the books table itself.
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_books_title_trgm")
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_books_author_trgm")
+    if table_exists(connection, SearchState.__tablename__):  # an index made again starts from nothing
+        connection.execute(SearchState.__table__.delete().where(SearchState.id == SEARCH_MARK))
 
 
 def table_exists(connection: Connection, table: str) -> bool:

@@ -229,27 +229,36 @@ def _rebuild(engine: Engine, target: int) -> int:
             connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
         else:  # each index's sort in two threads
             connection.exec_driver_sql(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
-        # Stale marks noted so far are settled by the new copy; later changes note theirs again.
-        connection.exec_driver_sql(f"DELETE FROM {STALE} WHERE id <= {int(target)}")
-        following = f"{TABLE}_next"
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
-        generation = uuid.uuid4().hex[:8]
-        _create_copy(connection, following, generation)
-        copied = connection.exec_driver_sql(
-            f"INSERT INTO {following} (id, {', '.join(COLUMNS)}) SELECT id, {', '.join(COLUMNS)} FROM books "
-            f"WHERE id <= {int(target)}"
-        ).rowcount
-        _create_indexes(connection, following, generation)
-        connection.exec_driver_sql(f"DROP TABLE {TABLE}")
-        connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {TABLE}")
-        _set_mark(connection, target, books=max(copied, 0))
-        connection.commit()
-        if connection.dialect.name == "sqlite":
-            connection.exec_driver_sql("PRAGMA threads = 0")
+        try:
+            copied = _build_copy(connection, target)
+        finally:
+            if connection.dialect.name == "sqlite":
+                connection.rollback()  # nothing, after the commit; all of it, after a failure
+                connection.exec_driver_sql("PRAGMA threads = 0")  # the pooled connection as it was
     if engine.dialect.name == "postgresql":
         # Index-only scans need the visibility map that VACUUM sets; fresh statistics too.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
             connection.exec_driver_sql(f"VACUUM ANALYZE {TABLE}")
+    return copied
+
+
+def _build_copy(connection: Connection, target: int) -> int:
+    """In the transaction that owns the sort mark: build the new copy, swap it in, move the mark, commit."""
+    # Stale marks noted so far are settled by the new copy; later changes note theirs again.
+    connection.exec_driver_sql(f"DELETE FROM {STALE} WHERE id <= {int(target)}")
+    following = f"{TABLE}_next"
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
+    generation = uuid.uuid4().hex[:8]
+    _create_copy(connection, following, generation)
+    copied = connection.exec_driver_sql(
+        f"INSERT INTO {following} (id, {', '.join(COLUMNS)}) SELECT id, {', '.join(COLUMNS)} FROM books "
+        f"WHERE id <= {int(target)}"
+    ).rowcount
+    _create_indexes(connection, following, generation)
+    connection.exec_driver_sql(f"DROP TABLE {TABLE}")
+    connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {TABLE}")
+    _set_mark(connection, target, books=max(copied, 0))
+    connection.commit()
     return max(copied, 0)
 
 
