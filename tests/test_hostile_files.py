@@ -454,3 +454,49 @@ def test_a_far_sheet_kept_outside_the_worksheets_folder_is_refused(tmp_path, wor
     path.write_bytes(output.getvalue())
     with pytest.raises(FileProblem, match="far more cells than is safe"):
         check_workbook(path)
+
+
+def two_directories(source, member: str, changed: bytes) -> bytes:
+    """Return the workbook with a second central directory in which *member* is *changed*: the plain
+    end record names that one, a zip64 end record (before it, with its locator) the original one."""
+    raw = source.read_bytes()
+    original = zipfile.ZipFile(source)
+    directory = raw[original.start_dir : raw.rfind(b"PK\x05\x06")]
+    name = member.encode()
+    packed = zlib.compressobj(9, zlib.DEFLATED, -15)
+    data = packed.compress(changed) + packed.flush()
+    crc = zlib.crc32(changed)
+    offset = original.start_dir
+    local = struct.pack("<4sHHHHHIIIHH", b"PK\x03\x04", 20, 0, 8, 0, 0x21, crc, len(data), len(changed),
+                        len(name), 0) + name + data  # fmt: skip
+    second, at = b"", 0
+    while at < len(directory):
+        lengths = struct.unpack_from("<HHH", directory, at + 28)
+        entry = bytearray(directory[at : at + 46 + sum(lengths)])
+        if bytes(entry[46 : 46 + lengths[0]]) == name:
+            struct.pack_into("<III", entry, 16, crc, len(data), len(changed))
+            struct.pack_into("<I", entry, 42, offset)
+        second += bytes(entry)
+        at += len(entry)
+    count = len(original.infolist())
+    body = raw[:offset] + local
+    first_at = len(body) + len(second)
+    end64_at = first_at + len(directory)
+    end64 = struct.pack("<4sQHHIIQQQQ", b"PK\x06\x06", 44, 45, 45, 0, 0, count, count, len(directory), first_at)
+    locator = struct.pack("<4sIQI", b"PK\x06\x07", 0, end64_at, 1)
+    end_at = end64_at + len(end64) + len(locator)
+    end = struct.pack("<4sHHHHIIH", b"PK\x05\x06", 0, 0, count, count, end_at - len(body), len(body), 0)
+    return body + second + directory + end64 + locator + end
+
+
+def test_a_zip_with_two_lists_of_its_parts_is_refused(app, staff_client, workbook):
+    """zipfile follows the zip64 record, calamine the plain one: the check would see the harmless sheet
+    and calamine read the far one. Refused before either, and the worker lives on."""
+    far_cell = b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'
+    content = two_directories(workbook, SHEET, sheet_xml(workbook, lambda d: d.replace(b"</sheetData>", far_cell)))
+    with zipfile.ZipFile(io.BytesIO(content)) as archive:
+        assert b"XFD" not in archive.read(SHEET)  # what zipfile sees
+    state = run(app, staff_client, content, "books.xlsx")
+    assert state["status"] in ("failed", "refused at upload") and "two lists of its parts" in state["error"]
+    after = run(app, staff_client, csv_bytes([book_row(100)]), "next.csv")
+    assert after["status"] == "succeeded" and after["created"] == 1

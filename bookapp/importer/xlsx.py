@@ -130,6 +130,7 @@ def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
         raise FileProblem(f"The file is not a valid .{kind} workbook (a damaged zip). {WHAT_TO_UPLOAD}") from None
     check = WorkbookCheck()
     with archive:
+        _refuse_two_directories(archive)
         members = archive.infolist()
         names = {m.filename for m in members}
         if BOOK_MEMBERS[kind] not in names:
@@ -158,6 +159,35 @@ def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
         for name, size in (measure_apart(path, None) or {}).items():
             refuse_far_sheet(name, size)
     return check
+
+
+#: The zip's end record (signature, then the directory's entries on this disk and in all, its size and
+#: its offset), and the zip64 locator that may stand just before it.
+_END_RECORD = struct.Struct("<4s4xHHII")
+_ZIP64_LOCATOR = b"PK\x06\x07"
+
+
+def _refuse_two_directories(archive: zipfile.ZipFile) -> None:
+    """Refuse a zip whose end records name two member lists: zipfile follows a zip64 locator before
+    the end record whatever that record says, and calamine's zip reader only when the record's numbers
+    are at their maximum, so the check and calamine would read different members (a harmless sheet
+    checked, a far one read). A plain zip's record must also agree with what zipfile read."""
+    handle = archive.fp
+    handle.seek(0, 2)
+    size = handle.tell()
+    handle.seek(max(size - (1 << 16) - _END_RECORD.size, 0))
+    tail = handle.read()
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or at + _END_RECORD.size > len(tail):
+        raise FileProblem(f"The workbook's zip structure is damaged. {WHAT_TO_UPLOAD}")
+    _, here, total, directory_size, directory_offset = _END_RECORD.unpack_from(tail, at)
+    full = 0xFFFF in (here, total) or 0xFFFFFFFF in (directory_size, directory_offset)
+    zip64 = at >= 20 and tail[at - 20 : at - 16] == _ZIP64_LOCATOR
+    if zip64 != full or (not zip64 and (total != len(archive.infolist()) or directory_offset != archive.start_dir)):
+        raise FileProblem(
+            "The workbook's zip structure is unusual (two lists of its parts), so it is refused as unsafe. "
+            "Open it in your spreadsheet program, save it again, and upload that."
+        )
 
 
 def unsafe_xml(exc: Exception, member: str | None = None) -> FileProblem:
