@@ -145,6 +145,8 @@ def wait_until_another_waits(engine) -> None:
             )
             if waiting:
                 return
+            # A transaction sees pg_stat_activity as it was at its first look: end it to look again.
+            connection.rollback()
             time.sleep(0.02)
     raise AssertionError("the second import never waited for the first")
 
