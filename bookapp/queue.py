@@ -9,14 +9,21 @@ from collections.abc import Callable
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker, Worker, worker_registration
-from rq.job import Job
+from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.worker import WorkerStatus
 
 from .extensions import db
 
 #: The longest wait between tries to reach Redis while it is down. RQ doubles its wait up to 60 s: a
 #: worker noticed Redis was back 31 s late.
 REDIS_RETRY_MAX_SECONDS = 3
+#: What a worker takes for Redis being away: refused (stopped, restarting) or not answering within the
+#: client's timeouts (a machine or network gone; RQ itself ends the worker on a timeout).
+REDIS_OUTAGE = (RedisConnectionError, RedisTimeoutError)
 #: A busy worker's key outlives its last heartbeat (every job_monitoring_interval) by this much. RQ's
 #: own margin, 60 s, kept a worker that was lost mid-import looking alive for over a minute; the
 #: reconciler takes an expired key as the proof that an import's worker is gone.
@@ -103,6 +110,13 @@ class _OneOutageLine(logging.Filter):
 _ONE_OUTAGE_LINE = _OneOutageLine()
 
 
+#: Why a job that ran while Redis went away shows as failed in the queue.
+UNRECORDED_END = (
+    "Redis was unavailable when this job ended, so its end was not recorded here. The job's work is in "
+    "the database: its import's page says how the import ended."
+)
+
+
 class ResilientMixin:
     """Ride out Redis outages and restarts: wait for Redis with a short capped backoff, say once when it
     went away and once when it came back, register again when a restart emptied it, and let a busy
@@ -132,7 +146,7 @@ class ResilientMixin:
                 super().heartbeat(timeout)
                 self.ensure_registered()
                 break
-            except RedisConnectionError as exc:
+            except REDIS_OUTAGE as exc:
                 self.redis_down(exc)
                 time.sleep(wait)  # a stop signal interrupts it (StopRequested)
                 wait = min(wait * 2, REDIS_RETRY_MAX_SECONDS)
@@ -148,21 +162,21 @@ class ResilientMixin:
         while True:
             try:
                 return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
-            except RedisConnectionError as exc:
+            except REDIS_OUTAGE as exc:
                 self.wait_for_redis(exc)
 
     def check_for_suspension(self, burst: bool):
         while True:
             try:
                 return super().check_for_suspension(burst)
-            except RedisConnectionError as exc:
+            except REDIS_OUTAGE as exc:
                 self.wait_for_redis(exc)
 
     def maintain_heartbeats(self, job: Job):
         try:
             super().maintain_heartbeats(job)
             self.ensure_registered()
-        except RedisConnectionError as exc:  # the job goes on; its next beat tries again
+        except REDIS_OUTAGE as exc:  # the job goes on; its next beat tries again
             self.redis_down(exc)
             return
         self.redis_up()
@@ -170,8 +184,41 @@ class ResilientMixin:
     def set_current_job_working_time(self, *args, **kwargs):
         try:
             return super().set_current_job_working_time(*args, **kwargs)
-        except RedisConnectionError as exc:
+        except REDIS_OUTAGE as exc:
             self.redis_down(exc)
+
+    def execute_job(self, job: Job, queue: Queue):
+        # What the job does is the database's; RQ's record of its end (the job's status and registries,
+        # this worker's state) needs Redis, and an error there would end the worker. Only the job's
+        # end reaches Redis unguarded (its horse has ended then; or, before it starts, it never runs).
+        try:
+            return super().execute_job(job, queue)
+        except REDIS_OUTAGE as exc:
+            self.wait_for_redis(exc)
+        self._record_unrecorded_end(job, queue)
+
+    def _record_unrecorded_end(self, job: Job, queue: Queue) -> None:
+        """Once Redis is back: a job left started is failed, saying why (its import's page says how the
+        import itself ended); this worker is idle again. A job that never started is RQ's to fail (from
+        its intermediate queue), one Redis forgot (a restart) the reconciler's to enqueue again."""
+        try:
+            if job.get_status(refresh=True) == JobStatus.STARTED:
+                self.log.warning("Worker %s: event=job-end-unrecorded job=%s", self.name, job.id)
+                self.handle_job_failure(job, queue=queue, exc_string=UNRECORDED_END)
+            self.set_current_job_id(None)
+            self.set_state(WorkerStatus.IDLE)
+        except (InvalidJobOperation, NoSuchJobError):  # the job's record went with a restart
+            with contextlib.suppress(RedisError):
+                self.set_current_job_id(None)
+                self.set_state(WorkerStatus.IDLE)
+        except REDIS_OUTAGE as exc:  # away again: the next heartbeat waits for it
+            self.redis_down(exc)
+
+    def register_death(self):
+        try:
+            super().register_death()
+        except REDIS_OUTAGE as exc:  # stopping while Redis is away: this worker's key expires by itself
+            self.log.warning("Worker %s: event=stopped-while-redis-unavailable error=%r", self.name, str(exc))
 
     def ensure_registered(self) -> None:
         """Register again if Redis forgot this worker (a restart without persistence): RQ registers a
@@ -187,7 +234,7 @@ class ResilientMixin:
         self.log.warning("Worker %s: event=registered-again (Redis had forgotten this worker)", self.name)
 
     def _pubsub_exception_handler(self, exc, pubsub, pubsub_thread):
-        if isinstance(exc, RedisConnectionError):  # the main loop reports the outage
+        if isinstance(exc, REDIS_OUTAGE):  # the main loop reports the outage
             time.sleep(REDIS_RETRY_MAX_SECONDS)
             return
         return super()._pubsub_exception_handler(exc, pubsub, pubsub_thread)
@@ -207,7 +254,7 @@ class MaintainingMixin:
         with self.app.app_context():
             try:
                 super().run_maintenance_tasks()
-            except RedisConnectionError as exc:  # the next heartbeat waits for Redis
+            except REDIS_OUTAGE as exc:  # the next heartbeat waits for Redis
                 self.redis_down(exc)
         if self.maintenance is None:
             return

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 from rq import Queue
+from rq.job import Job
 from sqlalchemy import func, select
 
 from bookapp.embedded_redis import EmbeddedRedis, free_port
@@ -197,6 +198,89 @@ def test_an_upload_while_redis_is_down_runs_once_redis_is_back(database_url, tmp
             db.engine.dispose()
 
 
+OUTAGES = {
+    "stopped, back empty": "Redis stops and comes back empty (one that keeps nothing on disk)",
+    "stopped, back with its data": "Redis stops and comes back with its append-only file",
+    "not answering": "Redis hangs (a machine or network away): every call waits out the client's timeout",
+}
+
+
+@pytest.mark.parametrize("outage", list(OUTAGES))
+def test_redis_away_while_an_import_runs_the_import_ends_once_and_the_worker_takes_the_next(
+    database_url, tmp_path, outage
+):
+    """Redis goes away while a worker's import is between two chunks: the import needs only the database,
+    so it goes on to the end, once; the worker outlives the outage (RQ's own worker ends when it cannot
+    record a job's end) and runs the next upload once Redis is back. A job whose end Redis could not
+    record and still shows as started is failed, saying why."""
+    port = free_port()
+    persistent = outage == "stopped, back with its data"
+    server = EmbeddedRedis(tmp_path / "redis", port=port, persistent=persistent).start()
+    app = build_app(database_url, server.url, tmp_path, IMPORT_CHUNK_SIZE=2000, **FAST_RECOVERY)
+    add_user(app, "staff@example.com")
+    rows = 20_000
+    import_id = upload_file(app, write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)]))
+    pause = PausedWorker(tmp_path / "pause", 3, committed=True)
+    worker = start_worker(app, pause=pause)
+    try:
+        pause.wait_paused(worker)
+        if outage == "not answering":
+            os.kill(server.process.pid, signal.SIGSTOP)
+        else:
+            server.stop()
+        pause.release()
+        final = wait_for(lambda: (s := state(app, import_id)).is_terminal and s, timeout=120)
+        time.sleep(12 if outage == "not answering" else 2)  # the worker meets the outage at the job's end
+        assert worker.poll() is None, "the worker outlives the outage"
+        if outage == "not answering":
+            os.kill(server.process.pid, signal.SIGCONT)
+        else:
+            server = EmbeddedRedis(tmp_path / "redis", port=port, persistent=persistent).start()
+        later = write_csv(tmp_path / "later.csv", [book_row(n) for n in range(rows + 1, rows + 6)])
+        next_id = upload_file(app, later)
+        after = wait_for(lambda: (s := state(app, next_id)).is_terminal and s, timeout=120)
+        kept = outage != "stopped, back empty"  # the first job's record: failed, saying why
+        job = Job.fetch(f"import-{import_id}-0", connection=server_client(server)) if kept else None
+        recorded = (job.get_status(), job.latest_result().exc_string) if job else None
+        total = book_total(app)
+    finally:
+        stop_worker(worker)
+        server.stop()
+        with app.app_context():
+            db.engine.dispose()
+    assert final.status == "succeeded", final.error
+    assert final.attempts == 0, "run once: nothing ran it again"
+    assert (final.processed_rows, final.created, final.rejected) == (rows, rows, 0)
+    assert after.status == "succeeded" and after.created == 5, after.error
+    assert total == rows + 5
+    unrecorded = ("failed", True)  # failed, saying why
+    if outage == "stopped, back with its data":  # the job's horse ended while Redis was down
+        assert (recorded[0], "Redis was unavailable when this job ended" in (recorded[1] or "")) == unrecorded
+    elif recorded:  # the horse's last call waited for Redis, which answered it in the end: recorded as it was
+        assert recorded[0] == "finished", recorded
+
+
+def test_once_redis_is_back_a_job_left_started_is_failed_saying_why_and_the_worker_is_idle(sqlite_app, redis_client):
+    """What a worker records, once Redis is back, for a job whose end Redis missed: its horse started it
+    (RQ's record says so), then Redis went away before the horse could record the end."""
+    from bookapp.queue import UNRECORDED_END, import_queue, make_worker
+
+    worker = make_worker(sqlite_app)
+    worker.register_birth()
+    queue = import_queue(sqlite_app)
+    job = queue.enqueue("bookapp.tasks.run_import", 1, job_id="import-1-0")
+    assert queue.dequeue_any([queue], None, connection=redis_client)[0].id == job.id  # as a worker takes it
+    worker.prepare_execution(job)  # the worker's part
+    worker.prepare_job_execution(job, remove_from_intermediate_queue=True)  # its horse's, before the job runs
+    assert job.get_status(refresh=True) == "started" and worker.get_current_job_id() == job.id
+    worker._record_unrecorded_end(job, queue)
+    assert job.get_status(refresh=True) == "failed"
+    assert job.latest_result().exc_string == UNRECORDED_END
+    assert job.id not in queue.started_job_registry.get_job_ids() and queue.get_job_ids() == []
+    assert worker.get_current_job_id() is None and worker.get_state() == "idle"
+    worker.register_death()
+
+
 def test_a_timeout_fails_the_import_saying_so_and_retry_resumes(file_app, tmp_path):
     """The run's clock passes its 1 s limit while its first chunk is being saved (a pause point, not a
     file big enough to be slow on this machine): it stops at its next check, keeping that chunk."""
@@ -230,7 +314,6 @@ def test_a_double_enqueue_and_a_requeued_finished_job_change_nothing(file_app, r
         queue.enqueue("bookapp.tasks.run_import", import_id, job_id="duplicate-run")
         enqueue_import(imp)
     run_worker(file_app)
-    from rq.job import Job
 
     finished = Job.fetch(f"import-{import_id}-0", connection=redis_client)
     assert finished.get_status() == "finished"
@@ -357,8 +440,6 @@ def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(red
     """The database stops while the import is held in its 4th chunk's transaction (three chunks committed);
     the run fails on it, the worker lives on, and once the database is back the import resumes after row 6,001."""
     import tempfile
-
-    from rq.job import Job
 
     rows = 20_000
 
