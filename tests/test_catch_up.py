@@ -199,11 +199,43 @@ def test_a_search_index_built_anew_keeps_the_changes_made_while_it_was_built(pos
 
 
 @pytest.mark.postgres
+def test_a_rebuild_while_another_one_is_under_way_leaves_it_alone(postgres_url, redis_url, redis_client, tmp_path):
+    """A rebuild commits its copy before it builds the copy's trigram indexes (on two connections at once):
+    a second catch-up meanwhile (another worker's) finds the rebuild's lock taken and changes nothing (it
+    would drop the first one's copy); the first leaves the lock free when it is done."""
+    if not postgres_url:
+        skip_or_fail("TEST_DATABASE_URL is not set")
+    app = build_app(postgres_url, redis_url, tmp_path)
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    upload(client, [book_row(n) for n in range(1, 301)], "books.csv")
+    run_imports_only(app)
+    with app.app_context():
+        engine, highest = db.engine, db.session.scalar(select(func.max(Book.id)))
+    advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+    with engine.connect() as first:  # the rebuild under way holds the lock on a connection of its own
+        first.exec_driver_sql(f"SELECT pg_advisory_lock({search_index.REBUILD_LOCK})")
+        first.commit()
+        assert search_index.catch_up(engine, rebuild_from=1) == 0, "no copy of its own, no batches either"
+        assert marks(app)[SEARCH_MARK] == 0
+        first.exec_driver_sql(f"SELECT pg_advisory_unlock({search_index.REBUILD_LOCK})")
+        first.commit()
+    assert search_index.catch_up(engine, rebuild_from=1) == 300
+    assert marks(app)[SEARCH_MARK] == highest
+    with engine.connect() as connection:
+        assert connection.exec_driver_sql(advisory).scalar() == 0, "the rebuild let its lock go"
+    assert searched(client, "Book 42") == holding("42", range(1, 301))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
 @pytest.mark.slow
 def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(postgres_url, redis_url, redis_client,
                                                                                 tmp_path):  # fmt: skip
-    """The new copy, its indexes and the swap are one transaction: a process killed before it commits
-    leaves the old copy and mark as they were, and the next catch-up does the work."""
+    """The swap is one transaction: a process killed before it commits leaves the old copy and mark as
+    they were (and its new copy, unused, which the next rebuild drops), and the next catch-up does the work."""
     if not postgres_url:
         skip_or_fail("TEST_DATABASE_URL is not set")
     app = build_app(postgres_url, redis_url, tmp_path)
@@ -236,9 +268,13 @@ def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(
     assert marks(app)[SEARCH_MARK] == 0
     with app.app_context():
         tables = set(db.session.scalars(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'book_search%'")))
-        assert tables == {"book_search"} and db.session.scalar(text("SELECT count(*) FROM book_search")) == 0
+        assert tables == {"book_search", "book_search_next"}
+        assert db.session.scalar(text("SELECT count(*) FROM book_search")) == 0
         db.session.rollback()
         assert search_index._rebuild(engine, highest) == 300
+        tables = set(db.session.scalars(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'book_search%'")))
+        assert tables == {"book_search"}
+        db.session.rollback()
     assert marks(app)[SEARCH_MARK] == highest
     assert searched(client, "Book 42") == holding("42", range(1, 301))
     with app.app_context():

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -168,8 +167,8 @@ def catch_up_indexes(import_id: int | None = None) -> None:
     (the job its end queues). On SQLite, which takes one writer at a time, the job waits too: a
     million books' sort index holds the write lock for seconds, which the import would spend waiting
     (and past its busy timeout, fail); the running import's own catch-up job, or the maintenance once
-    no import runs, does the work. On PostgreSQL the job runs beside imports, and both indexes catch up
-    at once, each in its own connection (the database server builds them on two cores).
+    no import runs, does the work. On PostgreSQL the job runs beside imports; the search index catches
+    up first (a rebuild builds its two trigram indexes at once, on the two cores), then the sort index.
     """
     engine = db.engine
     running = db.session.scalar(select(exists().where(Import.status == ImportStatus.RUNNING.value)))
@@ -178,13 +177,9 @@ def catch_up_indexes(import_id: int | None = None) -> None:
         if import_id is not None:
             log.info("import=%s event=catch-up-deferred reason=import-running", import_id)
         return
-    steps = [("search", search_index.catch_up), ("sort", sort_index.catch_up)]
-    if engine.dialect.name == "postgresql":
-        with ThreadPoolExecutor(len(steps), thread_name_prefix="catch-up") as pool:
-            list(pool.map(lambda step: _catch_up_one(engine, import_id, *step), steps))
-    else:
-        for step in steps:
-            _catch_up_one(engine, import_id, *step)
+    # Searches first: what staff notice most is a search that has to scan.
+    for step in [("search", search_index.catch_up), ("sort", sort_index.catch_up)]:
+        _catch_up_one(engine, import_id, *step)
 
 
 def _catch_up_one(engine, import_id: int | None, name: str, catch_up) -> None:

@@ -20,8 +20,10 @@ on books, which waits for every transaction inserting books to end, so no smalle
 appear.
 """
 
+import contextlib
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from weakref import WeakKeyDictionary
 
 from sqlalchemy import and_, column, func, or_, select, table, text, union
@@ -140,6 +142,7 @@ def drop_search_index(connection: Connection) -> None:
             if table_exists(connection, "books"):
                 connection.exec_driver_sql(f"DROP TRIGGER IF EXISTS {trigger} ON books")
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {POSTGRES_TABLE}")
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {POSTGRES_TABLE}_next")  # a rebuild's, if one was cut short
         connection.exec_driver_sql("DROP FUNCTION IF EXISTS book_search_follow()")
         # The indexes of an earlier version, which indexed the books table itself.
         connection.exec_driver_sql("DROP INDEX IF EXISTS ix_books_title_trgm")
@@ -307,62 +310,96 @@ def _analyze(engine: Engine) -> None:
 
 def _rebuild(engine: Engine, target: int) -> int | None:
     """PostgreSQL: build a new copy of every book up to *target* with its trigram indexes, and put it in
-    the old one's place; return how many books it holds (None: imports held the books too long, nothing
-    changed).
+    the old one's place; return how many books it holds (0: another catch-up is at it, or got there
+    first; None: imports held the books too long, nothing changed).
 
-    The copy is read without blocking anyone; books changed or deleted after that read are then set
-    right under a SHARE lock on books (writers wait; readers do not): changed ones are the rows whose
-    xmin is not older than the read's oldest transaction, deleted ones show in the count. The old copy
-    stays in step and in use until the swap, in the same transaction.
+    The copy is read without blocking anyone, and committed, so that its two trigram indexes are built
+    at once on two connections (each build takes one core: 7.8 s and 5.0 s one after the other at a
+    million books, the longer of the two side by side). An advisory lock keeps a second rebuild off
+    meanwhile; a copy a killed rebuild left is dropped by the next one. Books changed or deleted after
+    the read are then set right under a SHARE lock on books (writers wait; readers do not): changed
+    ones are the rows whose xmin is not older than the read's oldest transaction, deleted ones show in
+    the count. The old copy stays in step and in use until the swap.
     """
-    following = f"{POSTGRES_TABLE}_next"
     with engine.connect() as connection:
-        mark = lock_mark(connection)
-        if mark is None or mark >= target:
+        if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({REBUILD_LOCK})").scalar():
             connection.rollback()
             return 0
-        # Every transaction the copy below does not see is this one's or newer (as a 32-bit xid, as in xmin).
-        oldest = int(connection.exec_driver_sql("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").scalar())
-        connection.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
-        connection.exec_driver_sql(f"CREATE TABLE {following} (book_id BIGINT NOT NULL, title TEXT NOT NULL, "
-                                   "author TEXT NOT NULL)")  # fmt: skip
-        copied = connection.exec_driver_sql(
-            f"INSERT INTO {following} (book_id, title, author) SELECT id, title, author FROM books "
-            f"WHERE id <= {int(target)}"
+        try:
+            return _rebuild_holding_lock(engine, connection, target)
+        finally:
+            try:
+                connection.rollback()
+                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({REBUILD_LOCK})")
+                connection.commit()
+            except Exception:  # the connection is broken: closing it releases the lock
+                connection.invalidate()
+
+
+#: The advisory lock a rebuild holds from its copy to its swap ("booksrch").
+REBUILD_LOCK = 0x626F6F6B73726368
+_FOLLOWING = f"{POSTGRES_TABLE}_next"
+
+
+def _rebuild_holding_lock(engine: Engine, connection: Connection, target: int) -> int | None:
+    following = _FOLLOWING
+    mark = lock_mark(connection)
+    if mark is None or mark >= target:
+        connection.rollback()
+        return 0
+    # Every transaction the copy below does not see is this one's or newer (as a 32-bit xid, as in xmin).
+    oldest = int(connection.exec_driver_sql("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").scalar())
+    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
+    connection.exec_driver_sql(f"CREATE TABLE {following} (book_id BIGINT NOT NULL, title TEXT NOT NULL, "
+                               "author TEXT NOT NULL)")  # fmt: skip
+    copied = connection.exec_driver_sql(
+        f"INSERT INTO {following} (book_id, title, author) SELECT id, title, author FROM books "
+        f"WHERE id <= {int(target)}"
+    ).rowcount
+    connection.exec_driver_sql(f"ALTER TABLE {following} ADD CONSTRAINT {following}_pkey PRIMARY KEY (book_id)")
+    connection.commit()  # the mark is free again; the advisory lock keeps other rebuilds off
+    with ThreadPoolExecutor(1, thread_name_prefix="search-rebuild") as pool:
+        other = pool.submit(_build_trigram_index, engine, "author")
+        _build_trigram_index(engine, "title", connection)
+        other.result()
+    mark = lock_mark(connection)
+    if mark is None or mark >= target:  # a batch catch-up got there meanwhile
+        connection.rollback()
+        return 0
+    if not lock_books(connection, SWAP_LOCK_WAIT_SECONDS, "search-rebuild-deferred"):
+        return None
+    connection.exec_driver_sql(
+        f"UPDATE {following} n SET title = b.title, author = b.author FROM books b WHERE b.id = n.book_id "
+        f"AND b.id <= {int(target)} AND age(b.xmin) <= age('{oldest % 2**32}'::xid) "
+        "AND (n.title, n.author) IS DISTINCT FROM (b.title, b.author)"
+    )
+    books = connection.exec_driver_sql(f"SELECT count(*) FROM books WHERE id <= {int(target)}").scalar()
+    if books != copied:  # some were deleted since (ids up to the target are never new)
+        copied -= connection.exec_driver_sql(
+            f"DELETE FROM {following} n WHERE NOT EXISTS (SELECT 1 FROM books b WHERE b.id = n.book_id)"
         ).rowcount
-        connection.exec_driver_sql(f"ALTER TABLE {following} ADD CONSTRAINT {following}_pkey PRIMARY KEY (book_id)")
-        for key in ("title", "author"):
-            connection.exec_driver_sql(
-                f"CREATE INDEX ix_{following}_{key} ON {following} USING gin ({key} gin_trgm_ops)"
-            )
-        if not lock_books(connection, SWAP_LOCK_WAIT_SECONDS, "search-rebuild-deferred"):
-            return None
-        connection.exec_driver_sql(
-            f"UPDATE {following} n SET title = b.title, author = b.author FROM books b WHERE b.id = n.book_id "
-            f"AND b.id <= {int(target)} AND age(b.xmin) <= age('{oldest % 2**32}'::xid) "
-            "AND (n.title, n.author) IS DISTINCT FROM (b.title, b.author)"
-        )
-        books = connection.exec_driver_sql(f"SELECT count(*) FROM books WHERE id <= {int(target)}").scalar()
-        if books != copied:  # some were deleted since (ids up to the target are never new)
-            copied -= connection.exec_driver_sql(
-                f"DELETE FROM {following} n WHERE NOT EXISTS (SELECT 1 FROM books b WHERE b.id = n.book_id)"
-            ).rowcount
-        try:  # waits for the searches under way, as long as for the imports' transactions
-            connection.exec_driver_sql(f"DROP TABLE {POSTGRES_TABLE}")
-        except Exception:
-            connection.rollback()
-            log.info("event=search-rebuild-deferred reason=searches-busy")
-            return None
-        connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {POSTGRES_TABLE}")
-        for old, new in ((f"{following}_pkey", f"{POSTGRES_TABLE}_pkey"),
-                         *((f"ix_{following}_{k}", f"ix_{POSTGRES_TABLE}_{k}") for k in ("title", "author"))):  # fmt: skip
-            connection.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {new}")
-        connection.execute(
-            SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=target)
-        )
-        connection.commit()
+    try:  # waits for the searches under way, as long as for the imports' transactions
+        connection.exec_driver_sql(f"DROP TABLE {POSTGRES_TABLE}")
+    except Exception:
+        connection.rollback()
+        log.info("event=search-rebuild-deferred reason=searches-busy")
+        return None
+    connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {POSTGRES_TABLE}")
+    for old, new in ((f"{following}_pkey", f"{POSTGRES_TABLE}_pkey"),
+                     *((f"ix_{following}_{k}", f"ix_{POSTGRES_TABLE}_{k}") for k in ("title", "author"))):  # fmt: skip
+        connection.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {new}")
+    connection.execute(SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=target))
+    connection.commit()
     return copied
+
+
+def _build_trigram_index(engine: Engine, key: str, connection: Connection | None = None) -> None:
+    """Build the new copy's trigram index on *key* in a transaction of its own (on *connection*, or on a
+    connection of its own)."""
+    with contextlib.nullcontext(connection) if connection is not None else engine.connect() as own:
+        own.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
+        own.exec_driver_sql(f"CREATE INDEX ix_{_FOLLOWING}_{key} ON {_FOLLOWING} USING gin ({key} gin_trgm_ops)")
+        own.commit()
 
 
 def highest_settled_id(engine: Engine) -> int | None:
