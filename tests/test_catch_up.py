@@ -198,11 +198,9 @@ def test_a_search_index_built_anew_keeps_the_changes_made_while_it_was_built(pos
         db.engine.dispose()
 
 
-@pytest.mark.postgres
-def test_a_rebuild_while_another_one_is_under_way_leaves_it_alone(postgres_url, redis_url, redis_client, tmp_path):
-    """A rebuild commits its copy before it builds the copy's trigram indexes (on two connections at once):
-    a second catch-up meanwhile (another worker's) finds the rebuild's lock taken and changes nothing (it
-    would drop the first one's copy); the first leaves the lock free when it is done."""
+def three_hundred_books_not_indexed(postgres_url, redis_url, tmp_path):
+    """An app on PostgreSQL whose 300 books an import saved and no catch-up indexed yet: the app, a signed-in
+    client, its engine and the highest book id."""
     if not postgres_url:
         skip_or_fail("TEST_DATABASE_URL is not set")
     app = build_app(postgres_url, redis_url, tmp_path)
@@ -211,7 +209,15 @@ def test_a_rebuild_while_another_one_is_under_way_leaves_it_alone(postgres_url, 
     upload(client, [book_row(n) for n in range(1, 301)], "books.csv")
     run_imports_only(app)
     with app.app_context():
-        engine, highest = db.engine, db.session.scalar(select(func.max(Book.id)))
+        return app, client, db.engine, db.session.scalar(select(func.max(Book.id)))
+
+
+@pytest.mark.postgres
+def test_a_rebuild_while_another_one_is_under_way_leaves_it_alone(postgres_url, redis_url, redis_client, tmp_path):
+    """A rebuild commits its copy before it builds the copy's trigram indexes (on two connections at once):
+    a second catch-up meanwhile (another worker's) finds the rebuild's lock taken and changes nothing (it
+    would drop the first one's copy); the first leaves the lock free when it is done."""
+    app, client, engine, highest = three_hundred_books_not_indexed(postgres_url, redis_url, tmp_path)
     advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     with engine.connect() as first:  # the rebuild under way holds the lock on a connection of its own
         first.exec_driver_sql(f"SELECT pg_advisory_lock({search_index.REBUILD_LOCK})")
@@ -236,15 +242,7 @@ def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(
                                                                                 tmp_path):  # fmt: skip
     """The swap is one transaction: a process killed before it commits leaves the old copy and mark as
     they were (and its new copy, unused, which the next rebuild drops), and the next catch-up does the work."""
-    if not postgres_url:
-        skip_or_fail("TEST_DATABASE_URL is not set")
-    app = build_app(postgres_url, redis_url, tmp_path)
-    add_user(app, "staff@example.com")
-    client = sign_in(app.test_client(), "staff@example.com")
-    upload(client, [book_row(n) for n in range(1, 301)], "books.csv")
-    run_imports_only(app)
-    with app.app_context():
-        engine, highest = db.engine, db.session.scalar(select(func.max(Book.id)))
+    app, client, engine, highest = three_hundred_books_not_indexed(postgres_url, redis_url, tmp_path)
     rebuild = ("from bookapp import create_app; from bookapp.extensions import db; "
                "from bookapp.services import search_index; app = create_app(); ctx = app.app_context(); ctx.push(); "
                f"search_index._rebuild(db.engine, {highest})")  # fmt: skip
