@@ -12,7 +12,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker, Worker, worker_registration
-from rq.exceptions import InvalidJobOperation, NoSuchJobError
+from rq.exceptions import InvalidJobOperation, NoSuchJobError, StopRequested
 from rq.job import Job, JobStatus
 from rq.worker import WorkerStatus
 
@@ -112,8 +112,8 @@ _ONE_OUTAGE_LINE = _OneOutageLine()
 
 #: Why a job that ran while Redis went away shows as failed in the queue.
 UNRECORDED_END = (
-    "Redis was unavailable when this job ended, so its end was not recorded here. The job's work is in "
-    "the database: its import's page says how the import ended."
+    "Redis was unavailable when this job ended, so its end was not recorded here. What the job did is in "
+    "the database (an import's page says how the import ended)."
 )
 
 
@@ -124,6 +124,8 @@ class ResilientMixin:
 
     max_connection_wait_time = REDIS_RETRY_MAX_SECONDS
     _redis_down_since: float | None = None
+    #: The last work horse's (pid, wait status, resource usage).
+    _horse_exit: tuple | None = None
 
     def redis_down(self, exc: Exception) -> None:
         if self._redis_down_since is None:
@@ -148,6 +150,8 @@ class ResilientMixin:
                 break
             except REDIS_OUTAGE as exc:
                 self.redis_down(exc)
+                if self._stop_requested:  # asked to stop (during a job): nothing left to wait for
+                    raise StopRequested() from None
                 time.sleep(wait)  # a stop signal interrupts it (StopRequested)
                 wait = min(wait * 2, REDIS_RETRY_MAX_SECONDS)
         self.redis_up()
@@ -191,19 +195,32 @@ class ResilientMixin:
         # What the job does is the database's; RQ's record of its end (the job's status and registries,
         # this worker's state) needs Redis, and an error there would end the worker. Only the job's
         # end reaches Redis unguarded (its horse has ended then; or, before it starts, it never runs).
+        self._horse_exit = None
         try:
             return super().execute_job(job, queue)
         except REDIS_OUTAGE as exc:
-            self.wait_for_redis(exc)
+            self.redis_down(exc)
+        if self.horse_pid:  # not expected (every Redis call while it works is guarded): let it end first
+            self.wait_for_horse()
+            self._horse_pid = 0
+        self.heartbeat()  # returns once Redis answers (raises StopRequested if asked to stop meanwhile)
         self._record_unrecorded_end(job, queue)
 
+    def wait_for_horse(self):
+        self._horse_exit = super().wait_for_horse()
+        return self._horse_exit
+
     def _record_unrecorded_end(self, job: Job, queue: Queue) -> None:
-        """Once Redis is back: a job left started is failed, saying why (its import's page says how the
-        import itself ended); this worker is idle again. A job that never started is RQ's to fail (from
-        its intermediate queue), one Redis forgot (a restart) the reconciler's to enqueue again."""
+        """Once Redis is back: a job left started is failed, saying why (and, if its horse did not end
+        well, its failure callback told, as when a horse dies: a running import resumes at once); this
+        worker is idle again. A job that never started has no record to set right (the reconciler
+        queues its import again), nor one Redis forgot (a restart)."""
         try:
             if job.get_status(refresh=True) == JobStatus.STARTED:
                 self.log.warning("Worker %s: event=job-end-unrecorded job=%s", self.name, job.id)
+                retpid, ret_val, rusage = self._horse_exit or (None, None, None)
+                if ret_val:
+                    self.handle_work_horse_killed(job, retpid, ret_val, rusage)
                 self.handle_job_failure(job, queue=queue, exc_string=UNRECORDED_END)
             self.set_current_job_id(None)
             self.set_state(WorkerStatus.IDLE)
@@ -214,9 +231,17 @@ class ResilientMixin:
         except REDIS_OUTAGE as exc:  # away again: the next heartbeat waits for it
             self.redis_down(exc)
 
-    def register_death(self):
+    def set_shutdown_requested_date(self):
+        # Called from the stop signal's handler while a job runs: an error there would come out of the
+        # wait for the horse, which goes on working.
         try:
-            super().register_death()
+            super().set_shutdown_requested_date()
+        except REDIS_OUTAGE as exc:
+            self.redis_down(exc)
+
+    def teardown(self):
+        try:
+            super().teardown()
         except REDIS_OUTAGE as exc:  # stopping while Redis is away: this worker's key expires by itself
             self.log.warning("Worker %s: event=stopped-while-redis-unavailable error=%r", self.name, str(exc))
 

@@ -237,6 +237,31 @@ def test_a_rebuild_while_another_one_is_under_way_leaves_it_alone(postgres_url, 
 
 
 @pytest.mark.postgres
+def test_a_rebuild_that_cannot_swap_drops_its_copy_and_the_batches_do_the_work(
+    postgres_url, redis_url, redis_client, tmp_path, monkeypatch
+):
+    """An import holding the books past the rebuild's wait at its end: the rebuild gives up, its copy (all
+    the books and both trigram indexes, committed) is dropped at once rather than left on disk until the
+    next rebuild, and the catch-up copies the books in batches instead."""
+    app, client, engine, highest = three_hundred_books_not_indexed(postgres_url, redis_url, tmp_path)
+    monkeypatch.setattr(search_index, "SWAP_LOCK_WAIT_SECONDS", 1)
+    tables = text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'book_search%' ORDER BY 1")
+    with engine.connect() as importing:  # an import's transaction, writing books until after the rebuild gives up
+        importing.execute(update(Book).where(Book.id == highest).values(quantity=Book.quantity + 1))
+        assert search_index._rebuild(engine, highest) is None
+        with engine.connect() as connection:
+            assert list(connection.execute(tables).scalars()) == ["book_search"]
+        importing.commit()
+    assert marks(app)[SEARCH_MARK] == 0
+    assert search_index.catch_up(engine) == 300
+    assert marks(app)[SEARCH_MARK] == highest
+    assert searched(client, "Book 42") == holding("42", range(1, 301))
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.mark.postgres
 @pytest.mark.slow
 def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(postgres_url, redis_url, redis_client,
                                                                                 tmp_path):  # fmt: skip

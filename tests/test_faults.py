@@ -198,6 +198,14 @@ def test_an_upload_while_redis_is_down_runs_once_redis_is_back(database_url, tmp
             db.engine.dispose()
 
 
+def stop_all(worker: subprocess.Popen, server: EmbeddedRedis, app) -> None:
+    """Stop a test's worker, then its Redis, and close the app's database connections."""
+    stop_worker(worker)
+    server.stop()
+    with app.app_context():
+        db.engine.dispose()
+
+
 OUTAGES = {
     "stopped, back empty": "Redis stops and comes back empty (one that keeps nothing on disk)",
     "stopped, back with its data": "Redis stops and comes back with its append-only file",
@@ -244,10 +252,7 @@ def test_redis_away_while_an_import_runs_the_import_ends_once_and_the_worker_tak
         recorded = (job.get_status(), job.latest_result().exc_string) if job else None
         total = book_total(app)
     finally:
-        stop_worker(worker)
-        server.stop()
-        with app.app_context():
-            db.engine.dispose()
+        stop_all(worker, server, app)
     assert final.status == "succeeded", final.error
     assert final.attempts == 0, "run once: nothing ran it again"
     assert (final.processed_rows, final.created, final.rejected) == (rows, rows, 0)
@@ -258,6 +263,60 @@ def test_redis_away_while_an_import_runs_the_import_ends_once_and_the_worker_tak
         assert (recorded[0], "Redis was unavailable when this job ended" in (recorded[1] or "")) == unrecorded
     elif recorded:  # the horse's last call waited for Redis, which answered it in the end: recorded as it was
         assert recorded[0] == "finished", recorded
+
+
+def test_a_worker_asked_to_stop_while_redis_is_away_ends_its_import_then_stops_cleanly(database_url, tmp_path):
+    """A warm stop (SIGTERM) while Redis is away and the import runs: the worker cannot note the request
+    in Redis, which must not break its wait for the horse; the import ends, then the worker exits with
+    status 0 and no traceback, without waiting for Redis to come back."""
+    server = EmbeddedRedis(tmp_path / "redis", port=free_port(), persistent=False).start()
+    app = build_app(database_url, server.url, tmp_path, IMPORT_CHUNK_SIZE=2000, **FAST_RECOVERY)
+    add_user(app, "staff@example.com")
+    rows = 10_000
+    import_id = upload_file(app, write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)]))
+    pause = PausedWorker(tmp_path / "pause", 2, committed=True)
+    worker = subprocess.Popen(pause.command("--app", "wsgi", "worker"), cwd=ROOT, env=env_for(app),
+                              start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        pause.wait_paused(worker)
+        server.stop()
+        os.kill(worker.pid, signal.SIGTERM)
+        time.sleep(1)
+        pause.release()
+        output, _ = worker.communicate(timeout=60)
+        final = state(app, import_id)
+        total = book_total(app)
+    finally:
+        stop_all(worker, server, app)
+    assert worker.returncode == 0, output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    assert final.status == "succeeded" and final.created == rows, final.error
+    assert total == rows
+
+
+def test_an_import_whose_job_was_taken_but_never_started_is_queued_again(sqlite_app, redis_client):
+    """A worker took the import's job from the queue and was gone (or Redis went away) before starting it:
+    the job says queued but is in no queue, so nothing would ever run it. The reconciler queues the import
+    again; one whose job still waits in its queue is left alone."""
+    from bookapp.queue import import_queue
+
+    sqlite_app.config["QUEUED_GRACE_SECONDS"] = 0
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    ids = []
+    for n in (1, 2):
+        response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(n)])), f"{n}.csv")},
+                               content_type="multipart/form-data")  # fmt: skip
+        ids.append(int(response.location.rsplit("/", 1)[1]))
+    queue = import_queue(sqlite_app)
+    taken = f"import-{ids[0]}-0"
+    assert redis_client.lrem(queue.key, 0, taken) == 1  # as a worker's pop takes it
+    with sqlite_app.app_context():
+        assert reconcile()["requeued"] == [ids[0]]
+        db.session.remove()
+    run_worker(sqlite_app)
+    assert [state(sqlite_app, i).status for i in ids] == ["succeeded", "succeeded"]
+    assert book_total(sqlite_app) == 2
 
 
 def test_once_redis_is_back_a_job_left_started_is_failed_saying_why_and_the_worker_is_idle(sqlite_app, redis_client):

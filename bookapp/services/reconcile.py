@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from flask import current_app
 from redis.exceptions import RedisError
-from rq import Worker
+from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
@@ -73,10 +73,19 @@ def reconcile() -> dict:
 
 
 def _job_status(imp: Import, connection):
+    """The import's job's status; None if Redis forgot the job, or if it says queued but is in no queue
+    (a worker took it and was gone, or Redis away, before starting it: nothing would ever run it)."""
     try:
-        return Job.fetch(imp.rq_job_id, connection=connection).get_status(refresh=False)
+        job = Job.fetch(imp.rq_job_id, connection=connection)
     except NoSuchJobError:
         return None
+    status = job.get_status(refresh=False)
+    if status == JobStatus.QUEUED:
+        queue = Queue(job.origin, connection=connection)
+        waiting = queue.get_job_position(job.id) is not None
+        if not waiting and connection.lpos(queue.intermediate_queue_key, job.id) is None:
+            return None
+    return status
 
 
 def _lost_worker(imp: Import) -> str | None:

@@ -316,20 +316,27 @@ def _rebuild(engine: Engine, target: int) -> int | None:
     The copy is read without blocking anyone, and committed, so that its two trigram indexes are built
     at once on two connections (each build takes one core: 7.8 s and 5.0 s one after the other at a
     million books, the longer of the two side by side). An advisory lock keeps a second rebuild off
-    meanwhile; a copy a killed rebuild left is dropped by the next one. Books changed or deleted after
-    the read are then set right under a SHARE lock on books (writers wait; readers do not): changed
-    ones are the rows whose xmin is not older than the read's oldest transaction, deleted ones show in
-    the count. The old copy stays in step and in use until the swap.
+    meanwhile; a copy not put in place is dropped (one a killed rebuild left, by the next). Books
+    changed or deleted after the read are then set right under a SHARE lock on books (writers wait;
+    readers do not): changed ones are the rows whose xmin is not older than the read's oldest
+    transaction, deleted ones show in the count. The old copy stays in step and in use until the swap.
     """
     with engine.connect() as connection:
         if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({REBUILD_LOCK})").scalar():
             connection.rollback()
             return 0
+        swapped = False
         try:
-            return _rebuild_holding_lock(engine, connection, target)
+            copied = _rebuild_holding_lock(engine, connection, target)
+            swapped = bool(copied)
+            return copied
         finally:
             try:
                 connection.rollback()
+                if not swapped:  # a copy not put in place: its disk back now, not at the next rebuild
+                    connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
+                    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_FOLLOWING}")
+                    connection.commit()
                 connection.exec_driver_sql(f"SELECT pg_advisory_unlock({REBUILD_LOCK})")
                 connection.commit()
             except Exception:  # the connection is broken: closing it releases the lock
