@@ -17,11 +17,11 @@ from pathlib import Path
 import pytest
 from rq import Queue
 from rq.job import Job
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from bookapp.embedded_redis import EmbeddedRedis, free_port
 from bookapp.extensions import db
-from bookapp.models import Book, Import, ImportChunk, ImportStatus
+from bookapp.models import Book, Import, ImportChunk, ImportStatus, utcnow
 from bookapp.services.reconcile import reconcile
 from tests.conftest import ROOT, add_user, after_chunk_saved, build_app, children, run_worker, sign_in, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
@@ -319,25 +319,47 @@ def test_an_import_whose_job_was_taken_but_never_started_is_queued_again(sqlite_
     assert book_total(sqlite_app) == 2
 
 
-def test_once_redis_is_back_a_job_left_started_is_failed_saying_why_and_the_worker_is_idle(sqlite_app, redis_client):
+@pytest.mark.parametrize("horse", ["ended its import", "killed mid-import"])
+def test_once_redis_is_back_a_job_left_started_is_failed_saying_why_and_a_lost_import_resumes(
+    sqlite_app, redis_client, horse
+):
     """What a worker records, once Redis is back, for a job whose end Redis missed: its horse started it
-    (RQ's record says so), then Redis went away before the horse could record the end."""
-    from bookapp.queue import UNRECORDED_END, import_queue, make_worker
+    (RQ's record says so), then Redis went away. The job is failed with the reason and the worker is idle.
+    A horse killed mid-import (its import still running, nobody running it) has its import given its
+    next attempt at once, as when a horse dies with Redis there; one that ended its import (and exited 1,
+    unable to record the job's end) leaves the import as it ended."""
+    from bookapp.queue import UNRECORDED_END, app_job_class, import_queue, make_worker
 
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(1)])), "b.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+    import_id = int(response.location.rsplit("/", 1)[1])
     worker = make_worker(sqlite_app)
     worker.register_birth()
     queue = import_queue(sqlite_app)
-    job = queue.enqueue("bookapp.tasks.run_import", 1, job_id="import-1-0")
-    assert queue.dequeue_any([queue], None, connection=redis_client)[0].id == job.id  # as a worker takes it
+    job = queue.dequeue_any([queue], None, connection=redis_client, job_class=app_job_class(sqlite_app))[0]
     worker.prepare_execution(job)  # the worker's part
     worker.prepare_job_execution(job, remove_from_intermediate_queue=True)  # its horse's, before the job runs
+    killed = horse == "killed mid-import"
+    with sqlite_app.app_context():  # what the horse's run recorded
+        status = "running" if killed else "succeeded"
+        db.session.execute(update(Import).where(Import.id == import_id).values(status=status, heartbeat_at=utcnow()))
+        db.session.commit()
     assert job.get_status(refresh=True) == "started" and worker.get_current_job_id() == job.id
+    worker._horse_exit = (4242, signal.SIGKILL if killed else 1 << 8, None)  # its wait status
     worker._record_unrecorded_end(job, queue)
     assert job.get_status(refresh=True) == "failed"
     assert job.latest_result().exc_string == UNRECORDED_END
-    assert job.id not in queue.started_job_registry.get_job_ids() and queue.get_job_ids() == []
+    assert job.id not in queue.started_job_registry.get_job_ids()
     assert worker.get_current_job_id() is None and worker.get_state() == "idle"
     worker.register_death()
+    imp = state(sqlite_app, import_id)
+    if killed:
+        assert (imp.status, imp.attempts) == ("queued", 1), "its next attempt, at once"
+        assert queue.get_job_ids() == [f"import-{import_id}-1"]
+    else:
+        assert (imp.status, imp.attempts) == ("succeeded", 0) and queue.get_job_ids() == []
 
 
 def test_a_timeout_fails_the_import_saying_so_and_retry_resumes(file_app, tmp_path):
