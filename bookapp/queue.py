@@ -150,7 +150,9 @@ class ResilientMixin:
                 break
             except REDIS_OUTAGE as exc:
                 self.redis_down(exc)
-                if self._stop_requested:  # asked to stop (during a job): nothing left to wait for
+                if self._stop_requested:  # asked to stop: nothing left to wait for
+                    if self.horse_pid:  # RQ's beat before it kills a horse past its time: let it kill it
+                        return
                     raise StopRequested() from None
                 time.sleep(wait)  # a stop signal interrupts it (StopRequested)
                 wait = min(wait * 2, REDIS_RETRY_MAX_SECONDS)
@@ -211,15 +213,15 @@ class ResilientMixin:
         return self._horse_exit
 
     def _record_unrecorded_end(self, job: Job, queue: Queue) -> None:
-        """Once Redis is back: a job left started is failed, saying why (and, if its horse did not end
-        well, its failure callback told, as when a horse dies: a running import resumes at once); this
+        """Once Redis is back: a job left started is failed, saying why (and, if its horse was killed,
+        its failure callback told, as when a horse dies: a running import resumes at once); this
         worker is idle again. A job that never started has no record to set right (the reconciler
         queues its import again), nor one Redis forgot (a restart)."""
         try:
             if job.get_status(refresh=True) == JobStatus.STARTED:
                 self.log.warning("Worker %s: event=job-end-unrecorded job=%s", self.name, job.id)
                 retpid, ret_val, rusage = self._horse_exit or (None, None, None)
-                if ret_val:
+                if ret_val and os.WIFSIGNALED(ret_val):  # killed, not a horse that exited unable to record
                     self.handle_work_horse_killed(job, retpid, ret_val, rusage)
                 self.handle_job_failure(job, queue=queue, exc_string=UNRECORDED_END)
             self.set_current_job_id(None)

@@ -99,6 +99,14 @@ def upload_file(app, path: Path) -> int:
     return int(response.location.rsplit("/", 1)[1])
 
 
+def upload_rows(app, rows: list) -> int:
+    """Upload *rows* as a CSV, signed in as staff; return the import's id."""
+    client = sign_in(app.test_client(), "staff@example.com")
+    response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes(rows)), "b.csv")},
+                           content_type="multipart/form-data")  # fmt: skip
+    return int(response.location.rsplit("/", 1)[1])
+
+
 @pytest.mark.parametrize("victim", ["whole worker", "work horse"])
 def test_a_worker_killed_mid_import_resumes_with_exact_counts(file_app, tmp_path, victim):
     """The worker is killed while its import is held in the middle of its 4th chunk of 2,000 rows: three
@@ -319,15 +327,22 @@ def test_an_import_whose_job_was_taken_but_never_started_is_queued_again(sqlite_
     assert book_total(sqlite_app) == 2
 
 
-@pytest.mark.parametrize("horse", ["ended its import", "killed mid-import"])
+HORSE_ENDS = {  # how the horse ended (its wait status), and the import's status it left
+    "ended its import": (1 << 8, "succeeded"),  # exit status 1: it could not record the job's end
+    "killed mid-import": (signal.SIGKILL, "running"),
+    "exited while another run has its import": (1 << 8, "running"),
+}
+
+
+@pytest.mark.parametrize("horse", list(HORSE_ENDS))
 def test_once_redis_is_back_a_job_left_started_is_failed_saying_why_and_a_lost_import_resumes(
     sqlite_app, redis_client, horse
 ):
     """What a worker records, once Redis is back, for a job whose end Redis missed: its horse started it
     (RQ's record says so), then Redis went away. The job is failed with the reason and the worker is idle.
     A horse killed mid-import (its import still running, nobody running it) has its import given its
-    next attempt at once, as when a horse dies with Redis there; one that ended its import (and exited 1,
-    unable to record the job's end) leaves the import as it ended."""
+    next attempt at once, as when a horse dies with Redis there; one that exited (status 1, unable to
+    record the job's end) leaves the import as it is."""
     from bookapp.queue import UNRECORDED_END, app_job_class, import_queue, make_worker
 
     add_user(sqlite_app, "staff@example.com")
@@ -341,13 +356,13 @@ def test_once_redis_is_back_a_job_left_started_is_failed_saying_why_and_a_lost_i
     job = queue.dequeue_any([queue], None, connection=redis_client, job_class=app_job_class(sqlite_app))[0]
     worker.prepare_execution(job)  # the worker's part
     worker.prepare_job_execution(job, remove_from_intermediate_queue=True)  # its horse's, before the job runs
+    wait_status, status = HORSE_ENDS[horse]
     killed = horse == "killed mid-import"
     with sqlite_app.app_context():  # what the horse's run recorded
-        status = "running" if killed else "succeeded"
         db.session.execute(update(Import).where(Import.id == import_id).values(status=status, heartbeat_at=utcnow()))
         db.session.commit()
     assert job.get_status(refresh=True) == "started" and worker.get_current_job_id() == job.id
-    worker._horse_exit = (4242, signal.SIGKILL if killed else 1 << 8, None)  # its wait status
+    worker._horse_exit = (4242, wait_status, None)
     worker._record_unrecorded_end(job, queue)
     assert job.get_status(refresh=True) == "failed"
     assert job.latest_result().exc_string == UNRECORDED_END
@@ -358,8 +373,30 @@ def test_once_redis_is_back_a_job_left_started_is_failed_saying_why_and_a_lost_i
     if killed:
         assert (imp.status, imp.attempts) == ("queued", 1), "its next attempt, at once"
         assert queue.get_job_ids() == [f"import-{import_id}-1"]
-    else:
-        assert (imp.status, imp.attempts) == ("succeeded", 0) and queue.get_job_ids() == []
+    else:  # a horse that exited is no proof its import was left: the import's own heartbeat decides
+        assert (imp.status, imp.attempts) == (status, 0) and queue.get_job_ids() == []
+
+
+def test_a_job_of_an_earlier_attempt_that_runs_late_leaves_the_import_to_its_own_attempt(file_app, redis_client):
+    """The import was queued again (attempt 1) while its first job (attempt 0) was still around, taken
+    from the queue before Redis went away, say: that job runs first and must not take the import; the
+    attempt's own job runs it."""
+    from bookapp.services.imports import enqueue_import
+
+    import_id = upload_rows(file_app, [book_row(n) for n in range(1, 6)])
+    with file_app.app_context():
+        imp = db.session.get(Import, import_id)
+        imp.attempts = 1
+        db.session.commit()
+        enqueue_import(imp)
+    queue = Queue(file_app.config["IMPORT_QUEUE"], connection=redis_client)
+    assert queue.get_job_ids() == [f"import-{import_id}-0", f"import-{import_id}-1"]
+    run_worker(file_app)
+    late, own = (Job.fetch(f"import-{import_id}-{n}", connection=redis_client) for n in (0, 1))
+    assert late.latest_result().return_value == {"import_id": import_id, "claimed": False}
+    assert own.latest_result().return_value["status"] == "succeeded"
+    final = state(file_app, import_id)
+    assert (final.status, final.attempts, final.created) == ("succeeded", 1, 5)
 
 
 def test_a_timeout_fails_the_import_saying_so_and_retry_resumes(file_app, tmp_path):
@@ -383,10 +420,7 @@ def test_a_timeout_fails_the_import_saying_so_and_retry_resumes(file_app, tmp_pa
 
 
 def test_a_double_enqueue_and_a_requeued_finished_job_change_nothing(file_app, redis_client):
-    client = sign_in(file_app.test_client(), "staff@example.com")
-    response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(n) for n in range(1, 11)])), "b.csv")},
-                           content_type="multipart/form-data")  # fmt: skip
-    import_id = int(response.location.rsplit("/", 1)[1])
+    import_id = upload_rows(file_app, [book_row(n) for n in range(1, 11)])
     with file_app.app_context():
         from bookapp.services.imports import enqueue_import
 

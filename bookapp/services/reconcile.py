@@ -6,7 +6,6 @@ this at start and every few seconds between jobs (see queue.ImportWorker), and s
 """
 
 import logging
-import re
 from datetime import timedelta
 
 from flask import current_app
@@ -21,14 +20,12 @@ from ..extensions import db
 from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
 from ..queue import queue_names, redis_connection
 from .imports import enqueue_import, upload_path
-from .runner import catch_up_indexes
+from .runner import IMPORT_JOB_ID, catch_up_indexes
 
 log = logging.getLogger(__name__)
 
 #: RQ job states in which the job will still run (or is running).
 _ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
-#: An import attempt's job id (Import.rq_job_id).
-_IMPORT_JOB_ID = re.compile(r"import-(\d+)-(\d+)")
 
 
 def reconcile() -> dict:
@@ -114,7 +111,7 @@ def clear_superseded_failures() -> list[str]:
         registry = FailedJobRegistry(queue_names()[0], connection=redis_connection())
         attempts = {}
         for job_id in registry.get_job_ids():
-            if match := _IMPORT_JOB_ID.fullmatch(job_id):
+            if match := IMPORT_JOB_ID.fullmatch(job_id):
                 attempts.setdefault(int(match[1]), []).append((int(match[2]), job_id))
         if not attempts:
             return []

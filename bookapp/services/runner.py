@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 
 from flask import current_app
 from redis.exceptions import RedisError
+from rq import get_current_job
 from rq.timeouts import JobTimeoutException
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm.exc import StaleDataError
@@ -34,16 +36,27 @@ CATCH_UP_JOB = "bookapp.tasks.catch_up_indexes"
 CATCH_UP_TIMEOUT_SECONDS = 3600
 
 
+#: An import attempt's job id (Import.rq_job_id): the import's id and its attempt.
+IMPORT_JOB_ID = re.compile(r"import-(\d+)-(\d+)")
+
+
 class ImportCrashed(Exception):
     """An import stopped on an unexpected error; the message names its type, never its text."""
 
 
 def claim(import_id: int) -> Import | None:
-    """Move a queued import to running; return it, or None when another run owns it or it has ended."""
+    """Move a queued import to running; return it, or None when another run owns it or it has ended.
+
+    Run by a job, the import is claimed only for the attempt the job was queued for (its id names it):
+    a job of an earlier attempt that runs late (taken from the queue before Redis went away, say, after
+    which the import was queued again) leaves it to its own attempt's job."""
     now = utcnow()
+    job = get_current_job()
+    attempt = IMPORT_JOB_ID.fullmatch(job.id) if job is not None else None
+    own_attempt = [Import.attempts == int(attempt.group(2))] if attempt and int(attempt.group(1)) == import_id else []
     claimed = db.session.execute(
         update(Import)
-        .where(Import.id == import_id, Import.status == ImportStatus.QUEUED.value)
+        .where(Import.id == import_id, Import.status == ImportStatus.QUEUED.value, *own_attempt)
         .values(
             status=ImportStatus.RUNNING.value,
             phase=ImportPhase.READING.value,  # its first step; "running · queued" would contradict itself
