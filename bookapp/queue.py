@@ -9,7 +9,6 @@ from collections.abc import Callable
 from flask import Flask, current_app
 from redis import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from rq import Queue, SimpleWorker, Worker, worker_registration
 from rq.exceptions import InvalidJobOperation, NoSuchJobError, StopRequested
@@ -218,18 +217,15 @@ class ResilientMixin:
         worker is idle again. A job that never started has no record to set right (the reconciler
         queues its import again), nor one Redis forgot (a restart)."""
         try:
-            if job.get_status(refresh=True) == JobStatus.STARTED:
-                self.log.warning("Worker %s: event=job-end-unrecorded job=%s", self.name, job.id)
-                retpid, ret_val, rusage = self._horse_exit or (None, None, None)
-                if ret_val and os.WIFSIGNALED(ret_val):  # killed, not a horse that exited unable to record
-                    self.handle_work_horse_killed(job, retpid, ret_val, rusage)
-                self.handle_job_failure(job, queue=queue, exc_string=UNRECORDED_END)
+            with contextlib.suppress(InvalidJobOperation, NoSuchJobError):  # its record went with a restart
+                if job.get_status(refresh=True) == JobStatus.STARTED:
+                    self.log.warning("Worker %s: event=job-end-unrecorded job=%s", self.name, job.id)
+                    retpid, ret_val, rusage = self._horse_exit or (None, None, None)
+                    if ret_val and os.WIFSIGNALED(ret_val):  # killed, not a horse that exited unable to record
+                        self.handle_work_horse_killed(job, retpid, ret_val, rusage)
+                    self.handle_job_failure(job, queue=queue, exc_string=UNRECORDED_END)
             self.set_current_job_id(None)
             self.set_state(WorkerStatus.IDLE)
-        except (InvalidJobOperation, NoSuchJobError):  # the job's record went with a restart
-            with contextlib.suppress(RedisError):
-                self.set_current_job_id(None)
-                self.set_state(WorkerStatus.IDLE)
         except REDIS_OUTAGE as exc:  # away again: the next heartbeat waits for it
             self.redis_down(exc)
 
