@@ -34,6 +34,9 @@ STALE_HEARTBEAT_SECONDS = 60
 LOST_HEARTBEAT_SECONDS = 15
 #: A queued import whose job is not in Redis after this long is enqueued again.
 QUEUED_GRACE_SECONDS = 30
+#: A job marked queued but in no queue counts as lost only when seen so twice, this long apart (a
+#: worker takes a job from its queue a moment before its horse marks it started).
+LOST_JOB_CONFIRM_SECONDS = 5
 #: Attempts (first run, resumes and retries by the reconciler) before an import is failed for good.
 MAX_ATTEMPTS = 5
 #: How often a running import writes its heartbeat, and how often workers reconcile.
@@ -91,6 +94,7 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
             a.strip() for a in environ.get("BOOKAPP_METRICS_ALLOW", "").split(",") if a.strip()
         ],
         "QUEUED_GRACE_SECONDS": float(environ.get("BOOKAPP_QUEUED_GRACE_SECONDS", QUEUED_GRACE_SECONDS)),
+        "LOST_JOB_CONFIRM_SECONDS": float(environ.get("BOOKAPP_LOST_JOB_CONFIRM_SECONDS", LOST_JOB_CONFIRM_SECONDS)),
         "HEARTBEAT_SECONDS": float(environ.get("BOOKAPP_HEARTBEAT_SECONDS", HEARTBEAT_SECONDS)),
         "RECONCILE_SECONDS": int(environ.get("BOOKAPP_RECONCILE_SECONDS", RECONCILE_SECONDS)),
         "MAX_ATTEMPTS": int(environ.get("BOOKAPP_MAX_ATTEMPTS", MAX_ATTEMPTS)),

@@ -304,27 +304,53 @@ def test_a_worker_asked_to_stop_while_redis_is_away_ends_its_import_then_stops_c
 
 def test_an_import_whose_job_was_taken_but_never_started_is_queued_again(sqlite_app, redis_client):
     """A worker took the import's job from the queue and was gone (or Redis went away) before starting it:
-    the job says queued but is in no queue, so nothing would ever run it. The reconciler queues the import
-    again; one whose job still waits in its queue is left alone."""
+    the job says queued but is in no queue, so nothing would ever run it. Seen so on two reconcile rounds
+    LOST_JOB_CONFIRM_SECONDS apart, the import is queued again; one whose job still waits in its queue is
+    left alone."""
     from bookapp.queue import import_queue
 
-    sqlite_app.config["QUEUED_GRACE_SECONDS"] = 0
+    sqlite_app.config.update(QUEUED_GRACE_SECONDS=0, LOST_JOB_CONFIRM_SECONDS=0.5)
     add_user(sqlite_app, "staff@example.com")
-    client = sign_in(sqlite_app.test_client(), "staff@example.com")
-    ids = []
-    for n in (1, 2):
-        response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes([book_row(n)])), f"{n}.csv")},
-                               content_type="multipart/form-data")  # fmt: skip
-        ids.append(int(response.location.rsplit("/", 1)[1]))
+    ids = [upload_rows(sqlite_app, [book_row(n)]) for n in (1, 2)]
     queue = import_queue(sqlite_app)
-    taken = f"import-{ids[0]}-0"
-    assert redis_client.lrem(queue.key, 0, taken) == 1  # as a worker's pop takes it
+    assert redis_client.lrem(queue.key, 0, f"import-{ids[0]}-0") == 1  # as a worker's pop takes it
     with sqlite_app.app_context():
+        assert reconcile()["requeued"] == []  # the first look: it may be on its way to a horse
+        time.sleep(0.1)
+        assert reconcile()["requeued"] == []  # another worker's round a moment later
+        time.sleep(0.5)
         assert reconcile()["requeued"] == [ids[0]]
         db.session.remove()
     run_worker(sqlite_app)
     assert [state(sqlite_app, i).status for i in ids] == ["succeeded", "succeeded"]
     assert book_total(sqlite_app) == 2
+
+
+def test_a_reconcile_round_between_a_workers_pop_and_its_horses_start_leaves_the_import_to_it(sqlite_app, redis_client):
+    """A worker listening on both queues pops a job (LPOP: it is then in no list) and its horse marks it
+    started after the fork. A reconcile round in between must not queue the import again: that used up
+    one of its attempts and queued a second job for it."""
+    from bookapp.queue import app_job_class, import_queue, make_worker
+
+    sqlite_app.config.update(QUEUED_GRACE_SECONDS=0, LOST_JOB_CONFIRM_SECONDS=0)
+    add_user(sqlite_app, "staff@example.com")
+    import_id = upload_rows(sqlite_app, [book_row(1)])
+    worker = make_worker(sqlite_app)
+    assert len(worker.queues) == 2  # so RQ takes its jobs with LPOP, not through its intermediate list
+    worker.register_birth()
+    queue = import_queue(sqlite_app)
+    job = queue.dequeue_any(worker.queues, None, connection=redis_client, job_class=app_job_class(sqlite_app))[0]
+    with sqlite_app.app_context():
+        assert reconcile()["requeued"] == []  # the round lands in the window
+        db.session.remove()
+    worker.prepare_execution(job)
+    worker.prepare_job_execution(job)  # the horse, forked, marks it started
+    with sqlite_app.app_context():
+        assert reconcile()["requeued"] == []
+        db.session.remove()
+    assert state(sqlite_app, import_id).attempts == 0
+    assert queue.job_ids == []
+    worker.register_death()
 
 
 HORSE_ENDS = {  # how the horse ended (its wait status), and the import's status it left

@@ -6,6 +6,7 @@ this at start and every few seconds between jobs (see queue.ImportWorker), and s
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from flask import current_app
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 
 #: RQ job states in which the job will still run (or is running).
 _ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
+#: When a job marked queued was first seen in no queue (a Redis key per job, so every worker's and the
+#: CLI's rounds share it): it counts as lost only when seen so again LOST_JOB_CONFIRM_SECONDS later.
+_UNQUEUED_KEY = "bookapp:unqueued:{}"
 
 
 def reconcile() -> dict:
@@ -70,8 +74,9 @@ def reconcile() -> dict:
 
 
 def _job_status(imp: Import, connection):
-    """The import's job's status; None if Redis forgot the job, or if it says queued but is in no queue
-    (a worker took it and was gone, or Redis away, before starting it: nothing would ever run it)."""
+    """The import's job's status; None if Redis forgot the job, or if it says queued but was in no queue
+    on two looks apart (a worker took it and was gone, or Redis away, before starting it: nothing would
+    ever run it)."""
     try:
         job = Job.fetch(imp.rq_job_id, connection=connection)
     except NoSuchJobError:
@@ -80,9 +85,27 @@ def _job_status(imp: Import, connection):
     if status == JobStatus.QUEUED:
         queue = Queue(job.origin, connection=connection)
         waiting = queue.get_job_position(job.id) is not None
-        if not waiting and connection.lpos(queue.intermediate_queue_key, job.id) is None:
+        if (
+            not waiting
+            and connection.lpos(queue.intermediate_queue_key, job.id) is None
+            and _still_unqueued(job.id, connection)
+        ):
             return None
     return status
+
+
+def _still_unqueued(job_id: str, connection) -> bool:
+    """Whether a queued job now in no queue was already so on a look LOST_JOB_CONFIRM_SECONDS ago.
+
+    A worker that listens on more than one queue pops a job with LPOP, and its horse marks it started
+    after the fork: between the two, the job is in no list and says queued. One look there would queue
+    the import again and use up an attempt; two looks apart cannot both land in that window.
+    """
+    key = _UNQUEUED_KEY.format(job_id)
+    if connection.set(key, time.time(), nx=True, ex=24 * 3600):
+        return False  # the first look
+    first = float(connection.get(key) or time.time())
+    return time.time() - first >= current_app.config["LOST_JOB_CONFIRM_SECONDS"]
 
 
 def _lost_worker(imp: Import) -> str | None:
