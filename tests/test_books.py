@@ -272,7 +272,8 @@ def test_search_follows_edits_deletes_and_undo_and_the_index_serves_it(app, staf
     """The search index (FTS5 trigram on SQLite, pg_trgm on PostgreSQL) catches up after each import,
     stays in step with edits, deletes and undo, and is what answers; books it has not caught up with
     are still found. Alike whether the migrations made it or the app did (turned off, then on)."""
-    from bookapp.services.search_index import candidates, catch_up, drop_search_index, ensure_search_index
+    from bookapp.services.search_catch_up import catch_up
+    from bookapp.services.search_index import candidates, drop_search_index, ensure_search_index
 
     if made_by == "app":
         with app.app_context(), db.engine.begin() as connection:
@@ -346,7 +347,8 @@ def test_two_catch_ups_at_once_index_every_book_once(app, staff_client):
     """Two workers' maintenance may catch the index up at the same moment: each book lands in it once."""
     import threading
 
-    from bookapp.services.search_index import POSTGRES_TABLE, SQLITE_TABLE, catch_up
+    from bookapp.services.search_catch_up import catch_up
+    from bookapp.services.search_index import POSTGRES_TABLE, SQLITE_TABLE
 
     seed(app, staff_client, 300)
     with app.app_context():
@@ -378,7 +380,7 @@ def test_a_search_index_dropped_under_its_mark_starts_again_from_nothing(app, st
     """An earlier version turned the index off by dropping its table and left its mark: made again,
     the index is empty, so its mark goes back to 0 (else edits would ask the empty index to forget
     books it never held, which SQLite's contentless FTS5 table answers with a corruption error)."""
-    from bookapp.services import search_index
+    from bookapp.services import search_catch_up, search_index
 
     seed(app, staff_client, 5)
     assert indexed_upto(app) == book_id(app, 5)
@@ -397,6 +399,6 @@ def test_a_search_index_dropped_under_its_mark_starts_again_from_nothing(app, st
     assert staff_client.post(f"/books/{book_id(app, 3)}/delete").status_code == 302
     assert search(staff_client, "zebra") == ["Zebra Crossings"]
     with app.app_context():
-        assert search_index.catch_up(db.engine) == 4
+        assert search_catch_up.catch_up(db.engine) == 4
     assert search(staff_client, "Book") == ["Book 5", "Book 4", "Book 1"]
     assert search(staff_client, "zebra") == ["Zebra Crossings"]

@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select, text, update
 from bookapp.extensions import db
 from bookapp.models import Book, Import, ImportStatus, SearchState
 from bookapp.queue import app_job_class, import_queue, index_queue, make_worker, redis_connection
-from bookapp.services import search_index
+from bookapp.services import search_catch_up
 from bookapp.services.reconcile import between_jobs
 from bookapp.services.runner import catch_up_indexes
 from bookapp.services.search_index import SEARCH_MARK
@@ -168,7 +168,7 @@ def test_a_search_index_built_anew_keeps_the_changes_made_while_it_was_built(pos
     editor.execute(update(Book).where(Book.id == changed).values(title="Renamed while indexing"))
     editor.execute(delete(Book).where(Book.id == deleted))  # uncommitted: the rebuild copies the old rows
     built: dict = {}
-    rebuilding = threading.Thread(target=lambda: built.update(copied=search_index._rebuild(engine, highest)))
+    rebuilding = threading.Thread(target=lambda: built.update(copied=search_catch_up.rebuild(engine, highest)))
     rebuilding.start()
     try:
         waiting = (
@@ -220,13 +220,13 @@ def test_a_rebuild_while_another_one_is_under_way_leaves_it_alone(postgres_url, 
     app, client, engine, highest = three_hundred_books_not_indexed(postgres_url, redis_url, tmp_path)
     advisory = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
     with engine.connect() as first:  # the rebuild under way holds the lock on a connection of its own
-        first.exec_driver_sql(f"SELECT pg_advisory_lock({search_index.REBUILD_LOCK})")
+        first.exec_driver_sql(f"SELECT pg_advisory_lock({search_catch_up.REBUILD_LOCK})")
         first.commit()
-        assert search_index.catch_up(engine, rebuild_from=1) == 0, "no copy of its own, no batches either"
+        assert search_catch_up.catch_up(engine, rebuild_from=1) == 0, "no copy of its own, no batches either"
         assert marks(app)[SEARCH_MARK] == 0
-        first.exec_driver_sql(f"SELECT pg_advisory_unlock({search_index.REBUILD_LOCK})")
+        first.exec_driver_sql(f"SELECT pg_advisory_unlock({search_catch_up.REBUILD_LOCK})")
         first.commit()
-    assert search_index.catch_up(engine, rebuild_from=1) == 300
+    assert search_catch_up.catch_up(engine, rebuild_from=1) == 300
     assert marks(app)[SEARCH_MARK] == highest
     with engine.connect() as connection:
         assert connection.exec_driver_sql(advisory).scalar() == 0, "the rebuild let its lock go"
@@ -244,16 +244,16 @@ def test_a_rebuild_that_cannot_swap_drops_its_copy_and_the_batches_do_the_work(
     the books and both trigram indexes, committed) is dropped at once rather than left on disk until the
     next rebuild, and the catch-up copies the books in batches instead."""
     app, client, engine, highest = three_hundred_books_not_indexed(postgres_url, redis_url, tmp_path)
-    monkeypatch.setattr(search_index, "SWAP_LOCK_WAIT_SECONDS", 1)
+    monkeypatch.setattr(search_catch_up, "SWAP_LOCK_WAIT_SECONDS", 1)
     tables = text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'book_search%' ORDER BY 1")
     with engine.connect() as importing:  # an import's transaction, writing books until after the rebuild gives up
         importing.execute(update(Book).where(Book.id == highest).values(quantity=Book.quantity + 1))
-        assert search_index._rebuild(engine, highest) is None
+        assert search_catch_up.rebuild(engine, highest) is None
         with engine.connect() as connection:
             assert list(connection.execute(tables).scalars()) == ["book_search"]
         importing.commit()
     assert marks(app)[SEARCH_MARK] == 0
-    assert search_index.catch_up(engine) == 300
+    assert search_catch_up.catch_up(engine) == 300
     assert marks(app)[SEARCH_MARK] == highest
     assert searched(client, "Book 42") == holding("42", range(1, 301))
     with app.app_context():
@@ -269,8 +269,8 @@ def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(
     they were (and its new copy, unused, which the next rebuild drops), and the next catch-up does the work."""
     app, client, engine, highest = three_hundred_books_not_indexed(postgres_url, redis_url, tmp_path)
     rebuild = ("from bookapp import create_app; from bookapp.extensions import db; "
-               "from bookapp.services import search_index; app = create_app(); ctx = app.app_context(); ctx.push(); "
-               f"search_index._rebuild(db.engine, {highest})")  # fmt: skip
+               "from bookapp.services import search_catch_up; app = create_app(); ctx = app.app_context(); ctx.push(); "
+               f"search_catch_up.rebuild(db.engine, {highest})")  # fmt: skip
     reader = engine.connect()
     reader.exec_driver_sql("SELECT 1 FROM book_search LIMIT 1")  # a search under way: the swap waits for it
     process = subprocess.Popen([sys.executable, "-c", rebuild], cwd=ROOT, env={**os.environ, **env_for(app, redis_url)})
@@ -294,7 +294,7 @@ def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(
         assert tables == {"book_search", "book_search_next"}
         assert db.session.scalar(text("SELECT count(*) FROM book_search")) == 0
         db.session.rollback()
-        assert search_index._rebuild(engine, highest) == 300
+        assert search_catch_up.rebuild(engine, highest) == 300
         tables = set(db.session.scalars(text("SELECT tablename FROM pg_tables WHERE tablename LIKE 'book_search%'")))
         assert tables == {"book_search"}
         db.session.rollback()

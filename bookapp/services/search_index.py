@@ -3,11 +3,11 @@
 The index is a copy of each book's title and author in a table the database indexes by trigrams:
 an FTS5 table (trigram tokenizer, no positions) on SQLite, a table with pg_trgm GIN indexes on
 PostgreSQL. New books are not indexed as they are inserted (that would more than halve import
-speed); a catch-up step copies every book with an id above ``search_state.indexed_upto`` in bulk,
-in a job queued as each import ends (the indexes' own worker runs it beside later imports) and in
-the maintenance of the workers that take catch-ups. Triggers keep already-indexed books in step when
-they are changed or deleted (edits, imports' updates, undo). On PostgreSQL a catch-up that would
-more than double the copy builds a new one instead (see _rebuild).
+speed); a catch-up step (search_catch_up) copies every book with an id above
+``search_state.indexed_upto`` in bulk, in a job queued as each import ends (the indexes' own worker
+runs it beside later imports) and in the maintenance of the workers that take catch-ups. Triggers
+keep already-indexed books in step when they are changed or deleted (edits, imports' updates, undo).
+On PostgreSQL a catch-up that would more than double the copy builds a new one instead.
 
 A search asks the index for the books up to the mark and scans only the books above it, so results
 are always exactly those of a plain scan; only the speed depends on how far the index has caught
@@ -20,17 +20,14 @@ on books, which waits for every transaction inserting books to end, so no smalle
 appear.
 """
 
-import contextlib
 import logging
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from weakref import WeakKeyDictionary
 
 from sqlalchemy import and_, column, func, or_, select, table, text, union
 from sqlalchemy.engine import Connection, Engine
 
 from ..extensions import db
 from ..models import Book, SearchState
+from .index_upkeep import KnownTable, table_exists
 
 log = logging.getLogger(__name__)
 
@@ -43,23 +40,6 @@ SEARCH_MARK = 1
 MIN_INDEXED_CHARS = 3
 #: A word of a search the index finds in more books than this is a common one (SQLite: see candidates).
 COMMON_WORD_BOOKS = 1_000
-#: Books copied into the index per transaction when it catches up.
-CATCH_UP_BATCH = 50_000
-#: The same on SQLite's FTS5 table, where each commit flushes a segment to merge later (1M books: 3.1 s
-#: in batches of 100,000, 3.7 s in batches of 50,000); 100,000 hold the one write lock about 0.3 s.
-SQLITE_CATCH_UP_BATCH = 100_000
-#: Books copied in one catch-up after which PostgreSQL's statistics are refreshed.
-ANALYZE_AFTER = 10_000
-#: How long a catch-up waits for imports' transactions before it leaves the work to the next one.
-CATCH_UP_LOCK_WAIT_SECONDS = 2
-#: Books to copy from which a catch-up on PostgreSQL builds a new copy and its trigram indexes in bulk
-#: (when it would also more than double the copy): a GIN index built at once costs about half of
-#: adding as many books to one.
-REBUILD_FROM = 100_000
-#: How long that rebuild waits for imports' transactions, at its end, to put the new copy in place.
-SWAP_LOCK_WAIT_SECONDS = 10
-#: Memory PostgreSQL may use to build an index (its default, 64 MB, makes a GIN build spill to disk).
-BUILD_MEMORY = "256MB"
 
 #: SQLite's FTS5 table keeps no copy of the titles and authors (contentless: a search only asks it for
 #: rowids and checks the books themselves), so a book leaves it by the values it was indexed with: the
@@ -151,37 +131,6 @@ def drop_search_index(connection: Connection) -> None:
         connection.execute(SearchState.__table__.delete().where(SearchState.id == SEARCH_MARK))
 
 
-def table_exists(connection: Connection, table: str) -> bool:
-    if connection.dialect.name == "sqlite":
-        query = "SELECT 1 FROM sqlite_master WHERE name = :name"
-    else:
-        query = "SELECT 1 FROM pg_class WHERE relname = :name AND relkind = 'r' AND pg_table_is_visible(oid)"
-    return connection.execute(text(query), {"name": table}).first() is not None
-
-
-class KnownTable:
-    """Whether each engine's database has one table: looked up once per engine, and set by whoever
-    creates or drops it (the search and sort indexes each have one)."""
-
-    def __init__(self, table_for: Callable[[Engine], str]):
-        self._table_for = table_for
-        self._known: WeakKeyDictionary[Engine, bool] = WeakKeyDictionary()
-
-    def remember(self, engine: Engine, exists: bool) -> None:
-        """Record whether *engine*'s database has the table (when it is created or dropped)."""
-        self._known[engine] = exists
-
-    def forget(self, engine: Engine) -> None:
-        """Look the table up again next time (after the schema was made anew)."""
-        self._known.pop(engine, None)
-
-    def __call__(self, engine: Engine) -> bool:
-        if engine not in self._known:
-            with engine.connect() as connection:
-                self._known[engine] = table_exists(connection, self._table_for(engine))
-        return self._known[engine]
-
-
 #: Whether searches on a database can ask the index.
 index_ready = KnownTable(lambda engine: SQLITE_TABLE if engine.dialect.name == "sqlite" else POSTGRES_TABLE)
 remember = index_ready.remember
@@ -251,209 +200,3 @@ def contains(table, word: str):
     """Return the condition "title or author contains *word*, case aside" on *table* (a scan)."""
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     return or_(table.c.title.ilike(pattern, escape="\\"), table.c.author.ilike(pattern, escape="\\"))
-
-
-def catch_up(engine: Engine, batch: int | None = None, rebuild_from: int = REBUILD_FROM) -> int:
-    """Copy the books the index does not have yet into it, in batches of *batch* (by default
-    SQLITE_CATCH_UP_BATCH or CATCH_UP_BATCH) (on PostgreSQL, a new copy
-    built in bulk when that more than doubles it); return how many were copied.
-
-    Safe to run from several workers at once (each batch takes the mark under a lock). Returns 0,
-    leaving the work to the next run, when the index is off or imports hold the books too long.
-    """
-    if not index_ready(engine):
-        return 0
-    with engine.connect() as connection:  # nothing new: no lock taken
-        mark = connection.execute(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)).scalar()
-        highest = connection.execute(select(func.max(Book.id))).scalar()
-    if mark is None or (highest or 0) <= mark:
-        return 0
-    batch = batch or (SQLITE_CATCH_UP_BATCH if engine.dialect.name == "sqlite" else CATCH_UP_BATCH)
-    target = highest_settled_id(engine)
-    if target is None:
-        return 0
-    if engine.dialect.name == "postgresql" and target - mark >= max(rebuild_from, mark):
-        rebuilt = _rebuild(engine, target)
-        if rebuilt is not None:
-            _analyze(engine)
-            return rebuilt
-    copied = 0
-    while True:
-        with engine.connect() as connection:
-            mark = lock_mark(connection)
-            if mark is None or mark >= target:
-                connection.rollback()
-                break
-            upto = min(target, mark + batch)
-            table, key = (SQLITE_TABLE, "rowid") if engine.dialect.name == "sqlite" else (POSTGRES_TABLE, "book_id")
-            inserted = connection.exec_driver_sql(
-                f"INSERT INTO {table} ({key}, title, author) SELECT id, title, author FROM books "
-                f"WHERE id > {int(mark)} AND id <= {int(upto)}"
-            ).rowcount
-            connection.execute(
-                SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=upto)
-            )
-            connection.commit()
-            copied += max(inserted, 0)
-    if copied >= ANALYZE_AFTER and engine.dialect.name == "postgresql":
-        _analyze(engine)
-    return copied
-
-
-def _analyze(engine: Engine) -> None:
-    """Fresh statistics after a bulk load, so the planner knows how few books lie past the mark
-    (autovacuum would get there, a minute or so later)."""
-    with engine.connect() as connection:
-        connection.exec_driver_sql(f"ANALYZE books, {POSTGRES_TABLE}")
-        connection.commit()
-
-
-def _rebuild(engine: Engine, target: int) -> int | None:
-    """PostgreSQL: build a new copy of every book up to *target* with its trigram indexes, and put it in
-    the old one's place; return how many books it holds (0: another catch-up is at it, or got there
-    first; None: imports held the books too long, nothing changed).
-
-    The copy is read without blocking anyone, and committed, so that its two trigram indexes are built
-    at once on two connections (each build takes one core: 7.8 s and 5.0 s one after the other at a
-    million books, the longer of the two side by side). An advisory lock keeps a second rebuild off
-    meanwhile; a copy not put in place is dropped (one a killed rebuild left, by the next). Books
-    changed or deleted after the read are then set right under a SHARE lock on books (writers wait;
-    readers do not): changed ones are the rows whose xmin is not older than the read's oldest
-    transaction, deleted ones show in the count. The old copy stays in step and in use until the swap.
-    """
-    with engine.connect() as connection:
-        if not connection.exec_driver_sql(f"SELECT pg_try_advisory_lock({REBUILD_LOCK})").scalar():
-            connection.rollback()
-            return 0
-        swapped = False
-        try:
-            copied = _rebuild_holding_lock(engine, connection, target)
-            swapped = bool(copied)
-            return copied
-        finally:
-            try:
-                connection.rollback()
-                if not swapped:  # a copy not put in place: its disk back now, not at the next rebuild
-                    connection.exec_driver_sql("SET LOCAL lock_timeout = '2s'")
-                    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {_FOLLOWING}")
-                    connection.commit()
-                connection.exec_driver_sql(f"SELECT pg_advisory_unlock({REBUILD_LOCK})")
-                connection.commit()
-            except Exception:  # the connection is broken: closing it releases the lock
-                connection.invalidate()
-
-
-#: The advisory lock a rebuild holds from its copy to its swap ("booksrch").
-REBUILD_LOCK = 0x626F6F6B73726368
-_FOLLOWING = f"{POSTGRES_TABLE}_next"
-
-
-def _rebuild_holding_lock(engine: Engine, connection: Connection, target: int) -> int | None:
-    following = _FOLLOWING
-    mark = lock_mark(connection)
-    if mark is None or mark >= target:
-        connection.rollback()
-        return 0
-    # Every transaction the copy below does not see is this one's or newer (as a 32-bit xid, as in xmin).
-    oldest = int(connection.exec_driver_sql("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").scalar())
-    connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
-    connection.exec_driver_sql(f"CREATE TABLE {following} (book_id BIGINT NOT NULL, title TEXT NOT NULL, "
-                               "author TEXT NOT NULL)")  # fmt: skip
-    copied = connection.exec_driver_sql(
-        f"INSERT INTO {following} (book_id, title, author) SELECT id, title, author FROM books "
-        f"WHERE id <= {int(target)}"
-    ).rowcount
-    connection.exec_driver_sql(f"ALTER TABLE {following} ADD CONSTRAINT {following}_pkey PRIMARY KEY (book_id)")
-    connection.commit()  # the mark is free again; the advisory lock keeps other rebuilds off
-    with ThreadPoolExecutor(1, thread_name_prefix="search-rebuild") as pool:
-        other = pool.submit(_build_trigram_index, engine, "author")
-        _build_trigram_index(engine, "title", connection)
-        other.result()
-    mark = lock_mark(connection)
-    if mark is None or mark >= target:  # a batch catch-up got there meanwhile
-        connection.rollback()
-        return 0
-    if not lock_books(connection, SWAP_LOCK_WAIT_SECONDS, "search-rebuild-deferred"):
-        return None
-    connection.exec_driver_sql(
-        f"UPDATE {following} n SET title = b.title, author = b.author FROM books b WHERE b.id = n.book_id "
-        f"AND b.id <= {int(target)} AND age(b.xmin) <= age('{oldest % 2**32}'::xid) "
-        "AND (n.title, n.author) IS DISTINCT FROM (b.title, b.author)"
-    )
-    books = connection.exec_driver_sql(f"SELECT count(*) FROM books WHERE id <= {int(target)}").scalar()
-    if books != copied:  # some were deleted since (ids up to the target are never new)
-        copied -= connection.exec_driver_sql(
-            f"DELETE FROM {following} n WHERE NOT EXISTS (SELECT 1 FROM books b WHERE b.id = n.book_id)"
-        ).rowcount
-    try:  # waits for the searches under way, as long as for the imports' transactions
-        connection.exec_driver_sql(f"DROP TABLE {POSTGRES_TABLE}")
-    except Exception:
-        connection.rollback()
-        log.info("event=search-rebuild-deferred reason=searches-busy")
-        return None
-    connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {POSTGRES_TABLE}")
-    for old, new in ((f"{following}_pkey", f"{POSTGRES_TABLE}_pkey"),
-                     *((f"ix_{following}_{k}", f"ix_{POSTGRES_TABLE}_{k}") for k in ("title", "author"))):  # fmt: skip
-        connection.exec_driver_sql(f"ALTER INDEX {old} RENAME TO {new}")
-    connection.execute(SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=target))
-    connection.commit()
-    return copied
-
-
-def _build_trigram_index(engine: Engine, key: str, connection: Connection | None = None) -> None:
-    """Build the new copy's trigram index on *key* in a transaction of its own (on *connection*, or on a
-    connection of its own)."""
-    with contextlib.nullcontext(connection) if connection is not None else engine.connect() as own:
-        own.exec_driver_sql(f"SET LOCAL maintenance_work_mem = '{BUILD_MEMORY}'")
-        own.exec_driver_sql(f"CREATE INDEX ix_{_FOLLOWING}_{key} ON {_FOLLOWING} USING gin ({key} gin_trgm_ops)")
-        own.commit()
-
-
-def highest_settled_id(engine: Engine) -> int | None:
-    """The highest book id below which no new id can appear any more (None: could not tell now)."""
-    with engine.connect() as connection:
-        if engine.dialect.name == "postgresql" and not lock_books(
-            connection, CATCH_UP_LOCK_WAIT_SECONDS, "search-catch-up-deferred"
-        ):
-            return None
-        highest = connection.execute(select(func.max(Book.id))).scalar()
-        connection.rollback()
-    return highest or 0
-
-
-def lock_books(connection: Connection, seconds: float, event: str) -> bool:
-    """PostgreSQL: take a SHARE lock on books, which waits for the transactions writing books and holds
-    off new ones; False (and the transaction rolled back, *event* logged) if they take over *seconds*."""
-    connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{seconds}s'")
-    try:
-        connection.exec_driver_sql("LOCK TABLE books IN SHARE MODE")
-    except Exception:
-        connection.rollback()
-        log.info("event=%s reason=books-busy", event)
-        return False
-    return True
-
-
-def lock_mark(connection: Connection, mark: int = SEARCH_MARK) -> int | None:
-    """Start a transaction that owns the mark (a SearchState row); return it (None if another catch-up
-    holds it too long)."""
-    if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
-        connection.exec_driver_sql(f"PRAGMA busy_timeout = {CATCH_UP_LOCK_WAIT_SECONDS * 1000}")
-        try:
-            driver.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer between read and write
-        except Exception:
-            log.info("event=search-catch-up-deferred reason=database-busy")
-            return None
-        finally:
-            connection.exec_driver_sql("PRAGMA busy_timeout = 30000")
-        statement = select(SearchState.indexed_upto).where(SearchState.id == mark)
-    else:
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = '{CATCH_UP_LOCK_WAIT_SECONDS}s'")
-        statement = select(SearchState.indexed_upto).where(SearchState.id == mark).with_for_update()
-    try:
-        return connection.execute(statement).scalar()
-    except Exception:
-        connection.rollback()
-        log.info("event=search-catch-up-deferred reason=another-catch-up")
-        return None

@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.orm import Session
 
 from ..models import Book, SearchState
-from .search_index import BUILD_MEMORY, CATCH_UP_BATCH, KnownTable, highest_settled_id, lock_mark, table_exists
+from .index_upkeep import BUILD_MEMORY, CATCH_UP_BATCH, KnownTable, highest_settled_id, lock_mark, table_exists
 
 log = logging.getLogger(__name__)
 
