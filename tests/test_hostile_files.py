@@ -1,6 +1,7 @@
 """Hostile and broken files: each refused with a message, or read right, in bounded time; the worker lives on."""
 
 import io
+import os
 import random
 import re
 import string
@@ -498,5 +499,48 @@ def test_a_zip_with_two_lists_of_its_parts_is_refused(app, staff_client, workboo
         assert b"XFD" not in archive.read(SHEET)  # what zipfile sees
     state = run(app, staff_client, content, "books.xlsx")
     assert state["status"] in ("failed", "refused at upload") and "two lists of its parts" in state["error"]
+    after = run(app, staff_client, csv_bytes([book_row(100)]), "next.csv")
+    assert after["status"] == "succeeded" and after["created"] == 1
+
+
+def test_a_workbook_is_checked_and_built_at_once_by_the_reading_process_alone(app, staff_client, workbook, monkeypatch,
+                                                                               tmp_path):  # fmt: skip
+    """The import's reading process checks the workbook while calamine builds it in a thread beside the
+    check (the check no longer delays the build); the importing process builds nothing, so a file the
+    check would refuse is never built where an abort would end the import's own process."""
+    from bookapp.importer import workbook as opening
+
+    seen = tmp_path / "seen.txt"
+
+    def noting(step, real):
+        def noted(*args, **kwargs):
+            with open(seen, "a") as out:
+                out.write(f"{step} {os.getpid()} {threading.current_thread().name}\n")
+            return real(*args, **kwargs)
+
+        return noted
+
+    monkeypatch.setattr(opening, "_check", noting("check", opening._check))
+    monkeypatch.setattr(opening, "_build", noting("build", opening._build))
+    state = run(app, staff_client, workbook.read_bytes(), "books.xlsx")
+    assert state["status"] == "succeeded" and state["created"] == 3, state
+    steps = [line.split() for line in seen.read_text().splitlines()]
+    assert sorted(step for step, _, _ in steps) == ["build", "check"]
+    assert {pid for _, pid, _ in steps} != {str(os.getpid())} and len({pid for _, pid, _ in steps}) == 1
+    assert {step: thread for step, _, thread in steps} == {"check": "MainThread", "build": "workbook-build"}
+
+
+def test_a_workbook_whose_reading_process_dies_opening_it_is_opened_here_the_careful_way(app, staff_client, workbook,
+                                                                                        caplog, capfd):  # fmt: skip
+    """calamine, building a sheet the check has not yet measured, aborts the capped reading process
+    (a value at XFD1048576 asks for 512 GB). The import opens the file again in its own process, check
+    first, and fails with the check's message; nothing of the abort reaches the worker's output."""
+    far = rewritten(workbook, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="1048576"><c r="XFD1048576"><v>1</v></c></row></sheetData>'))  # fmt: skip
+    with caplog.at_level("INFO", "bookapp"):
+        state = run(app, staff_client, far, "books.xlsx")
+    assert state["status"] == "failed" and "far more cells than is safe" in state["error"], state
+    assert "event=workbook-opened-again reason='the reading process failed with an exit (signal 6)'" in caplog.text
+    output = capfd.readouterr()
+    assert "Fatal Python error" not in output.err and "memory allocation" not in output.err, output.err[-2000:]
     after = run(app, staff_client, csv_bytes([book_row(100)]), "next.csv")
     assert after["status"] == "succeeded" and after["created"] == 1

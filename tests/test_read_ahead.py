@@ -136,3 +136,42 @@ def test_a_reader_whose_importing_process_is_killed_exits():
     finally:
         parent.kill()
         parent.stdout.close()
+
+
+def opened_then_ordered(orders):
+    """A reader that sends what it has before its orders, then what it was ordered to."""
+    yield "opened"
+    order = orders()
+    if order is None:
+        return "no orders"
+    start, count = order
+    yield from range(start, start + count)
+    return count
+
+
+def test_an_instructed_reader_sends_first_then_does_as_it_is_ordered():
+    """The workbook case: the child opens the file and sends the header; the parent decides (the columns,
+    the resume point) and orders the rest, which may be large (a validator pickled)."""
+    with ReadAhead(opened_then_ordered, instructed=True) as items:
+        assert next(items) == "opened"
+        items.instruct((10, 3))
+        assert list(items) == [10, 11, 12]
+    assert items.result == 3
+
+
+def test_an_instructed_reader_given_no_orders_ends_and_a_big_order_arrives_whole():
+    with ReadAhead(opened_then_ordered, instructed=True) as items:
+        assert next(items) == "opened"
+        items._close_orders()  # the parent stops before ordering anything (a file it will not read)
+        assert list(items) == []
+    assert items.result == "no orders"
+
+    def echo(orders):
+        yield "ready"
+        yield orders()
+
+    big = b"x" * (4 * PIPE_BYTES)
+    with ReadAhead(echo, instructed=True) as items:
+        assert next(items) == "ready"
+        items.instruct(big)
+        assert next(items) == big

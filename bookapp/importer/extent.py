@@ -7,6 +7,7 @@ sheet is followed here as the zip check inflates it: an .ods's content (whose ro
 they repeat), an .xlsx's sheets (whose cells name their place).
 """
 
+import contextlib
 import faulthandler
 import json
 import os
@@ -91,23 +92,9 @@ def measure_apart(path, sheets: list[str] | None) -> dict[str, tuple[int, int]] 
         status = 1
         try:
             os.close(reading)
-            faulthandler.disable()  # an abort is what may happen here: no dump of the threads
-            quiet = os.open(os.devnull, os.O_WRONLY)
-            os.dup2(quiet, 2)  # calamine's abort writes its backtrace there
-            _cap_memory(MEASURE_MEMORY)
-            from python_calamine import CalamineWorkbook, SheetVisibleEnum
-
-            workbook = CalamineWorkbook.from_path(str(path))
-            if sheets is None:
-                sheets = [m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
-            for name in sheets:
-                os.write(writing, (json.dumps([name]) + "\n").encode())  # the sheet it starts on
-                try:
-                    sheet = workbook.get_sheet_by_name(name)
-                    size = [name, sheet.height, sheet.width]
-                except Exception:  # damaged: left to the reading, which says so; the next sheets are measured
-                    size = [name, -1, -1]
-                os.write(writing, (json.dumps(size) + "\n").encode())
+            with quiet_aborts():
+                cap_memory(MEASURE_MEMORY)
+                _measure(path, sheets, writing)
             status = 0
         except BaseException:  # nothing to report but the exit status
             pass
@@ -125,12 +112,45 @@ def measure_apart(path, sheets: list[str] | None) -> dict[str, tuple[int, int]] 
     return sizes
 
 
+def _measure(path, sheets: list[str] | None, writing: int) -> None:
+    """measure_apart's child: write a line as it starts each sheet, and one with its size once built."""
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    workbook = CalamineWorkbook.from_path(str(path))
+    if sheets is None:
+        sheets = [m.name for m in workbook.sheets_metadata if m.visible == SheetVisibleEnum.Visible]
+    for name in sheets:
+        os.write(writing, (json.dumps([name]) + "\n").encode())  # the sheet it starts on
+        try:
+            sheet = workbook.get_sheet_by_name(name)
+            size = [name, sheet.height, sheet.width]
+        except Exception:  # damaged: left to the reading, which says so; the next sheets are measured
+            size = [name, -1, -1]
+        os.write(writing, (json.dumps(size) + "\n").encode())
+
+
 #: Memory the measuring process may take beyond what it starts with: calamine's grid of a sheet of
 #: MAX_SHEET_CELLS, with room for its strings.
 MEASURE_MEMORY = MAX_SHEET_CELLS * 32 + (1 << 30)
 
 
-def _cap_memory(extra: int) -> None:
+@contextlib.contextmanager
+def quiet_aborts():
+    """While calamine may abort this process (a grid it cannot allocate, past a memory cap): no dump of
+    the threads, and calamine's own message and backtrace not written to stderr."""
+    faulthandler.disable()
+    saved = os.dup(2)
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(quiet, 2)
+    os.close(quiet)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def cap_memory(extra: int) -> None:
     """Cap this process's address space at its current size plus *extra* bytes (where the OS can)."""
     try:
         import resource

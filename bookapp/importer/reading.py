@@ -117,11 +117,14 @@ class Table:
 
 
 @contextmanager
-def open_table(path: Path | str) -> Iterator[Table]:
-    """Open *path* (CSV or a workbook, judged by its bytes) and yield a Table to stream."""
+def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
+    """Open *path* (CSV or a workbook, judged by its bytes) and yield a Table to stream.
+
+    *alongside*: a workbook is built while it is checked (only in a process whose memory is capped:
+    see open_book_sheet)."""
     path = Path(path)
     kind = detect_kind(path)
-    with _open_csv(path) if kind == "csv" else _open_workbook(path, kind) as table:
+    with _open_csv(path) if kind == "csv" else _open_workbook(path, kind, alongside) as table:
         if len(table.headers) > MAX_COLUMNS:
             raise FileProblem(
                 f"The header row has {len(table.headers):,} columns; at most {MAX_COLUMNS} are accepted. "
@@ -354,8 +357,8 @@ def _choose_sheet(candidates):
 
 
 @contextmanager
-def _open_workbook(path: Path, kind: str) -> Iterator[Table]:
-    with open_book_sheet(path, _choose_sheet, kind) as sheet:
+def _open_workbook(path: Path, kind: str, alongside: bool = False) -> Iterator[Table]:
+    with open_book_sheet(path, _choose_sheet, kind, alongside=alongside) as sheet:
         if kind != "xlsx" and sheet.width > MAX_COLUMNS:
             # Checked before a row is read (the .xlsx zip checks bound a sheet's cells another way).
             raise FileProblem(

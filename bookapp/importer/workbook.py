@@ -7,6 +7,7 @@ before calamine opens the file differs by container: the zip checks of xlsx.py, 
 checks of xls.py.
 """
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from openpyxl.utils.cell import get_column_letter
 
 from .columns import BLANK_TO_NONE
 from .errors import FileProblem, UnsavedFormula
+from .extent import refuse_far_sheet
 from .xls import check_xls
 from .xlsx import WorkbookCheck, check_workbook
 
@@ -36,28 +38,29 @@ class Sheet:
 
 
 @contextmanager
-def open_book_sheet(path, choose, kind: str = "xlsx") -> Iterator[Sheet]:
-    """Open the first visible sheet *choose* prefers (given each sheet's header row) and stream it."""
-    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False) -> Iterator[Sheet]:
+    """Open the first visible sheet *choose* prefers (given each sheet's header row) and stream it.
 
-    if kind == "xls":
-        check_xls(path)
-        check = WorkbookCheck()
+    The file is checked (check_workbook, check_xls), then calamine builds its visible sheets. With
+    *alongside*, calamine builds them in a thread while the check runs (calamine lets go of the
+    interpreter meanwhile: 0.63 s for both against 0.29 + 0.61 s one after the other, 100,000 rows).
+    Only a process whose memory is capped may ask for that: calamine then reads a file not yet
+    checked, which may be a zip bomb or ask for a grid of billions of cells; such a process dies,
+    and the caller opens the file again the careful way for the check's own message.
+    """
+    if alongside:
+        building = _Building(path, kind)
+        building.start()
+        check = _check(path, kind, measure=False)  # refused: the process ends, and the build with it
+        building.join()
+        workbook, candidates = building.result()
     else:
-        check = check_workbook(path, kind)
-    with _calamine_errors(kind):
-        workbook = CalamineWorkbook.from_path(str(path))
+        check = _check(path, kind)
+        workbook, candidates = _build(path, kind)
     try:
-        candidates = []
-        with _calamine_errors(kind):
-            for meta in workbook.sheets_metadata:
-                if meta.visible != SheetVisibleEnum.Visible:
-                    continue
-                sheet = workbook.get_sheet_by_name(meta.name)
-                if sheet.start is None:
-                    continue
-                header = next(iter(sheet.iter_rows()), [])
-                candidates.append((meta.name, sheet, header))
+        if alongside and check.far:  # measured as built, and refused as check_workbook refuses one it measured
+            for name, sheet, _ in candidates:
+                refuse_far_sheet(name, (sheet.height, sheet.width))
         if not candidates:
             raise FileProblem("The workbook has no visible sheet with data.")
         name, sheet, header = choose(candidates)
@@ -76,6 +79,57 @@ def open_book_sheet(path, choose, kind: str = "xlsx") -> Iterator[Sheet]:
         )
     finally:
         workbook.close()
+
+
+def _check(path, kind: str, *, measure: bool = True) -> WorkbookCheck:
+    if kind == "xls":
+        check_xls(path)
+        return WorkbookCheck()
+    return check_workbook(path, kind, measure=measure)
+
+
+def _build(path, kind: str):
+    """Open the workbook with calamine and build its visible sheets that hold data: return the
+    workbook and, for each of those sheets, its name, the sheet and its first row."""
+    from python_calamine import CalamineWorkbook, SheetVisibleEnum
+
+    with _calamine_errors(kind):
+        workbook = CalamineWorkbook.from_path(str(path))
+    try:
+        candidates = []
+        with _calamine_errors(kind):
+            for meta in workbook.sheets_metadata:
+                if meta.visible != SheetVisibleEnum.Visible:
+                    continue
+                sheet = workbook.get_sheet_by_name(meta.name)
+                if sheet.start is None:
+                    continue
+                candidates.append((meta.name, sheet, next(iter(sheet.iter_rows()), [])))
+    except BaseException:
+        workbook.close()
+        raise
+    return workbook, candidates
+
+
+class _Building(threading.Thread):
+    """_build in a thread: its result, or its error raised again, once joined."""
+
+    def __init__(self, path, kind: str):
+        super().__init__(name="workbook-build", daemon=True)
+        self._args = (path, kind)
+        self._outcome: tuple | None = None
+        self._error: BaseException | None = None
+
+    def run(self) -> None:
+        try:
+            self._outcome = _build(*self._args)
+        except BaseException as exc:  # a Rust panic is a BaseException: it is raised again in the caller
+            self._error = exc
+
+    def result(self):
+        if self._error is not None:
+            raise self._error
+        return self._outcome
 
 
 @contextmanager

@@ -112,6 +112,9 @@ class WorkbookCheck:
 
     sheet_members: dict[str, str] = field(default_factory=dict)
     unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    #: Whether a sheet may span more cells than MAX_SHEET_CELLS (an .xlsx cell or row past column Z or
+    #: Excel's last row, and any .xlsb): its size is then taken from calamine before it is read.
+    far: bool = False
 
 
 def column_index(letters: str) -> int:
@@ -122,8 +125,11 @@ def column_index(letters: str) -> int:
     return index - 1
 
 
-def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
-    """Refuse a zipped workbook that is not a readable zip, is a bomb, or lies about its members' sizes."""
+def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> WorkbookCheck:
+    """Refuse a zipped workbook that is not a readable zip, is a bomb, or lies about its members' sizes.
+
+    A sheet that may be far is measured apart and refused if too big; with *measure* false, that is
+    left to the caller (one that builds the sheets itself, in a process whose memory is capped)."""
     try:
         archive = zipfile.ZipFile(path)
     except zipfile.BadZipFile:
@@ -154,7 +160,8 @@ def check_workbook(path, kind: str = "xlsx") -> WorkbookCheck:
         if kind == "xlsx":
             check.sheet_members = _sheet_members(archive)
         _refuse_unsafe_parts(archive, check)
-    if far or kind == "xlsb":  # an .xlsb's cells are binary records: its sheets are always measured
+    check.far = far or kind == "xlsb"  # an .xlsb's cells are binary records: its sheets are always measured
+    if check.far and measure:
         # The sheets the reading opens, by the names calamine gives them (a name twice: the first, as the reading).
         for name, size in (measure_apart(path, None) or {}).items():
             refuse_far_sheet(name, size)

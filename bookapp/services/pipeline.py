@@ -8,7 +8,6 @@ import logging
 import time
 from array import array
 from contextlib import contextmanager
-from dataclasses import dataclass
 from itertools import islice
 
 from flask import current_app
@@ -16,12 +15,10 @@ from sqlalchemy import delete, insert, select
 
 from ..config import IMPORT_CHUNK_SIZES
 from ..extensions import db
-from ..importer import BookRow, FileProblem, Mapping, RowProblem, RowValidator, open_table
+from ..importer import BookRow, FileProblem, Mapping, RowProblem, RowValidator
 from ..importer.duplicates import FirstRows
-from ..importer.fields import LABELS
 from ..importer.mapping import header_text
-from ..importer.reading import LineMap, chunked
-from ..importer.validation import ValidRows, drop_blank_rows
+from ..importer.validation import ValidRows
 from ..importer.wrong_file import WrongFileCheck
 from ..models import (
     Import,
@@ -33,8 +30,7 @@ from ..models import (
     utcnow,
 )
 from .imports import job_timeout, upload_path
-from .read_ahead import ReadAhead, ReadHere
-from .read_ahead import available as read_ahead_available
+from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
 from .write_turn import write_turn
@@ -61,41 +57,6 @@ class ColumnsUnmatched(Exception):
 
 class Cancelled(Exception):
     """Staff asked the import to stop; the message says what was kept."""
-
-
-@dataclass
-class ValidatedChunk:
-    """A chunk of the file, read and validated: what the writer needs, and no more (it may cross a pipe)."""
-
-    numbers: list[int]
-    #: The cells of each rejected row, kept so the rejected rows can be downloaded as they were.
-    rejected_cells: dict[int, list]
-    valid: ValidRows
-    problems: list[RowProblem]
-    #: Where the chunk's rows start in the file, when that is not at their row numbers (None: it is).
-    lines: LineMap | None = None
-
-    def line(self, row_number: int) -> int | None:
-        """Return the file line a row starts on, where it differs from the row number."""
-        line = self.lines.line(row_number) if self.lines else None
-        return line if line != row_number else None
-
-
-#: Rows the reading process may have read and validated ahead of the writing (in whole pieces, at
-#: least two): about 10 MB pickled, whatever the piece size. 160,000 (25 MB) was no faster and took
-#: 22 MB more at its peak on a million rows.
-READ_AHEAD_ROWS = 60_000
-#: The most rows the reading process validates and sends as one piece. A transaction (a chunk:
-#: IMPORT_CHUNK_SIZES) may take several pieces (SQLite's take 10), so its size does not set the
-#: memory an import needs: a piece's rows, their validated columns and their pickled form.
-PIECE_ROWS = 5_000
-
-
-def _reading(produce, chunk_size: int):
-    """Run the reading and validating in a second process when configured (the default) and possible."""
-    if current_app.config["IMPORT_READ_AHEAD"] and read_ahead_available():
-        return ReadAhead(produce, ahead=max(2, READ_AHEAD_ROWS // chunk_size))
-    return ReadHere(produce)
 
 
 #: Rows a dry run shows as they would be stored.
@@ -164,7 +125,9 @@ class ImportRun:
         # The file is opened (a CSV's encoding sniffed, a workbook checked and loaded) before waiting for
         # the write turn: a file that cannot be read says so at once, and the import that waits starts
         # writing the moment the turn is its own.
-        with open_table(self.path) as table, self._write_turn(saving, committing=not single_transaction):
+        reading = RowReading(self.path, self.import_id, self.piece_size, self.max_rows,
+                             repeats_allowed=self.mode is ImportMode.ADD_STOCK, first_rows=self.first_rows)  # fmt: skip
+        with reading.opened() as (table, start_reading), self._write_turn(saving, committing=not single_transaction):
             mapping = Mapping.from_json(imp.mapping)
             header_map, _ = mapping.resolve(table.headers)
             if header_map.missing and not mapping and not imp.processed_rows:
@@ -188,12 +151,9 @@ class ImportRun:
             )
             writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
 
-            def produce():
-                return self._validated_chunks(table.rows, validator, imp.checkpoint_row, table.lines)
-
             with (
                 _fewer_collections(),
-                _reading(produce, self.piece_size) as chunks,
+                start_reading(validator, self.isbn_header, imp.checkpoint_row) as chunks,
                 _not_reloading_after_commit(db.session()),
             ):
                 for chunk in chunks:
@@ -235,61 +195,6 @@ class ImportRun:
                 yield waited
 
         return turn()
-
-    def _validated_chunks(self, rows, validator: RowValidator, resume_after: int, lines: LineMap | None = None):
-        """Yield a ValidatedChunk for each chunk after *resume_after*, return the rows seen; pure, no database.
-
-        Row numbers are the spreadsheet's (they never depend on which rows are skipped as blank), so a
-        resumed run meets every row under the number the first run gave it."""
-        seen_rows = 0
-        for chunk in chunked(rows, self.piece_size):
-            seen_rows += len(chunk)
-            if seen_rows > self.max_rows:
-                raise FileProblem(
-                    f"The file has more than {self.max_rows:,} rows, the most one import takes. "
-                    "Split it into several files."
-                )
-            valid, problems = validator.validate_chunk(chunk)
-            read = len(chunk)
-            chunk, problems = drop_blank_rows(chunk, problems)
-            seen_rows -= read - len(chunk)
-            if not chunk:
-                continue
-            valid = self._drop_repeated_isbns(valid, problems)
-            if chunk[-1][0] <= resume_after:
-                continue  # committed by an earlier run: only the ISBNs seen were needed
-            if resume_after:
-                chunk = [row for row in chunk if row[0] > resume_after]
-                valid = valid.where([n > resume_after for n in valid.numbers])
-                problems = [p for p in problems if p.row_number > resume_after]
-            rejected = {p.row_number for p in problems}
-            yield ValidatedChunk(
-                numbers=[n for n, _ in chunk],
-                rejected_cells={n: cells for n, cells in chunk if n in rejected} if rejected else {},
-                valid=valid,
-                problems=problems,
-                lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
-            )
-        return seen_rows
-
-    def _drop_repeated_isbns(self, valid: ValidRows, problems: list[RowProblem]) -> ValidRows:
-        if self.mode is ImportMode.ADD_STOCK or not valid:
-            return valid  # a delivery note may list a book twice: the quantities are summed
-        isbns = valid.column("isbn")
-        earlier = self.first_rows.earlier_rows(isbns, valid.numbers)
-        if not any(earlier):
-            return valid
-        for number, isbn, first in zip(valid.numbers, isbns, earlier, strict=True):
-            if first is not None:
-                problems.append(
-                    RowProblem(
-                        number,
-                        self.isbn_header,
-                        isbn,
-                        f"{LABELS['isbn']} {isbn} already appears in row {first}; only the first row with an ISBN is imported",
-                    )
-                )
-        return valid.where([first is None for first in earlier])
 
     def _cells_as_read(self, valid: ValidRows, numbers) -> dict[int, list]:
         """Rebuild the cells of some valid rows in the file's column order (their raw cells stayed

@@ -19,6 +19,7 @@ runs a generator and sends each item it yields through a pipe, so the two halves
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import os
 import pickle
@@ -67,10 +68,15 @@ class ReadAhead:
     Use as a context manager, so the child is stopped however the loop ends.
     """
 
-    def __init__(self, produce: Callable[[], Generator], ahead: int = 0):
-        """*ahead*: the items the child may have ready before this process takes them (SEND_AHEAD when 0)."""
+    def __init__(self, produce: Callable[..., Generator], ahead: int = 0, *, instructed: bool = False):
+        """*ahead*: the items the child may have ready before this process takes them (SEND_AHEAD when 0).
+
+        *instructed*: ``produce`` is called with a function that waits for what this process then passes
+        to ``instruct`` (None if it never does): the child can start on what needs no instructions (open
+        and check a file) while this process decides the rest from what the child sent first."""
         read_fd, write_fd = os.pipe()
         _widen(write_fd)
+        order_fds = os.pipe() if instructed else None
         with warnings.catch_warnings():
             # Python 3.12+ warns that a child forked from a threaded process may deadlock on a lock
             # another thread held. The child takes none of those locks: it reads a file, validates
@@ -79,19 +85,43 @@ class ReadAhead:
             try:
                 self.pid = os.fork()
             except OSError:  # no memory or process slot left: leave no open pipe behind
-                os.close(read_fd)
-                os.close(write_fd)
+                for fd in (read_fd, write_fd, *(order_fds or ())):
+                    os.close(fd)
                 raise
         if self.pid == 0:  # the child
             code = 1
             try:
                 os.close(read_fd)
+                if order_fds:
+                    os.close(order_fds[1])
+                    produce = functools.partial(produce, functools.partial(_receive, order_fds[0]))
                 code = _send_all(produce, Connection(write_fd, readable=False), ahead or SEND_AHEAD)
             finally:
                 os._exit(code)
         os.close(write_fd)
         self._pipe = Connection(read_fd, writable=False)
+        self._orders: int | None = None
+        if order_fds:
+            os.close(order_fds[0])
+            self._orders = order_fds[1]
         self.result: Any = None
+
+    def instruct(self, order: Any) -> None:
+        """Pass *order* to the child (once): what its ``produce`` waits for."""
+        data = pickle.dumps(order)
+        data = len(data).to_bytes(8, "little") + data
+        try:
+            while data:
+                data = data[os.write(self._orders, data) :]
+        except BrokenPipeError:
+            pass  # the child is gone: the next item says how
+        finally:
+            self._close_orders()
+
+    def _close_orders(self) -> None:
+        if self._orders is not None:
+            os.close(self._orders)
+            self._orders = None
 
     def __iter__(self):
         return self
@@ -111,6 +141,7 @@ class ReadAhead:
 
     def close(self) -> None:
         """Stop the child (if it is still running) and collect it."""
+        self._close_orders()
         if not self._pipe.closed:
             self._pipe.close()
         if self.pid and self._reap(block=False) is None:
@@ -139,7 +170,7 @@ class ReadAhead:
 
 
 #: Items the reading process may have ready before the importing process takes them, unless told
-#: otherwise (an import passes as many chunks as make about READ_AHEAD_ROWS rows: pipeline.py). A chunk
+#: otherwise (an import passes as many chunks as make about READ_AHEAD_ROWS rows: row_reading.py). A chunk
 #: of 2,000 book rows pickles to about 300 kB, so 32 hold about 10 MB.
 #: Working ahead, the reading goes on while the importing process pauses (a commit that checkpoints
 #: SQLite's log takes a tenth of a second or more), where a bare pipe would stop it after about one
@@ -197,6 +228,18 @@ def _send_ready(ready: queue.Queue, pipe: Connection) -> None:
             pipe.send_bytes(data)
         except (BrokenPipeError, ConnectionResetError):
             os._exit(0)  # the parent stopped reading: nothing left to do
+
+
+def _receive(fd: int) -> Any:
+    """Run in the child: wait for the parent's order (None if it closed the pipe without one)."""
+    data = bytearray()
+    with open(fd, "rb", buffering=0) as orders:
+        while len(data) < 8 or len(data) < 8 + int.from_bytes(data[:8], "little"):
+            block = orders.read(1 << 20)
+            if not block:
+                return None
+            data += block
+    return pickle.loads(data[8:])
 
 
 def _sendable(exc: BaseException) -> BaseException:
