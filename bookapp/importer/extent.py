@@ -92,8 +92,7 @@ def measure_apart(path, sheets: list[str] | None) -> dict[str, tuple[int, int]] 
         status = 1
         try:
             os.close(reading)
-            with quiet_aborts():
-                cap_memory(MEASURE_MEMORY)
+            with quiet_aborts(), memory_capped(MEASURE_MEMORY):
                 _measure(path, sheets, writing)
             status = 0
         except BaseException:  # nothing to report but the exit status
@@ -137,29 +136,37 @@ MEASURE_MEMORY = MAX_SHEET_CELLS * 32 + (1 << 30)
 @contextlib.contextmanager
 def quiet_aborts():
     """While calamine may abort this process (a grid it cannot allocate, past a memory cap): no dump of
-    the threads, and calamine's own message and backtrace not written to stderr."""
+    the threads, and calamine's own message and backtrace not written to stderr. After an error it
+    stays so, as memory_capped's cap does, for a build still running in another thread."""
     faulthandler.disable()
     saved = os.dup(2)
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)
     os.close(quiet)
-    try:
-        yield
-    finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+    yield
+    os.dup2(saved, 2)
+    os.close(saved)
 
 
-def cap_memory(extra: int) -> None:
-    """Cap this process's address space at its current size plus *extra* bytes (where the OS can)."""
+@contextlib.contextmanager
+def memory_capped(extra: int):
+    """Cap this process's address space at its current size plus *extra* bytes (where the OS can),
+    and lift the cap again when the block ends without an error (only the soft limit is lowered,
+    which a process may raise back). After an error it stays: the process is on its way out, and a
+    build still running in another thread of it must not outlive the cap."""
     try:
         import resource
 
         with open("/proc/self/statm") as statm:
             size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-        resource.setrlimit(resource.RLIMIT_AS, (size + extra, size + extra))
+        before = resource.getrlimit(resource.RLIMIT_AS)
+        cap = size + extra if before[1] == resource.RLIM_INFINITY else min(size + extra, before[1])
+        resource.setrlimit(resource.RLIMIT_AS, (cap, before[1]))
     except (ImportError, OSError, ValueError):
-        pass  # no /proc (macOS): a grid of billions of cells still fails at once
+        yield  # no /proc (macOS): a grid of billions of cells still fails at once
+        return
+    yield
+    resource.setrlimit(resource.RLIMIT_AS, before)
 
 
 def refuse_far_sheet(sheet: str, size: tuple[int, int]) -> None:

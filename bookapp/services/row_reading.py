@@ -21,7 +21,7 @@ from flask import current_app
 
 from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
-from ..importer.extent import MEASURE_MEMORY, cap_memory, quiet_aborts
+from ..importer.extent import MEASURE_MEMORY, memory_capped, quiet_aborts
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
 from ..importer.validation import ValidRows, drop_blank_rows
@@ -122,9 +122,8 @@ class RowReading:
     def _open_and_validate(self, orders):
         """The reading process's work for a workbook: open it (checked and built at once, memory capped),
         send its Table (without its rows), then validate its rows as the importing process orders."""
-        cap_memory(MEASURE_MEMORY)
         with contextlib.ExitStack() as opened:
-            with quiet_aborts():
+            with memory_capped(MEASURE_MEMORY), quiet_aborts():  # the rows are then validated uncapped
                 table = opened.enter_context(open_table(self.path, alongside=True))
             yield dataclasses.replace(table, rows=None)
             order = orders()
