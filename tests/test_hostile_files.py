@@ -514,9 +514,15 @@ def test_a_workbook_is_checked_and_built_at_once_by_the_reading_process_alone(ap
 
     def noting(step, real):
         def noted(*args, **kwargs):
-            with open(seen, "a") as out:
-                out.write(f"{step} {os.getpid()} {threading.current_thread().name}\n")
-            return real(*args, **kwargs)
+            def note(event):
+                with open(seen, "a") as out:
+                    out.write(f"{step} {event} {os.getpid()} {threading.current_thread().name} {time.monotonic()}\n")
+
+            note("starts")
+            try:
+                return real(*args, **kwargs)
+            finally:
+                note("ends")
 
         return noted
 
@@ -524,10 +530,12 @@ def test_a_workbook_is_checked_and_built_at_once_by_the_reading_process_alone(ap
     monkeypatch.setattr(opening, "_build", noting("build", opening._build))
     state = run(app, staff_client, workbook.read_bytes(), "books.xlsx")
     assert state["status"] == "succeeded" and state["created"] == 3, state
-    steps = [line.split() for line in seen.read_text().splitlines()]
-    assert sorted(step for step, _, _ in steps) == ["build", "check"]
-    assert {pid for _, pid, _ in steps} != {str(os.getpid())} and len({pid for _, pid, _ in steps}) == 1
-    assert {step: thread for step, _, thread in steps} == {"check": "MainThread", "build": "workbook-build"}
+    notes = [line.split() for line in seen.read_text().splitlines()]
+    at = {(step, event): float(moment) for step, event, _, _, moment in notes}
+    assert sorted(at) == [("build", "ends"), ("build", "starts"), ("check", "ends"), ("check", "starts")]
+    assert at["build", "starts"] < at["check", "ends"], "the build starts before the check has ended"
+    assert {pid for _, _, pid, _, _ in notes} != {str(os.getpid())} and len({pid for _, _, pid, _, _ in notes}) == 1
+    assert {step: thread for step, _, _, thread, _ in notes} == {"check": "MainThread", "build": "workbook-build"}
 
 
 def test_a_workbook_whose_reading_process_dies_opening_it_is_opened_here_the_careful_way(app, staff_client, workbook,
@@ -544,3 +552,59 @@ def test_a_workbook_whose_reading_process_dies_opening_it_is_opened_here_the_car
     assert "Fatal Python error" not in output.err and "memory allocation" not in output.err, output.err[-2000:]
     after = run(app, staff_client, csv_bytes([book_row(100)]), "next.csv")
     assert after["status"] == "succeeded" and after["created"] == 1
+
+
+def test_a_workbook_that_needs_more_memory_than_its_size_promises_is_built_again_the_careful_way(app, staff_client,
+                                                                                                workbook, caplog):  # fmt: skip
+    """Beside its check, calamine may take about three times what the file unpacks to: a 10 KB file whose
+    one value in AB400000 asks for a 358 MB grid (under the cells a sheet may span) aborts the reading
+    process at that cap. The work horse then measures it apart and reads it, as before the change."""
+    wide = rewritten(workbook, SHEET, lambda d: d.replace(b"</sheetData>", b'<row r="400000"><c r="AB400000"><v>1</v></c></row></sheetData>'))  # fmt: skip
+    with caplog.at_level("INFO", "bookapp"):
+        state = run(app, staff_client, wide, "books.xlsx")
+    assert state["status"] == "succeeded" and state["created"] == 3, state
+    assert "event=workbook-opened-again reason='the reading process failed with an exit (signal 6)'" in caplog.text
+
+
+def test_a_reading_process_out_of_memory_while_checking_leaves_the_file_to_the_careful_way(app, staff_client,
+                                                                                          workbook, monkeypatch,
+                                                                                          caplog):  # fmt: skip
+    """The check itself runs under the reading process's cap: a MemoryError there (a sheet of a million
+    formulas without results) is not the file's fault, so the work horse opens it again, uncapped."""
+    from bookapp.importer import workbook as opening
+
+    real = opening._check
+
+    def short_of_memory(path, kind, *, measure=True):
+        if not measure:  # beside the build, in the reading process
+            raise MemoryError
+        return real(path, kind, measure=measure)
+
+    monkeypatch.setattr(opening, "_check", short_of_memory)
+    with caplog.at_level("INFO", "bookapp"):
+        state = run(app, staff_client, workbook.read_bytes(), "books.xlsx")
+    assert state["status"] == "succeeded" and state["created"] == 3, state
+    assert "event=workbook-opened-again reason='the reading process failed with MemoryError'" in caplog.text
+
+
+def test_a_far_workbook_with_an_empty_visible_sheet_is_read_both_ways(app, staff_client, tmp_path):
+    """An empty visible sheet spans nothing: measured apart it said (0, 0), which reads as "could not be
+    built", so a workbook made far by a cell in column AA was refused when measured, read when built."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.title = "Books"
+    sheet.append(HEADER)
+    for n in range(1, 4):
+        sheet.append(book_row(n))
+    sheet["AA1"] = "Shelf"
+    book.create_sheet("Notes")
+    path = tmp_path / "with-notes.xlsx"
+    book.save(path)
+    assert check_workbook(path).far  # measured apart, every visible sheet: none refused
+    app.config["IMPORT_READ_AHEAD"] = False  # the careful way, in the import's own process
+    assert run(app, staff_client, path.read_bytes(), "books.xlsx")["created"] == 3
+    app.config["IMPORT_READ_AHEAD"] = True
+    again = run(app, staff_client, path.read_bytes(), "books.xlsx")
+    assert again["status"] == "succeeded" and again["unchanged"] == 3, again

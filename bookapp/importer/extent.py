@@ -122,7 +122,8 @@ def _measure(path, sheets: list[str] | None, writing: int) -> None:
         os.write(writing, (json.dumps([name]) + "\n").encode())  # the sheet it starts on
         try:
             sheet = workbook.get_sheet_by_name(name)
-            size = [name, sheet.height, sheet.width]
+            # An empty sheet spans nothing, and (0, 0) would say it could not be built: left out too.
+            size = [name, sheet.height, sheet.width] if sheet.start is not None else [name, -1, -1]
         except Exception:  # damaged: left to the reading, which says so; the next sheets are measured
             size = [name, -1, -1]
         os.write(writing, (json.dumps(size) + "\n").encode())
@@ -136,9 +137,14 @@ MEASURE_MEMORY = MAX_SHEET_CELLS * 32 + (1 << 30)
 @contextlib.contextmanager
 def quiet_aborts():
     """While calamine may abort this process (a grid it cannot allocate, past a memory cap): no dump of
-    the threads, and calamine's own message and backtrace not written to stderr. After an error it
-    stays so, as memory_capped's cap does, for a build still running in another thread."""
+    the threads, no core dump of its gigabytes of address space, and calamine's own message and
+    backtrace not written to stderr. After an error it stays so, as memory_capped's cap does, for a
+    build still running in another thread."""
     faulthandler.disable()
+    with contextlib.suppress(ImportError, OSError, ValueError):
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_CORE, (0, resource.getrlimit(resource.RLIMIT_CORE)[1]))
     saved = os.dup(2)
     quiet = os.open(os.devnull, os.O_WRONLY)
     os.dup2(quiet, 2)
@@ -160,7 +166,8 @@ def memory_capped(extra: int):
         with open("/proc/self/statm") as statm:
             size = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
         before = resource.getrlimit(resource.RLIMIT_AS)
-        cap = size + extra if before[1] == resource.RLIM_INFINITY else min(size + extra, before[1])
+        # Never above a limit already set (an operator's, or a cap this process inherited).
+        cap = min([size + extra, *(limit for limit in before if limit != resource.RLIM_INFINITY)])
         resource.setrlimit(resource.RLIMIT_AS, (cap, before[1]))
     except (ImportError, OSError, ValueError):
         yield  # no /proc (macOS): a grid of billions of cells still fails at once

@@ -7,6 +7,7 @@ before calamine opens the file differs by container: the zip checks of xlsx.py, 
 checks of xls.py.
 """
 
+import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -16,9 +17,9 @@ from openpyxl.utils.cell import get_column_letter
 
 from .columns import BLANK_TO_NONE
 from .errors import FileProblem, UnsavedFormula
-from .extent import refuse_far_sheet
+from .extent import MEASURE_MEMORY, measure_apart, memory_capped, quiet_aborts, refuse_far_sheet
 from .xls import check_xls
-from .xlsx import WorkbookCheck, check_workbook
+from .xlsx import WorkbookCheck, check_workbook, declared_size
 
 #: What each kind is called in messages and in the import's description.
 KIND_NAMES = {"xlsx": "XLSX", "xlsb": "XLSB", "ods": "ODS", "xls": "XLS"}
@@ -41,19 +42,26 @@ class Sheet:
 def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False) -> Iterator[Sheet]:
     """Open the first visible sheet *choose* prefers (given each sheet's header row) and stream it.
 
-    The file is checked (check_workbook, check_xls), then calamine builds its visible sheets. With
-    *alongside*, calamine builds them in a thread while the check runs (calamine lets go of the
-    interpreter meanwhile: 0.63 s for both against 0.29 + 0.61 s one after the other, 100,000 rows).
-    Only a process whose memory is capped may ask for that: calamine then reads a file not yet
-    checked, which may be a zip bomb or ask for a grid of billions of cells; such a process dies,
-    and the caller opens the file again the careful way for the check's own message.
+    The file is checked (check_workbook, check_xls), then calamine builds its visible sheets.
+
+    With *alongside*, once the checks that need no inflating have passed, calamine builds them in a
+    thread while the rest of the check runs (calamine lets go of the interpreter meanwhile: 0.63 s
+    for both against 0.29 + 0.61 s one after the other, 100,000 rows). calamine then reads a file
+    not yet wholly checked (a zip member that lies about its size, a grid of billions of cells), so
+    the process's memory is capped meanwhile, at what such a file honestly needs (BUILD_MEMORY_PER_BYTE
+    times what it unpacks to, plus BUILD_MEMORY_BASE; at most MEASURE_MEMORY): past it, calamine
+    aborts the process. Only a process of its own that may die asks for this: its caller then opens
+    the file again the careful way, check first, for the check's own message. After a refusal the
+    build may still run in its thread, with the cap and a silenced stderr kept: the process must exit.
     """
     if alongside:
-        building = _Building(path, kind)
-        building.start()
-        check = _check(path, kind, measure=False)  # refused: the process ends, and the build with it
-        building.join()
-        workbook, candidates = building.result()
+        check, built = _check_and_build(path, kind)
+        if isinstance(built, BaseException):  # a far sheet's refusal comes first, as when measured apart
+            if check.far:
+                for name, size in (measure_apart(path, None) or {}).items():
+                    refuse_far_sheet(name, size)
+            raise built
+        workbook, candidates = built
     else:
         check = _check(path, kind)
         workbook, candidates = _build(path, kind)
@@ -79,6 +87,29 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
         )
     finally:
         workbook.close()
+
+
+#: The memory (address space) calamine may take to build a workbook beside its check, per byte the
+#: file unpacks to, and beyond: a 100,000-row .xlsx that unpacks to 52 MB took 133 MB, Excel's last
+#: row (560 MB) 1,185 MB. A file that needs more is built again the careful way.
+BUILD_MEMORY_PER_BYTE = 3
+BUILD_MEMORY_BASE = 256 << 20
+
+
+def _check_and_build(path, kind: str) -> tuple[WorkbookCheck, tuple | BaseException]:
+    """Check the workbook while calamine builds it in a thread, under a memory cap; return the check
+    and what _build returned (or the error it raised). A refusal by the check is raised at once."""
+    unpacked = os.path.getsize(path) if kind == "xls" else declared_size(path, kind)
+    budget = min(MEASURE_MEMORY, BUILD_MEMORY_PER_BYTE * unpacked + BUILD_MEMORY_BASE)
+    with memory_capped(budget), quiet_aborts():
+        building = _Building(path, kind)
+        building.start()
+        check = _check(path, kind, measure=False)
+        building.join()
+    try:
+        return check, building.result()
+    except FileProblem as exc:
+        return check, exc
 
 
 def _check(path, kind: str, *, measure: bool = True) -> WorkbookCheck:

@@ -18,6 +18,7 @@ import struct
 import zipfile
 import zlib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
 
@@ -130,21 +131,9 @@ def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> Workboo
 
     A sheet that may be far is measured apart and refused if too big; with *measure* false, that is
     left to the caller (one that builds the sheets itself, in a process whose memory is capped)."""
-    try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        raise FileProblem(f"The file is not a valid .{kind} workbook (a damaged zip). {WHAT_TO_UPLOAD}") from None
     check = WorkbookCheck()
-    with archive:
-        _refuse_two_directories(archive)
+    with _checked_zip(path, kind) as archive:
         members = archive.infolist()
-        names = {m.filename for m in members}
-        if BOOK_MEMBERS[kind] not in names:
-            raise FileProblem(f"The file is a zip archive but not a readable .{kind} workbook. {WHAT_TO_UPLOAD}")
-        if any(m.compress_type not in _ALLOWED_METHODS for m in members):
-            raise FileProblem("The workbook uses an unsupported compression method. Save it again from Excel.")
-        if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_TOTAL:
-            raise FileProblem("The workbook would unpack to more than 2 GB; it is refused as unsafe.")
         far = False
         for member in members:
             sheet = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
@@ -166,6 +155,35 @@ def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> Workboo
         for name, size in (measure_apart(path, None) or {}).items():
             refuse_far_sheet(name, size)
     return check
+
+
+def declared_size(path, kind: str) -> int:
+    """The bytes a zipped workbook says it unpacks to, once the checks that need no inflating passed
+    (its lists of parts, its compression methods, the sizes and ratios its members declare)."""
+    with _checked_zip(path, kind) as archive:
+        return sum(m.file_size for m in archive.infolist())
+
+
+@contextmanager
+def _checked_zip(path, kind: str) -> Iterator[zipfile.ZipFile]:
+    """Open the zip and refuse what its directory alone gives away; inflating is check_workbook's."""
+    try:
+        archive = zipfile.ZipFile(path)
+    except zipfile.BadZipFile:
+        raise FileProblem(f"The file is not a valid .{kind} workbook (a damaged zip). {WHAT_TO_UPLOAD}") from None
+    with archive:
+        _refuse_two_directories(archive)
+        members = archive.infolist()
+        if BOOK_MEMBERS[kind] not in {m.filename for m in members}:
+            raise FileProblem(f"The file is a zip archive but not a readable .{kind} workbook. {WHAT_TO_UPLOAD}")
+        if any(m.compress_type not in _ALLOWED_METHODS for m in members):
+            raise FileProblem("The workbook uses an unsupported compression method. Save it again from Excel.")
+        if sum(m.file_size for m in members) > MAX_UNCOMPRESSED_TOTAL:
+            raise FileProblem("The workbook would unpack to more than 2 GB; it is refused as unsafe.")
+        for member in members:  # one that says it inflates past its cap would be refused as it inflates
+            if member.file_size > _inflated_limit(member):
+                raise _bomb(member)
+        yield archive
 
 
 #: The zip's end record (signature, then the directory's entries on this disk and in all, its size and
@@ -267,7 +285,7 @@ def _inflate(
     extent: "OdsExtent | XlsxExtent | None" = None,
 ) -> set[tuple[int, int]]:
     """Inflate one member with a cap on its real size; return formula cells with no saved result."""
-    limit = min(MAX_UNCOMPRESSED_MEMBER, max(1 << 20, member.compress_size * MAX_RATIO))
+    limit = _inflated_limit(member)
     unsaved: set[tuple[int, int]] = set()
     total = 0
     crc = 0
@@ -275,10 +293,7 @@ def _inflate(
     for block in _inflated_blocks(archive, member):
         total += len(block)
         if total > limit:
-            raise FileProblem(
-                f"The workbook member {member.filename!r} inflates far beyond its compressed size "
-                "(a zip bomb); it is refused."
-            )
+            raise _bomb(member)
         crc = inflating.crc32(block, crc)
         if extent is not None:
             extent.feed(block)
@@ -298,6 +313,17 @@ def _inflate(
     if total != member.file_size:
         raise FileProblem(f"The workbook member {member.filename!r} is not the size it declares; it is refused.")
     return unsaved
+
+
+def _inflated_limit(member: zipfile.ZipInfo) -> int:
+    """The most a member may inflate to: MAX_RATIO times its compressed size (1 MB at least)."""
+    return min(MAX_UNCOMPRESSED_MEMBER, max(1 << 20, member.compress_size * MAX_RATIO))
+
+
+def _bomb(member: zipfile.ZipInfo) -> FileProblem:
+    return FileProblem(
+        f"The workbook member {member.filename!r} inflates far beyond its compressed size (a zip bomb); it is refused."
+    )
 
 
 def _damaged(member: zipfile.ZipInfo) -> FileProblem:

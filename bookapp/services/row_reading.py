@@ -21,7 +21,6 @@ from flask import current_app
 
 from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
-from ..importer.extent import MEASURE_MEMORY, memory_capped, quiet_aborts
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
 from ..importer.validation import ValidRows, drop_blank_rows
@@ -63,6 +62,10 @@ class ValidatedChunk:
 StartRows = Callable[[RowValidator, object, int], "ReadAhead | ReadHere"]
 
 
+def _reason(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, ReaderCrashed) else f"the reading process failed with {type(exc).__name__}"
+
+
 @dataclass
 class RowReading:
     """How one pass reads its file: what the reading process needs, and no more."""
@@ -85,10 +88,13 @@ class RowReading:
             reader = ReadAhead(self._open_and_validate, ahead=self.ahead, instructed=True)
             try:
                 table = next(reader)
-            except ReaderCrashed as exc:
+            except FileProblem:
                 reader.close()
-                log.info("import=%s event=workbook-opened-again reason=%r", self.import_id, str(exc))
-            except BaseException:
+                raise
+            except Exception as exc:  # it died (a build past its cap), or ran out of memory checking
+                reader.close()
+                log.info("import=%s event=workbook-opened-again reason=%r", self.import_id, _reason(exc))
+            except BaseException:  # the job's timeout, a stop
                 reader.close()
                 raise
             else:
@@ -122,9 +128,7 @@ class RowReading:
     def _open_and_validate(self, orders):
         """The reading process's work for a workbook: open it (checked and built at once, memory capped),
         send its Table (without its rows), then validate its rows as the importing process orders."""
-        with contextlib.ExitStack() as opened:
-            with memory_capped(MEASURE_MEMORY), quiet_aborts():  # the rows are then validated uncapped
-                table = opened.enter_context(open_table(self.path, alongside=True))
+        with open_table(self.path, alongside=True) as table:
             yield dataclasses.replace(table, rows=None)
             order = orders()
             if order is None:  # the importing process stopped before the rows

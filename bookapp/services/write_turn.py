@@ -63,8 +63,8 @@ def write_turn(
     if path is None:
         yield False
         return
-    # The import's reading process, forked inside the block, inherits the descriptor: the lock lasts
-    # until both have closed it. The import stops its reading process before it leaves the block, and
+    # The import's reading process, forked inside the block, inherits the descriptor (a workbook's is
+    # forked before it, to open the file, and does not): the lock lasts until both have closed it. The import stops its reading process before it leaves the block, and
     # a reading process whose import died exits at its next send (services/read_ahead.py).
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
