@@ -429,6 +429,21 @@ def test_xlsx_formulas_give_their_saved_result_and_one_without_is_a_row_error(tm
     assert problems[0].row_number == 3 and "formula (cell F3) whose result was never saved" in problems[0].message
 
 
+def test_a_workbook_of_formulas_never_calculated_is_refused_as_a_whole(tmp_path, monkeypatch):
+    """Past MAX_UNSAVED_FORMULAS such cells the file, not each row, is the problem (and each cell would
+    be held in memory while the sheet is read); under it, each is its row's error."""
+    from bookapp.importer import xlsx
+
+    rows = [[f"T{n}", "Ann", "Comic", isbn13(n), 2001, f"={n}+1", None, 1, None] for n in range(1, 6)]
+    path = write_xlsx(tmp_path / "f.xlsx", rows)
+    monkeypatch.setattr(xlsx, "MAX_UNSAVED_FORMULAS", 5)
+    _, (valid, problems) = _read_all(path)
+    assert list(valid) == [] and len(problems) == 5
+    monkeypatch.setattr(xlsx, "MAX_UNSAVED_FORMULAS", 4)
+    with pytest.raises(FileProblem, match="more than 4 formulas whose result was never saved"), open_table(path):
+        pass
+
+
 def test_a_zip_member_that_inflates_beyond_reason_is_refused(tmp_path):
     import zipfile
 
