@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 #: RQ job states in which the job will still run (or is running).
 _ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCHEDULED}
 #: When a job marked queued was first seen in no queue (a Redis key per job, so every worker's and the
-#: CLI's rounds share it): it counts as lost only when seen so again LOST_JOB_CONFIRM_SECONDS later.
+#: CLI's rounds share it): it counts as lost only when seen so again LOST_JOB_CONFIRM_SECONDS later,
+#: within a few reconcile rounds.
 _UNQUEUED_KEY = "bookapp:unqueued:{}"
 
 
@@ -101,11 +102,15 @@ def _still_unqueued(job_id: str, connection) -> bool:
     after the fork: between the two, the job is in no list and says queued. One look there would queue
     the import again and use up an attempt; two looks apart cannot both land in that window.
     """
+    config = current_app.config
     key = _UNQUEUED_KEY.format(job_id)
-    if connection.set(key, time.time(), nx=True, ex=24 * 3600):
+    # The look lasts a few rounds: a job seen so long ago and queued again since (requeued from the
+    # failed registry, the same id) starts with a first look of its own.
+    lasts = int(config["LOST_JOB_CONFIRM_SECONDS"] + 3 * config["RECONCILE_SECONDS"]) + 1
+    if connection.set(key, time.time(), nx=True, ex=lasts):
         return False  # the first look
     first = float(connection.get(key) or time.time())
-    return time.time() - first >= current_app.config["LOST_JOB_CONFIRM_SECONDS"]
+    return time.time() - first >= config["LOST_JOB_CONFIRM_SECONDS"]
 
 
 def _lost_worker(imp: Import) -> str | None:

@@ -88,15 +88,12 @@ class RowReading:
             reader = ReadAhead(self._open_and_validate, ahead=self.ahead, instructed=True)
             try:
                 table = next(reader)
-            except FileProblem:
+            except BaseException as exc:
                 reader.close()
-                raise
-            except Exception as exc:  # it died (a build past its cap), or ran out of memory checking
-                reader.close()
+                if isinstance(exc, FileProblem) or not isinstance(exc, Exception):  # the file's fault; a timeout
+                    raise
+                # It died (a build past its cap), or ran out of memory checking: the careful way, below.
                 log.info("import=%s event=workbook-opened-again reason=%r", self.import_id, _reason(exc))
-            except BaseException:  # the job's timeout, a stop
-                reader.close()
-                raise
             else:
                 with reader:
 
