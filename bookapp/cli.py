@@ -330,7 +330,7 @@ def import_report_command(import_id: int, rejected: bool, fmt: str, output: Path
         except FileProblem as problem:
             raise click.ClickException(problem.message) from None
     if fmt == "csv":
-        _write_output(csv_lines(header, rows), output)
+        _write_output(csv_lines(header, rows), output, binary=True)
     else:
         _write_output(xlsx_chunks(header, rows), output, binary=True)
 
@@ -350,7 +350,7 @@ def export_books_command(fmt: str, output: Path | None, q: str, book_type: str) 
 
     query = BookQuery(q=q, book_type=book_type, sort="id", direction="asc")
     if fmt == "csv":
-        _write_output(csv_lines(EXPORT_HEADER, export_rows(query)), output)
+        _write_output(csv_lines(EXPORT_HEADER, export_rows(query)), output, binary=True)
     else:
         workbook = xlsx_chunks(EXPORT_HEADER, export_rows(query), text_columns=EXPORT_TEXT_COLUMNS,
                                number_formats=EXPORT_NUMBER_FORMATS, sheet_title="Books")  # fmt: skip

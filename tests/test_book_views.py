@@ -265,7 +265,7 @@ def test_a_csv_neutralises_a_formula_in_any_row_of_any_batch():
 
     rows = [["plain", n, None] for n in range(CSV_BATCH_ROWS)]
     rows += [["=1+1", -5, None], ["ok", 1, "\ttab"], ["a\r\n@b", 2, "+c"]]
-    written = list(csv.reader(io.StringIO("".join(csv_lines(["Title", "N", "Note"], rows)).lstrip("\ufeff"))))
+    written = list(csv.reader(io.StringIO(b"".join(csv_lines(["Title", "N", "Note"], rows)).decode().lstrip("\ufeff"))))
     assert written[1 + CSV_BATCH_ROWS] == ["'=1+1", "-5", ""]
     assert written[2 + CSV_BATCH_ROWS] == ["ok", "1", "'\ttab"]
     assert written[3 + CSV_BATCH_ROWS] == ["a\r\n@b", "2", "'+c"]

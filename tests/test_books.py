@@ -239,6 +239,9 @@ def test_export_follows_the_view_and_reimports_as_unchanged(app, staff_client):
     exported = staff_client.get("/books/export.csv?book_type=Comic").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(exported.lstrip("\ufeff"))))
     assert rows[0][:4] == ["Title", "Author", "Book type", "ISBN"] and len(rows) == 1 + 3
+    found = staff_client.get("/books/export.csv?q=book+1&sort=title").get_data(as_text=True)
+    titles_found = [row[0] for row in csv.reader(io.StringIO(found.lstrip("\ufeff")))][1:]
+    assert titles_found == ["Book 1", "Book 10", "Book 11", "Book 12"], "a search's books, in the view's order"
 
     everything = staff_client.get("/books/export.csv").data
     again = upload(staff_client, everything, name="export.csv")

@@ -31,6 +31,7 @@ from ..services.books import (
     BookQuery,
     books_page,
     delete_book,
+    driver_batches,
     page_number,
     save_book,
 )
@@ -166,13 +167,12 @@ NAME_SEARCH_CHARS = 40
 def export_rows(query: BookQuery, batch: int = 2000):
     """Yield each matching book as a row of the import layout (so an export re-imports cleanly).
 
-    Rows come as the database gives them, the price as text with its two decimals: building a Book,
+    Rows come as the driver gives them, the price as text with its two decimals: building a Book,
     or a Decimal, for each of a million books made the export several times slower.
     """
     columns = [getattr(Book, f) for f in FIELDS]
     columns[FIELDS.index("price")] = _price_text(db.engine.dialect.name).label("price")
-    statement = query.select().with_only_columns(*columns).execution_options(yield_per=batch)
-    for rows in db.session.connection().execute(statement).partitions():  # a batch at a time: fewer calls
+    for rows in driver_batches(query.select().with_only_columns(*columns), batch):
         yield from rows
 
 

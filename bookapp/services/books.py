@@ -1,6 +1,7 @@
 """Find, change and export books: the queries behind /books, the API and `export-books`."""
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -274,3 +275,37 @@ def delete_book(book: Book) -> None:
     """Delete a book."""
     db.session.delete(book)
     db.session.commit()
+
+
+def driver_batches(statement: Select, batch: int) -> Iterator[list[tuple]]:
+    """Yield the rows of *statement* as the driver gives them, *batch* at a time, streamed (PostgreSQL: a
+    server-side cursor), in the session's transaction.
+
+    For a million rows, SQLAlchemy's own rows cost a sixth of a CSV export; the driver's tuples are
+    what the file is written from. Only for a statement whose parameters need no conversion (text and
+    numbers as they are) and whose columns are read as stored: one that needs either goes through
+    SQLAlchemy, as does any other dialect.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    raw = dialect.name in ("sqlite", "postgresql") and not any(
+        [bind.type.bind_processor(dialect) for bind in compiled.binds.values()]
+        + [column.type.result_processor(dialect, None) for column in statement.selected_columns]
+    )
+    if not raw:
+        yield from connection.execute(statement.execution_options(yield_per=batch)).partitions()
+        return
+    params = compiled.construct_params()
+    dbapi = connection.connection
+    if dialect.name == "sqlite":
+        cursor = dbapi.cursor()
+        cursor.execute(compiled.string, [params[name] for name in compiled.positiontup])
+    else:
+        cursor = dbapi.driver_connection.cursor(name="book_export")
+        cursor.execute(compiled.string, params)
+    try:
+        while rows := cursor.fetchmany(batch):
+            yield rows
+    finally:
+        cursor.close()
