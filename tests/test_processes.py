@@ -88,6 +88,8 @@ def test_import_books_waits_and_exits_non_zero_when_rows_are_rejected(sqlite_app
         assert '"outcome": "succeeded with 1 rejected row"' in result.stdout
         assert "Import #2 succeeded with 1 rejected row: 1 created, 0 updated" in result.stdout
         assert "  Price is not a price: write it like 12.99: 1 row (3)" in result.stdout
+        with open(f"/proc/{worker.pid}/maps") as maps:  # pandas (about 30 MB) is for profiling columns only
+            assert "/pandas/" not in maps.read(), "a worker that imports runs without pandas"
     finally:
         stop_worker(worker)
 

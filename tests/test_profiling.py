@@ -6,8 +6,10 @@ import datetime as dt
 import pytest
 
 from bookapp.importer import FileProblem, open_table, profiling
+from bookapp.importer.cells import decode_cell, encode_cell, looks_like
 from bookapp.importer.errors import UnsavedFormula
-from bookapp.importer.profiling import decode_cell, encode_cell, estimate_rows, looks_like, profile_file
+from bookapp.importer.profiling import profile_file
+from bookapp.importer.reading import estimate_rows
 from tests.helpers import csv_bytes, isbn13, write_xlsx
 
 

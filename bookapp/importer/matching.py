@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .cells import as_read, cell_text, decode_cell, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .profiling import as_read, cell_text, decode_cell, shown
 from .validation import RowValidator
 from .values import parse_book_type
 

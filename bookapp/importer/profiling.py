@@ -19,13 +19,11 @@ The profile is plain JSON, kept on the import while its columns wait to be match
      "head": [[2, ["Dune", …]], …]}
 
 `head` is the first rows as the importer reads them (typed cells of a workbook tagged, see
-encode_cell), so a preview validates them exactly as the import will.
+cells.encode_cell), so a preview validates them exactly as the import will.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import math
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -33,9 +31,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import FileProblem, UnsavedFormula, ValueProblem
-from .reading import detect_kind, open_table
-from .values import parse_isbn
+from .cells import as_read, cell_text, encode_cell, is_blank_text, looks_like, shown
+from .reading import open_table
 
 #: Sample values shown per column.
 SAMPLES = 5
@@ -53,78 +50,8 @@ CHUNK_ROWS = 50_000
 HEAD_CHECK = 5_000
 #: The rows kept as the file's first rows, for the preview.
 HEAD_ROWS = 10
-#: The longest sample text kept.
-SHOWN_CHARS = 80
 #: Distinct values looked at to tell what a column holds (ISBNs, years).
 PROBE_VALUES = 200
-#: The share of those that must be ISBNs, or years, for the column to suggest that field.
-SUGGEST_SHARE = 0.9
-#: Years a column of 4-digit numbers must stay within to suggest Year published (up to next year).
-FIRST_PRINTED_YEAR = 1450
-_BLANKS = frozenset({"", '=""'})
-
-
-def is_blank_text(text: str) -> bool:
-    """Whether a cell's text is blank as the importer sees it: empty, spaces, or the formula `=""`."""
-    return text.strip() in _BLANKS
-
-
-def cell_text(cell: object) -> str:
-    """Return a cell as the text a person sees in the spreadsheet (a whole number without ".0")."""
-    if cell is None:
-        return ""
-    if type(cell) is str:
-        return cell
-    if isinstance(cell, UnsavedFormula):
-        return ""
-    if isinstance(cell, bool):
-        return "TRUE" if cell else "FALSE"
-    if isinstance(cell, float) and cell.is_integer():
-        return str(int(cell))
-    if isinstance(cell, dt.datetime) and cell.time() == dt.time(0):
-        return cell.date().isoformat()
-    if isinstance(cell, (dt.date, dt.time)):
-        return cell.isoformat()
-    return str(cell)
-
-
-def shown(text: str) -> str:
-    """Return *text* short enough to show as a sample."""
-    return text if len(text) <= SHOWN_CHARS else text[: SHOWN_CHARS - 1] + "…"
-
-
-def as_read(text: str) -> str:
-    """Return a cell's text as the importer reads it: ="0441172717" (a text formula that keeps the
-    leading zero) is 0441172717."""
-    text = text.strip()
-    if len(text) > 2 and text[0] == "=" and text[1] == '"' and text[-1] == '"':
-        return text[2:-1].replace('""', '"').strip()
-    return text
-
-
-def looks_like(values: Iterable[str]) -> str | None:
-    """Return the field a column's values suggest: "isbn" when they are valid ISBNs, "year_published"
-    when they are 4-digit years from FIRST_PRINTED_YEAR to next year; else None."""
-    values = [v for v in values if v]
-    if not values:
-        return None
-    if sum(map(_is_year, values)) >= SUGGEST_SHARE * len(values):
-        return "year_published"
-    if sum(map(_is_isbn, values)) >= SUGGEST_SHARE * len(values):
-        return "isbn"
-    return None
-
-
-def _is_year(text: str) -> bool:
-    text = text.removesuffix(".0")  # a year a numeric tool wrote as 2008.0
-    return len(text) == 4 and text.isdigit() and FIRST_PRINTED_YEAR <= int(text) <= dt.date.today().year + 1
-
-
-def _is_isbn(text: str) -> bool:
-    try:
-        return parse_isbn(text) is not None
-    except ValueProblem:
-        return False
 
 
 class ColumnStats:
@@ -149,7 +76,7 @@ class ColumnStats:
             return self._add_to_sketch(cells)
         codes, uniques = pd.factorize(cells, use_na_sentinel=False)
         counts = np.bincount(codes, minlength=len(uniques))
-        blank = np.fromiter((type(u) is not str or u.strip() in _BLANKS for u in uniques), bool, len(uniques))
+        blank = np.fromiter((type(u) is not str or is_blank_text(u) for u in uniques), bool, len(uniques))
         if blank.any():
             self.blank += int(counts[blank].sum())
             filled, filled_counts = uniques[~blank], counts[~blank]
@@ -323,55 +250,3 @@ def _frames(rows: Iterable[tuple[int, list[object]]], width: int, chunk_rows: in
     while chunk := list(islice(iterator, chunk_rows)):
         texts = [[cell_text(c) for c in cells[:width]] + [""] * (width - len(cells)) for _, cells in chunk]
         yield pd.DataFrame(texts, columns=range(width), dtype=object)
-
-
-def estimate_rows(path: Path | str) -> int:
-    """Return about how many rows the file has, from its size and its first megabyte (a CSV) or its
-    size alone (a workbook: about 40 compressed bytes a row)."""
-    path = Path(path)
-    size = path.stat().st_size
-    if detect_kind(path) != "csv":
-        return size // 40
-    with open(path, "rb") as fh:
-        start = fh.read(1 << 20)
-    lines = start.count(b"\n") or 1
-    return round(lines * size / max(len(start), 1))
-
-
-_TAGS = {dt.datetime: "datetime", dt.date: "date", dt.time: "time"}
-
-
-def encode_cell(cell: object) -> object:
-    """Return a cell as JSON: text, numbers, booleans and None as they are, other types tagged."""
-    if cell is None or type(cell) in (str, int, bool):
-        return cell
-    if isinstance(cell, UnsavedFormula):
-        return {"$": "formula", "v": str(cell)}
-    if isinstance(cell, float):
-        return cell if math.isfinite(cell) else {"$": "float", "v": repr(cell)}
-    for kind, tag in _TAGS.items():
-        if isinstance(cell, kind):
-            return {"$": tag, "v": cell.isoformat()}
-    if isinstance(cell, dt.timedelta):
-        return {"$": "timedelta", "v": cell.total_seconds()}
-    return str(cell)
-
-
-def decode_cell(value: object) -> object:
-    """Return the cell encode_cell was given."""
-    if not isinstance(value, dict):
-        return value
-    tag, data = value.get("$"), value.get("v")
-    if tag == "formula":
-        return UnsavedFormula(data)
-    if tag == "float":
-        return float(data)
-    if tag == "datetime":
-        return dt.datetime.fromisoformat(data)
-    if tag == "date":
-        return dt.date.fromisoformat(data)
-    if tag == "time":
-        return dt.time.fromisoformat(data)
-    if tag == "timedelta":
-        return dt.timedelta(seconds=data)
-    raise FileProblem(f"The stored first rows hold a cell of an unknown kind ({tag!r}).")

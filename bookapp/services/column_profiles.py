@@ -21,7 +21,7 @@ from sqlalchemy import null, select, update
 from ..config import JOB_FAILURE_TTL_SECONDS
 from ..extensions import db
 from ..importer import FileProblem
-from ..importer.profiling import estimate_rows, profile_file
+from ..importer.reading import estimate_rows
 from ..models import Import, ImportStatus
 from ..queue import import_queue, redis_connection
 from .imports import job_timeout, upload_path
@@ -109,6 +109,10 @@ def compute(imp: Import) -> dict:
     path = upload_path(imp)
     if not path.exists():
         return {"state": "error", "message": "The uploaded file is no longer on the server; upload it again."}
+    # pandas (about 44 MB) is loaded only by a process that profiles: a worker's imports, and the
+    # reading processes they fork, go without it.
+    from ..importer.profiling import profile_file
+
     try:
         return {"state": "ready", "profile": profile_file(path)}
     except FileProblem as problem:
