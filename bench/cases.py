@@ -4,13 +4,13 @@ import csv
 import json
 import os
 import resource
-import shutil
 import sqlite3
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from .app import make_app, new_import
 from .limits import calamine_read, raw_limit, raw_postgres
 
 
@@ -21,27 +21,6 @@ def peak_rss_mb() -> float:
 def children_peak_rss_mb() -> float:
     """The largest peak among this process's finished children (an import's reading process)."""
     return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-
-
-def make_app(database_url: str, work: Path, search_index: bool = True, read_ahead: bool = True, redis_url: str = ""):
-    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-    import logging
-
-    from bookapp import create_app
-
-    logging.getLogger("bookapp").setLevel(logging.WARNING)
-    return create_app(
-        {
-            "SQLALCHEMY_DATABASE_URI": database_url,
-            "REDIS_URL": redis_url or os.environ.get("REDIS_URL", "redis://127.0.0.1:1/0"),
-            "UPLOAD_FOLDER": str(work / "uploads"),
-            "SECRET_KEY": "bench",
-            "IMPORT_TIMEOUT_BASE_SECONDS": 7200,
-            "SEARCH_INDEX": search_index,
-            "IMPORT_READ_AHEAD": read_ahead,
-        },
-        instance_path=str(work / "instance"),
-    )
 
 
 def _time_import_row_updates(engine) -> dict:
@@ -63,20 +42,6 @@ def _time_import_row_updates(engine) -> dict:
             spent["seconds"] += time.perf_counter() - conn.info.pop("bench_started")
 
     return spent
-
-
-def _new_import(path: str, work_dir: Path, stored: str, mapping: dict | None = None):
-    from bookapp.extensions import db
-    from bookapp.models import Import
-
-    uploads = work_dir / "uploads"
-    uploads.mkdir(parents=True, exist_ok=True)
-    shutil.copy(path, uploads / stored)
-    imp = Import(filename=Path(path).name, stored_name=stored, file_kind=Path(path).suffix[1:],
-                 file_size=os.path.getsize(path), sha256="bench", mapping=mapping)  # fmt: skip
-    db.session.add(imp)
-    db.session.commit()
-    return imp.id
 
 
 def bookapp_import(
@@ -103,7 +68,7 @@ def bookapp_import(
     with app.app_context():
         if fresh == "fresh":
             reset_database()
-        import_id = _new_import(path, work_dir, f"bench{Path(path).suffix}", json.loads(mapping) if mapping else None)
+        import_id = new_import(path, work_dir, f"bench{Path(path).suffix}", json.loads(mapping) if mapping else None)
         progress = _time_import_row_updates(db.engine)
         result = run_import(import_id)
         imp = db.session.get(Import, import_id)
@@ -130,7 +95,7 @@ def workers(database_url: str, work: str, how: str, reading: str, *paths: str) -
     app = make_app(database_url, work_dir)
     with app.app_context():
         reset_database()
-        ids = [_new_import(path, work_dir, f"bench-{n}{Path(path).suffix}") for n, path in enumerate(paths)]
+        ids = [new_import(path, work_dir, f"bench-{n}{Path(path).suffix}") for n, path in enumerate(paths)]
     groups = [ids] if how == "one" else [[i] for i in ids]
     command = [sys.executable, "-m", "bench.cases", "run_jobs", database_url, work, reading]
     with _CpuSampler() as cpu:

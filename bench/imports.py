@@ -6,7 +6,7 @@ import tempfile
 from pathlib import Path
 
 from . import data, targets
-from .run import (
+from .running import (
     case,
     export_cases,
     exports_line,

@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from . import data
-from .run import DATA, case, postgres_url, realistic_csv, realistic_xlsx
+from .running import DATA, case, postgres_url, realistic_csv, realistic_xlsx
 
 #: The exporter's words for the five types, mapped back by the value map.
 WORDS = {"Sci-tech": "Science & Tech", "Magazine": "Periodical", "Comic": "Graphic novel", "Classic": "Classics",

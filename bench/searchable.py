@@ -24,7 +24,7 @@ from pathlib import Path
 
 from sqlalchemy import text
 
-from .cases import _new_import, make_app
+from .app import make_app, new_import
 
 #: Seconds between the first import's end and queueing the next one.
 NEXT_DELAY = 0.5
@@ -65,7 +65,7 @@ def _queue(app, path: str, work: Path, stored: str) -> int:
     from bookapp.services.imports import enqueue_import
 
     with app.app_context():
-        import_id = _new_import(path, work, stored)
+        import_id = new_import(path, work, stored)
         assert enqueue_import(db.session.get(Import, import_id)), "the import could not be queued"
     return import_id
 

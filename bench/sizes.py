@@ -13,7 +13,7 @@ TEST_DATABASE_URL is set. The 5,000,000-row file is about 1 GB and its import ta
 import tempfile
 
 from . import targets
-from .run import case, postgres_url, realistic_csv
+from .running import case, postgres_url, realistic_csv
 
 
 def _raw(database: str, path: str, url: str, work: str) -> dict:
