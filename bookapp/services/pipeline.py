@@ -29,10 +29,11 @@ from ..models import (
     RejectedRow,
     utcnow,
 )
+from .copy_writing import ConcurrentInsert
 from .imports import job_timeout, upload_path
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
-from .saving import OUTCOME_NAMES, BookWriter, ConcurrentInsert, Outcome
+from .saving import OUTCOME_NAMES, BookWriter, Outcome
 from .write_turn import write_turn
 
 log = logging.getLogger(__name__)
