@@ -177,7 +177,7 @@ def export_rows(query: BookQuery, batch: int = 2000):
 
 
 def _price_text(dialect: str):
-    if dialect == "sqlite":  # integer cents there (models.Money); prices are never negative
+    if dialect == "sqlite":  # integer cents there (column_types.Money); prices are never negative
         return literal_column("printf('%d.%02d', books.price / 100, books.price % 100)", String)
     return cast(Book.price, String)
 
