@@ -62,7 +62,7 @@ def _caught_up(connection, upto: int, marks: tuple[int, ...]) -> bool:
 def _queue(app, path: str, work: Path, stored: str) -> int:
     from bookapp.extensions import db
     from bookapp.models import Import
-    from bookapp.services.imports import enqueue_import
+    from bookapp.services.import_jobs import enqueue_import
 
     with app.app_context():
         import_id = new_import(path, work, stored)

@@ -278,7 +278,7 @@ def _import_or_fail(import_id: int) -> Import:
 @with_appcontext
 def undo_import_command(import_id: int) -> None:
     """Undo a finished import: delete the books it created, restore the fields it changed."""
-    from .services.imports import ImportStateError
+    from .services.import_jobs import ImportStateError
     from .services.undo import undo_import
 
     try:
@@ -314,7 +314,7 @@ def _write_output(chunks, output: Path | None, binary: bool = False) -> None:
 def import_report_command(import_id: int, rejected: bool, fmt: str, output: Path | None) -> None:
     """Print an import's row-by-row report (or its rejected rows) as CSV or XLSX."""
     from .importer import FileProblem
-    from .services.imports import upload_path
+    from .services.import_jobs import upload_path
     from .services.reports import RECONCILIATION_HEADER, csv_lines, reconciliation_rows, rejected_table
     from .services.spreadsheet import xlsx_chunks
 

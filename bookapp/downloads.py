@@ -8,7 +8,7 @@ from flask import Response, abort, stream_with_context
 from .importer import FileProblem
 from .importer.headers import field_of
 from .models import Import
-from .services.imports import upload_path
+from .services.import_jobs import upload_path
 from .services.reports import RECONCILIATION_HEADER, csv_lines, reconciliation_rows, rejected_table
 from .services.spreadsheet import XLSX_MIMETYPE, xlsx_chunks
 

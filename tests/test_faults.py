@@ -407,7 +407,7 @@ def test_a_job_of_an_earlier_attempt_that_runs_late_leaves_the_import_to_its_own
     """The import was queued again (attempt 1) while its first job (attempt 0) was still around, taken
     from the queue before Redis went away, say: that job runs first and must not take the import; the
     attempt's own job runs it."""
-    from bookapp.services.imports import enqueue_import
+    from bookapp.services.import_jobs import enqueue_import
 
     import_id = upload_rows(file_app, [book_row(n) for n in range(1, 6)])
     with file_app.app_context():
@@ -448,7 +448,7 @@ def test_a_timeout_fails_the_import_saying_so_and_retry_resumes(file_app, tmp_pa
 def test_a_double_enqueue_and_a_requeued_finished_job_change_nothing(file_app, redis_client):
     import_id = upload_rows(file_app, [book_row(n) for n in range(1, 11)])
     with file_app.app_context():
-        from bookapp.services.imports import enqueue_import
+        from bookapp.services.import_jobs import enqueue_import
 
         imp = db.session.get(Import, import_id)
         queue = Queue(file_app.config["IMPORT_QUEUE"], connection=redis_client)
@@ -486,7 +486,7 @@ def test_two_workers_importing_overlapping_files_at_once_store_each_isbn_once(fi
 def test_uploads_are_kept_until_the_retention_after_the_import_ends(file_app):
     from datetime import timedelta
 
-    from bookapp.services.imports import upload_path
+    from bookapp.services.import_jobs import upload_path
 
     client = sign_in(file_app.test_client(), "staff@example.com")
     ids = []
@@ -510,7 +510,7 @@ def test_uploads_are_kept_until_the_retention_after_the_import_ends(file_app):
 def test_an_import_left_at_match_columns_past_the_retention_is_cancelled_and_its_file_deleted(file_app):
     from datetime import timedelta
 
-    from bookapp.services.imports import upload_path
+    from bookapp.services.import_jobs import upload_path
 
     client = sign_in(file_app.test_client(), "staff@example.com")
     ids = []

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from bookapp.extensions import db
 from bookapp.models import Book, Import, ImportChange, ImportRowError
-from bookapp.services.imports import upload_path
+from bookapp.services.import_jobs import upload_path
 from tests.conftest import after_chunk_saved, run_worker
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13, write_xlsx
 

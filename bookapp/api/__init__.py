@@ -18,17 +18,15 @@ from ..services.books import (
     printable,
     save_book,
 )
+from ..services.import_jobs import ImportStateError, cancel_import, retry_import
 from ..services.import_view import import_json
 from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
-    ImportStateError,
     NeedsMapping,
     RepeatedFile,
-    cancel_import,
     confirm_dry_run,
     create_import,
-    retry_import,
 )
 from ..services.problems import of_kind, rows_as_read
 from ..services.undo import undo_import

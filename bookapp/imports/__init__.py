@@ -26,17 +26,9 @@ from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStat
 from ..queue import queue_available
 from ..services.books import page_number, printable
 from ..services.fixes import fix_state
+from ..services.import_jobs import ImportStateError, cancel_import, retry_import
 from ..services.import_view import import_json
-from ..services.imports import (
-    AlreadyConfirmed,
-    ImportOptions,
-    ImportStateError,
-    RepeatedFile,
-    cancel_import,
-    confirm_dry_run,
-    create_import,
-    retry_import,
-)
+from ..services.imports import AlreadyConfirmed, ImportOptions, RepeatedFile, confirm_dry_run, create_import
 from ..services.problems import of_kind, plural, problems_summary, rows_as_read
 from ..services.reports import (
     XLSX_MIMETYPE,

@@ -16,7 +16,8 @@ from ..importer import FileProblem, Mapping, MappingError
 from ..importer.matching import Choices, from_form, from_mapping, suggest
 from ..models import Import, ImportStatus
 from ..services.column_profiles import forget_profile, profile_state, start_profile
-from ..services.imports import ImportStateError, submit_mapping
+from ..services.import_jobs import ImportStateError
+from ..services.imports import submit_mapping
 from .blueprint import bp
 from .context import matching_context
 

@@ -24,7 +24,7 @@ from ..importer import FileProblem
 from ..importer.reading import estimate_rows
 from ..models import Import, ImportStatus
 from ..queue import import_queue, redis_connection
-from .imports import job_timeout, upload_path
+from .import_jobs import job_timeout, upload_path
 
 log = logging.getLogger(__name__)
 

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..importer.reading import READ_CELL_CHARS
 from ..models import Import, ImportChunk, ImportStatus, RejectedRow, User
-from .imports import enqueue_import
+from .import_jobs import enqueue_import
 from .problems import plural
 from .row_check import RowChecker, RowCheckProblem, reads_decimal_comma
 from .saving import Outcome

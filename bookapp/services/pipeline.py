@@ -30,7 +30,7 @@ from ..models import (
     utcnow,
 )
 from .copy_writing import ConcurrentInsert
-from .imports import job_timeout, upload_path
+from .import_jobs import job_timeout, upload_path
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome

@@ -20,7 +20,7 @@ from sqlalchemy import func, or_, select, update
 from ..extensions import db
 from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
 from ..queue import queue_names, redis_connection
-from .imports import enqueue_import, upload_path
+from .import_jobs import enqueue_import, upload_path
 from .runner import IMPORT_JOB_ID, catch_up_indexes
 
 log = logging.getLogger(__name__)

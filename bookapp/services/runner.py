@@ -25,7 +25,7 @@ from ..models import (
 )
 from ..queue import index_queue
 from . import search_catch_up, sort_index
-from .imports import JOB_RESULT_TTL_SECONDS
+from .import_jobs import JOB_RESULT_TTL_SECONDS
 from .pipeline import Cancelled, ColumnsUnmatched, ImportRun, StoredFileMissing, TimedOut
 
 log = logging.getLogger(__name__)

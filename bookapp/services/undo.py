@@ -11,7 +11,7 @@ from sqlalchemy import delete, or_, select, update
 
 from ..extensions import db
 from ..models import Book, Import, ImportChange, ImportStatus, User, utcnow
-from .imports import ImportStateError
+from .import_jobs import ImportStateError
 
 log = logging.getLogger(__name__)
 
