@@ -162,7 +162,7 @@ def test_an_instructed_reader_sends_first_then_does_as_it_is_ordered():
 def test_an_instructed_reader_given_no_orders_ends_and_a_big_order_arrives_whole():
     with ReadAhead(opened_then_ordered, instructed=True) as items:
         assert next(items) == "opened"
-        items._close_orders()  # the parent stops before ordering anything (a file it will not read)
+        items.withhold_orders()  # the parent stops before ordering anything (a file it will not read)
         assert list(items) == []
     assert items.result == "no orders"
 

@@ -116,9 +116,10 @@ class ReadAhead:
         except BrokenPipeError:
             pass  # the child is gone: the next item says how
         finally:
-            self._close_orders()
+            self.withhold_orders()
 
-    def _close_orders(self) -> None:
+    def withhold_orders(self) -> None:
+        """Tell the child no order will come (its ``orders()`` returns None): the parent will not read on."""
         if self._orders is not None:
             os.close(self._orders)
             self._orders = None
@@ -141,7 +142,7 @@ class ReadAhead:
 
     def close(self) -> None:
         """Stop the child (if it is still running) and collect it."""
-        self._close_orders()
+        self.withhold_orders()
         if not self._pipe.closed:
             self._pipe.close()
         if self.pid and self._reap(block=False) is None:
