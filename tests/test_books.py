@@ -369,10 +369,13 @@ def test_two_catch_ups_at_once_index_every_book_once(app, staff_client):
             thread.start()
         for thread in threads:
             thread.join()
+        # SQLite's index keeps no row of its own per book (no content, no column sizes): it is asked for the
+        # books holding "boo", which every title holds; the copies' counts show none went in twice.
+        every = f" WHERE {index} MATCH '\"boo\"'" if index == SQLITE_TABLE else ""
         with engine.connect() as connection:
-            in_index = connection.exec_driver_sql(f"SELECT count(*) FROM {index}").scalar()
+            in_index = connection.exec_driver_sql(f"SELECT count(*) FROM {index}{every}").scalar()
             distinct = connection.exec_driver_sql(
-                f"SELECT count(DISTINCT {'rowid' if index == SQLITE_TABLE else 'book_id'}) FROM {index}"
+                f"SELECT count(DISTINCT {'rowid' if index == SQLITE_TABLE else 'book_id'}) FROM {index}{every}"
             ).scalar()
     assert sum(copied) == in_index == distinct == 300
     assert indexed_upto(app) == book_id(app, 300)

@@ -161,9 +161,10 @@ def test_a_database_made_by_0_1_0_upgrades_in_place_and_keeps_its_books(database
     assert client.get(response.location + ".json").get_json()["status"] == "succeeded"
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Book)) == 7
-        if dialect == "sqlite":  # 0008: the search index keeps no second copy, and has caught up again
-            tables = set(inspect(db.engine).get_table_names())
+        if dialect == "sqlite":  # 0008, 0009: the search index keeps no second copy, no column sizes, and has
+            tables = set(inspect(db.engine).get_table_names())  # caught up again
             assert "books_search" in tables and "books_search_content" not in tables
+            assert "books_search_docsize" not in tables
             assert db.session.scalar(text("SELECT indexed_upto FROM search_state WHERE id = 1")) == 7
     found = client.get("/books?q=herbert").get_data(as_text=True)
     assert "Dune" in found and "Solaris" not in found
