@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from bookapp.extensions import db
 from bookapp.models import Book
-from tests.conftest import run_worker
+from tests.conftest import add_user, run_worker, sign_in
 from tests.helpers import book_row, csv_bytes, isbn13
 from tests.test_imports import book_count, import_state, upload
 
@@ -200,6 +200,63 @@ def test_a_large_catch_up_builds_a_new_sort_index_and_the_plan_uses_it(app, staf
         else:
             plan = " ".join(str(r[-1]) for r in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}"))
             assert "USING COVERING INDEX ix_book_order_title_" in plan and "TEMP B-TREE" not in plan, plan
+
+
+def test_a_large_sort_catch_up_on_sqlite_lets_writes_in_between_its_steps(sqlite_app, monkeypatch):
+    """SQLite builds a new sort index a step at a time: an edit and a delete made between two steps go in
+    at once (one transaction for the whole build held them for seconds at a million books), and pages
+    are exact once the catch-up has copied the changed book again."""
+    import sqlite3
+
+    from bookapp.services import sort_index
+
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    seed(sqlite_app, client, 230)
+    edited, deleted = book_id(sqlite_app, 7), book_id(sqlite_app, 8)
+    path = sqlite_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    lock_mark, calls, written = sort_index.lock_mark, [], []
+
+    def write_before_the_second_copy_step(connection, mark):
+        calls.append(mark)
+        if len(calls) == 3:  # the new copy made, its first step copied (the edited and deleted books in it)
+            with sqlite3.connect(path, timeout=0.2) as other:  # a write that waits for the lock fails
+                other.execute("UPDATE books SET title = 'Aardvark' WHERE id = ?", (edited,))
+                other.execute("DELETE FROM books WHERE id = ?", (deleted,))
+            written.append(True)
+        return lock_mark(connection, mark)
+
+    monkeypatch.setattr(sort_index, "SQLITE_COPY_STEP", 100)
+    monkeypatch.setattr(sort_index, "lock_mark", write_before_the_second_copy_step)
+    with sqlite_app.app_context():
+        with db.engine.begin() as connection:  # as if the copy held nothing: a catch-up that rebuilds it
+            connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
+        assert sort_index.catch_up(db.engine, rebuild_from=100) == 230 + 1  # and the edited book again
+    assert written and len(calls) > 3, "the build released the lock between its steps"
+    assert stale_and_past_mark(sqlite_app) == (0, 0)
+    check_every_order(sqlite_app, monkeypatch)
+    with sqlite_app.app_context():
+        first = db.session.execute(db.text("SELECT id FROM book_order ORDER BY title LIMIT 1")).scalar()
+        assert first == edited
+        assert db.session.execute(db.text(f"SELECT count(*) FROM book_order WHERE id = {deleted}")).scalar() == 0
+
+
+def test_a_sort_catch_up_on_sqlite_leaves_the_work_to_one_already_under_way(sqlite_app):
+    """Two workers' catch-ups at once on one SQLite file: the second finds the first's lock taken and
+    changes nothing (a step of its own between the first's steps could lose a change the first needs)."""
+    from bookapp.services import sort_index
+    from bookapp.services.write_turn import held_if_free, lock_path
+
+    add_user(sqlite_app, "staff@example.com")
+    seed(sqlite_app, sign_in(sqlite_app.test_client(), "staff@example.com"), 30)
+    with sqlite_app.app_context():
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
+        with held_if_free(lock_path(db.engine, "sort-index")) as free:  # the catch-up under way
+            assert free
+            assert sort_index.catch_up(db.engine, rebuild_from=10) == 0
+        assert stale_and_past_mark(sqlite_app) == (0, 30)
+        assert sort_index.catch_up(db.engine, rebuild_from=10) == 30
 
 
 def test_a_book_page_links_to_the_import_that_wrote_it(app, staff_client):

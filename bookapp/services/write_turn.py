@@ -39,15 +39,27 @@ POLL_SECONDS = 0.01
 CHECK_SECONDS = 1.0
 
 
-def lock_path(engine: Engine) -> Path | None:
-    """The turn's lock file for *engine*'s database, or None when its imports need no turn."""
+def lock_path(engine: Engine, purpose: str = "imports") -> Path | None:
+    """The lock file for *purpose* beside *engine*'s database (the imports' turn by default), or None when
+    the database needs none (not SQLite, in memory, or no `fcntl`)."""
     url = engine.url
     if fcntl is None or url.get_backend_name() != "sqlite":
         return None
     database = url.database
     if not database or database == ":memory:" or database.startswith("file:"):
         return None
-    return Path(database).with_name(Path(database).name + "-imports.lock")
+    return Path(database).with_name(f"{Path(database).name}-{purpose}.lock")
+
+
+@contextlib.contextmanager
+def held_if_free(path: Path) -> Iterator[bool]:
+    """Hold the exclusive lock on *path* for the block if no other process holds it; yield whether it
+    was free (no wait: the caller leaves the work to whoever holds it)."""
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        yield _try(fd)
+    finally:
+        os.close(fd)  # closing the only descriptor releases the lock
 
 
 @contextlib.contextmanager
