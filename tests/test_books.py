@@ -259,6 +259,67 @@ def test_a_sort_catch_up_on_sqlite_leaves_the_work_to_one_already_under_way(sqli
         assert sort_index.catch_up(db.engine, rebuild_from=10) == 30
 
 
+def test_a_sort_rebuild_on_sqlite_cut_short_keeps_the_old_index_exact(sqlite_app, monkeypatch):
+    """A build in steps stopped halfway (the database busy past the wait, the job killed) leaves the old
+    sort index in use with its notes of changed and deleted books: pages stay exact, the count too, and
+    the next catch-up finishes the work."""
+    from bookapp.services import sort_index
+    from bookapp.services.books import save_book
+
+    add_user(sqlite_app, "staff@example.com")
+    seed(sqlite_app, sign_in(sqlite_app.test_client(), "staff@example.com"), 30)
+    edited, deleted = book_id(sqlite_app, 7), book_id(sqlite_app, 8)
+    fields = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
+              "description")  # fmt: skip
+    with sqlite_app.app_context():  # noted stale; then enough new books past the mark for a rebuild
+        db.session.execute(db.text(f"UPDATE books SET title = 'Aardvark' WHERE id = {edited}"))
+        db.session.execute(db.text(f"DELETE FROM books WHERE id = {deleted}"))
+        db.session.commit()
+        for n in range(31, 88):
+            save_book(None, dict(zip(fields, book_row(n), strict=True)))
+    lock_mark, calls = sort_index.lock_mark, []
+
+    def busy_after_the_first_step(connection, mark):
+        calls.append(mark)
+        return lock_mark(connection, mark) if len(calls) == 1 else None
+
+    monkeypatch.setattr(sort_index, "lock_mark", busy_after_the_first_step)
+    with sqlite_app.app_context():
+        assert sort_index.catch_up(db.engine, rebuild_from=10) == 0
+    monkeypatch.setattr(sort_index, "lock_mark", lock_mark)
+    with sqlite_app.app_context():  # the new books undone: few past the mark, pages use the old copy
+        db.session.execute(
+            db.text(f"DELETE FROM books WHERE isbn IN ({','.join(repr(isbn13(n)) for n in range(31, 88))})")
+        )
+        db.session.commit()
+        assert sort_index.count_books(db.session) == 29
+    check_every_order(sqlite_app, monkeypatch)
+    with sqlite_app.app_context():
+        assert sort_index.catch_up(db.engine, rebuild_from=10) == 1  # the edited book, copied again
+        assert sort_index.count_books(db.session) == 29
+    assert stale_and_past_mark(sqlite_app) == (0, 0)
+    check_every_order(sqlite_app, monkeypatch)
+
+
+def test_a_sort_catch_up_on_sqlite_works_without_its_lock_file(sqlite_app, monkeypatch):
+    """A lock file that cannot be opened (here a folder stands in its place) costs the steps, not the
+    catch-up: the new sort index is built in one transaction, as before."""
+    from bookapp.services import sort_index
+    from bookapp.services.write_turn import lock_path
+
+    add_user(sqlite_app, "staff@example.com")
+    seed(sqlite_app, sign_in(sqlite_app.test_client(), "staff@example.com"), 30)
+    with sqlite_app.app_context():
+        path = lock_path(db.engine, "sort-index")
+        path.unlink(missing_ok=True)  # the import's catch-up made it
+        path.mkdir()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
+        assert sort_index.catch_up(db.engine, rebuild_from=10) == 30
+    assert stale_and_past_mark(sqlite_app) == (0, 0)
+    check_every_order(sqlite_app, monkeypatch)
+
+
 def test_a_book_page_links_to_the_import_that_wrote_it(app, staff_client):
     import_id = seed(app, staff_client, 3)
     page = staff_client.get(f"/books/{book_id(app, 2)}").get_data(as_text=True)

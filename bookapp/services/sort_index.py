@@ -214,6 +214,9 @@ def catch_up(engine: Engine, batch: int = CATCH_UP_BATCH, rebuild_from: int = RE
     if path is None:
         return _catch_up(engine, batch, rebuild_from, in_steps=False)
     with held_if_free(path) as free:
+        if free is None:  # the lock file cannot be opened (a folder not writable): one transaction, as before
+            log.warning("event=sort-lock-unavailable path=%s", path)
+            return _catch_up(engine, batch, rebuild_from, in_steps=False)
         return _catch_up(engine, batch, rebuild_from, in_steps=True) if free else 0
 
 
@@ -281,14 +284,17 @@ def _rebuild_in_steps(engine: Engine, target: int) -> int:
     an edit or an import's chunk waits at most one step for the write lock (a million books: at most
     0.5 s of the 4.4 s, where one transaction held it for all of them). The lock keeps every other
     catch-up's step off the copy and its list of stale books meanwhile; a book changed or deleted after
-    its step is noted in that list as usual, and copied again after the swap."""
+    its step is noted in that list as usual, and copied again after the swap.
+
+    The list is left as it is until the swap: the old copy stays in use until then, its stale books with
+    it, and a build cut short (the database busy past the wait, the job killed) leaves it intact. The
+    swap settles the notes the new copy has made good: books whose row in it is the book's own, and books
+    in neither (deleted before their step)."""
     following = f"{TABLE}_next"
     generation = uuid.uuid4().hex[:8]
     with _owning_mark_below(engine, target) as connection:
         if connection is None:
             return 0
-        # Stale marks noted so far are settled by the new copy; later changes note theirs again.
-        connection.exec_driver_sql(f"DELETE FROM {STALE} WHERE id <= {int(target)}")
         connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")  # one a killed rebuild left
         _create_copy(connection, following, generation)
         connection.commit()
@@ -301,8 +307,8 @@ def _rebuild_in_steps(engine: Engine, target: int) -> int:
     ]  # fmt: skip
     for statement in steps:
         with engine.connect() as connection:
-            if lock_mark(connection, SORT_MARK) is None:  # the database stayed busy: the next catch-up
-                return 0  # starts again (this copy is dropped then)
+            if lock_mark(connection, SORT_MARK) is None:
+                break
             connection.exec_driver_sql(f"PRAGMA threads = {SQLITE_SORT_THREADS}")
             try:
                 copied += max(connection.exec_driver_sql(statement).rowcount, 0)
@@ -310,14 +316,38 @@ def _rebuild_in_steps(engine: Engine, target: int) -> int:
             finally:
                 connection.rollback()
                 connection.exec_driver_sql("PRAGMA threads = 0")  # the pooled connection as it was
-    with _owning_mark_below(engine, target) as connection:
-        if connection is None:
-            return 0
-        connection.exec_driver_sql(f"DROP TABLE {TABLE}")
-        connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {TABLE}")
-        _set_mark(connection, target, books=copied)
+    else:
+        with _owning_mark_below(engine, target) as connection:
+            if connection is not None:
+                _settle_stale(connection, following, target)
+                connection.exec_driver_sql(f"DROP TABLE {TABLE}")
+                connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {TABLE}")
+                _set_mark(connection, target, books=copied)
+                connection.commit()
+                return copied
+    _drop_if_free(engine, following)  # the database stayed busy: the old copy stays; the next catch-up starts again
+    return 0
+
+
+def _settle_stale(connection: Connection, following: str, target: int) -> None:
+    """Take off the stale list the books up to *target* that the new copy *following* has right: those
+    whose row in it is the book's own, and those in neither (deleted before the copy reached them)."""
+    same = " AND ".join(f"n.{name} IS b.{name}" for name in COLUMNS)
+    connection.exec_driver_sql(
+        f"DELETE FROM {STALE} WHERE id <= {int(target)} AND ("
+        f"EXISTS (SELECT 1 FROM {following} n JOIN books b ON b.id = n.id WHERE n.id = {STALE}.id AND {same}) "
+        f"OR (NOT EXISTS (SELECT 1 FROM books b WHERE b.id = {STALE}.id) "
+        f"AND NOT EXISTS (SELECT 1 FROM {following} n WHERE n.id = {STALE}.id)))"
+    )
+
+
+def _drop_if_free(engine: Engine, name: str) -> None:
+    """Drop the new copy a build cut short left, if the database lets the write in within the wait."""
+    with engine.connect() as connection:
+        if lock_mark(connection, SORT_MARK) is None:
+            return
+        connection.exec_driver_sql(f"DROP TABLE IF EXISTS {name}")
         connection.commit()
-    return copied
 
 
 def _build_copy(connection: Connection, target: int) -> int:

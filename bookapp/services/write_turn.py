@@ -52,10 +52,15 @@ def lock_path(engine: Engine, purpose: str = "imports") -> Path | None:
 
 
 @contextlib.contextmanager
-def held_if_free(path: Path) -> Iterator[bool]:
+def held_if_free(path: Path) -> Iterator[bool | None]:
     """Hold the exclusive lock on *path* for the block if no other process holds it; yield whether it
-    was free (no wait: the caller leaves the work to whoever holds it)."""
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    was free (no wait: the caller leaves the work to whoever holds it), or None when the lock file
+    cannot be opened (its folder not writable, or the file another user's)."""
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    except OSError:
+        yield None
+        return
     try:
         yield _try(fd)
     finally:
