@@ -320,6 +320,30 @@ def test_a_sort_catch_up_on_sqlite_works_without_its_lock_file(sqlite_app, monke
     check_every_order(sqlite_app, monkeypatch)
 
 
+def test_a_sorted_page_read_while_a_catch_up_moves_the_mark_lists_each_book_once(app, staff_client, monkeypatch):
+    """The sort index's mark is read, then the page: a catch-up committing between the two (here: the
+    mark as first read lags ten books behind the copy) must not list its books twice."""
+    from bookapp.services import sort_index
+
+    seed(app, staff_client, 30)
+    pending = sort_index._pending
+
+    def read_before_the_catch_up(session):
+        mark, stale, past = pending(session)
+        lagging.append(mark)
+        return (mark - 10, stale, past + 10) if len(lagging) == 1 else (mark, stale, past)
+
+    lagging: list[int] = []
+
+    monkeypatch.setattr(sort_index, "_pending", read_before_the_catch_up)
+    with app.test_request_context():
+        ids = sort_index.page_ids(db.session, "title", False, 100, 0)
+        assert len(ids) == len(set(ids)) == 30
+        plain = [b.id for b in db.session.scalars(select(Book).order_by(Book.title, Book.id))]
+        assert ids == plain
+        assert len(lagging) == 2, "the page was read again with the mark the catch-up left"
+
+
 def test_a_book_page_links_to_the_import_that_wrote_it(app, staff_client):
     import_id = seed(app, staff_client, 3)
     page = staff_client.get(f"/books/{book_id(app, 2)}").get_data(as_text=True)

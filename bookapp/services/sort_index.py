@@ -155,10 +155,26 @@ def page_ids(session: Session, sort: str, descending: bool, limit: int, offset: 
     engine = session.get_bind()
     if sort not in (*COLUMNS, "id") or not index_ready(engine):
         return None
-    pending = _pending(session)
-    if pending is None:
-        return None
-    mark, stale_count, past_mark = pending
+    # The mark is read first, then the page: a catch-up that moved it in between would leave its books
+    # both in the copy and past the mark read. The mark only grows, so the same mark read again after
+    # the page means the page saw it too; else the page is read again (a value in the page's statement
+    # would do it in one go, but costs PostgreSQL its parallel plans).
+    for _ in range(PAGE_TRIES):
+        pending = _pending(session)
+        if pending is None:
+            return None
+        ids = _page_ids(session, sort, descending, limit, offset, *pending)
+        if session.scalar(select(SearchState.indexed_upto).where(SearchState.id == SORT_MARK)) == pending[0]:
+            return ids
+    return None
+
+
+#: How many times a page is read while catch-ups keep moving the mark, before it does without the copy.
+PAGE_TRIES = 3
+
+
+def _page_ids(session: Session, sort: str, descending: bool, limit: int, offset: int, mark: int, stale_count: int,
+              past_mark: int) -> list[int]:  # fmt: skip
     stale = table(STALE, column("id"))
     copy, books = table(TABLE, column("id"), column(sort)), Book.__table__
     keys = (lambda source: [source.c.id]) if sort == "id" else (lambda source: [source.c.id, source.c[sort]])
