@@ -132,7 +132,7 @@ def test_the_sort_index_pages_every_order_exactly_through_edits_imports_deletes_
 ):
     """Sorted by any column, every book appears once, in the database's own order (nulls and ties
     included), whether the sort index has caught up or not; changes only mark books stale."""
-    from bookapp.services import sort_index
+    from bookapp.services import sort_catch_up, sort_index
     from bookapp.services.books import save_book
 
     import_id = seed(app, staff_client, 230)
@@ -160,7 +160,7 @@ def test_the_sort_index_pages_every_order_exactly_through_edits_imports_deletes_
     assert stale_and_past_mark(app) == (3, 1)
     check_every_order(app, monkeypatch)  # merged: the copy's fresh rows, the stale ones, the new one
     with app.app_context():
-        assert sort_index.catch_up(db.engine) == 1 + 2  # the new book; the stale ones that still exist
+        assert sort_catch_up.catch_up(db.engine) == 1 + 2  # the new book; the stale ones that still exist
     assert stale_and_past_mark(app) == (0, 0)
     check_every_order(app, monkeypatch)
     # Undo deletes the books the first import made (one statement on PostgreSQL: one trigger call).
@@ -173,7 +173,7 @@ def test_the_sort_index_pages_every_order_exactly_through_edits_imports_deletes_
 
 
 def test_a_large_catch_up_builds_a_new_sort_index_and_the_plan_uses_it(app, staff_client, monkeypatch):
-    from bookapp.services import sort_index
+    from bookapp.services import sort_catch_up
     from bookapp.services.sort_index import TABLE
 
     seed(app, staff_client, 230)
@@ -182,14 +182,14 @@ def test_a_large_catch_up_builds_a_new_sort_index_and_the_plan_uses_it(app, staf
         with engine.begin() as connection:  # as if the copy held nothing: a catch-up that more than doubles it
             connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
             connection.exec_driver_sql(f"DELETE FROM {TABLE} WHERE id > (SELECT min(id) + 9 FROM books)")
-        assert sort_index.catch_up(engine, rebuild_from=100) == 230
+        assert sort_catch_up.catch_up(engine, rebuild_from=100) == 230
         with engine.connect() as connection:
             assert connection.exec_driver_sql(f"SELECT count(DISTINCT id), count(*) FROM {TABLE}").one() == (230, 230)
     check_every_order(app, monkeypatch)
     with app.app_context():  # twice: the new copy's names do not clash with the old one's
         with engine.begin() as connection:
             connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
-        assert sort_index.catch_up(engine, rebuild_from=100) == 230
+        assert sort_catch_up.catch_up(engine, rebuild_from=100) == 230
         connection = db.session.connection()
         statement = "SELECT id, title FROM book_order ORDER BY 2 DESC, 1 DESC LIMIT 25 OFFSET 100"
         if connection.dialect.name == "postgresql":
@@ -208,14 +208,14 @@ def test_a_large_sort_catch_up_on_sqlite_lets_writes_in_between_its_steps(sqlite
     are exact once the catch-up has copied the changed book again."""
     import sqlite3
 
-    from bookapp.services import sort_index
+    from bookapp.services import sort_catch_up
 
     add_user(sqlite_app, "staff@example.com")
     client = sign_in(sqlite_app.test_client(), "staff@example.com")
     seed(sqlite_app, client, 230)
     edited, deleted = book_id(sqlite_app, 7), book_id(sqlite_app, 8)
     path = sqlite_app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
-    lock_mark, calls, written = sort_index.lock_mark, [], []
+    lock_mark, calls, written = sort_catch_up.lock_mark, [], []
 
     def write_before_the_second_copy_step(connection, mark):
         calls.append(mark)
@@ -226,12 +226,12 @@ def test_a_large_sort_catch_up_on_sqlite_lets_writes_in_between_its_steps(sqlite
             written.append(True)
         return lock_mark(connection, mark)
 
-    monkeypatch.setattr(sort_index, "SQLITE_COPY_STEP", 100)
-    monkeypatch.setattr(sort_index, "lock_mark", write_before_the_second_copy_step)
+    monkeypatch.setattr(sort_catch_up, "SQLITE_COPY_STEP", 100)
+    monkeypatch.setattr(sort_catch_up, "lock_mark", write_before_the_second_copy_step)
     with sqlite_app.app_context():
         with db.engine.begin() as connection:  # as if the copy held nothing: a catch-up that rebuilds it
             connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
-        assert sort_index.catch_up(db.engine, rebuild_from=100) == 230 + 1  # and the edited book again
+        assert sort_catch_up.catch_up(db.engine, rebuild_from=100) == 230 + 1  # and the edited book again
     assert written and len(calls) > 3, "the build released the lock between its steps"
     assert stale_and_past_mark(sqlite_app) == (0, 0)
     check_every_order(sqlite_app, monkeypatch)
@@ -244,7 +244,7 @@ def test_a_large_sort_catch_up_on_sqlite_lets_writes_in_between_its_steps(sqlite
 def test_a_sort_catch_up_on_sqlite_leaves_the_work_to_one_already_under_way(sqlite_app):
     """Two workers' catch-ups at once on one SQLite file: the second finds the first's lock taken and
     changes nothing (a step of its own between the first's steps could lose a change the first needs)."""
-    from bookapp.services import sort_index
+    from bookapp.services import sort_catch_up
     from bookapp.services.write_turn import held_if_free, lock_path
 
     add_user(sqlite_app, "staff@example.com")
@@ -254,16 +254,16 @@ def test_a_sort_catch_up_on_sqlite_leaves_the_work_to_one_already_under_way(sqli
             connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
         with held_if_free(lock_path(db.engine, "sort-index")) as free:  # the catch-up under way
             assert free
-            assert sort_index.catch_up(db.engine, rebuild_from=10) == 0
+            assert sort_catch_up.catch_up(db.engine, rebuild_from=10) == 0
         assert stale_and_past_mark(sqlite_app) == (0, 30)
-        assert sort_index.catch_up(db.engine, rebuild_from=10) == 30
+        assert sort_catch_up.catch_up(db.engine, rebuild_from=10) == 30
 
 
 def test_a_sort_rebuild_on_sqlite_cut_short_keeps_the_old_index_exact(sqlite_app, monkeypatch):
     """A build in steps stopped halfway (the database busy past the wait, the job killed) leaves the old
     sort index in use with its notes of changed and deleted books: pages stay exact, the count too, and
     the next catch-up finishes the work."""
-    from bookapp.services import sort_index
+    from bookapp.services import sort_catch_up, sort_index
     from bookapp.services.books import save_book
 
     add_user(sqlite_app, "staff@example.com")
@@ -277,16 +277,16 @@ def test_a_sort_rebuild_on_sqlite_cut_short_keeps_the_old_index_exact(sqlite_app
         db.session.commit()
         for n in range(31, 88):
             save_book(None, dict(zip(fields, book_row(n), strict=True)))
-    lock_mark, calls = sort_index.lock_mark, []
+    lock_mark, calls = sort_catch_up.lock_mark, []
 
     def busy_after_the_first_step(connection, mark):
         calls.append(mark)
         return lock_mark(connection, mark) if len(calls) == 1 else None
 
-    monkeypatch.setattr(sort_index, "lock_mark", busy_after_the_first_step)
+    monkeypatch.setattr(sort_catch_up, "lock_mark", busy_after_the_first_step)
     with sqlite_app.app_context():
-        assert sort_index.catch_up(db.engine, rebuild_from=10) == 0
-    monkeypatch.setattr(sort_index, "lock_mark", lock_mark)
+        assert sort_catch_up.catch_up(db.engine, rebuild_from=10) == 0
+    monkeypatch.setattr(sort_catch_up, "lock_mark", lock_mark)
     with sqlite_app.app_context():  # the new books undone: few past the mark, pages use the old copy
         db.session.execute(
             db.text(f"DELETE FROM books WHERE isbn IN ({','.join(repr(isbn13(n)) for n in range(31, 88))})")
@@ -295,7 +295,7 @@ def test_a_sort_rebuild_on_sqlite_cut_short_keeps_the_old_index_exact(sqlite_app
         assert sort_index.count_books(db.session) == 29
     check_every_order(sqlite_app, monkeypatch)
     with sqlite_app.app_context():
-        assert sort_index.catch_up(db.engine, rebuild_from=10) == 1  # the edited book, copied again
+        assert sort_catch_up.catch_up(db.engine, rebuild_from=10) == 1  # the edited book, copied again
         assert sort_index.count_books(db.session) == 29
     assert stale_and_past_mark(sqlite_app) == (0, 0)
     check_every_order(sqlite_app, monkeypatch)
@@ -304,7 +304,7 @@ def test_a_sort_rebuild_on_sqlite_cut_short_keeps_the_old_index_exact(sqlite_app
 def test_a_sort_catch_up_on_sqlite_works_without_its_lock_file(sqlite_app, monkeypatch):
     """A lock file that cannot be opened (here a folder stands in its place) costs the steps, not the
     catch-up: the new sort index is built in one transaction, as before."""
-    from bookapp.services import sort_index
+    from bookapp.services import sort_catch_up
     from bookapp.services.write_turn import lock_path
 
     add_user(sqlite_app, "staff@example.com")
@@ -315,7 +315,7 @@ def test_a_sort_catch_up_on_sqlite_works_without_its_lock_file(sqlite_app, monke
         path.mkdir()
         with db.engine.begin() as connection:
             connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 2")
-        assert sort_index.catch_up(db.engine, rebuild_from=10) == 30
+        assert sort_catch_up.catch_up(db.engine, rebuild_from=10) == 30
     assert stale_and_past_mark(sqlite_app) == (0, 0)
     check_every_order(sqlite_app, monkeypatch)
 

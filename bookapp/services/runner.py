@@ -24,7 +24,7 @@ from ..models import (
     utcnow,
 )
 from ..queue import index_queue
-from . import search_catch_up, sort_index
+from . import search_catch_up, sort_catch_up
 from .import_jobs import JOB_RESULT_TTL_SECONDS
 from .pipeline import Cancelled, ColumnsUnmatched, ImportRun, StoredFileMissing, TimedOut
 
@@ -191,7 +191,7 @@ def catch_up_indexes(import_id: int | None = None) -> None:
             log.info("import=%s event=catch-up-deferred reason=import-running", import_id)
         return
     # Searches first: what staff notice most is a search that has to scan.
-    for step in [("search", search_catch_up.catch_up), ("sort", sort_index.catch_up)]:
+    for step in [("search", search_catch_up.catch_up), ("sort", sort_catch_up.catch_up)]:
         _catch_up_one(engine, import_id, *step)
 
 
