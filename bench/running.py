@@ -42,6 +42,7 @@ def tidy_csv(rows: int) -> Path:
 def case(name: str, *args: str) -> dict:
     """Run one case in its own process; add the peak PSS of its processes together (sampled 5 times a second)
     and count the CPU seconds they used (on a busy machine a steadier measure of work than the wall clock)."""
+    os.sync()  # what earlier cases left for the disk is written now, not during this one
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     process = subprocess.Popen([sys.executable, "-m", "bench.cases", name, *args], cwd=ROOT, text=True,
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)  # fmt: skip

@@ -519,6 +519,19 @@ def test_the_isbn_fast_path_gives_what_the_isbn_converter_gives_for_every_cell_i
     assert fast_isbns(numbers) == ["9780306406157", "9780306406157", "9781000000009", None, None, None, None]
     assert [parse_isbn(n) for n in numbers[:3]] == fast_isbns(numbers)[:3]
 
+    # a column of number cells only (ISBNs a spreadsheet program took for numbers) is checked as a whole
+    def converted(cell):
+        try:
+            return parse_isbn(cell)
+        except ValueProblem:
+            return None
+
+    column = [float(c) for c in cells if len(c) == 13 and c.isdigit() and c[:3] in ("978", "979")]
+    column += [9780306406158.0, 9780306406157.0]
+    expected = [converted(c) for c in column]
+    assert fast_isbns(column) == expected and None in expected and len(set(expected)) > 1_000
+    assert fast_isbns([*column, 306406152.0]) == [*expected, None]  # one cell out of range: cell by cell
+
 
 def test_the_bulk_text_check_leaves_out_only_cells_the_text_converter_would_keep_as_they_are():
     import random

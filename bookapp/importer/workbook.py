@@ -190,11 +190,17 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
     top_left_values: dict[tuple[int, int], object] = {}
     rows = iter(sheet.iter_rows())
     next(rows, None)  # the header
-    for offset, values in enumerate(rows, start=1):
-        sheet_row = first_row + offset
-        cells = list(map(BLANK_TO_NONE.get, values[:width], values[:width]))
-        if len(values) > width and any(v != "" for v in values[width:]):
-            cells.extend(None if v == "" else v for v in values[width:])
+    for number, values in enumerate(rows, start=first_row + 2):  # the file's row; the sheet's (from 0) is number - 1
+        if len(values) <= width and "" not in values:
+            if not merged and not unsaved:  # the usual row: every cell filled, calamine's own list
+                yield number, values
+                continue
+            cells = values
+        else:
+            cells = list(map(BLANK_TO_NONE.get, values[:width], values[:width]))
+            if len(values) > width and any(v != "" for v in values[width:]):
+                cells.extend(None if v == "" else v for v in values[width:])
+        sheet_row = number - 1
         if merged:
             for col in range(width):
                 origin = merged.get((sheet_row, col))
@@ -209,7 +215,7 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
                 if (sheet_row, first_col + col) in unsaved:
                     cells[col] = UnsavedFormula(f"{get_column_letter(first_col + col + 1)}{sheet_row + 1}")
         if cells.count(None) != len(cells):
-            yield sheet_row + 1, cells
+            yield number, cells
 
 
 #: Merged areas are filled only up to this many cells (a merged whole column is a formatting quirk).
