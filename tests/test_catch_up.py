@@ -172,7 +172,8 @@ def test_a_search_index_built_anew_keeps_the_changes_made_while_it_was_built(pos
     rebuilding.start()
     try:
         waiting = (
-            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, 'LOCK TABLE books')"
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND starts_with(query, 'LOCK TABLE books')"
         )
         with engine.connect() as watcher:
             deadline = time.monotonic() + 120
@@ -275,7 +276,10 @@ def test_a_crash_while_the_search_index_is_built_anew_leaves_the_old_one_in_use(
     reader.exec_driver_sql("SELECT 1 FROM book_search LIMIT 1")  # a search under way: the swap waits for it
     process = subprocess.Popen([sys.executable, "-c", rebuild], cwd=ROOT, env={**os.environ, **env_for(app, redis_url)})
     try:
-        waiting = "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND starts_with(query, 'DROP TABLE')"
+        waiting = (
+            "SELECT 1 FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' "
+            "AND starts_with(query, 'DROP TABLE')"
+        )
         with engine.connect() as watcher:
             deadline = time.monotonic() + 120
             while watcher.exec_driver_sql(waiting).first() is None:  # built, set right, about to swap
