@@ -52,7 +52,10 @@ class EmbeddedRedis:
 
     def start(self, timeout: float = 10.0) -> EmbeddedRedis:
         """Start the server and wait until it answers."""
-        self.directory.mkdir(parents=True, exist_ok=True)
+        # Its folder and a missing parent (the app's instance folder, on a first start) are private: the
+        # queue's data holds what imports were given.
+        self.directory.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self.directory.mkdir(mode=0o700, exist_ok=True)
         args = [
             redis_server_binary(),
             "--dir", str(self.directory),

@@ -210,6 +210,36 @@ def test_rejected_rows_and_report_downloads_are_spreadsheets_too(app, staff_clie
     assert any(isinstance(v, str) and v.startswith("Bell") for v in values), "a control character does not break it"
 
 
+def test_a_workbooks_rejected_rows_come_back_as_its_cells_showed_them(app, staff_client, tmp_path):
+    """A formula never calculated holds no value when its row comes back (not its cell's name, which a
+    fix could save as a title), a number cell reads as the sheet showed it, and a value past the header's
+    last column has its own message and comes after "row" and "error", which stay under their names."""
+    from tests.helpers import HEADER, typed_book_row, write_xlsx
+
+    rows = [typed_book_row(1), typed_book_row(2, Title='="Formula "&"title"'), [*typed_book_row(3), "stray"],
+            typed_book_row(4, ISBN=9780306406158)]  # fmt: skip
+    content = write_xlsx(tmp_path / "books.xlsx", rows).read_bytes()
+    location = upload(staff_client, content, name="books.xlsx").location
+    run_worker(app)
+    state = import_state(staff_client, location)
+    assert (state["created"], state["rejected"]) == (1, 3), state
+    import_id = state["id"]
+    text = staff_client.get(f"/imports/{import_id}/rejected.csv").get_data(as_text=True).removeprefix("\ufeff")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0] == [*HEADER, "row", "error"]
+    by_row = {line[len(HEADER)]: line for line in lines[1:]}
+    assert set(by_row) == {"3", "4", "5"}
+    assert by_row["3"][0] == "" and "formula (cell A3) whose result was never saved" in by_row["3"][len(HEADER) + 1]
+    assert "right of the header's last column" in by_row["4"][len(HEADER) + 1] and by_row["4"][-1] == "stray"
+    assert by_row["5"][HEADER.index("ISBN")] == "9780306406158" and by_row["5"][HEADER.index("Year published")] == str(
+        typed_book_row(4)[HEADER.index("Year published")]
+    )
+    fix_page = staff_client.get(f"/imports/{import_id}/fix").get_data(as_text=True)
+    assert 'value="A3"' not in fix_page and ">A3<" not in fix_page
+    page = staff_client.get(location).get_data(as_text=True)
+    assert "9780306406158.0" not in page and "9780306406158" in page
+
+
 def test_an_xlsx_is_written_as_its_rows_come():
     """The first bytes leave before the last row is read, so a download starts at once."""
     from bookapp.services.spreadsheet import ROWS_PER_CHUNK, xlsx_chunks

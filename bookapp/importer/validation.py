@@ -18,8 +18,9 @@ from typing import NamedTuple
 
 from openpyxl.utils.cell import get_column_letter
 
+from .cells import cell_text
 from .columns import Column
-from .errors import RowProblem, ValueProblem
+from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
@@ -108,10 +109,11 @@ def converters(*, decimal_comma: bool = False) -> dict[str, Callable[[object], o
 
 
 def shown(value: object) -> str | None:
-    """Return *value* as short text for a report."""
-    if value is None:
+    """Return *value* as short text for a report, written as the spreadsheet showed it (a whole number
+    without ".0"); None for a formula whose result was never saved (its problem names its cell)."""
+    if value is None or isinstance(value, UnsavedFormula):
         return None
-    text = str(value)
+    text = cell_text(value)
     return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
 
 
@@ -255,6 +257,14 @@ class RowValidator:
         return problems
 
     def _ragged(self, row_number: int, count: int) -> RowProblem:
+        if not self.text_cells and count > self.width:  # a sheet's row: a value past the header's columns
+            return RowProblem(
+                row_number,
+                None,
+                None,
+                f"Row has a value right of the header's last column (the header has {self.width} columns): "
+                "give that column a header, or clear the cell",
+            )
         return RowProblem(
             row_number,
             None,

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..importer import RowProblem
+from ..importer.cells import cell_text
 from ..importer.headers import field_of
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 
@@ -201,7 +202,7 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     def cell(cells: list, name: str) -> str:
         position = positions.get(name)
         value = cells[position] if position is not None and isinstance(cells, list) and position < len(cells) else None
-        return "" if value is None else str(value)
+        return cell_text(value)  # as the spreadsheet showed it: 9780306406157, not 9780306406157.0
 
     return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}
 

@@ -42,9 +42,12 @@ def rejected_table(imp: Import) -> tuple[list[str], Iterator[list[object]]]:
             cells, cut = capped_cells(stored if isinstance(stored, list) else [stored])
             if cut:
                 errors = f"{errors}; {cut}" if errors else cut
-            padded = list(cells) + [None] * (len(headers) - len(cells))
+            # A whole number as the spreadsheet showed it (2010, not 2010.0 in a CSV).
+            cells = [int(c) if type(c) is float and c.is_integer() else c for c in cells]
+            padded = cells + [None] * (len(headers) - len(cells))
             where = row_number if line is None else f"{row_number} (line {line} of the file)"
-            yield [*padded[: max(len(headers), len(cells))], where, errors]
+            # Cells past the header's columns come after "row" and "error", which stay under their names.
+            yield [*padded[: len(headers)], where, errors, *cells[len(headers) :]]
 
     return [*headers, "row", "error"], rows()
 

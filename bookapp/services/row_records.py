@@ -7,6 +7,7 @@ from sqlalchemy import insert
 
 from ..extensions import db
 from ..importer import RowProblem
+from ..importer.errors import UnsavedFormula
 from ..models import Import, ImportRowError, RejectedRow
 from .problems import capped_cells, problem_kind, wording
 
@@ -71,7 +72,10 @@ def storable(text: str) -> str:
 
 
 def jsonable_cell(cell):
-    """Return a cell as JSON can hold it (dates and times as ISO text, anything else odd as its text)."""
+    """Return a cell as JSON can hold it (dates and times as ISO text, anything else odd as its text); a
+    formula whose result was never saved holds no value (its problem names its cell)."""
+    if isinstance(cell, UnsavedFormula):
+        return None
     if cell is None or isinstance(cell, (str, int, float, bool)):
         return cell
     return cell.isoformat() if hasattr(cell, "isoformat") else str(cell)
