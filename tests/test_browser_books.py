@@ -148,4 +148,9 @@ def test_the_pages_fit_a_desktop_and_a_phone(sqlite_app, web_server, page):
     screenshot(page, "imports-390")
     page.goto(web_server + "/imports/2")
     assert horizontal_overflow(page) <= 0
+    problems = page.locator("table.errors tbody tr")
+    widths = problems.first.locator("td").evaluate_all("cells => cells.map(c => c.getBoundingClientRect().width)")
+    assert min(w for w in widths if w) > 300, "each cell a line of the screen's width, the problem's words on it"
+    assert horizontal_overflow(page, "table.errors") <= 0
+    assert max(problems.evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")) < 200
     screenshot(page, "import-390")

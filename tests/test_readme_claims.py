@@ -211,3 +211,27 @@ def _alive(pid: int) -> bool:
             return fh.read().split(") ", 1)[1][0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_settings_table_gives_the_defaults_the_code_has():
+    """Each number the README's settings table gives as a default is the code's own (one had drifted)."""
+    import re
+
+    from bookapp import config
+
+    readme = (ROOT / "README.md").read_text()
+    checked = 0
+    for line in readme.splitlines():
+        if not line.startswith("| `"):
+            continue
+        names, defaults = [cell.strip() for cell in line.strip("|").split("|")][:2]
+        for name, default in zip(re.findall(r"`(\w+)`", names), defaults.split(" (")[0].split(", "), strict=False):
+            constant = getattr(config, name.removeprefix("BOOKAPP_"), None)
+            if isinstance(constant, int) and re.fullmatch(r"\d+", default):
+                assert int(default) == constant, name
+                checked += 1
+    sizes = config.IMPORT_CHUNK_SIZES
+    assert (
+        f"| `BOOKAPP_IMPORT_CHUNK_SIZE` | {sizes['sqlite']} on SQLite, {sizes['postgresql']} on PostgreSQL |" in readme
+    )
+    assert checked >= 12
