@@ -282,7 +282,9 @@ def test_row_numbers_everywhere_are_the_ones_a_spreadsheet_shows(app, staff_clie
 
     page = staff_client.get(response.location).get_data(as_text=True)
     for row, line, _ in REJECTED_AS_SHOWN:
-        assert f'<td class="num">{row} <small class="note">(line {line} of the file)</small></td>' in page
+        assert (
+            f'<td class="num" data-label="Row">{row} <small class="note">(line {line} of the file)</small></td>' in page
+        )
 
     download = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True).lstrip("\ufeff")
     table = list(csv.reader(io.StringIO(download, newline="")))
