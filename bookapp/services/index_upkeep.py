@@ -101,3 +101,20 @@ def lock_mark(connection: Connection, mark: int) -> int | None:
         connection.rollback()
         log.info("event=search-catch-up-deferred reason=another-catch-up")
         return None
+
+
+def add_in_batches(engine: Engine, mark: int, target: int, batch: int,
+                   add: Callable[[Connection, int, int], int]) -> int:  # fmt: skip
+    """Bring the index whose SearchState row is *mark* up to *target*, *batch* book ids a transaction:
+    each takes the mark (lock_mark), has add(connection, mark, upto) copy the books past it up to upto
+    and move it there, and commits. Return the books added (stopping early, with what was added, when
+    another catch-up holds the mark too long)."""
+    added = 0
+    while True:
+        with engine.connect() as connection:
+            at = lock_mark(connection, mark)
+            if at is None or at >= target:
+                connection.rollback()
+                return added
+            added += max(add(connection, at, min(target, at + batch)), 0)
+            connection.commit()

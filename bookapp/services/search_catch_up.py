@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from ..models import Book, SearchState
-from .index_upkeep import BUILD_MEMORY, CATCH_UP_BATCH, highest_settled_id, lock_books, lock_mark
+from .index_upkeep import BUILD_MEMORY, CATCH_UP_BATCH, add_in_batches, highest_settled_id, lock_books, lock_mark
 from .search_index import POSTGRES_TABLE, SEARCH_MARK, SQLITE_TABLE, index_ready
 
 log = logging.getLogger(__name__)
@@ -57,24 +57,19 @@ def catch_up(engine: Engine, batch: int | None = None, rebuild_from: int = REBUI
         if rebuilt is not None:
             _analyze(engine)
             return rebuilt
-    copied = 0
-    while True:
-        with engine.connect() as connection:
-            mark = lock_mark(connection, SEARCH_MARK)
-            if mark is None or mark >= target:
-                connection.rollback()
-                break
-            upto = min(target, mark + batch)
-            table, key = (SQLITE_TABLE, "rowid") if engine.dialect.name == "sqlite" else (POSTGRES_TABLE, "book_id")
-            inserted = connection.exec_driver_sql(
-                f"INSERT INTO {table} ({key}, title, author) SELECT id, title, author FROM books "
-                f"WHERE id > {int(mark)} AND id <= {int(upto)}"
-            ).rowcount
-            connection.execute(
-                SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=upto)
-            )
-            connection.commit()
-            copied += max(inserted, 0)
+    table, key = (SQLITE_TABLE, "rowid") if engine.dialect.name == "sqlite" else (POSTGRES_TABLE, "book_id")
+
+    def add(connection: Connection, mark: int, upto: int) -> int:
+        inserted = connection.exec_driver_sql(
+            f"INSERT INTO {table} ({key}, title, author) SELECT id, title, author FROM books "
+            f"WHERE id > {int(mark)} AND id <= {int(upto)}"
+        ).rowcount
+        connection.execute(
+            SearchState.__table__.update().where(SearchState.id == SEARCH_MARK).values(indexed_upto=upto)
+        )
+        return inserted
+
+    copied = add_in_batches(engine, SEARCH_MARK, target, batch, add)
     if copied >= ANALYZE_AFTER and engine.dialect.name == "postgresql":
         _analyze(engine)
     return copied

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from ..models import Book, SearchState
-from .index_upkeep import BUILD_MEMORY, CATCH_UP_BATCH, highest_settled_id, lock_mark
+from .index_upkeep import BUILD_MEMORY, CATCH_UP_BATCH, add_in_batches, highest_settled_id, lock_mark
 from .sort_index import COLUMNS, SORT_MARK, STALE, TABLE, create_copy, create_indexes, index_ready, index_statements
 from .write_turn import held_if_free, lock_path
 
@@ -191,20 +191,15 @@ def _build_copy(connection: Connection, target: int) -> int:
 
 def _add(engine: Engine, target: int, batch: int) -> int:
     """Add the books past the mark up to *target* to the copy, *batch* books per transaction."""
-    copied = 0
-    while True:
-        with engine.connect() as connection:
-            mark = lock_mark(connection, SORT_MARK)
-            if mark is None or mark >= target:
-                connection.rollback()
-                return copied
-            upto = min(target, mark + batch)
-            added = max(connection.exec_driver_sql(
-                _copy_rows(TABLE, f"id > {int(mark)} AND id <= {int(upto)}")
-            ).rowcount, 0)  # fmt: skip
-            _set_mark(connection, upto, added=added)
-            copied += added
-            connection.commit()
+
+    def add(connection: Connection, mark: int, upto: int) -> int:
+        added = max(
+            connection.exec_driver_sql(_copy_rows(TABLE, f"id > {int(mark)} AND id <= {int(upto)}")).rowcount, 0
+        )
+        _set_mark(connection, upto, added=added)
+        return added
+
+    return add_in_batches(engine, SORT_MARK, target, batch, add)
 
 
 def _copy_stale(engine: Engine) -> int:
