@@ -201,11 +201,14 @@ def test_a_running_import_passes_axe_and_tells_its_progress(sqlite_app, web_serv
     page.click("main form#upload-form button[type=submit]")
     announcer = page.locator("#import-announcer")
     expect(announcer).to_have_text("Queued: waiting for a worker.")
+    count = page.locator("#import .progress-count")
+    expect(count).to_have_text(re.compile(r"^0 rows so far\s*$"), use_inner_text=True)  # no "0 % · 0 of ? rows"
     pause = PausedWorker(tmp_path / "pause", 3)
     worker = test_browser.start_worker(sqlite_app, pause=pause)
     try:
         pause.wait_paused(worker)
         expect(announcer).to_have_text(re.compile(r"^\d+ % · 400 of 1,000 rows"), timeout=30_000)
+        expect(count).to_have_text(re.compile(r"^\d+ % · 400 of 1,000 rows"), use_inner_text=True)
         for name, size in VIEWPORTS.items():
             page.set_viewport_size(size)
             assert_accessible(page, "a running import")

@@ -85,7 +85,10 @@
     if (fields.status) fields.status.className = "status-" + data.status;
     setText("percent", data.percent);
     setText("processed_rows", number.format(data.processed_rows));
-    setText("total_rows", data.total_rows == null ? "?" : number.format(data.total_rows));
+    var counted = data.total_rows != null;
+    setText("total_rows", counted ? number.format(data.total_rows) : "");
+    ["with_total", "of_total"].forEach(function (name) { if (fields[name]) fields[name].hidden = !counted; });
+    if (fields.so_far) fields.so_far.hidden = counted;
     ["created", "updated", "unchanged", "skipped", "rejected"].forEach(function (name) {
       setText(name, number.format(data[name]));
     });
