@@ -167,6 +167,21 @@ def test_a_header_only_file_is_refused(app, staff_client):
     assert state["status"] == "failed" and "no rows of books" in state["error"]
 
 
+@pytest.mark.parametrize("first_row", ["", ",,,,", "  ,\t, ", "\ufeff"], ids=["empty", "commas", "spaces", "bom"])
+def test_a_csv_whose_first_row_names_no_column_is_refused_at_upload(app, staff_client, first_row):
+    """Refused in the upload's own answer, saying which row: not queued, then failed in its job."""
+    content = (first_row + "\r\n").encode() + csv_bytes([book_row(1)])
+    state = run(app, staff_client, content, "books.csv")
+    assert state["code"] == 400 and "Row 1 is empty: the first row must name the columns" in state["error"]
+    assert book_count(app) == 0
+
+
+def test_a_workbook_whose_first_row_is_blank_is_refused_at_upload(app, staff_client, tmp_path):
+    path = write_xlsx(tmp_path / "books.xlsx", [HEADER, book_row(1)], header=["  ", None, ""])
+    state = run(app, staff_client, path.read_bytes(), "books.xlsx")
+    assert state["code"] == 400 and "Row 1 is empty: the first row must name the columns" in state["error"]
+
+
 def test_caps_on_columns_cells_and_rows(app, staff_client):
     wide = csv_bytes([book_row(1) + ["x"] * 300], header=HEADER + [f"extra {n}" for n in range(300)])
     assert "at most 200 are accepted" in run(app, staff_client, wide, "wide.csv")["error"]

@@ -23,7 +23,7 @@ from defusedxml.ElementTree import iterparse
 
 from .errors import FileProblem
 from .headers import header_score
-from .reading import MAX_COLUMNS, detect_kind, open_table, sniff_delimiter
+from .reading import BLANK_HEADER, MAX_COLUMNS, detect_kind, header_is_blank, open_table, sniff_delimiter
 from .xlsx import OUTSIDE_THE_FILE, unsafe_xml
 
 #: The most bytes read to find a CSV's header row.
@@ -59,8 +59,8 @@ def read_header(path: Path | str) -> list[object] | None:
             f"The header row has {len(headers):,} columns; at most {MAX_COLUMNS} are accepted. "
             "Remove the columns that are not book fields."
         )
-    if not any(h not in (None, "") for h in headers):
-        raise FileProblem("Row 1 is empty: the first row must name the columns (Title, Author, …).")
+    if header_is_blank(headers):
+        raise FileProblem(BLANK_HEADER)
     return headers
 
 

@@ -130,9 +130,18 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
                 f"The header row has {len(table.headers):,} columns; at most {MAX_COLUMNS} are accepted. "
                 "Remove the columns that are not book fields."
             )
-        if not any(h not in (None, "") for h in table.headers):
-            raise FileProblem("Row 1 is empty: the first row must name the columns (Title, Author, …).")
+        if header_is_blank(table.headers):
+            raise FileProblem(BLANK_HEADER)
         yield table
+
+
+#: What a file whose first row names no column is told, at upload and in its job alike.
+BLANK_HEADER = "Row 1 is empty: the first row must name the columns (Title, Author, …)."
+
+
+def header_is_blank(headers: list[object]) -> bool:
+    """Whether no header cell names anything (cells of spaces alone name nothing)."""
+    return not any(h is not None and str(h).strip() for h in headers)
 
 
 def sniff_encoding(path: Path) -> tuple[str, int, bool]:
