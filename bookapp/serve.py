@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,6 +22,8 @@ from .embedded_redis import EmbeddedRedis, free_port
 ROOT = Path(__file__).resolve().parent.parent
 #: Unix socket paths longer than this do not fit in sockaddr_un; fall back to TCP.
 MAX_SOCKET_PATH = 100
+#: How long the sign-in line waits for everything to be up before it is printed anyway.
+HEALTHY_WITHIN = 60
 
 
 def start_redis(instance: Path, env: dict) -> EmbeddedRedis | None:
@@ -78,6 +81,28 @@ def stop(process: subprocess.Popen, grace: float = 10.0) -> None:
         os.killpg(process.pid, signal.SIGKILL)
 
 
+def control_socket(instance: Path, port: str) -> list[str]:
+    """gunicorn's control socket in this instance's folder, one per port (its default path is one per
+    user, shared by every gunicorn on the machine); none where the path would not fit a Unix socket."""
+    path = instance / f"gunicorn-{port}.ctl"
+    return ["--control-socket", str(path)] if len(str(path)) <= MAX_SOCKET_PATH else ["--no-control-socket"]
+
+
+def wait_until_healthy(port: str, web: subprocess.Popen, stopping, timeout: float = HEALTHY_WITHIN) -> bool:
+    """Wait until the health check answers 200 (the web, the database, Redis and a worker are there);
+    return whether it did within *timeout* seconds."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stopping() and web.poll() is None:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+                if response.status == 200:
+                    return True
+        except OSError:  # not listening yet, or 503 (an HTTPError) while the workers start
+            pass
+        time.sleep(0.3)
+    return False
+
+
 def main() -> int:
     """Run Redis, the workers and the web server until Ctrl-C."""
     env = os.environ.copy()
@@ -100,11 +125,15 @@ def main() -> int:
         commands = [["flask", "--app", "wsgi", "worker", "--role", "imports"]] * worker_count
         commands.append(["flask", "--app", "wsgi", "worker", "--role", "indexes"])
         workers = [spawn(command, env) for command in commands]
-        web = spawn(["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4", "wsgi:app"], env)
+        web = spawn(["gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2", "--threads", "4",
+                     *control_socket(instance, port), "wsgi:app"], env)  # fmt: skip
         children = [web, *workers]
+        # The start-up lines of gunicorn and the workers first, so that how to sign in is the last thing said.
+        ready = wait_until_healthy(port, web, lambda: stopping)
         database = env.get("DATABASE_URL") or f"SQLite at {instance / 'bookapp.sqlite3'}"
         print(
-            f"\nbookapp is running at http://127.0.0.1:{port}/\n"
+            f"\nbookapp is running at http://127.0.0.1:{port}/"
+            f"{'' if ready else ' (not answering yet: see the lines above)'}\n"
             f"  {sign_in}\n"
             f"  Database: {database.split('@')[-1]}\n"
             f"  Redis: {'embedded, data in ' + str(instance / 'redis') if redis else 'REDIS_URL'}\n"

@@ -175,6 +175,10 @@ def test_make_run_serves_everything_and_ctrl_c_leaves_nothing_running(tmp_path, 
         serve.send_signal(signal.SIGINT)
         output, _ = serve.communicate(timeout=60)
     assert "bookapp is running at" in output and "Sign in as admin@example.com" in output
+    banner = output.index("bookapp is running at")
+    for start_line in ("Booting worker", "Listening on imports", "Listening on", "Control socket listening"):
+        assert output.rindex(start_line) < banner, f"how to sign in scrolls away under {start_line!r}"
+    assert f"/gunicorn-{port}.ctl" in output, "a control socket of its own, not one per user"
     assert output.rstrip().endswith("Stopped.")
     # The last of them may have been sent SIGKILL just now, and a killed process takes a moment to end.
     left, deadline = children, time.monotonic() + 30
