@@ -500,7 +500,7 @@ def _isbn_spellings(count: int, seed: int) -> list[str]:
 
 
 def test_the_isbn_fast_path_gives_what_the_isbn_converter_gives_for_every_cell_it_takes():
-    from bookapp.importer.columns import fast_isbns
+    from bookapp.importer.isbn_fast import fast_isbns
 
     cells = _isbn_spellings(20_000, seed=18)
     fast = fast_isbns(cells, text_cells=True)
