@@ -341,6 +341,34 @@ def test_a_semicolon_separated_file_keeps_its_decimal_comma(sqlite_app, redis_cl
         assert str(db.session.scalar(select(Book.price).where(Book.isbn == isbn13(2)))) == "3.25"
 
 
+def test_a_semicolon_files_rejected_rows_download_comes_back_fixed_with_its_decimal_commas(sqlite_app, redis_client):
+    """A file saved by a spreadsheet in a decimal-comma locale (semicolons, Windows-1252): its rejected rows
+    come back semicolon-separated, so once fixed and uploaded again "3,25" reads as 3.25, not as a
+    decimal comma in a comma-separated file."""
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    rows = [book_row(1, Price="12,50", Title="Café"), book_row(2, Price="3,25", Title="Über", Quantity="many")]
+    response = upload(client, csv_bytes(rows, delimiter=";").decode().encode("cp1252"))
+    run_worker(sqlite_app)
+    original = import_state(client, response.location)["id"]
+    text = client.get(f"/imports/{original}/rejected.csv").get_data(as_text=True).removeprefix("\ufeff")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert lines[0] == [*HEADER, "row", "error"] and len(lines) == 2
+    fixed = lines[1]
+    assert (fixed[HEADER.index("Title")], fixed[HEADER.index("Price")]) == ("Über", "3,25")
+    fixed[HEADER.index("Quantity")] = "4"
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter=";").writerows([lines[0], fixed])
+
+    again = upload(client, buffer.getvalue().encode(), name="rejected-fixed.csv")
+
+    run_worker(sqlite_app)
+    assert (import_state(client, again.location)["created"], import_state(client, again.location)["rejected"]) == (1, 0)
+    with sqlite_app.app_context():
+        book = db.session.scalar(select(Book).where(Book.isbn == isbn13(2)))
+        assert (book.title, str(book.price), book.quantity) == ("Über", "3.25", 4)
+
+
 def test_the_grid_and_its_checks_need_the_page_s_csrf_token(redis_url, redis_client, tmp_path):
     app = build_app(f"sqlite:///{tmp_path / 'csrf.sqlite3'}", redis_url, tmp_path, WTF_CSRF_ENABLED=True)
     add_user(app, "staff@example.com")

@@ -3,6 +3,7 @@ each column (samples, blank share, different values), Continue is refused until 
 column or a value, a real worker imports it with a fallback chain, defaults and a value map, and the profile
 saved then reads the next file with the same header with no matching step."""
 
+import csv
 import html
 import io
 import re
@@ -455,3 +456,43 @@ class _MultiDict(dict):
     def get(self, key, default=None):
         value = super().get(key, default)
         return value[0] if isinstance(value, list) and value else value
+
+
+def test_a_goodreads_files_rejected_rows_come_back_fixed_under_its_profile(app, staff_client):
+    """The rejected-rows CSV of a Goodreads export keeps its ="…" ISBNs as Goodreads wrote them (no
+    apostrophe in front: a spreadsheet shows the digits, leading zero and all), and uploaded again once
+    fixed it is read with the file's profile, though "row" and "error" follow its columns."""
+    rows = [goodreads_row(n) for n in range(1, 4)]
+    rows[0] = goodreads_row(1, **{"Year Published": "soon", "Original Publication Year": ""})
+    upload(staff_client, goodreads_csv(rows))
+    staff_client.post(
+        "/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue", "save_as": "Goodreads export"}
+    )
+    run_worker(app)
+    text = staff_client.get("/imports/1/rejected.csv").get_data(as_text=True).removeprefix("\ufeff")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0] == [*GOODREADS_HEADER, "row", "error"]
+    rejected = {line[len(GOODREADS_HEADER)].split()[0]: line for line in lines[1:]}
+    assert set(rejected) == {"2", "3"}  # row 2: book 1; row 3, book 2, is currently-reading
+    fixed = rejected["2"]
+    assert fixed[GOODREADS_HEADER.index("ISBN13")] == f'="{isbn13(1)}"', "written as Goodreads wrote it"
+    fixed[GOODREADS_HEADER.index("Year Published")] = "2001"
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([lines[0], fixed])
+
+    again = upload(staff_client, buffer.getvalue().encode(), "import-1-rejected-rows.csv")
+
+    assert again.status_code == 302 and again.location == "/imports/2", "no matching step: the profile reads it"
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 2)
+        assert (imp.status, imp.created, imp.rejected, imp.profile.name) == ("succeeded", 1, 0, "Goodreads export")
+        book = db.session.scalar(select(Book).where(Book.isbn == isbn13(1)))
+        assert (book.title, book.year_published) == ("Goodreads Book 1", "2001")
+
+
+def test_an_apostrophe_an_earlier_download_put_before_a_text_formula_is_read_past():
+    from bookapp.importer.values import clean_text
+
+    assert clean_text('\'="0375704027"') == "0375704027"
+    assert clean_text("'=SUM(A1)") == "=SUM(A1)"

@@ -48,13 +48,13 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
     text = text.strip()
     if not text:
         return None
+    if text[0] == "'" and text[1:2] in FORMULA_PREFIXES:
+        text = text[1:]  # the apostrophe bookapp's own downloads put before =, +, -, @ to keep them text
     if text[0] == "=" and text[1:2] == '"' and text[-1] == '"' and len(text) > 2:
         # ="0441172717": the formula many exports write to keep a number's leading zeros as text
         text = text[2:-1].replace('""', '"').strip()
         if not text:
             return None
-    if text[0] == "'" and text[1:2] in FORMULA_PREFIXES:
-        text = text[1:]  # the apostrophe bookapp's own downloads put before =, +, -, @ to keep them text
     if not text.isascii():
         text = unicodedata.normalize("NFC", text)
     if (_CONTROL if multiline else _CONTROL_OR_NEWLINE).search(text):

@@ -31,6 +31,7 @@ from ..importer.reading import READ_CELL_CHARS
 from ..models import Import, ImportChunk, ImportStatus, RejectedRow, User
 from .import_jobs import enqueue_import
 from .problems import plural
+from .reports import header_cell
 from .row_check import RowChecker, RowCheckProblem, reads_decimal_comma
 from .saving import Outcome
 
@@ -39,8 +40,6 @@ log = logging.getLogger(__name__)
 #: Imports followed down a chain of fixes (a follow-up's rejected rows fixed in a follow-up, and so on).
 MAX_FOLLOW_UPS = 200
 _REJECTED = Outcome.REJECTED.value[0]
-#: Characters that make a header cell need quotes in the file, so the reader finds the delimiter.
-_QUOTED_IN_HEADER = (",", ";", "\t", "|", '"', "\n", "\r")
 
 
 class FixRefused(Exception):
@@ -300,7 +299,7 @@ def fixed_rows_csv(headers: list[str], rows: dict[int, list[str]], *, delimiter:
     between), UTF-8. Header cells holding a delimiter of any kind are quoted, so the reader finds
     the file's delimiter in the header line as it did in the original's."""
     buffer = io.StringIO(newline="")
-    buffer.write(delimiter.join(_header_cell(h) for h in headers) + "\r\n")
+    buffer.write(delimiter.join(header_cell(h) for h in headers) + "\r\n")
     writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
     last = 1
     for number in sorted(rows):
@@ -308,9 +307,3 @@ def fixed_rows_csv(headers: list[str], rows: dict[int, list[str]], *, delimiter:
         writer.writerow(rows[number])
         last = number
     return buffer.getvalue().encode("utf-8", "replace")
-
-
-def _header_cell(header: str) -> str:
-    if any(c in header for c in _QUOTED_IN_HEADER):
-        return '"' + header.replace('"', '""') + '"'
-    return header

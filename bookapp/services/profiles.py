@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..importer import FileProblem
-from ..importer.mapping import Mapping, MappingError, header_key
+from ..importer.mapping import Mapping, MappingError, header_key, header_text
 from ..models import ImportProfile, User
 
 #: The longest profile name.
@@ -17,14 +17,29 @@ class ProfileError(ValueError):
     """A profile cannot be saved as asked; the message says why."""
 
 
+#: The columns a rejected-rows download adds after the file's own (see reports.rejected_table).
+REJECTED_DOWNLOAD_COLUMNS = ("row", "error")
+
+
 def profile_for(headers: list[object]) -> ImportProfile | None:
-    """Return the profile saved for files with this header row (the latest changed, if several)."""
-    return db.session.scalar(
-        select(ImportProfile)
-        .where(ImportProfile.header_key == header_key(headers))
-        .order_by(ImportProfile.updated_at.desc(), ImportProfile.id.desc())
-        .limit(1)
-    )
+    """Return the profile saved for files with this header row (the latest changed, if several).
+
+    A rejected-rows download, fixed and uploaded again, finds the profile of the file it came from:
+    its header is that file's with "row" and "error" after it."""
+    keys = [header_key(headers)]
+    tail = tuple(header_text(h).casefold() for h in headers[-len(REJECTED_DOWNLOAD_COLUMNS) :])
+    if len(headers) > len(REJECTED_DOWNLOAD_COLUMNS) and tail == REJECTED_DOWNLOAD_COLUMNS:
+        keys.append(header_key(headers[: -len(REJECTED_DOWNLOAD_COLUMNS)]))
+    for key in keys:
+        found = db.session.scalar(
+            select(ImportProfile)
+            .where(ImportProfile.header_key == key)
+            .order_by(ImportProfile.updated_at.desc(), ImportProfile.id.desc())
+            .limit(1)
+        )
+        if found is not None:
+            return found
+    return None
 
 
 def profile_named(name: str) -> ImportProfile | None:

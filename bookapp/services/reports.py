@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
@@ -13,12 +14,19 @@ from ..extensions import db
 from ..importer.values import FORMULA_PREFIXES
 from ..models import Import, RejectedRow
 from .problems import capped_cells
+from .profiles import REJECTED_DOWNLOAD_COLUMNS
 from .spreadsheet import XLSX_MIMETYPE  # noqa: F401 - where callers found it
+
+#: A whole cell that is one text constant written as a formula, ="0375704027": what Goodreads and other
+#: exports write to keep an ISBN's leading zero. It runs nothing, and written as it came a spreadsheet
+#: shows the digits and bookapp reads them back; with an apostrophe in front it would show the formula.
+_TEXT_CONSTANT = re.compile(r'="(?:[^"]|"")*"\Z', re.DOTALL)
 
 
 def neutralised(value: object) -> object:
-    """Return text that a spreadsheet would run as a formula with an apostrophe in front."""
-    if isinstance(value, str) and value[:1] in FORMULA_PREFIXES:
+    """Return text that a spreadsheet would run as a formula with an apostrophe in front (a formula that
+    is only a text constant stays as it is)."""
+    if isinstance(value, str) and value[:1] in FORMULA_PREFIXES and not _TEXT_CONSTANT.match(value):
         return "'" + value
     return value
 
@@ -49,7 +57,7 @@ def rejected_table(imp: Import) -> tuple[list[str], Iterator[list[object]]]:
             # Cells past the header's columns come after "row" and "error", which stay under their names.
             yield [*padded[: len(headers)], where, errors, *cells[len(headers) :]]
 
-    return [*headers, "row", "error"], rows()
+    return [*headers, *REJECTED_DOWNLOAD_COLUMNS], rows()
 
 
 #: A cell of CSV text that starts like a formula: after a comma or a line break, perhaps quoted (a
@@ -64,12 +72,26 @@ _FORMULA_CELLS = (b",=", b',"=', b',"\r')
 CSV_BATCH_ROWS = 500
 
 
-def _formula_cell_in(encoded: bytes) -> bool:
+def _formula_cell_in(encoded: bytes, delimiter: str = ",") -> bool:
+    if delimiter != ",":  # its delimiter made a comma too (a comma inside a cell then only costs the slow path)
+        encoded = encoded.replace(delimiter.encode(), b",")
     marked = (b"\n" + encoded).translate(_AS_ONE_KIND)  # the line break before the first row
     return any(cell in marked for cell in _FORMULA_CELLS)
 
 
-def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[bytes]:
+#: Characters that make a header cell need quotes in the file, so the reader finds the delimiter.
+_QUOTED_IN_HEADER = (",", ";", "\t", "|", '"', "\n", "\r")
+
+
+def header_cell(header: str) -> str:
+    """A header cell as a CSV's first line holds it: quoted when it holds a delimiter of any kind, so
+    the reader finds the file's own delimiter in that line."""
+    if any(c in header for c in _QUOTED_IN_HEADER):
+        return '"' + header.replace('"', '""') + '"'
+    return header
+
+
+def csv_lines(header: list[str], rows: Iterable[list[object]], delimiter: str = ",") -> Iterator[bytes]:
     """Yield a UTF-8 CSV (with BOM, so Excel reads it right), encoded, a few hundred rows at a time.
 
     Each batch is written whole, then its text searched for a cell that starts like a formula; only a
@@ -77,16 +99,16 @@ def csv_lines(header: list[str], rows: Iterable[list[object]]) -> Iterator[bytes
     cell by cell, neutralised. Looking at every cell in Python halved the speed of a million-row export.
     """
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow([neutralised(h) for h in header])
-    yield ("\ufeff" + buffer.getvalue()).encode()
+    writer = csv.writer(buffer, delimiter=delimiter, lineterminator="\r\n")
+    first_line = delimiter.join(header_cell(str(neutralised(h))) for h in header) + "\r\n"
+    yield ("\ufeff" + first_line).encode()
     rows = iter(rows)
     while batch := list(islice(rows, CSV_BATCH_ROWS)):
         buffer.seek(0)
         buffer.truncate()
         writer.writerows(batch)  # None is written as an empty cell
         encoded = buffer.getvalue().encode()
-        if _formula_cell_in(encoded):
+        if _formula_cell_in(encoded, delimiter):
             buffer.seek(0)
             buffer.truncate()
             writer.writerows([neutralised(v) for v in row] for row in batch)
