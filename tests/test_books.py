@@ -41,6 +41,28 @@ def test_search_finds_title_author_and_isbn_in_any_spelling(app, staff_client):
     assert titles(staff_client.get(f"/books?q={spelled}").get_data(as_text=True)) == ["Book 25"]
 
 
+ACCENTED = {"Über das Marionettentheater": "Renée Müller", "Café Society": "Zoë Brontë", "Plain Title": "Ann Ash"}
+ACCENTED_SEARCHES = {"über": "Über das Marionettentheater", "ÜBER DAS": "Über das Marionettentheater",
+                     "MÜLLER": "Über das Marionettentheater", "renée": "Über das Marionettentheater",
+                     "CAFÉ": "Café Society", "zoË": "Café Society", "cafe\u0301": "Café Society"}  # fmt: skip
+
+
+@pytest.mark.parametrize("indexed", [True, False], ids=["through-the-index", "past-the-mark"])
+def test_search_sets_aside_the_case_of_letters_beyond_ascii(app, staff_client, indexed):
+    """Case aside means for every letter: "über" finds "Über", "MÜLLER" finds "Müller", whether the books
+    are in the search index or past its mark (scanned); a search typed decomposed (e + combining
+    accent) finds the composed title."""
+    rows = [book_row(n, Title=title, Author=author) for n, (title, author) in enumerate(ACCENTED.items(), 1)]
+    upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+    if not indexed:
+        with app.app_context(), db.engine.begin() as connection:
+            connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 1")
+    for query, title in ACCENTED_SEARCHES.items():
+        assert titles(staff_client.get("/books", query_string={"q": query}).get_data(as_text=True)) == [title], query
+    assert titles(staff_client.get("/books", query_string={"q": "uber"}).get_data(as_text=True)) == []
+
+
 def test_filter_sort_and_page_size_are_in_the_url(app, staff_client):
     seed(app, staff_client)
     assert "30</small>" in staff_client.get("/books?sort=title").get_data(as_text=True), "sorting is not a filter"

@@ -1,6 +1,7 @@
 """Find, change and export books: the queries behind /books, the API and `export-books`."""
 
 import re
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -164,6 +165,7 @@ _WORD = re.compile(r'"([^"]+)"|(\S+)')
 
 def search_words(text: str) -> list[str]:
     """Split a search into its words ("quoted phrases" stay whole), each once."""
+    text = unicodedata.normalize("NFC", text)  # as the books' titles and authors are stored
     words = (quoted.strip() or plain for quoted, plain in _WORD.findall(text))
     return list(dict.fromkeys(w for w in words if w))
 
@@ -195,8 +197,9 @@ def _search(text: str):
             by_isbn[w] = Book.isbn == isbn
         elif digits := _isbn_digits(w):
             by_isbn[w] = Book.isbn.like(f"%{digits}%")
-    every_word = and_(*(or_(contains(Book.__table__, w), by_isbn[w]) if w in by_isbn
-                        else contains(Book.__table__, w) for w in words))  # fmt: skip
+    dialect = db.engine.dialect.name
+    every_word = and_(*(or_(contains(Book.__table__, w, dialect), by_isbn[w]) if w in by_isbn
+                        else contains(Book.__table__, w, dialect) for w in words))  # fmt: skip
     # Words that may match by the ISBN alone narrow nothing through the index, unless they are all there is.
     plain = [w for w in words if w not in by_isbn]
     narrowing = candidates(db.engine, plain or words)

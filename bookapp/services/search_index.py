@@ -173,7 +173,9 @@ def candidates(engine: Engine, words: list[str]):
     # The mark as a value, not a subquery: the planner then sees how few books lie past it.
     mark = db.session.scalar(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)) or 0
     recent = Book.__table__.alias("recent_books")
-    not_yet_indexed = select(recent.c.id).where(recent.c.id > mark, *(contains(recent, w) for w in indexed))
+    not_yet_indexed = select(recent.c.id).where(
+        recent.c.id > mark, *(contains(recent, w, engine.dialect.name) for w in indexed)
+    )
     return union(from_index, not_yet_indexed)
 
 
@@ -198,7 +200,14 @@ def trigrams(words: list[str]) -> list[str]:
     return list(found)
 
 
-def contains(table, word: str):
-    """Return the condition "title or author contains *word*, case aside" on *table* (a scan)."""
+def contains(table, word: str, dialect: str):
+    """Return the condition "title or author contains *word*, case aside" on *table* (a scan).
+
+    SQLite's own LIKE and lower() set aside the case of ASCII letters only ("über" would not find
+    "Über"): a word with other letters is compared there through Python's lowercase (unicode_lower,
+    which every SQLite connection gets), and only such a word, since it costs a Python call a row."""
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    if dialect == "sqlite" and not word.isascii():
+        lowered = pattern.lower()
+        return or_(*(func.unicode_lower(c).like(lowered, escape="\\") for c in (table.c.title, table.c.author)))
     return or_(table.c.title.ilike(pattern, escape="\\"), table.c.author.ilike(pattern, escape="\\"))
