@@ -429,6 +429,21 @@ def test_xlsx_formulas_give_their_saved_result_and_one_without_is_a_row_error(tm
     assert problems[0].row_number == 3 and "formula (cell F3) whose result was never saved" in problems[0].message
 
 
+def test_a_formula_never_calculated_is_blamed_on_its_own_cell_beside_empty_tags_and_at_the_sheets_end(tmp_path):
+    """A totals row as a program that does not calculate writes it: empty cells as empty tags
+    (<c r="B4" t="inlineStr" />) before its formulas, and a formula in the sheet's very last cell.
+    Each problem names the formula's own cell and field, not an empty cell before it, and none is lost."""
+    rows = [["A", "Ann", "Comic", isbn13(1), 2001, 2, 100, 1, None],
+            ["Total", "", "", "", "", "=SUM(F2:F2)", "=SUM(G2:G2)", "", ""],
+            ["Total", None, None, None, None, "=SUM(F2:F2)", "=SUM(G2:G2)"]]  # fmt: skip
+    path = write_xlsx(tmp_path / "totals.xlsx", rows)
+    _, (valid, problems) = _read_all(path)
+    assert len(valid) == 1
+    formulas = {(p.row_number, p.column): p.message for p in problems if "formula" in p.message}
+    assert set(formulas) == {(3, "Price"), (3, "No. of pages"), (4, "Price"), (4, "No. of pages")}, problems
+    assert "(cell G4)" in formulas[(4, "No. of pages")] and "(cell F3)" in formulas[(3, "Price")]
+
+
 def test_a_workbook_of_formulas_never_calculated_is_refused_as_a_whole(tmp_path, monkeypatch):
     """Past MAX_UNSAVED_FORMULAS such cells the file, not each row, is the problem (and each cell would
     be held in memory while the sheet is read); under it, each is its row's error."""

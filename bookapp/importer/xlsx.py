@@ -41,7 +41,8 @@ MAX_UNSAVED_FORMULAS = 100_000
 #: of members would cost gigabytes to list.
 MAX_ZIP_DIRECTORY = 4 << 20
 _ALLOWED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
-_CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL)
+#: (A cell written as one empty tag, <c r="B4" t="inlineStr" />, has no body: the match starts at the next cell.)
+_CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*(?<!/)>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL)
 #: The start of a formula element (<f>, <f t="shared" …>), found faster than by b"<f" among a sheet's many tags.
 _FORMULA_TAG = re.compile(rb"<f[\s>/]")
 _HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")
@@ -303,26 +304,33 @@ def _inflate(
             extent.feed(block)
         if scan_formulas and (_FORMULA_TAG.search(block) or b"<f" in tail):
             data = tail + block
-            cut = data.rfind(b"<c ")
-            for match in _CELL_WITH_FORMULA.finditer(data, 0, cut if cut > 0 else len(data)):
-                body = match.group(3)
-                if b"<f" in body and not _HAS_VALUE.search(body):
-                    unsaved.add((int(match.group(2)) - 1, column_index(match.group(1).decode())))
-            if len(unsaved) > MAX_UNSAVED_FORMULAS:
-                raise FileProblem(
-                    f"The workbook has more than {MAX_UNSAVED_FORMULAS:,} formulas whose result was never "
-                    "saved (the program that wrote it does not calculate). Open it in Excel or LibreOffice, "
-                    "let it calculate, save it, and upload that."
-                )
+            cut = data.rfind(b"<c ")  # the last cell may go on in the next block: looked at with it
+            _add_unsaved(unsaved, data, cut if cut > 0 else len(data))
             tail = data[cut:] if cut > 0 else b""
         elif scan_formulas:
             cut = block.rfind(b"<c ")
             tail = block[cut:] if cut >= 0 else b""
+    if b"<f" in tail:  # the sheet's last cell
+        _add_unsaved(unsaved, tail, len(tail))
     if crc != member.CRC:
         raise _damaged(member)
     if total != member.file_size:
         raise FileProblem(f"The workbook member {member.filename!r} is not the size it declares; it is refused.")
     return unsaved
+
+
+def _add_unsaved(unsaved: set[tuple[int, int]], data: bytes, end: int) -> None:
+    """Add the (row, column) of each formula cell in data[:end] that holds no saved result."""
+    for match in _CELL_WITH_FORMULA.finditer(data, 0, end):
+        body = match.group(3)
+        if b"<f" in body and not _HAS_VALUE.search(body):
+            unsaved.add((int(match.group(2)) - 1, column_index(match.group(1).decode())))
+    if len(unsaved) > MAX_UNSAVED_FORMULAS:
+        raise FileProblem(
+            f"The workbook has more than {MAX_UNSAVED_FORMULAS:,} formulas whose result was never "
+            "saved (the program that wrote it does not calculate). Open it in Excel or LibreOffice, "
+            "let it calculate, save it, and upload that."
+        )
 
 
 def _inflated_limit(member: zipfile.ZipInfo) -> int:
