@@ -496,3 +496,21 @@ def test_an_apostrophe_an_earlier_download_put_before_a_text_formula_is_read_pas
 
     assert clean_text('\'="0375704027"') == "0375704027"
     assert clean_text("'=SUM(A1)") == "=SUM(A1)"
+
+
+def test_the_rejected_rows_show_the_isbn_from_the_matched_columns_as_the_file_meant_it(app, staff_client):
+    """The rejected-rows table's ISBN is read through the column matches: ISBN13, else the ISBN-10 column
+    where ISBN13 is ="", each without its ="…" wrapping (not the raw cell of a column called "ISBN")."""
+    rows = [goodreads_row(n) for n in range(1, 4)]
+    rows[1] = goodreads_row(2, ISBN13='=""')  # currently-reading: rejected; its ISBN-10 column is read
+    rows[2] = goodreads_row(3, **{"Year Published": "soon", "Original Publication Year": ""})
+    upload(staff_client, goodreads_csv(rows))
+    staff_client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue"})
+    run_worker(app)
+
+    page = staff_client.get("/imports/1").get_data(as_text=True)
+
+    shown = re.findall(r'data-label="Row">(\d+).*?data-label="ISBN">([^<]*)<', page)
+    from stdnum import isbn as stdnum_isbn
+
+    assert dict(shown) == {"3": stdnum_isbn.to_isbn10(isbn13(2)), "4": isbn13(3)}, shown

@@ -22,6 +22,9 @@ _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
 NUL_PROBLEM = "contains a NUL byte (a stray control character); remove it"
 #: First characters that make a spreadsheet treat a cell as a formula.
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+#: A whole cell that is one text constant written as a formula, ="0375704027": what Goodreads and other
+#: exports write to keep an ISBN's leading zero. It runs nothing; read, it is its text.
+TEXT_CONSTANT = re.compile(r'="(?:[^"]|"")*"\Z', re.DOTALL)
 #: Any character that makes a text cell need a closer look (public: the bulk checks use it).
 ANY_CONTROL = _CONTROL_OR_NEWLINE
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")

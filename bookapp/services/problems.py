@@ -12,7 +12,11 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..importer import RowProblem
 from ..importer.cells import cell_text
+from ..importer.columns import is_blank_cell
+from ..importer.errors import FileProblem
 from ..importer.headers import field_of
+from ..importer.mapping import Mapping, MappingError
+from ..importer.values import TEXT_CONSTANT
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 
 #: Row numbers listed beside each kind of problem.
@@ -189,10 +193,15 @@ def _json_prefix(text: str, size: int) -> str:
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     """Return the title and ISBN of some rejected rows as the file held them, by row number: the
-    stored cells, read through the import's header mapping."""
+    stored cells, read through the import's column matches (its column for the field, then the ones
+    read where that is blank: Variant Barcode for a Shopify file's ISBN, ISBN13 then ISBN for Goodreads)."""
     if not numbers or not imp.headers:
         return {}
-    positions = {field_of(h): i for i, h in reversed(list(enumerate(imp.headers))) if field_of(h)}
+    try:
+        header_map, _ = Mapping.from_json(imp.mapping).resolve(imp.headers)
+        columns = {f: (header_map.positions[f], *header_map.fallbacks.get(f, ())) for f in header_map.positions}
+    except (MappingError, FileProblem):  # a mapping an earlier version saved: the headers' own names
+        columns = {field_of(h): (i,) for i, h in reversed(list(enumerate(imp.headers))) if field_of(h)}
     found = db.session.execute(
         select(RejectedRow.row_number, RejectedRow.cells).where(
             RejectedRow.import_id == imp.id, RejectedRow.row_number.in_(numbers)
@@ -200,9 +209,13 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     )
 
     def cell(cells: list, name: str) -> str:
-        position = positions.get(name)
-        value = cells[position] if position is not None and isinstance(cells, list) and position < len(cells) else None
-        return cell_text(value)  # as the spreadsheet showed it: 9780306406157, not 9780306406157.0
+        for position in columns.get(name, ()):
+            value = cells[position] if isinstance(cells, list) and position < len(cells) else None
+            if not is_blank_cell(value):
+                text = cell_text(value)  # as the spreadsheet showed it: 9780306406157, not 9780306406157.0
+                # ="0375704027", the text formula exports keep leading zeros with: its text
+                return text[2:-1].replace('""', '"') if TEXT_CONSTANT.match(text) else text
+        return ""
 
     return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}
 

@@ -2,7 +2,6 @@
 
 import csv
 import io
-import re
 import tempfile
 from array import array
 from collections.abc import Iterable, Iterator
@@ -11,22 +10,17 @@ from itertools import islice
 from sqlalchemy import select
 
 from ..extensions import db
-from ..importer.values import FORMULA_PREFIXES
+from ..importer.values import FORMULA_PREFIXES, TEXT_CONSTANT
 from ..models import Import, RejectedRow
 from .problems import capped_cells
 from .profiles import REJECTED_DOWNLOAD_COLUMNS
 from .spreadsheet import XLSX_MIMETYPE  # noqa: F401 - where callers found it
 
-#: A whole cell that is one text constant written as a formula, ="0375704027": what Goodreads and other
-#: exports write to keep an ISBN's leading zero. It runs nothing, and written as it came a spreadsheet
-#: shows the digits and bookapp reads them back; with an apostrophe in front it would show the formula.
-_TEXT_CONSTANT = re.compile(r'="(?:[^"]|"")*"\Z', re.DOTALL)
-
 
 def neutralised(value: object) -> object:
     """Return text that a spreadsheet would run as a formula with an apostrophe in front (a formula that
-    is only a text constant stays as it is)."""
-    if isinstance(value, str) and value[:1] in FORMULA_PREFIXES and not _TEXT_CONSTANT.match(value):
+    is only a text constant stays as it is: a spreadsheet shows its digits, and bookapp reads them back)."""
+    if isinstance(value, str) and value[:1] in FORMULA_PREFIXES and not TEXT_CONSTANT.match(value):
         return "'" + value
     return value
 
