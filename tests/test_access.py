@@ -160,7 +160,7 @@ def test_sign_in_attempts_are_rate_limited(sqlite_app):
                for n in range(11)]  # fmt: skip
     assert answers[:10] == [200] * 10 and answers[10] == 429
     page = client.post("/login", data={"email": "staff@example.com", "password": PASSWORD})
-    assert page.status_code == 429 and "Too many sign-in attempts" in page.get_data(as_text=True)
+    assert page.status_code == 429 and "Too many failed sign-in attempts" in page.get_data(as_text=True)
 
 
 def test_error_pages_are_friendly_html_for_pages_and_json_for_the_api(sqlite_app):

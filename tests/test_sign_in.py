@@ -106,6 +106,29 @@ def test_successful_sign_ins_do_not_count_against_the_email(sqlite_app):
     assert answers == [302] * 8
 
 
+def test_an_office_signing_in_from_one_address_is_never_locked_out_by_its_own_sign_ins(sqlite_app):
+    """Only failed attempts count against an address: a shop's staff behind one address sign in all day."""
+    for n in range(12):
+        quick_user(sqlite_app, f"staff{n}@example.com")
+    answers = [post_sign_in(sqlite_app.test_client(), "10.4.1.1", email=f"staff{n}@example.com").status_code
+               for n in range(12)]  # fmt: skip
+    assert answers == [302] * 12
+
+
+def test_a_locked_out_sign_in_says_how_long_it_really_waits(sqlite_app):
+    from bookapp.auth import _duration
+
+    client = sqlite_app.test_client()
+    for n in range(10):
+        post_sign_in(client, "10.4.2.1", email=f"person{n}@example.com")
+    locked = post_sign_in(client, "10.4.2.1")
+    text = locked.get_data(as_text=True)
+    assert locked.status_code == 429 and "Too many failed sign-in attempts from this address" in text
+    seconds = int(re.search(r"Try again in (\d+) seconds?\.", text)[1])
+    assert 0 < seconds <= 60 and abs(seconds - int(locked.headers["Retry-After"])) <= 1
+    assert (_duration(2936), _duration(61), _duration(1)) == ("49 minutes", "2 minutes", "1 second")
+
+
 def test_sign_ins_from_one_address_are_limited_whatever_the_email(sqlite_app):
     client = sqlite_app.test_client()
     answers = [post_sign_in(client, "10.5.0.1", email=f"person{n}@example.com").status_code for n in range(11)]

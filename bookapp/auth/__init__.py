@@ -1,6 +1,7 @@
 """Sign in and out, and the access rules the other areas use."""
 
 import re
+import time
 from functools import wraps
 from urllib.parse import unquote, urlsplit
 
@@ -70,7 +71,7 @@ def safe_next(target: str | None) -> str | None:
     return None
 
 
-#: Sign-in attempts allowed per address (POSTs only; showing the form is free).
+#: Failed sign-in attempts allowed per address (POSTs only; showing the form is free).
 LOGIN_RATE_LIMIT = "10 per minute;50 per hour"
 #: Failed sign-ins allowed per email, from any address (behind a proxy, or from many machines).
 ACCOUNT_RATE_LIMIT = "5 per minute;20 per hour"
@@ -80,16 +81,41 @@ def _account_key() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()
 
 
+def _failed(response) -> bool:
+    """Whether a sign-in attempt failed (a success redirects): only those count against the limits, so
+    a busy office signing in from one address is never locked out by its own sign-ins."""
+    return response.status_code != 302
+
+
+def _until_reset(what: str):
+    """The limit's message with how long it really lasts (an hour's limit is not "a minute")."""
+
+    def message() -> str:
+        limit = limiter.current_limit
+        seconds = max(int(limit.reset_at - time.time()), 1) if limit is not None else 60
+        return f"{what} Try again in {_duration(seconds)}."
+
+    return message
+
+
+def _duration(seconds: int) -> str:
+    if seconds < 60:
+        return f"{seconds} second{'s' if seconds != 1 else ''}"
+    minutes = -(-seconds // 60)
+    return f"{minutes} minute{'s' if minutes != 1 else ''}"
+
+
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(
-    LOGIN_RATE_LIMIT, methods=["POST"], error_message="Too many sign-in attempts. Wait a minute and try again."
-)
+    LOGIN_RATE_LIMIT, methods=["POST"], deduct_when=_failed,
+    error_message=_until_reset("Too many failed sign-in attempts from this address."),
+)  # fmt: skip
 @limiter.limit(
     ACCOUNT_RATE_LIMIT,
     methods=["POST"],
     key_func=_account_key,
-    deduct_when=lambda response: response.status_code != 302,  # only failed attempts count
-    error_message="Too many failed sign-ins for this email. Wait a few minutes and try again.",
+    deduct_when=_failed,
+    error_message=_until_reset("Too many failed sign-ins for this email."),
 )
 def login():
     """Show the sign-in form and sign the user in."""
