@@ -156,10 +156,10 @@ def test_continue_is_refused_until_every_required_field_has_a_column_or_a_value(
     assert not redis_client.keys("rq:job:*")
     live = client.post("/imports/1/columns/preview", data=choices).get_json()
     assert live["can_continue"] is False and live["missing"] == ["price"]
-    # A value for every row that is no price is refused by the import's own words, in the preview.
+    # A value for every row that is no price would reject every row: refused at once, in the importer's words.
     live = client.post("/imports/1/columns/preview", data={**choices, "default-price": "free"}).get_json()
-    assert live["can_continue"] is True
-    assert "Price is not a price: write it like 12.99" in html.unescape(live["preview_html"])
+    assert live["can_continue"] is False
+    assert live["reason"] == "Price's value for every row, 'free', is not a price: write it like 12.99."
     accepted = client.post("/imports/1/columns", data={**choices, "default-price": "0.00"})
     assert accepted.status_code == 302 and accepted.location == "/imports/1"
     assert waiting_import(sqlite_app).status == ImportStatus.QUEUED.value
@@ -514,3 +514,22 @@ def test_the_rejected_rows_show_the_isbn_from_the_matched_columns_as_the_file_me
     from stdnum import isbn as stdnum_isbn
 
     assert dict(shown) == {"3": stdnum_isbn.to_isbn10(isbn13(2)), "4": isbn13(3)}, shown
+
+
+def test_a_value_for_every_row_that_no_row_could_take_is_refused_where_it_is_typed(app, staff_client):
+    """Book type "Fiction" for every row would reject every row: Continue refuses it and says why, and
+    the import keeps waiting for its columns."""
+    upload(staff_client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]))
+    choices = {k: v for k, v in GOODREADS_CHOICES.items() if not k.startswith("value") and k != "column-book_type"}
+
+    answer = staff_client.post("/imports/1/columns", data={**choices, "default-book_type": "Fiction",
+                                                           "action": "continue"})  # fmt: skip
+
+    assert answer.status_code == 400
+    assert "Book type's value for every row, 'Fiction', must be one of: Sci-tech" in text_of(answer)
+    with app.app_context():
+        assert db.session.get(Import, 1).status == ImportStatus.NEEDS_MAPPING.value
+    fine = staff_client.post(
+        "/imports/1/columns", data={**choices, "default-book_type": "classic", "action": "continue"}
+    )
+    assert fine.status_code == 302

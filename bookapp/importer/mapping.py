@@ -22,7 +22,7 @@ import hashlib
 from collections.abc import Mapping as MappingABC
 from dataclasses import dataclass, field
 
-from .errors import FileProblem
+from .errors import FileProblem, ValueProblem
 from .fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS
 from .headers import HeaderMap, field_of, normalise_header
 
@@ -38,6 +38,27 @@ MAX_VALUE_ENTRIES = 10_000
 
 class MappingError(ValueError):
     """The mapping itself is malformed; the message says how, in the mapping's own words."""
+
+
+def _default_problem(fld: str, text: str, value_map: dict[str, str | None] | None) -> str | None:
+    """What is wrong with *text* as *fld*'s value for every row (None: it reads), so that a value no row
+    could take ("Fiction" as a book type) is refused where it is typed, not as every row's problem.
+
+    Read as the rows read it: through the field's value map first, then its converter (a price with a
+    decimal comma passes: it is right in a semicolon-separated file)."""
+    from .validation import converters  # it builds on this module
+
+    if value_map:
+        found = {value_key(k): v for k, v in value_map.items()}.get(value_key(text), "")
+        if found is None:
+            return f"{LABELS[fld]}'s value for every row, {text!r}, is one its value matching rejects."
+        if found:
+            return None
+    try:
+        converters(decimal_comma=True)[fld](text)
+    except ValueProblem as exc:
+        return f"{LABELS[fld]}'s value for every row, {text!r}, {exc}."
+    return None
 
 
 def header_text(header: object) -> str:
@@ -127,6 +148,9 @@ class Mapping:
                 entries[_short(str(raw).strip(), f"values.{fld}")] = allowed[target.strip().casefold()]
             if entries:
                 values[fld] = entries
+        for fld, text in defaults.items():
+            if problem := _default_problem(fld, text, values.get(fld)):
+                raise MappingError(problem)
         return cls(columns, defaults, values)
 
     def to_json(self) -> dict:
