@@ -533,3 +533,24 @@ def test_a_value_for_every_row_that_no_row_could_take_is_refused_where_it_is_typ
         "/imports/1/columns", data={**choices, "default-book_type": "classic", "action": "continue"}
     )
     assert fine.status_code == 302
+
+
+def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the_values_say_otherwise(tmp_path):
+    """Shopify's Variant Barcode, Variant Price and Variant Inventory Qty and LibraryThing's Primary Author
+    are guessed from their names; Shopify's Published (TRUE/FALSE) is not taken for Year published,
+    though its name says "published": none of its values is a year."""
+    from bookapp.importer.profiling import profile_file
+    from tests import layouts
+
+    name, content = layouts.shopify(1, 8)
+    path = tmp_path / name
+    path.write_bytes(content)
+    headers = layouts.SHOPIFY_HEADER
+    shopify = suggest(headers, profile_file(path))
+    assert (shopify.chain("isbn"), shopify.chain("price"), shopify.chain("quantity")) == (
+        ["Variant Barcode"], ["Variant Price"], ["Variant Inventory Qty"])  # fmt: skip
+    assert shopify.chain("year_published") == [], "TRUE is no year"
+    assert suggest(headers).chain("year_published") == ["Published"], "without the values, the name is all there is"
+    name, content = layouts.librarything(1)
+    (tmp_path / name).write_bytes(content)
+    assert suggest(layouts.LIBRARYTHING_HEADER, profile_file(tmp_path / name)).chain("author") == ["Primary Author"]

@@ -7,17 +7,21 @@ from .fields import FIELDS, LABELS, REQUIRED_FIELDS
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
+# fmt: off
 _SYNONYMS = {
     "title": ["title", "book title", "name", "book name", "book"],
-    "author": ["author", "authors", "author name", "writer", "by"],
+    "author": ["author", "authors", "author name", "writer", "by", "primary author"],
     "book_type": ["book type", "type", "genre", "category", "kind", "booktype"],
-    "isbn": ["isbn", "isbn 13", "isbn13", "isbn 10", "isbn10", "ean", "isbn number", "isbn no"],
+    # "variant barcode" is Shopify's; a plain "Barcode" is often a library's own label (LibraryThing's), no ISBN.
+    "isbn": ["isbn", "isbn 13", "isbn13", "isbn 10", "isbn10", "ean", "isbn number", "isbn no", "variant barcode"],
     "year_published": ["year published", "year", "published", "publication year", "pub year", "year of publication"],
-    "price": ["price", "unit price", "cost", "retail price", "rrp"],
+    "price": ["price", "unit price", "cost", "retail price", "rrp", "variant price"],
     "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages"],
-    "quantity": ["quantity", "qty", "stock", "in stock", "count", "copies", "units"],
+    "quantity": ["quantity", "qty", "stock", "in stock", "count", "copies", "units", "variant inventory qty",
+                 "inventory quantity", "on hand"],
     "description": ["description", "summary", "blurb", "notes", "synopsis"],
 }
+# fmt: on
 
 #: Columns that describe a stored row, never something a file may set.
 PROTECTED = frozenset({"id", "pk", "createdat", "updatedat", "created", "updated", "importid", "createdbyimportid"})

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .cells import as_read, cell_text, decode_cell, shown
+from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
@@ -96,6 +96,16 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
         if fld is not None and fld in choices.columns and text.casefold() not in used:
             choices.columns[fld].append(text)
             used.add(text.casefold())
+    # A header that names a field whose values it plainly does not hold (Shopify's "Published": TRUE and
+    # FALSE, not years) is not guessed: no sample of it reads as that field.
+    by_header = {(c.get("header") or "").casefold(): c for c in (profile or {}).get("columns", [])}
+    for fld in SUGGESTED_BY_VALUES:
+        chain = choices.columns.get(fld, [])
+        samples = [s for s in (by_header.get(chain[0].casefold(), {}).get("samples") or []) if s] if chain else []
+        if samples and all(looks_like([s]) != fld for s in samples):
+            used.discard(chain.pop(0).casefold())
+            if not chain:
+                del choices.columns[fld]
     free = {t.casefold(): t for t in selectable_columns(headers) if t.casefold() not in used}
     for column in (profile or {}).get("columns", []):
         fld, text = column.get("looks_like"), (column.get("header") or "").casefold()
