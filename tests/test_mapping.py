@@ -259,8 +259,10 @@ def test_a_value_map_matches_case_and_spacing_variants_and_rejects_what_it_says(
     assert [r.book_type for r in valid] == ["Sci-tech", "Sci-tech", "Comic"]
     assert [(p.row_number, p.message) for p in problems] == [
         (4, "Book type 'zine' is rejected by the value matching of this import"),
-        (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror"),
-    ]
+        # A value the matching does not list says so: a profile saved before the file had it lacks it.
+        (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('sci-fi' is not in the value "
+            "matching of this import)"),
+    ]  # fmt: skip
 
 
 def test_a_chain_takes_the_first_filled_cell_then_the_default_and_skips_unreadable_cells():

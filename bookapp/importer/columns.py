@@ -131,6 +131,11 @@ class Column:
         for index in rejected:
             values[index] = None
             problems[index] = f"{LABELS[self.field]} {cells[index]!r} is rejected by the value matching of this import"
+        if self.values and problems:  # a value the matching does not list: say so (a profile's may lack a new one)
+            for index, problem in problems.items():
+                cell = cells[index]
+                if index not in rejected and not is_blank_cell(cell) and value_key(cell) not in self.values:
+                    problems[index] = f"{problem} ({cell!r} is not in the value matching of this import)"
         return cells, values, problems
 
     def _mapped(self, cells: list[object]) -> tuple[list[object], list[int]]:
