@@ -300,3 +300,29 @@ def test_files_whose_headers_differ_only_in_case_and_spacing_share_a_profile():
         ]
         == 6
     )
+
+
+def test_a_shop_exports_image_rows_are_left_out_and_told_not_rejected(app, staff_client):
+    """Shopify writes a row per extra image of a product, with nothing but its handle and image: no column
+    the import reads holds anything there, so it is no book. Such rows are left out and counted on the
+    import's page; a row with a book field filled but its title missing is still rejected."""
+    import csv
+
+    name, content = layouts.shopify(1, 3)
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    header = rows[0]
+    image_row = dict.fromkeys(header, "")
+    image_row.update({"Handle": "book-1", "Image Src": "https://example.com/b1-back.jpg", "Image Position": "2"})
+    variant_row = dict.fromkeys(header, "")
+    variant_row.update({"Handle": "book-2", "Variant Price": "9.99", "Variant Barcode": layouts.isbn13(900)})
+    rows[2:2] = [[image_row[h] for h in header], [variant_row[h] for h in header]]  # rows 3 and 4
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    headers = bearer(app)
+    state = finished(app, headers, post_file(app, headers, name, buffer.getvalue().encode(),
+                                             mapping=json.dumps(layouts.SHOPIFY_MAPPING)))  # fmt: skip
+    # Books 1 and 2 created; book 3 (Poetry) and the variant row without a title rejected.
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 2, 2), state
+    assert state["repairs"]["rows_without_book_cells"] == {"count": 1, "rows": [3]}
+    page = " ".join(staff_client.get(f"/imports/{state['id']}").get_data(as_text=True).split())
+    assert "Left out: 1 row with nothing in any matched column (row 3)" in page

@@ -202,7 +202,8 @@ SCHEMAS = {
             },
             "repairs": {
                 "type": "object",
-                "description": "Cells repaired on the way in, by kind (isbn_leading_zero): a count and the first rows",
+                "description": "Cells repaired on the way in, by kind (isbn_leading_zero), and the rows left out "
+                "with nothing in any matched column (rows_without_book_cells): a count and the first rows",
             },
             "problems_summary": {
                 "type": "array",

@@ -19,7 +19,7 @@ from typing import NamedTuple
 from openpyxl.utils.cell import get_column_letter
 
 from .cells import cell_text
-from .columns import Column
+from .columns import Column, is_blank_cell
 from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .headers import HeaderMap
@@ -156,6 +156,26 @@ def drop_blank_rows(
     return [r for r in rows if r[0] not in blank], [p for p in problems if p.row_number not in blank]
 
 
+def rows_without_book_cells(
+    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem], read_columns: list[int]
+) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
+    """Leave out the rejected rows with nothing in any column a field reads (a Shopify export's rows that
+    only add an image to the product above them): they hold no book. Return the rows and problems
+    kept, and the numbers of the rows left out (the import counts them and says so)."""
+    if not problems or not read_columns:
+        return rows, problems, []
+    cells_of = dict(rows)
+    empty = sorted(
+        n
+        for n in {p.row_number for p in problems}
+        if n in cells_of and all(is_blank_cell(cells_of[n][i]) for i in read_columns if i < len(cells_of[n]))
+    )
+    if not empty:
+        return rows, problems, []
+    left_out = set(empty)
+    return [r for r in rows if r[0] not in left_out], [p for p in problems if p.row_number not in left_out], empty
+
+
 class RowValidator:
     """Turn rows of cells into BookRows, using a file's header map."""
 
@@ -172,6 +192,8 @@ class RowValidator:
         #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
         self.nul_cells = nul_cells
         mapped = set(header_map.positions.values()) | {p for c in header_map.fallbacks.values() for p in c}
+        #: The columns some field reads (a row with nothing in any of them holds no book).
+        self.read_columns = sorted(mapped)
         #: The columns no field reads: their cells are only checked for what makes a row unreadable.
         self.other_columns = [
             (position, header or f"Column {get_column_letter(position + 1)}")

@@ -31,6 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
+from .problems import LEFT_OUT
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome
@@ -158,6 +159,10 @@ class ImportRun:
                 _not_reloading_after_commit(db.session()),
             ):
                 for chunk in chunks:
+                    if chunk.left_out:
+                        note_repairs(imp, LEFT_OUT, chunk.left_out)
+                    if not chunk.numbers:  # a piece of such rows alone
+                        continue
                     self._check_wrong_file(chunk)
                     self.uncommitted += 1
                     ends = not single_transaction and self.uncommitted >= self.pieces_per_commit

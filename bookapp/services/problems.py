@@ -191,6 +191,10 @@ def _json_prefix(text: str, size: int) -> str:
     return text[:low]
 
 
+#: The note (kept with the repairs) of the rows left out because no column a field reads holds anything.
+LEFT_OUT = "rows_without_book_cells"
+
+
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     """Return the title and ISBN of some rejected rows as the file held them, by row number: the
     stored cells, read through the import's column matches (its column for the field, then the ones
@@ -266,6 +270,10 @@ def summary_line(imp: Import) -> str:
     if zeros:
         rows = ", ".join(f"{n:,}" for n in zeros["rows"][:10]) + (", …" if zeros["count"] > 10 else "")
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
+    left_out = (imp.repairs or {}).get(LEFT_OUT)
+    if left_out:
+        rows = ", ".join(f"{n:,}" for n in left_out["rows"][:10]) + (", …" if left_out["count"] > 10 else "")
+        line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns (rows {rows})."
     return line
 
 

@@ -14,7 +14,7 @@ import contextlib
 import dataclasses
 import logging
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from flask import current_app
@@ -23,7 +23,7 @@ from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
-from ..importer.validation import ValidRows, drop_blank_rows
+from ..importer.validation import ValidRows, drop_blank_rows, rows_without_book_cells
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
 from .read_ahead import available as read_ahead_available
 
@@ -50,6 +50,8 @@ class ValidatedChunk:
     problems: list[RowProblem]
     #: Where the chunk's rows start in the file, when that is not at their row numbers (None: it is).
     lines: LineMap | None = None
+    #: Rows left out because no column a field reads holds anything in them (see rows_without_book_cells).
+    left_out: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -149,8 +151,11 @@ class RowReading:
             valid, problems = validator.validate_chunk(chunk)
             read = len(chunk)
             chunk, problems = drop_blank_rows(chunk, problems)
+            chunk, problems, left_out = rows_without_book_cells(chunk, problems, validator.read_columns)
             seen_rows -= read - len(chunk)
             if not chunk:
+                if left_out and left_out[-1] > resume_after:  # a chunk of them alone: still told
+                    yield ValidatedChunk([], {}, valid, [], None, [n for n in left_out if n > resume_after])
                 continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
@@ -166,6 +171,7 @@ class RowReading:
                 valid=valid,
                 problems=problems,
                 lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
+                left_out=[n for n in left_out if n > resume_after],
             )
         return seen_rows
 
