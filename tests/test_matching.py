@@ -554,3 +554,23 @@ def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the
     name, content = layouts.librarything(1)
     (tmp_path / name).write_bytes(content)
     assert suggest(layouts.LIBRARYTHING_HEADER, profile_file(tmp_path / name)).chain("author") == ["Primary Author"]
+
+
+def test_match_columns_warns_of_the_rows_a_blank_book_type_column_will_reject(app, staff_client):
+    """Rows whose Book type column is blank are rejected too (a type is required): the warning counts them
+    beside the values not matched, until a value for every row fills them."""
+    rows = [goodreads_row(n) for n in range(1, 7)]
+    rows[0] = goodreads_row(1, **{"Exclusive Shelf": ""})
+    rows[4] = goodreads_row(5, **{"Exclusive Shelf": ""})
+    upload(staff_client, goodreads_csv(rows))
+    staff_client.get("/imports/1/columns")
+    run_worker(app)  # the file's column profile
+
+    live = staff_client.post("/imports/1/columns/preview", data=GOODREADS_CHOICES).get_json()
+
+    said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", live["preview_html"])).split())
+    assert (
+        "2 rows have no Book type in Exclusive Shelf: they will be rejected unless you give Book type a value" in said
+    )
+    filled = staff_client.post("/imports/1/columns/preview", data={**GOODREADS_CHOICES, "default-book_type": "Comic"})
+    assert "no Book type in" not in filled.get_json()["preview_html"]

@@ -144,10 +144,24 @@ def matching_context(headers: list[object], choices: Choices, profile: dict | No
         "values": section,
         "unmatched_values": unmatched,
         "unmatched_rows": sum(r.count or 0 for r in unmatched),
+        "blank_type_rows": blank_type_rows(choices, profile),
         "BOOK_TYPES": BOOK_TYPES,
         "REJECT": REJECT,
         "summary": summary(rows, reason),
     }
+
+
+def blank_type_rows(choices: Choices, profile: dict | None) -> int:
+    """The rows whose Book type column is blank, with no value for every row to take its place (each
+    will be rejected: a type is required); 0 when the file's columns are not read yet or a fallback
+    column may fill them."""
+    chain = choices.chain("book_type")
+    if len(chain) != 1 or choices.defaults.get("book_type") or not profile:
+        return 0
+    column = next(
+        (c for c in profile.get("columns", []) if (c.get("header") or "").casefold() == chain[0].casefold()), None
+    )
+    return int(column.get("blank") or 0) if column else 0
 
 
 def summary(rows, reason: str) -> str:
