@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bookapp.extensions import db
 from bookapp.importer.errors import ValueProblem
 from bookapp.importer.fields import LABELS
-from bookapp.importer.validation import converters
+from bookapp.importer.values import converters
 from bookapp.models import Book, Import, ImportRowError, RejectedRow, Role
 from tests.conftest import PASSWORD, add_user, build_app, run_worker, sign_in
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13

@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from .errors import FileProblem, ValueProblem
 from .fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS
 from .headers import HeaderMap, field_of, normalise_header
+from .values import converters
 
 #: Fields whose values come from a fixed list, so a value map can send each file value to one of them.
 FIXED_VALUES = {"book_type": BOOK_TYPES}
@@ -46,8 +47,6 @@ def _default_problem(fld: str, text: str, value_map: dict[str, str | None] | Non
 
     Read as the rows read it: through the field's value map first, then its converter (a price with a
     decimal comma passes: it is right in a semicolon-separated file)."""
-    from .validation import converters  # it builds on this module
-
     if value_map:
         found = {value_key(k): v for k, v in value_map.items()}.get(value_key(text), "")
         if found is None:

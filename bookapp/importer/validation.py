@@ -8,10 +8,9 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
-from functools import partial
 from itertools import compress
 from operator import itemgetter
 from typing import NamedTuple
@@ -21,18 +20,10 @@ from openpyxl.utils.cell import get_column_letter
 from .cells import cell_text
 from .columns import Column, is_blank_cell
 from .errors import RowProblem, UnsavedFormula, ValueProblem
-from .fields import FIELDS, LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
+from .fields import FIELDS, LABELS, OPTIONAL_FIELDS
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
-from .values import (
-    NUL_PROBLEM,
-    parse_book_type,
-    parse_int,
-    parse_isbn,
-    parse_price,
-    parse_text,
-    parse_year,
-)
+from .values import NUL_PROBLEM, converters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
@@ -91,21 +82,6 @@ class ValidRows:
     def records(self) -> list[tuple]:
         """Return each row's field values as a tuple (no row number), for bulk inserts."""
         return list(zip(*self.columns, strict=True))
-
-
-def converters(*, decimal_comma: bool = False) -> dict[str, Callable[[object], object]]:
-    """Return the converter of each field (shared by the importer and the book editor)."""
-    return {
-        "title": partial(parse_text, max_length=MAX_LENGTHS["title"]),
-        "author": partial(parse_text, max_length=MAX_LENGTHS["author"]),
-        "book_type": parse_book_type,
-        "isbn": parse_isbn,
-        "year_published": parse_year,
-        "price": partial(parse_price, decimal_comma=decimal_comma),
-        "no_of_pages": partial(parse_int, minimum=1),
-        "quantity": partial(parse_int, minimum=0),
-        "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True),
-    }
 
 
 def shown(value: object) -> str | None:

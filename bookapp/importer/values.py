@@ -8,13 +8,15 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
+from functools import partial
 
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
 from .errors import ValueProblem
-from .fields import BOOK_TYPES, MAX_INT, MAX_PRICE_DIGITS
+from .fields import BOOK_TYPES, MAX_INT, MAX_LENGTHS, MAX_PRICE_DIGITS
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -268,3 +270,18 @@ def parse_book_type(value: object) -> str | None:
     if found is None:
         raise ValueProblem("must be one of: " + ", ".join(BOOK_TYPES))
     return found
+
+
+def converters(*, decimal_comma: bool = False) -> dict[str, Callable[[object], object]]:
+    """Return the converter of each field (shared by the importer and the book editor)."""
+    return {
+        "title": partial(parse_text, max_length=MAX_LENGTHS["title"]),
+        "author": partial(parse_text, max_length=MAX_LENGTHS["author"]),
+        "book_type": parse_book_type,
+        "isbn": parse_isbn,
+        "year_published": parse_year,
+        "price": partial(parse_price, decimal_comma=decimal_comma),
+        "no_of_pages": partial(parse_int, minimum=1),
+        "quantity": partial(parse_int, minimum=0),
+        "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True),
+    }
