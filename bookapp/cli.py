@@ -203,7 +203,7 @@ def _mapping_from_options(maps, defaults, values):
                 f"--value {item!r}: write it as 'FIELD:FILE VALUE=STORED', e.g. 'book_type:Manga=Comic'."
             )
         value_maps.setdefault(field.strip(), {})[source] = target.strip() or None
-    return Mapping.from_json({"columns": columns, "defaults": default_values, "values": value_maps})
+    return Mapping.from_json({"columns": columns, "defaults": default_values, "values": value_maps}, as_typed=True)
 
 
 def _echo_summary(imp: Import, err: bool = False) -> None:

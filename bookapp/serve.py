@@ -88,13 +88,17 @@ def control_socket(instance: Path, port: str) -> list[str]:
     return ["--control-socket", str(path)] if len(str(path)) <= MAX_SOCKET_PATH else ["--no-control-socket"]
 
 
+#: Straight to the app: not through a proxy that http_proxy may name (it would not reach 127.0.0.1).
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+
 def wait_until_healthy(port: str, web: subprocess.Popen, stopping, timeout: float = HEALTHY_WITHIN) -> bool:
     """Wait until the health check answers 200 (the web, the database, Redis and a worker are there);
     return whether it did within *timeout* seconds."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stopping() and web.poll() is None:
         try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
+            with _DIRECT.open(f"http://127.0.0.1:{port}/healthz", timeout=2) as response:
                 if response.status == 200:
                     return True
         except OSError:  # not listening yet, or 503 (an HTTPError) while the workers start

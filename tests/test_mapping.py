@@ -326,3 +326,25 @@ def test_a_shop_exports_image_rows_are_left_out_and_told_not_rejected(app, staff
     assert state["repairs"]["rows_without_book_cells"] == {"count": 1, "rows": [3]}
     page = " ".join(staff_client.get(f"/imports/{state['id']}").get_data(as_text=True).split())
     assert "Left out: 1 row with nothing in any matched column (row 3)" in page
+
+
+@pytest.mark.parametrize(
+    "options", [{}, {"all_or_nothing": "true"}, {"dry_run": "true"}], ids=["plain", "all-or-nothing", "dry-run"]
+)
+def test_rows_left_out_are_counted_once_however_the_file_is_read(app, options):
+    """All or nothing reads the file twice (check, then save): its rows left out are still told once."""
+    import csv
+
+    rows = [book_row(n) for n in range(1, 7)] + [["", "", "", "", "", "", "", "", ""]]
+    extra_header = [*HEADER, "Image Src"]
+    lines = [[*row, ""] for row in rows[:6]]
+    lines[2:2] = [
+        [""] * len(HEADER) + ["https://example.com/a.jpg"],
+        [""] * len(HEADER) + ["https://example.com/b.jpg"],
+    ]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows([extra_header, *lines])
+    headers = bearer(app)
+    state = finished(app, headers, post_file(app, headers, "images.csv", buffer.getvalue().encode(), **options))
+    assert (state["status"], state["rejected"]) == ("succeeded", 0), state
+    assert state["repairs"]["rows_without_book_cells"] == {"count": 2, "rows": [4, 5]}

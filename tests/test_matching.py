@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from bookapp.extensions import db
 from bookapp.importer.fields import BOOK_TYPES
+from bookapp.importer.mapping import Mapping
 from bookapp.importer.matching import Choices, from_form, suggest, value_section
 from bookapp.models import Book, Import, ImportProfile, ImportStatus, Role
 from tests.conftest import add_user, build_app, run_worker, sign_in
@@ -574,3 +575,27 @@ def test_match_columns_warns_of_the_rows_a_blank_book_type_column_will_reject(ap
     )
     filled = staff_client.post("/imports/1/columns/preview", data={**GOODREADS_CHOICES, "default-book_type": "Comic"})
     assert "no Book type in" not in filled.get_json()["preview_html"]
+
+
+def test_a_profile_saved_with_a_value_no_row_can_take_still_reads_its_files(app, staff_client):
+    """A profile saved before values for every row were checked may hold one no row takes: its files are
+    still read with it (each row then says what is wrong) rather than failing the upload, and its edit
+    page is where the value is refused."""
+    from bookapp.importer.mapping import header_key
+    from tests.layouts import GOODREADS_MAPPING
+
+    stored = {**GOODREADS_MAPPING, "defaults": {**GOODREADS_MAPPING.get("defaults", {}), "price": "free"}}
+    with app.app_context():
+        db.session.add(ImportProfile(name="Old export", headers=GOODREADS_HEADER,
+                                     header_key=header_key(GOODREADS_HEADER), mapping=stored))  # fmt: skip
+        db.session.commit()
+
+    answer = upload(staff_client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]))
+
+    assert answer.status_code == 302 and answer.location == "/imports/1"
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 1)
+        assert imp.status in ("failed", "succeeded") and "unexpected" not in (imp.error or "")
+    assert staff_client.get("/imports/1/report.csv").status_code == 200
+    assert Mapping.from_json({"defaults": {"price": "1,234.50"}}, as_typed=True).defaults == {"price": "1,234.50"}

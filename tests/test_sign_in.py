@@ -129,6 +129,17 @@ def test_a_locked_out_sign_in_says_how_long_it_really_waits(sqlite_app):
     assert (_duration(2936), _duration(61), _duration(1)) == ("49 minutes", "2 minutes", "1 second")
 
 
+def test_attempts_a_limit_turned_away_do_not_count_against_the_email(sqlite_app):
+    """A colleague locked the office's address with wrong guesses; a user who keeps trying meanwhile
+    was never checked, so those tries cost their email nothing: from elsewhere they sign in at once."""
+    quick_user(sqlite_app, "staff@example.com")
+    client = sqlite_app.test_client()
+    for n in range(10):
+        post_sign_in(client, "10.4.3.1", email=f"person{n}@example.com", password="wrong")
+    assert [post_sign_in(client, "10.4.3.1").status_code for _ in range(6)] == [429] * 6
+    assert post_sign_in(sqlite_app.test_client(), "10.4.3.2").status_code == 302
+
+
 def test_sign_ins_from_one_address_are_limited_whatever_the_email(sqlite_app):
     client = sqlite_app.test_client()
     answers = [post_sign_in(client, "10.5.0.1", email=f"person{n}@example.com").status_code for n in range(11)]

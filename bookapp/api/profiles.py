@@ -30,7 +30,7 @@ def mapping_from_request() -> Mapping | None:
     if text is None or not text.strip():
         return None
     try:
-        return Mapping.from_json(json.loads(text))
+        return Mapping.from_json(json.loads(text), as_typed=True)
     except json.JSONDecodeError as exc:
         abort(400, description=f"mapping is not valid JSON: {exc.msg} (at character {exc.pos}).")
     except MappingError as exc:
@@ -61,7 +61,7 @@ def create_profile():
     if not isinstance(headers, list) or not headers or not all(isinstance(h, (str, type(None))) for h in headers):
         abort(400, description="headers must be the file's header row: a list of texts.")
     try:
-        mapping = Mapping.from_json(body.get("mapping"))
+        mapping = Mapping.from_json(body.get("mapping"), as_typed=True)
         mapping.header_map([header_text(h) for h in headers])
         profile = save_profile(body.get("name", ""), headers, mapping, g.api_user)
     except MappingError as exc:

@@ -83,8 +83,9 @@ def _account_key() -> str:
 
 def _failed(response) -> bool:
     """Whether a sign-in attempt failed (a success redirects): only those count against the limits, so
-    a busy office signing in from one address is never locked out by its own sign-ins."""
-    return response.status_code != 302
+    a busy office signing in from one address is never locked out by its own sign-ins (nor by the
+    attempts a limit already turned away: those were never checked)."""
+    return response.status_code not in (302, 429)
 
 
 def _until_reset(what: str):

@@ -10,6 +10,7 @@ from operator import is_
 
 import numpy as np
 
+from .cells import cell_text, shown
 from .errors import UnsavedFormula, ValueProblem
 from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
@@ -135,7 +136,9 @@ class Column:
             for index, problem in problems.items():
                 cell = cells[index]
                 if index not in rejected and not is_blank_cell(cell) and value_key(cell) not in self.values:
-                    problems[index] = f"{problem} ({cell!r} is not in the value matching of this import)"
+                    problems[index] = (
+                        f"{problem} ({shown(cell_text(cell))!r} is not in the value matching of this import)"
+                    )
         return cells, values, problems
 
     def _mapped(self, cells: list[object]) -> tuple[list[object], list[int]]:

@@ -45,8 +45,8 @@ def _default_problem(fld: str, text: str, value_map: dict[str, str | None] | Non
     """What is wrong with *text* as *fld*'s value for every row (None: it reads), so that a value no row
     could take ("Fiction" as a book type) is refused where it is typed, not as every row's problem.
 
-    Read as the rows read it: through the field's value map first, then its converter (a price with a
-    decimal comma passes: it is right in a semicolon-separated file)."""
+    Read as the rows read it: through the field's value map first, then its converter (a price passes
+    with a decimal point or a decimal comma: a semicolon-separated file reads the latter)."""
     if value_map:
         found = {value_key(k): v for k, v in value_map.items()}.get(value_key(text), "")
         if found is None:
@@ -54,9 +54,12 @@ def _default_problem(fld: str, text: str, value_map: dict[str, str | None] | Non
         if found:
             return None
     try:
-        converters(decimal_comma=True)[fld](text)
+        converters()[fld](text)
     except ValueProblem as exc:
-        return f"{LABELS[fld]}'s value for every row, {text!r}, {exc}."
+        try:
+            converters(decimal_comma=True)[fld](text)
+        except ValueProblem:
+            return f"{LABELS[fld]}'s value for every row, {text!r}, {exc}."
     return None
 
 
@@ -94,8 +97,12 @@ class Mapping:
         return bool(self.columns or self.defaults or self.values)
 
     @classmethod
-    def from_json(cls, data: object) -> Mapping:
-        """Read the JSON form; raise MappingError naming what is wrong."""
+    def from_json(cls, data: object, *, as_typed: bool = False) -> Mapping:
+        """Read the JSON form; raise MappingError naming what is wrong.
+
+        *as_typed*: the mapping was just given (a form, the API, the CLI), so each value for every row
+        is also read as the rows would read it and refused when no row could take it. A stored one
+        (a profile or an import saved before that check) is read as it is: its rows say what is wrong."""
         if data is None:
             return cls()
         if not isinstance(data, MappingABC):
@@ -147,7 +154,7 @@ class Mapping:
                 entries[_short(str(raw).strip(), f"values.{fld}")] = allowed[target.strip().casefold()]
             if entries:
                 values[fld] = entries
-        for fld, text in defaults.items():
+        for fld, text in defaults.items() if as_typed else ():
             if problem := _default_problem(fld, text, values.get(fld)):
                 raise MappingError(problem)
         return cls(columns, defaults, values)

@@ -69,7 +69,7 @@ class Choices:
 
     def mapping(self) -> Mapping:
         """Return the Mapping (raises MappingError when a default or value is not acceptable)."""
-        return Mapping.from_json(self.as_json())
+        return Mapping.from_json(self.as_json(), as_typed=True)
 
     def used_for(self) -> dict[str, list[str]]:
         """Return, per header text, the labels of the fields that read it."""

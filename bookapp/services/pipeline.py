@@ -110,6 +110,7 @@ class ImportRun:
     def _reset_counts(self, keep_problems: bool = False) -> None:
         imp = self.imp
         imp.created = imp.updated = imp.unchanged = imp.skipped = imp.processed_rows = imp.checkpoint_row = 0
+        imp.repairs = None  # noted again as the rows are read again (all or nothing reads them twice)
         if not keep_problems:
             imp.rejected = 0
             db.session.execute(delete(ImportRowError).where(ImportRowError.import_id == imp.id))

@@ -83,7 +83,7 @@ def update_profile(profile: ImportProfile, *, name: str | None = None, mapping: 
         profile.name = name
     if mapping is not None:
         try:
-            parsed = Mapping.from_json(mapping)
+            parsed = Mapping.from_json(mapping, as_typed=True)
         except MappingError as exc:
             raise ProfileError(str(exc)) from None
         try:
