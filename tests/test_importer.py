@@ -89,10 +89,15 @@ def test_prices_are_exact_decimals(value, decimal_comma, expected):
     assert price == expected and price.as_tuple().exponent == -2
 
 
-@pytest.mark.parametrize("value", ["NaN", "inf", "-1", "1.005", "123456789", "twelve", "12,99"])
+@pytest.mark.parametrize("value", [float("nan"), "inf", "-1", "1.005", "123456789", "twelve", "12,99"])
 def test_bad_prices_are_rejected(value):
     with pytest.raises(ValueProblem):
         parse_price(value)
+
+
+@pytest.mark.parametrize("value", ["NaN", "nan", "NA", "#N/A", "null"])
+def test_a_numeric_tools_blank_is_a_blank_price(value):
+    assert parse_price(value) is None  # the row then says "Price is required"
 
 
 @pytest.mark.parametrize("value", ["304", "304.0", "3.04e2", 304, 304.0, " 304 "])
@@ -611,3 +616,24 @@ def test_first_rows_agrees_with_a_dict_over_many_merges_and_every_bucket(monkeyp
         assert seen.earlier_rows(batch, numbers) == want
     assert len(seen) == len(expected)
     assert sum(len(bucket) for bucket in seen._buckets) > 2_000  # most went through the sorted arrays
+
+
+def test_a_file_a_numeric_tool_wrote_reads_as_the_books_it_holds(tmp_path):
+    """What pandas' to_csv and R's write.csv make of a book list: blank numbers as nan or NA, prices with
+    a binary float's rounding (3.3000000000000003), years as dates (2001-05-03, 03/05/2001 00:00). Each
+    reads as the value it stands for; 12.989999999 is no float noise and stays refused."""
+    rows = [
+        book_row(1, **{"No. of pages": "nan", "Price": "3.3000000000000003", "Year published": "2001-05-03"}),
+        book_row(2, **{"No. of pages": "NA", "Price": "14.289999999999999", "Year published": "03/05/1999 00:00"}),
+        book_row(3, **{"No. of pages": "N/A", "Price": "12.99", "Year published": "1895-01-01 00:00:00"}),
+        book_row(4, Price="12.989999999"),
+        book_row(5, Quantity="NA"),
+    ]
+    path = tmp_path / "pandas.csv"
+    path.write_bytes(csv_bytes(rows))
+    _, (valid, problems) = _read_all(path)
+    read = {r.isbn: (r.no_of_pages, str(r.price), r.year_published) for r in valid}
+    assert read == {isbn13(1): (None, "3.30", "2001"), isbn13(2): (None, "14.29", "1999"),
+                    isbn13(3): (None, "12.99", "1895")}  # fmt: skip
+    assert [(p.row_number, p.message) for p in problems] == [
+        (5, "Price has more than 2 decimal places"), (6, "Quantity is required")]  # fmt: skip

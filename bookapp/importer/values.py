@@ -158,7 +158,7 @@ def parse_price(value: object, *, decimal_comma: bool = False) -> Decimal | None
         amount = Decimal(value)
     else:
         text = clean_text(value)
-        if text is None:
+        if text is None or text.casefold() in MISSING_NUMBER:
             return None
         text = _CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
         text = _plain_number(text, decimal_comma)
@@ -171,11 +171,21 @@ def parse_price(value: object, *, decimal_comma: bool = False) -> Decimal | None
     if amount < 0:
         raise ValueProblem("is negative; a price must be 0 or more")
     rounded = amount.quantize(_CENT) if amount.adjusted() < 20 else amount
-    if rounded != amount:
+    if rounded != amount and not _float_noise(amount, rounded):
         raise ValueProblem("has more than 2 decimal places")
     if rounded > _MAX_PRICE:
         raise ValueProblem(f"is too large; the largest price is {_MAX_PRICE:,}")
     return rounded
+
+
+#: A price written with this many decimal places or more, within _NOISE of a whole cent, is a binary
+#: float's rounding as a numeric tool wrote it (3.3000000000000003): it is that cent. 12.989999 is not.
+NOISE_DECIMALS = 12
+_NOISE = Decimal("1e-9")
+
+
+def _float_noise(amount: Decimal, rounded: Decimal) -> bool:
+    return -amount.as_tuple().exponent >= NOISE_DECIMALS and abs(amount - rounded) < _NOISE
 
 
 def _plain_number(text: str, decimal_comma: bool) -> str:
@@ -209,7 +219,7 @@ def parse_int(value: object, *, minimum: int) -> int | None:
         number = int(value)
     else:
         text = clean_text(value)
-        if text is None:
+        if text is None or text.casefold() in MISSING_NUMBER:
             return None
         if text.isdigit():
             number = int(text)
@@ -244,10 +254,12 @@ def parse_year(value: object) -> str | None:
         year = str(int(value))
     else:
         year = clean_text(value)
-        if year is None:
+        if year is None or year.casefold() in MISSING_NUMBER:
             return None
         if year.endswith(".0"):
             year = year[:-2]
+        elif dated := _DATE_TEXT.fullmatch(year):  # 1895-01-01, 2001-05-03 00:00:00, 03/05/2001
+            year = dated["year"] or dated["last"]
     if year[:1] == "-" and year[1:].isdigit():
         raise ValueProblem(f"is before the year 1000; a year must be from 1000 to {_next_year()}")
     if len(year) != 4 or not year.isdigit():
@@ -255,6 +267,16 @@ def parse_year(value: object) -> str | None:
     if not 1000 <= int(year) <= _next_year():
         raise ValueProblem(f"must be a year from 1000 to {_next_year()}")
     return year
+
+
+#: What a number column's blank cell is written as by numeric tools (pandas' nan, R's NA, a database's
+#: NULL, a spreadsheet's #N/A): blank, as an empty cell. (Text columns keep such words: a title may be one.)
+MISSING_NUMBER = frozenset({"nan", "na", "n/a", "#n/a", "null", "none"})
+#: A date written as text: ISO (year first, a time after it or not) or day and month first, year last.
+_DATE_TEXT = re.compile(
+    r"(?P<year>\d{4})-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"|\d{1,2}[/.-]\d{1,2}[/.-](?P<last>\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
+)
 
 
 def _next_year() -> int:
