@@ -154,3 +154,28 @@ def test_the_pages_fit_a_desktop_and_a_phone(sqlite_app, web_server, page):
     assert horizontal_overflow(page, "table.errors") <= 0
     assert max(problems.evaluate_all("rows => rows.map(r => r.getBoundingClientRect().height)")) < 200
     screenshot(page, "import-390")
+
+
+def test_a_long_description_is_read_across_the_page_and_a_long_file_name_wraps_on_a_phone(sqlite_app, web_server, page):
+    """A 5,000-character description with line breaks takes the book page's width and keeps its lines (it
+    was squeezed into a quarter of the page, its breaks gone); an import named with underscores wraps
+    at 390 px instead of making the page scroll sideways."""
+    paragraphs = "\n".join(f"Paragraph {n}: " + "a long line of words " * 12 for n in range(1, 21))
+    name = "a_very_long_export_file_name_without_any_space_in_it_at_all.csv"
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, csv_bytes([book_row(1, Description=paragraphs)]), name=name)
+    run_worker(sqlite_app)
+    sign_in_as_staff(page, web_server)
+    page.set_viewport_size({"width": 1280, "height": 900})
+    page.goto(web_server + "/books")
+    page.locator("table.books tbody a").first.click()
+    card = page.locator("section.card").bounding_box()
+    description = page.locator(".fields .wide dd")
+    assert description.bounding_box()["width"] >= 0.6 * card["width"], "the description takes the page's width"
+    assert description.inner_text().count("\n") >= 19, "its line breaks are kept"
+    screenshot(page, "book-long-description")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(web_server + "/imports/1")
+    overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+    assert overflow <= 0, f"the import page scrolls sideways by {overflow} px"
