@@ -172,7 +172,13 @@ SCHEMAS = {
             "error": NULLABLE_STRING,
             "outcome": {
                 "type": "string",
-                "description": "How it ended, in words: 'succeeded with 3 rejected rows', 'undone', …",
+                "description": "How it ended, in words: 'succeeded with 3 rejected rows', 'every row rejected', "
+                "'undone', …; check it, not status alone, which says only whether the job ran to its end",
+            },
+            "outcome_class": {
+                "type": "string",
+                "description": "The outcome's kind, as the pages colour it: status-succeeded, status-partial, "
+                "status-failed, status-undone, …",
             },
             "file_problem": {
                 "type": "boolean",

@@ -11,7 +11,7 @@ from ..models import (
     utcnow,
 )
 from .fixes import fixed_by_ids
-from .problems import outcome, problems_summary
+from .problems import outcome, outcome_class, problems_summary
 
 
 def import_json(imp: Import, *, with_problems: bool = False) -> dict:
@@ -78,6 +78,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "undone_at": iso(imp.undone_at),
         "undone_by": imp.undone_by.email if imp.undone_by else None,
         "outcome": outcome(imp),
+        "outcome_class": outcome_class(imp),
         "terminal": imp.is_terminal,
     } | (
         {"problems_summary": [kind.as_json() for kind in problems_summary(imp.id)] if imp.rejected else []}

@@ -76,13 +76,14 @@
   }
 
   function render(data) {
-    setText("status", data.status);
+    // How it ended, as the page says it ("every row rejected"), not only the job's status ("succeeded").
+    setText("status", data.outcome || data.status);
     setText("phase", data.phase_label || data.phase);
     setText("liveness", liveness(data));
     if (fields.liveness) fields.liveness.hidden = !fields.liveness.textContent;
     setText("speed", data.rows_per_second ? "· " + number.format(data.rows_per_second) + " rows/s" : "");
     setText("eta", data.eta_seconds != null ? "· about " + formatDuration(data.eta_seconds) + " left" : "");
-    if (fields.status) fields.status.className = "status-" + data.status;
+    if (fields.status) fields.status.className = data.outcome_class || "status-" + data.status;
     setText("percent", data.percent);
     setText("processed_rows", number.format(data.processed_rows));
     var counted = data.total_rows != null;
@@ -101,7 +102,7 @@
       setText("error", data.error);
       fields.error.hidden = false;
     }
-    document.title = "Import #" + data.id + " · " + data.status + " · bookapp";
+    document.title = "Import #" + data.id + " · " + (data.outcome || data.status) + " · bookapp";
   }
 
   // The report (banner, rejected rows, downloads, buttons) is rendered on the server: fetch the finished
