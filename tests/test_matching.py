@@ -571,7 +571,8 @@ def test_match_columns_warns_of_the_rows_a_blank_book_type_column_will_reject(ap
 
     said = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", live["preview_html"])).split())
     assert (
-        "2 rows have no Book type in Exclusive Shelf: they will be rejected unless you give Book type a value" in said
+        "2 rows have no Book type in Exclusive Shelf: unless you give Book type a value for every row (used where "
+        "the column is blank), those that hold a book are rejected." in said
     )
     filled = staff_client.post("/imports/1/columns/preview", data={**GOODREADS_CHOICES, "default-book_type": "Comic"})
     assert "no Book type in" not in filled.get_json()["preview_html"]
@@ -599,3 +600,18 @@ def test_a_profile_saved_with_a_value_no_row_can_take_still_reads_its_files(app,
         assert imp.status in ("failed", "succeeded") and "unexpected" not in (imp.error or "")
     assert staff_client.get("/imports/1/report.csv").status_code == 200
     assert Mapping.from_json({"defaults": {"price": "1,234.50"}}, as_typed=True).defaults == {"price": "1,234.50"}
+
+
+def test_the_preview_shows_a_row_with_nothing_in_the_matched_columns_as_left_out_as_the_import_does(app, staff_client):
+    rows = [goodreads_row(n) for n in range(1, 5)]
+    rows[1] = ["" if h != "Private Notes" else "an image row" for h in GOODREADS_HEADER]
+    upload(staff_client, goodreads_csv(rows))
+    staff_client.get("/imports/1/columns")
+    run_worker(app)  # the file's column profile
+
+    live = staff_client.post("/imports/1/columns/preview", data=GOODREADS_CHOICES).get_json()
+
+    verdicts = re.findall(r'<td class="num">(\d+)</td>.*?<td class="verdict">(.*?)</td>', live["preview_html"], re.S)
+    said = {n: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for n, v in verdicts}
+    assert said["3"] == "Left out: nothing in the matched columns", said
+    assert said["2"] == "Imported"

@@ -17,7 +17,7 @@ from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .validation import RowValidator
+from .validation import RowValidator, rows_without_book_cells
 from .values import parse_book_type
 
 #: What a value-match select sends to reject the rows with that value.
@@ -241,10 +241,12 @@ class PreviewRow:
     #: Per field, the value as it would be saved (or, in a rejected row, the cell as read).
     values: dict[str, str]
     problems: list[str]
+    #: Nothing in any matched column: the import leaves it out (see validation.rows_without_book_cells).
+    left_out: bool = False
 
     @property
     def ok(self) -> bool:
-        return not self.problems
+        return not self.problems and not self.left_out
 
 
 def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
@@ -269,6 +271,9 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
         outcome = validator.validate(number, cells)
         if isinstance(outcome, list):
             values = {f: _as_read(header_map, f, cells) for f in FIELDS}
+            if rows_without_book_cells([(number, cells)], outcome, validator.read_columns)[2]:
+                rows.append(PreviewRow(number, values, [], left_out=True))
+                continue
             rows.append(PreviewRow(number, values, [p.message for p in outcome]))
         else:
             values = {f: _shown_value(v) for f, v in outcome.values().items()}
