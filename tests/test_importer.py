@@ -637,3 +637,16 @@ def test_a_file_a_numeric_tool_wrote_reads_as_the_books_it_holds(tmp_path):
                     isbn13(3): (None, "12.99", "1895")}  # fmt: skip
     assert [(p.row_number, p.message) for p in problems] == [
         (5, "Price has more than 2 decimal places"), (6, "Quantity is required")]  # fmt: skip
+
+
+def test_a_semicolon_file_reads_its_thousands_points_in_whole_numbers(tmp_path):
+    """Where prices have decimal commas (12,99), a point groups thousands: a stock of 1.200 is 1,200
+    copies, not a refused 1.2; and 1,5 copies is refused, not read as 15."""
+    rows = [book_row(1, Quantity="1.200", **{"No. of pages": "1.024", "Price": "12,99"}), book_row(2, Quantity="1,5")]
+    path = tmp_path / "europe.csv"
+    path.write_bytes(csv_bytes(rows, delimiter=";"))
+    with open_table(path) as table:
+        validator = RowValidator(map_headers(table.headers), decimal_comma=table.decimal_comma, text_cells=True)
+        valid, problems = validator.validate_chunk(list(table.rows))
+    assert [(r.quantity, r.no_of_pages, str(r.price)) for r in valid] == [(1200, 1024, "12.99")]
+    assert [(p.row_number, p.message) for p in problems] == [(3, "Quantity must be a whole number")]

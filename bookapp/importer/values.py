@@ -205,8 +205,9 @@ def _plain_number(text: str, decimal_comma: bool) -> str:
     return text
 
 
-def parse_int(value: object, *, minimum: int) -> int | None:
-    """Return a whole number from minimum to 2,147,483,647; accept 304, 304.0 and 3e2."""
+def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> int | None:
+    """Return a whole number from minimum to 2,147,483,647; accept 304, 304.0, 3e2 and 1,200 (1.200 in a
+    file with decimal commas)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -224,8 +225,13 @@ def parse_int(value: object, *, minimum: int) -> int | None:
         if text.isdigit():
             number = int(text)
         else:
+            plain = text.replace(" ", "").replace("\u00a0", "")
+            if decimal_comma:  # 1.200 is a thousand and two hundred there; 1,5 is one and a half
+                plain = (plain.replace(".", "") if _GROUPED["."].match(plain) else plain).replace(",", ".")
+            else:
+                plain = plain.replace(",", "")
             try:
-                amount = Decimal(text.replace(",", "").replace(" ", ""))
+                amount = Decimal(plain)
             except InvalidOperation:
                 raise ValueProblem("must be a whole number") from None
             if not amount.is_finite() or amount != amount.to_integral_value():
@@ -303,7 +309,7 @@ def converters(*, decimal_comma: bool = False) -> dict[str, Callable[[object], o
         "isbn": parse_isbn,
         "year_published": parse_year,
         "price": partial(parse_price, decimal_comma=decimal_comma),
-        "no_of_pages": partial(parse_int, minimum=1),
-        "quantity": partial(parse_int, minimum=0),
+        "no_of_pages": partial(parse_int, minimum=1, decimal_comma=decimal_comma),
+        "quantity": partial(parse_int, minimum=0, decimal_comma=decimal_comma),
         "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True),
     }
