@@ -217,6 +217,22 @@ def test_the_history_lists_who_when_mode_status_and_counts_filterable_by_status(
     assert [(r[0], r[2]) for r in only_cancelled] == [("2", "cancelled")]
 
 
+def test_the_history_filters_by_how_an_import_ended_not_only_by_its_jobs_status(app, staff_client):
+    """Each of these succeeded as a job; the filter tells a clean one from one with rejected rows, one whose
+    every row was rejected, and one undone since."""
+    endings = {"clean": [book_row(1)], "partial": [book_row(2), book_row(3, Price="x")],
+               "every_row_rejected": [book_row(4, Price="x")], "undone": [book_row(5)]}  # fmt: skip
+    ids = {}
+    for ending, rows in endings.items():
+        ids[ending] = import_state(staff_client, upload(staff_client, csv_bytes(rows), name=f"{ending}.csv").location)
+        run_worker(app)
+    staff_client.post(f"/imports/{ids['undone']['id']}/undo")
+    for ending, state in ids.items():
+        shown = history_rows(staff_client.get(f"/imports?status={ending}").get_data(as_text=True))
+        assert [r[0] for r in shown] == [str(state["id"])], ending
+    assert len(history_rows(staff_client.get("/imports?status=succeeded").get_data(as_text=True))) == 4
+
+
 def test_cell_text_is_escaped_wherever_it_is_shown(app, staff_client):
     payload = '<img src=x onerror="alert(1)">'
     response = upload(staff_client, csv_bytes([book_row(1, Title=payload), book_row(2, Price=payload)]), name="x.csv")

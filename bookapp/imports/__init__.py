@@ -15,7 +15,7 @@ from flask import (
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
 
 from ..auth import staff_required
@@ -190,8 +190,29 @@ def index():
     query = select(Import).order_by(Import.id.desc())
     if status in {s.value for s in ImportStatus}:
         query = query.where(Import.status == status)
+    elif status in OUTCOME_FILTERS:
+        query = query.where(OUTCOME_FILTERS[status][1]())
     pagination = db.paginate(query, page=page_number(request.args), per_page=50, error_out=False)
-    return render_template("imports/index.html", pagination=pagination, status=status)
+    return render_template("imports/index.html", pagination=pagination, status=status,
+                           outcome_filters={k: label for k, (label, _) in OUTCOME_FILTERS.items()})  # fmt: skip
+
+
+def _kept():
+    return Import.created + Import.updated + Import.unchanged + Import.skipped
+
+
+#: How an import ended, beyond its job's status ("succeeded" covers an import whose every row was
+#: rejected): the list's filter offers each, as the import's page words it.
+OUTCOME_FILTERS = {
+    "clean": ("succeeded, no row rejected", lambda: and_(Import.status == ImportStatus.SUCCEEDED.value,
+                                                           Import.rejected == 0, Import.undone_at.is_(None))),
+    "partial": ("succeeded with rejected rows", lambda: and_(Import.status == ImportStatus.SUCCEEDED.value,
+                                                             Import.rejected > 0, _kept() > 0,
+                                                             Import.undone_at.is_(None))),
+    "every_row_rejected": ("every row rejected", lambda: and_(Import.status == ImportStatus.SUCCEEDED.value,
+                                                              Import.rejected > 0, _kept() == 0)),
+    "undone": ("undone", lambda: Import.undone_at.is_not(None)),
+}  # fmt: skip
 
 
 @bp.get("/imports/<int:import_id>/rejected.<fmt>")
