@@ -452,14 +452,14 @@ def test_a_formula_never_calculated_is_blamed_on_its_own_cell_beside_empty_tags_
 def test_a_workbook_of_formulas_never_calculated_is_refused_as_a_whole(tmp_path, monkeypatch):
     """Past MAX_UNSAVED_FORMULAS such cells the file, not each row, is the problem (and each cell would
     be held in memory while the sheet is read); under it, each is its row's error."""
-    from bookapp.importer import xlsx
+    from bookapp.importer import unsaved_formulas
 
     rows = [[f"T{n}", "Ann", "Comic", isbn13(n), 2001, f"={n}+1", None, 1, None] for n in range(1, 6)]
     path = write_xlsx(tmp_path / "f.xlsx", rows)
-    monkeypatch.setattr(xlsx, "MAX_UNSAVED_FORMULAS", 5)
+    monkeypatch.setattr(unsaved_formulas, "MAX_UNSAVED_FORMULAS", 5)
     _, (valid, problems) = _read_all(path)
     assert list(valid) == [] and len(problems) == 5
-    monkeypatch.setattr(xlsx, "MAX_UNSAVED_FORMULAS", 4)
+    monkeypatch.setattr(unsaved_formulas, "MAX_UNSAVED_FORMULAS", 4)
     with pytest.raises(FileProblem, match="more than 4 formulas whose result was never saved"), open_table(path):
         pass
 

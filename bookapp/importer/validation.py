@@ -8,7 +8,7 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress
@@ -123,13 +123,8 @@ def drop_blank_rows(
     Only rejected rows are looked at (a blank row never passes, a title being required), so a chunk
     without problems costs nothing here; the reader skips rows with no text at all itself, for free.
     """
-    if not problems:
-        return rows, problems
-    cells_of = dict(rows)
-    blank = {n for n in {p.row_number for p in problems} if n in cells_of and is_blank_row(cells_of[n])}
-    if not blank:
-        return rows, problems
-    return [r for r in rows if r[0] not in blank], [p for p in problems if p.row_number not in blank]
+    rows, problems, _ = _leave_out_rejected(rows, problems, is_blank_row)
+    return rows, problems
 
 
 def rows_without_book_cells(
@@ -138,18 +133,24 @@ def rows_without_book_cells(
     """Leave out the rejected rows with nothing in any column a field reads (a Shopify export's rows that
     only add an image to the product above them): they hold no book. Return the rows and problems
     kept, and the numbers of the rows left out (the import counts them and says so)."""
-    if not problems or not read_columns:
+    if not read_columns:
+        return rows, problems, []
+    return _leave_out_rejected(
+        rows, problems, lambda cells: all(is_blank_cell(cells[i]) for i in read_columns if i < len(cells))
+    )
+
+
+def _leave_out_rejected(rows, problems: list[RowProblem], empty: Callable[[Sequence[object]], bool]):
+    """Leave out the rejected rows whose cells *empty* says hold nothing, with their problems; return the
+    rows and problems kept and the numbers of those left out, in order."""
+    if not problems:
         return rows, problems, []
     cells_of = dict(rows)
-    empty = sorted(
-        n
-        for n in {p.row_number for p in problems}
-        if n in cells_of and all(is_blank_cell(cells_of[n][i]) for i in read_columns if i < len(cells_of[n]))
-    )
-    if not empty:
+    left_out = sorted(n for n in {p.row_number for p in problems} if n in cells_of and empty(cells_of[n]))
+    if not left_out:
         return rows, problems, []
-    left_out = set(empty)
-    return [r for r in rows if r[0] not in left_out], [p for p in problems if p.row_number not in left_out], empty
+    gone = set(left_out)
+    return [r for r in rows if r[0] not in gone], [p for p in problems if p.row_number not in gone], left_out
 
 
 class RowValidator:

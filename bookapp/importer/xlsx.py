@@ -13,7 +13,6 @@ shown text, or an empty cell), so only .xlsx has the "never computed" state to d
 """
 
 import posixpath
-import re
 import struct
 import zipfile
 import zlib
@@ -27,25 +26,17 @@ from isal import isal_zlib as inflating
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .extent import OdsExtent, XlsxExtent, measure_apart, refuse_far_sheet
+from .unsaved_formulas import UnsavedFormulas
 
 #: The most a workbook may inflate to, in all and per member.
 MAX_UNCOMPRESSED_TOTAL = 2 << 30
 MAX_UNCOMPRESSED_MEMBER = 1 << 30
 #: The largest inflation ratio accepted for a member over 1 MB (real workbooks stay well under 100).
 MAX_RATIO = 200
-#: The most formula cells without a saved result a sheet may hold. Each is a row error, and is held in
-#: memory while the sheet is read (a 62 MB file can hold 23 million: 3.4 GB); past this the file as a
-#: whole is the problem (written by a program that does not calculate), and it is refused saying so.
-MAX_UNSAVED_FORMULAS = 100_000
 #: The largest zip directory (the list of members) read: a few kilobytes in a real workbook; millions
 #: of members would cost gigabytes to list.
 MAX_ZIP_DIRECTORY = 4 << 20
 _ALLOWED_METHODS = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED}
-#: (A cell written as one empty tag, <c r="B4" t="inlineStr" />, has no body: the match starts at the next cell.)
-_CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*(?<!/)>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL)
-#: The start of a formula element (<f>, <f t="shared" …>), found faster than by b"<f" among a sheet's many tags.
-_FORMULA_TAG = re.compile(rb"<f[\s>/]")
-_HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")
 _NAMESPACES = {
     "main": "http://schemas.openxmlformats.org/spreadsheetml/2006/main",
     "rel": "http://schemas.openxmlformats.org/officeDocument/2006/relationships",
@@ -121,14 +112,6 @@ class WorkbookCheck:
     #: Whether a sheet may span more cells than MAX_SHEET_CELLS (an .xlsx cell or row past column Z or
     #: Excel's last row, and any .xlsb): its size is then taken from calamine before it is read.
     far: bool = False
-
-
-def column_index(letters: str) -> int:
-    """Return the 0-based index of a column named like "A", "Z" or "AB"."""
-    index = 0
-    for letter in letters:
-        index = index * 26 + ord(letter) - 64
-    return index - 1
 
 
 def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> WorkbookCheck:
@@ -291,10 +274,9 @@ def _inflate(
 ) -> set[tuple[int, int]]:
     """Inflate one member with a cap on its real size; return formula cells with no saved result."""
     limit = _inflated_limit(member)
-    unsaved: set[tuple[int, int]] = set()
+    formulas = UnsavedFormulas() if scan_formulas else None
     total = 0
     crc = 0
-    tail = b""
     for block in _inflated_blocks(archive, member):
         total += len(block)
         if total > limit:
@@ -302,35 +284,13 @@ def _inflate(
         crc = inflating.crc32(block, crc)
         if extent is not None:
             extent.feed(block)
-        if scan_formulas and (_FORMULA_TAG.search(block) or b"<f" in tail):
-            data = tail + block
-            cut = data.rfind(b"<c ")  # the last cell may go on in the next block: looked at with it
-            _add_unsaved(unsaved, data, cut if cut > 0 else len(data))
-            tail = data[cut:] if cut > 0 else b""
-        elif scan_formulas:
-            cut = block.rfind(b"<c ")
-            tail = block[cut:] if cut >= 0 else b""
-    if b"<f" in tail:  # the sheet's last cell
-        _add_unsaved(unsaved, tail, len(tail))
+        if formulas is not None:
+            formulas.feed(block)
     if crc != member.CRC:
         raise _damaged(member)
     if total != member.file_size:
         raise FileProblem(f"The workbook member {member.filename!r} is not the size it declares; it is refused.")
-    return unsaved
-
-
-def _add_unsaved(unsaved: set[tuple[int, int]], data: bytes, end: int) -> None:
-    """Add the (row, column) of each formula cell in data[:end] that holds no saved result."""
-    for match in _CELL_WITH_FORMULA.finditer(data, 0, end):
-        body = match.group(3)
-        if b"<f" in body and not _HAS_VALUE.search(body):
-            unsaved.add((int(match.group(2)) - 1, column_index(match.group(1).decode())))
-    if len(unsaved) > MAX_UNSAVED_FORMULAS:
-        raise FileProblem(
-            f"The workbook has more than {MAX_UNSAVED_FORMULAS:,} formulas whose result was never "
-            "saved (the program that wrote it does not calculate). Open it in Excel or LibreOffice, "
-            "let it calculate, save it, and upload that."
-        )
+    return formulas.finish() if formulas is not None else set()
 
 
 def _inflated_limit(member: zipfile.ZipInfo) -> int:

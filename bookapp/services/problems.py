@@ -11,12 +11,11 @@ from sqlalchemy import func, select
 
 from ..extensions import db
 from ..importer import RowProblem
-from ..importer.cells import cell_text
+from ..importer.cells import as_read, cell_text
 from ..importer.columns import is_blank_cell
 from ..importer.errors import FileProblem
 from ..importer.headers import field_of
 from ..importer.mapping import Mapping, MappingError
-from ..importer.values import TEXT_CONSTANT
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 
 #: Row numbers listed beside each kind of problem.
@@ -216,9 +215,8 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
         for position in columns.get(name, ()):
             value = cells[position] if isinstance(cells, list) and position < len(cells) else None
             if not is_blank_cell(value):
-                text = cell_text(value)  # as the spreadsheet showed it: 9780306406157, not 9780306406157.0
-                # ="0375704027", the text formula exports keep leading zeros with: its text
-                return text[2:-1].replace('""', '"') if TEXT_CONSTANT.match(text) else text
+                # As the spreadsheet showed it (9780306406157, not …157.0), ="0375704027" as its text.
+                return as_read(cell_text(value))
         return ""
 
     return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}
