@@ -133,12 +133,18 @@ def list_tokens_command(email: str) -> None:
     metavar="'FIELD:FILE VALUE=STORED'",
     help="Map a file value of a fixed-list field (book_type); an empty STORED rejects those rows.",
 )
+@click.option(
+    "--group-by",
+    metavar="HEADER",
+    help="The column naming each row's product (a shop export's Handle): a row with the same value as the row "
+    "above takes that product's title, author, type, year, pages and description where its own are blank.",
+)
 @click.option("--save-profile", help="Save the mapping used as an import profile of this name.")
 @with_appcontext
 def import_books_command(
     path: Path, mode: str, dry_run: bool, all_or_nothing: bool, allow_repeat: bool, wait: bool,
     profile: str | None, maps: tuple[str, ...], defaults: tuple[str, ...], values: tuple[str, ...],
-    save_profile: str | None,
+    group_by: str | None, save_profile: str | None,
 ) -> None:  # fmt: skip
     """Queue an import of PATH; with --wait, exit non-zero if rows were rejected or it failed.
 
@@ -149,7 +155,7 @@ def import_books_command(
     from .services.imports import ImportOptions, RepeatedFile, create_import
 
     try:
-        mapping = _mapping_from_options(maps, defaults, values)
+        mapping = _mapping_from_options(maps, defaults, values, group_by)
     except MappingError as exc:
         raise click.BadParameter(str(exc)) from None
     options = ImportOptions(
@@ -176,11 +182,12 @@ def import_books_command(
         sys.exit(1)
 
 
-def _mapping_from_options(maps, defaults, values):
-    """Build a Mapping from --map 'HEADER=FIELD', --default FIELD=VALUE and --value 'FIELD:FROM=TO'."""
+def _mapping_from_options(maps, defaults, values, group_by=None):
+    """Build a Mapping from --map 'HEADER=FIELD', --default FIELD=VALUE, --value 'FIELD:FROM=TO' and
+    --group-by HEADER."""
     from .importer import Mapping, MappingError
 
-    if not (maps or defaults or values):
+    if not (maps or defaults or values or group_by):
         return None
     columns: dict[str, list[str]] = {}
     for item in maps:
@@ -203,7 +210,9 @@ def _mapping_from_options(maps, defaults, values):
                 f"--value {item!r}: write it as 'FIELD:FILE VALUE=STORED', e.g. 'book_type:Manga=Comic'."
             )
         value_maps.setdefault(field.strip(), {})[source] = target.strip() or None
-    return Mapping.from_json({"columns": columns, "defaults": default_values, "values": value_maps}, as_typed=True)
+    return Mapping.from_json(
+        {"columns": columns, "defaults": default_values, "values": value_maps, "group_by": group_by}, as_typed=True
+    )
 
 
 def _echo_summary(imp: Import, err: bool = False) -> None:

@@ -283,3 +283,36 @@ SHOPIFY_MAPPING = {
     "defaults": {"year_published": "2024"},
     "values": {"book_type": {"Fiction": "Classic", "Manga": "Comic", "Science": "Sci-tech", "Poetry": None}},
 }  # fmt: skip
+
+
+def shopify_variants(first: int, count: int = 3) -> tuple[str, bytes]:
+    """A Shopify product export of books in two formats: per product, its first row (the product's
+    title, vendor, type and description, and the hardcover variant), the paperback variant's row (its own
+    barcode, price and stock; Shopify leaves the product's columns blank there) and a row that only adds
+    an image. Book *n*'s hardcover is isbn13(2n), its paperback isbn13(2n + 1)."""
+    rows = []
+    for n in range(first, first + count):
+        product = dict.fromkeys(SHOPIFY_HEADER, "")
+        product.update({
+            "Handle": f"book-{n}", "Title": f"Shop book {n}", "Body (HTML)": f"<p>About book {n}</p>",
+            "Vendor": "Penguin", "Product Category": "Media > Books > Print Books", "Type": "Fiction",
+            "Tags": "books", "Published": "TRUE", "Option1 Name": "Format", "Option1 Value": "Hardcover",
+            "Variant Inventory Tracker": "shopify", "Variant Inventory Qty": "2", "Variant Inventory Policy": "deny",
+            "Variant Fulfillment Service": "manual", "Variant Price": f"{20 + n}.00", "Variant Requires Shipping": "TRUE",
+            "Variant Taxable": "TRUE", "Variant Barcode": isbn13(2 * n), "Image Src": f"https://cdn.example/{n}.jpg",
+            "Image Position": "1", "Gift Card": "FALSE", "Status": "active",
+        })  # fmt: skip
+        paperback = dict.fromkeys(SHOPIFY_HEADER, "")
+        paperback.update({
+            "Handle": f"book-{n}", "Option1 Value": "Paperback", "Variant Inventory Tracker": "shopify",
+            "Variant Inventory Qty": "5", "Variant Inventory Policy": "deny", "Variant Fulfillment Service": "manual",
+            "Variant Price": f"{9 + n}.99", "Variant Requires Shipping": "TRUE", "Variant Taxable": "TRUE",
+            "Variant Barcode": isbn13(2 * n + 1),
+        })  # fmt: skip
+        image = dict.fromkeys(SHOPIFY_HEADER, "")
+        image.update({"Handle": f"book-{n}", "Image Src": f"https://cdn.example/{n}-back.jpg", "Image Position": "2"})
+        rows.extend([row[h] for h in SHOPIFY_HEADER] for row in (product, paperback, image))
+    return "products_export_1.csv", _csv(SHOPIFY_HEADER, rows)
+
+
+SHOPIFY_VARIANTS_MAPPING = {**SHOPIFY_MAPPING, "group_by": "Handle"}

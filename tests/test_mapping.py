@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from bookapp.extensions import db
-from bookapp.importer import Mapping, MappingError, RowValidator, map_headers
+from bookapp.importer import FileProblem, Mapping, MappingError, RowValidator, map_headers
 from bookapp.models import Book, Import, ImportProfile, ImportStatus
 from tests import layouts
 from tests.conftest import flask_cli, run_worker, sign_in
@@ -230,6 +230,14 @@ def test_the_cli_maps_columns_saves_a_profile_and_reads_the_next_file_with_it(ap
     assert book(app, layouts.isbn13(101)).book_type == "Comic"
     bad = flask_cli(["import-books", str(second), "--map", "Vendor"], env)
     assert bad.returncode == 2 and "write it as 'HEADER=FIELD'" in bad.stderr
+    name, content = layouts.shopify_variants(201, 1)
+    variants = tmp_path / "formats.csv"
+    variants.write_bytes(content)
+    assert flask_cli(["import-books", str(variants), *args[2:-2], "--group-by", "Handle"], env).returncode == 0
+    run_worker(app)
+    assert book(app, layouts.isbn13(403)).title == "Shop book 201"
+    missing = flask_cli(["import-books", str(variants), "--map", "Vendor=author", "--group-by", "Product"], env)
+    assert missing.returncode != 0 and "'Product'" in missing.stderr
 
 
 def test_a_file_made_from_the_template_needs_no_matching(app):
@@ -348,3 +356,98 @@ def test_rows_left_out_are_counted_once_however_the_file_is_read(app, options):
     state = finished(app, headers, post_file(app, headers, "images.csv", buffer.getvalue().encode(), **options))
     assert (state["status"], state["rejected"]) == ("succeeded", 0), state
     assert state["repairs"]["rows_without_book_cells"] == {"count": 2, "rows": [4, 5]}
+
+
+def test_a_shop_exports_variants_take_their_products_details_and_keep_their_own_isbn_price_and_stock(app, staff_client):
+    """Shopify writes a product's second format (its paperback) on a row of its own with its barcode, price and
+    stock, and the product's title, vendor, type and description left blank: with the column naming the product
+    (group_by: Handle), that row takes them from the product's first row and is imported as its own book. The
+    rows that only add an image are still left out, and the per-row report shows each variant as saved."""
+    import csv
+
+    headers = bearer(app)
+    name, content = layouts.shopify_variants(1, 3)
+    state = finished(app, headers, post_file(app, headers, name, content,
+                                             mapping=json.dumps(layouts.SHOPIFY_VARIANTS_MAPPING)))  # fmt: skip
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 6, 0), state
+    assert state["repairs"]["rows_without_book_cells"] == {"count": 3, "rows": [4, 7, 10]}
+    hardcover, paperback = book(app, layouts.isbn13(2)), book(app, layouts.isbn13(3))
+    assert (paperback.title, paperback.author, paperback.book_type, paperback.description) == (
+        "Shop book 1", "Penguin", "Classic", "<p>About book 1</p>")  # fmt: skip
+    assert (str(paperback.price), paperback.quantity) == ("10.99", 5)
+    assert (str(hardcover.price), hardcover.quantity) == ("21.00", 2)
+    report = staff_client.get(f"/imports/{state['id']}/report.csv").get_data(as_text=True)
+    lines = {r[0]: r for r in csv.reader(io.StringIO(report.lstrip("\ufeff")))}
+    assert lines["3"][1:4] == ["created", layouts.isbn13(3), "Shop book 1"], lines["3"]
+
+    # Without the column, each paperback row is rejected for the title it lacks, as before.
+    name, content = layouts.shopify_variants(11, 2)
+    state = finished(app, headers, post_file(app, headers, name, content,
+                                             mapping=json.dumps(layouts.SHOPIFY_MAPPING)))  # fmt: skip
+    assert (state["created"], state["rejected"]) == (2, 2), state
+
+
+def test_a_variant_never_takes_its_products_isbn_price_or_stock_and_its_rejected_row_comes_back_whole(
+    app, staff_client
+):
+    """A variant row with its own price blank is rejected (it never takes the first row's: each format has
+    its own), and its rejected row is downloaded with the product's details filled in, so the fixed file
+    imports on its own, without the product's first row."""
+    import csv
+
+    name, content = layouts.shopify_variants(1, 2)
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    price_at = rows[0].index("Variant Price")
+    rows[2][price_at] = ""  # book 1's paperback: no price
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    headers = bearer(app)
+    state = finished(app, headers, post_file(app, headers, name, buffer.getvalue().encode(),
+                                             mapping=json.dumps(layouts.SHOPIFY_VARIANTS_MAPPING),
+                                             save_as="Shop with formats"))  # fmt: skip
+    assert (state["created"], state["rejected"]) == (3, 1), state
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["column"], r["message"]) for r in rejected] == [(3, "Variant Price", "Price is required")]
+
+    download = staff_client.get(f"/imports/{state['id']}/rejected.csv")
+    assert download.status_code == 200
+    back = list(csv.reader(io.StringIO(download.get_data(as_text=True).lstrip("\ufeff"))))
+    row = dict(zip(back[0], back[1], strict=True))
+    assert (row["Title"], row["Vendor"], row["Type"]) == ("Shop book 1", "Penguin", "Fiction")
+    back[1][back[0].index("Variant Price")] = "8.50"
+    fixed = io.StringIO(newline="")
+    csv.writer(fixed).writerows(back)
+    again = finished(app, headers, post_file(app, headers, "fixed.csv", fixed.getvalue().encode()))
+    assert (again["created"], again["rejected"]) == (1, 0), again
+    assert str(book(app, layouts.isbn13(3)).price) == "8.50" and book(app, layouts.isbn13(3)).title == "Shop book 1"
+
+
+def test_rows_continue_an_item_only_while_its_column_repeats_and_only_in_the_books_details():
+    mapping = Mapping.from_json({"columns": {"author": "Vendor", "title": ["Title", "Alt title"]},
+                                 "defaults": {"book_type": "Comic"}, "group_by": "Group"})  # fmt: skip
+    header = ["Group", "Title", "Alt title", "Vendor", "ISBN", "Year", "Price", "Qty", "Note"]
+    validator = RowValidator(map_headers(header, mapping), text_cells=True)
+    rows = [
+        (2, ["a", "First", "", "Ann", layouts.isbn13(1), "2001", "1.00", "1", ""]),
+        (3, ["a", "", "", "", layouts.isbn13(2), "", "2.00", "", ""]),  # continues a: no quantity of its own
+        (4, ["a", "", "", "", "", "", "", "", "an image"]),  # nothing a field reads: left as it is
+        (5, ["", "", "", "", layouts.isbn13(3), "2003", "3.00", "3", ""]),  # no group: stands alone
+        (6, ["a", "", "", "", layouts.isbn13(4), "2004", "4.00", "4", ""]),  # a starts again after a blank
+        (7, ["b", "", "Alt", "Bo", layouts.isbn13(5), "2005", "5.00", "5", ""]),
+        (8, [" b ", "", "", "", layouts.isbn13(6), "", "6.00", "6", ""]),  # fallback column filled too
+    ]
+    read = list(validator.continued(rows))
+    assert read[1][1] == ["a", "First", "", "Ann", layouts.isbn13(2), "2001", "2.00", "", ""]
+    assert read[2][1] is rows[2][1] and read[3][1] is rows[3][1] and read[4][1] is rows[4][1]
+    valid, problems = validator.validate_chunk(read)
+    assert [(r.row_number, r.title, r.author, r.year_published) for r in valid] == [
+        (2, "First", "Ann", "2001"), (7, "Alt", "Bo", "2005"), (8, "Alt", "Bo", "2005")]  # fmt: skip
+    assert {(p.row_number, p.message) for p in problems if p.row_number == 3} == {(3, "Quantity is required")}
+
+    assert list(RowValidator(map_headers(header, Mapping.from_json({**mapping.to_json(), "group_by": None})),
+                             text_cells=True).continued(rows)) == rows  # fmt: skip
+    with pytest.raises(FileProblem, match="'Handle'"):
+        map_headers(header, Mapping.from_json({**mapping.to_json(), "group_by": "Handle"}))
+    with pytest.raises(MappingError, match="group_by must be a header"):
+        Mapping.from_json({"group_by": ["Handle"]})
+    assert "group_by" not in Mapping.from_json({"columns": {"title": "T"}}).to_json()

@@ -551,6 +551,8 @@ def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the
     assert (shopify.chain("isbn"), shopify.chain("price"), shopify.chain("quantity")) == (
         ["Variant Barcode"], ["Variant Price"], ["Variant Inventory Qty"])  # fmt: skip
     assert shopify.chain("year_published") == [], "TRUE is no year"
+    assert shopify.group_by == "Handle", "a product's variants share its Handle"
+    assert suggest(layouts.GOODREADS_HEADER).group_by == ""
     assert suggest(headers).chain("year_published") == ["Published"], "without the values, the name is all there is"
     name, content = layouts.librarything(1)
     (tmp_path / name).write_bytes(content)
@@ -615,3 +617,38 @@ def test_the_preview_shows_a_row_with_nothing_in_the_matched_columns_as_left_out
     said = {n: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for n, v in verdicts}
     assert said["3"] == "Left out: nothing in the matched columns", said
     assert said["2"] == "Imported"
+
+
+def test_match_columns_offers_the_handle_for_a_shops_variants_and_previews_them_as_imported(app, staff_client):
+    """A Shopify export with a paperback variant under each product: Match columns suggests its Handle as the
+    column naming each row's product, the preview shows the variant row imported with the product's title
+    (rejected without it), and Continue imports every variant; the file's columns say what Handle is read for."""
+    from tests import layouts
+
+    name, content = layouts.shopify_variants(1, 2)
+    upload(staff_client, content, name)
+    staff_client.get("/imports/1/columns")
+    run_worker(app)  # the file's column profile
+    page = staff_client.get("/imports/1/columns")
+    assert selected(page.get_data(as_text=True), "group_by") == "Handle"
+    assert column_row(page.get_data(as_text=True), "Handle")[-1] == "Item of each row"
+
+    choices = {"column-title": "Title", "column-author": "Vendor", "column-isbn": "Variant Barcode",
+               "column-price": "Variant Price", "column-quantity": "Variant Inventory Qty",
+               "column-book_type": "Type", "value-text-1": "Fiction", "value-1": "Classic",
+               "default-year_published": "2024", "group_by": "Handle"}  # fmt: skip
+    live = staff_client.post("/imports/1/columns/preview", data=choices).get_json()
+    rows = re.findall(r"<tr><td class=\"num\">(\d+)</td>\s*<td class=\"verdict\">(.*?)</td>\s*<td>(.*?)</td>",
+                      live["preview_html"], re.S)  # fmt: skip
+    verdicts = {int(n): (re.sub(r"<[^>]+>", "", v).strip(), title) for n, v, title in rows}
+    assert verdicts[3] == ("Imported", "Shop book 1") and verdicts[4][0].startswith("Left out")
+    alone = staff_client.post("/imports/1/columns/preview", data={**choices, "group_by": ""}).get_json()
+    assert "Title is required" in alone["preview_html"]
+
+    assert staff_client.post("/imports/1/columns", data={**choices, "action": "continue"}).status_code == 302
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 1)
+        assert (imp.status, imp.created, imp.rejected) == ("succeeded", 4, 0)
+        assert imp.mapping["group_by"] == "Handle"
+        assert db.session.scalar(select(Book.title).where(Book.isbn == layouts.isbn13(5))) == "Shop book 2"

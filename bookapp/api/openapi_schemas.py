@@ -29,12 +29,15 @@ MAPPING = {
     "type": "object",
     "description": "columns: field → a header of the file, a list of headers (a fallback chain: the first filled "
     "cell) or null (leave an optional field empty); defaults: field → one value for every row; values: "
-    "book_type → {file value: stored type, or null to reject those rows}. Fields not named are matched by "
-    "their headers.",
+    "book_type → {file value: stored type, or null to reject those rows}; group_by: the header of the column "
+    "naming each row's item (a shop export's Handle: a row with the same value as the row above takes its "
+    "blank title, author, type, year, pages and description from the item's first row). Fields not named are "
+    "matched by their headers.",
     "properties": {
         "columns": {"type": "object", "additionalProperties": _CHAIN},
         "defaults": {"type": "object", "additionalProperties": {"type": ["string", "number"]}},
         "values": {"type": "object", "additionalProperties": {"type": "object"}},
+        "group_by": NULLABLE_STRING,
     },
 }
 PROFILE = {

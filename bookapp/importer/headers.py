@@ -50,6 +50,9 @@ class HeaderMap:
     defaults: dict[str, str] = field(default_factory=dict)
     #: Per field with a fixed list: file value → stored value, or None to reject the row.
     values: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: The column that names the item each row belongs to: a row naming the same one as the row above
+    #: continues it (see importer.groups).
+    group_by: int | None = None
 
     @property
     def missing(self) -> list[str]:

@@ -11,9 +11,12 @@ Its JSON form, kept on the import and in saved profiles, and taken by the API an
     {"columns": {"title": "Title", "isbn": ["ISBN13", "ISBN"], "quantity": "Owned Copies",
                  "description": null},
      "defaults": {"book_type": "Classic", "price": "0.00"},
-     "values": {"book_type": {"Fiction": "Classic", "Manga": "Comic", "Poetry": null}}}
+     "values": {"book_type": {"Fiction": "Classic", "Manga": "Comic", "Poetry": null}},
+     "group_by": "Handle"}
 
-(`null` for a column: leave an optional field empty, even if a header would match it.)
+(`null` for a column: leave an optional field empty, even if a header would match it.) ``group_by``
+names the column of a shop export's item: a row with the same value as the row above continues that
+item and takes its blank details from the item's first row (see importer.groups).
 """
 
 from __future__ import annotations
@@ -92,9 +95,11 @@ class Mapping:
     columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     values: dict[str, dict[str, str | None]] = field(default_factory=dict)
+    #: The header of the column that names each row's item (None: every row stands alone).
+    group_by: str | None = None
 
     def __bool__(self) -> bool:
-        return bool(self.columns or self.defaults or self.values)
+        return bool(self.columns or self.defaults or self.values or self.group_by)
 
     @classmethod
     def from_json(cls, data: object, *, as_typed: bool = False) -> Mapping:
@@ -107,7 +112,7 @@ class Mapping:
             return cls()
         if not isinstance(data, MappingABC):
             raise MappingError("The mapping must be a JSON object with columns, defaults and values.")
-        unknown = set(data) - {"columns", "defaults", "values", "save_as"}
+        unknown = set(data) - {"columns", "defaults", "values", "group_by", "save_as"}
         if unknown:
             raise MappingError(f"The mapping has unknown keys: {', '.join(sorted(map(str, unknown)))}.")
         columns: dict[str, tuple[str, ...]] = {}
@@ -157,16 +162,23 @@ class Mapping:
         for fld, text in defaults.items() if as_typed else ():
             if problem := _default_problem(fld, text, values.get(fld)):
                 raise MappingError(problem)
-        return cls(columns, defaults, values)
+        group_by = data.get("group_by")
+        if group_by is not None and not (isinstance(group_by, str) and group_by.strip()):
+            raise MappingError("group_by must be a header of the file (the column naming each row's item), or null.")
+        group_by = _short(group_by.strip(), "group_by") if group_by else None
+        return cls(columns, defaults, values, group_by)
 
     def to_json(self) -> dict:
         """Return the JSON form (chains as lists, single columns as text)."""
         columns = {f: (None if not c else c[0] if len(c) == 1 else list(c)) for f, c in self.columns.items()}
-        return {
+        data = {
             "columns": columns,
             "defaults": dict(self.defaults),
             "values": {f: dict(v) for f, v in self.values.items()},
         }
+        if self.group_by:  # only when set: a mapping without one keeps the JSON (and key) it always had
+            data["group_by"] = self.group_by
+        return data
 
     def header_map(self, headers: list[object]) -> HeaderMap:
         """Resolve against a file's header row: positions of every field, synonyms for the rest.
@@ -206,6 +218,11 @@ class Mapping:
                 else:
                     found.append(index)
             chains[fld] = tuple(found)
+        group_by = None
+        if self.group_by:
+            group_by = position_of.get(_same_header(self.group_by))
+            if group_by is None:
+                absent.append(self.group_by)
         used = {i for chain in chains.values() for i in chain}
         for index, text in enumerate(texts):  # the fields the mapping leaves to the header's synonyms
             fld = field_of(text)
@@ -216,7 +233,13 @@ class Mapping:
         fallbacks = {f: c[1:] for f, c in chains.items() if len(c) > 1}
         ignored = [t for i, t in enumerate(texts) if t and i not in used]
         header_map = HeaderMap(
-            texts, positions, ignored, fallbacks=fallbacks, defaults=dict(self.defaults), values=self.values
+            texts,
+            positions,
+            ignored,
+            fallbacks=fallbacks,
+            defaults=dict(self.defaults),
+            values=self.values,
+            group_by=group_by,
         )
         return header_map, absent
 

@@ -24,6 +24,10 @@ from .values import parse_book_type
 REJECT = "reject"
 #: Fields the value suggestions of a column profile can fill.
 SUGGESTED_BY_VALUES = ("isbn", "year_published")
+#: Headers suggested as the column naming each row's item (casefolded): Shopify's product Handle.
+GROUP_HEADERS = ("handle",)
+#: What the file's columns table says a group column is read for.
+GROUP_LABEL = "Item of each row"
 
 
 def selectable_columns(headers: list[object]) -> list[str]:
@@ -46,6 +50,8 @@ class Choices:
     columns: dict[str, list[str]] = field(default_factory=dict)
     defaults: dict[str, str] = field(default_factory=dict)
     values: dict[str, str | None] = field(default_factory=dict)
+    #: The column naming each row's item ("": none): see importer.groups.
+    group_by: str = ""
 
     def chain(self, fld: str) -> list[str]:
         return self.columns.get(fld) or []
@@ -65,7 +71,10 @@ class Choices:
                 columns[fld] = None
         defaults = {f: v for f, v in self.defaults.items() if v and f not in NO_DEFAULT}
         values = {"book_type": dict(self.values)} if self.values else {}
-        return {"columns": columns, "defaults": defaults, "values": values}
+        data = {"columns": columns, "defaults": defaults, "values": values}
+        if self.group_by:
+            data["group_by"] = self.group_by
+        return data
 
     def mapping(self) -> Mapping:
         """Return the Mapping (raises MappingError when a default or value is not acceptable)."""
@@ -77,6 +86,8 @@ class Choices:
         for fld in FIELDS:
             for text in self.chain(fld):
                 used.setdefault(text, []).append(LABELS[fld])
+        if self.group_by:
+            used.setdefault(self.group_by, []).append(GROUP_LABEL)
         return used
 
 
@@ -111,6 +122,7 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
         fld, text = column.get("looks_like"), (column.get("header") or "").casefold()
         if fld in SUGGESTED_BY_VALUES and fld not in choices.columns and text in free:
             choices.columns[fld] = [free.pop(text)]
+    choices.group_by = next((free[h] for h in GROUP_HEADERS if h in free), "")
     return choices
 
 
@@ -122,6 +134,8 @@ def from_mapping(mapping: Mapping, headers: list[object]) -> Choices:
     choices = Choices(defaults=dict(mapping.defaults), values=dict(mapping.values.get("book_type", {})))
     for fld, position in header_map.positions.items():
         choices.columns[fld] = [texts[p] for p in (position, *header_map.fallbacks.get(fld, ()))]
+    if header_map.group_by is not None:
+        choices.group_by = texts[header_map.group_by]
     return choices
 
 
@@ -130,7 +144,8 @@ def from_form(form, headers: list[object]) -> Choices:
 
     Per field: column-<field> (a header text), else-<field> (fallback columns, repeated) and
     default-<field>; per listed value: value-text-<n> and value-<n> (a type, "reject" or "");
-    value-text-new and value-new add one. Columns the file does not have are left out."""
+    value-text-new and value-new add one; group_by, the column naming each row's item. Columns the file
+    does not have are left out."""
     known = {t.casefold(): t for t in selectable_columns(headers)}
     choices = Choices()
     for fld in FIELDS:
@@ -139,6 +154,7 @@ def from_form(form, headers: list[object]) -> Choices:
         choices.columns[fld] = list(dict.fromkeys(chain))
         if fld not in NO_DEFAULT:
             choices.defaults[fld] = " ".join(str(form.get(f"default-{fld}", "")).split())
+    choices.group_by = known.get(str(form.get("group_by", "")).strip().casefold(), "")
     keys = [k.removeprefix("value-text-") for k in form if k.startswith("value-text-")]
     for key in keys:
         text = str(form.get(f"value-text-{key}", "")).strip()
@@ -266,8 +282,8 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
         nul_cells=bool(profile.get("nul_cells")),
     )
     rows = []
-    for number, encoded in profile.get("head", []):
-        cells = [decode_cell(c) for c in encoded]
+    head = ((number, [decode_cell(c) for c in encoded]) for number, encoded in profile.get("head", []))
+    for number, cells in validator.continued(head):
         outcome = validator.validate(number, cells)
         if isinstance(outcome, list):
             values = {f: _as_read(header_map, f, cells) for f in FIELDS}

@@ -8,7 +8,7 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress
@@ -21,6 +21,7 @@ from .cells import cell_text
 from .columns import Column, is_blank_cell
 from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS
+from .groups import continued, shared_positions
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
 from .values import NUL_PROBLEM, converters
@@ -171,6 +172,9 @@ class RowValidator:
         mapped = set(header_map.positions.values()) | {p for c in header_map.fallbacks.values() for p in c}
         #: The columns some field reads (a row with nothing in any of them holds no book).
         self.read_columns = sorted(mapped)
+        #: The column naming each row's item, and the columns a row continuing one takes from its first row.
+        self.group_by = header_map.group_by
+        self.shared_columns = shared_positions(header_map.positions, header_map.fallbacks)
         #: The columns no field reads: their cells are only checked for what makes a row unreadable.
         self.other_columns = [
             (position, header or f"Column {get_column_letter(position + 1)}")
@@ -192,6 +196,13 @@ class RowValidator:
             for fld in FIELDS
             if fld in header_map.positions or fld in header_map.defaults
         ]
+
+    def continued(self, rows: Iterable[tuple[int, Sequence[object]]]) -> Iterable[tuple[int, Sequence[object]]]:
+        """Return the file's *rows* (all of them, in order) as this import reads them: a row continuing
+        the item above takes that item's details where its own are blank (importer.groups)."""
+        if self.group_by is None:
+            return rows
+        return continued(rows, self.group_by, self.shared_columns, self.read_columns)
 
     def validate(self, row_number: int, cells: Sequence[object]) -> BookRow | list[RowProblem]:
         """Return the row's BookRow, or every problem found in it."""

@@ -153,10 +153,10 @@ def matching_context(headers: list[object], choices: Choices, profile: dict | No
 
 def blank_type_rows(choices: Choices, profile: dict | None) -> int:
     """The rows whose Book type column is blank, with no value for every row to take its place (each
-    will be rejected: a type is required); 0 when the file's columns are not read yet or a fallback
-    column may fill them."""
+    will be rejected: a type is required); 0 when the file's columns are not read yet, or a fallback
+    column or the item's first row (group_by) may fill them."""
     chain = choices.chain("book_type")
-    if len(chain) != 1 or choices.defaults.get("book_type") or not profile:
+    if len(chain) != 1 or choices.defaults.get("book_type") or choices.group_by or not profile:
         return 0
     column = next(
         (c for c in profile.get("columns", []) if (c.get("header") or "").casefold() == chain[0].casefold()), None

@@ -141,7 +141,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
             value = cells[position] if isinstance(cells, list) and position < len(cells) else None
             return "" if value is None else str(value)
 
-        rows = iter(table.rows)
+        rows = iter(validator.continued(table.rows))
         for chunk in chunks:
             numbers = array("I")
             numbers.frombytes(chunk.row_numbers)

@@ -141,7 +141,7 @@ class RowReading:
         Row numbers are the spreadsheet's (they never depend on which rows are skipped as blank), so a
         resumed run meets every row under the number the first run gave it."""
         seen_rows = 0
-        for chunk in chunked(rows, self.piece_size):
+        for chunk in chunked(validator.continued(rows), self.piece_size):
             seen_rows += len(chunk)
             if seen_rows > self.max_rows:
                 raise FileProblem(

@@ -1,0 +1,63 @@
+"""Rows that continue the item above them: a shop export's variants.
+
+A shop's product export writes one row per variant (hardcover, paperback), each with its own barcode,
+price and stock, and the product's own details (title, vendor, type, description) on its first row
+only: Shopify leaves them blank on the rows after it, which share its Handle. A mapping's ``group_by``
+names that column; a row whose cell there is the same as the row above's continues that item, and
+its blank cells in the book's own details are taken from the item's first row, before the row is
+validated, so every later step (the rejected rows' cells, the per-row report, a resumed import) sees
+the row as it was filled.
+
+A row that holds nothing in any column a field reads (Shopify's rows that only add an image) is not
+filled: it is left out, as any such row is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+
+from .columns import is_blank_cell
+
+#: The fields a continuing row takes from its item's first row where its own cells are blank: the
+#: book's details. Never its ISBN, price or stock, which each variant has of its own (a blank one
+#: there stays blank, and the row says so).
+SHARED_FIELDS = ("title", "author", "book_type", "year_published", "no_of_pages", "description")
+
+
+def shared_positions(positions: dict[str, int], fallbacks: dict[str, tuple[int, ...]]) -> tuple[int, ...]:
+    """Return the columns a continuing row may take from its item's first row (every column of a
+    shared field's chain)."""
+    found = {positions[f] for f in SHARED_FIELDS if f in positions}
+    found.update(p for f in SHARED_FIELDS for p in fallbacks.get(f, ()))
+    return tuple(sorted(found))
+
+
+def group_key(cells: Sequence[object], position: int) -> object:
+    """Return the item a row names in the group column (None: it names none, so it continues nothing)."""
+    cell = cells[position] if position < len(cells) else None
+    if is_blank_cell(cell):
+        return None
+    return cell.strip() if isinstance(cell, str) else cell
+
+
+def continued(
+    rows: Iterable[tuple[int, Sequence[object]]], group_at: int, fill: Sequence[int], read_columns: Sequence[int]
+) -> Iterator[tuple[int, Sequence[object]]]:
+    """Yield *rows* with each continuing row's blank *fill* cells taken from its item's first row.
+
+    An item starts at a row whose group cell differs from the row above's (or is the first to have
+    one); a row with a blank group cell starts none and ends the one above."""
+    key = first = None
+    for number, cells in rows:
+        this = group_key(cells, group_at)
+        if this is None:
+            key = first = None
+        elif this != key:
+            key, first = this, cells
+        elif any(not is_blank_cell(cells[i]) for i in read_columns if i < len(cells)):
+            blank = [i for i in fill if i < len(cells) and i < len(first) and is_blank_cell(cells[i])]
+            if blank:
+                cells = list(cells)
+                for i in blank:
+                    cells[i] = first[i]
+        yield number, cells
