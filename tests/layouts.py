@@ -316,3 +316,34 @@ def shopify_variants(first: int, count: int = 3) -> tuple[str, bytes]:
 
 
 SHOPIFY_VARIANTS_MAPPING = {**SHOPIFY_MAPPING, "group_by": "Handle"}
+
+
+CALIBRE_HEADER = [
+    "author_sort", "authors", "comments", "cover", "formats", "id", "identifiers", "isbn", "languages",
+    "library_name", "pubdate", "publisher", "rating", "series", "series_index", "size", "tags", "timestamp",
+    "title", "title_sort", "uuid",
+]  # fmt: skip
+
+
+def calibre(first: int, count: int = 4) -> tuple[str, bytes]:
+    """A catalogue program's CSV catalogue: dates in ISO 8601 with a time zone (1990-09-01T00:00:00+00:00),
+    ISBNs in their own column and among the identifiers, authors as "Frank Herbert & Brian Herbert"."""
+    rows = []
+    for n in range(first, first + count):
+        row = dict.fromkeys(CALIBRE_HEADER, "")
+        row.update({
+            "author_sort": "Herbert, Frank", "authors": "Frank Herbert", "comments": f"<div><p>Book {n}</p></div>",
+            "formats": "EPUB", "id": str(n), "identifiers": f"isbn:{isbn13(n)},amazon:B00{n:05d}", "isbn": isbn13(n),
+            "languages": "eng", "library_name": "Library", "pubdate": f"{1960 + n % 40}-09-01T00:00:00+00:00",
+            "publisher": "Ace", "rating": "4", "series": "Dune", "series_index": f"{n}.0", "size": "512000",
+            "tags": "Science Fiction", "timestamp": "2024-01-02T10:22:31Z", "title": f"Dune {n}",
+            "title_sort": f"Dune {n}", "uuid": f"00000000-0000-0000-0000-{n:012d}",
+        })  # fmt: skip
+        rows.append([row[h] for h in CALIBRE_HEADER])
+    return "catalog.csv", _csv(CALIBRE_HEADER, rows)
+
+
+CALIBRE_MAPPING = {
+    "columns": {"author": "authors", "year_published": "pubdate", "description": "comments"},
+    "defaults": {"book_type": "Classic", "price": "0.00", "quantity": "1"},
+}

@@ -46,6 +46,7 @@ LAYOUTS = {
     "LibraryThing export (tab-separated)": (layouts.librarything, layouts.LIBRARYTHING_MAPPING, 5, 0),
     "data set written by a numeric tool": (layouts.dataset, layouts.DATASET_MAPPING, 6, 1),
     "Shopify product export": (layouts.shopify, layouts.SHOPIFY_MAPPING, 5, 1),
+    "catalogue program's CSV catalogue (ISO dates with a time zone)": (layouts.calibre, layouts.CALIBRE_MAPPING, 4, 0),
 }
 
 
@@ -451,3 +452,19 @@ def test_rows_continue_an_item_only_while_its_column_repeats_and_only_in_the_boo
     with pytest.raises(MappingError, match="group_by must be a header"):
         Mapping.from_json({"group_by": ["Handle"]})
     assert "group_by" not in Mapping.from_json({"columns": {"title": "T"}}).to_json()
+
+
+def test_of_two_columns_naming_one_field_the_plainer_name_is_read_and_a_cost_or_a_flag_never_is():
+    """A shop list with Cost (what the shop paid) left of Price is read at its Price, not its cost; a shop
+    export's "In stock?" (1 or 0) is no count of copies beside its Stock; Regular price is a price."""
+    shop = map_headers(["Title", "Author", "Book type", "ISBN", "Year published", "Cost", "Price", "Quantity"])
+    assert shop.positions["price"] == 6 and "Cost" in shop.ignored
+    assert (
+        map_headers(["Title", "Author", "Type", "ISBN", "Year", "Unit price", "Price", "Qty"]).positions["price"] == 6
+    )
+    woo = ["ID", "Type", "SKU", "Name", "In stock?", "Stock", "Regular price", "Author", "Year", "ISBN", "Genre"]
+    header_map, _ = Mapping().resolve(woo)
+    assert header_map.positions["quantity"] == 5 and header_map.positions["price"] == 6
+    from bookapp.importer.matching import suggest
+
+    assert suggest(woo).chain("quantity") == ["Stock"]

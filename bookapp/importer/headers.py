@@ -15,9 +15,11 @@ _SYNONYMS = {
     # "variant barcode" is Shopify's; a plain "Barcode" is often a library's own label (LibraryThing's), no ISBN.
     "isbn": ["isbn", "isbn 13", "isbn13", "isbn 10", "isbn10", "ean", "isbn number", "isbn no", "variant barcode"],
     "year_published": ["year published", "year", "published", "publication year", "pub year", "year of publication"],
-    "price": ["price", "unit price", "cost", "retail price", "rrp", "variant price"],
+    # Not "cost": in a shop's list that is what the shop paid, often beside its Price.
+    "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price"],
     "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages"],
-    "quantity": ["quantity", "qty", "stock", "in stock", "count", "copies", "units", "variant inventory qty",
+    # Not "in stock": a shop's export uses it for a yes/no flag (1 or 0) beside its Stock count.
+    "quantity": ["quantity", "qty", "stock", "count", "copies", "units", "variant inventory qty",
                  "inventory quantity", "on hand"],
     "description": ["description", "summary", "blurb", "notes", "synopsis"],
 }
@@ -34,6 +36,8 @@ def normalise_header(header: object) -> str:
 
 _LOOKUP = {normalise_header(name): fld for fld, names in _SYNONYMS.items() for name in names}
 assert set(_LOOKUP.values()) == set(FIELDS)
+#: How plainly each name says its field: its place in the field's list (the field's own name first).
+_RANK = {normalise_header(name): rank for names in _SYNONYMS.values() for rank, name in enumerate(names)}
 
 
 @dataclass
@@ -74,3 +78,9 @@ def header_score(headers: list[object]) -> int:
 def field_of(header: object) -> str | None:
     """Return the book field a header names, if any."""
     return _LOOKUP.get(normalise_header(header))
+
+
+def synonym_rank(header: object) -> int:
+    """Return how plainly a header names its field (0: the field's own name), so that of two columns naming
+    one field ("Unit price" and "Price"), the plainer one is read whatever their order."""
+    return _RANK.get(normalise_header(header), len(_RANK))

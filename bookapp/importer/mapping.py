@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .errors import FileProblem, ValueProblem
 from .fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS
-from .headers import HeaderMap, field_of, normalise_header
+from .headers import HeaderMap, field_of, normalise_header, synonym_rank
 from .values import converters
 
 #: Fields whose values come from a fixed list, so a value map can send each file value to one of them.
@@ -224,7 +224,9 @@ class Mapping:
             if group_by is None:
                 absent.append(self.group_by)
         used = {i for chain in chains.values() for i in chain}
-        for index, text in enumerate(texts):  # the fields the mapping leaves to the header's synonyms
+        # The fields the mapping leaves to the header's synonyms: of two columns naming one field, the
+        # plainer name ("Price" before "Unit price"), then the one further left.
+        for index, text in sorted(enumerate(texts), key=lambda item: synonym_rank(item[1])):
             fld = field_of(text)
             if fld is not None and fld not in chains and fld not in self.defaults and index not in used:
                 chains[fld] = (index,)

@@ -278,9 +278,10 @@ def parse_year(value: object) -> str | None:
 #: What a number column's blank cell is written as by numeric tools (pandas' nan, R's NA, a database's
 #: NULL, a spreadsheet's #N/A): blank, as an empty cell. (Text columns keep such words: a title may be one.)
 MISSING_NUMBER = frozenset({"nan", "na", "n/a", "#n/a", "null", "none"})
-#: A date written as text: ISO (year first, a time after it or not) or day and month first, year last.
+#: A date written as text: ISO (year first, a time and a time zone after it or not: a catalogue
+#: program's 1990-09-01T00:00:00+00:00) or day and month first, year last.
 _DATE_TEXT = re.compile(
-    r"(?P<year>\d{4})-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?"
+    r"(?P<year>\d{4})-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,2}[/.-]\d{1,2}[/.-](?P<last>\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
 )
 
