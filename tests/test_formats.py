@@ -364,3 +364,82 @@ def test_the_upload_form_offers_every_kind(staff_client):
     refused = upload(staff_client, b"%PDF-1.4", name="books.pdf")
     assert refused.status_code == 400
     assert "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file." in refused.get_data(as_text=True)
+
+
+def priced_workbook(path: Path) -> Path:
+    """A shop's price list as a spreadsheet program saves it: Cost typed in, Price worked out from it
+    (=F2*1.2) with its result saved (Excel writes 17 significant digits: 9.9960000000000004), both shown as
+    pounds with pence; one price shown with one decimal, one typed in a General cell with 3 decimals, one
+    percentage."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Title", "Author", "Book type", "ISBN", "Year published", "Cost", "Price", "Quantity"])
+    costs = [8.33, 10.4125, 2.2291666, 5.0, 4.0]
+    for n, cost in enumerate(costs, start=1):
+        sheet.append([f"Priced {n}", "Ann", "Classic", isbn13(n), 2001, cost, f"=F{n + 1}*1.2", 3])
+        sheet.cell(n + 1, 6).number_format = sheet.cell(n + 1, 7).number_format = '"£"#,##0.00'
+    sheet["G4"].number_format = "#,##0.0 [$€-407];[Red]-#,##0.0 [$€-407]"  # one decimal shown
+    sheet["G5"].number_format = "General"  # 6.0 * 1.2 typed below as 7.125: not rounded, refused
+    sheet["G6"].number_format = "0.00%"
+    book.save(path)
+    saved = {"G2": "9.9960000000000004", "G3": "12.494999999999999", "G4": "2.67499992", "G5": "7.125", "G6": "0.12345"}
+
+    def with_results(name: str, data: bytes) -> bytes:
+        if not name.startswith("xl/worksheets/"):
+            return data
+        text = data.decode()
+        for ref, value in saved.items():
+            start = text.index(f'<c r="{ref}"')
+            end = text.index("</c>", start)
+            cell = text[start:end]
+            cell = cell.replace("<v></v>", "").replace("<v />", "").replace("<v/>", "") + f"<v>{value}</v>"
+            text = text[:start] + cell + text[end:]
+        return text.encode()
+
+    return rezip(path, with_results)
+
+
+def test_a_worked_out_price_is_read_as_the_sheet_shows_it_and_the_import_says_so(app, staff_client, tmp_path):
+    """A price held as 9.996 and shown as £10.00 was refused for its decimals, which nobody sees. A number
+    cell whose format shows a fixed number of decimals is read as shown (half away from zero: 12.495 shows
+    as £12.50), and the import page names the rows so read; a General cell keeps its value and its
+    refusal, and a percentage is not rounded to its shown digits."""
+    path = priced_workbook(tmp_path / "prices.xlsx")
+    with open_table(path) as table:
+        assert table.shown_rounded == [2, 3, 4]  # cost and price cells alike (10.4125 is £10.41)
+        prices = {n: cells[5:7] for n, cells in table.rows}
+    assert prices == {2: [8.33, 10.0], 3: [10.41, 12.5], 4: [2.23, 2.7], 5: [5.0, 7.125], 6: [4.0, 0.12345]}
+
+    response = upload(staff_client, path.read_bytes(), name="prices.xlsx")
+    assert response.status_code == 302, response.get_data(as_text=True)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"]) == (3, 2), state
+    assert state["repairs"]["numbers_read_as_shown"] == {"count": 3, "rows": [2, 3, 4]}
+    page = " ".join(staff_client.get(response.location).get_data(as_text=True).split())
+    assert "Read as the sheet shows them: in 3 rows (rows 2, 3, 4) a number held with more decimals" in page
+    rejected = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True)
+    assert "7.125" in rejected and "Price has more than 2 decimal places" in rejected
+    from bookapp.extensions import db
+    from bookapp.models import Book
+
+    with app.app_context():
+        prices = dict(db.session.query(Book.title, Book.price))
+    assert {t: str(p) for t, p in prices.items()} == {"Priced 1": "10.00", "Priced 2": "12.50", "Priced 3": "2.70"}
+
+
+@pytest.mark.parametrize(
+    ("code", "shown"),
+    [
+        ('"£"#,##0.00', 2), ("\\£#,##0.00", 2), ("#,##0.00 [$€-407];[Red]-#,##0.00 [$€-407]", 2), ("0.0", 1),
+        ('_("$"* #,##0.00_);_("$"* \\(#,##0.00\\);_("$"* "-"??_);_(@_)', 2), ("0", 0), ("#,##0", 0),
+        ("General", None), ("0.00%", None), ("0.00E+00", None), ("yyyy-mm-dd", None), ("# ?/?", None),
+        ("@", None), ('"Price: "0.000', 3),
+    ],
+)  # fmt: skip
+def test_the_decimals_a_number_format_shows(code, shown):
+    from bookapp.importer.shown_numbers import decimals_shown
+
+    assert decimals_shown(code) == shown

@@ -15,7 +15,7 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
@@ -114,6 +114,8 @@ class Table:
     #: A CSV's encoding and delimiter, as sniffed (the column profile reads the file with them too).
     encoding: str | None = None
     delimiter: str | None = None
+    #: A workbook's rows with a number read as its format shows it, not as held (see shown_numbers).
+    shown_rounded: list[int] = field(default_factory=list)
 
 
 @contextmanager
@@ -379,6 +381,7 @@ def _open_workbook(path: Path, kind: str, alongside: bool = False) -> Iterator[T
             rows=sheet.rows,
             estimated_rows=sheet.estimated_rows,
             description=f"{KIND_NAMES[kind]}, sheet {sheet.name!r}",
+            shown_rounded=sheet.shown_rounded,
         )
 
 

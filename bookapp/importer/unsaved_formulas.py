@@ -22,34 +22,58 @@ _FORMULA_TAG = re.compile(rb"<f[\s>/]")
 _HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")
 
 
-class UnsavedFormulas:
-    """Fed a sheet's XML block by block: the (row, column), both from 0, of each formula cell without a
-    saved result, in ``found`` once ``finish`` has been called."""
+class CellScan:
+    """Fed a sheet's XML block by block, hands each run of whole cells to ``scan``: a cell cut by the end
+    of a block is kept, and scanned with the next block (or at ``finish``, the sheet's last cell)."""
 
     def __init__(self) -> None:
-        self.found: set[tuple[int, int]] = set()
         self._tail = b""  # the block's last cell, which may go on in the next block
 
+    def wanted(self, block: bytes) -> bool:
+        """Whether *block* (with the cell kept from the block before) may hold a cell ``scan`` looks for."""
+        return True
+
+    def scan(self, data: bytes, end: int) -> None:
+        """Look at the whole cells of *data* before *end*."""
+        raise NotImplementedError
+
     def feed(self, block: bytes) -> None:
-        if _FORMULA_TAG.search(block) or b"<f" in self._tail:
+        if self.wanted(block):
             data = self._tail + block
             cut = data.rfind(b"<c ")
-            self._add(data, cut if cut > 0 else len(data))
+            self.scan(data, cut if cut > 0 else len(data))
             self._tail = data[cut:] if cut > 0 else b""
         else:
             cut = block.rfind(b"<c ")
             self._tail = block[cut:] if cut >= 0 else b""
 
-    def finish(self) -> set[tuple[int, int]]:
-        if b"<f" in self._tail:  # the sheet's last cell
-            self._add(self._tail, len(self._tail))
+    def finish(self):
+        if self._tail and self.wanted(b""):  # the sheet's last cell
+            self.scan(self._tail, len(self._tail))
         return self.found
 
-    def _add(self, data: bytes, end: int) -> None:
+
+def cell_position(letters: bytes, digits: bytes) -> tuple[int, int]:
+    """Return a cell reference's (row, column), both from 0: b"F", b"4" → (3, 5)."""
+    return int(digits) - 1, column_index_from_string(letters.decode()) - 1
+
+
+class UnsavedFormulas(CellScan):
+    """Fed a sheet's XML block by block: the (row, column), both from 0, of each formula cell without a
+    saved result, in ``found`` once ``finish`` has been called."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.found: set[tuple[int, int]] = set()
+
+    def wanted(self, block: bytes) -> bool:
+        return bool(_FORMULA_TAG.search(block)) or b"<f" in self._tail
+
+    def scan(self, data: bytes, end: int) -> None:
         for match in _CELL_WITH_FORMULA.finditer(data, 0, end):
             body = match.group(3)
             if b"<f" in body and not _HAS_VALUE.search(body):
-                self.found.add((int(match.group(2)) - 1, column_index_from_string(match.group(1).decode()) - 1))
+                self.found.add(cell_position(match.group(1), match.group(2)))
         if len(self.found) > MAX_UNSAVED_FORMULAS:
             raise FileProblem(
                 f"The workbook has more than {MAX_UNSAVED_FORMULAS:,} formulas whose result was never "

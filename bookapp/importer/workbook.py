@@ -11,13 +11,14 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from openpyxl.utils.cell import get_column_letter
 
 from .columns import BLANK_TO_NONE
 from .errors import FileProblem, UnsavedFormula
 from .extent import MEASURE_MEMORY, measure_apart, memory_capped, quiet_aborts, refuse_far_sheet
+from .shown_numbers import as_shown
 from .xls import check_xls
 from .xlsx import WorkbookCheck, check_workbook, declared_size
 
@@ -36,6 +37,8 @@ class Sheet:
     #: Rows and columns the sheet spans, from its first to its last cell.
     height: int = 0
     width: int = 0
+    #: The rows (the file's numbers) with a number read as its format shows it (see shown_numbers).
+    shown_rounded: list[int] = field(default_factory=list)
 
 
 @contextmanager
@@ -76,14 +79,17 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
         headers = [None if h == "" else h for h in header]
         while headers and headers[-1] is None:
             headers.pop()
-        unsaved = check.unsaved_formulas.get(check.sheet_members.get(name, ""), set())
+        member = check.sheet_members.get(name, "")
+        unsaved = check.unsaved_formulas.get(member, set())
+        shown = _shown_by_row(check.shown_decimals.get(member, {}), sheet.start, len(headers))
         yield Sheet(
             name=name,
             headers=headers,
-            rows=_rows(sheet, len(headers), unsaved),
+            rows=_rows(sheet, len(headers), unsaved, shown),
             estimated_rows=max(sheet.height - 1, 0),
             height=sheet.height,
             width=sheet.width,
+            shown_rounded=[row + 1 for row in sorted(shown)],
         )
     finally:
         workbook.close()
@@ -184,7 +190,22 @@ def _calamine_errors(kind: str) -> Iterator[None]:
         ) from None
 
 
-def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[int, list[object]]]:
+def _shown_by_row(
+    shown: dict[tuple[int, int], int], start: tuple[int, int], width: int
+) -> dict[int, list[tuple[int, int]]]:
+    """Group the cells read as shown by sheet row, below the header and within its columns: row →
+    [(column from the header's first, decimals shown)]."""
+    first_row, first_col = start
+    by_row: dict[int, list[tuple[int, int]]] = {}
+    for (row, col), decimals in shown.items():
+        if row > first_row and 0 <= col - first_col < width:
+            by_row.setdefault(row, []).append((col - first_col, decimals))
+    return by_row
+
+
+def _rows(
+    sheet, width: int, unsaved: set[tuple[int, int]], shown: dict[int, list[tuple[int, int]]]
+) -> Iterator[tuple[int, list[object]]]:
     first_row, first_col = sheet.start
     merged = _merged_cells(sheet, first_row, first_col, width)
     top_left_values: dict[tuple[int, int], object] = {}
@@ -192,7 +213,7 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
     next(rows, None)  # the header
     for number, values in enumerate(rows, start=first_row + 2):  # the file's row; the sheet's (from 0) is number - 1
         if len(values) <= width and "" not in values:
-            if not merged and not unsaved:  # the usual row: every cell filled, calamine's own list
+            if not merged and not unsaved and (number - 1) not in shown:  # the usual row: calamine's own list
                 yield number, values
                 continue
             cells = values
@@ -210,6 +231,9 @@ def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[in
                     top_left_values[origin] = cells[col]
                 elif cells[col] is None:
                     cells[col] = top_left_values.get(origin)
+        for col, decimals in shown.get(sheet_row, ()):
+            if type(cells[col]) is float:
+                cells[col] = as_shown(cells[col], decimals)
         if unsaved:
             for col in range(len(cells)):
                 if (sheet_row, first_col + col) in unsaved:

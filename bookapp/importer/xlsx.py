@@ -26,7 +26,8 @@ from isal import isal_zlib as inflating
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .extent import OdsExtent, XlsxExtent, measure_apart, refuse_far_sheet
-from .unsaved_formulas import UnsavedFormulas
+from .shown_numbers import ShownNumbers, rounding_styles
+from .unsaved_formulas import CellScan, UnsavedFormulas
 
 #: The most a workbook may inflate to, in all and per member.
 MAX_UNCOMPRESSED_TOTAL = 2 << 30
@@ -109,6 +110,9 @@ class WorkbookCheck:
 
     sheet_members: dict[str, str] = field(default_factory=dict)
     unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
+    #: Per sheet member, its number cells shown with fewer decimals than they hold: (row, column) →
+    #: the decimals shown (see shown_numbers).
+    shown_decimals: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
     #: Whether a sheet may span more cells than MAX_SHEET_CELLS (an .xlsx cell or row past column Z or
     #: Excel's last row, and any .xlsb): its size is then taken from calamine before it is read.
     far: bool = False
@@ -122,6 +126,7 @@ def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> Workboo
     check = WorkbookCheck()
     with _checked_zip(path, kind) as archive:
         members = archive.infolist()
+        styles = _rounding_styles(archive) if kind == "xlsx" else {}
         far = False
         for member in members:
             sheet = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
@@ -130,7 +135,12 @@ def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> Workboo
             extent = XlsxExtent() if kind == "xlsx" else None
             if kind == "ods" and member.filename == "content.xml":
                 extent = OdsExtent()
-            check.unsaved_formulas[member.filename] = _inflate(archive, member, scan_formulas=sheet, extent=extent)
+            formulas = UnsavedFormulas() if sheet else None
+            shown = ShownNumbers(styles) if sheet and styles else None
+            _inflate(archive, member, scans=[s for s in (formulas, shown) if s is not None], extent=extent)
+            check.unsaved_formulas[member.filename] = formulas.found if formulas is not None else set()
+            if shown is not None and shown.found:
+                check.shown_decimals[member.filename] = shown.found
             if isinstance(extent, XlsxExtent):
                 extent.finish()
                 far = far or extent.far
@@ -257,6 +267,15 @@ def _sheet_members(archive: zipfile.ZipFile) -> dict[str, str]:
     return members
 
 
+def _rounding_styles(archive: zipfile.ZipFile) -> dict[int, int]:
+    """The workbook's cell styles that show numbers rounded (see shown_numbers); {} when it has none, or
+    its styles part cannot be read (an unsafe one is refused with the other parts)."""
+    try:
+        return rounding_styles(_read_small(archive, "xl/styles.xml"))
+    except Exception:  # no styles part, or one that is damaged or unsafe: numbers are read as held
+        return {}
+
+
 def _read_small(archive: zipfile.ZipFile, name: str, limit: int = 16 << 20) -> bytes:
     with archive.open(name) as stream:
         data = stream.read(limit + 1)
@@ -269,12 +288,11 @@ def _inflate(
     archive: zipfile.ZipFile,
     member: zipfile.ZipInfo,
     *,
-    scan_formulas: bool,
+    scans: list[CellScan],
     extent: "OdsExtent | XlsxExtent | None" = None,
-) -> set[tuple[int, int]]:
-    """Inflate one member with a cap on its real size; return formula cells with no saved result."""
+) -> None:
+    """Inflate one member with a cap on its real size, feeding its blocks to *scans* and *extent*."""
     limit = _inflated_limit(member)
-    formulas = UnsavedFormulas() if scan_formulas else None
     total = 0
     crc = 0
     for block in _inflated_blocks(archive, member):
@@ -284,13 +302,14 @@ def _inflate(
         crc = inflating.crc32(block, crc)
         if extent is not None:
             extent.feed(block)
-        if formulas is not None:
-            formulas.feed(block)
+        for scan in scans:
+            scan.feed(block)
     if crc != member.CRC:
         raise _damaged(member)
     if total != member.file_size:
         raise FileProblem(f"The workbook member {member.filename!r} is not the size it declares; it is refused.")
-    return formulas.finish() if formulas is not None else set()
+    for scan in scans:
+        scan.finish()
 
 
 def _inflated_limit(member: zipfile.ZipInfo) -> int:

@@ -31,7 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import LEFT_OUT
+from .problems import LEFT_OUT, SHOWN_ROUNDED
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome
@@ -143,6 +143,8 @@ class ImportRun:
             imp.ignored_columns = header_map.ignored
             imp.headers = [jsonable_cell(h) for h in table.headers]
             imp.read_as = table.description[:255]
+            if table.shown_rounded and SHOWN_ROUNDED not in (imp.repairs or {}):  # once, not again on resume
+                note_repairs(imp, SHOWN_ROUNDED, table.shown_rounded)
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()

@@ -192,6 +192,8 @@ def _json_prefix(text: str, size: int) -> str:
 
 #: The note (kept with the repairs) of the rows left out because no column a field reads holds anything.
 LEFT_OUT = "rows_without_book_cells"
+#: The note of a workbook's rows with a number read as its cell's format shows it (9.996 as 10.00).
+SHOWN_ROUNDED = "numbers_read_as_shown"
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
@@ -272,6 +274,12 @@ def summary_line(imp: Import) -> str:
     if left_out:
         rows = ", ".join(f"{n:,}" for n in left_out["rows"][:10]) + (", …" if left_out["count"] > 10 else "")
         line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns (rows {rows})."
+    shown = (imp.repairs or {}).get(SHOWN_ROUNDED)
+    if shown:
+        rows = ", ".join(f"{n:,}" for n in shown["rows"][:10]) + (", …" if shown["count"] > 10 else "")
+        line += (
+            f" Read {plural(shown['count'], 'row')} with a number as its cell's format shows it, rounded (rows {rows})."
+        )
     return line
 
 

@@ -1,0 +1,121 @@
+"""Numbers an .xlsx shows rounded by their cell's format: read as the sheet shows them.
+
+A shop's price list works its prices out (=cost*1.2) and formats them as money: the cell holds 9.996
+and the sheet shows £10.00. calamine reads the value held, which has more decimals than a price may,
+so every such row was refused for a price the person never sees. The number format of each cell style
+is in the workbook's styles part; a sheet's cells name their style (s="2"). While the sheet's XML
+streams past the zip check, the cells with a style that shows a fixed number of decimals (one or more:
+a whole-number format never rounds a count of copies) and a value with more are collected; the
+reading then gives each the value shown, rounded half away from zero as a spreadsheet shows it, and
+the import says how many cells it read so.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import ROUND_HALF_UP, Decimal
+
+from defusedxml import ElementTree
+
+from .unsaved_formulas import CellScan, cell_position
+
+#: Built-in number formats (their codes are not written in the file) that show decimals: 0.00,
+#: #,##0.00, the currency ones with cents (their symbol is the reader's locale's) and the accounting ones.
+_BUILT_IN_DECIMALS = {2: 2, 4: 2, 7: 2, 8: 2, 39: 2, 40: 2, 43: 2, 44: 2}
+#: The most decimals a format is taken to show (more is no money or count format).
+MAX_SHOWN_DECIMALS = 4
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+#: What a format code shows as literal text or spacing, never as digits: "…", \x, [$€-407], _x, *x.
+_LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
+
+
+def decimals_shown(code: str) -> int | None:
+    """Return how many decimals a number format code shows for a positive number (None: not a fixed
+    number of decimals: General, a date, a percentage, scientific notation, a fraction, text)."""
+    first = _first_section(code)
+    bare = _LITERALS.sub("", first)
+    if not bare or bare.strip().casefold() == "general" or re.search(r"[%eEyYmMdDhHsS/@]", bare):
+        return None
+    point = bare.find(".")
+    if point < 0:
+        return 0 if re.search(r"[0#?]", bare) else None
+    digits = len(re.match(r"[0#?]*", bare[point + 1 :]).group())
+    return digits if re.search(r"[0#?]", bare[:point]) or digits else None
+
+
+def _first_section(code: str) -> str:
+    """The part of a format code for positive numbers (sections are split at ; outside quotes)."""
+    quoted = False
+    for index, char in enumerate(code):
+        if char == '"':
+            quoted = not quoted
+        elif char == ";" and not quoted:
+            return code[:index]
+    return code
+
+
+def rounding_styles(styles_xml: bytes) -> dict[int, int]:
+    """Return the cell styles (their index, as a cell's s="…" names it) whose format shows 1 to
+    MAX_SHOWN_DECIMALS decimals, with that number; {} for a workbook without such a style."""
+    root = ElementTree.fromstring(styles_xml)
+    custom = {}
+    for fmt in root.iterfind(f"{_MAIN}numFmts/{_MAIN}numFmt"):
+        try:
+            custom[int(fmt.get("numFmtId", ""))] = decimals_shown(fmt.get("formatCode") or "")
+        except ValueError:
+            continue
+    styles = {}
+    for index, xf in enumerate(root.iterfind(f"{_MAIN}cellXfs/{_MAIN}xf")):
+        try:
+            fmt_id = int(xf.get("numFmtId") or 0)
+        except ValueError:
+            continue
+        shown = custom[fmt_id] if fmt_id in custom else _BUILT_IN_DECIMALS.get(fmt_id)
+        if shown and shown <= MAX_SHOWN_DECIMALS:
+            styles[index] = shown
+    return styles
+
+
+class ShownNumbers(CellScan):
+    """Fed a sheet's XML block by block: each number cell with a rounding style whose value has more
+    decimals than the style shows, as (row, column), both from 0 → decimals shown, in ``found``."""
+
+    def __init__(self, styles: dict[int, int]) -> None:
+        super().__init__()
+        self.styles = styles
+        self.found: dict[tuple[int, int], int] = {}
+        more = str(min(styles.values(), default=0) + 1).encode()
+        # The decimals of a value with more of them than any rounding style shows, found by the regular
+        # expression engine's own search for the point (a clean price, 12.99, is passed over there; the
+        # cell's tag is only looked at for the few that match).
+        self._long_decimals = re.compile(rb"\.\d{" + more + rb",}(?:[eE][-+]?\d+)?</v>")
+
+    def wanted(self, block: bytes) -> bool:
+        return bool(self.styles)
+
+    def scan(self, data: bytes, end: int) -> None:
+        for match in self._long_decimals.finditer(data, 0, end):
+            opened = data.rfind(b"<v>", max(match.start() - 32, 0), match.start())
+            start = data.rfind(b"<c ", 0, opened) if opened >= 0 else -1
+            tag = _CELL_TAG.match(data, start) if start >= 0 else None
+            if tag is None or tag.group(4) not in (None, b"n"):  # no reference, or not a number cell
+                continue
+            shown = self.styles.get(int(tag.group(3) or 0))
+            if shown is None:
+                continue
+            try:
+                value = float(data[opened + 3 : match.end() - 4])
+            except ValueError:
+                continue
+            if round(value, shown) != value and as_shown(value, shown) != value:
+                self.found[cell_position(tag.group(1), tag.group(2))] = shown
+
+
+#: A cell's start tag: its reference, its style and its type (attributes in any order after r).
+_CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"(?=(?:[^>]*?\ss="(\d+)")?)(?=(?:[^>]*?\st="(\w+)")?)[^>]*>')
+
+
+def as_shown(value: float, decimals: int) -> float:
+    """Return *value* rounded as a spreadsheet shows it with *decimals* (half away from zero, from the
+    value's shortest decimal form: 2.675 shows as 2.68)."""
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
