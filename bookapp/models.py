@@ -157,7 +157,9 @@ class Import(db.Model):
     all_or_nothing: Mapped[bool] = mapped_column(default=False)
     phase: Mapped[str] = mapped_column(String(16), default=ImportPhase.QUEUED.value)
     cancel_requested: Mapped[bool] = mapped_column(default=False)
-    #: The import this one repeats (a confirmed dry run or a retry uses the same stored file).
+    #: The import this one repeats: the dry run it confirms (sharing its stored file; this one is no dry run),
+    #: or the import whose file it reads again with its columns matched anew (its own copy of the file; a
+    #: dry run exactly when that one was).
     source_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
     #: For a dry run: the import it was confirmed as (set once, by compare-and-set: a dry run is confirmed once).
     confirmed_as_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
@@ -221,6 +223,9 @@ class Import(db.Model):
     confirmed_as: Mapped[Import | None] = db.relationship(
         foreign_keys=[confirmed_as_id], remote_side=[id], viewonly=True
     )
+    source_import: Mapped[Import | None] = db.relationship(
+        foreign_keys=[source_import_id], remote_side=[id], viewonly=True
+    )
     profile: Mapped[ImportProfile | None] = db.relationship(foreign_keys=[profile_id])
     fixes_import: Mapped[Import | None] = db.relationship(foreign_keys=[fixes_import_id], remote_side=[id])
 
@@ -231,6 +236,13 @@ class Import(db.Model):
     @property
     def is_terminal(self) -> bool:
         return ImportStatus(self.status) in TERMINAL_STATUSES
+
+    @property
+    def rematch_of(self) -> Import | None:
+        """The import whose file this one reads again with its columns matched anew (None for a new upload,
+        and for the import a dry run was confirmed as)."""
+        source = self.source_import
+        return source if source is not None and source.dry_run == self.dry_run else None
 
     @property
     def rq_job_id(self) -> str:

@@ -19,6 +19,7 @@ from tests.test_browser import (  # noqa: F401 (fixtures)
     start_worker,
     web_server,
 )
+from tests.test_rematch import abebooks_tsv
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -132,3 +133,30 @@ def choose_with_keys(tab, label: str, option: str) -> None:
     for _ in range(abs(target - current)):
         tab.keyboard.press(key)
     assert select.evaluate("s => s.selectedIndex") == target, f"{label}: the keys did not reach {option!r}"
+
+
+def test_a_file_read_wrongly_by_its_header_is_matched_again(sqlite_app, live_server, page, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    listing = tmp_path / "abebooks_listings.txt"
+    listing.write_bytes(abebooks_tsv())
+    sign_in_as_staff(page, live_server)
+
+    upload_on_the_page(page, live_server, listing)
+
+    expect(page).to_have_url(live_server + "/imports/1")  # every field named: no matching step
+    expect(page.locator("[data-field=status]")).to_have_text("every row rejected", timeout=60_000)
+    page.get_by_role("button", name="Match columns and import again").click()
+
+    expect(page).to_have_url(live_server + "/imports/2/columns")
+    expect(page.get_by_label("Book type: column", exact=True)).to_have_value("booktype")
+    expect(page.get_by_label("Year published: column", exact=True)).to_have_value("yearpublished")
+    choose_with_keys(page, "Book type for the value “Book”", "Classic")
+    expect(page.locator("#columns-announcer")).to_have_text("Preview: 6 of 6 rows would be imported.")
+    page.locator("#continue").click()
+
+    expect(page).to_have_url(live_server + "/imports/2")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("[data-field=created]")).to_have_text("6")
+    expect(page.locator("[data-banner=rematch-of]")).to_contain_text("The file of import #1")

@@ -27,6 +27,7 @@ from ..services.imports import (
     RepeatedFile,
     confirm_dry_run,
     create_import,
+    rematch_import,
 )
 from ..services.problems import of_kind, rows_as_read
 from ..services.undo import undo_import
@@ -96,9 +97,7 @@ def create():
     try:
         imp = create_import(upload, g.api_user, options)
     except NeedsMapping as unmatched:
-        body = {"error": {"status": 422, "title": "Unprocessable Content", "message": unmatched.message},
-                "missing_fields": unmatched.missing, "columns": unmatched.headers}  # fmt: skip
-        return jsonify(body), 422
+        return _unmatched(unmatched)
     except FileProblem as problem:
         abort(422, description=problem.message)
     except RepeatedFile as repeated:
@@ -197,6 +196,48 @@ def confirm(import_id: int):
         body = {"error": {"status": 409, "title": "Conflict", "message": f"{repeated} Send allow_repeat=true to import it anyway."},
                 "previous_import": import_json(repeated.previous)}  # fmt: skip
         return jsonify(body), 409
+
+
+@bp.post("/imports/<int:import_id>/rematch")
+@token_required
+def rematch(import_id: int):
+    """Import an ended import's stored file again, read with another mapping: 202 with the new import (its
+    source_import_id the original's) and its Location. Form fields: mapping (a JSON text) or profile (a
+    saved profile's name), and save_as; fields the mapping does not name are matched by their headers.
+
+    A mapping that leaves a required field without a column answers 422 with `missing_fields` and
+    `columns` (nothing is kept); an import not ended, or whose file is no longer kept, 409. The same
+    file is never refused as imported before: importing it again is the point.
+    """
+    original = _import_or_404(import_id)
+    mapping = mapping_from_request()
+    profile = (request.form.get("profile") or "").strip() or None
+    if mapping is None and profile is None:
+        abort(400, description="Send mapping (a JSON text) or profile (a saved profile's name) to read the file with.")
+    try:
+        imp = rematch_import(
+            original,
+            g.api_user,
+            mapping=mapping,
+            profile=profile,
+            save_as=(request.form.get("save_as") or "").strip() or None,
+        )
+    except ImportStateError as exc:
+        abort(409, description=str(exc))
+    except NeedsMapping as unmatched:
+        return _unmatched(unmatched)
+    except FileProblem as problem:
+        abort(422, description=problem.message)
+    response = jsonify(import_json(imp))
+    response.status_code = 202
+    response.headers["Location"] = url_for("api.get_import", import_id=imp.id)
+    return response
+
+
+def _unmatched(unmatched: NeedsMapping):
+    body = {"error": {"status": 422, "title": "Unprocessable Content", "message": unmatched.message},
+            "missing_fields": unmatched.missing, "columns": unmatched.headers}  # fmt: skip
+    return jsonify(body), 422
 
 
 @bp.post("/imports/<int:import_id>/undo")

@@ -41,6 +41,20 @@ _PAGE_PARAMETERS = [
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": max(PAGE_SIZES)}},
 ]
 _ID = {"in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+_REMATCH = {
+    "type": "object",
+    "properties": {
+        "mapping": {
+            "type": "string",
+            "contentMediaType": "application/json",
+            "description": "How the file's columns fill the book fields, a JSON text: see the Mapping schema. "
+            "This or profile is required",
+        },
+        "profile": {"type": "string", "description": "A saved profile's name"},
+        "save_as": {"type": "string", "description": "Save the mapping used as a profile of this name"},
+    },
+}
 
 
 def openapi_document() -> dict:
@@ -252,6 +266,23 @@ def openapi_document() -> dict:
                 parameters=({"name": "allow_repeat", "in": "query", "schema": {"type": "boolean"}},),
             ),
             "/imports/{import_id}/undo": import_action("Undo a finished import"),
+            "/imports/{import_id}/rematch": {
+                "post": {
+                    "summary": "Import an ended import's stored file again, read with another mapping (a new "
+                    "import whose source_import_id is this one; never refused as a repeated file)",
+                    "parameters": [{"name": "import_id", **_ID}],
+                    "requestBody": {"required": True, "content": {kind: {"schema": _REMATCH} for kind in _FORMS}},
+                    "responses": {
+                        "202": _json({"$ref": "#/components/schemas/Import"}),
+                        **_errors(400, 401, 403, 404, 409),
+                        "422": _json(
+                            {"$ref": "#/components/schemas/Unmatched"},
+                            "The mapping leaves a required field without a column (missing_fields, columns), "
+                            "or names no profile there is",
+                        ),
+                    },
+                },
+            },
             "/imports/{import_id}/validate-row": {
                 "post": {
                     "summary": "Check one row with the import's rules (its mapping, defaults and value maps), as a "

@@ -187,7 +187,17 @@ SCHEMAS = {
                 "type": "boolean",
                 "description": "Failed for the file itself: retry cannot help",
             },
-            "source_import_id": NULLABLE_INT,
+            "source_import_id": {
+                **NULLABLE_INT,
+                "description": "The dry run this import confirms, or the import whose file it reads again with "
+                "its columns matched again (then it is a dry run exactly when that one was)",
+            },
+            "rematched_as": {
+                "type": "array",
+                "items": {"type": "integer"},
+                "description": "The imports that read this one's file again with its columns matched again "
+                "(oldest first)",
+            },
             "fixes_import_id": {
                 **NULLABLE_INT,
                 "description": "The import whose rejected rows this one imports, fixed",

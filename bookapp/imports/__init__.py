@@ -28,7 +28,16 @@ from ..services.books import page_number, printable
 from ..services.fixes import fix_state
 from ..services.import_jobs import ImportStateError, cancel_import, retry_import
 from ..services.import_view import import_json
-from ..services.imports import AlreadyConfirmed, ImportOptions, RepeatedFile, confirm_dry_run, create_import
+from ..services.imports import (
+    AlreadyConfirmed,
+    ImportOptions,
+    RepeatedFile,
+    confirm_dry_run,
+    create_import,
+    rematch_import,
+    rematches_of,
+    why_not_rematched,
+)
 from ..services.problems import of_kind, plural, problems_summary, rows_as_read
 from ..services.reports import (
     XLSX_MIMETYPE,
@@ -168,6 +177,8 @@ def show_context(imp: Import) -> dict:
         "summary": summary,
         "context": context,
         "fixes": fix_state(imp) if imp.is_terminal else None,
+        "can_rematch": imp.is_terminal and why_not_rematched(imp) is None,
+        "rematched_as": rematches_of(imp),
         "undo_summary": undo_summary,
         "action_form": ActionForm(),
     }
@@ -266,6 +277,18 @@ def retry(import_id: int):
     if _act(import_id, lambda imp: retry_import(imp) or imp) is not None:
         flash("Queued again; it resumes after the last saved chunk.", "info")
     return redirect(url_for("imports.show", import_id=import_id))
+
+
+@bp.post("/imports/<int:import_id>/rematch")
+@staff_required
+def rematch(import_id: int):
+    """Import an ended import's file again as a new import, whose columns are matched first (the page
+    filled in as this one read them)."""
+    imp = _act(import_id, lambda original: rematch_import(original, current_user))
+    if imp is None:
+        return redirect(url_for("imports.show", import_id=import_id))
+    flash(f"Import #{imp.id} reads the file of import #{import_id} again: match its columns, then Continue.", "info")
+    return redirect(url_for("matching.columns", import_id=imp.id))
 
 
 @bp.post("/imports/<int:import_id>/undo")

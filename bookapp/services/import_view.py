@@ -11,6 +11,7 @@ from ..models import (
     utcnow,
 )
 from .fixes import fixed_by_ids
+from .imports import rematches_of
 from .problems import outcome, outcome_class, problems_summary
 
 
@@ -67,6 +68,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "eta_seconds": eta,
         "error": imp.error,
         "source_import_id": imp.source_import_id,
+        "rematched_as": rematches_of(imp),
         "confirmed_as_id": imp.confirmed_as_id,
         "fixes_import_id": imp.fixes_import_id,
         "fixed_by": fixed_by_ids(imp),
