@@ -468,3 +468,20 @@ def test_of_two_columns_naming_one_field_the_plainer_name_is_read_and_a_cost_or_
     from bookapp.importer.matching import suggest
 
     assert suggest(woo).chain("quantity") == ["Stock"]
+
+
+def test_catalogue_and_shop_exports_columns_are_found_by_their_own_names():
+    """A catalogue app's ean_isbn13, creators and publish_date, a shop's "GTIN, UPC, EAN, or ISBN" and its
+    custom "Author (product.metafields.custom.author)" column name their fields; a bracketed note after a
+    plain name ("Price (EUR)") counts after a column without one."""
+    libib = ["item_type", "title", "creators", "first_name", "last_name", "ean_isbn13", "upc_isbn10", "description",
+             "publisher", "publish_date", "group", "tags", "notes", "price", "length", "copies"]  # fmt: skip
+    found = Mapping().resolve(libib)[0].positions
+    assert {f: libib[p] for f, p in found.items()} == {
+        "title": "title", "author": "creators", "isbn": "ean_isbn13", "description": "description",
+        "year_published": "publish_date", "price": "price", "quantity": "copies"}  # fmt: skip
+    woo = ["ID", "Type", "SKU", "GTIN, UPC, EAN, or ISBN", "Name", "Stock", "Regular price"]
+    assert woo[Mapping().resolve(woo)[0].positions["isbn"]] == "GTIN, UPC, EAN, or ISBN"
+    shop = ["Handle", "Title", "Body (HTML)", "Vendor", "Author (product.metafields.custom.author)", "Price (EUR)"]
+    assert Mapping().resolve(shop)[0].positions["author"] == 4
+    assert Mapping().resolve(["Price (EUR)", "Price"])[0].positions["price"] == 1

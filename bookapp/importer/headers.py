@@ -10,11 +10,15 @@ _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 # fmt: off
 _SYNONYMS = {
     "title": ["title", "book title", "name", "book name", "book"],
-    "author": ["author", "authors", "author name", "writer", "by", "primary author"],
+    "author": ["author", "authors", "author name", "writer", "by", "primary author", "creators", "creator"],
     "book_type": ["book type", "type", "genre", "category", "kind", "booktype"],
     # "variant barcode" is Shopify's; a plain "Barcode" is often a library's own label (LibraryThing's), no ISBN.
-    "isbn": ["isbn", "isbn 13", "isbn13", "isbn 10", "isbn10", "ean", "isbn number", "isbn no", "variant barcode"],
-    "year_published": ["year published", "year", "published", "publication year", "pub year", "year of publication"],
+    # A book's GTIN (a shop's "GTIN, UPC, EAN, or ISBN") is its ISBN-13; ean_isbn13 and upc_isbn10 are a
+    # catalogue app's.
+    "isbn": ["isbn", "isbn 13", "isbn13", "isbn 10", "isbn10", "ean", "isbn number", "isbn no", "variant barcode",
+             "gtin", "gtin upc ean or isbn", "ean isbn13", "upc isbn10"],
+    "year_published": ["year published", "year", "published", "publication year", "pub year", "year of publication",
+                       "publish date", "publication date", "date published"],
     # Not "cost": in a shop's list that is what the shop paid, often beside its Price.
     "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price"],
     "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages"],
@@ -71,16 +75,24 @@ class HeaderMap:
 
 def header_score(headers: list[object]) -> int:
     """Return how many required fields *headers* would fill (to pick the sheet with books)."""
-    found = {_LOOKUP.get(normalise_header(h)) for h in headers}
+    found = {field_of(h) for h in headers}
     return sum(1 for f in REQUIRED_FIELDS if f in found)
 
 
 def field_of(header: object) -> str | None:
-    """Return the book field a header names, if any."""
-    return _LOOKUP.get(normalise_header(header))
+    """Return the book field a header names, if any: by its name, else by its name before a bracketed
+    note ("Price (EUR)", a shop's "Author (product.metafields.custom.author)")."""
+    found = _LOOKUP.get(normalise_header(header))
+    if found is None and isinstance(header, str) and "(" in header.lstrip("("):
+        found = _LOOKUP.get(normalise_header(header[: header.index("(", 1)]))
+    return found
 
 
 def synonym_rank(header: object) -> int:
     """Return how plainly a header names its field (0: the field's own name), so that of two columns naming
-    one field ("Unit price" and "Price"), the plainer one is read whatever their order."""
-    return _RANK.get(normalise_header(header), len(_RANK))
+    one field ("Unit price" and "Price"), the plainer one is read whatever their order (a name before a
+    bracketed note after every plain one)."""
+    rank = _RANK.get(normalise_header(header))
+    if rank is None and field_of(header) is not None:
+        return len(_RANK) + _RANK[normalise_header(header[: header.index("(", 1)])]
+    return len(_RANK) * 2 if rank is None else rank
