@@ -443,3 +443,32 @@ def test_the_decimals_a_number_format_shows(code, shown):
     from bookapp.importer.shown_numbers import decimals_shown
 
     assert decimals_shown(code) == shown
+
+
+def test_an_xls_price_is_read_as_its_cell_format_shows_it(app, staff_client, tmp_path):
+    """The same in an old .xls: a price held as 9.996 in a cell shown as £10.00 imports at 10.00 and the
+    import says so; one in a General cell keeps its decimals and is refused."""
+    import xlwt
+
+    book = xlwt.Workbook()
+    sheet = book.add_sheet("Books")
+    money, plain = xlwt.easyxf(num_format_str='"£"#,##0.00'), xlwt.easyxf(num_format_str="General")
+    header = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
+    for column, text in enumerate(header):
+        sheet.write(0, column, text)
+    for row, (price, style) in enumerate([(9.996, money), (12.495, money), (4.25, money), (7.125, plain)], start=1):
+        for column, value in enumerate([f"Old {row}", "Ann", "Classic", isbn13(row), 2001]):
+            sheet.write(row, column, value)
+        sheet.write(row, 5, price, style)
+        sheet.write(row, 6, 2)
+    path = tmp_path / "prices.xls"
+    book.save(str(path))
+    with open_table(path) as table:
+        assert table.shown_rounded == [2, 3]
+        assert {n: cells[5] for n, cells in table.rows} == {2: 10.0, 3: 12.5, 4: 4.25, 5: 7.125}
+
+    response = upload(staff_client, path.read_bytes(), name="prices.xls")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"], state["repairs"]["numbers_read_as_shown"]) == (
+        3, 1, {"count": 2, "rows": [2, 3]})  # fmt: skip

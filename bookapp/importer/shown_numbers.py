@@ -21,7 +21,7 @@ from .unsaved_formulas import CellScan, cell_position
 
 #: Built-in number formats (their codes are not written in the file) that show decimals: 0.00,
 #: #,##0.00, the currency ones with cents (their symbol is the reader's locale's) and the accounting ones.
-_BUILT_IN_DECIMALS = {2: 2, 4: 2, 7: 2, 8: 2, 39: 2, 40: 2, 43: 2, 44: 2}
+BUILT_IN_DECIMALS = {2: 2, 4: 2, 7: 2, 8: 2, 39: 2, 40: 2, 43: 2, 44: 2}
 #: The most decimals a format is taken to show (more is no money or count format).
 MAX_SHOWN_DECIMALS = 4
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
@@ -70,7 +70,7 @@ def rounding_styles(styles_xml: bytes) -> dict[int, int]:
             fmt_id = int(xf.get("numFmtId") or 0)
         except ValueError:
             continue
-        shown = custom[fmt_id] if fmt_id in custom else _BUILT_IN_DECIMALS.get(fmt_id)
+        shown = custom[fmt_id] if fmt_id in custom else BUILT_IN_DECIMALS.get(fmt_id)
         if shown and shown <= MAX_SHOWN_DECIMALS:
             styles[index] = shown
     return styles
@@ -107,12 +107,22 @@ class ShownNumbers(CellScan):
                 value = float(data[opened + 3 : match.end() - 4])
             except ValueError:
                 continue
-            if round(value, shown) != value and as_shown(value, shown) != value:
+            if needs_rounding(value, shown):
                 self.found[cell_position(tag.group(1), tag.group(2))] = shown
 
 
 #: A cell's start tag: its reference, its style and its type (attributes in any order after r).
 _CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"(?=(?:[^>]*?\ss="(\d+)")?)(?=(?:[^>]*?\st="(\w+)")?)[^>]*>')
+
+
+def needs_rounding(value: float, decimals: int) -> bool:
+    """Whether *value* shown with *decimals* is another number than the one held."""
+    return (
+        value == value
+        and abs(value) != float("inf")
+        and round(value, decimals) != value
+        and as_shown(value, decimals) != value
+    )
 
 
 def as_shown(value: float, decimals: int) -> float:

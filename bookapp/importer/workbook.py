@@ -120,8 +120,8 @@ def _check_and_build(path, kind: str) -> tuple[WorkbookCheck, tuple | BaseExcept
 
 def _check(path, kind: str, *, measure: bool = True) -> WorkbookCheck:
     if kind == "xls":
-        check_xls(path)
-        return WorkbookCheck()
+        shown = check_xls(path)
+        return WorkbookCheck(sheet_members={name: name for name in shown}, shown_decimals=shown)
     return check_workbook(path, kind, measure=measure)
 
 

@@ -21,6 +21,7 @@ from array import array
 from dataclasses import dataclass
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
+from .shown_numbers import BUILT_IN_DECIMALS, MAX_SHOWN_DECIMALS, decimals_shown, needs_rounding
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: The largest .xls read (calamine holds the whole workbook stream, and every sheet, in memory).
@@ -52,6 +53,10 @@ _CELL_RECORDS = frozenset({0x0203, 0x0204, 0x00FD, 0x027E, 0x0205, 0x00D6, 0x000
 _MULTIPLE_CELLS = 0x00BD  # MULRK: a row, a first column, …, a last column
 _DIMENSIONS = 0x0200
 _BOF, _EOF, _BOUNDSHEET, _FILEPASS = 0x0809, 0x000A, 0x0085, 0x002F
+#: A number format (its index and code) and a cell style (its format's index), in the workbook's globals.
+_FORMAT, _XF = 0x041E, 0x00E0
+#: The cell records that hold a number: NUMBER, RK, a FORMULA's result.
+_NUMBER, _RK, _FORMULA = 0x0203, 0x027E, 0x0006
 
 
 class _Damaged(Exception):
@@ -188,16 +193,17 @@ def _open_compound(path) -> _Compound:
         raise FileProblem(f"{_DAMAGED} {WHAT_TO_UPLOAD}") from None
 
 
-def check_xls(path) -> None:
+def check_xls(path) -> dict[str, dict[tuple[int, int], int]]:
     """Refuse an .xls that is damaged, truncated, password-protected, or whose sheets declare or span
-    more cells than is safe to read; return when calamine may open it."""
+    more cells than is safe to read; return, by sheet name, its number cells shown with fewer decimals
+    than they hold (row, column → decimals shown: see shown_numbers), once calamine may open it."""
     compound = _open_compound(path)
     entry = compound.find(_WORKBOOK_STREAMS)
     if entry is None:
         raise FileProblem(f"The file is an Office file (OLE2) that holds no Excel workbook. {WHAT_TO_UPLOAD}")
     try:
         stream = compound.stream(entry)
-        _check_biff(stream)
+        return _check_biff(stream)
     except (_Damaged, struct.error, IndexError):
         raise FileProblem(_DAMAGED) from None
 
@@ -214,8 +220,10 @@ def _records(stream: bytes, offset: int):
         offset += 4 + length
 
 
-def _check_biff(stream: bytes) -> None:
+def _check_biff(stream: bytes) -> dict[str, dict[tuple[int, int], int]]:
     sheets = []  # (position of its BOF, name)
+    formats: dict[int, int | None] = {}  # a number format's index → the decimals it shows
+    styles: list[int] = []  # each cell style's number format
     records = _records(stream, 0)
     first = next(records, None)
     if first is None or first[0] != _BOF:
@@ -225,15 +233,27 @@ def _check_biff(stream: bytes) -> None:
             break
         if kind == _FILEPASS:
             raise FileProblem(f"The file is {_OTHER_OFFICE['encryptedpackage']}")
+        if kind == _FORMAT and length >= 5:
+            formats[struct.unpack_from("<H", stream, start)[0]] = decimals_shown(_format_code(stream, start, length))
+        elif kind == _XF and length >= 4:
+            styles.append(struct.unpack_from("<H", stream, start + 2)[0])
         if kind == _BOUNDSHEET and length >= 8:
             position = struct.unpack_from("<I", stream, start)[0]
             name_length = stream[start + 6]
             sheets.append((position, stream[start + 8 : start + 8 + name_length].decode("latin-1")))
+    rounding = {}
+    for index, number_format in enumerate(styles):
+        shown = formats[number_format] if number_format in formats else BUILT_IN_DECIMALS.get(number_format)
+        if shown and shown <= MAX_SHOWN_DECIMALS:
+            rounding[index] = shown
     cells = 0
+    found: dict[str, dict[tuple[int, int], int]] = {}
     for position, name in sheets:
         if position >= len(stream):
             raise _Damaged
-        rows, columns = _sheet_extent(stream, position, name)
+        shown_cells: dict[tuple[int, int], int] = {}
+        found.setdefault(name, shown_cells)  # a name twice: the first sheet's, as calamine reads it
+        rows, columns = _sheet_extent(stream, position, name, rounding, shown_cells)
         cells += rows * columns
         if cells > MAX_WORKBOOK_CELLS:
             raise FileProblem(
@@ -241,11 +261,22 @@ def _check_biff(stream: bytes) -> None:
                 f"{rows:,} rows × {columns:,} columns, from its first to its last cell), more than is safe to "
                 "read. Delete the cells far from the book list, or save the sheet as CSV, and upload again."
             )
+    return {name: cells for name, cells in found.items() if cells}
 
 
-def _sheet_extent(stream: bytes, position: int, name: str) -> tuple[int, int]:
+def _format_code(stream: bytes, start: int, length: int) -> str:
+    """A FORMAT record's code (BIFF8: its index, then a string of 8-bit or UTF-16 characters)."""
+    count, flags = struct.unpack_from("<HB", stream, start + 2)
+    raw = stream[start + 5 : start + length]
+    return raw[: count * 2].decode("utf-16-le", "replace") if flags & 1 else raw[:count].decode("latin-1")
+
+
+def _sheet_extent(
+    stream: bytes, position: int, name: str, rounding: dict[int, int], shown: dict[tuple[int, int], int]
+) -> tuple[int, int]:
     """Return the rows and columns a sheet spans, from its first to its last cell; refuse a declared
-    dimension beyond what the format holds (calamine reserves memory for it).
+    dimension beyond what the format holds (calamine reserves memory for it). Add to *shown* the number
+    cells whose style (*rounding*: style → decimals shown) shows fewer decimals than they hold.
 
     One pass over the sheet's records (a loop kept plain: it meets every cell of the sheet)."""
     header = struct.Struct("<HH").unpack_from
@@ -267,12 +298,18 @@ def _sheet_extent(stream: bytes, position: int, name: str) -> tuple[int, int]:
                 row, column = header(stream, start)
                 add_row(row)
                 add_column(column)
+                if rounding and kind in (_NUMBER, _RK, _FORMULA) and length >= 10:
+                    _note_shown(stream, kind, start, rounding, shown)
         elif kind == _MULTIPLE_CELLS:
             if not depth:
                 row, column = header(stream, start)
                 add_row(row)
                 add_column(column)
                 add_column(header(stream, offset - 4)[1])
+                for index in range((length - 6) // 6) if rounding else ():
+                    style, rk = struct.unpack_from("<HI", stream, start + 4 + 6 * index)
+                    if style in rounding:
+                        _note_value(_rk_value(rk), row, column + index, rounding[style], shown)
         elif kind == _BOF:
             depth += 1  # a chart or other substream inside the sheet: its records are skipped
         elif kind == _EOF:
@@ -284,6 +321,34 @@ def _sheet_extent(stream: bytes, position: int, name: str) -> tuple[int, int]:
     if not rows:
         return 0, 0
     return max(rows) - min(rows) + 1, max(columns) - min(columns) + 1
+
+
+def _note_shown(stream: bytes, kind: int, start: int, rounding: dict[int, int], shown: dict) -> None:
+    """Note a NUMBER, RK or FORMULA cell whose style shows its number with fewer decimals than it holds."""
+    row, column, style = struct.unpack_from("<HHH", stream, start)
+    if style not in rounding:
+        return
+    if kind == _RK:
+        value = _rk_value(struct.unpack_from("<I", stream, start + 6)[0])
+    elif kind == _FORMULA and stream[start + 12 : start + 14] == b"\xff\xff":
+        return  # the formula's result is text, a boolean or an error
+    else:
+        value = struct.unpack_from("<d", stream, start + 6)[0]
+    _note_value(value, row, column, rounding[style], shown)
+
+
+def _note_value(value: float, row: int, column: int, decimals: int, shown: dict) -> None:
+    if needs_rounding(value, decimals):
+        shown[(row, column)] = decimals
+
+
+def _rk_value(rk: int) -> float:
+    """An RK number: a 30-bit integer or the top of a double, divided by 100 when its low bit says so."""
+    if rk & 2:
+        value = float((rk >> 2) - (1 << 30) if rk & (1 << 31) else rk >> 2)
+    else:
+        value = struct.unpack("<d", struct.pack("<Q", (rk & 0xFFFFFFFC) << 32))[0]
+    return value / 100 if rk & 1 else value
 
 
 def _check_dimensions(stream: bytes, start: int, length: int, name: str) -> None:
