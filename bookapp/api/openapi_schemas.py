@@ -212,7 +212,8 @@ SCHEMAS = {
             "repairs": {
                 "type": "object",
                 "description": "Cells repaired on the way in, by kind (isbn_leading_zero), and the rows left out "
-                "with nothing in any matched column (rows_without_book_cells): a count and the first rows",
+                "with nothing in any matched column (rows_without_book_cells) or as the sheet's totals "
+                "(totals_rows: no ISBN, and Total, Subtotal or Sum as the row's first text): a count and the first rows",
             },
             "problems_summary": {
                 "type": "array",

@@ -192,6 +192,8 @@ def _json_prefix(text: str, size: int) -> str:
 
 #: The note (kept with the repairs) of the rows left out because no column a field reads holds anything.
 LEFT_OUT = "rows_without_book_cells"
+#: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
+TOTALS = "totals_rows"
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
@@ -270,9 +272,18 @@ def summary_line(imp: Import) -> str:
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
-        rows = ", ".join(f"{n:,}" for n in left_out["rows"][:10]) + (", …" if left_out["count"] > 10 else "")
-        line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns (rows {rows})."
+        line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."
+    totals = (imp.repairs or {}).get(TOTALS)
+    if totals:
+        line += f" Left out {plural(totals['count'], 'totals row')} ({_rows(totals)})."
     return line
+
+
+def _rows(note: dict) -> str:
+    """Return a note's first rows in words: "row 12", "rows 4, 7, …"."""
+    shown = note["rows"][:10]
+    more = ", …" if note["count"] > len(shown) else ""
+    return f"row{'' if note['count'] == 1 else 's'} {', '.join(f'{n:,}' for n in shown)}{more}"
 
 
 def problem_lines(import_id: int) -> list[str]:
