@@ -1,4 +1,4 @@
-"""A shop's own stock sheet: a totals row under the books, each file made here (CSV; an .xlsx by openpyxl;
+"""A shop's own stock sheet: a totals row under the books, a title row above the header; each file made here (CSV; an .xlsx by openpyxl;
 .xlsx, .ods and .xls saved by LibreOffice with the formulas' results), imported by a real worker through
 the upload page and the API, on SQLite and PostgreSQL."""
 
@@ -32,13 +32,19 @@ def totals_row(label: str = "Total", quantity: object = "=SUM(H2:H11)") -> list[
     return row
 
 
-def shop_workbook(path: Path, rows: list[list[object]], header: list[str] = HEADER) -> Path:
+#: What a shop writes above its header: the sheet's title, then a blank row (the header is row 3).
+TITLE = [["Hartley Books — stock list"], [None]]
+
+
+def shop_workbook(path: Path, rows: list[list[object]], header: list[str] = HEADER, above=()) -> Path:
     """Write an .xlsx the way a shop keeps it: typed cells, formulas as formulas (openpyxl saves no results)."""
     from openpyxl import Workbook
 
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Stock"
+    for row in above:
+        sheet.append(row)
     sheet.append(header)
     for row in rows:
         sheet.append(row)
@@ -62,12 +68,16 @@ def saved_by_libreoffice(path: Path, kind: str) -> Path:
     return saved
 
 
-def shop_file(tmp_path: Path, kind: str, rows: list[list[object]], header: list[str] = HEADER) -> tuple[str, bytes]:
-    """The rows as a file of *kind*: csv, xlsx (openpyxl), or xlsx-lo, ods-lo, xls-lo (saved by LibreOffice)."""
+def shop_file(
+    tmp_path: Path, kind: str, rows: list[list[object]], header: list[str] = HEADER, above=()
+) -> tuple[str, bytes]:
+    """The rows as a file of *kind*: csv, xlsx (openpyxl), or xlsx-lo, ods-lo, xls-lo (saved by LibreOffice);
+    *above*: rows above the header (a CSV's title line holds no delimiter, as a text editor writes it)."""
     if kind == "csv":
         text_rows = [["" if c is None else str(c) for c in row] for row in rows]
-        return "stock.csv", csv_bytes(text_rows, header=header)
-    path = shop_workbook(tmp_path / "stock.xlsx", rows, header)
+        title = "".join(f"{row[0] or ''}\r\n" for row in above).encode()
+        return "stock.csv", title + csv_bytes(text_rows, header=header)
+    path = shop_workbook(tmp_path / "stock.xlsx", rows, header, above)
     if kind.endswith("-lo"):
         path = saved_by_libreoffice(path, kind.removesuffix("-lo"))
     return path.name, path.read_bytes()
@@ -200,3 +210,101 @@ def test_the_api_tells_the_totals_rows_left_out(app, tmp_path):
     state = finished(app, headers, post_file(app, headers, name, content))
     assert (state["status"], state["created"], state["rejected"]) == ("succeeded", BOOKS, 0), state
     assert state["repairs"] == {"totals_rows": {"count": 1, "rows": [TOTALS_ROW]}}
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "xlsx-lo", "ods-lo", "xls-lo"])
+def test_a_header_under_a_title_row_is_read_and_every_row_keeps_its_own_number(app, staff_client, tmp_path, kind):
+    """Rows 1 and 2 hold the sheet's title and a blank row; the header is row 3, the books rows 4 to 8, row 6
+    with a price that is no number, and the totals in row 9: every message names the sheet's own rows."""
+    rows = [typed_book_row(n) for n in range(1, 6)]
+    rows[2][HEADER.index("Price")] = "ask"
+    rows.append(totals_row(quantity=15 if kind == "csv" else "=SUM(H4:H8)"))
+    name, content = shop_file(tmp_path, kind, rows, above=TITLE)
+
+    response = upload(staff_client, content, name)
+    assert response.status_code == 302 and not response.location.endswith("/columns"), response.location
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 4, 1), state
+    assert state["read_as"].endswith(", header on row 3"), state["read_as"]
+    assert state["headers"][:4] == ["Title", "Author", "Book type", "ISBN"]
+    assert state["repairs"]["totals_rows"] == {"count": 1, "rows": [9]}
+    assert book(app, isbn13(4)).title == "Book 4"
+    page = page_text(staff_client, response.location)
+    assert "header on row 3." in page and "Left out: 1 totals row (row 9)" in page
+    download = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True).lstrip("\ufeff")
+    table = list(csv.reader(io.StringIO(download)))
+    assert table[0][:4] == ["Title", "Author", "Book type", "ISBN"]
+    assert [(r[0], r[-2], r[-1]) for r in table[1:]] == [
+        ("Book 3", "6", "Price is not a price: write it like 12.99")
+    ], table
+    report = staff_client.get(response.location + "/report.csv").get_data(as_text=True).lstrip("\ufeff")
+    assert [tuple(r[:2]) for r in list(csv.reader(io.StringIO(report)))[1:]] == [
+        ("4", "created"), ("5", "created"), ("6", "rejected"), ("7", "created"), ("8", "created")]  # fmt: skip
+
+
+def test_a_row_one_that_names_the_columns_stays_the_header(tmp_path):
+    """Row 1 naming two required fields is the header, whatever a row under it names; a title above a
+    header naming only one is no header either (one field named is no clear header): the file is read
+    from row 1 as before, and waits for its columns to be matched."""
+    from bookapp.importer import open_table
+
+    lone = tmp_path / "lone.csv"
+    lone.write_bytes(b"Hartley Books\r\n\r\nTitle,Shelf\r\nDune,A1\r\n")
+    with open_table(lone) as table:
+        assert (table.header_row, table.headers) == (1, ["Hartley Books"])
+    usual = tmp_path / "usual.csv"
+    usual.write_bytes(csv_bytes([book_row(1), HEADER]))
+    with open_table(usual) as table:
+        assert (table.header_row, [n for n, _ in table.rows]) == (1, [2, 3])
+
+
+def test_match_columns_reads_the_header_under_a_title_and_the_import_resumes_under_the_same_numbers(app, staff_client):
+    """A CSV whose header (row 3, under a title) lacks Book type goes to Match columns: the page says where
+    the header was read from, its columns are the header's, the preview's rows are 4 on. The import, stopped
+    after its first chunk and retried, resumes under the same row numbers."""
+    from tests.conftest import after_chunk_saved
+
+    app.config["IMPORT_CHUNK_SIZE"] = 3
+    header = [h for h in HEADER if h != "Book type"]
+    rows = [[c for h, c in zip(HEADER, book_row(n), strict=True) if h != "Book type"] for n in range(1, 9)]
+    rows[4][header.index("Year published")] = "soon"  # row 8
+    content = "Hartley Books — stock list;;;;;;;\r\n;;;;;;;\r\n".encode() + csv_bytes(rows, header, delimiter=";")
+    response = upload(staff_client, content, "stock.csv")
+    assert response.location.endswith("/columns"), response.location
+    staff_client.get(response.location)
+    run_worker(app)  # the file's column profile
+    page = text_of(staff_client.get(response.location))
+    assert "8 rows under the header; read as CSV, UTF-8, semicolon-separated, header on row 3." in page
+
+    choices = {"column-title": "Title", "column-author": "Author", "column-isbn": "ISBN",
+               "column-year_published": "Year published", "column-price": "Price",
+               "column-quantity": "Quantity", "default-book_type": "Classic"}  # fmt: skip
+    live = staff_client.post(response.location + "/preview", data=choices).get_json()
+    numbers = re.findall(r'<td class="num">(\d+)</td>', live["preview_html"])
+    assert numbers == [str(n) for n in range(4, 12)]
+    assert "Year published" in live["preview_html"] and "soon" in live["preview_html"]
+
+    def stop(cursor):  # the run stops at its next check, after this chunk's commit
+        stopping = cursor.connection.cursor()
+        stopping.execute("UPDATE imports SET cancel_requested = TRUE")
+        stopping.close()
+
+    assert staff_client.post(response.location, data={**choices, "action": "continue"}).status_code == 302
+    location = response.location.removesuffix("/columns")
+    with after_chunk_saved(app, stop, nth=1):
+        run_worker(app)
+    stopped = import_state(staff_client, location)
+    assert stopped["status"] == "cancelled" and stopped["processed_rows"] == 3, stopped
+    staff_client.post(location + "/retry")
+    run_worker(app)
+
+    state = import_state(staff_client, location)
+    assert (state["status"], state["created"], state["rejected"], state["processed_rows"]) == ("succeeded", 7, 1, 8)
+    report = staff_client.get(location + "/report.csv").get_data(as_text=True).lstrip("\ufeff")
+    outcomes = [tuple(r[:2]) for r in list(csv.reader(io.StringIO(report)))[1:]]
+    assert [n for n, _ in outcomes] == [str(n) for n in range(4, 12)]
+    assert [n for n, outcome in outcomes if outcome == "rejected"] == ["8"]
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Book)) == 7

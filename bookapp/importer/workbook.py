@@ -12,12 +12,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from itertools import islice
 
 from openpyxl.utils.cell import get_column_letter
 
 from .columns import BLANK_TO_NONE
 from .errors import FileProblem, UnsavedFormula
 from .extent import MEASURE_MEMORY, measure_apart, memory_capped, quiet_aborts, refuse_far_sheet
+from .headers import HEADER_SEARCH_ROWS, header_index
 from .xls import check_xls
 from .xlsx import WorkbookCheck, check_workbook, declared_size
 
@@ -36,6 +38,8 @@ class Sheet:
     #: Rows and columns the sheet spans, from its first to its last cell.
     height: int = 0
     width: int = 0
+    #: The sheet's row the header was read from (its first, unless a title is above it: header_index).
+    header_row: int = 1
 
 
 @contextmanager
@@ -71,19 +75,21 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
                 refuse_far_sheet(name, (sheet.height, sheet.width))
         if not candidates:
             raise FileProblem("The workbook has no visible sheet with data.")
-        name, sheet, header = choose(candidates)
+        name, sheet, first_rows = choose(candidates)
         candidates.clear()  # the other sheets' cells are held in memory until released
-        headers = [None if h == "" else h for h in header]
+        index = header_index(first_rows)
+        headers = [None if h == "" else h for h in (first_rows[index] if first_rows else [])]
         while headers and headers[-1] is None:
             headers.pop()
         unsaved = check.unsaved_formulas.get(check.sheet_members.get(name, ""), set())
         yield Sheet(
             name=name,
             headers=headers,
-            rows=_rows(sheet, len(headers), unsaved),
-            estimated_rows=max(sheet.height - 1, 0),
+            rows=_rows(sheet, len(headers), unsaved, index),
+            estimated_rows=max(sheet.height - 1 - index, 0),
             height=sheet.height,
             width=sheet.width,
+            header_row=sheet.start[0] + 1 + index,
         )
     finally:
         workbook.close()
@@ -121,7 +127,8 @@ def _check(path, kind: str, *, measure: bool = True) -> WorkbookCheck:
 
 def _build(path, kind: str):
     """Open the workbook with calamine and build its visible sheets that hold data: return the
-    workbook and, for each of those sheets, its name, the sheet and its first row."""
+    workbook and, for each of those sheets, its name, the sheet and its first rows (where its header
+    may be: HEADER_SEARCH_ROWS)."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     with _calamine_errors(kind):
@@ -135,7 +142,7 @@ def _build(path, kind: str):
                 sheet = workbook.get_sheet_by_name(meta.name)
                 if sheet.start is None:
                     continue
-                candidates.append((meta.name, sheet, next(iter(sheet.iter_rows()), [])))
+                candidates.append((meta.name, sheet, list(islice(sheet.iter_rows(), HEADER_SEARCH_ROWS))))
     except BaseException:
         workbook.close()
         raise
@@ -184,13 +191,16 @@ def _calamine_errors(kind: str) -> Iterator[None]:
         ) from None
 
 
-def _rows(sheet, width: int, unsaved: set[tuple[int, int]]) -> Iterator[tuple[int, list[object]]]:
+def _rows(
+    sheet, width: int, unsaved: set[tuple[int, int]], header_index: int = 0
+) -> Iterator[tuple[int, list[object]]]:
+    """Yield the rows under the header (the sheet's first rows, up to and with it, are skipped)."""
     first_row, first_col = sheet.start
     merged = _merged_cells(sheet, first_row, first_col, width)
     top_left_values: dict[tuple[int, int], object] = {}
-    rows = iter(sheet.iter_rows())
-    next(rows, None)  # the header
-    for number, values in enumerate(rows, start=first_row + 2):  # the file's row; the sheet's (from 0) is number - 1
+    rows = islice(sheet.iter_rows(), header_index + 1, None)
+    # The file's row; the sheet's (from 0) is number - 1.
+    for number, values in enumerate(rows, start=first_row + 2 + header_index):
         if len(values) <= width and "" not in values:
             if not merged and not unsaved:  # the usual row: every cell filled, calamine's own list
                 yield number, values
