@@ -1,6 +1,7 @@
 """Match a file's header row to book fields, tolerant of case, spacing, punctuation and synonyms."""
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from .fields import FIELDS, LABELS, REQUIRED_FIELDS
@@ -96,3 +97,33 @@ def synonym_rank(header: object) -> int:
     if rank is None and field_of(header) is not None:
         return len(_RANK) + _RANK[normalise_header(header[: header.index("(", 1)])]
     return len(_RANK) * 2 if rank is None else rank
+
+
+#: How many of a file's first rows may hold its header: a shop's sheet may open with a title row and a
+#: blank row above it. Every reader (CSV, workbooks, the upload's header read) looks this far, no further.
+HEADER_SEARCH_ROWS = 10
+#: The required fields a row under row 1 must name to be taken as the header (and more than row 1 does).
+HEADER_FIELDS_BELOW = 2
+
+
+def header_index(rows: Sequence[Sequence[object]]) -> int:
+    """Return which of a file's first rows (row 1 first, blank rows included) is its header: 0 (row 1),
+    unless row 1 names fewer than HEADER_FIELDS_BELOW required fields (a title, "Hartley Books — stock
+    list") and a row among the first HEADER_SEARCH_ROWS names at least that many and more than row 1
+    (the first that names the most). A blank row 1 is left as the header, to be refused as one."""
+    if not rows:
+        return 0
+    first = header_score(rows[0])
+    if first >= HEADER_FIELDS_BELOW or not any(c is not None and str(c).strip() for c in rows[0]):
+        return 0
+    best, index = max(HEADER_FIELDS_BELOW - 1, first), 0
+    for at, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=1):
+        score = header_score(row)
+        if score > best:
+            best, index = score, at
+    return index
+
+
+def looks_like_header(row: Sequence[object]) -> bool:
+    """Whether row 1 is taken as the header without looking at the rows under it (the usual file: free)."""
+    return header_score(row) >= HEADER_FIELDS_BELOW

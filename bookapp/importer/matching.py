@@ -17,7 +17,7 @@ from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .validation import RowValidator, rows_without_book_cells
+from .validation import RowValidator, rows_without_book_cells, totals_rows
 from .values import parse_book_type
 
 #: What a value-match select sends to reject the rows with that value.
@@ -28,6 +28,9 @@ SUGGESTED_BY_VALUES = ("isbn", "year_published")
 GROUP_HEADERS = ("handle",)
 #: What the file's columns table says a group column is read for.
 GROUP_LABEL = "Item of each row"
+#: Why the preview says a row is left out, as the import leaves it out.
+NOTHING_MATCHED = "nothing in the matched columns"
+TOTALS_ROW = "a totals row (no ISBN; it sums up the sheet)"
 
 
 def selectable_columns(headers: list[object]) -> list[str]:
@@ -257,8 +260,9 @@ class PreviewRow:
     #: Per field, the value as it would be saved (or, in a rejected row, the cell as read).
     values: dict[str, str]
     problems: list[str]
-    #: Nothing in any matched column: the import leaves it out (see validation.rows_without_book_cells).
-    left_out: bool = False
+    #: Why the import leaves the row out, in words ("": it does not): nothing in any matched column
+    #: (validation.rows_without_book_cells), or it is the sheet's totals (validation.totals_rows).
+    left_out: str = ""
 
     @property
     def ok(self) -> bool:
@@ -288,7 +292,10 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
         if isinstance(outcome, list):
             values = {f: _as_read(header_map, f, cells) for f in FIELDS}
             if rows_without_book_cells([(number, cells)], outcome, validator.read_columns)[2]:
-                rows.append(PreviewRow(number, values, [], left_out=True))
+                rows.append(PreviewRow(number, values, [], left_out=NOTHING_MATCHED))
+                continue
+            if totals_rows([(number, cells)], outcome, validator.isbn_columns)[2]:
+                rows.append(PreviewRow(number, values, [], left_out=TOTALS_ROW))
                 continue
             rows.append(PreviewRow(number, values, [p.message for p in outcome]))
         else:

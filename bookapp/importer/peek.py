@@ -22,8 +22,16 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import iterparse
 
 from .errors import FileProblem
-from .headers import header_score
-from .reading import BLANK_HEADER, MAX_COLUMNS, detect_kind, header_is_blank, open_table, sniff_delimiter
+from .headers import HEADER_SEARCH_ROWS, header_index, header_score, looks_like_header
+from .reading import (
+    BLANK_HEADER,
+    MAX_COLUMNS,
+    detect_kind,
+    first_records,
+    header_is_blank,
+    open_table,
+    sniff_delimiter,
+)
 from .xlsx import OUTSIDE_THE_FILE, unsafe_xml
 
 #: The most bytes read to find a CSV's header row.
@@ -79,11 +87,16 @@ def _csv_header(path: Path) -> list[object] | None:
             continue
     else:
         return None  # the reader says what is wrong with it, as the import would
-    first_line = text.split("\n", 1)[0]
+    delimiter = sniff_delimiter("\n".join(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]))
     try:
-        return next(csv.reader(io.StringIO(text), delimiter=sniff_delimiter(first_line), strict=True), None)
+        first = next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), None)
     except csv.Error:
         return None
+    if first is None or looks_like_header(first):
+        return first
+    # A title above the header, as the reader finds it (headers.header_index).
+    records = first_records(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
+    return records[header_index(records)]
 
 
 def _xlsx_header(path: Path) -> list[object] | None:
@@ -97,7 +110,7 @@ def _xlsx_header(path: Path) -> list[object] | None:
             if not sheets or not all(member in names for _, member in sheets):
                 return None
             strings = _SharedStrings(archive, "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None)
-            rows = [_first_row(archive, member, strings) for _, member in sheets]
+            rows = [_header_row(archive, member, strings) for _, member in sheets]
     except DefusedXmlException as exc:  # a DOCTYPE, entities: refused here as the full check would
         raise unsafe_xml(exc) from None
     except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError, EOFError, RuntimeError):
@@ -138,21 +151,34 @@ class _SharedStrings:
         return self.strings[index] if index < len(self.strings) else ""
 
 
-def _first_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> list[object]:
+def _header_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> list[object]:
+    """Stream the sheet's first rows (from its first with a value, HEADER_SEARCH_ROWS of them, blank ones
+    included); return the one headers.header_index takes, as the reader does."""
+    rows: dict[int, dict[int, object]] = {}  # row number → column → value
     cells: dict[int, object] = {}
+    first = number = 0
     with archive.open(member) as fh:
         for _, element in iterparse(fh, forbid_dtd=True):
             if element.tag == f"{_MAIN}c":
                 cells[_column(element.get("r", ""), len(cells))] = _cell_value(element, strings)
             elif element.tag == f"{_MAIN}row":
-                if any(v not in (None, "") for v in cells.values()):
-                    break
-                cells.clear()
+                number = int(element.get("r") or number + 1)
+                if not first and any(v not in (None, "") for v in cells.values()):
+                    first = number
+                if first:
+                    if number >= first + HEADER_SEARCH_ROWS:
+                        break
+                    rows[number] = cells
+                    if number == first and looks_like_header(list(cells.values())):
+                        break  # the usual sheet: its first row is its header, nothing more is read
+                cells = {}
                 element.clear()
-    if not cells:
+    if not first:
         return []
-    first = min(cells)
-    return [cells.get(i) for i in range(first, max(cells) + 1)]
+    origin = min(min(c) for c in rows.values() if c)
+    end = max(max(c) for c in rows.values() if c) + 1
+    first_rows = [[rows.get(n, {}).get(i) for i in range(origin, end)] for n in range(first, max(rows) + 1)]
+    return first_rows[header_index(first_rows)]
 
 
 def _column(reference: str, default: int) -> int:

@@ -195,8 +195,11 @@ def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
         }
         stats = [ColumnStats(h) for h in headers]
         encoding, delimiter = table.encoding, table.delimiter
-        if encoding is None:  # a workbook: its rows as the importer reads them, a chunk at a time
+        if encoding is None or table.header_row > 1:
+            # A workbook, or a CSV with rows above its header (a title): its rows as the importer reads
+            # them, a chunk at a time (pandas would count the rows above the header as the file's).
             rows = _count(stats, _frames([*head, *table.rows], len(headers), chunk_rows))
+            encoding = None
     if encoding is not None:
         try:
             rows = _count(stats, _csv_frames(path, encoding, delimiter, len(headers), chunk_rows))

@@ -1,9 +1,9 @@
 """Open an uploaded file (CSV or other delimited text, or a workbook: XLSX, XLSB, ODS, XLS) and stream
 its rows as (row number, cells).
 
-Row numbers are the ones a spreadsheet program shows: the header is row 1 and each CSV record is one
-row (a cell with a line break stays in its row, a blank line is an empty row); a workbook row's number
-is the sheet's. Where a CSV record starts on another line of the file, Table.lines says which (lines of
+Row numbers are the ones a spreadsheet program shows: the header is row 1 (or, under a title, the row
+headers.header_index finds, the rows above it skipped) and each CSV record is one row (a cell with a
+line break stays in its row, a blank line is an empty row); a workbook row's number is the sheet's. Where a CSV record starts on another line of the file, Table.lines says which (lines of
 the decoded text, so the same for UTF-8 and UTF-16). Empty rows are skipped.
 """
 
@@ -14,14 +14,14 @@ import csv
 import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from itertools import compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
-from .headers import header_score
+from .headers import HEADER_SEARCH_ROWS, header_index, header_score, looks_like_header
 from .workbook import KIND_NAMES, open_book_sheet
 from .xls import OLE_SIGNATURE, ole_kind
 from .xlsx import zip_kind
@@ -116,6 +116,8 @@ class Table:
     delimiter: str | None = None
     #: A workbook's rows with a number read as its format shows it, not as held (see shown_numbers).
     shown_rounded: list[int] = field(default_factory=list)
+    #: The row the header was read from (see headers.header_index): the rows above it are skipped.
+    header_row: int = 1
 
 
 @contextmanager
@@ -127,6 +129,8 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
     path = Path(path)
     kind = detect_kind(path)
     with _open_csv(path) if kind == "csv" else _open_workbook(path, kind, alongside) as table:
+        if table.header_row > 1:
+            table.description += f", header on row {table.header_row}"
         if len(table.headers) > MAX_COLUMNS:
             raise FileProblem(
                 f"The header row has {len(table.headers):,} columns; at most {MAX_COLUMNS} are accepted. "
@@ -195,12 +199,39 @@ def _count_utf16(fh) -> tuple[int, bool]:
     return lines, nul
 
 
-def sniff_delimiter(header_line: str) -> str:
-    """Return the delimiter used in the header line: comma, semicolon, tab or pipe."""
-    unquoted = re.sub(r'"[^"]*"', "", header_line)
-    counts = {d: unquoted.count(d) for d in _DELIMITERS}
-    best = max(_DELIMITERS, key=lambda d: counts[d])
-    return best if counts[best] else ","
+def sniff_delimiter(first_lines: str) -> str:
+    """Return the delimiter used in the first line: comma, semicolon, tab or pipe. A first line without
+    any (a title above the header) says nothing: the next of *first_lines* that has one says it."""
+    for line in first_lines.splitlines() or [""]:
+        unquoted = re.sub(r'"[^"]*"', "", line)
+        counts = {d: unquoted.count(d) for d in _DELIMITERS}
+        best = max(_DELIMITERS, key=lambda d: counts[d])
+        if counts[best]:
+            return best
+    return ","
+
+
+#: The most characters of each line under a first line without a delimiter that are read to sniff one.
+_SNIFFED_LINE_CHARS = 64 * 1024
+
+
+def first_lines(fh) -> str:
+    """Return the text's first line, and when it holds no delimiter (a title above the header), the next
+    lines where the header may be (HEADER_SEARCH_ROWS in all, each cut at _SNIFFED_LINE_CHARS)."""
+    first = fh.readline()
+    if any(d in first for d in _DELIMITERS):
+        return first
+    more = (fh.readline(_SNIFFED_LINE_CHARS) for _ in range(HEADER_SEARCH_ROWS - 1))
+    return first + "".join(line if line.endswith("\n") else line + "\n" for line in more if line)
+
+
+def first_records(reader) -> list[list[str]]:
+    """Read the records of a CSV's first HEADER_SEARCH_ROWS rows (fewer where one cannot be read: the
+    rows are read again and that one refused, in its own words, only if it is under the header)."""
+    records = []
+    with suppress(csv.Error):
+        records.extend(islice(reader, HEADER_SEARCH_ROWS))
+    return records
 
 
 @contextmanager
@@ -208,7 +239,7 @@ def _open_csv(path: Path) -> Iterator[Table]:
     encoding, lines, nul = sniff_encoding(path)
     # The utf-16 codec reads the byte order mark (and leaves it out of the first cell), as utf-8-sig does.
     with open(path, encoding="utf-16" if encoding.startswith("utf-16") else encoding, newline="") as fh:
-        delimiter = sniff_delimiter(fh.readline())
+        delimiter = sniff_delimiter(first_lines(fh))
         fh.seek(0)
         reader = csv.reader(fh, delimiter=delimiter, strict=True)
         try:
@@ -217,11 +248,20 @@ def _open_csv(path: Path) -> Iterator[Table]:
             raise FileProblem(f"The file is empty. {WHAT_TO_UPLOAD}") from None
         except csv.Error as exc:
             raise FileProblem(f"Row 1 (the header) cannot be read: {exc}.") from None
+        header_row = 1
+        if not looks_like_header(headers):  # a title above the header? Only such a file reads its start twice.
+            fh.seek(0)
+            header_row = header_index(first_records(csv.reader(fh, delimiter=delimiter, strict=True))) + 1
+            fh.seek(0)
+            reader = csv.reader(fh, delimiter=delimiter, strict=True)
+            for _ in range(header_row):
+                headers = next(reader)
         line_map = LineMap()
         yield Table(
             headers=headers,
-            rows=_csv_rows(reader, line_map),
-            estimated_rows=max(lines - 1, 0),
+            rows=_csv_rows(reader, line_map, header_row),
+            estimated_rows=max(lines - header_row, 0),
+            header_row=header_row,
             decimal_comma=delimiter == ";",
             text_cells=True,
             nul_cells=nul,
@@ -315,7 +355,7 @@ class LineMap:
             self._known_from = row
 
 
-def _csv_rows(reader, lines: LineMap) -> Iterator[tuple[int, list[object]]]:
+def _csv_rows(reader, lines: LineMap, header_row: int = 1) -> Iterator[tuple[int, list[object]]]:
     """Yield (row number, cells) for each non-blank record, numbered as a spreadsheet shows it.
 
     Every record is a row, blank ones included: the row number is simply the record's position. Rows
@@ -323,7 +363,7 @@ def _csv_rows(reader, lines: LineMap) -> Iterator[tuple[int, list[object]]]:
     line break) moves the file's lines and the rows on together, so only other batches are looked at
     record by record, to keep the lines where rows start.
     """
-    last_row = 1  # the header
+    last_row = header_row
     while True:
         before = reader.line_num
         batch: list[list[str]] = []
@@ -363,8 +403,9 @@ def _unreadable(row: int, line: int, exc: csv.Error) -> FileProblem:
 
 
 def _choose_sheet(candidates):
-    """Prefer the first visible sheet whose header row names the most book fields."""
-    return max(candidates, key=lambda c: header_score(c[2]))
+    """Prefer the first visible sheet whose header row (headers.header_index of its first rows) names the
+    most book fields."""
+    return max(candidates, key=lambda c: header_score(c[2][header_index(c[2])] if c[2] else []))
 
 
 @contextmanager
@@ -382,6 +423,7 @@ def _open_workbook(path: Path, kind: str, alongside: bool = False) -> Iterator[T
             estimated_rows=sheet.estimated_rows,
             description=f"{KIND_NAMES[kind]}, sheet {sheet.name!r}",
             shown_rounded=sheet.shown_rounded,
+            header_row=sheet.header_row,
         )
 
 

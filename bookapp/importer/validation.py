@@ -8,6 +8,7 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -141,6 +142,46 @@ def rows_without_book_cells(
     )
 
 
+#: What the first text of a sheet's totals row says, case, spacing and punctuation aside ("TOTAL:",
+#: "Grand total", "Sub-total"). Kept short on purpose: a row is left out for it only when it was rejected
+#: and has no ISBN, so a word a title could be ("Amount", "All") would still hide nothing a person meant
+#: as a book; a longer list would only guess more.
+TOTALS_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sub total", "sum"})
+_NOT_A_WORD = re.compile(r"[\W_]+")
+
+
+def is_totals_text(text: str) -> bool:
+    """Whether *text* is a totals row's label: Total, Totals, Grand total, Subtotal or Sum."""
+    return " ".join(_NOT_A_WORD.sub(" ", text.casefold()).split()) in TOTALS_WORDS
+
+
+def first_text(cells: Sequence[object]) -> str | None:
+    """Return the row's first cell of text with a letter in it (numbers, dates, a formula's result pass)."""
+    for cell in cells:
+        if type(cell) is str and any(map(str.isalpha, cell)):
+            return cell
+    return None
+
+
+def totals_rows(
+    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem], isbn_columns: list[int]
+) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
+    """Leave out the rejected rows that are a sheet's totals: nothing in any column ISBN reads, and the
+    first text in the row a totals word ("Total", "Grand total:", see TOTALS_WORDS). Return the rows and
+    problems kept, and the numbers of the rows left out (the import counts them and says so).
+
+    A row with an ISBN is a book whatever its title ("Total" is one); only rejected rows are looked at,
+    so a chunk without problems costs nothing here."""
+
+    def is_totals(cells: Sequence[object]) -> bool:
+        if not all(is_blank_cell(cells[i]) for i in isbn_columns if i < len(cells)):
+            return False
+        text = first_text(cells)
+        return text is not None and is_totals_text(text)
+
+    return _leave_out_rejected(rows, problems, is_totals)
+
+
 def _leave_out_rejected(rows, problems: list[RowProblem], empty: Callable[[Sequence[object]], bool]):
     """Leave out the rejected rows whose cells *empty* says hold nothing, with their problems; return the
     rows and problems kept and the numbers of those left out, in order."""
@@ -172,6 +213,9 @@ class RowValidator:
         mapped = set(header_map.positions.values()) | {p for c in header_map.fallbacks.values() for p in c}
         #: The columns some field reads (a row with nothing in any of them holds no book).
         self.read_columns = sorted(mapped)
+        #: The columns ISBN reads (a row with nothing in them may be a sheet's totals: see totals_rows).
+        isbn_at = header_map.positions.get("isbn")
+        self.isbn_columns = [] if isbn_at is None else [isbn_at, *header_map.fallbacks.get("isbn", ())]
         #: The column naming each row's item, and the columns a row continuing one takes from its first row.
         self.group_by = header_map.group_by
         self.shared_columns = shared_positions(header_map.positions, header_map.fallbacks)

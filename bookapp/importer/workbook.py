@@ -12,12 +12,14 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import islice
 
 from openpyxl.utils.cell import get_column_letter
 
 from .columns import BLANK_TO_NONE
 from .errors import FileProblem, UnsavedFormula
 from .extent import MEASURE_MEMORY, measure_apart, memory_capped, quiet_aborts, refuse_far_sheet
+from .headers import HEADER_SEARCH_ROWS, header_index
 from .shown_numbers import as_shown
 from .xls import check_xls
 from .xlsx import WorkbookCheck, check_workbook, declared_size
@@ -39,6 +41,8 @@ class Sheet:
     width: int = 0
     #: The rows (the file's numbers) with a number read as its format shows it (see shown_numbers).
     shown_rounded: list[int] = field(default_factory=list)
+    #: The sheet's row the header was read from (its first, unless a title is above it: header_index).
+    header_row: int = 1
 
 
 @contextmanager
@@ -74,22 +78,24 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
                 refuse_far_sheet(name, (sheet.height, sheet.width))
         if not candidates:
             raise FileProblem("The workbook has no visible sheet with data.")
-        name, sheet, header = choose(candidates)
+        name, sheet, first_rows = choose(candidates)
         candidates.clear()  # the other sheets' cells are held in memory until released
-        headers = [None if h == "" else h for h in header]
+        index = header_index(first_rows)
+        headers = [None if h == "" else h for h in (first_rows[index] if first_rows else [])]
         while headers and headers[-1] is None:
             headers.pop()
         member = check.sheet_members.get(name, "")
         unsaved = check.unsaved_formulas.get(member, set())
-        shown = _shown_by_row(check.shown_decimals.get(member, {}), sheet.start, len(headers))
+        shown = _shown_by_row(check.shown_decimals.get(member, {}), sheet.start, sheet.start[0] + index, len(headers))
         yield Sheet(
             name=name,
             headers=headers,
-            rows=_rows(sheet, len(headers), unsaved, shown),
-            estimated_rows=max(sheet.height - 1, 0),
+            rows=_rows(sheet, len(headers), unsaved, shown, index),
+            estimated_rows=max(sheet.height - 1 - index, 0),
             height=sheet.height,
             width=sheet.width,
             shown_rounded=[row + 1 for row in sorted(shown)],
+            header_row=sheet.start[0] + 1 + index,
         )
     finally:
         workbook.close()
@@ -127,7 +133,8 @@ def _check(path, kind: str, *, measure: bool = True) -> WorkbookCheck:
 
 def _build(path, kind: str):
     """Open the workbook with calamine and build its visible sheets that hold data: return the
-    workbook and, for each of those sheets, its name, the sheet and its first row."""
+    workbook and, for each of those sheets, its name, the sheet and its first rows (where its header
+    may be: HEADER_SEARCH_ROWS)."""
     from python_calamine import CalamineWorkbook, SheetVisibleEnum
 
     with _calamine_errors(kind):
@@ -141,7 +148,7 @@ def _build(path, kind: str):
                 sheet = workbook.get_sheet_by_name(meta.name)
                 if sheet.start is None:
                     continue
-                candidates.append((meta.name, sheet, next(iter(sheet.iter_rows()), [])))
+                candidates.append((meta.name, sheet, list(islice(sheet.iter_rows(), HEADER_SEARCH_ROWS))))
     except BaseException:
         workbook.close()
         raise
@@ -191,27 +198,32 @@ def _calamine_errors(kind: str) -> Iterator[None]:
 
 
 def _shown_by_row(
-    shown: dict[tuple[int, int], int], start: tuple[int, int], width: int
+    shown: dict[tuple[int, int], int], start: tuple[int, int], header_row: int, width: int
 ) -> dict[int, list[tuple[int, int]]]:
-    """Group the cells read as shown by sheet row, below the header and within its columns: row →
-    [(column from the header's first, decimals shown)]."""
-    first_row, first_col = start
+    """Group the cells read as shown by sheet row, below the header (*header_row*, the sheet's) and within
+    its columns: row → [(column from the header's first, decimals shown)]."""
+    first_col = start[1]
     by_row: dict[int, list[tuple[int, int]]] = {}
     for (row, col), decimals in shown.items():
-        if row > first_row and 0 <= col - first_col < width:
+        if row > header_row and 0 <= col - first_col < width:
             by_row.setdefault(row, []).append((col - first_col, decimals))
     return by_row
 
 
 def _rows(
-    sheet, width: int, unsaved: set[tuple[int, int]], shown: dict[int, list[tuple[int, int]]]
+    sheet,
+    width: int,
+    unsaved: set[tuple[int, int]],
+    shown: dict[int, list[tuple[int, int]]],
+    header_index: int = 0,
 ) -> Iterator[tuple[int, list[object]]]:
+    """Yield the rows under the header (the sheet's first rows, up to and with it, are skipped)."""
     first_row, first_col = sheet.start
     merged = _merged_cells(sheet, first_row, first_col, width)
     top_left_values: dict[tuple[int, int], object] = {}
-    rows = iter(sheet.iter_rows())
-    next(rows, None)  # the header
-    for number, values in enumerate(rows, start=first_row + 2):  # the file's row; the sheet's (from 0) is number - 1
+    rows = islice(sheet.iter_rows(), header_index + 1, None)
+    # The file's row; the sheet's (from 0) is number - 1.
+    for number, values in enumerate(rows, start=first_row + 2 + header_index):
         if len(values) <= width and "" not in values:
             if not merged and not unsaved and (number - 1) not in shown:  # the usual row: calamine's own list
                 yield number, values

@@ -194,6 +194,8 @@ def _json_prefix(text: str, size: int) -> str:
 LEFT_OUT = "rows_without_book_cells"
 #: The note of a workbook's rows with a number read as its cell's format shows it (9.996 as 10.00).
 SHOWN_ROUNDED = "numbers_read_as_shown"
+#: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
+TOTALS = "totals_rows"
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
@@ -272,15 +274,21 @@ def summary_line(imp: Import) -> str:
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
-        rows = ", ".join(f"{n:,}" for n in left_out["rows"][:10]) + (", …" if left_out["count"] > 10 else "")
-        line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns (rows {rows})."
+        line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."
+    totals = (imp.repairs or {}).get(TOTALS)
+    if totals:
+        line += f" Left out {plural(totals['count'], 'totals row')} ({_rows(totals)})."
     shown = (imp.repairs or {}).get(SHOWN_ROUNDED)
     if shown:
-        rows = ", ".join(f"{n:,}" for n in shown["rows"][:10]) + (", …" if shown["count"] > 10 else "")
-        line += (
-            f" Read {plural(shown['count'], 'row')} with a number as its cell's format shows it, rounded (rows {rows})."
-        )
+        line += f" Read {plural(shown['count'], 'row')} with a number as its cell's format shows it, rounded ({_rows(shown)})."
     return line
+
+
+def _rows(note: dict) -> str:
+    """Return a note's first rows in words: "row 12", "rows 4, 7, …"."""
+    shown = note["rows"][:10]
+    more = ", …" if note["count"] > len(shown) else ""
+    return f"row{'' if note['count'] == 1 else 's'} {', '.join(f'{n:,}' for n in shown)}{more}"
 
 
 def problem_lines(import_id: int) -> list[str]:

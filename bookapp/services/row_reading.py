@@ -23,7 +23,7 @@ from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
-from ..importer.validation import ValidRows, drop_blank_rows, rows_without_book_cells
+from ..importer.validation import ValidRows, drop_blank_rows, rows_without_book_cells, totals_rows
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
 from .read_ahead import available as read_ahead_available
 
@@ -52,6 +52,8 @@ class ValidatedChunk:
     lines: LineMap | None = None
     #: Rows left out because no column a field reads holds anything in them (see rows_without_book_cells).
     left_out: list[int] = field(default_factory=list)
+    #: Rows left out as the sheet's totals ("Total", no ISBN: see totals_rows).
+    totals: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -152,10 +154,13 @@ class RowReading:
             read = len(chunk)
             chunk, problems = drop_blank_rows(chunk, problems)
             chunk, problems, left_out = rows_without_book_cells(chunk, problems, validator.read_columns)
+            chunk, problems, totals = totals_rows(chunk, problems, validator.isbn_columns)
             seen_rows -= read - len(chunk)
+            left_out = [n for n in left_out if n > resume_after]
+            totals = [n for n in totals if n > resume_after]
             if not chunk:
-                if left_out and left_out[-1] > resume_after:  # a chunk of them alone: still told
-                    yield ValidatedChunk([], {}, valid, [], None, [n for n in left_out if n > resume_after])
+                if left_out or totals:  # a chunk of them alone: still told
+                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals)
                 continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
@@ -171,7 +176,8 @@ class RowReading:
                 valid=valid,
                 problems=problems,
                 lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
-                left_out=[n for n in left_out if n > resume_after],
+                left_out=left_out,
+                totals=totals,
             )
         return seen_rows
 

@@ -1,0 +1,310 @@
+"""A shop's own stock sheet: a totals row under the books, a title row above the header; each file made here (CSV; an .xlsx by openpyxl;
+.xlsx, .ods and .xls saved by LibreOffice with the formulas' results), imported by a real worker through
+the upload page and the API, on SQLite and PostgreSQL."""
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from bookapp.extensions import db
+from bookapp.importer.validation import is_totals_text
+from bookapp.models import Book
+from tests.conftest import run_worker, skip_or_fail
+from tests.helpers import HEADER, book_row, csv_bytes, isbn13, typed_book_row
+from tests.test_imports import import_state, upload
+from tests.test_matching import text_of
+
+#: The shop's sheet: ten books, then its totals row with the quantities' sum (row 12).
+BOOKS = 10
+TOTALS_ROW = BOOKS + 2
+QUANTITY = HEADER.index("Quantity")
+
+
+def totals_row(label: str = "Total", quantity: object = "=SUM(H2:H11)") -> list[object]:
+    row: list[object] = [None] * len(HEADER)
+    row[0], row[QUANTITY] = label, quantity
+    return row
+
+
+#: What a shop writes above its header: the sheet's title, then a blank row (the header is row 3).
+TITLE = [["Hartley Books — stock list"], [None]]
+
+
+def shop_workbook(path: Path, rows: list[list[object]], header: list[str] = HEADER, above=()) -> Path:
+    """Write an .xlsx the way a shop keeps it: typed cells, formulas as formulas (openpyxl saves no results)."""
+    from openpyxl import Workbook
+
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Stock"
+    for row in above:
+        sheet.append(row)
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    workbook.save(path)
+    return path
+
+
+def saved_by_libreoffice(path: Path, kind: str) -> Path:
+    """Open *path* in LibreOffice and save it as *kind*: the file then holds each formula's result."""
+    office = shutil.which("soffice") or shutil.which("libreoffice")
+    if office is None:
+        skip_or_fail("LibreOffice (soffice) is not installed")
+    out = path.parent / f"saved-{kind}"
+    done = subprocess.run(
+        [office, f"-env:UserInstallation=file://{path.parent / 'office-profile'}", "--headless",
+         "--convert-to", kind, "--outdir", str(out), str(path)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    saved = out / f"{path.stem}.{kind}"
+    assert saved.exists(), done.stdout + done.stderr
+    return saved
+
+
+def shop_file(
+    tmp_path: Path, kind: str, rows: list[list[object]], header: list[str] = HEADER, above=()
+) -> tuple[str, bytes]:
+    """The rows as a file of *kind*: csv, xlsx (openpyxl), or xlsx-lo, ods-lo, xls-lo (saved by LibreOffice);
+    *above*: rows above the header (a CSV's title line holds no delimiter, as a text editor writes it)."""
+    if kind == "csv":
+        text_rows = [["" if c is None else str(c) for c in row] for row in rows]
+        title = "".join(f"{row[0] or ''}\r\n" for row in above).encode()
+        return "stock.csv", title + csv_bytes(text_rows, header=header)
+    path = shop_workbook(tmp_path / "stock.xlsx", rows, header, above)
+    if kind.endswith("-lo"):
+        path = saved_by_libreoffice(path, kind.removesuffix("-lo"))
+    return path.name, path.read_bytes()
+
+
+def book(app, isbn: str) -> Book | None:
+    with app.app_context():
+        return db.session.scalar(select(Book).where(Book.isbn == isbn))
+
+
+def page_text(client, location: str) -> str:
+    return text_of(client.get(location))
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "xlsx-lo", "ods-lo", "xls-lo"])
+def test_a_totals_row_under_the_books_is_left_out_and_told_not_rejected(app, staff_client, tmp_path, kind):
+    rows = [typed_book_row(n) for n in range(1, BOOKS + 1)]
+    quantity = sum(row[QUANTITY] for row in rows)
+    rows.append(totals_row(quantity=quantity if kind == "csv" else "=SUM(H2:H11)"))
+    name, content = shop_file(tmp_path, kind, rows)
+
+    response = upload(staff_client, content, name)
+    assert response.status_code == 302, text_of(response)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", BOOKS, 0), state
+    assert state["outcome"] == "succeeded"
+    assert state["repairs"]["totals_rows"] == {"count": 1, "rows": [TOTALS_ROW]}
+    page = page_text(staff_client, response.location)
+    assert f"Left out: 1 totals row (row {TOTALS_ROW}): it has no ISBN and starts with Total" in page
+    assert "rejected row" not in page
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Book)) == BOOKS
+
+
+def test_all_or_nothing_saves_a_sheet_whose_only_row_not_imported_is_its_totals(app, staff_client):
+    rows = [book_row(n) for n in range(1, BOOKS + 1)]
+    rows.append(["" if c is None else str(c) for c in totals_row("Total:", "55")])
+    response = upload(staff_client, csv_bytes(rows), "stock.csv", all_or_nothing="true")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", BOOKS, 0), state
+    assert state["repairs"]["totals_rows"] == {"count": 1, "rows": [TOTALS_ROW]}
+    assert book(app, isbn13(BOOKS)) is not None
+
+
+@pytest.mark.parametrize("options", [{}, {"all_or_nothing": "true"}, {"dry_run": "true"}],
+                         ids=["plain", "all-or-nothing", "dry-run"])  # fmt: skip
+def test_only_a_rejected_row_without_an_isbn_whose_first_text_is_a_totals_word_is_left_out(app, staff_client, options):
+    """The words: Total, Totals, Grand total, Subtotal, Sum, case and punctuation aside. A book titled "Total"
+    (it has an ISBN) is imported, or rejected for its own problems; a row of other words is still rejected."""
+    shelf_header = ["Shelf", *HEADER]
+    rows = [["A1", *book_row(n)] for n in range(1, 4)]
+    titled_total = ["A2", *book_row(4, Title="Total")]  # a book: imported
+    total_without_price = ["A2", *book_row(5, Title="TOTAL", Price="")]  # has an ISBN: rejected, not left out
+    rows += [
+        titled_total,
+        total_without_price,
+        ["", "Sub-total:", "", "", "", "", "", "", "6", ""],  # row 7: left out
+        ["", "Total stock", "", "", "", "", "", "", "6", ""],  # row 8: not a totals word, rejected
+        ["3", "Grand Total", "", "", "", "", "", "", "12", ""],  # row 9: a number first, then the word: left out
+        ["", "SUM", "", "", "", "", "", "", "12", ""],  # row 10: left out
+    ]
+    content = csv_bytes(rows, header=shelf_header)
+
+    response = upload(staff_client, content, "stock.csv", **options)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+
+    assert (state["status"], state["created"], state["rejected"]) == (
+        "failed" if options.get("all_or_nothing") else "succeeded", 4, 2), state  # fmt: skip
+    assert state["repairs"]["totals_rows"] == {"count": 3, "rows": [7, 9, 10]}
+    page = page_text(staff_client, response.location)
+    assert "Left out: 3 totals rows (rows 7, 9, 10): they have no ISBN and start with Total" in page
+    download = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True).lstrip("\ufeff")
+    rejected = list(csv.reader(io.StringIO(download)))[1:]
+    assert [(r[0], r[1], r[-2], r[-1]) for r in rejected] == [
+        ("A2", "TOTAL", "6", "Price is required"),
+        ("", "Total stock", "8", "Author is required; Book type is required; ISBN is required; "
+         "Year published is required; Price is required"),
+    ], rejected  # fmt: skip
+    if not options:
+        assert book(app, isbn13(4)).title == "Total"
+
+
+def test_the_totals_words():
+    for text in ("Total", "TOTAL:", "Totals", "Grand total", "grand-total", "Sub-total", "Subtotal", " sum ", "Total."):
+        assert is_totals_text(text), text
+    for text in ("Total stock", "Totally Wild", "Summer", "Sum of all", "Grand", ""):
+        assert not is_totals_text(text), text
+
+
+def test_match_columns_previews_a_totals_row_as_left_out_as_the_import_does(app, staff_client, tmp_path):
+    """A sheet without a Book type column goes to Match columns: its preview says the totals row is left
+    out, in words that name it, and the import then leaves it out and tells it."""
+    header = [h for h in HEADER if h != "Book type"]
+    rows = [[c for h, c in zip(HEADER, typed_book_row(n), strict=True) if h != "Book type"] for n in range(1, 4)]
+    rows.append(["Grand total:", None, None, None, None, None, "=SUM(G2:G4)", None])
+    name, content = shop_file(tmp_path, "xlsx-lo", rows, header)
+    response = upload(staff_client, content, name)
+    assert response.location.endswith("/columns"), response.location
+    staff_client.get(response.location)
+    run_worker(app)  # the file's column profile
+
+    choices = {"column-title": "Title", "column-author": "Author", "column-isbn": "ISBN",
+               "column-year_published": "Year published", "column-price": "Price",
+               "column-quantity": "Quantity", "default-book_type": "Classic"}  # fmt: skip
+    live = staff_client.post(response.location + "/preview", data=choices).get_json()
+    verdicts = re.findall(r'<td class="num">(\d+)</td>.*?<td class="verdict">(.*?)</td>', live["preview_html"], re.S)
+    said = {n: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for n, v in verdicts}
+    assert said == {"2": "Imported", "3": "Imported", "4": "Imported",
+                    "5": "Left out: a totals row (no ISBN; it sums up the sheet)"}, said  # fmt: skip
+
+    assert staff_client.post(response.location, data={**choices, "action": "continue"}).status_code == 302
+    run_worker(app)
+    location = response.location.removesuffix("/columns")
+    state = import_state(staff_client, location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 3, 0), state
+    assert state["repairs"]["totals_rows"] == {"count": 1, "rows": [5]}
+
+
+def test_the_api_tells_the_totals_rows_left_out(app, tmp_path):
+    from tests.test_access import bearer
+    from tests.test_mapping import finished, post_file
+
+    rows = [typed_book_row(n) for n in range(1, BOOKS + 1)] + [totals_row("Totals")]
+    name, content = shop_file(tmp_path, "xlsx", rows)  # openpyxl: the sum was never calculated
+    headers = bearer(app)
+    state = finished(app, headers, post_file(app, headers, name, content))
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", BOOKS, 0), state
+    assert state["repairs"] == {"totals_rows": {"count": 1, "rows": [TOTALS_ROW]}}
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx", "xlsx-lo", "ods-lo", "xls-lo"])
+def test_a_header_under_a_title_row_is_read_and_every_row_keeps_its_own_number(app, staff_client, tmp_path, kind):
+    """Rows 1 and 2 hold the sheet's title and a blank row; the header is row 3, the books rows 4 to 8, row 6
+    with a price that is no number, and the totals in row 9: every message names the sheet's own rows."""
+    rows = [typed_book_row(n) for n in range(1, 6)]
+    rows[2][HEADER.index("Price")] = "ask"
+    rows.append(totals_row(quantity=15 if kind == "csv" else "=SUM(H4:H8)"))
+    name, content = shop_file(tmp_path, kind, rows, above=TITLE)
+
+    response = upload(staff_client, content, name)
+    assert response.status_code == 302 and not response.location.endswith("/columns"), response.location
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 4, 1), state
+    assert state["read_as"].endswith(", header on row 3"), state["read_as"]
+    assert state["headers"][:4] == ["Title", "Author", "Book type", "ISBN"]
+    assert state["repairs"]["totals_rows"] == {"count": 1, "rows": [9]}
+    assert book(app, isbn13(4)).title == "Book 4"
+    page = page_text(staff_client, response.location)
+    assert "header on row 3." in page and "Left out: 1 totals row (row 9)" in page
+    download = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True).lstrip("\ufeff")
+    table = list(csv.reader(io.StringIO(download)))
+    assert table[0][:4] == ["Title", "Author", "Book type", "ISBN"]
+    assert [(r[0], r[-2], r[-1]) for r in table[1:]] == [
+        ("Book 3", "6", "Price is not a price: write it like 12.99")
+    ], table
+    report = staff_client.get(response.location + "/report.csv").get_data(as_text=True).lstrip("\ufeff")
+    assert [tuple(r[:2]) for r in list(csv.reader(io.StringIO(report)))[1:]] == [
+        ("4", "created"), ("5", "created"), ("6", "rejected"), ("7", "created"), ("8", "created")]  # fmt: skip
+
+
+def test_a_row_one_that_names_the_columns_stays_the_header(tmp_path):
+    """Row 1 naming two required fields is the header, whatever a row under it names; a title above a
+    header naming only one is no header either (one field named is no clear header): the file is read
+    from row 1 as before, and waits for its columns to be matched."""
+    from bookapp.importer import open_table
+
+    lone = tmp_path / "lone.csv"
+    lone.write_bytes(b"Hartley Books\r\n\r\nTitle,Shelf\r\nDune,A1\r\n")
+    with open_table(lone) as table:
+        assert (table.header_row, table.headers) == (1, ["Hartley Books"])
+    usual = tmp_path / "usual.csv"
+    usual.write_bytes(csv_bytes([book_row(1), HEADER]))
+    with open_table(usual) as table:
+        assert (table.header_row, [n for n, _ in table.rows]) == (1, [2, 3])
+
+
+def test_match_columns_reads_the_header_under_a_title_and_the_import_resumes_under_the_same_numbers(app, staff_client):
+    """A CSV whose header (row 3, under a title) lacks Book type goes to Match columns: the page says where
+    the header was read from, its columns are the header's, the preview's rows are 4 on. The import, stopped
+    after its first chunk and retried, resumes under the same row numbers."""
+    from tests.conftest import after_chunk_saved
+
+    app.config["IMPORT_CHUNK_SIZE"] = 3
+    header = [h for h in HEADER if h != "Book type"]
+    rows = [[c for h, c in zip(HEADER, book_row(n), strict=True) if h != "Book type"] for n in range(1, 9)]
+    rows[4][header.index("Year published")] = "soon"  # row 8
+    content = "Hartley Books — stock list;;;;;;;\r\n;;;;;;;\r\n".encode() + csv_bytes(rows, header, delimiter=";")
+    response = upload(staff_client, content, "stock.csv")
+    assert response.location.endswith("/columns"), response.location
+    staff_client.get(response.location)
+    run_worker(app)  # the file's column profile
+    page = text_of(staff_client.get(response.location))
+    assert "8 rows under the header; read as CSV, UTF-8, semicolon-separated, header on row 3." in page
+
+    choices = {"column-title": "Title", "column-author": "Author", "column-isbn": "ISBN",
+               "column-year_published": "Year published", "column-price": "Price",
+               "column-quantity": "Quantity", "default-book_type": "Classic"}  # fmt: skip
+    live = staff_client.post(response.location + "/preview", data=choices).get_json()
+    numbers = re.findall(r'<td class="num">(\d+)</td>', live["preview_html"])
+    assert numbers == [str(n) for n in range(4, 12)]
+    assert "Year published" in live["preview_html"] and "soon" in live["preview_html"]
+
+    def stop(cursor):  # the run stops at its next check, after this chunk's commit
+        stopping = cursor.connection.cursor()
+        stopping.execute("UPDATE imports SET cancel_requested = TRUE")
+        stopping.close()
+
+    assert staff_client.post(response.location, data={**choices, "action": "continue"}).status_code == 302
+    location = response.location.removesuffix("/columns")
+    with after_chunk_saved(app, stop, nth=1):
+        run_worker(app)
+    stopped = import_state(staff_client, location)
+    assert stopped["status"] == "cancelled" and stopped["processed_rows"] == 3, stopped
+    staff_client.post(location + "/retry")
+    run_worker(app)
+
+    state = import_state(staff_client, location)
+    assert (state["status"], state["created"], state["rejected"], state["processed_rows"]) == ("succeeded", 7, 1, 8)
+    report = staff_client.get(location + "/report.csv").get_data(as_text=True).lstrip("\ufeff")
+    outcomes = [tuple(r[:2]) for r in list(csv.reader(io.StringIO(report)))[1:]]
+    assert [n for n, _ in outcomes] == [str(n) for n in range(4, 12)]
+    assert [n for n, outcome in outcomes if outcome == "rejected"] == ["8"]
+    with app.app_context():
+        assert db.session.scalar(select(db.func.count()).select_from(Book)) == 7
