@@ -472,3 +472,54 @@ def test_an_xls_price_is_read_as_its_cell_format_shows_it(app, staff_client, tmp
     state = import_state(staff_client, response.location)
     assert (state["created"], state["rejected"], state["repairs"]["numbers_read_as_shown"]) == (
         3, 1, {"count": 2, "rows": [2, 3]})  # fmt: skip
+
+
+def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path):
+    """An .ods keeps beside each number the text the sheet shows for it: a price held as 9.996 and shown as
+    "10.00 €" (or "£12.50" for 12.495) imports as shown; one shown as held ("7.125") keeps its decimals and
+    is refused; a percentage is never read as its shown digits."""
+    from odf.opendocument import OpenDocumentSpreadsheet
+    from odf.table import Table, TableCell, TableRow
+    from odf.text import P
+
+    from tests.helpers import ods_cell
+
+    def shown(value: str, text: str, kind: str = "currency"):
+        cell = TableCell(valuetype=kind, value=value, **({"currency": "EUR"} if kind == "currency" else {}))
+        cell.addElement(P(text=text))
+        return cell
+
+    document = OpenDocumentSpreadsheet()
+    table = Table(name="Stock & prices")
+    header = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
+    prices = [shown("9.996", "10.00 €"), shown("12.495", "£12.50"), shown("7.125", "7.125", "float"),
+              shown("0.12345", "12.35%", "percentage")]  # fmt: skip
+    for row in [header, *([f"Ods {n}", "Ann", "Classic", isbn13(n), 2001, price, 2] for n, price in
+                          enumerate(prices, start=1))]:  # fmt: skip
+        table_row = TableRow()
+        for value in row:
+            table_row.addElement(value if hasattr(value, "qname") else ods_cell(value))
+        table.addElement(table_row)
+    document.spreadsheet.addElement(table)
+    path = tmp_path / "prices.ods"
+    document.save(str(path))
+    with open_table(path) as table_read:
+        assert table_read.shown_rounded == [2, 3]
+        assert {n: cells[5] for n, cells in table_read.rows} == {2: 10.0, 3: 12.5, 4: 7.125, 5: 0.12345}
+
+    response = upload(staff_client, path.read_bytes(), name="prices.ods")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"], state["repairs"]["numbers_read_as_shown"]) == (
+        2, 2, {"count": 2, "rows": [2, 3]})  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("text", "value", "decimals"),
+    [("10.00 €", 9.996, 2), ("£12.50", 12.495, 2), ("1.234,57 €", 1234.5678, 2), ("-3.3", -3.333, 1),
+     ("9.996", 9.996, None), ("12.35%", 0.12345, None), ("10.01", 9.996, None), ("10", 9.996, None)],
+)  # fmt: skip
+def test_the_decimals_an_ods_shows_for_a_number(text, value, decimals):
+    from bookapp.importer.shown_numbers import shown_decimals
+
+    assert shown_decimals(text, value) == decimals

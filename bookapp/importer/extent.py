@@ -9,6 +9,7 @@ they repeat), an .xlsx's sheets (whose cells name their place).
 
 import contextlib
 import faulthandler
+import html
 import json
 import os
 import re
@@ -207,12 +208,23 @@ class OdsExtent:
 
     _TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
     _REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,12})"')
+    #: A number cell's value with decimals, and the text the sheet shows for it (see note_shown).
+    _LONG_VALUE = re.compile(rb'office:value="(-?\d+\.\d{2,}(?:[eE][-+]?\d+)?)"')
+    _SHOWN_TEXT = re.compile(rb"\s*<text:p>(.{0,256}?)</text:p>", re.DOTALL)
+    _NAME = re.compile(rb'table:name="([^"]*)"')
+    #: The most repeated rows or cells whose shown number is noted (a value repeated further is left as held).
+    MAX_SHOWN_REPEAT = 100
     #: The longest tag followed (a cell's value may sit in an attribute, as long as the cell itself).
     MAX_TAG = 16 << 20
 
-    def __init__(self) -> None:
+    def __init__(self, note_shown=None) -> None:
         self.cells = 0  # in the sheets before this one
         self.tail = b""
+        #: Called with (sheet name, [(row, column)], value held, text shown) for each number cell with
+        #: decimals and the text the sheet shows for it (shown_numbers reads it as shown).
+        self.note_shown = note_shown
+        self.sheet = ""
+        self._pending: tuple | None = None  # a cell whose shown text the next block holds
         self._start_sheet()
 
     def _start_sheet(self) -> None:
@@ -221,6 +233,12 @@ class OdsExtent:
         self.column = self.row_width = 0
 
     def feed(self, block: bytes) -> None:
+        if self._pending is not None:
+            (sheet, places, value), text = self._pending[:3], self._pending[3] + block
+            self._pending = None
+            shown = self._SHOWN_TEXT.match(text)
+            if shown:
+                self.note_shown(sheet, places, value, shown.group(1))
         data = self.tail + block
         cut = data.rfind(b"<")
         if cut < 0:
@@ -229,7 +247,8 @@ class OdsExtent:
         self.tail = data[cut:]
         if len(self.tail) > self.MAX_TAG:
             raise FileProblem("The spreadsheet holds an unusually large tag; it is refused as unsafe.")
-        for closing, name, attributes in self._TAG.findall(data, 0, cut):
+        for match in self._TAG.finditer(data, 0, cut):
+            closing, name, attributes = match.groups()
             if name == b"table-row":
                 if closing:
                     self._end_row()
@@ -240,11 +259,36 @@ class OdsExtent:
             elif name == b"table":
                 if closing:
                     self.cells += self.height * self.width
+                else:
+                    found = self._NAME.search(attributes)
+                    self.sheet = html.unescape(found.group(1).decode("utf-8", "replace")) if found else ""
                 self._start_sheet()
             elif not closing:
-                self.column += self._repeat(attributes)
+                repeat = self._repeat(attributes)
+                if self.note_shown is not None and b'office:value="' in attributes:
+                    self._shown_cell(data, match.end(), attributes, repeat)
+                self.column += repeat
                 if not attributes.endswith(b"/") or b"value-type" in attributes:
                     self.row_width = self.column
+
+    def _shown_cell(self, data: bytes, end: int, attributes: bytes, repeat: int) -> None:
+        """Hand a float or currency cell with decimals to note_shown with the text the sheet shows for it
+        (read from the next block when this one ends first)."""
+        value = self._LONG_VALUE.search(attributes)
+        if (
+            value is None
+            or attributes.endswith(b"/")
+            or not (b'value-type="float"' in attributes or b'value-type="currency"' in attributes)
+        ):
+            return
+        if repeat > self.MAX_SHOWN_REPEAT or self.row_repeat > self.MAX_SHOWN_REPEAT:
+            return
+        places = [(self.rows + r, self.column + c) for r in range(self.row_repeat) for c in range(repeat)]
+        shown = self._SHOWN_TEXT.match(data, end)
+        if shown:
+            self.note_shown(self.sheet, places, float(value.group(1)), shown.group(1))
+        elif b"</text:p>" not in data[end : end + 300]:
+            self._pending = (self.sheet, places, float(value.group(1)), data[end:])
 
     def _repeat(self, attributes: bytes) -> int:
         match = self._REPEATED.search(attributes) if b"repeated" in attributes else None

@@ -129,3 +129,39 @@ def as_shown(value: float, decimals: int) -> float:
     """Return *value* rounded as a spreadsheet shows it with *decimals* (half away from zero, from the
     value's shortest decimal form: 2.675 shows as 2.68)."""
     return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+
+
+class OdsShownNumbers:
+    """An .ods's number cells shown with fewer decimals than they hold, told by the text the sheet shows
+    for each (an .ods keeps it beside the value: office:value="9.996", "10.00 €"), not by its style, as
+    OdsExtent follows the content: by sheet name, (row, column) → decimals shown."""
+
+    def __init__(self) -> None:
+        self.found: dict[str, dict[tuple[int, int], int]] = {}
+
+    def __call__(self, sheet: str, places: list[tuple[int, int]], value: float, shown: bytes) -> None:
+        decimals = shown_decimals(re.sub(rb"<[^>]*>", b"", shown).decode("utf-8", "replace"), value)
+        if decimals:
+            cells = self.found.setdefault(sheet, {})
+            for place in places:
+                cells[place] = decimals
+
+
+def shown_decimals(text: str, value: float) -> int | None:
+    """Return the decimals a sheet's *text* for *value* shows when it is *value* rounded to them ("10.00 €"
+    for 9.996: 2; "1.234,57" for 1234.5678: 2), else None (the text is the number as held, a percentage,
+    a date, or not the number at all)."""
+    found = _LAST_DECIMALS.search(text)
+    if found is None or "%" in text:
+        return None
+    decimals = len(found.group(1))
+    if not 1 <= decimals <= MAX_SHOWN_DECIMALS or not needs_rounding(value, decimals):
+        return None
+    digits = re.sub(r"\D", "", text).lstrip("0")
+    return (
+        decimals if digits == re.sub(r"\D", "", f"{abs(as_shown(value, decimals)):.{decimals}f}").lstrip("0") else None
+    )
+
+
+#: The digits after a number's last decimal separator, before any symbol or space that ends it.
+_LAST_DECIMALS = re.compile(r"\d[.,](\d+)\D*$")

@@ -84,7 +84,7 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
         headers = [None if h == "" else h for h in (first_rows[index] if first_rows else [])]
         while headers and headers[-1] is None:
             headers.pop()
-        member = check.sheet_members.get(name, "")
+        member = check.sheet_members.get(name, name)  # an .xlsx's part; an .ods's or .xls's sheet name
         unsaved = check.unsaved_formulas.get(member, set())
         shown = _shown_by_row(check.shown_decimals.get(member, {}), sheet.start, sheet.start[0] + index, len(headers))
         yield Sheet(
@@ -126,8 +126,7 @@ def _check_and_build(path, kind: str) -> tuple[WorkbookCheck, tuple | BaseExcept
 
 def _check(path, kind: str, *, measure: bool = True) -> WorkbookCheck:
     if kind == "xls":
-        shown = check_xls(path)
-        return WorkbookCheck(sheet_members={name: name for name in shown}, shown_decimals=shown)
+        return WorkbookCheck(shown_decimals=check_xls(path))
     return check_workbook(path, kind, measure=measure)
 
 

@@ -26,7 +26,7 @@ from isal import isal_zlib as inflating
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .extent import OdsExtent, XlsxExtent, measure_apart, refuse_far_sheet
-from .shown_numbers import ShownNumbers, rounding_styles
+from .shown_numbers import OdsShownNumbers, ShownNumbers, rounding_styles
 from .unsaved_formulas import CellScan, UnsavedFormulas
 
 #: The most a workbook may inflate to, in all and per member.
@@ -110,8 +110,8 @@ class WorkbookCheck:
 
     sheet_members: dict[str, str] = field(default_factory=dict)
     unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
-    #: Per sheet member, its number cells shown with fewer decimals than they hold: (row, column) →
-    #: the decimals shown (see shown_numbers).
+    #: Per sheet member (.xlsx), or per sheet name (.ods, .xls), its number cells shown with fewer decimals
+    #: than they hold: (row, column) → the decimals shown (see shown_numbers).
     shown_decimals: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
     #: Whether a sheet may span more cells than MAX_SHEET_CELLS (an .xlsx cell or row past column Z or
     #: Excel's last row, and any .xlsb): its size is then taken from calamine before it is read.
@@ -127,6 +127,7 @@ def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> Workboo
     with _checked_zip(path, kind) as archive:
         members = archive.infolist()
         styles = _rounding_styles(archive) if kind == "xlsx" else {}
+        ods_shown = OdsShownNumbers()
         far = False
         for member in members:
             sheet = kind == "xlsx" and member.filename.startswith("xl/worksheets/")
@@ -134,7 +135,7 @@ def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> Workboo
             # package's relationships, wherever they lie and whatever they are called.
             extent = XlsxExtent() if kind == "xlsx" else None
             if kind == "ods" and member.filename == "content.xml":
-                extent = OdsExtent()
+                extent = OdsExtent(note_shown=ods_shown)
             formulas = UnsavedFormulas() if sheet else None
             shown = ShownNumbers(styles) if sheet and styles else None
             _inflate(archive, member, scans=[s for s in (formulas, shown) if s is not None], extent=extent)
@@ -146,6 +147,8 @@ def check_workbook(path, kind: str = "xlsx", *, measure: bool = True) -> Workboo
                 far = far or extent.far
         if kind == "xlsx":
             check.sheet_members = _sheet_members(archive)
+        else:  # an .ods's sheets are in its one content part: their cells are kept by sheet name
+            check.shown_decimals = {name: cells for name, cells in ods_shown.found.items() if cells}
         _refuse_unsafe_parts(archive, check)
     check.far = far or kind == "xlsb"  # an .xlsb's cells are binary records: its sheets are always measured
     if check.far and measure:
