@@ -463,15 +463,19 @@ def test_an_xls_price_is_read_as_its_cell_format_shows_it(app, staff_client, tmp
         sheet.write(row, 6, 2)
     path = tmp_path / "prices.xls"
     book.save(str(path))
-    with open_table(path) as table:
-        assert table.shown_rounded == [2, 3]
-        assert {n: cells[5] for n, cells in table.rows} == {2: 10.0, 3: 12.5, 4: 4.25, 5: 7.125}
+    assert prices_read_and_imported(app, staff_client, path) == (
+        [2, 3], {2: 10.0, 3: 12.5, 4: 4.25, 5: 7.125}, (3, 1), {"count": 2, "rows": [2, 3]})  # fmt: skip
 
-    response = upload(staff_client, path.read_bytes(), name="prices.xls")
+
+def prices_read_and_imported(app, client, path: Path) -> tuple:
+    """Read *path* (rows read as shown, each row's Price cell), then upload and import it: (those, the
+    import's created and rejected counts, its note of the rows read as shown)."""
+    with open_table(path) as table:
+        read = table.shown_rounded, {n: cells[5] for n, cells in table.rows}
+    response = upload(client, path.read_bytes(), name=path.name)
     run_worker(app)
-    state = import_state(staff_client, response.location)
-    assert (state["created"], state["rejected"], state["repairs"]["numbers_read_as_shown"]) == (
-        3, 1, {"count": 2, "rows": [2, 3]})  # fmt: skip
+    state = import_state(client, response.location)
+    return (*read, (state["created"], state["rejected"]), state["repairs"].get("numbers_read_as_shown"))
 
 
 def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path):
@@ -503,15 +507,8 @@ def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path)
     document.spreadsheet.addElement(table)
     path = tmp_path / "prices.ods"
     document.save(str(path))
-    with open_table(path) as table_read:
-        assert table_read.shown_rounded == [2, 3]
-        assert {n: cells[5] for n, cells in table_read.rows} == {2: 10.0, 3: 12.5, 4: 7.125, 5: 0.12345}
-
-    response = upload(staff_client, path.read_bytes(), name="prices.ods")
-    run_worker(app)
-    state = import_state(staff_client, response.location)
-    assert (state["created"], state["rejected"], state["repairs"]["numbers_read_as_shown"]) == (
-        2, 2, {"count": 2, "rows": [2, 3]})  # fmt: skip
+    assert prices_read_and_imported(app, staff_client, path) == (
+        [2, 3], {2: 10.0, 3: 12.5, 4: 7.125, 5: 0.12345}, (2, 2), {"count": 2, "rows": [2, 3]})  # fmt: skip
 
 
 @pytest.mark.parametrize(
