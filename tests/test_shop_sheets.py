@@ -308,3 +308,46 @@ def test_match_columns_reads_the_header_under_a_title_and_the_import_resumes_und
     assert [n for n, outcome in outcomes if outcome == "rejected"] == ["8"]
     with app.app_context():
         assert db.session.scalar(select(db.func.count()).select_from(Book)) == 7
+
+
+def test_the_upload_reads_a_header_whose_names_a_title_above_it_already_used(tmp_path):
+    """A spreadsheet program stores each text once (shared strings): when the title row above the header
+    holds a word the header uses again ("Title"), the upload's header read once took the next shared
+    text for it and shifted every name after it ("Dune" came out as a column)."""
+    import re
+    import zipfile
+
+    from openpyxl import Workbook
+
+    from bookapp.importer.peek import read_header
+
+    book = Workbook()
+    sheet = book.active
+    header = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
+    for row in (
+        ["Title", "Hartley Books stock list"],
+        [],
+        header,
+        ["Dune", "Frank Herbert", "Classic", "x", 1990, 9.99, 3],
+    ):
+        sheet.append(row)
+    book.save(tmp_path / "inline.xlsx")
+    strings: list[str] = []
+
+    def shared(match) -> bytes:
+        text = match.group(2).decode()
+        if text not in strings:
+            strings.append(text)
+        return b'<c r="%s" t="s"><v>%d</v></c>' % (match.group(1), strings.index(text))
+
+    path = tmp_path / "shared.xlsx"
+    with zipfile.ZipFile(tmp_path / "inline.xlsx") as source, zipfile.ZipFile(path, "w") as target:
+        for info in source.infolist():
+            data = source.read(info.filename)
+            if info.filename == "xl/worksheets/sheet1.xml":
+                data = re.sub(rb'<c r="(\w+)" t="inlineStr"><is><t>([^<]*)</t></is></c>', shared, data)
+            target.writestr(info, data)
+        items = "".join(f'<si><t xml:space="preserve">{s}</t></si>' for s in strings)
+        target.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
+                        f'main" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>')  # fmt: skip
+    assert read_header(path) == header

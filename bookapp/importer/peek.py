@@ -142,12 +142,15 @@ class _SharedStrings:
         self.events = iterparse(archive.open(member), forbid_dtd=True) if member else iter(())
 
     def get(self, index: int) -> str:
-        for _, element in self.events:
-            if len(self.strings) > index:
-                break
-            if element.tag == f"{_MAIN}si":
-                self.strings.append("".join(t.text or "" for t in element.iter(f"{_MAIN}t")))
-                element.clear()
+        # Read on only for a string not read yet: each event read is used (a string read before is asked
+        # for again when a title above the header repeats one of its names).
+        if index >= len(self.strings):
+            for _, element in self.events:
+                if element.tag == f"{_MAIN}si":
+                    self.strings.append("".join(t.text or "" for t in element.iter(f"{_MAIN}t")))
+                    element.clear()
+                    if len(self.strings) > index:
+                        break
         return self.strings[index] if index < len(self.strings) else ""
 
 
