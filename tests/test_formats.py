@@ -451,7 +451,7 @@ def test_an_xls_price_is_read_as_its_cell_format_shows_it(app, staff_client, tmp
     import xlwt
 
     book = xlwt.Workbook()
-    sheet = book.add_sheet("Books")
+    sheet = book.add_sheet("Bücher €")  # a name in UTF-16 in the file: its cells are found by it all the same
     money, plain = xlwt.easyxf(num_format_str='"£"#,##0.00'), xlwt.easyxf(num_format_str="General")
     header = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
     for column, text in enumerate(header):
@@ -520,3 +520,23 @@ def test_the_decimals_an_ods_shows_for_a_number(text, value, decimals):
     from bookapp.importer.shown_numbers import shown_decimals
 
     assert shown_decimals(text, value) == decimals
+
+
+def test_a_merged_price_is_read_as_shown_in_every_row_it_covers(tmp_path):
+    """A price merged down two rows (one price for two editions) is shown rounded in both: the rows below
+    the top one take the value as shown, not as held."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"])
+    sheet.append(["A", "Ann", "Classic", isbn13(1), 2001, 9.996, 1])
+    sheet.append(["B", "Ann", "Classic", isbn13(2), 2001, None, 2])
+    sheet["F2"].number_format = '"£"#,##0.00'
+    sheet.merge_cells("F2:F3")
+    sheet.append(["C", "Ann", "Classic", isbn13(3), 2001, -0.004, 3])
+    sheet["F4"].number_format = "0.00"
+    book.save(tmp_path / "merged.xlsx")
+    with open_table(tmp_path / "merged.xlsx") as table:
+        prices = [(n, cells[5]) for n, cells in table.rows]
+    assert prices == [(2, 10.0), (3, 10.0), (4, 0.0)] and str(prices[2][1]) == "0.0"

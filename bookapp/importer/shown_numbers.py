@@ -128,7 +128,7 @@ def needs_rounding(value: float, decimals: int) -> bool:
 def as_shown(value: float, decimals: int) -> float:
     """Return *value* rounded as a spreadsheet shows it with *decimals* (half away from zero, from the
     value's shortest decimal form: 2.675 shows as 2.68)."""
-    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP))
+    return float(Decimal(repr(value)).quantize(Decimal(1).scaleb(-decimals), rounding=ROUND_HALF_UP)) + 0.0  # no -0.0
 
 
 class OdsShownNumbers:

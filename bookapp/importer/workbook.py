@@ -233,6 +233,9 @@ def _rows(
             if len(values) > width and any(v != "" for v in values[width:]):
                 cells.extend(None if v == "" else v for v in values[width:])
         sheet_row = number - 1
+        for col, decimals in shown.get(sheet_row, ()):  # before a merged area's top-left value is kept
+            if type(cells[col]) is float:
+                cells[col] = as_shown(cells[col], decimals)
         if merged:
             for col in range(width):
                 origin = merged.get((sheet_row, col))
@@ -242,9 +245,6 @@ def _rows(
                     top_left_values[origin] = cells[col]
                 elif cells[col] is None:
                     cells[col] = top_left_values.get(origin)
-        for col, decimals in shown.get(sheet_row, ()):
-            if type(cells[col]) is float:
-                cells[col] = as_shown(cells[col], decimals)
         if unsaved:
             for col in range(len(cells)):
                 if (sheet_row, first_col + col) in unsaved:

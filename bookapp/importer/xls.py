@@ -239,8 +239,9 @@ def _check_biff(stream: bytes) -> dict[str, dict[tuple[int, int], int]]:
             styles.append(struct.unpack_from("<H", stream, start + 2)[0])
         if kind == _BOUNDSHEET and length >= 8:
             position = struct.unpack_from("<I", stream, start)[0]
-            name_length = stream[start + 6]
-            sheets.append((position, stream[start + 8 : start + 8 + name_length].decode("latin-1")))
+            name_length, wide = stream[start + 6], stream[start + 7] & 1  # BIFF8: 8-bit or UTF-16 characters
+            name = stream[start + 8 : start + 8 + name_length * (2 if wide else 1)]
+            sheets.append((position, name.decode("utf-16-le", "replace") if wide else name.decode("latin-1")))
     rounding = {}
     for index, number_format in enumerate(styles):
         shown = formats[number_format] if number_format in formats else BUILT_IN_DECIMALS.get(number_format)
