@@ -286,3 +286,21 @@ def test_the_api_imports_an_ended_imports_file_again_with_another_mapping(app):
     with app.app_context():
         assert {b.book_type for b in db.session.scalars(select(Book))} == {"Sci-tech"}
         assert db.session.get(Import, 1).status == ImportStatus.SUCCEEDED.value
+
+
+def test_an_add_to_stock_import_that_added_copies_is_undone_before_its_file_is_read_again(app, staff_client):
+    """Reading an add-to-stock file again would add its copies a second time: the button is not offered
+    and the action says to undo the import first; once undone, its columns can be matched again."""
+    rows = [[f"Stock {n}", "Ann", "Classic", isbn13(n), "2001", "9.99", "2"] for n in range(1, 4)]
+    header = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
+    staff_client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes(rows, header)), "delivery.csv"),
+                                            "mode": "add_stock"}, content_type="multipart/form-data")  # fmt: skip
+    run_worker(app)
+    assert "Match columns and import again" not in text_of(staff_client.get("/imports/1"))
+    answer = staff_client.post("/imports/1/rematch", follow_redirects=True)
+    assert "Import #1 added its rows' copies to the stock: reading its file again would add them a second time. " \
+           "Undo it first, then match its columns again." in text_of(answer)  # fmt: skip
+    assert import_count(app) == 1
+    staff_client.post("/imports/1/undo")
+    run_worker(app)
+    assert staff_client.post("/imports/1/rematch").location == "/imports/2/columns"

@@ -326,6 +326,16 @@ def why_not_rematched(imp: Import) -> str | None:
             f"Import #{imp.id} is itself waiting for its columns to be matched: match them on its Match columns "
             "page (or cancel it)."
         )
+    if (
+        imp.mode == ImportMode.ADD_STOCK.value
+        and not imp.dry_run
+        and imp.undone_at is None
+        and (imp.created or imp.updated or _has_fixes(imp))
+    ):
+        return (
+            f"Import #{imp.id} added its rows' copies to the stock: reading its file again would add them a "
+            "second time. Undo it first, then match its columns again."
+        )
     if not imp.is_terminal:
         return (
             f"Import #{imp.id} has not ended yet: its columns can be matched again once it has "
@@ -340,6 +350,11 @@ def why_not_rematched(imp: Import) -> str | None:
     if not imp.headers:
         return f"The header row of import #{imp.id}'s file is not known, so its columns cannot be matched: upload it again."
     return None
+
+
+def _has_fixes(imp: Import) -> bool:
+    """Whether some import imported *imp*'s rejected rows, fixed."""
+    return db.session.scalar(select(Import.id).where(Import.fixes_import_id == imp.id).limit(1)) is not None
 
 
 def rematches_of(imp: Import) -> list[int]:
