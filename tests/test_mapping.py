@@ -485,3 +485,28 @@ def test_catalogue_and_shop_exports_columns_are_found_by_their_own_names():
     shop = ["Handle", "Title", "Body (HTML)", "Vendor", "Author (product.metafields.custom.author)", "Price (EUR)"]
     assert Mapping().resolve(shop)[0].positions["author"] == 4
     assert Mapping().resolve(["Price (EUR)", "Price"])[0].positions["price"] == 1
+
+
+def test_a_shop_export_whose_names_all_match_still_goes_to_match_columns_for_its_product_column(app, staff_client):
+    """A Shopify export with its author in a custom column names every field by its headers, Published
+    (TRUE/FALSE) as the year among them: uploaded in the browser it still opens Match columns, with its
+    Handle suggested as the product column and Published not taken for the year; Handle is never listed
+    as an ignored column when it is read."""
+    import csv
+
+    from tests.test_matching import selected
+
+    name, content = layouts.shopify_variants(1, 2)
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    rows[0] = [h if h != "Vendor" else "Author (product.metafields.custom.author)" for h in rows[0]]
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    answer = staff_client.post("/imports/new", data={"file": (io.BytesIO(buffer.getvalue().encode()), name)},
+                               content_type="multipart/form-data")  # fmt: skip
+    assert answer.location == "/imports/1/columns"
+    run_worker(app)  # the column profile
+    page = staff_client.get("/imports/1/columns").get_data(as_text=True)
+    assert selected(page, "group_by") == "Handle" and selected(page, "column-year_published") == ""
+    read = ["Handle", "Title", "Author", "Type", "ISBN", "Year", "Price", "Qty"]
+    header_map = Mapping.from_json({"group_by": "Handle"}).header_map(read)
+    assert "Handle" not in header_map.ignored

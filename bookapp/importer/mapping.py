@@ -233,7 +233,7 @@ class Mapping:
                 used.add(index)
         positions = {f: c[0] for f, c in chains.items() if c}
         fallbacks = {f: c[1:] for f, c in chains.items() if len(c) > 1}
-        ignored = [t for i, t in enumerate(texts) if t and i not in used]
+        ignored = [t for i, t in enumerate(texts) if t and i not in used and i != group_by]
         header_map = HeaderMap(
             texts,
             positions,

@@ -125,8 +125,14 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
         fld, text = column.get("looks_like"), (column.get("header") or "").casefold()
         if fld in SUGGESTED_BY_VALUES and fld not in choices.columns and text in free:
             choices.columns[fld] = [free.pop(text)]
-    choices.group_by = next((free[h] for h in GROUP_HEADERS if h in free), "")
+    choices.group_by = suggested_group(list(free.values()))
     return choices
+
+
+def suggested_group(headers: list[object]) -> str:
+    """Return the header suggested as the column naming each row's product (Shopify's Handle), or ""."""
+    texts = {header_text(h).casefold(): header_text(h) for h in headers}
+    return next((texts[h] for h in GROUP_HEADERS if h in texts), "")
 
 
 def from_mapping(mapping: Mapping, headers: list[object]) -> Choices:

@@ -22,6 +22,7 @@ from ..extensions import db
 from ..importer import FileProblem, Mapping
 from ..importer.fields import LABELS
 from ..importer.mapping import header_text
+from ..importer.matching import suggested_group
 from ..importer.peek import read_header
 from ..importer.reading import detect_kind
 from ..models import (
@@ -208,6 +209,10 @@ def _columns_for(
         except FileProblem as problem:
             raise NeedsMapping(header_map.missing, headers, problem.message) from None
     if not header_map.missing:
+        if mapping is None and not options.refuse_unmatched and suggested_group(headers):
+            # A shop export's rows of one product need their product column chosen (Rows of one item),
+            # and its names may match fields they do not hold (Shopify's Published: TRUE, no year).
+            return mapping, profile, ImportStatus.NEEDS_MAPPING
         return mapping, profile, ImportStatus.QUEUED
     if options.refuse_unmatched or options.mapping is not None or options.profile:
         raise NeedsMapping(header_map.missing, headers)
@@ -408,6 +413,8 @@ def rematch_import(
         # An empty mapping, not None: the page then opens with exactly the header's names the original
         # read the file by, not with the guesses from values a new file's page adds.
         chosen, chosen_profile, status = original.mapping or Mapping().to_json(), None, ImportStatus.NEEDS_MAPPING
+        if not original.mapping and (group := suggested_group(original.headers or [])):
+            chosen["group_by"] = group  # read by its header's names alone: a shop export's rows stood alone
         read_with = None
     else:
         options = ImportOptions(mapping=mapping, profile=profile, refuse_unmatched=True)
