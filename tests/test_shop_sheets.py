@@ -141,6 +141,9 @@ def test_only_a_rejected_row_without_an_isbn_whose_first_text_is_a_totals_word_i
         ["", "Total stock", "", "", "", "", "", "", "6", ""],  # row 8: not a totals word, rejected
         ["3", "Grand Total", "", "", "", "", "", "", "12", ""],  # row 9: a number first, then the word: left out
         ["", "SUM", "", "", "", "", "", "", "12", ""],  # row 10: left out
+        ["", "Sum", "Ann", "Classic", "", "2001", "9.99", "", "1", ""],  # row 11: a book titled Sum: rejected
+        ["", "Total", "", "", "5", "", "", "", "12", ""],  # row 12: a count in the ISBN column: left out
+        ["", "Summe", "", "", "", "", "", "", "12", ""],  # row 13: left out
     ]
     content = csv_bytes(rows, header=shelf_header)
 
@@ -149,23 +152,25 @@ def test_only_a_rejected_row_without_an_isbn_whose_first_text_is_a_totals_word_i
     state = import_state(staff_client, response.location)
 
     assert (state["status"], state["created"], state["rejected"]) == (
-        "failed" if options.get("all_or_nothing") else "succeeded", 4, 2), state  # fmt: skip
-    assert state["repairs"]["totals_rows"] == {"count": 3, "rows": [7, 9, 10]}
+        "failed" if options.get("all_or_nothing") else "succeeded", 4, 3), state  # fmt: skip
+    assert state["repairs"]["totals_rows"] == {"count": 5, "rows": [7, 9, 10, 12, 13]}
     page = page_text(staff_client, response.location)
-    assert "Left out: 3 totals rows (rows 7, 9, 10): they have no ISBN and start with Total" in page
+    assert "Left out: 5 totals rows (rows 7, 9, 10, 12, 13): they have no ISBN and start with Total" in page
     download = staff_client.get(response.location + "/rejected.csv").get_data(as_text=True).lstrip("\ufeff")
     rejected = list(csv.reader(io.StringIO(download)))[1:]
     assert [(r[0], r[1], r[-2], r[-1]) for r in rejected] == [
         ("A2", "TOTAL", "6", "Price is required"),
         ("", "Total stock", "8", "Author is required; Book type is required; ISBN is required; "
          "Year published is required; Price is required"),
+        ("", "Sum", "11", "ISBN is required"),
     ], rejected  # fmt: skip
     if not options:
         assert book(app, isbn13(4)).title == "Total"
 
 
 def test_the_totals_words():
-    for text in ("Total", "TOTAL:", "Totals", "Grand total", "grand-total", "Sub-total", "Subtotal", " sum ", "Total."):
+    for text in ("Total", "TOTAL:", "Totals", "Grand total", "grand-total", "Sub-total", "Subtotal", " sum ", "Total.",
+                 "Summe", "Gesamt"):  # fmt: skip
         assert is_totals_text(text), text
     for text in ("Total stock", "Totally Wild", "Summer", "Sum of all", "Grand", ""):
         assert not is_totals_text(text), text

@@ -25,7 +25,7 @@ from .fields import FIELDS, LABELS, OPTIONAL_FIELDS
 from .groups import continued, shared_positions
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
-from .values import NUL_PROBLEM, converters
+from .values import NUL_PROBLEM, converters, parse_isbn
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
@@ -146,7 +146,8 @@ def rows_without_book_cells(
 #: "Grand total", "Sub-total"). Kept short on purpose: a row is left out for it only when it was rejected
 #: and has no ISBN, so a word a title could be ("Amount", "All") would still hide nothing a person meant
 #: as a book; a longer list would only guess more.
-TOTALS_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sub total", "sum"})
+TOTALS_WORDS = frozenset({"total", "totals", "grand total", "subtotal", "sub total", "sum",
+                          "summe", "gesamt", "somme", "totale", "totaal", "suma"})  # fmt: skip
 _NOT_A_WORD = re.compile(r"[\W_]+")
 
 
@@ -155,31 +156,40 @@ def is_totals_text(text: str) -> bool:
     return " ".join(_NOT_A_WORD.sub(" ", text.casefold()).split()) in TOTALS_WORDS
 
 
-def first_text(cells: Sequence[object]) -> str | None:
-    """Return the row's first cell of text with a letter in it (numbers, dates, a formula's result pass)."""
-    for cell in cells:
-        if type(cell) is str and any(map(str.isalpha, cell)):
-            return cell
-    return None
+def only_text(cells: Sequence[object]) -> str | None:
+    """Return the row's one cell of text with a letter in it (numbers, dates, a formula's result pass);
+    None when it has none, or more than one (a book's title and its author)."""
+    texts = [cell for cell in cells if type(cell) is str and any(map(str.isalpha, cell))]
+    return texts[0] if len(texts) == 1 else None
 
 
 def totals_rows(
     rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem], isbn_columns: list[int]
 ) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
-    """Leave out the rejected rows that are a sheet's totals: nothing in any column ISBN reads, and the
-    first text in the row a totals word ("Total", "Grand total:", see TOTALS_WORDS). Return the rows and
-    problems kept, and the numbers of the rows left out (the import counts them and says so).
+    """Leave out the rejected rows that are a sheet's totals: no ISBN in any column ISBN reads (blank, or a
+    count of them), and a totals word ("Total", "Grand total:", see TOTALS_WORDS) as the row's only text,
+    every other cell a number or blank. Return the rows and problems kept, and the numbers of the rows
+    left out (the import counts them and says so).
 
-    A row with an ISBN is a book whatever its title ("Total" is one); only rejected rows are looked at,
-    so a chunk without problems costs nothing here."""
+    A row with an ISBN is a book whatever its title ("Total" is one), and so is one with an author or a
+    type beside a title "Sum"; only rejected rows are looked at, so a chunk without problems costs
+    nothing here."""
 
     def is_totals(cells: Sequence[object]) -> bool:
-        if not all(is_blank_cell(cells[i]) for i in isbn_columns if i < len(cells)):
+        text = only_text(cells)
+        if text is None or not is_totals_text(text):
             return False
-        text = first_text(cells)
-        return text is not None and is_totals_text(text)
+        return not any(_is_isbn(cells[i]) for i in isbn_columns if i < len(cells))
 
     return _leave_out_rejected(rows, problems, is_totals)
+
+
+def _is_isbn(cell: object) -> bool:
+    """Whether a cell reads as an ISBN (not blank, nor a totals row's count of them)."""
+    try:
+        return parse_isbn(cell) is not None
+    except ValueProblem:
+        return False
 
 
 def _leave_out_rejected(rows, problems: list[RowProblem], empty: Callable[[Sequence[object]], bool]):
