@@ -540,3 +540,21 @@ def test_a_merged_price_is_read_as_shown_in_every_row_it_covers(tmp_path):
     with open_table(tmp_path / "merged.xlsx") as table:
         prices = [(n, cells[5]) for n, cells in table.rows]
     assert prices == [(2, 10.0), (3, 10.0), (4, 0.0)] and str(prices[2][1]) == "0.0"
+
+
+def test_cells_read_as_shown_are_kept_compact_capped_and_given_row_by_row(monkeypatch):
+    """Found in any order (an .xls's records, an .ods's repeats), given row by row under the header and
+    within its columns; past MAX_SHOWN_CELLS the rest are read as held."""
+    from bookapp.importer import shown_numbers
+
+    cells = shown_numbers.ShownCells()
+    for place, decimals in [((5, 3), 2), ((2, 3), 2), ((2, 9), 1), ((0, 3), 2), ((7, 1), 2), ((5, 4), 1)]:
+        cells[place] = decimals
+    rows = cells.rows(below=1, first_column=1, width=4)  # the header on sheet row 1, columns B to E
+    assert (rows.count, rows.first_rows) == (3, [3, 6, 8])
+    assert [rows.at(r) for r in (2, 3, 5, 7)] == [[(2, 2)], [], [(2, 2), (3, 1)], [(0, 2)]]
+    monkeypatch.setattr(shown_numbers, "MAX_SHOWN_CELLS", 2)
+    capped = shown_numbers.ShownCells()
+    for row in range(5):
+        capped[(row, 0)] = 2
+    assert len(capped) == 2 and len(capped.keys.tobytes()) == 16

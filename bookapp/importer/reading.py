@@ -116,6 +116,7 @@ class Table:
     delimiter: str | None = None
     #: A workbook's rows with a number read as its format shows it, not as held (see shown_numbers).
     shown_rounded: list[int] = field(default_factory=list)
+    shown_rounded_count: int = 0
     #: The row the header was read from (see headers.header_index): the rows above it are skipped.
     header_row: int = 1
 
@@ -423,6 +424,7 @@ def _open_workbook(path: Path, kind: str, alongside: bool = False) -> Iterator[T
             estimated_rows=sheet.estimated_rows,
             description=f"{KIND_NAMES[kind]}, sheet {sheet.name!r}",
             shown_rounded=sheet.shown_rounded,
+            shown_rounded_count=sheet.shown_rounded_count,
             header_row=sheet.header_row,
         )
 

@@ -13,6 +13,8 @@ the import says how many cells it read so.
 from __future__ import annotations
 
 import re
+from array import array
+from bisect import bisect_right
 from decimal import ROUND_HALF_UP, Decimal
 
 from defusedxml import ElementTree
@@ -24,6 +26,68 @@ from .unsaved_formulas import CellScan, cell_position
 BUILT_IN_DECIMALS = {2: 2, 4: 2, 7: 2, 8: 2, 39: 2, 40: 2, 43: 2, 44: 2}
 #: The most decimals a format is taken to show (more is no money or count format).
 MAX_SHOWN_DECIMALS = 4
+#: The most cells of a sheet read as shown (8 bytes each): a computed price in every row of Excel's last
+#: row is a million. Past it, the rest are read as held (each then says what is wrong with it).
+MAX_SHOWN_CELLS = 5_000_000
+#: The rows named in the import's note of numbers read as shown (the count covers them all).
+FIRST_ROWS_KEPT = 100
+#: A cell's place in ShownCells: its row, then its column (16,384 at most in a sheet), then the decimals.
+_COLUMN_BITS, _DECIMAL_BITS = 14, 3
+
+
+class ShownCells:
+    """A sheet's cells read as shown, kept compact: (row, column) → decimals shown, set like a dict and
+    held as one integer each (a dict of a million of them took 190 MB)."""
+
+    __slots__ = ("keys",)
+
+    def __init__(self) -> None:
+        self.keys = array("q")
+
+    def __setitem__(self, place: tuple[int, int], decimals: int) -> None:
+        row, column = place
+        if len(self.keys) < MAX_SHOWN_CELLS and 0 <= column < 1 << _COLUMN_BITS:
+            self.keys.append(((row << _COLUMN_BITS) | column) << _DECIMAL_BITS | decimals)
+
+    def __len__(self) -> int:
+        return len(self.keys)
+
+    def rows(self, below: int, first_column: int, width: int) -> ShownRows:
+        """Return the cells under the sheet row *below* (the header), in the header's columns."""
+        return ShownRows(sorted(self.keys), below, first_column, width)
+
+
+class ShownRows:
+    """A sheet's cells read as shown, for reading its rows in order: ``at(row)`` gives a row's (column from
+    the header's first, decimals) once, moving on; ``rows`` and ``count`` name the rows for the note."""
+
+    def __init__(self, keys: list[int], below: int, first_column: int, width: int) -> None:
+        shift = _COLUMN_BITS + _DECIMAL_BITS
+        start = bisect_right(keys, ((below + 1) << shift) - 1)
+        self.keys = array("q", (k for k in keys[start:] if 0 <= ((k >> _DECIMAL_BITS) & 0x3FFF) - first_column < width))
+        self.first_column = first_column
+        self._next = 0
+        #: How many rows hold such a cell, and the first of them (the sheet's numbers, from 1).
+        self.count, self.first_rows = 0, []
+        last = -1
+        for key in self.keys:  # in order: a row's cells are together
+            if key >> shift != last:
+                last = key >> shift
+                self.count += 1
+                if len(self.first_rows) < FIRST_ROWS_KEPT:
+                    self.first_rows.append(last + 1)
+
+    def at(self, row: int) -> list[tuple[int, int]]:
+        keys, shift, found = self.keys, _COLUMN_BITS + _DECIMAL_BITS, []
+        while self._next < len(keys) and keys[self._next] >> shift < row:
+            self._next += 1
+        while self._next < len(keys) and keys[self._next] >> shift == row:
+            key = keys[self._next]
+            found.append((((key >> _DECIMAL_BITS) & 0x3FFF) - self.first_column, key & 7))
+            self._next += 1
+        return found
+
+
 _MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
 #: What a format code shows as literal text or spacing, never as digits: "…", \x, [$€-407], _x, *x.
 _LITERALS = re.compile(r'"[^"]*"|\\.|\[[^\]]*\]|_.|\*.')
@@ -83,7 +147,7 @@ class ShownNumbers(CellScan):
     def __init__(self, styles: dict[int, int]) -> None:
         super().__init__()
         self.styles = styles
-        self.found: dict[tuple[int, int], int] = {}
+        self.found = ShownCells()
         more = str(min(styles.values(), default=0) + 1).encode()
         # The decimals of a value with more of them than any rounding style shows, found by the regular
         # expression engine's own search for the point (a clean price, 12.99, is passed over there; the
@@ -137,12 +201,12 @@ class OdsShownNumbers:
     OdsExtent follows the content: by sheet name, (row, column) → decimals shown."""
 
     def __init__(self) -> None:
-        self.found: dict[str, dict[tuple[int, int], int]] = {}
+        self.found: dict[str, ShownCells] = {}
 
     def __call__(self, sheet: str, places: list[tuple[int, int]], value: float, shown: bytes) -> None:
         decimals = shown_decimals(re.sub(rb"<[^>]*>", b"", shown).decode("utf-8", "replace"), value)
         if decimals:
-            cells = self.found.setdefault(sheet, {})
+            cells = self.found.setdefault(sheet, ShownCells())
             for place in places:
                 cells[place] = decimals
 

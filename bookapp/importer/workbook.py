@@ -20,7 +20,7 @@ from .columns import BLANK_TO_NONE
 from .errors import FileProblem, UnsavedFormula
 from .extent import MEASURE_MEMORY, measure_apart, memory_capped, quiet_aborts, refuse_far_sheet
 from .headers import HEADER_SEARCH_ROWS, header_index
-from .shown_numbers import as_shown
+from .shown_numbers import ShownCells, ShownRows, as_shown
 from .xls import check_xls
 from .xlsx import WorkbookCheck, check_workbook, declared_size
 
@@ -39,8 +39,10 @@ class Sheet:
     #: Rows and columns the sheet spans, from its first to its last cell.
     height: int = 0
     width: int = 0
-    #: The rows (the file's numbers) with a number read as its format shows it (see shown_numbers).
+    #: The first rows (the file's numbers) with a number read as its format shows it (see shown_numbers),
+    #: and how many rows have one.
     shown_rounded: list[int] = field(default_factory=list)
+    shown_rounded_count: int = 0
     #: The sheet's row the header was read from (its first, unless a title is above it: header_index).
     header_row: int = 1
 
@@ -86,7 +88,9 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
             headers.pop()
         member = check.sheet_members.get(name, name)  # an .xlsx's part; an .ods's or .xls's sheet name
         unsaved = check.unsaved_formulas.get(member, set())
-        shown = _shown_by_row(check.shown_decimals.get(member, {}), sheet.start, sheet.start[0] + index, len(headers))
+        shown = (check.shown_decimals.get(member) or ShownCells()).rows(
+            sheet.start[0] + index, sheet.start[1], len(headers)
+        )
         yield Sheet(
             name=name,
             headers=headers,
@@ -94,7 +98,8 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
             estimated_rows=max(sheet.height - 1 - index, 0),
             height=sheet.height,
             width=sheet.width,
-            shown_rounded=[row + 1 for row in sorted(shown)],
+            shown_rounded=shown.first_rows,
+            shown_rounded_count=shown.count,
             header_row=sheet.start[0] + 1 + index,
         )
     finally:
@@ -196,24 +201,11 @@ def _calamine_errors(kind: str) -> Iterator[None]:
         ) from None
 
 
-def _shown_by_row(
-    shown: dict[tuple[int, int], int], start: tuple[int, int], header_row: int, width: int
-) -> dict[int, list[tuple[int, int]]]:
-    """Group the cells read as shown by sheet row, below the header (*header_row*, the sheet's) and within
-    its columns: row → [(column from the header's first, decimals shown)]."""
-    first_col = start[1]
-    by_row: dict[int, list[tuple[int, int]]] = {}
-    for (row, col), decimals in shown.items():
-        if row > header_row and 0 <= col - first_col < width:
-            by_row.setdefault(row, []).append((col - first_col, decimals))
-    return by_row
-
-
 def _rows(
     sheet,
     width: int,
     unsaved: set[tuple[int, int]],
-    shown: dict[int, list[tuple[int, int]]],
+    shown: ShownRows,
     header_index: int = 0,
 ) -> Iterator[tuple[int, list[object]]]:
     """Yield the rows under the header (the sheet's first rows, up to and with it, are skipped)."""
@@ -224,16 +216,18 @@ def _rows(
     # The file's row; the sheet's (from 0) is number - 1.
     for number, values in enumerate(rows, start=first_row + 2 + header_index):
         if len(values) <= width and "" not in values:
-            if not merged and not unsaved and (number - 1) not in shown:  # the usual row: calamine's own list
+            rounded = shown.at(number - 1) if shown.count else ()
+            if not merged and not unsaved and not rounded:  # the usual row: calamine's own list
                 yield number, values
                 continue
             cells = values
         else:
+            rounded = shown.at(number - 1) if shown.count else ()
             cells = list(map(BLANK_TO_NONE.get, values[:width], values[:width]))
             if len(values) > width and any(v != "" for v in values[width:]):
                 cells.extend(None if v == "" else v for v in values[width:])
         sheet_row = number - 1
-        for col, decimals in shown.get(sheet_row, ()):  # before a merged area's top-left value is kept
+        for col, decimals in rounded:  # before a merged area's top-left value is kept
             if type(cells[col]) is float:
                 cells[col] = as_shown(cells[col], decimals)
         if merged:

@@ -21,7 +21,7 @@ from array import array
 from dataclasses import dataclass
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
-from .shown_numbers import BUILT_IN_DECIMALS, MAX_SHOWN_DECIMALS, decimals_shown, needs_rounding
+from .shown_numbers import BUILT_IN_DECIMALS, MAX_SHOWN_DECIMALS, ShownCells, decimals_shown, needs_rounding
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: The largest .xls read (calamine holds the whole workbook stream, and every sheet, in memory).
@@ -193,7 +193,7 @@ def _open_compound(path) -> _Compound:
         raise FileProblem(f"{_DAMAGED} {WHAT_TO_UPLOAD}") from None
 
 
-def check_xls(path) -> dict[str, dict[tuple[int, int], int]]:
+def check_xls(path) -> dict[str, ShownCells]:
     """Refuse an .xls that is damaged, truncated, password-protected, or whose sheets declare or span
     more cells than is safe to read; return, by sheet name, its number cells shown with fewer decimals
     than they hold (row, column → decimals shown: see shown_numbers), once calamine may open it."""
@@ -220,7 +220,7 @@ def _records(stream: bytes, offset: int):
         offset += 4 + length
 
 
-def _check_biff(stream: bytes) -> dict[str, dict[tuple[int, int], int]]:
+def _check_biff(stream: bytes) -> dict[str, ShownCells]:
     sheets = []  # (position of its BOF, name)
     formats: dict[int, int | None] = {}  # a number format's index → the decimals it shows
     styles: list[int] = []  # each cell style's number format
@@ -248,11 +248,11 @@ def _check_biff(stream: bytes) -> dict[str, dict[tuple[int, int], int]]:
         if shown and shown <= MAX_SHOWN_DECIMALS:
             rounding[index] = shown
     cells = 0
-    found: dict[str, dict[tuple[int, int], int]] = {}
+    found: dict[str, ShownCells] = {}
     for position, name in sheets:
         if position >= len(stream):
             raise _Damaged
-        shown_cells: dict[tuple[int, int], int] = {}
+        shown_cells = ShownCells()
         found.setdefault(name, shown_cells)  # a name twice: the first sheet's, as calamine reads it
         rows, columns = _sheet_extent(stream, position, name, rounding, shown_cells)
         cells += rows * columns
@@ -273,7 +273,7 @@ def _format_code(stream: bytes, start: int, length: int) -> str:
 
 
 def _sheet_extent(
-    stream: bytes, position: int, name: str, rounding: dict[int, int], shown: dict[tuple[int, int], int]
+    stream: bytes, position: int, name: str, rounding: dict[int, int], shown: ShownCells
 ) -> tuple[int, int]:
     """Return the rows and columns a sheet spans, from its first to its last cell; refuse a declared
     dimension beyond what the format holds (calamine reserves memory for it). Add to *shown* the number
@@ -324,7 +324,7 @@ def _sheet_extent(
     return max(rows) - min(rows) + 1, max(columns) - min(columns) + 1
 
 
-def _note_shown(stream: bytes, kind: int, start: int, rounding: dict[int, int], shown: dict) -> None:
+def _note_shown(stream: bytes, kind: int, start: int, rounding: dict[int, int], shown: ShownCells) -> None:
     """Note a NUMBER, RK or FORMULA cell whose style shows its number with fewer decimals than it holds."""
     row, column, style = struct.unpack_from("<HHH", stream, start)
     if style not in rounding:
@@ -338,7 +338,7 @@ def _note_shown(stream: bytes, kind: int, start: int, rounding: dict[int, int], 
     _note_value(value, row, column, rounding[style], shown)
 
 
-def _note_value(value: float, row: int, column: int, decimals: int, shown: dict) -> None:
+def _note_value(value: float, row: int, column: int, decimals: int, shown: ShownCells) -> None:
     if needs_rounding(value, decimals):
         shown[(row, column)] = decimals
 

@@ -26,7 +26,7 @@ from isal import isal_zlib as inflating
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .extent import OdsExtent, XlsxExtent, measure_apart, refuse_far_sheet
-from .shown_numbers import OdsShownNumbers, ShownNumbers, rounding_styles
+from .shown_numbers import OdsShownNumbers, ShownCells, ShownNumbers, rounding_styles
 from .unsaved_formulas import CellScan, UnsavedFormulas
 
 #: The most a workbook may inflate to, in all and per member.
@@ -112,7 +112,7 @@ class WorkbookCheck:
     unsaved_formulas: dict[str, set[tuple[int, int]]] = field(default_factory=dict)
     #: Per sheet member (.xlsx), or per sheet name (.ods, .xls), its number cells shown with fewer decimals
     #: than they hold: (row, column) → the decimals shown (see shown_numbers).
-    shown_decimals: dict[str, dict[tuple[int, int], int]] = field(default_factory=dict)
+    shown_decimals: dict[str, ShownCells] = field(default_factory=dict)
     #: Whether a sheet may span more cells than MAX_SHEET_CELLS (an .xlsx cell or row past column Z or
     #: Excel's last row, and any .xlsb): its size is then taken from calamine before it is read.
     far: bool = False

@@ -144,7 +144,7 @@ class ImportRun:
             imp.headers = [jsonable_cell(h) for h in table.headers]
             imp.read_as = table.description[:255]
             if table.shown_rounded and SHOWN_ROUNDED not in (imp.repairs or {}):  # once, not again on resume
-                note_repairs(imp, SHOWN_ROUNDED, table.shown_rounded)
+                note_repairs(imp, SHOWN_ROUNDED, table.shown_rounded, count=table.shown_rounded_count)
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()
