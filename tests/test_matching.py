@@ -554,6 +554,12 @@ def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the
     assert shopify.chain("year_published") == [], "TRUE is no year"
     assert shopify.group_by == "Handle", "a product's variants share its Handle"
     assert suggest(layouts.GOODREADS_HEADER).group_by == ""
+    libib = ["item_type", "title", "creators", "ean_isbn13", "publish_date", "price", "copies"]
+    path = tmp_path / "libib.csv"
+    path.write_text(
+        ",".join(libib) + "\n" + "\n".join(f"book,T{n},C,{isbn13(n)},1990-09-0{n},1.00,1" for n in range(1, 6))
+    )
+    assert suggest(libib, profile_file(path)).chain("year_published") == ["publish_date"], "a date gives its year"
     assert suggest(headers).chain("year_published") == ["Published"], "without the values, the name is all there is"
     name, content = layouts.librarything(1)
     (tmp_path / name).write_bytes(content)

@@ -18,7 +18,7 @@ from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
 from .validation import RowValidator, rows_without_book_cells, totals_rows
-from .values import parse_book_type
+from .values import parse_book_type, parse_year
 
 #: What a value-match select sends to reject the rows with that value.
 REJECT = "reject"
@@ -116,7 +116,7 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     for fld in SUGGESTED_BY_VALUES:
         chain = choices.columns.get(fld, [])
         samples = [s for s in (by_header.get(chain[0].casefold(), {}).get("samples") or []) if s] if chain else []
-        if samples and all(looks_like([s]) != fld for s in samples):
+        if samples and not any(_fits(fld, s) for s in samples):
             used.discard(chain.pop(0).casefold())
             if not chain:
                 del choices.columns[fld]
@@ -133,6 +133,19 @@ def suggested_group(headers: list[object]) -> str:
     """Return the header suggested as the column naming each row's product (Shopify's Handle), or ""."""
     texts = {header_text(h).casefold(): header_text(h) for h in headers}
     return next((texts[h] for h in GROUP_HEADERS if h in texts), "")
+
+
+def _fits(fld: str, sample: str) -> bool:
+    """Whether a column's sample reads as *fld*, for a column its name suggests: an ISBN, or a year (a
+    date gives its year: a catalogue app's publish_date, 1990-09-01)."""
+    if looks_like([sample]) == fld:
+        return True
+    if fld != "year_published":
+        return False
+    try:
+        return parse_year(sample) is not None
+    except ValueProblem:
+        return False
 
 
 def from_mapping(mapping: Mapping, headers: list[object]) -> Choices:
