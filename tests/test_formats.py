@@ -514,7 +514,8 @@ def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path)
 @pytest.mark.parametrize(
     ("text", "value", "decimals"),
     [("10.00 €", 9.996, 2), ("£12.50", 12.495, 2), ("1.234,57 €", 1234.5678, 2), ("-3.3", -3.333, 1),
-     ("9.996", 9.996, None), ("12.35%", 0.12345, None), ("10.01", 9.996, None), ("10", 9.996, None)],
+     ("9.996", 9.996, None), ("12.35%", 0.12345, None), ("10.01", 9.996, None), ("10", 9.996, None),
+     ("£10", 9.996, 0), ("10 €", 9.996, 0)],
 )  # fmt: skip
 def test_the_decimals_an_ods_shows_for_a_number(text, value, decimals):
     from bookapp.importer.shown_numbers import shown_decimals
@@ -558,3 +559,29 @@ def test_cells_read_as_shown_are_kept_compact_capped_and_given_row_by_row(monkey
     for row in range(5):
         capped[(row, 0)] = 2
     assert len(capped) == 2 and len(capped.keys.tobytes()) == 16
+
+
+@pytest.mark.parametrize(
+    ("code", "rounds_to"),
+    [('"£"#,##0', 0), ("[$€-407] #,##0", 0), ("\\£#,##0", 0), ("#,##0", None), ("0", None), ("0.00", 2),
+     ('"£"#,##0.00', 2), ("0.00000", None), ("General", None)],
+)  # fmt: skip
+def test_a_whole_number_format_rounds_only_money(code, rounds_to):
+    """A price shown as £10 is read as £10; a count of copies in a whole-number format is never rounded."""
+    from bookapp.importer.shown_numbers import rounding_of
+
+    assert rounding_of(code) == rounds_to
+
+
+def test_a_price_shown_as_whole_money_is_read_as_shown_and_a_count_never_is(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"])
+    sheet.append(["A", "Ann", "Classic", isbn13(1), 2001, 9.996, 2.5])
+    sheet["F2"].number_format = '"£"#,##0'
+    sheet["G2"].number_format = "0"
+    book.save(tmp_path / "whole.xlsx")
+    with open_table(tmp_path / "whole.xlsx") as table:
+        assert [cells[5:7] for _, cells in table.rows] == [[10.0, 2.5]]

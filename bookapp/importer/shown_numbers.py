@@ -23,7 +23,7 @@ from .unsaved_formulas import CellScan, cell_position
 
 #: Built-in number formats (their codes are not written in the file) that show decimals: 0.00,
 #: #,##0.00, the currency ones with cents (their symbol is the reader's locale's) and the accounting ones.
-BUILT_IN_DECIMALS = {2: 2, 4: 2, 7: 2, 8: 2, 39: 2, 40: 2, 43: 2, 44: 2}
+BUILT_IN_DECIMALS = {2: 2, 4: 2, 7: 2, 8: 2, 39: 2, 40: 2, 43: 2, 44: 2, 5: 0, 6: 0, 42: 0}
 #: The most decimals a format is taken to show (more is no money or count format).
 MAX_SHOWN_DECIMALS = 4
 #: The most cells of a sheet read as shown (8 bytes each): a computed price in every row of Excel's last
@@ -107,6 +107,20 @@ def decimals_shown(code: str) -> int | None:
     return digits if re.search(r"[0#?]", bare[:point]) or digits else None
 
 
+def rounding_of(code: str) -> int | None:
+    """Return the decimals a number format rounds what it shows to: 1 to MAX_SHOWN_DECIMALS, or none for
+    money ("£#,##0": a price shown as £10); None for a format read as held (a whole-number format that is
+    no money never rounds a count of copies, nor do General, dates and percentages)."""
+    shown = decimals_shown(code)
+    if shown == 0:
+        return 0 if _MONEY.search(_first_section(code)) else None
+    return shown if shown is not None and shown <= MAX_SHOWN_DECIMALS else None
+
+
+#: A currency in a format code: a symbol, or a locale's currency tag ([$€-407]).
+_MONEY = re.compile(r"[$£€¥]|\[\$")
+
+
 def _first_section(code: str) -> str:
     """The part of a format code for positive numbers (sections are split at ; outside quotes)."""
     quoted = False
@@ -125,7 +139,7 @@ def rounding_styles(styles_xml: bytes) -> dict[int, int]:
     custom = {}
     for fmt in root.iterfind(f"{_MAIN}numFmts/{_MAIN}numFmt"):
         try:
-            custom[int(fmt.get("numFmtId", ""))] = decimals_shown(fmt.get("formatCode") or "")
+            custom[int(fmt.get("numFmtId", ""))] = rounding_of(fmt.get("formatCode") or "")
         except ValueError:
             continue
     styles = {}
@@ -135,7 +149,7 @@ def rounding_styles(styles_xml: bytes) -> dict[int, int]:
         except ValueError:
             continue
         shown = custom[fmt_id] if fmt_id in custom else BUILT_IN_DECIMALS.get(fmt_id)
-        if shown and shown <= MAX_SHOWN_DECIMALS:
+        if shown is not None:
             styles[index] = shown
     return styles
 
@@ -205,7 +219,7 @@ class OdsShownNumbers:
 
     def __call__(self, sheet: str, places: list[tuple[int, int]], value: float, shown: bytes) -> None:
         decimals = shown_decimals(re.sub(rb"<[^>]*>", b"", shown).decode("utf-8", "replace"), value)
-        if decimals:
+        if decimals is not None:
             cells = self.found.setdefault(sheet, ShownCells())
             for place in places:
                 cells[place] = decimals
@@ -216,10 +230,10 @@ def shown_decimals(text: str, value: float) -> int | None:
     for 9.996: 2; "1.234,57" for 1234.5678: 2), else None (the text is the number as held, a percentage,
     a date, or not the number at all)."""
     found = _LAST_DECIMALS.search(text)
-    if found is None or "%" in text:
+    if "%" in text or (found is None and not _MONEY.search(text)):
         return None
-    decimals = len(found.group(1))
-    if not 1 <= decimals <= MAX_SHOWN_DECIMALS or not needs_rounding(value, decimals):
+    decimals = len(found.group(1)) if found else 0  # money shown whole: £10
+    if decimals > MAX_SHOWN_DECIMALS or not needs_rounding(value, decimals):
         return None
     digits = re.sub(r"\D", "", text).lstrip("0")
     return (

@@ -21,7 +21,7 @@ from array import array
 from dataclasses import dataclass
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
-from .shown_numbers import BUILT_IN_DECIMALS, MAX_SHOWN_DECIMALS, ShownCells, decimals_shown, needs_rounding
+from .shown_numbers import BUILT_IN_DECIMALS, ShownCells, needs_rounding, rounding_of
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 #: The largest .xls read (calamine holds the whole workbook stream, and every sheet, in memory).
@@ -234,7 +234,7 @@ def _check_biff(stream: bytes) -> dict[str, ShownCells]:
         if kind == _FILEPASS:
             raise FileProblem(f"The file is {_OTHER_OFFICE['encryptedpackage']}")
         if kind == _FORMAT and length >= 5:
-            formats[struct.unpack_from("<H", stream, start)[0]] = decimals_shown(_format_code(stream, start, length))
+            formats[struct.unpack_from("<H", stream, start)[0]] = rounding_of(_format_code(stream, start, length))
         elif kind == _XF and length >= 4:
             styles.append(struct.unpack_from("<H", stream, start + 2)[0])
         if kind == _BOUNDSHEET and length >= 8:
@@ -245,7 +245,7 @@ def _check_biff(stream: bytes) -> dict[str, ShownCells]:
     rounding = {}
     for index, number_format in enumerate(styles):
         shown = formats[number_format] if number_format in formats else BUILT_IN_DECIMALS.get(number_format)
-        if shown and shown <= MAX_SHOWN_DECIMALS:
+        if shown is not None:
             rounding[index] = shown
     cells = 0
     found: dict[str, ShownCells] = {}
