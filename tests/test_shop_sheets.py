@@ -250,15 +250,20 @@ def test_a_header_under_a_title_row_is_read_and_every_row_keeps_its_own_number(a
 
 
 def test_a_row_one_that_names_the_columns_stays_the_header(tmp_path):
-    """Row 1 naming two required fields is the header, whatever a row under it names; a title above a
-    header naming only one is no header either (one field named is no clear header): the file is read
-    from row 1 as before, and waits for its columns to be matched."""
+    """Row 1 naming three required fields is the header, whatever a row under it names; a title row
+    naming two by chance ("Title", "Year") gives way to the full header under it; a title above a header
+    naming only one is no header either (one field named is no clear header): the file is read from row 1
+    as before, and waits for its columns to be matched."""
     from bookapp.importer import open_table
 
     lone = tmp_path / "lone.csv"
     lone.write_bytes(b"Hartley Books\r\n\r\nTitle,Shelf\r\nDune,A1\r\n")
     with open_table(lone) as table:
         assert (table.header_row, table.headers) == (1, ["Hartley Books"])
+    titled = tmp_path / "titled.csv"
+    titled.write_bytes(b"Title,Hartley Books stock list,Year,2025\r\n\r\n" + csv_bytes([book_row(1)]))
+    with open_table(titled) as table:
+        assert (table.header_row, table.headers, [n for n, _ in table.rows]) == (3, HEADER, [4])
     usual = tmp_path / "usual.csv"
     usual.write_bytes(csv_bytes([book_row(1), HEADER]))
     with open_table(usual) as table:

@@ -104,17 +104,21 @@ def synonym_rank(header: object) -> int:
 HEADER_SEARCH_ROWS = 10
 #: The required fields a row under row 1 must name to be taken as the header (and more than row 1 does).
 HEADER_FIELDS_BELOW = 2
+#: The required fields row 1 names for the rows under it not to be looked at: a title row may name two
+#: ("Title: Hartley Books stock list, Year: 2025") and still be no header.
+HEADER_FIELDS_AT_ONCE = 3
 
 
 def header_index(rows: Sequence[Sequence[object]]) -> int:
     """Return which of a file's first rows (row 1 first, blank rows included) is its header: 0 (row 1),
-    unless row 1 names fewer than HEADER_FIELDS_BELOW required fields (a title, "Hartley Books — stock
-    list") and a row among the first HEADER_SEARCH_ROWS names at least that many and more than row 1
-    (the first that names the most). A blank row 1 is left as the header, to be refused as one."""
+    unless row 1 names fewer than HEADER_FIELDS_AT_ONCE required fields (a title, "Hartley Books — stock
+    list", or one naming two fields by chance) and a row among the first HEADER_SEARCH_ROWS names at least
+    HEADER_FIELDS_BELOW and more than row 1 (the first that names the most). A blank row 1 is left as the
+    header, to be refused as one."""
     if not rows:
         return 0
     first = header_score(rows[0])
-    if first >= HEADER_FIELDS_BELOW or not any(c is not None and str(c).strip() for c in rows[0]):
+    if first >= HEADER_FIELDS_AT_ONCE or not any(c is not None and str(c).strip() for c in rows[0]):
         return 0
     best, index = max(HEADER_FIELDS_BELOW - 1, first), 0
     for at, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=1):
@@ -126,4 +130,4 @@ def header_index(rows: Sequence[Sequence[object]]) -> int:
 
 def looks_like_header(row: Sequence[object]) -> bool:
     """Whether row 1 is taken as the header without looking at the rows under it (the usual file: free)."""
-    return header_score(row) >= HEADER_FIELDS_BELOW
+    return header_score(row) >= HEADER_FIELDS_AT_ONCE
