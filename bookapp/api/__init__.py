@@ -27,9 +27,9 @@ from ..services.imports import (
     RepeatedFile,
     confirm_dry_run,
     create_import,
-    rematch_import,
 )
 from ..services.problems import of_kind, rows_as_read
+from ..services.rematch import rematch_import
 from ..services.undo import undo_import
 from .fixes import validate_row
 from .profiles import mapping_from_request

@@ -23,15 +23,8 @@ from defusedxml.ElementTree import iterparse
 
 from .errors import FileProblem
 from .headers import HEADER_SEARCH_ROWS, header_index, header_score, looks_like_header
-from .reading import (
-    BLANK_HEADER,
-    MAX_COLUMNS,
-    detect_kind,
-    first_records,
-    header_is_blank,
-    open_table,
-    sniff_delimiter,
-)
+from .reading import BLANK_HEADER, MAX_COLUMNS, detect_kind, header_is_blank, open_table
+from .sniffing import first_records, sniff_delimiter
 from .xlsx import OUTSIDE_THE_FILE, unsafe_xml
 
 #: The most bytes read to find a CSV's header row.

@@ -34,11 +34,9 @@ from ..services.imports import (
     RepeatedFile,
     confirm_dry_run,
     create_import,
-    rematch_import,
-    rematches_of,
-    why_not_rematched,
 )
 from ..services.problems import of_kind, plural, problems_summary, rows_as_read
+from ..services.rematch import rematch_import, rematches_of, why_not_rematched
 from ..services.reports import (
     XLSX_MIMETYPE,
     template_csv,

@@ -29,7 +29,7 @@ from sqlalchemy import select, update
 from ..extensions import db
 from ..importer.reading import READ_CELL_CHARS
 from ..models import Import, ImportChunk, ImportStatus, RejectedRow, User
-from .import_jobs import enqueue_import
+from .import_jobs import enqueue_import, kept_if_recorded
 from .problems import plural
 from .reports import header_cell
 from .row_check import RowChecker, RowCheckProblem, reads_decimal_comma
@@ -245,7 +245,7 @@ def import_fixed_rows(original: Import, rows: dict[int, list[str]], user: User |
     # End the transaction that read, then start the next with a write on the original's row: two
     # requests at once (a double click, two tabs) take turns, and the second sees the first's follow-up.
     db.session.commit()
-    try:
+    with kept_if_recorded(folder / stored_name):
         db.session.execute(
             update(Import)
             .where(Import.id == original.id)
@@ -280,11 +280,6 @@ def import_fixed_rows(original: Import, rows: dict[int, list[str]], user: User |
             fixes_import_id=original.id,
         )
         db.session.add(follow_up)
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        (folder / stored_name).unlink(missing_ok=True)
-        raise
     still_invalid = sum(1 for r in results.values() if r.problems)
     log.info(
         "import=%s event=queued kind=csv bytes=%s fixes_import=%s rows=%s still_invalid=%s",

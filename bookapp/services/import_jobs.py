@@ -4,6 +4,8 @@ and queueing it again. The SQL row is the record; Redis only carries the job."""
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from flask import current_app
@@ -26,6 +28,19 @@ HARD_TIMEOUT_GRACE_SECONDS = 30
 def upload_path(imp: Import) -> Path:
     """Return where the file of *imp* is stored."""
     return Path(current_app.config["UPLOAD_FOLDER"]) / imp.stored_name
+
+
+@contextmanager
+def kept_if_recorded(stored: Path) -> Iterator[None]:
+    """Commit what the block records for a file stored at *stored*, or roll it back and delete the file:
+    no file is left behind that no import names."""
+    try:
+        yield
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        stored.unlink(missing_ok=True)
+        raise
 
 
 def job_timeout(file_size: int) -> int:

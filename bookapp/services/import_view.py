@@ -11,8 +11,8 @@ from ..models import (
     utcnow,
 )
 from .fixes import fixed_by_ids
-from .imports import rematches_of
 from .problems import outcome, outcome_class, problems_summary
+from .rematch import rematches_of
 
 
 def import_json(imp: Import, *, with_problems: bool = False) -> dict:
