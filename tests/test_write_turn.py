@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from sqlalchemy import func, select
 
 from bookapp.extensions import db
 from bookapp.models import Book, ImportChunk
+from bookapp.services.pipeline import WAITING_NICENESS
 from bookapp.services.write_turn import lock_path
 from tests.conftest import add_user, build_app, sign_in, stop_worker
 from tests.helpers import book_row, write_csv
@@ -50,6 +54,10 @@ def test_two_workers_on_one_sqlite_database_write_in_turn_and_the_second_shows_i
         assert (shown["phase"], shown["phase_label"]) == ("waiting", "waiting for the database")
         assert "waiting for the database" in client.get(f"/imports/{second}").get_data(as_text=True)
         assert book_total(app) == 4_000, "the waiting import wrote nothing"
+        # Its file is already being read, by a process that only takes the CPU the first import leaves.
+        readers = wait_for(lambda: [p for p in _descendants(second_worker.pid) if _niceness(p) == WAITING_NICENESS])
+        assert len(readers) == 1
+        assert all(_niceness(p) == 0 for p in _descendants(first_worker.pid)), "the writing import keeps its priority"
 
         pause.release()
         ended = wait_for(lambda: all((s := state(app, i)).is_terminal for i in (first, second)) and s, timeout=120)
@@ -69,6 +77,30 @@ def test_two_workers_on_one_sqlite_database_write_in_turn_and_the_second_shows_i
         covered = db.session.scalar(select(func.sum(ImportChunk.last_row - ImportChunk.first_row + 1)))
         assert covered == 2 * ROWS, "each row recorded once"
         assert db.session.scalar(select(func.count()).select_from(Book).where(Book.import_id == second)) == ROWS
+
+
+def _descendants(pid: int) -> list[int]:
+    """The processes under *pid* (Linux: each process's parent read from /proc)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # ended meanwhile
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        children = [child for child, parent in parents.items() if parent in frontier]
+        found += children
+        frontier = children
+    return found
+
+
+def _niceness(pid: int) -> int | None:
+    try:
+        return os.getpriority(os.PRIO_PROCESS, pid)
+    except OSError:
+        return None
 
 
 def test_only_a_sqlite_file_has_a_write_turn(app):

@@ -32,12 +32,19 @@ from ..models import (
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
 from .problems import LEFT_OUT, SHOWN_ROUNDED, TOTALS
+from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome
 from .write_turn import write_turn
 
 log = logging.getLogger(__name__)
+
+#: The niceness of the reading process of an import that waits for the write turn (Linux: 0 is the
+#: default, 19 the lowest priority): it reads ahead on whatever CPU the writing import leaves. It is
+#: never raised again (an unprivileged process may not), which only matters on a machine busy enough
+#: that the two cores are not its own.
+WAITING_NICENESS = 10
 
 
 class TimedOut(Exception):
@@ -125,12 +132,13 @@ class ImportRun:
         imp.phase = ImportPhase.READING.value
         db.session.commit()
         saving = write and not imp.dry_run
-        # The file is opened (a CSV's encoding sniffed, a workbook checked and loaded) before waiting for
-        # the write turn: a file that cannot be read says so at once, and the import that waits starts
-        # writing the moment the turn is its own.
+        # The file is opened (a CSV's encoding sniffed, a workbook checked and loaded), its columns
+        # resolved and its reading process started before waiting for the write turn: a file that
+        # cannot be read says so at once, and an import that waits has its first rows read and
+        # validated (at a lower priority: see _write_turn) when the turn becomes its own.
         reading = RowReading(self.path, self.import_id, self.piece_size, self.max_rows,
                              repeats_allowed=self.mode is ImportMode.ADD_STOCK, first_rows=self.first_rows)  # fmt: skip
-        with reading.opened() as (table, start_reading), self._write_turn(saving, committing=not single_transaction):
+        with reading.opened() as (table, start_reading):
             mapping = Mapping.from_json(imp.mapping)
             header_map, _ = mapping.resolve(table.headers)
             if header_map.missing and not mapping and not imp.processed_rows:
@@ -159,6 +167,7 @@ class ImportRun:
             with (
                 _fewer_collections(),
                 start_reading(validator, self.isbn_header, imp.checkpoint_row) as chunks,
+                self._write_turn(saving, committing=not single_transaction, reader=chunks),
                 _not_reloading_after_commit(db.session()),
             ):
                 for chunk in chunks:
@@ -179,15 +188,18 @@ class ImportRun:
             if single_transaction:
                 db.session.commit()
 
-    def _write_turn(self, saving: bool, *, committing: bool):
-        """Take the database's write turn (SQLite: one import writes at a time) before reading the file's
-        rows, showing the wait if another import has it. Not reading ahead meanwhile is deliberate: one
-        import's two processes already fill two cores, and a second import's reading only slowed it."""
+    def _write_turn(self, saving: bool, *, committing: bool, reader: ReadAhead | ReadHere):
+        """Take the database's write turn (SQLite: one import writes at a time) before writing, showing
+        the wait if another import has it. Meanwhile *reader*'s process reads ahead at a lower priority
+        (WAITING_NICENESS): on the cores the writing import leaves idle, never slowing it, so that when
+        the turn comes its first pieces are ready."""
         if not saving:
             return contextlib.nullcontext(False)
         imp = self.imp
+        phase = imp.phase
 
         def waiting() -> None:
+            reader.lower_priority(WAITING_NICENESS)
             imp.phase = ImportPhase.WAITING.value
             db.session.commit()
             log.info("import=%s event=waiting-for-database", imp.id)
@@ -200,7 +212,7 @@ class ImportRun:
         def turn():
             with write_turn(db.engine, waiting=waiting, check=check) as waited:
                 if waited:
-                    imp.phase = ImportPhase.READING.value
+                    imp.phase = phase
                     db.session.commit()
                     log.info("import=%s event=database-turn", imp.id)
                 yield waited

@@ -124,6 +124,14 @@ class ReadAhead:
             os.close(self._orders)
             self._orders = None
 
+    def lower_priority(self, niceness: int) -> None:
+        """Let the child run only on CPU time others leave, about: raise its niceness to *niceness*
+        (for good: an unprivileged process may not lower it again). Where the platform has no
+        niceness, or the child is gone, nothing changes."""
+        if self.pid and hasattr(os, "setpriority"):
+            with contextlib.suppress(OSError):
+                os.setpriority(os.PRIO_PROCESS, self.pid, max(niceness, os.getpriority(os.PRIO_PROCESS, self.pid)))
+
     def __iter__(self):
         return self
 
@@ -267,6 +275,9 @@ class ReadHere:
     def __init__(self, produce: Callable[[], Generator]):
         self._items = produce()
         self.result: Any = None
+
+    def lower_priority(self, niceness: int) -> None:
+        """Nothing to lower: the reading is this process's own."""
 
     def __iter__(self):
         return self

@@ -4,11 +4,11 @@ SQLite has one write lock for the whole database. Two imports writing at once (t
 write twice as fast: each chunk waits for the other's commit, SQLite's busy handler sleeps in steps
 while it waits, and each commit's pages are read back into the other's cache. Measured, two workers
 took 15.2 s for what one worker did in 6.4 s. So an import takes the database's *write turn* before
-it reads its file's rows and keeps it to its end; a second import shows "waiting for the database" and
-starts the moment the first finishes, its file already open (a workbook checked and loaded, so its
-memory is taken while it waits). (It does not read rows ahead meanwhile: one import's worker and reading
-process already keep two cores busy, and a second import's reading beside them only slowed the first.) The turn is between imports only: web
-requests and the API write between the chunks' commits, as before.
+it writes its first rows and keeps it to its end; a second import shows "waiting for the database" and
+starts writing the moment the first finishes, its file already open (a workbook checked and loaded, so
+its memory is taken while it waits) and its first rows read and validated: its reading process reads
+ahead meanwhile at a lower priority, on the CPU the first import leaves idle (services/pipeline.py).
+The turn is between imports only: web requests and the API write between the chunks' commits, as before.
 
 The turn is an exclusive `flock` on a file beside the database (``<database>-imports.lock``): the
 kernel releases it when its holder ends in any way (finished, failed, killed), so a crashed import
@@ -80,9 +80,8 @@ def write_turn(
     if path is None:
         yield False
         return
-    # The import's reading process, forked inside the block, inherits the descriptor (a workbook's is
-    # forked before it, to open the file, and does not): the lock lasts until both have closed it. The import stops its reading process before it leaves the block, and
-    # a reading process whose import died exits at its next send (services/read_ahead.py).
+    # The import's reading process is forked before the block, so it never holds the descriptor: the
+    # turn ends when this process closes it, whatever the reading process is doing.
     fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         waited = not _try(fd)
