@@ -52,7 +52,10 @@ class ImportMode(enum.StrEnum):
 
 
 MODE_LABELS = {
-    ImportMode.CREATE_UPDATE: "Create and update: add new books, overwrite existing ones that differ.",
+    ImportMode.CREATE_UPDATE: (
+        "Create and update: add new books, overwrite existing ones that differ (a field the file has no "
+        "column for keeps its value)."
+    ),
     ImportMode.CREATE_ONLY: "Create only: add new books, skip ISBNs that are already stored.",
     ImportMode.UPDATE_ONLY: "Update only: change existing books, skip ISBNs that are not stored.",
     ImportMode.ADD_STOCK: "Add to stock: add each row's quantity to the stored book; create new ISBNs.",

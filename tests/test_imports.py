@@ -112,6 +112,35 @@ def test_reimporting_the_same_file_changes_nothing_and_changed_rows_update(app, 
         assert change.before == {"title": "Book 1", "price": "1.01"}
 
 
+def test_a_file_without_a_column_leaves_that_field_as_stored_and_a_blank_cell_clears_it(app, staff_client):
+    """A stock list with only the required columns (no pages, no description) updates prices and stock
+    and keeps the pages and descriptions the books have; a blank cell in a column the file has clears it."""
+    upload(staff_client, csv_bytes([book_row(n) for n in range(1, 4)]))
+    run_worker(app)
+    required = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
+    stock_list = [
+        [row[HEADER.index(h)] for h in required]
+        for row in (book_row(1, Price="19.99"), book_row(2, Quantity="42"), book_row(3))
+    ]
+    response = upload(staff_client, csv_bytes(stock_list, header=required))
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["updated"], state["unchanged"]) == (0, 2, 1), state
+    with app.app_context():
+        books = {b.isbn: b for b in db.session.scalars(select(Book))}
+        first, second = books[isbn13(1)], books[isbn13(2)]
+        assert (first.price, first.no_of_pages, first.description) == (Decimal("19.99"), 101, "Description of book 1")
+        assert (second.quantity, second.no_of_pages, second.description) == (42, 102, "Description of book 2")
+        changes = db.session.scalars(select(ImportChange).where(ImportChange.import_id == state["id"]))
+        assert sorted((c.before for c in changes), key=str) == [{"price": "1.01"}, {"quantity": 2}]
+
+    blank = upload(staff_client, csv_bytes([book_row(1, Price="19.99", Description="")]))
+    run_worker(app)
+    assert import_state(staff_client, blank.location)["updated"] == 1
+    with app.app_context():
+        assert db.session.scalar(select(Book.description).where(Book.isbn == isbn13(1))) is None
+
+
 def test_create_only_and_update_only_modes_skip_what_they_must_not_touch(app, staff_client):
     upload(staff_client, csv_bytes([book_row(1)]))
     run_worker(app)

@@ -67,6 +67,12 @@ class HeaderMap:
     def missing(self) -> list[str]:
         return [f for f in REQUIRED_FIELDS if f not in self.positions and f not in self.defaults]
 
+    @property
+    def absent(self) -> list[str]:
+        """The fields the file gives no value for at all: no column and no value for every row (optional
+        ones only, since a required field missing stops the import). An update leaves them as stored."""
+        return [f for f in FIELDS if f not in self.positions and f not in self.defaults]
+
     def header_of(self, fld: str) -> str:
         """Return the header a field's problems are reported under."""
         if fld in self.positions:

@@ -162,7 +162,9 @@ class ImportRun:
                 text_cells=table.text_cells,
                 nul_cells=table.nul_cells,
             )
-            writer = BookWriter(db.session, imp.id, self.mode, dry_run=imp.dry_run or not write)
+            writer = BookWriter(
+                db.session, imp.id, self.mode, dry_run=imp.dry_run or not write, absent=header_map.absent
+            )
 
             with (
                 _fewer_collections(),

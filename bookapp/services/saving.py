@@ -8,6 +8,7 @@ rows, and SQLAlchemy's column types still define the storage form (their bind pr
 import enum
 import sqlite3
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from operator import itemgetter
 
@@ -78,7 +79,11 @@ class ChunkOutcome:
 class BookWriter:
     """Write validated rows for one import, in one mode, inside the caller's transaction."""
 
-    def __init__(self, session: Session, import_id: int, mode: ImportMode, *, dry_run: bool = False):
+    def __init__(
+        self, session: Session, import_id: int, mode: ImportMode, *, dry_run: bool = False, absent: Iterable[str] = ()
+    ):
+        """*absent*: the fields the file has no column for (nor a value for every row): a book it updates
+        keeps what it has there, where a blank cell in a column the file has clears it."""
         self.session = session
         self.import_id = import_id
         self.mode = ImportMode(mode)
@@ -100,6 +105,7 @@ class BookWriter:
         # Insert before looking, while rows keep being new.
         self._expect_new = not dry_run and self._plain_creates
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
+        self._kept = [FIELDS.index(f) for f in absent]
 
     # -- storage form ------------------------------------------------------------------------
     def _stored_rows(self, rows: ValidRows) -> list[tuple]:
@@ -255,6 +261,8 @@ class BookWriter:
                 if self._refuse_past_limit(outcome, row_number, old_values[_QUANTITY], values[_QUANTITY]):
                     continue
                 values = self._added_to_stock(old_values, values)
+            elif self._kept:
+                values = self._keeping(old_values, values)
             if values == old_values:
                 codes[row_number] = _UNCHANGED
                 continue
@@ -285,6 +293,13 @@ class BookWriter:
         for index in _FILLABLE:
             if merged[index] is None:
                 merged[index] = values[index]
+        return tuple(merged)
+
+    def _keeping(self, old: tuple, values: tuple) -> tuple:
+        """The row's values with the stored ones in the fields the file has no column for."""
+        merged = list(values)
+        for index in self._kept:
+            merged[index] = old[index]
         return tuple(merged)
 
     def _lookup(self, isbns: list[str]) -> dict[str, tuple[tuple[int, int | None], tuple]]:
