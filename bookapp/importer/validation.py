@@ -21,7 +21,7 @@ from openpyxl.utils.cell import get_column_letter
 from .cells import cell_text
 from .columns import Column, is_blank_cell
 from .errors import RowProblem, UnsavedFormula, ValueProblem
-from .fields import FIELDS, LABELS, OPTIONAL_FIELDS
+from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS
 from .groups import continued, shared_positions
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
@@ -62,6 +62,8 @@ class ValidRows:
     columns: list[list]
     #: Rows whose ISBN was repaired on the way in (an ISBN-10 that lost its leading zero).
     repaired: list[int] = field(default_factory=list)
+    #: Rows whose description was written in HTML and read as its text (importer.markup).
+    from_markup: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -76,9 +78,10 @@ class ValidRows:
     def where(self, keep: Sequence[bool]) -> ValidRows:
         """Return the rows whose *keep* flag is true."""
         kept = ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
-        if self.repaired:
+        if self.repaired or self.from_markup:
             still = set(kept.numbers)
             kept.repaired = [n for n in self.repaired if n in still]
+            kept.from_markup = [n for n in self.from_markup if n in still]
         return kept
 
     def records(self) -> list[tuple]:
@@ -235,7 +238,7 @@ class RowValidator:
             for position, header in enumerate(header_map.headers)
             if position not in mapped
         ]
-        convert = converters(decimal_comma=decimal_comma)
+        convert = converters(decimal_comma=decimal_comma, markup=True)
         self.columns = [
             Column(
                 fld,
@@ -246,6 +249,7 @@ class RowValidator:
                 fallbacks=header_map.fallbacks.get(fld, ()),
                 default=header_map.defaults.get(fld),
                 values=header_map.values.get(fld),
+                markup=fld in MARKUP_FIELDS,
             )
             for fld in FIELDS
             if fld in header_map.positions or fld in header_map.defaults
@@ -282,10 +286,12 @@ class RowValidator:
         columns: dict[str, list[object]] = {}
         bad: dict[int, list[RowProblem]] = {}
         repaired: list[int] = []
+        from_markup: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
             repaired.extend(numbers[i] for i in column.repaired)
+            from_markup.extend(numbers[i] for i in column.from_markup)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -297,7 +303,7 @@ class RowValidator:
                     RowProblem(numbers[index], header, shown(cells[index]), f"{header} {message}")
                 )
         blank = [None] * len(shaped)
-        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired))
+        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired), from_markup)
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])
             for index in sorted(bad):
