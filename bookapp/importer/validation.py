@@ -187,6 +187,31 @@ def totals_rows(
     return _leave_out_rejected(rows, problems, is_totals)
 
 
+#: The product types of a WooCommerce export whose own row holds no book: a variable product's variations
+#: are the books (each with its own SKU, price and stock), and a grouped product's products.
+CONTAINER_TYPES = frozenset({"variable", "grouped"})
+
+
+def product_rows(
+    rows: list[tuple[int, Sequence[object]]], type_at: int | None
+) -> tuple[list[tuple[int, Sequence[object]]], list[int]]:
+    """Leave out a product export's rows of a variable or a grouped product (its Type column at *type_at*):
+    no book, whatever they hold (a price for every row would make one), only what their variations
+    share (importer.groups). Return the rows kept and the numbers of those left out (told, not rejected).
+    A file that is no product export (*type_at* None) costs nothing here."""
+    if type_at is None:
+        return rows, []
+    left_out = [n for n, cells in rows if type_at < len(cells) and _product_type(cells[type_at]) in CONTAINER_TYPES]
+    if not left_out:
+        return rows, []
+    gone = set(left_out)
+    return [r for r in rows if r[0] not in gone], left_out
+
+
+def _product_type(cell: object) -> str:
+    return cell.strip().casefold() if type(cell) is str else ""
+
+
 def _is_isbn(cell: object) -> bool:
     """Whether a cell reads as an ISBN (not blank, nor a totals row's count of them)."""
     try:
@@ -232,6 +257,9 @@ class RowValidator:
         #: The column naming each row's item, and the columns a row continuing one takes from its first row.
         self.group_by = header_map.group_by
         self.shared_columns = shared_positions(header_map.positions, header_map.fallbacks)
+        self.item_names = header_map.item_names
+        #: A product export's Type column: its variable and grouped products' rows hold no book (product_rows).
+        self.product_type_at = header_map.product_type
         #: The columns no field reads: their cells are only checked for what makes a row unreadable.
         self.other_columns = [
             (position, header or f"Column {get_column_letter(position + 1)}")
@@ -260,7 +288,7 @@ class RowValidator:
         the item above takes that item's details where its own are blank (importer.groups)."""
         if self.group_by is None:
             return rows
-        return continued(rows, self.group_by, self.shared_columns, self.read_columns)
+        return continued(rows, self.group_by, self.shared_columns, self.read_columns, self.item_names)
 
     def validate(self, row_number: int, cells: Sequence[object]) -> BookRow | list[RowProblem]:
         """Return the row's BookRow, or every problem found in it."""

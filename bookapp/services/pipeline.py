@@ -31,7 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import FROM_HTML, LEFT_OUT, SHOWN_ROUNDED, TOTALS
+from .problems import FROM_HTML, LEFT_OUT, PRODUCTS, SHOWN_ROUNDED, TOTALS
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome
@@ -166,6 +166,8 @@ class ImportRun:
                         note_repairs(imp, LEFT_OUT, chunk.left_out)
                     if chunk.totals:
                         note_repairs(imp, TOTALS, chunk.totals)
+                    if chunk.products:
+                        note_repairs(imp, PRODUCTS, chunk.products)
                     if not chunk.numbers:  # a piece of such rows alone
                         continue
                     self._check_wrong_file(chunk)
