@@ -347,3 +347,66 @@ CALIBRE_MAPPING = {
     "columns": {"author": "authors", "year_published": "pubdate", "description": "comments"},
     "defaults": {"book_type": "Classic", "price": "0.00", "quantity": "1"},
 }
+
+
+WOOCOMMERCE_HEADER = [
+    "ID", "Type", "SKU", "Name", "Published", "Is featured?", "Visibility in catalog", "Short description",
+    "Description", "Date sale price starts", "Date sale price ends", "Tax status", "Tax class", "In stock?", "Stock",
+    "Low stock amount", "Backorders allowed?", "Sold individually?", "Weight (kg)", "Length (cm)", "Width (cm)",
+    "Height (cm)", "Allow customer reviews?", "Purchase note", "Sale price", "Regular price", "Categories", "Tags",
+    "Shipping class", "Images", "Download limit", "Download expiry days", "Parent", "Grouped products", "Upsells",
+    "Cross-sells", "External URL", "Button text", "Position", "Attribute 1 name", "Attribute 1 value(s)",
+    "Attribute 1 visible", "Attribute 1 global", "Attribute 2 name", "Attribute 2 value(s)", "Attribute 2 visible",
+    "Attribute 2 global", "Meta: _wpcom_is_markdown",
+]  # fmt: skip
+
+
+def woocommerce(first: int, count: int = 2) -> tuple[str, bytes]:
+    """A WooCommerce product export of books: per book *n*, a simple product (its own SKU, the ISBN
+    isbn13(3n), price and stock; its author as attribute 1), then a variable product (no price or stock of
+    its own) followed by its two variations, hardcover and paperback (isbn13(3n + 1) and isbn13(3n + 2)),
+    linked by Parent "id:<its ID>", named "<product> - <format>", their author and description left blank."""
+    rows = []
+    for n in range(first, first + count):
+        simple = dict.fromkeys(WOOCOMMERCE_HEADER, "")
+        simple.update({
+            "ID": str(100 * n), "Type": "simple", "SKU": isbn13(3 * n), "Name": f"Shop novel {n}", "Published": "1",
+            "Is featured?": "0", "Visibility in catalog": "visible", "Short description": f"<p>Short {n}</p>",
+            "Description": f"<p>A <strong>novel</strong> {n}&hellip;</p>", "Tax status": "taxable", "In stock?": "1",
+            "Stock": str(n % 4 + 1), "Backorders allowed?": "0", "Sold individually?": "0",
+            "Allow customer reviews?": "1", "Regular price": f"{10 + n}.50", "Categories": "Books > Fiction",
+            "Attribute 1 name": "Author", "Attribute 1 value(s)": "Ann Leckie", "Attribute 1 visible": "1",
+            "Attribute 1 global": "0", "Meta: _wpcom_is_markdown": "1",
+        })  # fmt: skip
+        parent_id = 100 * n + 1
+        variable = dict.fromkeys(WOOCOMMERCE_HEADER, "")
+        variable.update({
+            "ID": str(parent_id), "Type": "variable", "SKU": f"SET-{n}", "Name": f"Shop saga {n}", "Published": "1",
+            "Is featured?": "0", "Visibility in catalog": "visible", "Description": f"<p>The saga {n}.</p>",
+            "Tax status": "taxable", "In stock?": "1", "Backorders allowed?": "0", "Sold individually?": "0",
+            "Allow customer reviews?": "1", "Categories": "Books > Fiction", "Attribute 1 name": "Author",
+            "Attribute 1 value(s)": "Iain Banks", "Attribute 1 visible": "1", "Attribute 1 global": "0",
+            "Attribute 2 name": "Format", "Attribute 2 value(s)": "Hardcover, Paperback", "Attribute 2 visible": "1",
+            "Attribute 2 global": "1",
+        })  # fmt: skip
+        rows.extend([simple, variable])
+        for offset, form, price in ((1, "Hardcover", "24.00"), (2, "Paperback", "9.99")):
+            variation = dict.fromkeys(WOOCOMMERCE_HEADER, "")
+            variation.update({
+                "ID": str(parent_id + offset), "Type": "variation", "SKU": isbn13(3 * n + offset),
+                "Name": f"Shop saga {n} - {form}", "Published": "1", "Is featured?": "0",
+                "Visibility in catalog": "visible", "Tax status": "taxable", "Tax class": "parent", "In stock?": "1",
+                "Stock": str(offset + 1), "Backorders allowed?": "0", "Sold individually?": "0",
+                "Allow customer reviews?": "0", "Regular price": price, "Parent": f"id:{parent_id}",
+                "Position": str(offset), "Attribute 2 name": "Format", "Attribute 2 value(s)": form,
+                "Attribute 2 global": "1",
+            })  # fmt: skip
+            rows.append(variation)
+    return "wc-product-export.csv", _csv(WOOCOMMERCE_HEADER, [[row[h] for h in WOOCOMMERCE_HEADER] for row in rows])
+
+
+WOOCOMMERCE_MAPPING = {
+    "columns": {"isbn": "SKU", "author": "Attribute 1 value(s)"},
+    "defaults": {"book_type": "Classic", "year_published": "2024"},
+    "group_by": "Parent",
+}

@@ -650,3 +650,43 @@ def test_a_semicolon_file_reads_its_thousands_points_in_whole_numbers(tmp_path):
         valid, problems = validator.validate_chunk(list(table.rows))
     assert [(r.quantity, r.no_of_pages, str(r.price)) for r in valid] == [(1200, 1024, "12.99")]
     assert [(p.row_number, p.message) for p in problems] == [(3, "Quantity must be a whole number")]
+
+
+#: A description cell as a shop export writes it, and the text a book's description is stored as.
+HTML_DESCRIPTIONS = [
+    ("<p>A <strong>gripping</strong> tale&hellip;</p>", "A gripping tale…"),
+    ("<p>One</p>\n<p>Two<br>three<br/><br />four &amp; more</p>", "One\n\nTwo\nthree\n\nfour & more"),
+    ("<div><p>Book 1</p></div>", "Book 1"),
+    ("<style>p { color: red }</style><p>Shown</p><script>alert('x')</script>", "Shown"),
+    ("<ul>\n  <li>Hardcover</li>\n  <li>320&nbsp;pages</li>\n</ul>", "- Hardcover\n- 320 pages"),
+    (
+        "First paragraph, <em>as typed</em>\n\nSecond one\nwith a line break",
+        "First paragraph, as typed\n\nSecond one\nwith a line break",
+    ),
+    ("<p>  spaced   out  </p>", "spaced out"),
+    ("<p></p><!-- nothing -->", None),
+]
+#: Plain text with a "<" in it: kept as written.
+PLAIN_WITH_ANGLES = ["a < b", "for ages 8<12", "we <3 it", "press <Enter> to go on", "<<The Title>>", "x<y and y>z"]
+
+
+@pytest.mark.parametrize("text_cells", [True, False], ids=["csv", "workbook"])
+def test_a_description_written_in_html_is_stored_as_its_text_and_plain_text_with_a_less_than_is_not(text_cells):
+    cells = [cell for cell, _ in HTML_DESCRIPTIONS] + PLAIN_WITH_ANGLES + ["Plain, no markup"]
+    rows = [(n + 2, book_row(n + 1, Description=cell)) for n, cell in enumerate(cells)]
+    valid, problems = RowValidator(map_headers(HEADER), text_cells=text_cells).validate_chunk(rows)
+    assert not problems
+    expected = [text for _, text in HTML_DESCRIPTIONS] + PLAIN_WITH_ANGLES + ["Plain, no markup"]
+    assert valid.column("description") == expected
+    assert valid.from_markup == list(range(2, 2 + len(HTML_DESCRIPTIONS)))
+
+
+def test_the_length_limit_of_a_description_written_in_html_is_its_texts():
+    under = '<p><span class="body-text">Long read.</span></p>' * 400  # 19,600 characters of HTML, 4,798 of text
+    over = "<p>" + "x" * 10_001 + "</p>"
+    rows = [(2, book_row(1, Description=under)), (3, book_row(2, Description=over))]
+    valid, problems = RowValidator(map_headers(HEADER), text_cells=True).validate_chunk(rows)
+    assert valid.column("description") == ["\n\n".join(["Long read."] * 400)]
+    assert [(p.row_number, p.message) for p in problems] == [
+        (3, "Description is 10,001 characters long once its HTML is read as text; the limit is 10,000")
+    ]

@@ -3,6 +3,7 @@
 the upload page and the API, on SQLite and PostgreSQL."""
 
 import csv
+import html
 import io
 import re
 import shutil
@@ -361,3 +362,162 @@ def test_the_upload_reads_a_header_whose_names_a_title_above_it_already_used(tmp
         target.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
                         f'main" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>')  # fmt: skip
     assert read_header(path) == header
+
+
+#: A Shopify export's Body (HTML) cells (rows 2 to 7), and the description each book is stored with: HTML read
+#: as its text, plain text with a "<" as written, HTML longer than the limit whose text is not (row 6), and
+#: text that is longer (row 7: rejected, saying so).
+SHOP_BODIES = [
+    ("<p>A <strong>gripping</strong> tale&hellip;</p><p>Second&nbsp;part,<br>on a line of its own</p>",
+     "A gripping tale…\n\nSecond part,\non a line of its own"),
+    ("<style>p { color: red }</style><ul>\n<li>Hardcover</li>\n<li>320 pages</li>\n</ul><script>track()</script>",
+     "- Hardcover\n- 320 pages"),
+    ("For readers aged 8 < 12, and all who <3 dragons", "For readers aged 8 < 12, and all who <3 dragons"),
+    ("", None),
+    ('<p><span data-mce-fragment="1">Long read.</span></p>' * 300, "\n\n".join(["Long read."] * 300)),
+    ("<p>" + "x" * 10_001 + "</p>", None),
+]  # fmt: skip
+SHOP_CHOICES = {"column-title": "Title", "column-author": "Vendor", "column-isbn": "Variant SKU",
+                "column-price": "Variant Price", "column-quantity": "Variant Inventory Qty",
+                "column-description": "Body (HTML)", "default-book_type": "Classic",
+                "default-year_published": "2024"}  # fmt: skip
+
+
+def shop_export_with_bodies() -> tuple[str, bytes]:
+    """A Shopify product export (its public columns) of len(SHOP_BODIES) books, each with its Body (HTML)."""
+    from tests import layouts
+
+    name, content = layouts.shopify(1, len(SHOP_BODIES))
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    at = rows[0].index("Body (HTML)")
+    for row, (body, _) in zip(rows[1:], SHOP_BODIES, strict=True):
+        row[at] = body
+    return name, csv_bytes(rows[1:], header=rows[0])
+
+
+def test_a_shop_exports_html_descriptions_are_stored_as_their_text_and_the_import_says_how_many(app, staff_client):
+    """Uploaded, matched and imported as a person does: each book's description is the text its HTML shows
+    (in the database, on the book's page and in the export), plain text with a "<" is kept as written, and the
+    import page and its JSON say which rows' descriptions were read from HTML."""
+    from tests import layouts
+
+    name, content = shop_export_with_bodies()
+    response = upload(staff_client, content, name)
+    assert response.location.endswith("/columns"), response.location
+    assert staff_client.post(response.location, data={**SHOP_CHOICES, "action": "continue"}).status_code == 302
+    run_worker(app)
+    location = response.location.removesuffix("/columns")
+    state = import_state(staff_client, location)
+
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 5, 1), state
+    assert state["repairs"]["descriptions_from_html"] == {"count": 3, "rows": [2, 3, 6]}
+    for n, (_, text) in enumerate(SHOP_BODIES[:5], start=1):
+        assert book(app, layouts.isbn13(n)).description == text, n
+    assert "Descriptions written in HTML: 3 were stored as the plain text they show (rows 2, 3, 6)" in page_text(
+        staff_client, location
+    )
+    rejected = staff_client.get(location + "/rejected.csv").get_data(as_text=True)
+    assert "once its HTML is read as text; the limit is 10,000" in rejected
+    with app.app_context():
+        book_id = db.session.scalar(select(Book.id).where(Book.isbn == layouts.isbn13(1)))
+    shown = staff_client.get(f"/books/{book_id}").get_data(as_text=True)
+    assert "A gripping tale…" in shown and "strong" not in shown.split("<main", 1)[-1].replace("<strong>", "")
+    export = staff_client.get("/books/export.csv").get_data(as_text=True)
+    assert "A gripping tale…" in export and "<p>" not in export and "&hellip;" not in export
+
+
+def test_the_cli_stores_a_shop_exports_html_descriptions_as_text_and_says_how_many(app, tmp_path):
+    from tests import layouts
+    from tests.conftest import flask_cli
+
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "BOOKAPP_IMPORT_QUEUE": app.config["IMPORT_QUEUE"]}  # fmt: skip
+    name, content = shop_export_with_bodies()
+    path = tmp_path / name
+    path.write_bytes(content)
+    queued = flask_cli(["import-books", str(path), "--map", "Vendor=author", "--map", "Variant SKU=isbn",
+                        "--map", "Variant Price=price", "--map", "Variant Inventory Qty=quantity",
+                        "--map", "Body (HTML)=description", "--map", "Type=book_type", "--value", "book_type:Fiction=Classic",
+                        "--value", "book_type:Manga=Comic", "--value", "book_type:Science=Sci-tech",
+                        "--value", "book_type:Poetry=Classic", "--default", "year_published=2024"], env)  # fmt: skip
+    assert queued.returncode == 0, queued.stderr
+    import_id = re.search(r"Import #(\d+) queued", queued.stdout)[1]
+    run_worker(app)
+    assert book(app, layouts.isbn13(2)).description == "- Hardcover\n- 320 pages"
+    report = flask_cli(["import-report", import_id], env)
+    assert report.returncode == 0, report.stderr
+    assert "Stored 3 descriptions written in HTML as plain text (rows 2, 3, 6)." in report.stderr
+
+
+WOO_CHOICES = {"column-title": "Name", "column-author": "Attribute 1 value(s)", "column-isbn": "SKU",
+               "column-price": "Regular price", "column-quantity": "Stock", "column-description": "Description",
+               "default-book_type": "Classic", "default-year_published": "2024", "group_by": "Parent"}  # fmt: skip
+
+
+def test_a_woocommerce_exports_variations_take_their_products_details_and_its_variable_product_is_left_out(
+    app, staff_client
+):
+    """A WooCommerce product export (its public columns): Match columns does not offer its Type (simple,
+    variable, variation) as the book's type and offers Parent as the column naming each row's product; the
+    variable product's own row (no price, no stock) is left out and told, not rejected; each variation is a
+    book of its own (its SKU, price and stock) with its product's author and description, the description's
+    HTML read as text."""
+    from tests import layouts
+    from tests.test_matching import selected
+
+    name, content = layouts.woocommerce(1, 2)
+    response = upload(staff_client, content, name)
+    assert response.location.endswith("/columns"), response.location
+    staff_client.get(response.location)
+    run_worker(app)  # the file's column profile
+    page = staff_client.get(response.location).get_data(as_text=True)
+    assert selected(page, "column-book_type") == ""
+    assert selected(page, "group_by") == "Parent"
+
+    live = staff_client.post(response.location + "/preview", data=WOO_CHOICES).get_json()
+    verdicts = re.findall(r'<td class="num">(\d+)</td>.*?<td class="verdict">(.*?)</td>', live["preview_html"], re.S)
+    said = {int(n): " ".join(html.unescape(re.sub(r"<[^>]+>", " ", v)).split()) for n, v in verdicts}
+    assert said[3] == "Left out: a variable or grouped product's own row (its variations are the books)", said
+    assert said[2] == said[4] == said[5] == "Imported", said
+
+    assert staff_client.post(response.location, data={**WOO_CHOICES, "action": "continue"}).status_code == 302
+    run_worker(app)
+    location = response.location.removesuffix("/columns")
+    state = import_state(staff_client, location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 6, 0), state
+    assert state["repairs"]["product_rows"] == {"count": 2, "rows": [3, 7]}
+    assert "Left out: 2 rows of variable or grouped products (rows 3, 7)" in page_text(staff_client, location)
+    simple, hardcover, paperback = (book(app, layouts.isbn13(3 + k)) for k in range(3))
+    assert (simple.title, simple.author, simple.description) == ("Shop novel 1", "Ann Leckie", "A novel 1…")
+    assert (hardcover.title, hardcover.author, hardcover.description) == (
+        "Shop saga 1 - Hardcover", "Iain Banks", "The saga 1.")  # fmt: skip
+    assert (str(hardcover.price), hardcover.quantity, str(paperback.price), paperback.quantity) == (
+        "24.00",
+        2,
+        "9.99",
+        3,
+    )
+    assert paperback.author == "Iain Banks" and book(app, layouts.isbn13(8)).author == "Iain Banks"
+
+
+def test_a_woocommerce_variable_products_row_is_left_out_even_when_it_would_read_as_a_book(app):
+    """Through the API, all or nothing: with a price for every row where a row has none, the variable
+    product's own row would pass as a book (its SKU is no ISBN here, so give it one): it is still left out, not
+    imported and not rejected, so the all-or-nothing import saves every variation."""
+    import json
+
+    from tests import layouts
+    from tests.test_access import bearer
+    from tests.test_mapping import finished, post_file
+
+    name, content = layouts.woocommerce(5, 1)
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    rows[2][rows[0].index("SKU")] = isbn13(999)  # the variable product's row, with an ISBN of its own
+    mapping = {**layouts.WOOCOMMERCE_MAPPING, "defaults": {**layouts.WOOCOMMERCE_MAPPING["defaults"], "price": "0"}}
+    headers = bearer(app)
+    state = finished(app, headers, post_file(app, headers, name, csv_bytes(rows[1:], header=rows[0]),
+                                             mapping=json.dumps(mapping), all_or_nothing="true"))  # fmt: skip
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 3, 0), state
+    assert state["repairs"]["product_rows"] == {"count": 1, "rows": [3]}
+    assert book(app, isbn13(999)) is None
+    assert book(app, layouts.isbn13(17)).description == "The saga 5."

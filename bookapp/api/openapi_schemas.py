@@ -225,7 +225,9 @@ SCHEMAS = {
                 "with nothing in any matched column (rows_without_book_cells) or as the sheet's totals "
                 "(totals_rows: no ISBN, and Total, Subtotal or Sum as the row's first text), and a workbook's rows "
                 "with a number read as its cell's format shows it, rounded (numbers_read_as_shown: a price held as "
-                "9.996 and shown as 10.00): a count and the first rows",
+                "9.996 and shown as 10.00), and the rows whose description was written in HTML and stored as its "
+                "plain text (descriptions_from_html), and a product export's rows of variable or grouped products "
+                "left out, their variations being the books (product_rows): a count and the first rows",
             },
             "problems_summary": {
                 "type": "array",

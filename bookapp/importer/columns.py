@@ -15,6 +15,7 @@ from .errors import UnsavedFormula, ValueProblem
 from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
+from .markup import looks_like_markup
 from .values import ANY_CONTROL, lost_leading_zero
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
@@ -60,7 +61,8 @@ class Column:
     *position* is the column read first (None: the field takes its default in every row);
     *fallbacks* the columns read, in order, where it is blank or its cell cannot be read;
     *default* the text used where every column is blank; *values* a value map (file value →
-    stored value, None to reject the row)."""
+    stored value, None to reject the row); *markup*: its cells may be written in HTML (a description),
+    read as their text by its converter."""
 
     def __init__(
         self,
@@ -73,12 +75,16 @@ class Column:
         fallbacks: tuple[int, ...] = (),
         default: str | None = None,
         values: dict[str, str | None] | None = None,
+        markup: bool = False,
     ):
         self.field, self.position, self.header, self.convert = field, position, header, convert
         self.fallbacks, self.default = fallbacks, default
         self.values = {value_key(k): v for k, v in values.items()} if values else None
         #: Rows (indexes into the last chunk) whose cell was repaired on the way in.
         self.repaired: list[int] = []
+        self.markup = markup
+        #: Rows (indexes into the last chunk) whose cell was written in HTML and read as its text.
+        self.from_markup: list[int] = []
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
@@ -171,6 +177,8 @@ class Column:
                     del problems[index]
                     if self.field == "isbn" and lost_leading_zero(cell):
                         self.repaired.append(index)
+                    elif self.markup and type(cell) is str and looks_like_markup(cell):
+                        self.from_markup = sorted({*self.from_markup, index})
                     break
 
     def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
@@ -180,11 +188,14 @@ class Column:
             return self._convert_memoised(cells)
         if self.field == "isbn":
             return self._convert_isbns(cells)
-        if self._all_plain_text(cells):
+        # HTML is plain text to the bulk checks: its cells go through the converter, which reads their text.
+        markup = self.from_markup = self._markup_cells(cells) if self.markup else []
+        if not markup and self._all_plain_text(cells):
             return list(cells), {}
         # An optional column with blanks: the other cells may all be plain text still.
         if (
-            not self.required
+            not markup
+            and not self.required
             and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
             and self._all_plain_text(list(filter(None, cells)))
         ):
@@ -192,13 +203,24 @@ class Column:
         values = list(cells)
         problems: dict[int, str] = {}
         to_convert, blanks = self._text_check(cells)
+        if markup:
+            to_convert = sorted({*to_convert, *markup})
         for index in blanks:
             values[index] = None
         for index in to_convert:
             values[index], problem = self.convert_cell(cells[index])
             if problem:
                 problems[index] = problem
+        if markup and problems:
+            self.from_markup = [index for index in markup if index not in problems]
         return values, problems
+
+    def _markup_cells(self, cells: Sequence[object]) -> list[int]:
+        """Return the indexes of the cells written in HTML. The gate is a "<" in the cell: a column
+        without one costs a substring search per cell, and only a cell with one is searched for a tag."""
+        if self.text_cells:
+            return [index for index, cell in enumerate(cells) if "<" in cell and looks_like_markup(cell)]
+        return [index for index, cell in enumerate(cells) if type(cell) is str and looks_like_markup(cell)]
 
     def _convert_isbns(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         values: list[object] = fast_isbns(cells, text_cells=self.text_cells)

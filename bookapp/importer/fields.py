@@ -13,6 +13,8 @@ FIELDS = (
     "description",
 )
 OPTIONAL_FIELDS = frozenset({"no_of_pages", "description"})
+#: Fields a file may write in HTML (a shop's product description): read as the text it shows.
+MARKUP_FIELDS = frozenset({"description"})
 REQUIRED_FIELDS = tuple(f for f in FIELDS if f not in OPTIONAL_FIELDS)
 
 #: Column headings used in templates, exports and reports.

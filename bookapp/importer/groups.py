@@ -10,12 +10,18 @@ the row as it was filled.
 
 A row that holds nothing in any column a field reads (Shopify's rows that only add an image) is not
 filled: it is left out, as any such row is.
+
+WooCommerce names the item the other way round: a variable product's own row (no price or stock: see
+validation.product_rows) has a blank Parent, and each of its variations under it names it there, as
+"id:<its ID>" or by its SKU. With Parent as the group column, a row with a blank Parent starts an item
+named by its own ID and SKU (the item names: HeaderMap.item_names), which the rows naming it continue.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 
+from .cells import cell_text
 from .columns import is_blank_cell
 
 #: The fields a continuing row takes from its item's first row where its own cells are blank: the
@@ -40,20 +46,40 @@ def group_key(cells: Sequence[object], position: int) -> object:
     return cell.strip() if isinstance(cell, str) else cell
 
 
+def own_names(cells: Sequence[object], item_names: Sequence[tuple[int, str]]) -> set[str]:
+    """Return the names a row's item goes by in the group column of the rows continuing it ("id:101",
+    its SKU): none unless *item_names* says where they are."""
+    return {
+        prefix + cell_text(cells[position]).strip()
+        for position, prefix in item_names
+        if position < len(cells) and not is_blank_cell(cells[position])
+    }
+
+
 def continued(
-    rows: Iterable[tuple[int, Sequence[object]]], group_at: int, fill: Sequence[int], read_columns: Sequence[int]
+    rows: Iterable[tuple[int, Sequence[object]]],
+    group_at: int,
+    fill: Sequence[int],
+    read_columns: Sequence[int],
+    item_names: Sequence[tuple[int, str]] = (),
 ) -> Iterator[tuple[int, Sequence[object]]]:
     """Yield *rows* with each continuing row's blank *fill* cells taken from its item's first row.
 
     An item starts at a row whose group cell differs from the row above's (or is the first to have
-    one); a row with a blank group cell starts none and ends the one above."""
+    one); a row with a blank group cell starts none and ends the one above, unless *item_names* gives
+    it names of its own (a product export's parent: see own_names), which the rows under it continue
+    when their group cell is one of them."""
     key = first = None
+    names: set[str] = set()
     for number, cells in rows:
         this = group_key(cells, group_at)
         if this is None:
-            key = first = None
-        elif this != key:
+            key = None
+            names = own_names(cells, item_names) if item_names else set()
+            first = cells if names else None
+        elif this != key and (not names or cell_text(this).strip() not in names):
             key, first = this, cells
+            names = set()
         elif any(not is_blank_cell(cells[i]) for i in read_columns if i < len(cells)):
             blank = [i for i in fill if i < len(cells) and i < len(first) and is_blank_cell(cells[i])]
             if blank:

@@ -30,6 +30,13 @@ _SYNONYMS = {
 }
 # fmt: on
 
+#: The columns that tell a WooCommerce product export (normalised): there, Type is the product's type
+#: (simple, variable, variation, grouped, external), never a book's kind, and Parent names the product a
+#: variation belongs to ("id:<its ID>", or its SKU).
+_PRODUCT_EXPORT = frozenset({"type", "parent", "visibilityincatalog", "sku"})
+#: How a product export's Parent names a product, by the column of the product's own row it is read from.
+PARENT_NAMES = (("id", "id:"), ("sku", ""))
+
 #: Columns that describe a stored row, never something a file may set.
 PROTECTED = frozenset({"id", "pk", "createdat", "updatedat", "created", "updated", "importid", "createdbyimportid"})
 
@@ -62,6 +69,11 @@ class HeaderMap:
     #: The column that names the item each row belongs to: a row naming the same one as the row above
     #: continues it (see importer.groups).
     group_by: int | None = None
+    #: A product export's Type column (the product's type, not a book's: see product_type_column).
+    product_type: int | None = None
+    #: With group_by a product export's Parent: the columns of a product's own row its variations name it
+    #: by, each with the prefix Parent writes before it ((ID's position, "id:"), (SKU's position, "")).
+    item_names: tuple[tuple[int, str], ...] = ()
 
     @property
     def missing(self) -> list[str]:
@@ -78,6 +90,24 @@ class HeaderMap:
         if fld in self.positions:
             return self.headers[self.positions[fld]] or f"Column {self.positions[fld] + 1}"
         return f"{LABELS[fld]} (same for every row)"
+
+
+def product_type_column(headers: Sequence[object]) -> int | None:
+    """Return the position of a WooCommerce product export's Type column (the product's type: simple,
+    variable, variation…), or None when the header is not such an export's."""
+    names = [normalise_header(h) for h in headers]
+    if not _PRODUCT_EXPORT.issubset(names):
+        return None
+    return names.index("type")
+
+
+def parent_names(headers: Sequence[object], group_by: int | None) -> tuple[tuple[int, str], ...]:
+    """Return the columns a product export's variations name their product by, when *group_by* is its
+    Parent column (see HeaderMap.item_names); none for any other grouping."""
+    names = [normalise_header(h) for h in headers]
+    if group_by is None or names[group_by] != "parent" or product_type_column(headers) is None:
+        return ()
+    return tuple((names.index(name), prefix) for name, prefix in PARENT_NAMES if name in names)
 
 
 def header_score(headers: list[object]) -> int:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from .errors import FileProblem, ValueProblem
 from .fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS
-from .headers import HeaderMap, field_of, normalise_header, synonym_rank
+from .headers import HeaderMap, field_of, normalise_header, parent_names, product_type_column, synonym_rank
 from .values import converters
 
 #: Fields whose values come from a fixed list, so a value map can send each file value to one of them.
@@ -224,11 +224,18 @@ class Mapping:
             if group_by is None:
                 absent.append(self.group_by)
         used = {i for chain in chains.values() for i in chain}
+        product_type = product_type_column(texts)  # a product's type (simple, variable), no book's kind
         # The fields the mapping leaves to the header's synonyms: of two columns naming one field, the
         # plainer name ("Price" before "Unit price"), then the one further left.
         for index, text in sorted(enumerate(texts), key=lambda item: synonym_rank(item[1])):
             fld = field_of(text)
-            if fld is not None and fld not in chains and fld not in self.defaults and index not in used:
+            if (
+                fld is not None
+                and fld not in chains
+                and fld not in self.defaults
+                and index not in used
+                and index != product_type
+            ):
                 chains[fld] = (index,)
                 used.add(index)
         positions = {f: c[0] for f, c in chains.items() if c}
@@ -242,6 +249,8 @@ class Mapping:
             defaults=dict(self.defaults),
             values=self.values,
             group_by=group_by,
+            product_type=product_type,
+            item_names=parent_names(texts, group_by),
         )
         return header_map, absent
 

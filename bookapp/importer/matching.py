@@ -17,20 +17,22 @@ from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .validation import RowValidator, rows_without_book_cells, totals_rows
+from .validation import RowValidator, product_rows, rows_without_book_cells, totals_rows
 from .values import parse_book_type, parse_year
 
 #: What a value-match select sends to reject the rows with that value.
 REJECT = "reject"
 #: Fields the value suggestions of a column profile can fill.
 SUGGESTED_BY_VALUES = ("isbn", "year_published")
-#: Headers suggested as the column naming each row's item (casefolded): Shopify's product Handle.
-GROUP_HEADERS = ("handle",)
+#: Headers suggested as the column naming each row's item (casefolded): Shopify's product Handle, and the
+#: Parent a WooCommerce variation names its product in.
+GROUP_HEADERS = ("handle", "parent")
 #: What the file's columns table says a group column is read for.
 GROUP_LABEL = "Item of each row"
 #: Why the preview says a row is left out, as the import leaves it out.
 NOTHING_MATCHED = "nothing in the matched columns"
 TOTALS_ROW = "a totals row (no ISBN; it sums up the sheet)"
+PRODUCT_ROW = "a variable or grouped product's own row (its variations are the books)"
 
 
 def selectable_columns(headers: list[object]) -> list[str]:
@@ -307,6 +309,10 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
     rows = []
     head = ((number, [decode_cell(c) for c in encoded]) for number, encoded in profile.get("head", []))
     for number, cells in validator.continued(head):
+        if product_rows([(number, cells)], validator.product_type_at)[1]:
+            values = {f: _as_read(header_map, f, cells) for f in FIELDS}
+            rows.append(PreviewRow(number, values, [], left_out=PRODUCT_ROW))
+            continue
         outcome = validator.validate(number, cells)
         if isinstance(outcome, list):
             values = {f: _as_read(header_map, f, cells) for f in FIELDS}

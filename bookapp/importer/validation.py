@@ -21,7 +21,7 @@ from openpyxl.utils.cell import get_column_letter
 from .cells import cell_text
 from .columns import Column, is_blank_cell
 from .errors import RowProblem, UnsavedFormula, ValueProblem
-from .fields import FIELDS, LABELS, OPTIONAL_FIELDS
+from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS
 from .groups import continued, shared_positions
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
@@ -62,6 +62,8 @@ class ValidRows:
     columns: list[list]
     #: Rows whose ISBN was repaired on the way in (an ISBN-10 that lost its leading zero).
     repaired: list[int] = field(default_factory=list)
+    #: Rows whose description was written in HTML and read as its text (importer.markup).
+    from_markup: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -76,9 +78,10 @@ class ValidRows:
     def where(self, keep: Sequence[bool]) -> ValidRows:
         """Return the rows whose *keep* flag is true."""
         kept = ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
-        if self.repaired:
+        if self.repaired or self.from_markup:
             still = set(kept.numbers)
             kept.repaired = [n for n in self.repaired if n in still]
+            kept.from_markup = [n for n in self.from_markup if n in still]
         return kept
 
     def records(self) -> list[tuple]:
@@ -184,6 +187,31 @@ def totals_rows(
     return _leave_out_rejected(rows, problems, is_totals)
 
 
+#: The product types of a WooCommerce export whose own row holds no book: a variable product's variations
+#: are the books (each with its own SKU, price and stock), and a grouped product's products.
+CONTAINER_TYPES = frozenset({"variable", "grouped"})
+
+
+def product_rows(
+    rows: list[tuple[int, Sequence[object]]], type_at: int | None
+) -> tuple[list[tuple[int, Sequence[object]]], list[int]]:
+    """Leave out a product export's rows of a variable or a grouped product (its Type column at *type_at*):
+    no book, whatever they hold (a price for every row would make one), only what their variations
+    share (importer.groups). Return the rows kept and the numbers of those left out (told, not rejected).
+    A file that is no product export (*type_at* None) costs nothing here."""
+    if type_at is None:
+        return rows, []
+    left_out = [n for n, cells in rows if type_at < len(cells) and _product_type(cells[type_at]) in CONTAINER_TYPES]
+    if not left_out:
+        return rows, []
+    gone = set(left_out)
+    return [r for r in rows if r[0] not in gone], left_out
+
+
+def _product_type(cell: object) -> str:
+    return cell.strip().casefold() if type(cell) is str else ""
+
+
 def _is_isbn(cell: object) -> bool:
     """Whether a cell reads as an ISBN (not blank, nor a totals row's count of them)."""
     try:
@@ -229,13 +257,16 @@ class RowValidator:
         #: The column naming each row's item, and the columns a row continuing one takes from its first row.
         self.group_by = header_map.group_by
         self.shared_columns = shared_positions(header_map.positions, header_map.fallbacks)
+        self.item_names = header_map.item_names
+        #: A product export's Type column: its variable and grouped products' rows hold no book (product_rows).
+        self.product_type_at = header_map.product_type
         #: The columns no field reads: their cells are only checked for what makes a row unreadable.
         self.other_columns = [
             (position, header or f"Column {get_column_letter(position + 1)}")
             for position, header in enumerate(header_map.headers)
             if position not in mapped
         ]
-        convert = converters(decimal_comma=decimal_comma)
+        convert = converters(decimal_comma=decimal_comma, markup=True)
         self.columns = [
             Column(
                 fld,
@@ -246,6 +277,7 @@ class RowValidator:
                 fallbacks=header_map.fallbacks.get(fld, ()),
                 default=header_map.defaults.get(fld),
                 values=header_map.values.get(fld),
+                markup=fld in MARKUP_FIELDS,
             )
             for fld in FIELDS
             if fld in header_map.positions or fld in header_map.defaults
@@ -256,7 +288,7 @@ class RowValidator:
         the item above takes that item's details where its own are blank (importer.groups)."""
         if self.group_by is None:
             return rows
-        return continued(rows, self.group_by, self.shared_columns, self.read_columns)
+        return continued(rows, self.group_by, self.shared_columns, self.read_columns, self.item_names)
 
     def validate(self, row_number: int, cells: Sequence[object]) -> BookRow | list[RowProblem]:
         """Return the row's BookRow, or every problem found in it."""
@@ -282,10 +314,12 @@ class RowValidator:
         columns: dict[str, list[object]] = {}
         bad: dict[int, list[RowProblem]] = {}
         repaired: list[int] = []
+        from_markup: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
             repaired.extend(numbers[i] for i in column.repaired)
+            from_markup.extend(numbers[i] for i in column.from_markup)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -297,7 +331,7 @@ class RowValidator:
                     RowProblem(numbers[index], header, shown(cells[index]), f"{header} {message}")
                 )
         blank = [None] * len(shaped)
-        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired))
+        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired), from_markup)
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])
             for index in sorted(bad):

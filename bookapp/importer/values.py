@@ -17,6 +17,7 @@ from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, 
 
 from .errors import ValueProblem
 from .fields import BOOK_TYPES, MAX_INT, MAX_LENGTHS, MAX_PRICE_DIGITS
+from .markup import looks_like_markup, markup_text
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
@@ -73,10 +74,20 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
     return text
 
 
-def parse_text(value: object, max_length: int, *, multiline: bool = False) -> str | None:
-    """Return clean text no longer than *max_length* characters."""
+def parse_text(value: object, max_length: int, *, multiline: bool = False, markup: bool = False) -> str | None:
+    """Return clean text no longer than *max_length* characters; with *markup*, text written in HTML is
+    read as the text it shows (importer.markup), and its limit is that text's."""
     text = clean_text(value, multiline=multiline)
-    if text is not None and len(text) > max_length:
+    if text is None:
+        return None
+    if markup and looks_like_markup(text):
+        text = markup_text(text)
+        if len(text) > max_length:
+            raise ValueProblem(
+                f"is {len(text):,} characters long once its HTML is read as text; the limit is {max_length:,}"
+            )
+        return text or None
+    if len(text) > max_length:
         raise ValueProblem(f"is {len(text):,} characters long; the limit is {max_length:,}")
     return text
 
@@ -301,8 +312,9 @@ def parse_book_type(value: object) -> str | None:
     return found
 
 
-def converters(*, decimal_comma: bool = False) -> dict[str, Callable[[object], object]]:
-    """Return the converter of each field (shared by the importer and the book editor)."""
+def converters(*, decimal_comma: bool = False, markup: bool = False) -> dict[str, Callable[[object], object]]:
+    """Return the converter of each field (shared by the importer and the book editor); with *markup* (a
+    file's), a description written in HTML is read as its text (what a person types is kept as typed)."""
     return {
         "title": partial(parse_text, max_length=MAX_LENGTHS["title"]),
         "author": partial(parse_text, max_length=MAX_LENGTHS["author"]),
@@ -312,5 +324,5 @@ def converters(*, decimal_comma: bool = False) -> dict[str, Callable[[object], o
         "price": partial(parse_price, decimal_comma=decimal_comma),
         "no_of_pages": partial(parse_int, minimum=1, decimal_comma=decimal_comma),
         "quantity": partial(parse_int, minimum=0, decimal_comma=decimal_comma),
-        "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True),
+        "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True, markup=markup),
     }

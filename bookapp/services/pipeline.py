@@ -31,7 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import LEFT_OUT, SHOWN_ROUNDED, TOTALS
+from .problems import FROM_HTML, LEFT_OUT, PRODUCTS, SHOWN_ROUNDED, TOTALS
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -177,6 +177,8 @@ class ImportRun:
                         note_repairs(imp, LEFT_OUT, chunk.left_out)
                     if chunk.totals:
                         note_repairs(imp, TOTALS, chunk.totals)
+                    if chunk.products:
+                        note_repairs(imp, PRODUCTS, chunk.products)
                     if not chunk.numbers:  # a piece of such rows alone
                         continue
                     self._check_wrong_file(chunk)
@@ -299,6 +301,8 @@ class ImportRun:
         imp.processed_rows += len(numbers)
         if chunk.valid.repaired:
             note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
+        if chunk.valid.from_markup:
+            note_repairs(imp, FROM_HTML, chunk.valid.from_markup)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:

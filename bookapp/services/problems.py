@@ -196,6 +196,10 @@ LEFT_OUT = "rows_without_book_cells"
 SHOWN_ROUNDED = "numbers_read_as_shown"
 #: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
 TOTALS = "totals_rows"
+#: The note of a product export's rows of variable or grouped products left out (validation.product_rows).
+PRODUCTS = "product_rows"
+#: The note of the rows whose description was written in HTML and stored as its text (importer.markup).
+FROM_HTML = "descriptions_from_html"
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
@@ -281,6 +285,13 @@ def summary_line(imp: Import) -> str:
     shown = (imp.repairs or {}).get(SHOWN_ROUNDED)
     if shown:
         line += f" Read {plural(shown['count'], 'row')} with a number as its cell's format shows it, rounded ({_rows(shown)})."
+    products = (imp.repairs or {}).get(PRODUCTS)
+    if products:
+        line += f" Left out {plural(products['count'], 'row')} of variable or grouped products ({_rows(products)}): their variations are the books."
+    from_html = (imp.repairs or {}).get(FROM_HTML)
+    if from_html:
+        stored = plural(from_html["count"], "description")
+        line += f" Stored {stored} written in HTML as plain text ({_rows(from_html)})."
     return line
 
 

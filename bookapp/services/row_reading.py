@@ -23,7 +23,7 @@ from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
-from ..importer.validation import ValidRows, drop_blank_rows, rows_without_book_cells, totals_rows
+from ..importer.validation import ValidRows, drop_blank_rows, product_rows, rows_without_book_cells, totals_rows
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
 from .read_ahead import available as read_ahead_available
 
@@ -54,6 +54,8 @@ class ValidatedChunk:
     left_out: list[int] = field(default_factory=list)
     #: Rows left out as the sheet's totals ("Total", no ISBN: see totals_rows).
     totals: list[int] = field(default_factory=list)
+    #: Rows left out as a product export's variable or grouped products (see product_rows).
+    products: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -150,6 +152,9 @@ class RowReading:
                     f"The file has more than {self.max_rows:,} rows, the most one import takes. "
                     "Split it into several files."
                 )
+            chunk, products = product_rows(chunk, validator.product_type_at)
+            seen_rows -= len(products)
+            products = [n for n in products if n > resume_after]
             valid, problems = validator.validate_chunk(chunk)
             read = len(chunk)
             chunk, problems = drop_blank_rows(chunk, problems)
@@ -159,8 +164,8 @@ class RowReading:
             left_out = [n for n in left_out if n > resume_after]
             totals = [n for n in totals if n > resume_after]
             if not chunk:
-                if left_out or totals:  # a chunk of them alone: still told
-                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals)
+                if left_out or totals or products:  # a chunk of them alone: still told
+                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals, products)
                 continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
@@ -178,6 +183,7 @@ class RowReading:
                 lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
                 left_out=left_out,
                 totals=totals,
+                products=products,
             )
         return seen_rows
 
