@@ -189,8 +189,8 @@ def _search(text: str):
 
     Titles and authors are compared folded, accents and case aside ("creme" finds "Crème", "crème"
     finds "Creme"). The index narrows the books by the words it can look up (exactly every word is
-    checked on what it returns, short ones too). A word that reads as an ISBN matches that ISBN as well, and a word of
-    digits any ISBN holding them; so does the whole search ("978 0 441 17271 9").
+    checked on what it returns, short ones too). A word that reads as an ISBN matches that ISBN as
+    well, and a word of digits any ISBN holding them; so does the whole search ("978 0 441 17271 9").
     """
     words = search_words(text)
     by_isbn = {}
