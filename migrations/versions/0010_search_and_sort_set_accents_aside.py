@@ -87,7 +87,7 @@ def _create_postgres_fold(connection) -> None:
                 "WHERE e.extname = 'unaccent'"
             ).scalar()
     except Exception as exc:
-        log.warning("event=accent-folding-unavailable reason=%s", type(exc).__name__)
+        log.warning("event=accent-folding-unavailable reason=%s", type(getattr(exc, "orig", exc)).__name__)
     body = f'lower("{schema}".unaccent(\'"{schema}".unaccent\'::regdictionary, $1))' if schema else "lower($1)"
     op.execute(
         "CREATE OR REPLACE FUNCTION book_fold(text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE STRICT "
