@@ -14,6 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import DEFAULT_INSTANCE_PATH, load_config, secret_key_problem
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .services import folding
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:
@@ -127,12 +128,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
-        # Lowercase beyond ASCII, for searches with such letters (see search_index.contains).
-        dbapi_connection.create_function("unicode_lower", 1, _unicode_lower, deterministic=True)
-
-
-def _unicode_lower(value):
-    return value.lower() if isinstance(value, str) else value
+        # Titles and authors without accents or case, as searches and sorts compare them (services.folding).
+        dbapi_connection.create_function(folding.FUNCTION, 1, folding.fold, deterministic=True)
 
 
 #: The pool hands out the connection returned last (its default is the one idle longest). An import's

@@ -60,7 +60,10 @@ def test_search_sets_aside_the_case_of_letters_beyond_ascii(app, staff_client, i
             connection.exec_driver_sql("UPDATE search_state SET indexed_upto = 0 WHERE id = 1")
     for query, title in ACCENTED_SEARCHES.items():
         assert titles(staff_client.get("/books", query_string={"q": query}).get_data(as_text=True)) == [title], query
-    assert titles(staff_client.get("/books", query_string={"q": "uber"}).get_data(as_text=True)) == []
+    # Accents aside too (tests/test_accents.py): "uber" finds "Über".
+    assert titles(staff_client.get("/books", query_string={"q": "uber"}).get_data(as_text=True)) == [
+        "Über das Marionettentheater"
+    ]
 
 
 def test_filter_sort_and_page_size_are_in_the_url(app, staff_client):
@@ -231,6 +234,7 @@ def test_a_large_sort_catch_up_on_sqlite_lets_writes_in_between_its_steps(sqlite
     import sqlite3
 
     from bookapp.services import sort_catch_up
+    from bookapp.services.folding import FUNCTION, fold
 
     add_user(sqlite_app, "staff@example.com")
     client = sign_in(sqlite_app.test_client(), "staff@example.com")
@@ -243,6 +247,7 @@ def test_a_large_sort_catch_up_on_sqlite_lets_writes_in_between_its_steps(sqlite
         calls.append(mark)
         if len(calls) == 3:  # the new copy made, its first step copied (the edited and deleted books in it)
             with sqlite3.connect(path, timeout=0.2) as other:  # a write that waits for the lock fails
+                other.create_function(FUNCTION, 1, fold, deterministic=True)  # the search index's triggers fold
                 other.execute("UPDATE books SET title = 'Aardvark' WHERE id = ?", (edited,))
                 other.execute("DELETE FROM books WHERE id = ?", (deleted,))
             written.append(True)

@@ -15,6 +15,7 @@ from ..importer.validation import validate_values
 from ..importer.values import parse_isbn
 from ..models import Book, utcnow
 from . import sort_index
+from .folding import fold_words
 from .search_index import candidates, contains
 
 SORTABLE = ("title", "author", "book_type", "isbn", "year_published", "price", "no_of_pages", "quantity",
@@ -99,7 +100,7 @@ class BookQuery:
             query = query.where(Book.book_type == self.book_type)
         if self.import_id:
             query = query.where(Book.import_id == self.import_id)
-        column = getattr(Book, self.sort)
+        column = sort_index.sort_key(Book.__table__, self.sort, db.engine.dialect.name)
         tiebreak = Book.id.asc() if self.direction == "asc" else Book.id.desc()
         return query.order_by(column.asc() if self.direction == "asc" else column.desc(), tiebreak)
 
@@ -186,9 +187,10 @@ def _isbn_digits(word: str) -> str | None:
 def _search(text: str):
     """Match books holding every word of *text*, in any order, in the title, the author or the ISBN.
 
-    The index narrows the books by the words it can look up (exactly every word is checked on what it
-    returns, short ones too). A word that reads as an ISBN matches that ISBN as well, and a word of
-    digits any ISBN holding them; so does the whole search ("978 0 441 17271 9").
+    Titles and authors are compared folded, accents and case aside ("creme" finds "Crème", "crème"
+    finds "Creme"). The index narrows the books by the words it can look up (exactly every word is
+    checked on what it returns, short ones too). A word that reads as an ISBN matches that ISBN as
+    well, and a word of digits any ISBN holding them; so does the whole search ("978 0 441 17271 9").
     """
     words = search_words(text)
     by_isbn = {}
@@ -198,11 +200,12 @@ def _search(text: str):
         elif digits := _isbn_digits(w):
             by_isbn[w] = Book.isbn.like(f"%{digits}%")
     dialect = db.engine.dialect.name
-    every_word = and_(*(or_(contains(Book.__table__, w, dialect), by_isbn[w]) if w in by_isbn
-                        else contains(Book.__table__, w, dialect) for w in words))  # fmt: skip
+    folds = dict(zip(words, fold_words(db.session.connection(), words), strict=True))
+    every_word = and_(*(or_(contains(Book.__table__, folds[w], dialect), by_isbn[w]) if w in by_isbn
+                        else contains(Book.__table__, folds[w], dialect) for w in words))  # fmt: skip
     # Words that may match by the ISBN alone narrow nothing through the index, unless they are all there is.
     plain = [w for w in words if w not in by_isbn]
-    narrowing = candidates(db.engine, plain or words)
+    narrowing = candidates(db.engine, [folds[w] for w in plain or words])
     if narrowing is not None:
         narrowed = Book.id.in_(narrowing)
         if not plain:

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
 from ..models import Book, SearchState
+from .folding import for_search_sql
 from .index_upkeep import BUILD_MEMORY, CATCH_UP_BATCH, add_in_batches, highest_settled_id, lock_books, lock_mark
 from .search_index import POSTGRES_TABLE, SEARCH_MARK, SQLITE_TABLE, index_ready
 
@@ -58,10 +59,11 @@ def catch_up(engine: Engine, batch: int | None = None, rebuild_from: int = REBUI
             _analyze(engine)
             return rebuilt
     table, key = (SQLITE_TABLE, "rowid") if engine.dialect.name == "sqlite" else (POSTGRES_TABLE, "book_id")
+    values = _folded_values(engine.dialect.name)
 
     def add(connection: Connection, mark: int, upto: int) -> int:
         inserted = connection.exec_driver_sql(
-            f"INSERT INTO {table} ({key}, title, author) SELECT id, title, author FROM books "
+            f"INSERT INTO {table} ({key}, title, author) SELECT id, {values} FROM books "
             f"WHERE id > {int(mark)} AND id <= {int(upto)}"
         ).rowcount
         connection.execute(
@@ -73,6 +75,11 @@ def catch_up(engine: Engine, batch: int | None = None, rebuild_from: int = REBUI
     if copied >= ANALYZE_AFTER and engine.dialect.name == "postgresql":
         _analyze(engine)
     return copied
+
+
+def _folded_values(dialect: str) -> str:
+    """The books' titles and authors as the index holds them: folded (services.folding)."""
+    return f"{for_search_sql('title', dialect)}, {for_search_sql('author', dialect)}"
 
 
 def _analyze(engine: Engine) -> None:
@@ -130,7 +137,7 @@ def _rebuild_holding_lock(engine: Engine, connection: Connection, target: int) -
     connection.exec_driver_sql(f"CREATE TABLE {following} (book_id BIGINT NOT NULL, title TEXT NOT NULL, "
                                "author TEXT NOT NULL)")  # fmt: skip
     copied = connection.exec_driver_sql(
-        f"INSERT INTO {following} (book_id, title, author) SELECT id, title, author FROM books "
+        f"INSERT INTO {following} (book_id, title, author) SELECT id, {_folded_values('postgresql')} FROM books "
         f"WHERE id <= {int(target)}"
     ).rowcount
     connection.exec_driver_sql(f"ALTER TABLE {following} ADD CONSTRAINT {following}_pkey PRIMARY KEY (book_id)")
@@ -145,10 +152,11 @@ def _rebuild_holding_lock(engine: Engine, connection: Connection, target: int) -
         return 0
     if not lock_books(connection, SWAP_LOCK_WAIT_SECONDS, "search-rebuild-deferred"):
         return None
+    title, author = (for_search_sql(f"b.{name}", "postgresql") for name in ("title", "author"))
     connection.exec_driver_sql(
-        f"UPDATE {following} n SET title = b.title, author = b.author FROM books b WHERE b.id = n.book_id "
+        f"UPDATE {following} n SET title = {title}, author = {author} FROM books b WHERE b.id = n.book_id "
         f"AND b.id <= {int(target)} AND age(b.xmin) <= age('{oldest % 2**32}'::xid) "
-        "AND (n.title, n.author) IS DISTINCT FROM (b.title, b.author)"
+        f"AND (n.title, n.author) IS DISTINCT FROM ({title}, {author})"
     )
     books = connection.exec_driver_sql(f"SELECT count(*) FROM books WHERE id <= {int(target)}").scalar()
     if books != copied:  # some were deleted since (ids up to the target are never new)

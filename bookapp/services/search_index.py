@@ -9,6 +9,10 @@ runs it beside later imports) and in the maintenance of the workers that take ca
 keep already-indexed books in step when they are changed or deleted (edits, imports' updates, undo).
 On PostgreSQL a catch-up that would more than double the copy builds a new one instead.
 
+Both compare titles and authors folded, accents and case aside (services.folding): the index
+holds them folded, a scan folds them as it reads, and a search folds its words the same way, so that
+"creme" finds "Crème brûlée" and "crème" finds "Creme".
+
 A search asks the index for the books up to the mark and scans only the books above it, so results
 are always exactly those of a plain scan; only the speed depends on how far the index has caught
 up. Without the index (BOOKAPP_SEARCH_INDEX=0, pg_trgm not allowed, an SQLite without FTS5) search
@@ -27,6 +31,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..extensions import db
 from ..models import Book, SearchState
+from .folding import for_search, for_search_sql
 from .index_upkeep import KnownTable, table_exists
 
 log = logging.getLogger(__name__)
@@ -55,12 +60,16 @@ _SQLITE_CREATE = [
     f"INSERT INTO {SQLITE_TABLE} ({SQLITE_TABLE}, rank) VALUES ('automerge', 16)",
 ]
 _indexed = f"old.id <= (SELECT indexed_upto FROM search_state WHERE id = {SEARCH_MARK})"
-_forget_old = f"INSERT INTO {SQLITE_TABLE} ({SQLITE_TABLE}, rowid, title, author) VALUES ('delete', old.id, old.title, old.author);"
+_forget_old = (
+    f"INSERT INTO {SQLITE_TABLE} ({SQLITE_TABLE}, rowid, title, author) VALUES ('delete', old.id, "
+    f"{for_search_sql('old.title', 'sqlite')}, {for_search_sql('old.author', 'sqlite')});"
+)
 _SQLITE_DDL = [
     f"CREATE TRIGGER IF NOT EXISTS books_search_delete AFTER DELETE ON books WHEN {_indexed} BEGIN {_forget_old} END",
     f"CREATE TRIGGER IF NOT EXISTS books_search_update AFTER UPDATE OF title, author ON books "
     f"WHEN (old.title IS NOT new.title OR old.author IS NOT new.author) AND {_indexed} BEGIN {_forget_old} "
-    f"INSERT INTO {SQLITE_TABLE} (rowid, title, author) VALUES (new.id, new.title, new.author); END",
+    f"INSERT INTO {SQLITE_TABLE} (rowid, title, author) VALUES (new.id, {for_search_sql('new.title', 'sqlite')}, "
+    f"{for_search_sql('new.author', 'sqlite')}); END",
 ]
 _POSTGRES_DDL = [
     f"CREATE TABLE IF NOT EXISTS {POSTGRES_TABLE} (book_id BIGINT PRIMARY KEY, title TEXT NOT NULL, "
@@ -73,7 +82,8 @@ _POSTGRES_DDL = [
             DELETE FROM {POSTGRES_TABLE} WHERE book_id = OLD.id;
             RETURN OLD;
         END IF;
-        UPDATE {POSTGRES_TABLE} SET title = NEW.title, author = NEW.author WHERE book_id = NEW.id;
+        UPDATE {POSTGRES_TABLE} SET title = {for_search_sql("NEW.title", "postgresql")},
+            author = {for_search_sql("NEW.author", "postgresql")} WHERE book_id = NEW.id;
         RETURN NEW;
     END $$""",
     "DROP TRIGGER IF EXISTS book_search_delete ON books",
@@ -145,8 +155,9 @@ def can_use_index(word: str, dialect: str) -> bool:
 
 
 def candidates(engine: Engine, words: list[str]):
-    """Return the ids of the books that may hold every one of *words* in their title or author, through
-    the index (None when it cannot narrow them: no index, or no word it can look up).
+    """Return the ids of the books that may hold every one of *words* (folded, as fold_words gives them)
+    in their folded title or author, through the index (None when it cannot narrow them: no index, or
+    no word it can look up).
 
     On PostgreSQL the ids are exactly those books; on SQLite they may be more (the index's FTS5 table
     keeps no columns or positions, so it is asked for the rows holding every trigram of every word,
@@ -168,7 +179,7 @@ def candidates(engine: Engine, words: list[str]):
     else:
         copy = table(POSTGRES_TABLE, column("book_id"), column("title"), column("author"))
         from_index = select(copy.c.book_id).where(
-            and_(*(or_(copy.c.title.ilike(f"%{w}%"), copy.c.author.ilike(f"%{w}%")) for w in indexed))
+            and_(*(or_(copy.c.title.like(f"%{w}%"), copy.c.author.like(f"%{w}%")) for w in indexed))
         )
     # The mark as a value, not a subquery: the planner then sees how few books lie past it.
     mark = db.session.scalar(select(SearchState.indexed_upto).where(SearchState.id == SEARCH_MARK)) or 0
@@ -201,13 +212,7 @@ def trigrams(words: list[str]) -> list[str]:
 
 
 def contains(table, word: str, dialect: str):
-    """Return the condition "title or author contains *word*, case aside" on *table* (a scan).
-
-    SQLite's own LIKE and lower() set aside the case of ASCII letters only ("über" would not find
-    "Über"): a word with other letters is compared there through Python's lowercase (unicode_lower,
-    which every SQLite connection gets), and only such a word, since it costs a Python call a row."""
+    """Return the condition "the folded title or author contains *word*" (a word folded as fold_words
+    gives it) on *table*, a scan."""
     pattern = "%" + word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-    if dialect == "sqlite" and not word.isascii():
-        lowered = pattern.lower()
-        return or_(*(func.unicode_lower(c).like(lowered, escape="\\") for c in (table.c.title, table.c.author)))
-    return or_(table.c.title.ilike(pattern, escape="\\"), table.c.author.ilike(pattern, escape="\\"))
+    return or_(*(for_search(c, dialect).like(pattern, escape="\\") for c in (table.c.title, table.c.author)))

@@ -14,7 +14,17 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..models import Book, SearchState
 from .index_upkeep import BUILD_MEMORY, CATCH_UP_BATCH, add_in_batches, highest_settled_id, lock_mark
-from .sort_index import COLUMNS, SORT_MARK, STALE, TABLE, create_copy, create_indexes, index_ready, index_statements
+from .sort_index import (
+    COLUMNS,
+    SORT_MARK,
+    STALE,
+    TABLE,
+    create_copy,
+    create_indexes,
+    index_ready,
+    index_statements,
+    sort_key_sql,
+)
 from .write_turn import held_if_free, lock_path
 
 log = logging.getLogger(__name__)
@@ -123,7 +133,7 @@ def _rebuild_in_steps(engine: Engine, target: int) -> int:
         connection.commit()
     copied = 0
     steps = [
-        *(_copy_rows(following, f"id > {start} AND id <= {min(start + SQLITE_COPY_STEP, int(target))}")
+        *(_copy_rows(following, f"id > {start} AND id <= {min(start + SQLITE_COPY_STEP, int(target))}", "sqlite")
           for start in range(0, int(target), SQLITE_COPY_STEP)),
         *index_statements(following, generation, "sqlite"),
     ]  # fmt: skip
@@ -154,7 +164,7 @@ def _rebuild_in_steps(engine: Engine, target: int) -> int:
 def _settle_stale(connection: Connection, following: str, target: int) -> None:
     """Take off the stale list the books up to *target* that the new copy *following* has right: those
     whose row in it is the book's own, and those in neither (deleted before the copy reached them)."""
-    same = " AND ".join(f"n.{name} IS b.{name}" for name in COLUMNS)
+    same = " AND ".join(f"n.{name} IS {sort_key_sql(name, 'b.', 'sqlite')}" for name in COLUMNS)
     connection.exec_driver_sql(
         f"DELETE FROM {STALE} WHERE id <= {int(target)} AND ("
         f"EXISTS (SELECT 1 FROM {following} n JOIN books b ON b.id = n.id WHERE n.id = {STALE}.id AND {same}) "
@@ -180,7 +190,7 @@ def _build_copy(connection: Connection, target: int) -> int:
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
     generation = uuid.uuid4().hex[:8]
     create_copy(connection, following, generation)
-    copied = connection.exec_driver_sql(_copy_rows(following, f"id <= {int(target)}")).rowcount
+    copied = connection.exec_driver_sql(_copy_rows(following, f"id <= {int(target)}", connection.dialect.name)).rowcount
     create_indexes(connection, following, generation)
     connection.exec_driver_sql(f"DROP TABLE {TABLE}")
     connection.exec_driver_sql(f"ALTER TABLE {following} RENAME TO {TABLE}")
@@ -194,7 +204,10 @@ def _add(engine: Engine, target: int, batch: int) -> int:
 
     def add(connection: Connection, mark: int, upto: int) -> int:
         added = max(
-            connection.exec_driver_sql(_copy_rows(TABLE, f"id > {int(mark)} AND id <= {int(upto)}")).rowcount, 0
+            connection.exec_driver_sql(
+                _copy_rows(TABLE, f"id > {int(mark)} AND id <= {int(upto)}", connection.dialect.name)
+            ).rowcount,
+            0,
         )
         _set_mark(connection, upto, added=added)
         return added
@@ -225,7 +238,7 @@ def _copy_stale(engine: Engine) -> int:
             listed = ", ".join(map(str, ids))
             removed = connection.exec_driver_sql(f"DELETE FROM {TABLE} WHERE id IN ({listed})").rowcount
             added = max(connection.exec_driver_sql(
-                _copy_rows(TABLE, f"id IN ({listed}) AND id <= {int(mark)}")
+                _copy_rows(TABLE, f"id IN ({listed}) AND id <= {int(mark)}", connection.dialect.name)
             ).rowcount, 0)  # fmt: skip
             _set_mark(connection, mark, added=added - removed)
             copied += added
@@ -240,6 +253,7 @@ def _set_mark(connection: Connection, upto: int, *, books: int | None = None, ad
     connection.execute(state.update().where(state.c.id == SORT_MARK).values(indexed_upto=upto, books=count))
 
 
-def _copy_rows(into: str, where: str) -> str:
-    """The statement that copies the books *where* says into the copy table *into*."""
-    return f"INSERT INTO {into} (id, {', '.join(COLUMNS)}) SELECT id, {', '.join(COLUMNS)} FROM books WHERE {where}"
+def _copy_rows(into: str, where: str, dialect: str) -> str:
+    """The statement that copies the books *where* says into the copy table *into* (their sort keys)."""
+    keys = ", ".join(sort_key_sql(name, "", dialect) for name in COLUMNS)
+    return f"INSERT INTO {into} (id, {', '.join(COLUMNS)}) SELECT id, {keys} FROM books WHERE {where}"
