@@ -134,13 +134,21 @@ def _rebuild_holding_lock(engine: Engine, connection: Connection, target: int) -
     # Every transaction the copy below does not see is this one's or newer (as a 32-bit xid, as in xmin).
     oldest = int(connection.exec_driver_sql("SELECT pg_snapshot_xmin(pg_current_snapshot())::text").scalar())
     connection.exec_driver_sql(f"DROP TABLE IF EXISTS {following}")
-    connection.exec_driver_sql(f"CREATE TABLE {following} (book_id BIGINT NOT NULL, title TEXT NOT NULL, "
-                               "author TEXT NOT NULL)")  # fmt: skip
+    # The copy folds every title and author (accents and case aside): a plan of two workers beside this
+    # process folds them three at a time, which the planner, costing the fold as cheap, would not choose
+    # by itself (a million books: 4.1-4.4 s against 7.0 s on a loaded machine; a copy as it is, 3.2 s).
+    # CREATE TABLE AS may run so, where INSERT … SELECT may not.
+    connection.exec_driver_sql("SET LOCAL parallel_setup_cost = 0")
+    connection.exec_driver_sql("SET LOCAL parallel_tuple_cost = 0")
     copied = connection.exec_driver_sql(
-        f"INSERT INTO {following} (book_id, title, author) SELECT id, {_folded_values('postgresql')} FROM books "
+        f"CREATE TABLE {following} AS SELECT id AS book_id, {for_search_sql('title', 'postgresql')} AS title, "
+        f"{for_search_sql('author', 'postgresql')} AS author FROM books "
         f"WHERE id <= {int(target)}"
     ).rowcount
-    connection.exec_driver_sql(f"ALTER TABLE {following} ADD CONSTRAINT {following}_pkey PRIMARY KEY (book_id)")
+    connection.exec_driver_sql(
+        f"ALTER TABLE {following} ADD CONSTRAINT {following}_pkey PRIMARY KEY (book_id), "
+        "ALTER COLUMN title SET NOT NULL, ALTER COLUMN author SET NOT NULL"
+    )
     connection.commit()  # the mark is free again; the advisory lock keeps other rebuilds off
     with ThreadPoolExecutor(1, thread_name_prefix="search-rebuild") as pool:
         other = pool.submit(_build_trigram_index, engine, "author")
