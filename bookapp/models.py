@@ -25,6 +25,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from .column_types import Money, UTCDateTime, utcnow
 from .extensions import db
 from .importer.fields import BOOK_TYPES, MAX_LENGTHS
+from .importer.mapping import Mapping
 
 
 class ImportStatus(enum.StrEnum):
@@ -163,7 +164,9 @@ class Import(db.Model):
     #: The import this one repeats: the dry run it confirms (sharing its stored file; this one is no dry run),
     #: or the import whose file it reads again with its columns matched anew (its own copy of the file; a
     #: dry run exactly when that one was).
-    source_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
+    #: Indexed, as fixes_import_id is: each import's JSON looks up the imports that name it (rematches_of,
+    #: fixed_by_ids), and a list of imports does so for every one of them.
+    source_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"), index=True)
     #: For a dry run: the import it was confirmed as (set once, by compare-and-set: a dry run is confirmed once).
     confirmed_as_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
     filename: Mapped[str] = mapped_column(String(255))
@@ -209,12 +212,17 @@ class Import(db.Model):
     undo_report: Mapped[dict | None] = mapped_column(JSON)
     #: How the file's columns fill the book fields when its header alone does not say (importer.mapping).
     mapping: Mapped[dict | None] = mapped_column(JSON)
+    #: The columns its rows are read from, recorded at the first read of its rows (Mapping.as_read: every field
+    #: named, with the mapping's defaults, value maps and group_by) and used by every later read: a resume,
+    #: the confirm of a dry run, the fix grid, the reports, a rematch's starting point. None until its rows
+    #: are first read, and for imports whose rows a release before it was kept read (see reads_with).
+    columns_read: Mapped[dict | None] = mapped_column(JSON)
     #: The saved profile the mapping came from, if any.
     profile_id: Mapped[int | None] = mapped_column(ForeignKey("import_profiles.id", ondelete="SET NULL"))
     #: Cells repaired on the way in, by kind: {"isbn_leading_zero": {"count": n, "rows": [first rows]}}.
     repairs: Mapped[dict | None] = mapped_column(JSON)
     #: The import whose rejected rows this one imports, fixed.
-    fixes_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"))
+    fixes_import_id: Mapped[int | None] = mapped_column(ForeignKey("imports.id", ondelete="SET NULL"), index=True)
     #: While it waits for its columns to be matched: each column's samples, blank share, distinct values and
     #: value counts, and the first rows (importer.profiling), or {"state": "pending"|"error", …}. Loaded only
     #: when read (it can be large, and an import's row is read at every step of its run); None in SQL when unset.
@@ -246,6 +254,12 @@ class Import(db.Model):
         and for the import a dry run was confirmed as)."""
         source = self.source_import
         return source if source is not None and source.dry_run == self.dry_run else None
+
+    def reads_with(self) -> Mapping:
+        """Return the mapping its file's columns are read with: the columns its first read recorded; else
+        (its rows not read yet, or read by a release that did not record them: such an import's reports
+        match the header as this release does) its mapping, fields it leaves out matched by their headers."""
+        return Mapping.from_json(self.mapping if self.columns_read is None else self.columns_read)
 
     @property
     def rq_job_id(self) -> str:

@@ -12,6 +12,7 @@ import signal
 import subprocess
 import sys
 import time
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -26,6 +27,7 @@ from bookapp.services.reconcile import reconcile
 from tests.conftest import ROOT, add_user, after_chunk_saved, build_app, children, run_worker, sign_in, stop_worker
 from tests.helpers import book_row, csv_bytes, write_csv
 from tests.pause_points import PausedWorker
+from tests.test_columns_read import SHOP_HEADER, shop_row, take_list_price_first
 
 pytestmark = pytest.mark.slow
 
@@ -105,6 +107,38 @@ def upload_rows(app, rows: list) -> int:
     response = client.post("/imports/new", data={"file": (io.BytesIO(csv_bytes(rows)), "b.csv")},
                            content_type="multipart/form-data")  # fmt: skip
     return int(response.location.rsplit("/", 1)[1])
+
+
+def test_an_import_whose_worker_was_killed_resumes_after_an_upgrade_with_the_columns_it_began_with(
+    file_app, tmp_path, monkeypatch
+):
+    """The worker is killed in the middle of the 2nd chunk (the 1st committed, its Price column read as
+    the price); the import resumes in a worker whose release would read List price instead: the rest of
+    the file is read from Price all the same."""
+    rows = 6_000
+    path = tmp_path / "shop.csv"
+    path.write_bytes(csv_bytes([shop_row(n) for n in range(1, rows + 1)], header=SHOP_HEADER))
+    import_id = upload_file(file_app, path)
+    pause = PausedWorker(tmp_path / "pause", 2)
+    worker = start_worker(file_app, pause=pause)
+    try:
+        horse = pause.wait_paused(worker)
+        assert state(file_app, import_id).checkpoint_row == 2_001
+        os.kill(worker.pid, signal.SIGKILL)
+        os.kill(horse, signal.SIGKILL)
+        worker.wait()
+    finally:
+        stop_worker(worker)
+    take_list_price_first(monkeypatch)  # the release that resumes it
+    with file_app.app_context():
+        wait_for(lambda: reconcile()["requeued"] == [import_id], timeout=30, interval=0.5)
+    run_worker(file_app)
+    final = state(file_app, import_id)
+    assert final.status == "succeeded", final.error
+    assert (final.attempts, final.created, final.rejected) == (1, rows, 0)
+    with file_app.app_context():
+        stored = {title: price for title, price in db.session.execute(select(Book.title, Book.price))}
+    assert stored == {f"Book {n}": Decimal(f"{10 + n}.00") for n in range(1, rows + 1)}, "every price from Price"
 
 
 @pytest.mark.parametrize("victim", ["whole worker", "work horse"])

@@ -2,6 +2,7 @@
 database made by bookapp 0.1.0 (tables made at start-up, no migration history) upgrades in place."""
 
 import io
+import json
 import os
 import signal
 import sqlite3
@@ -23,9 +24,12 @@ from bookapp import create_app
 from bookapp.embedded_redis import free_port
 from bookapp.extensions import db
 from bookapp.models import Book, Import
+from bookapp.services.reconcile import reconcile
 from bookapp.services.setup import include_object
 from tests.conftest import ROOT, add_user, flask_cli, run_worker, sign_in
 from tests.helpers import book_row, csv_bytes, isbn13
+from tests.test_access import bearer
+from tests.test_columns_read import SHOP_HEADER, shop_row
 
 LEGACY = Path(__file__).parent / "legacy"
 
@@ -170,6 +174,66 @@ def test_a_database_made_by_0_1_0_upgrades_in_place_and_keeps_its_books(database
     assert "Dune" in found and "Solaris" not in found
     assert client.get("/healthz").get_json()["database"] == "ok"
     with app.app_context():
+        db.engine.dispose()
+
+
+BEFORE_0010 = """
+INSERT INTO users (email, password_hash, role, created_at, session_version)
+    VALUES ('old@example.com', 'x', 'staff', '2026-12-01 10:00:00+00:00', 0);
+INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_requested, filename, stored_name,
+    file_kind, file_size, sha256, created_at, attempts, processed_rows, checkpoint_row, created, updated, unchanged,
+    skipped, rejected, headers, ignored_columns)
+    VALUES ('succeeded', 'create_update', {true}, {false}, 'done', {false}, 'dry.csv', 'dry.csv', 'csv', 60, 'bbbb',
+    '2026-12-01 10:00:00+00:00', 1, 3, 4, 3, 0, 0, 0, 0, '{headers}', '["List price"]');
+INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_requested, filename, stored_name,
+    file_kind, file_size, sha256, created_at, attempts, processed_rows, checkpoint_row, created, updated, unchanged,
+    skipped, rejected, headers, ignored_columns, source_import_id)
+    VALUES ('queued', 'create_update', {false}, {false}, 'saving', {false}, 'shop.csv', 'half.csv', 'csv', 60, 'cccc',
+    '2026-12-01 10:01:00+00:00', 1, 3, 4, 3, 0, 0, 0, 0, '{headers}', '["List price"]', NULL);
+"""
+
+
+def test_a_database_at_0009_upgrades_in_place_and_its_imports_read_before_say_what_they_can_do(
+    database_url, redis_url, redis_client, tmp_path
+):
+    """0010: imports keep the columns they read. An unconfirmed dry run an earlier release previewed asks to
+    be previewed again; an import it left half done resumes, recording its columns, as it leaves aside the
+    columns its first read left aside."""
+    empty_database(database_url)
+    env = env_for(database_url, redis_url, tmp_path)
+    assert flask_cli(["db", "upgrade", "0009"], env).returncode == 0
+    sqlite = database_url.startswith("sqlite")
+    true, false = ("1", "0") if sqlite else ("true", "false")
+    run_sql(database_url, BEFORE_0010.format(true=true, false=false, headers=json.dumps(SHOP_HEADER)))
+    (tmp_path / "uploads").mkdir()
+    (tmp_path / "uploads" / "half.csv").write_bytes(csv_bytes([shop_row(n) for n in range(1, 7)], header=SHOP_HEADER))
+    (tmp_path / "uploads" / "dry.csv").write_bytes(csv_bytes([shop_row(n) for n in range(1, 4)], header=SHOP_HEADER))
+    result = flask_cli(["db", "upgrade"], env)
+    assert result.returncode == 0, result.stderr
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "x",
+                      "TESTING": True, "WTF_CSRF_ENABLED": False, "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+                      "QUEUED_GRACE_SECONDS": 0, "IMPORT_CHUNK_SIZE": 3},
+                     instance_path=str(tmp_path / "instance"))  # fmt: skip
+    with app.app_context():
+        indexes = {i["name"] for i in inspect(db.engine).get_indexes("imports")}
+        assert {"ix_imports_source_import_id", "ix_imports_fixes_import_id"} <= indexes
+        dry_run, half_done = db.session.scalars(select(Import).order_by(Import.id))
+        assert dry_run.columns_read is None and half_done.columns_read is None, "nothing claimed for them"
+    headers = bearer(app)
+    client = app.test_client()
+    refused = client.post(f"/api/v1/imports/{dry_run.id}/confirm", headers=headers)
+    assert refused.status_code == 409 and "Preview it again" in refused.get_json()["error"]["message"]
+
+    with app.app_context():
+        assert reconcile()["requeued"] == [half_done.id]
+    run_worker(app)
+    state = client.get(f"/api/v1/imports/{half_done.id}", headers=headers).get_json()
+    assert (state["status"], state["created"], state["processed_rows"]) == ("succeeded", 6, 6)
+    assert state["mapping"] is None and state["columns_read"]["columns"]["price"] == "Price"
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Book)) == 3, "rows 5 to 7: the rest of the file"
+    with app.app_context():  # a context of its own: the one above holds its connection until it ends
         db.engine.dispose()
 
 

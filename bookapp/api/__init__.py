@@ -183,7 +183,8 @@ def confirm(import_id: int):
     """Run the real import of a finished dry run, once: 202 with the new import and its Location.
 
     A dry run confirmed before answers 409 with `confirmed_import`; a file imported before answers 409
-    with `previous_import`, unless allow_repeat is true.
+    with `previous_import`, unless allow_repeat is true; a dry run previewed by a release that did not
+    record its columns (columns_read null) answers 409: preview it again (rematch it).
     """
     allow_repeat = _flag("allow_repeat")
     try:

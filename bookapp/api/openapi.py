@@ -262,7 +262,8 @@ def openapi_document() -> dict:
             "/imports/{import_id}/cancel": import_action("Cancel a queued or running import"),
             "/imports/{import_id}/retry": import_action("Queue a failed or cancelled import again"),
             "/imports/{import_id}/confirm": import_action(
-                "Import a finished dry run's file, once (409 with confirmed_import when it was confirmed before)",
+                "Import a finished dry run's file, once (409 with confirmed_import when it was confirmed before; "
+                "409 for a dry run with no columns_read, previewed by an earlier release: rematch it to preview it again)",
                 parameters=({"name": "allow_repeat", "in": "query", "schema": {"type": "boolean"}},),
             ),
             "/imports/{import_id}/undo": import_action("Undo a finished import"),

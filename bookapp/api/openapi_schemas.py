@@ -214,7 +214,19 @@ SCHEMAS = {
             "undone_at": TIME,
             "undone_by": NULLABLE_STRING,
             "headers": {"type": ["array", "null"], "items": NULLABLE_STRING},
-            "mapping": {"oneOf": [{"type": "null"}, MAPPING]},
+            "mapping": {
+                "oneOf": [{"type": "null"}, MAPPING],
+                "description": "The mapping given (a form, the API, a saved profile); null: none was given, the "
+                "header's names say which column fills which field",
+            },
+            "columns_read": {
+                "oneOf": [{"type": "null"}, MAPPING],
+                "description": "The columns its rows are read from, recorded when its rows were first read: "
+                "every field named (null: left empty), with the mapping's defaults, values and group_by. "
+                "Every later read (a resume, the confirm of a dry run, the reports, the fix grid) reads these, "
+                "whatever a later release's header names say. Null before its rows are read, and for imports "
+                "read by a release that did not record it",
+            },
             "profile": {
                 "type": ["object", "null"],
                 "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},

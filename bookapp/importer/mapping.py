@@ -201,6 +201,22 @@ class Mapping:
             )
         return header_map
 
+    def as_read(self, header_map: HeaderMap) -> Mapping:
+        """Return this mapping as *header_map* (its resolution against a file's header) reads the file:
+        every field named, by its column or chain, or by none (an optional field left empty), so that
+        the header's synonyms are never asked again: an import's later reads (a resume, the confirm of a
+        dry run, its reports) meet the columns its first read met, whatever a later release's synonyms say."""
+        texts = header_map.headers
+        columns: dict[str, tuple[str, ...]] = {}
+        for fld in FIELDS:
+            if fld in header_map.positions:
+                chain = (header_map.positions[fld], *header_map.fallbacks.get(fld, ()))
+                columns[fld] = tuple(texts[i] for i in chain)
+            elif fld in OPTIONAL_FIELDS and fld not in self.defaults:
+                columns[fld] = ()
+        group_by = None if header_map.group_by is None else texts[header_map.group_by]
+        return Mapping(columns, dict(self.defaults), dict(self.values), group_by)
+
     def resolve(self, headers: list[object]) -> tuple[HeaderMap, list[str]]:
         """Return the header map (unchecked) and the columns named by the mapping that the file lacks."""
         texts = [header_text(h) for h in headers]

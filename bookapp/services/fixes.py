@@ -276,6 +276,8 @@ def import_fixed_rows(original: Import, rows: dict[int, list[str]], user: User |
             status=ImportStatus.QUEUED.value,
             headers=[h or None for h in checker.headers],
             mapping=original.mapping,
+            # The fixed rows were checked with the columns the original read (RowChecker): read them so.
+            columns_read=original.columns_read,
             profile_id=original.profile_id,
             fixes_import_id=original.id,
         )

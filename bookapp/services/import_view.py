@@ -75,6 +75,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "file_problem": imp.file_problem,
         "headers": imp.headers,
         "mapping": imp.mapping,
+        "columns_read": imp.columns_read,
         "profile": {"id": imp.profile.id, "name": imp.profile.name} if imp.profile else None,
         "repairs": imp.repairs or {},
         "undone_at": iso(imp.undone_at),

@@ -275,6 +275,15 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         raise ImportStateError("Only a dry run that has finished can be confirmed.")
     if dry_run.confirmed_as is not None:
         raise AlreadyConfirmed(dry_run, dry_run.confirmed_as)
+    if dry_run.columns_read is None:
+        # Previewed by a release that did not record its columns: this one may read them otherwise (its
+        # synonyms changed), and importing what the preview did not show is what a confirm must never do.
+        raise ImportStateError(
+            f"Dry run #{dry_run.id} was previewed by an earlier release of bookapp, which did not record which "
+            "column fills which field, and this release may read its columns differently. Preview it again: "
+            "press Match columns and import again on its page (it opens with the columns as they are read now), "
+            "then confirm that dry run."
+        )
     if dry_run.rejected and not (dry_run.created + dry_run.updated + dry_run.unchanged + dry_run.skipped):
         raise ImportStateError(
             "Every row of this dry run was rejected, so there is nothing to import. "
@@ -295,6 +304,7 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         "mode": dry_run.mode,
         "all_or_nothing": dry_run.all_or_nothing,
         "mapping": dry_run.mapping,
+        "columns_read": dry_run.columns_read,
         "profile_id": dry_run.profile_id,
         "headers": dry_run.headers,
         "source_import_id": dry_run.id,

@@ -15,7 +15,7 @@ from ..importer.cells import as_read, cell_text
 from ..importer.columns import is_blank_cell
 from ..importer.errors import FileProblem
 from ..importer.headers import field_of
-from ..importer.mapping import Mapping, MappingError
+from ..importer.mapping import MappingError
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 
 #: Row numbers listed beside each kind of problem.
@@ -209,7 +209,7 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     if not numbers or not imp.headers:
         return {}
     try:
-        header_map, _ = Mapping.from_json(imp.mapping).resolve(imp.headers)
+        header_map, _ = imp.reads_with().resolve(imp.headers)
         columns = {f: (header_map.positions[f], *header_map.fallbacks.get(f, ())) for f in header_map.positions}
     except (MappingError, FileProblem):  # a mapping an earlier version saved: the headers' own names
         columns = {field_of(h): (i,) for i, h in reversed(list(enumerate(imp.headers))) if field_of(h)}

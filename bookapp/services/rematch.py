@@ -110,9 +110,12 @@ def rematch_import(
         )
         if waiting is not None:
             return waiting
-        # An empty mapping, not None: the page then opens with exactly the header's names the original
-        # read the file by, not with the guesses from values a new file's page adds.
-        chosen, chosen_profile, status = original.mapping or Mapping().to_json(), None, ImportStatus.NEEDS_MAPPING
+        # The columns the original read, as its first read recorded them (not as this release's synonyms
+        # would match its header); for one read before they were recorded, its mapping, or an empty one,
+        # not None: the page then opens with the header's names, not with the guesses from values a new
+        # file's page adds.
+        chosen = dict(original.columns_read or original.mapping or Mapping().to_json())
+        chosen_profile, status = None, ImportStatus.NEEDS_MAPPING
         if not original.mapping and (group := suggested_group(original.headers or [])):
             chosen["group_by"] = group  # read by its header's names alone: a shop export's rows stood alone
         read_with = None

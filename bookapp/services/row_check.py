@@ -15,7 +15,7 @@ from openpyxl.utils.cell import get_column_letter
 from sqlalchemy import select
 
 from ..extensions import db
-from ..importer import BookRow, FileProblem, Mapping, MappingError, RowValidator
+from ..importer import BookRow, FileProblem, MappingError, RowValidator
 from ..importer.fields import FIELDS, LABELS
 from ..importer.mapping import header_text
 from ..importer.validation import is_blank_row
@@ -73,7 +73,7 @@ class RowChecker:
             raise RowCheckProblem(f"The header row of import #{imp.id} is not known yet: wait until it has started.")
         self.headers = [header_text(h) for h in imp.headers]
         try:
-            self.header_map = Mapping.from_json(imp.mapping).header_map(self.headers)
+            self.header_map = imp.reads_with().header_map(self.headers)
         except FileProblem as problem:
             raise RowCheckProblem(problem.message) from None
         except MappingError as problem:
