@@ -177,7 +177,7 @@ def test_a_database_made_by_0_1_0_upgrades_in_place_and_keeps_its_books(database
         db.engine.dispose()
 
 
-BEFORE_0010 = """
+BEFORE_0011 = """
 INSERT INTO users (email, password_hash, role, created_at, session_version)
     VALUES ('old@example.com', 'x', 'staff', '2026-12-01 10:00:00+00:00', 0);
 INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_requested, filename, stored_name,
@@ -196,7 +196,7 @@ INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_reques
 def test_a_database_at_0009_upgrades_in_place_and_its_imports_read_before_say_what_they_can_do(
     database_url, redis_url, redis_client, tmp_path
 ):
-    """0010: imports keep the columns they read. An unconfirmed dry run an earlier release previewed asks to
+    """0011: imports keep the columns they read. An unconfirmed dry run an earlier release previewed asks to
     be previewed again; an import it left half done resumes, recording its columns, as it leaves aside the
     columns its first read left aside."""
     empty_database(database_url)
@@ -204,7 +204,7 @@ def test_a_database_at_0009_upgrades_in_place_and_its_imports_read_before_say_wh
     assert flask_cli(["db", "upgrade", "0009"], env).returncode == 0
     sqlite = database_url.startswith("sqlite")
     true, false = ("1", "0") if sqlite else ("true", "false")
-    run_sql(database_url, BEFORE_0010.format(true=true, false=false, headers=json.dumps(SHOP_HEADER)))
+    run_sql(database_url, BEFORE_0011.format(true=true, false=false, headers=json.dumps(SHOP_HEADER)))
     (tmp_path / "uploads").mkdir()
     (tmp_path / "uploads" / "half.csv").write_bytes(csv_bytes([shop_row(n) for n in range(1, 7)], header=SHOP_HEADER))
     (tmp_path / "uploads" / "dry.csv").write_bytes(csv_bytes([shop_row(n) for n in range(1, 4)], header=SHOP_HEADER))

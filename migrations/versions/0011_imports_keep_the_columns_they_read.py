@@ -16,15 +16,15 @@ claim to know it. Instead (services.pipeline, services.imports):
   only when this release leaves aside the columns the first read left aside (imports.ignored_columns,
   recorded then), else it fails saying so, its saved rows kept.
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-04
 """
 
 from alembic import op
 
-revision = "0010"
-down_revision = "0009"
+revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
