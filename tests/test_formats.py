@@ -430,6 +430,28 @@ def test_a_worked_out_price_is_read_as_the_sheet_shows_it_and_the_import_says_so
     assert {t: str(p) for t, p in prices.items()} == {"Priced 1": "10.00", "Priced 2": "12.50", "Priced 3": "2.70"}
 
 
+def test_a_price_is_read_as_shown_whatever_order_its_cell_tag_names_its_place_in(app, staff_client, tmp_path):
+    """Spreadsheet programs write a cell's place first (<c r="G2" s="1">); other writers put its style or
+    type first (<c s="1" t="n" r="G2">). The same price list written so reads its worked-out prices as
+    shown all the same, not refused for decimals nobody sees."""
+    import re
+
+    def style_first(name: str, data: bytes) -> bytes:
+        if not name.startswith("xl/worksheets/"):
+            return data
+        return re.sub(rb'<c r="(\w+)"((?: [st]="\w+")+)', lambda m: b"<c" + m[2] + b' r="' + m[1] + b'"', data)
+
+    path = rezip(priced_workbook(tmp_path / "prices.xlsx"), style_first)
+    assert b'<c s="' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    with open_table(path) as table:
+        prices = {n: cells[5:7] for n, cells in table.rows}
+    assert prices == {2: [8.33, 10.0], 3: [10.41, 12.5], 4: [2.23, 2.7], 5: [5.0, 7.125], 6: [4.0, 0.12345]}
+    response = upload(staff_client, path.read_bytes(), name="prices.xlsx")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"], state["repairs"]["numbers_read_as_shown"]["rows"]) == (3, 2, [2, 3, 4])
+
+
 @pytest.mark.parametrize(
     ("code", "shown"),
     [

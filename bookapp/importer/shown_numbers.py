@@ -189,8 +189,12 @@ class ShownNumbers(CellScan):
                 self.found[cell_position(tag.group(1), tag.group(2))] = shown
 
 
-#: A cell's start tag: its reference, its style and its type (attributes in any order after r).
-_CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"(?=(?:[^>]*?\ss="(\d+)")?)(?=(?:[^>]*?\st="(\w+)")?)[^>]*>')
+#: A cell's start tag: its reference, its style and its type, its attributes in any order (spreadsheet
+#: programs write r first; other writers put s or t before it). Only the few cells whose value has long
+#: decimals are matched with it, so looking ahead for each attribute costs nothing measurable.
+_CELL_TAG = re.compile(
+    rb'<c(?=\s)(?=[^>]*?\sr="([A-Z]{1,3})(\d{1,7})")(?=(?:[^>]*?\ss="(\d+)")?)(?=(?:[^>]*?\st="(\w+)")?)[^>]*>'
+)
 
 
 def needs_rounding(value: float, decimals: int) -> bool:
