@@ -500,17 +500,16 @@ def prices_read_and_imported(app, client, path: Path) -> tuple:
     return (*read, (state["created"], state["rejected"]), state["repairs"].get("numbers_read_as_shown"))
 
 
-def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path):
-    """An .ods keeps beside each number the text the sheet shows for it: a price held as 9.996 and shown as
-    "10.00 €" (or "£12.50" for 12.495) imports as shown; one shown as held ("7.125") keeps its decimals and
-    is refused; a percentage is never read as its shown digits."""
+def ods_price_list(path: Path, prices: list[tuple[str, str, str]]) -> Path:
+    """An .ods price list as a spreadsheet program saves it: each price a number cell of its kind (currency,
+    float, percentage) holding its value, with the text the sheet shows for it beside it."""
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
     from tests.helpers import ods_cell
 
-    def shown(value: str, text: str, kind: str = "currency"):
+    def shown(value: str, text: str, kind: str):
         cell = TableCell(valuetype=kind, value=value, **({"currency": "EUR"} if kind == "currency" else {}))
         cell.addElement(P(text=text))
         return cell
@@ -518,26 +517,44 @@ def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path)
     document = OpenDocumentSpreadsheet()
     table = Table(name="Stock & prices")
     header = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
-    prices = [shown("9.996", "10.00 €"), shown("12.495", "£12.50"), shown("7.125", "7.125", "float"),
-              shown("0.12345", "12.35%", "percentage")]  # fmt: skip
-    for row in [header, *([f"Ods {n}", "Ann", "Classic", isbn13(n), 2001, price, 2] for n, price in
+    for row in [header, *([f"Ods {n}", "Ann", "Classic", isbn13(n), 2001, shown(*price), 2] for n, price in
                           enumerate(prices, start=1))]:  # fmt: skip
         table_row = TableRow()
         for value in row:
             table_row.addElement(value if hasattr(value, "qname") else ods_cell(value))
         table.addElement(table_row)
     document.spreadsheet.addElement(table)
-    path = tmp_path / "prices.ods"
     document.save(str(path))
+    return path
+
+
+def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path):
+    """An .ods keeps beside each number the text the sheet shows for it: a price held as 9.996 and shown as
+    "10.00 €" (or "£12.50" for 12.495) imports as shown; one shown as held ("7.125") keeps its decimals and
+    is refused; a percentage is never read as its shown digits."""
+    prices = [("9.996", "10.00 €", "currency"), ("12.495", "£12.50", "currency"), ("7.125", "7.125", "float"),
+              ("0.12345", "12.35%", "percentage")]  # fmt: skip
+    path = ods_price_list(tmp_path / "prices.ods", prices)
     assert prices_read_and_imported(app, staff_client, path) == (
         [2, 3], {2: 10.0, 3: 12.5, 4: 7.125, 5: 0.12345}, (2, 2), {"count": 2, "rows": [2, 3]})  # fmt: skip
+
+
+def test_an_ods_price_with_one_decimal_or_thousands_is_compared_to_the_text_shown(app, staff_client, tmp_path):
+    """A price held with one decimal is read as shown too: 9.5 in a whole-money cell shows as £10, and
+    imports as 10; shown as £9.50 it is 9.5 as held. A thousands separator is no decimal point: 1234.4
+    shown as £1,234 imports as 1234. A whole number shown with decimals is left as it is."""
+    money = [("9.5", "£10"), ("9.5", "£9.50"), ("1234.4", "£1,234"), ("12", "£12.00")]
+    path = ods_price_list(tmp_path / "prices.ods", [(value, text, "currency") for value, text in money])
+    assert prices_read_and_imported(app, staff_client, path) == (
+        [2, 4], {2: 10.0, 3: 9.5, 4: 1234.0, 5: 12.0}, (4, 0), {"count": 2, "rows": [2, 4]})  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("text", "value", "decimals"),
     [("10.00 €", 9.996, 2), ("£12.50", 12.495, 2), ("1.234,57 €", 1234.5678, 2), ("-3.3", -3.333, 1),
      ("9.996", 9.996, None), ("12.35%", 0.12345, None), ("10.01", 9.996, None), ("10", 9.996, None),
-     ("£10", 9.996, 0), ("10 €", 9.996, 0)],
+     ("£10", 9.996, 0), ("10 €", 9.996, 0), ("£10", 9.5, 0), ("9.50", 9.5, None), ("10.0", 9.96, 1),
+     ("£1,234", 1234.4, 0), ("£1,235", 1234.5, 0), ("1,234 €", 1.2344, 3), ("1,234", 1234.4, None)],
 )  # fmt: skip
 def test_the_decimals_an_ods_shows_for_a_number(text, value, decimals):
     from bookapp.importer.shown_numbers import shown_decimals

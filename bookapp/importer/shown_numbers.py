@@ -231,18 +231,24 @@ class OdsShownNumbers:
 
 def shown_decimals(text: str, value: float) -> int | None:
     """Return the decimals a sheet's *text* for *value* shows when it is *value* rounded to them ("10.00 €"
-    for 9.996: 2; "1.234,57" for 1234.5678: 2), else None (the text is the number as held, a percentage,
-    a date, or not the number at all)."""
+    for 9.996: 2; "1.234,57" for 1234.5678: 2; "£10" for 9.5 and "£1,234" for 1234.4: 0), else None (the
+    text is the number as held, a percentage, a date, or not the number at all)."""
+    if "%" in text:
+        return None
     found = _LAST_DECIMALS.search(text)
-    if "%" in text or (found is None and not _MONEY.search(text)):
-        return None
-    decimals = len(found.group(1)) if found else 0  # money shown whole: £10
-    if decimals > MAX_SHOWN_DECIMALS or not needs_rounding(value, decimals):
-        return None
+    money = _MONEY.search(text) is not None
+    # The digits after the last separator are decimals, or, three of them in money, thousands ("£1,234":
+    # a whole-money format); the value held tells which, as its digits are the ones shown.
+    candidates = [len(found.group(1))] if found else []
+    if money and (not found or len(found.group(1)) == 3):
+        candidates.append(0)
     digits = re.sub(r"\D", "", text).lstrip("0")
-    return (
-        decimals if digits == re.sub(r"\D", "", f"{abs(as_shown(value, decimals)):.{decimals}f}").lstrip("0") else None
-    )
+    for decimals in candidates:
+        if decimals <= MAX_SHOWN_DECIMALS and needs_rounding(value, decimals):
+            rounded = f"{abs(as_shown(value, decimals)):.{decimals}f}"
+            if digits == re.sub(r"\D", "", rounded).lstrip("0"):
+                return decimals
+    return None
 
 
 #: The digits after a number's last decimal separator, before any symbol or space that ends it.
