@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from decimal import ROUND_HALF_UP, Decimal
 
 from defusedxml import ElementTree
@@ -29,8 +29,6 @@ MAX_SHOWN_DECIMALS = 4
 #: The most cells of a sheet read as shown (8 bytes each): a computed price in every row of Excel's last
 #: row is a million. Past it, the rest are read as held (each then says what is wrong with it).
 MAX_SHOWN_CELLS = 5_000_000
-#: The rows named in the import's note of numbers read as shown (the count covers them all).
-FIRST_ROWS_KEPT = 100
 #: A cell's place in ShownCells: its row, then its column (16,384 at most in a sheet), then the decimals.
 _COLUMN_BITS, _DECIMAL_BITS = 14, 3
 
@@ -59,7 +57,7 @@ class ShownCells:
 
 class ShownRows:
     """A sheet's cells read as shown, for reading its rows in order: ``at(row)`` gives a row's (column from
-    the header's first, decimals) once, moving on; ``rows`` and ``count`` name the rows for the note."""
+    the header's first, decimals) once, moving on; ``among`` names the rows for the import's note."""
 
     def __init__(self, keys: list[int], below: int, first_column: int, width: int) -> None:
         shift = _COLUMN_BITS + _DECIMAL_BITS
@@ -67,15 +65,9 @@ class ShownRows:
         self.keys = array("q", (k for k in keys[start:] if 0 <= ((k >> _DECIMAL_BITS) & 0x3FFF) - first_column < width))
         self.first_column = first_column
         self._next = 0
-        #: How many rows hold such a cell, and the first of them (the sheet's numbers, from 1).
-        self.count, self.first_rows = 0, []
-        last = -1
-        for key in self.keys:  # in order: a row's cells are together
-            if key >> shift != last:
-                last = key >> shift
-                self.count += 1
-                if len(self.first_rows) < FIRST_ROWS_KEPT:
-                    self.first_rows.append(last + 1)
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
 
     def at(self, row: int) -> list[tuple[int, int]]:
         keys, shift, found = self.keys, _COLUMN_BITS + _DECIMAL_BITS, []
@@ -85,6 +77,27 @@ class ShownRows:
             key = keys[self._next]
             found.append((((key >> _DECIMAL_BITS) & 0x3FFF) - self.first_column, key & 7))
             self._next += 1
+        return found
+
+    def among(self, numbers: list[int], columns: frozenset[int]) -> list[int]:
+        """Return those of *numbers* (rows as the file numbers them, ascending) with a cell read as shown in
+        one of *columns* (from the header's first): the rows an import read, in the columns its fields
+        read, not a totals row's rounded sum nor a column no field reads."""
+        keys, shift = self.keys, _COLUMN_BITS + _DECIMAL_BITS
+        if not keys or not numbers or not columns:
+            return []
+        start = bisect_left(keys, (numbers[0] - 1) << shift)
+        stop = bisect_left(keys, numbers[-1] << shift, start)
+        found: list[int] = []
+        wanted = None
+        for index in range(start, stop):  # in order: a row's cells are together
+            key = keys[index]
+            row = (key >> shift) + 1
+            if (found and found[-1] == row) or ((key >> _DECIMAL_BITS) & 0x3FFF) - self.first_column not in columns:
+                continue
+            wanted = wanted or set(numbers)
+            if row in wanted:
+                found.append(row)
         return found
 
 

@@ -143,8 +143,6 @@ class ImportRun:
             imp.ignored_columns = header_map.ignored
             imp.headers = [jsonable_cell(h) for h in table.headers]
             imp.read_as = table.description[:255]
-            if table.shown_rounded and SHOWN_ROUNDED not in (imp.repairs or {}):  # once, not again on resume
-                note_repairs(imp, SHOWN_ROUNDED, table.shown_rounded, count=table.shown_rounded_count)
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()
@@ -285,6 +283,8 @@ class ImportRun:
         imp.processed_rows += len(numbers)
         if chunk.valid.repaired:
             note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
+        if chunk.shown:  # noted with the rows it names, as a resumed run reads on after them
+            note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
