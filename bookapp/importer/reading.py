@@ -142,6 +142,19 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
 BLANK_HEADER = "Row 1 is empty: the first row must name the columns (Title, Author, …)."
 
 
+#: How a table's description (an import's read_as) says which row its header was read from.
+_HEADER_ON_ROW = re.compile(r", header on row (\d+)")
+
+
+def header_row_in(description: str | None) -> int | None:
+    """Return the row a table's description says its header was read from: 1 for a description that
+    names none, None with no description (a file not read yet)."""
+    if not description:
+        return None
+    found = _HEADER_ON_ROW.search(description)
+    return int(found.group(1)) if found else 1
+
+
 def header_is_blank(headers: list[object]) -> bool:
     """Whether no header cell names anything (cells of spaces alone name nothing)."""
     return not any(h is not None and str(h).strip() for h in headers)

@@ -135,7 +135,7 @@ class ImportRun:
             header_map, _ = mapping.resolve(table.headers)
             if header_map.missing and not mapping and not imp.processed_rows:
                 raise ColumnsUnmatched([header_text(h) or None for h in table.headers])
-            header_map = mapping.header_map(table.headers)
+            header_map = mapping.header_map(table.headers, table.header_row)
             self.isbn_header = header_map.header_of("isbn")
             self.quantity_header = header_map.header_of("quantity")
             self.header_positions = header_map.positions
