@@ -4,6 +4,7 @@ real worker; and hostile or broken ones refused with a message, never a crash or
 
 import datetime
 import io
+import re
 import struct
 import subprocess
 import sys
@@ -408,8 +409,8 @@ def test_a_worked_out_price_is_read_as_the_sheet_shows_it_and_the_import_says_so
     refusal, and a percentage is not rounded to its shown digits."""
     path = priced_workbook(tmp_path / "prices.xlsx")
     with open_table(path) as table:
-        assert table.shown_rounded == [2, 3, 4]  # cost and price cells alike (10.4125 is £10.41)
         prices = {n: cells[5:7] for n, cells in table.rows}
+        assert table.shown.among([2, 3, 4, 5, 6], frozenset({5, 6})) == [2, 3, 4]  # cost and price (£10.41)
     assert prices == {2: [8.33, 10.0], 3: [10.41, 12.5], 4: [2.23, 2.7], 5: [5.0, 7.125], 6: [4.0, 0.12345]}
 
     response = upload(staff_client, path.read_bytes(), name="prices.xlsx")
@@ -428,6 +429,69 @@ def test_a_worked_out_price_is_read_as_the_sheet_shows_it_and_the_import_says_so
     with app.app_context():
         prices = dict(db.session.query(Book.title, Book.price))
     assert {t: str(p) for t, p in prices.items()} == {"Priced 1": "10.00", "Priced 2": "12.50", "Priced 3": "2.70"}
+
+
+def test_the_note_of_numbers_read_as_shown_names_only_book_rows_and_the_columns_fields_read(
+    app, staff_client, tmp_path
+):
+    """A shop's price list: its Cost column (no field reads it) holds worked-out costs shown as pounds, a
+    row under the books holds only a cost (left out: no book), and its totals row sums the prices
+    (=SUM(G2:G4), shown £27.30; left out as totals). Only the price read as shown in a book row is in
+    the note of numbers read as shown: row 2, not the cost of row 3, nor rows 5 and 6."""
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["Title", "Author", "Book type", "ISBN", "Year published", "Cost", "Price", "Quantity"])
+    sheet.append(["Priced 1", "Ann", "Classic", isbn13(1), 2001, 8.33, "=F2*1.2", 3])
+    sheet.append(["Priced 2", "Ann", "Classic", isbn13(2), 2001, "=G3/1.2", 12.5, 2])
+    sheet.append(["Priced 3", "Ann", "Classic", isbn13(3), 2001, 4.0, 4.8, 1])
+    sheet.append([None, None, None, None, None, "=F3*0.32"])
+    sheet.append(["Total", None, None, None, None, None, "=SUM(G2:G4)", "=SUM(H2:H4)"])
+    for row in range(2, 7):
+        sheet.cell(row, 6).number_format = sheet.cell(row, 7).number_format = '"£"#,##0.00'
+    book.save(tmp_path / "costs.xlsx")
+    saved = {"G2": "9.9960000000000004", "F3": "10.416666666666666", "F5": "3.3333333333333335",
+             "G6": "27.295999999999999", "H6": "6"}  # fmt: skip
+
+    def with_results(name: str, data: bytes) -> bytes:  # as a spreadsheet program saves them
+        if not name.startswith("xl/worksheets/"):
+            return data
+        for ref, value in saved.items():
+            data = re.sub(rb'(<c r="%s"[^>]*>.*?)(?:<v>[^<]*</v>|<v ?/>)?</c>' % ref.encode(),
+                          rb"\1<v>%s</v></c>" % value.encode(), data, count=1)  # fmt: skip
+        return data
+
+    path = rezip(tmp_path / "costs.xlsx", with_results)
+    response = upload(staff_client, path.read_bytes(), name="costs.xlsx")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"]) == (3, 0), state
+    assert state["repairs"]["totals_rows"]["rows"] == [6] and state["repairs"]["rows_without_book_cells"]["rows"] == [5]
+    assert state["repairs"]["numbers_read_as_shown"] == {"count": 1, "rows": [2]}
+    page = " ".join(staff_client.get(response.location).get_data(as_text=True).split())
+    assert "Read as the sheet shows them: in 1 row (row 2) a number held" in page
+
+
+def test_a_price_is_read_as_shown_whatever_order_its_cell_tag_names_its_place_in(app, staff_client, tmp_path):
+    """Spreadsheet programs write a cell's place first (<c r="G2" s="1">); other writers put its style or
+    type first (<c s="1" t="n" r="G2">). The same price list written so reads its worked-out prices as
+    shown all the same, not refused for decimals nobody sees."""
+
+    def style_first(name: str, data: bytes) -> bytes:
+        if not name.startswith("xl/worksheets/"):
+            return data
+        return re.sub(rb'<c r="(\w+)"((?: [st]="\w+")+)', lambda m: b"<c" + m[2] + b' r="' + m[1] + b'"', data)
+
+    path = rezip(priced_workbook(tmp_path / "prices.xlsx"), style_first)
+    assert b'<c s="' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    with open_table(path) as table:
+        prices = {n: cells[5:7] for n, cells in table.rows}
+    assert prices == {2: [8.33, 10.0], 3: [10.41, 12.5], 4: [2.23, 2.7], 5: [5.0, 7.125], 6: [4.0, 0.12345]}
+    response = upload(staff_client, path.read_bytes(), name="prices.xlsx")
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"], state["repairs"]["numbers_read_as_shown"]["rows"]) == (3, 2, [2, 3, 4])
 
 
 @pytest.mark.parametrize(
@@ -471,24 +535,24 @@ def prices_read_and_imported(app, client, path: Path) -> tuple:
     """Read *path* (rows read as shown, each row's Price cell), then upload and import it: (those, the
     import's created and rejected counts, its note of the rows read as shown)."""
     with open_table(path) as table:
-        read = table.shown_rounded, {n: cells[5] for n, cells in table.rows}
+        prices = {n: cells[5] for n, cells in table.rows}
+        read = table.shown.among(list(prices), frozenset({5})), prices
     response = upload(client, path.read_bytes(), name=path.name)
     run_worker(app)
     state = import_state(client, response.location)
     return (*read, (state["created"], state["rejected"]), state["repairs"].get("numbers_read_as_shown"))
 
 
-def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path):
-    """An .ods keeps beside each number the text the sheet shows for it: a price held as 9.996 and shown as
-    "10.00 €" (or "£12.50" for 12.495) imports as shown; one shown as held ("7.125") keeps its decimals and
-    is refused; a percentage is never read as its shown digits."""
+def ods_price_list(path: Path, prices: list[tuple[str, str, str]]) -> Path:
+    """An .ods price list as a spreadsheet program saves it: each price a number cell of its kind (currency,
+    float, percentage) holding its value, with the text the sheet shows for it beside it."""
     from odf.opendocument import OpenDocumentSpreadsheet
     from odf.table import Table, TableCell, TableRow
     from odf.text import P
 
     from tests.helpers import ods_cell
 
-    def shown(value: str, text: str, kind: str = "currency"):
+    def shown(value: str, text: str, kind: str):
         cell = TableCell(valuetype=kind, value=value, **({"currency": "EUR"} if kind == "currency" else {}))
         cell.addElement(P(text=text))
         return cell
@@ -496,26 +560,44 @@ def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path)
     document = OpenDocumentSpreadsheet()
     table = Table(name="Stock & prices")
     header = ["Title", "Author", "Book type", "ISBN", "Year published", "Price", "Quantity"]
-    prices = [shown("9.996", "10.00 €"), shown("12.495", "£12.50"), shown("7.125", "7.125", "float"),
-              shown("0.12345", "12.35%", "percentage")]  # fmt: skip
-    for row in [header, *([f"Ods {n}", "Ann", "Classic", isbn13(n), 2001, price, 2] for n, price in
+    for row in [header, *([f"Ods {n}", "Ann", "Classic", isbn13(n), 2001, shown(*price), 2] for n, price in
                           enumerate(prices, start=1))]:  # fmt: skip
         table_row = TableRow()
         for value in row:
             table_row.addElement(value if hasattr(value, "qname") else ods_cell(value))
         table.addElement(table_row)
     document.spreadsheet.addElement(table)
-    path = tmp_path / "prices.ods"
     document.save(str(path))
+    return path
+
+
+def test_an_ods_price_is_read_as_the_sheet_shows_it(app, staff_client, tmp_path):
+    """An .ods keeps beside each number the text the sheet shows for it: a price held as 9.996 and shown as
+    "10.00 €" (or "£12.50" for 12.495) imports as shown; one shown as held ("7.125") keeps its decimals and
+    is refused; a percentage is never read as its shown digits."""
+    prices = [("9.996", "10.00 €", "currency"), ("12.495", "£12.50", "currency"), ("7.125", "7.125", "float"),
+              ("0.12345", "12.35%", "percentage")]  # fmt: skip
+    path = ods_price_list(tmp_path / "prices.ods", prices)
     assert prices_read_and_imported(app, staff_client, path) == (
         [2, 3], {2: 10.0, 3: 12.5, 4: 7.125, 5: 0.12345}, (2, 2), {"count": 2, "rows": [2, 3]})  # fmt: skip
+
+
+def test_an_ods_price_with_one_decimal_or_thousands_is_compared_to_the_text_shown(app, staff_client, tmp_path):
+    """A price held with one decimal is read as shown too: 9.5 in a whole-money cell shows as £10, and
+    imports as 10; shown as £9.50 it is 9.5 as held. A thousands separator is no decimal point: 1234.4
+    shown as £1,234 imports as 1234. A whole number shown with decimals is left as it is."""
+    money = [("9.5", "£10"), ("9.5", "£9.50"), ("1234.4", "£1,234"), ("12", "£12.00")]
+    path = ods_price_list(tmp_path / "prices.ods", [(value, text, "currency") for value, text in money])
+    assert prices_read_and_imported(app, staff_client, path) == (
+        [2, 4], {2: 10.0, 3: 9.5, 4: 1234.0, 5: 12.0}, (4, 0), {"count": 2, "rows": [2, 4]})  # fmt: skip
 
 
 @pytest.mark.parametrize(
     ("text", "value", "decimals"),
     [("10.00 €", 9.996, 2), ("£12.50", 12.495, 2), ("1.234,57 €", 1234.5678, 2), ("-3.3", -3.333, 1),
      ("9.996", 9.996, None), ("12.35%", 0.12345, None), ("10.01", 9.996, None), ("10", 9.996, None),
-     ("£10", 9.996, 0), ("10 €", 9.996, 0)],
+     ("£10", 9.996, 0), ("10 €", 9.996, 0), ("£10", 9.5, 0), ("9.50", 9.5, None), ("10.0", 9.96, 1),
+     ("£1,234", 1234.4, 0), ("£1,235", 1234.5, 0), ("1,234 €", 1.2344, 3), ("1,234", 1234.4, None)],
 )  # fmt: skip
 def test_the_decimals_an_ods_shows_for_a_number(text, value, decimals):
     from bookapp.importer.shown_numbers import shown_decimals
@@ -552,7 +634,8 @@ def test_cells_read_as_shown_are_kept_compact_capped_and_given_row_by_row(monkey
     for place, decimals in [((5, 3), 2), ((2, 3), 2), ((2, 9), 1), ((0, 3), 2), ((7, 1), 2), ((5, 4), 1)]:
         cells[place] = decimals
     rows = cells.rows(below=1, first_column=1, width=4)  # the header on sheet row 1, columns B to E
-    assert (rows.count, rows.first_rows) == (3, [3, 6, 8])
+    assert rows.among([3, 4, 5, 6, 7, 8], frozenset(range(4))) == [3, 6, 8]
+    assert rows.among([3, 6], frozenset({3})) == [6] and rows.among([4, 5, 7], frozenset(range(4))) == []
     assert [rows.at(r) for r in (2, 3, 5, 7)] == [[(2, 2)], [], [(2, 2), (3, 1)], [(0, 2)]]
     monkeypatch.setattr(shown_numbers, "MAX_SHOWN_CELLS", 2)
     capped = shown_numbers.ShownCells()

@@ -510,3 +510,34 @@ def test_a_shop_export_whose_names_all_match_still_goes_to_match_columns_for_its
     read = ["Handle", "Title", "Author", "Type", "ISBN", "Year", "Price", "Qty"]
     header_map = Mapping.from_json({"group_by": "Handle"}).header_map(read)
     assert "Handle" not in header_map.ignored
+
+
+def test_missing_columns_are_told_on_the_row_the_header_was_found_on(app, tmp_path, monkeypatch):
+    """A Goodreads export saved with a title line and a blank line above its header: its header is row 3,
+    and the API's and the command line's refusals for the columns it lacks say so, as does the job of a
+    workbook whose header is only read in the job (a shop's .ods, header under a title, lacking Book type)."""
+    name, content = layouts.goodreads(1)
+    titled = b"My Goodreads library\r\n\r\n" + content
+    headers = bearer(app)
+    refused = post_file(app, headers, name, titled)
+    assert refused.status_code == 422
+    message = refused.get_json()["error"]["message"]
+    assert "in the header row, row 3," in message and "row 1" not in message, message
+
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "BOOKAPP_IMPORT_QUEUE": app.config["IMPORT_QUEUE"]}  # fmt: skip
+    path = tmp_path / name
+    path.write_bytes(titled)
+    cli = flask_cli(["import-books", str(path), "--map", "Owned Copies=quantity"], env)
+    assert cli.returncode != 0 and "in the header row, row 3," in cli.stderr, cli.stderr
+
+    from bookapp.importer import peek
+    from tests.helpers import typed_book_row, write_ods
+
+    monkeypatch.setattr(peek, "OPEN_WHOLE_BYTES", 0)  # as for a large workbook: its header is read in the job
+    without_type = [h for h in HEADER if h != "Book type"]
+    rows = [[c for h, c in zip(HEADER, typed_book_row(n), strict=True) if h != "Book type"] for n in (1, 2)]
+    stock = write_ods(tmp_path / "stock.ods", [[], without_type, *rows], header=["Hartley Books — stock list"])
+    state = finished(app, headers, post_file(app, headers, "stock.ods", stock.read_bytes(),
+                                             mapping=json.dumps({"columns": {"title": "Title"}})))  # fmt: skip
+    assert state["status"] == "failed" and "in the header row, row 3," in state["error"], state

@@ -251,7 +251,7 @@ def test_a_header_under_a_title_row_is_read_and_every_row_keeps_its_own_number(a
 
 
 def test_a_row_one_that_names_the_columns_stays_the_header(tmp_path):
-    """Row 1 naming three required fields is the header, whatever a row under it names; a title row
+    """Row 1 naming every required field is the header, whatever a row under it names; a title row
     naming two by chance ("Title", "Year") gives way to the full header under it; a title above a header
     naming only one is no header either (one field named is no clear header): the file is read from row 1
     as before, and waits for its columns to be matched."""
@@ -269,6 +269,36 @@ def test_a_row_one_that_names_the_columns_stays_the_header(tmp_path):
     usual.write_bytes(csv_bytes([book_row(1), HEADER]))
     with open_table(usual) as table:
         assert (table.header_row, [n for n, _ in table.rows]) == (1, [2, 3])
+
+
+#: A stock sheet's title row as label and value pairs: it names Title, Type and Year (three required fields).
+TITLE_PAIRS = ["Title", "Hartley Books spring stock take", "Type", "Stock take", "Year", 2025]
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+@pytest.mark.parametrize(
+    "title", [TITLE_PAIRS, ["Stock list: Title, Author and ISBN for the shop"]], ids=["pairs", "one-cell"]
+)
+def test_a_title_row_naming_three_fields_gives_way_to_the_fuller_header_under_it(
+    app, staff_client, tmp_path, kind, title
+):
+    """A title row that names three required fields by chance (label and value pairs: "Title | Hartley Books
+    spring stock take | Type | Stock take | Year | 2025"), or names them in one cell, is no header: the
+    header under it names more fields across the table's columns, and the books under it are imported
+    under their own row numbers."""
+    rows = [typed_book_row(n) for n in range(1, 4)]
+    if kind == "csv":
+        text = [["" if c is None else str(c) for c in row] for row in rows]
+        name, content = "stock.csv", csv_bytes([[], HEADER, *text], header=[str(c) for c in title])
+    else:
+        name, content = "stock.xlsx", shop_workbook(tmp_path / "stock.xlsx", rows, above=[title, [None]]).read_bytes()
+    response = upload(staff_client, content, name)
+    assert response.status_code == 302 and not response.location.endswith("/columns"), response.location
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 3, 0), state
+    assert state["read_as"].endswith(", header on row 3") and state["headers"] == HEADER, state
+    assert book(app, isbn13(2)).title == typed_book_row(2)[0]
 
 
 def test_match_columns_reads_the_header_under_a_title_and_the_import_resumes_under_the_same_numbers(app, staff_client):

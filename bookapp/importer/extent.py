@@ -208,8 +208,9 @@ class OdsExtent:
 
     _TAG = re.compile(rb"<(/?)table:(table-row|table-cell|covered-table-cell|table)(?=[\s/>])([^>]*)>")
     _REPEATED = re.compile(rb'number-(?:rows|columns)-repeated="(\d{1,12})"')
-    #: A number cell's value with decimals, and the text the sheet shows for it (see note_shown).
-    _LONG_VALUE = re.compile(rb'office:value="(-?\d+\.\d{2,}(?:[eE][-+]?\d+)?)"')
+    #: A number cell's value with decimals (one is enough: 9.5 shown as £10), or written with a negative
+    #: exponent (1.5E-3); a whole number never shows rounded. The text the sheet shows is then read (note_shown).
+    _LONG_VALUE = re.compile(rb'office:value="(-?\d*\.\d+(?:[eE][-+]?\d+)?|-?\d+[eE]-\d+)"')
     _SHOWN_TEXT = re.compile(rb"\s*<text:p>(.{0,256}?)</text:p>", re.DOTALL)
     _NAME = re.compile(rb'table:name="([^"]*)"')
     #: The most repeated rows or cells whose shown number is noted (a value repeated further is left as held).

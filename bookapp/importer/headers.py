@@ -140,22 +140,29 @@ def synonym_rank(header: object) -> int:
 HEADER_SEARCH_ROWS = 10
 #: The required fields a row under row 1 must name to be taken as the header (and more than row 1 does).
 HEADER_FIELDS_BELOW = 2
-#: The required fields row 1 names for the rows under it not to be looked at: a title row may name two
-#: ("Title: Hartley Books stock list, Year: 2025") and still be no header.
+#: The required fields row 1 names to be taken as the header unless a fuller one is under it: a title row
+#: may name two ("Title: Hartley Books stock list, Year: 2025") and still be no header; one naming three
+#: or more by chance gives way only to a header under it that names more (see header_index).
 HEADER_FIELDS_AT_ONCE = 3
 
 
 def header_index(rows: Sequence[Sequence[object]]) -> int:
-    """Return which of a file's first rows (row 1 first, blank rows included) is its header: 0 (row 1),
-    unless row 1 names fewer than HEADER_FIELDS_AT_ONCE required fields (a title, "Hartley Books — stock
-    list", or one naming two fields by chance) and a row among the first HEADER_SEARCH_ROWS names at least
-    HEADER_FIELDS_BELOW and more than row 1 (the first that names the most). A blank row 1 is left as the
-    header, to be refused as one."""
+    """Return which of a file's first rows (row 1 first, blank rows included) is its header.
+
+    Row 1, when it names every required field (no title does), or at least HEADER_FIELDS_AT_ONCE of them
+    and no row under it (among the first HEADER_SEARCH_ROWS) is a fuller header: one naming as many
+    required fields, more fields in all, in more cells than row 1 fills (a title row's label and value
+    pairs, "Title | Spring stock | Type | Stock take | Year | 2025", do not span the table's columns).
+    When row 1 names fewer (a title, "Hartley Books — stock list", or one naming two fields by chance),
+    the first row that names at least HEADER_FIELDS_BELOW and more than row 1, the most of them. A blank
+    row 1 is left as the header, to be refused as one."""
     if not rows:
         return 0
     first = header_score(rows[0])
-    if first >= HEADER_FIELDS_AT_ONCE or not any(c is not None and str(c).strip() for c in rows[0]):
+    if looks_like_header(rows[0]) or not _filled(rows[0]):
         return 0
+    if first >= HEADER_FIELDS_AT_ONCE:
+        return _header_under_title(rows, first)
     best, index = max(HEADER_FIELDS_BELOW - 1, first), 0
     for at, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=1):
         score = header_score(row)
@@ -164,6 +171,28 @@ def header_index(rows: Sequence[Sequence[object]]) -> int:
     return index
 
 
+def _header_under_title(rows: Sequence[Sequence[object]], first: int) -> int:
+    """Return the first row under row 1 that is a fuller header than row 1 (see header_index), naming the
+    most fields, or 0 (row 1) when there is none."""
+    named, filled = len(_fields_named(rows[0])), _filled(rows[0])
+    index = 0
+    for at, row in enumerate(rows[1:HEADER_SEARCH_ROWS], start=1):
+        fields = _fields_named(row)
+        if len(fields) > named and _filled(row) > filled and header_score(row) >= first:
+            named, index = len(fields), at
+    return index
+
+
+def _fields_named(row: Sequence[object]) -> set[str]:
+    return {f for f in map(field_of, row) if f is not None}
+
+
+def _filled(row: Sequence[object]) -> int:
+    """Return how many of a row's cells hold something (cells of spaces alone hold nothing)."""
+    return sum(1 for c in row if c is not None and str(c).strip())
+
+
 def looks_like_header(row: Sequence[object]) -> bool:
-    """Whether row 1 is taken as the header without looking at the rows under it (the usual file: free)."""
-    return header_score(row) >= HEADER_FIELDS_AT_ONCE
+    """Whether row 1 is the header without looking at the rows under it (the usual file: free): it names
+    every required field, as no title row does."""
+    return header_score(row) == len(REQUIRED_FIELDS)

@@ -180,8 +180,9 @@ class Mapping:
             data["group_by"] = self.group_by
         return data
 
-    def header_map(self, headers: list[object]) -> HeaderMap:
-        """Resolve against a file's header row: positions of every field, synonyms for the rest.
+    def header_map(self, headers: list[object], header_row: int | None = None) -> HeaderMap:
+        """Resolve against a file's header row (the file's row *header_row*, when known): positions of
+        every field, synonyms for the rest.
 
         Raises FileProblem when a named column is not in the file, or a required field has neither
         a column nor a default."""
@@ -197,7 +198,7 @@ class Mapping:
             missing = ", ".join(LABELS[f] for f in header_map.missing)
             raise FileProblem(
                 f"The file has no column for: {missing}. Match its columns to the book fields (or name them "
-                f"in the header row, row 1, as the template does); headers found: {found}."
+                f"in {header_row_words(header_row)}, as the template does); headers found: {found}."
             )
         return header_map
 
@@ -269,6 +270,11 @@ class Mapping:
             item_names=parent_names(texts, group_by),
         )
         return header_map, absent
+
+
+def header_row_words(header_row: int | None) -> str:
+    """Return where a file's header is, in words: "the header row, row 3" ("the header row" when not known)."""
+    return "the header row" if header_row is None else f"the header row, row {header_row}"
 
 
 def map_headers(headers: list[object], mapping: Mapping | None = None) -> HeaderMap:

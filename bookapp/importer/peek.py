@@ -40,19 +40,27 @@ def read_header(path: Path | str) -> list[object] | None:
     """Return the header row of the sheet an import would read, or None when it is not read here.
 
     Raises FileProblem when the file cannot be a book list at all (empty, binary, no header)."""
+    return find_header(path)[0]
+
+
+def find_header(path: Path | str) -> tuple[list[object] | None, int | None]:
+    """Return the header row of the sheet an import would read and the row it is on (the sheet's number),
+    or (None, None) when it is not read here.
+
+    Raises FileProblem when the file cannot be a book list at all (empty, binary, no header)."""
     path = Path(path)
     kind = detect_kind(path)
     if kind == "csv":
-        headers = _csv_header(path)
+        headers, header_row = _csv_header(path)
     elif kind == "xlsx":
-        headers = _xlsx_header(path)
+        headers, header_row = _xlsx_header(path)
     elif kind in ("xls", "ods") and path.stat().st_size <= OPEN_WHOLE_BYTES:
         with open_table(path) as table:
-            return list(table.headers)
+            return list(table.headers), table.header_row
     else:
-        return None
+        return None, None
     if headers is None:
-        return None
+        return None, None
     while headers and headers[-1] in (None, ""):
         headers.pop()
     if len(headers) > MAX_COLUMNS:
@@ -62,10 +70,10 @@ def read_header(path: Path | str) -> list[object] | None:
         )
     if header_is_blank(headers):
         raise FileProblem(BLANK_HEADER)
-    return headers
+    return headers, header_row
 
 
-def _csv_header(path: Path) -> list[object] | None:
+def _csv_header(path: Path) -> tuple[list[object] | None, int | None]:
     with open(path, "rb") as fh:
         head = fh.read(HEADER_BYTES)
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
@@ -79,20 +87,21 @@ def _csv_header(path: Path) -> list[object] | None:
         except UnicodeDecodeError:
             continue
     else:
-        return None  # the reader says what is wrong with it, as the import would
+        return None, None  # the reader says what is wrong with it, as the import would
     delimiter = sniff_delimiter("\n".join(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]))
     try:
         first = next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), None)
     except csv.Error:
-        return None
+        return None, None
     if first is None or looks_like_header(first):
-        return first
+        return first, 1
     # A title above the header, as the reader finds it (headers.header_index).
     records = first_records(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
-    return records[header_index(records)]
+    index = header_index(records)
+    return records[index], index + 1
 
 
-def _xlsx_header(path: Path) -> list[object] | None:
+def _xlsx_header(path: Path) -> tuple[list[object] | None, int | None]:
     """Stream the first row of each visible sheet; return the one naming the most book fields."""
     try:
         with zipfile.ZipFile(path) as archive:
@@ -101,15 +110,15 @@ def _xlsx_header(path: Path) -> list[object] | None:
             if any(m == ".." or m.startswith("../") for _, m in sheets):
                 raise FileProblem(OUTSIDE_THE_FILE)
             if not sheets or not all(member in names for _, member in sheets):
-                return None
+                return None, None
             strings = _SharedStrings(archive, "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None)
             rows = [_header_row(archive, member, strings) for _, member in sheets]
     except DefusedXmlException as exc:  # a DOCTYPE, entities: refused here as the full check would
         raise unsafe_xml(exc) from None
     except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError, EOFError, RuntimeError):
-        return None  # the full check, in the job, says what is wrong
-    rows = [r for r in rows if r]
-    return max(rows, key=header_score) if rows else None
+        return None, None  # the full check, in the job, says what is wrong
+    rows = [r for r in rows if r[0]]
+    return max(rows, key=lambda r: header_score(r[0])) if rows else (None, None)
 
 
 def _visible_sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
@@ -147,9 +156,9 @@ class _SharedStrings:
         return self.strings[index] if index < len(self.strings) else ""
 
 
-def _header_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> list[object]:
+def _header_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> tuple[list[object], int]:
     """Stream the sheet's first rows (from its first with a value, HEADER_SEARCH_ROWS of them, blank ones
-    included); return the one headers.header_index takes, as the reader does."""
+    included); return the one headers.header_index takes, as the reader does, and its row number."""
     rows: dict[int, dict[int, object]] = {}  # row number → column → value
     cells: dict[int, object] = {}
     first = number = 0
@@ -170,11 +179,12 @@ def _header_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) 
                 cells = {}
                 element.clear()
     if not first:
-        return []
+        return [], 0
     origin = min(min(c) for c in rows.values() if c)
     end = max(max(c) for c in rows.values() if c) + 1
     first_rows = [[rows.get(n, {}).get(i) for i in range(origin, end)] for n in range(first, max(rows) + 1)]
-    return first_rows[header_index(first_rows)]
+    index = header_index(first_rows)
+    return first_rows[index], first + index
 
 
 def _column(reference: str, default: int) -> int:

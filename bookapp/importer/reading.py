@@ -14,13 +14,14 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
 
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .headers import header_index, header_score, looks_like_header
+from .shown_numbers import ShownRows
 from .sniffing import UTF16_BOMS, first_lines, first_records, sniff_delimiter, sniff_encoding
 from .workbook import KIND_NAMES, open_book_sheet
 from .xls import OLE_SIGNATURE, ole_kind
@@ -110,9 +111,8 @@ class Table:
     #: A CSV's encoding and delimiter, as sniffed (the column profile reads the file with them too).
     encoding: str | None = None
     delimiter: str | None = None
-    #: A workbook's rows with a number read as its format shows it, not as held (see shown_numbers).
-    shown_rounded: list[int] = field(default_factory=list)
-    shown_rounded_count: int = 0
+    #: A workbook's cells read as their format shows them, not as held (see shown_numbers).
+    shown: ShownRows | None = None
     #: The row the header was read from (see headers.header_index): the rows above it are skipped.
     header_row: int = 1
 
@@ -140,6 +140,19 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
 
 #: What a file whose first row names no column is told, at upload and in its job alike.
 BLANK_HEADER = "Row 1 is empty: the first row must name the columns (Title, Author, …)."
+
+
+#: How a table's description (an import's read_as) says which row its header was read from.
+_HEADER_ON_ROW = re.compile(r", header on row (\d+)")
+
+
+def header_row_in(description: str | None) -> int | None:
+    """Return the row a table's description says its header was read from: 1 for a description that
+    names none, None with no description (a file not read yet)."""
+    if not description:
+        return None
+    found = _HEADER_ON_ROW.search(description)
+    return int(found.group(1)) if found else 1
 
 
 def header_is_blank(headers: list[object]) -> bool:
@@ -335,8 +348,7 @@ def _open_workbook(path: Path, kind: str, alongside: bool = False) -> Iterator[T
             rows=sheet.rows,
             estimated_rows=sheet.estimated_rows,
             description=f"{KIND_NAMES[kind]}, sheet {sheet.name!r}",
-            shown_rounded=sheet.shown_rounded,
-            shown_rounded_count=sheet.shown_rounded_count,
+            shown=sheet.shown,
             header_row=sheet.header_row,
         )
 

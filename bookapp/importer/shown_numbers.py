@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from decimal import ROUND_HALF_UP, Decimal
 
 from defusedxml import ElementTree
@@ -29,8 +29,6 @@ MAX_SHOWN_DECIMALS = 4
 #: The most cells of a sheet read as shown (8 bytes each): a computed price in every row of Excel's last
 #: row is a million. Past it, the rest are read as held (each then says what is wrong with it).
 MAX_SHOWN_CELLS = 5_000_000
-#: The rows named in the import's note of numbers read as shown (the count covers them all).
-FIRST_ROWS_KEPT = 100
 #: A cell's place in ShownCells: its row, then its column (16,384 at most in a sheet), then the decimals.
 _COLUMN_BITS, _DECIMAL_BITS = 14, 3
 
@@ -59,7 +57,7 @@ class ShownCells:
 
 class ShownRows:
     """A sheet's cells read as shown, for reading its rows in order: ``at(row)`` gives a row's (column from
-    the header's first, decimals) once, moving on; ``rows`` and ``count`` name the rows for the note."""
+    the header's first, decimals) once, moving on; ``among`` names the rows for the import's note."""
 
     def __init__(self, keys: list[int], below: int, first_column: int, width: int) -> None:
         shift = _COLUMN_BITS + _DECIMAL_BITS
@@ -67,15 +65,9 @@ class ShownRows:
         self.keys = array("q", (k for k in keys[start:] if 0 <= ((k >> _DECIMAL_BITS) & 0x3FFF) - first_column < width))
         self.first_column = first_column
         self._next = 0
-        #: How many rows hold such a cell, and the first of them (the sheet's numbers, from 1).
-        self.count, self.first_rows = 0, []
-        last = -1
-        for key in self.keys:  # in order: a row's cells are together
-            if key >> shift != last:
-                last = key >> shift
-                self.count += 1
-                if len(self.first_rows) < FIRST_ROWS_KEPT:
-                    self.first_rows.append(last + 1)
+
+    def __bool__(self) -> bool:
+        return bool(self.keys)
 
     def at(self, row: int) -> list[tuple[int, int]]:
         keys, shift, found = self.keys, _COLUMN_BITS + _DECIMAL_BITS, []
@@ -85,6 +77,27 @@ class ShownRows:
             key = keys[self._next]
             found.append((((key >> _DECIMAL_BITS) & 0x3FFF) - self.first_column, key & 7))
             self._next += 1
+        return found
+
+    def among(self, numbers: list[int], columns: frozenset[int]) -> list[int]:
+        """Return those of *numbers* (rows as the file numbers them, ascending) with a cell read as shown in
+        one of *columns* (from the header's first): the rows an import read, in the columns its fields
+        read, not a totals row's rounded sum nor a column no field reads."""
+        keys, shift = self.keys, _COLUMN_BITS + _DECIMAL_BITS
+        if not keys or not numbers or not columns:
+            return []
+        start = bisect_left(keys, (numbers[0] - 1) << shift)
+        stop = bisect_left(keys, numbers[-1] << shift, start)
+        found: list[int] = []
+        wanted = None
+        for index in range(start, stop):  # in order: a row's cells are together
+            key = keys[index]
+            row = (key >> shift) + 1
+            if (found and found[-1] == row) or ((key >> _DECIMAL_BITS) & 0x3FFF) - self.first_column not in columns:
+                continue
+            wanted = wanted or set(numbers)
+            if row in wanted:
+                found.append(row)
         return found
 
 
@@ -189,8 +202,12 @@ class ShownNumbers(CellScan):
                 self.found[cell_position(tag.group(1), tag.group(2))] = shown
 
 
-#: A cell's start tag: its reference, its style and its type (attributes in any order after r).
-_CELL_TAG = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"(?=(?:[^>]*?\ss="(\d+)")?)(?=(?:[^>]*?\st="(\w+)")?)[^>]*>')
+#: A cell's start tag: its reference, its style and its type, its attributes in any order (spreadsheet
+#: programs write r first; other writers put s or t before it). Only the few cells whose value has long
+#: decimals are matched with it, so looking ahead for each attribute costs nothing measurable.
+_CELL_TAG = re.compile(
+    rb'<c(?=\s)(?=[^>]*?\sr="([A-Z]{1,3})(\d{1,7})")(?=(?:[^>]*?\ss="(\d+)")?)(?=(?:[^>]*?\st="(\w+)")?)[^>]*>'
+)
 
 
 def needs_rounding(value: float, decimals: int) -> bool:
@@ -227,18 +244,24 @@ class OdsShownNumbers:
 
 def shown_decimals(text: str, value: float) -> int | None:
     """Return the decimals a sheet's *text* for *value* shows when it is *value* rounded to them ("10.00 €"
-    for 9.996: 2; "1.234,57" for 1234.5678: 2), else None (the text is the number as held, a percentage,
-    a date, or not the number at all)."""
+    for 9.996: 2; "1.234,57" for 1234.5678: 2; "£10" for 9.5 and "£1,234" for 1234.4: 0), else None (the
+    text is the number as held, a percentage, a date, or not the number at all)."""
+    if "%" in text:
+        return None
     found = _LAST_DECIMALS.search(text)
-    if "%" in text or (found is None and not _MONEY.search(text)):
-        return None
-    decimals = len(found.group(1)) if found else 0  # money shown whole: £10
-    if decimals > MAX_SHOWN_DECIMALS or not needs_rounding(value, decimals):
-        return None
+    money = _MONEY.search(text) is not None
+    # The digits after the last separator are decimals, or, three of them in money, thousands ("£1,234":
+    # a whole-money format); the value held tells which, as its digits are the ones shown.
+    candidates = [len(found.group(1))] if found else []
+    if money and (not found or len(found.group(1)) == 3):
+        candidates.append(0)
     digits = re.sub(r"\D", "", text).lstrip("0")
-    return (
-        decimals if digits == re.sub(r"\D", "", f"{abs(as_shown(value, decimals)):.{decimals}f}").lstrip("0") else None
-    )
+    for decimals in candidates:
+        if decimals <= MAX_SHOWN_DECIMALS and needs_rounding(value, decimals):
+            rounded = f"{abs(as_shown(value, decimals)):.{decimals}f}"
+            if digits == re.sub(r"\D", "", rounded).lstrip("0"):
+                return decimals
+    return None
 
 
 #: The digits after a number's last decimal separator, before any symbol or space that ends it.

@@ -11,7 +11,7 @@ import os
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
 from openpyxl.utils.cell import get_column_letter
@@ -39,10 +39,8 @@ class Sheet:
     #: Rows and columns the sheet spans, from its first to its last cell.
     height: int = 0
     width: int = 0
-    #: The first rows (the file's numbers) with a number read as its format shows it (see shown_numbers),
-    #: and how many rows have one.
-    shown_rounded: list[int] = field(default_factory=list)
-    shown_rounded_count: int = 0
+    #: The cells under the header read as their format shows them, not as held (see shown_numbers).
+    shown: ShownRows | None = None
     #: The sheet's row the header was read from (its first, unless a title is above it: header_index).
     header_row: int = 1
 
@@ -98,8 +96,7 @@ def open_book_sheet(path, choose, kind: str = "xlsx", *, alongside: bool = False
             estimated_rows=max(sheet.height - 1 - index, 0),
             height=sheet.height,
             width=sheet.width,
-            shown_rounded=shown.first_rows,
-            shown_rounded_count=shown.count,
+            shown=shown,
             header_row=sheet.start[0] + 1 + index,
         )
     finally:
@@ -211,18 +208,19 @@ def _rows(
     """Yield the rows under the header (the sheet's first rows, up to and with it, are skipped)."""
     first_row, first_col = sheet.start
     merged = _merged_cells(sheet, first_row, first_col, width)
+    any_shown = bool(shown)
     top_left_values: dict[tuple[int, int], object] = {}
     rows = islice(sheet.iter_rows(), header_index + 1, None)
     # The file's row; the sheet's (from 0) is number - 1.
     for number, values in enumerate(rows, start=first_row + 2 + header_index):
         if len(values) <= width and "" not in values:
-            rounded = shown.at(number - 1) if shown.count else ()
+            rounded = shown.at(number - 1) if any_shown else ()
             if not merged and not unsaved and not rounded:  # the usual row: calamine's own list
                 yield number, values
                 continue
             cells = values
         else:
-            rounded = shown.at(number - 1) if shown.count else ()
+            rounded = shown.at(number - 1) if any_shown else ()
             cells = list(map(BLANK_TO_NONE.get, values[:width], values[:width]))
             if len(values) > width and any(v != "" for v in values[width:]):
                 cells.extend(None if v == "" else v for v in values[width:])

@@ -20,10 +20,10 @@ from werkzeug.datastructures import FileStorage
 from ..extensions import db
 from ..importer import FileProblem, Mapping
 from ..importer.fields import LABELS
-from ..importer.mapping import header_text
+from ..importer.mapping import header_row_words, header_text
 from ..importer.matching import suggested_group
-from ..importer.peek import read_header
-from ..importer.reading import detect_kind
+from ..importer.peek import find_header
+from ..importer.reading import detect_kind, header_row_in
 from ..models import (
     Import,
     ImportMode,
@@ -72,13 +72,15 @@ class ImportOptions:
 class NeedsMapping(FileProblem):
     """Some required field has no column: the file's columns must be matched first."""
 
-    def __init__(self, missing: list[str], headers: list[object], message: str | None = None):
+    def __init__(
+        self, missing: list[str], headers: list[object], message: str | None = None, header_row: int | None = None
+    ):
         names = ", ".join(LABELS[f] for f in missing)
         shown = ", ".join(repr(header_text(h)) for h in headers if header_text(h)) or "none"
         super().__init__(
             message
             or f"The file has no column for: {names}. Its columns are: {shown}. Match them to the book fields "
-            "(a mapping or a saved profile), or name them in the header row as the template does."
+            f"(a mapping or a saved profile), or name them in {header_row_words(header_row)}, as the template does."
         )
         self.missing = missing
         self.headers = [header_text(h) for h in headers]
@@ -143,8 +145,8 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
             size += len(block)
     try:
         kind = detect_kind(temporary)
-        headers = read_header(temporary)
-        mapping, profile, status = columns_for(headers, options)
+        headers, header_row = find_header(temporary)
+        mapping, profile, status = columns_for(headers, options, header_row)
         if not options.allow_repeat and not options.dry_run:
             previous = previous_import(digest.hexdigest())
             if previous is not None:
@@ -184,11 +186,12 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
 
 
 def columns_for(
-    headers: list[object] | None, options: ImportOptions
+    headers: list[object] | None, options: ImportOptions, header_row: int | None = None
 ) -> tuple[Mapping | None, ImportProfile | None, ImportStatus]:
     """Decide how the file's columns are read: the mapping given, a named profile, the profile saved
-    for this header row, or the header's own names. Return (mapping, profile, status): needs_mapping
-    when some required field has no column (refused instead when options.refuse_unmatched)."""
+    for this header row (the file's row *header_row*), or the header's own names. Return (mapping,
+    profile, status): needs_mapping when some required field has no column (refused instead when
+    options.refuse_unmatched)."""
     profile = None
     mapping = options.mapping
     if options.profile:
@@ -204,9 +207,9 @@ def columns_for(
     header_map, absent = (mapping or Mapping()).resolve(headers)
     if absent:
         try:
-            mapping.header_map(headers)
+            mapping.header_map(headers, header_row)
         except FileProblem as problem:
-            raise NeedsMapping(header_map.missing, headers, problem.message) from None
+            raise NeedsMapping(header_map.missing, headers, problem.message, header_row) from None
     if not header_map.missing:
         if mapping is None and not options.refuse_unmatched and suggested_group(headers):
             # A shop export's rows of one product need their product column chosen (Rows of one item),
@@ -214,7 +217,7 @@ def columns_for(
             return mapping, profile, ImportStatus.NEEDS_MAPPING
         return mapping, profile, ImportStatus.QUEUED
     if options.refuse_unmatched or options.mapping is not None or options.profile:
-        raise NeedsMapping(header_map.missing, headers)
+        raise NeedsMapping(header_map.missing, headers, header_row=header_row)
     return mapping, profile, ImportStatus.NEEDS_MAPPING
 
 
@@ -225,7 +228,7 @@ def submit_mapping(imp: Import, mapping: Mapping, user: User | None, *, save_as:
     names a column the file does not have, and ImportStateError when it is not waiting."""
     if imp.status != ImportStatus.NEEDS_MAPPING.value:
         raise ImportStateError(f"Import #{imp.id} is not waiting for its columns to be matched.")
-    mapping.header_map(imp.headers or [])  # raises FileProblem
+    mapping.header_map(imp.headers or [], header_row_in(imp.read_as))  # raises FileProblem
     if save_as:
         try:
             imp.profile = save_profile(save_as, imp.headers or [], mapping, user)

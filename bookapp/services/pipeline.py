@@ -139,7 +139,7 @@ class ImportRun:
         reading = RowReading(self.path, self.import_id, self.piece_size, self.max_rows,
                              repeats_allowed=self.mode is ImportMode.ADD_STOCK, first_rows=self.first_rows)  # fmt: skip
         with reading.opened() as (table, start_reading):
-            header_map = self._columns_read(table.headers)
+            header_map = self._columns_read(table.headers, table.header_row)
             self.isbn_header = header_map.header_of("isbn")
             self.quantity_header = header_map.header_of("quantity")
             self.header_positions = header_map.positions
@@ -147,8 +147,6 @@ class ImportRun:
             imp.ignored_columns = header_map.ignored
             imp.headers = [jsonable_cell(h) for h in table.headers]
             imp.read_as = table.description[:255]
-            if table.shown_rounded and SHOWN_ROUNDED not in (imp.repairs or {}):  # once, not again on resume
-                note_repairs(imp, SHOWN_ROUNDED, table.shown_rounded, count=table.shown_rounded_count)
             imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()
@@ -188,7 +186,7 @@ class ImportRun:
             if single_transaction:
                 db.session.commit()
 
-    def _columns_read(self, headers: list[object]) -> HeaderMap:
+    def _columns_read(self, headers: list[object], header_row: int | None = None) -> HeaderMap:
         """Return the header map the rows are read with: the columns this import's first read recorded,
         never resolved again (a release's synonyms may have changed since: a resume, or a dry run's
         confirm, reads the columns the first chunks or the preview read); at its first read, resolved
@@ -206,7 +204,7 @@ class ImportRun:
         header_map, _ = mapping.resolve(headers)
         if header_map.missing and not mapping and not imp.processed_rows:
             raise ColumnsUnmatched([header_text(h) or None for h in headers])
-        header_map = mapping.header_map(headers)
+        header_map = mapping.header_map(headers, header_row)
         if imp.checkpoint_row and header_map.ignored != (imp.ignored_columns or []):
             # Rows were saved by a release that recorded no columns, only those it left aside, and this
             # release's names leave aside others: the rest would fill fields from other columns than
@@ -332,6 +330,8 @@ class ImportRun:
             note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
         if chunk.valid.from_markup:
             note_repairs(imp, FROM_HTML, chunk.valid.from_markup)
+        if chunk.shown:  # noted with the rows it names, as a resumed run reads on after them
+            note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..importer import FileProblem, Mapping
 from ..importer.matching import suggested_group
+from ..importer.reading import header_row_in
 from ..models import Import, ImportMode, ImportStatus, User
 from .import_jobs import ImportStateError, enqueue_import, kept_if_recorded, upload_path
 from .imports import ImportOptions, columns_for
@@ -121,7 +122,7 @@ def rematch_import(
         read_with = None
     else:
         options = ImportOptions(mapping=mapping, profile=profile, refuse_unmatched=True)
-        read_with, chosen_profile, status = columns_for(original.headers, options)
+        read_with, chosen_profile, status = columns_for(original.headers, options, header_row_in(original.read_as))
         chosen = read_with.to_json() if read_with else None
     stored_name = _own_copy(original)
     with kept_if_recorded(upload_path(original).parent / stored_name):

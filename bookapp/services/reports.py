@@ -132,7 +132,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         select(ImportChunk).where(ImportChunk.import_id == imp.id).order_by(ImportChunk.first_row)
     )
     with open_table(upload_path) as table:
-        header_map = imp.reads_with().header_map(table.headers)
+        header_map = imp.reads_with().header_map(table.headers, table.header_row)
         validator = RowValidator(header_map, decimal_comma=table.decimal_comma, text_cells=table.text_cells)
         isbn_at, title_at = header_map.positions["isbn"], header_map.positions.get("title")
 

@@ -18,6 +18,7 @@ from ..extensions import db
 from ..importer import BookRow, FileProblem, MappingError, RowValidator
 from ..importer.fields import FIELDS, LABELS
 from ..importer.mapping import header_text
+from ..importer.reading import header_row_in
 from ..importer.validation import is_blank_row
 from ..models import Import, ImportRowError
 
@@ -73,7 +74,7 @@ class RowChecker:
             raise RowCheckProblem(f"The header row of import #{imp.id} is not known yet: wait until it has started.")
         self.headers = [header_text(h) for h in imp.headers]
         try:
-            self.header_map = imp.reads_with().header_map(self.headers)
+            self.header_map = imp.reads_with().header_map(self.headers, header_row_in(imp.read_as))
         except FileProblem as problem:
             raise RowCheckProblem(problem.message) from None
         except MappingError as problem:

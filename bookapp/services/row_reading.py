@@ -23,6 +23,7 @@ from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
+from ..importer.shown_numbers import ShownRows
 from ..importer.validation import ValidRows, drop_blank_rows, product_rows, rows_without_book_cells, totals_rows
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
 from .read_ahead import available as read_ahead_available
@@ -56,6 +57,8 @@ class ValidatedChunk:
     totals: list[int] = field(default_factory=list)
     #: Rows left out as a product export's variable or grouped products (see product_rows).
     products: list[int] = field(default_factory=list)
+    #: Rows of the chunk with a number read as its cell's format shows it, in a column a field reads.
+    shown: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -115,7 +118,7 @@ class RowReading:
                 self.isbn_header = isbn_header
 
                 def produce():
-                    return self.validated_chunks(table.rows, validator, resume_after, table.lines)
+                    return self.validated_chunks(table.rows, validator, resume_after, table.lines, table.shown)
 
                 if current_app.config["IMPORT_READ_AHEAD"] and read_ahead_available():
                     return ReadAhead(produce, ahead=self.ahead)
@@ -132,19 +135,28 @@ class RowReading:
         """The reading process's work for a workbook: open it (checked and built at once, memory capped),
         send its Table (without its rows), then validate its rows as the importing process orders."""
         with open_table(self.path, alongside=True) as table:
-            yield dataclasses.replace(table, rows=None)
+            yield dataclasses.replace(table, rows=None, shown=None)  # the cells read as shown stay here
             order = orders()
             if order is None:  # the importing process stopped before the rows
                 return 0
             validator, self.isbn_header, resume_after = order
-            return (yield from self.validated_chunks(table.rows, validator, resume_after, table.lines))
+            return (yield from self.validated_chunks(table.rows, validator, resume_after, table.lines, table.shown))
 
-    def validated_chunks(self, rows, validator: RowValidator, resume_after: int, lines: LineMap | None = None):
+    def validated_chunks(
+        self,
+        rows,
+        validator: RowValidator,
+        resume_after: int,
+        lines: LineMap | None = None,
+        shown: ShownRows | None = None,
+    ):
         """Yield a ValidatedChunk for each chunk after *resume_after*, return the rows seen; pure, no database.
 
         Row numbers are the spreadsheet's (they never depend on which rows are skipped as blank), so a
-        resumed run meets every row under the number the first run gave it."""
+        resumed run meets every row under the number the first run gave it. *shown*: the cells read as
+        their format shows them; each chunk names its rows with one in a column a field reads."""
         seen_rows = 0
+        read_columns = frozenset(validator.read_columns) if shown else frozenset()
         for chunk in chunked(validator.continued(rows), self.piece_size):
             seen_rows += len(chunk)
             if seen_rows > self.max_rows:
@@ -175,8 +187,9 @@ class RowReading:
                 valid = valid.where([n > resume_after for n in valid.numbers])
                 problems = [p for p in problems if p.row_number > resume_after]
             rejected = {p.row_number for p in problems}
+            numbers = [n for n, _ in chunk]
             yield ValidatedChunk(
-                numbers=[n for n, _ in chunk],
+                numbers=numbers,
                 rejected_cells={n: cells for n, cells in chunk if n in rejected} if rejected else {},
                 valid=valid,
                 problems=problems,
@@ -184,6 +197,7 @@ class RowReading:
                 left_out=left_out,
                 totals=totals,
                 products=products,
+                shown=shown.among(numbers, read_columns) if read_columns else [],
             )
         return seen_rows
 

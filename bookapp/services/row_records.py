@@ -15,13 +15,12 @@ from .problems import capped_cells, problem_kind, wording
 REPAIRED_ROWS_KEPT = 100
 
 
-def note_repairs(imp: Import, kind: str, rows: list[int], *, count: int | None = None) -> None:
-    """Count the rows whose cells were repaired on the way in (*count* of them: *rows*, unless those are
-    only the first ones), keeping the first row numbers."""
+def note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
+    """Count the rows whose cells were repaired on the way in, keeping the first row numbers."""
     repairs = dict(imp.repairs or {})
     entry = repairs.get(kind) or {"count": 0, "rows": []}
     kept = entry["rows"] + rows[: max(REPAIRED_ROWS_KEPT - len(entry["rows"]), 0)]
-    repairs[kind] = {"count": entry["count"] + (len(rows) if count is None else count), "rows": kept}
+    repairs[kind] = {"count": entry["count"] + len(rows), "rows": kept}
     imp.repairs = repairs
 
 
