@@ -510,3 +510,26 @@ def test_a_shop_export_whose_names_all_match_still_goes_to_match_columns_for_its
     read = ["Handle", "Title", "Author", "Type", "ISBN", "Year", "Price", "Qty"]
     header_map = Mapping.from_json({"group_by": "Handle"}).header_map(read)
     assert "Handle" not in header_map.ignored
+
+
+def test_a_zotero_exports_isbn_cell_holding_a_books_isbn13_and_isbn10_is_read_as_the_first(app, tmp_path):
+    """Zotero writes a book's ISBN-13 and ISBN-10 in one cell, "9780441172719 0441172717": the first is
+    read (and the import says so); a cell with two books' ISBNs is refused as holding more than one."""
+    from bookapp.importer.matching import suggest
+    from bookapp.importer.profiling import profile_file
+
+    headers = bearer(app)
+    other = layouts.isbn13_of(40)
+    name, content = layouts.zotero(1, isbns=lambda n: f"{other}; {layouts.isbn13_of(n)}" if n == 3 else None)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.ZOTERO_MAPPING)))
+    assert (state["created"], state["rejected"]) == (4, 1)
+    assert book(app, layouts.isbn13_of(1)).title == "Dune 1"
+    assert state["repairs"]["isbn_first_of_several"] == {"count": 4, "rows": [2, 3, 5, 6]}
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["message"]) for r in rejected] == [
+        (4, "ISBN holds more than one ISBN, and not all of one book; keep one ISBN per cell")
+    ]
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "4 ISBN cells\n    held several ISBNs of one book" in page
+    (tmp_path / name).write_bytes(layouts.zotero(1)[1])
+    assert suggest(layouts.ZOTERO_HEADER, profile_file(tmp_path / name)).chain("isbn") == ["ISBN"]

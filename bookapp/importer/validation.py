@@ -62,6 +62,8 @@ class ValidRows:
     columns: list[list]
     #: Rows whose ISBN was repaired on the way in (an ISBN-10 that lost its leading zero).
     repaired: list[int] = field(default_factory=list)
+    #: Rows whose ISBN cell held several ISBNs of the book, read as the first.
+    first_of_several: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -79,6 +81,9 @@ class ValidRows:
         if self.repaired:
             still = set(kept.numbers)
             kept.repaired = [n for n in self.repaired if n in still]
+        if self.first_of_several:
+            still = set(kept.numbers)
+            kept.first_of_several = [n for n in self.first_of_several if n in still]
         return kept
 
     def records(self) -> list[tuple]:
@@ -282,10 +287,12 @@ class RowValidator:
         columns: dict[str, list[object]] = {}
         bad: dict[int, list[RowProblem]] = {}
         repaired: list[int] = []
+        several: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
             repaired.extend(numbers[i] for i in column.repaired)
+            several.extend(numbers[i] for i in column.first_of_several)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -297,7 +304,7 @@ class RowValidator:
                     RowProblem(numbers[index], header, shown(cells[index]), f"{header} {message}")
                 )
         blank = [None] * len(shaped)
-        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired))
+        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired), sorted(several))
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])
             for index in sorted(bad):

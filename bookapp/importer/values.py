@@ -113,7 +113,46 @@ def parse_isbn(value: object) -> str | None:
         text = text[:-2]
     if len(text) == 9 and text.isdigit() and stdnum_isbn.is_valid("0" + text):
         text = "0" + text  # an ISBN-10 whose leading 0 a numeric column dropped
-    return _isbn13(_ISBN_PREFIX.sub("", text), shown=text)
+    try:
+        return _isbn13(_ISBN_PREFIX.sub("", text), shown=text)
+    except ValueProblem:
+        found = several_isbns(text)
+        if found is None:
+            raise
+        return found
+
+
+#: What separates the ISBNs of a cell holding several (a catalogue program's "9780441172719 0441172717").
+_ISBN_LIST_SEPARATORS = re.compile(r"\s*[,;|/]\s*")
+_ISBN_TOKEN = re.compile(r"(?:isbn(?:[- ]?1[03])?:?)?[\dXx-]{10,17}\Z", re.IGNORECASE)
+
+
+def several_isbns(text: str) -> str | None:
+    """Return the ISBN-13 digits of a cell holding several ISBNs of one book (an ISBN-13 and its ISBN-10,
+    separated by spaces, commas or semicolons): the first. None when the cell is not a list of ISBNs;
+    refuse a cell whose ISBNs are of different books (or one of them is wrong): which one is meant?"""
+    parts = [p for p in _ISBN_LIST_SEPARATORS.split(text.strip()) if p]
+    if len(parts) < 2:
+        parts = text.split()
+    if len(parts) < 2 or not all(_ISBN_TOKEN.match(p) for p in parts):
+        return None
+    found = set()
+    for part in parts:
+        try:
+            found.add(_isbn13(_ISBN_PREFIX.sub("", part), shown=part))
+        except ValueProblem:
+            found.add(part)
+    if len(found) > 1:
+        raise ValueProblem("holds more than one ISBN, and not all of one book; keep one ISBN per cell")
+    return _isbn13(_ISBN_PREFIX.sub("", parts[0]), shown=parts[0])
+
+
+def held_several_isbns(cell: object) -> bool:
+    """Whether a cell the ISBN converter accepted held several ISBNs of its book (it was read as the first)."""
+    if type(cell) is not str:
+        return False
+    text = clean_text(cell)
+    return text is not None and several_isbns(text) is not None
 
 
 def lost_leading_zero(cell: object) -> bool:

@@ -31,7 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import LEFT_OUT, SHOWN_ROUNDED, TOTALS
+from .problems import LEFT_OUT, SEVERAL_ISBNS, SHOWN_ROUNDED, TOTALS
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -297,6 +297,8 @@ class ImportRun:
         imp.processed_rows += len(numbers)
         if chunk.valid.repaired:
             note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
+        if chunk.valid.first_of_several:
+            note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:

@@ -194,6 +194,8 @@ def _json_prefix(text: str, size: int) -> str:
 LEFT_OUT = "rows_without_book_cells"
 #: The note of a workbook's rows with a number read as its cell's format shows it (9.996 as 10.00).
 SHOWN_ROUNDED = "numbers_read_as_shown"
+#: The note of the rows whose ISBN cell held several ISBNs of the book (read as the first).
+SEVERAL_ISBNS = "isbn_first_of_several"
 #: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
 TOTALS = "totals_rows"
 
@@ -272,6 +274,9 @@ def summary_line(imp: Import) -> str:
     if zeros:
         rows = ", ".join(f"{n:,}" for n in zeros["rows"][:10]) + (", …" if zeros["count"] > 10 else "")
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
+    several = (imp.repairs or {}).get(SEVERAL_ISBNS)
+    if several:
+        line += f" Read the first of several ISBNs of one book in {plural(several['count'], 'cell')}: {_rows(several)}."
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
         line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."
