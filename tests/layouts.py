@@ -459,3 +459,33 @@ def zotero(first: int, count: int = 5, isbns=None) -> tuple[str, bytes]:
 
 
 ZOTERO_MAPPING = {"defaults": {"book_type": "Classic", "price": "0.00", "quantity": "1"}}
+
+
+#: An inventory flat file of a marketplace's seller tools (books category): a template row, the labels a
+#: person reads, then the field names the marketplace reads.
+AMAZON_FLATFILE_TEMPLATE = [
+    "TemplateType=fptcustom", "Version=2021.0312", "TemplateSignature=Qk9PS1M=",
+    "The top 3 rows are for Amazon.com use only. Do not modify or delete the top 3 rows.",
+]  # fmt: skip
+AMAZON_FLATFILE_LABELS = [
+    "Product Type", "Seller SKU", "Product ID", "Product ID Type", "Title", "Author", "Binding", "Publication Date",
+    "Standard Price", "Quantity", "Condition Type", "Condition Note", "Product Description", "Number of Pages",
+]  # fmt: skip
+AMAZON_FLATFILE_FIELDS = [
+    "feed_product_type", "item_sku", "external_product_id", "external_product_id_type", "item_name", "author",
+    "binding", "publication_date", "standard_price", "quantity", "condition_type", "condition_note",
+    "product_description", "pages",
+]  # fmt: skip
+
+
+def amazon_flatfile(first: int, count: int = 4) -> tuple[str, bytes]:
+    """An inventory flat file: tab-separated, its labels on row 2 and its field names on row 3, ISBN-10s as
+    the product IDs."""
+    rows = [AMAZON_FLATFILE_FIELDS]
+    for n in range(first, first + count):
+        rows.append([
+            "ABIS_BOOK", f"SKU-{isbn10(n)}", isbn10(n), "ISBN", f"Dune {n}", "Frank Herbert", "paperback",
+            "1965-01-01", "9.99", "3", "UsedVeryGood", "Light shelf wear", f"A novel, part {n}.", str(400 + n),
+        ])  # fmt: skip
+    template = AMAZON_FLATFILE_TEMPLATE + [""] * (len(AMAZON_FLATFILE_LABELS) - len(AMAZON_FLATFILE_TEMPLATE))
+    return "amazon_flatfile_books.txt", _csv(template, [AMAZON_FLATFILE_LABELS, *rows], delimiter="\t")

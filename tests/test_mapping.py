@@ -3,6 +3,7 @@ profile saved the first time matches the next export by its header row. SQLite a
 
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -533,3 +534,30 @@ def test_a_zotero_exports_isbn_cell_holding_a_books_isbn13_and_isbn10_is_read_as
     assert "4 ISBN cells\n    held several ISBNs of one book" in page
     (tmp_path / name).write_bytes(layouts.zotero(1)[1])
     assert suggest(layouts.ZOTERO_HEADER, profile_file(tmp_path / name)).chain("isbn") == ["ISBN"]
+
+
+def test_an_inventory_flat_files_row_of_field_names_under_its_labels_is_left_out_and_told(app, tmp_path):
+    """A seller inventory flat file: a template row, the labels (the header), then the field names
+    (feed_product_type, item_sku, …). That row is no book: left out and told, not rejected; and its
+    "external_product_id" no longer keeps Product ID (ISBN-10s) from being suggested for ISBN, nor are
+    Standard Price and Product Description left unmatched."""
+    from bookapp.importer.matching import suggest
+    from bookapp.importer.profiling import profile_file
+    from bookapp.importer.validation import is_second_header
+
+    headers = bearer(app)
+    name, content = layouts.amazon_flatfile(1)
+    mapping = {"columns": {"isbn": "Product ID"}, "defaults": {"book_type": "Classic"}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+    assert (state["created"], state["rejected"]) == (4, 0)
+    assert state["repairs"] == {"second_header_row": {"count": 1, "rows": [3]}}
+    found = book(app, layouts.isbn13_of(1))
+    assert (found.price, found.description, found.no_of_pages) == (Decimal("9.99"), "A novel, part 1.", 401)
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "Left out: row 3, right under the header, is a second header" in page
+    (tmp_path / name).write_bytes(content)
+    suggested = suggest(layouts.AMAZON_FLATFILE_LABELS, profile_file(tmp_path / name))
+    assert [suggested.chain(f) for f in ("isbn", "price", "description")] == [
+        ["Product ID"], ["Standard Price"], ["Product Description"]]  # fmt: skip
+    assert not is_second_header(["Dune", "Frank Herbert", "9780441172719", "", ""]), "a book lacking its price"
+    assert not is_second_header(["Dune", "Herbert", "Classic", "", ""]), "a book's one-word values"

@@ -21,12 +21,14 @@ _SYNONYMS = {
     "year_published": ["year published", "year", "published", "publication year", "pub year", "year of publication",
                        "publish date", "publication date", "date published"],
     # Not "cost": in a shop's list that is what the shop paid, often beside its Price.
-    "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price"],
+    # "standard price" is a shop inventory template's (its sale price is a column of its own).
+    "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price",
+              "standard price"],
     "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages"],
     # Not "in stock": a shop's export uses it for a yes/no flag (1 or 0) beside its Stock count.
     "quantity": ["quantity", "qty", "stock", "count", "copies", "units", "variant inventory qty",
                  "inventory quantity", "on hand"],
-    "description": ["description", "summary", "blurb", "notes", "synopsis"],
+    "description": ["description", "summary", "blurb", "notes", "synopsis", "product description"],
 }
 # fmt: on
 

@@ -17,7 +17,7 @@ from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .validation import RowValidator, rows_without_book_cells, totals_rows
+from .validation import RowValidator, rows_without_book_cells, second_header_rows, totals_rows
 from .values import parse_book_type, parse_year
 
 #: What a value-match select sends to reject the rows with that value.
@@ -31,6 +31,7 @@ GROUP_LABEL = "Item of each row"
 #: Why the preview says a row is left out, as the import leaves it out.
 NOTHING_MATCHED = "nothing in the matched columns"
 TOTALS_ROW = "a totals row (no ISBN; it sums up the sheet)"
+SECOND_HEADER_ROW = "a second header (the field names a program reads, under the header)"
 
 
 def selectable_columns(headers: list[object]) -> list[str]:
@@ -306,6 +307,7 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
     )
     rows = []
     head = ((number, [decode_cell(c) for c in encoded]) for number, encoded in profile.get("head", []))
+    first_row = next((number for number, _ in profile.get("head", [])), None)  # the row under the header
     for number, cells in validator.continued(head):
         outcome = validator.validate(number, cells)
         if isinstance(outcome, list):
@@ -315,6 +317,9 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
                 continue
             if totals_rows([(number, cells)], outcome, validator.isbn_columns)[2]:
                 rows.append(PreviewRow(number, values, [], left_out=TOTALS_ROW))
+                continue
+            if second_header_rows([(number, cells)], outcome, first_row)[2]:
+                rows.append(PreviewRow(number, values, [], left_out=SECOND_HEADER_ROW))
                 continue
             rows.append(PreviewRow(number, values, [p.message for p in outcome]))
         else:

@@ -189,6 +189,42 @@ def totals_rows(
     return _leave_out_rejected(rows, problems, is_totals)
 
 
+#: A cell of a second header row: a name a program reads rather than a person (item_sku,
+#: external_product_id, author), a letter first and no spaces.
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.:-][A-Za-z0-9]+)*\Z")
+#: The fewest names a second header row holds.
+SECOND_HEADER_NAMES = 3
+
+
+def is_second_header(cells: Sequence[object]) -> bool:
+    """Whether a row is a second header, the field names a program reads under the labels a person does
+    (a shop's inventory template: "Seller SKU" over item_sku): every filled cell such a name, at least
+    SECOND_HEADER_NAMES of them, and half or more written snake_case or camelCase (no book's values are)."""
+    names = [c for c in cells if not is_blank_cell(c)]
+    if len(names) < SECOND_HEADER_NAMES or not all(type(c) is str and _FIELD_NAME.match(c.strip()) for c in names):
+        return False
+    joined = sum("_" in c or (c[:1].islower() and not c.islower()) for c in names)
+    return 2 * joined >= len(names)
+
+
+def second_header_rows(
+    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem], first_row: int | None
+) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
+    """Leave out the file's first row under the header (*first_row*; None: not in these rows) when it was
+    rejected and is a second header (see is_second_header); return the rows and problems kept, and the
+    row left out, if any (the import counts it and says so)."""
+    if (
+        first_row is None
+        or not rows
+        or rows[0][0] != first_row
+        or not problems
+        or problems[0].row_number != first_row
+        or not is_second_header(rows[0][1])
+    ):
+        return rows, problems, []
+    return rows[1:], [p for p in problems if p.row_number != first_row], [first_row]
+
+
 def _is_isbn(cell: object) -> bool:
     """Whether a cell reads as an ISBN (not blank, nor a totals row's count of them)."""
     try:

@@ -196,6 +196,8 @@ LEFT_OUT = "rows_without_book_cells"
 SHOWN_ROUNDED = "numbers_read_as_shown"
 #: The note of the rows whose ISBN cell held several ISBNs of the book (read as the first).
 SEVERAL_ISBNS = "isbn_first_of_several"
+#: The note of the row under the header left out as a second header of field names (item_sku, …).
+SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
 TOTALS = "totals_rows"
 
@@ -283,6 +285,8 @@ def summary_line(imp: Import) -> str:
     totals = (imp.repairs or {}).get(TOTALS)
     if totals:
         line += f" Left out {plural(totals['count'], 'totals row')} ({_rows(totals)})."
+    if (imp.repairs or {}).get(SECOND_HEADER):
+        line += f" Left out row {imp.repairs[SECOND_HEADER]['rows'][0]:,}: a second header of field names."
     shown = (imp.repairs or {}).get(SHOWN_ROUNDED)
     if shown:
         line += f" Read {plural(shown['count'], 'row')} with a number as its cell's format shows it, rounded ({_rows(shown)})."

@@ -23,7 +23,13 @@ from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
-from ..importer.validation import ValidRows, drop_blank_rows, rows_without_book_cells, totals_rows
+from ..importer.validation import (
+    ValidRows,
+    drop_blank_rows,
+    rows_without_book_cells,
+    second_header_rows,
+    totals_rows,
+)
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
 from .read_ahead import available as read_ahead_available
 
@@ -54,6 +60,8 @@ class ValidatedChunk:
     left_out: list[int] = field(default_factory=list)
     #: Rows left out as the sheet's totals ("Total", no ISBN: see totals_rows).
     totals: list[int] = field(default_factory=list)
+    #: The row under the header left out as a second header of field names (see second_header_rows).
+    second_header: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -143,6 +151,7 @@ class RowReading:
         Row numbers are the spreadsheet's (they never depend on which rows are skipped as blank), so a
         resumed run meets every row under the number the first run gave it."""
         seen_rows = 0
+        first = True
         for chunk in chunked(validator.continued(rows), self.piece_size):
             seen_rows += len(chunk)
             if seen_rows > self.max_rows:
@@ -155,12 +164,15 @@ class RowReading:
             chunk, problems = drop_blank_rows(chunk, problems)
             chunk, problems, left_out = rows_without_book_cells(chunk, problems, validator.read_columns)
             chunk, problems, totals = totals_rows(chunk, problems, validator.isbn_columns)
+            chunk, problems, second = second_header_rows(chunk, problems, chunk[0][0] if first and chunk else None)
+            first = first and not chunk and not second
             seen_rows -= read - len(chunk)
             left_out = [n for n in left_out if n > resume_after]
             totals = [n for n in totals if n > resume_after]
+            second = [n for n in second if n > resume_after]
             if not chunk:
-                if left_out or totals:  # a chunk of them alone: still told
-                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals)
+                if left_out or totals or second:  # a chunk of them alone: still told
+                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals, second)
                 continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
@@ -178,6 +190,7 @@ class RowReading:
                 lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
                 left_out=left_out,
                 totals=totals,
+                second_header=second,
             )
         return seen_rows
 
