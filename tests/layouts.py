@@ -489,3 +489,24 @@ def amazon_flatfile(first: int, count: int = 4) -> tuple[str, bytes]:
         ])  # fmt: skip
     template = AMAZON_FLATFILE_TEMPLATE + [""] * (len(AMAZON_FLATFILE_LABELS) - len(AMAZON_FLATFILE_TEMPLATE))
     return "amazon_flatfile_books.txt", _csv(template, [AMAZON_FLATFILE_LABELS, *rows], delimiter="\t")
+
+
+#: A marketplace's File Exchange listing sheet (books): * marks a required column, C: an item specific.
+EBAY_FILE_EXCHANGE_HEADER = [
+    "*Action(SiteID=US|Country=US|Currency=USD|Version=1193|CC=UTF-8)", "CustomLabel", "*Category",
+    "StoreCategory", "*Title", "Subtitle", "*ConditionID", "Product:ISBN", "C:Author", "C:Publication Year",
+    "C:Format", "C:Language", "C:Number of Pages", "*Description", "*Format", "*Duration", "*StartPrice",
+    "*Quantity", "PicURL", "*Location", "ShippingProfileName", "ReturnProfileName", "PaymentProfileName",
+]  # fmt: skip
+
+
+def ebay_file_exchange(first: int, count: int = 5) -> tuple[str, bytes]:
+    """A File Exchange sheet of books to list: the category ID 261186 (Books) in *Category, ISBN-13s."""
+    rows = []
+    for n in range(first, first + count):
+        rows.append([
+            "Add", f"SKU{n}", "261186", "", f"Dune {n}", "", "3000", isbn13_of(n), "Frank Herbert", "1965",
+            "Paperback", "English", str(400 + n), f"Dune, part {n}.", "FixedPrice", "GTC", "9.99", "3",
+            "https://images.example/x.jpg", "Portland, OR", "Free", "30d", "PayPal",
+        ])  # fmt: skip
+    return "ebay_file_exchange.csv", _csv(EBAY_FILE_EXCHANGE_HEADER, rows)

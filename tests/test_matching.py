@@ -659,3 +659,26 @@ def test_match_columns_offers_the_handle_for_a_shops_variants_and_previews_them_
         assert (imp.status, imp.created, imp.rejected) == ("succeeded", 4, 0)
         assert imp.mapping["group_by"] == "Handle"
         assert db.session.scalar(select(Book.title).where(Book.isbn == layouts.isbn13(5))) == "Shop book 2"
+
+
+def test_a_blank_column_or_a_category_id_is_not_suggested_and_a_listing_sheets_header_marks_are_read_past(
+    tmp_path,
+):
+    """Zotero's blank Type, Pages and Notes are not suggested (Num Pages, filled, is; an empty Notes for
+    Description would clear stored descriptions on update), nor a File Exchange sheet's *Category (261186,
+    a category ID) for Book type; that sheet's "*StartPrice", "C:Author" and "C:Number of Pages" are read
+    as their names without the marks."""
+    from bookapp.importer.profiling import profile_file
+    from tests import layouts
+
+    name, content = layouts.zotero(1)
+    (tmp_path / name).write_bytes(content)
+    zotero = suggest(layouts.ZOTERO_HEADER, profile_file(tmp_path / name))
+    assert [zotero.chain(f) for f in ("book_type", "no_of_pages", "description")] == [[], ["Num Pages"], []]
+    name, content = layouts.ebay_file_exchange(1)
+    (tmp_path / name).write_bytes(content)
+    listing = suggest(layouts.EBAY_FILE_EXCHANGE_HEADER, profile_file(tmp_path / name))
+    assert {f: listing.chain(f) for f in ("title", "author", "book_type", "price", "no_of_pages", "quantity")} == {
+        "title": ["*Title"], "author": ["C:Author"], "book_type": [], "price": ["*StartPrice"],
+        "no_of_pages": ["C:Number of Pages"], "quantity": ["*Quantity"],
+    }  # fmt: skip

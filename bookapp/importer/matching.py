@@ -9,6 +9,7 @@ show (valid ISBNs; years from 1450 to next year): no value for every row is ever
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -114,6 +115,13 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     # A header that names a field whose values it plainly does not hold (Shopify's "Published": TRUE and
     # FALSE, not years) is not guessed: no sample of it reads as that field.
     by_header = {(c.get("header") or "").casefold(): c for c in (profile or {}).get("columns", [])}
+    for fld, chain in list(choices.columns.items()):
+        kept = [t for t in chain if not _plainly_not(fld, by_header.get(t.casefold()))]
+        used.difference_update(t.casefold() for t in chain if t not in kept)
+        if kept:
+            choices.columns[fld] = kept
+        else:
+            del choices.columns[fld]
     for fld in SUGGESTED_BY_VALUES:
         chain = choices.columns.get(fld, [])
         samples = [s for s in (by_header.get(chain[0].casefold(), {}).get("samples") or []) if s] if chain else []
@@ -134,6 +142,19 @@ def suggested_group(headers: list[object]) -> str:
     """Return the header suggested as the column naming each row's product (Shopify's Handle), or ""."""
     texts = {header_text(h).casefold(): header_text(h) for h in headers}
     return next((texts[h] for h in GROUP_HEADERS if h in texts), "")
+
+
+def _plainly_not(fld: str, column: dict | None) -> bool:
+    """Whether a column its header names for *fld* plainly holds no such values: every cell blank (a
+    catalogue export's empty Notes would clear stored descriptions), or, for Book type, plain numbers
+    (a marketplace's category ID, 261186)."""
+    if column is None:
+        return False
+    samples = [s for s in column.get("samples") or [] if s]
+    return not samples or (fld == "book_type" and all(_PLAIN_NUMBER.fullmatch(s) for s in samples))
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
 def _fits(fld: str, sample: str) -> bool:
