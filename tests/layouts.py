@@ -510,3 +510,26 @@ def ebay_file_exchange(first: int, count: int = 5) -> tuple[str, bytes]:
             "https://images.example/x.jpg", "Portland, OR", "Free", "30d", "PayPal",
         ])  # fmt: skip
     return "ebay_file_exchange.csv", _csv(EBAY_FILE_EXCHANGE_HEADER, rows)
+
+
+#: A book collection program's CSV export (its default columns): dates written with the month's name.
+CLZ_BOOKS_HEADER = [
+    "Title", "Author", "Series", "Publisher", "Publication Date", "Format", "No. of Pages", "Genre", "ISBN",
+    "Purchase Price", "Purchase Date", "Location", "Quantity", "Read It", "Plot", "Added Date", "Edition",
+]  # fmt: skip
+
+
+def clz_books(
+    first: int, count: int = 4, dates=("Jan 01, 1965", "1 January 1965", "January 1965")
+) -> tuple[str, bytes]:
+    """A CLZ Books export: authors "Last, First", Publication Date as "Jan 01, 1965" (or *dates*, in turn)."""
+    rows = []
+    for n in range(first, first + count):
+        rows.append([
+            f"Dune {n}", "Herbert, Frank", "", "Ace", dates[n % len(dates)], "Paperback", str(400 + n), "Classic",
+            isbn10(n), "$9.99", "Mar 02, 2024", "Shelf A", "3", "Yes", "Plot text", "Mar 02, 2024 10:11", "1st",
+        ])  # fmt: skip
+    return "clz_books_export.csv", _csv(CLZ_BOOKS_HEADER, rows)
+
+
+CLZ_BOOKS_MAPPING = {"columns": {"price": "Purchase Price", "description": "Plot"}}

@@ -561,3 +561,15 @@ def test_an_inventory_flat_files_row_of_field_names_under_its_labels_is_left_out
         ["Product ID"], ["Standard Price"], ["Product Description"]]  # fmt: skip
     assert not is_second_header(["Dune", "Frank Herbert", "9780441172719", "", ""]), "a book lacking its price"
     assert not is_second_header(["Dune", "Herbert", "Classic", "", ""]), "a book's one-word values"
+
+
+def test_a_collection_programs_publication_date_with_the_months_name_gives_its_year(app):
+    """CLZ Books writes "Jan 01, 1965" in Publication Date; "1 January 1965" and "January 1965" are as
+    common: each gives its year, as a numeric date does, where every row was rejected as no 4-digit year."""
+    headers = bearer(app)
+    name, content = layouts.clz_books(1, 6)
+    state = finished(
+        app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.CLZ_BOOKS_MAPPING))
+    )
+    assert (state["created"], state["rejected"]) == (6, 0)
+    assert {book(app, layouts.isbn13_of(n)).year_published for n in range(1, 7)} == {"1965"}

@@ -305,6 +305,8 @@ def parse_year(value: object) -> str | None:
             year = year[:-2]
         elif dated := _DATE_TEXT.fullmatch(year):  # 1895-01-01, 2001-05-03 00:00:00, 03/05/2001
             year = dated["year"] or dated["last"]
+        elif year[:1].isalpha() or " " in year:  # Jan 01, 1965; 1 January 1965; January 1965
+            year = _month_name_year(year) or year
     if year[:1] == "-" and year[1:].isdigit():
         raise ValueProblem(f"is before the year 1000; a year must be from 1000 to {_next_year()}")
     if len(year) != 4 or not year.isdigit():
@@ -323,6 +325,24 @@ _DATE_TEXT = re.compile(
     r"(?P<year>\d{4})-\d{1,2}-\d{1,2}(?:[T ]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?"
     r"|\d{1,2}[/.-]\d{1,2}[/.-](?P<last>\d{4})(?: \d{1,2}:\d{2}(?::\d{2})?)?"
 )
+
+
+#: A date written with its month's name, in English (a catalogue program's "Jan 01, 1965", "1 January
+#: 1965", "January 1965"): its year.
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
+)
+_MONTH_NAME_DATE = re.compile(
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\.?\s+)?(?:{_MONTHS})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})",
+    re.IGNORECASE,
+)
+
+
+def _month_name_year(text: str) -> str | None:
+    """Return the year of a date written with its month's name, else None."""
+    dated = _MONTH_NAME_DATE.fullmatch(text)
+    return dated["year"] if dated else None
 
 
 def _next_year() -> int:
