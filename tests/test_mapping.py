@@ -573,3 +573,27 @@ def test_a_collection_programs_publication_date_with_the_months_name_gives_its_y
     )
     assert (state["created"], state["rejected"]) == (6, 0)
     assert {book(app, layouts.isbn13_of(n)).year_published for n in range(1, 7)} == {"1965"}
+
+
+def test_a_note_under_the_books_and_a_sums_row_without_a_label_are_left_out_and_told(app):
+    """A sheet downloaded as CSV ends with a note ("Notes: prices checked 3/2/2024", one cell) and a
+    spreadsheet app's export with its sums and no label ($63.23, 11): each was rejected with six "is
+    required" problems. They are left out and told; a book lacking its price still is rejected, saying so."""
+    headers = bearer(app)
+    header = ["Title", "Author", "Type", "ISBN", "Published", "Price", "Qty", "Pages"]
+    rows = [[f"Dune {n}", "Frank Herbert", "Classic", layouts.isbn13_of(n), "1965", "$9.99", "3", "412"]
+            for n in range(1, 4)]  # fmt: skip
+    rows += [
+        ["Dune 4", "", "", layouts.isbn13_of(4), "", "", "", ""],
+        [""] * 8,
+        ["", "", "", "", "", "$29.97", "9", ""],
+    ]
+    rows += [["Notes: prices checked 3/2/2024", "", "", "", "", "", "", ""]]
+    state = finished(app, headers, post_file(app, headers, "numbers_export.csv", layouts._csv(header, rows)))
+    assert (state["created"], state["rejected"]) == (3, 1)
+    assert (state["repairs"]["totals_rows"], state["repairs"]["note_rows"]) == (
+        {"count": 1, "rows": [7]}, {"count": 1, "rows": [8]})  # fmt: skip
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert {(r["row"], r["message"]) for r in rejected} >= {(5, "Price is required"), (5, "Author is required")}
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "holding one cell of text and nothing else (row 8)" in page

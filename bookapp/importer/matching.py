@@ -18,7 +18,7 @@ from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .validation import RowValidator, rows_without_book_cells, second_header_rows, totals_rows
+from .validation import RowValidator, note_rows, rows_without_book_cells, second_header_rows, totals_rows
 from .values import parse_book_type, parse_year
 
 #: What a value-match select sends to reject the rows with that value.
@@ -32,6 +32,7 @@ GROUP_LABEL = "Item of each row"
 #: Why the preview says a row is left out, as the import leaves it out.
 NOTHING_MATCHED = "nothing in the matched columns"
 TOTALS_ROW = "a totals row (no ISBN; it sums up the sheet)"
+NOTE_ROW = "a note (one cell of text, nothing else)"
 SECOND_HEADER_ROW = "a second header (the field names a program reads, under the header)"
 
 
@@ -336,8 +337,11 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
             if rows_without_book_cells([(number, cells)], outcome, validator.read_columns)[2]:
                 rows.append(PreviewRow(number, values, [], left_out=NOTHING_MATCHED))
                 continue
-            if totals_rows([(number, cells)], outcome, validator.isbn_columns)[2]:
+            if totals_rows([(number, cells)], outcome, validator.isbn_columns, validator.label_columns)[2]:
                 rows.append(PreviewRow(number, values, [], left_out=TOTALS_ROW))
+                continue
+            if note_rows([(number, cells)], outcome)[2]:
+                rows.append(PreviewRow(number, values, [], left_out=NOTE_ROW))
                 continue
             if second_header_rows([(number, cells)], outcome, first_row)[2]:
                 rows.append(PreviewRow(number, values, [], left_out=SECOND_HEADER_ROW))

@@ -169,12 +169,16 @@ def only_text(cells: Sequence[object]) -> str | None:
 
 
 def totals_rows(
-    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem], isbn_columns: list[int]
+    rows: list[tuple[int, Sequence[object]]],
+    problems: list[RowProblem],
+    isbn_columns: list[int],
+    label_columns: Sequence[int] = (),
 ) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
     """Leave out the rejected rows that are a sheet's totals: no ISBN in any column ISBN reads (blank, or a
     count of them), and a totals word ("Total", "Grand total:", see TOTALS_WORDS) as the row's only text,
-    every other cell a number or blank. Return the rows and problems kept, and the numbers of the rows
-    left out (the import counts them and says so).
+    every other cell a number or blank; or, without a label, only numbers ($63.23, 11) and nothing in the
+    *label_columns* (those Title, Author and ISBN read). Return the rows and problems kept, and the
+    numbers of the rows left out (the import counts them and says so).
 
     A row with an ISBN is a book whatever its title ("Total" is one), and so is one with an author or a
     type beside a title "Sum"; only rejected rows are looked at, so a chunk without problems costs
@@ -182,6 +186,8 @@ def totals_rows(
 
     def is_totals(cells: Sequence[object]) -> bool:
         text = only_text(cells)
+        if text is None and label_columns and only_numbers(cells):
+            return all(is_blank_cell(cells[i]) for i in label_columns if i < len(cells))
         if text is None or not is_totals_text(text):
             return False
         return not any(_is_isbn(cells[i]) for i in isbn_columns if i < len(cells))
@@ -223,6 +229,33 @@ def second_header_rows(
     ):
         return rows, problems, []
     return rows[1:], [p for p in problems if p.row_number != first_row], [first_row]
+
+
+#: A cell of a sums row: a number, maybe with a currency sign or a percent sign, grouped or not ($1,299.50).
+_SUM_CELL = re.compile(r"\s*[£$€¥₹]?\s*[+-]?\d[\d.,'\s\u00a0]*[£$€¥₹%]?\s*\Z")
+
+
+def only_numbers(cells: Sequence[object]) -> bool:
+    """Whether a row's filled cells are all numbers (a sheet's sums: $63.23, 11), and there is one."""
+    filled = [c for c in cells if not is_blank_cell(c)]
+    return bool(filled) and all((type(c) in (int, float) or (type(c) is str and _SUM_CELL.match(c))) for c in filled)
+
+
+def note_rows(
+    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem]
+) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
+    """Leave out the rejected rows whose only content is one cell of text that is no ISBN: a note under the
+    books ("Notes: prices checked 3/2/2024"), no book. Return the rows and problems kept, and the numbers of
+    the rows left out (the import counts them and says so). A row with a title and anything else (an ISBN,
+    a year) is a book lacking fields, and stays rejected saying what it lacks."""
+
+    def is_note(cells: Sequence[object]) -> bool:
+        filled = [c for c in cells if not is_blank_cell(c)]
+        return (
+            len(filled) == 1 and type(filled[0]) is str and any(map(str.isalpha, filled[0])) and not _is_isbn(filled[0])
+        )
+
+    return _leave_out_rejected(rows, problems, is_note)
 
 
 def _is_isbn(cell: object) -> bool:
@@ -267,6 +300,13 @@ class RowValidator:
         #: The columns ISBN reads (a row with nothing in them may be a sheet's totals: see totals_rows).
         isbn_at = header_map.positions.get("isbn")
         self.isbn_columns = [] if isbn_at is None else [isbn_at, *header_map.fallbacks.get("isbn", ())]
+        #: The columns Title, Author and ISBN read (a row of numbers with nothing in them is a sheet's sums).
+        self.label_columns = [
+            p
+            for f in ("title", "author", "isbn")
+            if f in header_map.positions
+            for p in (header_map.positions[f], *header_map.fallbacks.get(f, ()))
+        ]
         #: The column naming each row's item, and the columns a row continuing one takes from its first row.
         self.group_by = header_map.group_by
         self.shared_columns = shared_positions(header_map.positions, header_map.fallbacks)

@@ -31,7 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import LEFT_OUT, SECOND_HEADER, SEVERAL_ISBNS, SHOWN_ROUNDED, TOTALS
+from .problems import LEFT_OUT, NOTE_ROWS, SECOND_HEADER, SEVERAL_ISBNS, SHOWN_ROUNDED, TOTALS
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -177,6 +177,8 @@ class ImportRun:
                         note_repairs(imp, TOTALS, chunk.totals)
                     if chunk.second_header:
                         note_repairs(imp, SECOND_HEADER, chunk.second_header)
+                    if chunk.notes:
+                        note_repairs(imp, NOTE_ROWS, chunk.notes)
                     if not chunk.numbers:  # a piece of such rows alone
                         continue
                     self._check_wrong_file(chunk)

@@ -198,6 +198,8 @@ SHOWN_ROUNDED = "numbers_read_as_shown"
 SEVERAL_ISBNS = "isbn_first_of_several"
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
+#: The note of the rows left out as a note under the books: one cell of text, nothing else.
+NOTE_ROWS = "note_rows"
 #: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
 TOTALS = "totals_rows"
 
@@ -285,6 +287,9 @@ def summary_line(imp: Import) -> str:
     totals = (imp.repairs or {}).get(TOTALS)
     if totals:
         line += f" Left out {plural(totals['count'], 'totals row')} ({_rows(totals)})."
+    notes = (imp.repairs or {}).get(NOTE_ROWS)
+    if notes:
+        line += f" Left out {plural(notes['count'], 'row')} of one note each ({_rows(notes)})."
     if (imp.repairs or {}).get(SECOND_HEADER):
         line += f" Left out row {imp.repairs[SECOND_HEADER]['rows'][0]:,}: a second header of field names."
     shown = (imp.repairs or {}).get(SHOWN_ROUNDED)

@@ -26,6 +26,7 @@ from ..importer.reading import LineMap, Table, chunked, detect_kind
 from ..importer.validation import (
     ValidRows,
     drop_blank_rows,
+    note_rows,
     rows_without_book_cells,
     second_header_rows,
     totals_rows,
@@ -62,6 +63,8 @@ class ValidatedChunk:
     totals: list[int] = field(default_factory=list)
     #: The row under the header left out as a second header of field names (see second_header_rows).
     second_header: list[int] = field(default_factory=list)
+    #: Rows left out as a note: one cell of text and nothing else (see note_rows).
+    notes: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -163,16 +166,18 @@ class RowReading:
             read = len(chunk)
             chunk, problems = drop_blank_rows(chunk, problems)
             chunk, problems, left_out = rows_without_book_cells(chunk, problems, validator.read_columns)
-            chunk, problems, totals = totals_rows(chunk, problems, validator.isbn_columns)
+            chunk, problems, totals = totals_rows(chunk, problems, validator.isbn_columns, validator.label_columns)
+            chunk, problems, notes = note_rows(chunk, problems)
             chunk, problems, second = second_header_rows(chunk, problems, chunk[0][0] if first and chunk else None)
             first = first and not chunk and not second
             seen_rows -= read - len(chunk)
             left_out = [n for n in left_out if n > resume_after]
             totals = [n for n in totals if n > resume_after]
             second = [n for n in second if n > resume_after]
+            notes = [n for n in notes if n > resume_after]
             if not chunk:
-                if left_out or totals or second:  # a chunk of them alone: still told
-                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals, second)
+                if left_out or totals or second or notes:  # a chunk of them alone: still told
+                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals, second, notes)
                 continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
@@ -191,6 +196,7 @@ class RowReading:
                 left_out=left_out,
                 totals=totals,
                 second_header=second,
+                notes=notes,
             )
         return seen_rows
 
