@@ -533,3 +533,106 @@ def clz_books(
 
 
 CLZ_BOOKS_MAPPING = {"columns": {"price": "Purchase Price", "description": "Plot"}}
+
+
+#: A reading app's CSV export (its full column list): Genre is a reading genre, no book type.
+BOOKBUDDY_HEADER = [
+    "Title",
+    "Original Title",
+    "Subtitle",
+    "Series",
+    "Volume",
+    "Author",
+    "Author (Last, First)",
+    "Illustrator",
+    "Narrator",
+    "Translator",
+    "Photographer",
+    "Editor",
+    "Publisher",
+    "Place of Publication",
+    "Date Published",
+    "Year Published",
+    "Original Date Published",
+    "Original Year Published",
+    "Edition",
+    "Genre",
+    "Summary",
+    "Guided Reading Level",
+    "Lexile Measure",
+    "Lexile Code",
+    "Grade Level",
+    "Age Group",
+    "Interest Level",
+    "Ages",
+    "Reading Age",
+    "Dewey Decimal",
+    "Format",
+    "Physical Description",
+    "Number of Pages",
+    "Subjects",
+    "Location",
+    "Condition",
+    "Category",
+    "Collection",
+    "Tags",
+    "Rating",
+    "Reading Status",
+    "Date Started",
+    "Date Finished",
+    "Loaned To",
+    "Date Loaned",
+    "Borrowed From",
+    "Date Borrowed",
+    "Returned from Borrow",
+    "Not Owned Reason",
+    "Quantity",
+    "Length",
+    "Width",
+    "Height",
+    "Weight",
+    "Price",
+    "Value",
+    "Status",
+    "Series Details",
+    "Purchase Date",
+    "Purchase Place",
+    "Purchase Price",
+    "ISBN",
+    "UPC",
+    "EAN",
+    "Amazon ASIN",
+    "Uploaded Image URL",
+    "LCCN",
+    "OCLC",
+    "Notes",
+    "Wish List",
+    "Previously Owned",
+    "Up Next",
+    "Signed",
+    "Favorites",
+    "Date Added",
+    "Date Edited",
+    "Language",
+    "Original Language",
+]
+
+
+def bookbuddy(
+    first: int,
+    count: int = 5,
+    genres=("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction"),
+) -> tuple[str, bytes]:
+    """A BookBuddy export: Genre (a reading genre, in turn from *genres*), prices as $9.99, ISBN-13s."""
+    rows = []
+    for n in range(first, first + count):
+        row = dict.fromkeys(BOOKBUDDY_HEADER, "")
+        row.update({
+            "Title": f"Dune {n}", "Author": "Frank Herbert", "Author (Last, First)": "Herbert, Frank",
+            "Publisher": "Ace", "Date Published": "Jun 1, 1965", "Year Published": "1965",
+            "Genre": genres[n % len(genres)], "Summary": "Line one.", "Format": "Paperback",
+            "Number of Pages": str(400 + n), "Quantity": "3", "Price": "$9.99", "ISBN": isbn13_of(n),
+            "Date Added": "12/01/2024 14:03", "Language": "English",
+        })  # fmt: skip
+        rows.append([row[h] for h in BOOKBUDDY_HEADER])
+    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, rows)

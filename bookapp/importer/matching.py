@@ -16,7 +16,7 @@ from decimal import Decimal
 from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
-from .headers import field_of
+from .headers import HeaderMap, field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
 from .validation import RowValidator, note_rows, rows_without_book_cells, second_header_rows, totals_rows
 from .values import parse_book_type, parse_year
@@ -137,6 +137,21 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
             choices.columns[fld] = [free.pop(text)]
     choices.group_by = suggested_group(list(free.values()))
     return choices
+
+
+#: The share of a Book type column's first values that must be types for the file to be read without
+#: matching them (more than half not types: a reading app's Genre, "Science Fiction").
+BOOK_TYPE_SHARE = 0.5
+
+
+def mostly_not_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bool:
+    """Whether the column read for Book type holds mostly values that are no book type (and no default
+    fills it), in the file's first *rows*: its values want matching before the rows are read."""
+    position = header_map.positions.get("book_type")
+    if position is None or header_map.values.get("book_type"):
+        return False
+    values = [row[position] for row in rows if position < len(row) and row[position] and str(row[position]).strip()]
+    return bool(values) and sum(pre_matched(str(v)) is None for v in values) > BOOK_TYPE_SHARE * len(values)
 
 
 def suggested_group(headers: list[object]) -> str:

@@ -350,11 +350,13 @@ def _next_year() -> int:
 
 
 def parse_book_type(value: object) -> str | None:
-    """Return the book type in its stored spelling, matched ignoring case, spaces and hyphens."""
+    """Return the book type in its stored spelling, matched ignoring case, spaces and hyphens, in the
+    singular or the plural (a shelf's "Classics", "Comics")."""
     text = clean_text(value)
     if text is None:
         return None
-    found = _BOOK_TYPE_KEYS.get(re.sub(r"[\s_-]", "", text.casefold()))
+    key = re.sub(r"[\s_-]", "", text.casefold())
+    found = _BOOK_TYPE_KEYS.get(key) or (_BOOK_TYPE_KEYS.get(key[:-1]) if key[-1:] == "s" else None)
     if found is None:
         raise ValueProblem("must be one of: " + ", ".join(BOOK_TYPES))
     return found
