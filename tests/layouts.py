@@ -410,3 +410,292 @@ WOOCOMMERCE_MAPPING = {
     "defaults": {"book_type": "Classic", "year_published": "2024"},
     "group_by": "Parent",
 }
+
+
+#: Zotero's CSV export (File → Export Library…, format CSV): one column per item field of every item type.
+ZOTERO_HEADER = [
+    "Key",
+    "Item Type",
+    "Publication Year",
+    "Author",
+    "Title",
+    "Publication Title",
+    "ISBN",
+    "ISSN",
+    "DOI",
+    "Url",
+    "Abstract Note",
+    "Date",
+    "Date Added",
+    "Date Modified",
+    "Access Date",
+    "Pages",
+    "Num Pages",
+    "Issue",
+    "Volume",
+    "Number Of Volumes",
+    "Journal Abbreviation",
+    "Short Title",
+    "Series",
+    "Series Number",
+    "Series Text",
+    "Series Title",
+    "Publisher",
+    "Place",
+    "Language",
+    "Rights",
+    "Type",
+    "Archive",
+    "Loc. in Archive",
+    "Library Catalog",
+    "Call Number",
+    "Extra",
+    "Notes",
+    "File Attachments",
+    "Link Attachments",
+    "Manual Tags",
+    "Automatic Tags",
+    "Editor",
+    "Series Editor",
+    "Translator",
+    "Contributor",
+    "Attorney Agent",
+    "Book Author",
+    "Cast Member",
+    "Commenter",
+    "Composer",
+    "Cosponsor",
+    "Counsel",
+    "Interviewer",
+    "Producer",
+    "Recipient",
+    "Reviewed Author",
+    "Scriptwriter",
+    "Words By",
+    "Guest",
+    "Number",
+    "Edition",
+    "Running Time",
+    "Scale",
+    "Medium",
+    "Artwork Size",
+    "Filing Date",
+    "Application Number",
+    "Assignee",
+    "Issuing Authority",
+    "Country",
+    "Meeting Name",
+    "Conference Name",
+    "Court",
+    "References",
+    "Reporter",
+    "Legal Status",
+    "Priority Numbers",
+    "Programming Language",
+    "Version",
+    "System",
+    "Code",
+    "Code Number",
+    "Section",
+    "Session",
+    "Committee",
+    "History",
+    "Legislative Body",
+]
+
+
+def zotero(first: int, count: int = 5, isbns=None) -> tuple[str, bytes]:
+    """A Zotero CSV export (UTF-8 with a byte order mark): authors "Last, First; Editor, Some", and each
+    book's ISBN-13 and ISBN-10 in its ISBN cell, separated by a space (*isbns*: n → the cell, else that)."""
+    rows = []
+    for n in range(first, first + count):
+        row = dict.fromkeys(ZOTERO_HEADER, "")
+        row.update({
+            "Key": f"ABCD{1200 + n}", "Item Type": "book", "Publication Year": str(1960 + n % 50),
+            "Author": "Herbert, Frank; Editor, Some", "Title": f"Dune {n}",
+            "ISBN": (isbns and isbns(n)) or f"{isbn13_of(n)} {isbn10(n)}", "Abstract Note": "An abstract.",
+            "Date": str(1960 + n % 50), "Date Added": "2024-03-02 10:11:12", "Num Pages": str(400 + n),
+            "Publisher": "Ace", "Place": "New York", "Language": "en", "Library Catalog": "Library of Congress ISBN",
+        })  # fmt: skip
+        rows.append([row[h] for h in ZOTERO_HEADER])
+    return "zotero_export.csv", b"\xef\xbb\xbf" + _csv(ZOTERO_HEADER, rows)
+
+
+ZOTERO_MAPPING = {"defaults": {"book_type": "Classic", "price": "0.00", "quantity": "1"}}
+
+
+#: An inventory flat file of a marketplace's seller tools (books category): a template row, the labels a
+#: person reads, then the field names the marketplace reads.
+AMAZON_FLATFILE_TEMPLATE = [
+    "TemplateType=fptcustom", "Version=2021.0312", "TemplateSignature=Qk9PS1M=",
+    "The top 3 rows are for Amazon.com use only. Do not modify or delete the top 3 rows.",
+]  # fmt: skip
+AMAZON_FLATFILE_LABELS = [
+    "Product Type", "Seller SKU", "Product ID", "Product ID Type", "Title", "Author", "Binding", "Publication Date",
+    "Standard Price", "Quantity", "Condition Type", "Condition Note", "Product Description", "Number of Pages",
+]  # fmt: skip
+AMAZON_FLATFILE_FIELDS = [
+    "feed_product_type", "item_sku", "external_product_id", "external_product_id_type", "item_name", "author",
+    "binding", "publication_date", "standard_price", "quantity", "condition_type", "condition_note",
+    "product_description", "pages",
+]  # fmt: skip
+
+
+def amazon_flatfile(first: int, count: int = 4) -> tuple[str, bytes]:
+    """An inventory flat file: tab-separated, its labels on row 2 and its field names on row 3, ISBN-10s as
+    the product IDs."""
+    rows = [AMAZON_FLATFILE_FIELDS]
+    for n in range(first, first + count):
+        rows.append([
+            "ABIS_BOOK", f"SKU-{isbn10(n)}", isbn10(n), "ISBN", f"Dune {n}", "Frank Herbert", "paperback",
+            "1965-01-01", "9.99", "3", "UsedVeryGood", "Light shelf wear", f"A novel, part {n}.", str(400 + n),
+        ])  # fmt: skip
+    template = AMAZON_FLATFILE_TEMPLATE + [""] * (len(AMAZON_FLATFILE_LABELS) - len(AMAZON_FLATFILE_TEMPLATE))
+    return "amazon_flatfile_books.txt", _csv(template, [AMAZON_FLATFILE_LABELS, *rows], delimiter="\t")
+
+
+#: A marketplace's File Exchange listing sheet (books): * marks a required column, C: an item specific.
+EBAY_FILE_EXCHANGE_HEADER = [
+    "*Action(SiteID=US|Country=US|Currency=USD|Version=1193|CC=UTF-8)", "CustomLabel", "*Category",
+    "StoreCategory", "*Title", "Subtitle", "*ConditionID", "Product:ISBN", "C:Author", "C:Publication Year",
+    "C:Format", "C:Language", "C:Number of Pages", "*Description", "*Format", "*Duration", "*StartPrice",
+    "*Quantity", "PicURL", "*Location", "ShippingProfileName", "ReturnProfileName", "PaymentProfileName",
+]  # fmt: skip
+
+
+def ebay_file_exchange(first: int, count: int = 5) -> tuple[str, bytes]:
+    """A File Exchange sheet of books to list: the category ID 261186 (Books) in *Category, ISBN-13s."""
+    rows = []
+    for n in range(first, first + count):
+        rows.append([
+            "Add", f"SKU{n}", "261186", "", f"Dune {n}", "", "3000", isbn13_of(n), "Frank Herbert", "1965",
+            "Paperback", "English", str(400 + n), f"Dune, part {n}.", "FixedPrice", "GTC", "9.99", "3",
+            "https://images.example/x.jpg", "Portland, OR", "Free", "30d", "PayPal",
+        ])  # fmt: skip
+    return "ebay_file_exchange.csv", _csv(EBAY_FILE_EXCHANGE_HEADER, rows)
+
+
+#: A book collection program's CSV export (its default columns): dates written with the month's name.
+CLZ_BOOKS_HEADER = [
+    "Title", "Author", "Series", "Publisher", "Publication Date", "Format", "No. of Pages", "Genre", "ISBN",
+    "Purchase Price", "Purchase Date", "Location", "Quantity", "Read It", "Plot", "Added Date", "Edition",
+]  # fmt: skip
+
+
+def clz_books(
+    first: int, count: int = 4, dates=("Jan 01, 1965", "1 January 1965", "January 1965")
+) -> tuple[str, bytes]:
+    """A CLZ Books export: authors "Last, First", Publication Date as "Jan 01, 1965" (or *dates*, in turn)."""
+    rows = []
+    for n in range(first, first + count):
+        rows.append([
+            f"Dune {n}", "Herbert, Frank", "", "Ace", dates[n % len(dates)], "Paperback", str(400 + n), "Classic",
+            isbn10(n), "$9.99", "Mar 02, 2024", "Shelf A", "3", "Yes", "Plot text", "Mar 02, 2024 10:11", "1st",
+        ])  # fmt: skip
+    return "clz_books_export.csv", _csv(CLZ_BOOKS_HEADER, rows)
+
+
+CLZ_BOOKS_MAPPING = {"columns": {"price": "Purchase Price", "description": "Plot"}}
+
+
+#: A reading app's CSV export (its full column list): Genre is a reading genre, no book type.
+BOOKBUDDY_HEADER = [
+    "Title",
+    "Original Title",
+    "Subtitle",
+    "Series",
+    "Volume",
+    "Author",
+    "Author (Last, First)",
+    "Illustrator",
+    "Narrator",
+    "Translator",
+    "Photographer",
+    "Editor",
+    "Publisher",
+    "Place of Publication",
+    "Date Published",
+    "Year Published",
+    "Original Date Published",
+    "Original Year Published",
+    "Edition",
+    "Genre",
+    "Summary",
+    "Guided Reading Level",
+    "Lexile Measure",
+    "Lexile Code",
+    "Grade Level",
+    "Age Group",
+    "Interest Level",
+    "Ages",
+    "Reading Age",
+    "Dewey Decimal",
+    "Format",
+    "Physical Description",
+    "Number of Pages",
+    "Subjects",
+    "Location",
+    "Condition",
+    "Category",
+    "Collection",
+    "Tags",
+    "Rating",
+    "Reading Status",
+    "Date Started",
+    "Date Finished",
+    "Loaned To",
+    "Date Loaned",
+    "Borrowed From",
+    "Date Borrowed",
+    "Returned from Borrow",
+    "Not Owned Reason",
+    "Quantity",
+    "Length",
+    "Width",
+    "Height",
+    "Weight",
+    "Price",
+    "Value",
+    "Status",
+    "Series Details",
+    "Purchase Date",
+    "Purchase Place",
+    "Purchase Price",
+    "ISBN",
+    "UPC",
+    "EAN",
+    "Amazon ASIN",
+    "Uploaded Image URL",
+    "LCCN",
+    "OCLC",
+    "Notes",
+    "Wish List",
+    "Previously Owned",
+    "Up Next",
+    "Signed",
+    "Favorites",
+    "Date Added",
+    "Date Edited",
+    "Language",
+    "Original Language",
+]
+
+
+def bookbuddy(
+    first: int,
+    count: int = 5,
+    genres=("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction"),
+) -> tuple[str, bytes]:
+    """A BookBuddy export: Genre (a reading genre, in turn from *genres*), prices as $9.99, ISBN-13s."""
+    rows = []
+    for n in range(first, first + count):
+        row = dict.fromkeys(BOOKBUDDY_HEADER, "")
+        row.update({
+            "Title": f"Dune {n}", "Author": "Frank Herbert", "Author (Last, First)": "Herbert, Frank",
+            "Publisher": "Ace", "Date Published": "Jun 1, 1965", "Year Published": "1965",
+            "Genre": genres[n % len(genres)], "Summary": "Line one.", "Format": "Paperback",
+            "Number of Pages": str(400 + n), "Quantity": "3", "Price": "$9.99", "ISBN": isbn13_of(n),
+            "Date Added": "12/01/2024 14:03", "Language": "English",
+        })  # fmt: skip
+        rows.append([row[h] for h in BOOKBUDDY_HEADER])
+    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, rows)

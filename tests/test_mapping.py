@@ -3,6 +3,7 @@ profile saved the first time matches the next export by its header row. SQLite a
 
 import io
 import json
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -541,3 +542,89 @@ def test_missing_columns_are_told_on_the_row_the_header_was_found_on(app, tmp_pa
     state = finished(app, headers, post_file(app, headers, "stock.ods", stock.read_bytes(),
                                              mapping=json.dumps({"columns": {"title": "Title"}})))  # fmt: skip
     assert state["status"] == "failed" and "in the header row, row 3," in state["error"], state
+
+
+def test_a_zotero_exports_isbn_cell_holding_a_books_isbn13_and_isbn10_is_read_as_the_first(app, tmp_path):
+    """Zotero writes a book's ISBN-13 and ISBN-10 in one cell, "9780441172719 0441172717": the first is
+    read (and the import says so); a cell with two books' ISBNs is refused as holding more than one."""
+    from bookapp.importer.matching import suggest
+    from bookapp.importer.profiling import profile_file
+
+    headers = bearer(app)
+    other = layouts.isbn13_of(40)
+    name, content = layouts.zotero(1, isbns=lambda n: f"{other}; {layouts.isbn13_of(n)}" if n == 3 else None)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.ZOTERO_MAPPING)))
+    assert (state["created"], state["rejected"]) == (4, 1)
+    assert book(app, layouts.isbn13_of(1)).title == "Dune 1"
+    assert state["repairs"]["isbn_first_of_several"] == {"count": 4, "rows": [2, 3, 5, 6]}
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["message"]) for r in rejected] == [
+        (4, "ISBN holds more than one ISBN, and not all of one book; keep one ISBN per cell")
+    ]
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "4 ISBN cells\n    held several ISBNs of one book" in page
+    (tmp_path / name).write_bytes(layouts.zotero(1)[1])
+    assert suggest(layouts.ZOTERO_HEADER, profile_file(tmp_path / name)).chain("isbn") == ["ISBN"]
+
+
+def test_an_inventory_flat_files_row_of_field_names_under_its_labels_is_left_out_and_told(app, tmp_path):
+    """A seller inventory flat file: a template row, the labels (the header), then the field names
+    (feed_product_type, item_sku, …). That row is no book: left out and told, not rejected; and its
+    "external_product_id" no longer keeps Product ID (ISBN-10s) from being suggested for ISBN, nor are
+    Standard Price and Product Description left unmatched."""
+    from bookapp.importer.matching import suggest
+    from bookapp.importer.profiling import profile_file
+    from bookapp.importer.validation import is_second_header
+
+    headers = bearer(app)
+    name, content = layouts.amazon_flatfile(1)
+    mapping = {"columns": {"isbn": "Product ID"}, "defaults": {"book_type": "Classic"}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+    assert (state["created"], state["rejected"]) == (4, 0)
+    assert state["repairs"] == {"second_header_row": {"count": 1, "rows": [3]}}
+    found = book(app, layouts.isbn13_of(1))
+    assert (found.price, found.description, found.no_of_pages) == (Decimal("9.99"), "A novel, part 1.", 401)
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "Left out: row 3, right under the header, is a second header" in page
+    (tmp_path / name).write_bytes(content)
+    suggested = suggest(layouts.AMAZON_FLATFILE_LABELS, profile_file(tmp_path / name))
+    assert [suggested.chain(f) for f in ("isbn", "price", "description")] == [
+        ["Product ID"], ["Standard Price"], ["Product Description"]]  # fmt: skip
+    assert not is_second_header(["Dune", "Frank Herbert", "9780441172719", "", ""]), "a book lacking its price"
+    assert not is_second_header(["Dune", "Herbert", "Classic", "", ""]), "a book's one-word values"
+
+
+def test_a_collection_programs_publication_date_with_the_months_name_gives_its_year(app):
+    """CLZ Books writes "Jan 01, 1965" in Publication Date; "1 January 1965" and "January 1965" are as
+    common: each gives its year, as a numeric date does, where every row was rejected as no 4-digit year."""
+    headers = bearer(app)
+    name, content = layouts.clz_books(1, 6)
+    state = finished(
+        app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.CLZ_BOOKS_MAPPING))
+    )
+    assert (state["created"], state["rejected"]) == (6, 0)
+    assert {book(app, layouts.isbn13_of(n)).year_published for n in range(1, 7)} == {"1965"}
+
+
+def test_a_note_under_the_books_and_a_sums_row_without_a_label_are_left_out_and_told(app):
+    """A sheet downloaded as CSV ends with a note ("Notes: prices checked 3/2/2024", one cell) and a
+    spreadsheet app's export with its sums and no label ($63.23, 11): each was rejected with six "is
+    required" problems. They are left out and told; a book lacking its price still is rejected, saying so."""
+    headers = bearer(app)
+    header = ["Title", "Author", "Type", "ISBN", "Published", "Price", "Qty", "Pages"]
+    rows = [[f"Dune {n}", "Frank Herbert", "Classic", layouts.isbn13_of(n), "1965", "$9.99", "3", "412"]
+            for n in range(1, 4)]  # fmt: skip
+    rows += [
+        ["Dune 4", "", "", layouts.isbn13_of(4), "", "", "", ""],
+        [""] * 8,
+        ["", "", "", "", "", "$29.97", "9", ""],
+    ]
+    rows += [["Notes: prices checked 3/2/2024", "", "", "", "", "", "", ""]]
+    state = finished(app, headers, post_file(app, headers, "numbers_export.csv", layouts._csv(header, rows)))
+    assert (state["created"], state["rejected"]) == (3, 1)
+    assert (state["repairs"]["totals_rows"], state["repairs"]["note_rows"]) == (
+        {"count": 1, "rows": [7]}, {"count": 1, "rows": [8]})  # fmt: skip
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert {(r["row"], r["message"]) for r in rejected} >= {(5, "Price is required"), (5, "Author is required")}
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "holding one cell of text and nothing else (row 8)" in page

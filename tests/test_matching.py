@@ -659,3 +659,55 @@ def test_match_columns_offers_the_handle_for_a_shops_variants_and_previews_them_
         assert (imp.status, imp.created, imp.rejected) == ("succeeded", 4, 0)
         assert imp.mapping["group_by"] == "Handle"
         assert db.session.scalar(select(Book.title).where(Book.isbn == layouts.isbn13(5))) == "Shop book 2"
+
+
+def test_a_blank_column_or_a_category_id_is_not_suggested_and_a_listing_sheets_header_marks_are_read_past(
+    tmp_path,
+):
+    """Zotero's blank Type, Pages and Notes are not suggested (Num Pages, filled, is; an empty Notes for
+    Description would clear stored descriptions on update), nor a File Exchange sheet's *Category (261186,
+    a category ID) for Book type; that sheet's "*StartPrice", "C:Author" and "C:Number of Pages" are read
+    as their names without the marks."""
+    from bookapp.importer.profiling import profile_file
+    from tests import layouts
+
+    name, content = layouts.zotero(1)
+    (tmp_path / name).write_bytes(content)
+    zotero = suggest(layouts.ZOTERO_HEADER, profile_file(tmp_path / name))
+    assert [zotero.chain(f) for f in ("book_type", "no_of_pages", "description")] == [[], ["Num Pages"], []]
+    name, content = layouts.ebay_file_exchange(1)
+    (tmp_path / name).write_bytes(content)
+    listing = suggest(layouts.EBAY_FILE_EXCHANGE_HEADER, profile_file(tmp_path / name))
+    assert {f: listing.chain(f) for f in ("title", "author", "book_type", "price", "no_of_pages", "quantity")} == {
+        "title": ["*Title"], "author": ["C:Author"], "book_type": [], "price": ["*StartPrice"],
+        "no_of_pages": ["C:Number of Pages"], "quantity": ["*Quantity"],
+    }  # fmt: skip
+
+
+def test_a_book_type_column_of_genres_goes_to_match_columns_and_plural_types_are_pre_matched(
+    app, staff_client, tmp_path
+):
+    """A reading app's export names Genre, a Book type synonym, and every other required field: it was
+    imported straight away and most rows rejected ("Science Fiction" is no type). Its first rows show the
+    column holds mostly no types, so it waits on Match columns for them to be matched; there "Classics"
+    is pre-matched to Classic (as "Comics" to Comic), and a file of types (plural or not) imports at once."""
+    from bookapp.importer.profiling import profile_file
+    from tests import layouts
+
+    name, content = layouts.bookbuddy(1)
+    upload(staff_client, content, name)
+    with app.app_context():
+        assert db.session.get(Import, 1).status == ImportStatus.NEEDS_MAPPING.value
+    (tmp_path / name).write_bytes(content)
+    profile = profile_file(tmp_path / name)
+    choices = suggest(layouts.BOOKBUDDY_HEADER, profile)
+    rows = {r.text: r for r in value_section(choices, profile).rows}
+    assert choices.chain("book_type") == ["Genre"]
+    assert (rows["Classics"].choice, rows["Classics"].pre_matched) == ("Classic", True)
+    assert rows["Science Fiction"].choice == ""
+    name, content = layouts.bookbuddy(11, genres=("Classics", "Comics", "Horror"))
+    upload(staff_client, content, name)
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 2)
+        assert (imp.status, imp.created, imp.rejected) == (ImportStatus.SUCCEEDED.value, 5, 0)

@@ -233,9 +233,12 @@ SCHEMAS = {
             },
             "repairs": {
                 "type": "object",
-                "description": "Cells repaired on the way in, by kind (isbn_leading_zero), and the rows left out "
-                "with nothing in any matched column (rows_without_book_cells) or as the sheet's totals "
-                "(totals_rows: no ISBN, and Total, Subtotal or Sum as the row's first text), and a workbook's rows "
+                "description": "Cells repaired on the way in, by kind (isbn_leading_zero; isbn_first_of_several: a cell "
+                "holding a book's ISBN-13 and ISBN-10, read as the first), and the rows left out "
+                "with nothing in any matched column (rows_without_book_cells), as a second header of field names "
+                "right under the header (second_header_row), as a note (note_rows: one cell of text, nothing else), "
+                "or as the sheet's totals "
+                "(totals_rows: no ISBN, and Total, Subtotal or Sum as the row's first text, or only numbers), and a workbook's rows "
                 "with a number read as its cell's format shows it, rounded (numbers_read_as_shown: a price held as "
                 "9.996 and shown as 10.00), and the rows whose description was written in HTML and stored as its "
                 "plain text (descriptions_from_html), and a product export's rows of variable or grouped products "

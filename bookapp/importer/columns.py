@@ -16,7 +16,7 @@ from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
-from .values import ANY_CONTROL, lost_leading_zero
+from .values import ANY_CONTROL, held_several_isbns, lost_leading_zero
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
@@ -85,6 +85,8 @@ class Column:
         self.markup = markup
         #: Rows (indexes into the last chunk) whose cell was written in HTML and read as its text.
         self.from_markup: list[int] = []
+        #: Rows (indexes into the last chunk) whose ISBN cell held several ISBNs of the book (read as the first).
+        self.first_of_several: list[int] = []
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
@@ -175,8 +177,8 @@ class Column:
                 if problem is None:
                     values[index] = value
                     del problems[index]
-                    if self.field == "isbn" and lost_leading_zero(cell):
-                        self.repaired.append(index)
+                    if self.field == "isbn":
+                        self._note_repair(index, cell)
                     elif self.markup and type(cell) is str and looks_like_markup(cell):
                         self.from_markup = sorted({*self.from_markup, index})
                     break
@@ -184,6 +186,7 @@ class Column:
     def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         """Convert a column of cells; return the values and {index: problem}."""
         self.repaired = []
+        self.first_of_several = []
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
@@ -232,9 +235,17 @@ class Column:
             values[index], problem = self.convert_cell(cell)
             if problem:
                 problems[index] = problem
-            elif lost_leading_zero(cell):
-                self.repaired.append(index)
+            else:
+                self._note_repair(index, cell)
         return values, problems
+
+    def _note_repair(self, index: int, cell: object) -> None:
+        """Note an ISBN cell the converter (not the fast path) read as repaired: a lost leading 0, or
+        several ISBNs of the book in one cell."""
+        if lost_leading_zero(cell):
+            self.repaired.append(index)
+        elif held_several_isbns(cell):
+            self.first_of_several.append(index)
 
     def _all_plain_text(self, cells: Sequence[object]) -> bool:
         """Whether every cell is already clean text, checked with a few whole-column string operations."""

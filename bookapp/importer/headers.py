@@ -21,12 +21,14 @@ _SYNONYMS = {
     "year_published": ["year published", "year", "published", "publication year", "pub year", "year of publication",
                        "publish date", "publication date", "date published"],
     # Not "cost": in a shop's list that is what the shop paid, often beside its Price.
-    "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price"],
+    # "standard price" is a shop inventory template's (its sale price is a column of its own).
+    "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price",
+              "standard price", "start price"],
     "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages"],
     # Not "in stock": a shop's export uses it for a yes/no flag (1 or 0) beside its Stock count.
     "quantity": ["quantity", "qty", "stock", "count", "copies", "units", "variant inventory qty",
                  "inventory quantity", "on hand"],
-    "description": ["description", "summary", "blurb", "notes", "synopsis"],
+    "description": ["description", "summary", "blurb", "notes", "synopsis", "product description"],
 }
 # fmt: on
 
@@ -116,9 +118,23 @@ def header_score(headers: list[object]) -> int:
     return sum(1 for f in REQUIRED_FIELDS if f in found)
 
 
+#: What a listing tool's header may carry around a name: a * marking a required column, a C: (an item
+#: specific) or Product: prefix (a marketplace's File Exchange sheet: "*StartPrice", "C:Author").
+_DECORATION = re.compile(r"\A\s*\*?\s*(?:(?:C|Product)\s*:\s*)?", re.IGNORECASE)
+
+
+def undecorated(header: object) -> object:
+    """Return a header without a listing tool's decorations ("*Title" → "Title", "C:Author" → "Author")."""
+    if isinstance(header, str) and header[:1] in "*CcPp " and (bare := _DECORATION.sub("", header, count=1)):
+        return bare
+    return header
+
+
 def field_of(header: object) -> str | None:
     """Return the book field a header names, if any: by its name, else by its name before a bracketed
-    note ("Price (EUR)", a shop's "Author (product.metafields.custom.author)")."""
+    note ("Price (EUR)", a shop's "Author (product.metafields.custom.author)"), a listing tool's * or C:
+    aside."""
+    header = undecorated(header)
     found = _LOOKUP.get(normalise_header(header))
     if found is None and isinstance(header, str) and "(" in header.lstrip("("):
         found = _LOOKUP.get(normalise_header(header[: header.index("(", 1)]))
@@ -129,6 +145,7 @@ def synonym_rank(header: object) -> int:
     """Return how plainly a header names its field (0: the field's own name), so that of two columns naming
     one field ("Unit price" and "Price"), the plainer one is read whatever their order (a name before a
     bracketed note after every plain one)."""
+    header = undecorated(header)
     rank = _RANK.get(normalise_header(header))
     if rank is None and field_of(header) is not None:
         return len(_RANK) + _RANK[normalise_header(header[: header.index("(", 1)])]

@@ -9,15 +9,16 @@ show (valid ISBNs; years from 1450 to next year): no value for every row is ever
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
 from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
-from .headers import field_of
+from .headers import HeaderMap, field_of
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .validation import RowValidator, product_rows, rows_without_book_cells, totals_rows
+from .validation import RowValidator, note_rows, product_rows, rows_without_book_cells, second_header_rows, totals_rows
 from .values import parse_book_type, parse_year
 
 #: What a value-match select sends to reject the rows with that value.
@@ -33,6 +34,8 @@ GROUP_LABEL = "Item of each row"
 NOTHING_MATCHED = "nothing in the matched columns"
 TOTALS_ROW = "a totals row (no ISBN; it sums up the sheet)"
 PRODUCT_ROW = "a variable or grouped product's own row (its variations are the books)"
+NOTE_ROW = "a note (one cell of text, nothing else)"
+SECOND_HEADER_ROW = "a second header (the field names a program reads, under the header)"
 
 
 def selectable_columns(headers: list[object]) -> list[str]:
@@ -115,6 +118,13 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     # A header that names a field whose values it plainly does not hold (Shopify's "Published": TRUE and
     # FALSE, not years) is not guessed: no sample of it reads as that field.
     by_header = {(c.get("header") or "").casefold(): c for c in (profile or {}).get("columns", [])}
+    for fld, chain in list(choices.columns.items()):
+        kept = [t for t in chain if not _plainly_not(fld, by_header.get(t.casefold()))]
+        used.difference_update(t.casefold() for t in chain if t not in kept)
+        if kept:
+            choices.columns[fld] = kept
+        else:
+            del choices.columns[fld]
     for fld in SUGGESTED_BY_VALUES:
         chain = choices.columns.get(fld, [])
         samples = [s for s in (by_header.get(chain[0].casefold(), {}).get("samples") or []) if s] if chain else []
@@ -131,10 +141,38 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     return choices
 
 
+#: The share of a Book type column's first values that must be types for the file to be read without
+#: matching them (more than half not types: a reading app's Genre, "Science Fiction").
+BOOK_TYPE_SHARE = 0.5
+
+
+def mostly_not_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bool:
+    """Whether the column read for Book type holds mostly values that are no book type (and no default
+    fills it), in the file's first *rows*: its values want matching before the rows are read."""
+    position = header_map.positions.get("book_type")
+    if position is None or header_map.values.get("book_type"):
+        return False
+    values = [row[position] for row in rows if position < len(row) and row[position] and str(row[position]).strip()]
+    return bool(values) and sum(pre_matched(str(v)) is None for v in values) > BOOK_TYPE_SHARE * len(values)
+
+
 def suggested_group(headers: list[object]) -> str:
     """Return the header suggested as the column naming each row's product (Shopify's Handle), or ""."""
     texts = {header_text(h).casefold(): header_text(h) for h in headers}
     return next((texts[h] for h in GROUP_HEADERS if h in texts), "")
+
+
+def _plainly_not(fld: str, column: dict | None) -> bool:
+    """Whether a column its header names for *fld* plainly holds no such values: every cell blank (a
+    catalogue export's empty Notes would clear stored descriptions), or, for Book type, plain numbers
+    (a marketplace's category ID, 261186)."""
+    if column is None:
+        return False
+    samples = [s for s in column.get("samples") or [] if s]
+    return not samples or (fld == "book_type" and all(_PLAIN_NUMBER.fullmatch(s) for s in samples))
+
+
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
 def _fits(fld: str, sample: str) -> bool:
@@ -308,6 +346,7 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
     )
     rows = []
     head = ((number, [decode_cell(c) for c in encoded]) for number, encoded in profile.get("head", []))
+    first_row = next((number for number, _ in profile.get("head", [])), None)  # the row under the header
     for number, cells in validator.continued(head):
         if product_rows([(number, cells)], validator.product_type_at)[1]:
             values = {f: _as_read(header_map, f, cells) for f in FIELDS}
@@ -319,8 +358,14 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
             if rows_without_book_cells([(number, cells)], outcome, validator.read_columns)[2]:
                 rows.append(PreviewRow(number, values, [], left_out=NOTHING_MATCHED))
                 continue
-            if totals_rows([(number, cells)], outcome, validator.isbn_columns)[2]:
+            if totals_rows([(number, cells)], outcome, validator.isbn_columns, validator.label_columns)[2]:
                 rows.append(PreviewRow(number, values, [], left_out=TOTALS_ROW))
+                continue
+            if note_rows([(number, cells)], outcome)[2]:
+                rows.append(PreviewRow(number, values, [], left_out=NOTE_ROW))
+                continue
+            if second_header_rows([(number, cells)], outcome, first_row)[2]:
+                rows.append(PreviewRow(number, values, [], left_out=SECOND_HEADER_ROW))
                 continue
             rows.append(PreviewRow(number, values, [p.message for p in outcome]))
         else:

@@ -16,6 +16,8 @@ import csv
 import io
 import posixpath
 import zipfile
+from contextlib import suppress
+from itertools import islice
 from pathlib import Path
 
 from defusedxml import DefusedXmlException
@@ -73,9 +75,35 @@ def find_header(path: Path | str) -> tuple[list[object] | None, int | None]:
     return headers, header_row
 
 
-def _csv_header(path: Path) -> tuple[list[object] | None, int | None]:
+#: Rows under a CSV's header read at upload (within its first HEADER_BYTES), to tell whether a column
+#: holds what its name says.
+FIRST_ROWS = 50
+
+
+def first_rows(path: Path | str) -> list[list[object]]:
+    """Return the first rows under a CSV's header (at most FIRST_ROWS, from its first HEADER_BYTES), as
+    cheaply as its header is read; none for a workbook, or a text the reader would refuse."""
+    path = Path(path)
+    if detect_kind(path) != "csv" or (found := _csv_text(path)) is None:
+        return []
+    text, delimiter, complete = found
+    records = []
+    with suppress(csv.Error):
+        records.extend(
+            islice(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), HEADER_SEARCH_ROWS + FIRST_ROWS)
+        )
+    if not records:
+        return []
+    start = 0 if looks_like_header(records[0]) else header_index(records[:HEADER_SEARCH_ROWS])
+    rows = records[start + 1 : start + 1 + FIRST_ROWS]
+    return rows if complete or len(rows) < 2 else rows[:-1]  # the last row read may be cut short
+
+
+def _csv_text(path: Path) -> tuple[str, str, bool] | None:
+    """Return a CSV's first HEADER_BYTES decoded, its delimiter, and whether that is the whole file."""
     with open(path, "rb") as fh:
         head = fh.read(HEADER_BYTES)
+        complete = not fh.read(1)
     if head[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
         encodings: tuple[str, ...] = ("utf-16",)  # Excel's Unicode Text: the BOM says the byte order
     else:
@@ -87,8 +115,16 @@ def _csv_header(path: Path) -> tuple[list[object] | None, int | None]:
         except UnicodeDecodeError:
             continue
     else:
-        return None, None  # the reader says what is wrong with it, as the import would
+        return None  # the reader says what is wrong with it, as the import would
     delimiter = sniff_delimiter("\n".join(text.split("\n", HEADER_SEARCH_ROWS)[:HEADER_SEARCH_ROWS]))
+    return text, delimiter, complete
+
+
+def _csv_header(path: Path) -> tuple[list[object] | None, int | None]:
+    found = _csv_text(path)
+    if found is None:
+        return None, None
+    text, delimiter, _ = found
     try:
         first = next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), None)
     except csv.Error:

@@ -33,6 +33,7 @@ import pandas as pd
 
 from .cells import as_read, cell_text, encode_cell, is_blank_text, looks_like, shown
 from .reading import open_table
+from .validation import is_second_header
 
 #: Sample values shown per column.
 SAMPLES = 5
@@ -195,19 +196,23 @@ def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
         }
         stats = [ColumnStats(h) for h in headers]
         encoding, delimiter = table.encoding, table.delimiter
+        # A second header of field names right under the header (item_sku, …) is left out by the import:
+        # its names are no column's values (an ISBN column's "external_product_id" is no ISBN).
+        second_header = bool(head) and is_second_header(head[0][1])
         if encoding is None or table.header_row > 1:
             # A workbook, or a CSV with rows above its header (a title): its rows as the importer reads
             # them, a chunk at a time (pandas would count the rows above the header as the file's).
-            rows = _count(stats, _frames([*head, *table.rows], len(headers), chunk_rows))
+            rows = _count(stats, _frames([*head[second_header:], *table.rows], len(headers), chunk_rows))
             encoding = None
     if encoding is not None:
         try:
-            rows = _count(stats, _csv_frames(path, encoding, delimiter, len(headers), chunk_rows))
+            frames = _csv_frames(path, encoding, delimiter, len(headers), chunk_rows, skip_first=second_header)
+            rows = _count(stats, frames)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
             # pandas refused a row the reader may take or refuse in its own words: read it the importer's way.
             stats = [ColumnStats(h) for h in headers]
             with open_table(path) as table:
-                rows = _count(stats, _frames(table.rows, len(headers), chunk_rows))
+                rows = _count(stats, _frames(islice(table.rows, int(second_header), None), len(headers), chunk_rows))
     profile["rows"] = rows
     profile["columns"] = [s.result() for s in stats]
     return profile
@@ -228,8 +233,11 @@ def _count(stats: list[ColumnStats], frames: Iterator[pd.DataFrame]) -> int:
     return rows
 
 
-def _csv_frames(path: Path, encoding: str, delimiter: str, width: int, chunk_rows: int) -> Iterator[pd.DataFrame]:
-    """Chunks of a CSV read by pandas with the encoding and delimiter the reader sniffed."""
+def _csv_frames(
+    path: Path, encoding: str, delimiter: str, width: int, chunk_rows: int, *, skip_first: bool = False
+) -> Iterator[pd.DataFrame]:
+    """Chunks of a CSV read by pandas with the encoding and delimiter the reader sniffed (*skip_first*:
+    without the line under the header)."""
     # Rows with more cells than the header are skipped here (the import rejects them); rows with fewer
     # are filled with blanks; blank lines are skipped, as the reader does.
     yield from pd.read_csv(
@@ -240,6 +248,7 @@ def _csv_frames(path: Path, encoding: str, delimiter: str, width: int, chunk_row
         keep_default_na=False,
         na_filter=False,
         header=0,
+        skiprows=[1] if skip_first else None,
         names=range(width),
         index_col=False,
         on_bad_lines="skip",

@@ -64,6 +64,8 @@ class ValidRows:
     repaired: list[int] = field(default_factory=list)
     #: Rows whose description was written in HTML and read as its text (importer.markup).
     from_markup: list[int] = field(default_factory=list)
+    #: Rows whose ISBN cell held several ISBNs of the book, read as the first.
+    first_of_several: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -82,6 +84,9 @@ class ValidRows:
             still = set(kept.numbers)
             kept.repaired = [n for n in self.repaired if n in still]
             kept.from_markup = [n for n in self.from_markup if n in still]
+        if self.first_of_several:
+            still = set(kept.numbers)
+            kept.first_of_several = [n for n in self.first_of_several if n in still]
         return kept
 
     def records(self) -> list[tuple]:
@@ -167,12 +172,16 @@ def only_text(cells: Sequence[object]) -> str | None:
 
 
 def totals_rows(
-    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem], isbn_columns: list[int]
+    rows: list[tuple[int, Sequence[object]]],
+    problems: list[RowProblem],
+    isbn_columns: list[int],
+    label_columns: Sequence[int] = (),
 ) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
     """Leave out the rejected rows that are a sheet's totals: no ISBN in any column ISBN reads (blank, or a
     count of them), and a totals word ("Total", "Grand total:", see TOTALS_WORDS) as the row's only text,
-    every other cell a number or blank. Return the rows and problems kept, and the numbers of the rows
-    left out (the import counts them and says so).
+    every other cell a number or blank; or, without a label, only numbers ($63.23, 11) and nothing in the
+    *label_columns* (those Title, Author and ISBN read). Return the rows and problems kept, and the
+    numbers of the rows left out (the import counts them and says so).
 
     A row with an ISBN is a book whatever its title ("Total" is one), and so is one with an author or a
     type beside a title "Sum"; only rejected rows are looked at, so a chunk without problems costs
@@ -180,6 +189,8 @@ def totals_rows(
 
     def is_totals(cells: Sequence[object]) -> bool:
         text = only_text(cells)
+        if text is None and label_columns and only_numbers(cells):
+            return all(is_blank_cell(cells[i]) for i in label_columns if i < len(cells))
         if text is None or not is_totals_text(text):
             return False
         return not any(_is_isbn(cells[i]) for i in isbn_columns if i < len(cells))
@@ -210,6 +221,69 @@ def product_rows(
 
 def _product_type(cell: object) -> str:
     return cell.strip().casefold() if type(cell) is str else ""
+
+
+#: A cell of a second header row: a name a program reads rather than a person (item_sku,
+#: external_product_id, author), a letter first and no spaces.
+_FIELD_NAME = re.compile(r"[A-Za-z][A-Za-z0-9]*(?:[_.:-][A-Za-z0-9]+)*\Z")
+#: The fewest names a second header row holds.
+SECOND_HEADER_NAMES = 3
+
+
+def is_second_header(cells: Sequence[object]) -> bool:
+    """Whether a row is a second header, the field names a program reads under the labels a person does
+    (a shop's inventory template: "Seller SKU" over item_sku): every filled cell such a name, at least
+    SECOND_HEADER_NAMES of them, and half or more written snake_case or camelCase (no book's values are)."""
+    names = [c for c in cells if not is_blank_cell(c)]
+    if len(names) < SECOND_HEADER_NAMES or not all(type(c) is str and _FIELD_NAME.match(c.strip()) for c in names):
+        return False
+    joined = sum("_" in c or (c[:1].islower() and not c.islower()) for c in names)
+    return 2 * joined >= len(names)
+
+
+def second_header_rows(
+    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem], first_row: int | None
+) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
+    """Leave out the file's first row under the header (*first_row*; None: not in these rows) when it was
+    rejected and is a second header (see is_second_header); return the rows and problems kept, and the
+    row left out, if any (the import counts it and says so)."""
+    if (
+        first_row is None
+        or not rows
+        or rows[0][0] != first_row
+        or not problems
+        or problems[0].row_number != first_row
+        or not is_second_header(rows[0][1])
+    ):
+        return rows, problems, []
+    return rows[1:], [p for p in problems if p.row_number != first_row], [first_row]
+
+
+#: A cell of a sums row: a number, maybe with a currency sign or a percent sign, grouped or not ($1,299.50).
+_SUM_CELL = re.compile(r"\s*[£$€¥₹]?\s*[+-]?\d[\d.,'\s\u00a0]*[£$€¥₹%]?\s*\Z")
+
+
+def only_numbers(cells: Sequence[object]) -> bool:
+    """Whether a row's filled cells are all numbers (a sheet's sums: $63.23, 11), and there is one."""
+    filled = [c for c in cells if not is_blank_cell(c)]
+    return bool(filled) and all((type(c) in (int, float) or (type(c) is str and _SUM_CELL.match(c))) for c in filled)
+
+
+def note_rows(
+    rows: list[tuple[int, Sequence[object]]], problems: list[RowProblem]
+) -> tuple[list[tuple[int, Sequence[object]]], list[RowProblem], list[int]]:
+    """Leave out the rejected rows whose only content is one cell of text that is no ISBN: a note under the
+    books ("Notes: prices checked 3/2/2024"), no book. Return the rows and problems kept, and the numbers of
+    the rows left out (the import counts them and says so). A row with a title and anything else (an ISBN,
+    a year) is a book lacking fields, and stays rejected saying what it lacks."""
+
+    def is_note(cells: Sequence[object]) -> bool:
+        filled = [c for c in cells if not is_blank_cell(c)]
+        return (
+            len(filled) == 1 and type(filled[0]) is str and any(map(str.isalpha, filled[0])) and not _is_isbn(filled[0])
+        )
+
+    return _leave_out_rejected(rows, problems, is_note)
 
 
 def _is_isbn(cell: object) -> bool:
@@ -254,6 +328,13 @@ class RowValidator:
         #: The columns ISBN reads (a row with nothing in them may be a sheet's totals: see totals_rows).
         isbn_at = header_map.positions.get("isbn")
         self.isbn_columns = [] if isbn_at is None else [isbn_at, *header_map.fallbacks.get("isbn", ())]
+        #: The columns Title, Author and ISBN read (a row of numbers with nothing in them is a sheet's sums).
+        self.label_columns = [
+            p
+            for f in ("title", "author", "isbn")
+            if f in header_map.positions
+            for p in (header_map.positions[f], *header_map.fallbacks.get(f, ()))
+        ]
         #: The column naming each row's item, and the columns a row continuing one takes from its first row.
         self.group_by = header_map.group_by
         self.shared_columns = shared_positions(header_map.positions, header_map.fallbacks)
@@ -315,11 +396,13 @@ class RowValidator:
         bad: dict[int, list[RowProblem]] = {}
         repaired: list[int] = []
         from_markup: list[int] = []
+        several: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
             repaired.extend(numbers[i] for i in column.repaired)
             from_markup.extend(numbers[i] for i in column.from_markup)
+            several.extend(numbers[i] for i in column.first_of_several)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -331,7 +414,9 @@ class RowValidator:
                     RowProblem(numbers[index], header, shown(cells[index]), f"{header} {message}")
                 )
         blank = [None] * len(shaped)
-        valid = ValidRows(numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired), from_markup)
+        valid = ValidRows(
+            numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired), from_markup, sorted(several)
+        )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])
             for index in sorted(bad):

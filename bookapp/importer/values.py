@@ -124,7 +124,46 @@ def parse_isbn(value: object) -> str | None:
         text = text[:-2]
     if len(text) == 9 and text.isdigit() and stdnum_isbn.is_valid("0" + text):
         text = "0" + text  # an ISBN-10 whose leading 0 a numeric column dropped
-    return _isbn13(_ISBN_PREFIX.sub("", text), shown=text)
+    try:
+        return _isbn13(_ISBN_PREFIX.sub("", text), shown=text)
+    except ValueProblem:
+        found = several_isbns(text)
+        if found is None:
+            raise
+        return found
+
+
+#: What separates the ISBNs of a cell holding several (a catalogue program's "9780441172719 0441172717").
+_ISBN_LIST_SEPARATORS = re.compile(r"\s*[,;|/]\s*")
+_ISBN_TOKEN = re.compile(r"(?:isbn(?:[- ]?1[03])?:?)?[\dXx-]{10,17}\Z", re.IGNORECASE)
+
+
+def several_isbns(text: str) -> str | None:
+    """Return the ISBN-13 digits of a cell holding several ISBNs of one book (an ISBN-13 and its ISBN-10,
+    separated by spaces, commas or semicolons): the first. None when the cell is not a list of ISBNs;
+    refuse a cell whose ISBNs are of different books (or one of them is wrong): which one is meant?"""
+    parts = [p for p in _ISBN_LIST_SEPARATORS.split(text.strip()) if p]
+    if len(parts) < 2:
+        parts = text.split()
+    if len(parts) < 2 or not all(_ISBN_TOKEN.match(p) for p in parts):
+        return None
+    found = set()
+    for part in parts:
+        try:
+            found.add(_isbn13(_ISBN_PREFIX.sub("", part), shown=part))
+        except ValueProblem:
+            found.add(part)
+    if len(found) > 1:
+        raise ValueProblem("holds more than one ISBN, and not all of one book; keep one ISBN per cell")
+    return _isbn13(_ISBN_PREFIX.sub("", parts[0]), shown=parts[0])
+
+
+def held_several_isbns(cell: object) -> bool:
+    """Whether a cell the ISBN converter accepted held several ISBNs of its book (it was read as the first)."""
+    if type(cell) is not str:
+        return False
+    text = clean_text(cell)
+    return text is not None and several_isbns(text) is not None
 
 
 def lost_leading_zero(cell: object) -> bool:
@@ -277,6 +316,8 @@ def parse_year(value: object) -> str | None:
             year = year[:-2]
         elif dated := _DATE_TEXT.fullmatch(year):  # 1895-01-01, 2001-05-03 00:00:00, 03/05/2001
             year = dated["year"] or dated["last"]
+        elif year[:1].isalpha() or " " in year:  # Jan 01, 1965; 1 January 1965; January 1965
+            year = _month_name_year(year) or year
     if year[:1] == "-" and year[1:].isdigit():
         raise ValueProblem(f"is before the year 1000; a year must be from 1000 to {_next_year()}")
     if len(year) != 4 or not year.isdigit():
@@ -297,16 +338,36 @@ _DATE_TEXT = re.compile(
 )
 
 
+#: A date written with its month's name, in English (a catalogue program's "Jan 01, 1965", "1 January
+#: 1965", "January 1965"): its year.
+_MONTHS = (
+    "january|february|march|april|may|june|july|august|september|october|november|december"
+    "|jan|feb|mar|apr|jun|jul|aug|sept|sep|oct|nov|dec"
+)
+_MONTH_NAME_DATE = re.compile(
+    rf"(?:\d{{1,2}}(?:st|nd|rd|th)?\.?\s+)?(?:{_MONTHS})\.?(?:\s+\d{{1,2}}(?:st|nd|rd|th)?)?,?\s+(?P<year>\d{{4}})",
+    re.IGNORECASE,
+)
+
+
+def _month_name_year(text: str) -> str | None:
+    """Return the year of a date written with its month's name, else None."""
+    dated = _MONTH_NAME_DATE.fullmatch(text)
+    return dated["year"] if dated else None
+
+
 def _next_year() -> int:
     return dt.date.today().year + 1
 
 
 def parse_book_type(value: object) -> str | None:
-    """Return the book type in its stored spelling, matched ignoring case, spaces and hyphens."""
+    """Return the book type in its stored spelling, matched ignoring case, spaces and hyphens, in the
+    singular or the plural (a shelf's "Classics", "Comics")."""
     text = clean_text(value)
     if text is None:
         return None
-    found = _BOOK_TYPE_KEYS.get(re.sub(r"[\s_-]", "", text.casefold()))
+    key = re.sub(r"[\s_-]", "", text.casefold())
+    found = _BOOK_TYPE_KEYS.get(key) or (_BOOK_TYPE_KEYS.get(key[:-1]) if key[-1:] == "s" else None)
     if found is None:
         raise ValueProblem("must be one of: " + ", ".join(BOOK_TYPES))
     return found

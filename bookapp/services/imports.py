@@ -21,8 +21,8 @@ from ..extensions import db
 from ..importer import FileProblem, Mapping
 from ..importer.fields import LABELS
 from ..importer.mapping import header_row_words, header_text
-from ..importer.matching import suggested_group
-from ..importer.peek import find_header
+from ..importer.matching import mostly_not_book_types, suggested_group
+from ..importer.peek import find_header, first_rows
 from ..importer.reading import detect_kind, header_row_in
 from ..models import (
     Import,
@@ -146,7 +146,7 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
     try:
         kind = detect_kind(temporary)
         headers, header_row = find_header(temporary)
-        mapping, profile, status = columns_for(headers, options, header_row)
+        mapping, profile, status = columns_for(headers, options, header_row, first_rows(temporary) if headers else [])
         if not options.allow_repeat and not options.dry_run:
             previous = previous_import(digest.hexdigest())
             if previous is not None:
@@ -186,12 +186,16 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
 
 
 def columns_for(
-    headers: list[object] | None, options: ImportOptions, header_row: int | None = None
+    headers: list[object] | None,
+    options: ImportOptions,
+    header_row: int | None = None,
+    rows: list[list[object]] | None = None,
 ) -> tuple[Mapping | None, ImportProfile | None, ImportStatus]:
     """Decide how the file's columns are read: the mapping given, a named profile, the profile saved
     for this header row (the file's row *header_row*), or the header's own names. Return (mapping,
     profile, status): needs_mapping when some required field has no column (refused instead when
-    options.refuse_unmatched)."""
+    options.refuse_unmatched), or, read by the header's names, when the file's first *rows* show its
+    Book type column holds mostly no types."""
     profile = None
     mapping = options.mapping
     if options.profile:
@@ -211,9 +215,15 @@ def columns_for(
         except FileProblem as problem:
             raise NeedsMapping(header_map.missing, headers, problem.message, header_row) from None
     if not header_map.missing:
-        if mapping is None and not options.refuse_unmatched and suggested_group(headers):
+        if (
+            mapping is None
+            and not options.refuse_unmatched
+            and (suggested_group(headers) or mostly_not_book_types(header_map, rows or []))
+        ):
             # A shop export's rows of one product need their product column chosen (Rows of one item),
-            # and its names may match fields they do not hold (Shopify's Published: TRUE, no year).
+            # and its names may match fields they do not hold (Shopify's Published: TRUE, no year); a
+            # reading app's Genre (Science Fiction) needs its values matched to types, or most rows are
+            # rejected.
             return mapping, profile, ImportStatus.NEEDS_MAPPING
         return mapping, profile, ImportStatus.QUEUED
     if options.refuse_unmatched or options.mapping is not None or options.profile:

@@ -31,7 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import FROM_HTML, LEFT_OUT, PRODUCTS, SHOWN_ROUNDED, TOTALS
+from .problems import FROM_HTML, LEFT_OUT, NOTE_ROWS, PRODUCTS, SECOND_HEADER, SEVERAL_ISBNS, SHOWN_ROUNDED, TOTALS
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -173,6 +173,10 @@ class ImportRun:
                         note_repairs(imp, TOTALS, chunk.totals)
                     if chunk.products:
                         note_repairs(imp, PRODUCTS, chunk.products)
+                    if chunk.second_header:
+                        note_repairs(imp, SECOND_HEADER, chunk.second_header)
+                    if chunk.notes:
+                        note_repairs(imp, NOTE_ROWS, chunk.notes)
                     if not chunk.numbers:  # a piece of such rows alone
                         continue
                     self._check_wrong_file(chunk)
@@ -332,6 +336,8 @@ class ImportRun:
             note_repairs(imp, FROM_HTML, chunk.valid.from_markup)
         if chunk.shown:  # noted with the rows it names, as a resumed run reads on after them
             note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
+        if chunk.valid.first_of_several:
+            note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:

@@ -194,6 +194,12 @@ def _json_prefix(text: str, size: int) -> str:
 LEFT_OUT = "rows_without_book_cells"
 #: The note of a workbook's rows with a number read as its cell's format shows it (9.996 as 10.00).
 SHOWN_ROUNDED = "numbers_read_as_shown"
+#: The note of the rows whose ISBN cell held several ISBNs of the book (read as the first).
+SEVERAL_ISBNS = "isbn_first_of_several"
+#: The note of the row under the header left out as a second header of field names (item_sku, …).
+SECOND_HEADER = "second_header_row"
+#: The note of the rows left out as a note under the books: one cell of text, nothing else.
+NOTE_ROWS = "note_rows"
 #: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
 TOTALS = "totals_rows"
 #: The note of a product export's rows of variable or grouped products left out (validation.product_rows).
@@ -276,12 +282,20 @@ def summary_line(imp: Import) -> str:
     if zeros:
         rows = ", ".join(f"{n:,}" for n in zeros["rows"][:10]) + (", …" if zeros["count"] > 10 else "")
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
+    several = (imp.repairs or {}).get(SEVERAL_ISBNS)
+    if several:
+        line += f" Read the first of several ISBNs of one book in {plural(several['count'], 'cell')}: {_rows(several)}."
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
         line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."
     totals = (imp.repairs or {}).get(TOTALS)
     if totals:
         line += f" Left out {plural(totals['count'], 'totals row')} ({_rows(totals)})."
+    notes = (imp.repairs or {}).get(NOTE_ROWS)
+    if notes:
+        line += f" Left out {plural(notes['count'], 'row')} of one note each ({_rows(notes)})."
+    if (imp.repairs or {}).get(SECOND_HEADER):
+        line += f" Left out row {imp.repairs[SECOND_HEADER]['rows'][0]:,}: a second header of field names."
     shown = (imp.repairs or {}).get(SHOWN_ROUNDED)
     if shown:
         line += f" Read {plural(shown['count'], 'row')} with a number as its cell's format shows it, rounded ({_rows(shown)})."

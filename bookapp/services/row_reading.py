@@ -24,7 +24,15 @@ from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.reading import LineMap, Table, chunked, detect_kind
 from ..importer.shown_numbers import ShownRows
-from ..importer.validation import ValidRows, drop_blank_rows, product_rows, rows_without_book_cells, totals_rows
+from ..importer.validation import (
+    ValidRows,
+    drop_blank_rows,
+    note_rows,
+    product_rows,
+    rows_without_book_cells,
+    second_header_rows,
+    totals_rows,
+)
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
 from .read_ahead import available as read_ahead_available
 
@@ -59,6 +67,10 @@ class ValidatedChunk:
     products: list[int] = field(default_factory=list)
     #: Rows of the chunk with a number read as its cell's format shows it, in a column a field reads.
     shown: list[int] = field(default_factory=list)
+    #: The row under the header left out as a second header of field names (see second_header_rows).
+    second_header: list[int] = field(default_factory=list)
+    #: Rows left out as a note: one cell of text and nothing else (see note_rows).
+    notes: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -157,6 +169,7 @@ class RowReading:
         their format shows them; each chunk names its rows with one in a column a field reads."""
         seen_rows = 0
         read_columns = frozenset(validator.read_columns) if shown else frozenset()
+        first = True
         for chunk in chunked(validator.continued(rows), self.piece_size):
             seen_rows += len(chunk)
             if seen_rows > self.max_rows:
@@ -171,13 +184,18 @@ class RowReading:
             read = len(chunk)
             chunk, problems = drop_blank_rows(chunk, problems)
             chunk, problems, left_out = rows_without_book_cells(chunk, problems, validator.read_columns)
-            chunk, problems, totals = totals_rows(chunk, problems, validator.isbn_columns)
+            chunk, problems, totals = totals_rows(chunk, problems, validator.isbn_columns, validator.label_columns)
+            chunk, problems, notes = note_rows(chunk, problems)
+            chunk, problems, second = second_header_rows(chunk, problems, chunk[0][0] if first and chunk else None)
+            first = first and not chunk and not second
             seen_rows -= read - len(chunk)
             left_out = [n for n in left_out if n > resume_after]
             totals = [n for n in totals if n > resume_after]
+            second = [n for n in second if n > resume_after]
+            notes = [n for n in notes if n > resume_after]
             if not chunk:
-                if left_out or totals or products:  # a chunk of them alone: still told
-                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals, products)
+                if left_out or totals or products or second or notes:  # a chunk of them alone: still told
+                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals, products, [], second, notes)
                 continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
@@ -198,6 +216,8 @@ class RowReading:
                 totals=totals,
                 products=products,
                 shown=shown.among(numbers, read_columns) if read_columns else [],
+                second_header=second,
+                notes=notes,
             )
         return seen_rows
 
