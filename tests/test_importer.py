@@ -245,7 +245,7 @@ def test_an_unterminated_quote_after_a_multi_line_cell_names_its_row_and_line(tm
 
 
 def test_rows_blank_after_trimming_are_left_out_not_rejected(tmp_path):
-    from bookapp.importer.validation import drop_blank_rows
+    from bookapp.importer.left_out import LeftOutRows
 
     path = tmp_path / "books.csv"
     path.write_bytes(
@@ -259,10 +259,11 @@ def test_rows_blank_after_trimming_are_left_out_not_rejected(tmp_path):
     )
     with open_table(path) as table:
         rows = list(table.rows)
-        _, problems = RowValidator(map_headers(table.headers), text_cells=True).validate_chunk(rows)
-    kept, problems = drop_blank_rows(rows, problems)
+        validator = RowValidator(map_headers(table.headers), text_cells=True)
+        _, problems = validator.validate_chunk(rows)
+    kept, problems, told = LeftOutRows(validator).after_validation(rows, problems)
     assert [n for n, _ in kept] == [2, 8]
-    assert [(p.row_number, p.column) for p in problems] == [(8, "Price")]
+    assert [(p.row_number, p.column) for p in problems] == [(8, "Price")] and told == {}
 
 
 def test_a_nul_byte_in_a_text_file_is_a_bad_cell_naming_its_column_not_a_binary_file(tmp_path):
@@ -353,14 +354,15 @@ def test_the_file_type_comes_from_its_bytes(tmp_path, content, fragment):
 
 
 def test_xlsx_rows_of_cells_holding_only_spaces_are_left_out(tmp_path):
-    from bookapp.importer.validation import drop_blank_rows
+    from bookapp.importer.left_out import LeftOutRows
 
     path = write_xlsx(tmp_path / "books.xlsx", [book_row(1), ["   ", None, " \t "], book_row(2, Price="ten")])
     with open_table(path) as table:
         rows = list(table.rows)
-        _, problems = RowValidator(map_headers(table.headers)).validate_chunk(rows)
-    kept, problems = drop_blank_rows(rows, problems)
-    assert [n for n, _ in kept] == [2, 4] and [p.row_number for p in problems] == [4]
+        validator = RowValidator(map_headers(table.headers))
+        _, problems = validator.validate_chunk(rows)
+    kept, problems, told = LeftOutRows(validator).after_validation(rows, problems)
+    assert [n for n, _ in kept] == [2, 4] and [p.row_number for p in problems] == [4] and told == {}
 
 
 def test_xlsx_typed_cells_are_read_with_sheet_row_numbers(tmp_path):

@@ -572,9 +572,9 @@ def test_an_inventory_flat_files_row_of_field_names_under_its_labels_is_left_out
     (feed_product_type, item_sku, …). That row is no book: left out and told, not rejected; and its
     "external_product_id" no longer keeps Product ID (ISBN-10s) from being suggested for ISBN, nor are
     Standard Price and Product Description left unmatched."""
+    from bookapp.importer.left_out import is_second_header
     from bookapp.importer.matching import suggest
     from bookapp.importer.profiling import profile_file
-    from bookapp.importer.validation import is_second_header
 
     headers = bearer(app)
     name, content = layouts.amazon_flatfile(1)

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bookapp.extensions import db
-from bookapp.importer.validation import is_totals_text
+from bookapp.importer.left_out import is_totals_text
 from bookapp.models import Book
 from tests.conftest import run_worker, skip_or_fail
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13, typed_book_row

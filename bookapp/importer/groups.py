@@ -12,7 +12,7 @@ A row that holds nothing in any column a field reads (Shopify's rows that only a
 filled: it is left out, as any such row is.
 
 WooCommerce names the item the other way round: a variable product's own row (no price or stock: see
-validation.product_rows) has a blank Parent, and each of its variations under it names it there, as
+left_out.is_product_row) has a blank Parent, and each of its variations under it names it there, as
 "id:<its ID>" or by its SKU. With Parent as the group column, a row with a blank Parent starts an item
 named by its own ID and SKU (the item names: HeaderMap.item_names), which the rows naming it continue.
 """

@@ -17,8 +17,9 @@ from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .headers import HeaderMap, field_of
+from .left_out import why_left_out
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .validation import RowValidator, note_rows, product_rows, rows_without_book_cells, second_header_rows, totals_rows
+from .validation import RowValidator
 from .values import parse_book_type, parse_year
 
 #: What a value-match select sends to reject the rows with that value.
@@ -30,12 +31,6 @@ SUGGESTED_BY_VALUES = ("isbn", "year_published")
 GROUP_HEADERS = ("handle", "parent")
 #: What the file's columns table says a group column is read for.
 GROUP_LABEL = "Item of each row"
-#: Why the preview says a row is left out, as the import leaves it out.
-NOTHING_MATCHED = "nothing in the matched columns"
-TOTALS_ROW = "a totals row (no ISBN; it sums up the sheet)"
-PRODUCT_ROW = "a variable or grouped product's own row (its variations are the books)"
-NOTE_ROW = "a note (one cell of text, nothing else)"
-SECOND_HEADER_ROW = "a second header (the field names a program reads, under the header)"
 
 
 def selectable_columns(headers: list[object]) -> list[str]:
@@ -319,8 +314,7 @@ class PreviewRow:
     #: Per field, the value as it would be saved (or, in a rejected row, the cell as read).
     values: dict[str, str]
     problems: list[str]
-    #: Why the import leaves the row out, in words ("": it does not): nothing in any matched column
-    #: (validation.rows_without_book_cells), or it is the sheet's totals (validation.totals_rows).
+    #: Why the import leaves the row out, in words ("": it does not): a totals row, a note, … (importer.left_out).
     left_out: str = ""
 
     @property
@@ -348,26 +342,16 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
     head = ((number, [decode_cell(c) for c in encoded]) for number, encoded in profile.get("head", []))
     first_row = next((number for number, _ in profile.get("head", [])), None)  # the row under the header
     for number, cells in validator.continued(head):
-        if product_rows([(number, cells)], validator.product_type_at)[1]:
+        left_out = why_left_out(cells, validator, rejected=False)
+        if left_out:
             values = {f: _as_read(header_map, f, cells) for f in FIELDS}
-            rows.append(PreviewRow(number, values, [], left_out=PRODUCT_ROW))
+            rows.append(PreviewRow(number, values, [], left_out=left_out))
             continue
         outcome = validator.validate(number, cells)
         if isinstance(outcome, list):
             values = {f: _as_read(header_map, f, cells) for f in FIELDS}
-            if rows_without_book_cells([(number, cells)], outcome, validator.read_columns)[2]:
-                rows.append(PreviewRow(number, values, [], left_out=NOTHING_MATCHED))
-                continue
-            if totals_rows([(number, cells)], outcome, validator.isbn_columns, validator.label_columns)[2]:
-                rows.append(PreviewRow(number, values, [], left_out=TOTALS_ROW))
-                continue
-            if note_rows([(number, cells)], outcome)[2]:
-                rows.append(PreviewRow(number, values, [], left_out=NOTE_ROW))
-                continue
-            if second_header_rows([(number, cells)], outcome, first_row)[2]:
-                rows.append(PreviewRow(number, values, [], left_out=SECOND_HEADER_ROW))
-                continue
-            rows.append(PreviewRow(number, values, [p.message for p in outcome]))
+            left_out = why_left_out(cells, validator, rejected=True, first=number == first_row)
+            rows.append(PreviewRow(number, values, [] if left_out else [p.message for p in outcome], left_out))
         else:
             values = {f: _shown_value(v) for f, v in outcome.values().items()}
             rows.append(PreviewRow(number, values, []))

@@ -32,8 +32,8 @@ import numpy as np
 import pandas as pd
 
 from .cells import as_read, cell_text, encode_cell, is_blank_text, looks_like, shown
+from .left_out import is_second_header
 from .reading import open_table
-from .validation import is_second_header
 
 #: Sample values shown per column.
 SAMPLES = 5

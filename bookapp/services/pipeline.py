@@ -31,7 +31,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import FROM_HTML, LEFT_OUT, NOTE_ROWS, PRODUCTS, SECOND_HEADER, SEVERAL_ISBNS, SHOWN_ROUNDED, TOTALS
+from .problems import FROM_HTML, SEVERAL_ISBNS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -167,16 +167,8 @@ class ImportRun:
                 _not_reloading_after_commit(db.session()),
             ):
                 for chunk in chunks:
-                    if chunk.left_out:
-                        note_repairs(imp, LEFT_OUT, chunk.left_out)
-                    if chunk.totals:
-                        note_repairs(imp, TOTALS, chunk.totals)
-                    if chunk.products:
-                        note_repairs(imp, PRODUCTS, chunk.products)
-                    if chunk.second_header:
-                        note_repairs(imp, SECOND_HEADER, chunk.second_header)
-                    if chunk.notes:
-                        note_repairs(imp, NOTE_ROWS, chunk.notes)
+                    for kind, rows in chunk.left_out.items():  # rows that hold no book: told, not rejected
+                        note_repairs(imp, kind, rows)
                     if not chunk.numbers:  # a piece of such rows alone
                         continue
                     self._check_wrong_file(chunk)

@@ -200,9 +200,9 @@ SEVERAL_ISBNS = "isbn_first_of_several"
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
 NOTE_ROWS = "note_rows"
-#: The note of the rows left out as a sheet's totals ("Total", no ISBN: see validation.totals_rows).
+#: The note of the rows left out as a sheet's totals ("Total", no ISBN: see importer.left_out).
 TOTALS = "totals_rows"
-#: The note of a product export's rows of variable or grouped products left out (validation.product_rows).
+#: The note of a product export's rows of variable or grouped products left out (importer.left_out).
 PRODUCTS = "product_rows"
 #: The note of the rows whose description was written in HTML and stored as its text (importer.markup).
 FROM_HTML = "descriptions_from_html"

@@ -17,9 +17,9 @@ from sqlalchemy import select
 from ..extensions import db
 from ..importer import BookRow, FileProblem, MappingError, RowValidator
 from ..importer.fields import FIELDS, LABELS
+from ..importer.left_out import is_blank_row
 from ..importer.mapping import header_text
 from ..importer.reading import header_row_in
-from ..importer.validation import is_blank_row
 from ..models import Import, ImportRowError
 
 

@@ -22,17 +22,10 @@ from flask import current_app
 from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
+from ..importer.left_out import LeftOutRows
 from ..importer.reading import LineMap, Table, chunked, detect_kind
 from ..importer.shown_numbers import ShownRows
-from ..importer.validation import (
-    ValidRows,
-    drop_blank_rows,
-    note_rows,
-    product_rows,
-    rows_without_book_cells,
-    second_header_rows,
-    totals_rows,
-)
+from ..importer.validation import ValidRows
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
 from .read_ahead import available as read_ahead_available
 
@@ -59,18 +52,11 @@ class ValidatedChunk:
     problems: list[RowProblem]
     #: Where the chunk's rows start in the file, when that is not at their row numbers (None: it is).
     lines: LineMap | None = None
-    #: Rows left out because no column a field reads holds anything in them (see rows_without_book_cells).
-    left_out: list[int] = field(default_factory=list)
-    #: Rows left out as the sheet's totals ("Total", no ISBN: see totals_rows).
-    totals: list[int] = field(default_factory=list)
-    #: Rows left out as a product export's variable or grouped products (see product_rows).
-    products: list[int] = field(default_factory=list)
+    #: The rows left out as holding no book (a totals row, a note, …), by the note that tells them
+    #: (importer.left_out's rule keys).
+    left_out: dict[str, list[int]] = field(default_factory=dict)
     #: Rows of the chunk with a number read as its cell's format shows it, in a column a field reads.
     shown: list[int] = field(default_factory=list)
-    #: The row under the header left out as a second header of field names (see second_header_rows).
-    second_header: list[int] = field(default_factory=list)
-    #: Rows left out as a note: one cell of text and nothing else (see note_rows).
-    notes: list[int] = field(default_factory=list)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -169,7 +155,7 @@ class RowReading:
         their format shows them; each chunk names its rows with one in a column a field reads."""
         seen_rows = 0
         read_columns = frozenset(validator.read_columns) if shown else frozenset()
-        first = True
+        leaving_out = LeftOutRows(validator)
         for chunk in chunked(validator.continued(rows), self.piece_size):
             seen_rows += len(chunk)
             if seen_rows > self.max_rows:
@@ -177,25 +163,19 @@ class RowReading:
                     f"The file has more than {self.max_rows:,} rows, the most one import takes. "
                     "Split it into several files."
                 )
-            chunk, products = product_rows(chunk, validator.product_type_at)
-            seen_rows -= len(products)
-            products = [n for n in products if n > resume_after]
-            valid, problems = validator.validate_chunk(chunk)
             read = len(chunk)
-            chunk, problems = drop_blank_rows(chunk, problems)
-            chunk, problems, left_out = rows_without_book_cells(chunk, problems, validator.read_columns)
-            chunk, problems, totals = totals_rows(chunk, problems, validator.isbn_columns, validator.label_columns)
-            chunk, problems, notes = note_rows(chunk, problems)
-            chunk, problems, second = second_header_rows(chunk, problems, chunk[0][0] if first and chunk else None)
-            first = first and not chunk and not second
+            chunk, before = leaving_out.before_validation(chunk)
+            valid, problems = validator.validate_chunk(chunk)
+            chunk, problems, after = leaving_out.after_validation(chunk, problems)
             seen_rows -= read - len(chunk)
-            left_out = [n for n in left_out if n > resume_after]
-            totals = [n for n in totals if n > resume_after]
-            second = [n for n in second if n > resume_after]
-            notes = [n for n in notes if n > resume_after]
+            left_out = {
+                key: told
+                for key, numbers in {**before, **after}.items()
+                if (told := [n for n in numbers if n > resume_after])
+            }
             if not chunk:
-                if left_out or totals or products or second or notes:  # a chunk of them alone: still told
-                    yield ValidatedChunk([], {}, valid, [], None, left_out, totals, products, [], second, notes)
+                if left_out:  # a chunk of them alone: still told
+                    yield ValidatedChunk([], {}, valid, [], None, left_out)
                 continue
             valid = self._drop_repeated_isbns(valid, problems)
             if chunk[-1][0] <= resume_after:
@@ -213,11 +193,7 @@ class RowReading:
                 problems=problems,
                 lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
                 left_out=left_out,
-                totals=totals,
-                products=products,
                 shown=shown.among(numbers, read_columns) if read_columns else [],
-                second_header=second,
-                notes=notes,
             )
         return seen_rows
 
