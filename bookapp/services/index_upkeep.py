@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from ..models import Book, SearchState
+from .short_writes import let_waiting_writers_in
 
 log = logging.getLogger(__name__)
 
@@ -84,6 +85,7 @@ def lock_mark(connection: Connection, mark: int) -> int | None:
     if connection.dialect.name == "sqlite":
         driver = connection.connection.driver_connection
         connection.exec_driver_sql(f"PRAGMA busy_timeout = {CATCH_UP_LOCK_WAIT_SECONDS * 1000}")
+        let_waiting_writers_in(connection.engine)  # an upload or an edit goes first
         try:
             driver.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer between read and write
         except Exception:
