@@ -699,3 +699,43 @@ def bookbuddy(
         })  # fmt: skip
         rows.append([row[h] for h in BOOKBUDDY_HEADER])
     return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, rows)
+
+
+#: A library system's catalogue report saved as CSV: its columns are the system's own catalogue fields,
+#: their values as the catalogue record holds them (a MARC record's ISBN with its qualifier, its date of
+#: publication and extent with the punctuation that separates them from what follows).
+CATALOGUE_REPORT_HEADER = [
+    "biblionumber", "title", "author", "isbn", "publicationyear", "pages", "publishercode", "place", "itemtype",
+    "copies", "price", "itemcallnumber",
+]  # fmt: skip
+#: How the catalogue writes book *n*'s ISBN (its ISBN-10, its ISBN-13 and the hyphenated ISBN-10), in turn.
+CATALOGUE_ISBNS = (
+    "{isbn10} (pbk.)",
+    "{isbn13} (hardcover : alk. paper)",
+    "ISBN {hyphenated}",
+    "{isbn10} (pbk.) | {isbn13}",
+)
+CATALOGUE_YEARS = ("c1965.", "[1965]", "1965.", "©1965", "p1965")
+CATALOGUE_PAGES = ("{pages} p.", "{pages} p. ;", "xii, {pages} p. :", "{pages} pages")
+
+
+def catalogue_report(first: int, count: int = 8, cells=None) -> tuple[str, bytes]:
+    """A catalogue report: book *n*'s ISBN, year and pages written as CATALOGUE_ISBNS, CATALOGUE_YEARS and
+    CATALOGUE_PAGES say, in turn (*cells*: n → {header: cell} for the cells written otherwise)."""
+    rows = []
+    for n in range(first, first + count):
+        ten = isbn10(n)
+        spelled = {"isbn10": ten, "isbn13": isbn13_of(n), "hyphenated": f"{ten[0]}-{ten[1:4]}-{ten[4:9]}-{ten[9]}"}
+        row = {
+            "biblionumber": str(500 + n), "title": f"Dune {n}", "author": "Herbert, Frank",
+            "isbn": CATALOGUE_ISBNS[n % len(CATALOGUE_ISBNS)].format(**spelled),
+            "publicationyear": CATALOGUE_YEARS[n % len(CATALOGUE_YEARS)],
+            "pages": CATALOGUE_PAGES[n % len(CATALOGUE_PAGES)].format(pages=400 + n), "publishercode": "Ace Books",
+            "place": "New York :", "itemtype": "BK", "copies": "2", "price": "9.99", "itemcallnumber": "PS3558.E63 D8",
+            **((cells and cells(n)) or {}),
+        }  # fmt: skip
+        rows.append([row[h] for h in CATALOGUE_REPORT_HEADER])
+    return "catalogue_report.csv", _csv(CATALOGUE_REPORT_HEADER, rows)
+
+
+CATALOGUE_REPORT_MAPPING = {"defaults": {"book_type": "Classic"}}
