@@ -739,3 +739,32 @@ def catalogue_report(first: int, count: int = 8, cells=None) -> tuple[str, bytes
 
 
 CATALOGUE_REPORT_MAPPING = {"defaults": {"book_type": "Classic"}}
+
+
+#: A bookshop's stock list in French, German and Spanish, as a shop keeps it in a spreadsheet: each
+#: language's own headers, the publisher's column among them.
+STOCK_LIST_HEADERS = {
+    "fr": ["EAN", "Titre", "Auteur", "Éditeur", "Genre", "Année", "Nombre de pages", "Prix", "Qté", "Résumé"],
+    "de": ["ISBN", "Titel", "Autor", "Verlag", "Typ", "Erscheinungsjahr", "Seitenzahl", "Preis", "Bestand",
+           "Beschreibung"],
+    "es": ["ISBN", "Título", "Autor", "Editorial", "Género", "Año", "Páginas", "Precio", "Existencias",
+           "Descripción"],
+}  # fmt: skip
+#: Each language's kinds of book, as a shop's own shelves name them.
+STOCK_LIST_GENRES = {"fr": ("Roman", "BD"), "de": ("Roman", "Comic"), "es": ("Novela", "Cómic")}
+
+
+def stock_list(language: str, first: int, count: int = 4, header: list[str] | None = None) -> tuple[str, bytes]:
+    """A shop's stock list as a spreadsheet program saves it as CSV where the language is spoken:
+    semicolon-separated, Windows-1252, decimal commas (12,50); the genres of STOCK_LIST_GENRES in turn
+    (*header*: its own header instead, as the shop typed it)."""
+    genres = STOCK_LIST_GENRES[language]
+    rows = [
+        [isbn13_of(n), f"Dune {n}", "Frank Herbert", "Ace", genres[n % 2], "1965", str(400 + n), f"{10 + n},50",
+         str(n % 4 + 1), f"Arrakis, {n}."]
+        for n in range(first, first + count)
+    ]  # fmt: skip
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerows([header or STOCK_LIST_HEADERS[language], *rows])
+    return f"stock_{language}.csv", buffer.getvalue().encode("cp1252")

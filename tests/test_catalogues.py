@@ -1,14 +1,16 @@
-"""A library catalogue's report, as a library system saves it: ISBNs with their qualifier ("0441172717
-(pbk.)"), years as "c1965." and pages as "xii, 412 p." are read as the book's, and the import says how many
-ISBN cells it read past their qualifier. Through the API and Match columns, on SQLite and PostgreSQL."""
+"""Files the shop programs already read do not cover: a library catalogue's report (ISBNs with their
+qualifier, years as "c1965.", pages as "xii, 412 p.") and stock lists headed in French, German or Spanish.
+Through the API and Match columns, on SQLite and PostgreSQL."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
 from bookapp.importer import RowValidator, map_headers
 from bookapp.importer import values as cell_values
 from bookapp.importer.errors import ValueProblem
+from bookapp.importer.fields import FIELDS
 from bookapp.importer.matching import suggest
 from bookapp.importer.profiling import profile_file
 from bookapp.importer.values import parse_isbn, parse_pages, parse_year
@@ -149,3 +151,47 @@ def test_cells_the_plain_reading_takes_never_reach_the_catalogue_readings(monkey
     valid, problems = RowValidator(map_headers(HEADER), text_cells=True).validate_chunk(catalogue)
     assert (len(valid), problems, valid.past_qualifier) == (1, [], [2])
     assert sorted(set(calls)) == ["catalogue_pages", "catalogue_year", "qualified_isbn"]
+
+
+#: What each of a stock list's headers fills, in its language's order (the publisher's column: nothing).
+STOCK_LIST_FIELDS = ["isbn", "title", "author", None, "book_type", "year_published", "no_of_pages", "price",
+                     "quantity", "description"]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", list(layouts.STOCK_LIST_HEADERS))
+def test_a_stock_list_headed_in_french_german_or_spanish_is_matched_by_its_headers(app, tmp_path, language):
+    """A shop's stock list headed "Titre; Auteur; Année; Prix; Qté…" (or in German or Spanish) had no
+    column matched but its ISBN (and Genre): each had to be matched by hand. Its headers fill the fields,
+    the publisher's column is ignored, and Match columns suggests each; only its own genres ("Roman") are
+    left to match to the book types."""
+    header = layouts.STOCK_LIST_HEADERS[language]
+    name, content = layouts.stock_list(language, 1)
+    (tmp_path / name).write_bytes(content)
+    choices = suggest(header, profile_file(tmp_path / name))
+    expected = {f: [h] for h, f in zip(header, STOCK_LIST_FIELDS, strict=True) if f}
+    assert {f: choices.chain(f) for f in expected} == expected
+    assert header[3] not in choices.used_for()
+
+    headers = bearer(app)
+    genres = layouts.STOCK_LIST_GENRES[language]
+    mapping = json.dumps({"values": {"book_type": {genres[0]: "Classic", genres[1]: "Comic"}}})
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=mapping))
+    assert (state["created"], state["rejected"], state["ignored_columns"]) == (4, 0, [header[3]])
+    first = book(app, layouts.isbn13_of(1))
+    assert [getattr(first, f) for f in FIELDS] == [
+        "Dune 1", "Frank Herbert", "Comic", layouts.isbn13_of(1), "1965", Decimal("11.50"), 401, 2, "Arrakis, 1."]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "header, field",
+    [("TITRE", "title"), ("Quantité", "quantity"), ("QUANTITE", "quantity"), ("Qté.", "quantity"), ("qte", "quantity"),
+     ("Annee", "year_published"), ("Anne\u0301e", "year_published"), ("Nombre de pages", "no_of_pages"),
+     ("Résumé", "description"), ("Type", "book_type"), ("Menge", "quantity"), ("Anzahl", "quantity"),
+     ("Jahr", "year_published"), ("Seiten", "no_of_pages"), ("TÍTULO", "title"), ("Titulo", "title"),
+     ("Cantidad", "quantity"), ("AÑO", "year_published"), ("Descripcion", "description"), ("Prix (EUR)", "price")],
+)  # fmt: skip
+def test_a_header_in_french_german_or_spanish_matches_case_and_accents_aside(header, field):
+    headers = [header if f == field else h for h, f in zip(HEADER, FIELDS, strict=True)] + ["Éditeur"]
+    header_map = map_headers(headers)
+    assert header_map.positions[field] == headers.index(header)
+    assert header_map.ignored == ["Éditeur"], "a publisher's column fills no field"
