@@ -685,8 +685,10 @@ def bookbuddy(
     first: int,
     count: int = 5,
     genres=("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction"),
+    prices=("$9.99", "$4.50"),
 ) -> tuple[str, bytes]:
-    """A BookBuddy export: Genre (a reading genre, in turn from *genres*), prices as $9.99, ISBN-13s."""
+    """A BookBuddy export: Genre (a reading genre, in turn from *genres*), ISBN-13s, and *prices*: its Price
+    (the book's) and its Purchase Price (what its owner paid), written as $9.99."""
     rows = []
     for n in range(first, first + count):
         row = dict.fromkeys(BOOKBUDDY_HEADER, "")
@@ -694,8 +696,8 @@ def bookbuddy(
             "Title": f"Dune {n}", "Author": "Frank Herbert", "Author (Last, First)": "Herbert, Frank",
             "Publisher": "Ace", "Date Published": "Jun 1, 1965", "Year Published": "1965",
             "Genre": genres[n % len(genres)], "Summary": "Line one.", "Format": "Paperback",
-            "Number of Pages": str(400 + n), "Quantity": "3", "Price": "$9.99", "ISBN": isbn13_of(n),
-            "Date Added": "12/01/2024 14:03", "Language": "English",
+            "Number of Pages": str(400 + n), "Quantity": "3", "Price": prices[0], "Purchase Price": prices[1],
+            "ISBN": isbn13_of(n), "Date Added": "12/01/2024 14:03", "Language": "English",
         })  # fmt: skip
         rows.append([row[h] for h in BOOKBUDDY_HEADER])
     return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, rows)

@@ -1,6 +1,6 @@
 """Files the shop programs already read do not cover: a library catalogue's report (ISBNs with their
-qualifier, years as "c1965.", pages as "xii, 412 p.") and stock lists headed in French, German or Spanish.
-Through the API and Match columns, on SQLite and PostgreSQL."""
+qualifier, years as "c1965.", pages as "xii, 412 p."), stock lists headed in French, German or Spanish, and a
+collection program's Purchase Price. Through the API and Match columns, on SQLite and PostgreSQL."""
 
 import json
 from decimal import Decimal
@@ -195,3 +195,27 @@ def test_a_header_in_french_german_or_spanish_matches_case_and_accents_aside(hea
     header_map = map_headers(headers)
     assert header_map.positions[field] == headers.index(header)
     assert header_map.ignored == ["Éditeur"], "a publisher's column fills no field"
+
+
+def test_a_collection_programs_purchase_price_is_its_price_unless_the_file_has_a_price(app, tmp_path):
+    """A collection program's export has no price but Purchase Price (what its owner paid): it went to Match
+    columns for want of a price. It is read as the price; a file with a Price beside it reads its Price, and
+    Match columns suggests no Purchase Price to read where a Price is blank, only in place of a Price column
+    that is blank throughout."""
+    headers = bearer(app)
+    name, content = layouts.clz_books(1)
+    state = finished(app, headers, post_file(app, headers, name, content))
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 4, 0)
+    assert book(app, layouts.isbn13_of(1)).price == Decimal("9.99")
+
+    name, content = layouts.bookbuddy(11, genres=("Classics", "Comics", "Horror"), prices=("$9.99", "$4.50"))
+    state = finished(app, headers, post_file(app, headers, name, content))
+    assert (state["created"], state["rejected"]) == (5, 0)
+    assert "Purchase Price" in state["ignored_columns"]
+    assert book(app, layouts.isbn13_of(11)).price == Decimal("9.99")
+    (tmp_path / name).write_bytes(content)
+    assert suggest(layouts.BOOKBUDDY_HEADER, profile_file(tmp_path / name)).chain("price") == ["Price"]
+
+    name, content = layouts.bookbuddy(21, prices=("", "$4.50"))
+    (tmp_path / name).write_bytes(content)
+    assert suggest(layouts.BOOKBUDDY_HEADER, profile_file(tmp_path / name)).chain("price") == ["Purchase Price"]

@@ -26,8 +26,10 @@ _SYNONYMS = {
                        "publish date", "publication date", "date published", "année", "erscheinungsjahr", "jahr", "año"],
     # Not "cost": in a shop's list that is what the shop paid, often beside its Price.
     # "standard price" is a shop inventory template's (its sale price is a column of its own).
+    # "purchase price" is last: a collection program's only price (what its owner paid), read where no other
+    # column names the price, never beside one (see LAST_RESORT).
     "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price",
-              "standard price", "start price", "prix", "preis", "precio"],
+              "standard price", "start price", "prix", "preis", "precio", "purchase price"],
     "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages",
                     "nombre de pages", "seiten", "seitenzahl", "páginas"],
     # Not "in stock": a shop's export uses it for a yes/no flag (1 or 0) beside its Stock count.
@@ -63,6 +65,14 @@ _LOOKUP = {normalise_header(name): fld for fld, names in _SYNONYMS.items() for n
 assert set(_LOOKUP.values()) == set(FIELDS)
 #: How plainly each name says its field: its place in the field's list (the field's own name first).
 _RANK = {normalise_header(name): rank for names in _SYNONYMS.values() for rank, name in enumerate(names)}
+#: Names that fill their field only where no other column names it, never as a column read where another
+#: is blank: Purchase Price is what a collector paid, no selling price, beside the file's own Price.
+LAST_RESORT = frozenset({normalise_header("purchase price")})
+
+
+def last_resort(header: object) -> bool:
+    """Whether *header* names its field only where no other column does (see LAST_RESORT)."""
+    return normalise_header(undecorated(header)) in LAST_RESORT
 
 
 @dataclass
