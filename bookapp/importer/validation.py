@@ -31,6 +31,10 @@ from .values import NUL_PROBLEM, converters, parse_isbn
 SHOWN_VALUE_LENGTH = 80
 
 
+#: The lists of ValidRows that note rows read with a repair (the import counts each kind).
+NOTED_ROWS = ("repaired", "from_markup", "first_of_several", "past_qualifier")
+
+
 class BookRow(NamedTuple):
     """A valid row: the book's canonical values and the row they came from."""
 
@@ -66,6 +70,8 @@ class ValidRows:
     from_markup: list[int] = field(default_factory=list)
     #: Rows whose ISBN cell held several ISBNs of the book, read as the first.
     first_of_several: list[int] = field(default_factory=list)
+    #: Rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)"), read as the ISBN.
+    past_qualifier: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -80,13 +86,11 @@ class ValidRows:
     def where(self, keep: Sequence[bool]) -> ValidRows:
         """Return the rows whose *keep* flag is true."""
         kept = ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
-        if self.repaired or self.from_markup:
+        noted = [name for name in NOTED_ROWS if getattr(self, name)]
+        if noted:
             still = set(kept.numbers)
-            kept.repaired = [n for n in self.repaired if n in still]
-            kept.from_markup = [n for n in self.from_markup if n in still]
-        if self.first_of_several:
-            still = set(kept.numbers)
-            kept.first_of_several = [n for n in self.first_of_several if n in still]
+            for name in noted:
+                setattr(kept, name, [n for n in getattr(self, name) if n in still])
         return kept
 
     def records(self) -> list[tuple]:
@@ -397,12 +401,14 @@ class RowValidator:
         repaired: list[int] = []
         from_markup: list[int] = []
         several: list[int] = []
+        qualified: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
             repaired.extend(numbers[i] for i in column.repaired)
             from_markup.extend(numbers[i] for i in column.from_markup)
             several.extend(numbers[i] for i in column.first_of_several)
+            qualified.extend(numbers[i] for i in column.past_qualifier)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -415,7 +421,12 @@ class RowValidator:
                 )
         blank = [None] * len(shaped)
         valid = ValidRows(
-            numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired), from_markup, sorted(several)
+            numbers,
+            [columns.get(fld, blank) for fld in FIELDS],
+            sorted(repaired),
+            from_markup,
+            sorted(several),
+            sorted(qualified),
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

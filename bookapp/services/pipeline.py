@@ -31,7 +31,17 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import FROM_HTML, LEFT_OUT, NOTE_ROWS, PRODUCTS, SECOND_HEADER, SEVERAL_ISBNS, SHOWN_ROUNDED, TOTALS
+from .problems import (
+    FROM_HTML,
+    LEFT_OUT,
+    NOTE_ROWS,
+    PAST_QUALIFIER,
+    PRODUCTS,
+    SECOND_HEADER,
+    SEVERAL_ISBNS,
+    SHOWN_ROUNDED,
+    TOTALS,
+)
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -338,6 +348,8 @@ class ImportRun:
             note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
         if chunk.valid.first_of_several:
             note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
+        if chunk.valid.past_qualifier:
+            note_repairs(imp, PAST_QUALIFIER, chunk.valid.past_qualifier)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
