@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from bookapp.extensions import db
 from bookapp.models import Book, SearchState
+from bookapp.services.short_writes import begin_immediate
 from tests.conftest import add_user, build_app, sign_in
 from tests.helpers import isbn13
 from tests.test_faults import wait_for
@@ -89,3 +90,24 @@ def test_an_edit_gets_in_between_a_long_writers_transactions(file_app):
     with app.app_context():
         assert db.session.get(Book, book_id).title == "Dune Messiah"
     assert _mark(app) == TRANSACTIONS
+
+
+def test_two_long_writers_take_turns_by_transaction(file_app):
+    """An import's chunk beginning while a catch-up commits batch after batch (or the other way round)
+    gets the write lock after one of them, not after the last."""
+    app, _ = file_app
+    code = textwrap.dedent(LONG_WRITER).format(mark=MARK, hold=HOLD, transactions=TRANSACTIONS)
+    writer = subprocess.Popen([sys.executable, "-c", code, app.config["SQLALCHEMY_DATABASE_URI"]])
+    try:
+        assert wait_for(lambda: _mark(app) >= 20), "the long writer is under way"
+        with app.app_context():
+            connection = db.session.connection()
+            before = _mark(app)
+            begin_immediate(connection)  # as an import's chunk begins
+            connection.exec_driver_sql("UPDATE books SET quantity = quantity + 1")
+            db.session.commit()
+        after = _mark(app)
+        assert after - before <= 3, f"the chunk waited for {after - before} of the long writer's transactions"
+        assert writer.wait(60) == 0
+    finally:
+        writer.kill()

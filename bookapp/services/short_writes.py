@@ -25,7 +25,7 @@ import os
 import time
 
 from sqlalchemy import event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.pool import Pool
 
 from .write_turn import fcntl, lock_path
@@ -54,28 +54,36 @@ def _path(engine: Engine):
     return _paths[key]
 
 
+def _waiting_fd(info: dict, engine: Engine) -> int | None:
+    """The descriptor a connection (whose pool record's *info* this is) says it waits with; None when
+    the database needs none, or the lock file cannot be opened (then it waits as SQLite makes it)."""
+    fd = info.get("short_writes_fd")
+    if fd is None:
+        path = _path(engine)
+        if path is None:
+            return None
+        try:
+            fd = info["short_writes_fd"] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except OSError:  # the folder not writable
+            _paths[str(engine.url)] = None
+            return None
+    return fd
+
+
 @event.listens_for(Engine, "before_cursor_execute")
 def _say_waiting(conn, cursor, statement, parameters, context, executemany):
     """Hold the shared lock while a statement that is to take the write lock runs (a write with no
-    transaction open on the connection; a long writer opens its own with BEGIN IMMEDIATE first)."""
+    transaction open on the connection; a long writer opens its own with begin_immediate)."""
     if conn.dialect.name != "sqlite" or not statement.lstrip()[:7].upper().startswith(_WRITES):
         return
     driver = conn.connection.driver_connection
     if driver is None or driver.in_transaction:
         return
-    path = _path(conn.engine)
-    if path is None:
-        return
     info = conn.connection.info
-    fd = info.get("short_writes_fd")
-    if fd is None:
-        try:
-            fd = info["short_writes_fd"] = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except OSError:  # the folder not writable: wait as SQLite makes it
-            _paths[str(conn.engine.url)] = None
-            return
-    fcntl.flock(fd, fcntl.LOCK_SH)
-    info["short_writes_waiting"] = True
+    fd = _waiting_fd(info, conn.engine)
+    if fd is not None:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        info["short_writes_waiting"] = True
 
 
 @event.listens_for(Engine, "after_cursor_execute")
@@ -93,6 +101,23 @@ def _failed_waiting(context):
 def _release(info: dict) -> None:
     if info.pop("short_writes_waiting", False):
         fcntl.flock(info["short_writes_fd"], fcntl.LOCK_UN)
+
+
+def begin_immediate(connection: Connection) -> None:
+    """Begin a long writer's transaction on SQLite: let the writes that wait go first, then wait for the
+    write lock saying so too, so that two long writers (an import and a catch-up) take turns by
+    transaction rather than the one that commits last starving the other."""
+    let_waiting_writers_in(connection.engine)
+    driver = connection.connection.driver_connection
+    fd = _waiting_fd(connection.connection.info, connection.engine)
+    if fd is None:
+        driver.execute("BEGIN IMMEDIATE")
+        return
+    fcntl.flock(fd, fcntl.LOCK_SH)
+    try:
+        driver.execute("BEGIN IMMEDIATE")
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @event.listens_for(Pool, "close")
