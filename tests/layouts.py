@@ -681,12 +681,18 @@ BOOKBUDDY_HEADER = [
 ]
 
 
-def bookbuddy(
-    first: int,
-    count: int = 5,
-    genres=("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction"),
-) -> tuple[str, bytes]:
+#: The reading genres a BookBuddy export's Genre holds, in turn: mostly no book type.
+BOOKBUDDY_GENRES = ("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction")
+
+
+def bookbuddy(first: int, count: int = 5, genres=BOOKBUDDY_GENRES) -> tuple[str, bytes]:
     """A BookBuddy export: Genre (a reading genre, in turn from *genres*), prices as $9.99, ISBN-13s."""
+    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, bookbuddy_rows(first, count, genres))
+
+
+def bookbuddy_rows(first: int, count: int = 5, genres=BOOKBUDDY_GENRES) -> list[list[str]]:
+    """A BookBuddy export's rows, as its CSV holds them (every cell text): opened in a spreadsheet and
+    saved as a workbook, they are the workbook's cells."""
     rows = []
     for n in range(first, first + count):
         row = dict.fromkeys(BOOKBUDDY_HEADER, "")
@@ -698,4 +704,4 @@ def bookbuddy(
             "Date Added": "12/01/2024 14:03", "Language": "English",
         })  # fmt: skip
         rows.append([row[h] for h in BOOKBUDDY_HEADER])
-    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, rows)
+    return rows

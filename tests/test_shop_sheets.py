@@ -17,7 +17,7 @@ from bookapp.extensions import db
 from bookapp.importer.validation import is_totals_text
 from bookapp.models import Book
 from tests.conftest import run_worker, skip_or_fail
-from tests.helpers import HEADER, book_row, csv_bytes, isbn13, typed_book_row
+from tests.helpers import HEADER, book_row, csv_bytes, isbn13, typed_book_row, with_shared_strings
 from tests.test_imports import import_state, upload
 from tests.test_matching import text_of
 
@@ -355,7 +355,6 @@ def test_the_upload_reads_a_header_whose_names_a_title_above_it_already_used(tmp
     """A spreadsheet program stores each text once (shared strings): when the title row above the header
     holds a word the header uses again ("Title"), the upload's header read once took the next shared
     text for it and shifted every name after it ("Dune" came out as a column)."""
-    import re
     import zipfile
 
     from openpyxl import Workbook
@@ -372,25 +371,9 @@ def test_the_upload_reads_a_header_whose_names_a_title_above_it_already_used(tmp
         ["Dune", "Frank Herbert", "Classic", "x", 1990, 9.99, 3],
     ):
         sheet.append(row)
-    book.save(tmp_path / "inline.xlsx")
-    strings: list[str] = []
-
-    def shared(match) -> bytes:
-        text = match.group(2).decode()
-        if text not in strings:
-            strings.append(text)
-        return b'<c r="%s" t="s"><v>%d</v></c>' % (match.group(1), strings.index(text))
-
-    path = tmp_path / "shared.xlsx"
-    with zipfile.ZipFile(tmp_path / "inline.xlsx") as source, zipfile.ZipFile(path, "w") as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<c r="(\w+)" t="inlineStr"><is><t>([^<]*)</t></is></c>', shared, data)
-            target.writestr(info, data)
-        items = "".join(f'<si><t xml:space="preserve">{s}</t></si>' for s in strings)
-        target.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                        f'main" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>')  # fmt: skip
+    book.save(tmp_path / "shared.xlsx")
+    path = with_shared_strings(tmp_path / "shared.xlsx")
+    assert b'<c r="A1" t="s"><v>0</v></c>' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     assert read_header(path) == header
 
 
