@@ -705,3 +705,21 @@ def bookbuddy_rows(first: int, count: int = 5, genres=BOOKBUDDY_GENRES) -> list[
         })  # fmt: skip
         rows.append([row[h] for h in BOOKBUDDY_HEADER])
     return rows
+
+
+#: A shop's stock sheet kept in a spreadsheet set to a European locale.
+EURO_SHEET_HEADER = ["Title", "Author", "Type", "ISBN", "Year", "Price", "Pages", "Stock"]
+#: Its prices as the sheet shows them (a money format: decimal comma, thousands point, the euro sign
+#: after or before), in turn.
+EURO_PRICES = ("9,99 €", "12,50 €", "1.234,50 €", "€ 0,99", "7,5")
+
+
+def euro_sheet(first: int, count: int = 5, prices=EURO_PRICES) -> tuple[str, bytes]:
+    """The sheet downloaded as CSV: comma-separated whatever the locale, each cell as the sheet shows it,
+    so every price, holding a comma, is quoted ("9,99 €"). Prices in turn from *prices*."""
+    rows = [
+        [f"Dune {n}", "Frank Herbert", "Classic", isbn13_of(n), "1965", prices[(n - first) % len(prices)],
+         str(400 + n), "3"]
+        for n in range(first, first + count)
+    ]  # fmt: skip
+    return "stock_list.csv", _csv(EURO_SHEET_HEADER, rows)

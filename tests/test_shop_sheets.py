@@ -534,3 +534,50 @@ def test_a_woocommerce_variable_products_row_is_left_out_even_when_it_would_read
     assert state["repairs"]["product_rows"] == {"count": 1, "rows": [3]}
     assert book(app, isbn13(999)) is None
     assert book(app, layouts.isbn13(17)).description == "The saga 5."
+
+
+def test_a_comma_separated_sheets_prices_with_decimal_commas_are_read_and_the_import_says_so(app, staff_client):
+    """A shop's sheet kept in a European locale and downloaded as CSV: comma-separated, so its prices,
+    written with a decimal comma ("9,99 €", "1.234,50 €"), are quoted. They were refused as decimal commas
+    in a comma-separated file. The price column's first values all have one, so its prices are read with
+    one, and the import page says so. A price that reads two ways there ("1,234 €": a thousand and more, or
+    three decimals?) is refused saying why, and the fix checked for it is read as the import read prices."""
+    from tests import layouts
+    from tests.test_access import bearer
+
+    name, content = layouts.euro_sheet(1, count=6, prices=(*layouts.EURO_PRICES, "1,234 €"))
+    assert '"9,99 €",401,3' in content.decode()  # quoted, as the download writes it
+    response = upload(staff_client, content, name)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 5, 1), state
+    assert state["read_as"] == "CSV, UTF-8, comma-separated, prices with a decimal comma"
+    prices = {n: str(book(app, layouts.isbn13_of(n)).price) for n in range(1, 6)}
+    assert prices == {1: "9.99", 2: "12.50", 3: "1234.50", 4: "0.99", 5: "7.50"}
+    page = page_text(staff_client, response.location)
+    assert "Read as CSV, UTF-8, comma-separated, prices with a decimal comma." in page
+    assert "Price has three digits after its comma, read here as a decimal comma" in page
+    fixed = dict(zip(layouts.EURO_SHEET_HEADER, next(csv.reader([content.decode().splitlines()[6]])), strict=True))
+    assert fixed["Price"] == "1,234 €"
+    answer = app.test_client().post(
+        f"/api/v1/imports/{state['id']}/validate-row",
+        headers=bearer(app, "api@example.com"),
+        json={"row": 7, "cells": {**fixed, "Price": "1.234,00 €"}},
+    )
+    assert (answer.get_json()["valid"], answer.get_json()["book"]["price"]) == (True, "1234.00"), answer.get_json()
+
+
+def test_a_comma_separated_price_column_with_decimal_points_keeps_its_thousands_and_refuses_a_comma(app, staff_client):
+    """Where the price column's first values have a decimal point (12.99), a comma groups thousands: "1,234"
+    is 1234.00, never 1.234; a price with a decimal comma among them ("9,99") is refused, saying the
+    column's prices are read with a decimal point, and the file is read as before."""
+    rows = [book_row(1), book_row(2, Price="1,234"), book_row(3, Price="$1,234.50"), book_row(4, Price="9,99")]
+    response = upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"], state["read_as"]) == (3, 1, "CSV, UTF-8, comma-separated"), state
+    assert [str(book(app, isbn13(n)).price) for n in (1, 2, 3)] == ["1.01", "1234.00", "1234.50"]
+    assert (
+        "Price uses a decimal comma, but the column's first prices do not all use one, so its prices are read "
+        "with a decimal point: write it like 12.99" in page_text(staff_client, response.location)
+    )
