@@ -681,14 +681,19 @@ BOOKBUDDY_HEADER = [
 ]
 
 
-def bookbuddy(
-    first: int,
-    count: int = 5,
-    genres=("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction"),
-    prices=("$9.99", "$4.50"),
-) -> tuple[str, bytes]:
+#: The reading genres a BookBuddy export's Genre holds, in turn: mostly no book type.
+BOOKBUDDY_GENRES = ("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction")
+
+
+def bookbuddy(first: int, count: int = 5, genres=BOOKBUDDY_GENRES, prices=("$9.99", "$4.50")) -> tuple[str, bytes]:
     """A BookBuddy export: Genre (a reading genre, in turn from *genres*), ISBN-13s, and *prices*: its Price
     (the book's) and its Purchase Price (what its owner paid), written as $9.99."""
+    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, bookbuddy_rows(first, count, genres, prices))
+
+
+def bookbuddy_rows(first: int, count: int = 5, genres=BOOKBUDDY_GENRES, prices=("$9.99", "$4.50")) -> list[list[str]]:
+    """A BookBuddy export's rows, as its CSV holds them (every cell text): opened in a spreadsheet and
+    saved as a workbook, they are the workbook's cells."""
     rows = []
     for n in range(first, first + count):
         row = dict.fromkeys(BOOKBUDDY_HEADER, "")
@@ -700,7 +705,7 @@ def bookbuddy(
             "ISBN": isbn13_of(n), "Date Added": "12/01/2024 14:03", "Language": "English",
         })  # fmt: skip
         rows.append([row[h] for h in BOOKBUDDY_HEADER])
-    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, rows)
+    return rows
 
 
 #: A library system's catalogue report saved as CSV: its columns are the system's own catalogue fields,
@@ -770,3 +775,21 @@ def stock_list(language: str, first: int, count: int = 4, header: list[str] | No
     writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
     writer.writerows([header or STOCK_LIST_HEADERS[language], *rows])
     return f"stock_{language}.csv", buffer.getvalue().encode("cp1252")
+
+
+#: A shop's stock sheet kept in a spreadsheet set to a European locale.
+EURO_SHEET_HEADER = ["Title", "Author", "Type", "ISBN", "Year", "Price", "Pages", "Stock"]
+#: Its prices as the sheet shows them (a money format: decimal comma, thousands point, the euro sign
+#: after or before), in turn.
+EURO_PRICES = ("9,99 €", "12,50 €", "1.234,50 €", "€ 0,99", "7,5")
+
+
+def euro_sheet(first: int, count: int = 5, prices=EURO_PRICES) -> tuple[str, bytes]:
+    """The sheet downloaded as CSV: comma-separated whatever the locale, each cell as the sheet shows it,
+    so every price, holding a comma, is quoted ("9,99 €"). Prices in turn from *prices*."""
+    rows = [
+        [f"Dune {n}", "Frank Herbert", "Classic", isbn13_of(n), "1965", prices[(n - first) % len(prices)],
+         str(400 + n), "3"]
+        for n in range(first, first + count)
+    ]  # fmt: skip
+    return "stock_list.csv", _csv(EURO_SHEET_HEADER, rows)

@@ -345,6 +345,7 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
     validator = RowValidator(
         header_map,
         decimal_comma=bool(profile.get("decimal_comma")),
+        decimal_comma_columns=frozenset(profile.get("decimal_comma_columns") or ()),
         text_cells=bool(profile.get("text_cells")),
         nul_cells=bool(profile.get("nul_cells")),
     )

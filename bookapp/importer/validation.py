@@ -9,7 +9,7 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress
@@ -319,9 +319,12 @@ class RowValidator:
         header_map: HeaderMap,
         *,
         decimal_comma: bool = False,
+        decimal_comma_columns: Collection[int] = frozenset(),
         text_cells: bool = False,
         nul_cells: bool = False,
     ):
+        """*decimal_comma*: the file's numbers are written with one (a semicolon-separated file's);
+        *decimal_comma_columns*: the columns whose are (reading.Table's), read so where Price reads one."""
         self.width = len(header_map.headers)
         self.text_cells = text_cells
         #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
@@ -351,7 +354,10 @@ class RowValidator:
             for position, header in enumerate(header_map.headers)
             if position not in mapped
         ]
+        #: Whether prices are read with a decimal comma (as all of the file's numbers, or as its price column's).
+        self.price_decimal_comma = decimal_comma or header_map.positions.get("price") in decimal_comma_columns
         convert = converters(decimal_comma=decimal_comma, markup=True)
+        convert["price"] = converters(decimal_comma=self.price_decimal_comma)["price"]
         self.columns = [
             Column(
                 fld,

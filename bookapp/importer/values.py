@@ -8,7 +8,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
@@ -293,13 +293,50 @@ def _plain_number(text: str, decimal_comma: bool) -> str:
             if not _GROUPED["."].match(whole):
                 raise ValueProblem("has a misplaced point: write it like 1.299,50 or 12,99")
             whole = whole.replace(".", "")
+        elif comma and len(fraction) == 3 and fraction.isdigit() and whole.isdigit() and len(whole) <= 3:
+            # 1,234: a thousand and more where points are decimal, and three decimals here: which is meant?
+            raise ValueProblem(
+                "has three digits after its comma, read here as a decimal comma, as the file's prices are "
+                "written: write a thousand like 1.234,00 or 1234, and a price with at most 2 decimals"
+            )
         return whole + ("." + fraction if comma else "")
     if "," in text:
         whole, point, fraction = text.partition(".")
         if not _GROUPED[","].match(whole):
-            raise ValueProblem("uses a decimal comma in a comma-separated file: write it like 12.99")
+            raise ValueProblem(
+                "uses a decimal comma, but the column's first prices do not all use one, so its prices are "
+                "read with a decimal point: write it like 12.99"
+            )
         return whole.replace(",", "") + point + fraction
     return text
+
+
+#: A number written with a decimal comma (9,99; 1.234,50) or with a decimal point (9.99; 1,234.50), once
+#: its currency and spaces are left out: each reads as a price one way only (1,234 and 1.234 read both
+#: ways, a thousand and more or three decimals, so they tell nothing).
+_COMMA_DECIMALS = re.compile(r"(?:\d+|\d{1,3}(?:\.\d{3})+),\d{1,2}")
+_POINT_DECIMALS = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+)\.\d{1,2}")
+#: Longer cells are no number (a title, a description): they are not looked at.
+_NUMBER_CHARS = 32
+
+
+def decimal_comma_columns(rows: Iterable[Sequence[object]]) -> frozenset[int]:
+    """Return the columns whose text cells, in *rows* (a file's first), write numbers with a decimal comma:
+    some end in a comma and one or two digits (9,99; "€ 1.234,50") and none in a point and one or two
+    digits (12.99; 1,234.50). A column of both is not one: its prices are read with a decimal point and
+    those with a comma refused, saying so."""
+    commas: set[int] = set()
+    points: set[int] = set()
+    for cells in rows:
+        for position, cell in enumerate(cells):
+            if type(cell) is not str or len(cell) > _NUMBER_CHARS or ("," not in cell and "." not in cell):
+                continue
+            text = _CURRENCY.sub("", cell).replace(" ", "").replace("\u00a0", "").replace("'", "")
+            if _COMMA_DECIMALS.fullmatch(text):
+                commas.add(position)
+            elif _POINT_DECIMALS.fullmatch(text):
+                points.add(position)
+    return frozenset(commas - points)
 
 
 def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> int | None:

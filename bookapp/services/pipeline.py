@@ -18,6 +18,7 @@ from ..extensions import db
 from ..importer import BookRow, FileProblem, HeaderMap, Mapping, RowProblem, RowValidator
 from ..importer.duplicates import FirstRows
 from ..importer.mapping import header_text
+from ..importer.reading import PRICES_WITH_DECIMAL_COMMA
 from ..importer.validation import ValidRows
 from ..importer.wrong_file import WrongFileCheck
 from ..models import (
@@ -156,16 +157,18 @@ class ImportRun:
             self.header_count = len(table.headers)
             imp.ignored_columns = header_map.ignored
             imp.headers = [jsonable_cell(h) for h in table.headers]
-            imp.read_as = table.description[:255]
-            imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
-            imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
-            db.session.commit()
             validator = RowValidator(
                 header_map,
                 decimal_comma=table.decimal_comma,
+                decimal_comma_columns=table.decimal_comma_columns,
                 text_cells=table.text_cells,
                 nul_cells=table.nul_cells,
             )
+            prices = PRICES_WITH_DECIMAL_COMMA if validator.price_decimal_comma and not table.decimal_comma else ""
+            imp.read_as = (table.description + prices)[:255]
+            imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
+            imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
+            db.session.commit()
             writer = BookWriter(
                 db.session, imp.id, self.mode, dry_run=imp.dry_run or not write, absent=header_map.absent
             )
