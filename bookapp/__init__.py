@@ -14,7 +14,7 @@ from werkzeug.routing import IntegerConverter
 
 from .config import DEFAULT_INSTANCE_PATH, load_config, secret_key_problem
 from .extensions import csrf, db, limiter, login_manager, migrate
-from .services import folding
+from .services import folding, short_writes  # noqa: F401 (short_writes: its listeners)
 
 
 def create_app(test_config: dict | None = None, instance_path: str | None = None) -> Flask:

@@ -64,6 +64,53 @@ def write_xlsx(path: Path, rows: list[list[object]], header: list[str] = HEADER)
     return path
 
 
+def with_shared_strings(path: Path) -> Path:
+    """Rewrite an .xlsx that openpyxl wrote, its text in each cell (inline strings), as Excel saves one:
+    each text once, in a shared strings part listing them as the sheets first use them, the cells naming
+    theirs by its place in that list. Return its path."""
+    import re
+    import zipfile
+
+    strings: list[bytes] = []
+
+    def shared(match: re.Match) -> bytes:
+        if match[3] not in strings:
+            strings.append(match[3])
+        return b'<c r="%s"%s t="s"><v>%d</v></c>' % (match[1], match[2], strings.index(match[3]))
+
+    with zipfile.ZipFile(path) as source:
+        parts = {info: source.read(info.filename) for info in source.infolist()}
+    for info, data in parts.items():
+        if info.filename.startswith("xl/worksheets/"):
+            parts[info] = re.sub(
+                rb'<c r="(\w+)"((?: s="\d+")?) t="inlineStr"><is><t[^>]*>([^<]*)</t></is></c>', shared, data
+            )
+        elif info.filename == "[Content_Types].xml":
+            parts[info] = data.replace(
+                b"</Types>",
+                b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/'
+                b'vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+            )
+        elif info.filename == "xl/_rels/workbook.xml.rels":
+            parts[info] = data.replace(
+                b"</Relationships>",
+                b'<Relationship Type="http://schemas.openxmlformats.org/'
+                b'officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml" '
+                b'Id="rIdStrings"/></Relationships>',
+            )
+    items = b"".join(b'<si><t xml:space="preserve">%s</t></si>' % s for s in strings)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as target:
+        for info, data in parts.items():
+            target.writestr(info, data)
+        target.writestr(
+            "xl/sharedStrings.xml",
+            b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns='
+            b'"http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">%s</sst>'
+            % (len(strings), len(strings), items),
+        )
+    return path
+
+
 def typed_book_row(n: int, **overrides) -> list[object]:
     """Return book *n* as a spreadsheet holds it: year, price, pages and quantity as numbers."""
     row: list[object] = book_row(n, **overrides)

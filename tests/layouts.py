@@ -681,12 +681,19 @@ BOOKBUDDY_HEADER = [
 ]
 
 
-def bookbuddy(
-    first: int,
-    count: int = 5,
-    genres=("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction"),
-) -> tuple[str, bytes]:
-    """A BookBuddy export: Genre (a reading genre, in turn from *genres*), prices as $9.99, ISBN-13s."""
+#: The reading genres a BookBuddy export's Genre holds, in turn: mostly no book type.
+BOOKBUDDY_GENRES = ("Science Fiction", "Science Fiction, Cyberpunk", "Classics", "Horror", "Fiction")
+
+
+def bookbuddy(first: int, count: int = 5, genres=BOOKBUDDY_GENRES, prices=("$9.99", "$4.50")) -> tuple[str, bytes]:
+    """A BookBuddy export: Genre (a reading genre, in turn from *genres*), ISBN-13s, and *prices*: its Price
+    (the book's) and its Purchase Price (what its owner paid), written as $9.99."""
+    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, bookbuddy_rows(first, count, genres, prices))
+
+
+def bookbuddy_rows(first: int, count: int = 5, genres=BOOKBUDDY_GENRES, prices=("$9.99", "$4.50")) -> list[list[str]]:
+    """A BookBuddy export's rows, as its CSV holds them (every cell text): opened in a spreadsheet and
+    saved as a workbook, they are the workbook's cells."""
     rows = []
     for n in range(first, first + count):
         row = dict.fromkeys(BOOKBUDDY_HEADER, "")
@@ -694,8 +701,95 @@ def bookbuddy(
             "Title": f"Dune {n}", "Author": "Frank Herbert", "Author (Last, First)": "Herbert, Frank",
             "Publisher": "Ace", "Date Published": "Jun 1, 1965", "Year Published": "1965",
             "Genre": genres[n % len(genres)], "Summary": "Line one.", "Format": "Paperback",
-            "Number of Pages": str(400 + n), "Quantity": "3", "Price": "$9.99", "ISBN": isbn13_of(n),
-            "Date Added": "12/01/2024 14:03", "Language": "English",
+            "Number of Pages": str(400 + n), "Quantity": "3", "Price": prices[0], "Purchase Price": prices[1],
+            "ISBN": isbn13_of(n), "Date Added": "12/01/2024 14:03", "Language": "English",
         })  # fmt: skip
         rows.append([row[h] for h in BOOKBUDDY_HEADER])
-    return "bookbuddy_export.csv", _csv(BOOKBUDDY_HEADER, rows)
+    return rows
+
+
+#: A library system's catalogue report saved as CSV: its columns are the system's own catalogue fields,
+#: their values as the catalogue record holds them (a MARC record's ISBN with its qualifier, its date of
+#: publication and extent with the punctuation that separates them from what follows).
+CATALOGUE_REPORT_HEADER = [
+    "biblionumber", "title", "author", "isbn", "publicationyear", "pages", "publishercode", "place", "itemtype",
+    "copies", "price", "itemcallnumber",
+]  # fmt: skip
+#: How the catalogue writes book *n*'s ISBN (its ISBN-10, its ISBN-13 and the hyphenated ISBN-10), in turn.
+CATALOGUE_ISBNS = (
+    "{isbn10} (pbk.)",
+    "{isbn13} (hardcover : alk. paper)",
+    "ISBN {hyphenated}",
+    "{isbn10} (pbk.) | {isbn13}",
+)
+CATALOGUE_YEARS = ("c1965.", "[1965]", "1965.", "©1965", "p1965")
+CATALOGUE_PAGES = ("{pages} p.", "{pages} p. ;", "xii, {pages} p. :", "{pages} pages")
+
+
+def catalogue_report(first: int, count: int = 8, cells=None) -> tuple[str, bytes]:
+    """A catalogue report: book *n*'s ISBN, year and pages written as CATALOGUE_ISBNS, CATALOGUE_YEARS and
+    CATALOGUE_PAGES say, in turn (*cells*: n → {header: cell} for the cells written otherwise)."""
+    rows = []
+    for n in range(first, first + count):
+        ten = isbn10(n)
+        spelled = {"isbn10": ten, "isbn13": isbn13_of(n), "hyphenated": f"{ten[0]}-{ten[1:4]}-{ten[4:9]}-{ten[9]}"}
+        row = {
+            "biblionumber": str(500 + n), "title": f"Dune {n}", "author": "Herbert, Frank",
+            "isbn": CATALOGUE_ISBNS[n % len(CATALOGUE_ISBNS)].format(**spelled),
+            "publicationyear": CATALOGUE_YEARS[n % len(CATALOGUE_YEARS)],
+            "pages": CATALOGUE_PAGES[n % len(CATALOGUE_PAGES)].format(pages=400 + n), "publishercode": "Ace Books",
+            "place": "New York :", "itemtype": "BK", "copies": "2", "price": "9.99", "itemcallnumber": "PS3558.E63 D8",
+            **((cells and cells(n)) or {}),
+        }  # fmt: skip
+        rows.append([row[h] for h in CATALOGUE_REPORT_HEADER])
+    return "catalogue_report.csv", _csv(CATALOGUE_REPORT_HEADER, rows)
+
+
+CATALOGUE_REPORT_MAPPING = {"defaults": {"book_type": "Classic"}}
+
+
+#: A bookshop's stock list in French, German and Spanish, as a shop keeps it in a spreadsheet: each
+#: language's own headers, the publisher's column among them.
+STOCK_LIST_HEADERS = {
+    "fr": ["EAN", "Titre", "Auteur", "Éditeur", "Genre", "Année", "Nombre de pages", "Prix", "Qté", "Résumé"],
+    "de": ["ISBN", "Titel", "Autor", "Verlag", "Typ", "Erscheinungsjahr", "Seitenzahl", "Preis", "Bestand",
+           "Beschreibung"],
+    "es": ["ISBN", "Título", "Autor", "Editorial", "Género", "Año", "Páginas", "Precio", "Existencias",
+           "Descripción"],
+}  # fmt: skip
+#: Each language's kinds of book, as a shop's own shelves name them.
+STOCK_LIST_GENRES = {"fr": ("Roman", "BD"), "de": ("Roman", "Comic"), "es": ("Novela", "Cómic")}
+
+
+def stock_list(language: str, first: int, count: int = 4, header: list[str] | None = None) -> tuple[str, bytes]:
+    """A shop's stock list as a spreadsheet program saves it as CSV where the language is spoken:
+    semicolon-separated, Windows-1252, decimal commas (12,50); the genres of STOCK_LIST_GENRES in turn
+    (*header*: its own header instead, as the shop typed it)."""
+    genres = STOCK_LIST_GENRES[language]
+    rows = [
+        [isbn13_of(n), f"Dune {n}", "Frank Herbert", "Ace", genres[n % 2], "1965", str(400 + n), f"{10 + n},50",
+         str(n % 4 + 1), f"Arrakis, {n}."]
+        for n in range(first, first + count)
+    ]  # fmt: skip
+    buffer = io.StringIO(newline="")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerows([header or STOCK_LIST_HEADERS[language], *rows])
+    return f"stock_{language}.csv", buffer.getvalue().encode("cp1252")
+
+
+#: A shop's stock sheet kept in a spreadsheet set to a European locale.
+EURO_SHEET_HEADER = ["Title", "Author", "Type", "ISBN", "Year", "Price", "Pages", "Stock"]
+#: Its prices as the sheet shows them (a money format: decimal comma, thousands point, the euro sign
+#: after or before), in turn.
+EURO_PRICES = ("9,99 €", "12,50 €", "1.234,50 €", "€ 0,99", "7,5")
+
+
+def euro_sheet(first: int, count: int = 5, prices=EURO_PRICES) -> tuple[str, bytes]:
+    """The sheet downloaded as CSV: comma-separated whatever the locale, each cell as the sheet shows it,
+    so every price, holding a comma, is quoted ("9,99 €"). Prices in turn from *prices*."""
+    rows = [
+        [f"Dune {n}", "Frank Herbert", "Classic", isbn13_of(n), "1965", prices[(n - first) % len(prices)],
+         str(400 + n), "3"]
+        for n in range(first, first + count)
+    ]  # fmt: skip
+    return "stock_list.csv", _csv(EURO_SHEET_HEADER, rows)

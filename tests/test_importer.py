@@ -439,6 +439,23 @@ def test_xlsx_formulas_give_their_saved_result_and_one_without_is_a_row_error(tm
     assert problems[0].row_number == 3 and "formula (cell F3) whose result was never saved" in problems[0].message
 
 
+def test_a_formula_never_calculated_is_found_whatever_order_its_cell_tag_names_its_place_in(tmp_path):
+    """Spreadsheet programs write a cell's place first (<c r="F3">); other writers put its style or type
+    first (<c s="0" t="n" r="F3">). A formula never calculated, written so, was read as an empty cell
+    ("Price is required"); it is blamed on its own cell, as when its place comes first."""
+    import zipfile
+
+    rows = [["A", "Ann", "Comic", isbn13(1), 2001, 2, 100, 1, None],
+            ["B", "Bob", "Comic", isbn13(2), 2002, "=1+1", 100, 1, None]]  # fmt: skip
+    path = write_xlsx(tmp_path / "f.xlsx", rows)
+    _rewrite_member(path, "xl/worksheets/sheet1.xml", rb'<c r="(\w+)"((?: \w+="\w+")*)>', rb'<c s="0"\2 r="\1">')
+    assert b'<c s="0" r="F3"><f>1+1</f>' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
+    _, (valid, problems) = _read_all(path)
+    assert [r.title for r in valid] == ["A"]
+    assert [(p.row_number, p.column) for p in problems] == [(3, "Price")]
+    assert "formula (cell F3) whose result was never saved" in problems[0].message
+
+
 def test_a_formula_never_calculated_is_blamed_on_its_own_cell_beside_empty_tags_and_at_the_sheets_end(tmp_path):
     """A totals row as a program that does not calculate writes it: empty cells as empty tags
     (<c r="B4" t="inlineStr" />) before its formulas, and a formula in the sheet's very last cell.

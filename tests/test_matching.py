@@ -7,6 +7,7 @@ import csv
 import html
 import io
 import re
+import zipfile
 from decimal import Decimal
 
 import pytest
@@ -18,7 +19,18 @@ from bookapp.importer.mapping import Mapping
 from bookapp.importer.matching import Choices, from_form, suggest, value_section
 from bookapp.models import Book, Import, ImportProfile, ImportStatus, Role
 from tests.conftest import add_user, build_app, run_worker, sign_in
-from tests.helpers import GOODREADS_HEADER, book_row, csv_bytes, goodreads_csv, goodreads_row, isbn13, write_xlsx
+from tests.helpers import (
+    GOODREADS_HEADER,
+    book_row,
+    csv_bytes,
+    goodreads_csv,
+    goodreads_row,
+    isbn13,
+    with_shared_strings,
+    write_ods,
+    write_xls,
+    write_xlsx,
+)
 
 #: What a person chooses for a Goodreads export: ISBN13 else ISBN, Year Published else Original Publication
 #: Year, Owned Copies as Quantity, Book type from Exclusive Shelf with its values matched, Price 0.00 for all.
@@ -711,3 +723,63 @@ def test_a_book_type_column_of_genres_goes_to_match_columns_and_plural_types_are
     with app.app_context():
         imp = db.session.get(Import, 2)
         assert (imp.status, imp.created, imp.rejected) == (ImportStatus.SUCCEEDED.value, 5, 0)
+
+
+def opened_and_saved(path, rows: list[list[str]], kind: str):
+    """A reading app's CSV export opened in a spreadsheet program and saved as a workbook of *kind*: blank
+    cells empty, digits numbers (the ISBN too), other cells text; an .xlsx's texts shared, as Excel saves them."""
+    from tests import layouts
+
+    cells = [[None if cell == "" else int(cell) if cell.isdigit() else cell for cell in row] for row in rows]
+    if kind == "xlsx":
+        return with_shared_strings(write_xlsx(path, cells, layouts.BOOKBUDDY_HEADER))
+    return {"ods": write_ods, "xls": write_xls}[kind](path, cells, layouts.BOOKBUDDY_HEADER)
+
+
+@pytest.mark.parametrize("kind", ["xlsx", "ods", "xls"])
+def test_a_workbooks_book_type_column_of_genres_goes_to_match_columns_as_a_csvs_does(app, staff_client, tmp_path, kind):
+    """The same export saved as a workbook: its first rows were read at upload only from a CSV, so the
+    workbook was imported straight away and most of its rows rejected ("Science Fiction" is no type). Its
+    first rows are read at upload too (an .xlsx's streamed from its XML, texts from its shared strings), so
+    it waits on Match columns; a workbook of types imports at once."""
+    from tests import layouts
+
+    path = opened_and_saved(tmp_path / f"genres.{kind}", layouts.bookbuddy_rows(1), kind)
+    response = upload(staff_client, path.read_bytes(), path.name)
+    assert response.location.endswith("/columns")
+    with app.app_context():
+        assert db.session.get(Import, 1).status == ImportStatus.NEEDS_MAPPING.value
+    types = layouts.bookbuddy_rows(11, genres=("Classics", "Comics", "Horror"))
+    path = opened_and_saved(tmp_path / f"types.{kind}", types, kind)
+    upload(staff_client, path.read_bytes(), path.name)
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 2)
+        assert (imp.status, imp.created, imp.rejected) == (ImportStatus.SUCCEEDED.value, 5, 0)
+
+
+def test_the_upload_reads_an_xlsxs_first_rows_only(tmp_path, monkeypatch):
+    """At upload an .xlsx is streamed to FIRST_ROWS rows under its header, and their texts are read from
+    the first FIRST_ROWS_STRINGS of its shared strings, whatever the workbook's size: a sheet broken further
+    on is not read there (its import's job says what is wrong), and a text listed further on reads as blank."""
+    from bookapp.importer import peek
+    from tests import layouts
+
+    monkeypatch.setattr(peek, "FIRST_ROWS", 3)
+    path = opened_and_saved(tmp_path / "genres.xlsx", layouts.bookbuddy_rows(1, count=60), "xlsx")
+    sheet = "xl/worksheets/sheet1.xml"
+    with zipfile.ZipFile(path) as archive:
+        parts = {info: archive.read(info.filename) for info in archive.infolist()}
+    with zipfile.ZipFile(path, "w") as archive:
+        for info, data in parts.items():
+            archive.writestr(
+                info, data.replace(b'<row r="6"', b'<row r="6"><broken') if info.filename == sheet else data
+            )
+    genre = layouts.BOOKBUDDY_HEADER.index("Genre")
+    found = peek.peek_file(path)
+    assert (found.headers, found.header_row) == (layouts.BOOKBUDDY_HEADER, 1)
+    assert [row[genre] for row in found.rows] == ["Science Fiction, Cyberpunk", "Classics", "Horror"]
+    monkeypatch.setattr(
+        peek, "FIRST_ROWS_STRINGS", len(layouts.BOOKBUDDY_HEADER) + 2
+    )  # the header's, "Dune 1", one more
+    assert [row[genre] for row in peek.peek_file(path).rows] == [None, None, None]

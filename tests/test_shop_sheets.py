@@ -17,7 +17,7 @@ from bookapp.extensions import db
 from bookapp.importer.left_out import is_totals_text
 from bookapp.models import Book
 from tests.conftest import run_worker, skip_or_fail
-from tests.helpers import HEADER, book_row, csv_bytes, isbn13, typed_book_row
+from tests.helpers import HEADER, book_row, csv_bytes, isbn13, typed_book_row, with_shared_strings
 from tests.test_imports import import_state, upload
 from tests.test_matching import text_of
 
@@ -355,7 +355,6 @@ def test_the_upload_reads_a_header_whose_names_a_title_above_it_already_used(tmp
     """A spreadsheet program stores each text once (shared strings): when the title row above the header
     holds a word the header uses again ("Title"), the upload's header read once took the next shared
     text for it and shifted every name after it ("Dune" came out as a column)."""
-    import re
     import zipfile
 
     from openpyxl import Workbook
@@ -372,25 +371,9 @@ def test_the_upload_reads_a_header_whose_names_a_title_above_it_already_used(tmp
         ["Dune", "Frank Herbert", "Classic", "x", 1990, 9.99, 3],
     ):
         sheet.append(row)
-    book.save(tmp_path / "inline.xlsx")
-    strings: list[str] = []
-
-    def shared(match) -> bytes:
-        text = match.group(2).decode()
-        if text not in strings:
-            strings.append(text)
-        return b'<c r="%s" t="s"><v>%d</v></c>' % (match.group(1), strings.index(text))
-
-    path = tmp_path / "shared.xlsx"
-    with zipfile.ZipFile(tmp_path / "inline.xlsx") as source, zipfile.ZipFile(path, "w") as target:
-        for info in source.infolist():
-            data = source.read(info.filename)
-            if info.filename == "xl/worksheets/sheet1.xml":
-                data = re.sub(rb'<c r="(\w+)" t="inlineStr"><is><t>([^<]*)</t></is></c>', shared, data)
-            target.writestr(info, data)
-        items = "".join(f'<si><t xml:space="preserve">{s}</t></si>' for s in strings)
-        target.writestr("xl/sharedStrings.xml", '<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/'
-                        f'main" count="{len(strings)}" uniqueCount="{len(strings)}">{items}</sst>')  # fmt: skip
+    book.save(tmp_path / "shared.xlsx")
+    path = with_shared_strings(tmp_path / "shared.xlsx")
+    assert b'<c r="A1" t="s"><v>0</v></c>' in zipfile.ZipFile(path).read("xl/worksheets/sheet1.xml")
     assert read_header(path) == header
 
 
@@ -551,3 +534,50 @@ def test_a_woocommerce_variable_products_row_is_left_out_even_when_it_would_read
     assert state["repairs"]["product_rows"] == {"count": 1, "rows": [3]}
     assert book(app, isbn13(999)) is None
     assert book(app, layouts.isbn13(17)).description == "The saga 5."
+
+
+def test_a_comma_separated_sheets_prices_with_decimal_commas_are_read_and_the_import_says_so(app, staff_client):
+    """A shop's sheet kept in a European locale and downloaded as CSV: comma-separated, so its prices,
+    written with a decimal comma ("9,99 €", "1.234,50 €"), are quoted. They were refused as decimal commas
+    in a comma-separated file. The price column's first values all have one, so its prices are read with
+    one, and the import page says so. A price that reads two ways there ("1,234 €": a thousand and more, or
+    three decimals?) is refused saying why, and the fix checked for it is read as the import read prices."""
+    from tests import layouts
+    from tests.test_access import bearer
+
+    name, content = layouts.euro_sheet(1, count=6, prices=(*layouts.EURO_PRICES, "1,234 €"))
+    assert '"9,99 €",401,3' in content.decode()  # quoted, as the download writes it
+    response = upload(staff_client, content, name)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 5, 1), state
+    assert state["read_as"] == "CSV, UTF-8, comma-separated, prices with a decimal comma"
+    prices = {n: str(book(app, layouts.isbn13_of(n)).price) for n in range(1, 6)}
+    assert prices == {1: "9.99", 2: "12.50", 3: "1234.50", 4: "0.99", 5: "7.50"}
+    page = page_text(staff_client, response.location)
+    assert "Read as CSV, UTF-8, comma-separated, prices with a decimal comma." in page
+    assert "Price has three digits after its comma, read here as a decimal comma" in page
+    fixed = dict(zip(layouts.EURO_SHEET_HEADER, next(csv.reader([content.decode().splitlines()[6]])), strict=True))
+    assert fixed["Price"] == "1,234 €"
+    answer = app.test_client().post(
+        f"/api/v1/imports/{state['id']}/validate-row",
+        headers=bearer(app, "api@example.com"),
+        json={"row": 7, "cells": {**fixed, "Price": "1.234,00 €"}},
+    )
+    assert (answer.get_json()["valid"], answer.get_json()["book"]["price"]) == (True, "1234.00"), answer.get_json()
+
+
+def test_a_comma_separated_price_column_with_decimal_points_keeps_its_thousands_and_refuses_a_comma(app, staff_client):
+    """Where the price column's first values have a decimal point (12.99), a comma groups thousands: "1,234"
+    is 1234.00, never 1.234; a price with a decimal comma among them ("9,99") is refused, saying the
+    column's prices are read with a decimal point, and the file is read as before."""
+    rows = [book_row(1), book_row(2, Price="1,234"), book_row(3, Price="$1,234.50"), book_row(4, Price="9,99")]
+    response = upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"], state["read_as"]) == (3, 1, "CSV, UTF-8, comma-separated"), state
+    assert [str(book(app, isbn13(n)).price) for n in (1, 2, 3)] == ["1.01", "1234.00", "1234.50"]
+    assert (
+        "Price uses a decimal comma, but the column's first prices do not all use one, so its prices are read "
+        "with a decimal point: write it like 12.99" in page_text(staff_client, response.location)
+    )

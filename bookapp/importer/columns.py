@@ -16,7 +16,7 @@ from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
-from .values import ANY_CONTROL, held_several_isbns, lost_leading_zero
+from .values import ANY_CONTROL, held_several_isbns, lost_leading_zero, read_past_qualifier
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
@@ -87,6 +87,9 @@ class Column:
         self.from_markup: list[int] = []
         #: Rows (indexes into the last chunk) whose ISBN cell held several ISBNs of the book (read as the first).
         self.first_of_several: list[int] = []
+        #: Rows (indexes into the last chunk) whose ISBN cell held a library catalogue's qualifier after the
+        #: ISBN ("0441172717 (pbk.)", read as the ISBN).
+        self.past_qualifier: list[int] = []
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
@@ -187,6 +190,7 @@ class Column:
         """Convert a column of cells; return the values and {index: problem}."""
         self.repaired = []
         self.first_of_several = []
+        self.past_qualifier = []
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
@@ -240,12 +244,15 @@ class Column:
         return values, problems
 
     def _note_repair(self, index: int, cell: object) -> None:
-        """Note an ISBN cell the converter (not the fast path) read as repaired: a lost leading 0, or
-        several ISBNs of the book in one cell."""
+        """Note an ISBN cell the converter (not the fast path) read as repaired: a lost leading 0; or
+        several ISBNs of the book in one cell, a library catalogue's qualifier after the ISBN, or both."""
         if lost_leading_zero(cell):
             self.repaired.append(index)
-        elif held_several_isbns(cell):
+            return
+        if held_several_isbns(cell):
             self.first_of_several.append(index)
+        if read_past_qualifier(cell):
+            self.past_qualifier.append(index)
 
     def _all_plain_text(self, cells: Sequence[object]) -> bool:
         """Whether every cell is already clean text, checked with a few whole-column string operations."""

@@ -1,6 +1,7 @@
-"""Match a file's header row to book fields, tolerant of case, spacing, punctuation and synonyms."""
+"""Match a file's header row to book fields, tolerant of case, accents, spacing, punctuation and synonyms."""
 
 import re
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -8,27 +9,35 @@ from .fields import FIELDS, LABELS, REQUIRED_FIELDS
 
 _NOT_ALNUM = re.compile(r"[^0-9a-z]+")
 
+# Each field's English names first, then the French, German and Spanish ones shops use (matched accents
+# aside, as every name is: "Annee" is "Année"). A publisher's column (Éditeur, Verlag, Editorial) fills none.
 # fmt: off
 _SYNONYMS = {
-    "title": ["title", "book title", "name", "book name", "book"],
-    "author": ["author", "authors", "author name", "writer", "by", "primary author", "creators", "creator"],
-    "book_type": ["book type", "type", "genre", "category", "kind", "booktype"],
+    "title": ["title", "book title", "name", "book name", "book", "titre", "titel", "título"],
+    "author": ["author", "authors", "author name", "writer", "by", "primary author", "creators", "creator",
+               "auteur", "autor"],
+    "book_type": ["book type", "type", "genre", "category", "kind", "booktype", "typ", "tipo", "género"],
     # "variant barcode" is Shopify's; a plain "Barcode" is often a library's own label (LibraryThing's), no ISBN.
     # A book's GTIN (a shop's "GTIN, UPC, EAN, or ISBN") is its ISBN-13; ean_isbn13 and upc_isbn10 are a
     # catalogue app's.
     "isbn": ["isbn", "isbn 13", "isbn13", "isbn 10", "isbn10", "ean", "isbn number", "isbn no", "variant barcode",
              "gtin", "gtin upc ean or isbn", "ean isbn13", "upc isbn10"],
     "year_published": ["year published", "year", "published", "publication year", "pub year", "year of publication",
-                       "publish date", "publication date", "date published"],
+                       "publish date", "publication date", "date published", "année", "erscheinungsjahr", "jahr", "año"],
     # Not "cost": in a shop's list that is what the shop paid, often beside its Price.
     # "standard price" is a shop inventory template's (its sale price is a column of its own).
+    # "purchase price" is last: a collection program's only price (what its owner paid), read where no other
+    # column names the price, never beside one (see LAST_RESORT).
     "price": ["price", "unit price", "retail price", "rrp", "variant price", "regular price", "list price",
-              "standard price", "start price"],
-    "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages"],
+              "standard price", "start price", "prix", "preis", "precio", "purchase price"],
+    "no_of_pages": ["no of pages", "number of pages", "pages", "page count", "num pages", "no pages",
+                    "nombre de pages", "seiten", "seitenzahl", "páginas"],
     # Not "in stock": a shop's export uses it for a yes/no flag (1 or 0) beside its Stock count.
     "quantity": ["quantity", "qty", "stock", "count", "copies", "units", "variant inventory qty",
-                 "inventory quantity", "on hand"],
-    "description": ["description", "summary", "blurb", "notes", "synopsis", "product description"],
+                 "inventory quantity", "on hand", "quantité", "qté", "menge", "anzahl", "bestand", "cantidad",
+                 "existencias"],
+    "description": ["description", "summary", "blurb", "notes", "synopsis", "product description", "résumé",
+                    "beschreibung", "descripción"],
 }
 # fmt: on
 
@@ -44,14 +53,26 @@ PROTECTED = frozenset({"id", "pk", "createdat", "updatedat", "created", "updated
 
 
 def normalise_header(header: object) -> str:
-    """Return *header* lower-cased with everything but letters and digits removed."""
-    return _NOT_ALNUM.sub("", str(header if header is not None else "").casefold())
+    """Return *header* lower-cased and without accents ("Quantité" → "quantite"), with everything but
+    letters and digits removed."""
+    text = str(header if header is not None else "").casefold()
+    if not text.isascii():
+        text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+    return _NOT_ALNUM.sub("", text)
 
 
 _LOOKUP = {normalise_header(name): fld for fld, names in _SYNONYMS.items() for name in names}
 assert set(_LOOKUP.values()) == set(FIELDS)
 #: How plainly each name says its field: its place in the field's list (the field's own name first).
 _RANK = {normalise_header(name): rank for names in _SYNONYMS.values() for rank, name in enumerate(names)}
+#: Names that fill their field only where no other column names it, never as a column read where another
+#: is blank: Purchase Price is what a collector paid, no selling price, beside the file's own Price.
+LAST_RESORT = frozenset({normalise_header("purchase price")})
+
+
+def last_resort(header: object) -> bool:
+    """Whether *header* names its field only where no other column does (see LAST_RESORT)."""
+    return normalise_header(undecorated(header)) in LAST_RESORT
 
 
 @dataclass

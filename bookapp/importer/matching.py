@@ -16,7 +16,7 @@ from decimal import Decimal
 from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
-from .headers import HeaderMap, field_of
+from .headers import HeaderMap, field_of, last_resort
 from .left_out import why_left_out
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
 from .validation import RowValidator
@@ -96,7 +96,8 @@ class Choices:
 
 def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     """Return the choices a file starts with: its header's synonyms (a second column with a name of the
-    same field becomes the fallback: "ISBN, else ISBN13"), then, for ISBN and Year published when no
+    same field becomes the fallback: "ISBN, else ISBN13"; a Purchase Price is read only where no other
+    column is left for the price: see headers.LAST_RESORT), then, for ISBN and Year published when no
     header names them, the first free column whose values are ISBNs or years."""
     header_map, _ = Mapping().resolve(headers)
     texts = [header_text(h) for h in headers]
@@ -111,10 +112,13 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
             choices.columns[fld].append(text)
             used.add(text.casefold())
     # A header that names a field whose values it plainly does not hold (Shopify's "Published": TRUE and
-    # FALSE, not years) is not guessed: no sample of it reads as that field.
+    # FALSE, not years) is not guessed: no sample of it reads as that field. A Purchase Price is kept only
+    # where no other column is left for the price (headers.LAST_RESORT).
     by_header = {(c.get("header") or "").casefold(): c for c in (profile or {}).get("columns", [])}
     for fld, chain in list(choices.columns.items()):
         kept = [t for t in chain if not _plainly_not(fld, by_header.get(t.casefold()))]
+        if not all(map(last_resort, kept)):
+            kept = [t for t in kept if not last_resort(t)]
         used.difference_update(t.casefold() for t in chain if t not in kept)
         if kept:
             choices.columns[fld] = kept
@@ -335,6 +339,7 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
     validator = RowValidator(
         header_map,
         decimal_comma=bool(profile.get("decimal_comma")),
+        decimal_comma_columns=frozenset(profile.get("decimal_comma_columns") or ()),
         text_cells=bool(profile.get("text_cells")),
         nul_cells=bool(profile.get("nul_cells")),
     )

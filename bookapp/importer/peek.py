@@ -1,12 +1,16 @@
-"""Read a file's header row only, in the upload's request, at a cost that does not grow with the file.
+"""Read a file's header row and its first rows under it, in the upload's request, at a cost that does
+not grow with the file.
 
-A CSV's header is in its first bytes. An .xlsx sheet's first row is read from its XML as a stream,
-with the shared strings it names (an .xlsx keeps them apart from the cells), so a workbook of a
-million rows answers as fast as one of ten. An .xls or .ods is opened whole only when it is small (each
-has its own checks of what it declares before the reader opens it). Anything else (an .xlsb, a larger
-workbook, an .xlsx whose first row cannot be streamed) is left to its import's job, which checks the
-header as it reads (None: not read here): the web process never hands a workbook the streaming reader
-could not read to the spreadsheet library.
+A CSV's header and first rows are in its first bytes. An .xlsx sheet's first rows are read from its
+XML as a stream, with the shared strings they name (an .xlsx keeps them apart from the cells), so a
+workbook of a million rows answers as fast as one of ten. An .xls or .ods is opened whole only when it
+is small (each has its own checks of what it declares before the reader opens it). Anything else (an
+.xlsb, a larger workbook, an .xlsx whose first row cannot be streamed) is left to its import's job,
+which checks the header as it reads (None: not read here): the web process never hands a workbook the
+streaming reader could not read to the spreadsheet library.
+
+The first rows under the header tell whether a column holds what its name says (a reading app's Genre
+named as Book type holds no book types), so the same check is made whatever kind the file is.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import io
 import posixpath
 import zipfile
 from contextlib import suppress
+from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
 
@@ -26,7 +31,7 @@ from defusedxml.ElementTree import iterparse
 from .errors import FileProblem
 from .headers import HEADER_SEARCH_ROWS, header_index, header_score, looks_like_header
 from .reading import BLANK_HEADER, MAX_COLUMNS, detect_kind, header_is_blank, open_table
-from .sniffing import first_records, sniff_delimiter
+from .sniffing import sniff_delimiter
 from .xlsx import OUTSIDE_THE_FILE, unsafe_xml
 
 #: The most bytes read to find a CSV's header row.
@@ -38,31 +43,54 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
+#: Rows under the header read at upload (a CSV's within its first HEADER_BYTES, an .xlsx's streamed), to
+#: tell whether a column holds what its name says.
+FIRST_ROWS = 50
+#: The most shared strings read for an .xlsx's first rows under its header. A cell names its text by its
+#: place in the workbook's one list, which spreadsheet programs write in the order they meet the texts,
+#: so a sheet's first rows name the first of them; a cell naming one further on is left unread (blank),
+#: so a list written in another order costs no more than this many.
+FIRST_ROWS_STRINGS = 50_000
+
+
+@dataclass
+class Peek:
+    """What the upload reads of a file: its header row, the row it is on, and the first rows under it
+    (None, None and none when the file is not read here: its import's job checks it)."""
+
+    headers: list[object] | None = None
+    header_row: int | None = None
+    #: The first rows under the header (at most FIRST_ROWS), as the import reads them.
+    rows: list[list[object]] = field(default_factory=list)
+
+
 def read_header(path: Path | str) -> list[object] | None:
     """Return the header row of the sheet an import would read, or None when it is not read here.
 
     Raises FileProblem when the file cannot be a book list at all (empty, binary, no header)."""
-    return find_header(path)[0]
+    return peek_file(path, rows=0).headers
 
 
-def find_header(path: Path | str) -> tuple[list[object] | None, int | None]:
-    """Return the header row of the sheet an import would read and the row it is on (the sheet's number),
-    or (None, None) when it is not read here.
+def peek_file(path: Path | str, *, rows: int | None = None) -> Peek:
+    """Return the header row of the sheet an import would read, the row it is on (the sheet's number)
+    and up to *rows* rows under it (FIRST_ROWS unless told); an empty Peek when the file is not read here.
 
     Raises FileProblem when the file cannot be a book list at all (empty, binary, no header)."""
     path = Path(path)
+    rows = FIRST_ROWS if rows is None else rows
     kind = detect_kind(path)
     if kind == "csv":
-        headers, header_row = _csv_header(path)
+        found = _csv_peek(path, rows)
     elif kind == "xlsx":
-        headers, header_row = _xlsx_header(path)
+        found = _xlsx_peek(path, rows)
     elif kind in ("xls", "ods") and path.stat().st_size <= OPEN_WHOLE_BYTES:
         with open_table(path) as table:
-            return list(table.headers), table.header_row
+            return Peek(list(table.headers), table.header_row, [list(c) for _, c in islice(table.rows, rows)])
     else:
-        return None, None
+        return Peek()
+    headers = found.headers
     if headers is None:
-        return None, None
+        return Peek()
     while headers and headers[-1] in (None, ""):
         headers.pop()
     if len(headers) > MAX_COLUMNS:
@@ -72,31 +100,28 @@ def find_header(path: Path | str) -> tuple[list[object] | None, int | None]:
         )
     if header_is_blank(headers):
         raise FileProblem(BLANK_HEADER)
-    return headers, header_row
+    return found
 
 
-#: Rows under a CSV's header read at upload (within its first HEADER_BYTES), to tell whether a column
-#: holds what its name says.
-FIRST_ROWS = 50
-
-
-def first_rows(path: Path | str) -> list[list[object]]:
-    """Return the first rows under a CSV's header (at most FIRST_ROWS, from its first HEADER_BYTES), as
-    cheaply as its header is read; none for a workbook, or a text the reader would refuse."""
-    path = Path(path)
-    if detect_kind(path) != "csv" or (found := _csv_text(path)) is None:
-        return []
+def _csv_peek(path: Path, count: int) -> Peek:
+    """Read a CSV's header row (under a title, as the reader finds it: headers.header_index) and the
+    rows under it, from its first HEADER_BYTES."""
+    found = _csv_text(path)
+    if found is None:
+        return Peek()
     text, delimiter, complete = found
-    records = []
-    with suppress(csv.Error):
+    records: list[list[str]] = []
+    with suppress(csv.Error):  # a record that cannot be read ends what is read here; the import says why
         records.extend(
-            islice(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), HEADER_SEARCH_ROWS + FIRST_ROWS)
+            islice(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), HEADER_SEARCH_ROWS + count)
         )
     if not records:
-        return []
-    start = 0 if looks_like_header(records[0]) else header_index(records[:HEADER_SEARCH_ROWS])
-    rows = records[start + 1 : start + 1 + FIRST_ROWS]
-    return rows if complete or len(rows) < 2 else rows[:-1]  # the last row read may be cut short
+        return Peek()
+    index = 0 if looks_like_header(records[0]) else header_index(records[:HEADER_SEARCH_ROWS])
+    rows = records[index + 1 : index + 1 + count]
+    if not complete and len(rows) > 1:
+        rows.pop()  # the last row read may be cut short
+    return Peek(records[index], index + 1, rows)
 
 
 def _csv_text(path: Path) -> tuple[str, str, bool] | None:
@@ -120,25 +145,9 @@ def _csv_text(path: Path) -> tuple[str, str, bool] | None:
     return text, delimiter, complete
 
 
-def _csv_header(path: Path) -> tuple[list[object] | None, int | None]:
-    found = _csv_text(path)
-    if found is None:
-        return None, None
-    text, delimiter, _ = found
-    try:
-        first = next(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True), None)
-    except csv.Error:
-        return None, None
-    if first is None or looks_like_header(first):
-        return first, 1
-    # A title above the header, as the reader finds it (headers.header_index).
-    records = first_records(csv.reader(io.StringIO(text), delimiter=delimiter, strict=True))
-    index = header_index(records)
-    return records[index], index + 1
-
-
-def _xlsx_header(path: Path) -> tuple[list[object] | None, int | None]:
-    """Stream the first row of each visible sheet; return the one naming the most book fields."""
+def _xlsx_peek(path: Path, count: int) -> Peek:
+    """Stream the first row of each visible sheet; take the one naming the most book fields, and stream
+    up to *count* rows under it."""
     try:
         with zipfile.ZipFile(path) as archive:
             names = set(archive.namelist())
@@ -146,15 +155,22 @@ def _xlsx_header(path: Path) -> tuple[list[object] | None, int | None]:
             if any(m == ".." or m.startswith("../") for _, m in sheets):
                 raise FileProblem(OUTSIDE_THE_FILE)
             if not sheets or not all(member in names for _, member in sheets):
-                return None, None
+                return Peek()
             strings = _SharedStrings(archive, "xl/sharedStrings.xml" if "xl/sharedStrings.xml" in names else None)
-            rows = [_header_row(archive, member, strings) for _, member in sheets]
+            found = [(_header_row(archive, member, strings), member) for _, member in sheets]
+            found = [f for f in found if f[0][0]]
+            if not found:
+                return Peek()
+            (headers, header_row, origin), member = max(found, key=lambda f: header_score(f[0][0]))
+            try:
+                rows = _rows_under(archive, member, strings, header_row, range(origin, origin + len(headers)), count)
+            except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError, EOFError, RuntimeError):
+                rows = []  # the header was read; the job says what is wrong further on
     except DefusedXmlException as exc:  # a DOCTYPE, entities: refused here as the full check would
         raise unsafe_xml(exc) from None
     except (zipfile.BadZipFile, KeyError, OSError, SyntaxError, ValueError, EOFError, RuntimeError):
-        return None, None  # the full check, in the job, says what is wrong
-    rows = [r for r in rows if r[0]]
-    return max(rows, key=lambda r: header_score(r[0])) if rows else (None, None)
+        return Peek()  # the full check, in the job, says what is wrong
+    return Peek(headers, header_row, rows)
 
 
 def _visible_sheets(archive: zipfile.ZipFile) -> list[tuple[str, str]]:
@@ -179,10 +195,11 @@ class _SharedStrings:
         self.strings: list[str] = []
         self.events = iterparse(archive.open(member), forbid_dtd=True) if member else iter(())
 
-    def get(self, index: int) -> str:
+    def get(self, index: int, within: int | None = None) -> str:
+        """Return string *index*; "" for one past the list, or past the first *within* strings (not read)."""
         # Read on only for a string not read yet: each event read is used (a string read before is asked
         # for again when a title above the header repeats one of its names).
-        if index >= len(self.strings):
+        if index >= len(self.strings) and (within is None or index < within):
             for _, element in self.events:
                 if element.tag == f"{_MAIN}si":
                     self.strings.append("".join(t.text or "" for t in element.iter(f"{_MAIN}t")))
@@ -192,9 +209,10 @@ class _SharedStrings:
         return self.strings[index] if index < len(self.strings) else ""
 
 
-def _header_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> tuple[list[object], int]:
+def _header_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) -> tuple[list[object], int, int]:
     """Stream the sheet's first rows (from its first with a value, HEADER_SEARCH_ROWS of them, blank ones
-    included); return the one headers.header_index takes, as the reader does, and its row number."""
+    included); return the one headers.header_index takes, as the reader does, its row number and the
+    column it starts in (from 0)."""
     rows: dict[int, dict[int, object]] = {}  # row number → column → value
     cells: dict[int, object] = {}
     first = number = 0
@@ -215,12 +233,42 @@ def _header_row(archive: zipfile.ZipFile, member: str, strings: _SharedStrings) 
                 cells = {}
                 element.clear()
     if not first:
-        return [], 0
+        return [], 0, 0
     origin = min(min(c) for c in rows.values() if c)
     end = max(max(c) for c in rows.values() if c) + 1
     first_rows = [[rows.get(n, {}).get(i) for i in range(origin, end)] for n in range(first, max(rows) + 1)]
     index = header_index(first_rows)
-    return first_rows[index], first + index
+    return first_rows[index], first + index, origin
+
+
+def _rows_under(
+    archive: zipfile.ZipFile, member: str, strings: _SharedStrings, header_row: int, columns: range, count: int
+) -> list[list[object]]:
+    """Stream the sheet to the *count* rows under its header (row *header_row*); return those holding
+    a value, their cells in the header's *columns*. Only their cells are read; their texts come from
+    the first FIRST_ROWS_STRINGS shared strings."""
+    rows: list[list[object]] = []
+    seen = number = 0
+    if not count:
+        return rows
+    with archive.open(member) as fh:
+        for _, element in iterparse(fh, forbid_dtd=True):
+            if element.tag != f"{_MAIN}row":
+                continue  # a cell is read with its row, whose children it is
+            number = int(element.get("r") or number + 1)
+            if number > header_row:
+                cells = {
+                    _column(cell.get("r", ""), position): cell
+                    for position, cell in enumerate(element.iter(f"{_MAIN}c"))
+                }
+                row = [_cell_value(cells[i], strings, FIRST_ROWS_STRINGS) if i in cells else None for i in columns]
+                if any(v not in (None, "") for v in row):
+                    rows.append(row)
+                seen += 1
+                if seen >= count:
+                    break
+            element.clear()
+    return rows
 
 
 def _column(reference: str, default: int) -> int:
@@ -233,7 +281,8 @@ def _column(reference: str, default: int) -> int:
     return index - 1
 
 
-def _cell_value(element, strings: _SharedStrings) -> object:
+def _cell_value(element, strings: _SharedStrings, within: int | None = None) -> object:
+    """Return a cell's value as the reader gives it (a text of the first *within* shared strings only)."""
     kind = element.get("t", "n")
     if kind == "inlineStr":
         return "".join(t.text or "" for t in element.iter(f"{_MAIN}t")) or None
@@ -241,7 +290,7 @@ def _cell_value(element, strings: _SharedStrings) -> object:
     if value is None:
         return None
     if kind == "s":
-        return strings.get(int(value)) or None
+        return strings.get(int(value), within) or None
     if kind in ("str", "e"):
         return value
     if kind == "b":

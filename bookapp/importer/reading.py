@@ -15,7 +15,7 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import compress, islice
+from itertools import chain, compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from .errors import WHAT_TO_UPLOAD, FileProblem
 from .headers import header_index, header_score, looks_like_header
 from .shown_numbers import ShownRows
 from .sniffing import UTF16_BOMS, first_lines, first_records, sniff_delimiter, sniff_encoding
+from .values import decimal_comma_columns
 from .workbook import KIND_NAMES, open_book_sheet
 from .xls import OLE_SIGNATURE, ole_kind
 from .xlsx import zip_kind
@@ -115,6 +116,9 @@ class Table:
     shown: ShownRows | None = None
     #: The row the header was read from (see headers.header_index): the rows above it are skipped.
     header_row: int = 1
+    #: The columns whose first rows write numbers with a decimal comma (9,99; values.decimal_comma_columns):
+    #: a price column among them is read so, in a file not read with decimal commas as a whole.
+    decimal_comma_columns: frozenset[int] = frozenset()
 
 
 @contextmanager
@@ -135,7 +139,33 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
             )
         if header_is_blank(table.headers):
             raise FileProblem(BLANK_HEADER)
+        if not table.decimal_comma:
+            _tell_decimal_commas(table)
         yield table
+
+
+#: Rows under the header looked at, when a file is opened, to tell which columns write decimal commas.
+DECIMAL_SAMPLE_ROWS = 1_000
+
+
+def _tell_decimal_commas(table: Table) -> None:
+    """Read the table's first rows ahead (they are read again as its first) and note the columns that
+    write numbers with a decimal comma. Every reading of the file decides alike, from its first rows: a
+    resumed import, a report and the preview read its prices as the import did."""
+    head: list[tuple[int, list[object]]] = []
+    rest = table.rows
+    try:
+        head.extend(islice(table.rows, DECIMAL_SAMPLE_ROWS))  # keeps the rows read before an error
+    except FileProblem as problem:  # a row that cannot be read: refused when the reading reaches it
+        rest = _raising(problem)
+    table.rows = chain(head, rest)
+    table.decimal_comma_columns = decimal_comma_columns(cells for _, cells in head)
+
+
+def _raising(problem: FileProblem) -> Iterator[tuple[int, list[object]]]:
+    """Raise *problem* once the rows before it have been read (a generator: it runs when it is reached)."""
+    raise problem
+    yield
 
 
 #: What a file whose first row names no column is told, at upload and in its job alike.
@@ -144,6 +174,11 @@ BLANK_HEADER = "Row 1 is empty: the first row must name the columns (Title, Auth
 
 #: How a table's description (an import's read_as) says which row its header was read from.
 _HEADER_ON_ROW = re.compile(r", header on row (\d+)")
+
+
+#: What an import's description (its read_as) adds when its prices are read with a decimal comma in a
+#: file whose other numbers are not (a comma-separated file's price column of 9,99: decimal_comma_columns).
+PRICES_WITH_DECIMAL_COMMA = ", prices with a decimal comma"
 
 
 def header_row_in(description: str | None) -> int | None:

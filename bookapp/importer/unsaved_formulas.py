@@ -15,8 +15,12 @@ from .errors import FileProblem
 #: memory while the sheet is read (a 62 MB file can hold 23 million: 3.4 GB); past this the file as a
 #: whole is the problem (written by a program that does not calculate), and it is refused saying so.
 MAX_UNSAVED_FORMULAS = 100_000
-#: (A cell written as one empty tag, <c r="B4" t="inlineStr" />, has no body: the match starts at the next cell.)
-_CELL_WITH_FORMULA = re.compile(rb'<c r="([A-Z]{1,3})(\d{1,7})"[^>]*(?<!/)>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL)
+#: A cell with a body: its reference, looked ahead for among its attributes in any order (spreadsheet
+#: programs write r first; other writers put s or t before it), and its body. (A cell written as one
+#: empty tag, <c r="B4" t="inlineStr" />, has no body: the match starts at the next cell.)
+_CELL_WITH_FORMULA = re.compile(
+    rb'<c(?=\s)(?=[^>]*?\sr="([A-Z]{1,3})(\d{1,7})")[^>]*(?<!/)>((?:(?!</c>).){0,4096}?)</c>', re.DOTALL
+)
 #: The start of a formula element (<f>, <f t="shared" …>), found faster than by b"<f" among a sheet's many tags.
 _FORMULA_TAG = re.compile(rb"<f[\s>/]")
 _HAS_VALUE = re.compile(rb"<v(?:\s[^>]*)?>[^<]")

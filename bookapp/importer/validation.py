@@ -8,7 +8,7 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from itertools import compress
@@ -28,6 +28,10 @@ from .values import NUL_PROBLEM, converters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
+
+
+#: The lists of ValidRows that note rows read with a repair (the import counts each kind).
+NOTED_ROWS = ("repaired", "from_markup", "first_of_several", "past_qualifier")
 
 
 class BookRow(NamedTuple):
@@ -65,6 +69,8 @@ class ValidRows:
     from_markup: list[int] = field(default_factory=list)
     #: Rows whose ISBN cell held several ISBNs of the book, read as the first.
     first_of_several: list[int] = field(default_factory=list)
+    #: Rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)"), read as the ISBN.
+    past_qualifier: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -79,13 +85,11 @@ class ValidRows:
     def where(self, keep: Sequence[bool]) -> ValidRows:
         """Return the rows whose *keep* flag is true."""
         kept = ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
-        if self.repaired or self.from_markup:
+        noted = [name for name in NOTED_ROWS if getattr(self, name)]
+        if noted:
             still = set(kept.numbers)
-            kept.repaired = [n for n in self.repaired if n in still]
-            kept.from_markup = [n for n in self.from_markup if n in still]
-        if self.first_of_several:
-            still = set(kept.numbers)
-            kept.first_of_several = [n for n in self.first_of_several if n in still]
+            for name in noted:
+                setattr(kept, name, [n for n in getattr(self, name) if n in still])
         return kept
 
     def records(self) -> list[tuple]:
@@ -126,9 +130,12 @@ class RowValidator:
         header_map: HeaderMap,
         *,
         decimal_comma: bool = False,
+        decimal_comma_columns: Collection[int] = frozenset(),
         text_cells: bool = False,
         nul_cells: bool = False,
     ):
+        """*decimal_comma*: the file's numbers are written with one (a semicolon-separated file's);
+        *decimal_comma_columns*: the columns whose are (reading.Table's), read so where Price reads one."""
         self.width = len(header_map.headers)
         self.text_cells = text_cells
         #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
@@ -158,7 +165,10 @@ class RowValidator:
             for position, header in enumerate(header_map.headers)
             if position not in mapped
         ]
+        #: Whether prices are read with a decimal comma (as all of the file's numbers, or as its price column's).
+        self.price_decimal_comma = decimal_comma or header_map.positions.get("price") in decimal_comma_columns
         convert = converters(decimal_comma=decimal_comma, markup=True)
+        convert["price"] = converters(decimal_comma=self.price_decimal_comma)["price"]
         self.columns = [
             Column(
                 fld,
@@ -208,12 +218,14 @@ class RowValidator:
         repaired: list[int] = []
         from_markup: list[int] = []
         several: list[int] = []
+        qualified: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
             repaired.extend(numbers[i] for i in column.repaired)
             from_markup.extend(numbers[i] for i in column.from_markup)
             several.extend(numbers[i] for i in column.first_of_several)
+            qualified.extend(numbers[i] for i in column.past_qualifier)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -226,7 +238,12 @@ class RowValidator:
                 )
         blank = [None] * len(shaped)
         valid = ValidRows(
-            numbers, [columns.get(fld, blank) for fld in FIELDS], sorted(repaired), from_markup, sorted(several)
+            numbers,
+            [columns.get(fld, blank) for fld in FIELDS],
+            sorted(repaired),
+            from_markup,
+            sorted(several),
+            sorted(qualified),
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

@@ -8,7 +8,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
@@ -129,6 +129,8 @@ def parse_isbn(value: object) -> str | None:
     except ValueProblem:
         found = several_isbns(text)
         if found is None:
+            found = qualified_isbn(text)
+        if found is None:
             raise
         return found
 
@@ -159,11 +161,56 @@ def several_isbns(text: str) -> str | None:
 
 
 def held_several_isbns(cell: object) -> bool:
-    """Whether a cell the ISBN converter accepted held several ISBNs of its book (it was read as the first)."""
+    """Whether a cell the ISBN converter accepted held several ISBNs of its book (it was read as the first),
+    a library catalogue's qualifier after each or not."""
     if type(cell) is not str:
         return False
     text = clean_text(cell)
-    return text is not None and several_isbns(text) is not None
+    return text is not None and several_isbns(without_qualifier(text) or text) is not None
+
+
+#: What a library catalogue writes after an ISBN (its MARC record's ISBN field, as the catalogue's export
+#: or report shows it): a qualifier in brackets ("(pbk.)", "(hardcover : alk. paper)", "(v. 1)"); then maybe
+#: the terms of availability after a colon (" : $4.95"); and the punctuation closing the field (" :", ".").
+_QUALIFIER = re.compile(r"\s*\([^()]*\)")
+_TERMS = re.compile(r"\s+:.*\Z", re.DOTALL)
+_CLOSING = " :;.,/"
+
+
+def without_qualifier(text: str) -> str | None:
+    """Return an ISBN cell's text without its "ISBN" prefix and a library catalogue's qualifiers, terms and
+    closing punctuation ("ISBN 0441172717 (pbk.) : $4.95" → "0441172717"); None when it has none of those
+    three, or nothing but them."""
+    text = _ISBN_PREFIX.sub("", text)
+    bare = _QUALIFIER.sub("", text) if "(" in text else text
+    bare = _TERMS.sub("", bare).rstrip(_CLOSING)
+    return bare if bare and bare != text else None
+
+
+def qualified_isbn(text: str) -> str | None:
+    """Return the ISBN-13 digits of an ISBN a library catalogue wrote with its qualifier ("0441172717
+    (pbk.)", "9780441172719 (hardcover : alk. paper)"), or of several ISBNs of one book so written (the
+    first). None when the cell has no qualifier; an ISBN that is wrong once its qualifier is set aside is
+    refused saying what is wrong with it."""
+    bare = without_qualifier(text)
+    if bare is None:
+        return None
+    try:
+        return _isbn13(bare, shown=bare)
+    except ValueProblem:
+        found = several_isbns(bare)
+        if found is None:
+            raise
+        return found
+
+
+def read_past_qualifier(cell: object) -> bool:
+    """Whether a cell the ISBN converter accepted held a library catalogue's qualifier after its ISBN
+    ("0441172717 (pbk.)": it was read as the ISBN before it)."""
+    if type(cell) is not str:
+        return False
+    text = clean_text(cell)
+    return text is not None and without_qualifier(text) is not None
 
 
 def lost_leading_zero(cell: object) -> bool:
@@ -246,13 +293,50 @@ def _plain_number(text: str, decimal_comma: bool) -> str:
             if not _GROUPED["."].match(whole):
                 raise ValueProblem("has a misplaced point: write it like 1.299,50 or 12,99")
             whole = whole.replace(".", "")
+        elif comma and len(fraction) == 3 and fraction.isdigit() and whole.isdigit() and len(whole) <= 3:
+            # 1,234: a thousand and more where points are decimal, and three decimals here: which is meant?
+            raise ValueProblem(
+                "has three digits after its comma, read here as a decimal comma, as the file's prices are "
+                "written: write a thousand like 1.234,00 or 1234, and a price with at most 2 decimals"
+            )
         return whole + ("." + fraction if comma else "")
     if "," in text:
         whole, point, fraction = text.partition(".")
         if not _GROUPED[","].match(whole):
-            raise ValueProblem("uses a decimal comma in a comma-separated file: write it like 12.99")
+            raise ValueProblem(
+                "uses a decimal comma, but the column's first prices do not all use one, so its prices are "
+                "read with a decimal point: write it like 12.99"
+            )
         return whole.replace(",", "") + point + fraction
     return text
+
+
+#: A number written with a decimal comma (9,99; 1.234,50) or with a decimal point (9.99; 1,234.50), once
+#: its currency and spaces are left out: each reads as a price one way only (1,234 and 1.234 read both
+#: ways, a thousand and more or three decimals, so they tell nothing).
+_COMMA_DECIMALS = re.compile(r"(?:\d+|\d{1,3}(?:\.\d{3})+),\d{1,2}")
+_POINT_DECIMALS = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+)\.\d{1,2}")
+#: Longer cells are no number (a title, a description): they are not looked at.
+_NUMBER_CHARS = 32
+
+
+def decimal_comma_columns(rows: Iterable[Sequence[object]]) -> frozenset[int]:
+    """Return the columns whose text cells, in *rows* (a file's first), write numbers with a decimal comma:
+    some end in a comma and one or two digits (9,99; "€ 1.234,50") and none in a point and one or two
+    digits (12.99; 1,234.50). A column of both is not one: its prices are read with a decimal point and
+    those with a comma refused, saying so."""
+    commas: set[int] = set()
+    points: set[int] = set()
+    for cells in rows:
+        for position, cell in enumerate(cells):
+            if type(cell) is not str or len(cell) > _NUMBER_CHARS or ("," not in cell and "." not in cell):
+                continue
+            text = _CURRENCY.sub("", cell).replace(" ", "").replace("\u00a0", "").replace("'", "")
+            if _COMMA_DECIMALS.fullmatch(text):
+                commas.add(position)
+            elif _POINT_DECIMALS.fullmatch(text):
+                points.add(position)
+    return frozenset(commas - points)
 
 
 def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> int | None:
@@ -296,8 +380,45 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> in
     return number
 
 
+def parse_pages(value: object, *, decimal_comma: bool = False) -> int | None:
+    """Return a number of pages: a whole number from 1 (as parse_int reads it), or a library catalogue's
+    extent ("412 p.", "xii, 412 p. ;", "412 pages"), read only where the whole number is refused."""
+    try:
+        return parse_int(value, minimum=1, decimal_comma=decimal_comma)
+    except ValueProblem:
+        pages = catalogue_pages(clean_text(value) or "") if type(value) is str else None
+        if pages is None:
+            raise
+    return parse_int(pages, minimum=1)
+
+
+#: A number of pages as a library catalogue writes it (its MARC record's extent): the page sequences, roman
+#: (the preliminaries, "xii"), arabic ("412") or in brackets (unnumbered, "[8]"), then "p." (or pp., pages,
+#: S., Seiten, págs., páginas), then maybe the other physical details and the size (" : ill. ; 24 cm.").
+_EXTENT = re.compile(
+    r"(?P<sequences>(?:(?:[ivxlcdm]+|\[\d+\]|\d+)\s*,\s*)*(?:[ivxlcdm]+|\[\d+\]|\d+))\s*"
+    r"(?:p|pp|pages?|s|seiten|p[áa]gs?|p[áa]ginas)\.?(?:\s*[:;].*)?",
+    re.IGNORECASE,
+)
+
+
+def catalogue_pages(text: str) -> int | None:
+    """Return the number of pages of a library catalogue's extent ("xii, 412 p." → 412: its one sequence
+    of arabic numbers), else None; refuse one with several such sequences ("300, 200 p."): which is it?"""
+    extent = _EXTENT.fullmatch(text.strip())
+    if extent is None:
+        return None
+    numbered = [s for s in map(str.strip, extent["sequences"].split(",")) if s.isdigit()]
+    if len(numbered) > 1:
+        raise ValueProblem(
+            f"holds several numbered sequences of pages ({', '.join(numbered)}); write the book's number of pages"
+        )
+    return int(numbered[0]) if numbered else None
+
+
 def parse_year(value: object) -> str | None:
-    """Return a 4-digit year from text, a number (1969 or 1969.0) or a date cell."""
+    """Return a 4-digit year from text, a number (1969 or 1969.0), a date cell, or a library catalogue's
+    date ("c1969.", "[1969]")."""
     if value is None:
         return None
     if isinstance(value, dt.date):
@@ -320,6 +441,8 @@ def parse_year(value: object) -> str | None:
             year = _month_name_year(year) or year
     if year[:1] == "-" and year[1:].isdigit():
         raise ValueProblem(f"is before the year 1000; a year must be from 1000 to {_next_year()}")
+    if len(year) != 4 or not year.isdigit():
+        year = catalogue_year(year) or year  # c1965., [1965]: only a cell the plain reading refuses
     if len(year) != 4 or not year.isdigit():
         raise ValueProblem("must be a 4-digit year, like 1969")
     if not 1000 <= int(year) <= _next_year():
@@ -356,6 +479,26 @@ def _month_name_year(text: str) -> str | None:
     return dated["year"] if dated else None
 
 
+#: A year as a library catalogue writes it (its MARC record's date of publication): c1965 or ©1965 (its
+#: copyright), p1965 or ℗1965 (a recording's), cop. 1965, [1965] (supplied by the cataloguer), [1965?]
+#: (probable), closing its field with a full stop or not; and several of them in one cell ("1987, c1965").
+_CATALOGUE_YEAR = r"\[?(?:c|©|p|℗|cop\.)?\s?(\d{4})\??\]?"
+_CATALOGUE_YEARS = re.compile(rf"{_CATALOGUE_YEAR}(?:(?:\s*[,;\-–]\s*|\s+){_CATALOGUE_YEAR})*\s*\.?", re.IGNORECASE)
+_ONE_CATALOGUE_YEAR = re.compile(_CATALOGUE_YEAR, re.IGNORECASE)
+
+
+def catalogue_year(text: str) -> str | None:
+    """Return the year of a date a library catalogue wrote ("c1965.", "[1965]", "©1965"), else None; refuse
+    one holding different years ("1987, c1965": a printing's and the copyright's; "1965-1970"): which is
+    the book's?"""
+    if _CATALOGUE_YEARS.fullmatch(text) is None:
+        return None
+    years = list(dict.fromkeys(_ONE_CATALOGUE_YEAR.findall(text)))
+    if len(years) > 1:
+        raise ValueProblem(f"holds different years ({', '.join(years)}); keep the one the book was published in")
+    return years[0]
+
+
 def _next_year() -> int:
     return dt.date.today().year + 1
 
@@ -383,7 +526,7 @@ def converters(*, decimal_comma: bool = False, markup: bool = False) -> dict[str
         "isbn": parse_isbn,
         "year_published": parse_year,
         "price": partial(parse_price, decimal_comma=decimal_comma),
-        "no_of_pages": partial(parse_int, minimum=1, decimal_comma=decimal_comma),
+        "no_of_pages": partial(parse_pages, decimal_comma=decimal_comma),
         "quantity": partial(parse_int, minimum=0, decimal_comma=decimal_comma),
         "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True, markup=markup),
     }

@@ -22,7 +22,7 @@ from ..importer import FileProblem, Mapping
 from ..importer.fields import LABELS
 from ..importer.mapping import header_row_words, header_text
 from ..importer.matching import mostly_not_book_types, suggested_group
-from ..importer.peek import find_header, first_rows
+from ..importer.peek import peek_file
 from ..importer.reading import detect_kind, header_row_in
 from ..models import (
     Import,
@@ -124,9 +124,10 @@ def previous_import(sha256: str) -> Import | None:
 def create_import(upload: FileStorage, user: User | None, options: ImportOptions | None = None) -> Import:
     """Store the uploaded file, record the import and enqueue its job.
 
-    Only the header row is read here (importer.peek, at a cost that does not grow with the file), to
-    decide how the columns are read: a file whose columns leave a required field unfilled is recorded
-    as needs_mapping with no job (or refused with NeedsMapping when options.refuse_unmatched).
+    Only the header row and the first rows under it are read here (importer.peek, at a cost that does
+    not grow with the file), to decide how the columns are read: a file whose columns leave a required
+    field unfilled, or whose Book type column holds mostly no types, is recorded as needs_mapping with
+    no job (or refused with NeedsMapping when options.refuse_unmatched, for a missing field).
 
     Raises FileProblem, before anything is recorded, when the bytes are not a file bookapp reads (CSV or other
     delimited text, XLSX, XLSB, ODS or XLS) or its header cannot be read, and RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
@@ -145,8 +146,9 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
             size += len(block)
     try:
         kind = detect_kind(temporary)
-        headers, header_row = find_header(temporary)
-        mapping, profile, status = columns_for(headers, options, header_row, first_rows(temporary) if headers else [])
+        peeked = peek_file(temporary)
+        headers = peeked.headers
+        mapping, profile, status = columns_for(headers, options, peeked.header_row, peeked.rows)
         if not options.allow_repeat and not options.dry_run:
             previous = previous_import(digest.hexdigest())
             if previous is not None:

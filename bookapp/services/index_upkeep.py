@@ -11,6 +11,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from ..models import Book, SearchState
+from .short_writes import begin_immediate
 
 log = logging.getLogger(__name__)
 
@@ -82,10 +83,9 @@ def lock_mark(connection: Connection, mark: int) -> int | None:
     """Start a transaction that owns *mark* (a SearchState row); return its value (None if another
     catch-up holds it too long)."""
     if connection.dialect.name == "sqlite":
-        driver = connection.connection.driver_connection
         connection.exec_driver_sql(f"PRAGMA busy_timeout = {CATCH_UP_LOCK_WAIT_SECONDS * 1000}")
-        try:
-            driver.execute("BEGIN IMMEDIATE")  # the write lock first: no other writer between read and write
+        try:  # the write lock first (after the writes waiting): no other writer between read and write
+            begin_immediate(connection)
         except Exception:
             log.info("event=search-catch-up-deferred reason=database-busy")
             return None

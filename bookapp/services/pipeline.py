@@ -18,6 +18,7 @@ from ..extensions import db
 from ..importer import BookRow, FileProblem, HeaderMap, Mapping, RowProblem, RowValidator
 from ..importer.duplicates import FirstRows
 from ..importer.mapping import header_text
+from ..importer.reading import PRICES_WITH_DECIMAL_COMMA
 from ..importer.validation import ValidRows
 from ..importer.wrong_file import WrongFileCheck
 from ..models import (
@@ -31,7 +32,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import FROM_HTML, SEVERAL_ISBNS, SHOWN_ROUNDED
+from .problems import FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -146,16 +147,18 @@ class ImportRun:
             self.header_count = len(table.headers)
             imp.ignored_columns = header_map.ignored
             imp.headers = [jsonable_cell(h) for h in table.headers]
-            imp.read_as = table.description[:255]
-            imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
-            imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
-            db.session.commit()
             validator = RowValidator(
                 header_map,
                 decimal_comma=table.decimal_comma,
+                decimal_comma_columns=table.decimal_comma_columns,
                 text_cells=table.text_cells,
                 nul_cells=table.nul_cells,
             )
+            prices = PRICES_WITH_DECIMAL_COMMA if validator.price_decimal_comma and not table.decimal_comma else ""
+            imp.read_as = (table.description + prices)[:255]
+            imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
+            imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
+            db.session.commit()
             writer = BookWriter(
                 db.session, imp.id, self.mode, dry_run=imp.dry_run or not write, absent=header_map.absent
             )
@@ -330,6 +333,8 @@ class ImportRun:
             note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
         if chunk.valid.first_of_several:
             note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
+        if chunk.valid.past_qualifier:
+            note_repairs(imp, PAST_QUALIFIER, chunk.valid.past_qualifier)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:

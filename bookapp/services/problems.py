@@ -196,6 +196,8 @@ LEFT_OUT = "rows_without_book_cells"
 SHOWN_ROUNDED = "numbers_read_as_shown"
 #: The note of the rows whose ISBN cell held several ISBNs of the book (read as the first).
 SEVERAL_ISBNS = "isbn_first_of_several"
+#: The note of the rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)").
+PAST_QUALIFIER = "isbn_past_qualifier"
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -285,6 +287,12 @@ def summary_line(imp: Import) -> str:
     several = (imp.repairs or {}).get(SEVERAL_ISBNS)
     if several:
         line += f" Read the first of several ISBNs of one book in {plural(several['count'], 'cell')}: {_rows(several)}."
+    qualified = (imp.repairs or {}).get(PAST_QUALIFIER)
+    if qualified:
+        cells = plural(qualified["count"], "ISBN cell")
+        line += (
+            f" Read {cells} past a library catalogue's qualifier after the ISBN, such as (pbk.): {_rows(qualified)}."
+        )
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
         line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."

@@ -133,7 +133,12 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
     )
     with open_table(upload_path) as table:
         header_map = imp.reads_with().header_map(table.headers, table.header_row)
-        validator = RowValidator(header_map, decimal_comma=table.decimal_comma, text_cells=table.text_cells)
+        validator = RowValidator(
+            header_map,
+            decimal_comma=table.decimal_comma,
+            decimal_comma_columns=table.decimal_comma_columns,
+            text_cells=table.text_cells,
+        )
         isbn_at, title_at = header_map.positions["isbn"], header_map.positions.get("title")
 
         def as_read(cells: list, position: int) -> str:

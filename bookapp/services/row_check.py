@@ -19,7 +19,7 @@ from ..importer import BookRow, FileProblem, MappingError, RowValidator
 from ..importer.fields import FIELDS, LABELS
 from ..importer.left_out import is_blank_row
 from ..importer.mapping import header_text
-from ..importer.reading import header_row_in
+from ..importer.reading import PRICES_WITH_DECIMAL_COMMA, header_row_in
 from ..models import Import, ImportRowError
 
 
@@ -62,8 +62,14 @@ def cell_text(cell: object) -> str:
 
 
 def reads_decimal_comma(imp: Import) -> bool:
-    """Whether the import read prices with a decimal comma (a semicolon-separated CSV does: 12,50)."""
+    """Whether the import read its file's numbers with a decimal comma (a semicolon-separated CSV does: 12,50)."""
     return "semicolon-separated" in (imp.read_as or "")
+
+
+def reads_prices_with_decimal_comma(imp: Import) -> bool:
+    """Whether the import read its prices with a decimal comma in a file whose other numbers are not (a
+    comma-separated file's price column of 9,99)."""
+    return PRICES_WITH_DECIMAL_COMMA in (imp.read_as or "")
 
 
 class RowChecker:
@@ -79,8 +85,13 @@ class RowChecker:
             raise RowCheckProblem(problem.message) from None
         except MappingError as problem:
             raise RowCheckProblem(f"The mapping of import #{imp.id} cannot be read: {problem}") from None
+        price_at = self.header_map.positions.get("price")
         self.validator = RowValidator(
-            self.header_map, decimal_comma=reads_decimal_comma(imp), text_cells=True, nul_cells=True
+            self.header_map,
+            decimal_comma=reads_decimal_comma(imp),
+            decimal_comma_columns={price_at} if reads_prices_with_decimal_comma(imp) else (),
+            text_cells=True,
+            nul_cells=True,
         )
         #: Where the columns that problems name are: the names the validator reports them under.
         self.position_of: dict[str, int] = {}

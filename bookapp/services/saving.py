@@ -21,6 +21,7 @@ from ..importer.fields import LABELS, MAX_INT
 from ..importer.validation import ValidRows
 from ..models import Book, ImportChange, ImportMode, utcnow
 from .copy_writing import copy_insert, copy_update
+from .short_writes import begin_immediate
 
 books = Book.__table__
 _COLUMNS = ", ".join(FIELDS)
@@ -145,7 +146,7 @@ class BookWriter:
             # wait is bounded by busy_timeout).
             driver = connection.connection.driver_connection
             if not driver.in_transaction:
-                driver.execute("BEGIN IMMEDIATE")
+                begin_immediate(connection)  # after the uploads, edits and catch-ups waiting
             driver.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KB}")
         numbers = rows.numbers
         stored = self._stored_rows(rows)

@@ -1,0 +1,221 @@
+"""Files the shop programs already read do not cover: a library catalogue's report (ISBNs with their
+qualifier, years as "c1965.", pages as "xii, 412 p."), stock lists headed in French, German or Spanish, and a
+collection program's Purchase Price. Through the API and Match columns, on SQLite and PostgreSQL."""
+
+import json
+from decimal import Decimal
+
+import pytest
+
+from bookapp.importer import RowValidator, map_headers
+from bookapp.importer import values as cell_values
+from bookapp.importer.errors import ValueProblem
+from bookapp.importer.fields import FIELDS
+from bookapp.importer.matching import suggest
+from bookapp.importer.profiling import profile_file
+from bookapp.importer.values import parse_isbn, parse_pages, parse_year
+from tests import layouts
+from tests.conftest import flask_cli, sign_in
+from tests.helpers import HEADER, book_row
+from tests.test_access import bearer
+from tests.test_mapping import book, finished, post_file
+
+
+def rejected_rows(app, headers, state: dict) -> list[tuple[int, str]]:
+    items = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    return [(r["row"], r["message"]) for r in items]
+
+
+def test_a_catalogue_reports_isbns_years_and_pages_are_read_past_their_punctuation_and_the_import_says_so(
+    app, tmp_path
+):
+    """A library system's report writes an ISBN with its qualifier ("0441172717 (pbk.)"), a year as "c1965."
+    or "[1965]" and pages as "xii, 412 p. :": every row was rejected. Each reads as the book's value, and
+    the import says how many ISBN cells it read past their qualifier; two years, two page counts or a wrong
+    ISBN behind a qualifier are still refused, saying what is wrong."""
+    headers = bearer(app)
+    wrong = layouts.isbn10(10)[:9] + str((int(layouts.isbn10(10)[9]) + 1) % 10)
+    odd = {9: {"publicationyear": "1987, c1965"}, 10: {"isbn": f"{wrong} (pbk.)"}, 11: {"pages": "300, 200 p."}}
+    name, content = layouts.catalogue_report(1, 11, cells=odd.get)
+    mapping = json.dumps(layouts.CATALOGUE_REPORT_MAPPING)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=mapping))
+
+    assert (state["created"], state["rejected"]) == (8, 3)
+    saved = [book(app, layouts.isbn13_of(n)) for n in range(1, 9)]
+    assert [(b.title, b.year_published, b.no_of_pages) for b in saved] == [
+        (f"Dune {n}", "1965", 400 + n) for n in range(1, 9)
+    ]
+    # Every form but "ISBN 0-441-17271-7" (read as ever) has a qualifier; "… (pbk.) | 978…" holds two ISBNs too.
+    assert state["repairs"]["isbn_past_qualifier"] == {"count": 6, "rows": [2, 4, 5, 6, 8, 9]}
+    assert state["repairs"]["isbn_first_of_several"] == {"count": 2, "rows": [4, 8]}
+    assert rejected_rows(app, headers, state) == [
+        (10, "Year published holds different years (1987, 1965); keep the one the book was published in"),
+        (11, "ISBN has a wrong check digit; check it for a typo"),
+        (12, "No. of pages holds several numbered sequences of pages (300, 200); write the book's number of pages"),
+    ]
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "6 ISBN cells\n    held a library catalogue's qualifier after the ISBN" in page
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"]}  # fmt: skip
+    report = flask_cli(["import-report", str(state["id"])], env)
+    assert report.returncode == 0, report.stderr
+    assert (
+        "Read 6 ISBN cells past a library catalogue's qualifier after the ISBN, such as (pbk.): rows 2, 4, 5, 6, 8, 9."
+        in report.stderr
+    )
+
+    # Match columns keeps each column its name suggests: its values read as that field.
+    (tmp_path / name).write_bytes(layouts.catalogue_report(1)[1])
+    choices = suggest(layouts.CATALOGUE_REPORT_HEADER, profile_file(tmp_path / name))
+    assert [choices.chain(f) for f in ("isbn", "year_published", "no_of_pages", "quantity")] == [
+        ["isbn"], ["publicationyear"], ["pages"], ["copies"]]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "cell, isbn",
+    [("0441172717 (pbk.)", "9780441172719"), ("9780441172719 (hardcover : alk. paper)", "9780441172719"),
+     ("ISBN 0-441-17271-7", "9780441172719"), ("0-441-17271-7 (v. 1) (pbk.)", "9780441172719"),
+     ("0441172717 (pbk.) : $4.95", "9780441172719"), ("0441172717 :", "9780441172719"),
+     ("9780441172719 (pbk.) ; 0441172717 (pbk.)", "9780441172719")],
+)  # fmt: skip
+def test_an_isbn_is_read_past_a_catalogues_qualifier(cell, isbn):
+    assert parse_isbn(cell) == isbn
+
+
+@pytest.mark.parametrize(
+    "cell, problem",
+    [("0441172718 (pbk.)", "has a wrong check digit"), ("(pbk.)", "is not an ISBN"), ("Dune (pbk.)", "is not an ISBN"),
+     ("9780441172719 (hbk.) ; 9780306406157 (pbk.)", "holds more than one ISBN, and not all of one book")],
+)  # fmt: skip
+def test_a_wrong_isbn_behind_a_qualifier_is_refused_saying_what_is_wrong(cell, problem):
+    with pytest.raises(ValueProblem, match=problem):
+        parse_isbn(cell)
+
+
+@pytest.mark.parametrize("cell", ["c1965.", "[1965]", "1965.", "©1965", "p1965", "[c1965]", "cop. 1965", "[1965?]",
+                                  "1965, c1965", "C1965"])  # fmt: skip
+def test_a_catalogues_year_is_read_as_its_year(cell):
+    assert parse_year(cell) == "1965"
+
+
+@pytest.mark.parametrize(
+    "cell, problem",
+    [("1987, c1965", "holds different years (1987, 1965)"), ("1965-1970", "holds different years (1965, 1970)"),
+     ("c19x5", "must be a 4-digit year"), ("c0965", "must be a year from 1000"), ("[196-?]", "must be a 4-digit year"),
+     ("c1965 reprint", "must be a 4-digit year")],
+)  # fmt: skip
+def test_two_years_or_nonsense_in_a_year_cell_are_refused(cell, problem):
+    with pytest.raises(ValueProblem, match=problem.replace("(", r"\(").replace(")", r"\)")):
+        parse_year(cell)
+
+
+@pytest.mark.parametrize("cell", ["412 p.", "412 p. ;", "xii, 412 p.", "412 pages", "xii, 412 p. : ill. ; 24 cm.",
+                                  "[8], 412 p.", "412 S.", "412 páginas", "412pp."])  # fmt: skip
+def test_a_catalogues_extent_is_read_as_its_number_of_pages(cell):
+    assert parse_pages(cell) == 412
+
+
+@pytest.mark.parametrize(
+    "cell, problem",
+    [("300, 200 p.", "several numbered sequences"), ("xii p.", "must be a whole number"), ("0 p.", "must be 1 or more"),
+     ("1 v. (unpaged)", "must be a whole number"), ("412 p. :\nill.", "line break"), ("many pages", "whole number")],
+)  # fmt: skip
+def test_an_extent_without_one_number_of_pages_is_refused(cell, problem):
+    with pytest.raises(ValueProblem, match=problem):
+        parse_pages(cell)
+
+
+def test_cells_the_plain_reading_takes_never_reach_the_catalogue_readings(monkeypatch):
+    """The catalogue readings run only on a cell the plain reading refuses: a usual file's ISBNs (13 digits,
+    hyphenated, ="…"), years (1965, 2008.0, 1965-01-01) and pages (304, 304.0) cost what they did."""
+    calls = []
+
+    def counted(name: str) -> None:
+        reading = getattr(cell_values, name)
+        monkeypatch.setattr(cell_values, name, lambda text: calls.append(name) or reading(text))
+
+    for name in ("qualified_isbn", "catalogue_year", "catalogue_pages"):
+        counted(name)
+    plain = [
+        ("978-0-441-17271-9", "1965", "304"), ('="0441172717"', "2008.0", "304.0"), ("0306406152", "1965-01-01", "")
+    ]  # fmt: skip
+    rows = [(n + 2, book_row(n, **{"ISBN": i, "Year published": y, "No. of pages": p})) for n, (i, y, p) in
+            enumerate(plain)]  # fmt: skip
+    rows += [(n + 2, book_row(n)) for n in range(3, 50)]
+    valid, problems = RowValidator(map_headers(HEADER), text_cells=True).validate_chunk(rows)
+    assert (len(valid), problems, calls) == (50, [], [])
+
+    catalogue = [
+        (2, book_row(0, **{"ISBN": "0441172717 (pbk.)", "Year published": "c1965.", "No. of pages": "412 p."}))
+    ]
+    valid, problems = RowValidator(map_headers(HEADER), text_cells=True).validate_chunk(catalogue)
+    assert (len(valid), problems, valid.past_qualifier) == (1, [], [2])
+    assert sorted(set(calls)) == ["catalogue_pages", "catalogue_year", "qualified_isbn"]
+
+
+#: What each of a stock list's headers fills, in its language's order (the publisher's column: nothing).
+STOCK_LIST_FIELDS = ["isbn", "title", "author", None, "book_type", "year_published", "no_of_pages", "price",
+                     "quantity", "description"]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", list(layouts.STOCK_LIST_HEADERS))
+def test_a_stock_list_headed_in_french_german_or_spanish_is_matched_by_its_headers(app, tmp_path, language):
+    """A shop's stock list headed "Titre; Auteur; Année; Prix; Qté…" (or in German or Spanish) had no
+    column matched but its ISBN (and Genre): each had to be matched by hand. Its headers fill the fields,
+    the publisher's column is ignored, and Match columns suggests each; only its own genres ("Roman") are
+    left to match to the book types."""
+    header = layouts.STOCK_LIST_HEADERS[language]
+    name, content = layouts.stock_list(language, 1)
+    (tmp_path / name).write_bytes(content)
+    choices = suggest(header, profile_file(tmp_path / name))
+    expected = {f: [h] for h, f in zip(header, STOCK_LIST_FIELDS, strict=True) if f}
+    assert {f: choices.chain(f) for f in expected} == expected
+    assert header[3] not in choices.used_for()
+
+    headers = bearer(app)
+    genres = layouts.STOCK_LIST_GENRES[language]
+    mapping = json.dumps({"values": {"book_type": {genres[0]: "Classic", genres[1]: "Comic"}}})
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=mapping))
+    assert (state["created"], state["rejected"], state["ignored_columns"]) == (4, 0, [header[3]])
+    first = book(app, layouts.isbn13_of(1))
+    assert [getattr(first, f) for f in FIELDS] == [
+        "Dune 1", "Frank Herbert", "Comic", layouts.isbn13_of(1), "1965", Decimal("11.50"), 401, 2, "Arrakis, 1."]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "header, field",
+    [("TITRE", "title"), ("Quantité", "quantity"), ("QUANTITE", "quantity"), ("Qté.", "quantity"), ("qte", "quantity"),
+     ("Annee", "year_published"), ("Anne\u0301e", "year_published"), ("Nombre de pages", "no_of_pages"),
+     ("Résumé", "description"), ("Type", "book_type"), ("Menge", "quantity"), ("Anzahl", "quantity"),
+     ("Jahr", "year_published"), ("Seiten", "no_of_pages"), ("TÍTULO", "title"), ("Titulo", "title"),
+     ("Cantidad", "quantity"), ("AÑO", "year_published"), ("Descripcion", "description"), ("Prix (EUR)", "price")],
+)  # fmt: skip
+def test_a_header_in_french_german_or_spanish_matches_case_and_accents_aside(header, field):
+    headers = [header if f == field else h for h, f in zip(HEADER, FIELDS, strict=True)] + ["Éditeur"]
+    header_map = map_headers(headers)
+    assert header_map.positions[field] == headers.index(header)
+    assert header_map.ignored == ["Éditeur"], "a publisher's column fills no field"
+
+
+def test_a_collection_programs_purchase_price_is_its_price_unless_the_file_has_a_price(app, tmp_path):
+    """A collection program's export has no price but Purchase Price (what its owner paid): it went to Match
+    columns for want of a price. It is read as the price; a file with a Price beside it reads its Price, and
+    Match columns suggests no Purchase Price to read where a Price is blank, only in place of a Price column
+    that is blank throughout."""
+    headers = bearer(app)
+    name, content = layouts.clz_books(1)
+    state = finished(app, headers, post_file(app, headers, name, content))
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 4, 0)
+    assert book(app, layouts.isbn13_of(1)).price == Decimal("9.99")
+
+    name, content = layouts.bookbuddy(11, genres=("Classics", "Comics", "Horror"), prices=("$9.99", "$4.50"))
+    state = finished(app, headers, post_file(app, headers, name, content))
+    assert (state["created"], state["rejected"]) == (5, 0)
+    assert "Purchase Price" in state["ignored_columns"]
+    assert book(app, layouts.isbn13_of(11)).price == Decimal("9.99")
+    (tmp_path / name).write_bytes(content)
+    assert suggest(layouts.BOOKBUDDY_HEADER, profile_file(tmp_path / name)).chain("price") == ["Price"]
+
+    name, content = layouts.bookbuddy(21, prices=("", "$4.50"))
+    (tmp_path / name).write_bytes(content)
+    assert suggest(layouts.BOOKBUDDY_HEADER, profile_file(tmp_path / name)).chain("price") == ["Purchase Price"]
