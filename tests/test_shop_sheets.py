@@ -456,6 +456,26 @@ def test_a_shop_exports_html_descriptions_are_stored_as_their_text_and_the_impor
     assert "A gripping tale…" in export and "<p>" not in export and "&hellip;" not in export
 
 
+def test_a_dry_run_of_a_shop_export_says_what_the_import_would_do_not_what_it_did(app, staff_client):
+    """A dry run saves nothing, so its page speaks of what the import would do: the rows it would create
+    and reject, the descriptions that would be stored as text."""
+    name, content = shop_export_with_bodies()
+    response = upload(staff_client, content, name, dry_run="y")
+    assert response.location.endswith("/columns"), response.location
+    assert staff_client.post(response.location, data={**SHOP_CHOICES, "action": "continue"}).status_code == 302
+    run_worker(app)
+    location = response.location.removesuffix("/columns")
+    state = import_state(staff_client, location)
+    assert (state["dry_run"], state["status"], state["created"], state["rejected"]) == (True, "succeeded", 5, 1), state
+
+    said = page_text(staff_client, location)
+    assert "the import would create 5 and reject 1." in said
+    assert "Would create 5" in said and "Would reject 1" in said
+    assert "Descriptions written in HTML: 3 would be stored as the plain text they show (rows 2, 3, 6)" in said
+    assert "rejected rejected" not in said and "reject 1 rejected row" not in said
+    assert "were stored" not in said and "Created" not in said
+
+
 def test_the_cli_stores_a_shop_exports_html_descriptions_as_text_and_says_how_many(app, tmp_path):
     from tests import layouts
     from tests.conftest import flask_cli
