@@ -15,6 +15,7 @@ from bookapp.models import Book, Import
 from tests.conftest import run_worker
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13
 from tests.test_imports import book_count, import_state, upload
+from tests.test_matching import text_of
 
 
 def test_a_dry_run_saves_nothing_and_confirm_imports_the_stored_file(app, staff_client):
@@ -29,6 +30,9 @@ def test_a_dry_run_saves_nothing_and_confirm_imports_the_stored_file(app, staff_
     page = staff_client.get(response.location).get_data(as_text=True)
     assert "Preview: the first rows as they would be stored" in page and "Book 20" in page
     assert "Confirm import" in page
+    said = text_of(staff_client.get(response.location))
+    assert "This dry run has finished" in said and "the import would create 29 and reject 1." in said
+    assert "Would create 29" in said and "Would reject 1" in said and "Created" not in said
 
     confirmed = staff_client.post(response.location + "/confirm")
     assert confirmed.status_code == 302 and confirmed.location != response.location

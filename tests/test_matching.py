@@ -783,3 +783,41 @@ def test_the_upload_reads_an_xlsxs_first_rows_only(tmp_path, monkeypatch):
         peek, "FIRST_ROWS_STRINGS", len(layouts.BOOKBUDDY_HEADER) + 2
     )  # the header's, "Dune 1", one more
     assert [row[genre] for row in peek.peek_file(path).rows] == [None, None, None]
+
+
+def test_a_dry_runs_match_columns_page_says_it_is_a_dry_run_that_checks(app, staff_client):
+    """A dry run waiting at Match columns says so, as its own page does: Dry run #1, and a button that checks
+    the file with these columns rather than one that imports it; Continue leads to the dry run, which saves
+    nothing."""
+    rows = [goodreads_row(n) for n in range(1, 7)]
+    answer = staff_client.post(
+        "/imports/new",
+        data={"file": (io.BytesIO(goodreads_csv(rows)), "goodreads_library_export.csv"), "dry_run": "y"},
+        content_type="multipart/form-data",
+    )
+    assert answer.location == "/imports/1/columns"
+    run_worker(app)  # the column profile
+    response = staff_client.get("/imports/1/columns")
+    page = response.get_data(as_text=True)
+    said = text_of(response)
+    assert re.search(r"<h1>Match columns · Dry run #1 <small>", page), page
+    assert "<title>Match columns · Dry run #1" in page and "Dry run #1: goodreads_library_export.csv" in said
+    assert "Continue: check with these columns" in said
+    assert "Import #1" not in said and "import with these columns" not in said
+
+    answer = staff_client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue"})
+    assert answer.status_code == 302 and answer.location == "/imports/1"
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 1)
+        assert (imp.dry_run, imp.status, imp.created, imp.rejected) == (True, "succeeded", 4, 2)
+        assert db.session.scalar(select(Book)) is None
+    assert "Dry run #1: goodreads_library_export.csv" in text_of(staff_client.get("/imports/1"))
+
+
+def test_an_imports_match_columns_page_still_offers_to_import(app, staff_client):
+    upload(staff_client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]))
+    run_worker(app)  # the column profile
+    said = text_of(staff_client.get("/imports/1/columns"))
+    assert "Import #1: goodreads_library_export.csv" in said and "Continue: import with these columns" in said
+    assert "Dry run" not in said and "check with these columns" not in said

@@ -439,6 +439,62 @@ def test_a_shop_exports_html_descriptions_are_stored_as_their_text_and_the_impor
     assert "A gripping tale…" in export and "<p>" not in export and "&hellip;" not in export
 
 
+def test_a_dry_run_of_a_shop_export_says_what_the_import_would_do_not_what_it_did(app, staff_client):
+    """A dry run saves nothing, so its page speaks of what the import would do: the rows it would create
+    and reject, the descriptions that would be stored as text."""
+    name, content = shop_export_with_bodies()
+    response = upload(staff_client, content, name, dry_run="y")
+    assert response.location.endswith("/columns"), response.location
+    assert staff_client.post(response.location, data={**SHOP_CHOICES, "action": "continue"}).status_code == 302
+    run_worker(app)
+    location = response.location.removesuffix("/columns")
+    state = import_state(staff_client, location)
+    assert (state["dry_run"], state["status"], state["created"], state["rejected"]) == (True, "succeeded", 5, 1), state
+
+    said = page_text(staff_client, location)
+    assert "the import would create 5 and reject 1." in said
+    assert "Would create 5" in said and "Would reject 1" in said
+    assert "Descriptions written in HTML: 3 would be stored as the plain text they show (rows 2, 3, 6)" in said
+    assert "rejected rejected" not in said and "reject 1 rejected row" not in said
+    assert "were stored" not in said and "Created" not in said
+
+
+def test_a_shop_exports_body_html_is_matched_to_description_by_its_header(app, staff_client):
+    """Uploaded as a person does, a Shopify export opens Match columns (its Type wants matching) with
+    Body (HTML) already chosen for Description: imported as the page offers it, each book's description
+    is the text its HTML shows, and Body (HTML) is not listed among the ignored columns."""
+    from tests import layouts
+    from tests.test_matching import selected
+
+    name, content = layouts.shopify(1, 4)
+    response = upload(staff_client, content, name)
+    assert response.location.endswith("/columns"), response.location
+    run_worker(app)  # the column profile
+    page = staff_client.get(response.location).get_data(as_text=True)
+    assert selected(page, "column-description") == "Body (HTML)"
+    choices = {**SHOP_CHOICES, "column-description": selected(page, "column-description")}
+    assert staff_client.post(response.location, data={**choices, "action": "continue"}).status_code == 302
+    run_worker(app)
+    location = response.location.removesuffix("/columns")
+    state = import_state(staff_client, location)
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 4, 0), state
+    for n in range(1, 5):
+        assert book(app, layouts.isbn13(n)).description == f"About book {n}", n
+    said = page_text(staff_client, location)
+    assert "Descriptions written in HTML: 4 were stored as the plain text they show" in said
+    ignored = re.search(r"Ignored columns \(not book fields\): ([^.]*)", said)
+    assert ignored and "Handle" in ignored[1] and "Body (HTML)" not in ignored[1], ignored
+
+
+def test_a_product_exports_description_is_read_not_its_short_description():
+    """WooCommerce writes a Short description (a teaser) before its Description: the Description is read."""
+    from bookapp.importer import Mapping
+    from tests import layouts
+
+    header = layouts.WOOCOMMERCE_HEADER
+    assert header[Mapping().resolve(header)[0].positions["description"]] == "Description"
+
+
 def test_the_cli_stores_a_shop_exports_html_descriptions_as_text_and_says_how_many(app, tmp_path):
     from tests import layouts
     from tests.conftest import flask_cli

@@ -36,8 +36,10 @@ _SYNONYMS = {
     "quantity": ["quantity", "qty", "stock", "count", "copies", "units", "variant inventory qty",
                  "inventory quantity", "on hand", "quantité", "qté", "menge", "anzahl", "bestand", "cantidad",
                  "existencias"],
+    # "body html" is Shopify's Body (HTML): the product's description, read as the text its HTML shows.
+    # Not "short description": WooCommerce's teaser beside its Description.
     "description": ["description", "summary", "blurb", "notes", "synopsis", "product description", "résumé",
-                    "beschreibung", "descripción"],
+                    "beschreibung", "descripción", "body html"],
 }
 # fmt: on
 
