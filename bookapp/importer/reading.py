@@ -19,11 +19,11 @@ from itertools import chain, compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
 
+from .decimal_comma import decimal_comma_columns
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .headers import header_index, header_score, looks_like_header
 from .shown_numbers import ShownRows
 from .sniffing import UTF16_BOMS, first_lines, first_records, sniff_delimiter, sniff_encoding
-from .values import decimal_comma_columns
 from .workbook import KIND_NAMES, open_book_sheet
 from .xls import OLE_SIGNATURE, ole_kind
 from .xlsx import zip_kind
@@ -116,7 +116,7 @@ class Table:
     shown: ShownRows | None = None
     #: The row the header was read from (see headers.header_index): the rows above it are skipped.
     header_row: int = 1
-    #: The columns whose first rows write numbers with a decimal comma (9,99; values.decimal_comma_columns):
+    #: The columns whose first rows write numbers with a decimal comma (9,99; decimal_comma.decimal_comma_columns):
     #: a price column among them is read so, in a file not read with decimal commas as a whole.
     decimal_comma_columns: frozenset[int] = frozenset()
 
@@ -174,11 +174,6 @@ BLANK_HEADER = "Row 1 is empty: the first row must name the columns (Title, Auth
 
 #: How a table's description (an import's read_as) says which row its header was read from.
 _HEADER_ON_ROW = re.compile(r", header on row (\d+)")
-
-
-#: What an import's description (its read_as) adds when its prices are read with a decimal comma in a
-#: file whose other numbers are not (a comma-separated file's price column of 9,99: decimal_comma_columns).
-PRICES_WITH_DECIMAL_COMMA = ", prices with a decimal comma"
 
 
 def header_row_in(description: str | None) -> int | None:

@@ -1,20 +1,24 @@
 """Convert one cell to a field's canonical value, or say in plain words why it cannot be.
 
 Cells are text when they come from a CSV and typed (int, float, bool, datetime) when they come
-from an XLSX sheet. Each converter returns the value to store, or None for a blank cell.
+from an XLSX sheet. Each converter returns the value to store, or None for a blank cell. What a library
+catalogue writes (an ISBN's qualifier, c1965., xii, 412 p.) is read by catalogue_values, and numbers written
+with a decimal comma by decimal_comma.
 """
 
 import datetime as dt
 import math
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import partial
 
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
+from .catalogue_values import catalogue_pages, catalogue_year, without_qualifier
+from .decimal_comma import CURRENCY, GROUPED, plain_number
 from .errors import ValueProblem
 from .fields import BOOK_TYPES, MAX_INT, MAX_LENGTHS, MAX_PRICE_DIGITS
 from .markup import looks_like_markup, markup_text
@@ -32,9 +36,7 @@ TEXT_CONSTANT = re.compile(r'="(?:[^"]|"")*"\Z', re.DOTALL)
 ANY_CONTROL = _CONTROL_OR_NEWLINE
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _ISBN_PREFIX = re.compile(r"^isbn(?:[- ]?1[03])?[:\s]*", re.IGNORECASE)
-_CURRENCY = re.compile(r"[£$€¥₹]|\b(?:USD|EUR|GBP)\b", re.IGNORECASE)
 _BOOK_TYPE_KEYS = {re.sub(r"[\s_-]", "", t.casefold()): t for t in BOOK_TYPES}
-_GROUPED = {",": re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$"), ".": re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")}
 _CENT = Decimal("0.01")
 _MAX_PRICE = Decimal(10**MAX_PRICE_DIGITS) - _CENT
 
@@ -166,25 +168,7 @@ def held_several_isbns(cell: object) -> bool:
     if type(cell) is not str:
         return False
     text = clean_text(cell)
-    return text is not None and several_isbns(without_qualifier(text) or text) is not None
-
-
-#: What a library catalogue writes after an ISBN (its MARC record's ISBN field, as the catalogue's export
-#: or report shows it): a qualifier in brackets ("(pbk.)", "(hardcover : alk. paper)", "(v. 1)"); then maybe
-#: the terms of availability after a colon (" : $4.95"); and the punctuation closing the field (" :", ".").
-_QUALIFIER = re.compile(r"\s*\([^()]*\)")
-_TERMS = re.compile(r"\s+:.*\Z", re.DOTALL)
-_CLOSING = " :;.,/"
-
-
-def without_qualifier(text: str) -> str | None:
-    """Return an ISBN cell's text without its "ISBN" prefix and a library catalogue's qualifiers, terms and
-    closing punctuation ("ISBN 0441172717 (pbk.) : $4.95" → "0441172717"); None when it has none of those
-    three, or nothing but them."""
-    text = _ISBN_PREFIX.sub("", text)
-    bare = _QUALIFIER.sub("", text) if "(" in text else text
-    bare = _TERMS.sub("", bare).rstrip(_CLOSING)
-    return bare if bare and bare != text else None
+    return text is not None and several_isbns(without_qualifier(_ISBN_PREFIX.sub("", text)) or text) is not None
 
 
 def qualified_isbn(text: str) -> str | None:
@@ -192,7 +176,7 @@ def qualified_isbn(text: str) -> str | None:
     (pbk.)", "9780441172719 (hardcover : alk. paper)"), or of several ISBNs of one book so written (the
     first). None when the cell has no qualifier; an ISBN that is wrong once its qualifier is set aside is
     refused saying what is wrong with it."""
-    bare = without_qualifier(text)
+    bare = without_qualifier(_ISBN_PREFIX.sub("", text))
     if bare is None:
         return None
     try:
@@ -210,7 +194,7 @@ def read_past_qualifier(cell: object) -> bool:
     if type(cell) is not str:
         return False
     text = clean_text(cell)
-    return text is not None and without_qualifier(text) is not None
+    return text is not None and without_qualifier(_ISBN_PREFIX.sub("", text)) is not None
 
 
 def lost_leading_zero(cell: object) -> bool:
@@ -257,8 +241,8 @@ def parse_price(value: object, *, decimal_comma: bool = False) -> Decimal | None
         text = clean_text(value)
         if text is None or text.casefold() in MISSING_NUMBER:
             return None
-        text = _CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
-        text = _plain_number(text, decimal_comma)
+        text = CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
+        text = plain_number(text, decimal_comma)
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -285,60 +269,6 @@ def _float_noise(amount: Decimal, rounded: Decimal) -> bool:
     return -amount.as_tuple().exponent >= NOISE_DECIMALS and abs(amount - rounded) < _NOISE
 
 
-def _plain_number(text: str, decimal_comma: bool) -> str:
-    """Drop thousands separators and use a decimal point: "1,299.50" (or "1.299,50") → "1299.50"."""
-    if decimal_comma:
-        whole, comma, fraction = text.partition(",")
-        if "." in whole and (comma or _GROUPED["."].match(whole)):
-            if not _GROUPED["."].match(whole):
-                raise ValueProblem("has a misplaced point: write it like 1.299,50 or 12,99")
-            whole = whole.replace(".", "")
-        elif comma and len(fraction) == 3 and fraction.isdigit() and whole.isdigit() and len(whole) <= 3:
-            # 1,234: a thousand and more where points are decimal, and three decimals here: which is meant?
-            raise ValueProblem(
-                "has three digits after its comma, read here as a decimal comma, as the file's prices are "
-                "written: write a thousand like 1.234,00 or 1234, and a price with at most 2 decimals"
-            )
-        return whole + ("." + fraction if comma else "")
-    if "," in text:
-        whole, point, fraction = text.partition(".")
-        if not _GROUPED[","].match(whole):
-            raise ValueProblem(
-                "uses a decimal comma, but the column's first prices do not all use one, so its prices are "
-                "read with a decimal point: write it like 12.99"
-            )
-        return whole.replace(",", "") + point + fraction
-    return text
-
-
-#: A number written with a decimal comma (9,99; 1.234,50) or with a decimal point (9.99; 1,234.50), once
-#: its currency and spaces are left out: each reads as a price one way only (1,234 and 1.234 read both
-#: ways, a thousand and more or three decimals, so they tell nothing).
-_COMMA_DECIMALS = re.compile(r"(?:\d+|\d{1,3}(?:\.\d{3})+),\d{1,2}")
-_POINT_DECIMALS = re.compile(r"(?:\d+|\d{1,3}(?:,\d{3})+)\.\d{1,2}")
-#: Longer cells are no number (a title, a description): they are not looked at.
-_NUMBER_CHARS = 32
-
-
-def decimal_comma_columns(rows: Iterable[Sequence[object]]) -> frozenset[int]:
-    """Return the columns whose text cells, in *rows* (a file's first), write numbers with a decimal comma:
-    some end in a comma and one or two digits (9,99; "€ 1.234,50") and none in a point and one or two
-    digits (12.99; 1,234.50). A column of both is not one: its prices are read with a decimal point and
-    those with a comma refused, saying so."""
-    commas: set[int] = set()
-    points: set[int] = set()
-    for cells in rows:
-        for position, cell in enumerate(cells):
-            if type(cell) is not str or len(cell) > _NUMBER_CHARS or ("," not in cell and "." not in cell):
-                continue
-            text = _CURRENCY.sub("", cell).replace(" ", "").replace("\u00a0", "").replace("'", "")
-            if _COMMA_DECIMALS.fullmatch(text):
-                commas.add(position)
-            elif _POINT_DECIMALS.fullmatch(text):
-                points.add(position)
-    return frozenset(commas - points)
-
-
 def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> int | None:
     """Return a whole number from minimum to 2,147,483,647; accept 304, 304.0, 3e2 and 1,200 (1.200 in a
     file with decimal commas)."""
@@ -361,7 +291,7 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> in
         else:
             plain = text.replace(" ", "").replace("\u00a0", "")
             if decimal_comma:  # 1.200 is a thousand and two hundred there; 1,5 is one and a half
-                plain = (plain.replace(".", "") if _GROUPED["."].match(plain) else plain).replace(",", ".")
+                plain = (plain.replace(".", "") if GROUPED["."].match(plain) else plain).replace(",", ".")
             else:
                 plain = plain.replace(",", "")
             try:
@@ -390,30 +320,6 @@ def parse_pages(value: object, *, decimal_comma: bool = False) -> int | None:
         if pages is None:
             raise
     return parse_int(pages, minimum=1)
-
-
-#: A number of pages as a library catalogue writes it (its MARC record's extent): the page sequences, roman
-#: (the preliminaries, "xii"), arabic ("412") or in brackets (unnumbered, "[8]"), then "p." (or pp., pages,
-#: S., Seiten, págs., páginas), then maybe the other physical details and the size (" : ill. ; 24 cm.").
-_EXTENT = re.compile(
-    r"(?P<sequences>(?:(?:[ivxlcdm]+|\[\d+\]|\d+)\s*,\s*)*(?:[ivxlcdm]+|\[\d+\]|\d+))\s*"
-    r"(?:p|pp|pages?|s|seiten|p[áa]gs?|p[áa]ginas)\.?(?:\s*[:;].*)?",
-    re.IGNORECASE,
-)
-
-
-def catalogue_pages(text: str) -> int | None:
-    """Return the number of pages of a library catalogue's extent ("xii, 412 p." → 412: its one sequence
-    of arabic numbers), else None; refuse one with several such sequences ("300, 200 p."): which is it?"""
-    extent = _EXTENT.fullmatch(text.strip())
-    if extent is None:
-        return None
-    numbered = [s for s in map(str.strip, extent["sequences"].split(",")) if s.isdigit()]
-    if len(numbered) > 1:
-        raise ValueProblem(
-            f"holds several numbered sequences of pages ({', '.join(numbered)}); write the book's number of pages"
-        )
-    return int(numbered[0]) if numbered else None
 
 
 def parse_year(value: object) -> str | None:
@@ -477,26 +383,6 @@ def _month_name_year(text: str) -> str | None:
     """Return the year of a date written with its month's name, else None."""
     dated = _MONTH_NAME_DATE.fullmatch(text)
     return dated["year"] if dated else None
-
-
-#: A year as a library catalogue writes it (its MARC record's date of publication): c1965 or ©1965 (its
-#: copyright), p1965 or ℗1965 (a recording's), cop. 1965, [1965] (supplied by the cataloguer), [1965?]
-#: (probable), closing its field with a full stop or not; and several of them in one cell ("1987, c1965").
-_CATALOGUE_YEAR = r"\[?(?:c|©|p|℗|cop\.)?\s?(\d{4})\??\]?"
-_CATALOGUE_YEARS = re.compile(rf"{_CATALOGUE_YEAR}(?:(?:\s*[,;\-–]\s*|\s+){_CATALOGUE_YEAR})*\s*\.?", re.IGNORECASE)
-_ONE_CATALOGUE_YEAR = re.compile(_CATALOGUE_YEAR, re.IGNORECASE)
-
-
-def catalogue_year(text: str) -> str | None:
-    """Return the year of a date a library catalogue wrote ("c1965.", "[1965]", "©1965"), else None; refuse
-    one holding different years ("1987, c1965": a printing's and the copyright's; "1965-1970"): which is
-    the book's?"""
-    if _CATALOGUE_YEARS.fullmatch(text) is None:
-        return None
-    years = list(dict.fromkeys(_ONE_CATALOGUE_YEAR.findall(text)))
-    if len(years) > 1:
-        raise ValueProblem(f"holds different years ({', '.join(years)}); keep the one the book was published in")
-    return years[0]
 
 
 def _next_year() -> int:

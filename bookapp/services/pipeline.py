@@ -16,9 +16,9 @@ from sqlalchemy import delete, insert, select
 from ..config import IMPORT_CHUNK_SIZES
 from ..extensions import db
 from ..importer import BookRow, FileProblem, HeaderMap, Mapping, RowProblem, RowValidator
+from ..importer.decimal_comma import PRICES_WITH_DECIMAL_COMMA
 from ..importer.duplicates import FirstRows
 from ..importer.mapping import header_text
-from ..importer.reading import PRICES_WITH_DECIMAL_COMMA
 from ..importer.validation import ValidRows
 from ..importer.wrong_file import WrongFileCheck
 from ..models import (

@@ -16,10 +16,11 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..importer import BookRow, FileProblem, MappingError, RowValidator
+from ..importer.decimal_comma import PRICES_WITH_DECIMAL_COMMA
 from ..importer.fields import FIELDS, LABELS
 from ..importer.left_out import is_blank_row
 from ..importer.mapping import header_text
-from ..importer.reading import PRICES_WITH_DECIMAL_COMMA, header_row_in
+from ..importer.reading import header_row_in
 from ..models import Import, ImportRowError
 
 
