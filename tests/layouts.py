@@ -723,18 +723,25 @@ CATALOGUE_ISBNS = (
     "{isbn10} (pbk.) | {isbn13}",
 )
 CATALOGUE_YEARS = ("c1965.", "[1965]", "1965.", "©1965", "p1965")
+#: How the catalogue closes book *n*'s title and author (ISBD punctuation, kept in the MARC record's title
+#: proper and name): " /" before the statement of responsibility, " :" before a subtitle, "." closing the
+#: field; "," before the author's dates, "." closing a name given alone.
+CATALOGUE_TITLES = ("Dune {n} /", "Dune {n} :", "Dune {n} /", "Dune {n}.")
+CATALOGUE_AUTHORS = ("Herbert, Frank,", "Herbert, Frank.", "Herbert, Frank,")
 CATALOGUE_PAGES = ("{pages} p.", "{pages} p. ;", "xii, {pages} p. :", "{pages} pages")
 
 
 def catalogue_report(first: int, count: int = 8, cells=None) -> tuple[str, bytes]:
-    """A catalogue report: book *n*'s ISBN, year and pages written as CATALOGUE_ISBNS, CATALOGUE_YEARS and
-    CATALOGUE_PAGES say, in turn (*cells*: n → {header: cell} for the cells written otherwise)."""
+    """A catalogue report: book *n*'s title, author, ISBN, year and pages written as CATALOGUE_TITLES,
+    CATALOGUE_AUTHORS, CATALOGUE_ISBNS, CATALOGUE_YEARS and CATALOGUE_PAGES say, in turn (*cells*: n →
+    {header: cell} for the cells written otherwise)."""
     rows = []
     for n in range(first, first + count):
         ten = isbn10(n)
         spelled = {"isbn10": ten, "isbn13": isbn13_of(n), "hyphenated": f"{ten[0]}-{ten[1:4]}-{ten[4:9]}-{ten[9]}"}
         row = {
-            "biblionumber": str(500 + n), "title": f"Dune {n}", "author": "Herbert, Frank",
+            "biblionumber": str(500 + n), "title": CATALOGUE_TITLES[n % len(CATALOGUE_TITLES)].format(n=n),
+            "author": CATALOGUE_AUTHORS[n % len(CATALOGUE_AUTHORS)],
             "isbn": CATALOGUE_ISBNS[n % len(CATALOGUE_ISBNS)].format(**spelled),
             "publicationyear": CATALOGUE_YEARS[n % len(CATALOGUE_YEARS)],
             "pages": CATALOGUE_PAGES[n % len(CATALOGUE_PAGES)].format(pages=400 + n), "publishercode": "Ace Books",
@@ -784,12 +791,14 @@ EURO_SHEET_HEADER = ["Title", "Author", "Type", "ISBN", "Year", "Price", "Pages"
 EURO_PRICES = ("9,99 €", "12,50 €", "1.234,50 €", "€ 0,99", "7,5")
 
 
-def euro_sheet(first: int, count: int = 5, prices=EURO_PRICES) -> tuple[str, bytes]:
+def euro_sheet(first: int, count: int = 5, prices=EURO_PRICES, titles=None, authors=None) -> tuple[str, bytes]:
     """The sheet downloaded as CSV: comma-separated whatever the locale, each cell as the sheet shows it,
-    so every price, holding a comma, is quoted ("9,99 €"). Prices in turn from *prices*."""
+    so every price, holding a comma, is quoted ("9,99 €"). Prices in turn from *prices* (and titles and
+    authors from *titles* and *authors*: else "Dune n" by Frank Herbert)."""
     rows = [
-        [f"Dune {n}", "Frank Herbert", "Classic", isbn13_of(n), "1965", prices[(n - first) % len(prices)],
-         str(400 + n), "3"]
+        [titles[(n - first) % len(titles)] if titles else f"Dune {n}",
+         authors[(n - first) % len(authors)] if authors else "Frank Herbert", "Classic", isbn13_of(n), "1965",
+         prices[(n - first) % len(prices)], str(400 + n), "3"]
         for n in range(first, first + count)
     ]  # fmt: skip
     return "stock_list.csv", _csv(EURO_SHEET_HEADER, rows)

@@ -1,19 +1,24 @@
 """Files the shop programs already read do not cover: a library catalogue's report (ISBNs with their
-qualifier, years as "c1965.", pages as "xii, 412 p."), stock lists headed in French, German or Spanish, and a
-collection program's Purchase Price. Through the API and Match columns, on SQLite and PostgreSQL."""
+qualifier, years as "c1965.", pages as "xii, 412 p.", titles and authors closed with its punctuation), stock
+lists headed in French, German or Spanish, and a collection program's Purchase Price. Through the API and
+Match columns, on SQLite and PostgreSQL."""
 
 import json
 from decimal import Decimal
 
 import pytest
 
+from bookapp.extensions import db
 from bookapp.importer import RowValidator, map_headers
 from bookapp.importer import values as cell_values
+from bookapp.importer.catalogue_values import catalogue_punctuation_columns, without_closing_punctuation
 from bookapp.importer.errors import ValueProblem
 from bookapp.importer.fields import FIELDS
-from bookapp.importer.matching import suggest
+from bookapp.importer.matching import preview, suggest
 from bookapp.importer.profiling import profile_file
 from bookapp.importer.values import parse_isbn, parse_pages, parse_year
+from bookapp.models import Import
+from bookapp.services.problems import summary_line
 from tests import layouts
 from tests.conftest import flask_cli, sign_in
 from tests.helpers import HEADER, book_row
@@ -69,6 +74,86 @@ def test_a_catalogue_reports_isbns_years_and_pages_are_read_past_their_punctuati
     choices = suggest(layouts.CATALOGUE_REPORT_HEADER, profile_file(tmp_path / name))
     assert [choices.chain(f) for f in ("isbn", "year_published", "no_of_pages", "quantity")] == [
         ["isbn"], ["publicationyear"], ["pages"], ["copies"]]  # fmt: skip
+
+
+def test_a_catalogues_closing_punctuation_is_taken_off_titles_and_authors_and_the_import_says_so(app, tmp_path):
+    """A library system's report gives a title and an author as its MARC record holds them, closed with the
+    catalogue's punctuation ("Dune /", "Dune :", "Dune.", "Herbert, Frank,", "Herbert, Frank."): books were
+    stored and listed as "Dune /" by "Herbert, Frank,". Each is stored without it; an abbreviation's full
+    stop ("Tolkien, J. R. R.", "Seuss, Dr.") and a title's own question mark stay; the import says in how
+    many rows, on its page, in the API and in its report; Match columns' preview shows the values so."""
+    headers = bearer(app)
+    odd = {3: {"author": "Tolkien, J. R. R.,"}, 4: {"author": "Seuss, Dr."}, 5: {"title": "Who goes there? /"},
+           6: {"author": "King, Stephen, 1947-"}}  # fmt: skip
+    name, content = layouts.catalogue_report(1, 8, cells=odd.get)
+    assert b"Dune 1 :" in content and b'"Herbert, Frank,"' in content
+    mapping = json.dumps(layouts.CATALOGUE_REPORT_MAPPING)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=mapping))
+
+    assert (state["created"], state["rejected"]) == (8, 0)
+    saved = [book(app, layouts.isbn13_of(n)) for n in range(1, 9)]
+    assert [(b.title, b.author) for b in saved] == [
+        ("Dune 1", "Herbert, Frank"), ("Dune 2", "Herbert, Frank"), ("Dune 3", "Tolkien, J. R. R."),
+        ("Dune 4", "Seuss, Dr."), ("Who goes there?", "Herbert, Frank"), ("Dune 6", "King, Stephen, 1947-"),
+        ("Dune 7", "Herbert, Frank"), ("Dune 8", "Herbert, Frank")]  # fmt: skip
+    assert state["repairs"]["catalogue_punctuation_taken_off"] == {"count": 8, "rows": list(range(2, 10))}
+    page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert "8 rows\n    had a library catalogue's closing punctuation" in page
+    with app.app_context():
+        line = summary_line(db.session.get(Import, state["id"]))
+    assert (
+        "Took a library catalogue's closing punctuation (' /', ' :', ',', '.') off the title or author of 8 rows"
+        in line
+    )
+
+    (tmp_path / name).write_bytes(content)
+    profile = profile_file(tmp_path / name)
+    shown = preview(suggest(layouts.CATALOGUE_REPORT_HEADER, profile), profile)
+    assert [(r.values["title"], r.values["author"]) for r in shown[:3]] == [
+        ("Dune 1", "Herbert, Frank"), ("Dune 2", "Herbert, Frank"), ("Dune 3", "Tolkien, J. R. R.")]  # fmt: skip
+
+
+def test_a_shops_titles_ending_in_a_question_mark_or_an_ellipsis_are_stored_as_written(app):
+    """A shop's stock list whose every title ends in a mark of its own ("Who Goes There?", "And Then There
+    Were None...") and whose authors end in an initial is no catalogue's: every cell is stored as written."""
+    headers = bearer(app)
+    titles = ("Who Goes There?", "And Then There Were None...", "Are You There God? It's Me, Margaret.",
+              "Do Androids Dream of Electric Sheep?", "Cat's Cradle...")  # fmt: skip
+    authors = ("Campbell, John W.", "Christie, Agatha", "Blume, Judy", "Dick, Philip K.", "Vonnegut, Kurt, Jr.")
+    name, content = layouts.euro_sheet(1, count=5, prices=("9,99 €",), titles=titles, authors=authors)
+    state = finished(app, headers, post_file(app, headers, name, content))
+
+    assert (state["created"], state["rejected"]) == (5, 0)
+    saved = [book(app, layouts.isbn13_of(n)) for n in range(1, 6)]
+    assert [(b.title, b.author) for b in saved] == list(zip(titles, authors, strict=True))
+    assert "catalogue_punctuation_taken_off" not in state["repairs"]
+
+
+@pytest.mark.parametrize(
+    "text, stored",
+    [("Dune /", "Dune"), ("Dune :", "Dune"), ("Dune ;", "Dune"), ("Dune =", "Dune"), ("Dune.", "Dune"),
+     ("Herbert, Frank,", "Herbert, Frank"), ("Herbert, Frank.", "Herbert, Frank"),
+     ("Herbert, Frank, 1920-1986.", "Herbert, Frank, 1920-1986"), ("Tolkien, J. R. R.", "Tolkien, J. R. R."),
+     ("Tolkien, J.R.R.", "Tolkien, J.R.R."), ("Tolkien, J. R. R.,", "Tolkien, J. R. R."), ("Seuss, Dr.", "Seuss, Dr."),
+     ("King, Martin Luther, Jr.", "King, Martin Luther, Jr."), ("Sketches by Boz, etc.", "Sketches by Boz, etc."),
+     ("Who goes there? /", "Who goes there?"), ("Who Goes There?", "Who Goes There?"),
+     ("And Then There Were None...", "And Then There Were None..."), ("Dune/", "Dune/"), ("/", "/"), (",", ","),
+     ("Dune", "Dune")],
+)  # fmt: skip
+def test_a_catalogues_closing_punctuation_is_taken_off_but_an_abbreviations_full_stop_stays(text, stored):
+    assert without_closing_punctuation(text) == stored
+
+
+def test_only_a_column_whose_cells_all_close_as_a_catalogues_do_is_read_without_that_punctuation():
+    catalogue = [f"Dune {n} /" for n in range(19)] + ["Dune"]  # one cell in twenty keyed without it
+    questions = ["Who Goes There?", "And Then There Were None...", "Dune."]  # a shop's: little to take off
+    some = ["Dune :", "Dune", "Hyperion", "Neuromancer"]  # a title with a colon, the rest plain
+    names = ["Herbert, Frank,", "Tolkien, J. R. R.", "Herbert, Frank.", "Seuss, Dr."]
+    initials = ["Dick, Philip K.", "Tolkien, J. R. R.", "Le Guin, Ursula K."]  # nothing to take off
+    columns = [catalogue, questions * 7, some * 5, names * 5, initials * 7, ["9.99"] * 20]
+    rows = [[column[i] if i < len(column) else "" for column in columns] for i in range(21)]
+    assert catalogue_punctuation_columns(rows) == {0, 3}
+    assert catalogue_punctuation_columns([row[:1] for row in rows[:18]] + [["Dune"], ["Dune"]]) == frozenset()
 
 
 @pytest.mark.parametrize(

@@ -235,7 +235,9 @@ SCHEMAS = {
                 "type": "object",
                 "description": "Cells repaired on the way in, by kind (isbn_leading_zero; isbn_first_of_several: a cell "
                 "holding a book's ISBN-13 and ISBN-10, read as the first; isbn_past_qualifier: a cell holding an ISBN "
-                'and a library catalogue\'s qualifier after it, "0441172717 (pbk.)", read as the ISBN), and the rows left out '
+                'and a library catalogue\'s qualifier after it, "0441172717 (pbk.)", read as the ISBN; '
+                "catalogue_punctuation_taken_off: a row whose title or author closed with a library catalogue's "
+                'punctuation, "Dune /" or "Herbert, Frank,", stored without it), and the rows left out '
                 "with nothing in any matched column (rows_without_book_cells), as a second header of field names "
                 "right under the header (second_header_row), as a note (note_rows: one cell of text, nothing else), "
                 "or as the sheet's totals "

@@ -1,12 +1,17 @@
 """What a library catalogue writes in a book's cells, and how each is read as the book's value.
 
 A library system's report or export gives a field as its MARC record holds it: an ISBN with its qualifier
-("0441172717 (pbk.)"), a date of publication as "c1965." or "[1965]", an extent as "xii, 412 p. :". The
-converters (values.py) read a cell these ways only where their plain reading refuses it, so a usual file's
-cells never reach them. Plain functions of text: they import nothing of bookapp but its errors.
+("0441172717 (pbk.)"), a date of publication as "c1965." or "[1965]", an extent as "xii, 412 p. :", a
+title and a name closed with ISBD punctuation ("Dune /", "Herbert, Frank,"). The converters (values.py) read
+a cell the first three ways only where their plain reading refuses it, so a usual file's cells never reach
+them; the punctuation is taken off only in a Title or Author column whose first cells all close so
+(catalogue_punctuation_columns), so a shop's "Who Goes There?" is never touched. Plain functions of text:
+they import nothing of bookapp but its errors.
 """
 
 import re
+from collections.abc import Sequence
+from itertools import zip_longest
 
 from .errors import ValueProblem
 
@@ -69,3 +74,73 @@ def catalogue_year(text: str) -> str | None:
     if len(years) > 1:
         raise ValueProblem(f"holds different years ({', '.join(years)}); keep the one the book was published in")
     return years[0]
+
+
+#: The fields a library catalogue closes with punctuation: the title (its MARC record's title proper) and
+#: the author (its main entry's name).
+PUNCTUATED_FIELDS = ("title", "author")
+#: What closes a title or a name in a catalogue (ISBD punctuation, kept in the record's subfields): " /"
+#: before the statement of responsibility, " :" before the subtitle, " =" before a parallel title, " ;"
+#: before a next title (each after a space); "," before a name's dates or relator term; "." closing the field.
+_SEPARATORS = frozenset("/:;=")
+#: The word a final full stop closes, when that stop may be the catalogue's own (looked for in the cell's
+#: last _TAIL characters: a longer word is no abbreviation).
+_LAST_WORD = re.compile(r"(?<![.\w])(\w+)\.\Z")
+_TAIL = 24
+#: Words a name or a title ends with whose full stop is their own (a catalogue adds none after them): an
+#: initial ("Tolkien, J. R. R.": any one letter), a suffix or title of a name ("Seuss, Dr.", "King, Martin
+#: Luther, Jr."), a forename as older records abbreviate it ("Dickens, Chas."), "etc.", a firm's "Co.".
+_ABBREVIATIONS = frozenset({
+    "jr", "sr", "dr", "st", "mr", "mrs", "ms", "mme", "mlle", "bp", "abp", "rev", "fr", "bro", "bros", "esq", "hon",
+    "capt", "lt", "gov", "prof", "wm", "chas", "geo", "thos", "jas", "jos", "benj", "saml", "edw", "robt",
+    "etc", "al", "co", "inc", "ltd", "corp", "ed", "eds", "comp", "tr", "trans", "vol", "vols", "pt", "ca", "fl",
+})  # fmt: skip
+#: The last characters of a cell that may be a catalogue's closing punctuation (cheap to look at first).
+_CLOSING_MARKS = frozenset("/:;=,.")
+#: What a catalogue's title or name may end with and keep: a mark of the data's own (Who goes there?).
+_OWN_MARKS = frozenset("?!)]-\"'")
+
+
+def without_closing_punctuation(text: str) -> str:
+    """Return a title or a name without the punctuation a library catalogue closes it with ("Dune /" →
+    "Dune", "Herbert, Frank," → "Herbert, Frank", "Herbert, Frank." → "Herbert, Frank"); a full stop
+    that is part of the data stays: an abbreviation's ("Tolkien, J. R. R.", "Seuss, Dr."), an ellipsis's
+    ("And then there were none..."). One mark is taken off, and none that would leave nothing."""
+    last = text[-1:]
+    if last not in _CLOSING_MARKS:
+        return text
+    if last == "," or (last in _SEPARATORS and text[-2:-1].isspace()):
+        return text[:-1].rstrip() or text
+    if last != ".":
+        return text
+    word = _LAST_WORD.search(text[-_TAIL:])
+    if word is None or (len(word[1]) == 1 and word[1].isalpha()) or word[1].casefold() in _ABBREVIATIONS:
+        return text
+    return text[:-1]
+
+
+#: How many of a column's first cells may end otherwise (a record keyed without the punctuation).
+_UNPUNCTUATED_SHARE = 0.05
+
+
+def catalogue_punctuation_columns(rows: Sequence[Sequence[object]]) -> frozenset[int]:
+    """Return the columns whose text cells, in *rows* (a file's first), close as a library catalogue closes
+    a title or a name: every one (but for one in twenty) ends in ISBD punctuation or a mark of its own
+    ("Dune /", "Herbert, Frank,", "Who goes there?"), and at least half have punctuation to take off
+    (without_closing_punctuation). A shop's titles ("Dune", "Who Goes There?", "And Then There Were
+    None...") are never such a column. A column is looked at by its cells' last characters first: most
+    columns are told apart by those alone."""
+    found = []
+    for position, column in enumerate(zip_longest(*rows)):
+        texts = [text for cell in column if type(cell) is str and (text := cell.rstrip())]
+        ends = "".join(text[-1] for text in texts)
+        closed = sum(map(ends.count, _CLOSING_MARKS | _OWN_MARKS))
+        if not texts or len(texts) - closed > _UNPUNCTUATED_SHARE * len(texts):
+            continue
+        taken = 0
+        for text in texts:  # until half of them have punctuation to take off
+            taken += without_closing_punctuation(text) != text
+            if 2 * taken >= len(texts):
+                found.append(position)
+                break
+    return frozenset(found)

@@ -10,6 +10,7 @@ from operator import is_
 
 import numpy as np
 
+from .catalogue_values import without_closing_punctuation
 from .cells import cell_text, shown
 from .errors import UnsavedFormula, ValueProblem
 from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
@@ -62,7 +63,9 @@ class Column:
     *fallbacks* the columns read, in order, where it is blank or its cell cannot be read;
     *default* the text used where every column is blank; *values* a value map (file value →
     stored value, None to reject the row); *markup*: its cells may be written in HTML (a description),
-    read as their text by its converter."""
+    read as their text by its converter; *catalogue_punctuation*: its cells close with a library
+    catalogue's punctuation ("Dune /", "Herbert, Frank,"), taken off its own cells' values (a fallback
+    column's are read as written)."""
 
     def __init__(
         self,
@@ -76,6 +79,7 @@ class Column:
         default: str | None = None,
         values: dict[str, str | None] | None = None,
         markup: bool = False,
+        catalogue_punctuation: bool = False,
     ):
         self.field, self.position, self.header, self.convert = field, position, header, convert
         self.fallbacks, self.default = fallbacks, default
@@ -90,6 +94,9 @@ class Column:
         #: Rows (indexes into the last chunk) whose ISBN cell held a library catalogue's qualifier after the
         #: ISBN ("0441172717 (pbk.)", read as the ISBN).
         self.past_qualifier: list[int] = []
+        self.catalogue_punctuation = catalogue_punctuation
+        #: Rows (indexes into the last chunk) whose value had a library catalogue's closing punctuation taken off.
+        self.punctuation_taken_off: list[int] = []
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
@@ -191,10 +198,17 @@ class Column:
         self.repaired = []
         self.first_of_several = []
         self.past_qualifier = []
+        self.punctuation_taken_off = []
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
             return self._convert_isbns(cells)
+        if self.catalogue_punctuation:
+            return self._without_catalogue_punctuation(*self._convert_text(cells))
+        return self._convert_text(cells)
+
+    def _convert_text(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
+        """Convert a column of text (a title, an author, a description), in bulk where it is plain."""
         # HTML is plain text to the bulk checks: its cells go through the converter, which reads their text.
         markup = self.from_markup = self._markup_cells(cells) if self.markup else []
         if not markup and self._all_plain_text(cells):
@@ -220,6 +234,18 @@ class Column:
                 problems[index] = problem
         if markup and problems:
             self.from_markup = [index for index in markup if index not in problems]
+        return values, problems
+
+    def _without_catalogue_punctuation(
+        self, values: list[object], problems: dict[int, str]
+    ) -> tuple[list[object], dict[int, str]]:
+        """Take a library catalogue's closing punctuation off the column's values (a list of their own),
+        noting the rows."""
+        taken = self.punctuation_taken_off
+        for index, value in enumerate(values):
+            if type(value) is str and (bare := without_closing_punctuation(value)) != value:
+                values[index] = bare
+                taken.append(index)
         return values, problems
 
     def _markup_cells(self, cells: Sequence[object]) -> list[int]:

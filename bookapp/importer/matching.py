@@ -340,6 +340,7 @@ def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
         header_map,
         decimal_comma=bool(profile.get("decimal_comma")),
         decimal_comma_columns=frozenset(profile.get("decimal_comma_columns") or ()),
+        catalogue_punctuation_columns=frozenset(profile.get("catalogue_punctuation_columns") or ()),
         text_cells=bool(profile.get("text_cells")),
         nul_cells=bool(profile.get("nul_cells")),
     )

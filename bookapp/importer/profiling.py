@@ -13,7 +13,8 @@ distinct values exactly up to SKETCH_SIZE and estimates beyond (within about 1 %
 The profile is plain JSON, kept on the import while its columns wait to be matched:
 
     {"rows": 1234, "read_as": "CSV, UTF-8, comma-separated", "text_cells": true, "decimal_comma": false,
-     "decimal_comma_columns": [5], "nul_cells": false, "headers": ["Title", …],
+     "decimal_comma_columns": [5], "catalogue_punctuation_columns": [], "nul_cells": false,
+     "headers": ["Title", …],
      "columns": [{"header": "Title", "samples": ["Dune", …], "blank": 3, "distinct": 1231,
                   "distinct_exact": true, "values": [["Classic", 700], …] or null, "looks_like": null}, …],
      "head": [[2, ["Dune", …]], …]}
@@ -191,6 +192,7 @@ def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
             "text_cells": table.text_cells,
             "decimal_comma": table.decimal_comma,
             "decimal_comma_columns": sorted(table.decimal_comma_columns),
+            "catalogue_punctuation_columns": sorted(table.catalogue_punctuation_columns),
             "nul_cells": table.nul_cells,
             "headers": headers,
             "head": [[number, [encode_cell(c) for c in cells]] for number, cells in head],

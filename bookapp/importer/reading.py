@@ -19,6 +19,7 @@ from itertools import chain, compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
 
+from .catalogue_values import catalogue_punctuation_columns
 from .decimal_comma import decimal_comma_columns
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .headers import header_index, header_score, looks_like_header
@@ -119,6 +120,10 @@ class Table:
     #: The columns whose first rows write numbers with a decimal comma (9,99; decimal_comma.decimal_comma_columns):
     #: a price column among them is read so, in a file not read with decimal commas as a whole.
     decimal_comma_columns: frozenset[int] = frozenset()
+    #: The columns whose first rows close their cells as a library catalogue closes a title or a name ("Dune /",
+    #: "Herbert, Frank,": catalogue_values.catalogue_punctuation_columns): a Title or Author column among
+    #: them is read without that punctuation.
+    catalogue_punctuation_columns: frozenset[int] = frozenset()
 
 
 @contextmanager
@@ -139,27 +144,31 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
             )
         if header_is_blank(table.headers):
             raise FileProblem(BLANK_HEADER)
-        if not table.decimal_comma:
-            _tell_decimal_commas(table)
+        _look_ahead(table)
         yield table
 
 
-#: Rows under the header looked at, when a file is opened, to tell which columns write decimal commas.
-DECIMAL_SAMPLE_ROWS = 1_000
+#: Rows under the header looked at, when a file is opened, to tell which columns write decimal commas and
+#: which a library catalogue's closing punctuation.
+SAMPLE_ROWS = 1_000
 
 
-def _tell_decimal_commas(table: Table) -> None:
+def _look_ahead(table: Table) -> None:
     """Read the table's first rows ahead (they are read again as its first) and note the columns that
-    write numbers with a decimal comma. Every reading of the file decides alike, from its first rows: a
-    resumed import, a report and the preview read its prices as the import did."""
+    write numbers with a decimal comma (in a file not read with decimal commas as a whole), and those
+    whose cells close with a library catalogue's punctuation. Every reading of the file decides alike,
+    from its first rows: a resumed import, a report and the preview read its prices, titles and authors
+    as the import did."""
     head: list[tuple[int, list[object]]] = []
     rest = table.rows
     try:
-        head.extend(islice(table.rows, DECIMAL_SAMPLE_ROWS))  # keeps the rows read before an error
+        head.extend(islice(table.rows, SAMPLE_ROWS))  # keeps the rows read before an error
     except FileProblem as problem:  # a row that cannot be read: refused when the reading reaches it
         rest = _raising(problem)
     table.rows = chain(head, rest)
-    table.decimal_comma_columns = decimal_comma_columns(cells for _, cells in head)
+    if not table.decimal_comma:
+        table.decimal_comma_columns = decimal_comma_columns(cells for _, cells in head)
+    table.catalogue_punctuation_columns = catalogue_punctuation_columns([cells for _, cells in head])
 
 
 def _raising(problem: FileProblem) -> Iterator[tuple[int, list[object]]]:

@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from openpyxl.utils.cell import get_column_letter
 
+from .catalogue_values import PUNCTUATED_FIELDS
 from .cells import cell_text
 from .columns import Column
 from .errors import RowProblem, UnsavedFormula, ValueProblem
@@ -31,7 +32,7 @@ SHOWN_VALUE_LENGTH = 80
 
 
 #: The lists of ValidRows that note rows read with a repair (the import counts each kind).
-NOTED_ROWS = ("repaired", "from_markup", "first_of_several", "past_qualifier")
+NOTED_ROWS = ("repaired", "from_markup", "first_of_several", "past_qualifier", "punctuation_taken_off")
 
 
 class BookRow(NamedTuple):
@@ -71,6 +72,8 @@ class ValidRows:
     first_of_several: list[int] = field(default_factory=list)
     #: Rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)"), read as the ISBN.
     past_qualifier: list[int] = field(default_factory=list)
+    #: Rows whose title or author had a library catalogue's closing punctuation taken off ("Dune /" → "Dune").
+    punctuation_taken_off: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -131,11 +134,14 @@ class RowValidator:
         *,
         decimal_comma: bool = False,
         decimal_comma_columns: Collection[int] = frozenset(),
+        catalogue_punctuation_columns: Collection[int] = frozenset(),
         text_cells: bool = False,
         nul_cells: bool = False,
     ):
         """*decimal_comma*: the file's numbers are written with one (a semicolon-separated file's);
-        *decimal_comma_columns*: the columns whose are (reading.Table's), read so where Price reads one."""
+        *decimal_comma_columns*: the columns whose are (reading.Table's), read so where Price reads one;
+        *catalogue_punctuation_columns*: the columns that close their cells with a library catalogue's
+        punctuation (reading.Table's), read without it where Title or Author reads one."""
         self.width = len(header_map.headers)
         self.text_cells = text_cells
         #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
@@ -180,6 +186,8 @@ class RowValidator:
                 default=header_map.defaults.get(fld),
                 values=header_map.values.get(fld),
                 markup=fld in MARKUP_FIELDS,
+                catalogue_punctuation=fld in PUNCTUATED_FIELDS
+                and header_map.positions.get(fld) in catalogue_punctuation_columns,
             )
             for fld in FIELDS
             if fld in header_map.positions or fld in header_map.defaults
@@ -219,6 +227,7 @@ class RowValidator:
         from_markup: list[int] = []
         several: list[int] = []
         qualified: list[int] = []
+        punctuated: set[int] = set()
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
@@ -226,6 +235,7 @@ class RowValidator:
             from_markup.extend(numbers[i] for i in column.from_markup)
             several.extend(numbers[i] for i in column.first_of_several)
             qualified.extend(numbers[i] for i in column.past_qualifier)
+            punctuated.update(numbers[i] for i in column.punctuation_taken_off)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -244,6 +254,7 @@ class RowValidator:
             from_markup,
             sorted(several),
             sorted(qualified),
+            sorted(punctuated),
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

@@ -32,7 +32,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
+from .problems import CATALOGUE_PUNCTUATION, FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
@@ -151,6 +151,7 @@ class ImportRun:
                 header_map,
                 decimal_comma=table.decimal_comma,
                 decimal_comma_columns=table.decimal_comma_columns,
+                catalogue_punctuation_columns=table.catalogue_punctuation_columns,
                 text_cells=table.text_cells,
                 nul_cells=table.nul_cells,
             )
@@ -335,6 +336,8 @@ class ImportRun:
             note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
         if chunk.valid.past_qualifier:
             note_repairs(imp, PAST_QUALIFIER, chunk.valid.past_qualifier)
+        if chunk.valid.punctuation_taken_off:
+            note_repairs(imp, CATALOGUE_PUNCTUATION, chunk.valid.punctuation_taken_off)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None and imp.processed_rows > imp.total_rows:

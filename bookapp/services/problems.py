@@ -198,6 +198,9 @@ SHOWN_ROUNDED = "numbers_read_as_shown"
 SEVERAL_ISBNS = "isbn_first_of_several"
 #: The note of the rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)").
 PAST_QUALIFIER = "isbn_past_qualifier"
+#: The note of the rows whose title or author had a library catalogue's closing punctuation taken off
+#: ("Dune /", "Herbert, Frank,": see importer.catalogue_values).
+CATALOGUE_PUNCTUATION = "catalogue_punctuation_taken_off"
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -292,6 +295,12 @@ def summary_line(imp: Import) -> str:
         cells = plural(qualified["count"], "ISBN cell")
         line += (
             f" Read {cells} past a library catalogue's qualifier after the ISBN, such as (pbk.): {_rows(qualified)}."
+        )
+    punctuated = (imp.repairs or {}).get(CATALOGUE_PUNCTUATION)
+    if punctuated:
+        line += (
+            f" Took a library catalogue's closing punctuation (' /', ' :', ',', '.') off the title or author of "
+            f"{plural(punctuated['count'], 'row')}: {_rows(punctuated)}."
         )
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:

@@ -137,6 +137,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
             header_map,
             decimal_comma=table.decimal_comma,
             decimal_comma_columns=table.decimal_comma_columns,
+            catalogue_punctuation_columns=table.catalogue_punctuation_columns,
             text_cells=table.text_cells,
         )
         isbn_at, title_at = header_map.positions["isbn"], header_map.positions.get("title")
