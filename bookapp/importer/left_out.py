@@ -193,6 +193,15 @@ RULES = (
 )
 
 
+#: The import's notes of the rows it leaves out (Import.repairs), each counting its rows.
+NOTES = tuple(rule.key for rule in RULES if rule.key)
+
+
+def left_out_count(repairs: dict | None) -> int:
+    """Return how many rows an import's notes say it left out (empty rows, left out untold, aside)."""
+    return sum(note.get("count", 0) for key, note in (repairs or {}).items() if key in NOTES)
+
+
 def _possible(validator: RowValidator) -> list[Rule]:
     return [rule for rule in RULES if rule.possible is None or rule.possible(validator)]
 
