@@ -673,6 +673,57 @@ def test_match_columns_offers_the_handle_for_a_shops_variants_and_previews_them_
         assert db.session.scalar(select(Book.title).where(Book.isbn == layouts.isbn13(5))) == "Shop book 2"
 
 
+#: Match columns for a Shopify export of books in two formats, and for a WooCommerce one, Book type from the
+#: product's type (Shopify's Type) or category (WooCommerce's Categories), its value left unmatched.
+SHOP_VALUE_CHOICES = {
+    "shopify-variants": {"column-title": "Title", "column-author": "Vendor", "column-isbn": "Variant Barcode",
+                         "column-price": "Variant Price", "column-quantity": "Variant Inventory Qty",
+                         "column-book_type": "Type", "default-year_published": "2024", "group_by": "Handle"},
+    "woocommerce": {"column-title": "Name", "column-author": "Attribute 1 value(s)", "column-isbn": "SKU",
+                    "column-price": "Regular price", "column-quantity": "Stock", "column-book_type": "Categories",
+                    "default-year_published": "2024", "group_by": "Parent"},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("layout", "value", "holding", "read_with"),
+                         [("shopify-variants", "Fiction", 3, 6), ("woocommerce", "Books > Fiction", 2, 6)])  # fmt: skip
+def test_match_values_counts_every_row_the_import_reads_with_a_value_and_rejects_as_many(
+    app, staff_client, layout, value, holding, read_with
+):
+    """A shop's export writes a product's type on its first row only; its other formats' rows take it from
+    there (the column naming each row's item), its image rows and a variable product's own row are left out.
+    Match values counted only the cells holding the value (Shopify's Fiction: 3 rows), so its warning said 3
+    rows would be rejected where the preview on the same page rejected 6, and so did the import: it counts
+    the rows the import reads with the value, and the import, through the real pages and worker, rejects
+    exactly those. With another column naming the items, whose rows were not counted, it says no number it
+    does not know."""
+    from tests import layouts
+
+    name, content = layouts.shopify_variants(1, 3) if layout == "shopify-variants" else layouts.woocommerce(1, 2)
+    choices = SHOP_VALUE_CHOICES[layout]
+    upload(staff_client, content, name)
+    staff_client.get("/imports/1/columns")
+    run_worker(app)  # the file's column profile
+    page = staff_client.post("/imports/1/columns", data=choices)  # Preview, as without JavaScript
+    said = text_of(page)
+    warning = f"1 value of Book type ({read_with} rows) is not matched to a type: its rows will be rejected"
+    assert warning in said, said[said.find("Match values") :][:600]
+    assert listed_values(page.get_data(as_text=True)) == {value: (read_with, "")}
+    preview = re.findall(r'<td class="verdict">(.*?)</td>', page.get_data(as_text=True), re.S)
+    assert sum("Rejected:" in verdict for verdict in preview) == read_with
+
+    other = {**choices, "group_by": "Published"}  # a column that names no item: its rows were not counted
+    live = staff_client.post("/imports/1/columns/preview", data=other).get_json()
+    unsure = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", live["preview_html"])).split())
+    assert f"the {holding} rows holding it, and the rows of the same item that take it from" in unsure, unsure
+
+    assert staff_client.post("/imports/1/columns", data={**choices, "action": "continue"}).status_code == 302
+    run_worker(app)
+    with app.app_context():
+        imp = db.session.get(Import, 1)
+        assert (imp.status, imp.rejected, imp.created) == ("succeeded", read_with, 0)
+
+
 def test_a_blank_column_or_a_category_id_is_not_suggested_and_a_listing_sheets_header_marks_are_read_past(
     tmp_path,
 ):

@@ -147,3 +147,42 @@ def test_the_row_estimate_follows_the_file_size(tmp_path):
     path = write(tmp_path, [["Book", "1"]] * 10_000, ["Title", "Copies"])
 
     assert 9_000 <= estimate_rows(path) <= 11_000
+
+
+def test_a_shop_exports_values_taken_from_an_items_first_row_are_counted_alike_in_any_chunks_and_workbooks(
+    tmp_path, monkeypatch
+):
+    """A Shopify export of books in two formats, with the column naming each row's product (Handle): the rows
+    continuing a product take its Type from its first row, a paperback's row (it fills the barcode and price
+    columns) and an image's (it fills only the image's) counted apart, since only the first is read once its
+    columns are matched. The same whatever the chunks, from the CSV and from a workbook; a column with more
+    such counts than are kept (every product's title) is said to be uncounted, not dropped silently."""
+    import csv
+    import io
+
+    from tests import layouts
+
+    name, content = layouts.shopify_variants(1, 4)
+    path = tmp_path / name
+    path.write_bytes(content)
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    workbook = write_xlsx(tmp_path / "products.xlsx", rows[1:], header=rows[0])
+    items = profile_file(path)["items"]
+    assert profile_file(path, chunk_rows=2)["items"] == items == profile_file(workbook, chunk_rows=5)["items"]
+
+    header = layouts.SHOPIFY_HEADER
+    assert items["by"] == "Handle" and items["uncounted"] == []
+    paperback, image = (items["kinds"].index(sorted(header.index(h) for h in filled)) for filled in (
+        ["Handle", "Option1 Value", "Variant Inventory Tracker", "Variant Inventory Qty", "Variant Inventory Policy",
+         "Variant Fulfillment Service", "Variant Price", "Variant Requires Shipping", "Variant Taxable", "Variant Barcode"],
+        ["Handle", "Image Src", "Image Position"],
+    ))  # fmt: skip
+    assert items["columns"][str(header.index("Type"))] == {
+        "continued": sorted([["Fiction", paperback, 4], ["Fiction", image, 4]]), "left_out": []}  # fmt: skip
+
+    monkeypatch.setattr(profiling, "CONTINUED_LIMIT", 5)
+    few = profile_file(path)["items"]
+    assert header.index("Title") in few["uncounted"] and str(header.index("Type")) in few["columns"]
+    monkeypatch.setattr(profiling, "CONTINUED_LIMIT", 1)  # a paperback's row and an image's: two kinds of row
+    none = profile_file(path)
+    assert none["items"]["uncounted"] == [i for i, column in enumerate(none["columns"]) if column["values"]]

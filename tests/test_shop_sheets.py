@@ -8,6 +8,7 @@ import io
 import re
 import shutil
 import subprocess
+import threading
 from pathlib import Path
 
 import pytest
@@ -637,3 +638,94 @@ def test_a_comma_separated_price_column_with_decimal_points_keeps_its_thousands_
         "Price uses a decimal comma, but the column's first prices do not all use one, so its prices are read "
         "with a decimal point: write it like 12.99" in page_text(staff_client, response.location)
     )
+
+
+def progress_count(page_html: str) -> str:
+    """The import page's line of how far it has got ("100 % · 8 rows: 6 read, 2 left out · 300 rows/s"), as text."""
+    found = re.search(r'<p class="progress-count">(.*?)</p>', page_html, re.S)
+    assert found, "no progress line"
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+
+
+def left_out_files(tmp_path: Path) -> dict[str, tuple[str, bytes, dict | None]]:
+    """Files whose rows the import leaves out on purpose: name, content and the mapping the API is sent."""
+    from tests import layouts
+
+    totals = ["" if c is None else str(c) for c in totals_row("Total:", "55")]
+    stock = [book_row(n) for n in range(1, BOOKS + 1)] + [totals]
+    flat_file = {"columns": {"isbn": "Product ID"}, "defaults": {"book_type": "Classic"}}
+    return {
+        "shopify-variants": (*layouts.shopify_variants(1, 3), layouts.SHOPIFY_VARIANTS_MAPPING),
+        "woocommerce": (*layouts.woocommerce(1, 2), layouts.WOOCOMMERCE_MAPPING),
+        "inventory-flat-file": (*layouts.amazon_flatfile(1), flat_file),
+        "totals-row": (*shop_file(tmp_path, "csv", stock), None),
+    }
+
+
+@pytest.mark.parametrize(
+    ("layout", "rows", "read", "note", "left_out"),
+    [("shopify-variants", 9, 6, "rows_without_book_cells", 3), ("woocommerce", 8, 6, "product_rows", 2),
+     ("inventory-flat-file", 5, 4, "second_header_row", 1), ("totals-row", BOOKS + 1, BOOKS, "totals_rows", 1)],
+)  # fmt: skip
+def test_a_finished_import_counts_the_rows_it_left_out_among_the_files_rows(
+    app, staff_client, tmp_path, layout, rows, read, note, left_out
+):
+    """A shop's product export (its image rows, a variable product's own row), a flat file's second header
+    row, a sheet's totals row: the import leaves them out and tells them further down its page. Its count
+    says the file's rows, those read and those left out ("9 rows: 6 read, 3 left out"), not "6 of 6 rows"
+    for a file of 9; the API gives the rows left out, its other figures as they were."""
+    import json
+
+    from tests.test_access import bearer
+    from tests.test_mapping import finished, post_file
+
+    name, content, mapping = left_out_files(tmp_path)[layout]
+    form = {"mapping": json.dumps(mapping)} if mapping else {}
+    headers = bearer(app)
+    state = finished(app, headers, post_file(app, headers, name, content, **form))
+    assert (state["status"], state["rejected"], state["processed_rows"], state["total_rows"]) == (
+        "succeeded", 0, read, read)  # fmt: skip
+    said = f"{rows} rows: {read} read, {left_out} left out"
+    page = staff_client.get(f"/imports/{state['id']}").get_data(as_text=True)
+    assert progress_count(page).startswith(f"100 % · {said}"), progress_count(page)
+    assert (state["left_out_rows"], state["rows_label"]) == (state["repairs"][note]["count"], said)
+    assert '<p class="note" id="' in page and "Left out: " in page, "the notes below say which rows and why"
+
+
+def test_a_running_import_counts_the_rows_it_left_out_as_gone_through(app, staff_client):
+    """A Shopify export of 300 rows, every third one only adding an image, held right after its first chunk
+    of 60 rows is committed: the live count and percent say how far the import has got through the file, the
+    20 rows left out included ("20 % · 60 of 300 rows (20 left out)"), not "13 % · 40 of 300 rows", a
+    third behind, before ending at "200 of 200 rows"."""
+    import json
+
+    from tests import layouts
+    from tests.pause_points import chunk_committed_hook
+    from tests.test_access import bearer
+    from tests.test_mapping import post_file
+
+    app.config["IMPORT_CHUNK_SIZE"] = 60
+    name, content = layouts.shopify_variants(1, 100)
+    headers = bearer(app)
+    response = post_file(app, headers, name, content, mapping=json.dumps(layouts.SHOPIFY_VARIANTS_MAPPING))
+    location = response.headers["Location"].removeprefix("/api/v1")
+    held = {}
+
+    def look(_):  # as a person's browser would: a request of its own, not in the worker's app context
+        def get():
+            held["state"] = import_state(staff_client, location)
+            held["page"] = staff_client.get(location).get_data(as_text=True)
+
+        browser = threading.Thread(target=get)
+        browser.start()
+        browser.join()
+
+    with chunk_committed_hook(look):
+        run_worker(app)
+    state = held["state"]
+    assert (state["status"], state["processed_rows"], state["total_rows"]) == ("running", 40, 300), state
+    assert progress_count(held["page"]).startswith("20 % · 60 of 300 rows (20 left out)"), progress_count(held["page"])
+    assert (state["left_out_rows"], state["percent"], state["rows_label"]) == (20, 20, "60 of 300 rows (20 left out)")
+    done = import_state(staff_client, location)
+    assert (done["created"], done["left_out_rows"]) == (200, 100)
+    assert done["rows_label"] == "300 rows: 200 read, 100 left out"

@@ -136,8 +136,30 @@ SCHEMAS = {
             "status": {"type": "string", "enum": [s.value for s in ImportStatus]},
             "mode": {"type": "string", "enum": [m.value for m in ImportMode]},
             "filename": {"type": "string"},
-            "total_rows": NULLABLE_INT,
-            "processed_rows": {"type": "integer"},
+            "total_rows": {
+                **NULLABLE_INT,
+                "description": "While it runs, the file's rows as estimated (null until known), the rows it will "
+                "leave out among them; once it has succeeded, the rows it read (processed_rows)",
+            },
+            "processed_rows": {
+                "type": "integer",
+                "description": "The rows read: created, updated, unchanged, skipped or rejected (not the rows left out)",
+            },
+            "left_out_rows": {
+                "type": "integer",
+                "description": "The rows left out as holding no book, told in repairs (rows_without_book_cells, "
+                "totals_rows, note_rows, second_header_row, product_rows): the file's rows are processed_rows + "
+                "left_out_rows (empty rows aside)",
+            },
+            "rows_label": {
+                "type": "string",
+                "description": "How far it has got through the file's rows, as its page says it: '400 of 1,000 rows', "
+                "'1,200 rows so far', '600 of 900 rows (200 left out)', '8 rows: 6 read, 2 left out'",
+            },
+            "percent": {
+                "type": "integer",
+                "description": "How far it has got through the file, 0–100 (its rows left out count as gone through)",
+            },
             "created": {"type": "integer"},
             "updated": {"type": "integer"},
             "unchanged": {"type": "integer"},

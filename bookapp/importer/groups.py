@@ -23,11 +23,21 @@ from collections.abc import Iterable, Iterator, Sequence
 
 from .cells import cell_text
 from .columns import is_blank_cell
+from .mapping import header_text
 
 #: The fields a continuing row takes from its item's first row where its own cells are blank: the
 #: book's details. Never its ISBN, price or stock, which each variant has of its own (a blank one
 #: there stays blank, and the row says so).
 SHARED_FIELDS = ("title", "author", "book_type", "year_published", "no_of_pages", "description")
+#: Headers suggested as the column naming each row's item (casefolded): Shopify's product Handle, and the
+#: Parent a WooCommerce variation names its product in.
+GROUP_HEADERS = ("handle", "parent")
+
+
+def suggested_group(headers: Iterable[object]) -> str:
+    """Return the header suggested as the column naming each row's product (Shopify's Handle), or ""."""
+    texts = {header_text(h).casefold(): header_text(h) for h in headers}
+    return next((texts[h] for h in GROUP_HEADERS if h in texts), "")
 
 
 def shared_positions(positions: dict[str, int], fallbacks: dict[str, tuple[int, ...]]) -> tuple[int, ...]:
@@ -56,6 +66,34 @@ def own_names(cells: Sequence[object], item_names: Sequence[tuple[int, str]]) ->
     }
 
 
+class Items:
+    """Which item each row of a file continues, told a row at a time in the file's order.
+
+    An item starts at a row whose group cell differs from the row above's (or is the first to have
+    one); a row with a blank group cell starts none and ends the one above, unless *item_names* gives
+    it names of its own (a product export's parent: see own_names), which the rows under it continue
+    when their group cell is one of them."""
+
+    def __init__(self, group_at: int, item_names: Sequence[tuple[int, str]] = ()):
+        self.group_at, self.item_names = group_at, item_names
+        self.key: object = None
+        self.first: Sequence[object] | None = None
+        self.names: set[str] = set()
+
+    def first_row(self, cells: Sequence[object]) -> Sequence[object] | None:
+        """Return the first row of the item the row continues; None when it continues none."""
+        this = group_key(cells, self.group_at)
+        if this is None:
+            self.key = None
+            self.names = own_names(cells, self.item_names) if self.item_names else set()
+            self.first = cells if self.names else None
+        elif this != self.key and (not self.names or cell_text(this).strip() not in self.names):
+            self.key, self.first, self.names = this, cells, set()
+        else:
+            return self.first
+        return None
+
+
 def continued(
     rows: Iterable[tuple[int, Sequence[object]]],
     group_at: int,
@@ -63,24 +101,12 @@ def continued(
     read_columns: Sequence[int],
     item_names: Sequence[tuple[int, str]] = (),
 ) -> Iterator[tuple[int, Sequence[object]]]:
-    """Yield *rows* with each continuing row's blank *fill* cells taken from its item's first row.
-
-    An item starts at a row whose group cell differs from the row above's (or is the first to have
-    one); a row with a blank group cell starts none and ends the one above, unless *item_names* gives
-    it names of its own (a product export's parent: see own_names), which the rows under it continue
-    when their group cell is one of them."""
-    key = first = None
-    names: set[str] = set()
+    """Yield *rows* with each continuing row's blank *fill* cells taken from its item's first row (see
+    Items), unless the row has nothing in the *read_columns* (it is left out)."""
+    items = Items(group_at, item_names)
     for number, cells in rows:
-        this = group_key(cells, group_at)
-        if this is None:
-            key = None
-            names = own_names(cells, item_names) if item_names else set()
-            first = cells if names else None
-        elif this != key and (not names or cell_text(this).strip() not in names):
-            key, first = this, cells
-            names = set()
-        elif any(not is_blank_cell(cells[i]) for i in read_columns if i < len(cells)):
+        first = items.first_row(cells)
+        if first is not None and any(not is_blank_cell(cells[i]) for i in read_columns if i < len(cells)):
             blank = [i for i in fill if i < len(cells) and i < len(first) and is_blank_cell(cells[i])]
             if blank:
                 cells = list(cells)

@@ -70,9 +70,11 @@ def is_product_row(cells: Sequence[object], validator: RowValidator) -> bool:
     whatever it holds (a price for every row would make one), only what its variations share
     (importer.groups)."""
     type_at = validator.product_type_at
-    if type_at is None or type_at >= len(cells):
-        return False
-    cell = cells[type_at]
+    return type_at is not None and type_at < len(cells) and is_container_type(cells[type_at])
+
+
+def is_container_type(cell: object) -> bool:
+    """Whether a product export's Type cell says the row is a variable or a grouped product's own."""
     return type(cell) is str and cell.strip().casefold() in CONTAINER_TYPES
 
 
@@ -191,6 +193,15 @@ RULES = (
         tried=Tried.FIRST_REJECTED,
     ),
 )
+
+
+#: The import's notes of the rows it leaves out (Import.repairs), each counting its rows.
+NOTES = tuple(rule.key for rule in RULES if rule.key)
+
+
+def left_out_count(repairs: dict | None) -> int:
+    """Return how many rows an import's notes say it left out (empty rows, left out untold, aside)."""
+    return sum(note.get("count", 0) for key, note in (repairs or {}).items() if key in NOTES)
 
 
 def _possible(validator: RowValidator) -> list[Rule]:

@@ -16,6 +16,7 @@ from decimal import Decimal
 from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
+from .groups import suggested_group
 from .headers import HeaderMap, field_of, last_resort
 from .left_out import why_left_out
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
@@ -26,9 +27,6 @@ from .values import parse_book_type, parse_year
 REJECT = "reject"
 #: Fields the value suggestions of a column profile can fill.
 SUGGESTED_BY_VALUES = ("isbn", "year_published")
-#: Headers suggested as the column naming each row's item (casefolded): Shopify's product Handle, and the
-#: Parent a WooCommerce variation names its product in.
-GROUP_HEADERS = ("handle", "parent")
 #: What the file's columns table says a group column is read for.
 GROUP_LABEL = "Item of each row"
 
@@ -155,12 +153,6 @@ def mostly_not_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bo
     return bool(values) and sum(pre_matched(str(v)) is None for v in values) > BOOK_TYPE_SHARE * len(values)
 
 
-def suggested_group(headers: list[object]) -> str:
-    """Return the header suggested as the column naming each row's product (Shopify's Handle), or ""."""
-    texts = {header_text(h).casefold(): header_text(h) for h in headers}
-    return next((texts[h] for h in GROUP_HEADERS if h in texts), "")
-
-
 def _plainly_not(fld: str, column: dict | None) -> bool:
     """Whether a column its header names for *fld* plainly holds no such values: every cell blank (a
     catalogue export's empty Notes would clear stored descriptions), or, for Book type, plain numbers
@@ -258,6 +250,11 @@ class ValueSection:
     too_many: tuple[str, int] | None = None
     #: Whether the values come from the file (else from the saved matches only).
     from_file: bool = True
+    #: Whether a column names each row's item, so that rows may take a value from their item's first row.
+    grouped: bool = False
+    #: Whether each count is every row the import will read with the value; False: only the rows holding
+    #: it, not those that take it from their item's first row (profiling.ItemValues did not count them).
+    exact: bool = True
 
     @property
     def needed(self) -> bool:
@@ -270,32 +267,40 @@ class ValueSection:
 
     @property
     def key(self) -> str:
-        """What the section depends on (the page replaces it when this changes)."""
-        return "\x1f".join(self.columns)
+        """What the section depends on (the page replaces it when this changes): its columns, and its counts
+        (the column naming each row's item, and the columns matched, change those of a shop's export)."""
+        counts = ",".join(str(r.count) for r in self.rows) if self.from_file else ""
+        return "\x1f".join(self.columns) + f"\x1e{counts}\x1e{self.grouped:d}{self.exact:d}"
 
 
 def value_section(choices: Choices, profile: dict | None) -> ValueSection:
     """Return Book type's values with their counts over the whole file, each with its current choice."""
     chain = choices.chain("book_type")
-    section = ValueSection(columns=chain, from_file=profile is not None)
+    section = ValueSection(columns=chain, from_file=profile is not None, grouped=bool(choices.group_by))
     counts: dict[object, int | None] = {}
     #: Values are one when only their case and spacing differ (as the value map reads them): each is
     #: shown as the file first wrote it.
     texts: dict[object, str] = {}
     if profile is not None:
-        by_header = {(c.get("header") or "").casefold(): c for c in profile.get("columns", [])}
+        at = {}
+        for index, column in enumerate(profile.get("columns", [])):
+            at.setdefault((column.get("header") or "").casefold(), index)
         for text in chain:
-            column = by_header.get(text.casefold())
-            if column is None:
+            index = at.get(text.casefold())
+            if index is None:
                 continue
+            column = profile["columns"][index]
             if column.get("values") is None:
                 section.too_many = (text, column.get("distinct") or 0)
                 return section
-            for value, count in column["values"]:
+            others, exact = not_their_own(choices, profile, index, at)
+            section.exact = section.exact and exact
+            for value, count in [*column["values"], *others]:
                 key = value_key(value)
                 if key:
                     counts[key] = (counts.get(key) or 0) + count
                     texts.setdefault(key, value.strip() if isinstance(value, str) else str(value))
+        counts = {key: count for key, count in counts.items() if count > 0}  # only in rows left out: none
     chosen = {value_key(text): (text, target) for text, target in choices.values.items()}
     for key, (text, _) in chosen.items():
         counts.setdefault(key, None)
@@ -310,6 +315,29 @@ def value_section(choices: Choices, profile: dict | None) -> ValueSection:
             choice = found or ""
         section.rows.append(ValueRow(text, count, choice, found is not None, key in chosen))
     return section
+
+
+def not_their_own(
+    choices: Choices, profile: dict, index: int, at: dict[str, int]
+) -> tuple[list[tuple[str, int]], bool]:
+    """Return the counts to add to the values of a column of the file (*index*; *at*: each header's
+    column) for the rows the import reads with each value: less a product export's variable and grouped
+    products' own rows, left out; with the column naming each row's item chosen, plus the rows continuing
+    an item that take the value from the item's first row, unless they hold nothing in the matched
+    columns (left out too). Both as profiling.ItemValues counted them. And whether that is every row:
+    False when a row may take a value from its item's first row that was not counted (another column
+    names the items, or the profile is from before they were counted)."""
+    items = profile.get("items") or {}
+    counted = items.get("columns", {}).get(str(index)) or {"continued": [], "left_out": []}
+    others = [(value, -count) for value, count in counted["left_out"]]
+    if not choices.group_by:
+        return others, True
+    if items.get("by", "").casefold() != choices.group_by.casefold() or index in items.get("uncounted", ()):
+        return others, not profile["columns"][index].get("blank")
+    read = {at[text.casefold()] for fld in FIELDS for text in choices.chain(fld) if text.casefold() in at}
+    kinds = items["kinds"]
+    others += [(value, count) for value, kind, count in counted["continued"] if read.intersection(kinds[kind])]
+    return others, True
 
 
 @dataclass

@@ -21,10 +21,18 @@ The profile is plain JSON, kept on the import while its columns wait to be match
 
 `head` is the first rows as the importer reads them (typed cells of a workbook tagged, see
 cells.encode_cell), so a preview validates them exactly as the import will.
+
+A file with a column suggested as naming each row's item (Shopify's Handle, WooCommerce's Parent: see
+groups.suggested_group) also has `items` (ItemValues): the values its rows are read with that are not
+their own, so that Match values counts every row a value will be read in:
+
+    "items": {"by": "Handle", "kinds": [[0, 9, 13], …], "uncounted": [1, …],
+              "columns": {"5": {"continued": [["Fiction", 0, 3], …], "left_out": [["Fiction", 2], …]}, …}}
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from itertools import islice
 from pathlib import Path
@@ -33,7 +41,9 @@ import numpy as np
 import pandas as pd
 
 from .cells import as_read, cell_text, encode_cell, is_blank_text, looks_like, shown
-from .left_out import is_second_header
+from .groups import Items, suggested_group
+from .headers import parent_names, product_type_column
+from .left_out import is_container_type, is_second_header
 from .reading import open_table
 
 #: Sample values shown per column.
@@ -54,6 +64,9 @@ HEAD_CHECK = 5_000
 HEAD_ROWS = 10
 #: Distinct values looked at to tell what a column holds (ISBNs, years).
 PROBE_VALUES = 200
+#: The most counts of (value, kind of row) a column keeps of the values rows take from their item's first
+#: row: past it, they are not counted, and Match values says its counts leave such rows out.
+CONTINUED_LIMIT = 2_000
 
 
 class ColumnStats:
@@ -179,6 +192,120 @@ class ColumnStats:
         }
 
 
+class ItemValues:
+    """The values a file's rows are read with that are not their own cells, for the column suggested as
+    naming each row's item (*group*; see importer.groups), per column whose values are listed:
+
+    - `continued`: the value a row continuing an item takes from the item's first row where its own cell
+      is blank, counted per kind of row (`kinds`: the columns it fills; a variant's row, a row that only
+      adds an image), since whether such a row is read or left out for holding nothing in the matched
+      columns depends on the columns matched (groups.continued);
+    - `left_out`: the values of a product export's variable and grouped products' own rows, which the
+      import leaves out whatever is matched (left_out.is_product_row).
+
+    A column with more than CONTINUED_LIMIT such counts, or VALUES_TEXT_LIMIT characters of their values
+    (every product's title), is `uncounted` (a Book type column has few values); every column is, past
+    CONTINUED_LIMIT kinds of row.
+    """
+
+    def __init__(self, headers: list[str], group: str):
+        self.group = group
+        group_at = [h.casefold() for h in headers].index(group.casefold())
+        names = parent_names(headers, group_at)
+        #: The group cell and the item-name cells of each row, with its index in the file, walked by Items.
+        self.walked = (group_at, *(position for position, _ in names))
+        self.items = Items(0, tuple((k + 1, prefix) for k, (_, prefix) in enumerate(names)))
+        self.type_at = product_type_column(headers)
+        #: Rows walked so far.
+        self.seen = 0
+        #: The first row of the item open at the end of the last chunk, per column: its cell, and whether blank.
+        self.carried: dict[int, tuple[object, bool]] = {}
+        self.kinds: dict[bytes, tuple[int, list[int]]] = {}
+        #: Per column: (value, kind) → rows continuing an item that take the value; value → product rows.
+        self.continued: dict[int, Counter] = {}
+        self.left_out: dict[int, Counter] = {}
+        self.uncounted: set[int] = set()
+
+    def add(self, frame: pd.DataFrame, blank: np.ndarray, listed: list[int]) -> None:
+        """Count a chunk's rows (*blank*: per row and column, whether its cell is blank) in the *listed* columns."""
+        n = len(frame)
+        first_at = np.full(n, -1)
+        walked = zip(*(frame.iloc[:, p].tolist() for p in self.walked), range(self.seen, self.seen + n), strict=True)
+        for i, row in enumerate(walked):
+            first = self.items.first_row(row)
+            if first is not None:
+                first_at[i] = first[-1]
+        columns = {c: frame.iloc[:, c].to_numpy(dtype=object) for c in listed}
+        if self.type_at is not None:
+            products = np.fromiter(map(is_container_type, frame.iloc[:, self.type_at]), bool, n)
+            for c in listed:
+                self.left_out.setdefault(c, Counter()).update(columns[c][products & ~blank[:, c]].tolist())
+        if (first_at >= 0).any() and len(self.kinds) <= CONTINUED_LIMIT:
+            self._count_continued(columns, blank, first_at)
+        last = self.items.first
+        if last is not None and last[-1] >= self.seen:  # an item that started in this chunk may go on
+            at = last[-1] - self.seen
+            self.carried = {c: (columns[c][at], bool(blank[at, c])) for c in listed}
+        self.seen += n
+        for c, counted in list(self.continued.items()):
+            if len(counted) + len(self.left_out.get(c, ())) > CONTINUED_LIMIT:  # too many to keep: not counted on
+                self.uncounted.add(c)
+                del self.continued[c]
+
+    def _count_continued(self, columns: dict, blank: np.ndarray, first_at: np.ndarray) -> None:
+        """Count the values the chunk's continuing rows take (*first_at*: the index in the file of their
+        item's first row, in this chunk or an earlier one; -1 for a row that continues none)."""
+        continuing, local = first_at >= 0, first_at - self.seen
+        here, at = local >= 0, local.clip(0)
+        taken = {}
+        for c, cells in columns.items():
+            if c in self.uncounted:
+                continue
+            value, was_blank = self.carried.get(c, ("", True))
+            rows = continuing & blank[:, c] & ~np.where(here, blank[at, c], was_blank)
+            if rows.any():
+                taken[c] = (rows, np.where(here, cells[at], value))
+        if not taken:
+            return
+        kind_of = np.full(len(blank), -1)
+        some = np.logical_or.reduce([rows for rows, _ in taken.values()])
+        filled = ~blank[some]
+        packed = np.packbits(filled, axis=1)
+        # Each row's filled columns as one bytes value; factorize numbers them as the file first has them.
+        codes, patterns = pd.factorize(packed.view(f"S{packed.shape[1]}").ravel())
+        first = np.full(len(patterns), len(codes))
+        np.minimum.at(first, codes, np.arange(len(codes)))
+        kinds = np.array([self._kind(bytes(p), filled[at]) for p, at in zip(patterns, first, strict=True)])
+        kind_of[some] = kinds[codes]
+        for c, (rows, values) in taken.items():
+            value_codes, uniques = pd.factorize(values[rows], use_na_sentinel=False)
+            pairs, counts = np.unique(value_codes * (len(self.kinds) + 1) + kind_of[rows], return_counts=True)
+            counted = self.continued.setdefault(c, Counter())
+            for pair, count in zip(pairs.tolist(), counts.tolist(), strict=True):
+                counted[uniques[pair // (len(self.kinds) + 1)], pair % (len(self.kinds) + 1)] += count
+
+    def _kind(self, key: bytes, filled: np.ndarray) -> int:
+        """Return the number of the kind of row that fills the *filled* columns (*key*: them, packed)."""
+        if key not in self.kinds:
+            self.kinds[key] = (len(self.kinds), np.flatnonzero(filled).tolist())
+        return self.kinds[key][0]
+
+    def result(self, listed: set[int]) -> dict:
+        """Return the counts as the profile keeps them, for the columns whose values it lists."""
+        if len(self.kinds) > CONTINUED_LIMIT:
+            self.uncounted, self.continued, self.kinds = set(listed), {}, {}
+        columns, uncounted = {}, self.uncounted & listed
+        for c in sorted((set(self.continued) | {c for c, n in self.left_out.items() if n} | uncounted) & listed):
+            continued = [[v, k, n] for (v, k), n in sorted(self.continued.get(c, {}).items())]
+            left_out = [[v, n] for v, n in sorted(self.left_out.get(c, {}).items())]
+            if sum(len(v) for v, *_ in continued + left_out) > VALUES_TEXT_LIMIT:
+                uncounted.add(c)
+            elif continued or left_out:
+                columns[str(c)] = {"continued": continued, "left_out": left_out}
+        kinds = [filled for _, filled in sorted(self.kinds.values())]
+        return {"by": self.group, "kinds": kinds, "columns": columns, "uncounted": sorted(uncounted)}
+
+
 def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
     """Profile every column of the file an import would read (see the module's docstring).
 
@@ -198,6 +325,8 @@ def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
             "head": [[number, [encode_cell(c) for c in cells]] for number, cells in head],
         }
         stats = [ColumnStats(h) for h in headers]
+        group = suggested_group(headers)
+        items = ItemValues(headers, group) if group else None
         encoding, delimiter = table.encoding, table.delimiter
         # A second header of field names right under the header (item_sku, …) is left out by the import:
         # its names are no column's values (an ISBN column's "external_product_id" is no ISBN).
@@ -205,29 +334,40 @@ def profile_file(path: Path | str, *, chunk_rows: int = CHUNK_ROWS) -> dict:
         if encoding is None or table.header_row > 1:
             # A workbook, or a CSV with rows above its header (a title): its rows as the importer reads
             # them, a chunk at a time (pandas would count the rows above the header as the file's).
-            rows = _count(stats, _frames([*head[second_header:], *table.rows], len(headers), chunk_rows))
+            rows = _count(stats, _frames([*head[second_header:], *table.rows], len(headers), chunk_rows), items)
             encoding = None
     if encoding is not None:
         try:
             frames = _csv_frames(path, encoding, delimiter, len(headers), chunk_rows, skip_first=second_header)
-            rows = _count(stats, frames)
+            rows = _count(stats, frames, items)
         except (ValueError, pd.errors.ParserError, UnicodeDecodeError):
             # pandas refused a row the reader may take or refuse in its own words: read it the importer's way.
             stats = [ColumnStats(h) for h in headers]
+            items = ItemValues(headers, group) if group else None
             with open_table(path) as table:
-                rows = _count(stats, _frames(islice(table.rows, int(second_header), None), len(headers), chunk_rows))
+                frames = _frames(islice(table.rows, int(second_header), None), len(headers), chunk_rows)
+                rows = _count(stats, frames, items)
     profile["rows"] = rows
     profile["columns"] = [s.result() for s in stats]
+    if items is not None:
+        profile["items"] = items.result({i for i, column in enumerate(profile["columns"]) if column["values"]})
     return profile
 
 
-def _count(stats: list[ColumnStats], frames: Iterator[pd.DataFrame]) -> int:
-    """Add every chunk to the columns' figures; return the number of rows that are not blank."""
+def _count(stats: list[ColumnStats], frames: Iterator[pd.DataFrame], items: ItemValues | None = None) -> int:
+    """Add every chunk to the columns' figures (and to *items*'); return the number of rows that are not blank."""
     rows = 0
     for frame in frames:
         blank_rows = np.ones(len(frame), bool)
+        listed = [index for index, column in enumerate(stats) if column.counts is not None]
+        blanks = []
         for index, column in enumerate(stats):
-            blank_rows &= column.add(frame.iloc[:, index].to_numpy(dtype=object))
+            blanks.append(column.add(frame.iloc[:, index].to_numpy(dtype=object)))
+            blank_rows &= blanks[-1]
+        if items is not None:
+            # The reader skips a row with nothing at all in it (a row of spaces it reads, and it ends an item).
+            read = (frame.to_numpy(dtype=object) != "").any(axis=1)
+            items.add(frame[read], np.column_stack(blanks)[read], listed)
         skipped = int(blank_rows.sum())
         if skipped:
             for column in stats:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import current_app
 
+from ..importer.left_out import left_out_count
 from ..models import (
     Import,
     ImportPhase,
@@ -23,6 +24,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         return value.isoformat() if value else None
 
     now = utcnow()
+    left_out = left_out_count(imp.repairs)
     elapsed = working = rate = eta = None
     if imp.started_at:
         elapsed = ((imp.finished_at or now) - imp.started_at).total_seconds()
@@ -32,7 +34,9 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         if spent > 0 and imp.processed_rows:
             rate = round(imp.processed_rows / spent)
             if not imp.is_terminal and imp.total_rows and rate:
-                eta = max(0, round((imp.total_rows - imp.processed_rows) / rate))
+                # The rest of the file (rows to be left out among them), at the pace it has gone so far.
+                done = imp.processed_rows + left_out
+                eta = max(0, round((imp.total_rows - done) * spent / done))
     # Only a running import has a worker to be alive: an ended one's last heartbeat only ages.
     running = imp.status == ImportStatus.RUNNING.value
     heartbeat_age = (now - imp.heartbeat_at).total_seconds() if imp.heartbeat_at and running else None
@@ -48,6 +52,8 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "filename": imp.filename,
         "total_rows": imp.total_rows,
         "processed_rows": imp.processed_rows,
+        "left_out_rows": left_out,
+        "rows_label": rows_label(imp, left_out),
         "percent": percent(imp),
         "created": imp.created,
         "updated": imp.updated,
@@ -121,9 +127,25 @@ def phase_label(phase: str) -> str:
 
 
 def percent(imp: Import) -> int:
-    """Return how far the import has got, 0–100."""
+    """Return how far the import has got through its file, 0–100 (the rows it left out are behind it too)."""
     if imp.status == ImportStatus.SUCCEEDED.value:
         return 100
     if not imp.total_rows:
         return 0
-    return min(99, imp.processed_rows * 100 // imp.total_rows)
+    return min(99, (imp.processed_rows + left_out_count(imp.repairs)) * 100 // imp.total_rows)
+
+
+def rows_label(imp: Import, left_out: int) -> str:
+    """Return how many of the file's rows the import has been through, as its page says it: "400 of 1,000
+    rows", "1,200 rows so far" (not counted yet), and with rows left out (a totals row, a product's own
+    row: importer.left_out) "600 of 900 rows (200 left out)", once it has succeeded "8 rows: 6 read, 2
+    left out". While it runs, total_rows is the file's estimated rows, those to be left out among them;
+    once it has succeeded, the rows it read."""
+    done = imp.processed_rows + left_out
+    if imp.total_rows is None:
+        label = f"{done:,} rows so far"
+    elif imp.status == ImportStatus.SUCCEEDED.value and left_out:
+        return f"{done:,} rows: {imp.processed_rows:,} read, {left_out:,} left out"
+    else:
+        label = f"{done:,} of {max(imp.total_rows, done):,} rows"
+    return f"{label} ({left_out:,} left out)" if left_out else label

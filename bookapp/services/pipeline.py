@@ -18,6 +18,7 @@ from ..extensions import db
 from ..importer import BookRow, FileProblem, HeaderMap, Mapping, RowProblem, RowValidator
 from ..importer.decimal_comma import PRICES_WITH_DECIMAL_COMMA
 from ..importer.duplicates import FirstRows
+from ..importer.left_out import left_out_count
 from ..importer.mapping import header_text
 from ..importer.validation import ValidRows
 from ..importer.wrong_file import WrongFileCheck
@@ -157,7 +158,7 @@ class ImportRun:
             )
             prices = PRICES_WITH_DECIMAL_COMMA if validator.price_decimal_comma and not table.decimal_comma else ""
             imp.read_as = (table.description + prices)[:255]
-            imp.total_rows = max(table.estimated_rows, imp.processed_rows) or None
+            imp.total_rows = max(table.estimated_rows, imp.processed_rows + left_out_count(imp.repairs)) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()
             writer = BookWriter(
@@ -340,8 +341,8 @@ class ImportRun:
             note_repairs(imp, CATALOGUE_PUNCTUATION, chunk.valid.punctuation_taken_off)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
-        if imp.total_rows is not None and imp.processed_rows > imp.total_rows:
-            imp.total_rows = imp.processed_rows
+        if imp.total_rows is not None:  # an estimate while it runs, the rows left out among them
+            imp.total_rows = max(imp.total_rows, imp.processed_rows + left_out_count(imp.repairs))
         if commit:
             self._commit()
         elif not checkpoint:

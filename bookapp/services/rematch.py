@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..importer import FileProblem, Mapping
-from ..importer.matching import suggested_group
+from ..importer.groups import suggested_group
 from ..importer.reading import header_row_in
 from ..models import Import, ImportMode, ImportStatus, User
 from .import_jobs import ImportStateError, enqueue_import, kept_if_recorded, upload_path

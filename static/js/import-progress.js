@@ -34,13 +34,9 @@
 
   function progressSentence(data) {
     if (data.status === "queued") return "Queued: waiting for a worker.";
-    var parts = [];
-    if (data.total_rows != null) {
-      parts.push(data.percent + " %");
-      parts.push(number.format(data.processed_rows) + " of " + number.format(data.total_rows) + " rows");
-    } else {
-      parts.push(number.format(data.processed_rows) + " rows so far");
-    }
+    // "45 % · 450 of 1,000 rows", "1,200 rows so far", "600 of 900 rows (200 left out)": the page's words.
+    var parts = data.total_rows != null ? [data.percent + " %"] : [];
+    parts.push(data.rows_label);
     if (data.eta_seconds != null) parts.push("about " + formatDuration(data.eta_seconds) + " left");
     return parts.join(" · ");
   }
@@ -50,6 +46,7 @@
     var counts = ["created", "updated", "unchanged", "skipped", "rejected"].filter(function (name) {
       return data[name];
     }).map(function (name) { return number.format(data[name]) + " " + name; });
+    if (data.left_out_rows) counts.push(number.format(data.left_out_rows) + " left out");
     // The outcome says what the status alone does not: "succeeded with 3 rejected rows", "undone".
     var sentence = what + ": " + (data.outcome || data.status) + (counts.length ? ". " + counts.join(", ") + "." : ".");
     if (data.error) sentence += " " + data.error;
@@ -85,11 +82,8 @@
     setText("eta", data.eta_seconds != null ? "· about " + formatDuration(data.eta_seconds) + " left" : "");
     if (fields.status) fields.status.className = data.outcome_class || "status-" + data.status;
     setText("percent", data.percent);
-    setText("processed_rows", number.format(data.processed_rows));
-    var counted = data.total_rows != null;
-    setText("total_rows", counted ? number.format(data.total_rows) : "");
-    ["with_total", "of_total"].forEach(function (name) { if (fields[name]) fields[name].hidden = !counted; });
-    if (fields.so_far) fields.so_far.hidden = counted;
+    setText("rows", data.rows_label);
+    if (fields.with_total) fields.with_total.hidden = data.total_rows == null;
     ["created", "updated", "unchanged", "skipped", "rejected"].forEach(function (name) {
       setText(name, number.format(data[name]));
     });
