@@ -221,12 +221,14 @@ def register_commands(app: Flask) -> None:
 def register_template_helpers(app: Flask) -> None:
     """Make the import statuses and labels known to every template."""
     from .importer.fields import LABELS
+    from .importer.reading import ENCODINGS_IN_WORDS
     from .models import MODE_LABELS, ImportStatus
     from .pager import page_links
     from .services.problems import outcome, outcome_class
 
     app.jinja_env.globals.update(FIELD_LABELS=LABELS, MODE_LABELS=MODE_LABELS, ImportStatus=ImportStatus,
-                                 import_outcome=outcome, outcome_class=outcome_class, page_links=page_links)  # fmt: skip
+                                 import_outcome=outcome, outcome_class=outcome_class, page_links=page_links,
+                                 ENCODINGS_IN_WORDS=ENCODINGS_IN_WORDS)  # fmt: skip
 
 
 CONTENT_SECURITY_POLICY = (

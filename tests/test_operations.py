@@ -32,6 +32,24 @@ from tests.test_access import bearer
 from tests.test_browser import page, sign_in_as_staff, web_server  # noqa: F401 (fixtures)
 
 
+def running_for_100_s_last_heard_30_s_ago(app, import_id: int) -> None:
+    """Record the import as running for 100 s, its last heartbeat 30 s ago: as if its worker were lost."""
+    now = utcnow()
+    with app.app_context():
+        db.session.execute(update(Import).where(Import.id == import_id).values(
+            status="running", phase="saving", started_at=now - timedelta(seconds=100),
+            attempt_started_at=now - timedelta(seconds=100), heartbeat_at=now - timedelta(seconds=30)))  # fmt: skip
+        db.session.commit()
+
+
+def started_by(redis_client, import_id: int, worker_name: str) -> None:
+    """Record the import's first job as started by the worker of that name."""
+    job = Job.fetch(f"import-{import_id}-0", connection=redis_client)
+    job.set_status(JobStatus.STARTED)
+    job.worker_name = worker_name
+    job.save()
+
+
 def upload(client, headers, rows: list, name: str = "books.csv") -> int:
     response = client.post("/api/v1/imports", headers=headers,
                            data={"file": (io.BytesIO(csv_bytes(rows)), name)})  # fmt: skip
@@ -46,12 +64,7 @@ def test_a_running_import_whose_worker_is_gone_says_so_and_is_resumed_before_the
     staff = bearer(app, "staff@example.com", Role.STAFF)
     client = app.test_client()
     import_id = upload(client, staff, [book_row(1)])
-    now = utcnow()
-    with app.app_context():
-        db.session.execute(update(Import).where(Import.id == import_id).values(
-            status="running", phase="saving", started_at=now - timedelta(seconds=100),
-            attempt_started_at=now - timedelta(seconds=100), heartbeat_at=now - timedelta(seconds=30)))  # fmt: skip
-        db.session.commit()
+    running_for_100_s_last_heard_30_s_ago(app, import_id)
     shown = client.get(f"/api/v1/imports/{import_id}", headers=staff).get_json()
     assert (shown["status"], shown["phase"], shown["attempts"]) == ("running", LOST_PHASE, 1)
     assert shown["heartbeat_age_seconds"] >= 30 and shown["heartbeat_at"]
@@ -59,10 +72,7 @@ def test_a_running_import_whose_worker_is_gone_says_so_and_is_resumed_before_the
     html = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{import_id}").get_data(as_text=True)
     assert LOST_PHASE in html and re.search(r"Attempt 1 · last heartbeat 3\d s ago", html)
 
-    job = Job.fetch(f"import-{import_id}-0", connection=redis_client)
-    job.set_status(JobStatus.STARTED)
-    job.worker_name = "machine-b-worker"
-    job.save()
+    started_by(redis_client, import_id, "machine-b-worker")
     redis_client.hset("rq:worker:machine-b-worker", "birth", "x")  # alive: nothing happens
     with app.app_context():
         assert reconcile()["requeued"] == []

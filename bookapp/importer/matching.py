@@ -15,11 +15,12 @@ from decimal import Decimal
 
 from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
-from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
+from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .groups import suggested_group
 from .headers import HeaderMap, field_of, last_resort
 from .left_out import why_left_out
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
+from .markup import looks_like_markup, markup_text
 from .validation import RowValidator
 from .values import parse_book_type, parse_year
 
@@ -401,7 +402,17 @@ def _shown_value(value: object) -> str:
 
 
 def _as_read(header_map, fld: str, cells: list[object]) -> str:
+    """Return the cell the import reads for *fld* in a row it does not save, as text: the first of its
+    columns that is not blank (else the value for every row), a description written in HTML as the text
+    it shows (importer.markup: as the import stores it), not as tags."""
     position = header_map.positions.get(fld)
-    if position is None:
+    text = ""
+    for at in () if position is None else (position, *header_map.fallbacks.get(fld, ())):
+        text = as_read(cell_text(cells[at])) if at < len(cells) else ""
+        if text:
+            break
+    if not text:
         return header_map.defaults.get(fld, "")
-    return shown(as_read(cell_text(cells[position])) if position < len(cells) else "")
+    if fld in MARKUP_FIELDS and looks_like_markup(text):
+        text = markup_text(text)
+    return shown(text)

@@ -31,6 +31,14 @@ from .xlsx import zip_kind
 
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "pipe"}
 _ENCODING_NAMES = {"utf-8-sig": "UTF-8 with BOM", "utf-16-le": "UTF-16 LE with BOM", "utf-16-be": "UTF-16 BE with BOM"}
+#: The encodings a description names that a person knows by other words (a page shows the words, the technical
+#: name after them in small print): what a spreadsheet program on Windows saves as plain "CSV", and as
+#: "Unicode Text".
+ENCODINGS_IN_WORDS = {
+    "CP1252": "Windows (Western European) text",
+    "UTF-16 LE with BOM": "Unicode text",
+    "UTF-16 BE with BOM": "Unicode text",
+}
 
 #: Limits on what a file may hold: more columns refuse the file; a longer cell rejects its row.
 MAX_COLUMNS = 200

@@ -27,7 +27,7 @@ from ..queue import queue_available
 from ..services.books import page_number, printable
 from ..services.fixes import fix_state
 from ..services.import_jobs import ImportStateError, cancel_import, retry_import
-from ..services.import_view import import_json
+from ..services.import_view import import_json, took
 from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
@@ -178,6 +178,7 @@ def show_context(imp: Import) -> dict:
         "can_rematch": imp.is_terminal and why_not_rematched(imp) is None,
         "rematched_as": rematches_of(imp),
         "undo_summary": undo_summary,
+        "took": took,
         "action_form": ActionForm(),
     }
 

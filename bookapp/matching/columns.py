@@ -13,7 +13,9 @@ from flask_login import current_user
 from ..auth import staff_required
 from ..extensions import db
 from ..importer import FileProblem, Mapping, MappingError
-from ..importer.matching import Choices, from_form, from_mapping, suggest
+from ..importer.fields import LABELS
+from ..importer.mapping import header_text
+from ..importer.matching import Choices, from_form, from_mapping, suggest, suggested_group, value_section
 from ..models import Import, ImportStatus
 from ..services.column_profiles import forget_profile, profile_state, start_profile
 from ..services.import_jobs import ImportStateError
@@ -40,6 +42,37 @@ def first_choices(imp: Import, headers: list[object], profile: dict | None) -> C
         except MappingError:
             pass
     return suggest(headers, profile)
+
+
+#: The values of Book type the intro names, at most (then "…").
+NAMED_VALUES = 4
+
+
+def why_here(imp: Import, headers: list[object], profile: dict | None) -> dict:
+    """Say why the upload came to Match columns, as the upload decided it (services.imports.columns_for): the
+    book fields its header row names no column for; Book type's column by name and its values that are no
+    book type (Genre: Roman, BD), to match; the column naming each row's product in a shop's export."""
+    try:
+        mapping = Mapping.from_json(imp.mapping) if imp.mapping else Mapping()
+    except MappingError:
+        mapping = Mapping()
+    header_map, _ = mapping.resolve(headers)
+    position = header_map.positions.get("book_type")
+    values_column = (
+        header_text(headers[position]) if position is not None and not header_map.values.get("book_type") else ""
+    )
+    values = []
+    if values_column:
+        section = value_section(first_choices(imp, headers, profile), profile)
+        values = [row.text for row in section.unmatched] if values_column in section.columns else []
+    missing = [LABELS[f] for f in header_map.missing]
+    return {
+        "missing": ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else "".join(missing),
+        "one_missing": len(missing) == 1,
+        "values_column": values_column if values else "",
+        "value_list": ", ".join(values[:NAMED_VALUES]) + (", …" if len(values) > NAMED_VALUES else ""),
+        "group": "" if imp.mapping else suggested_group(headers),
+    }
 
 
 def started_profile(imp: Import) -> tuple[str | None, object]:
@@ -102,6 +135,7 @@ def columns(import_id: int):
         state=state,
         state_message=data if state == "error" else None,
         without_profile=without_profile,
+        why=why_here(imp, headers, profile),
         save_as=_save_as(),
         error=error,
         **context,

@@ -96,6 +96,26 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
     )
 
 
+#: The time an import spent not working that its page leaves unsaid: under a second, or a twentieth of the whole.
+UNSAID_WAIT_SECONDS, UNSAID_WAIT_SHARE = 1.0, 0.05
+
+
+def took(data: dict) -> str:
+    """Say how long an ended import (as import_json shows it) took: "Took 0.4 s." when it worked all along,
+    else what the rest of the time was: waiting for a worker after the one before was lost, or after a stop."""
+    elapsed, working, attempts = data["elapsed_seconds"], data["working_seconds"], data["attempts"]
+    over = f" over {attempts} attempts" if attempts > 1 else ""
+    waited = elapsed - working
+    if waited < max(UNSAID_WAIT_SECONDS, UNSAID_WAIT_SHARE * elapsed):
+        return f"Took {elapsed:,.1f} s{over}."
+    if attempts > 1:
+        return (
+            f"Took {elapsed:,.1f} s: {working:,.1f} s of work{over}, and {waited:,.1f} s between them, waiting to be "
+            "taken up again after its worker was lost or it stopped."
+        )
+    return f"Took {elapsed:,.1f} s: {working:,.1f} s of work, and {waited:,.1f} s waiting after its worker was lost."
+
+
 #: The phase a running import shows once its heartbeat is late: the reconciler resumes it from its last
 #: committed chunk as soon as its worker is confirmed gone (or its heartbeat is STALE_HEARTBEAT_SECONDS old).
 LOST_PHASE = "worker lost: resuming"

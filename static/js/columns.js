@@ -44,7 +44,7 @@
     newSelect.id = id;
     newSelect.value = "";
     label.htmlFor = id;
-    label.textContent = label.textContent.replace(/\d+$/, String(number));
+    label.textContent = cell.dataset.more.replace("{n}", String(number));
     wrapper.after(copy);
   }
 

@@ -41,14 +41,29 @@
     return parts.join(" · ");
   }
 
+  // A dry run saves nothing: its counts are what the import would do ("the import would create 4, reject 1").
+  var WOULD = { created: "create", updated: "update", unchanged: "leave unchanged", skipped: "skip", rejected: "reject" };
+
   function outcomeSentence(data) {
     var what = (data.dry_run ? "Dry run #" : "Import #") + data.id;
     var counts = ["created", "updated", "unchanged", "skipped", "rejected"].filter(function (name) {
       return data[name];
-    }).map(function (name) { return number.format(data[name]) + " " + name; });
-    if (data.left_out_rows) counts.push(number.format(data.left_out_rows) + " left out");
+    }).map(function (name) {
+      return data.dry_run ? WOULD[name] + " " + number.format(data[name]) : number.format(data[name]) + " " + name;
+    });
+    if (data.left_out_rows) {
+      counts.push(data.dry_run ? "leave out " + number.format(data.left_out_rows) + " rows"
+                               : number.format(data.left_out_rows) + " left out");
+    }
+    var told = "";
+    if (counts.length && data.dry_run) {
+      var last = counts.pop();
+      told = " The import would " + (counts.length ? counts.join(", ") + " and " : "") + last + ".";
+    } else if (counts.length) {
+      told = " " + counts.join(", ") + ".";
+    }
     // The outcome says what the status alone does not: "succeeded with 3 rejected rows", "undone".
-    var sentence = what + ": " + (data.outcome || data.status) + (counts.length ? ". " + counts.join(", ") + "." : ".");
+    var sentence = what + ": " + (data.outcome || data.status) + "." + told;
     if (data.error) sentence += " " + data.error;
     return sentence;
   }
@@ -60,8 +75,14 @@
     lastAnnouncedAt = now;
   }
 
+  // A dry run says so: it checks the file, it imports nothing.
+  function dryRunSentence(data) {
+    if (data.status === "queued") return "Dry run queued: waiting for a worker.";
+    return "Dry run, checking the file: " + progressSentence(data);
+  }
+
   function announceProgress(data) {
-    var text = progressSentence(data);
+    var text = data.dry_run ? dryRunSentence(data) : progressSentence(data);
     var now = Date.now();
     if (text !== lastAnnounced && now - lastAnnouncedAt >= ANNOUNCE_EVERY_MS) announce(text, now);
   }
@@ -96,7 +117,7 @@
       setText("error", data.error);
       fields.error.hidden = false;
     }
-    document.title = "Import #" + data.id + " · " + (data.outcome || data.status) + " · bookapp";
+    document.title = (data.dry_run ? "Dry run #" : "Import #") + data.id + " · " + (data.outcome || data.status) + " · bookapp";
   }
 
   // The report (banner, rejected rows, downloads, buttons) is rendered on the server: fetch the finished
