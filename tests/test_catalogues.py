@@ -3,6 +3,8 @@ qualifier, years as "c1965.", pages as "xii, 412 p.", titles and authors closed 
 lists headed in French, German or Spanish, and a collection program's Purchase Price. Through the API and
 Match columns, on SQLite and PostgreSQL."""
 
+import csv
+import io
 import json
 from decimal import Decimal
 
@@ -20,7 +22,7 @@ from bookapp.importer.values import parse_isbn, parse_pages, parse_year
 from bookapp.models import Import
 from bookapp.services.problems import summary_line
 from tests import layouts
-from tests.conftest import flask_cli
+from tests.conftest import flask_cli, run_worker
 from tests.helpers import HEADER, book_row
 from tests.test_access import bearer
 from tests.test_mapping import book, finished, page_said, post_file
@@ -136,6 +138,72 @@ def test_a_shops_titles_ending_in_a_question_mark_or_an_ellipsis_are_stored_as_w
     saved = [book(app, layouts.isbn13_of(n)) for n in range(1, 6)]
     assert [(b.title, b.author) for b in saved] == list(zip(titles, authors, strict=True))
     assert "catalogue_punctuation_taken_off" not in state["repairs"]
+
+
+@pytest.mark.parametrize("count", [1, 2, 5])
+def test_a_few_shop_titles_ending_in_a_full_stop_are_stored_as_written(app, count):
+    """A shop's list of one or two books whose title ends in a full stop of its own is no catalogue: a
+    column of full stops alone tells nothing until a catalogue's own marks (" /", " :", ",") show."""
+    headers = bearer(app)
+    titles = ("Are You There God? It's Me, Margaret.", "Who Goes There?", "Stop. Breathe. Think.",
+              "The Lion, the Witch and the Wardrobe.", "Dune.")[:count]  # fmt: skip
+    authors = ("Blume, Judy.", "Campbell, John W.", "Hanh, Thich Nhat.", "Lewis, C. S.", "Herbert, Frank.")[:count]
+    name, content = layouts.euro_sheet(1, count=count, prices=("9,99 €",), titles=titles, authors=authors)
+    state = finished(app, headers, post_file(app, headers, name, content))
+
+    assert (state["created"], state["rejected"]) == (count, 0)
+    saved = [book(app, layouts.isbn13_of(n)) for n in range(1, count + 1)]
+    assert [(b.title, b.author) for b in saved] == list(zip(titles, authors, strict=True))
+    assert "catalogue_punctuation_taken_off" not in state["repairs"]
+
+
+def test_a_catalogues_full_stops_count_where_its_other_marks_show():
+    titles = ["Dune /", "Emma :", "It /", "Dune."]
+    names = ["Herbert, Frank.", "Austen, Jane.", "King, Stephen.", "Herbert, Frank."]
+    assert catalogue_punctuation_columns(list(zip(titles, names, strict=True))) == {0, 1}
+    assert catalogue_punctuation_columns([[n] for n in names]) == frozenset()
+    assert catalogue_punctuation_columns([["Dune /"], ["Emma :"]]) == frozenset()  # too few to tell
+
+
+def test_a_title_from_a_fallback_column_keeps_its_full_stop(app):
+    """Where a catalogue's title cell is blank and the title comes from the column matched after it, that
+    column's value is stored as written: only the catalogue's own column closes with its punctuation."""
+    headers = bearer(app)
+    odd = {2: {"title": "", "itemcallnumber": "Stop. Breathe. Think."}}
+    name, content = layouts.catalogue_report(1, 8, cells=odd.get)
+    mapping = {**layouts.CATALOGUE_REPORT_MAPPING, "columns": {"title": ["title", "itemcallnumber"]}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+
+    assert (state["created"], state["rejected"]) == (8, 0)
+    assert book(app, layouts.isbn13_of(2)).title == "Stop. Breathe. Think."
+    assert book(app, layouts.isbn13_of(1)).title == "Dune 1"
+
+
+def test_a_fix_of_a_catalogues_rejected_row_is_read_as_the_catalogue_was(app, staff_client):
+    """A catalogue report's row rejected for its year, fixed in the browser: the check and the follow-up
+    import read its title and author as the import read the report's ("Dune 9 :" is "Dune 9"), though the
+    one fixed row alone is too few to tell a catalogue by."""
+    headers = bearer(app)
+    name, content = layouts.catalogue_report(1, 9, cells={9: {"publicationyear": "1987, c1965"}}.get)
+    mapping = json.dumps(layouts.CATALOGUE_REPORT_MAPPING)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=mapping))
+    assert (state["created"], state["rejected"]) == (8, 1)
+
+    cells = next(csv.reader(io.StringIO(content.decode().splitlines()[9])))
+    assert cells[1:3] == ["Dune 9 :", "Herbert, Frank,"]
+    cells[4] = "1965"
+    row = dict(zip(layouts.CATALOGUE_REPORT_HEADER, cells, strict=True))
+    checked = app.test_client().post(
+        f"/api/v1/imports/{state['id']}/validate-row", headers=headers, json={"cells": row}
+    )
+    assert (checked.get_json()["book"]["title"], checked.get_json()["book"]["author"]) == ("Dune 9", "Herbert, Frank")
+    data = {f"r10c{position}": cell for position, cell in enumerate(cells)}
+    response = staff_client.post(f"/imports/{state['id']}/fix", data={**data, "action": "import"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    run_worker(app)
+
+    fixed = book(app, layouts.isbn13_of(9))
+    assert (fixed.title, fixed.author, fixed.year_published) == ("Dune 9", "Herbert, Frank", "1965")
 
 
 @pytest.mark.parametrize(

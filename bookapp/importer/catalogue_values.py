@@ -10,7 +10,7 @@ they import nothing of bookapp but its errors.
 """
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from itertools import zip_longest
 
 from .errors import ValueProblem
@@ -121,26 +121,53 @@ def without_closing_punctuation(text: str) -> str:
 
 #: How many of a column's first cells may end otherwise (a record keyed without the punctuation).
 _UNPUNCTUATED_SHARE = 0.05
+#: The fewest text cells a column is judged by: a handful of a shop's titles may all end in a full stop.
+_FEWEST_CELLS = 3
 
 
 def catalogue_punctuation_columns(rows: Sequence[Sequence[object]]) -> frozenset[int]:
     """Return the columns whose text cells, in *rows* (a file's first), close as a library catalogue closes
-    a title or a name: every one (but for one in twenty) ends in ISBD punctuation or a mark of its own
+    a title or a name: every one (but for one in twenty) ends in ISBD punctuation or a mark of their own
     ("Dune /", "Herbert, Frank,", "Who goes there?"), and at least half have punctuation to take off
-    (without_closing_punctuation). A shop's titles ("Dune", "Who Goes There?", "And Then There Were
-    None...") are never such a column. A column is looked at by its cells' last characters first: most
-    columns are told apart by those alone."""
-    found = []
+    (without_closing_punctuation). A column of full stops alone ("Herbert, Frank.") counts only in a file
+    where another, or itself, shows what only a catalogue writes (" /", " :", a closing comma): a shop's
+    titles that end in a full stop ("Are You There God? It's Me, Margaret.") are never such a column, nor
+    are "Dune", "Who Goes There?" or "And Then There Were None...". A column is looked at by its cells'
+    last characters first: most columns are told apart by those alone."""
+    found, telling = [], False
     for position, column in enumerate(zip_longest(*rows)):
         texts = [text for cell in column if type(cell) is str and (text := cell.rstrip())]
         ends = "".join(text[-1] for text in texts)
         closed = sum(map(ends.count, _CLOSING_MARKS | _OWN_MARKS))
-        if not texts or len(texts) - closed > _UNPUNCTUATED_SHARE * len(texts):
+        if len(texts) < _FEWEST_CELLS or len(texts) - closed > _UNPUNCTUATED_SHARE * len(texts):
             continue
         taken = 0
         for text in texts:  # until half of them have punctuation to take off
             taken += without_closing_punctuation(text) != text
             if 2 * taken >= len(texts):
                 found.append(position)
+                telling = telling or any(t[-1] != "." and without_closing_punctuation(t) != t for t in texts)
                 break
-    return frozenset(found)
+    return frozenset(found) if telling else frozenset()
+
+
+#: What an import's description (its read_as) adds when it took a catalogue's closing punctuation off its
+#: titles or names, followed by which ("titles", "names", "titles and names"): a fix of its rejected rows
+#: reads them alike (the fixed rows alone are too few to tell).
+PUNCTUATION_TAKEN_OFF = ", a library catalogue's closing punctuation taken off "
+_SAID = {"title": "titles", "author": "names"}
+
+
+def punctuation_said(fields: Iterable[str]) -> str:
+    """Return what an import's description adds for a catalogue's punctuation taken off *fields*."""
+    named = [_SAID[f] for f in PUNCTUATED_FIELDS if f in set(fields)]
+    return PUNCTUATION_TAKEN_OFF + " and ".join(named) if named else ""
+
+
+def punctuation_read(description: str | None) -> tuple[str, ...]:
+    """Return the fields an import's *description* says it took a catalogue's punctuation off."""
+    _, said, rest = (description or "").partition(PUNCTUATION_TAKEN_OFF)
+    if not said:
+        return ()
+    named = rest.split(",", 1)[0]
+    return tuple(f for f in PUNCTUATED_FIELDS if _SAID[f] in named.split(" and "))

@@ -97,6 +97,8 @@ class Column:
         self.catalogue_punctuation = catalogue_punctuation
         #: Rows (indexes into the last chunk) whose value had a library catalogue's closing punctuation taken off.
         self.punctuation_taken_off: list[int] = []
+        #: Rows of the chunk whose cell came from a fallback column or the default, not this column: read as written.
+        self._not_own: frozenset[int] | set[int] = frozenset()
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
@@ -141,10 +143,14 @@ class Column:
     ) -> tuple[list[object], list[object], dict[int, str]]:
         """Convert the chunk's cells for this field; return (cells as read, values, {index: problem})."""
         cells = self.source_cells(by_position, count)
+        if self.catalogue_punctuation and (self.fallbacks or self.default is not None):
+            own = by_position[self.position]
+            self._not_own = {i for i, cell in enumerate(own) if is_blank_cell(cell)}
         rejected: list[int] = []
         if self.values is not None:
             cells, rejected = self._mapped(cells)
         values, problems = self.convert_cells(cells)
+        self._not_own = frozenset()
         if self.fallbacks and problems:
             self._try_fallbacks(by_position, values, problems)
         for index in rejected:
@@ -241,9 +247,9 @@ class Column:
     ) -> tuple[list[object], dict[int, str]]:
         """Take a library catalogue's closing punctuation off the column's values (a list of their own),
         noting the rows."""
-        taken = self.punctuation_taken_off
+        taken, not_own = self.punctuation_taken_off, self._not_own
         for index, value in enumerate(values):
-            if type(value) is str and (bare := without_closing_punctuation(value)) != value:
+            if type(value) is str and index not in not_own and (bare := without_closing_punctuation(value)) != value:
                 values[index] = bare
                 taken.append(index)
         return values, problems

@@ -193,6 +193,11 @@ class RowValidator:
             if fld in header_map.positions or fld in header_map.defaults
         ]
 
+    @property
+    def punctuated_fields(self) -> list[str]:
+        """The fields read without a library catalogue's closing punctuation."""
+        return [column.field for column in self.columns if column.catalogue_punctuation]
+
     def continued(self, rows: Iterable[tuple[int, Sequence[object]]]) -> Iterable[tuple[int, Sequence[object]]]:
         """Return the file's *rows* (all of them, in order) as this import reads them: a row continuing
         the item above takes that item's details where its own are blank (importer.groups)."""

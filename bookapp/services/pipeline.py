@@ -16,6 +16,7 @@ from sqlalchemy import delete, insert, select
 from ..config import IMPORT_CHUNK_SIZES
 from ..extensions import db
 from ..importer import BookRow, FileProblem, HeaderMap, Mapping, RowProblem, RowValidator
+from ..importer.catalogue_values import punctuation_said
 from ..importer.decimal_comma import PRICES_WITH_DECIMAL_COMMA
 from ..importer.duplicates import FirstRows
 from ..importer.left_out import left_out_count
@@ -35,6 +36,7 @@ from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
 from .problems import CATALOGUE_PUNCTUATION, FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
+from .row_check import punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome
@@ -152,12 +154,12 @@ class ImportRun:
                 header_map,
                 decimal_comma=table.decimal_comma,
                 decimal_comma_columns=table.decimal_comma_columns,
-                catalogue_punctuation_columns=table.catalogue_punctuation_columns,
+                catalogue_punctuation_columns=punctuation_columns(imp, table, header_map),
                 text_cells=table.text_cells,
                 nul_cells=table.nul_cells,
             )
             prices = PRICES_WITH_DECIMAL_COMMA if validator.price_decimal_comma and not table.decimal_comma else ""
-            imp.read_as = (table.description + prices)[:255]
+            imp.read_as = (table.description + prices + punctuation_said(validator.punctuated_fields))[:255]
             imp.total_rows = max(table.estimated_rows, imp.processed_rows + left_out_count(imp.repairs)) or None
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()

@@ -123,6 +123,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
     from ..importer.errors import FileProblem
     from ..importer.fields import LABELS
     from ..models import ImportChange, ImportChunk
+    from .row_check import punctuation_columns
     from .saving import Outcome
 
     names = {o.value: o.name.lower() for o in Outcome}
@@ -137,7 +138,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
             header_map,
             decimal_comma=table.decimal_comma,
             decimal_comma_columns=table.decimal_comma_columns,
-            catalogue_punctuation_columns=table.catalogue_punctuation_columns,
+            catalogue_punctuation_columns=punctuation_columns(imp, table, header_map),
             text_cells=table.text_cells,
         )
         isbn_at, title_at = header_map.positions["isbn"], header_map.positions.get("title")

@@ -16,6 +16,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..importer import BookRow, FileProblem, MappingError, RowValidator
+from ..importer.catalogue_values import punctuation_read
 from ..importer.decimal_comma import PRICES_WITH_DECIMAL_COMMA
 from ..importer.fields import FIELDS, LABELS
 from ..importer.left_out import is_blank_row
@@ -73,6 +74,22 @@ def reads_prices_with_decimal_comma(imp: Import) -> bool:
     return PRICES_WITH_DECIMAL_COMMA in (imp.read_as or "")
 
 
+def punctuation_columns(imp: Import, table, header_map) -> frozenset[int]:
+    """The columns of *table* (a reading.Table) that *imp* reads without a library catalogue's closing
+    punctuation: those its first rows show (catalogue_values.catalogue_punctuation_columns), or, for a fix
+    of another import's rejected rows (too few to tell), the ones that import read so."""
+    if imp.fixes_import_id is None:
+        return table.catalogue_punctuation_columns
+    original = db.session.get(Import, imp.fixes_import_id)
+    return read_without_punctuation(original, header_map)
+
+
+def read_without_punctuation(imp: Import | None, header_map) -> frozenset[int]:
+    """The positions, in *header_map*, of the fields *imp* read without a catalogue's closing punctuation."""
+    fields = punctuation_read(imp.read_as if imp is not None else None)
+    return frozenset(header_map.positions[f] for f in fields if f in header_map.positions)
+
+
 class RowChecker:
     """Checks rows of one import's file, with its header map, one row or a few at a time."""
 
@@ -91,6 +108,7 @@ class RowChecker:
             self.header_map,
             decimal_comma=reads_decimal_comma(imp),
             decimal_comma_columns={price_at} if reads_prices_with_decimal_comma(imp) else (),
+            catalogue_punctuation_columns=read_without_punctuation(imp, self.header_map),
             text_cells=True,
             nul_cells=True,
         )
