@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from bookapp.importer import FileProblem, open_table, profiling
+from bookapp.importer import FileProblem, item_values, open_table, profiling
 from bookapp.importer.cells import decode_cell, encode_cell, looks_like
 from bookapp.importer.errors import UnsavedFormula
 from bookapp.importer.profiling import profile_file
@@ -180,9 +180,9 @@ def test_a_shop_exports_values_taken_from_an_items_first_row_are_counted_alike_i
     assert items["columns"][str(header.index("Type"))] == {
         "continued": sorted([["Fiction", paperback, 4], ["Fiction", image, 4]]), "left_out": []}  # fmt: skip
 
-    monkeypatch.setattr(profiling, "CONTINUED_LIMIT", 5)
+    monkeypatch.setattr(item_values, "CONTINUED_LIMIT", 5)
     few = profile_file(path)["items"]
     assert header.index("Title") in few["uncounted"] and str(header.index("Type")) in few["columns"]
-    monkeypatch.setattr(profiling, "CONTINUED_LIMIT", 1)  # a paperback's row and an image's: two kinds of row
+    monkeypatch.setattr(item_values, "CONTINUED_LIMIT", 1)  # a paperback's row and an image's: two kinds of row
     none = profile_file(path)
     assert none["items"]["uncounted"] == [i for i, column in enumerate(none["columns"]) if column["values"]]

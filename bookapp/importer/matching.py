@@ -254,7 +254,7 @@ class ValueSection:
     #: Whether a column names each row's item, so that rows may take a value from their item's first row.
     grouped: bool = False
     #: Whether each count is every row the import will read with the value; False: only the rows holding
-    #: it, not those that take it from their item's first row (profiling.ItemValues did not count them).
+    #: it, not those that take it from their item's first row (item_values.ItemValues did not count them).
     exact: bool = True
 
     @property
@@ -325,7 +325,7 @@ def not_their_own(
     column) for the rows the import reads with each value: less a product export's variable and grouped
     products' own rows, left out; with the column naming each row's item chosen, plus the rows continuing
     an item that take the value from the item's first row, unless they hold nothing in the matched
-    columns (left out too). Both as profiling.ItemValues counted them. And whether that is every row:
+    columns (left out too). Both as item_values.ItemValues counted them. And whether that is every row:
     False when a row may take a value from its item's first row that was not counted (another column
     names the items, or the profile is from before they were counted)."""
     items = profile.get("items") or {}
