@@ -3,10 +3,12 @@
 import contextlib
 import logging
 import os
+import re
 import secrets
 from pathlib import Path
 
 from flask import Flask
+from markupsafe import Markup, escape
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from werkzeug.middleware.proxy_fix import ProxyFix
@@ -229,6 +231,13 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.globals.update(FIELD_LABELS=LABELS, MODE_LABELS=MODE_LABELS, ImportStatus=ImportStatus,
                                  import_outcome=outcome, outcome_class=outcome_class, page_links=page_links,
                                  ENCODINGS_IN_WORDS=ENCODINGS_IN_WORDS)  # fmt: skip
+    app.jinja_env.filters["break_points"] = break_points
+
+
+def break_points(name: str) -> Markup:
+    """A file name that may wrap after each _, - and . ("variants10_<wbr>products_<wbr>export_<wbr>1.<wbr>csv"),
+    where a reader expects it to, not mid-word; the name itself escaped."""
+    return Markup(re.sub(r"([_.\-])(?=.)", r"\1<wbr>", str(escape(name))))
 
 
 CONTENT_SECURITY_POLICY = (

@@ -105,10 +105,31 @@ def test_at_390_px_book_types_values_fit_and_a_table_wider_than_the_screen_says_
     screenshot(page, "plain-words-values-390")
 
     page.get_by_label("Book type for the value “Roman”").select_option("Classic")
-    expect(page.locator("#preview")).to_contain_text("Imported")  # the preview replaced by the script
+    expect(page.locator("#preview")).to_contain_text("Valid")  # the preview replaced by the script
     shown = {r["name"]: r for r in regions(page)}
     assert shown["Preview"]["scrolls"] and shown["Preview"]["hint"], shown["Preview"]
 
     page.set_viewport_size(LAPTOP)
     page.wait_for_function("() => ![...document.querySelectorAll('.scroll-hint')].some(h => !h.hidden)")
     assert not any(r["scrolls"] or r["hint"] for r in regions(page)), regions(page)
+
+
+def test_the_upload_button_says_check_while_the_dry_run_box_is_ticked(sqlite_app, web_server, page, tmp_path):
+    """Ticking "Dry run" turns "Upload and import" into "Upload and check", and back; the dry run it starts is one."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    name, content = layouts.goodreads(1)
+    (tmp_path / name).write_bytes(content)
+    sign_in_as_staff(page, web_server)
+    page.goto(web_server + "/imports/new")
+    button = page.locator("main form#upload-form button[type=submit]")
+    expect(button).to_have_text("Upload and import")
+    page.check("input[name=dry_run]")
+    expect(button).to_have_text("Upload and check")
+    page.uncheck("input[name=dry_run]")
+    expect(button).to_have_text("Upload and import")
+    page.check("input[name=dry_run]")
+    page.set_input_files("#file", str(tmp_path / name))
+    button.click()
+    expect(page).to_have_title(re.compile(r"Dry run #1"))

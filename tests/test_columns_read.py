@@ -161,7 +161,7 @@ def test_a_dry_run_an_earlier_release_previewed_asks_to_be_previewed_again(app, 
     location = dry.headers["Location"].replace("/api/v1", "")
     page = staff_client.get(location).get_data(as_text=True)
     assert 'data-note="preview-again"' in page and "Confirm import" not in page
-    assert "Match columns and import again" in page
+    assert "Match columns and check again" in page and "Match columns and import again" not in page
     flashed = staff_client.post(location + "/confirm", follow_redirects=True).get_data(as_text=True)
     assert "Preview it again" in flashed
     rematched = staff_client.post(location + "/rematch")

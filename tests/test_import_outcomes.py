@@ -23,7 +23,7 @@ def import_ids(app, *, dry_run: bool = False) -> list[int]:
 
 def text_of(html: str) -> str:
     """Return a page's text: tags dropped, spaces collapsed."""
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html.replace("<wbr>", "")))
 
 
 def finished_dry_run(app, client, content: bytes, **form) -> str:

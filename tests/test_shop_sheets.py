@@ -196,7 +196,7 @@ def test_match_columns_previews_a_totals_row_as_left_out_as_the_import_does(app,
     live = staff_client.post(response.location + "/preview", data=choices).get_json()
     verdicts = re.findall(r'<td class="num">(\d+)</td>.*?<td class="verdict">(.*?)</td>', live["preview_html"], re.S)
     said = {n: " ".join(re.sub(r"<[^>]+>", " ", v).split()) for n, v in verdicts}
-    assert said == {"2": "Imported", "3": "Imported", "4": "Imported",
+    assert said == {"2": "Valid", "3": "Valid", "4": "Valid",
                     "5": "Left out: a totals row (no ISBN; it sums up the sheet)"}, said  # fmt: skip
 
     assert staff_client.post(response.location, data={**choices, "action": "continue"}).status_code == 302
@@ -548,7 +548,7 @@ def test_a_woocommerce_exports_variations_take_their_products_details_and_its_va
     verdicts = re.findall(r'<td class="num">(\d+)</td>.*?<td class="verdict">(.*?)</td>', live["preview_html"], re.S)
     said = {int(n): " ".join(html.unescape(re.sub(r"<[^>]+>", " ", v)).split()) for n, v in verdicts}
     assert said[3] == "Left out: a variable or grouped product's own row (its variations are the books)", said
-    assert said[2] == said[4] == said[5] == "Imported", said
+    assert said[2] == said[4] == said[5] == "Valid", said
 
     assert staff_client.post(response.location, data={**WOO_CHOICES, "action": "continue"}).status_code == 302
     run_worker(app)

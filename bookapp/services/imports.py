@@ -297,7 +297,7 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         raise ImportStateError(
             f"Dry run #{dry_run.id} was previewed by an earlier release of bookapp, which did not record which "
             "column fills which field, and this release may read its columns differently. Preview it again: "
-            "press Match columns and import again on its page (it opens with the columns as they are read now), "
+            "press Match columns and check again on its page (it opens with the columns as they are read now), "
             "then confirm that dry run."
         )
     if dry_run.rejected and not (dry_run.created + dry_run.updated + dry_run.unchanged + dry_run.skipped):

@@ -184,9 +184,20 @@
     });
   }
 
+  // The button says what it starts: "Upload and import", or "Upload and check" while the dry-run box is ticked.
+  function nameTheButton(form) {
+    var button = form.querySelector("button[data-import-text]");
+    var box = form.querySelector("input[name=dry_run]");
+    if (!button || !box) return;
+    function name() { button.textContent = box.checked ? button.dataset.checkText : button.dataset.importText; }
+    box.addEventListener("change", name);
+    name();
+  }
+
   function enhance() {
     var form = document.getElementById("upload-form");
     if (!form) return;
+    nameTheButton(form);
     enhanceDropzone(form);
     enhanceSending(form);
   }

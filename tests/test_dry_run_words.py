@@ -1,0 +1,46 @@
+"""A dry run of a Goodreads export at Match columns and after it, in the words of what it does: the preview
+shows the rows "as they would be stored", a row without problems is "Valid" (the preview cannot tell a new book
+from one it would update), a value the user chose to reject says so in those words, and the finished dry run
+offers to match its columns and check again."""
+
+import html
+import re
+
+from tests.conftest import run_worker
+from tests.helpers import goodreads_csv, goodreads_row
+from tests.test_imports import upload
+from tests.test_matching import GOODREADS_CHOICES, text_of
+
+
+def verdicts(preview_html: str) -> dict[int, str]:
+    rows = re.findall(r"<tr><td class=\"num\">(\d+)</td>\s*<td class=\"verdict\">(.*?)</td>", preview_html, re.S)
+    return {int(n): " ".join(html.unescape(re.sub(r"<[^>]+>", " ", v)).split()) for n, v in rows}
+
+
+def test_a_dry_run_of_a_goodreads_export_says_what_its_preview_knows_and_checks_again(app, staff_client):
+    # Book 1 is in the stock already: the dry run would update it, not import it.
+    upload(staff_client, goodreads_csv([goodreads_row(1)]), name="goodreads_library_export.csv")
+    run_worker(app)
+    assert staff_client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue"}).status_code == 302
+    run_worker(app)
+
+    rows = [goodreads_row(n) for n in range(1, 7)]
+    answer = upload(staff_client, goodreads_csv(rows), name="goodreads_library_export (1).csv", dry_run="y")
+    assert answer.location == "/imports/2/columns"
+    run_worker(app)  # the column profile
+    said = text_of(staff_client.get("/imports/2/columns"))
+    assert "Preview: the first rows as they would be stored" in said and "would be saved" not in said
+
+    live = staff_client.post("/imports/2/columns/preview", data=GOODREADS_CHOICES).get_json()
+    shown = verdicts(live["preview_html"])
+    assert shown[2] == "Valid", shown  # book 1, stored already
+    assert shown[3] == "Rejected: Book type 'currently-reading': you chose to reject rows with this value", shown
+    assert "Imported" not in shown.values() and "value matching" not in live["preview_html"]
+
+    assert staff_client.post("/imports/2/columns", data={**GOODREADS_CHOICES, "action": "continue"}).status_code == 302
+    run_worker(app)
+    page = text_of(staff_client.get("/imports/2"))
+    assert "Match columns and check again" in page and "Match columns and import again" not in page
+    assert "Book type 'currently-reading': you chose to reject rows with this value" in page
+    # A real import's page still offers to import again.
+    assert "Match columns and import again" in text_of(staff_client.get("/imports/1"))
