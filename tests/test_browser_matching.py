@@ -70,7 +70,7 @@ def test_a_goodreads_export_is_matched_on_its_page_then_the_next_by_profile(sqli
     expect(proceed).to_be_enabled()
     expect(page.locator("#continue-reason")).to_be_hidden()
     preview = page.locator("table.preview")
-    expect(preview).to_contain_text("Rejected: Book type 'currently-reading': you chose to reject rows with this value")
+    expect(preview).to_contain_text("Rejected: Book type 'currently-reading' is a value you chose to reject")
     expect(preview.locator("tbody tr").first).to_contain_text(isbn13(1))  # Goodreads Book 1
     expect(page.locator("#columns-announcer")).to_have_text("Preview: 7 of 10 rows would be imported.")
     page.get_by_label("Save as profile (optional)").fill("Goodreads export")

@@ -34,13 +34,13 @@ def test_a_dry_run_of_a_goodreads_export_says_what_its_preview_knows_and_checks_
     live = staff_client.post("/imports/2/columns/preview", data=GOODREADS_CHOICES).get_json()
     shown = verdicts(live["preview_html"])
     assert shown[2] == "Valid", shown  # book 1, stored already
-    assert shown[3] == "Rejected: Book type 'currently-reading': you chose to reject rows with this value", shown
+    assert shown[3] == "Rejected: Book type 'currently-reading' is a value you chose to reject", shown
     assert "Imported" not in shown.values() and "value matching" not in live["preview_html"]
 
     assert staff_client.post("/imports/2/columns", data={**GOODREADS_CHOICES, "action": "continue"}).status_code == 302
     run_worker(app)
     page = text_of(staff_client.get("/imports/2"))
     assert "Match columns and check again" in page and "Match columns and import again" not in page
-    assert "Book type 'currently-reading': you chose to reject rows with this value" in page
+    assert "Book type 'currently-reading' is a value you chose to reject" in page
     # A real import's page still offers to import again.
     assert "Match columns and import again" in text_of(staff_client.get("/imports/1"))

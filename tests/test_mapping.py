@@ -147,7 +147,7 @@ def test_shopify_types_go_through_the_value_map_and_unlisted_values_are_refused(
     assert str(kinds[1].price) == "11.99" and kinds[1].quantity == 1 and kinds[1].author == "Penguin"
     rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
     assert [(r["row"], r["column"], r["message"]) for r in rejected] == [
-        (4, "Type", "Book type 'Poetry': you chose to reject rows with this value")
+        (4, "Type", "Book type 'Poetry' is a value you chose to reject")
     ]
 
 
@@ -281,7 +281,7 @@ def test_a_value_map_matches_case_and_spacing_variants_and_rejects_what_it_says(
     valid, problems = validator.validate_chunk(rows)
     assert [r.book_type for r in valid] == ["Sci-tech", "Sci-tech", "Comic"]
     assert [(p.row_number, p.message) for p in problems] == [
-        (4, "Book type 'zine': you chose to reject rows with this value"),
+        (4, "Book type 'zine' is a value you chose to reject"),
         # A value the matching does not list says so: a profile saved before the file had it lacks it.
         (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('sci-fi' is not in the value "
             "matching of this import)"),

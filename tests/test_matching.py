@@ -191,13 +191,13 @@ def test_the_preview_shows_the_first_rows_as_they_would_be_saved_with_their_verd
     verdicts = {int(n): " ".join(re.sub(r"<[^>]+>", " ", html.unescape(v)).split()) for n, v in rows}
     assert sorted(verdicts) == list(range(2, 12))  # the first 10 rows
     assert verdicts[2] == "Valid"  # book 1: to-read, a Horror
-    assert verdicts[3] == "Rejected: Book type 'currently-reading': you chose to reject rows with this value"
+    assert verdicts[3] == "Rejected: Book type 'currently-reading' is a value you chose to reject"
     assert live["summary"] == "Preview: 7 of 10 rows would be imported."
     # Without scripts, Preview shows the page again with the same choices, and one more fallback select.
     page = client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "preview"})
     body = page.get_data(as_text=True)
     assert page.status_code == 200 and selected(body, "else-isbn-1") == "ISBN" and selected(body, "else-isbn-2") == ""
-    assert "Rejected: Book type 'currently-reading': you chose to reject rows with this value" in text_of(page)
+    assert "Rejected: Book type 'currently-reading' is a value you chose to reject" in text_of(page)
     assert listed_values(body)["currently-reading"] == (10, "reject")
 
 
@@ -250,7 +250,7 @@ def test_a_worker_imports_with_a_fallback_chain_defaults_and_a_value_map(app, st
     assert books["Goodreads Book 6"].quantity == 6 % 4 and books["Goodreads Book 6"].no_of_pages == 206
     page = text_of(staff_client.get("/imports/1"))
     assert "Matched with profile 'Goodreads export' (edit)" in page
-    assert "Book type 'currently-reading': you chose to reject rows with this value: 4 rows (3, 6, 9, 12)" in page
+    assert "Book type 'currently-reading' is a value you chose to reject: 4 rows (3, 6, 9, 12)" in page
     assert "ISBN is required" in page  # book 4
 
 

@@ -155,7 +155,7 @@ class Column:
             self._try_fallbacks(by_position, values, problems)
         for index in rejected:
             values[index] = None
-            problems[index] = f"{LABELS[self.field]} {cells[index]!r}: you chose to reject rows with this value"
+            problems[index] = f"{LABELS[self.field]} {cells[index]!r} is a value you chose to reject"
         if self.values and problems:  # a value the matching does not list: say so (a profile's may lack a new one)
             for index, problem in problems.items():
                 cell = cells[index]
