@@ -313,3 +313,29 @@ def test_a_stock_lists_own_kinds_of_book_go_to_match_values_in_every_language(ap
     state = import_state(staff_client, location.removesuffix("/columns"))
     assert (state["created"], state["rejected"]) == (4, 0), state
 
+
+def test_an_imports_banner_says_its_rows_were_unchanged_not_imported(app, staff_client):
+    """The French list imported, the German one (the same books) was imported with its Roman rows left
+    unmatched: its banner said "2 rows were imported" when both were the books already there, unchanged. It
+    says what was done with them."""
+    headers = bearer(app)
+    name, content = layouts.stock_list("fr", 1)
+    mapping = json.dumps({"values": {"book_type": {"BD": "Comic", "Roman": "Classic"}}})
+    answer = app.test_client().post("/api/v1/imports", headers=headers,
+                                    data={"file": (io.BytesIO(content), name), "mapping": mapping})  # fmt: skip
+    run_worker(app)
+    assert (
+        answer.status_code == 202 and import_state(staff_client, f"/imports/{answer.get_json()['id']}")["created"] == 4
+    )
+
+    name, content = layouts.stock_list("de", 1)
+    location = waiting_at_columns(app, staff_client, name, content)
+    form = offered(staff_client.get(location).get_data(as_text=True))
+    assert staff_client.post(location, data={**form, "action": "continue"}).status_code == 302
+    run_worker(app)
+    shown = location.removesuffix("/columns")
+    state = import_state(staff_client, shown)
+    assert (state["created"], state["unchanged"], state["rejected"]) == (0, 2, 2), state
+    said = text_of(staff_client.get(shown))
+    assert "2 rows were read: 2 unchanged; the rejected ones were not imported." in said, said
+    assert "were imported" not in said
