@@ -17,6 +17,7 @@ from tests.conftest import PASSWORD, add_user, build_app, run_worker, sign_in
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13
 from tests.test_access import bearer
 from tests.test_imports import import_state, upload
+from tests.test_plain_words import offered, waiting_at_columns
 
 TYPE, ISBN, YEAR, PRICE = (HEADER.index(h) for h in ("Book type", "ISBN", "Year published", "Price"))
 
@@ -226,10 +227,13 @@ def test_checking_rows_of_the_grid(app, staff_client):
 
 
 def test_replace_and_set_work_without_javascript(app, staff_client):
-    rows = [book_row(n, **({"Book type": "Novel"} if n < 5 else {})) for n in range(1, 11)]  # 4 of 10: imported
-    response = upload(staff_client, csv_bytes(rows))
+    rows = [book_row(n, **({"Book type": "Novel"} if n < 5 else {})) for n in range(1, 11)]
+    # Novel in 4 rows waits at Match values; left unmatched there, its rows are rejected.
+    location = waiting_at_columns(app, staff_client, "books.csv", csv_bytes(rows))
+    form = offered(staff_client.get(location).get_data(as_text=True))
+    assert staff_client.post(location, data={**form, "action": "continue"}).status_code == 302
     run_worker(app)
-    original = import_state(staff_client, response.location)["id"]
+    original = import_state(staff_client, location.removesuffix("/columns"))["id"]
     cells = cells_of(staff_client.get(f"/imports/{original}/fix").get_data(as_text=True))
     page = staff_client.post(f"/imports/{original}/fix", data={
         **cells, "action": "replace", "replace_find": "Novel", "replace_with": "Horror", "replace_column": str(TYPE)})  # fmt: skip

@@ -9,6 +9,8 @@ import io
 import json
 import re
 
+import pytest
+
 from bookapp.services.reconcile import reconcile
 from tests import layouts
 from tests.conftest import run_worker, sign_in
@@ -282,3 +284,58 @@ def test_match_columns_names_the_fields_a_header_has_no_column_for_and_a_shop_ex
     )
     assert "It is a shop's product export, a row for each variant of a product: under Rows of one item, the column " \
            "Handle says which product each row belongs to." in intro  # fmt: skip
+
+
+# A shop's stock list in any language: its own kinds of book are offered to match, whatever its column is called.
+
+
+@pytest.mark.parametrize("language", list(layouts.STOCK_LIST_HEADERS))
+def test_a_stock_lists_own_kinds_of_book_go_to_match_values_in_every_language(app, staff_client, language):
+    """The French list (Genre: BD, Roman) went to Match values; the German one (Typ: Comic, Roman) was imported
+    straight away and its Roman rows rejected, because half its kinds (Comic) are book types. Whatever the
+    header, a kind of its own in more than one row (not one row's slip) sends the list to Match columns, which
+    names those values, and every row is imported once they are matched."""
+    name, content = layouts.stock_list(language, 1)
+    genre_header = layouts.STOCK_LIST_HEADERS[language][4]
+    location = waiting_at_columns(app, staff_client, name, content)
+    said = text_of(staff_client.get(location))
+    not_types = sorted(g for g in layouts.STOCK_LIST_GENRES[language] if g != "Comic")
+    assert (
+        f"Its {genre_header} column, read for Book type, holds values that are not book types ({', '.join(not_types)})"
+    ) in said
+
+    form = offered(staff_client.get(location).get_data(as_text=True))
+    unmatched = [key for key, value in form.items() if key.startswith("value-") and value == [""]]
+    assert len(unmatched) == len(not_types), form
+    choices = {**form, **{key: ["Classic"] for key in unmatched}, "action": "continue"}
+    assert staff_client.post(location, data=choices).status_code == 302
+    run_worker(app)
+    state = import_state(staff_client, location.removesuffix("/columns"))
+    assert (state["created"], state["rejected"]) == (4, 0), state
+
+
+def test_an_imports_banner_says_its_rows_were_unchanged_not_imported(app, staff_client):
+    """The French list imported, the German one (the same books) was imported with its Roman rows left
+    unmatched: its banner said "2 rows were imported" when both were the books already there, unchanged. It
+    says what was done with them."""
+    headers = bearer(app)
+    name, content = layouts.stock_list("fr", 1)
+    mapping = json.dumps({"values": {"book_type": {"BD": "Comic", "Roman": "Classic"}}})
+    answer = app.test_client().post("/api/v1/imports", headers=headers,
+                                    data={"file": (io.BytesIO(content), name), "mapping": mapping})  # fmt: skip
+    run_worker(app)
+    assert (
+        answer.status_code == 202 and import_state(staff_client, f"/imports/{answer.get_json()['id']}")["created"] == 4
+    )
+
+    name, content = layouts.stock_list("de", 1)
+    location = waiting_at_columns(app, staff_client, name, content)
+    form = offered(staff_client.get(location).get_data(as_text=True))
+    assert staff_client.post(location, data={**form, "action": "continue"}).status_code == 302
+    run_worker(app)
+    shown = location.removesuffix("/columns")
+    state = import_state(staff_client, shown)
+    assert (state["created"], state["unchanged"], state["rejected"]) == (0, 2, 2), state
+    said = text_of(staff_client.get(shown))
+    assert "2 rows were read: 2 unchanged; the rejected ones were not imported." in said, said
+    assert "were imported" not in said

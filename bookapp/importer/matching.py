@@ -10,6 +10,7 @@ show (valid ISBNs; years from 1450 to next year): no value for every row is ever
 from __future__ import annotations
 
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -144,14 +145,18 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
 BOOK_TYPE_SHARE = 0.5
 
 
-def mostly_not_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bool:
-    """Whether the column read for Book type holds mostly values that are no book type (and no default
-    fills it), in the file's first *rows*: its values want matching before the rows are read."""
+def holds_other_than_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bool:
+    """Whether the column read for Book type (no default filling it) holds, in the file's first *rows*,
+    values that are no book type and want matching before the rows are read, whatever the column is
+    called: mostly such values (a reading app's Genre, "Science Fiction"), or one such value in more than
+    one row, a shop's own kind of book (a German shop's Typ, "Roman" beside "Comic"). A value that is no
+    type in one row only is a slip in that row: the row is rejected, to be fixed."""
     position = header_map.positions.get("book_type")
     if position is None or header_map.values.get("book_type"):
         return False
     values = [row[position] for row in rows if position < len(row) and row[position] and str(row[position]).strip()]
-    return bool(values) and sum(pre_matched(str(v)) is None for v in values) > BOOK_TYPE_SHARE * len(values)
+    others = Counter(str(v).strip().casefold() for v in values if pre_matched(str(v)) is None)
+    return sum(others.values()) > BOOK_TYPE_SHARE * len(values) or any(n > 1 for n in others.values())
 
 
 def _plainly_not(fld: str, column: dict | None) -> bool:

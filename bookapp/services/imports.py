@@ -22,7 +22,7 @@ from ..importer import FileProblem, Mapping
 from ..importer.fields import LABELS
 from ..importer.groups import suggested_group
 from ..importer.mapping import header_row_words, header_text
-from ..importer.matching import mostly_not_book_types
+from ..importer.matching import holds_other_than_book_types
 from ..importer.peek import peek_file
 from ..importer.reading import detect_kind, header_row_in
 from ..models import (
@@ -127,7 +127,7 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
 
     Only the header row and the first rows under it are read here (importer.peek, at a cost that does
     not grow with the file), to decide how the columns are read: a file whose columns leave a required
-    field unfilled, or whose Book type column holds mostly no types, is recorded as needs_mapping with
+    field unfilled, or whose Book type column holds other values (holds_other_than_book_types), is recorded as needs_mapping with
     no job (or refused with NeedsMapping when options.refuse_unmatched, for a missing field).
 
     Raises FileProblem, before anything is recorded, when the bytes are not a file bookapp reads (CSV or other
@@ -198,7 +198,7 @@ def columns_for(
     for this header row (the file's row *header_row*), or the header's own names. Return (mapping,
     profile, status): needs_mapping when some required field has no column (refused instead when
     options.refuse_unmatched), or, read by the header's names, when the file's first *rows* show its
-    Book type column holds mostly no types."""
+    Book type column holds other values (holds_other_than_book_types)."""
     profile = None
     mapping = options.mapping
     if options.profile:
@@ -221,7 +221,7 @@ def columns_for(
         if (
             mapping is None
             and not options.refuse_unmatched
-            and (suggested_group(headers) or mostly_not_book_types(header_map, rows or []))
+            and (suggested_group(headers) or holds_other_than_book_types(header_map, rows or []))
         ):
             # A shop export's rows of one product need their product column chosen (Rows of one item),
             # and its names may match fields they do not hold (Shopify's Published: TRUE, no year); a
