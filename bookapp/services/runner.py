@@ -27,6 +27,7 @@ from ..queue import index_queue
 from . import search_catch_up, sort_catch_up
 from .import_jobs import JOB_RESULT_TTL_SECONDS
 from .pipeline import Cancelled, ColumnsUnmatched, ImportRun, StoredFileMissing, TimedOut
+from .process_memory import give_back_large_blocks
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def run_import(import_id: int) -> dict:
         log.info("import=%s event=not-claimed status=%s", import_id, current and current.status)
         return {"import_id": import_id, "claimed": False}
     started = time.monotonic()
+    give_back_large_blocks()  # the work horse's and its reading process's, which a long import would fragment
     log.info(
         "import=%s event=started attempt=%s file=%s resume_after_row=%s",
         imp.id, imp.attempts, imp.stored_name, imp.checkpoint_row,
