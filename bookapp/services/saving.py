@@ -36,6 +36,12 @@ _QUANTITY = FIELDS.index("quantity")
 #: before its commit. The cache is filled only as far as pages are used (the index of a million
 #: books is about 25 MB); 32 MB imported a million realistic rows as fast as 64 MB did, in 50 MB less.
 SQLITE_IMPORT_CACHE_KB = 32 * 1024
+#: The log pages after which an import's commit copies the log into the database (the app's own
+#: connections: 10,000). A transaction of 100,000 random-order books rewrites most leaves of the ISBN
+#: index, so at 5,000,000 books each commit logged about 140 MB and each was copied back, with its
+#: sync, at once; letting the log reach 400 MB first copies a page rewritten by several commits once.
+#: Realistic CLI imports, quiet machine: 1M in 7.3 s instead of 7.8 s, 5M in 53.6 s instead of 59.8 s.
+SQLITE_IMPORT_CHECKPOINT_PAGES = 100_000
 _FILLABLE = [FIELDS.index(f) for f in ("no_of_pages", "description")]
 
 
@@ -148,6 +154,7 @@ class BookWriter:
             if not driver.in_transaction:
                 begin_immediate(connection)  # after the uploads, edits and catch-ups waiting
             driver.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KB}")
+            driver.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_CHECKPOINT_PAGES}")
         numbers = rows.numbers
         stored = self._stored_rows(rows)
         now = self._time_to_db(utcnow()) if self._time_to_db else utcnow()
