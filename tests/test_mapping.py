@@ -151,6 +151,34 @@ def test_shopify_types_go_through_the_value_map_and_unlisted_values_are_refused(
     ]
 
 
+def test_a_type_the_matches_lack_is_refused_saying_it_was_not_matched_and_how_to_fix_it(app):
+    """A shop's types were matched once, before its export had "Science": that row is refused saying, in the
+    words of the pages, that the value was not among those matched at Match values and what to do (match it
+    there, or change the cell), not that it "is not in the value matching"; and a type chosen to be rejected
+    refused as every row's value says so in the same words as a rejected row."""
+    headers = bearer(app)
+    name, content = layouts.shopify(1)
+    matched = {"Fiction": "Classic", "Manga": "Comic", "Poetry": None}
+    mapping = {**layouts.SHOPIFY_MAPPING, "values": {"book_type": matched}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+    told = (
+        "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('Science' was not among the values "
+        "matched at Match values for this import: match it to a type there, or change the cell to one of these types)"
+    )
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["column"], r["message"]) for r in rejected] == [
+        (3, "Type", told), (4, "Type", "Book type 'Poetry' is a value you chose to reject")
+    ]  # fmt: skip
+    said = page_said(app, state["id"])
+    assert told in said and "value matching" not in said
+
+    every_row = {**mapping, "defaults": {**mapping["defaults"], "book_type": "Poetry"}}
+    refused = post_file(app, headers, "products_export_2.csv", content, mapping=json.dumps(every_row))
+    assert "Book type's value for every row, 'Poetry', is a value you chose to reject." in json.dumps(
+        refused.get_json()
+    ), refused.get_json()
+
+
 def test_a_file_without_its_columns_waits_for_matching_from_the_form_and_saves_nothing(app, staff_client, redis_client):
     name, content = layouts.goodreads(1)
     response = staff_client.post(
@@ -283,8 +311,9 @@ def test_a_value_map_matches_case_and_spacing_variants_and_rejects_what_it_says(
     assert [(p.row_number, p.message) for p in problems] == [
         (4, "Book type 'zine' is a value you chose to reject"),
         # A value the matching does not list says so: a profile saved before the file had it lacks it.
-        (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('sci-fi' is not in the value "
-            "matching of this import)"),
+        (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('sci-fi' was not among the values "
+            "matched at Match values for this import: match it to a type there, or change the cell to one of these "
+            "types)"),
     ]  # fmt: skip
 
 
