@@ -607,13 +607,39 @@ def test_a_zotero_exports_isbn_cell_holding_a_books_isbn13_and_isbn10_is_read_as
     assert (
         "on the way in" not in said
         and (
-            "Read 4 ISBN cells that held several ISBNs of one book (an ISBN-13 and its ISBN-10) as the first of them "
-            "(rows 2, 3, 5, 6)."
+            "4 cells of the ISBN column “ISBN” held more than one ISBN of the same book, such as its ISBN-13 and its "
+            "ISBN-10 (rows 2, 3, 5, 6): the import kept the book's ISBN-13."
         )
         in said
     )
     (tmp_path / name).write_bytes(layouts.zotero(1)[1])
     assert suggest(layouts.ZOTERO_HEADER, profile_file(tmp_path / name)).chain("isbn") == ["ISBN"]
+
+
+def test_a_librarythings_isbns_pair_says_which_isbn_was_stored_and_from_which_column(app):
+    """LibraryThing writes each book's ISBN-13 and ISBN-10 in its ISBNs column ("9780…, 0439…"). Read from it,
+    the import's page names that column and says it kept the book's ISBN-13 (not "as the first of them"); a
+    dry run reading ISBNs, else ISBN, names both columns and says it would keep it."""
+    headers = bearer(app)
+    name, content = layouts.librarything(1, 3)
+    columns = layouts.LIBRARYTHING_MAPPING["columns"]
+    mapping = {**layouts.LIBRARYTHING_MAPPING, "columns": {**columns, "isbn": "ISBNs"}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+    assert (state["created"], state["repairs"]["isbn_first_of_several"]) == (3, {"count": 3, "rows": [2, 3, 4]})
+    assert book(app, layouts.isbn13_of(2)).title == "The Left Hand of Darkness 2"
+    said = page_said(app, state["id"])
+    assert (
+        "3 cells of the ISBN column “ISBNs” held more than one ISBN of the same book, such as its ISBN-13 and its "
+        "ISBN-10 (rows 2, 3, 4): the import kept the book's ISBN-13."
+    ) in said and "first of them" not in said
+
+    name, content = layouts.librarything(11, 1)
+    mapping = {**layouts.LIBRARYTHING_MAPPING, "columns": {**columns, "isbn": ["ISBNs", "ISBN"]}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping), dry_run="true"))
+    assert (
+        "1 cell of the ISBN columns “ISBNs” and “ISBN” held more than one ISBN of the same book, such as its ISBN-13 "
+        "and its ISBN-10 (row 2): the import would keep the book's ISBN-13."
+    ) in page_said(app, state["id"])
 
 
 def test_an_inventory_flat_files_row_of_field_names_under_its_labels_is_left_out_and_told(app, tmp_path):

@@ -35,7 +35,7 @@ from ..services.imports import (
     confirm_dry_run,
     create_import,
 )
-from ..services.problems import of_kind, plural, problems_summary, rows_as_read
+from ..services.problems import SEVERAL_ISBNS, field_columns, of_kind, plural, problems_summary, rows_as_read
 from ..services.rematch import rematch_import, rematches_of, why_not_rematched
 from ..services.reports import (
     XLSX_MIMETYPE,
@@ -174,6 +174,8 @@ def show_context(imp: Import) -> dict:
         "kind": kind,
         "summary": summary,
         "context": context,
+        # The columns a note of ISBN cells holding several ISBNs names (read only when there is one).
+        "isbn_columns": field_columns(imp, "isbn") if (imp.repairs or {}).get(SEVERAL_ISBNS) else [],
         "fixes": fix_state(imp) if imp.is_terminal else None,
         "can_rematch": imp.is_terminal and why_not_rematched(imp) is None,
         "rematched_as": rematches_of(imp),
