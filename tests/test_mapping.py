@@ -431,6 +431,26 @@ def test_a_shop_exports_variants_take_their_products_details_and_keep_their_own_
     assert (state["created"], state["rejected"]) == (2, 2), state
 
 
+def test_the_imports_list_counts_a_files_rows_as_its_page_does_with_those_left_out(app, staff_client):
+    """A Shopify export of 3 products in 9 rows, a row per extra image among them: the import's page says
+    "9 rows: 6 read, 3 left out", and so does the imports list's Rows column (9, then 6 read, 3 left out),
+    not 6 alone as if the file had 6 rows; a file with no row left out shows its rows alone."""
+    from tests.test_imports import history_rows
+
+    headers = bearer(app)
+    name, content = layouts.shopify_variants(1, 3)
+    state = finished(app, headers, post_file(app, headers, name, content,
+                                             mapping=json.dumps(layouts.SHOPIFY_VARIANTS_MAPPING)))  # fmt: skip
+    assert (state["rows_label"], state["left_out_rows"]) == ("9 rows: 6 read, 3 left out", 3)
+    assert "9 rows: 6 read, 3 left out" in page_said(app, state["id"])
+    name, content = layouts.shopify(10, 2)
+    finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.SHOPIFY_MAPPING)))
+
+    rows = history_rows(staff_client.get("/imports").get_data(as_text=True))
+    # Newest first: number, file, status, uploaded, by, mode, seconds, rows, created, …
+    assert [(r[0], r[7], r[8]) for r in rows] == [("2", "2", "2"), ("1", "9 rows: 6 read, 3 left out", "6")]
+
+
 def test_a_variant_never_takes_its_products_isbn_price_or_stock_and_its_rejected_row_comes_back_whole(
     app, staff_client
 ):

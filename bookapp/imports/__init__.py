@@ -22,6 +22,7 @@ from ..auth import staff_required
 from ..downloads import reconciliation_download, rejected_download
 from ..extensions import db
 from ..importer import FileProblem
+from ..importer.left_out import left_out_count
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number, printable
@@ -205,7 +206,7 @@ def index():
     elif status in OUTCOME_FILTERS:
         query = query.where(OUTCOME_FILTERS[status][1]())
     pagination = db.paginate(query, page=page_number(request.args), per_page=50, error_out=False)
-    return render_template("imports/index.html", pagination=pagination, status=status,
+    return render_template("imports/index.html", pagination=pagination, status=status, left_out_count=left_out_count,
                            outcome_filters={k: label for k, (label, _) in OUTCOME_FILTERS.items()})  # fmt: skip
 
 
