@@ -72,7 +72,9 @@ def test_a_goodreads_export_is_matched_on_its_page_then_the_next_by_profile(sqli
     preview = page.locator("table.preview")
     expect(preview).to_contain_text("Rejected: Book type 'currently-reading' is a value you chose to reject")
     expect(preview.locator("tbody tr").first).to_contain_text(isbn13(1))  # Goodreads Book 1
-    expect(page.locator("#columns-announcer")).to_have_text("Preview: 7 of 10 rows would be imported.")
+    expect(page.locator("#columns-announcer")).to_have_text(
+        "Preview of the first 10 rows: the import would reject 3; the other 7 are valid."
+    )
     page.get_by_label("Save as profile (optional)").fill("Goodreads export")
     screenshot(page, "match-columns")
     proceed.focus()
@@ -158,7 +160,7 @@ def test_a_file_read_wrongly_by_its_header_is_matched_again(sqlite_app, live_ser
     expect(page.get_by_label("Book type: column", exact=True)).to_have_value("booktype")
     expect(page.get_by_label("Year published: column", exact=True)).to_have_value("yearpublished")
     choose_with_keys(page, "Book type for the value “Book”", "Classic")
-    expect(page.locator("#columns-announcer")).to_have_text("Preview: 6 of 6 rows would be imported.")
+    expect(page.locator("#columns-announcer")).to_have_text("Preview of the first 6 rows: all 6 are valid.")
     page.locator("#continue").click()
 
     expect(page).to_have_url(live_server + "/imports/2")

@@ -133,3 +133,33 @@ def test_the_upload_button_says_check_while_the_dry_run_box_is_ticked(sqlite_app
     page.set_input_files("#file", str(tmp_path / name))
     button.click()
     expect(page).to_have_title(re.compile(r"Dry run #1"))
+
+
+def test_without_scripts_the_upload_button_still_says_import_or_check_as_the_dry_run_box_is_ticked(
+    sqlite_app, web_server, page, tmp_path
+):
+    """With scripts off the button cannot be renamed by upload.js, yet it follows the dry-run box ("Upload and
+    import", "Upload and check": the style sheet shows the name that is true), and the plain form starts what
+    it says: a dry run while the box is ticked."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    name, content = layouts.goodreads(1)
+    (tmp_path / name).write_bytes(content)
+    plain = page.context.browser.new_context(java_script_enabled=False).new_page()
+    sign_in_as_staff(plain, web_server)
+    plain.goto(web_server + "/imports/new")
+    button = plain.locator("main form#upload-form button[type=submit]")
+    expect(button).to_have_accessible_name("Upload and import")
+    assert button.inner_text() == "Upload and import"
+    plain.check("input[name=dry_run]")
+    expect(button).to_have_accessible_name("Upload and check")
+    assert button.inner_text() == "Upload and check"
+    plain.uncheck("input[name=dry_run]")
+    expect(button).to_have_accessible_name("Upload and import")
+    plain.check("input[name=dry_run]")
+    screenshot(plain, "upload-without-scripts-dry-run")
+    plain.set_input_files("#file", str(tmp_path / name))
+    button.click()
+    expect(plain).to_have_title(re.compile(r"Dry run #1"))
+    plain.context.close()

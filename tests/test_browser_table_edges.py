@@ -8,7 +8,7 @@ import pytest
 
 from tests import layouts, test_browser
 from tests.conftest import add_user, run_worker, sign_in
-from tests.helpers import book_row, csv_bytes
+from tests.helpers import HEADER, book_row, csv_bytes
 from tests.test_browser import screenshot, sign_in_as_staff
 from tests.test_browser_books import horizontal_overflow
 from tests.test_imports import upload
@@ -67,6 +67,8 @@ def edge_and_middle(page) -> dict:
 def test_the_lists_on_the_grey_page_have_no_white_stripes_and_the_imports_list_fits_1280_px(
     sqlite_app, web_server, page
 ):
+    from playwright.sync_api import expect
+
     shopify_name, shopify = layouts.shopify_variants(1)
     _, goodreads = layouts.goodreads(20)
     seed(sqlite_app, {
@@ -74,12 +76,19 @@ def test_the_lists_on_the_grey_page_have_no_white_stripes_and_the_imports_list_f
         "goodreads_library_export.csv": goodreads,
         "spring-stock-list-from-the-warehouse-final.csv": csv_bytes(
             [book_row(n, **({"Price": "free"} if n % 7 == 0 else {})) for n in range(1, 40)]),
+        # A stock list with a row per extra picture of a book: 8 rows, 6 read and 2 left out.
+        "stock-with-pictures.csv": csv_bytes(
+            [[*book_row(n), ""] for n in range(50, 56)] + [[""] * len(HEADER) + [f"https://example.com/{n}.jpg"]
+                                                          for n in (1, 2)], header=[*HEADER, "Image Src"]),
     })  # fmt: skip
     sign_in_as_staff(page, web_server)
 
     page.set_viewport_size({"width": 1280, "height": 900})
     page.goto(web_server + "/imports")
     assert horizontal_overflow(page, ".table-wrap") <= 0, "the imports list fits 1280 px"
+    # Rows says the file's rows as the import's page does, the rows read and left out under them.
+    rows = page.locator("main table tbody tr", has_text="pictures").locator("td").nth(7)
+    expect(rows).to_have_text("8 rows: 6 read, 2 left out")
     assert page.locator(".scroll-hint").is_hidden(), "no 'Wider than the screen' on a desktop"
     rejected = page.locator("main table thead th", has_text="Rejected")
     assert rejected.evaluate(
@@ -106,4 +115,5 @@ def test_the_lists_on_the_grey_page_have_no_white_stripes_and_the_imports_list_f
         "a => [...a.getClientRects()].map(r => Math.round(r.width))"
     )
     assert len(lines) >= 2, "the long name wraps"
+    assert rows.evaluate("td => td.getBoundingClientRect().width") < 100, "the rows read and left out wrap in two"
     screenshot(page, "table-edges-imports-390")

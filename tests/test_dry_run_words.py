@@ -3,9 +3,12 @@ shows the rows "as they would be stored", a row without problems is "Valid" (the
 from one it would update), a value the user chose to reject says so in those words, and the finished dry run
 offers to match its columns and check again."""
 
+import csv
 import html
+import io
 import re
 
+from tests import layouts
 from tests.conftest import run_worker
 from tests.helpers import goodreads_csv, goodreads_row
 from tests.test_imports import upload
@@ -44,3 +47,57 @@ def test_a_dry_run_of_a_goodreads_export_says_what_its_preview_knows_and_checks_
     assert "Book type 'currently-reading' is a value you chose to reject" in page
     # A real import's page still offers to import again.
     assert "Match columns and import again" in text_of(staff_client.get("/imports/1"))
+
+
+SHOPIFY_CHOICES = {
+    "column-title": "Title",
+    "column-author": "Vendor",
+    "column-isbn": "Variant Barcode",
+    "column-price": "Variant Price",
+    "column-quantity": "Variant Inventory Qty",
+    "column-book_type": "Type",
+    "column-description": "Body (HTML)",
+    "default-year_published": "2024",
+    "group_by": "Handle",
+    "value-text-1": "Fiction",
+    "value-1": "Classic",
+    "value-text-2": "Poetry",
+    "value-2": "reject",
+}
+
+
+def test_a_dry_runs_preview_says_what_the_import_would_do_with_its_rows_not_that_they_would_be_imported(
+    app, staff_client
+):
+    """A dry run of a Shopify export (each product's paperback on a row of its own, a row per extra image) with
+    one product's type rejected: the preview's summary, which screen readers hear as the choices change, says
+    what the import would do with its rows as its verdicts do (reject 2, leave out the 3 image rows, the other
+    4 valid), in the words the finished dry run uses, not that rows "would be imported"."""
+    name, content = layouts.shopify_variants(1, 3)
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    rows[4][rows[0].index("Type")] = "Poetry"  # product 2's first row, row 5 of the file
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer).writerows(rows)
+    answer = upload(staff_client, buffer.getvalue().encode(), name=name, dry_run="y")
+    assert answer.location == "/imports/1/columns"
+    run_worker(app)  # the column profile
+
+    live = staff_client.post("/imports/1/columns/preview", data=SHOPIFY_CHOICES).get_json()
+    shown = verdicts(live["preview_html"])
+    assert [n for n, v in shown.items() if v == "Valid"] == [2, 3, 8, 9], shown
+    assert [n for n, v in shown.items() if v.startswith("Rejected")] == [5, 6], shown
+    assert [n for n, v in shown.items() if v.startswith("Left out")] == [4, 7, 10], shown
+    assert (
+        live["summary"]
+        == "Preview of the first 9 rows: the import would reject 2 and leave out 3; the other 4 are valid."
+    )
+
+    # Price without its column: the valid rows wait for it, and Continue says why it waits.
+    live = staff_client.post("/imports/1/columns/preview", data={**SHOPIFY_CHOICES, "column-price": ""}).get_json()
+    assert live["summary"].startswith(
+        "Preview of the first 9 rows: the import would reject 2 and leave out 3; the other 4 wait for Price. "
+    ), live["summary"]
+
+    assert staff_client.post("/imports/1/columns", data={**SHOPIFY_CHOICES, "action": "continue"}).status_code == 302
+    run_worker(app)
+    assert "the import would create 4 and reject 2." in text_of(staff_client.get("/imports/1"))

@@ -151,6 +151,34 @@ def test_shopify_types_go_through_the_value_map_and_unlisted_values_are_refused(
     ]
 
 
+def test_a_type_the_matches_lack_is_refused_saying_it_was_not_matched_and_how_to_fix_it(app):
+    """A shop's types were matched once, before its export had "Science": that row is refused saying, in the
+    words of the pages, that the value was not among those matched at Match values and what to do (match it
+    there, or change the cell), not that it "is not in the value matching"; and a type chosen to be rejected
+    refused as every row's value says so in the same words as a rejected row."""
+    headers = bearer(app)
+    name, content = layouts.shopify(1)
+    matched = {"Fiction": "Classic", "Manga": "Comic", "Poetry": None}
+    mapping = {**layouts.SHOPIFY_MAPPING, "values": {"book_type": matched}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+    told = (
+        "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('Science' was not among the values "
+        "matched at Match values for this import: match it to a type there, or change the cell to one of these types)"
+    )
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["column"], r["message"]) for r in rejected] == [
+        (3, "Type", told), (4, "Type", "Book type 'Poetry' is a value you chose to reject")
+    ]  # fmt: skip
+    said = page_said(app, state["id"])
+    assert told in said and "value matching" not in said
+
+    every_row = {**mapping, "defaults": {**mapping["defaults"], "book_type": "Poetry"}}
+    refused = post_file(app, headers, "products_export_2.csv", content, mapping=json.dumps(every_row))
+    assert "Book type's value for every row, 'Poetry', is a value you chose to reject." in json.dumps(
+        refused.get_json()
+    ), refused.get_json()
+
+
 def test_a_file_without_its_columns_waits_for_matching_from_the_form_and_saves_nothing(app, staff_client, redis_client):
     name, content = layouts.goodreads(1)
     response = staff_client.post(
@@ -283,8 +311,9 @@ def test_a_value_map_matches_case_and_spacing_variants_and_rejects_what_it_says(
     assert [(p.row_number, p.message) for p in problems] == [
         (4, "Book type 'zine' is a value you chose to reject"),
         # A value the matching does not list says so: a profile saved before the file had it lacks it.
-        (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('sci-fi' is not in the value "
-            "matching of this import)"),
+        (6, "Book type must be one of: Sci-tech, Magazine, Comic, Classic, Horror ('sci-fi' was not among the values "
+            "matched at Match values for this import: match it to a type there, or change the cell to one of these "
+            "types)"),
     ]  # fmt: skip
 
 
@@ -400,6 +429,26 @@ def test_a_shop_exports_variants_take_their_products_details_and_keep_their_own_
     state = finished(app, headers, post_file(app, headers, name, content,
                                              mapping=json.dumps(layouts.SHOPIFY_MAPPING)))  # fmt: skip
     assert (state["created"], state["rejected"]) == (2, 2), state
+
+
+def test_the_imports_list_counts_a_files_rows_as_its_page_does_with_those_left_out(app, staff_client):
+    """A Shopify export of 3 products in 9 rows, a row per extra image among them: the import's page says
+    "9 rows: 6 read, 3 left out", and so does the imports list's Rows column (9, then 6 read, 3 left out),
+    not 6 alone as if the file had 6 rows; a file with no row left out shows its rows alone."""
+    from tests.test_imports import history_rows
+
+    headers = bearer(app)
+    name, content = layouts.shopify_variants(1, 3)
+    state = finished(app, headers, post_file(app, headers, name, content,
+                                             mapping=json.dumps(layouts.SHOPIFY_VARIANTS_MAPPING)))  # fmt: skip
+    assert (state["rows_label"], state["left_out_rows"]) == ("9 rows: 6 read, 3 left out", 3)
+    assert "9 rows: 6 read, 3 left out" in page_said(app, state["id"])
+    name, content = layouts.shopify(10, 2)
+    finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.SHOPIFY_MAPPING)))
+
+    rows = history_rows(staff_client.get("/imports").get_data(as_text=True))
+    # Newest first: number, file, status, uploaded, by, mode, seconds, rows, created, …
+    assert [(r[0], r[7], r[8]) for r in rows] == [("2", "2", "2"), ("1", "9 rows: 6 read, 3 left out", "6")]
 
 
 def test_a_variant_never_takes_its_products_isbn_price_or_stock_and_its_rejected_row_comes_back_whole(
@@ -578,13 +627,39 @@ def test_a_zotero_exports_isbn_cell_holding_a_books_isbn13_and_isbn10_is_read_as
     assert (
         "on the way in" not in said
         and (
-            "Read 4 ISBN cells that held several ISBNs of one book (an ISBN-13 and its ISBN-10) as the first of them "
-            "(rows 2, 3, 5, 6)."
+            "4 cells of the ISBN column “ISBN” held more than one ISBN of the same book, such as its ISBN-13 and its "
+            "ISBN-10 (rows 2, 3, 5, 6): the import kept the book's ISBN-13."
         )
         in said
     )
     (tmp_path / name).write_bytes(layouts.zotero(1)[1])
     assert suggest(layouts.ZOTERO_HEADER, profile_file(tmp_path / name)).chain("isbn") == ["ISBN"]
+
+
+def test_a_librarythings_isbns_pair_says_which_isbn_was_stored_and_from_which_column(app):
+    """LibraryThing writes each book's ISBN-13 and ISBN-10 in its ISBNs column ("9780…, 0439…"). Read from it,
+    the import's page names that column and says it kept the book's ISBN-13 (not "as the first of them"); a
+    dry run reading ISBNs, else ISBN, names both columns and says it would keep it."""
+    headers = bearer(app)
+    name, content = layouts.librarything(1, 3)
+    columns = layouts.LIBRARYTHING_MAPPING["columns"]
+    mapping = {**layouts.LIBRARYTHING_MAPPING, "columns": {**columns, "isbn": "ISBNs"}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping)))
+    assert (state["created"], state["repairs"]["isbn_first_of_several"]) == (3, {"count": 3, "rows": [2, 3, 4]})
+    assert book(app, layouts.isbn13_of(2)).title == "The Left Hand of Darkness 2"
+    said = page_said(app, state["id"])
+    assert (
+        "3 cells of the ISBN column “ISBNs” held more than one ISBN of the same book, such as its ISBN-13 and its "
+        "ISBN-10 (rows 2, 3, 4): the import kept the book's ISBN-13."
+    ) in said and "first of them" not in said
+
+    name, content = layouts.librarything(11, 1)
+    mapping = {**layouts.LIBRARYTHING_MAPPING, "columns": {**columns, "isbn": ["ISBNs", "ISBN"]}}
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(mapping), dry_run="true"))
+    assert (
+        "1 cell of the ISBN columns “ISBNs” and “ISBN” held more than one ISBN of the same book, such as its ISBN-13 "
+        "and its ISBN-10 (row 2): the import would keep the book's ISBN-13."
+    ) in page_said(app, state["id"])
 
 
 def test_an_inventory_flat_files_row_of_field_names_under_its_labels_is_left_out_and_told(app, tmp_path):

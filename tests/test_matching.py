@@ -192,7 +192,7 @@ def test_the_preview_shows_the_first_rows_as_they_would_be_saved_with_their_verd
     assert sorted(verdicts) == list(range(2, 12))  # the first 10 rows
     assert verdicts[2] == "Valid"  # book 1: to-read, a Horror
     assert verdicts[3] == "Rejected: Book type 'currently-reading' is a value you chose to reject"
-    assert live["summary"] == "Preview: 7 of 10 rows would be imported."
+    assert live["summary"] == "Preview of the first 10 rows: the import would reject 3; the other 7 are valid."
     # Without scripts, Preview shows the page again with the same choices, and one more fallback select.
     page = client.post("/imports/1/columns", data={**GOODREADS_CHOICES, "action": "preview"})
     body = page.get_data(as_text=True)
@@ -408,7 +408,7 @@ def test_a_workbook_is_matched_and_previewed_from_its_typed_cells(sqlite_app, tm
     choices = {"column-title": "Name", "column-author": "Writer", "column-isbn": "Code", "column-year_published": "Printed",
                "column-quantity": "Copies", "column-price": "Cost", "default-book_type": "comic"}  # fmt: skip
     live = client.post("/imports/1/columns/preview", data=choices).get_json()
-    assert live["summary"] == "Preview: 7 of 7 rows would be imported."
+    assert live["summary"] == "Preview of the first 7 rows: all 7 are valid."
     assert "<td>1991</td>" in live["preview_html"] and "<td>9.50</td>" in live["preview_html"]
 
     client.post("/imports/1/columns", data={**choices, "action": "continue"})

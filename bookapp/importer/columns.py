@@ -156,12 +156,13 @@ class Column:
         for index in rejected:
             values[index] = None
             problems[index] = f"{LABELS[self.field]} {cells[index]!r} is a value you chose to reject"
-        if self.values and problems:  # a value the matching does not list: say so (a profile's may lack a new one)
+        if self.values and problems:  # a value not matched: say so, and how (a profile may lack a new one)
             for index, problem in problems.items():
                 cell = cells[index]
                 if index not in rejected and not is_blank_cell(cell) and value_key(cell) not in self.values:
                     problems[index] = (
-                        f"{problem} ({shown(cell_text(cell))!r} is not in the value matching of this import)"
+                        f"{problem} ({shown(cell_text(cell))!r} was not among the values matched at Match values "
+                        "for this import: match it to a type there, or change the cell to one of these types)"
                     )
         return cells, values, problems
 

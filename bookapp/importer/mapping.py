@@ -53,7 +53,7 @@ def _default_problem(fld: str, text: str, value_map: dict[str, str | None] | Non
     if value_map:
         found = {value_key(k): v for k, v in value_map.items()}.get(value_key(text), "")
         if found is None:
-            return f"{LABELS[fld]}'s value for every row, {text!r}, is one its value matching rejects."
+            return f"{LABELS[fld]}'s value for every row, {text!r}, is a value you chose to reject."
         if found:
             return None
     try:

@@ -22,6 +22,7 @@ from ..auth import staff_required
 from ..downloads import reconciliation_download, rejected_download
 from ..extensions import db
 from ..importer import FileProblem
+from ..importer.left_out import left_out_count
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number, printable
@@ -35,7 +36,7 @@ from ..services.imports import (
     confirm_dry_run,
     create_import,
 )
-from ..services.problems import of_kind, plural, problems_summary, rows_as_read
+from ..services.problems import SEVERAL_ISBNS, field_columns, of_kind, plural, problems_summary, rows_as_read
 from ..services.rematch import rematch_import, rematches_of, why_not_rematched
 from ..services.reports import (
     XLSX_MIMETYPE,
@@ -174,6 +175,8 @@ def show_context(imp: Import) -> dict:
         "kind": kind,
         "summary": summary,
         "context": context,
+        # The columns a note of ISBN cells holding several ISBNs names (read only when there is one).
+        "isbn_columns": field_columns(imp, "isbn") if (imp.repairs or {}).get(SEVERAL_ISBNS) else [],
         "fixes": fix_state(imp) if imp.is_terminal else None,
         "can_rematch": imp.is_terminal and why_not_rematched(imp) is None,
         "rematched_as": rematches_of(imp),
@@ -203,7 +206,7 @@ def index():
     elif status in OUTCOME_FILTERS:
         query = query.where(OUTCOME_FILTERS[status][1]())
     pagination = db.paginate(query, page=page_number(request.args), per_page=50, error_out=False)
-    return render_template("imports/index.html", pagination=pagination, status=status,
+    return render_template("imports/index.html", pagination=pagination, status=status, left_out_count=left_out_count,
                            outcome_filters={k: label for k, (label, _) in OUTCOME_FILTERS.items()})  # fmt: skip
 
 

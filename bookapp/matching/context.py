@@ -147,7 +147,7 @@ def matching_context(headers: list[object], choices: Choices, profile: dict | No
         "blank_type_rows": blank_type_rows(choices, profile),
         "BOOK_TYPES": BOOK_TYPES,
         "REJECT": REJECT,
-        "summary": summary(rows, reason),
+        "summary": summary(rows, reason, [LABELS[f] for f in missing]),
     }
 
 
@@ -164,12 +164,39 @@ def blank_type_rows(choices: Choices, profile: dict | None) -> int:
     return int(column.get("blank") or 0) if column else 0
 
 
-def summary(rows, reason: str) -> str:
-    """Return one sentence for screen readers after the controls change."""
+def summary(rows, reason: str, waiting: list[str] | None = None) -> str:
+    """Return one sentence for screen readers after the controls change: what the import would do with
+    the preview's rows, in the words of a dry run's outcome ("would reject 3"), then why Continue waits."""
     parts = []
     if rows is not None:
-        kept = sum(1 for r in rows if r.ok)
-        parts.append(f"Preview: {kept} of {len(rows)} rows would be imported.")
+        parts.append(preview_summary(rows, waiting or []))
     if reason:
         parts.append(reason)
     return " ".join(parts)
+
+
+def preview_summary(rows, waiting: list[str]) -> str:
+    """Say what the import would do with the preview's rows, as their verdicts do: "Preview of the first 10
+    rows: the import would reject 3; the other 7 are valid." A valid row is not said to be imported: the
+    preview cannot tell a new book from one the import would update or leave unchanged. *waiting*: the
+    fields without a column yet (the valid rows wait for them)."""
+    if not rows:
+        return "Preview: the file has no rows under its header."
+    count = len(rows)
+    left_out = sum(1 for r in rows if r.left_out)
+    rejected = sum(1 for r in rows if not r.ok and not r.left_out)
+    valid = count - left_out - rejected
+    head = f"Preview of the first {count:,} row{'' if count == 1 else 's'}"
+    would = [
+        *([f"reject {'all ' if rejected == count > 1 else ''}{rejected:,}"] if rejected else []),
+        *([f"leave out {'all ' if left_out == count > 1 else ''}{left_out:,}"] if left_out else []),
+    ]
+    verdict = ("waits" if valid == 1 else "wait") + " for " + ", ".join(waiting) if waiting else ""
+    if not would:
+        if count == 1:
+            return f"{head}: it {verdict or 'is valid'}."
+        return f"{head}: all {count:,} {verdict or 'are valid'}."
+    said = f"{head}: the import would {' and '.join(would)}"
+    if valid:
+        said += f"; the other {valid:,} {verdict or ('is valid' if valid == 1 else 'are valid')}"
+    return said + "."
