@@ -12,6 +12,7 @@ from sqlalchemy import select
 from bookapp.extensions import db
 from bookapp.importer import FileProblem, Mapping, MappingError, RowValidator, map_headers
 from bookapp.models import Book, Import, ImportProfile, ImportStatus
+from bookapp.services.problems import summary_line
 from tests import layouts
 from tests.conftest import flask_cli, run_worker, sign_in
 from tests.helpers import HEADER, book_row, csv_bytes
@@ -652,6 +653,12 @@ def test_a_librarythings_isbns_pair_says_which_isbn_was_stored_and_from_which_co
         "3 cells of the ISBN column “ISBNs” held more than one ISBN of the same book, such as its ISBN-13 and its "
         "ISBN-10 (rows 2, 3, 4): the import kept the book's ISBN-13."
     ) in said and "first of them" not in said
+    with app.app_context():  # the command line's import-report says the same
+        line = summary_line(db.session.get(Import, state["id"]))
+    assert (
+        "Kept the book's ISBN-13 where 3 cells of 'ISBNs' held more than one ISBN of the same book: rows 2, 3, 4."
+        in line
+    )
 
     name, content = layouts.librarything(11, 1)
     mapping = {**layouts.LIBRARYTHING_MAPPING, "columns": {**columns, "isbn": ["ISBNs", "ISBN"]}}

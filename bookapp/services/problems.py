@@ -301,7 +301,11 @@ def summary_line(imp: Import) -> str:
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
     several = (imp.repairs or {}).get(SEVERAL_ISBNS)
     if several:
-        line += f" Read the first of several ISBNs of one book in {plural(several['count'], 'cell')}: {_rows(several)}."
+        columns = " and ".join(f"'{name}'" for name in field_columns(imp, "isbn")) or "ISBN"
+        line += (
+            f" Kept the book's ISBN-13 where {plural(several['count'], 'cell')} of {columns} held more than one "
+            f"ISBN of the same book: {_rows(several)}."
+        )
     qualified = (imp.repairs or {}).get(PAST_QUALIFIER)
     if qualified:
         cells = plural(qualified["count"], "ISBN cell")
