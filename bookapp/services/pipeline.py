@@ -273,7 +273,7 @@ class ImportRun:
         if stop is None:
             return
         # Keep this chunk's problems and cells (earlier chunks' are saved already) so the report shows them.
-        save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line)
+        save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line, chunk.filled)
         self.imp.rejected += len({p.row_number for p in problems})
         self.imp.processed_rows += rows
         db.session.commit()
@@ -303,7 +303,7 @@ class ImportRun:
             ]
             rejected_cells = {**rejected_cells, **self._cells_as_read(chunk.valid, outcome.refused)}
         rejected_rows = sorted(rejected_cells)
-        save_problems(imp.id, problems, rejected_cells, chunk.line)
+        save_problems(imp.id, problems, rejected_cells, chunk.line, chunk.filled)
         for number in rejected_rows:
             outcome.rows[number] = Outcome.REJECTED.value
         numbers = chunk.numbers
