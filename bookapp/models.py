@@ -325,6 +325,8 @@ class RejectedRow(db.Model):
     line: Mapped[int | None] = mapped_column(Integer)
     cells: Mapped[list] = mapped_column(JSON)
     errors: Mapped[str] = mapped_column(Text)
+    #: The blank cells a shop's variant row took from its product's first row: {"from_row": 2, "cells": [1, 3]}.
+    filled: Mapped[dict | None] = mapped_column(JSON(none_as_null=True))
 
 
 class ImportChunk(db.Model):

@@ -76,6 +76,36 @@ def catalogue_year(text: str) -> str | None:
     return years[0]
 
 
+def is_catalogue_date(cell: object) -> bool:
+    """Whether a year cell the converter accepted was a library catalogue's date ("c1965.", "©1965", "[1965]",
+    "1965."), read as its year: a plain year, a number and a date are not."""
+    if type(cell) is not str:
+        return False
+    text = cell.strip()
+    if len(text) == 4 and text.isdigit():
+        return False
+    try:
+        return catalogue_year(text) is not None
+    except ValueProblem:
+        return False
+
+
+def is_catalogue_extent(cell: object) -> bool:
+    """Whether a pages cell the converter accepted was a library catalogue's extent ("412 p.", "xii, 412 p. :"),
+    read as its number of pages: a whole number never is (the extent's "p." tells it)."""
+    if type(cell) is not str:
+        return False
+    try:
+        return catalogue_pages(cell) is not None
+    except ValueProblem:
+        return False
+
+
+#: The fields a catalogue writes in a form of its own that their converter reads past (its date, its
+#: extent), with what tells such a cell: the import counts the rows so read (importer.columns).
+CATALOGUE_FORMS = {"year_published": is_catalogue_date, "no_of_pages": is_catalogue_extent}
+
+
 #: The fields a library catalogue closes with punctuation: the title (its MARC record's title proper) and
 #: the author (its main entry's name).
 PUNCTUATED_FIELDS = ("title", "author")

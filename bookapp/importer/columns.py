@@ -10,7 +10,7 @@ from operator import is_
 
 import numpy as np
 
-from .catalogue_values import without_closing_punctuation
+from .catalogue_values import CATALOGUE_FORMS, without_closing_punctuation
 from .cells import cell_text, shown
 from .errors import UnsavedFormula, ValueProblem
 from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
@@ -97,6 +97,13 @@ class Column:
         self.catalogue_punctuation = catalogue_punctuation
         #: Rows (indexes into the last chunk) whose value had a library catalogue's closing punctuation taken off.
         self.punctuation_taken_off: list[int] = []
+        #: What tells a cell of this field written in a library catalogue's form (a year's "c1965.", pages'
+        #: "xii, 412 p."), read as its value (None: the field has no such form).
+        self._is_catalogue_form = CATALOGUE_FORMS.get(field)
+        #: Rows (indexes into the last chunk) whose value was read from a library catalogue's form.
+        self.catalogue_form: list[int] = []
+        #: The memo's cells written in a catalogue's form.
+        self._catalogue_keys: set[object] = set()
         #: Rows of the chunk whose cell came from a fallback column or the default, not this column: read as written.
         self._not_own: frozenset[int] | set[int] = frozenset()
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
@@ -198,6 +205,8 @@ class Column:
                         self._note_repair(index, cell)
                     elif self.markup and type(cell) is str and looks_like_markup(cell):
                         self.from_markup = sorted({*self.from_markup, index})
+                    elif self._is_catalogue_form and self._is_catalogue_form(cell):
+                        self.catalogue_form = sorted({*self.catalogue_form, index})
                     break
 
     def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
@@ -206,6 +215,7 @@ class Column:
         self.first_of_several = []
         self.past_qualifier = []
         self.punctuation_taken_off = []
+        self.catalogue_form = []
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
@@ -367,10 +377,15 @@ class Column:
             for key in set(keys).difference(memo):
                 if len(memo) >= MEMO_LIMIT:
                     return self._convert_one_by_one(cells)
-                memo[key], problem = self.convert_cell(key[1] if type(key) is tuple else key)
+                cell = key[1] if type(key) is tuple else key
+                memo[key], problem = self.convert_cell(cell)
                 if problem is not None:
                     memo_problems[key] = problem
+                elif self._is_catalogue_form and self._is_catalogue_form(cell):
+                    self._catalogue_keys.add(key)
             values = list(map(memo.__getitem__, keys))
+        if self._catalogue_keys and not self._catalogue_keys.isdisjoint(keys):
+            self.catalogue_form = [i for i, key in enumerate(keys) if key in self._catalogue_keys]
         if not memo_problems or memo_problems.keys().isdisjoint(keys):
             return values, {}
         return values, {i: memo_problems[key] for i, key in enumerate(keys) if key in memo_problems}
@@ -387,4 +402,6 @@ class Column:
             values.append(value)
             if problem:
                 problems[index] = problem
+            elif self._is_catalogue_form and (key in self._catalogue_keys or self._is_catalogue_form(cell)):
+                self.catalogue_form.append(index)
         return values, problems

@@ -94,6 +94,16 @@ class Items:
         return None
 
 
+class FilledCells(list):
+    """A continuing row's cells, some of them taken from its item's first row where its own were blank:
+    which (*taken*, their positions) and that row's number (*first_row*), so that what shows the row says
+    which of its values the file held in another row."""
+
+    def __init__(self, cells: Iterable[object], taken: Sequence[int], first_row: int | None):
+        super().__init__(cells)
+        self.taken, self.first_row = tuple(taken), first_row
+
+
 def continued(
     rows: Iterable[tuple[int, Sequence[object]]],
     group_at: int,
@@ -102,14 +112,19 @@ def continued(
     item_names: Sequence[tuple[int, str]] = (),
 ) -> Iterator[tuple[int, Sequence[object]]]:
     """Yield *rows* with each continuing row's blank *fill* cells taken from its item's first row (see
-    Items), unless the row has nothing in the *read_columns* (it is left out)."""
+    Items), unless the row has nothing in the *read_columns* (it is left out): such a row's cells are
+    FilledCells, which say what was taken."""
     items = Items(group_at, item_names)
+    first_number = None
     for number, cells in rows:
         first = items.first_row(cells)
-        if first is not None and any(not is_blank_cell(cells[i]) for i in read_columns if i < len(cells)):
+        if first is None:
+            if items.first is cells:  # this row starts an item
+                first_number = number
+        elif any(not is_blank_cell(cells[i]) for i in read_columns if i < len(cells)):
             blank = [i for i in fill if i < len(cells) and i < len(first) and is_blank_cell(cells[i])]
             if blank:
-                cells = list(cells)
+                cells = FilledCells(cells, [i for i in blank if not is_blank_cell(first[i])], first_number)
                 for i in blank:
                     cells[i] = first[i]
         yield number, cells

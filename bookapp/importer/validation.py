@@ -32,7 +32,10 @@ SHOWN_VALUE_LENGTH = 80
 
 
 #: The lists of ValidRows that note rows read with a repair (the import counts each kind).
-NOTED_ROWS = ("repaired", "from_markup", "first_of_several", "past_qualifier", "punctuation_taken_off")
+NOTED_ROWS = (
+    "repaired", "from_markup", "first_of_several", "past_qualifier", "punctuation_taken_off", "catalogue_year",
+    "catalogue_pages",
+)  # fmt: skip
 
 
 class BookRow(NamedTuple):
@@ -74,6 +77,10 @@ class ValidRows:
     past_qualifier: list[int] = field(default_factory=list)
     #: Rows whose title or author had a library catalogue's closing punctuation taken off ("Dune /" → "Dune").
     punctuation_taken_off: list[int] = field(default_factory=list)
+    #: Rows whose year was a library catalogue's date ("c1965.", "©1965", "[1965]"), read as its year.
+    catalogue_year: list[int] = field(default_factory=list)
+    #: Rows whose number of pages was a library catalogue's extent ("xii, 412 p. :"), read as its pages.
+    catalogue_pages: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -233,6 +240,7 @@ class RowValidator:
         several: list[int] = []
         qualified: list[int] = []
         punctuated: set[int] = set()
+        catalogue_forms: dict[str, list[int]] = {}
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
@@ -241,6 +249,8 @@ class RowValidator:
             several.extend(numbers[i] for i in column.first_of_several)
             qualified.extend(numbers[i] for i in column.past_qualifier)
             punctuated.update(numbers[i] for i in column.punctuation_taken_off)
+            if column.catalogue_form:
+                catalogue_forms[column.field] = [numbers[i] for i in column.catalogue_form]
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -260,6 +270,8 @@ class RowValidator:
             sorted(several),
             sorted(qualified),
             sorted(punctuated),
+            catalogue_forms.get("year_published", []),
+            catalogue_forms.get("no_of_pages", []),
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

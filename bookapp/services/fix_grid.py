@@ -1,6 +1,11 @@
 """The grid of an import's rejected rows to fix: a page of them as read, edits over them, the tools
 (replace in a column, set a column for some rows) and each row's problems.
 
+A row is shown as the import read it: the file's cells, but for a shop export's variant row, which took
+its product's details (title, vendor, …) from the product's first row where its own cells were blank;
+those cells show what it took, marked so (GridRow.filled), and are imported with the row when it is fixed
+(the fixed row alone has no product row above it to take them from).
+
 A row's problems are the import's own while the row is as it was read (a repeated ISBN, which the
 row alone does not show, included); once a cell of it changes, they are what checking the row again
 finds (services/row_check.py). Only changed rows are imported: a row left as it was would only be
@@ -48,6 +53,10 @@ class GridRow:
     problems: list[CellProblem] = field(default_factory=list)
     read_problems: list[CellProblem] = field(default_factory=list)
     blank: bool = False
+    #: The cells its own row left blank, shown (and imported) as taken from its item's first row.
+    filled: set[int] = field(default_factory=set)
+    #: The number of that first row (None: not known).
+    filled_from: int | None = None
 
     def value(self, position: int) -> str:
         """Return the cell as it would be imported."""
@@ -109,6 +118,11 @@ class Grid:
         """The columns' names: the file's headers, "Column C" where one has none, then any extra cells."""
         names = [h or f"Column {get_column_letter(i + 1)}" for i, h in enumerate(self.checker.headers)]
         return names + [f"Extra cell {n}" for n in range(1, self.width - len(names) + 1)]
+
+    @property
+    def any_filled(self) -> bool:
+        """Whether a row of the page shows cells taken from its item's first row."""
+        return any(r.filled for r in self.rows)
 
     @property
     def fills(self) -> list[str | None]:
@@ -194,20 +208,24 @@ def fix_grid(imp: Import, state: FixState, page: int, *, numbers: set[int] | Non
             if len(wanted) == FIX_ROWS_PER_PAGE:
                 break
     found = db.session.execute(
-        select(RejectedRow.row_number, RejectedRow.line, RejectedRow.cells)
+        select(RejectedRow.row_number, RejectedRow.line, RejectedRow.cells, RejectedRow.filled)
         .where(mine, RejectedRow.row_number.in_(wanted))
         .order_by(RejectedRow.row_number)
     ).all()
-    width = max([checker.width, *(len(cells or []) for _, _, cells in found)])
-    problems = stored_problems(imp, {n for n, _, _ in found}, checker)
+    width = max([checker.width, *(len(cells or []) for _, _, cells, _ in found)])
+    problems = stored_problems(imp, {n for n, *_ in found}, checker)
     rows = []
-    for number, line, cells in found:
+    for number, line, cells, filled in found:
         stored = [cell_text(c) for c in cells or []]
         stored += [""] * (width - len(stored))
         hidden = {i for i, text in enumerate(stored) if len(text) > MAX_CELL_CHARS}
         shown = ["" if i in hidden else text for i, text in enumerate(stored)]
         read = problems.get(number, [])
-        rows.append(GridRow(number, line, stored, shown, hidden, list(read), read))
+        row = GridRow(number, line, stored, shown, hidden, list(read), read)
+        if isinstance(filled, dict):
+            row.filled = {i for i in filled.get("cells") or () if isinstance(i, int) and 0 <= i < width}
+            row.filled_from = filled.get("from_row") if isinstance(filled.get("from_row"), int) else None
+        rows.append(row)
     return Grid(imp, checker, rows, page, pages, left)
 
 

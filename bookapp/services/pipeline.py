@@ -34,7 +34,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import CATALOGUE_PUNCTUATION, FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
+from .problems import NOTES_OF_VALID_ROWS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
 from .row_check import punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
@@ -273,7 +273,7 @@ class ImportRun:
         if stop is None:
             return
         # Keep this chunk's problems and cells (earlier chunks' are saved already) so the report shows them.
-        save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line)
+        save_problems(self.imp.id, problems, chunk.rejected_cells, chunk.line, chunk.filled)
         self.imp.rejected += len({p.row_number for p in problems})
         self.imp.processed_rows += rows
         db.session.commit()
@@ -303,7 +303,7 @@ class ImportRun:
             ]
             rejected_cells = {**rejected_cells, **self._cells_as_read(chunk.valid, outcome.refused)}
         rejected_rows = sorted(rejected_cells)
-        save_problems(imp.id, problems, rejected_cells, chunk.line)
+        save_problems(imp.id, problems, rejected_cells, chunk.line, chunk.filled)
         for number in rejected_rows:
             outcome.rows[number] = Outcome.REJECTED.value
         numbers = chunk.numbers
@@ -329,18 +329,11 @@ class ImportRun:
         imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(numbers)
-        if chunk.valid.repaired:
-            note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
-        if chunk.valid.from_markup:
-            note_repairs(imp, FROM_HTML, chunk.valid.from_markup)
+        for noted, kind in NOTES_OF_VALID_ROWS.items():  # the valid rows read with a repair, by kind
+            if rows := getattr(chunk.valid, noted):
+                note_repairs(imp, kind, rows)
         if chunk.shown:  # noted with the rows it names, as a resumed run reads on after them
             note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
-        if chunk.valid.first_of_several:
-            note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
-        if chunk.valid.past_qualifier:
-            note_repairs(imp, PAST_QUALIFIER, chunk.valid.past_qualifier)
-        if chunk.valid.punctuation_taken_off:
-            note_repairs(imp, CATALOGUE_PUNCTUATION, chunk.valid.punctuation_taken_off)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None:  # an estimate while it runs, the rows left out among them

@@ -201,6 +201,15 @@ PAST_QUALIFIER = "isbn_past_qualifier"
 #: The note of the rows whose title or author had a library catalogue's closing punctuation taken off
 #: ("Dune /", "Herbert, Frank,": see importer.catalogue_values).
 CATALOGUE_PUNCTUATION = "catalogue_punctuation_taken_off"
+#: The notes of the rows whose year or number of pages was written as a library catalogue writes it
+#: ("c1965.", "©1965", "[1965]"; "xii, 412 p. :") and read as the year or the pages (catalogue_values).
+CATALOGUE_YEAR = "year_read_from_catalogue"
+CATALOGUE_PAGES = "pages_read_from_catalogue"
+#: How the report says them: the field read, the catalogue's form of it, and an example.
+_CATALOGUE_FORMS_SAID = (
+    (CATALOGUE_YEAR, "the year", "date", "c1965., ©1965 or [1965] (read as 1965)"),
+    (CATALOGUE_PAGES, "the number of pages", "extent", "xii, 402 p. : (read as 402)"),
+)
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -211,6 +220,12 @@ TOTALS = "totals_rows"
 PRODUCTS = "product_rows"
 #: The note of the rows whose description was written in HTML and stored as its text (importer.markup).
 FROM_HTML = "descriptions_from_html"
+#: The note of each list of rows ValidRows keeps of the rows read with a repair (validation.NOTED_ROWS).
+NOTES_OF_VALID_ROWS = {
+    "repaired": "isbn_leading_zero", "from_markup": FROM_HTML, "first_of_several": SEVERAL_ISBNS,
+    "past_qualifier": PAST_QUALIFIER, "punctuation_taken_off": CATALOGUE_PUNCTUATION, "catalogue_year": CATALOGUE_YEAR,
+    "catalogue_pages": CATALOGUE_PAGES,
+}  # fmt: skip
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
@@ -318,6 +333,10 @@ def summary_line(imp: Import) -> str:
             f" Took a library catalogue's closing punctuation (' /', ' :', ',', '.') off the title or author of "
             f"{plural(punctuated['count'], 'row')}: {_rows(punctuated)}."
         )
+    for kind, what, form, example in _CATALOGUE_FORMS_SAID:
+        if note := (imp.repairs or {}).get(kind):
+            rows = plural(note["count"], "row")
+            line += f" Read {what} of {rows} from a library catalogue's {form}, such as {example}: {_rows(note)}."
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
         line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."

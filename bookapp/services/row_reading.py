@@ -22,6 +22,7 @@ from flask import current_app
 from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
+from ..importer.groups import FilledCells
 from ..importer.left_out import LeftOutRows
 from ..importer.reading import LineMap, Table, chunked, detect_kind
 from ..importer.shown_numbers import ShownRows
@@ -57,6 +58,9 @@ class ValidatedChunk:
     left_out: dict[str, list[int]] = field(default_factory=dict)
     #: Rows of the chunk with a number read as its cell's format shows it, in a column a field reads.
     shown: list[int] = field(default_factory=list)
+    #: The rejected rows that took blank cells from their item's first row (a shop's variant rows): which
+    #: cells, and that row's number ({"from_row": 2, "cells": [1, 3]}), kept with their cells.
+    filled: dict[int, dict] = field(default_factory=dict)
 
     def line(self, row_number: int) -> int | None:
         """Return the file line a row starts on, where it differs from the row number."""
@@ -186,14 +190,20 @@ class RowReading:
                 problems = [p for p in problems if p.row_number > resume_after]
             rejected = {p.row_number for p in problems}
             numbers = [n for n, _ in chunk]
+            rejected_cells = {n: cells for n, cells in chunk if n in rejected} if rejected else {}
             yield ValidatedChunk(
                 numbers=numbers,
-                rejected_cells={n: cells for n, cells in chunk if n in rejected} if rejected else {},
+                rejected_cells=rejected_cells,
                 valid=valid,
                 problems=problems,
                 lines=lines.part(chunk[0][0], chunk[-1][0]) if lines else None,
                 left_out=left_out,
                 shown=shown.among(numbers, read_columns) if read_columns else [],
+                filled={
+                    n: {"from_row": cells.first_row, "cells": list(cells.taken)}
+                    for n, cells in rejected_cells.items()
+                    if isinstance(cells, FilledCells) and cells.taken
+                },
             )
         return seen_rows
 

@@ -25,9 +25,14 @@ def note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
 
 
 def save_problems(
-    import_id: int, problems: list[RowProblem], cells_of: dict[int, list], line_of: Callable[[int], int | None]
+    import_id: int,
+    problems: list[RowProblem],
+    cells_of: dict[int, list],
+    line_of: Callable[[int], int | None],
+    filled: dict[int, dict] | None = None,
 ) -> None:
-    """Record each problem of a piece, and the cells of its rejected rows (row number → cells as read)."""
+    """Record each problem of a piece, and the cells of its rejected rows (row number → cells as read), with
+    the cells a row took from its item's first row (*filled*: row number → {"from_row", "cells"})."""
     if problems:
         db.session.execute(
             insert(ImportRowError.__table__),
@@ -50,6 +55,7 @@ def save_problems(
         for p in problems:
             messages.setdefault(p.row_number, []).append(p.message)
         capped = {number: capped_cells(cells) for number, cells in cells_of.items()}  # a huge row keeps a part
+        filled = filled or {}
         db.session.execute(
             insert(RejectedRow.__table__),
             [
@@ -59,6 +65,7 @@ def save_problems(
                     "line": line_of(number),
                     "cells": [jsonable_cell(c) for c in capped[number][0]],
                     "errors": storable("; ".join([*messages.get(number, []), *filter(None, [capped[number][1]])])),
+                    "filled": filled.get(number),
                 }
                 for number in cells_of
             ],
