@@ -19,10 +19,10 @@ from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..importer import FileProblem, Mapping
+from ..importer.book_types import holds_other_than_book_types
 from ..importer.fields import LABELS
 from ..importer.groups import suggested_group
 from ..importer.mapping import header_row_words, header_text
-from ..importer.matching import holds_other_than_book_types
 from ..importer.peek import peek_file
 from ..importer.reading import detect_kind, header_row_in
 from ..models import (
