@@ -768,14 +768,16 @@ STOCK_LIST_HEADERS = {
 STOCK_LIST_GENRES = {"fr": ("Roman", "BD"), "de": ("Roman", "Comic"), "es": ("Novela", "Cómic")}
 
 
-def stock_list(language: str, first: int, count: int = 4, header: list[str] | None = None) -> tuple[str, bytes]:
+def stock_list(
+    language: str, first: int, count: int = 4, header: list[str] | None = None, kinds: list[str] | None = None
+) -> tuple[str, bytes]:
     """A shop's stock list as a spreadsheet program saves it as CSV where the language is spoken:
     semicolon-separated, Windows-1252, decimal commas (12,50); the genres of STOCK_LIST_GENRES in turn
-    (*header*: its own header instead, as the shop typed it)."""
+    (*header*: its own header instead, as the shop typed it; *kinds*: each row's genre instead, in order)."""
     genres = STOCK_LIST_GENRES[language]
     rows = [
-        [isbn13_of(n), f"Dune {n}", "Frank Herbert", "Ace", genres[n % 2], "1965", str(400 + n), f"{10 + n},50",
-         str(n % 4 + 1), f"Arrakis, {n}."]
+        [isbn13_of(n), f"Dune {n}", "Frank Herbert", "Ace", kinds[n - first] if kinds else genres[n % 2], "1965",
+         str(400 + n), f"{10 + n},50", str(n % 4 + 1), f"Arrakis, {n}."]
         for n in range(first, first + count)
     ]  # fmt: skip
     buffer = io.StringIO(newline="")
