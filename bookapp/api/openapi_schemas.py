@@ -259,7 +259,9 @@ SCHEMAS = {
                 "holding a book's ISBN-13 and ISBN-10, read as the first; isbn_past_qualifier: a cell holding an ISBN "
                 'and a library catalogue\'s qualifier after it, "0441172717 (pbk.)", read as the ISBN; '
                 "catalogue_punctuation_taken_off: a row whose title or author closed with a library catalogue's "
-                'punctuation, "Dune /" or "Herbert, Frank,", stored without it), and the rows left out '
+                'punctuation, "Dune /" or "Herbert, Frank,", stored without it; catalogue_dates_taken_off: a row '
+                'whose author held the dates a library catalogue adds to a name, "Herbert, Frank, 1920-1986", or the '
+                "fuller form of its forenames, stored without them), and the rows left out "
                 "with nothing in any matched column (rows_without_book_cells), as a second header of field names "
                 "right under the header (second_header_row), as a note (note_rows: one cell of text, nothing else), "
                 "or as the sheet's totals "

@@ -32,7 +32,14 @@ SHOWN_VALUE_LENGTH = 80
 
 
 #: The lists of ValidRows that note rows read with a repair (the import counts each kind).
-NOTED_ROWS = ("repaired", "from_markup", "first_of_several", "past_qualifier", "punctuation_taken_off")
+NOTED_ROWS = (
+    "repaired",
+    "from_markup",
+    "first_of_several",
+    "past_qualifier",
+    "punctuation_taken_off",
+    "dates_taken_off",
+)
 
 
 class BookRow(NamedTuple):
@@ -74,6 +81,8 @@ class ValidRows:
     past_qualifier: list[int] = field(default_factory=list)
     #: Rows whose title or author had a library catalogue's closing punctuation taken off ("Dune /" → "Dune").
     punctuation_taken_off: list[int] = field(default_factory=list)
+    #: Rows whose author had the dates a library catalogue adds to a name taken off ("Herbert, Frank, 1920-1986").
+    dates_taken_off: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -233,6 +242,7 @@ class RowValidator:
         several: list[int] = []
         qualified: list[int] = []
         punctuated: set[int] = set()
+        dated: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
@@ -241,6 +251,7 @@ class RowValidator:
             several.extend(numbers[i] for i in column.first_of_several)
             qualified.extend(numbers[i] for i in column.past_qualifier)
             punctuated.update(numbers[i] for i in column.punctuation_taken_off)
+            dated.extend(numbers[i] for i in column.dates_taken_off)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -260,6 +271,7 @@ class RowValidator:
             sorted(several),
             sorted(qualified),
             sorted(punctuated),
+            dated,
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

@@ -34,7 +34,7 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import CATALOGUE_PUNCTUATION, FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
+from .problems import CATALOGUE_DATES, CATALOGUE_PUNCTUATION, FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
 from .row_check import punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
@@ -329,18 +329,15 @@ class ImportRun:
         imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(numbers)
-        if chunk.valid.repaired:
-            note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
-        if chunk.valid.from_markup:
-            note_repairs(imp, FROM_HTML, chunk.valid.from_markup)
-        if chunk.shown:  # noted with the rows it names, as a resumed run reads on after them
-            note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
-        if chunk.valid.first_of_several:
-            note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
-        if chunk.valid.past_qualifier:
-            note_repairs(imp, PAST_QUALIFIER, chunk.valid.past_qualifier)
-        if chunk.valid.punctuation_taken_off:
-            note_repairs(imp, CATALOGUE_PUNCTUATION, chunk.valid.punctuation_taken_off)
+        # The rows read with a repair, noted by kind (chunk.shown with the rows it names, as a resumed run reads on).
+        valid = chunk.valid
+        noted = (("isbn_leading_zero", valid.repaired), (FROM_HTML, valid.from_markup), (SHOWN_ROUNDED, chunk.shown),
+                 (SEVERAL_ISBNS, valid.first_of_several), (PAST_QUALIFIER, valid.past_qualifier),
+                 (CATALOGUE_PUNCTUATION, valid.punctuation_taken_off),
+                 (CATALOGUE_DATES, valid.dates_taken_off))  # fmt: skip
+        for kind, rows in noted:
+            if rows:
+                note_repairs(imp, kind, rows)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None:  # an estimate while it runs, the rows left out among them

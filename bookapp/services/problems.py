@@ -201,6 +201,9 @@ PAST_QUALIFIER = "isbn_past_qualifier"
 #: The note of the rows whose title or author had a library catalogue's closing punctuation taken off
 #: ("Dune /", "Herbert, Frank,": see importer.catalogue_values).
 CATALOGUE_PUNCTUATION = "catalogue_punctuation_taken_off"
+#: The note of the rows whose author had the dates (or the fuller form) a library catalogue adds to a name
+#: taken off ("Herbert, Frank, 1920-1986": see importer.catalogue_values).
+CATALOGUE_DATES = "catalogue_dates_taken_off"
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -301,6 +304,12 @@ def summary_line(imp: Import) -> str:
         line += (
             f" Took a library catalogue's closing punctuation (' /', ' :', ',', '.') off the title or author of "
             f"{plural(punctuated['count'], 'row')}: {_rows(punctuated)}."
+        )
+    dated = (imp.repairs or {}).get(CATALOGUE_DATES)
+    if dated:
+        line += (
+            " Took the dates a library catalogue adds to a name (and the fuller form of its forenames) off the author "
+            f"of {plural(dated['count'], 'row')}: {_rows(dated)}."
         )
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
