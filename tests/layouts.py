@@ -446,7 +446,7 @@ ZOTERO_HEADER = [
     "Rights",
     "Type",
     "Archive",
-    "Loc. in Archive",
+    "Archive Location",
     "Library Catalog",
     "Call Number",
     "Extra",
@@ -504,18 +504,25 @@ ZOTERO_HEADER = [
 ]
 
 
-def zotero(first: int, count: int = 5, isbns=None) -> tuple[str, bytes]:
-    """A Zotero CSV export (UTF-8 with a byte order mark): authors "Last, First; Editor, Some", and each
-    book's ISBN-13 and ISBN-10 in its ISBN cell, separated by a space (*isbns*: n → the cell, else that)."""
+#: The authors of a Zotero item as its CSV export writes them, in turn: each "Last, First", several in
+#: their order separated by "; " (its editors are in a column of their own).
+ZOTERO_AUTHORS = ("Herbert, Frank; Anderson, Kevin J.", "Herbert, Frank", "Le Guin, Ursula K.")
+
+
+def zotero(first: int, count: int = 5, isbns=None, authors=ZOTERO_AUTHORS) -> tuple[str, bytes]:
+    """A Zotero CSV export (UTF-8 with a byte order mark): *authors* in turn ("Herbert, Frank; Anderson,
+    Kevin J."), an editor in Editor, and each book's ISBN-13 and ISBN-10 in its ISBN cell, separated by a
+    space (*isbns*: n → the cell, else that)."""
     rows = []
     for n in range(first, first + count):
         row = dict.fromkeys(ZOTERO_HEADER, "")
         row.update({
             "Key": f"ABCD{1200 + n}", "Item Type": "book", "Publication Year": str(1960 + n % 50),
-            "Author": "Herbert, Frank; Editor, Some", "Title": f"Dune {n}",
+            "Author": authors[(n - first) % len(authors)], "Title": f"Dune {n}",
             "ISBN": (isbns and isbns(n)) or f"{isbn13_of(n)} {isbn10(n)}", "Abstract Note": "An abstract.",
             "Date": str(1960 + n % 50), "Date Added": "2024-03-02 10:11:12", "Num Pages": str(400 + n),
             "Publisher": "Ace", "Place": "New York", "Language": "en", "Library Catalog": "Library of Congress ISBN",
+            "Editor": "Editor, Some",
         })  # fmt: skip
         rows.append([row[h] for h in ZOTERO_HEADER])
     return "zotero_export.csv", b"\xef\xbb\xbf" + _csv(ZOTERO_HEADER, rows)
@@ -768,14 +775,16 @@ STOCK_LIST_HEADERS = {
 STOCK_LIST_GENRES = {"fr": ("Roman", "BD"), "de": ("Roman", "Comic"), "es": ("Novela", "Cómic")}
 
 
-def stock_list(language: str, first: int, count: int = 4, header: list[str] | None = None) -> tuple[str, bytes]:
+def stock_list(
+    language: str, first: int, count: int = 4, header: list[str] | None = None, kinds: list[str] | None = None
+) -> tuple[str, bytes]:
     """A shop's stock list as a spreadsheet program saves it as CSV where the language is spoken:
     semicolon-separated, Windows-1252, decimal commas (12,50); the genres of STOCK_LIST_GENRES in turn
-    (*header*: its own header instead, as the shop typed it)."""
+    (*header*: its own header instead, as the shop typed it; *kinds*: each row's genre instead, in order)."""
     genres = STOCK_LIST_GENRES[language]
     rows = [
-        [isbn13_of(n), f"Dune {n}", "Frank Herbert", "Ace", genres[n % 2], "1965", str(400 + n), f"{10 + n},50",
-         str(n % 4 + 1), f"Arrakis, {n}."]
+        [isbn13_of(n), f"Dune {n}", "Frank Herbert", "Ace", kinds[n - first] if kinds else genres[n % 2], "1965",
+         str(400 + n), f"{10 + n},50", str(n % 4 + 1), f"Arrakis, {n}."]
         for n in range(first, first + count)
     ]  # fmt: skip
     buffer = io.StringIO(newline="")

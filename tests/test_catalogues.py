@@ -13,7 +13,11 @@ import pytest
 from bookapp.extensions import db
 from bookapp.importer import RowValidator, map_headers
 from bookapp.importer import values as cell_values
-from bookapp.importer.catalogue_values import catalogue_punctuation_columns, without_closing_punctuation
+from bookapp.importer.catalogue_values import (
+    catalogue_punctuation_columns,
+    without_closing_punctuation,
+    without_life_dates,
+)
 from bookapp.importer.errors import ValueProblem
 from bookapp.importer.fields import FIELDS
 from bookapp.importer.matching import preview, suggest
@@ -88,9 +92,10 @@ def test_a_catalogue_reports_isbns_years_and_pages_are_read_past_their_punctuati
 def test_a_catalogues_closing_punctuation_is_taken_off_titles_and_authors_and_the_import_says_so(app, tmp_path):
     """A library system's report gives a title and an author as its MARC record holds them, closed with the
     catalogue's punctuation ("Dune /", "Dune :", "Dune.", "Herbert, Frank,", "Herbert, Frank."): books were
-    stored and listed as "Dune /" by "Herbert, Frank,". Each is stored without it; an abbreviation's full
-    stop ("Tolkien, J. R. R.", "Seuss, Dr.") and a title's own question mark stay; the import says in how
-    many rows, on its page, in the API and in its report; Match columns' preview shows the values so."""
+    stored and listed as "Dune /" by "Herbert, Frank,". Each is stored without it (and a name's dates,
+    "King, Stephen, 1947-"); an abbreviation's full stop ("Tolkien, J. R. R.", "Seuss, Dr.") and a title's own
+    question mark stay; the import says in how many rows, on its page, in the API and in its report; Match
+    columns' preview shows the values so."""
     headers = bearer(app)
     odd = {3: {"author": "Tolkien, J. R. R.,"}, 4: {"author": "Seuss, Dr."}, 5: {"title": "Who goes there? /"},
            6: {"author": "King, Stephen, 1947-"}}  # fmt: skip
@@ -103,9 +108,10 @@ def test_a_catalogues_closing_punctuation_is_taken_off_titles_and_authors_and_th
     saved = [book(app, layouts.isbn13_of(n)) for n in range(1, 9)]
     assert [(b.title, b.author) for b in saved] == [
         ("Dune 1", "Herbert, Frank"), ("Dune 2", "Herbert, Frank"), ("Dune 3", "Tolkien, J. R. R."),
-        ("Dune 4", "Seuss, Dr."), ("Who goes there?", "Herbert, Frank"), ("Dune 6", "King, Stephen, 1947-"),
+        ("Dune 4", "Seuss, Dr."), ("Who goes there?", "Herbert, Frank"), ("Dune 6", "King, Stephen"),
         ("Dune 7", "Herbert, Frank"), ("Dune 8", "Herbert, Frank")]  # fmt: skip
     assert state["repairs"]["catalogue_punctuation_taken_off"] == {"count": 8, "rows": list(range(2, 10))}
+    assert state["repairs"]["catalogue_dates_taken_off"] == {"count": 1, "rows": [7]}
     assert (
         'Took a library catalogue\'s closing punctuation (" /", " :", ",", ".") off the title or the author of 8 rows'
         in page_said(app, state["id"])
@@ -122,6 +128,61 @@ def test_a_catalogues_closing_punctuation_is_taken_off_titles_and_authors_and_th
     shown = preview(suggest(layouts.CATALOGUE_REPORT_HEADER, profile), profile)
     assert [(r.values["title"], r.values["author"]) for r in shown[:3]] == [
         ("Dune 1", "Herbert, Frank"), ("Dune 2", "Herbert, Frank"), ("Dune 3", "Tolkien, J. R. R.")]  # fmt: skip
+
+
+#: A catalogue's names with the dates (and the fuller form of the forenames) its records add, and a firm's
+#: name and a title ending in an abbreviation of their own, by book; and each as it is stored.
+DATED_CELLS = {
+    1: ({"author": "Herbert, Frank, 1920-1986."}, ("Dune 1", "Herbert, Frank")),
+    2: ({"author": "Tolkien, J. R. R. (John Ronald Reuel), 1892-1973."}, ("Dune 2", "Tolkien, J. R. R.")),
+    3: ({"author": "King, Martin Luther, Jr., 1929-1968."}, ("Dune 3", "King, Martin Luther, Jr.")),
+    4: ({"author": "Hachette et Cie.", "title": "Correspondance avec Hachette et Cie."},
+        ("Correspondance avec Hachette et Cie.", "Hachette et Cie.")),
+    5: ({"author": "Le Guin, Ursula K., 1929-2018,"}, ("Dune 5", "Le Guin, Ursula K.")),
+    6: ({"author": "Lewis, C. S. (Clive Staples)"}, ("Dune 6", "Lewis, C. S.")),
+    7: ({}, ("Dune 7", "Herbert, Frank")),
+}  # fmt: skip
+
+
+def test_a_catalogues_names_lose_their_dates_and_a_shops_names_keep_theirs(app, tmp_path):
+    """A library catalogue's report gives its names as its records hold them, with the dates and the fuller
+    form of the forenames it adds ("Herbert, Frank, 1920-1986.", "Tolkien, J. R. R. (John Ronald Reuel),
+    1892-1973."): the closing full stop went, the dates stayed, and the books were listed by "Herbert,
+    Frank, 1920-1986". Each name is stored without them, as the catalogue's punctuation is, and the import
+    says so in a note of its own; a firm's "Hachette et Cie." keeps its full stop, in a title too. A shop's
+    list, no catalogue's, keeps its names as written: "Smith, 1999 edition", "Herbert, Frank, 1920-1986"."""
+    headers = bearer(app)
+    name, content = layouts.catalogue_report(1, 7, cells=lambda n: DATED_CELLS[n][0])
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(
+        layouts.CATALOGUE_REPORT_MAPPING)))  # fmt: skip
+
+    assert (state["created"], state["rejected"]) == (7, 0)
+    saved = [book(app, layouts.isbn13_of(n)) for n in DATED_CELLS]
+    assert [(b.title, b.author) for b in saved] == [stored for _, stored in DATED_CELLS.values()]
+    assert state["repairs"]["catalogue_dates_taken_off"] == {"count": 5, "rows": [2, 3, 4, 6, 7]}
+    assert (
+        "Took the dates a library catalogue adds to a name, and the fuller form of its forenames, off the author of 5 "
+        'rows: "Herbert, Frank, 1920-1986" is stored as "Herbert, Frank", "Tolkien, J. R. R. (John Ronald Reuel), '
+        '1892-1973" as "Tolkien, J. R. R." (rows 2, 3, 4, 6, 7).'
+    ) in page_said(app, state["id"])
+    with app.app_context():
+        line = summary_line(db.session.get(Import, state["id"]))
+    assert (
+        "Took the dates a library catalogue adds to a name (and the fuller form of its forenames) off the author of "
+        "5 rows: rows 2, 3, 4, 6, 7." in line
+    )
+    (tmp_path / name).write_bytes(content)
+    profile = profile_file(tmp_path / name)
+    shown = preview(suggest(layouts.CATALOGUE_REPORT_HEADER, profile), profile)
+    previewed = [r.values["author"] for r in shown[:3]]
+    assert previewed == ["Herbert, Frank", "Tolkien, J. R. R.", "King, Martin Luther, Jr."]
+
+    authors = ("Smith, 1999 edition", "Herbert, Frank, 1920-1986", "King, Stephen, 1947-")
+    name, content = layouts.euro_sheet(11, count=3, prices=("9,99 €",), authors=authors)
+    state = finished(app, headers, post_file(app, headers, name, content))
+    assert (state["created"], state["rejected"]) == (3, 0)
+    assert tuple(book(app, layouts.isbn13_of(n)).author for n in range(11, 14)) == authors
+    assert "catalogue_dates_taken_off" not in state["repairs"]
 
 
 def test_a_shops_titles_ending_in_a_question_mark_or_an_ellipsis_are_stored_as_written(app):
@@ -215,10 +276,31 @@ def test_a_fix_of_a_catalogues_rejected_row_is_read_as_the_catalogue_was(app, st
      ("King, Martin Luther, Jr.", "King, Martin Luther, Jr."), ("Sketches by Boz, etc.", "Sketches by Boz, etc."),
      ("Who goes there? /", "Who goes there?"), ("Who Goes There?", "Who Goes There?"),
      ("And Then There Were None...", "And Then There Were None..."), ("Dune/", "Dune/"), ("/", "/"), (",", ","),
-     ("Dune", "Dune")],
+     ("Dune", "Dune"), ("Hachette et Cie.", "Hachette et Cie."), ("Espasa-Calpe y Cía.", "Espasa-Calpe y Cía."),
+     ("United States. Dept.", "United States. Dept."), ("Gebr.", "Gebr."),
+     ("Letters from the U.S.", "Letters from the U.S."),
+     ("Custer, George A., Gen.", "Custer, George A., Gen."), ("Smith, John, Sr.", "Smith, John, Sr."),
+     ("Bulletin, Vol.", "Bulletin, Vol.")],
 )  # fmt: skip
 def test_a_catalogues_closing_punctuation_is_taken_off_but_an_abbreviations_full_stop_stays(text, stored):
     assert without_closing_punctuation(text) == stored
+
+
+@pytest.mark.parametrize(
+    "name, stored",
+    [("Herbert, Frank, 1920-1986", "Herbert, Frank"), ("King, Stephen, 1947-", "King, Stephen"),
+     ("Tolkien, J. R. R. (John Ronald Reuel), 1892-1973", "Tolkien, J. R. R."),
+     ("Tolkien, J. R. R. (John Ronald Reuel), 1892–1973", "Tolkien, J. R. R."),
+     ("Lewis, C. S. (Clive Staples)", "Lewis, C. S."),
+     ("King, Martin Luther, Jr., 1929-1968", "King, Martin Luther, Jr."), ("Smith, John, b. 1947", "Smith, John"),
+     ("Ælfric, Abbot of Eynsham, ca. 955-ca. 1020", "Ælfric, Abbot of Eynsham"), ("Voltaire, 1694-1778", "Voltaire"),
+     ("Smith, John, 1900 or 1901-1950", "Smith, John"),
+     ("Smith, John (Fictitious character)", "Smith, John (Fictitious character)"),
+     ("Smith, 1999 edition", "Smith, 1999 edition"), ("Herbert, Frank", "Herbert, Frank"), ("1920-1986", "1920-1986"),
+     (", 1920-1986", ", 1920-1986"), ("Orwell, George, 1984", "Orwell, George, 1984")],
+)  # fmt: skip
+def test_a_catalogues_dates_and_fuller_form_are_taken_off_a_name(name, stored):
+    assert without_life_dates(name) == stored
 
 
 def test_only_a_column_whose_cells_all_close_as_a_catalogues_do_is_read_without_that_punctuation():

@@ -6,6 +6,7 @@ import io
 import json
 import re
 
+import pytest
 from sqlalchemy import select
 
 from bookapp.extensions import db
@@ -13,6 +14,7 @@ from bookapp.importer.errors import ValueProblem
 from bookapp.importer.fields import LABELS
 from bookapp.importer.values import converters
 from bookapp.models import Book, Import, ImportRowError, RejectedRow, Role
+from tests import layouts
 from tests.conftest import PASSWORD, add_user, build_app, run_worker, sign_in
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13
 from tests.test_access import bearer
@@ -25,7 +27,7 @@ TYPE, ISBN, YEAR, PRICE = (HEADER.index(h) for h in ("Book type", "ISBN", "Year 
 def import_with_bad_rows(app, client) -> int:
     """Import ten books of which rows 4, 7 and 10 (in the file) are rejected; return the import's id."""
     rows = [book_row(n) for n in range(1, 11)]
-    rows[2] = book_row(3, **{"Book type": "Novel"})  # row 4
+    rows[2] = book_row(3, **{"Book type": "Horor"})  # row 4: a typing slip of Horror, rejected to be fixed
     rows[5] = book_row(6, **{"Year published": "19"})  # row 7
     rows[8] = book_row(9, Price="ten")  # row 10
     response = upload(client, csv_bytes(rows))
@@ -59,7 +61,7 @@ def test_fixed_rows_are_imported_by_a_follow_up_linked_both_ways(app, staff_clie
     # Each bad cell is marked, and described by its message, as the import reported it.
     marked = re.search(rf'name="r4c{TYPE}"[^>]*aria-describedby="m-4-{TYPE}"[^>]*aria-invalid="true"', html)
     assert marked, html
-    assert f'id="m-4-{TYPE}">{importer_says("book_type", "Novel")}</span>' in html
+    assert f'id="m-4-{TYPE}">{importer_says("book_type", "Horor")}</span>' in html
     assert f'id="m-7-{YEAR}">{importer_says("year_published", "19")}</span>' in html
     cells = cells_of(html)
     assert sorted({int(re.match(r"r(\d+)", n)[1]) for n in cells}) == [4, 7, 10]
@@ -142,12 +144,37 @@ def test_a_row_still_wrong_is_rejected_again_and_fixed_from_the_follow_up(app, s
     assert "still rejected in" not in page
 
 
+@pytest.mark.parametrize("language, slip", [("fr", "Comc"), ("de", "Horor"), ("es", "Comc")])
+def test_a_typing_slip_of_a_book_type_in_one_row_is_rejected_and_fixed_in_the_grid(app, staff_client, language, slip):
+    """A stock list of book types with one of them mistyped ("Comc", "Horor": close to Comic and Horror, no
+    kind of the shop's own) is imported at once, not sent to Match values: the row with the slip is rejected,
+    its Book type cell marked in the grid, and fixed there."""
+    kinds = ["Comic", slip, "Horror", "Comic"]
+    name, content = layouts.stock_list(language, 1, kinds=kinds)
+    response = upload(staff_client, content, name)
+    assert not response.location.endswith("/columns"), response.location
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"]) == (3, 1), state
+
+    grid = staff_client.get(f"/imports/{state['id']}/fix").get_data(as_text=True)
+    assert f'id="m-3-4">{importer_says("book_type", slip)}</span>' in grid
+    cells = cells_of(grid)
+    assert cells["r3c4"] == slip
+    cells["r3c4"] = "Comic" if slip == "Comc" else "Horror"
+    fixed = staff_client.post(f"/imports/{state['id']}/fix", data={**cells, "action": "import"})
+    assert fixed.status_code == 302, fixed.get_data(as_text=True)
+    run_worker(app)
+    with app.app_context():
+        assert db.session.scalar(select(Book.book_type).where(Book.isbn == layouts.isbn13_of(2))) == cells["r3c4"]
+
+
 def test_validate_row_answers_in_the_import_s_own_words(app):
     headers = bearer(app)
     client = app.test_client()
     rows = [book_row(n) for n in range(1, 8)]
     rows[1] = book_row(2, ISBN="978-0-00-000000-1", Price="-3")
-    rows[2] = book_row(3, **{"Year published": "3000", "Book type": "Manga", "No. of pages": "0"})
+    rows[2] = book_row(3, **{"Year published": "3000", "Book type": "Magazin", "No. of pages": "0"})
     rows[3] = book_row(4, Title="", Quantity="lots")
     rows[4] = book_row(5, Price="12,50")  # a decimal comma in a comma-separated file
     response = client.post("/api/v1/imports", headers=headers, data={"file": (io.BytesIO(csv_bytes(rows)), "b.csv")})
@@ -214,7 +241,7 @@ def test_checking_rows_of_the_grid(app, staff_client):
     def check(row: int, cells: list[str]):
         return staff_client.post(f"/imports/{original}/fix/check.json", json={"rows": [{"row": row, "cells": cells}]})
 
-    as_read = book_row(3, **{"Book type": "Novel"})
+    as_read = book_row(3, **{"Book type": "Horor"})
     answer = check(4, as_read).get_json()["rows"][0]
     assert not answer["changed"]
     assert [(p["position"], p["column"]) for p in answer["problems"]] == [(TYPE, "Book type")]

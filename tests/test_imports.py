@@ -57,7 +57,7 @@ def test_upload_queues_a_job_carrying_only_the_import_id(app, staff_client, redi
 def test_a_worker_imports_every_valid_row_and_reports_each_rejected_one(app, staff_client, read_ahead):
     app.config["IMPORT_READ_AHEAD"] = read_ahead
     rows = [book_row(n) for n in range(1, 101)]
-    rows[9] = book_row(10, **{"Book type": "Novel"})  # row 11 in the file
+    rows[9] = book_row(10, **{"Book type": "Horor"})  # row 11 in the file: a typing slip, rejected
     rows[19] = book_row(5)  # row 21 repeats the ISBN of row 6
     response = upload(staff_client, csv_bytes(rows))
     run_worker(app)

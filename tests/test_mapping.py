@@ -669,6 +669,20 @@ def test_a_librarythings_isbns_pair_says_which_isbn_was_stored_and_from_which_co
     ) in page_said(app, state["id"])
 
 
+def test_a_zotero_exports_several_authors_are_stored_in_their_order_as_it_writes_them(app):
+    """Zotero writes an item's authors in one cell, each "Last, First", in their order separated by "; "
+    ("Herbert, Frank; Anderson, Kevin J."). bookapp stores a name as the file writes it (a single "Herbert,
+    Frank" stays "Herbert, Frank", as a collection program's or a catalogue's): so is this cell, whole and in
+    order, never cut at its commas or semicolons, and the API gives it back so."""
+    headers = bearer(app)
+    name, content = layouts.zotero(1, count=3)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.ZOTERO_MAPPING)))
+    assert (state["created"], state["rejected"]) == (3, 0), state
+    assert [book(app, layouts.isbn13_of(n)).author for n in (1, 2, 3)] == list(layouts.ZOTERO_AUTHORS)
+    listed = app.test_client().get("/api/v1/books?sort=title&direction=asc", headers=headers).get_json()["items"]
+    assert [b["author"] for b in listed] == list(layouts.ZOTERO_AUTHORS)
+
+
 def test_an_inventory_flat_files_row_of_field_names_under_its_labels_is_left_out_and_told(app, tmp_path):
     """A seller inventory flat file: a template row, the labels (the header), then the field names
     (feed_product_type, item_sku, …). That row is no book: left out and told, not rejected; and its

@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import select
 
 from bookapp.extensions import db
+from bookapp.importer.book_types import own_kind
 from bookapp.importer.fields import BOOK_TYPES
 from bookapp.importer.mapping import Mapping
 from bookapp.importer.matching import Choices, from_form, suggest, value_section
@@ -441,6 +442,18 @@ def test_case_and_spacing_variants_of_a_type_are_pre_matched(value):
 
     assert rows[value.strip()].choice == "Sci-tech" and rows[value.strip()].pre_matched
     assert rows["sci-fi"].choice == "" and not rows["sci-fi"].pre_matched
+
+
+@pytest.mark.parametrize(
+    "value, own",
+    [("Roman", True), ("BD", True), ("Novela", True), ("Science Fiction", True), ("Manga", True), ("Terror", True),
+     ("Comc", False), ("Horor", False), ("sci tec", False), ("Magazin", False), ("19", False), ("x", False),
+     ("9.99", False), (1965, False)],
+)  # fmt: skip
+def test_a_word_near_no_book_type_is_a_kind_of_its_own_and_a_slip_of_one_is_not(value, own):
+    """A word that is no book type and near none (Roman, BD) is a kind of book of the file's own, to match
+    even in one row; a typing slip of a type (Comc, Horor), a number or a stray letter is its row's mistake."""
+    assert own_kind(value) is own
 
 
 def test_the_form_reads_back_into_a_mapping_naming_every_field():

@@ -259,8 +259,10 @@ SCHEMAS = {
                 "holding a book's ISBN-13 and ISBN-10, read as the first; isbn_past_qualifier: a cell holding an ISBN "
                 'and a library catalogue\'s qualifier after it, "0441172717 (pbk.)", read as the ISBN; '
                 "catalogue_punctuation_taken_off: a row whose title or author closed with a library catalogue's "
-                'punctuation, "Dune /" or "Herbert, Frank,", stored without it; year_read_from_catalogue: a row '
-                'whose year was a library catalogue\'s date, "c1965.", "©1965" or "[1965]", read as 1965; '
+                'punctuation, "Dune /" or "Herbert, Frank,", stored without it; catalogue_dates_taken_off: a row '
+                'whose author held the dates a library catalogue adds to a name, "Herbert, Frank, 1920-1986", or the '
+                "fuller form of its forenames, stored without them; year_read_from_catalogue: a row whose year was "
+                'a library catalogue\'s date, "c1965.", "©1965" or "[1965]", read as 1965; '
                 "pages_read_from_catalogue: a row whose number of pages was a library catalogue's extent, "
                 '"xii, 402 p. :" or "402 p.", read as 402), and the rows left out '
                 "with nothing in any matched column (rows_without_book_cells), as a second header of field names "

@@ -2,15 +2,16 @@
 
 A library system's report or export gives a field as its MARC record holds it: an ISBN with its qualifier
 ("0441172717 (pbk.)"), a date of publication as "c1965." or "[1965]", an extent as "xii, 412 p. :", a
-title and a name closed with ISBD punctuation ("Dune /", "Herbert, Frank,"). The converters (values.py) read
-a cell the first three ways only where their plain reading refuses it, so a usual file's cells never reach
-them; the punctuation is taken off only in a Title or Author column whose first cells all close so
-(catalogue_punctuation_columns), so a shop's "Who Goes There?" is never touched. Plain functions of text:
-they import nothing of bookapp but its errors.
+title and a name closed with ISBD punctuation ("Dune /", "Herbert, Frank,"), a name with the dates and the
+fuller form the catalogue adds to it ("Herbert, Frank, 1920-1986"). The converters (values.py) read a cell
+the first three ways only where their plain reading refuses it, so a usual file's cells never reach them;
+the punctuation (and a name's dates) is taken off only in a Title or Author column whose first cells all
+close so (catalogue_punctuation_columns), so a shop's "Who Goes There?" or "Smith, 1999 edition" is never
+touched. Plain functions of text: they import nothing of bookapp but its errors.
 """
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from itertools import zip_longest
 
 from .errors import ValueProblem
@@ -118,12 +119,15 @@ _SEPARATORS = frozenset("/:;=")
 _LAST_WORD = re.compile(r"(?<![.\w])(\w+)\.\Z")
 _TAIL = 24
 #: Words a name or a title ends with whose full stop is their own (a catalogue adds none after them): an
-#: initial ("Tolkien, J. R. R.": any one letter), a suffix or title of a name ("Seuss, Dr.", "King, Martin
-#: Luther, Jr."), a forename as older records abbreviate it ("Dickens, Chas."), "etc.", a firm's "Co.".
+#: initial ("Tolkien, J. R. R.": any one letter; "U.S.", "Ph.D." end in one), a suffix or title of a name
+#: ("Seuss, Dr.", "King, Martin Luther, Jr."), a forename as older records abbreviate it ("Dickens, Chas."),
+#: "etc.", a firm's "Co." (in French, Spanish and German too: "Hachette et Cie.", "Espasa-Calpe y Cía.",
+#: "Gebr."), a body's part ("United States. Dept."), a place's ("Mt.", "Ft.").
 _ABBREVIATIONS = frozenset({
     "jr", "sr", "dr", "st", "mr", "mrs", "ms", "mme", "mlle", "bp", "abp", "rev", "fr", "bro", "bros", "esq", "hon",
-    "capt", "lt", "gov", "prof", "wm", "chas", "geo", "thos", "jas", "jos", "benj", "saml", "edw", "robt",
-    "etc", "al", "co", "inc", "ltd", "corp", "ed", "eds", "comp", "tr", "trans", "vol", "vols", "pt", "ca", "fl",
+    "capt", "lt", "col", "gen", "sgt", "gov", "prof", "wm", "chas", "geo", "thos", "jas", "jos", "benj", "saml",
+    "edw", "robt", "etc", "al", "co", "inc", "ltd", "corp", "cie", "cía", "hnos", "gebr", "dept", "univ", "assn",
+    "govt", "ed", "eds", "comp", "tr", "trans", "vol", "vols", "pt", "ca", "fl", "mt", "ft", "sra", "srta", "dra",
 })  # fmt: skip
 #: The last characters of a cell that may be a catalogue's closing punctuation (cheap to look at first).
 _CLOSING_MARKS = frozenset("/:;=,.")
@@ -147,6 +151,55 @@ def without_closing_punctuation(text: str) -> str:
     if word is None or (len(word[1]) == 1 and word[1].isalpha()) or word[1].casefold() in _ABBREVIATIONS:
         return text
     return text[:-1]
+
+
+#: A year of a name's dates as a catalogue writes them (its MARC record's name's dates): 1920, 1920?, b. 1947,
+#: d. 1850, fl. 1200, ca. 1300, born 1947, died 1850, active 1899, approximately 1300, 1900 or 1901.
+_DATE = r"(?:(?:b|d|fl|ca|born|died|active|approximately)\.?\s*)?\d{3,4}\??(?:\s+or\s+\d{2,4}\??)?"
+#: A name's dates after its comma: a span ("1920-1986", "1947-", "-1850", "ca. 1300-1350") or one year
+#: said to be a birth, a death or a time of activity ("b. 1947", "fl. 1200").
+_LIFE_DATES = re.compile(
+    rf",\s*(?:{_DATE}\s*[-–]\s*(?:{_DATE})?|[-–]\s*{_DATE}|(?:b|d|fl|born|died|active)\.?\s*\d{{3,4}}\??)\s*\Z",
+    re.IGNORECASE,
+)
+#: The fuller form of a name's forenames, in brackets after them ("Tolkien, J. R. R. (John Ronald Reuel)").
+_FULLER_FORM = re.compile(r",\s*(?P<forenames>[^,()]+?)\s*\((?P<fuller>[^\W\d_][^()\d]*)\)\Z")
+#: The last characters of a name that may close its dates or fuller form (cheap to look at first).
+_DATED_ENDS = frozenset("0123456789-–?)")
+
+
+def without_life_dates(name: str) -> str:
+    """Return a name without the dates and the fuller form a library catalogue adds to it ("Herbert, Frank,
+    1920-1986" → "Herbert, Frank"; "King, Stephen, 1947-" → "King, Stephen"; "Tolkien, J. R. R. (John
+    Ronald Reuel), 1892-1973" → "Tolkien, J. R. R."), once its closing punctuation is taken off; else the
+    name as it is. A bracket stays unless it spells out the forenames before it (its first letter theirs):
+    "Smith, John (Fictitious character)" keeps it."""
+    if name[-1:] not in _DATED_ENDS:
+        return name
+    bare = _LIFE_DATES.sub("", name, count=1)
+    fuller = _FULLER_FORM.search(bare)
+    if fuller and fuller["fuller"][0].casefold() == fuller["forenames"][0].casefold():
+        bare = bare[: fuller.start("forenames")] + fuller["forenames"]
+    return bare if bare.strip(" ,") else name
+
+
+def without_catalogue_marks(values: list, not_own: Container[int], *, names: bool) -> tuple[list[int], list[int]]:
+    """Take a library catalogue's closing punctuation off a column's text *values* (in place, but for those
+    at *not_own*: a fallback column's, read as written) and, in a column of *names*, the dates and fuller
+    forms it adds (without_life_dates). Return the indexes of the values that had punctuation, and of
+    those that had dates or a fuller form, taken off."""
+    punctuated, dated = [], []
+    for index, value in enumerate(values):
+        if type(value) is not str or index in not_own:
+            continue
+        bare = without_closing_punctuation(value)
+        if bare != value:
+            punctuated.append(index)
+        if names and (undated := without_life_dates(bare)) != bare:
+            dated.append(index)
+            bare = undated
+        values[index] = bare
+    return punctuated, dated
 
 
 #: How many of a column's first cells may end otherwise (a record keyed without the punctuation).

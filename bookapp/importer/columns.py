@@ -10,7 +10,7 @@ from operator import is_
 
 import numpy as np
 
-from .catalogue_values import CATALOGUE_FORMS, without_closing_punctuation
+from .catalogue_values import CATALOGUE_FORMS, without_catalogue_marks
 from .cells import cell_text, shown
 from .errors import UnsavedFormula, ValueProblem
 from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
@@ -65,7 +65,7 @@ class Column:
     stored value, None to reject the row); *markup*: its cells may be written in HTML (a description),
     read as their text by its converter; *catalogue_punctuation*: its cells close with a library
     catalogue's punctuation ("Dune /", "Herbert, Frank,"), taken off its own cells' values (a fallback
-    column's are read as written)."""
+    column's are read as written), and so are an author's dates ("Herbert, Frank, 1920-1986")."""
 
     def __init__(
         self,
@@ -104,6 +104,9 @@ class Column:
         self.catalogue_form: list[int] = []
         #: The memo's cells written in a catalogue's form.
         self._catalogue_keys: set[object] = set()
+        #: Rows (indexes into the last chunk) whose author had the dates (or the fuller form of its forenames) a
+        #: catalogue adds to a name taken off.
+        self.dates_taken_off: list[int] = []
         #: Rows of the chunk whose cell came from a fallback column or the default, not this column: read as written.
         self._not_own: frozenset[int] | set[int] = frozenset()
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
@@ -214,7 +217,7 @@ class Column:
         self.repaired = []
         self.first_of_several = []
         self.past_qualifier = []
-        self.punctuation_taken_off = []
+        self.punctuation_taken_off, self.dates_taken_off = [], []
         self.catalogue_form = []
         if self.memoised:
             return self._convert_memoised(cells)
@@ -256,13 +259,11 @@ class Column:
     def _without_catalogue_punctuation(
         self, values: list[object], problems: dict[int, str]
     ) -> tuple[list[object], dict[int, str]]:
-        """Take a library catalogue's closing punctuation off the column's values (a list of their own),
-        noting the rows."""
-        taken, not_own = self.punctuation_taken_off, self._not_own
-        for index, value in enumerate(values):
-            if type(value) is str and index not in not_own and (bare := without_closing_punctuation(value)) != value:
-                values[index] = bare
-                taken.append(index)
+        """Take a library catalogue's closing punctuation (and an author's dates) off the column's values (a
+        list of their own), noting the rows."""
+        self.punctuation_taken_off, self.dates_taken_off = without_catalogue_marks(
+            values, self._not_own, names=self.field == "author"
+        )
         return values, problems
 
     def _markup_cells(self, cells: Sequence[object]) -> list[int]:

@@ -1,7 +1,7 @@
 """What the matching page offers and reads back: for each book field a column (then fallback columns) and
 a value for every row, and Book type's value matches, suggested from the header and the column profile,
 read from a mapping, read from the page's form, and turned into a Mapping; and the preview of a file's
-first rows read with them.
+first rows read with them. (Whether an upload's Book type values send it here at all: book_types.)
 
 Nothing is guessed for a required field beyond what the header's synonyms say and what a column's values
 show (valid ISBNs; years from 1450 to next year): no value for every row is ever suggested.
@@ -10,20 +10,20 @@ show (valid ISBNs; years from 1450 to next year): no value for every row is ever
 from __future__ import annotations
 
 import re
-from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from .book_types import pre_matched
 from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .groups import suggested_group
-from .headers import HeaderMap, field_of, last_resort
+from .headers import field_of, last_resort
 from .left_out import why_left_out
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
 from .markup import looks_like_markup, markup_text
 from .validation import RowValidator
-from .values import parse_book_type, parse_year
+from .values import parse_year
 
 #: What a value-match select sends to reject the rows with that value.
 REJECT = "reject"
@@ -140,25 +140,6 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     return choices
 
 
-#: The share of a Book type column's first values that must be types for the file to be read without
-#: matching them (more than half not types: a reading app's Genre, "Science Fiction").
-BOOK_TYPE_SHARE = 0.5
-
-
-def holds_other_than_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bool:
-    """Whether the column read for Book type (no default filling it) holds, in the file's first *rows*,
-    values that are no book type and want matching before the rows are read, whatever the column is
-    called: mostly such values (a reading app's Genre, "Science Fiction"), or one such value in more than
-    one row, a shop's own kind of book (a German shop's Typ, "Roman" beside "Comic"). A value that is no
-    type in one row only is a slip in that row: the row is rejected, to be fixed."""
-    position = header_map.positions.get("book_type")
-    if position is None or header_map.values.get("book_type"):
-        return False
-    values = [row[position] for row in rows if position < len(row) and row[position] and str(row[position]).strip()]
-    others = Counter(str(v).strip().casefold() for v in values if pre_matched(str(v)) is None)
-    return sum(others.values()) > BOOK_TYPE_SHARE * len(values) or any(n > 1 for n in others.values())
-
-
 def _plainly_not(fld: str, column: dict | None) -> bool:
     """Whether a column its header names for *fld* plainly holds no such values: every cell blank (a
     catalogue export's empty Notes would clear stored descriptions), or, for Book type, plain numbers
@@ -225,14 +206,6 @@ def from_form(form, headers: list[object]) -> Choices:
         elif choice in FIXED_VALUES["book_type"] and pre_matched(text) != choice:
             choices.values[text] = choice
     return choices
-
-
-def pre_matched(text: str) -> str | None:
-    """Return the book type a file value already is, case and spacing aside ("sci-fi" is none)."""
-    try:
-        return parse_book_type(text)
-    except ValueProblem:
-        return None
 
 
 @dataclass

@@ -34,7 +34,7 @@ SHOWN_VALUE_LENGTH = 80
 #: The lists of ValidRows that note rows read with a repair (the import counts each kind).
 NOTED_ROWS = (
     "repaired", "from_markup", "first_of_several", "past_qualifier", "punctuation_taken_off", "catalogue_year",
-    "catalogue_pages",
+    "catalogue_pages", "dates_taken_off",
 )  # fmt: skip
 
 
@@ -81,6 +81,8 @@ class ValidRows:
     catalogue_year: list[int] = field(default_factory=list)
     #: Rows whose number of pages was a library catalogue's extent ("xii, 412 p. :"), read as its pages.
     catalogue_pages: list[int] = field(default_factory=list)
+    #: Rows whose author had the dates a library catalogue adds to a name taken off ("Herbert, Frank, 1920-1986").
+    dates_taken_off: list[int] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -241,6 +243,7 @@ class RowValidator:
         qualified: list[int] = []
         punctuated: set[int] = set()
         catalogue_forms: dict[str, list[int]] = {}
+        dated: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
             columns[column.field] = values
@@ -251,6 +254,7 @@ class RowValidator:
             punctuated.update(numbers[i] for i in column.punctuation_taken_off)
             if column.catalogue_form:
                 catalogue_forms[column.field] = [numbers[i] for i in column.catalogue_form]
+            dated.extend(numbers[i] for i in column.dates_taken_off)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
                     RowProblem(numbers[index], column.header, shown(cells[index]), message)
@@ -272,6 +276,7 @@ class RowValidator:
             sorted(punctuated),
             catalogue_forms.get("year_published", []),
             catalogue_forms.get("no_of_pages", []),
+            dated,
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

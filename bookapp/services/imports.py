@@ -19,10 +19,10 @@ from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..importer import FileProblem, Mapping
+from ..importer.book_types import holds_other_than_book_types
 from ..importer.fields import LABELS
 from ..importer.groups import suggested_group
 from ..importer.mapping import header_row_words, header_text
-from ..importer.matching import holds_other_than_book_types
 from ..importer.peek import peek_file
 from ..importer.reading import detect_kind, header_row_in
 from ..models import (
@@ -225,8 +225,8 @@ def columns_for(
         ):
             # A shop export's rows of one product need their product column chosen (Rows of one item),
             # and its names may match fields they do not hold (Shopify's Published: TRUE, no year); a
-            # reading app's Genre (Science Fiction) needs its values matched to types, or most rows are
-            # rejected.
+            # reading app's Genre (Science Fiction), or a shop's own kind of book (Roman), needs its values
+            # matched to types, or their rows are rejected.
             return mapping, profile, ImportStatus.NEEDS_MAPPING
         return mapping, profile, ImportStatus.QUEUED
     if options.refuse_unmatched or options.mapping is not None or options.profile:

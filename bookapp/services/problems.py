@@ -210,6 +210,9 @@ _CATALOGUE_FORMS_SAID = (
     (CATALOGUE_YEAR, "the year", "date", "c1965., ©1965 or [1965] (read as 1965)"),
     (CATALOGUE_PAGES, "the number of pages", "extent", "xii, 402 p. : (read as 402)"),
 )
+#: The note of the rows whose author had the dates (or the fuller form) a library catalogue adds to a name
+#: taken off ("Herbert, Frank, 1920-1986": see importer.catalogue_values).
+CATALOGUE_DATES = "catalogue_dates_taken_off"
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -224,7 +227,7 @@ FROM_HTML = "descriptions_from_html"
 NOTES_OF_VALID_ROWS = {
     "repaired": "isbn_leading_zero", "from_markup": FROM_HTML, "first_of_several": SEVERAL_ISBNS,
     "past_qualifier": PAST_QUALIFIER, "punctuation_taken_off": CATALOGUE_PUNCTUATION, "catalogue_year": CATALOGUE_YEAR,
-    "catalogue_pages": CATALOGUE_PAGES,
+    "catalogue_pages": CATALOGUE_PAGES, "dates_taken_off": CATALOGUE_DATES,
 }  # fmt: skip
 
 
@@ -337,6 +340,12 @@ def summary_line(imp: Import) -> str:
         if note := (imp.repairs or {}).get(kind):
             rows = plural(note["count"], "row")
             line += f" Read {what} of {rows} from a library catalogue's {form}, such as {example}: {_rows(note)}."
+    dated = (imp.repairs or {}).get(CATALOGUE_DATES)
+    if dated:
+        line += (
+            " Took the dates a library catalogue adds to a name (and the fuller form of its forenames) off the author "
+            f"of {plural(dated['count'], 'row')}: {_rows(dated)}."
+        )
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
         line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."

@@ -1,0 +1,66 @@
+"""What a file's Book type column holds, as its first rows show it when it is uploaded: the book types
+(case, spacing and a plural aside), a typing slip of one in a row ("Comc", "Horor"), or kinds of book of
+the file's own ("Roman", "BD", "Science Fiction"), which want matching to the types (Match values) before
+its rows are read. The upload asks holds_other_than_book_types; Match values asks pre_matched.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from difflib import get_close_matches
+
+from .errors import ValueProblem
+from .fields import BOOK_TYPES
+from .headers import HeaderMap
+from .values import parse_book_type
+
+#: The share of a Book type column's first values that must be types for the file to be read without
+#: matching them (more than half not types: a reading app's Genre, "Science Fiction").
+BOOK_TYPE_SHARE = 0.5
+#: How alike (difflib's ratio, 0 to 1) a value must be to a book type to be a typing slip of it: "Comc"
+#: and "Horor" are (0.89 and 0.91 to comic and horror); "Roman", "Manga", "Terror" and "Comedia" are not.
+SLIP_LIKENESS = 0.8
+#: The fewest letters a value holds to be a word of the file's own (a kind such as "BD"), not a stray mark.
+_FEWEST_LETTERS = 2
+#: A value's spelling compared with the types': case, spaces, underscores and hyphens aside (as parse_book_type).
+_SPACING = re.compile(r"[\s_-]")
+_TYPE_KEYS = [_SPACING.sub("", t.casefold()) for t in BOOK_TYPES]
+
+
+def pre_matched(text: str) -> str | None:
+    """Return the book type a file value already is, case and spacing aside ("sci-fi" is none)."""
+    try:
+        return parse_book_type(text)
+    except ValueProblem:
+        return None
+
+
+def own_kind(value: object) -> bool:
+    """Whether a value that is no book type is a kind of book of the file's own ("Roman", "BD", "Novela"),
+    to be matched to a type: a word (text of letters, no digits) not close to any book type. A typing slip
+    of one ("Comc", "Horor"), a stray number ("19") or mark is none: its row's mistake, to be fixed there."""
+    if type(value) is not str:
+        return False
+    key = _SPACING.sub("", value.casefold())
+    if sum(c.isalpha() for c in key) < _FEWEST_LETTERS or any(c.isdigit() for c in key):
+        return False
+    return not get_close_matches(key, _TYPE_KEYS, n=1, cutoff=SLIP_LIKENESS)
+
+
+def holds_other_than_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bool:
+    """Whether the column read for Book type (no default filling it) holds, in the file's first *rows*,
+    values that are no book type and want matching before the rows are read, whatever the column is
+    called: mostly such values (a reading app's Genre, "Science Fiction"); one such value in more than one
+    row; or a kind of book of the file's own even in one row (a German shop's Typ, "Roman" once beside
+    "Comic": own_kind). Only a slip in one row ("Comc" for Comic) leaves the file to be read at once: that
+    row is rejected, to be fixed."""
+    position = header_map.positions.get("book_type")
+    if position is None or header_map.values.get("book_type"):
+        return False
+    values = [row[position] for row in rows if position < len(row) and row[position] and str(row[position]).strip()]
+    others = [value for value in values if pre_matched(str(value)) is None]
+    counts = Counter(str(value).strip().casefold() for value in others)
+    return (
+        len(others) > BOOK_TYPE_SHARE * len(values) or any(n > 1 for n in counts.values()) or any(map(own_kind, others))
+    )
