@@ -17,7 +17,8 @@ from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
-from .values import ANY_CONTROL, held_several_isbns, lost_leading_zero, read_past_qualifier
+from .text_values import ANY_CONTROL
+from .values import held_several_isbns, lost_leading_zero, read_past_qualifier
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
