@@ -15,14 +15,13 @@ from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, compress, islice
+from itertools import compress, islice
 from operator import add, methodcaller, sub
 from pathlib import Path
 
-from .catalogue_values import catalogue_punctuation_columns
-from .decimal_comma import decimal_comma_columns
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .headers import header_index, header_score, looks_like_header
+from .look_ahead import look_ahead
 from .shown_numbers import ShownRows
 from .sniffing import UTF16_BOMS, first_lines, first_records, sniff_delimiter, sniff_encoding
 from .workbook import KIND_NAMES, open_book_sheet
@@ -152,37 +151,10 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
             )
         if header_is_blank(table.headers):
             raise FileProblem(BLANK_HEADER)
-        _look_ahead(table)
+        table.rows, table.decimal_comma_columns, table.catalogue_punctuation_columns = look_ahead(
+            table.rows, decimal_comma=table.decimal_comma
+        )
         yield table
-
-
-#: Rows under the header looked at, when a file is opened, to tell which columns write decimal commas and
-#: which a library catalogue's closing punctuation.
-SAMPLE_ROWS = 1_000
-
-
-def _look_ahead(table: Table) -> None:
-    """Read the table's first rows ahead (they are read again as its first) and note the columns that
-    write numbers with a decimal comma (in a file not read with decimal commas as a whole), and those
-    whose cells close with a library catalogue's punctuation. Every reading of the file decides alike,
-    from its first rows: a resumed import, a report and the preview read its prices, titles and authors
-    as the import did."""
-    head: list[tuple[int, list[object]]] = []
-    rest = table.rows
-    try:
-        head.extend(islice(table.rows, SAMPLE_ROWS))  # keeps the rows read before an error
-    except FileProblem as problem:  # a row that cannot be read: refused when the reading reaches it
-        rest = _raising(problem)
-    table.rows = chain(head, rest)
-    if not table.decimal_comma:
-        table.decimal_comma_columns = decimal_comma_columns(cells for _, cells in head)
-    table.catalogue_punctuation_columns = catalogue_punctuation_columns([cells for _, cells in head])
-
-
-def _raising(problem: FileProblem) -> Iterator[tuple[int, list[object]]]:
-    """Raise *problem* once the rows before it have been read (a generator: it runs when it is reached)."""
-    raise problem
-    yield
 
 
 #: What a file whose first row names no column is told, at upload and in its job alike.
