@@ -23,7 +23,8 @@ from ..importer import FileProblem, RowProblem, RowValidator, open_table
 from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.left_out import LeftOutRows
-from ..importer.reading import LineMap, Table, chunked, detect_kind
+from ..importer.line_map import LineMap
+from ..importer.reading import Table, chunked, detect_kind
 from ..importer.shown_numbers import ShownRows
 from ..importer.validation import ValidRows
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere
