@@ -34,11 +34,10 @@ from ..models import (
 )
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import CATALOGUE_PUNCTUATION, FROM_HTML, PAST_QUALIFIER, SEVERAL_ISBNS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
 from .row_check import punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
-from .row_records import jsonable_cell, note_repairs, save_problems
+from .row_records import jsonable_cell, note_chunk_repairs, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome
 from .write_turn import write_turn
 
@@ -329,18 +328,7 @@ class ImportRun:
         imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(numbers)
-        if chunk.valid.repaired:
-            note_repairs(imp, "isbn_leading_zero", chunk.valid.repaired)
-        if chunk.valid.from_markup:
-            note_repairs(imp, FROM_HTML, chunk.valid.from_markup)
-        if chunk.shown:  # noted with the rows it names, as a resumed run reads on after them
-            note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
-        if chunk.valid.first_of_several:
-            note_repairs(imp, SEVERAL_ISBNS, chunk.valid.first_of_several)
-        if chunk.valid.past_qualifier:
-            note_repairs(imp, PAST_QUALIFIER, chunk.valid.past_qualifier)
-        if chunk.valid.punctuation_taken_off:
-            note_repairs(imp, CATALOGUE_PUNCTUATION, chunk.valid.punctuation_taken_off)
+        note_chunk_repairs(imp, chunk)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None:  # an estimate while it runs, the rows left out among them

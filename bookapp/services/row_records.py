@@ -2,6 +2,7 @@
 it rejected (as the file had them, for the report and the fixes), and the rows whose cells it repaired."""
 
 from collections.abc import Callable
+from operator import attrgetter
 
 from sqlalchemy import insert
 
@@ -9,7 +10,17 @@ from ..extensions import db
 from ..importer import RowProblem
 from ..importer.errors import UnsavedFormula
 from ..models import Import, ImportRowError, RejectedRow
-from .problems import capped_cells, problem_kind, wording
+from .problems import (
+    CATALOGUE_PUNCTUATION,
+    FROM_HTML,
+    PAST_QUALIFIER,
+    SEVERAL_ISBNS,
+    SHOWN_ROUNDED,
+    capped_cells,
+    problem_kind,
+    wording,
+)
+from .row_reading import ValidatedChunk
 
 #: Rows named per kind of repair; the count covers them all.
 REPAIRED_ROWS_KEPT = 100
@@ -22,6 +33,24 @@ def note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
     kept = entry["rows"] + rows[: max(REPAIRED_ROWS_KEPT - len(entry["rows"]), 0)]
     repairs[kind] = {"count": entry["count"] + len(rows), "rows": kept}
     imp.repairs = repairs
+
+
+#: The repairs a saved chunk notes, in this order: each note, and where the chunk names its rows.
+CHUNK_REPAIRS = (
+    ("isbn_leading_zero", attrgetter("valid.repaired")),
+    (FROM_HTML, attrgetter("valid.from_markup")),
+    (SHOWN_ROUNDED, attrgetter("shown")),  # noted with the rows it names, as a resumed run reads on after them
+    (SEVERAL_ISBNS, attrgetter("valid.first_of_several")),
+    (PAST_QUALIFIER, attrgetter("valid.past_qualifier")),
+    (CATALOGUE_PUNCTUATION, attrgetter("valid.punctuation_taken_off")),
+)
+
+
+def note_chunk_repairs(imp: Import, chunk: ValidatedChunk) -> None:
+    """Note the rows of a saved chunk whose cells were repaired on the way in, by kind: walk CHUNK_REPAIRS."""
+    for kind, rows_of in CHUNK_REPAIRS:
+        if rows := rows_of(chunk):
+            note_repairs(imp, kind, rows)
 
 
 def save_problems(
