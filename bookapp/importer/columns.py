@@ -4,7 +4,7 @@ value map) and how they are converted, in bulk where the cells allow it and one 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from itertools import repeat
 from operator import is_
 
@@ -98,8 +98,6 @@ class Column:
         self.catalogue_punctuation = catalogue_punctuation
         #: Rows (indexes into the last chunk) whose value had a library catalogue's closing punctuation taken off.
         self.punctuation_taken_off: list[int] = []
-        #: Rows of the chunk whose cell came from a fallback column or the default, not this column: read as written.
-        self._not_own: frozenset[int] | set[int] = frozenset()
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
@@ -144,14 +142,14 @@ class Column:
     ) -> tuple[list[object], list[object], dict[int, str]]:
         """Convert the chunk's cells for this field; return (cells as read, values, {index: problem})."""
         cells = self.source_cells(by_position, count)
+        not_own: Collection[int] = frozenset()
         if self.catalogue_punctuation and (self.fallbacks or self.default is not None):
             own = by_position[self.position]
-            self._not_own = {i for i, cell in enumerate(own) if is_blank_cell(cell)}
+            not_own = {i for i, cell in enumerate(own) if is_blank_cell(cell)}
         rejected: list[int] = []
         if self.values is not None:
             cells, rejected = self._mapped(cells)
-        values, problems = self.convert_cells(cells)
-        self._not_own = frozenset()
+        values, problems = self.convert_cells(cells, not_own)
         if self.fallbacks and problems:
             self._try_fallbacks(by_position, values, problems)
         for index in rejected:
@@ -200,8 +198,11 @@ class Column:
                         self.from_markup = sorted({*self.from_markup, index})
                     break
 
-    def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
-        """Convert a column of cells; return the values and {index: problem}."""
+    def convert_cells(
+        self, cells: Sequence[object], not_own: Collection[int] = frozenset()
+    ) -> tuple[list[object], dict[int, str]]:
+        """Convert a column of cells; return the values and {index: problem}. *not_own*: the rows whose cell
+        came from a fallback column or the default, not this column: read as written."""
         self.repaired = []
         self.first_of_several = []
         self.past_qualifier = []
@@ -211,7 +212,7 @@ class Column:
         if self.field == "isbn":
             return self._convert_isbns(cells)
         if self.catalogue_punctuation:
-            return self._without_catalogue_punctuation(*self._convert_text(cells))
+            return self._without_catalogue_punctuation(*self._convert_text(cells), not_own)
         return self._convert_text(cells)
 
     def _convert_text(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
@@ -244,11 +245,11 @@ class Column:
         return values, problems
 
     def _without_catalogue_punctuation(
-        self, values: list[object], problems: dict[int, str]
+        self, values: list[object], problems: dict[int, str], not_own: Collection[int]
     ) -> tuple[list[object], dict[int, str]]:
         """Take a library catalogue's closing punctuation off the column's values (a list of their own),
-        noting the rows."""
-        taken, not_own = self.punctuation_taken_off, self._not_own
+        noting the rows; not off those of the rows *not_own* (a fallback column's value, or the default)."""
+        taken = self.punctuation_taken_off
         for index, value in enumerate(values):
             if type(value) is str and index not in not_own and (bare := without_closing_punctuation(value)) != value:
                 values[index] = bare
