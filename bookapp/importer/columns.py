@@ -4,7 +4,7 @@ value map) and how they are converted, in bulk where the cells allow it and one 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from itertools import repeat
 from operator import is_
 
@@ -17,7 +17,8 @@ from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
-from .values import ANY_CONTROL, held_several_isbns, lost_leading_zero, read_past_qualifier
+from .text_values import ANY_CONTROL
+from .values import held_several_isbns, lost_leading_zero, read_past_qualifier
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
@@ -107,8 +108,6 @@ class Column:
         #: Rows (indexes into the last chunk) whose author had the dates (or the fuller form of its forenames) a
         #: catalogue adds to a name taken off.
         self.dates_taken_off: list[int] = []
-        #: Rows of the chunk whose cell came from a fallback column or the default, not this column: read as written.
-        self._not_own: frozenset[int] | set[int] = frozenset()
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
@@ -153,14 +152,14 @@ class Column:
     ) -> tuple[list[object], list[object], dict[int, str]]:
         """Convert the chunk's cells for this field; return (cells as read, values, {index: problem})."""
         cells = self.source_cells(by_position, count)
+        not_own: Collection[int] = frozenset()
         if self.catalogue_punctuation and (self.fallbacks or self.default is not None):
             own = by_position[self.position]
-            self._not_own = {i for i, cell in enumerate(own) if is_blank_cell(cell)}
+            not_own = {i for i, cell in enumerate(own) if is_blank_cell(cell)}
         rejected: list[int] = []
         if self.values is not None:
             cells, rejected = self._mapped(cells)
-        values, problems = self.convert_cells(cells)
-        self._not_own = frozenset()
+        values, problems = self.convert_cells(cells, not_own)
         if self.fallbacks and problems:
             self._try_fallbacks(by_position, values, problems)
         for index in rejected:
@@ -212,8 +211,11 @@ class Column:
                         self.catalogue_form = sorted({*self.catalogue_form, index})
                     break
 
-    def convert_cells(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
-        """Convert a column of cells; return the values and {index: problem}."""
+    def convert_cells(
+        self, cells: Sequence[object], not_own: Collection[int] = frozenset()
+    ) -> tuple[list[object], dict[int, str]]:
+        """Convert a column of cells; return the values and {index: problem}. *not_own*: the rows whose cell
+        came from a fallback column or the default, not this column: read as written."""
         self.repaired = []
         self.first_of_several = []
         self.past_qualifier = []
@@ -224,7 +226,7 @@ class Column:
         if self.field == "isbn":
             return self._convert_isbns(cells)
         if self.catalogue_punctuation:
-            return self._without_catalogue_punctuation(*self._convert_text(cells))
+            return self._without_catalogue_punctuation(*self._convert_text(cells), not_own)
         return self._convert_text(cells)
 
     def _convert_text(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
@@ -257,12 +259,13 @@ class Column:
         return values, problems
 
     def _without_catalogue_punctuation(
-        self, values: list[object], problems: dict[int, str]
+        self, values: list[object], problems: dict[int, str], not_own: Collection[int]
     ) -> tuple[list[object], dict[int, str]]:
         """Take a library catalogue's closing punctuation (and an author's dates) off the column's values (a
-        list of their own), noting the rows."""
+        list of their own), noting the rows; not off those of the rows *not_own* (a fallback column's value, or
+        the default)."""
         self.punctuation_taken_off, self.dates_taken_off = without_catalogue_marks(
-            values, self._not_own, names=self.field == "author"
+            values, not_own, names=self.field == "author"
         )
         return values, problems
 

@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import csv
 import re
-from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from itertools import chain, compress, islice
-from operator import add, methodcaller, sub
+from itertools import compress, islice
 from pathlib import Path
 
-from .catalogue_values import catalogue_punctuation_columns
-from .decimal_comma import decimal_comma_columns
 from .errors import WHAT_TO_UPLOAD, FileProblem
 from .headers import header_index, header_score, looks_like_header
+from .line_map import LineMap
+from .look_ahead import look_ahead
 from .shown_numbers import ShownRows
 from .sniffing import UTF16_BOMS, first_lines, first_records, sniff_delimiter, sniff_encoding
 from .workbook import KIND_NAMES, open_book_sheet
@@ -152,37 +150,10 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
             )
         if header_is_blank(table.headers):
             raise FileProblem(BLANK_HEADER)
-        _look_ahead(table)
+        table.rows, table.decimal_comma_columns, table.catalogue_punctuation_columns = look_ahead(
+            table.rows, decimal_comma=table.decimal_comma
+        )
         yield table
-
-
-#: Rows under the header looked at, when a file is opened, to tell which columns write decimal commas and
-#: which a library catalogue's closing punctuation.
-SAMPLE_ROWS = 1_000
-
-
-def _look_ahead(table: Table) -> None:
-    """Read the table's first rows ahead (they are read again as its first) and note the columns that
-    write numbers with a decimal comma (in a file not read with decimal commas as a whole), and those
-    whose cells close with a library catalogue's punctuation. Every reading of the file decides alike,
-    from its first rows: a resumed import, a report and the preview read its prices, titles and authors
-    as the import did."""
-    head: list[tuple[int, list[object]]] = []
-    rest = table.rows
-    try:
-        head.extend(islice(table.rows, SAMPLE_ROWS))  # keeps the rows read before an error
-    except FileProblem as problem:  # a row that cannot be read: refused when the reading reaches it
-        rest = _raising(problem)
-    table.rows = chain(head, rest)
-    if not table.decimal_comma:
-        table.decimal_comma_columns = decimal_comma_columns(cells for _, cells in head)
-    table.catalogue_punctuation_columns = catalogue_punctuation_columns([cells for _, cells in head])
-
-
-def _raising(problem: FileProblem) -> Iterator[tuple[int, list[object]]]:
-    """Raise *problem* once the rows before it have been read (a generator: it runs when it is reached)."""
-    raise problem
-    yield
 
 
 #: What a file whose first row names no column is told, at upload and in its job alike.
@@ -249,83 +220,6 @@ def _open_csv(path: Path) -> Iterator[Table]:
 #: Rows the CSV reader reads in one go (where each starts in the file is worked out per batch).
 CSV_BATCH = 1_000
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
-#: Joins a record's cells to count its line breaks (a control character: no break is made by joining).
-_CELL_SEPARATOR = "\x1f"
-#: How many rows behind the reading a LineMap still knows where rows start (a chunk is read, then
-#: validated, so only the latest few thousand rows are ever asked about).
-LINES_KEPT = 50_000
-
-
-class LineMap:
-    """Where CSV rows start in the file: line = row number + the number of line breaks inside the
-    cells of the records before it (and of the header).
-
-    Only the rows where that shift changes are kept (after a record with a multi-line cell): nothing
-    at all for a file without one, and never more than LINES_KEPT rows' worth behind the reading.
-    """
-
-    __slots__ = ("_known_from", "_rows", "_shifts")
-
-    def __init__(self) -> None:
-        self._rows: list[int] = []  # ascending: from this row on…
-        self._shifts: list[int] = []  # …a row's line is its number plus this
-        self._known_from = 0
-
-    def __bool__(self) -> bool:
-        return bool(self._rows)
-
-    def line(self, row: int) -> int | None:
-        """Return the file line *row* starts on (None when that row is too far behind the reading)."""
-        if row < self._known_from:
-            return None
-        index = bisect_right(self._rows, row) - 1
-        return row + (self._shifts[index] if index >= 0 else 0)
-
-    def part(self, first: int, last: int) -> LineMap | None:
-        """Return the map of rows *first* to *last* (None when every one starts on its own line number)."""
-        if not self._rows or (self._rows[-1] <= first and self._shifts[-1] == 0) or last < self._rows[0]:
-            return None
-        start = max(bisect_right(self._rows, first) - 1, 0)
-        stop = bisect_right(self._rows, last)
-        part = LineMap()
-        part._rows, part._shifts = self._rows[start:stop], self._shifts[start:stop]
-        part._known_from = first
-        return part
-
-    def __getstate__(self):
-        return self._rows, self._shifts, self._known_from
-
-    def __setstate__(self, state) -> None:
-        self._rows, self._shifts, self._known_from = state
-
-    def _note(self, row: int, line: int) -> None:
-        """Record that *row* starts on *line* (rows after it follow on, one line each)."""
-        shift = line - row
-        if shift != (self._shifts[-1] if self._shifts else 0):
-            self._rows.append(row)
-            self._shifts.append(shift)
-
-    def _note_batch(self, first_row: int, first_line: int, records: list[list[str]]) -> None:
-        """Record where each of a batch's records starts, the first on *first_line*."""
-        self._note(first_row, first_line)
-        # Line breaks per record, counted with string methods over the whole batch; CR LF is one
-        # break and a lone CR (an old line ending) is one too, as the file's lines are split.
-        joined = list(map(_CELL_SEPARATOR.join, records))
-        breaks = list(map(methodcaller("count", "\n"), joined))
-        if any(map(methodcaller("__contains__", "\r"), joined)):
-            lone_crs = map(sub, map(methodcaller("count", "\r"), joined), map(methodcaller("count", "\r\n"), joined))
-            breaks = list(map(add, breaks, lone_crs))
-        shift = first_line - first_row
-        for index in compress(range(len(records)), breaks):
-            shift += breaks[index]
-            self._note(first_row + index + 1, first_row + index + 1 + shift)
-        self._forget_before(first_row - LINES_KEPT)
-
-    def _forget_before(self, row: int) -> None:
-        if len(self._rows) > 1 and self._rows[1] <= row:
-            cut = bisect_right(self._rows, row) - 1  # keep the shift in effect at *row*
-            del self._rows[:cut], self._shifts[:cut]
-            self._known_from = row
 
 
 def _csv_rows(reader, lines: LineMap, header_row: int = 1) -> Iterator[tuple[int, list[object]]]:
@@ -349,9 +243,9 @@ def _csv_rows(reader, lines: LineMap, header_row: int = 1) -> Iterator[tuple[int
             return
         first = last_row + 1
         if reader.line_num - before != len(batch):
-            lines._note_batch(first, before + 1, batch)
+            lines.note_batch(first, before + 1, batch)
         else:
-            lines._note(first, before + 1)  # a change only after a header of several lines
+            lines.note(first, before + 1)  # a change only after a header of several lines
         last_row += len(batch)
         yield from compress(zip(range(first, last_row + 1), batch, strict=True), map(any, batch))
 

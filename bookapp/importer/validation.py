@@ -25,7 +25,8 @@ from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS
 from .groups import continued, shared_positions
 from .headers import HeaderMap
 from .reading import MAX_CELL_CHARS
-from .values import NUL_PROBLEM, converters
+from .text_values import NUL_PROBLEM
+from .values import converters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80

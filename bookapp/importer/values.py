@@ -1,15 +1,14 @@
 """Convert one cell to a field's canonical value, or say in plain words why it cannot be.
 
 Cells are text when they come from a CSV and typed (int, float, bool, datetime) when they come
-from an XLSX sheet. Each converter returns the value to store, or None for a blank cell. What a library
-catalogue writes (an ISBN's qualifier, c1965., xii, 412 p.) is read by catalogue_values, and numbers written
-with a decimal comma by decimal_comma.
+from an XLSX sheet. Each converter returns the value to store, or None for a blank cell. A cell's text is
+read by text_values (which has the text fields' converter too), what a library catalogue writes (an ISBN's
+qualifier, c1965., xii, 412 p.) by catalogue_values, and numbers written with a decimal comma by decimal_comma.
 """
 
 import datetime as dt
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -21,77 +20,13 @@ from .catalogue_values import catalogue_pages, catalogue_year, without_qualifier
 from .decimal_comma import CURRENCY, GROUPED, plain_number
 from .errors import ValueProblem
 from .fields import BOOK_TYPES, MAX_INT, MAX_LENGTHS, MAX_PRICE_DIGITS
-from .markup import looks_like_markup, markup_text
+from .text_values import clean_text, parse_text
 
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-_CONTROL_OR_NEWLINE = re.compile(r"[\x00-\x1f\x7f]")
-#: What is wrong with a cell holding a NUL byte (a stray one in a text file, whichever column it is in).
-NUL_PROBLEM = "contains a NUL byte (a stray control character); remove it"
-#: First characters that make a spreadsheet treat a cell as a formula.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
-#: A whole cell that is one text constant written as a formula, ="0375704027": what Goodreads and other
-#: exports write to keep an ISBN's leading zero. It runs nothing; read, it is its text.
-TEXT_CONSTANT = re.compile(r'="(?:[^"]|"")*"\Z', re.DOTALL)
-#: Any character that makes a text cell need a closer look (public: the bulk checks use it).
-ANY_CONTROL = _CONTROL_OR_NEWLINE
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _ISBN_PREFIX = re.compile(r"^isbn(?:[- ]?1[03])?[:\s]*", re.IGNORECASE)
 _BOOK_TYPE_KEYS = {re.sub(r"[\s_-]", "", t.casefold()): t for t in BOOK_TYPES}
 _CENT = Decimal("0.01")
 _MAX_PRICE = Decimal(10**MAX_PRICE_DIGITS) - _CENT
-
-
-def clean_text(value: object, *, multiline: bool = False) -> str | None:
-    """Return *value* as stripped NFC text, None when blank; refuse control characters."""
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        text = "TRUE" if value else "FALSE"
-    elif isinstance(value, float) and value.is_integer():
-        text = str(int(value))
-    elif isinstance(value, dt.datetime) and value.time() == dt.time(0):
-        text = value.date().isoformat()
-    else:
-        text = str(value)
-    text = text.strip()
-    if not text:
-        return None
-    if text[0] == "'" and text[1:2] in FORMULA_PREFIXES:
-        text = text[1:]  # the apostrophe bookapp's own downloads put before =, +, -, @ to keep them text
-    if text[0] == "=" and text[1:2] == '"' and text[-1] == '"' and len(text) > 2:
-        # ="0441172717": the formula many exports write to keep a number's leading zeros as text
-        text = text[2:-1].replace('""', '"').strip()
-        if not text:
-            return None
-    if not text.isascii():
-        text = unicodedata.normalize("NFC", text)
-    if (_CONTROL if multiline else _CONTROL_OR_NEWLINE).search(text):
-        if "\x00" in text:
-            raise ValueProblem(NUL_PROBLEM)
-        raise ValueProblem(
-            "contains a line break or a control character; keep it on one line"
-            if not multiline
-            else "contains a control character (such as a NUL byte); remove it"
-        )
-    return text
-
-
-def parse_text(value: object, max_length: int, *, multiline: bool = False, markup: bool = False) -> str | None:
-    """Return clean text no longer than *max_length* characters; with *markup*, text written in HTML is
-    read as the text it shows (importer.markup), and its limit is that text's."""
-    text = clean_text(value, multiline=multiline)
-    if text is None:
-        return None
-    if markup and looks_like_markup(text):
-        text = markup_text(text)
-        if len(text) > max_length:
-            raise ValueProblem(
-                f"is {len(text):,} characters long once its HTML is read as text; the limit is {max_length:,}"
-            )
-        return text or None
-    if len(text) > max_length:
-        raise ValueProblem(f"is {len(text):,} characters long; the limit is {max_length:,}")
-    return text
 
 
 def parse_isbn(value: object) -> str | None:

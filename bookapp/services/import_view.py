@@ -54,7 +54,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "processed_rows": imp.processed_rows,
         "left_out_rows": left_out,
         "rows_label": rows_label(imp, left_out),
-        "percent": percent(imp),
+        "percent": percent(imp, left_out),
         "created": imp.created,
         "updated": imp.updated,
         "unchanged": imp.unchanged,
@@ -146,13 +146,14 @@ def phase_label(phase: str) -> str:
     return PHASE_LABELS.get(phase, phase)
 
 
-def percent(imp: Import) -> int:
-    """Return how far the import has got through its file, 0–100 (the rows it left out are behind it too)."""
+def percent(imp: Import, left_out: int) -> int:
+    """Return how far the import has got through its file, 0–100 (the *left_out* rows, as left_out_count
+    counts them, are behind it too)."""
     if imp.status == ImportStatus.SUCCEEDED.value:
         return 100
     if not imp.total_rows:
         return 0
-    return min(99, (imp.processed_rows + left_out_count(imp.repairs)) * 100 // imp.total_rows)
+    return min(99, (imp.processed_rows + left_out) * 100 // imp.total_rows)
 
 
 def rows_label(imp: Import, left_out: int) -> str:

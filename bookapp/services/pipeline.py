@@ -15,12 +15,11 @@ from sqlalchemy import delete, insert, select
 
 from ..config import IMPORT_CHUNK_SIZES
 from ..extensions import db
-from ..importer import BookRow, FileProblem, HeaderMap, Mapping, RowProblem, RowValidator
+from ..importer import BookRow, FileProblem, RowProblem, RowValidator
 from ..importer.catalogue_values import punctuation_said
 from ..importer.decimal_comma import PRICES_WITH_DECIMAL_COMMA
 from ..importer.duplicates import FirstRows
 from ..importer.left_out import left_out_count
-from ..importer.mapping import header_text
 from ..importer.validation import ValidRows
 from ..importer.wrong_file import WrongFileCheck
 from ..models import (
@@ -32,13 +31,13 @@ from ..models import (
     RejectedRow,
     utcnow,
 )
+from .columns_read import columns_read
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
-from .problems import NOTES_OF_VALID_ROWS, SHOWN_ROUNDED
 from .read_ahead import ReadAhead, ReadHere
 from .row_check import punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
-from .row_records import jsonable_cell, note_repairs, save_problems
+from .row_records import jsonable_cell, note_chunk_repairs, note_repairs, save_problems
 from .saving import OUTCOME_NAMES, BookWriter, Outcome
 from .write_turn import write_turn
 
@@ -57,15 +56,6 @@ class TimedOut(Exception):
 
 class StoredFileMissing(Exception):
     """The uploaded file is gone from the upload folder: an operational fault, not a bad file."""
-
-
-class ColumnsUnmatched(Exception):
-    """The file's header leaves a required field without a column, and no mapping was given: the
-    import waits for its columns to be matched (a workbook too large to read in the upload's request)."""
-
-    def __init__(self, headers: list[str | None]):
-        super().__init__("the file's columns need matching")
-        self.headers = headers
 
 
 class Cancelled(Exception):
@@ -143,7 +133,7 @@ class ImportRun:
         reading = RowReading(self.path, self.import_id, self.piece_size, self.max_rows,
                              repeats_allowed=self.mode is ImportMode.ADD_STOCK, first_rows=self.first_rows)  # fmt: skip
         with reading.opened() as (table, start_reading):
-            header_map = self._columns_read(table.headers, table.header_row)
+            header_map = columns_read(imp, table.headers, table.header_row)
             self.isbn_header = header_map.header_of("isbn")
             self.quantity_header = header_map.header_of("quantity")
             self.header_positions = header_map.positions
@@ -188,39 +178,6 @@ class ImportRun:
                 raise FileProblem("The file has a header row but no rows of books below it.")
             if single_transaction:
                 db.session.commit()
-
-    def _columns_read(self, headers: list[object], header_row: int | None = None) -> HeaderMap:
-        """Return the header map the rows are read with: the columns this import's first read recorded,
-        never resolved again (a release's synonyms may have changed since: a resume, or a dry run's
-        confirm, reads the columns the first chunks or the preview read); at its first read, resolved
-        from its mapping and the header's names, and recorded (committed with the header, before any row)."""
-        imp = self.imp
-        if imp.columns_read is not None:
-            header_map, absent = Mapping.from_json(imp.columns_read).resolve(headers)
-            if absent:
-                raise FileProblem(
-                    f"The file no longer has the columns import #{imp.id} first read it with: "
-                    f"{', '.join(map(repr, absent))}. Import it again as a new upload."
-                )
-            return header_map
-        mapping = Mapping.from_json(imp.mapping)
-        header_map, _ = mapping.resolve(headers)
-        if header_map.missing and not mapping and not imp.processed_rows:
-            raise ColumnsUnmatched([header_text(h) or None for h in headers])
-        header_map = mapping.header_map(headers, header_row)
-        if imp.checkpoint_row and header_map.ignored != (imp.ignored_columns or []):
-            # Rows were saved by a release that recorded no columns, only those it left aside, and this
-            # release's names leave aside others: the rest would fill fields from other columns than
-            # the rows already saved did.
-            raise FileProblem(
-                f"Import #{imp.id} was started by an earlier release of bookapp, which read its columns "
-                f"differently: it left aside {_listed(imp.ignored_columns)}, this release leaves aside "
-                f"{_listed(header_map.ignored)}. Its {imp.processed_rows:,} rows read so far are kept; "
-                "to import the rest the same way, undo it and import the file again, or match its "
-                "columns again (Match columns and import again)."
-            )
-        imp.columns_read = mapping.as_read(header_map).to_json()
-        return header_map
 
     def _write_turn(self, saving: bool, *, committing: bool, reader: ReadAhead | ReadHere):
         """Take the database's write turn (SQLite: one import writes at a time) before writing, showing
@@ -329,11 +286,7 @@ class ImportRun:
         imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(numbers)
-        for noted, kind in NOTES_OF_VALID_ROWS.items():  # the valid rows read with a repair, by kind
-            if rows := getattr(chunk.valid, noted):
-                note_repairs(imp, kind, rows)
-        if chunk.shown:  # noted with the rows it names, as a resumed run reads on after them
-            note_repairs(imp, SHOWN_ROUNDED, chunk.shown)
+        note_chunk_repairs(imp, chunk)
         imp.checkpoint_row = numbers[-1] if checkpoint else 0
         imp.heartbeat_at = utcnow()
         if imp.total_rows is not None:  # an estimate while it runs, the rows left out among them
@@ -397,10 +350,6 @@ def _not_reloading_after_commit(session):
         yield
     finally:
         session.expire_on_commit = True
-
-
-def _listed(headers: list[str] | None) -> str:
-    return ", ".join(map(repr, headers)) if headers else "no column"
 
 
 def _display(row: BookRow) -> dict:

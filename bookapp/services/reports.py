@@ -10,7 +10,7 @@ from itertools import islice
 from sqlalchemy import select
 
 from ..extensions import db
-from ..importer.values import FORMULA_PREFIXES, TEXT_CONSTANT
+from ..importer.text_values import FORMULA_PREFIXES, TEXT_CONSTANT
 from ..models import Import, RejectedRow
 from .problems import capped_cells
 from .profiles import REJECTED_DOWNLOAD_COLUMNS

@@ -24,7 +24,8 @@ from ..importer.duplicates import FirstRows
 from ..importer.fields import LABELS
 from ..importer.groups import FilledCells
 from ..importer.left_out import LeftOutRows
-from ..importer.reading import LineMap, Table, chunked, detect_kind
+from ..importer.line_map import LineMap
+from ..importer.reading import Table, chunked, detect_kind
 from ..importer.shown_numbers import ShownRows
 from ..importer.validation import ValidRows
 from .read_ahead import ReadAhead, ReaderCrashed, ReadHere

@@ -2,6 +2,7 @@
 it rejected (as the file had them, for the report and the fixes), and the rows whose cells it repaired."""
 
 from collections.abc import Callable
+from operator import attrgetter
 
 from sqlalchemy import insert
 
@@ -9,7 +10,8 @@ from ..extensions import db
 from ..importer import RowProblem
 from ..importer.errors import UnsavedFormula
 from ..models import Import, ImportRowError, RejectedRow
-from .problems import capped_cells, problem_kind, wording
+from .problems import NOTES_OF_VALID_ROWS, SHOWN_ROUNDED, capped_cells, problem_kind, wording
+from .row_reading import ValidatedChunk
 
 #: Rows named per kind of repair; the count covers them all.
 REPAIRED_ROWS_KEPT = 100
@@ -22,6 +24,21 @@ def note_repairs(imp: Import, kind: str, rows: list[int]) -> None:
     kept = entry["rows"] + rows[: max(REPAIRED_ROWS_KEPT - len(entry["rows"]), 0)]
     repairs[kind] = {"count": entry["count"] + len(rows), "rows": kept}
     imp.repairs = repairs
+
+
+#: The repairs a saved chunk notes: each note, and where the chunk names its rows (the valid rows' lists,
+#: then the rows read as their format shows them, noted with the rows they name, as a resumed run reads on).
+CHUNK_REPAIRS = (
+    *((kind, attrgetter(f"valid.{noted}")) for noted, kind in NOTES_OF_VALID_ROWS.items()),
+    (SHOWN_ROUNDED, attrgetter("shown")),
+)
+
+
+def note_chunk_repairs(imp: Import, chunk: ValidatedChunk) -> None:
+    """Note the rows of a saved chunk whose cells were repaired on the way in, by kind: walk CHUNK_REPAIRS."""
+    for kind, rows_of in CHUNK_REPAIRS:
+        if rows := rows_of(chunk):
+            note_repairs(imp, kind, rows)
 
 
 def save_problems(

@@ -25,8 +25,9 @@ from ..models import (
 )
 from ..queue import index_queue
 from . import search_catch_up, sort_catch_up
+from .columns_read import ColumnsUnmatched
 from .import_jobs import JOB_RESULT_TTL_SECONDS
-from .pipeline import Cancelled, ColumnsUnmatched, ImportRun, StoredFileMissing, TimedOut
+from .pipeline import Cancelled, ImportRun, StoredFileMissing, TimedOut
 from .process_memory import give_back_large_blocks
 
 log = logging.getLogger(__name__)

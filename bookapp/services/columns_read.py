@@ -1,0 +1,56 @@
+"""The columns an import's pass reads its rows with: at its first read, resolved from its mapping and the
+header's names and recorded (Import.columns_read, which Import.reads_with gives its reports and fixes too);
+from then on, never resolved again.
+"""
+
+from __future__ import annotations
+
+from ..importer import FileProblem, HeaderMap, Mapping
+from ..importer.mapping import header_text
+from ..models import Import
+
+
+class ColumnsUnmatched(Exception):
+    """The file's header leaves a required field without a column, and no mapping was given: the
+    import waits for its columns to be matched (a workbook too large to read in the upload's request)."""
+
+    def __init__(self, headers: list[str | None]):
+        super().__init__("the file's columns need matching")
+        self.headers = headers
+
+
+def columns_read(imp: Import, headers: list[object], header_row: int | None = None) -> HeaderMap:
+    """Return the header map the rows are read with: the columns the import's first read recorded,
+    never resolved again (a release's synonyms may have changed since: a resume, or a dry run's
+    confirm, reads the columns the first chunks or the preview read); at its first read, resolved
+    from its mapping and the header's names, and recorded (committed with the header, before any row)."""
+    if imp.columns_read is not None:
+        header_map, absent = Mapping.from_json(imp.columns_read).resolve(headers)
+        if absent:
+            raise FileProblem(
+                f"The file no longer has the columns import #{imp.id} first read it with: "
+                f"{', '.join(map(repr, absent))}. Import it again as a new upload."
+            )
+        return header_map
+    mapping = Mapping.from_json(imp.mapping)
+    header_map, _ = mapping.resolve(headers)
+    if header_map.missing and not mapping and not imp.processed_rows:
+        raise ColumnsUnmatched([header_text(h) or None for h in headers])
+    header_map = mapping.header_map(headers, header_row)
+    if imp.checkpoint_row and header_map.ignored != (imp.ignored_columns or []):
+        # Rows were saved by a release that recorded no columns, only those it left aside, and this
+        # release's names leave aside others: the rest would fill fields from other columns than
+        # the rows already saved did.
+        raise FileProblem(
+            f"Import #{imp.id} was started by an earlier release of bookapp, which read its columns "
+            f"differently: it left aside {_listed(imp.ignored_columns)}, this release leaves aside "
+            f"{_listed(header_map.ignored)}. Its {imp.processed_rows:,} rows read so far are kept; "
+            "to import the rest the same way, undo it and import the file again, or match its "
+            "columns again (Match columns and import again)."
+        )
+    imp.columns_read = mapping.as_read(header_map).to_json()
+    return header_map
+
+
+def _listed(headers: list[str] | None) -> str:
+    return ", ".join(map(repr, headers)) if headers else "no column"
