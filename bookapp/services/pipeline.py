@@ -38,7 +38,7 @@ from .read_ahead import ReadAhead, ReadHere
 from .row_check import punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_chunk_repairs, note_repairs, save_problems
-from .saving import OUTCOME_NAMES, BookWriter, Outcome
+from .saving import OUTCOME_NAMES, BookWriter, ChunkOutcome, Outcome
 from .write_turn import write_turn
 
 log = logging.getLogger(__name__)
@@ -154,8 +154,9 @@ class ImportRun:
             imp.phase = (ImportPhase.SAVING if write and not imp.dry_run else ImportPhase.VALIDATING).value
             db.session.commit()
             writer = BookWriter(
-                db.session, imp.id, self.mode, dry_run=imp.dry_run or not write, absent=header_map.absent
-            )
+                db.session, imp.id, self.mode, dry_run=imp.dry_run or not write, absent=header_map.absent,
+                records_changes=write,
+            )  # fmt: skip
 
             with (
                 _fewer_collections(),
@@ -276,9 +277,10 @@ class ImportRun:
         )
         if imp.dry_run and len(imp.preview or []) < PREVIEW_ROWS:
             imp.preview = (imp.preview or []) + [
-                {**_display(row), "row_number": row.row_number, "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
+                {**self._previewed(row, outcome, writer), "row_number": row.row_number,
+                 "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
                 for row in islice(chunk.valid, PREVIEW_ROWS - len(imp.preview or []))
-            ]
+            ]  # fmt: skip
         counted = outcome.counts()
         imp.created += counted["created"]
         imp.updated += counted["updated"]
@@ -295,6 +297,17 @@ class ImportRun:
             self._commit()
         elif not checkpoint:
             self._stop_if_late_or_cancelled(committing=False)
+
+    def _previewed(self, row: BookRow, outcome: ChunkOutcome, writer: BookWriter) -> dict:
+        """A dry run's row as it would be stored: a stored book keeps what the import would not change, and
+        with Add to stock its quantity is the stock after the delivery, said with both ("16 (8 + 8)")."""
+        stored = outcome.stored.get(row.row_number)
+        if stored is None or outcome.rows[row.row_number] == Outcome.REJECTED.value:
+            return _display(row)
+        shown = writer.shown_values(stored)
+        if self.mode is ImportMode.ADD_STOCK and row.quantity:
+            shown["quantity_added"] = [shown["quantity"] - row.quantity, row.quantity]
+        return shown
 
     def _commit(self) -> None:
         """Commit the pieces saved since the last commit, with their counts and checkpoint; then stop

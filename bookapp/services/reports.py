@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..extensions import db
 from ..importer.text_values import FORMULA_PREFIXES, TEXT_CONSTANT
-from ..models import Import, RejectedRow
+from ..models import Import, ImportMode, RejectedRow
 from .problems import capped_cells
 from .profiles import REJECTED_DOWNLOAD_COLUMNS
 from .spreadsheet import XLSX_MIMETYPE  # noqa: F401 - where callers found it
@@ -183,7 +183,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
                 described = ""
                 if before and row is not None:
                     described = "; ".join(
-                        f"{LABELS[f]}: {'' if v is None else v} → {'' if getattr(row, f) is None else getattr(row, f)}"
+                        f"{LABELS[f]}: {'' if v is None else v} → {_after(imp.mode, f, v, row)}"
                         for f, v in before.items()
                     )
                 cells = rejected_cells.get(row_number)
@@ -195,6 +195,15 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
                     described,
                     problems.get(row_number, ""),
                 ]
+
+
+def _after(mode: str, field: str, before, row) -> str:
+    """A changed field's value after the row, as the report shows it: with Add to stock the row's quantity
+    was added to the stock (3 → 8 (+5)); any other field changed holds the row's value."""
+    value = getattr(row, field)
+    if field == "quantity" and mode == ImportMode.ADD_STOCK and before is not None:
+        return f"{before + value} (+{value})"
+    return "" if value is None else str(value)
 
 
 TEMPLATE_EXAMPLE = ["Dune", "Frank Herbert", "Classic", "978-0-441-17271-9", "1965", "9.99", "412", "3",

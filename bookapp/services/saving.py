@@ -69,6 +69,8 @@ class ChunkOutcome:
     rows: dict[int, bytes] = field(default_factory=dict)
     #: Rows valid alone that cannot be saved: row number → message (a stock total past the limit).
     refused: dict[int, str] = field(default_factory=dict)
+    #: A dry run's stored books as each row would leave them: row number → values in storage form.
+    stored: dict[int, tuple] = field(default_factory=dict)
 
     def counts(self) -> dict[str, int]:
         """Return how many rows were created, updated, unchanged and skipped."""
@@ -86,15 +88,16 @@ class ChunkOutcome:
 class BookWriter:
     """Write validated rows for one import, in one mode, inside the caller's transaction."""
 
-    def __init__(
-        self, session: Session, import_id: int, mode: ImportMode, *, dry_run: bool = False, absent: Iterable[str] = ()
-    ):
+    def __init__(self, session: Session, import_id: int, mode: ImportMode, *, dry_run: bool = False,
+                 absent: Iterable[str] = (), records_changes: bool = True):  # fmt: skip
         """*absent*: the fields the file has no column for (nor a value for every row): a book it updates
-        keeps what it has there, where a blank cell in a column the file has clears it."""
+        keeps what it has there, where a blank cell in a column the file has clears it. A dry run records
+        the changes it would make (for its report) unless *records_changes* is false (a check only)."""
         self.session = session
         self.import_id = import_id
         self.mode = ImportMode(mode)
         self.dry_run = dry_run
+        self.records_changes = records_changes
         self.dialect = session.get_bind().dialect
         self.postgres = self.dialect.name == "postgresql"
         self._to_db = [books.c[f].type.dialect_impl(self.dialect).bind_processor(self.dialect) for f in FIELDS]
@@ -186,6 +189,8 @@ class BookWriter:
         if not self.dry_run:
             self._insert(connection, new, now)
             self._update(connection, changed, now)
+        elif self.records_changes:
+            self._record_changes(changed)
         self._expect_new = not existing and not self.dry_run and self._plain_creates
         return outcome
 
@@ -255,6 +260,8 @@ class BookWriter:
                     summed = list(first_values)
                     summed[_QUANTITY] += values[_QUANTITY]
                     new[index] = (first_number, tuple(summed))
+                    if self.dry_run:
+                        outcome.stored[row_number] = new[index][1]
                     codes[row_number] = _UPDATED
                 else:
                     pending_new[isbn] = len(new)
@@ -271,6 +278,8 @@ class BookWriter:
                 values = self._added_to_stock(old_values, values)
             elif self._kept:
                 values = self._keeping(old_values, values)
+            if self.dry_run:
+                outcome.stored[row_number] = values
             if values == old_values:
                 codes[row_number] = _UNCHANGED
                 continue
@@ -302,6 +311,10 @@ class BookWriter:
             if merged[index] is None:
                 merged[index] = values[index]
         return tuple(merged)
+
+    def shown_values(self, values: tuple) -> dict:
+        """Return a row's values in storage form as a dry run's preview shows them (prices as text)."""
+        return {name: self._shown(i, value) for i, (name, value) in enumerate(zip(FIELDS, values, strict=True))}
 
     def _keeping(self, old: tuple, values: tuple) -> tuple:
         """The row's values with the stored ones in the fields the file has no column for."""
@@ -371,6 +384,12 @@ class BookWriter:
                 f"UPDATE books SET {assignments} WHERE id = ?",
                 [(*values, now, self.import_id, book_id) for _, book_id, values, _, _ in changed],
             )
+        self._record_changes(changed)
+
+    def _record_changes(self, changed: list[tuple[int, int, tuple, dict, int | None]]) -> None:
+        """Record what each changed book held before (for undo and the row-by-row report)."""
+        if not changed:
+            return
         self.session.execute(
             insert(ImportChange.__table__),
             [
