@@ -55,6 +55,7 @@
     var reason = document.getElementById("continue-reason");
     var proceed = document.getElementById("continue");
     var announcer = document.getElementById("columns-announcer");
+    var whyMissing = document.getElementById("why-missing");
     var asked = 0;
     var timer = null;
 
@@ -81,6 +82,7 @@
         var cell = document.querySelector("[data-used-for='" + index + "']");
         if (cell) cell.textContent = data.used_for[index];
       });
+      if (whyMissing && data.why_missing) whyMissing.textContent = data.why_missing;
       if (announcer && data.summary) announcer.textContent = data.summary;
     }
 
