@@ -138,8 +138,7 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
         if fld in SUGGESTED_BY_VALUES and fld not in choices.columns and text in free:
             choices.columns[fld] = [free.pop(text)]
         elif fld == "isbn" and fld in choices.columns and text in free:
-            # Another column whose values are ISBNs (a shop's Variant SKU beside its Variant Barcode) is read
-            # where the first is blank; a SKU that is not an ISBN does not look like one, and is left alone.
+            # A shop's Variant SKU of ISBNs, read where its Variant Barcode is blank (no other SKU looks like one).
             choices.columns[fld].append(free.pop(text))
     choices.group_by = suggested_group(list(free.values()))
     return choices
