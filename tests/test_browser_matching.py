@@ -30,6 +30,15 @@ def upload_on_the_page(tab, server: str, path: Path) -> None:
     tab.click("main form#upload-form button[type=submit]")
 
 
+def upload_goodreads(app, tab, server: str, tmp_path: Path, count: int) -> None:
+    """Sign in as staff and upload a Goodreads export of *count* books on the page."""
+    add_user(app, "staff@example.com")
+    path = tmp_path / "goodreads_library_export.csv"
+    path.write_bytes(goodreads_csv([goodreads_row(n) for n in range(1, count + 1)]))
+    sign_in_as_staff(tab, server)
+    upload_on_the_page(tab, server, path)
+
+
 def test_a_goodreads_export_is_matched_on_its_page_then_the_next_by_profile(sqlite_app, live_server, page, tmp_path):  # noqa: F811
     from playwright.sync_api import expect
 
@@ -105,12 +114,7 @@ def test_a_large_file_is_profiled_in_a_job_and_the_page_goes_on_by_itself(sqlite
     from playwright.sync_api import expect
 
     sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # every file is large enough for a job
-    add_user(sqlite_app, "staff@example.com")
-    path = tmp_path / "goodreads_library_export.csv"
-    path.write_bytes(goodreads_csv([goodreads_row(n) for n in range(1, 21)]))
-    sign_in_as_staff(page, web_server)
-
-    upload_on_the_page(page, web_server, path)
+    upload_goodreads(sqlite_app, page, web_server, tmp_path, 20)
 
     expect(page).to_have_url(web_server + "/imports/1/columns")
     expect(page.locator("[role=status]")).to_contain_text("profiling…")
@@ -159,6 +163,12 @@ def test_a_file_read_wrongly_by_its_header_is_matched_again(sqlite_app, live_ser
     expect(page).to_have_url(live_server + "/imports/2/columns")
     expect(page.get_by_label("Book type: column", exact=True)).to_have_value("booktype")
     expect(page.get_by_label("Year published: column", exact=True)).to_have_value("yearpublished")
+    # Choices kept in the tab from an earlier visit never replace the columns the import is read with.
+    page.evaluate("""() => sessionStorage.setItem("bookapp.columns.2", JSON.stringify(
+        {fields: {"column-book_type": ["title"], "save_as": ["Listings"]}, values: {}}))""")
+    page.reload()
+    expect(page.get_by_label("Save as profile (optional)")).to_have_value("Listings")
+    expect(page.get_by_label("Book type: column", exact=True)).to_have_value("booktype")
     choose_with_keys(page, "Book type for the value “Book”", "Classic")
     expect(page.locator("#columns-announcer")).to_have_text("Preview of the first 6 rows: all 6 are valid.")
     page.locator("#continue").click()
@@ -167,3 +177,44 @@ def test_a_file_read_wrongly_by_its_header_is_matched_again(sqlite_app, live_ser
     expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
     expect(page.locator("[data-field=created]")).to_have_text("6")
     expect(page.locator("[data-banner=rematch-of]")).to_contain_text("The file of import #1")
+
+
+def test_the_choices_made_are_there_again_after_leaving_and_coming_back(sqlite_app, live_server, page, tmp_path):  # noqa: F811
+    """A first-time user chooses the author column, an ISBN fallback, Book type's column and a value's type, a
+    year and a price for every row and a profile name, looks at the import's page, and comes back: every
+    choice is still made, and the page says what it gives."""
+    from playwright.sync_api import expect
+
+    upload_goodreads(sqlite_app, page, live_server, tmp_path, 10)
+    expect(page).to_have_url(live_server + "/imports/1/columns")
+
+    choose_with_keys(page, "Author: column", "Author l-f")
+    choose_with_keys(page, "ISBN: column used where the first is blank or unreadable", "ISBN")
+    choose_with_keys(page, "Book type: column", "Exclusive Shelf")
+    expect(page.locator("#values")).to_contain_text("to-read")
+    choose_with_keys(page, "Book type for the value “to-read”", "Horror")
+    page.get_by_label("Year published: same value for every row").fill("1999")
+    page.get_by_label("Price: same value for every row").fill("0.00")
+    page.get_by_label("Save as profile (optional)").fill("My shelves")
+    expect(page.locator("#continue-reason")).to_have_text(
+        "Continue needs a column, or a value for every row, for: Quantity."
+    )
+
+    page.click("p.back a")
+    expect(page).to_have_url(live_server + "/imports/1")
+    page.goto(live_server + "/imports/1/columns")
+
+    expect(page.get_by_label("Author: column", exact=True)).to_have_value("Author l-f")
+    expect(page.get_by_label("ISBN: column used where the first is blank or unreadable")).to_have_value("ISBN")
+    expect(page.get_by_label("ISBN: column used where the 2 before it are blank or unreadable")).to_be_visible()
+    expect(page.get_by_label("Book type: column", exact=True)).to_have_value("Exclusive Shelf")
+    expect(page.get_by_label("Book type for the value “to-read”")).to_have_value("Horror")
+    expect(page.get_by_label("Year published: same value for every row")).to_have_value("1999")
+    expect(page.get_by_label("Price: same value for every row")).to_have_value("0.00")
+    expect(page.get_by_label("Save as profile (optional)")).to_have_value("My shelves")
+    expect(page.locator("#continue-reason")).to_have_text(
+        "Continue needs a column, or a value for every row, for: Quantity."
+    )
+    expect(page.locator("#why-missing")).to_have_text(
+        "No column is matched to Quantity yet: choose the column that fills it."
+    )

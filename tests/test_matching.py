@@ -562,7 +562,7 @@ def test_a_value_for_every_row_that_no_row_could_take_is_refused_where_it_is_typ
 
 def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the_values_say_otherwise(tmp_path):
     """Shopify's Variant Barcode, Variant Price and Variant Inventory Qty and LibraryThing's Primary Author
-    are guessed from their names; Shopify's Published (TRUE/FALSE) is not taken for Year published,
+    are guessed from their names (Variant SKU, ISBNs too, read where the barcode is blank); Shopify's Published (TRUE/FALSE) is not taken for Year published,
     though its name says "published": none of its values is a year."""
     from bookapp.importer.profiling import profile_file
     from tests import layouts
@@ -573,7 +573,7 @@ def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the
     headers = layouts.SHOPIFY_HEADER
     shopify = suggest(headers, profile_file(path))
     assert (shopify.chain("isbn"), shopify.chain("price"), shopify.chain("quantity")) == (
-        ["Variant Barcode"], ["Variant Price"], ["Variant Inventory Qty"])  # fmt: skip
+        ["Variant Barcode", "Variant SKU"], ["Variant Price"], ["Variant Inventory Qty"])  # fmt: skip
     assert shopify.chain("year_published") == [], "TRUE is no year"
     assert shopify.group_by == "Handle", "a product's variants share its Handle"
     assert suggest(layouts.GOODREADS_HEADER).group_by == ""

@@ -262,9 +262,9 @@ def test_the_french_shop_lists_match_columns_says_it_came_for_its_genre_values_n
     name, content = layouts.stock_list("fr", 1)
     location = waiting_at_columns(app, staff_client, name, content)
     said = text_of(staff_client.get(location))
-    assert "This file's header row names a column for every book field." in said
+    assert "Every required book field has a column or a value." in said
     assert (
-        "Its Genre column, read for Book type, holds values that are not book types (BD, Roman): under Match values, "
+        "Its Genre column, read for Book type, holds values that are not book types (“BD”, “Roman”): under Match values, "
         "choose the type each one stands for, or reject its rows. Rows whose value is left unmatched are rejected."
     ) in said
     assert "does not name every book field" not in said and "names no column" not in said
@@ -280,18 +280,15 @@ def test_the_french_shop_lists_match_columns_says_it_came_for_its_genre_values_n
 def test_match_columns_names_the_fields_a_header_has_no_column_for_and_a_shop_exports_product_column(app, staff_client):
     name, content = layouts.goodreads(1)
     said = text_of(staff_client.get(waiting_at_columns(app, staff_client, name, content)))
-    assert (
-        "This file's header row names no column for Book type, Price and Quantity: choose the column that fills each."
-        in said
-    )
+    assert "No column is matched to Book type, Price and Quantity yet: choose the column that fills each." in said
     assert "Rows of one item" not in said.split("A field can read")[0]
 
     name, content = layouts.shopify(1, 5)
     said = text_of(staff_client.get(waiting_at_columns(app, staff_client, name, content)))
     intro = said.split("A field can read")[0]
-    assert "This file's header row names no column for Author: choose the column that fills it." in intro
+    assert "No column is matched to Author and Year published yet: choose the column that fills each." in intro
     assert (
-        "Its Type column, read for Book type, holds values that are not book types (Fiction, Manga, Poetry, Science)"
+        "Its Type column, read for Book type, holds values that are not book types (“Fiction”, “Manga”, “Poetry”, “Science”)"
         in intro
     )
     assert "It is a shop's product export, a row for each variant of a product: under Rows of one item, the column " \
@@ -313,7 +310,7 @@ def test_a_stock_lists_own_kinds_of_book_go_to_match_values_in_every_language(ap
     said = text_of(staff_client.get(location))
     not_types = sorted(g for g in layouts.STOCK_LIST_GENRES[language] if g != "Comic")
     assert (
-        f"Its {genre_header} column, read for Book type, holds values that are not book types ({', '.join(not_types)})"
+        f"Its {genre_header} column, read for Book type, holds values that are not book types ({', '.join(f'“{v}”' for v in not_types)})"
     ) in said
 
     left, state = matched_and_imported(app, staff_client, location)
@@ -337,7 +334,7 @@ def test_a_stock_lists_own_kind_of_book_in_one_row_goes_to_match_values_in_every
     genre_header = layouts.STOCK_LIST_HEADERS[language][4]
     location = waiting_at_columns(app, staff_client, name, content)
     said = text_of(staff_client.get(location))
-    assert f"Its {genre_header} column, read for Book type, holds values that are not book types ({own}):" in said
+    assert f"Its {genre_header} column, read for Book type, holds values that are not book types (“{own}”):" in said
 
     left, state = matched_and_imported(app, staff_client, location)
     assert left == [own]

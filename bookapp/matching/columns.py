@@ -48,10 +48,11 @@ def first_choices(imp: Import, headers: list[object], profile: dict | None) -> C
 NAMED_VALUES = 4
 
 
-def why_here(imp: Import, headers: list[object], profile: dict | None) -> dict:
-    """Say why the upload came to Match columns, as the upload decided it (services.imports.columns_for): the
-    book fields its header row names no column for; Book type's column by name and its values that are no
-    book type (Genre: Roman, BD), to match; the column naming each row's product in a shop's export."""
+def why_here(imp: Import, headers: list[object], profile: dict | None, missing: list[str]) -> dict:
+    """Say why the upload came to Match columns: *missing*, the required fields the page's choices leave
+    without a column or a value (matching_context's, the same that holds Continue back); Book type's column
+    by name and its values that are no book type (Genre: Roman, BD), to match; the column naming each row's
+    product in a shop's export."""
     try:
         mapping = Mapping.from_json(imp.mapping) if imp.mapping else Mapping()
     except MappingError:
@@ -65,14 +66,29 @@ def why_here(imp: Import, headers: list[object], profile: dict | None) -> dict:
     if values_column:
         section = value_section(first_choices(imp, headers, profile), profile)
         values = [row.text for row in section.unmatched] if values_column in section.columns else []
-    missing = [LABELS[f] for f in header_map.missing]
     return {
-        "missing": ", ".join(missing[:-1]) + " and " + missing[-1] if len(missing) > 1 else "".join(missing),
-        "one_missing": len(missing) == 1,
+        "missing": missing_sentence(missing),
+        "any_missing": bool(missing),
         "values_column": values_column if values else "",
-        "value_list": ", ".join(values[:NAMED_VALUES]) + (", …" if len(values) > NAMED_VALUES else ""),
+        "value_list": named_values(values),
         "group": "" if imp.mapping else suggested_group(headers),
     }
+
+
+def missing_sentence(missing: list[str]) -> str:
+    """Say which required fields have neither a column nor a value for every row yet (the fields Continue
+    waits for), or that every one has."""
+    if not missing:
+        return "Every required book field has a column or a value."
+    labels = [LABELS[f] for f in missing]
+    named = ", ".join(labels[:-1]) + " and " + labels[-1] if len(labels) > 1 else labels[0]
+    return f"No column is matched to {named} yet: choose the column that fills {'it' if len(labels) == 1 else 'each'}."
+
+
+def named_values(values: list[str]) -> str:
+    """Name a column's first values, each in quotes, so that one holding a comma reads as one value."""
+    quoted = [f"“{value}”" for value in values[:NAMED_VALUES]]
+    return ", ".join(quoted) + (", …" if len(values) > NAMED_VALUES else "")
 
 
 def started_profile(imp: Import) -> tuple[str | None, object]:
@@ -135,7 +151,7 @@ def columns(import_id: int):
         state=state,
         state_message=data if state == "error" else None,
         without_profile=without_profile,
-        why=why_here(imp, headers, profile),
+        why=why_here(imp, headers, profile, context["missing"]),
         save_as=_save_as(),
         error=error,
         **context,
@@ -170,6 +186,7 @@ def live_parts(context: dict) -> dict:
         "can_continue": context["can_continue"],
         "reason": context["reason"],
         "missing": context["missing"],
+        "why_missing": missing_sentence(context["missing"]),
         "summary": context["summary"],
         "used_for": {str(c["index"]): ", ".join(c["used_for"]) for c in context["file_columns"]},
     }

@@ -5,7 +5,8 @@
 // - when a control changes, the server is asked what the choices give (the preview of the first rows,
 //   Book type's values, whether Continue can be pressed and why not) and those parts are put in place;
 //   a live region says the outcome in one sentence;
-// - choosing the last "else" column of a field adds another select, for a longer fallback chain.
+// - choosing the last "else" column of a field adds another select, for a longer fallback chain;
+// - the choices are kept in the tab's sessionStorage per import, and put back on coming back to the page.
 (function () {
   "use strict";
 
@@ -55,8 +56,10 @@
     var reason = document.getElementById("continue-reason");
     var proceed = document.getElementById("continue");
     var announcer = document.getElementById("columns-announcer");
+    var whyMissing = document.getElementById("why-missing");
     var asked = 0;
     var timer = null;
+    var draft = new Draft(form);
 
     function apply(data) {
       if (preview && data.preview_html != null) preview.innerHTML = data.preview_html;
@@ -64,6 +67,7 @@
       if (values && data.values_key !== values.dataset.key && !values.contains(document.activeElement)) {
         values.innerHTML = data.values_html;
         values.dataset.key = data.values_key;
+        if (draft.restoreValues(values)) soon(0);
       }
       if (proceed) proceed.disabled = !data.can_continue;
       if (reason) {
@@ -81,6 +85,7 @@
         var cell = document.querySelector("[data-used-for='" + index + "']");
         if (cell) cell.textContent = data.used_for[index];
       });
+      if (whyMissing && data.why_missing) whyMissing.textContent = data.why_missing;
       if (announcer && data.summary) announcer.textContent = data.summary;
     }
 
@@ -104,11 +109,96 @@
 
     form.addEventListener("change", function (event) {
       if (event.target.matches("select[data-fallback]")) addFallbackAfter(event.target);
+      draft.save();
       soon(0);
     });
     form.addEventListener("input", function (event) {
-      if (event.target.matches("input[type=text]")) soon(TYPING_PAUSE_MS);
+      if (event.target.matches("input[type=text]")) {
+        draft.save();
+        soon(TYPING_PAUSE_MS);
+      }
     });
+    form.addEventListener("submit", function (event) {
+      if (event.submitter && event.submitter.value === "continue") draft.forget();
+    });
+    if (draft.restore()) soon(0);
+  }
+
+  // The choices made on the page, kept per import in the tab's sessionStorage, so that leaving the page and
+  // coming back finds them again. Never over what the server says is saved already: an import's own
+  // mapping (data-saved-fields), a value matched before (data-saved); nor on a page the form was sent to.
+  function Draft(form) {
+    var key = form.dataset.draft ? "bookapp.columns." + form.dataset.draft : null;
+    var store = null;
+    try { store = window.sessionStorage; } catch (e) { store = null; }
+    var pendingValues = null;
+
+    function read() {
+      try { return JSON.parse(store.getItem(key) || "null"); } catch (e) { return null; }
+    }
+
+    function valueChoices(root) {
+      var chosen = {};
+      root.querySelectorAll("input[type=hidden][name^='value-text-']").forEach(function (text) {
+        var select = form.querySelector("select[name='value-" + text.name.slice("value-text-".length) + "']");
+        if (select) chosen[text.value] = select.value;
+      });
+      return chosen;
+    }
+
+    this.save = function () {
+      if (!store || !key) return;
+      var fields = {};
+      form.querySelectorAll("select[name], input[type=text][name]").forEach(function (control) {
+        var name = control.name;
+        if (/^(column-|else-|default-|group_by$|save_as$)/.test(name)) (fields[name] = fields[name] || []).push(control.value);
+      });
+      var values = Object.assign((read() || {}).values || {}, valueChoices(form));
+      if (pendingValues) pendingValues = values;
+      try { store.setItem(key, JSON.stringify({ fields: fields, values: values })); } catch (e) { /* full: not kept */ }
+    };
+
+    this.forget = function () {
+      if (store && key) store.removeItem(key);
+    };
+
+    // Put the kept choices in place; return whether anything changed (the server is then asked again).
+    this.restore = function () {
+      if (!store || !key || !("restore" in form.dataset)) return false;
+      var kept = read();
+      if (!kept) return false;
+      var savedFields = "savedFields" in form.dataset;
+      var changed = false;
+      Object.keys(kept.fields || {}).forEach(function (name) {
+        if (savedFields && name !== "save_as") return;
+        kept.fields[name].forEach(function (value, at) {
+          var controls = form.querySelectorAll("[name='" + name + "']");
+          var control = controls[at];
+          if (!control || control.value === value) return;
+          if (control.tagName === "SELECT" && !Array.prototype.some.call(control.options, function (o) { return o.value === value; })) return;
+          control.value = value;
+          changed = true;
+          if (control.matches("select[data-fallback]")) addFallbackAfter(control);
+        });
+      });
+      pendingValues = kept.values || {};
+      if (this.restoreValues(form)) changed = true;
+      return changed;
+    };
+
+    // Book type's value matches, in the section as it is now (again once the server replaces it).
+    this.restoreValues = function (root) {
+      if (!pendingValues) return false;
+      var changed = false;
+      root.querySelectorAll("input[type=hidden][name^='value-text-']").forEach(function (text) {
+        var select = form.querySelector("select[name='value-" + text.name.slice("value-text-".length) + "']");
+        var value = pendingValues[text.value];
+        if (!select || value == null || select.value === value || "saved" in select.dataset) return;
+        select.value = value;
+        changed = true;
+      });
+      return changed;
+    };
   }
 
   var waiting = document.getElementById("profiling");
