@@ -249,6 +249,17 @@ class Import(db.Model):
         return ImportStatus(self.status) in TERMINAL_STATUSES
 
     @property
+    def saved_nothing(self) -> bool:
+        """Whether the import ended having saved none of its rows for certain: an all-or-nothing import that
+        did not succeed (its rows were only checked, or their one transaction rolled back)."""
+        return self.all_or_nothing and not self.dry_run and self.is_terminal and self.status != "succeeded"
+
+    @property
+    def valid_rows(self) -> int:
+        """The rows gone through that were not rejected (all or nothing: those that would have been saved)."""
+        return max(0, self.processed_rows - self.rejected)
+
+    @property
     def rematch_of(self) -> Import | None:
         """The import whose file this one reads again with its columns matched anew (None for a new upload,
         and for the import a dry run was confirmed as)."""

@@ -218,3 +218,31 @@ def test_the_choices_made_are_there_again_after_leaving_and_coming_back(sqlite_a
     expect(page.locator("#why-missing")).to_have_text(
         "No column is matched to Quantity yet: choose the column that fills it."
     )
+
+
+def test_columns_matched_is_said_while_queued_and_goes_once_it_runs(sqlite_app, web_server, page, tmp_path):  # noqa: F811
+    """No worker yet: the page says the import is queued; once a worker takes it, the note goes (as the
+    page follows the import) and the page says how it ended."""
+    from playwright.sync_api import expect
+
+    from tests import layouts
+
+    add_user(sqlite_app, "staff@example.com")
+    name, content = layouts.stock_list("de", 1)
+    path = tmp_path / name
+    path.write_bytes(content)
+    sign_in_as_staff(page, web_server)
+    upload_on_the_page(page, web_server, path)
+
+    expect(page).to_have_url(web_server + "/imports/1/columns")
+    page.locator("#continue").click()
+    expect(page).to_have_url(web_server + "/imports/1")
+    note = page.locator("[data-field=matched]")
+    expect(note).to_have_text("Columns matched: the import is queued.")
+    worker = start_worker(sqlite_app)
+    try:
+        expect(page.locator("[data-field=status]")).to_have_text(re.compile("^succeeded"), timeout=60_000)
+    finally:
+        stop_worker(worker)
+    expect(page.locator("[data-banner=partial]")).to_contain_text("4 rows: 2 created, 2 rejected")
+    expect(page.get_by_text("Columns matched")).to_have_count(0)

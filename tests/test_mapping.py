@@ -434,7 +434,7 @@ def test_a_shop_exports_variants_take_their_products_details_and_keep_their_own_
 
 def test_the_imports_list_counts_a_files_rows_as_its_page_does_with_those_left_out(app, staff_client):
     """A Shopify export of 3 products in 9 rows, a row per extra image among them: the import's page says
-    "9 rows: 6 read, 3 left out", and so does the imports list's Rows column (9, then 6 read, 3 left out),
+    "9 rows: 6 created, 3 left out", and the imports list's Rows column has its 9, then 6 read, 3 left out,
     not 6 alone as if the file had 6 rows; a file with no row left out shows its rows alone."""
     from tests.test_imports import history_rows
 
@@ -442,8 +442,8 @@ def test_the_imports_list_counts_a_files_rows_as_its_page_does_with_those_left_o
     name, content = layouts.shopify_variants(1, 3)
     state = finished(app, headers, post_file(app, headers, name, content,
                                              mapping=json.dumps(layouts.SHOPIFY_VARIANTS_MAPPING)))  # fmt: skip
-    assert (state["rows_label"], state["left_out_rows"]) == ("9 rows: 6 read, 3 left out", 3)
-    assert "9 rows: 6 read, 3 left out" in page_said(app, state["id"])
+    assert (state["rows_label"], state["left_out_rows"]) == ("9 rows: 6 created, 3 left out", 3)
+    assert "9 rows: 6 created, 3 left out" in page_said(app, state["id"])
     name, content = layouts.shopify(10, 2)
     finished(app, headers, post_file(app, headers, name, content, mapping=json.dumps(layouts.SHOPIFY_MAPPING)))
 

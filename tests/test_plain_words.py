@@ -364,5 +364,5 @@ def test_an_imports_banner_says_its_rows_were_unchanged_not_imported(app, staff_
     state = import_state(staff_client, shown)
     assert (state["created"], state["unchanged"], state["rejected"]) == (0, 2, 2), state
     said = text_of(staff_client.get(shown))
-    assert "2 rows were read: 2 unchanged; the rejected ones were not imported." in said, said
+    assert "4 rows: 2 unchanged, 2 rejected; the rejected ones were not imported." in said, said
     assert "were imported" not in said

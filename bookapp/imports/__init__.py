@@ -10,6 +10,7 @@ from flask import (
     render_template,
     request,
     send_file,
+    session,
     url_for,
 )
 from flask_login import current_user
@@ -28,7 +29,7 @@ from ..queue import queue_available
 from ..services.books import page_number, printable
 from ..services.fixes import fix_state
 from ..services.import_jobs import ImportStateError, cancel_import, retry_import
-from ..services.import_view import import_json, took
+from ..services.import_view import MATCHED_KEY, import_json, took
 from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
@@ -141,7 +142,10 @@ def show(import_id: int):
     imp = get_import(import_id)
     if imp.status == ImportStatus.QUEUED.value and not queue_available():
         flash(QUEUE_DOWN, "warning")
-    return render_template("imports/show.html", **show_context(imp))
+    # Just after Match columns: "the import is queued", if it still is (a worker may have ended it already).
+    just_matched = session.pop(MATCHED_KEY, None)
+    matched = just_matched[1] if just_matched and just_matched[0] == imp.id and imp.status == "queued" else None
+    return render_template("imports/show.html", **show_context(imp), matched=matched)
 
 
 def show_context(imp: Import) -> dict:

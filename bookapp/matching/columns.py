@@ -7,7 +7,7 @@ preview, the values and the state of Continue follow the controls as they change
 
 from __future__ import annotations
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, jsonify, redirect, render_template, request, session, url_for
 from flask_login import current_user
 
 from ..auth import staff_required
@@ -19,6 +19,7 @@ from ..importer.matching import Choices, from_form, from_mapping, suggest, sugge
 from ..models import Import, ImportStatus
 from ..services.column_profiles import forget_profile, profile_state, start_profile
 from ..services.import_jobs import ImportStateError
+from ..services.import_view import MATCHED_KEY
 from ..services.imports import submit_mapping
 from .blueprint import bp
 from .context import matching_context
@@ -130,14 +131,8 @@ def columns(import_id: int):
                     return redirect(url_for("imports.show", import_id=imp.id))
                 else:
                     forget_profile(imp)
-                    if imp.enqueued_at is None:
-                        flash(
-                            "Columns matched. The queue (Redis) is unavailable right now: the import is recorded as "
-                            "queued and starts as soon as the queue is back.",
-                            "warning",
-                        )
-                    else:
-                        flash("Columns matched: the import is queued.", "info")
+                    # Said on the import's page if it is still queued there (not once it runs or has ended).
+                    session[MATCHED_KEY] = [imp.id, "queue-down" if imp.enqueued_at is None else "queued"]
                     return redirect(url_for("imports.show", import_id=imp.id))
             else:
                 error = context["reason"]

@@ -96,6 +96,11 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
     )
 
 
+#: The session's note of the import whose columns were just matched, and whether the queue took it:
+#: [import id, "queued" or "queue-down"]. Its page says so once, and only while the import is queued.
+MATCHED_KEY = "columns_matched"
+
+
 #: The time an import spent not working that its page leaves unsaid: under a second, or a twentieth of the whole.
 UNSAID_WAIT_SECONDS, UNSAID_WAIT_SHARE = 1.0, 0.05
 
@@ -148,25 +153,46 @@ def phase_label(phase: str) -> str:
 
 def percent(imp: Import, left_out: int) -> int:
     """Return how far the import has got through its file, 0–100 (the *left_out* rows, as left_out_count
-    counts them, are behind it too)."""
+    counts them, are behind it too): 100 once it has succeeded, or ended having been through every row (an
+    all-or-nothing import that rejected some), 99 at most before."""
     if imp.status == ImportStatus.SUCCEEDED.value:
         return 100
     if not imp.total_rows:
         return 0
-    return min(99, (imp.processed_rows + left_out) * 100 // imp.total_rows)
+    done = imp.processed_rows + left_out
+    if imp.is_terminal and done >= imp.total_rows:
+        return 100
+    return min(99, done * 100 // imp.total_rows)
+
+
+def outcome_counts(imp: Import, left_out: int) -> str:
+    """Return what became of the rows an import has been through, as its page says it: "2 created, 3 rejected",
+    "6 created, 2 left out"; an all-or-nothing import that saved nothing "2 valid, 3 rejected; nothing was
+    saved"; a dry run, which saves nothing either, "2 valid, 3 rejected"."""
+    if imp.saved_nothing or imp.dry_run:
+        counts = [(imp.valid_rows, "valid"), (imp.rejected, "rejected")]
+    else:
+        counts = [(getattr(imp, name), name) for name in ("created", "updated", "unchanged", "skipped", "rejected")]
+    said = ", ".join(f"{count:,} {name}" for count, name in [*counts, (left_out, "left out")] if count)
+    return f"{said}; nothing was saved" if imp.saved_nothing else said
 
 
 def rows_label(imp: Import, left_out: int) -> str:
     """Return how many of the file's rows the import has been through, as its page says it: "400 of 1,000
     rows", "1,200 rows so far" (not counted yet), and with rows left out (a totals row, a product's own
-    row: importer.left_out) "600 of 900 rows (200 left out)", once it has succeeded "8 rows: 6 read, 2
-    left out". While it runs, total_rows is the file's estimated rows, those to be left out among them;
-    once it has succeeded, the rows it read."""
+    row: importer.left_out) "600 of 900 rows (200 left out)". Once it has ended, what became of each: "5 rows:
+    2 created, 3 rejected", "8 rows: 6 created, 2 left out" (after all of them), "400 of 1,000 rows: 400
+    created" (stopped on the way). While it runs, total_rows is the file's estimated rows, those to be left
+    out among them; once it has succeeded, the rows it read."""
     done = imp.processed_rows + left_out
+    whole = imp.status == ImportStatus.SUCCEEDED.value or (imp.total_rows is not None and done >= imp.total_rows)
+    if imp.is_terminal and done:
+        said = outcome_counts(imp, left_out)
+        if whole or imp.total_rows is None:
+            return f"{done:,} rows: {said}"
+        return f"{done:,} of {imp.total_rows:,} rows: {said}"
     if imp.total_rows is None:
         label = f"{done:,} rows so far"
-    elif imp.status == ImportStatus.SUCCEEDED.value and left_out:
-        return f"{done:,} rows: {imp.processed_rows:,} read, {left_out:,} left out"
     else:
         label = f"{done:,} of {max(imp.total_rows, done):,} rows"
     return f"{label} ({left_out:,} left out)" if left_out else label

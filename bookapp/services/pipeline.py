@@ -88,6 +88,9 @@ class ImportRun:
         self.deadline = time.monotonic() + self.timeout
         self.first_rows = FirstRows()
         self.wrong_file = WrongFileCheck()
+        #: Whether the rows' outcomes are counted as done: not in an all-or-nothing import's check of its
+        #: rows, which saves nothing (its valid rows are those not rejected).
+        self.counting = True
 
     def run(self) -> None:
         imp = self.imp
@@ -95,8 +98,13 @@ class ImportRun:
             raise StoredFileMissing(imp.stored_name)
         if imp.all_or_nothing and not imp.dry_run:
             self._reset_counts()  # nothing of an all-or-nothing run is ever committed: start afresh
+            self.counting = False
             self._pass(write=False)
+            self.counting = True
             if imp.rejected:
+                # Every row was checked and none saved: the import has been through its file.
+                imp.total_rows = imp.processed_rows + left_out_count(imp.repairs)
+                db.session.commit()
                 raise FileProblem(
                     f"{imp.rejected:,} rows were rejected, so nothing was saved (all-or-nothing). "
                     "Fix them (download the rejected rows) and upload the file again."
@@ -281,11 +289,12 @@ class ImportRun:
                  "outcome": OUTCOME_NAMES[outcome.rows[row.row_number]]}
                 for row in islice(chunk.valid, PREVIEW_ROWS - len(imp.preview or []))
             ]  # fmt: skip
-        counted = outcome.counts()
-        imp.created += counted["created"]
-        imp.updated += counted["updated"]
-        imp.unchanged += counted["unchanged"]
-        imp.skipped += counted["skipped"]
+        if self.counting:
+            counted = outcome.counts()
+            imp.created += counted["created"]
+            imp.updated += counted["updated"]
+            imp.unchanged += counted["unchanged"]
+            imp.skipped += counted["skipped"]
         imp.rejected += len(rejected_rows)
         imp.processed_rows += len(numbers)
         note_chunk_repairs(imp, chunk)

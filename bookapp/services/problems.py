@@ -307,6 +307,8 @@ def summary_line(imp: Import) -> str:
     counts = ", ".join(
         f"{getattr(imp, name):,} {name}" for name in ("created", "updated", "unchanged", "skipped", "rejected")
     )
+    if imp.saved_nothing:  # its valid rows were checked, not created: none of them is in the books
+        counts = f"{imp.valid_rows:,} valid, {imp.rejected:,} rejected; nothing was saved"
     line = f"{what} #{imp.id} {outcome(imp)}: {counts}."
     if imp.undone_at is not None:
         who = f" by {imp.undone_by.email}" if imp.undone_by else ""

@@ -127,6 +127,8 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
     from .saving import Outcome
 
     names = {o.value: o.name.lower() for o in Outcome}
+    if imp.saved_nothing:  # all or nothing, not saved: its valid rows were only checked
+        names = {code: name if name == "rejected" else "valid, not saved" for code, name in names.items()}
     if not upload_path.exists():
         raise FileProblem("The uploaded file is no longer kept, so the per-row report cannot be made.")
     chunks = db.session.scalars(

@@ -99,6 +99,8 @@
     setText("phase", data.phase_label || data.phase);
     setText("liveness", liveness(data));
     if (fields.liveness) fields.liveness.hidden = !fields.liveness.textContent;
+    // "Columns matched: the import is queued." is true only while it is.
+    if (fields.matched) fields.matched.hidden = data.status !== "queued";
     setText("speed", data.rows_per_second ? "· " + number.format(data.rows_per_second) + " rows/s" : "");
     setText("eta", data.eta_seconds != null ? "· about " + formatDuration(data.eta_seconds) + " left" : "");
     if (fields.status) fields.status.className = data.outcome_class || "status-" + data.status;
