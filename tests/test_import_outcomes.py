@@ -9,7 +9,7 @@ import threading
 from sqlalchemy import select, text
 
 from bookapp.extensions import db
-from bookapp.models import Book, Import
+from bookapp.models import Book, Import, ImportRowError
 from tests.conftest import run_worker
 from tests.helpers import book_row, csv_bytes, isbn13
 from tests.test_access import bearer
@@ -143,6 +143,20 @@ def test_the_repeated_file_warning_names_first_the_import_whose_books_are_still_
 
     api = post_file(app.test_client(), bearer(app), content)
     assert api.status_code == 409 and api.get_json()["previous_import"]["id"] == first_id
+
+
+def test_a_rejected_value_shows_a_letter_among_its_digits_as_a_letter(app, staff_client):
+    """ "20O1" (the letter O) is refused as a year: it is stored and shown as the file held it, and the
+    O marked, since in many fonts it looks like the zero of 2001."""
+    response = upload(staff_client, csv_bytes([book_row(1), book_row(2, **{"Year published": "20O1"})]))
+    run_worker(app)
+    with app.app_context():
+        stored = db.session.scalars(select(ImportRowError.value)).all()
+    assert stored == ["20O1"]
+    page = staff_client.get(response.location).get_data(as_text=True)
+    table = page[page.index('<table class="errors">') :]
+    assert '<td class="mono" data-label="Value">20<mark class="letter" title="the letter O">O</mark>1</td>' in table
+    assert "Year published must be a 4-digit year" in table
 
 
 def test_a_partial_import_says_how_many_rows_were_rejected_everywhere(app, staff_client):
