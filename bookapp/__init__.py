@@ -232,12 +232,27 @@ def register_template_helpers(app: Flask) -> None:
                                  import_outcome=outcome, outcome_class=outcome_class, page_links=page_links,
                                  ENCODINGS_IN_WORDS=ENCODINGS_IN_WORDS)  # fmt: skip
     app.jinja_env.filters["break_points"] = break_points
+    app.jinja_env.filters["letters_marked"] = letters_marked
 
 
 def break_points(name: str) -> Markup:
     """A file name that may wrap after each _, - and . ("variants10_<wbr>products_<wbr>export_<wbr>1.<wbr>csv"),
     where a reader expects it to, not mid-word; the name itself escaped."""
     return Markup(re.sub(r"([_.\-])(?=.)", r"\1<wbr>", str(escape(name))))
+
+
+def letters_marked(value: object) -> Markup:
+    """A cell's value exactly as the file held it, each letter of a word that has digits marked: "20O1"
+    shows its O as a letter (in many fonts it looks like the zero it is not), "c1969" its c."""
+    text = "" if value is None else str(value)
+    parts = re.split(r"([^\W_]*\d[^\W_]*)", text)
+    for at in range(1, len(parts), 2):  # the words with digits
+        parts[at] = re.sub(
+            r"([^\W\d_]+)",
+            lambda m: f'<mark class="letter" title="the letter{"s" if len(m[1]) > 1 else ""} {m[1]}">{m[1]}</mark>',
+            str(escape(parts[at])),
+        )
+    return Markup("".join(str(escape(p)) if at % 2 == 0 else p for at, p in enumerate(parts)))
 
 
 CONTENT_SECURITY_POLICY = (

@@ -11,7 +11,7 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 
 from bookapp.extensions import db
-from bookapp.models import Book, Import
+from bookapp.models import Book, Import, ImportRowError
 from bookapp.services.books import SORTABLE, BookQuery
 from tests.conftest import run_worker
 from tests.helpers import book_row, csv_bytes, isbn13
@@ -318,3 +318,22 @@ def test_a_word_in_most_books_is_left_to_the_exact_check_when_a_rarer_one_narrow
         asked = [p for params in parameters for p in (params if isinstance(params, tuple | list) else ())
                  if isinstance(p, str) and '"' in p]  # fmt: skip
         assert asked and '"boo"' not in asked[-1] and '"aut"' in asked[-1], asked
+
+
+def test_the_edit_form_says_how_to_write_one_price_written_with_a_decimal_comma(app, staff_client):
+    seed(app, staff_client, 1)
+    with app.app_context():
+        stored = db.session.scalar(select(Book))
+        form = {"title": stored.title, "author": stored.author, "book_type": stored.book_type, "isbn": stored.isbn,
+                "year_published": stored.year_published, "price": "12,00", "quantity": stored.quantity}  # fmt: skip
+        book_id = stored.id
+    refused = staff_client.post(f"/books/{book_id}/edit", data=form)
+    page = html.unescape(refused.get_data(as_text=True))
+    assert "Price uses a decimal comma: write the price with a point: 12.00" in page
+    assert "column" not in page[page.index("Price uses") :].split("<", 1)[0], "the form has no column"
+    # An import's price column keeps its own words: a file's first prices decide how a column reads.
+    upload(staff_client, csv_bytes([book_row(2, Price="12.50"), book_row(3, Price="12,00")]))
+    run_worker(app)
+    with app.app_context():
+        messages = db.session.scalars(select(ImportRowError.message)).all()
+        assert any("the column's first prices do not all use one" in m for m in messages), messages

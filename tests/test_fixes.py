@@ -426,3 +426,23 @@ def test_the_grid_and_its_checks_need_the_page_s_csrf_token(redis_url, redis_cli
     assert client.post("/imports/1/fix", data={**cells, "csrf_token": token}).status_code == 302
     with app.app_context():
         db.engine.dispose()
+
+
+def test_undoing_an_import_says_that_the_rows_fixed_later_stay(app, staff_client):
+    original = import_with_bad_rows(app, staff_client)
+    cells = cells_of(staff_client.get(f"/imports/{original}/fix").get_data(as_text=True))
+    cells[f"r4c{TYPE}"] = "Classic"
+    cells[f"r7c{YEAR}"] = "1956"
+    response = staff_client.post(f"/imports/{original}/fix", data={**cells, "action": "import"})
+    follow_up = int(response.location.rsplit("/", 1)[1])
+    run_worker(app)
+    stays = f"The 2 rows fixed later, in import #{follow_up}, stay: undo that import to remove them."
+
+    page = staff_client.get(f"/imports/{original}").get_data(as_text=True)
+    asked = re.search(r'data-confirm="([^"]*)">Undo import<', page)[1]
+    assert asked.startswith("Undo this import?") and asked.endswith(stays), asked
+    done = staff_client.post(f"/imports/{original}/undo", follow_redirects=True).get_data(as_text=True)
+    assert re.search(rf"Undone: 7 books deleted, 0 restored\. {re.escape(stays)}", done), done
+    with app.app_context():
+        left = set(db.session.scalars(select(Book.isbn)))
+    assert left == {isbn13(3), isbn13(6)}, "the follow-up's books stay"

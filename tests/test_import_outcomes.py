@@ -9,10 +9,11 @@ import threading
 from sqlalchemy import select, text
 
 from bookapp.extensions import db
-from bookapp.models import Book, Import
+from bookapp.models import Book, Import, ImportRowError
 from tests.conftest import run_worker
 from tests.helpers import book_row, csv_bytes, isbn13
 from tests.test_access import bearer
+from tests.test_api import post_file
 from tests.test_imports import import_state, upload
 
 
@@ -115,6 +116,47 @@ def test_the_repeated_file_warning_says_when_that_import_was_undone(app, staff_c
     assert re.search(
         r"That import was undone on \d{4}-\d\d-\d\d \d\d:\d\d UTC by staff@example.com\.", again.get_data(as_text=True)
     )
+
+
+def test_the_repeated_file_warning_names_first_the_import_whose_books_are_still_stored(app, staff_client):
+    content = csv_bytes([book_row(1), book_row(2)])
+    first = upload(staff_client, content)
+    run_worker(app)
+    upload(staff_client, csv_bytes([book_row(1, Price="99.00")]))  # so that the same bytes again change a book
+    run_worker(app)
+    second = upload(staff_client, content, name="renamed.csv", allow_repeat="1")
+    run_worker(app)
+    staff_client.post(second.location + "/undo")
+    first_id, second_id = (int(r.location.rsplit("/", 1)[1]) for r in (first, second))
+
+    again = upload(staff_client, content, name="again.csv")
+    assert again.status_code == 409
+    warning = text_of(again.get_data(as_text=True))
+    kept = re.search(
+        rf"This file was imported on .*? \(import #{first_id}\), and its books are still stored\.", warning
+    )
+    undone = re.search(rf"It was also imported on .*? \(import #{second_id}\)\. That import was undone on", warning)
+    assert kept and undone and kept.start() < undone.start(), warning
+    assert f"See import #{first_id}" in warning
+    # The button's name follows the Dry run box after the page has loaded: the words hold either way.
+    assert "press Import anyway ( Check anyway when Dry run is ticked) to import or check it a second time" in warning
+
+    api = post_file(app.test_client(), bearer(app), content)
+    assert api.status_code == 409 and api.get_json()["previous_import"]["id"] == first_id
+
+
+def test_a_rejected_value_shows_a_letter_among_its_digits_as_a_letter(app, staff_client):
+    """ "20O1" (the letter O) is refused as a year: it is stored and shown as the file held it, and the
+    O marked, since in many fonts it looks like the zero of 2001."""
+    response = upload(staff_client, csv_bytes([book_row(1), book_row(2, **{"Year published": "20O1"})]))
+    run_worker(app)
+    with app.app_context():
+        stored = db.session.scalars(select(ImportRowError.value)).all()
+    assert stored == ["20O1"]
+    page = staff_client.get(response.location).get_data(as_text=True)
+    table = page[page.index('<table class="errors">') :]
+    assert '<td class="mono" data-label="Value">20<mark class="letter" title="the letter O">O</mark>1</td>' in table
+    assert "Year published must be a 4-digit year" in table
 
 
 def test_a_partial_import_says_how_many_rows_were_rejected_everywhere(app, staff_client):

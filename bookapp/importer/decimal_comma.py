@@ -21,8 +21,11 @@ CURRENCY = re.compile(r"[£$€¥₹]|\b(?:USD|EUR|GBP)\b", re.IGNORECASE)
 GROUPED = {",": re.compile(r"^[+-]?\d{1,3}(?:,\d{3})+$"), ".": re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")}
 
 
-def plain_number(text: str, decimal_comma: bool) -> str:
-    """Drop thousands separators and use a decimal point: "1,299.50" (or "1.299,50") → "1299.50"."""
+def plain_number(text: str, decimal_comma: bool, *, alone: bool = False) -> str:
+    """Drop thousands separators and use a decimal point: "1,299.50" (or "1.299,50") → "1299.50".
+
+    *alone*: the price is one value (a book's form, a row fixed on its own), not one of a file's column,
+    and a refusal says so."""
     if decimal_comma:
         whole, comma, fraction = text.partition(",")
         if "." in whole and (comma or GROUPED["."].match(whole)):
@@ -39,12 +42,22 @@ def plain_number(text: str, decimal_comma: bool) -> str:
     if "," in text:
         whole, point, fraction = text.partition(".")
         if not GROUPED[","].match(whole):
+            if alone:
+                raise ValueProblem(_with_a_point(text))
             raise ValueProblem(
                 "uses a decimal comma, but the column's first prices do not all use one, so its prices are "
                 "read with a decimal point: write it like 12.99"
             )
         return whole.replace(",", "") + point + fraction
     return text
+
+
+def _with_a_point(text: str) -> str:
+    """What a single price written with a decimal comma should be: 12,00 → "write it with a point: 12.00"."""
+    whole, _, fraction = text.partition(",")
+    if whole.isdigit() and fraction.isdigit() and len(fraction) <= 2:
+        return f"uses a decimal comma: write the price with a point: {whole}.{fraction}"
+    return "uses a decimal comma: write the price with a point, like 12.99"
 
 
 #: A number written with a decimal comma (9,99; 1.234,50) or with a decimal point (9.99; 1,234.50), once

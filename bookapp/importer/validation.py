@@ -120,10 +120,10 @@ def shown(value: object) -> str | None:
 
 
 def validate_values(raw: dict[str, object], *, decimal_comma: bool = False) -> tuple[dict, dict[str, str]]:
-    """Convert a mapping of field → raw value; return (values, {field: problem})."""
+    """Convert a mapping of field → raw value (one book's: a form's, the API's); return (values, {field: problem})."""
     values: dict[str, object] = {}
     problems: dict[str, str] = {}
-    for fld, convert in converters(decimal_comma=decimal_comma).items():
+    for fld, convert in converters(decimal_comma=decimal_comma, alone=True).items():
         try:
             value = convert(raw.get(fld))
         except ValueProblem as exc:

@@ -160,8 +160,9 @@ def _isbn13(candidate: str, shown: str) -> str:
     return stdnum_isbn.to_isbn13(compact)
 
 
-def parse_price(value: object, *, decimal_comma: bool = False) -> Decimal | None:
-    """Return an exact price with 2 decimal places, from text, a number or a money cell."""
+def parse_price(value: object, *, decimal_comma: bool = False, alone: bool = False) -> Decimal | None:
+    """Return an exact price with 2 decimal places, from text, a number or a money cell (*alone*: a
+    single value, not a file column's: see plain_number)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -177,7 +178,7 @@ def parse_price(value: object, *, decimal_comma: bool = False) -> Decimal | None
         if text is None or text.casefold() in MISSING_NUMBER:
             return None
         text = CURRENCY.sub("", text).replace(" ", "").replace("\u00a0", "").replace("'", "")
-        text = plain_number(text, decimal_comma)
+        text = plain_number(text, decimal_comma, alone=alone)
         try:
             amount = Decimal(text)
         except InvalidOperation:
@@ -337,16 +338,19 @@ def parse_book_type(value: object) -> str | None:
     return found
 
 
-def converters(*, decimal_comma: bool = False, markup: bool = False) -> dict[str, Callable[[object], object]]:
+def converters(
+    *, decimal_comma: bool = False, markup: bool = False, alone: bool = False
+) -> dict[str, Callable[[object], object]]:
     """Return the converter of each field (shared by the importer and the book editor); with *markup* (a
-    file's), a description written in HTML is read as its text (what a person types is kept as typed)."""
+    file's), a description written in HTML is read as its text (what a person types is kept as typed);
+    *alone*: the values are one book's (a form's, a row fixed on its own), not a file column's."""
     return {
         "title": partial(parse_text, max_length=MAX_LENGTHS["title"]),
         "author": partial(parse_text, max_length=MAX_LENGTHS["author"]),
         "book_type": parse_book_type,
         "isbn": parse_isbn,
         "year_published": parse_year,
-        "price": partial(parse_price, decimal_comma=decimal_comma),
+        "price": partial(parse_price, decimal_comma=decimal_comma, alone=alone),
         "no_of_pages": partial(parse_pages, decimal_comma=decimal_comma),
         "quantity": partial(parse_int, minimum=0, decimal_comma=decimal_comma),
         "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True, markup=markup),

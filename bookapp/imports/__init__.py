@@ -304,7 +304,8 @@ def undo(import_id: int):
     imp = _act(import_id, lambda imp: undo_import(imp, current_user) and imp)
     if imp is not None:
         report = imp.undo_report
-        flash(f"Undone: {undo_summary(report)}", "info")
+        stays = fix_state(imp).stays_sentence()
+        flash(f"Undone: {undo_summary(report)}" + (f" {stays}" if stays else ""), "info")
     return redirect(url_for("imports.show", import_id=import_id))
 
 

@@ -88,16 +88,34 @@ class NeedsMapping(FileProblem):
 
 
 class RepeatedFile(Exception):
-    """The same bytes were imported before; the uploader must say to import them anyway."""
+    """The same bytes were imported before; the uploader must say to import them anyway.
 
-    def __init__(self, previous: Import):
-        who = f" by {previous.created_by.email}" if previous.created_by else ""
-        message = f"This file was imported on {previous.created_at:%Y-%m-%d %H:%M} UTC{who} (import #{previous.id})."
-        if previous.undone_at is not None:
-            undone_by = f" by {previous.undone_by.email}" if previous.undone_by else ""
-            message += f" That import was undone on {previous.undone_at:%Y-%m-%d %H:%M} UTC{undone_by}."
-        super().__init__(message)
-        self.previous = previous
+    The imports whose books are still stored are named first (previous is the earliest of them): an
+    undone import of the same bytes named alone would read as safe to import again."""
+
+    def __init__(self, imports: list[Import]):
+        kept = [imp for imp in imports if imp.undone_at is None]
+        undone = [imp for imp in imports if imp.undone_at is not None]
+        sentences = []
+        if kept:
+            which = " and ".join(_imported(imp) for imp in kept)
+            sentences.append(
+                f"This file was imported {which}, and {'its' if len(kept) == 1 else 'their'} books are still stored."
+            )
+        for imp in undone:
+            undone_by = f" by {imp.undone_by.email}" if imp.undone_by else ""
+            opening = "It was also imported" if sentences else "This file was imported"
+            sentences.append(
+                f"{opening} {_imported(imp)}. That import was undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{undone_by}."
+            )
+        super().__init__(" ".join(sentences))
+        self.previous = (kept or undone)[0]
+        self.kept = kept
+
+
+def _imported(imp: Import) -> str:
+    who = f" by {imp.created_by.email}" if imp.created_by else ""
+    return f"on {imp.created_at:%Y-%m-%d %H:%M} UTC{who} (import #{imp.id})"
 
 
 class AlreadyConfirmed(Exception):
@@ -120,6 +138,17 @@ def previous_import(sha256: str) -> Import | None:
         .order_by(Import.id.desc())
         .limit(1)
     )
+
+
+def imports_of(sha256: str, *, shown: int = 5) -> list[Import]:
+    """Return the real imports of the same bytes that were not cancelled: those whose books are still
+    stored first, oldest first, then the undone ones, newest first (a few of each)."""
+    same = select(Import).where(
+        Import.sha256 == sha256, Import.dry_run.is_(False), Import.status != ImportStatus.CANCELLED.value
+    )
+    kept = db.session.scalars(same.where(Import.undone_at.is_(None)).order_by(Import.id).limit(shown))
+    undone = db.session.scalars(same.where(Import.undone_at.is_not(None)).order_by(Import.id.desc()).limit(shown))
+    return [*kept, *undone]
 
 
 def create_import(upload: FileStorage, user: User | None, options: ImportOptions | None = None) -> Import:
@@ -150,10 +179,8 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
         peeked = peek_file(temporary)
         headers = peeked.headers
         mapping, profile, status = columns_for(headers, options, peeked.header_row, peeked.rows)
-        if not options.allow_repeat and not options.dry_run:
-            previous = previous_import(digest.hexdigest())
-            if previous is not None:
-                raise RepeatedFile(previous)
+        if not options.allow_repeat and not options.dry_run and (imports := imports_of(digest.hexdigest())):
+            raise RepeatedFile(imports)
     except (FileProblem, RepeatedFile):
         temporary.unlink(missing_ok=True)
         raise
@@ -310,7 +337,7 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         if previous is not None and previous.source_import_id == dry_run.id:
             raise AlreadyConfirmed(dry_run, previous)
         if previous is not None:
-            raise RepeatedFile(previous)
+            raise RepeatedFile(imports_of(dry_run.sha256))
     values = {
         "filename": dry_run.filename,
         "stored_name": dry_run.stored_name,

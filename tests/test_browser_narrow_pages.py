@@ -1,0 +1,81 @@
+"""At a phone's 390 px, in a real headless Chromium: the import profiles page and the queue dashboard do
+not scroll sideways (a wide table scrolls inside its own box, with the scroll hint), and the dashboard's
+table header does not cover the intro above it."""
+
+import pytest
+
+from bookapp.extensions import db
+from bookapp.importer import Mapping
+from bookapp.services.profiles import save_profile
+from tests import test_browser
+from tests.conftest import add_user
+from tests.helpers import HEADER
+from tests.test_browser import sign_in_as_staff
+from tests.test_browser_books import horizontal_overflow
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+page, web_server = test_browser.page, test_browser.web_server
+
+
+def overlaps(page, upper: str, lower: str) -> float:
+    """How far the element *lower* reaches up over the last line of *upper*'s text, in CSS pixels (0 if
+    not): the text's own lines, which may run past a box of a fixed height."""
+    return page.evaluate(
+        """([upper, lower]) => {
+            const range = document.createRange();
+            range.selectNodeContents(document.querySelector(upper));
+            const lines = [...range.getClientRects()];
+            const a = lines[lines.length - 1];
+            const b = document.querySelector(lower).getBoundingClientRect();
+            return Math.max(0, a.bottom - b.top);
+        }""",
+        [upper, lower],
+    )
+
+
+def wide_table_scrolls_in_its_box(page) -> dict:
+    """The first wide table's box: how far it scrolls, whether it is cut off (clipped, not scrollable), and
+    whether the scroll hint shows."""
+    return page.evaluate(
+        """() => { const wrap = document.querySelector('.table-wrap');
+                   const hint = wrap.previousElementSibling;
+                   return {scrolls: wrap.scrollWidth - wrap.clientWidth,
+                           overflow: getComputedStyle(wrap).overflowX,
+                           right: wrap.getBoundingClientRect().right,
+                           hint: hint && hint.classList.contains('scroll-hint') && !hint.hidden}; }"""
+    )
+
+
+def test_the_profiles_page_fits_390_px_its_table_scrolling_in_its_box(sqlite_app, web_server, page):
+    add_user(sqlite_app, "staff@example.com")
+    with sqlite_app.app_context():
+        save_profile("Warehouse stock list, spring", [*HEADER, "Shelf", "Supplier reference"], Mapping(), None)
+        db.session.commit()
+    sign_in_as_staff(page, web_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(web_server + "/imports/profiles")
+    page.wait_for_load_state("networkidle")
+    assert horizontal_overflow(page) == 0, "the page itself scrolls sideways"
+    box = wide_table_scrolls_in_its_box(page)
+    assert box["scrolls"] > 0 and box["overflow"] == "auto" and box["right"] <= 390 and box["hint"], box
+
+
+def test_the_queue_dashboard_fits_390_px_and_its_table_covers_nothing(sqlite_app, web_server, page):
+    add_user(sqlite_app, "staff@example.com")
+    sign_in_as_staff(page, web_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(web_server + "/rq/")
+    page.wait_for_load_state("networkidle")
+    page.wait_for_selector("#queues tbody tr[data-role=loading-placeholder]", state="detached")
+    assert horizontal_overflow(page) == 0, "the page itself scrolls sideways"
+    assert overlaps(page, "#dashboard-main p.intro", "#queues thead") == 0, "the table's header covers the intro"
+    box = wide_table_scrolls_in_its_box(page)
+    assert box["scrolls"] > 0 and box["overflow"] == "auto" and box["right"] <= 390 and box["hint"], box
+    # Every column can be scrolled to: the last one's right edge is inside the box once it is scrolled.
+    page.eval_on_selector(".table-wrap", "e => { e.scrollLeft = e.scrollWidth; }")
+    last = page.evaluate(
+        """() => [document.querySelector('.table-wrap').getBoundingClientRect().right,
+                  document.querySelector('#queues thead th:last-child').getBoundingClientRect().right]"""
+    )
+    assert last[1] <= last[0] + 1, last
