@@ -97,3 +97,20 @@ def test_columns_matched_is_said_while_the_import_is_queued_and_not_once_it_has_
     answer = staff_client.post(location, data={**form, "action": "continue"})
     queued = text_of(staff_client.get(answer.location))
     assert "Columns matched: the import is queued." in queued and "Status: queued" in queued, queued
+
+
+def test_the_repeated_file_warning_does_not_say_books_are_stored_by_an_import_that_saved_none(app, staff_client):
+    """An all-or-nothing import that rejected rows saved nothing: the same bytes uploaded again are said to
+    have been imported, and that the import saved no book, not that its books are still stored."""
+    content = two_valid_three_rejected(1)
+    first = upload(staff_client, content, all_or_nothing="y")
+    run_worker(app)
+    first_id = int(first.location.rsplit("/", 1)[1])
+
+    again = upload(staff_client, content, name="again.csv")
+    assert again.status_code == 409
+    warning = text_of(again)
+    assert "This file was imported on " in warning and f"(import #{first_id}), which created and changed no book." in (
+        warning
+    ), warning
+    assert "still stored" not in warning

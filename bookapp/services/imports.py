@@ -90,11 +90,15 @@ class NeedsMapping(FileProblem):
 class RepeatedFile(Exception):
     """The same bytes were imported before; the uploader must say to import them anyway.
 
-    The imports whose books are still stored are named first (previous is the earliest of them): an
-    undone import of the same bytes named alone would read as safe to import again."""
+    The imports whose books are still stored are named first (previous is the latest of them): an
+    undone import of the same bytes, or one that saved nothing, named alone would read as safe to import
+    again; then one still running, then those that saved no book, then the undone ones."""
 
     def __init__(self, imports: list[Import]):
-        kept = [imp for imp in imports if imp.undone_at is None]
+        not_undone = [imp for imp in imports if imp.undone_at is None]
+        kept = [imp for imp in not_undone if imp.is_terminal and (imp.created or imp.updated)]
+        running = [imp for imp in not_undone if not imp.is_terminal]
+        nothing = [imp for imp in not_undone if imp.is_terminal and not (imp.created or imp.updated)]
         undone = [imp for imp in imports if imp.undone_at is not None]
         sentences = []
         if kept:
@@ -102,6 +106,12 @@ class RepeatedFile(Exception):
             sentences.append(
                 f"This file was imported {which}, and {'its' if len(kept) == 1 else 'their'} books are still stored."
             )
+        for imp in running:
+            opening = "It is also being imported" if sentences else "This file is being imported"
+            sentences.append(f"{opening}: it was uploaded {_imported(imp)}.")
+        for imp in nothing:
+            opening = "It was also imported" if sentences else "This file was imported"
+            sentences.append(f"{opening} {_imported(imp)}, which created and changed no book.")
         for imp in undone:
             undone_by = f" by {imp.undone_by.email}" if imp.undone_by else ""
             opening = "It was also imported" if sentences else "This file was imported"
@@ -109,7 +119,7 @@ class RepeatedFile(Exception):
                 f"{opening} {_imported(imp)}. That import was undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{undone_by}."
             )
         super().__init__(" ".join(sentences))
-        self.previous = (kept or undone)[0]
+        self.previous = max(kept or running or nothing or undone, key=lambda imp: imp.id)
         self.kept = kept
 
 
