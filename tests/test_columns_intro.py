@@ -88,6 +88,13 @@ def test_a_shops_sku_of_isbns_is_suggested_where_its_barcode_is_blank_and_no_oth
     assert selected(page, "column-isbn") == "Variant Barcode"
     assert selected(page, "else-isbn-1") == ""
 
+    # A column of other ISBNs that names no SKU (another edition's) is not read where the barcode is blank.
+    page = staff_client.get(
+        waiting_at_columns(app, staff_client, "other.csv", content.replace(b"Variant SKU", b"Related edition", 1))
+    ).get_data(as_text=True)
+    assert selected(page, "column-isbn") == "Variant Barcode"
+    assert selected(page, "else-isbn-1") == ""
+
 
 def test_a_value_holding_a_comma_is_named_as_one_value(app, staff_client):
     name, content = layouts.bookbuddy(1)

@@ -99,7 +99,7 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     same field becomes the fallback: "ISBN, else ISBN13"; a Purchase Price is read only where no other
     column is left for the price: see headers.LAST_RESORT), then, for ISBN and Year published when no
     header names them, the first free column whose values are ISBNs or years; a free column whose values
-    are ISBNs also becomes ISBN's fallback ("Variant Barcode, else Variant SKU")."""
+    are ISBNs becomes ISBN's fallback when its header names a SKU ("Variant Barcode, else Variant SKU")."""
     header_map, _ = Mapping().resolve(headers)
     texts = [header_text(h) for h in headers]
     choices = Choices()
@@ -137,8 +137,8 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
         fld, text = column.get("looks_like"), (column.get("header") or "").casefold()
         if fld in SUGGESTED_BY_VALUES and fld not in choices.columns and text in free:
             choices.columns[fld] = [free.pop(text)]
-        elif fld == "isbn" and fld in choices.columns and text in free:
-            # A shop's Variant SKU of ISBNs, read where its Variant Barcode is blank (no other SKU looks like one).
+        elif fld == "isbn" and fld in choices.columns and text in free and "sku" in text.split():
+            # A shop's SKUs that are ISBNs, read where its barcode is blank; not another edition's ISBN column.
             choices.columns[fld].append(free.pop(text))
     choices.group_by = suggested_group(list(free.values()))
     return choices
