@@ -119,6 +119,10 @@ def configure_logging(app: Flask) -> None:
         logger.setLevel(logging.INFO)
 
 
+#: The most of SQLite's log file kept on disk once the log starts again after a checkpoint.
+SQLITE_LOG_KEPT_BYTES = 64 * 1024 * 1024
+
+
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
     """Let SQLite readers and one writer work at once, and wait for the lock instead of failing."""
@@ -127,6 +131,9 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA wal_autocheckpoint=10000")
+        # An import lets the log grow to 400 MB (services.saving); when it starts again after a checkpoint,
+        # its file is cut back to this, not left at its largest on disk.
+        cursor.execute(f"PRAGMA journal_size_limit={SQLITE_LOG_KEPT_BYTES}")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
