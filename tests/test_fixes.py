@@ -436,7 +436,7 @@ def test_undoing_an_import_says_that_the_rows_fixed_later_stay(app, staff_client
     response = staff_client.post(f"/imports/{original}/fix", data={**cells, "action": "import"})
     follow_up = int(response.location.rsplit("/", 1)[1])
     run_worker(app)
-    stays = f"The 2 rows fixed later, in import #{follow_up}, stay: undo that import to remove them."
+    stays = f"What import #{follow_up} saved of the 2 rows fixed later stays: undo that import to take it back."
 
     page = staff_client.get(f"/imports/{original}").get_data(as_text=True)
     asked = re.search(r'data-confirm="([^"]*)">Undo import<', page)[1]

@@ -150,17 +150,17 @@ class FixState:
         return f"{fixed:,} of its {plural(self.imp.rejected, 'rejected row')} were fixed later in {where}."
 
     def stays_sentence(self) -> str | None:
-        """Return what undoing the import leaves, "The 3 rows fixed later, in import #12, stay: undo that
-        import to remove them." (None when no follow-up that stands saved a row): an undo deletes the
-        import's own books only, and the fixed rows' books are their follow-up's."""
+        """Return what undoing the import leaves, "What import #12 saved of the 3 rows fixed later stays: undo
+        that import to take it back." (None when no follow-up that stands saved a row): an undo deletes the
+        import's own books only, and what the fixed rows saved (created, updated, or nothing where a row was
+        unchanged or skipped) is their follow-up's."""
         fixed_in = self.fixed_in
         if not fixed_in:
             return None
         rows = sum(count for _, count in fixed_in)
         where = " and ".join(f"import #{imp.id}" for imp, _ in fixed_in)
         that = "that import" if len(fixed_in) == 1 else "those imports"
-        stay, them = ("stays", "it") if rows == 1 else ("stay", "them")
-        return f"The {plural(rows, 'row')} fixed later, in {where}, {stay}: undo {that} to remove {them}."
+        return f"What {where} saved of the {plural(rows, 'row')} fixed later stays: undo {that} to take it back."
 
 
 def fix_state(imp: Import) -> FixState:
