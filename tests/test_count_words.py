@@ -114,3 +114,15 @@ def test_the_repeated_file_warning_does_not_say_books_are_stored_by_an_import_th
         warning
     ), warning
     assert "still stored" not in warning
+
+
+def test_an_all_or_nothing_dry_run_with_rejected_rows_says_confirming_it_would_save_nothing(app, staff_client):
+    response = upload(staff_client, two_valid_three_rejected(1), all_or_nothing="y", dry_run="y")
+    run_worker(app)
+    text = text_of(staff_client.get(response.location))
+    assert (
+        "All or nothing is ticked and 3 rows would be rejected, so confirming this dry run would save nothing." in text
+    ), text
+    clean = upload(staff_client, csv_bytes([book_row(20)]), all_or_nothing="y", dry_run="y")
+    run_worker(app)
+    assert "would save nothing" not in text_of(staff_client.get(clean.location))
