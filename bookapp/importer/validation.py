@@ -119,11 +119,14 @@ def shown(value: object) -> str | None:
     return text if len(text) <= SHOWN_VALUE_LENGTH else text[: SHOWN_VALUE_LENGTH - 1] + "…"
 
 
-def validate_values(raw: dict[str, object], *, decimal_comma: bool = False) -> tuple[dict, dict[str, str]]:
-    """Convert a mapping of field → raw value (one book's: a form's, the API's); return (values, {field: problem})."""
+def validate_values(
+    raw: dict[str, object], *, decimal_comma: bool = False, alone: bool = True
+) -> tuple[dict, dict[str, str]]:
+    """Convert a mapping of field → raw value (one book's: a form's, the API's; *alone* false: as a file's
+    columns read them); return (values, {field: problem})."""
     values: dict[str, object] = {}
     problems: dict[str, str] = {}
-    for fld, convert in converters(decimal_comma=decimal_comma, alone=True).items():
+    for fld, convert in converters(decimal_comma=decimal_comma, alone=alone).items():
         try:
             value = convert(raw.get(fld))
         except ValueProblem as exc:
