@@ -250,6 +250,30 @@ def dataset(first: int, count: int = 6) -> tuple[str, bytes]:
     return "books.csv", _csv(DATASET_HEADER, rows)
 
 
+def text_dump(first: int, count: int = 5) -> tuple[str, bytes]:
+    """A data set a numeric tool wrote with every cell made text (str() of each, as pandas' astype(str) did
+    before pandas 3, then to_csv): a blank is nan, or None in a column of objects; ISBNs held as numbers are written as numpy's savetxt writes
+    them, in scientific notation with every digit (9.780441013593000000e+12); years and pages as floats.
+    Row 4 (the third book) has no title."""
+    import pandas as pd
+
+    rows = [
+        {
+            "title": None if n == first + 2 else f"Dune {n}",
+            "author": "Frank Herbert",
+            "book_type": "Classic",
+            "isbn": f"{float(isbn13_of(n)):.18e}",
+            "year_published": 1965.0,
+            "price": 9.99,
+            "no_of_pages": float("nan") if n % 2 else 412.0,
+            "quantity": 3,
+            "description": (None, float("nan"))[n % 4 // 2] if n % 2 else "Arrakis",
+        }
+        for n in range(first, first + count)
+    ]
+    return "dataset.csv", pd.DataFrame(rows, dtype=object).map(str).to_csv(index=False).encode()
+
+
 DATASET_MAPPING = {
     "columns": {"isbn": ["isbn13", "isbn"], "author": "authors", "year_published": "original_publication_year"},
     "defaults": {"book_type": "Classic", "price": "9.99", "quantity": "1"},

@@ -7,7 +7,15 @@ import pytest
 
 from bookapp.importer import BookRow, FileProblem, RowValidator, map_headers, open_table
 from bookapp.importer.errors import ValueProblem
-from bookapp.importer.values import parse_book_type, parse_int, parse_isbn, parse_price, parse_text, parse_year
+from bookapp.importer.values import (
+    converters,
+    parse_book_type,
+    parse_int,
+    parse_isbn,
+    parse_price,
+    parse_text,
+    parse_year,
+)
 from tests.helpers import HEADER, book_row, csv_bytes, isbn13, write_xlsx
 
 
@@ -78,6 +86,27 @@ def test_bad_isbns_are_rejected_with_the_reason(value, fragment):
         parse_isbn(value)
 
 
+@pytest.mark.parametrize("value", ["9.780306406157e+12", "9.780306406157000000e+12", "9,780306406157E12"])
+def test_an_isbn_in_scientific_notation_with_every_digit_is_read(value):
+    assert parse_isbn(value) == "9780306406157"
+
+
+@pytest.mark.parametrize("value", ["9.78030640615e+12", "9.7803064061571e+12"])
+def test_an_isbn_in_scientific_notation_missing_a_digit_is_refused(value):
+    with pytest.raises(ValueProblem, match="scientific notation, so its digits are lost"):
+        parse_isbn(value)
+
+
+@pytest.mark.parametrize("field, cell", [("title", "nan"), ("author", "#N/A"), ("description", "N/A")])
+def test_a_files_blank_word_is_blank_and_a_persons_is_kept(field, cell):
+    assert converters()[field](cell) is None
+    assert converters(alone=True)[field](cell) == cell
+
+
+def test_a_title_that_is_a_word_like_a_blank_but_not_one_is_kept():
+    assert [converters()["title"](t) for t in ("Nan", "Null", "n/a")] == ["Nan", "Null", "n/a"]
+
+
 @pytest.mark.parametrize(
     "value, decimal_comma, expected",
     [("12.99", False, Decimal("12.99")), ("£1,299.50", False, Decimal("1299.50")), ("$ 5", False, Decimal("5.00")),
@@ -137,8 +166,8 @@ def test_text_is_stripped_normalised_and_blank_means_none():
         parse_text("toolong", 5)
 
 
-def test_words_like_na_and_none_are_text_not_missing_values():
-    assert parse_text("NA", 255) == "NA" and parse_text("None", 255) == "None"
+def test_text_a_person_types_keeps_words_like_na_and_none():
+    assert parse_text("NA", 255) == "NA" and converters(alone=True)["title"]("None") == "None"
 
 
 def _validator():

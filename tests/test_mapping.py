@@ -132,6 +132,22 @@ def test_a_numeric_tools_isbns_and_years_are_repaired_or_refused_saying_why(app)
     assert "scientific notation, so its digits are lost" in problems[0]["message"]
 
 
+def test_a_data_set_written_as_text_keeps_no_nan_and_reads_isbns_written_with_every_digit(app):
+    headers = bearer(app)
+    name, content = layouts.text_dump(1)
+    assert b"9.780" in content and b"e+12" in content and b",nan," in content and b",None" in content
+    state = finished(app, headers, post_file(app, headers, name, content))
+    assert (state["created"], state["rejected"]) == (4, 1)
+    stored = {n: book(app, layouts.isbn13_of(n)) for n in (1, 2, 4, 5)}
+    assert [(b.title, b.no_of_pages, b.description) for b in stored.values()] == [
+        ("Dune 1", None, None), ("Dune 2", 412, "Arrakis"), ("Dune 4", 412, "Arrakis"), ("Dune 5", None, None)
+    ]  # fmt: skip
+    rejected = app.test_client().get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["message"]) for r in rejected] == [
+        (4, "Title is required; the file writes None, a numeric tool's blank")
+    ]
+
+
 def _next_year() -> int:
     import datetime as dt
 

@@ -17,7 +17,7 @@ from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
-from .text_values import ANY_CONTROL
+from .text_values import ANY_CONTROL, BLANK_WORD_LENGTH, BLANK_WORDS
 from .values import held_several_isbns, lost_leading_zero, read_past_qualifier
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
@@ -111,6 +111,8 @@ class Column:
         #: Whether every cell is known to be text (a CSV's are), so no cell's type needs checking.
         self.text_cells = text_cells
         self.required = field not in OPTIONAL_FIELDS
+        #: The cells the field reads as blank though they are text (a numeric tool's nan, a spreadsheet's #N/A).
+        self.blank_words = BLANK_WORDS.get(field, frozenset())
         self.memoised = field in MEMOISED_FIELDS
         self.memo: dict[object, object] = {}  # cell (or (type, cell)) → value
         self.memo_problems: dict[object, str] = {}  # the memo's cells that have a problem → message
@@ -127,6 +129,8 @@ class Column:
         except ValueProblem as exc:
             return None, f"{LABELS[self.field]} {exc}"
         if value is None and self.required:
+            if type(cell) is str and cell.strip() in self.blank_words:
+                return None, f"{LABELS[self.field]} is required; the file writes {cell.strip()}, a numeric tool's blank"
             return None, f"{LABELS[self.field]} is required"
         return value, None
 
@@ -302,25 +306,39 @@ class Column:
             self.past_qualifier.append(index)
 
     def _all_plain_text(self, cells: Sequence[object]) -> bool:
-        """Whether every cell is already clean text, checked with a few whole-column string operations."""
+        """Whether every cell is already clean text (and none is a word the field reads as blank: nan,
+        #N/A…), checked with a few whole-column string operations."""
         if not cells or (not self.text_cells and set(map(type, cells)) != {str}):
             return False
         joined = "\x1f".join(cells)
         # ASCII text without control characters: isprintable() says so for all of it at once, and
         # the only whitespace such text can hold is the space, so "stripped" means no cell starts
         # or ends with one (the separator \x1f is a control character, so no cell holds it).
-        return (
-            joined.isascii()
+        if not (
+            joined
+            and joined.isascii()
             and "".join(cells).isprintable()
-            and min(map(len, cells)) > 0
-            and max(map(len, cells)) <= MAX_LENGTHS[self.field]
             and joined[0] not in " '="
             and joined[-1] != " "
             and "\x1f " not in joined
             and " \x1f" not in joined
             and "\x1f'" not in joined
             and "\x1f=" not in joined
+        ):
+            return False
+        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
+        return (
+            lengths.min() > 0
+            and lengths.max() <= MAX_LENGTHS[self.field]
+            and not self._blank_words_among(cells, lengths)
         )
+
+    def _blank_words_among(self, cells: Sequence[object], lengths: np.ndarray) -> list[int]:
+        """Return the indexes of the cells (of *lengths* characters) that are a word the field reads as blank."""
+        if not self.blank_words:
+            return []
+        short = np.flatnonzero((lengths > 0) & (lengths <= BLANK_WORD_LENGTH)).tolist()
+        return [index for index in short if cells[index] in self.blank_words]
 
     def _text_check(self, cells: Sequence[object]) -> tuple[list[int], list[int]]:
         """Return (the indexes of the cells that may not be clean text already, the blank cells of an
@@ -345,6 +363,7 @@ class Column:
         control[starts[1:] - 1] = False  # the separators
         blank = lengths == 0
         bad = lengths > MAX_LENGTHS[self.field]
+        bad[self._blank_words_among(cells, lengths)] = True
         filled = np.flatnonzero(~blank)
         first, last = codes[starts[filled]], codes[starts[filled] + lengths[filled] - 1]
         # A space, ' or = first, a space last, or any non-ASCII character first or last (it may be a space).
@@ -368,6 +387,7 @@ class Column:
             and cell.strip() == cell
             and cell[0] not in "'="
             and ANY_CONTROL.search(cell) is None
+            and cell not in self.blank_words
         )
 
     def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:

@@ -24,6 +24,20 @@ FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 TEXT_CONSTANT = re.compile(r'="(?:[^"]|"")*"\Z', re.DOTALL)
 #: Any character that makes a text cell need a closer look (public: the bulk checks use it).
 ANY_CONTROL = _CONTROL_OR_NEWLINE
+#: What numeric tools and spreadsheets write in a blank cell (pandas' nan, R's NA, a database's NULL,
+#: Python's None, a spreadsheet's #N/A), compared with case set aside: a number column's blank.
+MISSING_WORDS = frozenset({"nan", "na", "n/a", "#n/a", "null", "none"})
+#: A file's text cells read as blank, by field, as written: a description is none of those words in any
+#: case; a title or an author none of the spellings pandas, R, Python and a database dump write for a
+#: missing one (a row without it is rejected saying so; "Nan" is a name, "Null" or "n/a" may be a title).
+_NOT_A_NAME = frozenset({"nan", "NaN", "NA", "None", "NULL", "#N/A"})
+BLANK_WORDS = {
+    "title": _NOT_A_NAME,
+    "author": _NOT_A_NAME,
+    "description": frozenset(s for w in MISSING_WORDS for s in (w, w.upper(), w.capitalize())) | {"NaN"},
+}
+#: The longest of those words: a longer cell is none of them.
+BLANK_WORD_LENGTH = max(len(word) for words in BLANK_WORDS.values() for word in words)
 
 
 def clean_text(value: object, *, multiline: bool = False) -> str | None:
@@ -61,11 +75,19 @@ def clean_text(value: object, *, multiline: bool = False) -> str | None:
     return text
 
 
-def parse_text(value: object, max_length: int, *, multiline: bool = False, markup: bool = False) -> str | None:
-    """Return clean text no longer than *max_length* characters; with *markup*, text written in HTML is
-    read as the text it shows (importer.markup), and its limit is that text's."""
+def parse_text(
+    value: object,
+    max_length: int,
+    *,
+    multiline: bool = False,
+    markup: bool = False,
+    blank_words: frozenset[str] = frozenset(),
+) -> str | None:
+    """Return clean text no longer than *max_length* characters, None for a blank cell or one of
+    *blank_words* (a file's BLANK_WORDS); with *markup*, text written in HTML is read as the text it shows
+    (importer.markup), and its limit is that text's."""
     text = clean_text(value, multiline=multiline)
-    if text is None:
+    if text is None or text in blank_words:
         return None
     if markup and looks_like_markup(text):
         text = markup_text(text)

@@ -20,7 +20,7 @@ from .catalogue_values import catalogue_pages, catalogue_year, without_qualifier
 from .decimal_comma import CURRENCY, GROUPED, plain_number
 from .errors import ValueProblem
 from .fields import BOOK_TYPES, MAX_INT, MAX_LENGTHS, MAX_PRICE_DIGITS
-from .text_values import clean_text, parse_text
+from .text_values import BLANK_WORDS, MISSING_WORDS, clean_text, parse_text
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _ISBN_PREFIX = re.compile(r"^isbn(?:[- ]?1[03])?[:\s]*", re.IGNORECASE)
@@ -49,6 +49,9 @@ def parse_isbn(value: object) -> str | None:
     if text is None:
         return None
     if _SCIENTIFIC.match(text):
+        whole = every_digit(text)
+        if whole is not None:
+            return parse_isbn(whole)
         raise ValueProblem(
             "is written in scientific notation, so its digits are lost; format the ISBN column as "
             "Text in the spreadsheet, type the full ISBN and export again"
@@ -70,6 +73,19 @@ def parse_isbn(value: object) -> str | None:
         if found is None:
             raise
         return found
+
+
+def every_digit(text: str) -> int | None:
+    """Return the whole number *text* writes in scientific notation when it writes every digit of it
+    (9.780441013593e+12; numpy's savetxt writes 9.780441013593000000e+12), else None: 9.78E+12, a cell a
+    spreadsheet wrote as it showed it, lost the number's last digits."""
+    mantissa, _, exponent = text.replace(",", ".").lower().partition("e")
+    value = Decimal(f"{mantissa}e{exponent}")
+    if value != value.to_integral_value():
+        return None
+    whole = int(value)
+    written = len(mantissa.lstrip("+-").replace(".", "").lstrip("0"))
+    return whole if written >= len(str(abs(whole))) else None
 
 
 #: What separates the ISBNs of a cell holding several (a catalogue program's "9780441172719 0441172717").
@@ -292,9 +308,9 @@ def parse_year(value: object) -> str | None:
     return year
 
 
-#: What a number column's blank cell is written as by numeric tools (pandas' nan, R's NA, a database's
-#: NULL, a spreadsheet's #N/A): blank, as an empty cell. (Text columns keep such words: a title may be one.)
-MISSING_NUMBER = frozenset({"nan", "na", "n/a", "#n/a", "null", "none"})
+#: What a number column's blank cell is written as by numeric tools: blank, as an empty cell (text columns
+#: read fewer of the words as blank: text_values.BLANK_WORDS).
+MISSING_NUMBER = MISSING_WORDS
 #: A date written as text: ISO (year first, a time and a time zone after it or not: a catalogue
 #: program's 1990-09-01T00:00:00+00:00) or day and month first, year last.
 _DATE_TEXT = re.compile(
@@ -343,15 +359,23 @@ def converters(
 ) -> dict[str, Callable[[object], object]]:
     """Return the converter of each field (shared by the importer and the book editor); with *markup* (a
     file's), a description written in HTML is read as its text (what a person types is kept as typed);
-    *alone*: the values are one book's (a form's, a row fixed on its own), not a file column's."""
+    *alone*: the values are one book's (a form's, a row fixed on its own), not a file column's (only a file's
+    text cells are read as blank when they are a numeric tool's word for it: a person's "nan" is kept)."""
+    blank = {field: frozenset() if alone else words for field, words in BLANK_WORDS.items()}
     return {
-        "title": partial(parse_text, max_length=MAX_LENGTHS["title"]),
-        "author": partial(parse_text, max_length=MAX_LENGTHS["author"]),
+        "title": partial(parse_text, max_length=MAX_LENGTHS["title"], blank_words=blank["title"]),
+        "author": partial(parse_text, max_length=MAX_LENGTHS["author"], blank_words=blank["author"]),
         "book_type": parse_book_type,
         "isbn": parse_isbn,
         "year_published": parse_year,
         "price": partial(parse_price, decimal_comma=decimal_comma, alone=alone),
         "no_of_pages": partial(parse_pages, decimal_comma=decimal_comma),
         "quantity": partial(parse_int, minimum=0, decimal_comma=decimal_comma),
-        "description": partial(parse_text, max_length=MAX_LENGTHS["description"], multiline=True, markup=markup),
+        "description": partial(
+            parse_text,
+            max_length=MAX_LENGTHS["description"],
+            multiline=True,
+            markup=markup,
+            blank_words=blank["description"],
+        ),
     }
