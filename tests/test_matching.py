@@ -575,6 +575,20 @@ def test_the_preview_says_which_value_it_waits_for_not_that_the_columns_are_unre
     ) in page
 
 
+def test_a_file_uploaded_again_while_it_waits_for_its_columns_is_said_to_wait_not_to_be_importing(app, staff_client):
+    """Someone leaves Match columns and uploads the export again: the upload says the first one waits for its
+    columns to be matched (nothing is being imported), and names it."""
+    data = goodreads_csv([goodreads_row(n) for n in range(1, 4)])
+    upload(staff_client, data)
+
+    again = upload(staff_client, data)
+
+    assert again.status_code == 409
+    page = text_of(again)
+    assert "being imported" not in page
+    assert "This file is waiting for its columns to be matched: it was uploaded on" in page and "(import #1)" in page
+
+
 def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the_values_say_otherwise(tmp_path):
     """Shopify's Variant Barcode, Variant Price and Variant Inventory Qty and LibraryThing's Primary Author
     are guessed from their names (Variant SKU, ISBNs too, read where the barcode is blank); Shopify's Published (TRUE/FALSE) is not taken for Year published,
