@@ -246,3 +246,32 @@ def test_columns_matched_is_said_while_queued_and_goes_once_it_runs(sqlite_app, 
         stop_worker(worker)
     expect(page.locator("[data-banner=partial]")).to_contain_text("4 rows: 2 created, 2 rejected")
     expect(page.get_by_text("Columns matched")).to_have_count(0)
+
+
+def test_a_price_for_every_row_typed_with_a_decimal_comma_is_that_price(sqlite_app, live_server, page, tmp_path):  # noqa: F811
+    """Where prices are written 0,00, a first-time user types Price 0,00 for every row of a Goodreads export
+    (a comma-separated file) and saves the matches as a profile: the preview shows the rows valid, and this
+    export and the next, read by the profile, are saved at 0.00, not every row rejected for its comma."""
+    from playwright.sync_api import expect
+
+    upload_goodreads(sqlite_app, page, live_server, tmp_path, 6)
+    expect(page).to_have_url(live_server + "/imports/1/columns")
+    choose_with_keys(page, "Quantity: column", "Owned Copies")
+    page.get_by_label("Book type: same value for every row").fill("Classic")
+    page.get_by_label("Price: same value for every row").focus()
+    page.keyboard.type("0,00")
+    expect(page.locator("#columns-announcer")).to_have_text("Preview of the first 6 rows: all 6 are valid.")
+    page.get_by_label("Save as profile (optional)").fill("Goodreads export")
+    page.locator("#continue").click()
+
+    expect(page).to_have_url(live_server + "/imports/1")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("[data-field=created]")).to_have_text("6")
+    second = tmp_path / "goodreads_library_export (1).csv"
+    second.write_bytes(goodreads_csv([goodreads_row(n) for n in range(100, 103)]))
+    upload_on_the_page(page, live_server, second)
+    expect(page).to_have_url(live_server + "/imports/2")
+    expect(page.locator("[data-field=status]")).to_have_text("succeeded", timeout=60_000)
+    expect(page.locator("[data-field=created]")).to_have_text("3")
+    with sqlite_app.app_context():
+        assert {str(price) for price in db.session.scalars(select(Book.price))} == {"0.00"}

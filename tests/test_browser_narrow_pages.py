@@ -79,3 +79,28 @@ def test_the_queue_dashboard_fits_390_px_and_its_table_covers_nothing(sqlite_app
                   document.querySelector('#queues thead th:last-child').getBoundingClientRect().right]"""
     )
     assert last[1] <= last[0] + 1, last
+
+
+def test_the_operate_menu_closes_on_escape_and_on_a_click_elsewhere(sqlite_app, web_server, page):
+    """At 390 px the open Operate menu covers the header's sign-out line: Escape closes it (the focus back on
+    Operate), and so does a click on the page beside it, as menus do."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    sign_in_as_staff(page, web_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(web_server + "/books")
+    menu = page.locator("header details.nav-menu")
+    menu.locator("summary").focus()
+    page.keyboard.press("Enter")
+    expect(menu).to_have_attribute("open", "")
+    page.keyboard.press("Tab")
+    expect(menu.locator("a", has_text="Queue")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(menu).not_to_have_attribute("open", "")
+    expect(menu.locator("summary")).to_be_focused()
+
+    menu.locator("summary").click()
+    expect(menu).to_have_attribute("open", "")
+    page.locator("main h1").click()
+    expect(menu).not_to_have_attribute("open", "")

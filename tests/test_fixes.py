@@ -428,14 +428,19 @@ def test_the_grid_and_its_checks_need_the_page_s_csrf_token(redis_url, redis_cli
         db.engine.dispose()
 
 
-def test_undoing_an_import_says_that_the_rows_fixed_later_stay(app, staff_client):
-    original = import_with_bad_rows(app, staff_client)
-    cells = cells_of(staff_client.get(f"/imports/{original}/fix").get_data(as_text=True))
+def fix_rows_4_and_7(app, client, original: int) -> int:
+    """Fix rows 4 and 7 of import_with_bad_rows's import in the grid and import them; return the follow-up's id."""
+    cells = cells_of(client.get(f"/imports/{original}/fix").get_data(as_text=True))
     cells[f"r4c{TYPE}"] = "Classic"
     cells[f"r7c{YEAR}"] = "1956"
-    response = staff_client.post(f"/imports/{original}/fix", data={**cells, "action": "import"})
-    follow_up = int(response.location.rsplit("/", 1)[1])
+    response = client.post(f"/imports/{original}/fix", data={**cells, "action": "import"})
     run_worker(app)
+    return int(response.location.rsplit("/", 1)[1])
+
+
+def test_undoing_an_import_says_that_the_rows_fixed_later_stay(app, staff_client):
+    original = import_with_bad_rows(app, staff_client)
+    follow_up = fix_rows_4_and_7(app, staff_client, original)
     stays = f"What import #{follow_up} saved of the 2 rows fixed later stays: undo that import to take it back."
 
     page = staff_client.get(f"/imports/{original}").get_data(as_text=True)

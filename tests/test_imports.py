@@ -239,11 +239,21 @@ def test_the_history_lists_who_when_mode_status_and_counts_filterable_by_status(
     rows = history_rows(staff_client.get("/imports").get_data(as_text=True))
     # Newest first: number, file, status, uploaded, by, mode, seconds, rows, created, updated, unchanged, rejected.
     assert [(r[0], r[2], r[4], r[5], r[8]) for r in rows] == [
-        ("2", "cancelled", "staff@example.com", "create update", "0"),
-        ("1", "succeeded", "staff@example.com", "create only", "1"),
+        ("2", "cancelled", "staff@example.com", "Create and update", "0"),
+        ("1", "succeeded", "staff@example.com", "Create only", "1"),
     ]
     only_cancelled = history_rows(staff_client.get("/imports?status=cancelled").get_data(as_text=True))
     assert [(r[0], r[2]) for r in only_cancelled] == [("2", "cancelled")]
+
+
+def test_the_history_names_modes_and_a_waiting_import_as_the_upload_and_the_import_page_do(app, staff_client):
+    """A delivery added to stock is "Add to stock" in the list, as on the upload form, and the status filter
+    offers the imports waiting for their columns in the words their rows are shown with."""
+    upload(staff_client, csv_bytes([book_row(1)]), mode="add_stock")
+    page = staff_client.get("/imports").get_data(as_text=True)
+    assert [r[5] for r in history_rows(page)] == ["Add to stock"]
+    options = re.findall(r'<option value="(\w*)"[^>]*>([^<]*)</option>', page)
+    assert ("needs_mapping", "waiting for its columns to be matched") in options, options
 
 
 def test_the_history_filters_by_how_an_import_ended_not_only_by_its_jobs_status(app, staff_client):

@@ -560,6 +560,35 @@ def test_a_value_for_every_row_that_no_row_could_take_is_refused_where_it_is_typ
     assert fine.status_code == 302
 
 
+def test_the_preview_says_which_value_it_waits_for_not_that_the_columns_are_unread(app, staff_client):
+    """Book type "Novel" for every row leaves no preview: the preview's place says the value is what it waits
+    for, not that the file's columns have yet to be read (they are listed above it)."""
+    upload(staff_client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]))
+    choices = {k: v for k, v in GOODREADS_CHOICES.items() if not k.startswith("value") and k != "column-book_type"}
+
+    page = text_of(staff_client.post("/imports/1/columns", data={**choices, "default-book_type": "Novel"}))
+
+    assert "once its columns have been read" not in page
+    assert (
+        "The preview waits for this to be put right: Book type's value for every row, 'Novel', must be one of:"
+        " Sci-tech, Magazine, Comic, Classic, Horror."
+    ) in page
+
+
+def test_a_file_uploaded_again_while_it_waits_for_its_columns_is_said_to_wait_not_to_be_importing(app, staff_client):
+    """Someone leaves Match columns and uploads the export again: the upload says the first one waits for its
+    columns to be matched (nothing is being imported), and names it."""
+    data = goodreads_csv([goodreads_row(n) for n in range(1, 4)])
+    upload(staff_client, data)
+
+    again = upload(staff_client, data)
+
+    assert again.status_code == 409
+    page = text_of(again)
+    assert "being imported" not in page
+    assert "This file is waiting for its columns to be matched: it was uploaded on" in page and "(import #1)" in page
+
+
 def test_shop_and_catalogue_exports_get_their_columns_guessed_by_name_unless_the_values_say_otherwise(tmp_path):
     """Shopify's Variant Barcode, Variant Price and Variant Inventory Qty and LibraryThing's Primary Author
     are guessed from their names (Variant SKU, ISBNs too, read where the barcode is blank); Shopify's Published (TRUE/FALSE) is not taken for Year published,

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -82,6 +83,27 @@ def test_undo_leaves_books_changed_since_and_lists_them(app, staff_client):
     page = staff_client.get(second.location).get_data(as_text=True)
     assert "1 book deleted, 0 restored; 2 books were left alone because they changed after this import." in page
     assert "Edited by hand" in page and "changed since by another import or an edit" in page
+
+
+def test_the_undone_banner_does_not_say_every_book_went_when_some_were_left_alone(app, staff_client):
+    """The banner at the top of an undone import's page says the books it created were deleted, but for the
+    one edited by hand since, kept: the same as the undo's own line further down."""
+    first = upload(staff_client, csv_bytes([book_row(1), book_row(2), book_row(3)]))
+    run_worker(app)
+    edited = book(app, 2).id
+    form = {"title": "Edited by hand", "author": "A", "book_type": "Comic", "isbn": isbn13(2),
+            "year_published": "2000", "price": "1", "no_of_pages": "", "quantity": "1", "description": ""}  # fmt: skip
+    assert staff_client.post(f"/books/{edited}/edit", data=form).status_code == 302
+
+    staff_client.post(first.location + "/undo")
+
+    page = staff_client.get(first.location).get_data(as_text=True)
+    banner = " ".join(re.sub(r"<[^>]+>", " ", re.search(r'data-banner="undone">(.*?)</p>', page, re.S)[1]).split())
+    assert banner.endswith(
+        "the books it created were deleted and the fields it changed restored, but for 1 book changed since,"
+        " left as it is (listed below)."
+    ), banner
+    assert "2 books deleted, 0 restored; 1 book was left alone because it changed after this import." in page
 
 
 def test_add_to_stock_undo_subtracts_what_it_added(app, staff_client):

@@ -141,6 +141,7 @@ def matching_context(headers: list[object], choices: Choices, profile: dict | No
         "reason": reason,
         "can_continue": not reason,
         "preview_rows": rows,
+        "mapping_error": mapping_error,
         "values": section,
         "unmatched_values": unmatched,
         "unmatched_rows": sum(r.count or 0 for r in unmatched),

@@ -121,6 +121,11 @@ class FixState:
         return set().union(*(f.saved for f in self.follow_ups if f.stands))
 
     @property
+    def fixed_by_row(self) -> dict[int, Import]:
+        """The follow-up that saved each of the import's rejected rows fixed later, by row number."""
+        return {number: f.imp for f in self.follow_ups if f.stands for number in f.saved}
+
+    @property
     def fixed_in(self) -> list[tuple[Import, int]]:
         """The follow-ups that saved some of the rows, with how many."""
         return [(f.imp, len(f.saved)) for f in self.follow_ups if f.stands and f.saved]

@@ -106,8 +106,10 @@ class RepeatedFile(Exception):
             sentences.append(
                 f"This file was imported {which}, and {'its' if len(kept) == 1 else 'their'} books are still stored."
             )
-        for imp in running:
-            opening = "It is also being imported" if sentences else "This file is being imported"
+        for imp in running:  # one waiting on Match columns is not being imported yet
+            waiting = imp.status == ImportStatus.NEEDS_MAPPING
+            doing = "waiting for its columns to be matched" if waiting else "being imported"
+            opening = f"It is also {doing}" if sentences else f"This file is {doing}"
             sentences.append(f"{opening}: it was uploaded {_imported(imp)}.")
         for imp in nothing:
             opening = "It was also imported" if sentences else "This file was imported"

@@ -1,0 +1,28 @@
+"""An import's list of rejected rows marks the rows fixed later in the grid, as its banner counts them."""
+
+import re
+
+from tests.test_fixes import fix_rows_4_and_7, import_with_bad_rows
+
+
+def listed_rows(page: str) -> dict[str, str]:
+    """The Row cell of each rejected row listed on an import's page, as text, by its row number."""
+    table = page[page.index('<table class="errors">') :]
+    cells = re.findall(r'<td class="num" data-label="Row">(.*?)</td>', table[: table.index("</table>")], re.S)
+    texts = [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in cells]
+    return {t.split()[0]: t for t in texts}
+
+
+def test_the_rejected_rows_fixed_later_are_marked_so_in_the_list(app, staff_client):
+    """Rows 4 and 7 of three rejected rows fixed in the grid: the banner says 2 of 3 were fixed later, and the
+    list under it says which two, so that the row left to fix (10) is told apart."""
+    original = import_with_bad_rows(app, staff_client)
+    follow_up = fix_rows_4_and_7(app, staff_client, original)
+
+    page = staff_client.get(f"/imports/{original}").get_data(as_text=True)
+    assert "2 of its 3 rejected rows" in page
+    assert listed_rows(page) == {
+        "4": f"4 fixed later in import #{follow_up}",
+        "7": f"7 fixed later in import #{follow_up}",
+        "10": "10",
+    }
