@@ -21,6 +21,7 @@ from ..importer.fields import LABELS, MAX_INT
 from ..importer.validation import ValidRows
 from ..models import Book, ImportChange, ImportMode, utcnow
 from .copy_writing import copy_insert, copy_update
+from .dry_runs import KeptChanges
 from .short_writes import begin_immediate
 
 books = Book.__table__
@@ -116,6 +117,7 @@ class BookWriter:
         self._expect_new = not dry_run and self._plain_creates
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
         self._kept = [FIELDS.index(f) for f in absent]
+        self._kept_changes = KeptChanges(session, import_id)
 
     # -- storage form ------------------------------------------------------------------------
     def _stored_rows(self, rows: ValidRows) -> list[tuple]:
@@ -190,7 +192,7 @@ class BookWriter:
             self._insert(connection, new, now)
             self._update(connection, changed, now)
         elif self.records_changes:
-            self._record_changes(changed)
+            self._record_changes(self._kept_changes.take(changed))
         self._expect_new = not existing and not self.dry_run and self._plain_creates
         return outcome
 
