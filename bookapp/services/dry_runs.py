@@ -1,8 +1,9 @@
-"""What a dry run keeps while it goes through its file, which it saves nothing of: a bounded record of
-the changes it would make.
+"""What a dry run keeps while it goes through its file, which it saves nothing of: the stock its earlier
+pieces would have added (Add to stock), and a bounded record of the changes it would make.
 
-Its change records serve only its row-by-row report, which needs the stored file: they are capped
-here and deleted with the file (reconcile.delete_expired_uploads).
+A real import reads back the books it wrote in earlier pieces; a dry run wrote none, so it carries
+what it would have written itself. Its change records serve only its row-by-row report, which needs
+the stored file: they are capped here and deleted with the file (reconcile.delete_expired_uploads).
 """
 
 from __future__ import annotations
@@ -13,12 +14,63 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
+from ..importer import FIELDS
 from ..models import Import, ImportChange
 
 #: The changes a dry run records for its row-by-row report: those of its first updated books, in the
 #: file's order. Recording one per row made a dry run of a million-row update write a million rows
 #: that nothing would ever read once its file was deleted; the report says where the list stops.
 DRY_RUN_CHANGES_KEPT = 10_000
+
+_ISBN = FIELDS.index("isbn")
+_QUANTITY = FIELDS.index("quantity")
+
+
+class CarriedStock:
+    """An Add to stock dry run's running totals across the pieces of its file: ISBN → the quantity its
+    rows so far would have added to the stored book's stock (or given the book they would create).
+
+    Only the quantity is carried (an int per ISBN, about 100 bytes with its key, not the whole book): a
+    book an earlier piece would create is shown, when its ISBN comes again, with the later row's other
+    values. A dry run that stopped checks its file again from the start (pipeline.ImportRun._start_again).
+    """
+
+    def __init__(self) -> None:
+        self._added: dict[str, int] = {}
+
+    def carry_in(self, stored_rows: list[tuple[int, tuple]], existing: dict, import_id: int) -> dict[str, int]:
+        """Give *existing* (isbn → ((book id, import id), stored values)) the stock earlier pieces would have
+        added, and the books they would have created; return the stored quantity of each book looked up."""
+        in_store = {isbn: values[_QUANTITY] for isbn, (_, values) in existing.items()}
+        added = self._added
+        if not added:
+            return in_store
+        firsts: dict[str, tuple] = {}
+        for _, values in stored_rows:
+            if values[_ISBN] in added:
+                firsts.setdefault(values[_ISBN], values)
+        for isbn, first in firsts.items():
+            if isbn in existing:
+                key, values = existing[isbn]
+                existing[isbn] = (key, _with_quantity(values, values[_QUANTITY] + added[isbn]))
+            else:  # a book an earlier piece's row would have created: no id, made by this import
+                existing[isbn] = ((None, import_id), _with_quantity(first, added[isbn]))
+        return in_store
+
+    def carry_out(self, in_store: dict[str, int], existing: dict, new: list[tuple[int, tuple]]) -> None:
+        """Remember what this piece's rows would have added (*existing* as the piece left it) and created."""
+        added = self._added
+        for isbn, (_, values) in existing.items():
+            if values[_QUANTITY] != in_store.get(isbn, 0) or isbn in added:
+                added[isbn] = values[_QUANTITY] - in_store.get(isbn, 0)
+        for _, values in new:
+            added[values[_ISBN]] = values[_QUANTITY]  # even 0: a later row of its ISBN finds the book made
+
+
+def _with_quantity(values: tuple, quantity: int) -> tuple:
+    changed = list(values)
+    changed[_QUANTITY] = quantity
+    return tuple(changed)
 
 
 class KeptChanges:
