@@ -355,7 +355,8 @@ class ImportChunk(db.Model):
 
 
 class ImportChange(db.Model):
-    """The stored values an import overwrote on one book (only the fields it changed)."""
+    """The stored values an import overwrote on one book (only the fields it changed); for a dry run, those
+    it would overwrite, for its report only: of its first updated books, until its file is deleted."""
 
     __tablename__ = "import_changes"
     __table_args__ = (Index("ix_import_changes_import_book", "import_id", "book_id"),)

@@ -3,14 +3,18 @@
 import csv
 import io
 import re
+from datetime import timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bookapp.extensions import db
-from bookapp.models import Book
+from bookapp.models import Book, Import, ImportChange
+from bookapp.services import dry_runs
+from bookapp.services.reconcile import delete_expired_uploads
 from tests.conftest import run_worker
 from tests.helpers import book_row, csv_bytes, isbn13
+from tests.test_import_outcomes import text_of
 from tests.test_imports import book_count, import_state, upload
 
 
@@ -137,3 +141,44 @@ def test_the_reconciliation_report_gives_each_rows_outcome_and_changes(app, staf
     with staff_client.get(second.location + "/report.xlsx") as response:
         assert response.status_code == 200
     assert book_count(app) == 3
+
+
+def changes_recorded(app, location: str) -> int:
+    with app.app_context():
+        import_id = int(location.rsplit("/", 1)[1])
+        return db.session.scalar(select(func.count()).where(ImportChange.import_id == import_id))
+
+
+def test_a_dry_run_keeps_its_first_changes_and_they_go_with_its_file(app, staff_client, monkeypatch):
+    """A dry run recorded every change it would make and nothing deleted them: a dry run of a million-row
+    update left a million rows behind for good. It keeps the first ones for its report, which says where
+    its list stops, and they go when its file is deleted; the confirmed import's changes stay for undo."""
+    monkeypatch.setattr(dry_runs, "DRY_RUN_CHANGES_KEPT", 3)
+    upload(staff_client, csv_bytes([book_row(n) for n in range(1, 6)]))
+    run_worker(app)
+    dry = upload(staff_client, csv_bytes([book_row(n, Title=f"New {n}") for n in range(1, 6)]), dry_run="y")
+    run_worker(app)
+    assert import_state(staff_client, dry.location)["updated"] == 5
+    assert changes_recorded(app, dry.location) == 3
+
+    text = staff_client.get(dry.location + "/report.csv").get_data(as_text=True)
+    report = [(r[0], r[1], r[4]) for r in list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))[1:]]
+    not_listed = "Not listed: the report shows the changes of the first 3 of the 5 updated rows"
+    assert report == [(str(n + 1), "updated", f"Title: Book {n} → New {n}") for n in range(1, 4)] + [
+        (str(n + 1), "updated", not_listed) for n in (4, 5)
+    ]
+    page = text_of(staff_client.get(dry.location).get_data(as_text=True))
+    assert "The row-by-row report shows the changes of the first 3 of the 5 updated rows" in page
+
+    confirmed = staff_client.post(dry.location + "/confirm")
+    run_worker(app)
+    assert changes_recorded(app, confirmed.location) == 5, "an import's changes are all kept, for undo"
+    with app.app_context():
+        for imp in db.session.scalars(select(Import)):
+            imp.finished_at -= timedelta(days=app.config["UPLOAD_RETENTION_DAYS"] + 1)
+        db.session.commit()
+        delete_expired_uploads()
+    assert changes_recorded(app, dry.location) == 0
+    assert changes_recorded(app, confirmed.location) == 5
+    assert staff_client.post(confirmed.location + "/undo").status_code == 302
+    assert [book(app, n).title for n in range(1, 6)] == [f"Book {n}" for n in range(1, 6)]

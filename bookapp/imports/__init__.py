@@ -27,6 +27,7 @@ from ..importer.left_out import left_out_count
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number, printable
+from ..services.dry_runs import changes_listed
 from ..services.fixes import fix_state
 from ..services.import_jobs import ImportStateError, cancel_import, retry_import
 from ..services.import_view import MATCHED_KEY, import_json, took
@@ -182,6 +183,7 @@ def show_context(imp: Import) -> dict:
         # The columns a note of ISBN cells holding several ISBNs names (read only when there is one).
         "isbn_columns": field_columns(imp, "isbn") if (imp.repairs or {}).get(SEVERAL_ISBNS) else [],
         "fixes": fix_state(imp) if imp.is_terminal else None,
+        "changes_listed": changes_listed(imp) if imp.is_terminal else None,
         "can_rematch": imp.is_terminal and why_not_rematched(imp) is None,
         "rematched_as": rematches_of(imp),
         "undo_summary": undo_summary,

@@ -24,6 +24,7 @@ from ..importer.validation import ValidRows
 from ..importer.wrong_file import WrongFileCheck
 from ..models import (
     Import,
+    ImportChange,
     ImportChunk,
     ImportMode,
     ImportPhase,
@@ -112,6 +113,8 @@ class ImportRun:
             self._reset_counts(keep_problems=True)
             self._pass(write=True, single_transaction=True)
         else:
+            if imp.dry_run and self.mode is ImportMode.ADD_STOCK and imp.checkpoint_row:
+                self._start_again()
             self._pass(write=True)
         imp.total_rows = imp.processed_rows
         imp.phase = ImportPhase.DONE.value
@@ -127,6 +130,13 @@ class ImportRun:
         db.session.execute(delete(ImportChunk).where(ImportChunk.import_id == imp.id))
         db.session.commit()
         self.first_rows = FirstRows()
+
+    def _start_again(self) -> None:
+        """Check an Add to stock dry run's file again from its first row: the totals it carried across
+        pieces lived in the run that stopped (a real import reads them back from the books it saved)."""
+        self.imp.preview = None
+        db.session.execute(delete(ImportChange).where(ImportChange.import_id == self.import_id))
+        self._reset_counts()
 
     def _pass(self, *, write: bool, single_transaction: bool = False) -> None:
         """Go through the file once; with write=False only validate and record problems."""

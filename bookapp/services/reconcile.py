@@ -15,10 +15,10 @@ from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
 from rq.registry import FailedJobRegistry
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import delete, func, or_, select, update
 
 from ..extensions import db
-from ..models import TERMINAL_STATUSES, Import, ImportPhase, ImportStatus, utcnow
+from ..models import TERMINAL_STATUSES, Import, ImportChange, ImportPhase, ImportStatus, utcnow
 from ..queue import queue_names, redis_connection
 from .import_jobs import enqueue_import, upload_path
 from .runner import IMPORT_JOB_ID, catch_up_indexes
@@ -263,7 +263,9 @@ def delete_expired_uploads(limit: int = 100) -> int:
     """Delete the stored files of imports that ended more than UPLOAD_RETENTION_DAYS ago, after cancelling
     those left waiting at Match columns that long.
 
-    A file shared with an import that has not ended (a confirmed dry run, a retry) is kept.
+    A file shared with an import that has not ended (a confirmed dry run, a retry) is kept. The changes
+    the dry runs of a deleted file recorded go with it: they served only their row-by-row report, which
+    needs the file. A real import's changes stay, for undo.
     """
     cutoff = utcnow() - timedelta(days=current_app.config["UPLOAD_RETENTION_DAYS"])
     unmatched = cancel_unmatched(cutoff, limit)
@@ -290,6 +292,12 @@ def delete_expired_uploads(limit: int = 100) -> int:
             update(Import)
             .where(Import.stored_name == imp.stored_name)
             .values(file_deleted_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        dry_runs = select(Import.id).where(Import.stored_name == imp.stored_name, Import.dry_run.is_(True))
+        db.session.execute(
+            delete(ImportChange)
+            .where(ImportChange.import_id.in_(dry_runs))
             .execution_options(synchronize_session=False)
         )
         deleted += 1

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from ..extensions import db
 from ..importer.text_values import FORMULA_PREFIXES, TEXT_CONSTANT
 from ..models import Import, ImportMode, RejectedRow
+from .dry_runs import changes_listed
 from .problems import capped_cells
 from .profiles import REJECTED_DOWNLOAD_COLUMNS
 from .spreadsheet import XLSX_MIMETYPE  # noqa: F401 - where callers found it
@@ -131,6 +132,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         names = {code: name if name == "rejected" else "valid, not saved" for code, name in names.items()}
     if not upload_path.exists():
         raise FileProblem("The uploaded file is no longer kept, so the per-row report cannot be made.")
+    listed = changes_listed(imp)  # a dry run keeps the changes of its first updated books only
     chunks = db.session.scalars(
         select(ImportChunk).where(ImportChunk.import_id == imp.id).order_by(ImportChunk.first_row)
     )
@@ -182,16 +184,19 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
             for row_number, code in zip(numbers, chunk.outcomes, strict=True):
                 row = values_of.get(row_number)
                 before = changes.get(row_number)
+                outcome = names[bytes([code])]
                 described = ""
                 if before and row is not None:
                     described = "; ".join(
                         f"{LABELS[f]}: {'' if v is None else v} → {_after(imp.mode, f, v, row)}"
                         for f, v in before.items()
                     )
+                elif listed and outcome == "updated" and row_number > listed.last_row:
+                    described = listed.not_listed()
                 cells = rejected_cells.get(row_number)
                 yield [
                     row_number,
-                    names[bytes([code])],
+                    outcome,
                     row.isbn if row else as_read(cells, isbn_at) if cells else "",
                     row.title if row else as_read(cells, title_at) if cells else "",
                     described,

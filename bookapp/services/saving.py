@@ -21,6 +21,7 @@ from ..importer.fields import LABELS, MAX_INT
 from ..importer.validation import ValidRows
 from ..models import Book, ImportChange, ImportMode, utcnow
 from .copy_writing import copy_insert, copy_update
+from .dry_runs import CarriedStock, KeptChanges
 from .short_writes import begin_immediate
 
 books = Book.__table__
@@ -116,6 +117,9 @@ class BookWriter:
         self._expect_new = not dry_run and self._plain_creates
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
         self._kept = [FIELDS.index(f) for f in absent]
+        #: An Add to stock dry run's totals across pieces (a real import reads back the books it wrote).
+        self._carried = CarriedStock() if dry_run and self.mode is ImportMode.ADD_STOCK else None
+        self._kept_changes = KeptChanges(session, import_id)
 
     # -- storage form ------------------------------------------------------------------------
     def _stored_rows(self, rows: ValidRows) -> list[tuple]:
@@ -179,6 +183,7 @@ class BookWriter:
             stored = [values for n, values in zip(rows.numbers, stored, strict=True) if n not in kept]
         stored_rows = list(zip(numbers, stored, strict=True))
         existing = self._lookup([values[_ISBN] for values in stored])
+        in_store = self._carried.carry_in(stored_rows, existing, self.import_id) if self._carried is not None else {}
         if not existing and self._plain_creates:
             # A new list: every row is a new book.
             new = stored_rows
@@ -186,11 +191,13 @@ class BookWriter:
             changed: list[tuple[int, int, tuple, dict, int | None]] = []
         else:
             new, changed = self._classify(stored_rows, existing, outcome)
+        if self._carried is not None:
+            self._carried.carry_out(in_store, existing, new)
         if not self.dry_run:
             self._insert(connection, new, now)
             self._update(connection, changed, now)
         elif self.records_changes:
-            self._record_changes(changed)
+            self._record_changes(self._kept_changes.take(changed))
         self._expect_new = not existing and not self.dry_run and self._plain_creates
         return outcome
 
