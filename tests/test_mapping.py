@@ -623,6 +623,35 @@ def test_missing_columns_are_told_on_the_row_the_header_was_found_on(app, tmp_pa
     assert state["status"] == "failed" and "in the header row, row 3," in state["error"], state
 
 
+def test_a_large_workbooks_genre_column_named_book_type_waits_for_match_values_as_a_small_one_does(
+    app, tmp_path, monkeypatch
+):
+    """A workbook too large to read in the upload's request (its header is read by its job) whose Book type
+    column holds a reading app's genres waits on Match columns, as the same file small does, rather than
+    having every row rejected; matched there, it imports."""
+    from bookapp.importer import peek
+    from tests.helpers import isbn13, typed_book_row, write_ods
+
+    monkeypatch.setattr(peek, "OPEN_WHOLE_BYTES", 0)  # as for a large workbook: its header is read in the job
+    genres = ["Science Fiction", "Fantasy", "Science Fiction", "Mystery"]
+    rows = [typed_book_row(n, **{"Book type": genre}) for n, genre in enumerate(genres, 1)]
+    headers = bearer(app)
+    content = write_ods(tmp_path / "library.ods", rows).read_bytes()
+    state = finished(app, headers, post_file(app, headers, "library.ods", content))
+    assert (state["status"], state["created"], state["rejected"]) == ("needs_mapping", 0, 0), state
+    assert "Book type" in state["headers"] and "waiting for its columns to be matched" in page_said(app, state["id"])
+
+    from bookapp.services.imports import submit_mapping
+
+    values = {"Science Fiction": "Sci-tech", "Fantasy": "Classic", "Mystery": "Horror"}
+    with app.app_context():
+        submit_mapping(db.session.get(Import, state["id"]), Mapping.from_json({"values": {"book_type": values}}), None)
+    run_worker(app)
+    state = app.test_client().get(f"/api/v1/imports/{state['id']}", headers=headers).get_json()
+    assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 4, 0), state
+    assert book(app, isbn13(2)).book_type == "Classic"
+
+
 def test_a_zotero_exports_isbn_cell_holding_a_books_isbn13_and_isbn10_is_read_as_the_first(app, tmp_path):
     """Zotero writes a book's ISBN-13 and ISBN-10 in one cell, "9780441172719 0441172717": the first is
     read (and the import says so); a cell with two books' ISBNs is refused as holding more than one."""

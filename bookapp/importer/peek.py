@@ -30,6 +30,7 @@ from defusedxml.ElementTree import iterparse
 
 from .errors import FileProblem
 from .headers import HEADER_SEARCH_ROWS, header_index, header_score, looks_like_header
+from .look_ahead import FIRST_ROWS  # a CSV's within its first HEADER_BYTES, an .xlsx's streamed
 from .reading import BLANK_HEADER, MAX_COLUMNS, detect_kind, header_is_blank, open_table
 from .sniffing import sniff_delimiter
 from .xlsx import OUTSIDE_THE_FILE, unsafe_xml
@@ -43,9 +44,6 @@ _REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
 _PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
 
 
-#: Rows under the header read at upload (a CSV's within its first HEADER_BYTES, an .xlsx's streamed), to
-#: tell whether a column holds what its name says.
-FIRST_ROWS = 50
 #: The most shared strings read for an .xlsx's first rows under its header. A cell names its text by its
 #: place in the workbook's one list, which spreadsheet programs write in the order they meet the texts,
 #: so a sheet's first rows name the first of them; a cell naming one further on is left unread (blank),

@@ -13,7 +13,7 @@ import csv
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import compress, islice
 from pathlib import Path
 
@@ -130,6 +130,8 @@ class Table:
     #: "Herbert, Frank,": catalogue_values.catalogue_punctuation_columns): a Title or Author column among
     #: them is read without that punctuation.
     catalogue_punctuation_columns: frozenset[int] = frozenset()
+    #: The cells of the first rows under the header (look_ahead.FIRST_ROWS of them, as read).
+    first_rows: list[list[object]] = field(default_factory=list)
 
 
 @contextmanager
@@ -150,7 +152,7 @@ def open_table(path: Path | str, *, alongside: bool = False) -> Iterator[Table]:
             )
         if header_is_blank(table.headers):
             raise FileProblem(BLANK_HEADER)
-        table.rows, table.decimal_comma_columns, table.catalogue_punctuation_columns = look_ahead(
+        table.rows, table.decimal_comma_columns, table.catalogue_punctuation_columns, table.first_rows = look_ahead(
             table.rows, decimal_comma=table.decimal_comma
         )
         yield table

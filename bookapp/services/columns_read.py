@@ -6,24 +6,44 @@ from then on, never resolved again.
 from __future__ import annotations
 
 from ..importer import FileProblem, HeaderMap, Mapping
+from ..importer.book_types import holds_other_than_book_types
+from ..importer.groups import suggested_group
 from ..importer.mapping import header_text
 from ..models import Import
 
 
 class ColumnsUnmatched(Exception):
-    """The file's header leaves a required field without a column, and no mapping was given: the
-    import waits for its columns to be matched (a workbook too large to read in the upload's request)."""
+    """The file's header leaves a required field without a column, or its first rows' values want matching,
+    and no mapping was given: the import waits for its columns to be matched (a workbook too large to read
+    in the upload's request)."""
 
     def __init__(self, headers: list[str | None]):
         super().__init__("the file's columns need matching")
         self.headers = headers
 
 
-def columns_read(imp: Import, headers: list[object], header_row: int | None = None) -> HeaderMap:
+def values_want_matching(headers: list[object], header_map: HeaderMap, rows: list[list[object]]) -> bool:
+    """Whether a file whose header names every field still wants Match columns before its rows are read,
+    by its header and first *rows*: a shop export's rows of one product need their product column chosen
+    (Rows of one item), and its names may match fields they do not hold (Shopify's Published: TRUE, no
+    year); a reading app's Genre (Science Fiction), or a shop's own kind of book (Roman), needs its values
+    matched to types, or their rows are rejected."""
+    return bool(suggested_group(headers)) or holds_other_than_book_types(header_map, rows)
+
+
+def columns_read(
+    imp: Import,
+    headers: list[object],
+    header_row: int | None = None,
+    first_rows: list[list[object]] | None = None,
+) -> HeaderMap:
     """Return the header map the rows are read with: the columns the import's first read recorded,
     never resolved again (a release's synonyms may have changed since: a resume, or a dry run's
     confirm, reads the columns the first chunks or the preview read); at its first read, resolved
-    from its mapping and the header's names, and recorded (committed with the header, before any row)."""
+    from its mapping and the header's names, and recorded (committed with the header, before any row).
+
+    *first_rows*: the file's first rows under its header, when its upload did not read them (a large
+    workbook): read by the header's names, they are checked as the upload checks them (values_want_matching)."""
     if imp.columns_read is not None:
         header_map, absent = Mapping.from_json(imp.columns_read).resolve(headers)
         if absent:
@@ -34,7 +54,11 @@ def columns_read(imp: Import, headers: list[object], header_row: int | None = No
         return header_map
     mapping = Mapping.from_json(imp.mapping)
     header_map, _ = mapping.resolve(headers)
-    if header_map.missing and not mapping and not imp.processed_rows:
+    if (
+        not mapping
+        and not imp.processed_rows
+        and (header_map.missing or (first_rows is not None and values_want_matching(headers, header_map, first_rows)))
+    ):
         raise ColumnsUnmatched([header_text(h) or None for h in headers])
     header_map = mapping.header_map(headers, header_row)
     if imp.checkpoint_row and header_map.ignored != (imp.ignored_columns or []):

@@ -19,9 +19,7 @@ from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
 from ..importer import FileProblem, Mapping
-from ..importer.book_types import holds_other_than_book_types
 from ..importer.fields import LABELS
-from ..importer.groups import suggested_group
 from ..importer.mapping import header_row_words, header_text
 from ..importer.peek import peek_file
 from ..importer.reading import detect_kind, header_row_in
@@ -32,6 +30,7 @@ from ..models import (
     ImportStatus,
     User,
 )
+from .columns_read import values_want_matching
 from .import_jobs import ImportStateError, enqueue_import
 from .profiles import ProfileError, profile_for, profile_named, save_profile
 
@@ -257,15 +256,7 @@ def columns_for(
         except FileProblem as problem:
             raise NeedsMapping(header_map.missing, headers, problem.message, header_row) from None
     if not header_map.missing:
-        if (
-            mapping is None
-            and not options.refuse_unmatched
-            and (suggested_group(headers) or holds_other_than_book_types(header_map, rows or []))
-        ):
-            # A shop export's rows of one product need their product column chosen (Rows of one item),
-            # and its names may match fields they do not hold (Shopify's Published: TRUE, no year); a
-            # reading app's Genre (Science Fiction), or a shop's own kind of book (Roman), needs its values
-            # matched to types, or their rows are rejected.
+        if mapping is None and not options.refuse_unmatched and values_want_matching(headers, header_map, rows or []):
             return mapping, profile, ImportStatus.NEEDS_MAPPING
         return mapping, profile, ImportStatus.QUEUED
     if options.refuse_unmatched or options.mapping is not None or options.profile:

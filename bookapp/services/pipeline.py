@@ -151,7 +151,9 @@ class ImportRun:
         reading = RowReading(self.path, self.import_id, self.piece_size, self.max_rows,
                              repeats_allowed=self.mode is ImportMode.ADD_STOCK, first_rows=self.first_rows)  # fmt: skip
         with reading.opened() as (table, start_reading):
-            header_map = columns_read(imp, table.headers, table.header_row)
+            # A file the upload read the first rows of was checked then (a large workbook was not).
+            unread = table.first_rows if imp.headers is None else None
+            header_map = columns_read(imp, table.headers, table.header_row, unread)
             self.isbn_header = header_map.header_of("isbn")
             self.quantity_header = header_map.header_of("quantity")
             self.header_positions = header_map.positions
