@@ -35,11 +35,12 @@ from ..models import (
 from .columns_read import columns_read
 from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
+from .outcomes import OUTCOME_NAMES, ChunkOutcome, Outcome
 from .read_ahead import ReadAhead, ReadHere
 from .row_check import punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_chunk_repairs, note_repairs, save_problems
-from .saving import OUTCOME_NAMES, BookWriter, ChunkOutcome, Outcome
+from .saving import BookWriter
 from .write_turn import write_turn
 
 log = logging.getLogger(__name__)

@@ -124,8 +124,8 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
     from ..importer.errors import FileProblem
     from ..importer.fields import LABELS
     from ..models import ImportChange, ImportChunk
+    from .outcomes import Outcome
     from .row_check import punctuation_columns
-    from .saving import Outcome
 
     names = {o.value: o.name.lower() for o in Outcome}
     if imp.saved_nothing:  # all or nothing, not saved: its valid rows were only checked

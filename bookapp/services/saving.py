@@ -5,11 +5,8 @@ prices on SQLite), through the driver's executemany / COPY: the ORM is far too s
 rows, and SQLAlchemy's column types still define the storage form (their bind processors).
 """
 
-import enum
 import sqlite3
-from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from operator import itemgetter
 
 from sqlalchemy import insert
@@ -22,7 +19,13 @@ from ..importer.validation import ValidRows
 from ..models import Book, ImportChange, ImportMode, utcnow
 from .copy_writing import copy_insert, copy_update
 from .dry_runs import CarriedStock, KeptChanges
+from .outcomes import ChunkOutcome, Outcome
 from .short_writes import begin_immediate
+
+_CREATED, _UPDATED, _UNCHANGED, _SKIPPED, _REJECTED = (
+    Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value, Outcome.SKIPPED.value,
+    Outcome.REJECTED.value,
+)  # fmt: skip
 
 books = Book.__table__
 _COLUMNS = ", ".join(FIELDS)
@@ -44,46 +47,6 @@ SQLITE_IMPORT_CACHE_KB = 32 * 1024
 #: Realistic CLI imports, quiet machine: 1M in 7.3 s instead of 7.8 s, 5M in 53.6 s instead of 59.8 s.
 SQLITE_IMPORT_CHECKPOINT_PAGES = 100_000
 _FILLABLE = [FIELDS.index(f) for f in ("no_of_pages", "description")]
-
-
-class Outcome(bytes, enum.Enum):
-    """What an import did with one row (one byte each in the per-chunk record)."""
-
-    CREATED = b"c"
-    UPDATED = b"u"
-    UNCHANGED = b"="
-    SKIPPED = b"s"
-    REJECTED = b"x"
-
-
-_CREATED, _UPDATED, _UNCHANGED, _SKIPPED, _REJECTED = (
-    Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value, Outcome.SKIPPED.value,
-    Outcome.REJECTED.value,
-)  # fmt: skip
-OUTCOME_NAMES = {o.value: o.name.lower() for o in Outcome}
-
-
-@dataclass
-class ChunkOutcome:
-    """Each row's outcome code (row number → one byte), and why the writer refused any row."""
-
-    rows: dict[int, bytes] = field(default_factory=dict)
-    #: Rows valid alone that cannot be saved: row number → message (a stock total past the limit).
-    refused: dict[int, str] = field(default_factory=dict)
-    #: A dry run's stored books as each row would leave them: row number → values in storage form.
-    stored: dict[int, tuple] = field(default_factory=dict)
-
-    def counts(self) -> dict[str, int]:
-        """Return how many rows were created, updated, unchanged and skipped."""
-        tally = Counter(self.rows.values())
-        return {OUTCOME_NAMES[code]: tally[code] for code in (_CREATED, _UPDATED, _UNCHANGED, _SKIPPED)}
-
-    def codes(self, numbers: list[int]) -> bytes:
-        """Return one code per row number, in order (rejected for rows the writer never saw)."""
-        rows = self.rows
-        if len(rows) == len(numbers) and len(set(rows.values())) == 1:
-            return next(iter(rows.values())) * len(numbers)  # the usual chunk: every row the same
-        return b"".join([rows.get(n, _REJECTED) for n in numbers])
 
 
 class BookWriter:
