@@ -9,7 +9,7 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from itertools import compress
 from operator import itemgetter
@@ -30,13 +30,6 @@ from .values import converters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
-
-
-#: The lists of ValidRows that note rows read with a repair (the import counts each kind).
-NOTED_ROWS = (
-    "repaired", "from_markup", "first_of_several", "past_qualifier", "punctuation_taken_off", "catalogue_year",
-    "catalogue_pages", "dates_taken_off",
-)  # fmt: skip
 
 
 class BookRow(NamedTuple):
@@ -63,27 +56,28 @@ class ValidRows:
     """A chunk's valid rows, column by column: their row numbers and one list per field (FIELDS order).
 
     Filtering, converting and storing work a column at a time; BookRows are made only when the rows
-    are iterated (a preview, a report, a single-row check), which costs more than the columns do.
+    are iterated (a preview, a report, a single-row check), which costs more than the columns do. Each list
+    of the rows read with a repair declares the note the import counts them under (its repairs' key).
     """
 
     numbers: list[int]
     columns: list[list]
     #: Rows whose ISBN was repaired on the way in (an ISBN-10 that lost its leading zero).
-    repaired: list[int] = field(default_factory=list)
+    repaired: list[int] = field(default_factory=list, metadata={"note": "isbn_leading_zero"})
     #: Rows whose description was written in HTML and read as its text (importer.markup).
-    from_markup: list[int] = field(default_factory=list)
+    from_markup: list[int] = field(default_factory=list, metadata={"note": "descriptions_from_html"})
     #: Rows whose ISBN cell held several ISBNs of the book, read as the first.
-    first_of_several: list[int] = field(default_factory=list)
+    first_of_several: list[int] = field(default_factory=list, metadata={"note": "isbn_first_of_several"})
     #: Rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)"), read as the ISBN.
-    past_qualifier: list[int] = field(default_factory=list)
+    past_qualifier: list[int] = field(default_factory=list, metadata={"note": "isbn_past_qualifier"})
     #: Rows whose title or author had a library catalogue's closing punctuation taken off ("Dune /" → "Dune").
-    punctuation_taken_off: list[int] = field(default_factory=list)
+    punctuation_taken_off: list[int] = field(default_factory=list, metadata={"note": "catalogue_punctuation_taken_off"})
     #: Rows whose year was a library catalogue's date ("c1965.", "©1965", "[1965]"), read as its year.
-    catalogue_year: list[int] = field(default_factory=list)
+    catalogue_year: list[int] = field(default_factory=list, metadata={"note": "year_read_from_catalogue"})
     #: Rows whose number of pages was a library catalogue's extent ("xii, 412 p. :"), read as its pages.
-    catalogue_pages: list[int] = field(default_factory=list)
+    catalogue_pages: list[int] = field(default_factory=list, metadata={"note": "pages_read_from_catalogue"})
     #: Rows whose author had the dates a library catalogue adds to a name taken off ("Herbert, Frank, 1920-1986").
-    dates_taken_off: list[int] = field(default_factory=list)
+    dates_taken_off: list[int] = field(default_factory=list, metadata={"note": "catalogue_dates_taken_off"})
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -98,16 +92,20 @@ class ValidRows:
     def where(self, keep: Sequence[bool]) -> ValidRows:
         """Return the rows whose *keep* flag is true."""
         kept = ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
-        noted = [name for name in NOTED_ROWS if getattr(self, name)]
-        if noted:
+        lists = [name for name in NOTED_ROWS if getattr(self, name)]
+        if lists:
             still = set(kept.numbers)
-            for name in noted:
+            for name in lists:
                 setattr(kept, name, [n for n in getattr(self, name) if n in still])
         return kept
 
     def records(self) -> list[tuple]:
         """Return each row's field values as a tuple (no row number), for bulk inserts."""
         return list(zip(*self.columns, strict=True))
+
+
+#: The lists of ValidRows that note rows read with a repair, each with the note the import counts it under.
+NOTED_ROWS = {f.name: f.metadata["note"] for f in fields(ValidRows) if "note" in f.metadata}
 
 
 def shown(value: object) -> str | None:

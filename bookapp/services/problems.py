@@ -16,6 +16,7 @@ from ..importer.columns import is_blank_cell
 from ..importer.errors import FileProblem
 from ..importer.headers import field_of
 from ..importer.mapping import MappingError, header_text
+from ..importer.validation import NOTED_ROWS
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 
 #: Row numbers listed beside each kind of problem.
@@ -194,17 +195,19 @@ def _json_prefix(text: str, size: int) -> str:
 LEFT_OUT = "rows_without_book_cells"
 #: The note of a workbook's rows with a number read as its cell's format shows it (9.996 as 10.00).
 SHOWN_ROUNDED = "numbers_read_as_shown"
+#: The note of the rows whose ISBN was an ISBN-10 that lost its leading 0 (a number cell's), read with it.
+LEADING_ZERO = NOTED_ROWS["repaired"]
 #: The note of the rows whose ISBN cell held several ISBNs of the book (read as the first).
-SEVERAL_ISBNS = "isbn_first_of_several"
+SEVERAL_ISBNS = NOTED_ROWS["first_of_several"]
 #: The note of the rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)").
-PAST_QUALIFIER = "isbn_past_qualifier"
+PAST_QUALIFIER = NOTED_ROWS["past_qualifier"]
 #: The note of the rows whose title or author had a library catalogue's closing punctuation taken off
 #: ("Dune /", "Herbert, Frank,": see importer.catalogue_values).
-CATALOGUE_PUNCTUATION = "catalogue_punctuation_taken_off"
+CATALOGUE_PUNCTUATION = NOTED_ROWS["punctuation_taken_off"]
 #: The notes of the rows whose year or number of pages was written as a library catalogue writes it
 #: ("c1965.", "©1965", "[1965]"; "xii, 412 p. :") and read as the year or the pages (catalogue_values).
-CATALOGUE_YEAR = "year_read_from_catalogue"
-CATALOGUE_PAGES = "pages_read_from_catalogue"
+CATALOGUE_YEAR = NOTED_ROWS["catalogue_year"]
+CATALOGUE_PAGES = NOTED_ROWS["catalogue_pages"]
 #: How the report says them: the field read, the catalogue's form of it, and an example.
 _CATALOGUE_FORMS_SAID = (
     (CATALOGUE_YEAR, "the year", "date", "c1965., ©1965 or [1965] (read as 1965)"),
@@ -212,7 +215,7 @@ _CATALOGUE_FORMS_SAID = (
 )
 #: The note of the rows whose author had the dates (or the fuller form) a library catalogue adds to a name
 #: taken off ("Herbert, Frank, 1920-1986": see importer.catalogue_values).
-CATALOGUE_DATES = "catalogue_dates_taken_off"
+CATALOGUE_DATES = NOTED_ROWS["dates_taken_off"]
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -222,13 +225,10 @@ TOTALS = "totals_rows"
 #: The note of a product export's rows of variable or grouped products left out (importer.left_out).
 PRODUCTS = "product_rows"
 #: The note of the rows whose description was written in HTML and stored as its text (importer.markup).
-FROM_HTML = "descriptions_from_html"
-#: The note of each list of rows ValidRows keeps of the rows read with a repair (validation.NOTED_ROWS).
-NOTES_OF_VALID_ROWS = {
-    "repaired": "isbn_leading_zero", "from_markup": FROM_HTML, "first_of_several": SEVERAL_ISBNS,
-    "past_qualifier": PAST_QUALIFIER, "punctuation_taken_off": CATALOGUE_PUNCTUATION, "catalogue_year": CATALOGUE_YEAR,
-    "catalogue_pages": CATALOGUE_PAGES, "dates_taken_off": CATALOGUE_DATES,
-}  # fmt: skip
+FROM_HTML = NOTED_ROWS["from_markup"]
+#: The note of each list of rows ValidRows keeps of the rows read with a repair: the importer's own, so
+#: a new kind of repair it notes is counted (and its rows kept in step by ValidRows.where) without a copy here.
+NOTES_OF_VALID_ROWS = NOTED_ROWS
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
@@ -315,7 +315,7 @@ def summary_line(imp: Import) -> str:
         line += f" Undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{who}."
     if imp.error:
         line += f" {imp.error}"
-    zeros = (imp.repairs or {}).get("isbn_leading_zero")
+    zeros = (imp.repairs or {}).get(LEADING_ZERO)
     if zeros:
         rows = ", ".join(f"{n:,}" for n in zeros["rows"][:10]) + (", …" if zeros["count"] > 10 else "")
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
