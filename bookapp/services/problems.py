@@ -13,11 +13,9 @@ from ..extensions import db
 from ..importer import RowProblem
 from ..importer.cells import as_read, cell_text
 from ..importer.columns import is_blank_cell
-from ..importer.errors import FileProblem
-from ..importer.headers import field_of
-from ..importer.mapping import MappingError, header_text
 from ..importer.validation import NOTED_ROWS
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
+from .columns_read import field_columns, field_positions
 
 #: Row numbers listed beside each kind of problem.
 SUMMARY_ROWS = 5
@@ -237,7 +235,7 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     read where that is blank: Variant Barcode for a Shopify file's ISBN, ISBN13 then ISBN for Goodreads)."""
     if not numbers or not imp.headers:
         return {}
-    columns = _columns_read(imp)
+    columns = field_positions(imp)
     found = db.session.execute(
         select(RejectedRow.row_number, RejectedRow.cells).where(
             RejectedRow.import_id == imp.id, RejectedRow.row_number.in_(numbers)
@@ -253,22 +251,6 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
         return ""
 
     return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}
-
-
-def _columns_read(imp: Import) -> dict[str, tuple[int, ...]]:
-    """Return the positions of the columns each field was read from: its column, then its fallbacks."""
-    try:
-        header_map, _ = imp.reads_with().resolve(imp.headers)
-        return {f: (header_map.positions[f], *header_map.fallbacks.get(f, ())) for f in header_map.positions}
-    except (MappingError, FileProblem):  # a mapping an earlier version saved: the headers' own names
-        return {field_of(h): (i,) for i, h in reversed(list(enumerate(imp.headers))) if field_of(h)}
-
-
-def field_columns(imp: Import, fld: str) -> list[str]:
-    """Return the names of the file's columns a field was read from, in order ("ISBN13", "ISBN")."""
-    if not imp.headers:
-        return []
-    return [header_text(imp.headers[i]) for i in _columns_read(imp).get(fld, ()) if i < len(imp.headers)]
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
