@@ -349,8 +349,17 @@ SCHEMAS = {
             "column": NULLABLE_STRING,
             "value": NULLABLE_STRING,
             "message": {"type": "string"},
-            "title": {**NULLABLE_STRING, "description": "The row's title as the file held it"},
-            "isbn": {**NULLABLE_STRING, "description": "The row's ISBN as the file held it"},
+            "title": {
+                **NULLABLE_STRING,
+                "description": "The row's title as the import read it: its own cell, or, for a shop export's "
+                "variant row that left it blank, its product's first row's title (title_from_row)",
+            },
+            "title_from_row": {
+                **NULLABLE_INT,
+                "description": "The row (its product's first) the title was taken from, where the row's own "
+                "title cell is blank; null where the title is the row's own",
+            },
+            "isbn": {**NULLABLE_STRING, "description": "The row's ISBN as the file held it (a variant's is its own)"},
         },
     },
 }

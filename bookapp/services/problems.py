@@ -230,27 +230,37 @@ NOTES_OF_VALID_ROWS = NOTED_ROWS
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
-    """Return the title and ISBN of some rejected rows as the file held them, by row number: the
-    stored cells, read through the import's column matches (its column for the field, then the ones
-    read where that is blank: Variant Barcode for a Shopify file's ISBN, ISBN13 then ISBN for Goodreads)."""
+    """Return the title and ISBN of some rejected rows as the import read them, by row number: the stored
+    cells, read through the import's column matches (its column for the field, then the ones read where that
+    is blank: Variant Barcode for a Shopify file's ISBN, ISBN13 then ISBN for Goodreads). A shop export's
+    variant row that left its title blank read its product's first row's: *title_from_row* names that row
+    (None where the title is the row's own). An ISBN is always the row's own (groups.SHARED_FIELDS)."""
     if not numbers or not imp.headers:
         return {}
     columns = field_positions(imp)
     found = db.session.execute(
-        select(RejectedRow.row_number, RejectedRow.cells).where(
+        select(RejectedRow.row_number, RejectedRow.cells, RejectedRow.filled).where(
             RejectedRow.import_id == imp.id, RejectedRow.row_number.in_(numbers)
         )
     )
 
-    def cell(cells: list, name: str) -> str:
+    def cell(cells: list, name: str) -> tuple[str, int | None]:
+        """The field's text (and the column it is in), or "" and None."""
         for position in columns.get(name, ()):
             value = cells[position] if isinstance(cells, list) and position < len(cells) else None
             if not is_blank_cell(value):
                 # As the spreadsheet showed it (9780306406157, not …157.0), ="0375704027" as its text.
-                return as_read(cell_text(value))
-        return ""
+                return as_read(cell_text(value)), position
+        return "", None
 
-    return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}
+    read = {}
+    for number, cells, filled in found:
+        title, title_at = cell(cells, "title")
+        taken = isinstance(filled, dict) and title_at is not None and title_at in (filled.get("cells") or ())
+        from_row = filled.get("from_row") if taken else None
+        read[number] = {"title": title, "isbn": cell(cells, "isbn")[0],
+                        "title_from_row": from_row if isinstance(from_row, int) else None}  # fmt: skip
+    return read
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:

@@ -146,7 +146,8 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         isbn_at, title_at = header_map.positions["isbn"], header_map.positions.get("title")
 
         def as_read(cells: list, position: int) -> str:
-            """A rejected row's cell as the file held it (it has no validated value)."""
+            """A rejected row's cell as the import read it (it has no validated value): the file's, or, in a shop
+            export's variant row that left it blank, the one it took from its product's first row."""
             value = cells[position] if isinstance(cells, list) and position < len(cells) else None
             return "" if value is None else str(value)
 
