@@ -148,11 +148,14 @@ class RowValidator:
         catalogue_punctuation_columns: Collection[int] = frozenset(),
         text_cells: bool = False,
         nul_cells: bool = False,
+        alone: bool = False,
     ):
         """*decimal_comma*: the file's numbers are written with one (a semicolon-separated file's);
         *decimal_comma_columns*: the columns whose are (reading.Table's), read so where Price reads one;
         *catalogue_punctuation_columns*: the columns that close their cells with a library catalogue's
-        punctuation (reading.Table's), read without it where Title or Author reads one."""
+        punctuation (reading.Table's), read without it where Title or Author reads one; *alone*: each row is
+        one a person fixes on its own (the fix grid), so a refused price says what to type in its cell
+        (12,00: "write the price with a point: 12.00"), not how the file's column is read."""
         self.width = len(header_map.headers)
         self.text_cells = text_cells
         #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
@@ -185,7 +188,7 @@ class RowValidator:
         #: Whether prices are read with a decimal comma (as all of the file's numbers, or as its price column's).
         self.price_decimal_comma = decimal_comma or header_map.positions.get("price") in decimal_comma_columns
         convert = converters(decimal_comma=decimal_comma, markup=True)
-        convert["price"] = converters(decimal_comma=self.price_decimal_comma)["price"]
+        convert["price"] = converters(decimal_comma=self.price_decimal_comma, alone=alone)["price"]
         self.columns = [
             Column(
                 fld,

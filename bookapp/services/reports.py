@@ -123,7 +123,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
     from ..importer.errors import FileProblem
     from ..importer.fields import LABELS
     from ..models import ImportChange, ImportChunk
-    from .row_check import punctuation_columns
+    from .row_check import comma_columns, punctuation_columns
     from .saving import Outcome
 
     names = {o.value: o.name.lower() for o in Outcome}
@@ -139,7 +139,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         validator = RowValidator(
             header_map,
             decimal_comma=table.decimal_comma,
-            decimal_comma_columns=table.decimal_comma_columns,
+            decimal_comma_columns=comma_columns(imp, table, header_map),
             catalogue_punctuation_columns=punctuation_columns(imp, table, header_map),
             text_cells=table.text_cells,
         )
