@@ -115,11 +115,6 @@ def _text_read(cell: object) -> str | None:
         return None
 
 
-#: The fields a catalogue writes in a form of its own that their converter reads past (its date, its
-#: extent), with what tells such a cell: the import counts the rows so read (importer.columns).
-CATALOGUE_FORMS = {"year_published": is_catalogue_date, "no_of_pages": is_catalogue_extent}
-
-
 #: The fields a library catalogue closes with punctuation: the title (its MARC record's title proper) and
 #: the author (its main entry's name).
 PUNCTUATED_FIELDS = ("title", "author")

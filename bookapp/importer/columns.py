@@ -4,13 +4,13 @@ value map) and how they are converted, in bulk where the cells allow it and one 
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import repeat
 from operator import is_
 
 import numpy as np
 
-from .catalogue_values import CATALOGUE_FORMS, without_catalogue_marks
+from .catalogue_values import without_catalogue_marks
 from .cells import cell_text, shown
 from .errors import UnsavedFormula, ValueProblem
 from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
@@ -66,7 +66,9 @@ class Column:
     stored value, None to reject the row); *markup*: its cells may be written in HTML (a description),
     read as their text by its converter; *catalogue_punctuation*: its cells close with a library
     catalogue's punctuation ("Dune /", "Herbert, Frank,"), taken off its own cells' values (a fallback
-    column's are read as written), and so are an author's dates ("Herbert, Frank, 1920-1986")."""
+    column's are read as written), and so are an author's dates ("Herbert, Frank, 1920-1986"); *forms*:
+    what tells a cell written in a form its converter reads past that the import counts (a catalogue's
+    "c1965.", a quantity's 1.200), by the name of the list of rows so read (validation.ValidRows)."""
 
     def __init__(
         self,
@@ -81,6 +83,7 @@ class Column:
         values: dict[str, str | None] | None = None,
         markup: bool = False,
         catalogue_punctuation: bool = False,
+        forms: Mapping[str, Callable[[object], bool]] | None = None,
     ):
         self.field, self.position, self.header, self.convert = field, position, header, convert
         self.fallbacks, self.default = fallbacks, default
@@ -98,13 +101,11 @@ class Column:
         self.catalogue_punctuation = catalogue_punctuation
         #: Rows (indexes into the last chunk) whose value had a library catalogue's closing punctuation taken off.
         self.punctuation_taken_off: list[int] = []
-        #: What tells a cell of this field written in a library catalogue's form (a year's "c1965.", pages'
-        #: "xii, 412 p."), read as its value (None: the field has no such form).
-        self._is_catalogue_form = CATALOGUE_FORMS.get(field)
-        #: Rows (indexes into the last chunk) whose value was read from a library catalogue's form.
-        self.catalogue_form: list[int] = []
-        #: The memo's cells written in a catalogue's form.
-        self._catalogue_keys: set[object] = set()
+        self.forms = dict(forms or {})
+        #: Rows (indexes into the last chunk) whose value was read from each of the forms, by the form's name.
+        self.read_forms: dict[str, list[int]] = {}
+        #: The memo's cells written in each of the forms.
+        self._form_keys: dict[str, set[object]] = {name: set() for name in self.forms}
         #: Rows (indexes into the last chunk) whose author had the dates (or the fuller form of its forenames) a
         #: catalogue adds to a name taken off.
         self.dates_taken_off: list[int] = []
@@ -207,8 +208,9 @@ class Column:
                         self._note_repair(index, cell)
                     elif self.markup and type(cell) is str and looks_like_markup(cell):
                         self.from_markup = sorted({*self.from_markup, index})
-                    elif self._is_catalogue_form and self._is_catalogue_form(cell):
-                        self.catalogue_form = sorted({*self.catalogue_form, index})
+                    else:
+                        for name in self._forms_of(cell):
+                            self.read_forms[name] = sorted({*self.read_forms.get(name, ()), index})
                     break
 
     def convert_cells(
@@ -220,7 +222,7 @@ class Column:
         self.first_of_several = []
         self.past_qualifier = []
         self.punctuation_taken_off, self.dates_taken_off = [], []
-        self.catalogue_form = []
+        self.read_forms = {}
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
@@ -385,11 +387,13 @@ class Column:
                 memo[key], problem = self.convert_cell(cell)
                 if problem is not None:
                     memo_problems[key] = problem
-                elif self._is_catalogue_form and self._is_catalogue_form(cell):
-                    self._catalogue_keys.add(key)
+                else:
+                    for name in self._forms_of(cell):
+                        self._form_keys[name].add(key)
             values = list(map(memo.__getitem__, keys))
-        if self._catalogue_keys and not self._catalogue_keys.isdisjoint(keys):
-            self.catalogue_form = [i for i, key in enumerate(keys) if key in self._catalogue_keys]
+        for name, formed in self._form_keys.items():
+            if formed and not formed.isdisjoint(keys):
+                self.read_forms[name] = [i for i, key in enumerate(keys) if key in formed]
         if not memo_problems or memo_problems.keys().isdisjoint(keys):
             return values, {}
         return values, {i: memo_problems[key] for i, key in enumerate(keys) if key in memo_problems}
@@ -406,6 +410,12 @@ class Column:
             values.append(value)
             if problem:
                 problems[index] = problem
-            elif self._is_catalogue_form and (key in self._catalogue_keys or self._is_catalogue_form(cell)):
-                self.catalogue_form.append(index)
+            else:
+                for name, is_form in self.forms.items():
+                    if key in self._form_keys[name] or is_form(cell):
+                        self.read_forms.setdefault(name, []).append(index)
         return values, problems
+
+    def _forms_of(self, cell: object) -> list[str]:
+        """Return the names of the forms a cell its converter accepted is written in."""
+        return [name for name, is_form in self.forms.items() if is_form(cell)] if self.forms else []

@@ -17,9 +17,10 @@ from typing import NamedTuple
 
 from openpyxl.utils.cell import get_column_letter
 
-from .catalogue_values import PUNCTUATED_FIELDS
+from .catalogue_values import PUNCTUATED_FIELDS, is_catalogue_date, is_catalogue_extent
 from .cells import cell_text
 from .columns import Column
+from .decimal_comma import has_thousands_points
 from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS
 from .groups import continued, shared_positions
@@ -30,6 +31,14 @@ from .values import converters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
+#: The forms of a field's cells its converter reads past that the import counts, by the list of ValidRows
+#: noting the rows so read: a library catalogue's date and extent ("c1965.", "xii, 412 p. :").
+CATALOGUE_FORMS = {
+    "year_published": {"catalogue_year": is_catalogue_date},
+    "no_of_pages": {"catalogue_pages": is_catalogue_extent},
+}
+#: The fields read as whole numbers: where a file's prices group thousands with points, so may their cells.
+WHOLE_NUMBER_FIELDS = ("no_of_pages", "quantity")
 
 
 class BookRow(NamedTuple):
@@ -78,6 +87,9 @@ class ValidRows:
     catalogue_pages: list[int] = field(default_factory=list, metadata={"note": "pages_read_from_catalogue"})
     #: Rows whose author had the dates a library catalogue adds to a name taken off ("Herbert, Frank, 1920-1986").
     dates_taken_off: list[int] = field(default_factory=list, metadata={"note": "catalogue_dates_taken_off"})
+    #: Rows whose quantity or number of pages was written with points grouping thousands (1.200), read so as
+    #: the file's prices are (a comma-separated file's, whose prices have a decimal comma: 1.234,50).
+    thousands_points: list[int] = field(default_factory=list, metadata={"note": "thousands_points_read"})
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -187,7 +199,14 @@ class RowValidator:
         ]
         #: Whether prices are read with a decimal comma (as all of the file's numbers, or as its price column's).
         self.price_decimal_comma = decimal_comma or header_map.positions.get("price") in decimal_comma_columns
-        convert = converters(decimal_comma=decimal_comma, markup=True)
+        #: Whether whole numbers read a point as grouping thousands because the prices do, in a file whose
+        #: other numbers do not say so (a comma-separated one): the rows so read are counted.
+        thousands_point = self.price_decimal_comma and not decimal_comma
+        forms = {fld: dict(CATALOGUE_FORMS.get(fld, {})) for fld in FIELDS}
+        if thousands_point:
+            for fld in WHOLE_NUMBER_FIELDS:
+                forms[fld]["thousands_points"] = has_thousands_points
+        convert = converters(decimal_comma=decimal_comma, markup=True, thousands_point=thousands_point)
         convert["price"] = converters(decimal_comma=self.price_decimal_comma, alone=alone)["price"]
         self.columns = [
             Column(
@@ -202,6 +221,7 @@ class RowValidator:
                 markup=fld in MARKUP_FIELDS,
                 catalogue_punctuation=fld in PUNCTUATED_FIELDS
                 and header_map.positions.get(fld) in catalogue_punctuation_columns,
+                forms=forms[fld],
             )
             for fld in FIELDS
             if fld in header_map.positions or fld in header_map.defaults
@@ -247,7 +267,7 @@ class RowValidator:
         several: list[int] = []
         qualified: list[int] = []
         punctuated: set[int] = set()
-        catalogue_forms: dict[str, list[int]] = {}
+        formed: dict[str, set[int]] = {}
         dated: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
@@ -257,8 +277,8 @@ class RowValidator:
             several.extend(numbers[i] for i in column.first_of_several)
             qualified.extend(numbers[i] for i in column.past_qualifier)
             punctuated.update(numbers[i] for i in column.punctuation_taken_off)
-            if column.catalogue_form:
-                catalogue_forms[column.field] = [numbers[i] for i in column.catalogue_form]
+            for name, indexes in column.read_forms.items():
+                formed.setdefault(name, set()).update(numbers[i] for i in indexes)
             dated.extend(numbers[i] for i in column.dates_taken_off)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
@@ -274,14 +294,13 @@ class RowValidator:
         valid = ValidRows(
             numbers,
             [columns.get(fld, blank) for fld in FIELDS],
-            sorted(repaired),
-            from_markup,
-            sorted(several),
-            sorted(qualified),
-            sorted(punctuated),
-            catalogue_forms.get("year_published", []),
-            catalogue_forms.get("no_of_pages", []),
-            dated,
+            repaired=sorted(repaired),
+            from_markup=from_markup,
+            first_of_several=sorted(several),
+            past_qualifier=sorted(qualified),
+            punctuation_taken_off=sorted(punctuated),
+            dates_taken_off=dated,
+            **{name: sorted(rows) for name, rows in formed.items()},
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

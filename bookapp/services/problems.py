@@ -214,6 +214,9 @@ _CATALOGUE_FORMS_SAID = (
 #: The note of the rows whose author had the dates (or the fuller form) a library catalogue adds to a name
 #: taken off ("Herbert, Frank, 1920-1986": see importer.catalogue_values).
 CATALOGUE_DATES = NOTED_ROWS["dates_taken_off"]
+#: The note of the rows whose quantity or number of pages was written with points grouping thousands (1.200),
+#: read so as the file's prices are (a comma-separated file whose prices have a decimal comma).
+THOUSANDS_POINTS = NOTED_ROWS["thousands_points"]
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -339,6 +342,12 @@ def summary_line(imp: Import) -> str:
         line += (
             " Took the dates a library catalogue adds to a name (and the fuller form of its forenames) off the author "
             f"of {plural(dated['count'], 'row')}: {_rows(dated)}."
+        )
+    grouped = (imp.repairs or {}).get(THOUSANDS_POINTS)
+    if grouped:
+        line += (
+            f" Read the quantity or number of pages of {plural(grouped['count'], 'row')} with points grouping "
+            f"thousands, as the file's prices with a decimal comma write them (1.200 as 1200): {_rows(grouped)}."
         )
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:
