@@ -3,12 +3,9 @@ value map) and how they are converted, in bulk where the cells allow it and one 
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import repeat
 from operator import is_
-
-import numpy as np
 
 from .catalogue_values import without_catalogue_marks
 from .cells import cell_text, shown
@@ -17,14 +14,13 @@ from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
-from .text_values import ANY_CONTROL
+from .plain_text import TEXT_OR_EMPTY, all_plain, cells_to_convert
 from .values import held_several_isbns, lost_leading_zero, read_past_qualifier
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
 #: How many distinct cells a memo keeps per field before it stops growing.
 MEMO_LIMIT = 20_000
-_TEXT_OR_EMPTY = frozenset({str, type(None)})
 #: Cell types a memo keys by the cell itself (no key of another type equals one of them); cells of other
 #: types are keyed as (type, cell).
 _OWN_KEYS = frozenset({str, float})
@@ -32,8 +28,6 @@ _OWN_KEYS = frozenset({str, float})
 _NOT_SEEN = object()
 #: dict.get(cell, cell): a blank cell ("", as a CSV and calamine give it) becomes None, any other stays itself.
 BLANK_TO_NONE: dict[object, None] = {"": None}
-#: First characters that keep a text cell from being plain (a space, ' and =).
-_PLAIN_FIRST_REFUSED = np.array([ord(" "), ord("'"), ord("=")], dtype=np.uint32)
 #: What a value map gives for a file value it does not list.
 _UNLISTED = object()
 
@@ -235,19 +229,20 @@ class Column:
         """Convert a column of text (a title, an author, a description), in bulk where it is plain."""
         # HTML is plain text to the bulk checks: its cells go through the converter, which reads their text.
         markup = self.from_markup = self._markup_cells(cells) if self.markup else []
-        if not markup and self._all_plain_text(cells):
+        longest = MAX_LENGTHS[self.field]
+        if not markup and all_plain(cells, longest, text_cells=self.text_cells):
             return list(cells), {}
         # An optional column with blanks: the other cells may all be plain text still.
         if (
             not markup
             and not self.required
-            and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
-            and self._all_plain_text(list(filter(None, cells)))
+            and (self.text_cells or set(map(type, cells)) <= TEXT_OR_EMPTY)
+            and all_plain(list(filter(None, cells)), longest, text_cells=self.text_cells)
         ):
             return list(map(BLANK_TO_NONE.get, cells, cells)), {}
         values = list(cells)
         problems: dict[int, str] = {}
-        to_convert, blanks = self._text_check(cells)
+        to_convert, blanks = cells_to_convert(cells, longest, text_cells=self.text_cells, required=self.required)
         if markup:
             to_convert = sorted({*to_convert, *markup})
         for index in blanks:
@@ -302,75 +297,6 @@ class Column:
             self.first_of_several.append(index)
         if read_past_qualifier(cell):
             self.past_qualifier.append(index)
-
-    def _all_plain_text(self, cells: Sequence[object]) -> bool:
-        """Whether every cell is already clean text, checked with a few whole-column string operations."""
-        if not cells or (not self.text_cells and set(map(type, cells)) != {str}):
-            return False
-        joined = "\x1f".join(cells)
-        # ASCII text without control characters: isprintable() says so for all of it at once, and
-        # the only whitespace such text can hold is the space, so "stripped" means no cell starts
-        # or ends with one (the separator \x1f is a control character, so no cell holds it).
-        return (
-            joined.isascii()
-            and "".join(cells).isprintable()
-            and min(map(len, cells)) > 0
-            and max(map(len, cells)) <= MAX_LENGTHS[self.field]
-            and joined[0] not in " '="
-            and joined[-1] != " "
-            and "\x1f " not in joined
-            and " \x1f" not in joined
-            and "\x1f'" not in joined
-            and "\x1f=" not in joined
-        )
-
-    def _text_check(self, cells: Sequence[object]) -> tuple[list[int], list[int]]:
-        """Return (the indexes of the cells that may not be clean text already, the blank cells of an
-        optional field). The first is a superset: each of its cells goes through the converter, which
-        decides; every other cell is what the converter would return for it.
-
-        Text cells are checked together, as the character codes of the joined column: a control
-        character, a blank cell, a leading or trailing space, a leading ' or =, or a cell too long; and
-        non-ASCII cells together, as being in Unicode's composed form (NFC) already."""
-        if not self.text_cells:  # a workbook's cells: text and blanks (None) are checked as a CSV's are
-            types = set(map(type, cells))
-            if not types <= _TEXT_OR_EMPTY:  # numbers, dates…: one by one
-                return [i for i, c in enumerate(cells) if type(c) is not str or not self._plain(c)], []
-            if type(None) in types:
-                cells = ["" if cell is None else cell for cell in cells]
-        count = len(cells)
-        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=count)
-        starts = np.zeros(count, dtype=np.int64)
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
-        codes = np.frombuffer("\x1f".join(cells).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        control = (codes < 0x20) | (codes == 0x7F) | ((codes >= 0xD800) & (codes <= 0xDFFF))
-        control[starts[1:] - 1] = False  # the separators
-        blank = lengths == 0
-        bad = lengths > MAX_LENGTHS[self.field]
-        filled = np.flatnonzero(~blank)
-        first, last = codes[starts[filled]], codes[starts[filled] + lengths[filled] - 1]
-        # A space, ' or = first, a space last, or any non-ASCII character first or last (it may be a space).
-        bad[filled] |= np.isin(first, _PLAIN_FIRST_REFUSED) | (first > 0x7E) | (last == 0x20) | (last > 0x7E)
-        if control.any():
-            bad[np.searchsorted(starts, np.flatnonzero(control), side="right") - 1] = True
-        wide = np.flatnonzero(codes > 0x7E)
-        if len(wide):
-            unicode_cells = np.unique(np.searchsorted(starts, wide, side="right") - 1)
-            joined = "\x1f".join([cells[i] for i in unicode_cells.tolist()])
-            if not unicodedata.is_normalized("NFC", joined):
-                bad[unicode_cells] = True  # some cell is not composed: the converter finds which
-        if self.required:
-            return np.flatnonzero(bad | blank).tolist(), []
-        return np.flatnonzero(bad).tolist(), np.flatnonzero(blank).tolist()
-
-    def _plain(self, cell: str) -> bool:
-        return (
-            0 < len(cell) <= MAX_LENGTHS[self.field]
-            and cell.isascii()
-            and cell.strip() == cell
-            and cell[0] not in "'="
-            and ANY_CONTROL.search(cell) is None
-        )
 
     def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         memo, memo_problems = self.memo, self.memo_problems
