@@ -66,3 +66,22 @@ def test_a_usual_files_years_and_page_counts_are_not_said(app):
                                              mapping=json.dumps(layouts.LIBRARYTHING_MAPPING)))  # fmt: skip
     assert (state["created"], state["rejected"]) == (5, 0)
     assert not {"year_read_from_catalogue", "pages_read_from_catalogue"} & set(state["repairs"])
+
+
+def test_a_catalogues_year_or_extent_kept_as_text_by_a_formula_is_counted_as_read():
+    """A spreadsheet keeps a cell as typed with a text formula, ="c1965.": the import reads it as c1965.,
+    so as 1965, and counts it among the years read from a catalogue's date, as it counts c1965.; the same
+    for an extent, ="xii, 402 p. :"."""
+    from bookapp.importer import RowValidator, map_headers
+    from tests.helpers import HEADER, book_row
+
+    rows = [
+        (2, book_row(1, **{"Year published": '="c1965."', "No. of pages": '="xii, 402 p. :"'})),
+        (3, book_row(2, **{"Year published": "c1965.", "No. of pages": "402"})),
+        (4, book_row(3, **{"Year published": '="1965"', "No. of pages": '="402"'})),
+    ]
+    for text_cells in (True, False):
+        valid, problems = RowValidator(map_headers(HEADER), text_cells=text_cells).validate_chunk(rows)
+        assert not problems
+        assert [(r.year_published, r.no_of_pages) for r in valid] == [("1965", 402)] * 3
+        assert (valid.catalogue_year, valid.catalogue_pages) == ([2, 3], [2])

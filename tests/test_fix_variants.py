@@ -100,3 +100,25 @@ def test_a_continuing_row_says_which_blank_cells_it_took_and_from_which_row():
     assert (read[3].taken, read[3].first_row) == ((1, 5), 2)  # Title and Year; Vendor is its own
     assert (read[5].taken, read[5].first_row) == ((2, 3, 5), 4)  # row 4's Title was blank too: not taken
     assert not hasattr(read[2], "taken") and not hasattr(read[6], "taken")
+
+
+def test_a_rejected_variant_rows_title_says_it_is_its_products(app):
+    """A variant row's blank title is read as its product's first row's: the rejected rows (API and page) give
+    that title, and say which row it came from, instead of calling it the row's own."""
+    from tests.test_mapping import page_said
+
+    headers = bearer(app)
+    name, content = shop_export_with_bad_prices()
+    mapping = json.dumps(layouts.SHOPIFY_VARIANTS_MAPPING)
+    state = finished(app, headers, post_file(app, headers, name, content, mapping=mapping))
+    client = app.test_client()
+    items = client.get(f"/api/v1/imports/{state['id']}/rejected", headers=headers).get_json()["items"]
+    assert [(r["row"], r["title"], r["title_from_row"]) for r in items] == [
+        (3, "Shop book 1", 2),
+        (5, "Shop book 2", None),
+    ]
+    described = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]["RowProblem"]["properties"]
+    assert "as the file held it" not in described["title"]["description"]
+    assert "product's first row" in described["title"]["description"]
+    said = page_said(app, state["id"])
+    assert "Shop book 1 (from row 2, the product's first row)" in said and "Shop book 2 (from row" not in said

@@ -451,3 +451,31 @@ def test_undoing_an_import_says_that_the_rows_fixed_later_stay(app, staff_client
     with app.app_context():
         left = set(db.session.scalars(select(Book.isbn)))
     assert left == {isbn13(3), isbn13(6)}, "the follow-up's books stay"
+
+
+def test_a_price_with_a_decimal_comma_is_marked_in_the_grid_with_what_to_type(app, staff_client):
+    """The import reads a file's prices with a point when its column's first prices have one, and refuses a
+    12,00 in words for that column. The grid, where a person fixes one row at a time, marks the cell with
+    what to type there, as read and as edited; and the follow-up reads its prices as the import did, so a
+    row the grid still refuses is refused there too (its few rows would not tell how prices are written)."""
+    rows = [book_row(n) for n in range(1, 6)]
+    rows[3] = book_row(4, Price="12,00")  # row 5
+    response = upload(staff_client, csv_bytes(rows))
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"]) == (4, 1)
+
+    grid = staff_client.get(f"/imports/{state['id']}/fix").get_data(as_text=True)
+    assert f'id="m-5-{PRICE}">Price uses a decimal comma: write the price with a point: 12.00</span>' in grid
+    cells = cells_of(grid)
+    cells[f"r5c{PRICE}"] = "13,50"
+    row = [cells[f"r5c{i}"] for i in range(len(HEADER))]
+    checked = staff_client.post(f"/imports/{state['id']}/fix/check.json", json={"rows": [{"row": 5, "cells": row}]})
+    assert [p["message"] for p in checked.get_json()["rows"][0]["problems"]] == [
+        "Price uses a decimal comma: write the price with a point: 13.50"
+    ]
+    fixed = staff_client.post(f"/imports/{state['id']}/fix", data={**cells, "action": "import"})
+    assert fixed.status_code == 302
+    run_worker(app)
+    follow_up = import_state(staff_client, fixed.location)
+    assert (follow_up["created"], follow_up["rejected"]) == (0, 1)

@@ -340,3 +340,21 @@ def test_a_file_of_new_books_with_stored_ones_among_them_counts_each_row_right_i
         changes = db.session.execute(select(ImportChange.row_number, ImportChange.before)).all()
         # row 4 (the header is row 1) of the create-and-update and of the update-only file
         assert [(number, before["price"]) for number, before in changes] == [(4, "3.03"), (4, "3.03")]
+
+
+def test_every_kind_of_repair_noted_of_the_valid_rows_is_counted_under_the_importers_own_note():
+    """Each list of rows ValidRows keeps of a repair is counted in the import's repairs, under the note the
+    importer declares for it: a new kind of repair needs no second list in the services to be told."""
+    from dataclasses import fields
+    from types import SimpleNamespace
+
+    from bookapp.importer.fields import FIELDS
+    from bookapp.importer.validation import NOTED_ROWS, ValidRows
+    from bookapp.services.row_records import note_chunk_repairs
+
+    lists = [f.name for f in fields(ValidRows) if f.name not in ("numbers", "columns")]
+    valid = ValidRows([2, 3], [[None, None] for _ in FIELDS], **{name: [3] for name in lists})
+    imp = SimpleNamespace(repairs=None)
+    note_chunk_repairs(imp, SimpleNamespace(valid=valid, shown=[]))
+    assert imp.repairs == {NOTED_ROWS[name]: {"count": 1, "rows": [3]} for name in lists}
+    assert valid.where([True, False]).repaired == [] and valid.where([False, True]).repaired == [3]

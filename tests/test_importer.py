@@ -608,8 +608,8 @@ def test_the_bulk_text_check_leaves_out_only_cells_the_text_converter_would_keep
     import random
     import unicodedata
 
-    from bookapp.importer.columns import Column
     from bookapp.importer.fields import MAX_LENGTHS
+    from bookapp.importer.plain_text import cells_to_convert
 
     rng = random.Random(20)
     alphabet = ["a", "Z", "1", " ", "'", "=", ",", "\x1f", "\t", "\n", "é", "e\u0301", "\x7f", "本", "\xa0", "\ud800"]
@@ -617,23 +617,26 @@ def test_the_bulk_text_check_leaves_out_only_cells_the_text_converter_would_keep
     cells += ["x" * 255, "x" * 256, " lead", "trail ", "'quoted", "=formula", "\xa0nbsp", "Señora", "Kraków"]
     for field, required in (("title", True), ("description", False)):
         limit = MAX_LENGTHS[field]
-        column = Column(
-            field, 0, field, lambda cell, f=field, n=limit: parse_text(cell, n, multiline=f == "description")
-        )
-        column.text_cells = True
-        to_convert, blanks = column._text_check(cells)
+
+        def check(column, limit=limit, required=required):
+            return cells_to_convert(column, limit, text_cells=True, required=required)
+
+        to_convert, blanks = check(cells)
         assert set(blanks) == ({i for i, c in enumerate(cells) if c == ""} if not required else set())
         for index in set(range(len(cells))) - set(to_convert) - set(blanks):
             assert parse_text(cells[index], limit) == cells[index]
         assert set(to_convert) >= {len(cells) - 7, len(cells) - 6, len(cells) - 5, len(cells) - 3}
         # composed non-ASCII text is taken in bulk; a decomposed cell sends its column's others to the converter
-        assert column._text_check(["Señora", "Kraków", "plain"]) == ([], [])
+        assert check(["Señora", "Kraków", "plain"]) == ([], [])
         decomposed = unicodedata.normalize("NFD", "Señora")
-        assert column._text_check(["Señora", decomposed, "plain"])[0] == [0, 1]
-    assert len(cells) - 8 in Column("title", 0, "title", str)._text_check(cells)[0]  # 256 characters
+        assert check(["Señora", decomposed, "plain"])[0] == [0, 1]
+    title = MAX_LENGTHS["title"]
+    assert len(cells) - 8 in cells_to_convert(cells, title, text_cells=False, required=True)[0]  # 256 characters
     # a workbook's column: blanks are None, and a number is converted on its own
-    assert Column("description", 0, "d", str)._text_check(["plain", None, " lead", 12]) == ([1, 2, 3], [])
-    assert Column("description", 0, "d", str)._text_check(["plain", None, " lead"]) == ([2], [1])
+    longest = MAX_LENGTHS["description"]
+    workbook = {"text_cells": False, "required": False}
+    assert cells_to_convert(["plain", None, " lead", 12], longest, **workbook) == ([1, 2, 3], [])
+    assert cells_to_convert(["plain", None, " lead"], longest, **workbook) == ([2], [1])
 
 
 def test_first_rows_packs_each_isbn_with_its_row_and_tells_978_from_979():

@@ -641,6 +641,34 @@ def test_a_comma_separated_price_column_with_decimal_points_keeps_its_thousands_
     )
 
 
+def test_a_comma_separated_sheets_whole_numbers_group_thousands_with_points_as_its_prices_do(app, staff_client):
+    """In the European sheet a point groups thousands in prices (1.234,50 €), and so it does in a stock of
+    1.200 (1200 copies, not a refused 1.2) and 1.024 pages. The import says in which rows it read a whole
+    number so, as the prices tell it, not the file. Where prices have points, 1.200 copies stays refused."""
+    from tests import layouts
+
+    name, content = layouts.euro_sheet(1, count=5)
+    rows = list(csv.reader(io.StringIO(content.decode())))
+    stock, pages = (layouts.EURO_SHEET_HEADER.index(h) for h in ("Stock", "Pages"))
+    rows[2][stock], rows[4][pages] = "1.200", "1.024"  # book 2's stock (row 3), book 4's pages (row 5)
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, lineterminator="\r\n").writerows(rows)
+    response = upload(staff_client, buffer.getvalue().encode(), name)
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert (state["created"], state["rejected"]) == (5, 0), state
+    assert (book(app, layouts.isbn13_of(2)).quantity, book(app, layouts.isbn13_of(4)).no_of_pages) == (1200, 1024)
+    assert state["repairs"]["thousands_points_read"] == {"count": 2, "rows": [3, 5]}
+    assert "the quantity or number of pages of 2 rows, such as 1.200 read as 1200 (rows 3, 5)" in page_text(
+        staff_client, response.location
+    )
+
+    points = upload(staff_client, csv_bytes([book_row(1), book_row(2, Quantity="1.200")]))
+    run_worker(app)
+    state = import_state(staff_client, points.location)
+    assert (state["created"], state["rejected"]) == (1, 1) and "thousands_points_read" not in state["repairs"]
+
+
 def progress_count(page_html: str) -> str:
     """The import page's line of how far it has got ("100 % · 8 rows: 6 read, 2 left out · 300 rows/s"), as text."""
     found = re.search(r'<p class="progress-count">(.*?)</p>', page_html, re.S)

@@ -271,7 +271,7 @@ def rejected_rows(import_id: int):
     # "row" is the row a spreadsheet program shows; "line" the file line it starts on, where that differs.
     items = [
         {"row": e.row_number, "line": e.line, "column": e.column, "value": e.value, "message": e.message,
-         "title": read.get(e.row_number, {}).get("title"), "isbn": read.get(e.row_number, {}).get("isbn")}
+         **{key: read.get(e.row_number, {}).get(key) for key in ("title", "title_from_row", "isbn")}}
         for e in pagination.items
     ]  # fmt: skip
     return jsonify(_paged(pagination, items))

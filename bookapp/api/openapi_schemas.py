@@ -264,7 +264,9 @@ SCHEMAS = {
                 "fuller form of its forenames, stored without them; year_read_from_catalogue: a row whose year was "
                 'a library catalogue\'s date, "c1965.", "©1965" or "[1965]", read as 1965; '
                 "pages_read_from_catalogue: a row whose number of pages was a library catalogue's extent, "
-                '"xii, 402 p. :" or "402 p.", read as 402), and the rows left out '
+                '"xii, 402 p. :" or "402 p.", read as 402; thousands_points_read: a row whose quantity or number of '
+                "pages was written with points grouping thousands, 1.200, read as 1200 as the file's prices with a "
+                'decimal comma write them, "1.234,50"), and the rows left out '
                 "with nothing in any matched column (rows_without_book_cells), as a second header of field names "
                 "right under the header (second_header_row), as a note (note_rows: one cell of text, nothing else), "
                 "or as the sheet's totals "
@@ -349,8 +351,17 @@ SCHEMAS = {
             "column": NULLABLE_STRING,
             "value": NULLABLE_STRING,
             "message": {"type": "string"},
-            "title": {**NULLABLE_STRING, "description": "The row's title as the file held it"},
-            "isbn": {**NULLABLE_STRING, "description": "The row's ISBN as the file held it"},
+            "title": {
+                **NULLABLE_STRING,
+                "description": "The row's title as the import read it: its own cell, or, for a shop export's "
+                "variant row that left it blank, its product's first row's title (title_from_row)",
+            },
+            "title_from_row": {
+                **NULLABLE_INT,
+                "description": "The row (its product's first) the title was taken from, where the row's own "
+                "title cell is blank; null where the title is the row's own",
+            },
+            "isbn": {**NULLABLE_STRING, "description": "The row's ISBN as the file held it (a variant's is its own)"},
         },
     },
 }

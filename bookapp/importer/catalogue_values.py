@@ -7,7 +7,8 @@ fuller form the catalogue adds to it ("Herbert, Frank, 1920-1986"). The converte
 the first three ways only where their plain reading refuses it, so a usual file's cells never reach them;
 the punctuation (and a name's dates) is taken off only in a Title or Author column whose first cells all
 close so (catalogue_punctuation_columns), so a shop's "Who Goes There?" or "Smith, 1999 edition" is never
-touched. Plain functions of text: they import nothing of bookapp but its errors.
+touched. Plain functions of text: they import nothing of bookapp but its errors and how a cell's text is read
+(text_values.clean_text, as the converters read it).
 """
 
 import re
@@ -15,6 +16,7 @@ from collections.abc import Container, Iterable, Sequence
 from itertools import zip_longest
 
 from .errors import ValueProblem
+from .text_values import clean_text
 
 #: What a library catalogue writes after an ISBN (its MARC record's ISBN field, as the catalogue's export
 #: or report shows it): a qualifier in brackets ("(pbk.)", "(hardcover : alk. paper)", "(v. 1)"); then maybe
@@ -79,11 +81,10 @@ def catalogue_year(text: str) -> str | None:
 
 def is_catalogue_date(cell: object) -> bool:
     """Whether a year cell the converter accepted was a library catalogue's date ("c1965.", "©1965", "[1965]",
-    "1965."), read as its year: a plain year, a number and a date are not."""
-    if type(cell) is not str:
-        return False
-    text = cell.strip()
-    if len(text) == 4 and text.isdigit():
+    "1965.", or one of them as a spreadsheet's text formula, ="c1965."), read as its year: a plain year, a
+    number and a date are not."""
+    text = _text_read(cell)
+    if text is None or (len(text) == 4 and text.isdigit()):
         return False
     try:
         return catalogue_year(text) is not None
@@ -92,19 +93,26 @@ def is_catalogue_date(cell: object) -> bool:
 
 
 def is_catalogue_extent(cell: object) -> bool:
-    """Whether a pages cell the converter accepted was a library catalogue's extent ("412 p.", "xii, 412 p. :"),
-    read as its number of pages: a whole number never is (the extent's "p." tells it)."""
-    if type(cell) is not str:
+    """Whether a pages cell the converter accepted was a library catalogue's extent ("412 p.", "xii, 412 p. :",
+    ="412 p."), read as its number of pages: a whole number never is (the extent's "p." tells it)."""
+    text = _text_read(cell)
+    if text is None:
         return False
     try:
-        return catalogue_pages(cell) is not None
+        return catalogue_pages(text) is not None
     except ValueProblem:
         return False
 
 
-#: The fields a catalogue writes in a form of its own that their converter reads past (its date, its
-#: extent), with what tells such a cell: the import counts the rows so read (importer.columns).
-CATALOGUE_FORMS = {"year_published": is_catalogue_date, "no_of_pages": is_catalogue_extent}
+def _text_read(cell: object) -> str | None:
+    """Return a text cell's text as the converters read it (spaces and a text formula's ="…" taken off),
+    so a cell is told read from a catalogue's form exactly when it was; None for a cell of another type."""
+    if type(cell) is not str:
+        return None
+    try:
+        return clean_text(cell)
+    except ValueProblem:
+        return None
 
 
 #: The fields a library catalogue closes with punctuation: the title (its MARC record's title proper) and

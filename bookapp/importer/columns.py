@@ -3,28 +3,25 @@ value map) and how they are converted, in bulk where the cells allow it and one 
 
 from __future__ import annotations
 
-import unicodedata
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from itertools import repeat
 from operator import is_
 
-import numpy as np
-
-from .catalogue_values import CATALOGUE_FORMS, without_catalogue_marks
+from .catalogue_values import without_catalogue_marks
 from .cells import cell_text, shown
 from .errors import UnsavedFormula, ValueProblem
 from .fields import LABELS, MAX_LENGTHS, OPTIONAL_FIELDS
 from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
-from .text_values import ANY_CONTROL, BLANK_WORD_LENGTH, BLANK_WORDS
+from .plain_text import TEXT_OR_EMPTY, all_plain, cells_to_convert
+from .text_values import BLANK_WORDS
 from .values import held_several_isbns, lost_leading_zero, read_past_qualifier
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
 MEMOISED_FIELDS = frozenset({"book_type", "year_published", "price", "no_of_pages", "quantity"})
 #: How many distinct cells a memo keeps per field before it stops growing.
 MEMO_LIMIT = 20_000
-_TEXT_OR_EMPTY = frozenset({str, type(None)})
 #: Cell types a memo keys by the cell itself (no key of another type equals one of them); cells of other
 #: types are keyed as (type, cell).
 _OWN_KEYS = frozenset({str, float})
@@ -32,8 +29,6 @@ _OWN_KEYS = frozenset({str, float})
 _NOT_SEEN = object()
 #: dict.get(cell, cell): a blank cell ("", as a CSV and calamine give it) becomes None, any other stays itself.
 BLANK_TO_NONE: dict[object, None] = {"": None}
-#: First characters that keep a text cell from being plain (a space, ' and =).
-_PLAIN_FIRST_REFUSED = np.array([ord(" "), ord("'"), ord("=")], dtype=np.uint32)
 #: What a value map gives for a file value it does not list.
 _UNLISTED = object()
 
@@ -66,7 +61,9 @@ class Column:
     stored value, None to reject the row); *markup*: its cells may be written in HTML (a description),
     read as their text by its converter; *catalogue_punctuation*: its cells close with a library
     catalogue's punctuation ("Dune /", "Herbert, Frank,"), taken off its own cells' values (a fallback
-    column's are read as written), and so are an author's dates ("Herbert, Frank, 1920-1986")."""
+    column's are read as written), and so are an author's dates ("Herbert, Frank, 1920-1986"); *forms*:
+    what tells a cell written in a form its converter reads past that the import counts (a catalogue's
+    "c1965.", a quantity's 1.200), by the name of the list of rows so read (validation.ValidRows)."""
 
     def __init__(
         self,
@@ -81,6 +78,7 @@ class Column:
         values: dict[str, str | None] | None = None,
         markup: bool = False,
         catalogue_punctuation: bool = False,
+        forms: Mapping[str, Callable[[object], bool]] | None = None,
     ):
         self.field, self.position, self.header, self.convert = field, position, header, convert
         self.fallbacks, self.default = fallbacks, default
@@ -98,13 +96,11 @@ class Column:
         self.catalogue_punctuation = catalogue_punctuation
         #: Rows (indexes into the last chunk) whose value had a library catalogue's closing punctuation taken off.
         self.punctuation_taken_off: list[int] = []
-        #: What tells a cell of this field written in a library catalogue's form (a year's "c1965.", pages'
-        #: "xii, 412 p."), read as its value (None: the field has no such form).
-        self._is_catalogue_form = CATALOGUE_FORMS.get(field)
-        #: Rows (indexes into the last chunk) whose value was read from a library catalogue's form.
-        self.catalogue_form: list[int] = []
-        #: The memo's cells written in a catalogue's form.
-        self._catalogue_keys: set[object] = set()
+        self.forms = dict(forms or {})
+        #: Rows (indexes into the last chunk) whose value was read from each of the forms, by the form's name.
+        self.read_forms: dict[str, list[int]] = {}
+        #: The memo's cells written in each of the forms.
+        self._form_keys: dict[str, set[object]] = {name: set() for name in self.forms}
         #: Rows (indexes into the last chunk) whose author had the dates (or the fuller form of its forenames) a
         #: catalogue adds to a name taken off.
         self.dates_taken_off: list[int] = []
@@ -211,8 +207,9 @@ class Column:
                         self._note_repair(index, cell)
                     elif self.markup and type(cell) is str and looks_like_markup(cell):
                         self.from_markup = sorted({*self.from_markup, index})
-                    elif self._is_catalogue_form and self._is_catalogue_form(cell):
-                        self.catalogue_form = sorted({*self.catalogue_form, index})
+                    else:
+                        for name in self._forms_of(cell):
+                            self.read_forms[name] = sorted({*self.read_forms.get(name, ()), index})
                     break
 
     def convert_cells(
@@ -224,7 +221,7 @@ class Column:
         self.first_of_several = []
         self.past_qualifier = []
         self.punctuation_taken_off, self.dates_taken_off = [], []
-        self.catalogue_form = []
+        self.read_forms = {}
         if self.memoised:
             return self._convert_memoised(cells)
         if self.field == "isbn":
@@ -237,19 +234,22 @@ class Column:
         """Convert a column of text (a title, an author, a description), in bulk where it is plain."""
         # HTML is plain text to the bulk checks: its cells go through the converter, which reads their text.
         markup = self.from_markup = self._markup_cells(cells) if self.markup else []
-        if not markup and self._all_plain_text(cells):
+        longest = MAX_LENGTHS[self.field]
+        if not markup and all_plain(cells, longest, text_cells=self.text_cells, blank_words=self.blank_words):
             return list(cells), {}
         # An optional column with blanks: the other cells may all be plain text still.
         if (
             not markup
             and not self.required
-            and (self.text_cells or set(map(type, cells)) <= _TEXT_OR_EMPTY)
-            and self._all_plain_text(list(filter(None, cells)))
+            and (self.text_cells or set(map(type, cells)) <= TEXT_OR_EMPTY)
+            and all_plain(list(filter(None, cells)), longest, text_cells=self.text_cells, blank_words=self.blank_words)
         ):
             return list(map(BLANK_TO_NONE.get, cells, cells)), {}
         values = list(cells)
         problems: dict[int, str] = {}
-        to_convert, blanks = self._text_check(cells)
+        to_convert, blanks = cells_to_convert(
+            cells, longest, text_cells=self.text_cells, required=self.required, blank_words=self.blank_words
+        )
         if markup:
             to_convert = sorted({*to_convert, *markup})
         for index in blanks:
@@ -305,91 +305,6 @@ class Column:
         if read_past_qualifier(cell):
             self.past_qualifier.append(index)
 
-    def _all_plain_text(self, cells: Sequence[object]) -> bool:
-        """Whether every cell is already clean text (and none is a word the field reads as blank: nan,
-        #N/A…), checked with a few whole-column string operations."""
-        if not cells or (not self.text_cells and set(map(type, cells)) != {str}):
-            return False
-        joined = "\x1f".join(cells)
-        # ASCII text without control characters: isprintable() says so for all of it at once, and
-        # the only whitespace such text can hold is the space, so "stripped" means no cell starts
-        # or ends with one (the separator \x1f is a control character, so no cell holds it).
-        if not (
-            joined
-            and joined.isascii()
-            and "".join(cells).isprintable()
-            and joined[0] not in " '="
-            and joined[-1] != " "
-            and "\x1f " not in joined
-            and " \x1f" not in joined
-            and "\x1f'" not in joined
-            and "\x1f=" not in joined
-        ):
-            return False
-        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=len(cells))
-        return (
-            lengths.min() > 0
-            and lengths.max() <= MAX_LENGTHS[self.field]
-            and not self._blank_words_among(cells, lengths)
-        )
-
-    def _blank_words_among(self, cells: Sequence[object], lengths: np.ndarray) -> list[int]:
-        """Return the indexes of the cells (of *lengths* characters) that are a word the field reads as blank."""
-        if not self.blank_words:
-            return []
-        short = np.flatnonzero((lengths > 0) & (lengths <= BLANK_WORD_LENGTH)).tolist()
-        return [index for index in short if cells[index] in self.blank_words]
-
-    def _text_check(self, cells: Sequence[object]) -> tuple[list[int], list[int]]:
-        """Return (the indexes of the cells that may not be clean text already, the blank cells of an
-        optional field). The first is a superset: each of its cells goes through the converter, which
-        decides; every other cell is what the converter would return for it.
-
-        Text cells are checked together, as the character codes of the joined column: a control
-        character, a blank cell, a leading or trailing space, a leading ' or =, or a cell too long; and
-        non-ASCII cells together, as being in Unicode's composed form (NFC) already."""
-        if not self.text_cells:  # a workbook's cells: text and blanks (None) are checked as a CSV's are
-            types = set(map(type, cells))
-            if not types <= _TEXT_OR_EMPTY:  # numbers, dates…: one by one
-                return [i for i, c in enumerate(cells) if type(c) is not str or not self._plain(c)], []
-            if type(None) in types:
-                cells = ["" if cell is None else cell for cell in cells]
-        count = len(cells)
-        lengths = np.fromiter(map(len, cells), dtype=np.int64, count=count)
-        starts = np.zeros(count, dtype=np.int64)
-        np.cumsum(lengths[:-1] + 1, out=starts[1:])
-        codes = np.frombuffer("\x1f".join(cells).encode("utf-32-le", "surrogatepass"), dtype=np.uint32)
-        control = (codes < 0x20) | (codes == 0x7F) | ((codes >= 0xD800) & (codes <= 0xDFFF))
-        control[starts[1:] - 1] = False  # the separators
-        blank = lengths == 0
-        bad = lengths > MAX_LENGTHS[self.field]
-        bad[self._blank_words_among(cells, lengths)] = True
-        filled = np.flatnonzero(~blank)
-        first, last = codes[starts[filled]], codes[starts[filled] + lengths[filled] - 1]
-        # A space, ' or = first, a space last, or any non-ASCII character first or last (it may be a space).
-        bad[filled] |= np.isin(first, _PLAIN_FIRST_REFUSED) | (first > 0x7E) | (last == 0x20) | (last > 0x7E)
-        if control.any():
-            bad[np.searchsorted(starts, np.flatnonzero(control), side="right") - 1] = True
-        wide = np.flatnonzero(codes > 0x7E)
-        if len(wide):
-            unicode_cells = np.unique(np.searchsorted(starts, wide, side="right") - 1)
-            joined = "\x1f".join([cells[i] for i in unicode_cells.tolist()])
-            if not unicodedata.is_normalized("NFC", joined):
-                bad[unicode_cells] = True  # some cell is not composed: the converter finds which
-        if self.required:
-            return np.flatnonzero(bad | blank).tolist(), []
-        return np.flatnonzero(bad).tolist(), np.flatnonzero(blank).tolist()
-
-    def _plain(self, cell: str) -> bool:
-        return (
-            0 < len(cell) <= MAX_LENGTHS[self.field]
-            and cell.isascii()
-            and cell.strip() == cell
-            and cell[0] not in "'="
-            and ANY_CONTROL.search(cell) is None
-            and cell not in self.blank_words
-        )
-
     def _convert_memoised(self, cells: Sequence[object]) -> tuple[list[object], dict[int, str]]:
         memo, memo_problems = self.memo, self.memo_problems
         if self.text_cells or (len(types := set(map(type, cells))) == 1 and types <= _OWN_KEYS):
@@ -405,11 +320,13 @@ class Column:
                 memo[key], problem = self.convert_cell(cell)
                 if problem is not None:
                     memo_problems[key] = problem
-                elif self._is_catalogue_form and self._is_catalogue_form(cell):
-                    self._catalogue_keys.add(key)
+                else:
+                    for name in self._forms_of(cell):
+                        self._form_keys[name].add(key)
             values = list(map(memo.__getitem__, keys))
-        if self._catalogue_keys and not self._catalogue_keys.isdisjoint(keys):
-            self.catalogue_form = [i for i, key in enumerate(keys) if key in self._catalogue_keys]
+        for name, formed in self._form_keys.items():
+            if formed and not formed.isdisjoint(keys):
+                self.read_forms[name] = [i for i, key in enumerate(keys) if key in formed]
         if not memo_problems or memo_problems.keys().isdisjoint(keys):
             return values, {}
         return values, {i: memo_problems[key] for i, key in enumerate(keys) if key in memo_problems}
@@ -426,6 +343,12 @@ class Column:
             values.append(value)
             if problem:
                 problems[index] = problem
-            elif self._is_catalogue_form and (key in self._catalogue_keys or self._is_catalogue_form(cell)):
-                self.catalogue_form.append(index)
+            else:
+                for name, is_form in self.forms.items():
+                    if key in self._form_keys[name] or is_form(cell):
+                        self.read_forms.setdefault(name, []).append(index)
         return values, problems
+
+    def _forms_of(self, cell: object) -> list[str]:
+        """Return the names of the forms a cell its converter accepted is written in."""
+        return [name for name, is_form in self.forms.items() if is_form(cell)] if self.forms else []

@@ -3,14 +3,17 @@ such a number, or one with a decimal point, reads as plain digits.
 
 A semicolon-separated file writes all its numbers with decimal commas; a comma-separated file may still
 write its prices so ("9,99 €", quoted): its first rows decide, for every reading of the file alike
-(reading.Table.decimal_comma_columns), and the import's description says so. Plain functions of text:
-they import nothing of bookapp but its errors.
+(reading.Table.decimal_comma_columns), and the import's description says so. In such a file a point groups
+thousands, as in its prices (1.234,50): a quantity of 1.200 is 1200, and the import counts the rows so read
+(has_thousands_points). Plain functions of text: they import nothing of bookapp but its errors and how a
+cell's text is read (text_values).
 """
 
 import re
 from collections.abc import Iterable, Sequence
 
 from .errors import ValueProblem
+from .text_values import clean_text
 
 #: What an import's description (its read_as) adds when its prices are read with a decimal comma in a
 #: file whose other numbers are not (a comma-separated file's price column of 9,99: decimal_comma_columns).
@@ -50,6 +53,18 @@ def plain_number(text: str, decimal_comma: bool, *, alone: bool = False) -> str:
             )
         return whole.replace(",", "") + point + fraction
     return text
+
+
+def has_thousands_points(cell: object) -> bool:
+    """Whether a whole-number cell the converter accepted was written with points grouping thousands (1.200,
+    1.234.567), so read as a thousand and more, not as a number with decimals."""
+    if type(cell) is not str:
+        return False
+    try:
+        text = clean_text(cell)
+    except ValueProblem:
+        return False
+    return text is not None and GROUPED["."].match(text.replace(" ", "").replace("\u00a0", "")) is not None
 
 
 def _with_a_point(text: str) -> str:

@@ -9,7 +9,7 @@ scalar converter, so the rules and the messages are those of the converter, alwa
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from decimal import Decimal
 from itertools import compress
 from operator import itemgetter
@@ -17,9 +17,10 @@ from typing import NamedTuple
 
 from openpyxl.utils.cell import get_column_letter
 
-from .catalogue_values import PUNCTUATED_FIELDS
+from .catalogue_values import PUNCTUATED_FIELDS, is_catalogue_date, is_catalogue_extent
 from .cells import cell_text
 from .columns import Column
+from .decimal_comma import has_thousands_points
 from .errors import RowProblem, UnsavedFormula, ValueProblem
 from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS
 from .groups import continued, shared_positions
@@ -30,13 +31,14 @@ from .values import converters
 
 #: The longest cell value quoted back in a report.
 SHOWN_VALUE_LENGTH = 80
-
-
-#: The lists of ValidRows that note rows read with a repair (the import counts each kind).
-NOTED_ROWS = (
-    "repaired", "from_markup", "first_of_several", "past_qualifier", "punctuation_taken_off", "catalogue_year",
-    "catalogue_pages", "dates_taken_off",
-)  # fmt: skip
+#: The forms of a field's cells its converter reads past that the import counts, by the list of ValidRows
+#: noting the rows so read: a library catalogue's date and extent ("c1965.", "xii, 412 p. :").
+CATALOGUE_FORMS = {
+    "year_published": {"catalogue_year": is_catalogue_date},
+    "no_of_pages": {"catalogue_pages": is_catalogue_extent},
+}
+#: The fields read as whole numbers: where a file's prices group thousands with points, so may their cells.
+WHOLE_NUMBER_FIELDS = ("no_of_pages", "quantity")
 
 
 class BookRow(NamedTuple):
@@ -63,27 +65,31 @@ class ValidRows:
     """A chunk's valid rows, column by column: their row numbers and one list per field (FIELDS order).
 
     Filtering, converting and storing work a column at a time; BookRows are made only when the rows
-    are iterated (a preview, a report, a single-row check), which costs more than the columns do.
+    are iterated (a preview, a report, a single-row check), which costs more than the columns do. Each list
+    of the rows read with a repair declares the note the import counts them under (its repairs' key).
     """
 
     numbers: list[int]
     columns: list[list]
     #: Rows whose ISBN was repaired on the way in (an ISBN-10 that lost its leading zero).
-    repaired: list[int] = field(default_factory=list)
+    repaired: list[int] = field(default_factory=list, metadata={"note": "isbn_leading_zero"})
     #: Rows whose description was written in HTML and read as its text (importer.markup).
-    from_markup: list[int] = field(default_factory=list)
+    from_markup: list[int] = field(default_factory=list, metadata={"note": "descriptions_from_html"})
     #: Rows whose ISBN cell held several ISBNs of the book, read as the first.
-    first_of_several: list[int] = field(default_factory=list)
+    first_of_several: list[int] = field(default_factory=list, metadata={"note": "isbn_first_of_several"})
     #: Rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)"), read as the ISBN.
-    past_qualifier: list[int] = field(default_factory=list)
+    past_qualifier: list[int] = field(default_factory=list, metadata={"note": "isbn_past_qualifier"})
     #: Rows whose title or author had a library catalogue's closing punctuation taken off ("Dune /" → "Dune").
-    punctuation_taken_off: list[int] = field(default_factory=list)
+    punctuation_taken_off: list[int] = field(default_factory=list, metadata={"note": "catalogue_punctuation_taken_off"})
     #: Rows whose year was a library catalogue's date ("c1965.", "©1965", "[1965]"), read as its year.
-    catalogue_year: list[int] = field(default_factory=list)
+    catalogue_year: list[int] = field(default_factory=list, metadata={"note": "year_read_from_catalogue"})
     #: Rows whose number of pages was a library catalogue's extent ("xii, 412 p. :"), read as its pages.
-    catalogue_pages: list[int] = field(default_factory=list)
+    catalogue_pages: list[int] = field(default_factory=list, metadata={"note": "pages_read_from_catalogue"})
     #: Rows whose author had the dates a library catalogue adds to a name taken off ("Herbert, Frank, 1920-1986").
-    dates_taken_off: list[int] = field(default_factory=list)
+    dates_taken_off: list[int] = field(default_factory=list, metadata={"note": "catalogue_dates_taken_off"})
+    #: Rows whose quantity or number of pages was written with points grouping thousands (1.200), read so as
+    #: the file's prices are (a comma-separated file's, whose prices have a decimal comma: 1.234,50).
+    thousands_points: list[int] = field(default_factory=list, metadata={"note": "thousands_points_read"})
 
     def __len__(self) -> int:
         return len(self.numbers)
@@ -98,16 +104,20 @@ class ValidRows:
     def where(self, keep: Sequence[bool]) -> ValidRows:
         """Return the rows whose *keep* flag is true."""
         kept = ValidRows(list(compress(self.numbers, keep)), [list(compress(c, keep)) for c in self.columns])
-        noted = [name for name in NOTED_ROWS if getattr(self, name)]
-        if noted:
+        lists = [name for name in NOTED_ROWS if getattr(self, name)]
+        if lists:
             still = set(kept.numbers)
-            for name in noted:
+            for name in lists:
                 setattr(kept, name, [n for n in getattr(self, name) if n in still])
         return kept
 
     def records(self) -> list[tuple]:
         """Return each row's field values as a tuple (no row number), for bulk inserts."""
         return list(zip(*self.columns, strict=True))
+
+
+#: The lists of ValidRows that note rows read with a repair, each with the note the import counts it under.
+NOTED_ROWS = {f.name: f.metadata["note"] for f in fields(ValidRows) if "note" in f.metadata}
 
 
 def shown(value: object) -> str | None:
@@ -150,11 +160,14 @@ class RowValidator:
         catalogue_punctuation_columns: Collection[int] = frozenset(),
         text_cells: bool = False,
         nul_cells: bool = False,
+        alone: bool = False,
     ):
         """*decimal_comma*: the file's numbers are written with one (a semicolon-separated file's);
         *decimal_comma_columns*: the columns whose are (reading.Table's), read so where Price reads one;
         *catalogue_punctuation_columns*: the columns that close their cells with a library catalogue's
-        punctuation (reading.Table's), read without it where Title or Author reads one."""
+        punctuation (reading.Table's), read without it where Title or Author reads one; *alone*: each row is
+        one a person fixes on its own (the fix grid), so a refused price says what to type in its cell
+        (12,00: "write the price with a point: 12.00"), not how the file's column is read."""
         self.width = len(header_map.headers)
         self.text_cells = text_cells
         #: Whether cells may hold a NUL byte (the file has one somewhere): then every column is checked.
@@ -186,8 +199,15 @@ class RowValidator:
         ]
         #: Whether prices are read with a decimal comma (as all of the file's numbers, or as its price column's).
         self.price_decimal_comma = decimal_comma or header_map.positions.get("price") in decimal_comma_columns
-        convert = converters(decimal_comma=decimal_comma, markup=True)
-        convert["price"] = converters(decimal_comma=self.price_decimal_comma)["price"]
+        #: Whether whole numbers read a point as grouping thousands because the prices do, in a file whose
+        #: other numbers do not say so (a comma-separated one): the rows so read are counted.
+        thousands_point = self.price_decimal_comma and not decimal_comma
+        forms = {fld: dict(CATALOGUE_FORMS.get(fld, {})) for fld in FIELDS}
+        if thousands_point:
+            for fld in WHOLE_NUMBER_FIELDS:
+                forms[fld]["thousands_points"] = has_thousands_points
+        convert = converters(decimal_comma=decimal_comma, markup=True, thousands_point=thousands_point)
+        convert["price"] = converters(decimal_comma=self.price_decimal_comma, alone=alone)["price"]
         self.columns = [
             Column(
                 fld,
@@ -201,6 +221,7 @@ class RowValidator:
                 markup=fld in MARKUP_FIELDS,
                 catalogue_punctuation=fld in PUNCTUATED_FIELDS
                 and header_map.positions.get(fld) in catalogue_punctuation_columns,
+                forms=forms[fld],
             )
             for fld in FIELDS
             if fld in header_map.positions or fld in header_map.defaults
@@ -246,7 +267,7 @@ class RowValidator:
         several: list[int] = []
         qualified: list[int] = []
         punctuated: set[int] = set()
-        catalogue_forms: dict[str, list[int]] = {}
+        formed: dict[str, set[int]] = {}
         dated: list[int] = []
         for column in self.columns:
             cells, values, column_problems = column.convert_source(by_position, len(numbers))
@@ -256,8 +277,8 @@ class RowValidator:
             several.extend(numbers[i] for i in column.first_of_several)
             qualified.extend(numbers[i] for i in column.past_qualifier)
             punctuated.update(numbers[i] for i in column.punctuation_taken_off)
-            if column.catalogue_form:
-                catalogue_forms[column.field] = [numbers[i] for i in column.catalogue_form]
+            for name, indexes in column.read_forms.items():
+                formed.setdefault(name, set()).update(numbers[i] for i in indexes)
             dated.extend(numbers[i] for i in column.dates_taken_off)
             for index, message in column_problems.items():
                 bad.setdefault(index, []).append(
@@ -273,14 +294,13 @@ class RowValidator:
         valid = ValidRows(
             numbers,
             [columns.get(fld, blank) for fld in FIELDS],
-            sorted(repaired),
-            from_markup,
-            sorted(several),
-            sorted(qualified),
-            sorted(punctuated),
-            catalogue_forms.get("year_published", []),
-            catalogue_forms.get("no_of_pages", []),
-            dated,
+            repaired=sorted(repaired),
+            from_markup=from_markup,
+            first_of_several=sorted(several),
+            past_qualifier=sorted(qualified),
+            punctuation_taken_off=sorted(punctuated),
+            dates_taken_off=dated,
+            **{name: sorted(rows) for name, rows in formed.items()},
         )
         if bad:
             valid = valid.where([index not in bad for index in range(len(numbers))])

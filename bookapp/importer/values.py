@@ -221,9 +221,9 @@ def _float_noise(amount: Decimal, rounded: Decimal) -> bool:
     return -amount.as_tuple().exponent >= NOISE_DECIMALS and abs(amount - rounded) < _NOISE
 
 
-def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> int | None:
+def parse_int(value: object, *, minimum: int, decimal_comma: bool = False, thousands_point: bool = False) -> int | None:
     """Return a whole number from minimum to 2,147,483,647; accept 304, 304.0, 3e2 and 1,200 (1.200 in a
-    file with decimal commas)."""
+    file with decimal commas, or, with *thousands_point*, in one whose prices have them)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -244,6 +244,8 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> in
             plain = text.replace(" ", "").replace("\u00a0", "")
             if decimal_comma:  # 1.200 is a thousand and two hundred there; 1,5 is one and a half
                 plain = (plain.replace(".", "") if GROUPED["."].match(plain) else plain).replace(",", ".")
+            elif thousands_point and GROUPED["."].match(plain):  # as the file's prices read it (1.234,50)
+                plain = plain.replace(".", "")
             else:
                 plain = plain.replace(",", "")
             try:
@@ -262,11 +264,11 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False) -> in
     return number
 
 
-def parse_pages(value: object, *, decimal_comma: bool = False) -> int | None:
+def parse_pages(value: object, *, decimal_comma: bool = False, thousands_point: bool = False) -> int | None:
     """Return a number of pages: a whole number from 1 (as parse_int reads it), or a library catalogue's
     extent ("412 p.", "xii, 412 p. ;", "412 pages"), read only where the whole number is refused."""
     try:
-        return parse_int(value, minimum=1, decimal_comma=decimal_comma)
+        return parse_int(value, minimum=1, decimal_comma=decimal_comma, thousands_point=thousands_point)
     except ValueProblem:
         pages = catalogue_pages(clean_text(value) or "") if type(value) is str else None
         if pages is None:
@@ -355,12 +357,13 @@ def parse_book_type(value: object) -> str | None:
 
 
 def converters(
-    *, decimal_comma: bool = False, markup: bool = False, alone: bool = False
+    *, decimal_comma: bool = False, markup: bool = False, alone: bool = False, thousands_point: bool = False
 ) -> dict[str, Callable[[object], object]]:
     """Return the converter of each field (shared by the importer and the book editor); with *markup* (a
     file's), a description written in HTML is read as its text (what a person types is kept as typed);
     *alone*: the values are one book's (a form's, a row fixed on its own), not a file column's (only a file's
-    text cells are read as blank when they are a numeric tool's word for it: a person's "nan" is kept)."""
+    text cells are read as blank when they are a numeric tool's word for it: a person's "nan" is kept);
+    *thousands_point*: whole numbers read a point as grouping thousands (1.200), as the file's prices do."""
     blank = {field: frozenset() if alone else words for field, words in BLANK_WORDS.items()}
     return {
         "title": partial(parse_text, max_length=MAX_LENGTHS["title"], blank_words=blank["title"]),
@@ -369,8 +372,8 @@ def converters(
         "isbn": parse_isbn,
         "year_published": parse_year,
         "price": partial(parse_price, decimal_comma=decimal_comma, alone=alone),
-        "no_of_pages": partial(parse_pages, decimal_comma=decimal_comma),
-        "quantity": partial(parse_int, minimum=0, decimal_comma=decimal_comma),
+        "no_of_pages": partial(parse_pages, decimal_comma=decimal_comma, thousands_point=thousands_point),
+        "quantity": partial(parse_int, minimum=0, decimal_comma=decimal_comma, thousands_point=thousands_point),
         "description": partial(
             parse_text,
             max_length=MAX_LENGTHS["description"],

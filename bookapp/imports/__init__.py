@@ -27,6 +27,7 @@ from ..importer.left_out import left_out_count
 from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number, printable
+from ..services.columns_read import field_columns
 from ..services.dry_runs import changes_listed
 from ..services.fixes import fix_state
 from ..services.import_jobs import ImportStateError, cancel_import, retry_import
@@ -38,7 +39,7 @@ from ..services.imports import (
     confirm_dry_run,
     create_import,
 )
-from ..services.problems import SEVERAL_ISBNS, field_columns, of_kind, plural, problems_summary, rows_as_read
+from ..services.problems import SEVERAL_ISBNS, of_kind, plural, problems_summary, rows_as_read
 from ..services.rematch import rematch_import, rematches_of, why_not_rematched
 from ..services.reports import (
     XLSX_MIMETYPE,

@@ -1,6 +1,6 @@
 """The columns an import's pass reads its rows with: at its first read, resolved from its mapping and the
 header's names and recorded (Import.columns_read, which Import.reads_with gives its reports and fixes too);
-from then on, never resolved again.
+from then on, never resolved again. And, for what shows its rows later, the columns each field was read from.
 """
 
 from __future__ import annotations
@@ -8,7 +8,8 @@ from __future__ import annotations
 from ..importer import FileProblem, HeaderMap, Mapping
 from ..importer.book_types import holds_other_than_book_types
 from ..importer.groups import suggested_group
-from ..importer.mapping import header_text
+from ..importer.headers import field_of
+from ..importer.mapping import MappingError, header_text
 from ..models import Import
 
 
@@ -78,3 +79,19 @@ def columns_read(
 
 def _listed(headers: list[str] | None) -> str:
     return ", ".join(map(repr, headers)) if headers else "no column"
+
+
+def field_positions(imp: Import) -> dict[str, tuple[int, ...]]:
+    """Return the positions of the columns each field was read from: its column, then its fallbacks."""
+    try:
+        header_map, _ = imp.reads_with().resolve(imp.headers)
+        return {f: (header_map.positions[f], *header_map.fallbacks.get(f, ())) for f in header_map.positions}
+    except (MappingError, FileProblem):  # a mapping an earlier version saved: the headers' own names
+        return {field_of(h): (i,) for i, h in reversed(list(enumerate(imp.headers))) if field_of(h)}
+
+
+def field_columns(imp: Import, fld: str) -> list[str]:
+    """Return the names of the file's columns a field was read from, in order ("ISBN13", "ISBN")."""
+    if not imp.headers:
+        return []
+    return [header_text(imp.headers[i]) for i in field_positions(imp).get(fld, ()) if i < len(imp.headers)]

@@ -8,7 +8,9 @@ those cells show what it took, marked so (GridRow.filled), and are imported with
 
 A row's problems are the import's own while the row is as it was read (a repeated ISBN, which the
 row alone does not show, included); once a cell of it changes, they are what checking the row again
-finds (services/row_check.py). Only changed rows are imported: a row left as it was would only be
+finds (services/row_check.py). Either way a cell is marked in words for that cell, as a person fixes it:
+a price with a decimal comma where the file's prices have a point says what to type (12.00), not how the
+file's column is read; the follow-up import reads its prices as the import did, so the words hold there. Only changed rows are imported: a row left as it was would only be
 rejected again, or, if it repeated an ISBN, now overwrite the book of the row it repeated.
 """
 
@@ -172,7 +174,7 @@ class Grid:
 def fix_grid(imp: Import, state: FixState, page: int, *, numbers: set[int] | None = None) -> Grid:
     """Return page *page* of the import's rejected rows still to fix (the ones no follow-up took), or the
     rows numbered *numbers* among them, as read, each with the import's problems."""
-    checker = RowChecker(imp)
+    checker = RowChecker(imp, alone=True)
     taken = state.taken
     left = state.left
     pages = max((left + FIX_ROWS_PER_PAGE - 1) // FIX_ROWS_PER_PAGE, 1)
@@ -220,7 +222,7 @@ def fix_grid(imp: Import, state: FixState, page: int, *, numbers: set[int] | Non
         stored += [""] * (width - len(stored))
         hidden = {i for i, text in enumerate(stored) if len(text) > MAX_CELL_CHARS}
         shown = ["" if i in hidden else text for i, text in enumerate(stored)]
-        read = problems.get(number, [])
+        read = checker.in_cell_words(number, stored, problems.get(number, []))
         row = GridRow(number, line, stored, shown, hidden, list(read), read)
         if isinstance(filled, dict):
             row.filled = {i for i in filled.get("cells") or () if isinstance(i, int) and 0 <= i < width}

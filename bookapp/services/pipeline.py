@@ -37,7 +37,7 @@ from .copy_writing import ConcurrentInsert
 from .import_jobs import job_timeout, upload_path
 from .outcomes import OUTCOME_NAMES, ChunkOutcome, Outcome
 from .read_ahead import ReadAhead, ReadHere
-from .row_check import punctuation_columns
+from .row_check import comma_columns, punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_chunk_repairs, note_repairs, save_problems
 from .saving import BookWriter
@@ -164,7 +164,7 @@ class ImportRun:
             validator = RowValidator(
                 header_map,
                 decimal_comma=table.decimal_comma,
-                decimal_comma_columns=table.decimal_comma_columns,
+                decimal_comma_columns=comma_columns(imp, table, header_map),
                 catalogue_punctuation_columns=punctuation_columns(imp, table, header_map),
                 text_cells=table.text_cells,
                 nul_cells=table.nul_cells,

@@ -13,10 +13,9 @@ from ..extensions import db
 from ..importer import RowProblem
 from ..importer.cells import as_read, cell_text
 from ..importer.columns import is_blank_cell
-from ..importer.errors import FileProblem
-from ..importer.headers import field_of
-from ..importer.mapping import MappingError, header_text
+from ..importer.validation import NOTED_ROWS
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
+from .columns_read import field_columns, field_positions
 
 #: Row numbers listed beside each kind of problem.
 SUMMARY_ROWS = 5
@@ -194,17 +193,19 @@ def _json_prefix(text: str, size: int) -> str:
 LEFT_OUT = "rows_without_book_cells"
 #: The note of a workbook's rows with a number read as its cell's format shows it (9.996 as 10.00).
 SHOWN_ROUNDED = "numbers_read_as_shown"
+#: The note of the rows whose ISBN was an ISBN-10 that lost its leading 0 (a number cell's), read with it.
+LEADING_ZERO = NOTED_ROWS["repaired"]
 #: The note of the rows whose ISBN cell held several ISBNs of the book (read as the first).
-SEVERAL_ISBNS = "isbn_first_of_several"
+SEVERAL_ISBNS = NOTED_ROWS["first_of_several"]
 #: The note of the rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)").
-PAST_QUALIFIER = "isbn_past_qualifier"
+PAST_QUALIFIER = NOTED_ROWS["past_qualifier"]
 #: The note of the rows whose title or author had a library catalogue's closing punctuation taken off
 #: ("Dune /", "Herbert, Frank,": see importer.catalogue_values).
-CATALOGUE_PUNCTUATION = "catalogue_punctuation_taken_off"
+CATALOGUE_PUNCTUATION = NOTED_ROWS["punctuation_taken_off"]
 #: The notes of the rows whose year or number of pages was written as a library catalogue writes it
 #: ("c1965.", "©1965", "[1965]"; "xii, 412 p. :") and read as the year or the pages (catalogue_values).
-CATALOGUE_YEAR = "year_read_from_catalogue"
-CATALOGUE_PAGES = "pages_read_from_catalogue"
+CATALOGUE_YEAR = NOTED_ROWS["catalogue_year"]
+CATALOGUE_PAGES = NOTED_ROWS["catalogue_pages"]
 #: How the report says them: the field read, the catalogue's form of it, and an example.
 _CATALOGUE_FORMS_SAID = (
     (CATALOGUE_YEAR, "the year", "date", "c1965., ©1965 or [1965] (read as 1965)"),
@@ -212,7 +213,10 @@ _CATALOGUE_FORMS_SAID = (
 )
 #: The note of the rows whose author had the dates (or the fuller form) a library catalogue adds to a name
 #: taken off ("Herbert, Frank, 1920-1986": see importer.catalogue_values).
-CATALOGUE_DATES = "catalogue_dates_taken_off"
+CATALOGUE_DATES = NOTED_ROWS["dates_taken_off"]
+#: The note of the rows whose quantity or number of pages was written with points grouping thousands (1.200),
+#: read so as the file's prices are (a comma-separated file whose prices have a decimal comma).
+THOUSANDS_POINTS = NOTED_ROWS["thousands_points"]
 #: The note of the row under the header left out as a second header of field names (item_sku, …).
 SECOND_HEADER = "second_header_row"
 #: The note of the rows left out as a note under the books: one cell of text, nothing else.
@@ -222,53 +226,44 @@ TOTALS = "totals_rows"
 #: The note of a product export's rows of variable or grouped products left out (importer.left_out).
 PRODUCTS = "product_rows"
 #: The note of the rows whose description was written in HTML and stored as its text (importer.markup).
-FROM_HTML = "descriptions_from_html"
-#: The note of each list of rows ValidRows keeps of the rows read with a repair (validation.NOTED_ROWS).
-NOTES_OF_VALID_ROWS = {
-    "repaired": "isbn_leading_zero", "from_markup": FROM_HTML, "first_of_several": SEVERAL_ISBNS,
-    "past_qualifier": PAST_QUALIFIER, "punctuation_taken_off": CATALOGUE_PUNCTUATION, "catalogue_year": CATALOGUE_YEAR,
-    "catalogue_pages": CATALOGUE_PAGES, "dates_taken_off": CATALOGUE_DATES,
-}  # fmt: skip
+FROM_HTML = NOTED_ROWS["from_markup"]
+#: The note of each list of rows ValidRows keeps of the rows read with a repair: the importer's own, so
+#: a new kind of repair it notes is counted (and its rows kept in step by ValidRows.where) without a copy here.
+NOTES_OF_VALID_ROWS = NOTED_ROWS
 
 
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
-    """Return the title and ISBN of some rejected rows as the file held them, by row number: the
-    stored cells, read through the import's column matches (its column for the field, then the ones
-    read where that is blank: Variant Barcode for a Shopify file's ISBN, ISBN13 then ISBN for Goodreads)."""
+    """Return the title and ISBN of some rejected rows as the import read them, by row number: the stored
+    cells, read through the import's column matches (its column for the field, then the ones read where that
+    is blank: Variant Barcode for a Shopify file's ISBN, ISBN13 then ISBN for Goodreads). A shop export's
+    variant row that left its title blank read its product's first row's: *title_from_row* names that row
+    (None where the title is the row's own). An ISBN is always the row's own (groups.SHARED_FIELDS)."""
     if not numbers or not imp.headers:
         return {}
-    columns = _columns_read(imp)
+    columns = field_positions(imp)
     found = db.session.execute(
-        select(RejectedRow.row_number, RejectedRow.cells).where(
+        select(RejectedRow.row_number, RejectedRow.cells, RejectedRow.filled).where(
             RejectedRow.import_id == imp.id, RejectedRow.row_number.in_(numbers)
         )
     )
 
-    def cell(cells: list, name: str) -> str:
+    def cell(cells: list, name: str) -> tuple[str, int | None]:
+        """The field's text (and the column it is in), or "" and None."""
         for position in columns.get(name, ()):
             value = cells[position] if isinstance(cells, list) and position < len(cells) else None
             if not is_blank_cell(value):
                 # As the spreadsheet showed it (9780306406157, not …157.0), ="0375704027" as its text.
-                return as_read(cell_text(value))
-        return ""
+                return as_read(cell_text(value)), position
+        return "", None
 
-    return {number: {"title": cell(cells, "title"), "isbn": cell(cells, "isbn")} for number, cells in found}
-
-
-def _columns_read(imp: Import) -> dict[str, tuple[int, ...]]:
-    """Return the positions of the columns each field was read from: its column, then its fallbacks."""
-    try:
-        header_map, _ = imp.reads_with().resolve(imp.headers)
-        return {f: (header_map.positions[f], *header_map.fallbacks.get(f, ())) for f in header_map.positions}
-    except (MappingError, FileProblem):  # a mapping an earlier version saved: the headers' own names
-        return {field_of(h): (i,) for i, h in reversed(list(enumerate(imp.headers))) if field_of(h)}
-
-
-def field_columns(imp: Import, fld: str) -> list[str]:
-    """Return the names of the file's columns a field was read from, in order ("ISBN13", "ISBN")."""
-    if not imp.headers:
-        return []
-    return [header_text(imp.headers[i]) for i in _columns_read(imp).get(fld, ()) if i < len(imp.headers)]
+    read = {}
+    for number, cells, filled in found:
+        title, title_at = cell(cells, "title")
+        taken = isinstance(filled, dict) and title_at is not None and title_at in (filled.get("cells") or ())
+        from_row = filled.get("from_row") if taken else None
+        read[number] = {"title": title, "isbn": cell(cells, "isbn")[0],
+                        "title_from_row": from_row if isinstance(from_row, int) else None}  # fmt: skip
+    return read
 
 
 def plural(count: int, one: str, many: str | None = None) -> str:
@@ -315,7 +310,7 @@ def summary_line(imp: Import) -> str:
         line += f" Undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{who}."
     if imp.error:
         line += f" {imp.error}"
-    zeros = (imp.repairs or {}).get("isbn_leading_zero")
+    zeros = (imp.repairs or {}).get(LEADING_ZERO)
     if zeros:
         rows = ", ".join(f"{n:,}" for n in zeros["rows"][:10]) + (", …" if zeros["count"] > 10 else "")
         line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
@@ -347,6 +342,12 @@ def summary_line(imp: Import) -> str:
         line += (
             " Took the dates a library catalogue adds to a name (and the fuller form of its forenames) off the author "
             f"of {plural(dated['count'], 'row')}: {_rows(dated)}."
+        )
+    grouped = (imp.repairs or {}).get(THOUSANDS_POINTS)
+    if grouped:
+        line += (
+            f" Read the quantity or number of pages of {plural(grouped['count'], 'row')} with points grouping "
+            f"thousands, as the file's prices with a decimal comma write them (1.200 as 1200): {_rows(grouped)}."
         )
     left_out = (imp.repairs or {}).get(LEFT_OUT)
     if left_out:

@@ -125,7 +125,7 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
     from ..importer.fields import LABELS
     from ..models import ImportChange, ImportChunk
     from .outcomes import Outcome
-    from .row_check import punctuation_columns
+    from .row_check import comma_columns, punctuation_columns
 
     names = {o.value: o.name.lower() for o in Outcome}
     if imp.saved_nothing:  # all or nothing, not saved: its valid rows were only checked
@@ -141,14 +141,15 @@ def reconciliation_rows(imp: Import, upload_path) -> Iterator[list[object]]:
         validator = RowValidator(
             header_map,
             decimal_comma=table.decimal_comma,
-            decimal_comma_columns=table.decimal_comma_columns,
+            decimal_comma_columns=comma_columns(imp, table, header_map),
             catalogue_punctuation_columns=punctuation_columns(imp, table, header_map),
             text_cells=table.text_cells,
         )
         isbn_at, title_at = header_map.positions["isbn"], header_map.positions.get("title")
 
         def as_read(cells: list, position: int) -> str:
-            """A rejected row's cell as the file held it (it has no validated value)."""
+            """A rejected row's cell as the import read it (it has no validated value): the file's, or, in a shop
+            export's variant row that left it blank, the one it took from its product's first row."""
             value = cells[position] if isinstance(cells, list) and position < len(cells) else None
             return "" if value is None else str(value)
 

@@ -74,6 +74,19 @@ def reads_prices_with_decimal_comma(imp: Import) -> bool:
     return PRICES_WITH_DECIMAL_COMMA in (imp.read_as or "")
 
 
+def comma_columns(imp: Import, table, header_map) -> frozenset[int]:
+    """The columns of *table* (a reading.Table) whose numbers *imp* reads with a decimal comma: those its first
+    rows show (decimal_comma.decimal_comma_columns), or, for a fix of another import's rejected rows (too few
+    to tell), the price column if that import read its prices so: as the fix grid checked them."""
+    if imp.fixes_import_id is None:
+        return table.decimal_comma_columns
+    original = db.session.get(Import, imp.fixes_import_id)
+    price_at = header_map.positions.get("price")
+    if original is None or price_at is None or not reads_prices_with_decimal_comma(original):
+        return frozenset()
+    return frozenset({price_at})
+
+
 def punctuation_columns(imp: Import, table, header_map) -> frozenset[int]:
     """The columns of *table* (a reading.Table) that *imp* reads without a library catalogue's closing
     punctuation: those its first rows show (catalogue_values.catalogue_punctuation_columns), or, for a fix
@@ -91,9 +104,10 @@ def read_without_punctuation(imp: Import | None, header_map) -> frozenset[int]:
 
 
 class RowChecker:
-    """Checks rows of one import's file, with its header map, one row or a few at a time."""
+    """Checks rows of one import's file, with its header map, one row or a few at a time (*alone*: rows a
+    person fixes on their own, whose refused cells say what to type there: see RowValidator)."""
 
-    def __init__(self, imp: Import):
+    def __init__(self, imp: Import, *, alone: bool = False):
         if not imp.headers:
             raise RowCheckProblem(f"The header row of import #{imp.id} is not known yet: wait until it has started.")
         self.headers = [header_text(h) for h in imp.headers]
@@ -111,7 +125,10 @@ class RowChecker:
             catalogue_punctuation_columns=read_without_punctuation(imp, self.header_map),
             text_cells=True,
             nul_cells=True,
+            alone=alone,
         )
+        #: The column whose refusals a row checked alone words for its own cell (None: words as the import's).
+        self.worded_alone = price_at if alone else None
         #: Where the columns that problems name are: the names the validator reports them under.
         self.position_of: dict[str, int] = {}
         for fld in FIELDS:
@@ -143,6 +160,19 @@ class RowChecker:
         if isinstance(found, BookRow):
             return RowResult([], book=found)
         return RowResult([CellProblem(self.position(p.column), p.column, p.value, p.message) for p in found])
+
+    def in_cell_words(self, row_number: int, cells: Sequence[object], problems: list[CellProblem]) -> list[CellProblem]:
+        """Return the import's *problems* of a row as read, those of the column a row checked alone words for
+        its cell (a price with a decimal comma the import's column read with a point) in those words."""
+        at = self.worded_alone
+        if at is None or all(p.position != at for p in problems):
+            return problems
+        own = [p for p in self.check(row_number, cells).problems if p.position == at]
+        if not own:
+            return problems
+        first = next(i for i, p in enumerate(problems) if p.position == at)
+        others = [p for p in problems if p.position != at]
+        return others[:first] + own + others[first:]
 
     def cells_by_header(self, given: dict[str, object]) -> list[str]:
         """Return the cells of a row given as {header: text}, in the file's column order.
