@@ -781,3 +781,14 @@ def test_a_profile_saved_with_a_price_for_every_row_written_with_a_decimal_comma
     assert (done["status"], done["created"], done["rejected"]) == ("succeeded", 5, 1), done
     with app.app_context():
         assert set(db.session.scalars(select(Book.price))) == {Decimal("0.00")}
+
+
+def test_a_librarything_exports_year_is_guessed_from_its_date_not_from_book_ids_that_look_like_years(tmp_path):
+    """A LibraryThing export's Book Ids 2020 to 2027 look like years, and Book Id is its first column: Match
+    columns guessed Year published from it. The column headed Date, whose values are years too, is guessed."""
+    from bookapp.importer.matching import suggest
+    from bookapp.importer.profiling import profile_file
+
+    name, content = layouts.librarything(20, 8)
+    (tmp_path / name).write_bytes(content)
+    assert suggest(layouts.LIBRARYTHING_HEADER, profile_file(tmp_path / name)).chain("year_published") == ["Date"]
