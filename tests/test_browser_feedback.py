@@ -200,7 +200,7 @@ def test_the_form_answers_in_place_and_works_without_javascript(sqlite_app, live
     page.set_input_files("#file", str(wrong))
     page.click("main form#upload-form button[type=submit]")
     expect(page.locator(".field-error").first).to_have_text(
-        "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file."
+        "“notes.docx” cannot be imported. Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file."
     )
     assert page.url == live_server + "/imports/new"
 

@@ -104,3 +104,32 @@ def test_the_operate_menu_closes_on_escape_and_on_a_click_elsewhere(sqlite_app, 
     expect(menu).to_have_attribute("open", "")
     page.locator("main h1").click()
     expect(menu).not_to_have_attribute("open", "")
+
+
+def test_the_fix_grid_at_390_px_shows_each_rows_problems_without_scrolling_sideways(sqlite_app, web_server, page):
+    """On a phone the fix grid scrolled sideways in its box, and a problem in Price (the sixth column) sat
+    off-screen beside its row. Each row's cells now stack, each named, its problem under it, in view."""
+    from tests.conftest import sign_in
+    from tests.test_fixes import import_with_bad_rows
+
+    add_user(sqlite_app, "staff@example.com")
+    import_id = import_with_bad_rows(sqlite_app, sign_in(sqlite_app.test_client(), "staff@example.com"))
+    sign_in_as_staff(page, web_server)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.goto(f"{web_server}/imports/{import_id}/fix")
+    page.wait_for_load_state("networkidle")
+
+    assert horizontal_overflow(page) == 0 and horizontal_overflow(page, ".table-wrap") == 0
+    problems = page.evaluate(
+        """() => [...document.querySelectorAll('.fix-grid .cell-problem')].map(e => {
+                const box = e.getBoundingClientRect();
+                const cell = e.closest('td');
+                return [e.id, box.left, box.right, getComputedStyle(cell, '::before').content]; })"""
+    )
+    price = HEADER.index("Price")
+    assert [(p[0], p[3]) for p in problems] == [
+        ("m-4-2", '"Book type"'),
+        ("m-7-4", '"Year published"'),
+        (f"m-10-{price}", '"Price"'),
+    ], problems
+    assert all(left >= 0 and right <= 390 for _, left, right, _ in problems), problems

@@ -101,3 +101,20 @@ def test_a_dry_runs_preview_says_what_the_import_would_do_with_its_rows_not_that
     assert staff_client.post("/imports/1/columns", data={**SHOPIFY_CHOICES, "action": "continue"}).status_code == 302
     run_worker(app)
     assert "the import would create 4 and reject 2." in text_of(staff_client.get("/imports/1"))
+
+
+def test_the_imports_list_says_a_dry_run_is_one_where_it_says_how_it_ended(app, staff_client):
+    """On a phone the imports list shows # , File and Status: a dry run's Status said "succeeded with 1
+    rejected row" and only the Mode column, off-screen, said it was a dry run, so nothing had been saved."""
+    from tests.helpers import book_row, csv_bytes
+
+    rows = [book_row(1), book_row(2), book_row(3, Price="free")]
+    assert upload(staff_client, csv_bytes(rows), name="stock.csv", dry_run="y").status_code == 302
+    assert upload(staff_client, csv_bytes(rows), name="stock.csv").status_code == 302
+    run_worker(app)
+
+    page = staff_client.get("/imports").get_data(as_text=True)
+    statuses = re.findall(r'<td class="num"><a href="/imports/(\d+)">\d+</a></td>\s*<td[^>]*>.*?</td>\s*<td[^>]*>(.*?)</td>',
+                          page, re.S)  # fmt: skip
+    said = {int(n): " ".join(html.unescape(re.sub(r"<[^>]+>", "", s)).split()) for n, s in statuses}
+    assert said == {1: "dry run, nothing saved: succeeded with 1 rejected row", 2: "succeeded with 1 rejected row"}

@@ -367,6 +367,21 @@ def test_the_upload_form_offers_every_kind(staff_client):
     assert "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file." in refused.get_data(as_text=True)
 
 
+def test_a_refused_file_is_named_in_the_refusal(staff_client):
+    """After a refusal the file box is empty again ("No file chosen"): the message names the file that was
+    sent, whether its name (a PDF) or its bytes (a PDF named .csv) gave it away."""
+    from tests.test_matching import text_of
+
+    by_name = text_of(upload(staff_client, b"%PDF-1.4", name="cover letter.pdf"))
+    assert (
+        "“cover letter.pdf” cannot be imported. Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file." in by_name
+    )
+    by_bytes = text_of(upload(staff_client, b"%PDF-1.4", name="stock.csv"))
+    assert "“stock.csv” cannot be imported. The file is a PDF document, not a spreadsheet." in by_bytes
+    nothing = text_of(upload(staff_client, b"", name=""))
+    assert "Choose a spreadsheet or CSV file to upload." in nothing and "cannot be imported" not in nothing
+
+
 def priced_workbook(path: Path) -> Path:
     """A shop's price list as a spreadsheet program saves it: Cost typed in, Price worked out from it
     (=F2*1.2) with its result saved (Excel writes 17 significant digits: 9.9960000000000004), both shown as

@@ -789,3 +789,35 @@ def test_a_note_under_the_books_and_a_sums_row_without_a_label_are_left_out_and_
     assert {(r["row"], r["message"]) for r in rejected} >= {(5, "Price is required"), (5, "Author is required")}
     page = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{state['id']}").get_data(as_text=True)
     assert "holding one cell of text and nothing else (row 8)" in page
+
+
+def test_a_profile_saved_with_a_price_for_every_row_written_with_a_decimal_comma_reads_that_price(app):
+    """A profile saved before a typed "0,00" was kept as "0.00" still holds "0,00": the next Goodreads export
+    (a comma-separated file) read by it saves its rows at 0.00, not every row rejected for the comma."""
+    headers = bearer(app)
+    name, content = layouts.goodreads(1)
+    from bookapp.importer.mapping import header_key
+
+    header_row = list(layouts.GOODREADS_HEADER)
+    old = {**layouts.GOODREADS_MAPPING, "defaults": {"book_type": "Classic", "price": "0,00"}}
+    with app.app_context():
+        db.session.add(ImportProfile(name="Goodreads", header_key=header_key(header_row),
+                                     headers=header_row, mapping=old))  # fmt: skip
+        db.session.commit()
+
+    done = finished(app, headers, post_file(app, headers, name, content))
+    assert done["profile"]["name"] == "Goodreads"
+    assert (done["status"], done["created"], done["rejected"]) == ("succeeded", 5, 1), done
+    with app.app_context():
+        assert set(db.session.scalars(select(Book.price))) == {Decimal("0.00")}
+
+
+def test_a_librarything_exports_year_is_guessed_from_its_date_not_from_book_ids_that_look_like_years(tmp_path):
+    """A LibraryThing export's Book Ids 2020 to 2027 look like years, and Book Id is its first column: Match
+    columns guessed Year published from it. The column headed Date, whose values are years too, is guessed."""
+    from bookapp.importer.matching import suggest
+    from bookapp.importer.profiling import profile_file
+
+    name, content = layouts.librarything(20, 8)
+    (tmp_path / name).write_bytes(content)
+    assert suggest(layouts.LIBRARYTHING_HEADER, profile_file(tmp_path / name)).chain("year_published") == ["Date"]

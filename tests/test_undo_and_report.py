@@ -182,3 +182,17 @@ def test_a_dry_run_keeps_its_first_changes_and_they_go_with_its_file(app, staff_
     assert changes_recorded(app, confirmed.location) == 5
     assert staff_client.post(confirmed.location + "/undo").status_code == 302
     assert [book(app, n).title for n in range(1, 6)] == [f"Book {n}" for n in range(1, 6)]
+
+
+def test_an_undone_imports_page_offers_no_list_of_the_books_it_wrote(app, staff_client):
+    """Undone, an import has written no book any more (each is deleted, restored, or kept as changed since):
+    its page no longer offers "Books last written by this import", a list that would be empty."""
+    first = upload(staff_client, csv_bytes([book_row(1), book_row(2)]))
+    run_worker(app)
+    assert "Books last written by this import" in staff_client.get(first.location).get_data(as_text=True)
+
+    staff_client.post(first.location + "/undo")
+
+    assert "Books last written by this import" not in staff_client.get(first.location).get_data(as_text=True)
+    listed = staff_client.get(first.location.replace("/imports/", "/books?import_id="))
+    assert "No book matches" in listed.get_data(as_text=True)

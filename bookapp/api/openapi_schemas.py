@@ -187,6 +187,11 @@ SCHEMAS = {
                 "description": "The attempt it is on: 1 for its first run, one more per resume or retry; 0 "
                 "before it starts",
             },
+            "liveness": {
+                "type": "string",
+                "description": "What its page says of its worker: empty while all is well; a sentence once the "
+                "worker has stopped answering or the import was started again",
+            },
             "elapsed_seconds": {"type": ["number", "null"], "description": "From its first start to its end (or now)"},
             "working_seconds": {
                 "type": ["number", "null"],

@@ -77,6 +77,29 @@ def last_resort(header: object) -> bool:
     return normalise_header(undecorated(header)) in LAST_RESORT
 
 
+#: Words of a header naming an identifier (a catalogue's Book Id, a stock number, a code): numbers that
+#: are no years, though some (2020 to 2027) look like years.
+_ID_WORDS = frozenset({"id", "ids", "identifier", "no", "nr", "num", "number", "code", "key", "ref", "reference"})
+#: Words of a header naming a date or a year ("Date", "Entry Date", "Année", "Jahr").
+_DATE_WORDS = frozenset({"date", "year", "published", "publication", "annee", "jahr", "datum", "ano", "fecha"})
+
+
+def header_words(header: object) -> frozenset[str]:
+    """Return the words of *header*, lower-cased and without accents ("BookID" and "book_id" are book, id)."""
+    text = re.sub(r"([a-z])([A-Z])", r"\1 \2", str(header if header is not None else ""))
+    return frozenset(map(normalise_header, re.split(r"[\W_]+", text))) - {""}
+
+
+def without_ids_as_years(columns: list[dict]) -> list[dict]:
+    """Return a file profile's *columns* (importer.profiling) less those Year published is not guessed from:
+    of the columns whose values look like years, one named an id, a number or a code where another is named
+    a date or a year (a LibraryThing export's Book Id, 2020 to 2027 in a small library, before its Date)."""
+    years = [c for c in columns if c.get("looks_like") == "year_published"]
+    if not any(header_words(c.get("header")) & _DATE_WORDS for c in years):
+        return columns
+    return [c for c in columns if c not in years or not header_words(c.get("header")) & _ID_WORDS]
+
+
 @dataclass
 class HeaderMap:
     """Which column holds which field, and what was left aside (made by importer.mapping)."""

@@ -69,12 +69,16 @@ def _default_problem(fld: str, text: str, value_map: dict[str, str | None] | Non
 def _price_with_a_point(text: str) -> str:
     """A price for every row typed with a decimal comma ("0,00", "12,50 €") written with a point, so that
     every file reads it as typed: a comma-separated file reads its prices with a point and would refuse
-    "0,00" in each of its rows. A price that reads with a point ("1,234.50", or "1,234") is kept as typed."""
+    "0,00" in each of its rows. A price that reads with a point ("1,234.50", or "1,234") is kept as typed,
+    and so is one that reads neither way (a stored mapping's rows then say what is wrong with it)."""
     try:
         converters()["price"](text)
     except ValueProblem:
         if "," in text:
-            return str(converters(decimal_comma=True)["price"](text))
+            try:
+                return str(converters(decimal_comma=True)["price"](text))
+            except ValueProblem:
+                pass
     return text
 
 
@@ -174,7 +178,8 @@ class Mapping:
         for fld, text in defaults.items() if as_typed else ():
             if problem := _default_problem(fld, text, values.get(fld)):
                 raise MappingError(problem)
-        if as_typed and "price" in defaults:
+        # Stored mappings too: a profile saved before typed prices were kept with a point still holds "0,00".
+        if "price" in defaults:
             defaults["price"] = _price_with_a_point(defaults["price"])
         group_by = data.get("group_by")
         if group_by is not None and not (isinstance(group_by, str) and group_by.strip()):

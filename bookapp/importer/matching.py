@@ -18,7 +18,7 @@ from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .groups import suggested_group
-from .headers import field_of, last_resort
+from .headers import field_of, last_resort, without_ids_as_years
 from .left_out import why_left_out
 from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
 from .markup import looks_like_markup, markup_text
@@ -98,8 +98,8 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
     """Return the choices a file starts with: its header's synonyms (a second column with a name of the
     same field becomes the fallback: "ISBN, else ISBN13"; a Purchase Price is read only where no other
     column is left for the price: see headers.LAST_RESORT), then, for ISBN and Year published when no
-    header names them, the first free column whose values are ISBNs or years; a free column whose values
-    are ISBNs becomes ISBN's fallback when its header names a SKU ("Variant Barcode, else Variant SKU")."""
+    header names them, the first free column of ISBNs or years (no id beside a date: without_ids_as_years);
+    a free column of ISBNs is ISBN's fallback when its header names a SKU ("Barcode, else Variant SKU")."""
     header_map, _ = Mapping().resolve(headers)
     texts = [header_text(h) for h in headers]
     choices = Choices()
@@ -133,7 +133,7 @@ def suggest(headers: list[object], profile: dict | None = None) -> Choices:
             if not chain:
                 del choices.columns[fld]
     free = {t.casefold(): t for t in selectable_columns(headers) if t.casefold() not in used}
-    for column in (profile or {}).get("columns", []):
+    for column in without_ids_as_years((profile or {}).get("columns", [])):
         fld, text = column.get("looks_like"), (column.get("header") or "").casefold()
         if fld in SUGGESTED_BY_VALUES and fld not in choices.columns and text in free:
             choices.columns[fld] = [free.pop(text)]

@@ -38,6 +38,7 @@ from ..services.imports import (
     RepeatedFile,
     confirm_dry_run,
     create_import,
+    upload_name,
 )
 from ..services.problems import SEVERAL_ISBNS, of_kind, plural, problems_summary, rows_as_read
 from ..services.rematch import rematch_import, rematches_of, why_not_rematched
@@ -128,7 +129,17 @@ def new():
                 flash(QUEUE_DOWN, "warning")
             return redirect(url_for("imports.show", import_id=imp.id))
     status = 409 if repeated else 400 if form.errors else 200
+    form.file.errors = refusal_naming(form.file.errors, form.file.data)
     return render_template("imports/new.html", form=form, repeated=repeated, accept=UPLOAD_ACCEPT), status
+
+
+def refusal_naming(problems, sent) -> list[str]:
+    """Return a refused file's *problems* led by its name ("“cover.pdf” cannot be imported. …"): the page
+    comes back with the file box empty, so the message is all that tells which file it was."""
+    name = upload_name(getattr(sent, "filename", None))  # as the import would be shown under, had it been taken
+    if not problems or name == upload_name(None):  # no file, or a name with nothing showable
+        return list(problems)
+    return [f"“{name}” cannot be imported.", *problems]
 
 
 def get_import(import_id: int) -> Import:

@@ -70,6 +70,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "heartbeat_at": iso(imp.heartbeat_at),
         "heartbeat_age_seconds": None if heartbeat_age is None else round(heartbeat_age, 1),
         "attempts": imp.attempts + 1 if imp.started_at else imp.attempts,
+        "liveness": liveness_words(phase, heartbeat_age, imp.attempts + 1 if imp.started_at else imp.attempts),
         "rows_per_second": rate,
         "eta_seconds": eta,
         "error": imp.error,
@@ -132,6 +133,19 @@ def shown_phase(imp: Import, heartbeat_age: float | None) -> str:
     if imp.status == ImportStatus.RUNNING.value and heartbeat_age is not None and heartbeat_age > lost_after:
         return LOST_PHASE
     return imp.phase
+
+
+def liveness_words(phase: str, heartbeat_age: float | None, attempts: int) -> str:
+    """Return what the import's page says of its worker ("": nothing, while all is well): in a shop worker's
+    words when it has stopped answering (LOST_PHASE) or was started again, then the operator's figures."""
+    if heartbeat_age is None or (phase != LOST_PHASE and attempts <= 1):
+        return ""
+    seconds = round(heartbeat_age)
+    if phase == LOST_PHASE:
+        said = f"The import has not moved on for {seconds} s. It starts again by itself from where it stopped"
+    else:
+        said = "The import was interrupted and started again by itself from where it stopped"
+    return f"{said}; nothing it saved is lost. (For the operator: attempt {attempts}, last heartbeat {seconds} s ago.)"
 
 
 def working_seconds(imp: Import, now) -> float | None:

@@ -87,17 +87,12 @@
     if (text !== lastAnnounced && now - lastAnnouncedAt >= ANNOUNCE_EVERY_MS) announce(text, now);
   }
 
-  // Whether the worker is alive: its heartbeat's age while the import runs ("worker lost" once it is late).
-  function liveness(data) {
-    if (data.status !== "running" || data.heartbeat_age_seconds == null) return "";
-    return "Attempt " + data.attempts + " · last heartbeat " + Math.round(data.heartbeat_age_seconds) + " s ago";
-  }
-
   function render(data) {
     // How it ended, as the page says it ("every row rejected"), not only the job's status ("succeeded").
     setText("status", data.outcome || data.status);
     setText("phase", data.phase_label || data.phase);
-    setText("liveness", liveness(data));
+    // Said only when its worker has stopped answering or was started again (empty while all is well).
+    setText("liveness", data.liveness || "");
     if (fields.liveness) fields.liveness.hidden = !fields.liveness.textContent;
     // "Columns matched: the import is queued." is true only while it is.
     if (fields.matched) fields.matched.hidden = data.status !== "queued";
