@@ -3,7 +3,8 @@
 // - while the file's columns are read in a job, the waiting page asks every second whether they are
 //   ready, then opens the matching page;
 // - when a control changes, the server is asked what the choices give (the preview of the first rows,
-//   Book type's values, whether Continue can be pressed and why not) and those parts are put in place;
+//   Book type's values, whether Continue can be pressed and why not, the intro's why: the fields without a
+//   column, the values to match, the column naming each row's item) and those parts are put in place;
 //   a live region says the outcome in one sentence;
 // - choosing the last "else" column of a field adds another select, for a longer fallback chain;
 // - the choices are kept in the tab's sessionStorage per import, and put back on coming back to the page.
@@ -56,7 +57,7 @@
     var reason = document.getElementById("continue-reason");
     var proceed = document.getElementById("continue");
     var announcer = document.getElementById("columns-announcer");
-    var whyMissing = document.getElementById("why-missing");
+    var why = document.getElementById("why");
     var asked = 0;
     var timer = null;
     var draft = new Draft(form);
@@ -85,7 +86,8 @@
         var cell = document.querySelector("[data-used-for='" + index + "']");
         if (cell) cell.textContent = data.used_for[index];
       });
-      if (whyMissing && data.why_missing) whyMissing.textContent = data.why_missing;
+      // The intro follows the choices (not under the keyboard's focus, as Book type's values).
+      if (why && data.why_html != null && !why.contains(document.activeElement)) why.innerHTML = data.why_html;
       if (announcer && data.summary) announcer.textContent = data.summary;
     }
 
