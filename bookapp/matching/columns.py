@@ -53,10 +53,10 @@ def why_here(choices: Choices, context: dict) -> dict:
     """Say why the upload came to Match columns, for the page's choices (so the page's script can put it
     in place as they change, as it does the preview): the required fields left without a column or a
     value (matching_context's *missing*, the same that holds Continue back); Book type's columns by name
-    and their values that are no book type and are not matched yet (Genre: Roman, BD);
+    and their values that are no book type and are not matched yet, or only offered (Genre: Roman, BD);
     the column chosen as naming each row's product in a shop's export."""
     section = context["values"]
-    values = [row.text for row in section.unmatched] if section.from_file else []
+    values = [row.text for row in section.rows if not row.choice or row.offered] if section.from_file else []
     columns = section.columns if values else []
     return {
         "missing": missing_sentence(context["missing"]),
