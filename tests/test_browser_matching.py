@@ -1,5 +1,6 @@
 """In a real Chromium: a Goodreads library export matched on its page with the keyboard-usable controls, saved
-as a profile, imported; the next export with the same header goes straight to its import, matched by it."""
+as a profile, imported; the next export with the same header goes straight to its import, matched by it. The
+page's intro follows the choices as they change."""
 
 import re
 from pathlib import Path
@@ -9,6 +10,7 @@ from sqlalchemy import select
 
 from bookapp.extensions import db
 from bookapp.models import Book
+from tests import layouts
 from tests.conftest import add_user, stop_worker
 from tests.helpers import goodreads_csv, goodreads_row, isbn13
 from tests.test_browser import (  # noqa: F401 (fixtures)
@@ -28,6 +30,14 @@ def upload_on_the_page(tab, server: str, path: Path) -> None:
     tab.goto(server + "/imports/new")
     tab.set_input_files("#file", str(path))
     tab.click("main form#upload-form button[type=submit]")
+
+
+def upload_layout(tab, server: str, tmp_path: Path, layout: tuple[str, bytes]) -> None:
+    """Upload a file built by tests/layouts.py on the page."""
+    name, content = layout
+    path = tmp_path / name
+    path.write_bytes(content)
+    upload_on_the_page(tab, server, path)
 
 
 def upload_goodreads(app, tab, server: str, tmp_path: Path, count: int) -> None:
@@ -225,8 +235,6 @@ def test_columns_matched_is_said_while_queued_and_goes_once_it_runs(sqlite_app, 
     page follows the import) and the page says how it ended."""
     from playwright.sync_api import expect
 
-    from tests import layouts
-
     add_user(sqlite_app, "staff@example.com")
     name, content = layouts.stock_list("de", 1)
     path = tmp_path / name
@@ -275,3 +283,26 @@ def test_a_price_for_every_row_typed_with_a_decimal_comma_is_that_price(sqlite_a
     expect(page.locator("[data-field=created]")).to_have_text("3")
     with sqlite_app.app_context():
         assert {str(price) for price in db.session.scalars(select(Book.price))} == {"0.00"}
+
+
+def test_the_intro_follows_the_book_type_column_and_the_item_column_chosen(sqlite_app, web_server, page, tmp_path):  # noqa: F811
+    """A Shopify export's intro names Type's values to match and Handle as the column naming each product. It
+    said so still when the person chose Tags for Book type and no item column; it follows the choices."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    sign_in_as_staff(page, web_server)
+    upload_layout(page, web_server, tmp_path, layouts.shopify(1, 5))
+    expect(page).to_have_url(web_server + "/imports/1/columns")
+    why = page.locator("#why")
+    expect(why).to_contain_text("Its Type column, read for Book type, holds values that are not book types (“Fiction”")
+    expect(why).to_contain_text("the column Handle says which product each row belongs to")
+
+    choose_with_keys(page, "Book type: column", "Tags")
+    expect(why).to_contain_text("Its Tags column, read for Book type, holds values that are not book types (“books”)")
+    choose_with_keys(page, "Rows of one item (optional)", "— every row stands alone —")
+    expect(why).not_to_contain_text("Handle")
+    expect(why).not_to_contain_text("Fiction")
+    choose_with_keys(page, "Book type for the value “books”", "Classic")
+    expect(why).not_to_contain_text("not book types")
+    expect(why).to_contain_text("No column is matched to Author and Year published yet")

@@ -1,14 +1,15 @@
 """Match columns as a first-time user meets it with real exports (tests/layouts.py): its intro names the fields
-Continue waits for, no more and no fewer; a shop's SKU of ISBNs is suggested where its barcode is blank; a
+Continue waits for, no more and no fewer, and follows the choices made; a shop's SKU of ISBNs is suggested where its barcode is blank; a
 column's values are named so that one holding a comma reads as one."""
 
 import csv
+import html
 import io
 import re
 
 from tests import layouts
 from tests.test_matching import selected, text_of
-from tests.test_plain_words import waiting_at_columns
+from tests.test_plain_words import offered, waiting_at_columns
 
 
 def intro_and_state(client, location: str) -> tuple[str, str, bool]:
@@ -102,3 +103,35 @@ def test_a_value_holding_a_comma_is_named_as_one_value(app, staff_client):
     values = re.search(r"holds values that are not book types \((.*?)\)", intro).group(1)
     assert "“Science Fiction, Cyberpunk”" in values
     assert values.count("“Science Fiction”") == 1
+
+
+def test_the_intro_follows_the_book_type_column_its_values_and_the_item_column_chosen(app, staff_client):
+    """A Shopify export's intro names its Type values to match and its Handle as the column naming each row's
+    product. They were said of the suggested columns whatever the person chose: choosing Tags for Book type and
+    no item column, then Preview (scripts off) or a change (the script asks), said Type's values and Handle
+    still. The intro speaks of the choices made, and says nothing of values once each is matched."""
+    name, content = layouts.shopify(1, 5)
+    location = waiting_at_columns(app, staff_client, name, content)
+    intro = intro_and_state(staff_client, location)[0]
+    assert "Its Type column, read for Book type, holds values that are not book types (“Fiction”" in intro
+    assert "the column Handle says which product each row belongs to" in intro
+
+    form = offered(staff_client.get(location).get_data(as_text=True))
+    changed = {**form, "column-book_type": "Tags", "group_by": "", "action": "preview"}
+    previewed = text_of(staff_client.post(location, data=changed)).split("A field can read")[0]  # scripts off
+    assert_said_of_tags(previewed)
+    answer = staff_client.post(location + "/preview", data=changed).get_json()  # the script's question
+    assert_said_of_tags(" ".join(html.unescape(re.sub(r"<[^>]+>", "", answer["why_html"])).split()))
+
+    tags = offered(staff_client.post(location, data=changed).get_data(as_text=True))
+    books = next(k.removeprefix("value-text-") for k, v in tags.items() if k.startswith("value-text-") and v == "books")
+    matched = {**tags, f"value-{books}": "Classic", "group_by": "Title", "action": "preview"}
+    previewed = text_of(staff_client.post(location, data=matched)).split("A field can read")[0]
+    assert "not book types" not in previewed, previewed
+    assert "the column Title says which product each row belongs to" in previewed, previewed
+
+
+def assert_said_of_tags(said: str) -> None:
+    """The intro speaks of Tags read for Book type, and of no column naming each row's product."""
+    assert "Its Tags column, read for Book type, holds values that are not book types (“books”)" in said, said
+    assert "Fiction" not in said and "Handle" not in said and "product export" not in said, said

@@ -174,7 +174,7 @@ def test_validate_row_answers_in_the_import_s_own_words(app):
     client = app.test_client()
     rows = [book_row(n) for n in range(1, 8)]
     rows[1] = book_row(2, ISBN="978-0-00-000000-1", Price="-3")
-    rows[2] = book_row(3, **{"Year published": "3000", "Book type": "Magazin", "No. of pages": "0"})
+    rows[2] = book_row(3, **{"Year published": "3000", "Book type": "Magazne", "No. of pages": "0"})
     rows[3] = book_row(4, Title="", Quantity="lots")
     rows[4] = book_row(5, Price="12,50")  # a decimal comma in a comma-separated file
     response = client.post("/api/v1/imports", headers=headers, data={"file": (io.BytesIO(csv_bytes(rows)), "b.csv")})

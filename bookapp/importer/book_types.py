@@ -1,19 +1,19 @@
 """What a file's Book type column holds, as its first rows show it when it is uploaded: the book types
-(case, spacing and a plural aside), a typing slip of one in a row ("Comc", "Horor"), or kinds of book of
-the file's own ("Roman", "BD", "Science Fiction"), which want matching to the types (Match values) before
-its rows are read. The upload asks holds_other_than_book_types; Match values asks pre_matched.
+(case, accents, spacing and a plural aside), a typing slip of one in a row ("Comc", "Horor"), or kinds of
+book of the file's own ("Roman", "BD", "Science Fiction", a type's name with another ending: "Magazin"),
+which want matching to the types (Match values) before its rows are read. The upload asks
+holds_other_than_book_types; Match values asks pre_matched, and offered_type for what to offer.
 """
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from difflib import get_close_matches
 
 from .errors import ValueProblem
 from .fields import BOOK_TYPES
 from .headers import HeaderMap
-from .values import parse_book_type
+from .values import book_type_key, parse_book_type
 
 #: The share of a Book type column's first values that must be types for the file to be read without
 #: matching them (more than half not types: a reading app's Genre, "Science Fiction").
@@ -23,13 +23,16 @@ BOOK_TYPE_SHARE = 0.5
 SLIP_LIKENESS = 0.8
 #: The fewest letters a value holds to be a word of the file's own (a kind such as "BD"), not a stray mark.
 _FEWEST_LETTERS = 2
-#: A value's spelling compared with the types': case, spaces, underscores and hyphens aside (as parse_book_type).
-_SPACING = re.compile(r"[\s_-]")
-_TYPE_KEYS = [_SPACING.sub("", t.casefold()) for t in BOOK_TYPES]
+#: The most letters of its own a value adds to a type's stem to be the type's name with another ending.
+FOREIGN_ENDING = 2
+#: A vowel a type's name may lose at its end in another language's form (Magazine: "Magazin").
+_FINAL_VOWELS = "aeiou"
+_TYPE_KEYS = {book_type_key(t): t for t in BOOK_TYPES}
 
 
 def pre_matched(text: str) -> str | None:
-    """Return the book type a file value already is, case and spacing aside ("sci-fi" is none)."""
+    """Return the book type a file value already is, case, accents and spacing aside ("Cómic" is Comic;
+    "sci-fi" is none)."""
     try:
         return parse_book_type(text)
     except ValueProblem:
@@ -38,14 +41,34 @@ def pre_matched(text: str) -> str | None:
 
 def own_kind(value: object) -> bool:
     """Whether a value that is no book type is a kind of book of the file's own ("Roman", "BD", "Novela"),
-    to be matched to a type: a word (text of letters, no digits) not close to any book type. A typing slip
-    of one ("Comc", "Horor"), a stray number ("19") or mark is none: its row's mistake, to be fixed there."""
+    to be matched to a type: a word (text of letters, no digits) not close to any book type, or a type's
+    name with another ending (offered_type: "Magazin"). A typing slip of one ("Comc", "Horor", "Magazne"),
+    a stray number ("19") or mark is none: its row's mistake, to be fixed there."""
     if type(value) is not str:
         return False
-    key = _SPACING.sub("", value.casefold())
+    key = book_type_key(value)
     if sum(c.isalpha() for c in key) < _FEWEST_LETTERS or any(c.isdigit() for c in key):
         return False
-    return not get_close_matches(key, _TYPE_KEYS, n=1, cutoff=SLIP_LIKENESS)
+    return _ending_of(key) is not None or not get_close_matches(key, list(_TYPE_KEYS), n=1, cutoff=SLIP_LIKENESS)
+
+
+def offered_type(text: str) -> str | None:
+    """Return the book type a value that is none is offered as on Match values: the type whose name it
+    is with another ending, as another language writes it ("Magazin" for Magazine, "Classico" for
+    Classic), case and accents aside; else None (nothing else is guessed)."""
+    return _ending_of(book_type_key(text))
+
+
+def _ending_of(key: str) -> str | None:
+    """Return the type whose stem *key* keeps whole, with an ending of at most FOREIGN_ENDING letters of
+    its own: the type's name, less a final vowel ("magazin", "magazina"), else its whole name ("classico").
+    Languages write a word's ending their own way; a slip falls anywhere, and one inside the stem ("comc",
+    "horor", "magazne") or cutting it short ("sci tec", "comi") is caught as a slip, not offered."""
+    for type_key, book_type in _TYPE_KEYS.items():
+        stem = type_key[:-1] if type_key[-1] in _FINAL_VOWELS else type_key
+        if key != type_key and key.startswith(stem) and len(key) - len(stem) <= FOREIGN_ENDING:
+            return book_type
+    return None
 
 
 def holds_other_than_book_types(header_map: HeaderMap, rows: list[list[object]]) -> bool:

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .book_types import pre_matched
+from .book_types import offered_type, pre_matched
 from .cells import as_read, cell_text, decode_cell, looks_like, shown
 from .errors import ValueProblem
 from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS
@@ -219,8 +219,10 @@ class ValueRow:
     #: The select's value: a type, REJECT or "" (not matched yet).
     choice: str
     pre_matched: bool
-    #: Whether the choice is a match made by a person (else the pre-match, or nothing yet).
+    #: Whether the choice is a match made by a person (else the pre-match, the offer, or nothing yet).
     saved: bool = False
+    #: Whether the choice is offered, the value being a type's name with another ending ("Magazin").
+    offered: bool = False
 
 
 @dataclass
@@ -291,12 +293,14 @@ def value_section(choices: Choices, profile: dict | None) -> ValueSection:
     for key, count in sorted(counts.items(), key=lambda item: (-(item[1] or 0), texts[item[0]].casefold())):
         text = texts[key]
         found = pre_matched(text)
+        offer = None
         if key in chosen:
             target = chosen[key][1]
             choice = REJECT if target is None else target
         else:
-            choice = found or ""
-        section.rows.append(ValueRow(text, count, choice, found is not None, key in chosen))
+            offer = None if found else offered_type(text)
+            choice = found or offer or ""
+        section.rows.append(ValueRow(text, count, choice, found is not None, key in chosen, offer is not None))
     return section
 
 

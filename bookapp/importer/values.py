@@ -9,6 +9,7 @@ qualifier, c1965., xii, 412 p.) by catalogue_values, and numbers written with a 
 import datetime as dt
 import math
 import re
+import unicodedata
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -24,7 +25,7 @@ from .text_values import BLANK_WORDS, MISSING_WORDS, clean_text, parse_text
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _ISBN_PREFIX = re.compile(r"^isbn(?:[- ]?1[03])?[:\s]*", re.IGNORECASE)
-_BOOK_TYPE_KEYS = {re.sub(r"[\s_-]", "", t.casefold()): t for t in BOOK_TYPES}
+_TYPE_SPACING = re.compile(r"[\s_-]")
 _CENT = Decimal("0.01")
 _MAX_PRICE = Decimal(10**MAX_PRICE_DIGITS) - _CENT
 
@@ -343,13 +344,25 @@ def _next_year() -> int:
     return dt.date.today().year + 1
 
 
+def book_type_key(text: str) -> str:
+    """Return a value's spelling as compared with the book types': case, accents, spaces, underscores and
+    hyphens aside ("Cómic" is "comic", as "COMIC" is: the same letters, which no type writes with an accent)."""
+    key = _TYPE_SPACING.sub("", text.casefold())
+    if not key.isascii():
+        key = "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
+    return key
+
+
+_BOOK_TYPE_KEYS = {book_type_key(t): t for t in BOOK_TYPES}
+
+
 def parse_book_type(value: object) -> str | None:
-    """Return the book type in its stored spelling, matched ignoring case, spaces and hyphens, in the
-    singular or the plural (a shelf's "Classics", "Comics")."""
+    """Return the book type in its stored spelling, matched ignoring case, accents, spaces and hyphens, in
+    the singular or the plural (a shelf's "Classics", "Comics"; a Spanish shop's "Cómic")."""
     text = clean_text(value)
     if text is None:
         return None
-    key = re.sub(r"[\s_-]", "", text.casefold())
+    key = book_type_key(text)
     found = _BOOK_TYPE_KEYS.get(key) or (_BOOK_TYPE_KEYS.get(key[:-1]) if key[-1:] == "s" else None)
     if found is None:
         raise ValueProblem("must be one of: " + ", ".join(BOOK_TYPES))

@@ -1,8 +1,9 @@
 """Match columns: the page an upload goes to when its header leaves a required field without a column.
 
 Without JavaScript the page works by its buttons: Preview shows the page again with the choices made (one
-more fallback select, Book type's values, the preview); Continue queues the import. With JavaScript the
-preview, the values and the state of Continue follow the controls as they change (static/js/columns.js).
+more fallback select, Book type's values, the preview, the intro's why); Continue queues the import. With
+JavaScript the preview, the values, the intro and the state of Continue follow the controls as they change
+(static/js/columns.js).
 """
 
 from __future__ import annotations
@@ -14,8 +15,7 @@ from ..auth import staff_required
 from ..extensions import db
 from ..importer import FileProblem, Mapping, MappingError
 from ..importer.fields import LABELS
-from ..importer.mapping import header_text
-from ..importer.matching import Choices, from_form, from_mapping, suggest, suggested_group, value_section
+from ..importer.matching import Choices, from_form, from_mapping, suggest
 from ..models import Import, ImportStatus
 from ..services.column_profiles import forget_profile, profile_state, start_profile
 from ..services.import_jobs import ImportStateError
@@ -49,30 +49,22 @@ def first_choices(imp: Import, headers: list[object], profile: dict | None) -> C
 NAMED_VALUES = 4
 
 
-def why_here(imp: Import, headers: list[object], profile: dict | None, missing: list[str]) -> dict:
-    """Say why the upload came to Match columns: *missing*, the required fields the page's choices leave
-    without a column or a value (matching_context's, the same that holds Continue back); Book type's column
-    by name and its values that are no book type (Genre: Roman, BD), to match; the column naming each row's
-    product in a shop's export."""
-    try:
-        mapping = Mapping.from_json(imp.mapping) if imp.mapping else Mapping()
-    except MappingError:
-        mapping = Mapping()
-    header_map, _ = mapping.resolve(headers)
-    position = header_map.positions.get("book_type")
-    values_column = (
-        header_text(headers[position]) if position is not None and not header_map.values.get("book_type") else ""
-    )
-    values = []
-    if values_column:
-        section = value_section(first_choices(imp, headers, profile), profile)
-        values = [row.text for row in section.unmatched] if values_column in section.columns else []
+def why_here(choices: Choices, context: dict) -> dict:
+    """Say why the upload came to Match columns, for the page's choices (so the page's script can put it
+    in place as they change, as it does the preview): the required fields left without a column or a
+    value (matching_context's *missing*, the same that holds Continue back); Book type's columns by name
+    and their values that are no book type and are not matched yet, or only offered (Genre: Roman, BD);
+    the column chosen as naming each row's product in a shop's export."""
+    section = context["values"]
+    values = [row.text for row in section.rows if not row.choice or row.offered] if section.from_file else []
+    columns = section.columns if values else []
     return {
-        "missing": missing_sentence(missing),
-        "any_missing": bool(missing),
-        "values_column": values_column if values else "",
+        "missing": missing_sentence(context["missing"]),
+        "any_missing": bool(context["missing"]),
+        "values_column": " and ".join(columns),
+        "several_columns": len(columns) > 1,
         "value_list": named_values(values),
-        "group": "" if imp.mapping else suggested_group(headers),
+        "group": choices.group_by,
     }
 
 
@@ -146,7 +138,7 @@ def columns(import_id: int):
         state=state,
         state_message=data if state == "error" else None,
         without_profile=without_profile,
-        why=why_here(imp, headers, profile, context["missing"]),
+        why=why_here(choices, context),
         save_as=_save_as(),
         error=error,
         **context,
@@ -160,16 +152,18 @@ def _save_as() -> str:
 @bp.post("/imports/<int:import_id>/columns/preview")
 @staff_required
 def columns_preview(import_id: int):
-    """Answer the page's script: the preview and Book type's values for the choices in the form, and
-    whether Continue can be pressed (and why not)."""
+    """Answer the page's script: the preview, Book type's values and the intro's why for the choices in
+    the form, and whether Continue can be pressed (and why not)."""
     imp = waiting_import(import_id)
     if imp.status != ImportStatus.NEEDS_MAPPING.value:
         abort(409, description=f"Import #{imp.id} is not waiting for its columns to be matched.")
     state, data = started_profile(imp)
     profile = data if state == "ready" else None
     headers = headers_of(imp, profile)
-    context = matching_context(headers, from_form(request.form, headers), profile, with_preview=True)
-    return jsonify(live_parts(context))
+    choices = from_form(request.form, headers)
+    context = matching_context(headers, choices, profile, with_preview=True)
+    why_html = render_template("imports/_why.html", why=why_here(choices, context))
+    return jsonify({**live_parts(context), "why_html": why_html})
 
 
 def live_parts(context: dict) -> dict:

@@ -3,12 +3,16 @@
 // - while the file's columns are read in a job, the waiting page asks every second whether they are
 //   ready, then opens the matching page;
 // - when a control changes, the server is asked what the choices give (the preview of the first rows,
-//   Book type's values, whether Continue can be pressed and why not) and those parts are put in place;
+//   Book type's values, whether Continue can be pressed and why not, the intro's why: the fields without a
+//   column, the values to match, the column naming each row's item) and those parts are put in place;
 //   a live region says the outcome in one sentence;
 // - choosing the last "else" column of a field adds another select, for a longer fallback chain;
-// - the choices are kept in the tab's sessionStorage per import, and put back on coming back to the page.
+// - the choices are kept in the tab's sessionStorage per import, and put back on coming back to the page,
+//   until the import no longer waits for them (its page, once Continue is taken or it is cancelled).
 (function () {
   "use strict";
+
+  var DRAFT_PREFIX = "bookapp.columns.";
 
   var POLL_MS = 1000;
   var POLL_AFTER_ERROR_MS = 3000;
@@ -56,7 +60,7 @@
     var reason = document.getElementById("continue-reason");
     var proceed = document.getElementById("continue");
     var announcer = document.getElementById("columns-announcer");
-    var whyMissing = document.getElementById("why-missing");
+    var why = document.getElementById("why");
     var asked = 0;
     var timer = null;
     var draft = new Draft(form);
@@ -85,7 +89,8 @@
         var cell = document.querySelector("[data-used-for='" + index + "']");
         if (cell) cell.textContent = data.used_for[index];
       });
-      if (whyMissing && data.why_missing) whyMissing.textContent = data.why_missing;
+      // The intro follows the choices (not under the keyboard's focus, as Book type's values).
+      if (why && data.why_html != null && !why.contains(document.activeElement)) why.innerHTML = data.why_html;
       if (announcer && data.summary) announcer.textContent = data.summary;
     }
 
@@ -118,19 +123,20 @@
         soon(TYPING_PAUSE_MS);
       }
     });
-    form.addEventListener("submit", function (event) {
-      if (event.submitter && event.submitter.value === "continue") draft.forget();
-    });
     if (draft.restore()) soon(0);
+  }
+
+  function draftStore() {
+    try { return window.sessionStorage; } catch (e) { return null; }
   }
 
   // The choices made on the page, kept per import in the tab's sessionStorage, so that leaving the page and
   // coming back finds them again. Never over what the server says is saved already: an import's own
   // mapping (data-saved-fields), a value matched before (data-saved); nor on a page the form was sent to.
+  // Kept until the server takes them: a Continue it refuses (400) leaves them, for the next visit.
   function Draft(form) {
-    var key = form.dataset.draft ? "bookapp.columns." + form.dataset.draft : null;
-    var store = null;
-    try { store = window.sessionStorage; } catch (e) { store = null; }
+    var key = form.dataset.draft ? DRAFT_PREFIX + form.dataset.draft : null;
+    var store = draftStore();
     var pendingValues = null;
 
     function read() {
@@ -156,10 +162,6 @@
       var values = Object.assign((read() || {}).values || {}, valueChoices(form));
       if (pendingValues) pendingValues = values;
       try { store.setItem(key, JSON.stringify({ fields: fields, values: values })); } catch (e) { /* full: not kept */ }
-    };
-
-    this.forget = function () {
-      if (store && key) store.removeItem(key);
     };
 
     // Put the kept choices in place; return whether anything changed (the server is then asked again).
@@ -201,6 +203,14 @@
     };
   }
 
+  // An import's page once it no longer waits for its columns (Continue taken, or cancelled) forgets the choices
+  // kept for it: they would otherwise stay in the tab for as long as it is open.
+  function forgetDone(marker) {
+    var store = draftStore();
+    if (store) store.removeItem(DRAFT_PREFIX + marker.dataset.draftDone);
+  }
+
+  document.querySelectorAll("[data-draft-done]").forEach(forgetDone);
   var waiting = document.getElementById("profiling");
   if (waiting) waitForProfile(waiting);
   var form = document.getElementById("columns-form");
