@@ -97,6 +97,16 @@ def test_an_isbn_in_scientific_notation_missing_a_digit_is_refused(value):
         parse_isbn(value)
 
 
+@pytest.mark.parametrize("value", ["1e5000", "9.780306406157e+4400"])
+def test_an_isbn_cell_of_a_number_far_longer_than_an_isbn_rejects_its_row_alone(value):
+    rows = [(n + 2, book_row(n)) for n in range(3)]
+    rows[1] = (3, book_row(1, ISBN=value))
+    valid, problems = RowValidator(map_headers(HEADER), text_cells=True).validate_chunk(rows)
+    assert [r.row_number for r in valid] == [2, 4]
+    assert [(p.row_number, p.column) for p in problems] == [(3, "ISBN")]
+    assert "scientific notation" in problems[0].message
+
+
 @pytest.mark.parametrize("field, cell", [("title", "nan"), ("author", "#N/A"), ("description", "N/A")])
 def test_a_files_blank_word_is_blank_and_a_persons_is_kept(field, cell):
     assert converters()[field](cell) is None

@@ -82,7 +82,8 @@ def every_digit(text: str) -> int | None:
     spreadsheet wrote as it showed it, lost the number's last digits."""
     mantissa, _, exponent = text.replace(",", ".").lower().partition("e")
     value = Decimal(f"{mantissa}e{exponent}")
-    if value != value.to_integral_value():
+    # A number longer than an ISBN's 13 digits (1e5000) is none, and is not written out in full to find so.
+    if value.adjusted() >= 13 or value != value.to_integral_value():
         return None
     whole = int(value)
     written = len(mantissa.lstrip("+-").replace(".", "").lstrip("0"))
