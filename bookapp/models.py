@@ -212,6 +212,9 @@ class Import(db.Model):
     undo_report: Mapped[dict | None] = mapped_column(JSON)
     #: How the file's columns fill the book fields when its header alone does not say (importer.mapping).
     mapping: Mapped[dict | None] = mapped_column(JSON)
+    #: Whether its upload asked that a file wanting Match columns be imported as it is rather than wait (the API
+    #: and the command line): its job, which reads a large workbook's first rows, does not send it there either.
+    matching_refused: Mapped[bool] = mapped_column(default=False)
     #: The columns its rows are read from, recorded at the first read of its rows (Mapping.as_read: every field
     #: named, with the mapping's defaults, value maps and group_by) and used by every later read: a resume,
     #: the confirm of a dry run, the fix grid, the reports, a rematch's starting point. None until its rows

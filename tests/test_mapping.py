@@ -627,27 +627,35 @@ def test_a_large_workbooks_genre_column_named_book_type_waits_for_match_values_a
     app, tmp_path, monkeypatch
 ):
     """A workbook too large to read in the upload's request (its header is read by its job) whose Book type
-    column holds a reading app's genres waits on Match columns, as the same file small does, rather than
-    having every row rejected; matched there, it imports."""
+    column holds a reading app's genres waits on Match columns when uploaded in the browser, as the same file
+    small does, rather than having every row rejected; matched there, it imports. Sent through the API, which
+    asks to import a file as it is, it is read at once, as the small one is."""
     from bookapp.importer import peek
+    from bookapp.services.imports import submit_mapping
     from tests.helpers import isbn13, typed_book_row, write_ods
+    from tests.test_imports import import_state, upload
 
-    monkeypatch.setattr(peek, "OPEN_WHOLE_BYTES", 0)  # as for a large workbook: its header is read in the job
     genres = ["Science Fiction", "Fantasy", "Science Fiction", "Mystery"]
     rows = [typed_book_row(n, **{"Book type": genre}) for n, genre in enumerate(genres, 1)]
-    headers = bearer(app)
     content = write_ods(tmp_path / "library.ods", rows).read_bytes()
-    state = finished(app, headers, post_file(app, headers, "library.ods", content))
+    headers = bearer(app)
+    small = finished(app, headers, post_file(app, headers, "library.ods", content))
+    monkeypatch.setattr(peek, "OPEN_WHOLE_BYTES", 0)  # as for a large workbook: its header is read in the job
+    large = finished(app, headers, post_file(app, headers, "library.ods", content, allow_repeat="true"))
+    assert large["status"] == small["status"] != "needs_mapping"
+    assert (large["created"], large["rejected"]) == (small["created"], small["rejected"]) == (0, 4)
+
+    staff = sign_in(app.test_client(), "staff@example.com")
+    sent = upload(staff, content, "library.ods", allow_repeat="1")
+    run_worker(app)
+    state = import_state(staff, sent.location)
     assert (state["status"], state["created"], state["rejected"]) == ("needs_mapping", 0, 0), state
     assert "Book type" in state["headers"] and "waiting for its columns to be matched" in page_said(app, state["id"])
-
-    from bookapp.services.imports import submit_mapping
-
     values = {"Science Fiction": "Sci-tech", "Fantasy": "Classic", "Mystery": "Horror"}
     with app.app_context():
         submit_mapping(db.session.get(Import, state["id"]), Mapping.from_json({"values": {"book_type": values}}), None)
     run_worker(app)
-    state = app.test_client().get(f"/api/v1/imports/{state['id']}", headers=headers).get_json()
+    state = import_state(staff, sent.location)
     assert (state["status"], state["created"], state["rejected"]) == ("succeeded", 4, 0), state
     assert book(app, isbn13(2)).book_type == "Classic"
 

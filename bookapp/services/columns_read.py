@@ -44,7 +44,8 @@ def columns_read(
     from its mapping and the header's names, and recorded (committed with the header, before any row).
 
     *first_rows*: the file's first rows under its header, when its upload did not read them (a large
-    workbook): read by the header's names, they are checked as the upload checks them (values_want_matching)."""
+    workbook): read by the header's names, they are checked as the upload checks them (values_want_matching),
+    unless the upload asked to import the file as it is (the API, the command line: Import.matching_refused)."""
     if imp.columns_read is not None:
         header_map, absent = Mapping.from_json(imp.columns_read).resolve(headers)
         if absent:
@@ -58,7 +59,14 @@ def columns_read(
     if (
         not mapping
         and not imp.processed_rows
-        and (header_map.missing or (first_rows is not None and values_want_matching(headers, header_map, first_rows)))
+        and (
+            header_map.missing
+            or (
+                first_rows is not None
+                and not imp.matching_refused
+                and values_want_matching(headers, header_map, first_rows)
+            )
+        )
     ):
         raise ColumnsUnmatched([header_text(h) or None for h in headers])
     header_map = mapping.header_map(headers, header_row)

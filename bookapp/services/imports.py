@@ -210,6 +210,7 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
         status=status.value,
         headers=None if headers is None else [header_text(h) or None for h in headers],
         mapping=mapping.to_json() if mapping else None,
+        matching_refused=options.refuse_unmatched,
         profile=profile,
     )
     if options.save_as and headers is not None and status is ImportStatus.QUEUED:
