@@ -379,3 +379,21 @@ def test_the_import_page_shows_the_worker_lost_as_it_happens(sqlite_app, web_ser
     beat(40)  # the worker stops beating
     expect(page.locator("[data-field=phase]")).to_have_text(LOST_PHASE)
     expect(liveness).to_have_text(re.compile(r"The import has not moved on for 4\d s\. .*last heartbeat 4\d s ago"))
+
+
+def test_what_the_page_says_of_a_stopped_worker_fits_how_the_import_starts_again():
+    """An import that stopped answering starts again after its last saved rows; all or nothing (one
+    transaction) and an Add to stock dry run (its totals lived in the run that stopped) start from the file's
+    first row, and neither has saved rows to keep."""
+    from bookapp.services.import_view import LOST_PHASE, liveness_words
+
+    assert liveness_words("saving", 3.0, 1) == ""
+    assert liveness_words(LOST_PHASE, 41.0, 1).startswith(
+        "The import has not moved on for 41 s. It starts again by itself from where it stopped; nothing it saved "
+        "is lost."
+    )
+    again = liveness_words(LOST_PHASE, 41.0, 1, resumes=False, saves=False)
+    assert again.startswith(
+        "The import has not moved on for 41 s. It starts again by itself from the file's first row."
+    )
+    assert "saved" not in again and "(For the operator: attempt 1, last heartbeat 41 s ago.)" in again

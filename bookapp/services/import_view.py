@@ -7,6 +7,7 @@ from flask import current_app
 from ..importer.left_out import left_out_count
 from ..models import (
     Import,
+    ImportMode,
     ImportPhase,
     ImportStatus,
     utcnow,
@@ -70,7 +71,15 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "heartbeat_at": iso(imp.heartbeat_at),
         "heartbeat_age_seconds": None if heartbeat_age is None else round(heartbeat_age, 1),
         "attempts": imp.attempts + 1 if imp.started_at else imp.attempts,
-        "liveness": liveness_words(phase, heartbeat_age, imp.attempts + 1 if imp.started_at else imp.attempts),
+        "liveness": liveness_words(
+            phase,
+            heartbeat_age,
+            imp.attempts + 1 if imp.started_at else imp.attempts,
+            # All or nothing saves in one transaction, and an Add to stock dry run's totals lived in the run
+            # that stopped: each starts again from the first row (pipeline.ImportRun).
+            resumes=not (imp.all_or_nothing or (imp.dry_run and imp.mode == ImportMode.ADD_STOCK.value)),
+            saves=not (imp.dry_run or imp.all_or_nothing),
+        ),
         "rows_per_second": rate,
         "eta_seconds": eta,
         "error": imp.error,
@@ -135,17 +144,23 @@ def shown_phase(imp: Import, heartbeat_age: float | None) -> str:
     return imp.phase
 
 
-def liveness_words(phase: str, heartbeat_age: float | None, attempts: int) -> str:
+def liveness_words(
+    phase: str, heartbeat_age: float | None, attempts: int, *, resumes: bool = True, saves: bool = True
+) -> str:
     """Return what the import's page says of its worker ("": nothing, while all is well): in a shop worker's
-    words when it has stopped answering (LOST_PHASE) or was started again, then the operator's figures."""
+    words when it has stopped answering (LOST_PHASE) or was started again, then the operator's figures.
+    *resumes*: it starts again after its last saved rows (else from the file's first row); *saves*: it has
+    saved rows as it went (not a dry run, nor all or nothing, which saves at its end)."""
     if heartbeat_age is None or (phase != LOST_PHASE and attempts <= 1):
         return ""
     seconds = round(heartbeat_age)
+    where = "from where it stopped" if resumes else "from the file's first row"
     if phase == LOST_PHASE:
-        said = f"The import has not moved on for {seconds} s. It starts again by itself from where it stopped"
+        said = f"The import has not moved on for {seconds} s. It starts again by itself {where}"
     else:
-        said = "The import was interrupted and started again by itself from where it stopped"
-    return f"{said}; nothing it saved is lost. (For the operator: attempt {attempts}, last heartbeat {seconds} s ago.)"
+        said = f"The import was interrupted and started again by itself {where}"
+    kept = "; nothing it saved is lost" if saves else ""
+    return f"{said}{kept}. (For the operator: attempt {attempts}, last heartbeat {seconds} s ago.)"
 
 
 def working_seconds(imp: Import, now) -> float | None:
