@@ -106,7 +106,12 @@ def test_at_390_px_book_types_values_fit_and_a_table_wider_than_the_screen_says_
 
     page.get_by_label("Book type for the value “Roman”").select_option("Classic")
     expect(page.locator("#preview")).to_contain_text("Valid")  # the preview replaced by the script
-    shown = {r["name"]: r for r in regions(page)}
+    # The hint follows the new table on the next animation frame (scroll-regions.js): give it a few.
+    for _ in range(50):
+        shown = {r["name"]: r for r in regions(page)}
+        if shown["Preview"]["hint"]:
+            break
+        page.wait_for_timeout(100)
     assert shown["Preview"]["scrolls"] and shown["Preview"]["hint"], shown["Preview"]
 
     page.set_viewport_size(LAPTOP)
