@@ -299,6 +299,9 @@ def test_upload_follow_fix_find_and_edit_with_the_keyboard_only(sqlite_app, live
     rows[6] = book_row(7, **{"Year published": "19"})  # row 8
     csv_path = write_csv(tmp_path / "keyboard.csv", rows)
     keys = page.keyboard
+    # Ask for file dialogs now: the request reaches the browser on its own time, and one made only when Space
+    # is pressed can arrive after the dialog has already opened unseen.
+    page.on("filechooser", lambda _chooser: None)
 
     page.goto(live_server + "/login")
     tab_to(page, "el.id === 'skip-link'", "the skip link")
