@@ -225,7 +225,8 @@ def _float_noise(amount: Decimal, rounded: Decimal) -> bool:
 
 def parse_int(value: object, *, minimum: int, decimal_comma: bool = False, thousands_point: bool = False) -> int | None:
     """Return a whole number from minimum to 2,147,483,647; accept 304, 304.0, 3e2 and 1,200 (1.200 in a
-    file with decimal commas, or, with *thousands_point*, in one whose prices have them)."""
+    file with decimal commas, or, with *thousands_point*, in one whose prices have them: there a comma that
+    groups no thousands is a decimal one, and 1,5 is refused, not read as 15)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -244,9 +245,12 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False, thous
             number = int(text)
         else:
             plain = text.replace(" ", "").replace("\u00a0", "")
-            if decimal_comma:  # 1.200 is a thousand and two hundred there; 1,5 is one and a half
+            comma_decimal = thousands_point and "," in plain and not GROUPED[","].match(plain)
+            if decimal_comma or comma_decimal:  # 1.200 is a thousand and two hundred there; 1,5 is one and a half
+                # (as the file's prices read it, 1.234,50; in a file whose other numbers do not say so, 1,500
+                # is still a thousand and more: a number of copies or pages has no three decimals)
                 plain = (plain.replace(".", "") if GROUPED["."].match(plain) else plain).replace(",", ".")
-            elif thousands_point and GROUPED["."].match(plain):  # as the file's prices read it (1.234,50)
+            elif thousands_point and GROUPED["."].match(plain):
                 plain = plain.replace(".", "")
             else:
                 plain = plain.replace(",", "")
@@ -255,6 +259,11 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False, thous
             except InvalidOperation:
                 raise ValueProblem("must be a whole number") from None
             if not amount.is_finite() or amount != amount.to_integral_value():
+                if comma_decimal:
+                    raise ValueProblem(
+                        f"must be a whole number: {text} is read with a decimal comma, as the file's prices are, "
+                        "so it has decimals"
+                    )
                 raise ValueProblem("must be a whole number")
             if abs(amount) > MAX_INT:
                 raise ValueProblem(f"is too large; the largest allowed is {MAX_INT:,}")
