@@ -363,12 +363,22 @@ def book_type_key(text: str) -> str:
     return key
 
 
-_BOOK_TYPE_KEYS = {book_type_key(t): t for t in BOOK_TYPES}
+#: A book type's name as the other languages whose files the importer reads (French, German, Spanish: see
+#: headers) spell the type itself, where that is not the English name with accents ("Cómic") or a plural:
+#: a Spanish shop's "Clásico" (or "Clásica", as a novel is), a French one's "Classique" and "Horreur", a
+#: German one's "Klassiker". A word of a shop's own for a kind of book ("Roman", "BD", "Novela") is none:
+#: it is matched to a type on Match values (book_types).
+TYPE_SPELLINGS = {"Classic": ("Clásico", "Clásica", "Classique", "Klassiker"), "Horror": ("Horreur",)}
+_BOOK_TYPE_KEYS = {
+    **{book_type_key(s): t for t, spellings in TYPE_SPELLINGS.items() for s in spellings},
+    **{book_type_key(t): t for t in BOOK_TYPES},
+}
 
 
 def parse_book_type(value: object) -> str | None:
     """Return the book type in its stored spelling, matched ignoring case, accents, spaces and hyphens, in
-    the singular or the plural (a shelf's "Classics", "Comics"; a Spanish shop's "Cómic")."""
+    the singular or the plural (a shelf's "Classics", "Comics"; a Spanish shop's "Cómic"), and as French,
+    German and Spanish spell it (TYPE_SPELLINGS: a Spanish shop's "Clásicos")."""
     text = clean_text(value)
     if text is None:
         return None
