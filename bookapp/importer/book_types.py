@@ -1,7 +1,8 @@
 """What a file's Book type column holds, as its first rows show it when it is uploaded: the book types
-(case, accents, spacing and a plural aside), a typing slip of one in a row ("Comc", "Horor"), or kinds of
-book of the file's own ("Roman", "BD", "Science Fiction", a type's name with another ending: "Magazin"),
-which want matching to the types (Match values) before its rows are read. The upload asks
+(case, accents, spacing and a plural aside, and as French, German and Spanish spell them: "Clásico"), a
+typing slip of one in a row ("Comc", "Horor"), or kinds of book of the file's own ("Roman", "BD", "Science
+Fiction", a type's name with another ending: "Magazin"), which want matching to the types (Match values)
+before its rows are read. The upload asks
 holds_other_than_book_types; Match values asks pre_matched, and offered_type for what to offer.
 """
 
@@ -32,7 +33,7 @@ _TYPE_KEYS = {book_type_key(t): t for t in BOOK_TYPES}
 
 def pre_matched(text: str) -> str | None:
     """Return the book type a file value already is, case, accents and spacing aside ("Cómic" is Comic;
-    "sci-fi" is none)."""
+    "Clásicos", as a Spanish shop writes Classic, is Classic: values.TYPE_SPELLINGS; "sci-fi" is none)."""
     try:
         return parse_book_type(text)
     except ValueProblem:

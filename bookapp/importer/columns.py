@@ -4,6 +4,7 @@ value map) and how they are converted, in bulk where the cells allow it and one 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection, Mapping, Sequence
+from functools import partial
 from itertools import repeat
 from operator import is_
 
@@ -15,7 +16,7 @@ from .isbn_fast import fast_isbns
 from .mapping import value_key
 from .markup import looks_like_markup
 from .plain_text import TEXT_OR_EMPTY, all_plain, cells_to_convert
-from .text_values import BLANK_WORDS
+from .text_values import BLANK_WORDS, PASSED_OVER, PASSED_OVER_LENGTH
 from .values import held_several_isbns, lost_leading_zero, read_past_qualifier
 
 #: Fields whose values repeat (types, years, prices…): each distinct cell is converted once.
@@ -31,25 +32,42 @@ _NOT_SEEN = object()
 BLANK_TO_NONE: dict[object, None] = {"": None}
 #: What a value map gives for a file value it does not list.
 _UNLISTED = object()
+#: The words a field without any reads as blank (PASSED_OVER's).
+NOTHING_PASSED_OVER: frozenset[str] = frozenset()
 
 
-def is_blank_cell(cell: object) -> bool:
-    """Whether a cell holds nothing: empty, spaces only, or the empty text formula `=""`."""
+def is_blank_cell(cell: object, passed_over: frozenset[str] = NOTHING_PASSED_OVER) -> bool:
+    """Whether a cell holds nothing: empty, spaces only, or the empty text formula `=""`; or, given a field's
+    *passed_over* (text_values.PASSED_OVER: a numeric tool's nan where the field reads it as blank), one of
+    those words (looked up only in a cell short enough to be one)."""
     if cell is None:
         return True
     if type(cell) is not str:
         return False
     text = cell.strip()
-    return not text or text == '=""'
+    return not text or text == '=""' or (len(text) <= PASSED_OVER_LENGTH and text in passed_over)
 
 
-def first_filled(*cells: object) -> object:
-    """Return the first cell that is not blank (a fallback chain's cell), else an empty cell ("", as a
-    CSV's blank cell is: a column of text stays all text)."""
+def first_filled(*cells: object, passed_over: frozenset[str] = NOTHING_PASSED_OVER) -> object:
+    """Return the first cell that is not blank (a fallback chain's cell), passing over the words the
+    field reads as blank (*passed_over*: a numeric tool's nan) for a later cell that holds a value; else the
+    first of those words (its converter says what it is), else an empty cell ("", as a CSV's blank cell is:
+    a column of text stays all text)."""
+    word = None
     for cell in cells:
-        if not is_blank_cell(cell):
+        if cell is None:
+            continue
+        if type(cell) is not str:
             return cell
-    return ""
+        text = cell.strip()
+        if not text or text == '=""':
+            continue
+        if len(text) <= PASSED_OVER_LENGTH and text in passed_over:
+            if word is None:
+                word = cell
+            continue
+        return cell
+    return "" if word is None else word
 
 
 class Column:
@@ -109,6 +127,9 @@ class Column:
         self.required = field not in OPTIONAL_FIELDS
         #: The cells the field reads as blank though they are text (a numeric tool's nan, a spreadsheet's #N/A).
         self.blank_words = BLANK_WORDS.get(field, frozenset())
+        #: The cells the field's chain passes over for its next column's (or its default), as blank: those
+        #: words, and for a number, an ISBN or a book type a numeric tool's blank in any case.
+        self.passed_over = PASSED_OVER.get(field, NOTHING_PASSED_OVER)
         self.memoised = field in MEMOISED_FIELDS
         self.memo: dict[object, object] = {}  # cell (or (type, cell)) → value
         self.memo_problems: dict[object, str] = {}  # the memo's cells that have a problem → message
@@ -141,7 +162,7 @@ class Column:
         chain = [by_position[p] for p in self.fallbacks]
         if self.default is not None:
             chain.append(repeat(self.default, count))
-        filled = list(map(first_filled, cells, *chain))
+        filled = list(map(partial(first_filled, passed_over=self.passed_over), cells, *chain))
         if self.text_cells and self.default is None:
             # Every column of the chain blank: a blank text cell, as a CSV has (the bulk checks take text only).
             filled = ["" if cell is None else cell for cell in filled]
@@ -155,7 +176,7 @@ class Column:
         not_own: Collection[int] = frozenset()
         if self.catalogue_punctuation and (self.fallbacks or self.default is not None):
             own = by_position[self.position]
-            not_own = {i for i, cell in enumerate(own) if is_blank_cell(cell)}
+            not_own = {i for i, cell in enumerate(own) if is_blank_cell(cell, self.passed_over)}
         rejected: list[int] = []
         if self.values is not None:
             cells, rejected = self._mapped(cells)
@@ -189,7 +210,7 @@ class Column:
             chosen = None
             for position in (self.position, *self.fallbacks):
                 cell = by_position[position][index]
-                if is_blank_cell(cell):
+                if is_blank_cell(cell, self.passed_over):
                     continue
                 if chosen is None:
                     chosen = cell  # the cell that failed

@@ -22,8 +22,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 
 from .cells import cell_text
-from .columns import is_blank_cell
+from .columns import NOTHING_PASSED_OVER, is_blank_cell
 from .mapping import header_text
+from .text_values import BLANK_WORDS, PASSED_OVER
 
 #: The fields a continuing row takes from its item's first row where its own cells are blank: the
 #: book's details. Never its ISBN, price or stock, which each variant has of its own (a blank one
@@ -32,6 +33,10 @@ SHARED_FIELDS = ("title", "author", "book_type", "year_published", "no_of_pages"
 #: Headers suggested as the column naming each row's item (casefolded): Shopify's product Handle, and the
 #: Parent a WooCommerce variation names its product in.
 GROUP_HEADERS = ("handle", "parent")
+#: The cells of the group column (and of those naming an item) that name none though they are text: what
+#: numeric tools write for a blank, as a title reads them (text_values.BLANK_WORDS). A product export one wrote
+#: back has nan in each row that continues no item (a WooCommerce product's blank Parent): not one item of all.
+NO_ITEM = BLANK_WORDS["title"]
 
 
 def suggested_group(headers: Iterable[object]) -> str:
@@ -40,18 +45,39 @@ def suggested_group(headers: Iterable[object]) -> str:
     return next((texts[h] for h in GROUP_HEADERS if h in texts), "")
 
 
-def shared_positions(positions: dict[str, int], fallbacks: dict[str, tuple[int, ...]]) -> tuple[int, ...]:
+class SharedColumns(tuple):
+    """The columns a continuing row may take from its item's first row, in order, and (*passed_over*) per
+    column some field reads, the cells it holds nothing in though they are text: the words its field reads
+    as blank (text_values.PASSED_OVER: a numeric tool's nan; those of every field reading it)."""
+
+    passed_over: dict[int, frozenset[str]]
+
+    def __new__(cls, positions: Iterable[int], passed_over: dict[int, frozenset[str]]) -> SharedColumns:
+        shared = super().__new__(cls, positions)
+        shared.passed_over = passed_over
+        return shared
+
+    def __getnewargs__(self) -> tuple[tuple[int, ...], dict[int, frozenset[str]]]:  # pickled with its words
+        return tuple(self), self.passed_over
+
+
+def shared_positions(positions: dict[str, int], fallbacks: dict[str, tuple[int, ...]]) -> SharedColumns:
     """Return the columns a continuing row may take from its item's first row (every column of a
-    shared field's chain)."""
+    shared field's chain), with the words each column some field reads holds nothing in."""
     found = {positions[f] for f in SHARED_FIELDS if f in positions}
     found.update(p for f in SHARED_FIELDS for p in fallbacks.get(f, ()))
-    return tuple(sorted(found))
+    passed_over: dict[int, frozenset[str]] = {}
+    for fld, position in positions.items():
+        for at in (position, *fallbacks.get(fld, ())):
+            words = PASSED_OVER.get(fld, frozenset())
+            passed_over[at] = passed_over[at] & words if at in passed_over else words
+    return SharedColumns(sorted(found), passed_over)
 
 
 def group_key(cells: Sequence[object], position: int) -> object:
     """Return the item a row names in the group column (None: it names none, so it continues nothing)."""
     cell = cells[position] if position < len(cells) else None
-    if is_blank_cell(cell):
+    if is_blank_cell(cell, NO_ITEM):
         return None
     return cell.strip() if isinstance(cell, str) else cell
 
@@ -62,7 +88,7 @@ def own_names(cells: Sequence[object], item_names: Sequence[tuple[int, str]]) ->
     return {
         prefix + cell_text(cells[position]).strip()
         for position, prefix in item_names
-        if position < len(cells) and not is_blank_cell(cells[position])
+        if position < len(cells) and not is_blank_cell(cells[position], NO_ITEM)
     }
 
 
@@ -113,18 +139,25 @@ def continued(
 ) -> Iterator[tuple[int, Sequence[object]]]:
     """Yield *rows* with each continuing row's blank *fill* cells taken from its item's first row (see
     Items), unless the row has nothing in the *read_columns* (it is left out): such a row's cells are
-    FilledCells, which say what was taken."""
+    FilledCells, which say what was taken. A cell is blank as its field reads it (*fill*'s passed_over): a
+    numeric tool's nan is, a title's "Nan" is not; a continuing row's nan is filled, a first row's not taken."""
     items = Items(group_at, item_names)
     first_number = None
+    words = fill.passed_over if isinstance(fill, SharedColumns) else {}
+
+    def blank_at(cells: Sequence[object], i: int) -> bool:
+        return is_blank_cell(cells[i], words.get(i, NOTHING_PASSED_OVER))
+
     for number, cells in rows:
         first = items.first_row(cells)
         if first is None:
             if items.first is cells:  # this row starts an item
                 first_number = number
-        elif any(not is_blank_cell(cells[i]) for i in read_columns if i < len(cells)):
-            blank = [i for i in fill if i < len(cells) and i < len(first) and is_blank_cell(cells[i])]
+        elif any(not blank_at(cells, i) for i in read_columns if i < len(cells)):
+            blank = [i for i in fill if i < len(cells) and i < len(first) and blank_at(cells, i)]
             if blank:
-                cells = FilledCells(cells, [i for i in blank if not is_blank_cell(first[i])], first_number)
-                for i in blank:
+                taken = [i for i in blank if not blank_at(first, i)]
+                cells = FilledCells(cells, taken, first_number)
+                for i in taken:
                     cells[i] = first[i]
         yield number, cells

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
-from .columns import is_blank_cell
+from .columns import NOTHING_PASSED_OVER, is_blank_cell
 from .errors import RowProblem, ValueProblem
 from .values import parse_isbn
 
@@ -80,8 +80,12 @@ def is_container_type(cell: object) -> bool:
 
 def has_no_book_cells(cells: Sequence[object], validator: RowValidator) -> bool:
     """Whether a row has nothing in any column a field reads (a Shopify export's rows that only add an
-    image to the product above them): it holds no book."""
-    return all(is_blank_cell(cells[i]) for i in validator.read_columns if i < len(cells))
+    image to the product above them), as the field reads it (a numeric tool's nan where it is blank:
+    groups.SharedColumns): it holds no book."""
+    words = validator.shared_columns.passed_over
+    return all(
+        is_blank_cell(cells[i], words.get(i, NOTHING_PASSED_OVER)) for i in validator.read_columns if i < len(cells)
+    )
 
 
 #: What the first text of a sheet's totals row says, case, spacing and punctuation aside ("TOTAL:",

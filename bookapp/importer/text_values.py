@@ -9,6 +9,7 @@ exports put around a value (spaces, an apostrophe, ="…") and refuses control c
 import datetime as dt
 import re
 import unicodedata
+from itertools import product
 
 from .errors import ValueProblem
 from .markup import looks_like_markup, markup_text
@@ -38,6 +39,21 @@ BLANK_WORDS = {
 }
 #: The longest of those words: a longer cell is none of them.
 BLANK_WORD_LENGTH = max(len(word) for words in BLANK_WORDS.values() for word in words)
+#: Every spelling of MISSING_WORDS, case aside (nan, NaN, NAN, NULL, #N/A…): a cell is looked up as written.
+MISSING_SPELLINGS = frozenset(
+    "".join(letters) for word in MISSING_WORDS for letters in product(*({c, c.upper()} for c in word))
+)
+#: The cells, as written (stripped), that a fallback chain passes over to its next column (or its default)
+#: and a row continuing an item fills from the item's first row (importer.groups), by field: those the
+#: field's converter reads as blank (a text field's BLANK_WORDS; a number's MISSING_WORDS in any case), or
+#: refuses in any case (no ISBN or book type is nan). None the converter keeps as a value: "Nan" and
+#: "n/a" are titles, read as written where no other column has one.
+PASSED_OVER = {
+    **dict.fromkeys(("isbn", "book_type", "year_published", "price", "no_of_pages", "quantity"), MISSING_SPELLINGS),
+    **BLANK_WORDS,
+}
+#: The longest of those: a longer cell is none of them, and is not looked up.
+PASSED_OVER_LENGTH = max(len(word) for words in PASSED_OVER.values() for word in words)
 
 
 def clean_text(value: object, *, multiline: bool = False) -> str | None:

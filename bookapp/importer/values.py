@@ -225,7 +225,8 @@ def _float_noise(amount: Decimal, rounded: Decimal) -> bool:
 
 def parse_int(value: object, *, minimum: int, decimal_comma: bool = False, thousands_point: bool = False) -> int | None:
     """Return a whole number from minimum to 2,147,483,647; accept 304, 304.0, 3e2 and 1,200 (1.200 in a
-    file with decimal commas, or, with *thousands_point*, in one whose prices have them)."""
+    file with decimal commas, or, with *thousands_point*, in one whose prices have them: there a comma that
+    groups no thousands is a decimal one, and 1,5 is refused, not read as 15)."""
     if value is None:
         return None
     if isinstance(value, bool):
@@ -244,9 +245,12 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False, thous
             number = int(text)
         else:
             plain = text.replace(" ", "").replace("\u00a0", "")
-            if decimal_comma:  # 1.200 is a thousand and two hundred there; 1,5 is one and a half
+            comma_decimal = thousands_point and "," in plain and not GROUPED[","].match(plain)
+            if decimal_comma or comma_decimal:  # 1.200 is a thousand and two hundred there; 1,5 is one and a half
+                # (as the file's prices read it, 1.234,50; in a file whose other numbers do not say so, 1,500
+                # is still a thousand and more: a number of copies or pages has no three decimals)
                 plain = (plain.replace(".", "") if GROUPED["."].match(plain) else plain).replace(",", ".")
-            elif thousands_point and GROUPED["."].match(plain):  # as the file's prices read it (1.234,50)
+            elif thousands_point and GROUPED["."].match(plain):
                 plain = plain.replace(".", "")
             else:
                 plain = plain.replace(",", "")
@@ -255,6 +259,11 @@ def parse_int(value: object, *, minimum: int, decimal_comma: bool = False, thous
             except InvalidOperation:
                 raise ValueProblem("must be a whole number") from None
             if not amount.is_finite() or amount != amount.to_integral_value():
+                if comma_decimal:
+                    raise ValueProblem(
+                        f"must be a whole number: {text} is read with a decimal comma, as the file's prices are, "
+                        "so it has decimals"
+                    )
                 raise ValueProblem("must be a whole number")
             if abs(amount) > MAX_INT:
                 raise ValueProblem(f"is too large; the largest allowed is {MAX_INT:,}")
@@ -354,12 +363,22 @@ def book_type_key(text: str) -> str:
     return key
 
 
-_BOOK_TYPE_KEYS = {book_type_key(t): t for t in BOOK_TYPES}
+#: A book type's name as the other languages whose files the importer reads (French, German, Spanish: see
+#: headers) spell the type itself, where that is not the English name with accents ("Cómic") or a plural:
+#: a Spanish shop's "Clásico" (or "Clásica", as a novel is), a French one's "Classique" and "Horreur", a
+#: German one's "Klassiker". A word of a shop's own for a kind of book ("Roman", "BD", "Novela") is none:
+#: it is matched to a type on Match values (book_types).
+TYPE_SPELLINGS = {"Classic": ("Clásico", "Clásica", "Classique", "Klassiker"), "Horror": ("Horreur",)}
+_BOOK_TYPE_KEYS = {
+    **{book_type_key(s): t for t, spellings in TYPE_SPELLINGS.items() for s in spellings},
+    **{book_type_key(t): t for t in BOOK_TYPES},
+}
 
 
 def parse_book_type(value: object) -> str | None:
     """Return the book type in its stored spelling, matched ignoring case, accents, spaces and hyphens, in
-    the singular or the plural (a shelf's "Classics", "Comics"; a Spanish shop's "Cómic")."""
+    the singular or the plural (a shelf's "Classics", "Comics"; a Spanish shop's "Cómic"), and as French,
+    German and Spanish spell it (TYPE_SPELLINGS: a Spanish shop's "Clásicos")."""
     text = clean_text(value)
     if text is None:
         return None
