@@ -175,7 +175,9 @@ SCHEMAS = {
             },
             "phase_label": {
                 "type": "string",
-                "description": "The phase as the import's page says it ('waiting for the database' for 'waiting')",
+                "description": "The phase as the import's page says it: 'waiting for the database' for 'waiting'; for "
+                "'worker lost: resuming', that it paused when the worker running it stopped and how it will go on "
+                "('… carry on from the last rows it saved as soon as a worker is free')",
             },
             "heartbeat_at": {**TIME, "description": "The last sign of life of the worker running it"},
             "heartbeat_age_seconds": {
