@@ -205,7 +205,8 @@ SCHEMAS = {
             "outcome": {
                 "type": "string",
                 "description": "How it ended, in words: 'succeeded with 3 rejected rows', 'every row rejected', "
-                "'undone', …; check it, not status alone, which says only whether the job ran to its end",
+                "'undone', …; a dry run's, what its import would do: 'would create 4 books and reject 2 rows'. "
+                "Check it, not status alone, which says only whether the job ran to its end",
             },
             "outcome_class": {
                 "type": "string",
