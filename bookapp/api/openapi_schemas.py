@@ -201,7 +201,12 @@ SCHEMAS = {
                 "ends its attempt's share (null for imports from before it was kept); rows_per_second uses it",
             },
             "rows_per_second": NULLABLE_INT,
-            "error": NULLABLE_STRING,
+            "error": {
+                **NULLABLE_STRING,
+                "description": "Why it failed or was cancelled. A workbook too large for its header to be read "
+                "at upload (its job reads it) whose header leaves a required field without a column fails "
+                "with file_problem true and the message a smaller file is refused with (422)",
+            },
             "outcome": {
                 "type": "string",
                 "description": "How it ended, in words: 'succeeded with 3 rejected rows', 'every row rejected', "
