@@ -133,6 +133,6 @@ def test_a_partial_import_is_a_warning_and_an_undone_one_says_so(sqlite_app, liv
     bad = write_csv(tmp_path / "bad.csv", [book_row(n, Price="x") for n in range(60, 63)])
     upload_on_the_page(page, live_server, bad, dry_run=True)
     expect(page.locator("[data-banner=all-rejected]")).to_contain_text(
-        "Every row of this dry run was rejected (3 rejected rows)", timeout=60_000
+        "the import would reject every row of the file (3 rows), so there is nothing to import", timeout=60_000
     )
     expect(page.locator("button", has_text="Confirm import")).to_have_count(0)

@@ -11,7 +11,7 @@ import re
 from tests import layouts
 from tests.conftest import run_worker
 from tests.helpers import goodreads_csv, goodreads_row
-from tests.test_imports import upload
+from tests.test_imports import import_state, upload
 from tests.test_matching import GOODREADS_CHOICES, text_of
 
 
@@ -103,10 +103,13 @@ def test_a_dry_runs_preview_says_what_the_import_would_do_with_its_rows_not_that
     assert "the import would create 4 and reject 2." in text_of(staff_client.get("/imports/1"))
 
 
-def test_the_imports_list_says_a_dry_run_is_one_where_it_says_how_it_ended(app, staff_client):
+def test_the_imports_list_says_a_dry_run_is_one_where_it_says_how_it_ended(app, staff_client, tmp_path):
     """On a phone the imports list shows # , File and Status: a dry run's Status said "succeeded with 1
-    rejected row" and only the Mode column, off-screen, said it was a dry run, so nothing had been saved."""
+    rejected row" and only the Mode column, off-screen, said it was a dry run, so nothing had been saved.
+    It said so even with "dry run, nothing saved" before it: a dry run rejects no row, it says what its
+    import would do, on the list, its page, the API and the command line alike."""
     from tests.helpers import book_row, csv_bytes
+    from tests.test_access import bearer
 
     rows = [book_row(1), book_row(2), book_row(3, Price="free")]
     assert upload(staff_client, csv_bytes(rows), name="stock.csv", dry_run="y").status_code == 302
@@ -117,4 +120,46 @@ def test_the_imports_list_says_a_dry_run_is_one_where_it_says_how_it_ended(app, 
     statuses = re.findall(r'<td class="num"><a href="/imports/(\d+)">\d+</a></td>\s*<td[^>]*>.*?</td>\s*<td[^>]*>(.*?)</td>',
                           page, re.S)  # fmt: skip
     said = {int(n): " ".join(html.unescape(re.sub(r"<[^>]+>", "", s)).split()) for n, s in statuses}
-    assert said == {1: "dry run, nothing saved: succeeded with 1 rejected row", 2: "succeeded with 1 rejected row"}
+    assert said == {
+        1: "dry run, nothing saved: would create 2 books and reject 1 row",
+        2: "succeeded with 1 rejected row",
+    }
+
+    dry_run = staff_client.get("/imports/1").get_data(as_text=True)
+    assert "<title>Dry run #1 · would create 2 books and reject 1 row · bookapp</title>" in dry_run
+    assert re.search(r'data-field="status" class="status-partial">would create 2 books and reject 1 row<', dry_run)
+    assert "succeeded with" not in text_of(staff_client.get("/imports/1"))
+
+    state = app.test_client().get("/api/v1/imports/1", headers=bearer(app, "api@example.com")).get_json()
+    assert (state["status"], state["outcome"]) == ("succeeded", "would create 2 books and reject 1 row"), state
+
+    told = app.test_cli_runner().invoke(args=["import-report", "1", "--output", str(tmp_path / "report.csv")])
+    assert told.exit_code == 0, told.output
+    assert told.stderr.startswith(
+        "Dry run #1 would create 2 books and reject 1 row: 2 valid, 1 rejected; nothing was saved."
+    ), told.stderr
+
+
+def test_a_dry_run_says_what_its_import_would_do_whatever_it_finds(app, staff_client):
+    """Every row rejected, all or nothing with a rejected row, books to update and rows to skip: each dry
+    run's outcome says what its import would do, never that it succeeded with rejected rows."""
+    from tests.helpers import book_row, csv_bytes
+
+    assert upload(staff_client, csv_bytes([book_row(1), book_row(2)]), name="stock.csv").status_code == 302
+    bad = [book_row(n, Price="x") for n in range(5, 8)]
+    assert upload(staff_client, csv_bytes(bad), name="bad.csv", dry_run="y").status_code == 302
+    mixed = [book_row(1, Title="Changed"), book_row(3), book_row(4, Price="x")]
+    assert upload(staff_client, csv_bytes(mixed), name="mixed.csv", dry_run="y", all_or_nothing="y").status_code == 302
+    again = [book_row(1), book_row(2, Title="Changed"), book_row(8)]
+    assert upload(staff_client, csv_bytes(again), name="again.csv", dry_run="y", mode="create_only").status_code == 302
+    run_worker(app)
+
+    outcomes = [import_state(staff_client, f"/imports/{n}")["outcome"] for n in (2, 3, 4)]
+    assert outcomes == [
+        "would reject all 3 rows",
+        "would save nothing: it would reject 1 row (all or nothing)",
+        "would create 1 book and skip 2 rows",
+    ]
+    page = text_of(staff_client.get("/imports/2"))
+    assert "the import would reject every row of the file (3 rows), so there is nothing to import" in page
+    assert "was rejected" not in page

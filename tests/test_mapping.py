@@ -660,6 +660,36 @@ def test_a_large_workbooks_genre_column_named_book_type_waits_for_match_values_a
     assert book(app, isbn13(2)).book_type == "Classic"
 
 
+def test_a_large_workbook_sent_through_the_api_without_a_required_column_is_refused_saying_what_is_missing(
+    app, tmp_path, monkeypatch
+):
+    """A Zotero export saved as a workbook too large for its upload to read (its job reads its header) has no
+    Book type, Price nor Quantity column. Sent through the API, whose callers cannot use Match columns, it
+    waited there all the same; it ends refused as the same file small is at once (422), in the same words
+    (what is missing, the file's columns), and saves nothing."""
+    import csv
+
+    from bookapp.importer import peek
+    from tests.helpers import write_ods
+
+    _, content = layouts.zotero(1, 3)
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    workbook = write_ods(tmp_path / "zotero_export.ods", rows, header=header).read_bytes()
+    headers = bearer(app)
+    small = post_file(app, headers, "zotero_export.ods", workbook)
+    assert small.status_code == 422, small.get_json()
+    refused = small.get_json()["error"]["message"]
+    assert refused.startswith("The file has no column for: ") and "'Publication Year'" in refused, refused
+
+    monkeypatch.setattr(peek, "OPEN_WHOLE_BYTES", 0)  # as for a large workbook: its header is read in the job
+    state = finished(app, headers, post_file(app, headers, "zotero_export.ods", workbook))
+    assert (state["status"], state["file_problem"], state["error"]) == ("failed", True, refused), state
+    assert (state["outcome"], state["created"], state["rejected"]) == ("failed", 0, 0)
+    assert state["headers"] == header
+    assert refused in page_said(app, state["id"]) and "waiting for its columns" not in page_said(app, state["id"])
+    assert book(app, layouts.isbn13_of(1)) is None
+
+
 def test_a_zotero_exports_isbn_cell_holding_a_books_isbn13_and_isbn10_is_read_as_the_first(app, tmp_path):
     """Zotero writes a book's ISBN-13 and ISBN-10 in one cell, "9780441172719 0441172717": the first is
     read (and the import says so); a cell with two books' ISBNs is refused as holding more than one."""

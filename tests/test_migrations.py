@@ -237,6 +237,75 @@ def test_a_database_at_0009_upgrades_in_place_and_its_imports_read_before_say_wh
         db.engine.dispose()
 
 
+#: Imports at 0013: (filename, status, dry run, file deleted, change rows). A dry run made before dry runs
+#: kept 10,000 changes at most recorded one per book it would update, in the file's order.
+BEFORE_0014_IMPORTS = [
+    ("big.csv", "succeeded", True, False, 10_003),
+    ("stopped.csv", "failed", True, False, 10_002),
+    ("expired.csv", "succeeded", True, True, 5),
+    ("small.csv", "cancelled", True, False, 3),
+    ("real.csv", "succeeded", False, True, 10_005),
+    ("running.csv", "running", True, False, 10_004),
+]
+
+BEFORE_0014_IMPORT = """
+INSERT INTO imports (status, mode, dry_run, all_or_nothing, phase, cancel_requested, filename, stored_name,
+    file_kind, file_size, sha256, created_at, attempts, processed_rows, checkpoint_row, created, updated, unchanged,
+    skipped, rejected, ignored_columns, file_deleted_at)
+    VALUES ('{status}', 'create_update', {dry_run}, {false}, 'done', {false}, '{name}', '{name}', 'csv', 60, 'aaaa',
+    '2026-12-01 10:00:00+00:00', 1, {rows}, {rows} + 1, 0, {rows}, 0, 0, 0, '[]', {deleted});
+WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < {rows})
+INSERT INTO import_changes (import_id, book_id, row_number, "before", previous_import_id)
+    SELECT (SELECT id FROM imports WHERE filename = '{name}'), x, {rows} + 2 - x, '{{"title": "Old"}}', NULL FROM n;
+"""
+
+
+def test_a_database_at_0013_upgrades_in_place_and_its_dry_runs_keep_the_changes_a_dry_run_keeps_now(
+    database_url, redis_url, redis_client, tmp_path
+):
+    """0014: the dry runs that ended before a dry run kept 10,000 changes at most still held one per book they
+    would update. Each keeps the first 10,000 in its file's order (its report says the list stops there), none
+    once its file is deleted; a real import keeps every change, for undo, and a dry run still running its own."""
+    from bookapp.models import ImportChange
+    from bookapp.services.dry_runs import changes_listed
+
+    empty_database(database_url)
+    env = env_for(database_url, redis_url, tmp_path)
+    assert flask_cli(["db", "upgrade", "0013"], env).returncode == 0
+    true, false = ("1", "0") if database_url.startswith("sqlite") else ("true", "false")
+    # Recorded in the order the rows were read back from the end: ids do not follow the file's order.
+    run_sql(database_url, "".join(
+        BEFORE_0014_IMPORT.format(name=name, status=status, dry_run=true if dry_run else false, false=false, rows=rows,
+                                  deleted="'2026-12-02 10:00:00+00:00'" if deleted else "NULL")
+        for name, status, dry_run, deleted, rows in BEFORE_0014_IMPORTS
+    ))  # fmt: skip
+    result = flask_cli(["db", "upgrade"], env)
+    assert result.returncode == 0, result.stderr
+
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "x",
+                      "TESTING": True, "UPLOAD_FOLDER": str(tmp_path / "uploads")},
+                     instance_path=str(tmp_path / "instance"))  # fmt: skip
+    with app.app_context():
+        kept = dict(db.session.execute(
+            select(Import.filename, func.count(ImportChange.id)).outerjoin(ImportChange).group_by(Import.filename)
+        ).all())  # fmt: skip
+        assert kept == {"big.csv": 10_000, "stopped.csv": 10_000, "expired.csv": 0, "small.csv": 3,
+                        "real.csv": 10_005, "running.csv": 10_004}  # fmt: skip
+        big = db.session.scalar(select(Import).where(Import.filename == "big.csv"))
+        rows = db.session.execute(
+            select(func.min(ImportChange.row_number), func.max(ImportChange.row_number)).where(
+                ImportChange.import_id == big.id
+            )
+        ).one()
+        assert tuple(rows) == (2, 10_001), "the first 10,000 of the file, rows 2 to 10,001"
+        assert changes_listed(big).sentence() == (
+            "The row-by-row report shows the changes of the first 10,000 of the 10,003 updated rows: a dry run "
+            "keeps no more than that."
+        )
+    with app.app_context():
+        db.engine.dispose()
+
+
 def test_a_database_with_other_tables_is_not_adopted(tmp_path, redis_url):
     database_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     run_sql(database_url, "CREATE TABLE books (id INTEGER PRIMARY KEY, name TEXT);")

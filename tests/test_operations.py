@@ -57,6 +57,13 @@ def upload(client, headers, rows: list, name: str = "books.csv") -> int:
     return response.get_json()["id"]
 
 
+#: What the page says of an import whose worker stopped answering (the API's phase: LOST_PHASE).
+PLAIN_LOST = (
+    "paused: the worker running it stopped, and it will carry on from the last rows it saved as soon as a "
+    "worker is free"
+)
+
+
 def test_a_running_import_whose_worker_is_gone_says_so_and_is_resumed_before_the_stale_limit(app, redis_client):
     """Its heartbeat is 30 s old (the stale limit is 60 s): the page and the API show the worker lost;
     the reconciler resumes it once RQ confirms the worker that took its job is gone, and its working
@@ -66,11 +73,14 @@ def test_a_running_import_whose_worker_is_gone_says_so_and_is_resumed_before_the
     import_id = upload(client, staff, [book_row(1)])
     running_for_100_s_last_heard_30_s_ago(app, import_id)
     shown = client.get(f"/api/v1/imports/{import_id}", headers=staff).get_json()
-    assert (shown["status"], shown["phase"], shown["attempts"]) == ("running", LOST_PHASE, 1)
+    assert (shown["status"], shown["phase"], shown["attempts"]) == ("running", LOST_PHASE, 1), "the API's code"
+    assert shown["phase_label"] == PLAIN_LOST
     assert shown["heartbeat_age_seconds"] >= 30 and shown["heartbeat_at"]
     assert shown["working_seconds"] >= 100
     html = sign_in(app.test_client(), "staff@example.com").get(f"/imports/{import_id}").get_data(as_text=True)
-    assert LOST_PHASE in html and re.search(r"The import has not moved on for 3\d s\. It starts again by itself", html)
+    assert f'data-field="phase">{PLAIN_LOST}</span>' in html, "what happens, in a shop's words"
+    assert "worker lost" not in html and "resuming" not in html
+    assert re.search(r"The import has not moved on for 3\d s\. It starts again by itself", html)
     assert re.search(r"\(For the operator: attempt 1, last heartbeat 3\d s ago\.\)", html)
 
     started_by(redis_client, import_id, "machine-b-worker")
@@ -356,7 +366,8 @@ def redis_of(server):
 @pytest.mark.browser
 @pytest.mark.slow
 def test_the_import_page_shows_the_worker_lost_as_it_happens(sqlite_app, web_server, page):  # noqa: F811
-    """The page, open while the import runs, turns to 'worker lost: resuming' when its heartbeat stops."""
+    """The page, open while the import runs, says the import paused, and how it goes on, when its heartbeat
+    stops."""
     from playwright.sync_api import expect
 
     staff = bearer(sqlite_app, "staff@example.com", Role.STAFF)
@@ -377,7 +388,7 @@ def test_the_import_page_shows_the_worker_lost_as_it_happens(sqlite_app, web_ser
     expect(page.locator("[data-field=phase]")).to_have_text("saving")
     expect(liveness).to_be_hidden()  # all is well: nothing said of heartbeats to a shop's staff
     beat(40)  # the worker stops beating
-    expect(page.locator("[data-field=phase]")).to_have_text(LOST_PHASE)
+    expect(page.locator("[data-field=phase]")).to_have_text(PLAIN_LOST)
     expect(liveness).to_have_text(re.compile(r"The import has not moved on for 4\d s\. .*last heartbeat 4\d s ago"))
 
 
@@ -397,3 +408,18 @@ def test_what_the_page_says_of_a_stopped_worker_fits_how_the_import_starts_again
         "The import has not moved on for 41 s. It starts again by itself from the file's first row."
     )
     assert "saved" not in again and "(For the operator: attempt 1, last heartbeat 41 s ago.)" in again
+
+
+def test_the_phase_of_a_stopped_worker_says_how_the_import_goes_on():
+    """The page's phase beside the liveness line says the same: an import carries on from its last saved rows,
+    a dry run from where it stopped, all or nothing and an Add to stock dry run from the file's first row."""
+    from bookapp.services.import_view import LOST_PHASE, phase_label
+
+    assert phase_label(LOST_PHASE) == PLAIN_LOST
+    assert phase_label(LOST_PHASE, saves=False).endswith(
+        "it will carry on from where it stopped as soon as a worker is free"
+    )
+    assert phase_label(LOST_PHASE, resumes=False, saves=False).endswith(
+        "it will start again from the file's first row as soon as a worker is free"
+    )
+    assert phase_label("saving") == "saving"

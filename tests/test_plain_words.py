@@ -66,7 +66,7 @@ def region(page_html: str, table_class: str) -> str:
 def test_a_dry_run_is_called_a_dry_run_in_its_tab_title_its_progress_bar_and_its_cancel_buttons(app, staff_client):
     """A Goodreads export uploaded with "check only" waits at Match columns: its own page (tab title, the
     banner, Cancel) and its Match columns page (Cancel and its confirm) say dry run, not import; queued, its
-    progress bar is the dry run's; finished, so is its tab's title."""
+    progress bar is the dry run's; finished, so is its tab's title, which says what the import would do."""
     name, content = layouts.goodreads(1)
     location = waiting_at_columns(app, staff_client, name, content, dry_run="y")
     waiting = staff_client.get("/imports/1").get_data(as_text=True)
@@ -91,7 +91,9 @@ def test_a_dry_run_is_called_a_dry_run_in_its_tab_title_its_progress_bar_and_its
     assert "<title>Dry run #1 · queued" in queued and 'aria-label="Dry run progress"' in queued
     assert ">Cancel dry run</button>" in queued and "Import progress" not in queued
     run_worker(app)
-    assert "<title>Dry run #1 · succeeded" in staff_client.get("/imports/1").get_data(as_text=True)
+    assert "<title>Dry run #1 · would create 5 books and reject 1 row" in staff_client.get("/imports/1").get_data(
+        as_text=True
+    )
 
 
 def test_an_import_still_offers_to_cancel_the_import(app, staff_client):

@@ -175,7 +175,9 @@ SCHEMAS = {
             },
             "phase_label": {
                 "type": "string",
-                "description": "The phase as the import's page says it ('waiting for the database' for 'waiting')",
+                "description": "The phase as the import's page says it: 'waiting for the database' for 'waiting'; for "
+                "'worker lost: resuming', that it paused when the worker running it stopped and how it will go on "
+                "('… carry on from the last rows it saved as soon as a worker is free')",
             },
             "heartbeat_at": {**TIME, "description": "The last sign of life of the worker running it"},
             "heartbeat_age_seconds": {
@@ -199,11 +201,17 @@ SCHEMAS = {
                 "ends its attempt's share (null for imports from before it was kept); rows_per_second uses it",
             },
             "rows_per_second": NULLABLE_INT,
-            "error": NULLABLE_STRING,
+            "error": {
+                **NULLABLE_STRING,
+                "description": "Why it failed or was cancelled. A workbook too large for its header to be read "
+                "at upload (its job reads it) whose header leaves a required field without a column fails "
+                "with file_problem true and the message a smaller file is refused with (422)",
+            },
             "outcome": {
                 "type": "string",
                 "description": "How it ended, in words: 'succeeded with 3 rejected rows', 'every row rejected', "
-                "'undone', …; check it, not status alone, which says only whether the job ran to its end",
+                "'undone', …; a dry run's, what its import would do: 'would create 4 books and reject 2 rows'. "
+                "Check it, not status alone, which says only whether the job ran to its end",
             },
             "outcome_class": {
                 "type": "string",

@@ -16,11 +16,15 @@ from ..models import Import
 class ColumnsUnmatched(Exception):
     """The file's header leaves a required field without a column, or its first rows' values want matching,
     and no mapping was given: the import waits for its columns to be matched (a workbook too large to read
-    in the upload's request)."""
+    in the upload's request), or, when its upload asked not to wait (Import.matching_refused), is refused
+    for the fields it is missing (runner.run_import)."""
 
-    def __init__(self, headers: list[str | None]):
+    def __init__(self, headers: list[str | None], missing: list[str] | None = None, header_row: int | None = None):
         super().__init__("the file's columns need matching")
         self.headers = headers
+        #: The required fields the header leaves without a column, and the row it was read from.
+        self.missing = missing or []
+        self.header_row = header_row
 
 
 def values_want_matching(headers: list[object], header_map: HeaderMap, rows: list[list[object]]) -> bool:
@@ -68,7 +72,7 @@ def columns_read(
             )
         )
     ):
-        raise ColumnsUnmatched([header_text(h) or None for h in headers])
+        raise ColumnsUnmatched([header_text(h) or None for h in headers], header_map.missing, header_row)
     header_map = mapping.header_map(headers, header_row)
     if imp.checkpoint_row and header_map.ignored != (imp.ignored_columns or []):
         # Rows were saved by a release that recorded no columns, only those it left aside, and this

@@ -1,5 +1,6 @@
 """What a dry run keeps while it goes through its file, which it saves nothing of: the stock its earlier
-pieces would have added (Add to stock), and a bounded record of the changes it would make.
+pieces would have added (Add to stock), and a bounded record of the changes it would make; and how a
+finished one says what its import would do.
 
 A real import reads back the books it wrote in earlier pieces; a dry run wrote none, so it carries
 what it would have written itself. Its change records serve only its row-by-row report, which needs
@@ -128,3 +129,32 @@ def changes_listed(imp: Import) -> ChangesListed | None:
     if listed < DRY_RUN_CHANGES_KEPT or listed >= imp.updated:  # not cut (or recorded before the cap)
         return None
     return ChangesListed(listed, last_row, imp.updated)
+
+
+def would_do(imp: Import) -> str:
+    """Return what a dry run that went through its file says its import would do, as its outcome: "would
+    create 4 books and reject 2 rows". It saved nothing and rejected nothing: "succeeded with 2 rejected
+    rows" said otherwise."""
+    if imp.rejected and imp.all_or_nothing:
+        return f"would save nothing: it would reject {_count(imp.rejected, 'row')} (all or nothing)"
+    kept = imp.created + imp.updated + imp.unchanged + imp.skipped
+    if imp.rejected and not kept:
+        return "would reject its only row" if imp.rejected == 1 else f"would reject all {imp.rejected:,} rows"
+    said = [
+        f"{verb} {_count(count, noun)}{after}"
+        for verb, count, noun, after in (
+            ("create", imp.created, "book", ""),
+            ("update", imp.updated, "book", ""),
+            ("leave", imp.unchanged, "book", " unchanged"),
+            ("skip", imp.skipped, "row", ""),
+            ("reject", imp.rejected, "row", ""),
+        )
+        if count
+    ]
+    if not said:
+        return "would change no book"
+    return "would " + (", ".join(said[:-1]) + " and " if len(said) > 1 else "") + said[-1]
+
+
+def _count(count: int, noun: str) -> str:
+    return f"{count:,} {noun if count == 1 else noun + 's'}"

@@ -42,11 +42,15 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
     running = imp.status == ImportStatus.RUNNING.value
     heartbeat_age = (now - imp.heartbeat_at).total_seconds() if imp.heartbeat_at and running else None
     phase = shown_phase(imp, heartbeat_age)
+    # All or nothing saves in one transaction, and an Add to stock dry run's totals lived in the run that
+    # stopped: each starts again from the first row (pipeline.ImportRun).
+    resumes = not (imp.all_or_nothing or (imp.dry_run and imp.mode == ImportMode.ADD_STOCK.value))
+    saves = not (imp.dry_run or imp.all_or_nothing)
     return {
         "id": imp.id,
         "status": imp.status,
         "phase": phase,
-        "phase_label": phase_label(phase),
+        "phase_label": phase_label(phase, resumes=resumes, saves=saves),
         "mode": imp.mode,
         "dry_run": imp.dry_run,
         "all_or_nothing": imp.all_or_nothing,
@@ -72,13 +76,7 @@ def import_json(imp: Import, *, with_problems: bool = False) -> dict:
         "heartbeat_age_seconds": None if heartbeat_age is None else round(heartbeat_age, 1),
         "attempts": imp.attempts + 1 if imp.started_at else imp.attempts,
         "liveness": liveness_words(
-            phase,
-            heartbeat_age,
-            imp.attempts + 1 if imp.started_at else imp.attempts,
-            # All or nothing saves in one transaction, and an Add to stock dry run's totals lived in the run
-            # that stopped: each starts again from the first row (pipeline.ImportRun).
-            resumes=not (imp.all_or_nothing or (imp.dry_run and imp.mode == ImportMode.ADD_STOCK.value)),
-            saves=not (imp.dry_run or imp.all_or_nothing),
+            phase, heartbeat_age, imp.attempts + 1 if imp.started_at else imp.attempts, resumes=resumes, saves=saves
         ),
         "rows_per_second": rate,
         "eta_seconds": eta,
@@ -133,6 +131,7 @@ def took(data: dict) -> str:
 
 #: The phase a running import shows once its heartbeat is late: the reconciler resumes it from its last
 #: committed chunk as soon as its worker is confirmed gone (or its heartbeat is STALE_HEARTBEAT_SECONDS old).
+#: The API's code for it, kept as it is for the scripts that read it; the page says it in words (phase_label).
 LOST_PHASE = "worker lost: resuming"
 
 
@@ -175,8 +174,17 @@ def working_seconds(imp: Import, now) -> float | None:
 PHASE_LABELS = {ImportPhase.WAITING.value: "waiting for the database"}
 
 
-def phase_label(phase: str) -> str:
-    """Return the phase as the import's page shows it."""
+def phase_label(phase: str, *, resumes: bool = True, saves: bool = True) -> str:
+    """Return the phase as the import's page shows it. LOST_PHASE in the words of the staff who watch it:
+    what happened and what happens next, not a worker's state. *resumes*, *saves*: as for liveness_words."""
+    if phase == LOST_PHASE:
+        if not resumes:
+            where = "start again from the file's first row"
+        elif saves:
+            where = "carry on from the last rows it saved"
+        else:
+            where = "carry on from where it stopped"
+        return f"paused: the worker running it stopped, and it will {where} as soon as a worker is free"
     return PHASE_LABELS.get(phase, phase)
 
 

@@ -16,6 +16,7 @@ from ..importer.columns import is_blank_cell
 from ..importer.validation import NOTED_ROWS
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 from .columns_read import field_columns, field_positions
+from .dry_runs import would_do
 
 #: Row numbers listed beside each kind of problem.
 SUMMARY_ROWS = 5
@@ -272,13 +273,16 @@ def plural(count: int, one: str, many: str | None = None) -> str:
 
 
 def outcome(imp: Import) -> str:
-    """Return how the import ended (or where it is), in words: "succeeded with 3 rejected rows", "undone"."""
+    """Return how the import ended (or where it is), in words: "succeeded with 3 rejected rows", "undone";
+    a dry run's, what its import would do: "would create 4 books and reject 2 rows"."""
     if imp.undone_at is not None:
         return "undone"
     if imp.status == ImportStatus.NEEDS_MAPPING.value:
         return "waiting for its columns to be matched"
     if imp.status != ImportStatus.SUCCEEDED.value:
         return imp.status
+    if imp.dry_run:  # saved nothing, rejected nothing: what its import would do
+        return would_do(imp)
     kept = imp.created + imp.updated + imp.unchanged + imp.skipped
     if imp.rejected and not kept:
         return "every row rejected"
@@ -302,7 +306,7 @@ def summary_line(imp: Import) -> str:
     counts = ", ".join(
         f"{getattr(imp, name):,} {name}" for name in ("created", "updated", "unchanged", "skipped", "rejected")
     )
-    if imp.saved_nothing:  # its valid rows were checked, not created: none of them is in the books
+    if imp.saved_nothing or imp.dry_run:  # its valid rows were checked, not created: none of them is in the books
         counts = f"{imp.valid_rows:,} valid, {imp.rejected:,} rejected; nothing was saved"
     line = f"{what} #{imp.id} {outcome(imp)}: {counts}."
     if imp.undone_at is not None:

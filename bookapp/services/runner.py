@@ -27,6 +27,7 @@ from ..queue import index_queue
 from . import search_catch_up, sort_catch_up
 from .columns_read import ColumnsUnmatched
 from .import_jobs import JOB_RESULT_TTL_SECONDS
+from .imports import NeedsMapping
 from .pipeline import Cancelled, ImportRun, StoredFileMissing, TimedOut
 from .process_memory import give_back_large_blocks
 
@@ -100,12 +101,18 @@ def run_import(import_id: int) -> dict:
     except ColumnsUnmatched as unmatched:
         db.session.rollback()
         imp.headers = unmatched.headers
-        imp.status = ImportStatus.NEEDS_MAPPING.value
-        imp.phase = ImportPhase.QUEUED.value
-        end_attempt(imp, utcnow())
-        db.session.commit()
-        log.info("import=%s event=needs-mapping", imp.id)
-        return {"import_id": import_id, "needs_mapping": True}
+        if not (imp.matching_refused and unmatched.missing):
+            imp.status = ImportStatus.NEEDS_MAPPING.value
+            imp.phase = ImportPhase.QUEUED.value
+            end_attempt(imp, utcnow())
+            db.session.commit()
+            log.info("import=%s event=needs-mapping", imp.id)
+            return {"import_id": import_id, "needs_mapping": True}
+        # Sent by the API or the command line, whose callers cannot use Match columns: refused as the upload
+        # refuses a smaller file (its header read then), saying what is missing.
+        imp.file_problem = True
+        refused = NeedsMapping(unmatched.missing, unmatched.headers, header_row=unmatched.header_row)
+        _finish(imp, ImportStatus.FAILED, refused.message)
     except FileProblem as problem:
         db.session.rollback()
         imp.file_problem = True  # its header, format or rows: the same file fails the same way again
