@@ -169,7 +169,7 @@ def import_books_command(
             raise click.ClickException(problem.message) from None
         except RepeatedFile as repeated:
             raise click.ClickException(f"{repeated} Use --allow-repeat to import it anyway.") from None
-    click.echo(f"Import #{imp.id} queued.")
+    click.echo(f"Import #{imp.id} queued" + (" (a dry run: it checks the file and saves nothing)." if dry_run else "."))
     if not wait:
         return
     while not imp.is_terminal:

@@ -120,3 +120,5 @@ def test_cli_undo_report_and_export(sqlite_app, redis_url, tmp_path):
     assert twice.returncode == 1 and "already undone" in twice.stderr
     repeated = flask_cli(["import-books", str(path)], env)
     assert repeated.returncode == 1 and "This file was imported on" in repeated.stderr
+    dry = flask_cli(["import-books", str(path), "--dry-run", "--allow-repeat"], env)
+    assert dry.returncode == 0 and "Import #2 queued (a dry run: it checks the file and saves nothing)." in dry.stdout
