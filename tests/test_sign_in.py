@@ -256,7 +256,7 @@ def test_signing_in_starts_a_new_session_with_a_new_csrf_token(redis_url, redis_
 
 
 def test_an_unknown_email_costs_the_same_password_check_as_a_known_one(sqlite_app, monkeypatch):
-    from bookapp import models
+    from bookapp.models import users as models
 
     add_user(sqlite_app, "staff@example.com")
     checked = []

@@ -1,31 +1,21 @@
-"""Database models: books, imports and what each import did, users and API tokens."""
+"""Imports and what each did: their status and mode, profiles, rejected rows and errors, chunk checkpoints
+and the changes undo restores."""
 
 from __future__ import annotations
 
 import enum
-import hashlib
 from datetime import datetime
-from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from flask_login import UserMixin
-from sqlalchemy import (
-    JSON,
-    BigInteger,
-    Float,
-    ForeignKey,
-    Index,
-    Integer,
-    LargeBinary,
-    String,
-    Text,
-)
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
-from werkzeug.security import check_password_hash, generate_password_hash
 
-from .column_types import Money, UTCDateTime, utcnow
-from .extensions import db
-from .importer.fields import BOOK_TYPES, MAX_LENGTHS
-from .importer.mapping import Mapping
+from ..column_types import UTCDateTime, utcnow
+from ..extensions import db
+from ..importer.mapping import Mapping
+
+if TYPE_CHECKING:
+    from .users import User
 
 
 class ImportStatus(enum.StrEnum):
@@ -73,80 +63,6 @@ class ImportPhase(enum.StrEnum):
     WAITING = "waiting"
     SAVING = "saving"
     DONE = "done"
-
-
-class Role(enum.StrEnum):
-    """What a user may do: staff import and edit, viewers browse."""
-
-    STAFF = "staff"
-    VIEWER = "viewer"
-
-
-class User(UserMixin, db.Model):
-    """A person who signs in."""
-
-    __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(254), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    role: Mapped[str] = mapped_column(String(16), default=Role.STAFF.value)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    #: Raised to end every session the user has (auth.sessions): a session names the version it began in.
-    session_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-
-    def get_id(self) -> str:
-        """The user's id as the session keeps it: with the session version, so a raised version ends it."""
-        return f"{self.id}:{self.session_version or 0}"
-
-    def set_password(self, password: str) -> None:
-        """Store a salted hash of *password*; a new password ends every session begun with the old one."""
-        changed = not (self.password_hash and check_password_hash(self.password_hash, password))
-        self.password_hash = generate_password_hash(password)
-        if changed:
-            self.session_version = (self.session_version or 0) + 1
-
-    def check_password(self, password: str) -> bool:
-        """Return whether *password* matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
-
-    @property
-    def is_staff(self) -> bool:
-        return self.role == Role.STAFF.value
-
-
-#: A hash in Werkzeug's default form that no password matches: checking a password against it takes as
-#: long as against a user's own, so a sign-in with an unknown email takes as long as one with a wrong password.
-_UNMATCHABLE_HASH = "scrypt:32768:8:1$" + "0" * 16 + "$" + "0" * 128
-
-
-def password_matches(user: User | None, password: str) -> bool:
-    """Return whether *password* is *user*'s; for no user, False, after the same work as for a user."""
-    if user is None:
-        check_password_hash(_UNMATCHABLE_HASH, password)
-        return False
-    return user.check_password(password)
-
-
-class ApiToken(db.Model):
-    """A bearer token for the JSON API; only its SHA-256 is stored."""
-
-    __tablename__ = "api_tokens"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
-    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    #: After this the token is refused (None: it works until revoked).
-    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-
-    user: Mapped[User] = db.relationship()
-
-    @staticmethod
-    def hash(token: str) -> str:
-        """Return the stored form of *token*."""
-        return hashlib.sha256(token.encode()).hexdigest()
 
 
 class Import(db.Model):
@@ -371,46 +287,3 @@ class ImportChange(db.Model):
     before: Mapped[dict] = mapped_column(JSON)
     #: The import that had last written the book before this one (restored by undo).
     previous_import_id: Mapped[int | None] = mapped_column(Integer)
-
-
-class Book(db.Model):
-    """A book in stock; its ISBN is stored as ISBN-13 digits and is unique."""
-
-    __tablename__ = "books"
-    __table_args__ = (
-        # PostgreSQL: a block-range index. Books are stored in the order imports create them, so a
-        # few bytes per range of pages find one import's books, and inserts barely pay for it.
-        Index("ix_books_created_by_import_id", "created_by_import_id", postgresql_using="brin"),
-        # SQLite: never hand out a deleted book's id again (the search index's catch-up counts on it).
-        {"sqlite_autoincrement": True},
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    isbn: Mapped[str] = mapped_column(String(13), unique=True)
-    title: Mapped[str] = mapped_column(String(MAX_LENGTHS["title"]))
-    author: Mapped[str] = mapped_column(String(MAX_LENGTHS["author"]))
-    book_type: Mapped[str] = mapped_column(String(max(len(t) for t in BOOK_TYPES)))
-    year_published: Mapped[str] = mapped_column(String(4))
-    price: Mapped[Decimal] = mapped_column(Money)
-    no_of_pages: Mapped[int | None] = mapped_column(Integer)
-    quantity: Mapped[int] = mapped_column(Integer)
-    description: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
-    #: The import that created this book, and the one that last wrote it (None: edited by hand).
-    #: Plain indexed ids, not foreign keys: imports are never deleted, and a foreign-key check per
-    #: inserted row cost more than the insert itself on PostgreSQL.
-    created_by_import_id: Mapped[int | None] = mapped_column(Integer)
-    import_id: Mapped[int | None] = mapped_column(Integer, index=True)
-
-
-class SearchState(db.Model):
-    """How far a deferred copy of the books has caught up: every book with an id up to indexed_upto is
-    in it. Row 1: the search index; row 2: the sort index."""
-
-    __tablename__ = "search_state"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    indexed_upto: Mapped[int] = mapped_column(BigInteger, default=0)
-    #: How many books the copy holds (the sort index keeps it: exact counts without counting every book).
-    books: Mapped[int | None] = mapped_column(BigInteger)
