@@ -1,0 +1,71 @@
+"""A first-time staff user's walk through the pages, in a real headless Chromium at a desktop's 1280 px and a
+phone's 390 px: what they would trip on. A form's list of problems has each bullet beside the start of its
+problem, not its last line; the imports list writes each upload's date on one line; the header's Health
+link leads to a page of bookapp's, with its header, in words, not to the monitors' JSON with no way back."""
+
+import pytest
+
+from tests import test_browser
+from tests.conftest import add_user, run_worker, sign_in
+from tests.helpers import book_row, csv_bytes
+from tests.test_browser import screenshot, sign_in_as_staff
+from tests.test_browser_table_edges import pixels
+from tests.test_imports import upload
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
+page, web_server = test_browser.page, test_browser.web_server
+
+PHONE = {"width": 390, "height": 844}
+LAPTOP = {"width": 1280, "height": 900}
+
+
+def seed(app, count: int = 3) -> None:
+    """A staff member, and a stock list of *count* books imported through the app."""
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    upload(client, csv_bytes([book_row(n) for n in range(1, count + 1)]), name="spring_stock_list_2025.csv")
+    run_worker(app)
+
+
+def bullet_rows(page, item) -> list[float]:
+    """The heights (CSS px from the viewport's top) at which the list item's bullet shows: the rows of the
+    strip left of its text that hold a pixel darker than the summary's white."""
+    box = item.evaluate(
+        """li => { li.scrollIntoView({block: 'center'}); const r = li.getBoundingClientRect();
+                   return {left: r.left, top: r.top, bottom: r.bottom}; }"""
+    )
+    ys = [box["top"] + step / 2 for step in range(int((box["bottom"] - box["top"]) * 2))]
+    xs = [box["left"] - offset for offset in range(6, 22, 2)]
+    colours = pixels(page, [(x, y) for y in ys for x in xs])
+    dark = [ys[i // len(xs)] for i, rgb in enumerate(colours) if sum(rgb) < 600]
+    return sorted(set(dark))
+
+
+def test_each_problem_of_a_forms_summary_has_its_bullet_beside_its_first_line_on_a_phone(sqlite_app, web_server, page):
+    """Editing a book with a short ISBN and a negative price lists both problems at the form's top. At 390 px
+    each wraps over two or three lines, and its bullet stood beside the last of them, under the words it
+    belongs to, as if it started the next problem."""
+    seed(sqlite_app)
+    sign_in_as_staff(page, web_server)
+    page.set_viewport_size(PHONE)
+    page.goto(web_server + "/books/1/edit")
+    page.fill("#isbn", "12")
+    page.fill("#price", "-3")
+    page.click("main button[type=submit]")
+    items = page.locator(".error-summary li")
+    assert items.count() == 2
+    for n in range(2):
+        item = items.nth(n)
+        lines = item.locator("a").evaluate(
+            """a => { const range = document.createRange(); range.selectNodeContents(a);
+                      return [...range.getClientRects()].map(r => [r.top, r.bottom]); }"""
+        )
+        first_top, first_bottom = lines[0]
+        assert lines[-1][0] > first_bottom - 1, f"problem {n + 1} wraps at 390 px: {lines}"
+        bullet = bullet_rows(page, item)
+        assert bullet, f"no bullet found beside problem {n + 1}"
+        assert first_top <= min(bullet) and max(bullet) <= first_bottom, (
+            f"problem {n + 1}'s bullet at {bullet}, its first line at {first_top}-{first_bottom}"
+        )
+    screenshot(page, "first-visit-edit-problems-390")
