@@ -69,3 +69,42 @@ def test_each_problem_of_a_forms_summary_has_its_bullet_beside_its_first_line_on
             f"problem {n + 1}'s bullet at {bullet}, its first line at {first_top}-{first_bottom}"
         )
     screenshot(page, "first-visit-edit-problems-390")
+
+
+def lines_of_text(cell, text: str) -> int:
+    """On how many lines the cell shows *text* (a part of what it holds)."""
+    return cell.evaluate(
+        """(cell, text) => {
+            const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+            const nodes = []; let all = '';
+            while (walker.nextNode()) { nodes.push([walker.currentNode, all.length]); all += walker.currentNode.data; }
+            const start = all.indexOf(text), end = start + text.length;
+            const at = offset => { const [node, from] = nodes.filter(([n, f]) => f <= offset).pop();
+                                   return [node, Math.min(offset - from, node.data.length)]; };
+            const range = document.createRange();
+            range.setStart(...at(start)); range.setEnd(...at(end));
+            return new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+        }""",
+        text,
+    )
+
+
+def test_the_imports_list_writes_each_uploads_date_on_one_line(sqlite_app, web_server, page):
+    """The twelve columns of /imports leave Uploaded a narrow column (on a phone, and at 1280 px once the file
+    names and counts are long), and its "2026-12-05 14:22" broke at a hyphen of the date: "2026-12-" over
+    "05 14:22". The date and the time now each keep to a line."""
+    from datetime import UTC, datetime
+
+    seed(sqlite_app)
+    sign_in_as_staff(page, web_server)
+    for viewport in (LAPTOP, PHONE):
+        page.set_viewport_size(viewport)
+        page.goto(web_server + "/imports")
+        cell = page.locator("main table tbody tr").first.locator("td").nth(3)
+        shown = cell.inner_text()
+        date = datetime.now(UTC).strftime("%Y-%m-%d")
+        assert shown.replace("\n", " ").startswith(date), shown
+        assert lines_of_text(cell, date) == 1, f"at {viewport['width']} px the date breaks: {shown!r}"
+        assert lines_of_text(cell, shown.replace("\n", " ")[len(date) + 1 :]) == 1, shown
+    page.set_viewport_size(LAPTOP)
+    screenshot(page, "first-visit-imports-1280")
