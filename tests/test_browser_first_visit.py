@@ -108,3 +108,29 @@ def test_the_imports_list_writes_each_uploads_date_on_one_line(sqlite_app, web_s
         assert lines_of_text(cell, shown.replace("\n", " ")[len(date) + 1 :]) == 1, shown
     page.set_viewport_size(LAPTOP)
     screenshot(page, "first-visit-imports-1280")
+
+
+def test_the_operate_menus_health_leads_to_a_page_in_words_with_the_way_back(sqlite_app, web_server, page):
+    """Health, in the header's Operate menu, opened /healthz: a line of JSON for monitors, with no header and
+    no link, a dead end. It leads to a page of bookapp's now, which says in words how the database, the
+    queue and the workers are (no worker runs with this test's server: the page says what that means), and
+    names the JSON for monitors."""
+    from playwright.sync_api import expect
+
+    seed(sqlite_app)
+    sign_in_as_staff(page, web_server)
+    for viewport in (LAPTOP, PHONE):
+        page.set_viewport_size(viewport)
+        page.goto(web_server + "/books")
+        page.locator("header details.nav-menu summary").click()
+        page.locator("header details.nav-menu").get_by_role("link", name="Health").click()
+        expect(page.locator("main h1")).to_have_text("Health")
+        expect(page).to_have_title("Health · bookapp")
+        health = page.locator("main dl.health")
+        expect(health).to_contain_text("Database")
+        expect(health).to_contain_text("Queue (Redis)")
+        expect(health.locator("[data-check=workers]")).to_contain_text("No worker is running")
+        expect(page.locator("main")).to_contain_text("/healthz")
+        expect(page.locator("header nav").get_by_role("link", name="Books")).to_be_visible()
+        assert page.evaluate("() => document.documentElement.scrollWidth - innerWidth") <= 0
+        screenshot(page, f"first-visit-health-{viewport['width']}")
