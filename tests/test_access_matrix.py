@@ -41,6 +41,7 @@ ACCESS = {
     "GET /favicon.ico": PUBLIC,
     "GET /static/<path:filename>": PUBLIC,
     "GET /healthz": PUBLIC,
+    "GET /health": STAFF_PAGE,  # the same check in words, from the Operate menu
     "GET /metrics": STAFF_API,  # or from an address in BOOKAPP_METRICS_ALLOW (none by default)
     "GET /login": PUBLIC,
     "POST /login": PUBLIC,

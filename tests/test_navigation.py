@@ -48,7 +48,7 @@ def test_operators_find_the_queue_and_health_under_one_menu_that_viewers_do_not_
     html = staff(sqlite_app).get("/books").get_data(as_text=True)
     menu = re.search(r'<details class="nav-menu">\s*<summary>Operate</summary>(.*?)</details>', html, re.S)
     assert menu, "an Operate disclosure in the header"
-    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', menu[1]) == [("/rq/", "Queue"), ("/healthz", "Health")]
+    assert re.findall(r'<a href="([^"]+)">([^<]+)</a>', menu[1]) == [("/rq/", "Queue"), ("/health", "Health")]
 
     add_user(sqlite_app, "viewer@example.com", Role.VIEWER)
     viewer = sign_in(sqlite_app.test_client(), "viewer@example.com").get("/books").get_data(as_text=True)

@@ -1,10 +1,11 @@
 """The home page and the health check."""
 
-from flask import Blueprint, current_app, jsonify, redirect, url_for
+from flask import Blueprint, current_app, jsonify, redirect, render_template, url_for
 from flask_login import current_user
 from redis.exceptions import RedisError
 from sqlalchemy import text
 
+from ..auth import staff_required
 from ..extensions import db
 from ..queue import live_worker_count, redis_connection
 from ..services.setup import schema_behind
@@ -53,3 +54,10 @@ def healthz():
     report = health()
     healthy = report["database"] == "ok" and report["redis"] == "ok" and report["workers"] > 0
     return jsonify(report), 200 if healthy else 503
+
+
+@bp.get("/health")
+@staff_required
+def health_page():
+    """The health check in words, for staff: the Operate menu's Health (/healthz is the monitors' JSON)."""
+    return render_template("health.html", report=health())
