@@ -286,7 +286,7 @@ def cancel(import_id: int):
     """Cancel a queued or running import."""
     imp = _act(import_id, lambda imp: cancel_import(imp) or imp)
     if imp is not None:
-        flash("Cancelled." if imp.is_terminal else "Stopping at the next chunk boundary…", "info")
+        flash("Cancelled." if imp.is_terminal else "Stopping: it stops once the rows it is saving now are saved…", "info")
     return redirect(url_for("imports.show", import_id=import_id))
 
 
@@ -295,7 +295,7 @@ def cancel(import_id: int):
 def retry(import_id: int):
     """Queue a failed or cancelled import again from its stored file."""
     if _act(import_id, lambda imp: retry_import(imp) or imp) is not None:
-        flash("Queued again; it resumes after the last saved chunk.", "info")
+        flash("Queued again: it carries on after the last rows it saved.", "info")
     return redirect(url_for("imports.show", import_id=import_id))
 
 

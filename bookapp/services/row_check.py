@@ -136,13 +136,16 @@ class RowChecker:
                 self.position_of.setdefault(self.header_map.header_of(fld), self.header_map.positions[fld])
         for position, name in self.validator.other_columns:
             self.position_of.setdefault(name, position)
-        #: Which field each column fills, in words ("ISBN", "ISBN, when the column before is blank").
+        #: Which field each column fills, in words ("ISBN", and for a fallback "ISBN, where ISBN13 is blank").
         self.fills: list[str | None] = [None] * len(self.headers)
         for fld, position in self.header_map.positions.items():
             self.fills[position] = LABELS[fld]
         for fld, chain in self.header_map.fallbacks.items():
+            before = [str(self.header_map.header_of(fld))]
             for position in chain:
-                self.fills[position] = f"{LABELS[fld]} (fallback)"
+                blank = " and ".join(before) + (" is" if len(before) == 1 else " are")
+                self.fills[position] = f"{LABELS[fld]}, where {blank} blank"
+                before.append(str(self.headers[position]))
 
     @property
     def width(self) -> int:
