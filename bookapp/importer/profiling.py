@@ -10,6 +10,11 @@ has few distinct ones (VALUES_LIMIT: a Book type column, a shelf, a rating); pas
 sketch instead, the SKETCH_SIZE smallest 64-bit hashes of its values (k minimum values), which counts
 distinct values exactly up to SKETCH_SIZE and estimates beyond (within about 1 %).
 
+A cell holding a word numeric tools write for a blank (nan, NaN, None, NULL, #N/A, in any case: NO_VALUE) is
+blank here, as an empty one is: Book type, whose values Match values counts, passes it over as it does an
+empty cell (a fallback column or the default is read; a row continuing an item takes its item's first row's
+value), so it is no value to match and counts as a blank (or, in a continuing row, as the value it takes).
+
 The profile is plain JSON, kept on the import while its columns wait to be matched:
 
     {"rows": 1234, "read_as": "CSV, UTF-8, comma-separated", "text_cells": true, "decimal_comma": false,
@@ -39,11 +44,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .cells import as_read, cell_text, encode_cell, is_blank_text, looks_like, shown
+from .cells import as_read, cell_text, encode_cell, looks_like, shown
+from .columns import is_blank_cell
 from .groups import suggested_group
 from .item_values import VALUES_TEXT_LIMIT, ItemValues
 from .left_out import is_second_header
 from .reading import open_table
+from .text_values import PASSED_OVER, PASSED_OVER_LENGTH
 
 #: Sample values shown per column.
 SAMPLES = 5
@@ -61,6 +68,25 @@ HEAD_CHECK = 5_000
 HEAD_ROWS = 10
 #: Distinct values looked at to tell what a column holds (ISBNs, years).
 PROBE_VALUES = 200
+#: The cells, as written (stripped), that are blank in a column's figures though they are text: those Book
+#: type passes over as blank (text_values.PASSED_OVER: a numeric tool's nan, None, NULL, #N/A in any case).
+NO_VALUE = PASSED_OVER["book_type"]
+#: The longest cell looked up among NO_VALUE (one of those words with spaces around it); a longer one is none.
+NO_VALUE_CELL = 2 * PASSED_OVER_LENGTH
+
+
+def no_value_cells(cells: np.ndarray) -> np.ndarray:
+    """Per cell of a chunk's column, whether it is one of NO_VALUE: whole-array lengths, then only the short
+    cells stripped and looked up."""
+    try:
+        lengths = np.fromiter(map(len, cells), np.int64, len(cells))
+    except TypeError:  # a cell that is not text (pandas' NaN): none of the words
+        lengths = np.fromiter((len(c) if type(c) is str else NO_VALUE_CELL + 1 for c in cells), np.int64, len(cells))
+    found = np.zeros(len(cells), bool)
+    short = np.flatnonzero(lengths <= NO_VALUE_CELL)
+    if len(short):
+        found[short] = pd.Series(cells[short], dtype=object).str.strip().isin(NO_VALUE).to_numpy()
+    return found
 
 
 class ColumnStats:
@@ -85,7 +111,7 @@ class ColumnStats:
             return self._add_to_sketch(cells)
         codes, uniques = pd.factorize(cells, use_na_sentinel=False)
         counts = np.bincount(codes, minlength=len(uniques))
-        blank = np.fromiter((type(u) is not str or is_blank_text(u) for u in uniques), bool, len(uniques))
+        blank = np.fromiter((type(u) is not str or is_blank_cell(u, NO_VALUE) for u in uniques), bool, len(uniques))
         if blank.any():
             self.blank += int(counts[blank].sum())
             filled, filled_counts = uniques[~blank], counts[~blank]
@@ -105,12 +131,13 @@ class ColumnStats:
         return blank_rows
 
     def _add_to_sketch(self, cells: np.ndarray) -> np.ndarray:
-        """A column of many distinct values: blanks found with whole-array comparisons, values hashed."""
+        """A column of many distinct values: blanks found with whole-array comparisons (a numeric tool's nan
+        looked up in the short cells only), values hashed."""
         try:
             spaces = np.fromiter(map(str.isspace, cells), bool, len(cells))
         except TypeError:  # a cell that is not text (pandas' NaN): blank
             spaces = np.fromiter((type(c) is not str or c.isspace() for c in cells), bool, len(cells))
-        blank_rows = (cells == "") | (cells == '=""') | spaces
+        blank_rows = (cells == "") | (cells == '=""') | spaces | no_value_cells(cells)
         blanks = int(blank_rows.sum())
         filled = cells[~blank_rows] if blanks else cells
         self.blank += blanks

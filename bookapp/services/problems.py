@@ -13,6 +13,7 @@ from ..extensions import db
 from ..importer import RowProblem
 from ..importer.cells import as_read, cell_text
 from ..importer.columns import is_blank_cell
+from ..importer.text_values import BLANK_WORDS, PASSED_OVER
 from ..importer.validation import NOTED_ROWS
 from ..models import Import, ImportRowError, ImportStatus, RejectedRow
 from .columns_read import field_columns, field_positions
@@ -249,13 +250,22 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     )
 
     def cell(cells: list, name: str) -> tuple[str, int | None]:
-        """The field's text (and the column it is in), or "" and None."""
+        """The field's text (and the column it is in), or "" and None: the cell the import read, past the words
+        a numeric tool writes for a blank (nan) where the field passes them over; a title that is only such a
+        word, none (the import read it as blank), an ISBN's the word (the import said it is no ISBN)."""
+        word = None
         for position in columns.get(name, ()):
             value = cells[position] if isinstance(cells, list) and position < len(cells) else None
-            if not is_blank_cell(value):
-                # As the spreadsheet showed it (9780306406157, not …157.0), ="0375704027" as its text.
-                return as_read(cell_text(value)), position
-        return "", None
+            if is_blank_cell(value):
+                continue
+            if is_blank_cell(value, PASSED_OVER[name]):
+                word = word or (value, position)
+                continue
+            # As the spreadsheet showed it (9780306406157, not …157.0), ="0375704027" as its text.
+            return as_read(cell_text(value)), position
+        if word is None or word[0].strip() in BLANK_WORDS.get(name, ()):
+            return "", None
+        return as_read(cell_text(word[0])), word[1]
 
     read = {}
     for number, cells, filled in found:
