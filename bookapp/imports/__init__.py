@@ -286,7 +286,9 @@ def cancel(import_id: int):
     """Cancel a queued or running import."""
     imp = _act(import_id, lambda imp: cancel_import(imp) or imp)
     if imp is not None:
-        flash("Cancelled." if imp.is_terminal else "Stopping: it stops once the rows it is saving now are saved…", "info")
+        flash(
+            "Cancelled." if imp.is_terminal else "Stopping: it stops once the rows it is saving now are saved…", "info"
+        )
     return redirect(url_for("imports.show", import_id=import_id))
 
 
