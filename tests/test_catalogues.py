@@ -20,7 +20,8 @@ from bookapp.importer.catalogue_values import (
 )
 from bookapp.importer.errors import ValueProblem
 from bookapp.importer.fields import FIELDS
-from bookapp.importer.matching import preview, suggest
+from bookapp.importer.matching import suggest
+from bookapp.importer.preview import preview
 from bookapp.importer.profiling import profile_file
 from bookapp.importer.values import parse_isbn, parse_pages, parse_year
 from bookapp.models import Import

@@ -17,7 +17,8 @@ from bookapp.extensions import db
 from bookapp.importer.book_types import own_kind
 from bookapp.importer.fields import BOOK_TYPES
 from bookapp.importer.mapping import Mapping
-from bookapp.importer.matching import Choices, from_form, suggest, value_section
+from bookapp.importer.matching import Choices, from_form, suggest
+from bookapp.importer.value_matches import value_section
 from bookapp.models import Book, Import, ImportProfile, ImportStatus, Role
 from tests.conftest import add_user, build_app, run_worker, sign_in
 from tests.helpers import (

@@ -7,7 +7,8 @@ from sqlalchemy import select
 
 from bookapp.extensions import db
 from bookapp.importer.book_types import offered_type, own_kind
-from bookapp.importer.matching import Choices, value_section
+from bookapp.importer.matching import Choices
+from bookapp.importer.value_matches import value_section
 from bookapp.importer.values import parse_book_type
 from bookapp.models import Book
 from tests import layouts

@@ -1,7 +1,8 @@
 """What the matching page offers and reads back: for each book field a column (then fallback columns) and
 a value for every row, and Book type's value matches, suggested from the header and the column profile,
-read from a mapping, read from the page's form, and turned into a Mapping; and the preview of a file's
-first rows read with them. (Whether an upload's Book type values send it here at all: book_types.)
+read from a mapping, read from the page's form, and turned into a Mapping. (Whether an upload's Book type
+values send it here at all: book_types; the values listed to match: value_matches; the preview of a
+file's first rows read with them: preview.)
 
 Nothing is guessed for a required field beyond what the header's synonyms say and what a column's values
 show (valid ISBNs; years from 1450 to next year): no value for every row is ever suggested.
@@ -11,18 +12,14 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal
 
-from .book_types import offered_type, pre_matched
-from .cells import as_read, cell_text, decode_cell, looks_like, shown
+from .book_types import pre_matched
+from .cells import looks_like
 from .errors import ValueProblem
-from .fields import FIELDS, LABELS, MARKUP_FIELDS, OPTIONAL_FIELDS, REQUIRED_FIELDS
+from .fields import FIELDS, LABELS, OPTIONAL_FIELDS, REQUIRED_FIELDS
 from .groups import suggested_group
 from .headers import field_of, last_resort, without_ids_as_years
-from .left_out import why_left_out
-from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text, value_key
-from .markup import looks_like_markup, markup_text
-from .validation import RowValidator
+from .mapping import FIXED_VALUES, NO_DEFAULT, Mapping, header_text
 from .values import parse_year
 
 #: What a value-match select sends to reject the rows with that value.
@@ -210,195 +207,3 @@ def from_form(form, headers: list[object]) -> Choices:
         elif choice in FIXED_VALUES["book_type"] and pre_matched(text) != choice:
             choices.values[text] = choice
     return choices
-
-
-@dataclass
-class ValueRow:
-    text: str
-    count: int | None
-    #: The select's value: a type, REJECT or "" (not matched yet).
-    choice: str
-    pre_matched: bool
-    #: Whether the choice is a match made by a person (else the pre-match, the offer, or nothing yet).
-    saved: bool = False
-    #: Whether the choice is offered, the value being a type's name with another ending ("Magazin").
-    offered: bool = False
-
-
-@dataclass
-class ValueSection:
-    """Book type's values to match: those of its columns in the file, or (no file) the saved matches."""
-
-    columns: list[str]
-    rows: list[ValueRow] = field(default_factory=list)
-    #: A column whose values are too many to list (its approximate number of distinct values).
-    too_many: tuple[str, int] | None = None
-    #: Whether the values come from the file (else from the saved matches only).
-    from_file: bool = True
-    #: Whether a column names each row's item, so that rows may take a value from their item's first row.
-    grouped: bool = False
-    #: Whether each count is every row the import will read with the value; False: only the rows holding
-    #: it, not those that take it from their item's first row (item_values.ItemValues did not count them).
-    exact: bool = True
-
-    @property
-    def needed(self) -> bool:
-        """Whether anything is left to decide: a value that is not a type already, or a saved match."""
-        return any(not r.pre_matched or r.saved for r in self.rows)
-
-    @property
-    def unmatched(self) -> list[ValueRow]:
-        return [r for r in self.rows if not r.choice]
-
-    @property
-    def key(self) -> str:
-        """What the section depends on (the page replaces it when this changes): its columns, and its counts
-        (the column naming each row's item, and the columns matched, change those of a shop's export)."""
-        counts = ",".join(str(r.count) for r in self.rows) if self.from_file else ""
-        return "\x1f".join(self.columns) + f"\x1e{counts}\x1e{self.grouped:d}{self.exact:d}"
-
-
-def value_section(choices: Choices, profile: dict | None) -> ValueSection:
-    """Return Book type's values with their counts over the whole file, each with its current choice."""
-    chain = choices.chain("book_type")
-    section = ValueSection(columns=chain, from_file=profile is not None, grouped=bool(choices.group_by))
-    counts: dict[object, int | None] = {}
-    #: Values are one when only their case and spacing differ (as the value map reads them): each is
-    #: shown as the file first wrote it.
-    texts: dict[object, str] = {}
-    if profile is not None:
-        at = {}
-        for index, column in enumerate(profile.get("columns", [])):
-            at.setdefault((column.get("header") or "").casefold(), index)
-        for text in chain:
-            index = at.get(text.casefold())
-            if index is None:
-                continue
-            column = profile["columns"][index]
-            if column.get("values") is None:
-                section.too_many = (text, column.get("distinct") or 0)
-                return section
-            others, exact = not_their_own(choices, profile, index, at)
-            section.exact = section.exact and exact
-            for value, count in [*column["values"], *others]:
-                key = value_key(value)
-                if key:
-                    counts[key] = (counts.get(key) or 0) + count
-                    texts.setdefault(key, value.strip() if isinstance(value, str) else str(value))
-        counts = {key: count for key, count in counts.items() if count > 0}  # only in rows left out: none
-    chosen = {value_key(text): (text, target) for text, target in choices.values.items()}
-    for key, (text, _) in chosen.items():
-        counts.setdefault(key, None)
-        texts.setdefault(key, text)
-    for key, count in sorted(counts.items(), key=lambda item: (-(item[1] or 0), texts[item[0]].casefold())):
-        text = texts[key]
-        found = pre_matched(text)
-        offer = None
-        if key in chosen:
-            target = chosen[key][1]
-            choice = REJECT if target is None else target
-        else:
-            offer = None if found else offered_type(text)
-            choice = found or offer or ""
-        section.rows.append(ValueRow(text, count, choice, found is not None, key in chosen, offer is not None))
-    return section
-
-
-def not_their_own(
-    choices: Choices, profile: dict, index: int, at: dict[str, int]
-) -> tuple[list[tuple[str, int]], bool]:
-    """Return the counts to add to the values of a column of the file (*index*; *at*: each header's
-    column) for the rows the import reads with each value: less a product export's variable and grouped
-    products' own rows, left out; with the column naming each row's item chosen, plus the rows continuing
-    an item that take the value from the item's first row, unless they hold nothing in the matched
-    columns (left out too). Both as item_values.ItemValues counted them. And whether that is every row:
-    False when a row may take a value from its item's first row that was not counted (another column
-    names the items, or the profile is from before they were counted)."""
-    items = profile.get("items") or {}
-    counted = items.get("columns", {}).get(str(index)) or {"continued": [], "left_out": []}
-    others = [(value, -count) for value, count in counted["left_out"]]
-    if not choices.group_by:
-        return others, True
-    if items.get("by", "").casefold() != choices.group_by.casefold() or index in items.get("uncounted", ()):
-        return others, not profile["columns"][index].get("blank")
-    read = {at[text.casefold()] for fld in FIELDS for text in choices.chain(fld) if text.casefold() in at}
-    kinds = items["kinds"]
-    others += [(value, count) for value, kind, count in counted["continued"] if read.intersection(kinds[kind])]
-    return others, True
-
-
-@dataclass
-class PreviewRow:
-    row_number: int
-    #: Per field, the value as it would be saved (or, in a rejected row, the cell as read).
-    values: dict[str, str]
-    problems: list[str]
-    #: Why the import leaves the row out, in words ("": it does not): a totals row, a note, … (importer.left_out).
-    left_out: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems and not self.left_out
-
-
-def preview(choices: Choices, profile: dict) -> list[PreviewRow]:
-    """Validate the file's first rows (kept in its profile) with the choices, as the import will.
-
-    A required field left unmatched is left out (the page says so once, not in every row)."""
-    headers = profile.get("headers") or []
-    header_map, _ = choices.mapping().resolve(headers)
-    unmatched = choices.missing()
-    for fld in unmatched:  # not what a header's synonym would give: the page shows the field unmatched
-        header_map.positions.pop(fld, None)
-        header_map.fallbacks.pop(fld, None)
-    validator = RowValidator(
-        header_map,
-        decimal_comma=bool(profile.get("decimal_comma")),
-        decimal_comma_columns=frozenset(profile.get("decimal_comma_columns") or ()),
-        catalogue_punctuation_columns=frozenset(profile.get("catalogue_punctuation_columns") or ()),
-        text_cells=bool(profile.get("text_cells")),
-        nul_cells=bool(profile.get("nul_cells")),
-    )
-    rows = []
-    head = ((number, [decode_cell(c) for c in encoded]) for number, encoded in profile.get("head", []))
-    first_row = next((number for number, _ in profile.get("head", [])), None)  # the row under the header
-    for number, cells in validator.continued(head):
-        left_out = why_left_out(cells, validator, rejected=False)
-        if left_out:
-            values = {f: _as_read(header_map, f, cells) for f in FIELDS}
-            rows.append(PreviewRow(number, values, [], left_out=left_out))
-            continue
-        outcome = validator.validate(number, cells)
-        if isinstance(outcome, list):
-            values = {f: _as_read(header_map, f, cells) for f in FIELDS}
-            left_out = why_left_out(cells, validator, rejected=True, first=number == first_row)
-            rows.append(PreviewRow(number, values, [] if left_out else [p.message for p in outcome], left_out))
-        else:
-            values = {f: _shown_value(v) for f, v in outcome.values().items()}
-            rows.append(PreviewRow(number, values, []))
-    return rows
-
-
-def _shown_value(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, Decimal):
-        return f"{value:.2f}"
-    return shown(str(value))
-
-
-def _as_read(header_map, fld: str, cells: list[object]) -> str:
-    """Return the cell the import reads for *fld* in a row it does not save, as text: the first of its
-    columns that is not blank (else the value for every row), a description written in HTML as the text
-    it shows (importer.markup: as the import stores it), not as tags."""
-    position = header_map.positions.get(fld)
-    text = ""
-    for at in () if position is None else (position, *header_map.fallbacks.get(fld, ())):
-        text = as_read(cell_text(cells[at])) if at < len(cells) else ""
-        if text:
-            break
-    if not text:
-        return header_map.defaults.get(fld, "")
-    if fld in MARKUP_FIELDS and looks_like_markup(text):
-        text = markup_text(text)
-    return shown(text)

@@ -7,13 +7,9 @@ from dataclasses import dataclass
 
 from ..importer.fields import BOOK_TYPES, FIELDS, LABELS, OPTIONAL_FIELDS
 from ..importer.mapping import NO_DEFAULT, MappingError
-from ..importer.matching import (
-    REJECT,
-    Choices,
-    preview,
-    selectable_columns,
-    value_section,
-)
+from ..importer.matching import REJECT, Choices, selectable_columns
+from ..importer.preview import preview
+from ..importer.value_matches import value_section
 
 #: The longest sample shown beside a column's name in a select.
 OPTION_SAMPLE_CHARS = 24
