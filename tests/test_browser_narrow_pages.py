@@ -133,3 +133,33 @@ def test_the_fix_grid_at_390_px_shows_each_rows_problems_without_scrolling_sidew
         (f"m-10-{price}", '"Price"'),
     ], problems
     assert all(left >= 0 and right <= 390 for _, left, right, _ in problems), problems
+
+
+def test_the_rejected_rows_filter_keeps_its_button_beside_its_column_at_390_px(sqlite_app, web_server, page):
+    """On a phone the import page's filter of rejected rows put its Filter button on a line of its own, under
+    the Column select it applies: it now sits beside them, on the screen, as on a laptop."""
+    from tests.conftest import sign_in
+    from tests.test_browser import screenshot
+    from tests.test_browser_books import labels_apart_from_their_controls
+    from tests.test_fixes import import_with_bad_rows
+
+    add_user(sqlite_app, "staff@example.com")
+    import_id = import_with_bad_rows(sqlite_app, sign_in(sqlite_app.test_client(), "staff@example.com"))
+    sign_in_as_staff(page, web_server)
+    for width in (390, 1280):
+        page.set_viewport_size({"width": width, "height": 844})
+        page.goto(f"{web_server}/imports/{import_id}")
+        page.wait_for_load_state("networkidle")
+        form = page.locator("form.filters")
+        form.scroll_into_view_if_needed()
+        screenshot(page, f"rejected-rows-filter-{width}")
+        boxes = page.evaluate(
+            """() => Object.fromEntries(['label[for=column]', '#column', 'button'].map(s => {
+                const box = document.querySelector('form.filters ' + s).getBoundingClientRect();
+                return [s, {top: box.top, bottom: box.bottom, left: box.left, right: box.right}]; }))"""
+        )
+        select, button = boxes["#column"], boxes["button"]
+        assert button["top"] < select["bottom"] and select["top"] < button["bottom"], (width, boxes)
+        assert select["right"] <= button["left"] and button["right"] <= width, (width, boxes)
+        assert labels_apart_from_their_controls(page) == [], width
+        assert horizontal_overflow(page) == 0, width

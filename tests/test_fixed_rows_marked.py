@@ -26,3 +26,15 @@ def test_the_rejected_rows_fixed_later_are_marked_so_in_the_list(app, staff_clie
         "7": f"7 fixed later in import #{follow_up}",
         "10": "10",
     }
+
+
+def test_an_import_of_rows_fixed_in_the_grid_offers_no_match_columns_again(app, staff_client):
+    """The fix grid's "Import the fixed rows" makes an import of the grid's rows, their columns matched
+    already: its page no longer offers "Match columns and import again", which the import it fixes still does."""
+    original = import_with_bad_rows(app, staff_client)
+    follow_up = fix_rows_4_and_7(app, staff_client, original)
+
+    page = staff_client.get(f"/imports/{follow_up}").get_data(as_text=True)
+    assert f'Fixes for <a href="/imports/{original}">import #{original}</a>' in page
+    assert "Match columns and import again" not in page
+    assert "Match columns and import again" in staff_client.get(f"/imports/{original}").get_data(as_text=True)

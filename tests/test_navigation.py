@@ -111,3 +111,32 @@ def test_the_dashboard_has_a_way_back_and_never_shows_where_redis_is(sqlite_app,
         assert re.search(r'<a class="bookapp-back" href="/imports">[^<]*Back to bookapp</a>', front)
     finally:
         server.stop()
+
+
+def test_match_columns_and_the_fix_grid_lead_back_to_their_import_alike(app, staff_client):
+    """Match columns' way back to its import read "Import #1: …" where the fix grid's read "← Import #1: …":
+    each page's way back now starts with its arrow, and a profile's too."""
+    from bookapp.extensions import db
+    from bookapp.importer import Mapping
+    from bookapp.services.profiles import save_profile
+    from tests import layouts
+    from tests.helpers import HEADER
+    from tests.test_fixes import import_with_bad_rows
+
+    def back(path: str) -> str:
+        page = staff_client.get(path).get_data(as_text=True)
+        return re.sub(r"<[^>]+>", "", re.search(r'<p class="back">(.*?)</p>', page, re.S)[1]).strip()
+
+    fixed = import_with_bad_rows(app, staff_client)
+    name, content = layouts.goodreads(1)
+    columns = staff_client.post(
+        "/imports/new", data={"file": (io.BytesIO(content), name)}, content_type="multipart/form-data"
+    ).location  # its columns wait to be matched: Match columns
+    with app.app_context():
+        saved = save_profile("Warehouse stock list", [*HEADER, "Shelf"], Mapping(), None)
+        db.session.commit()
+        profile_id = saved.id
+
+    assert back(f"/imports/{fixed}/fix") == f"← Import #{fixed}: books.csv"
+    assert back(columns) == f"← Import #{fixed + 1}: {name}"
+    assert back(f"/imports/profiles/{profile_id}") == "← Import profiles"

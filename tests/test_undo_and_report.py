@@ -91,7 +91,7 @@ def test_undo_leaves_books_changed_since_and_lists_them(app, staff_client):
 
 def test_the_undone_banner_does_not_say_every_book_went_when_some_were_left_alone(app, staff_client):
     """The banner at the top of an undone import's page says the books it created were deleted, but for the
-    one edited by hand since, kept: the same as the undo's own line further down."""
+    one edited by hand since, kept, and lists it."""
     first = upload(staff_client, csv_bytes([book_row(1), book_row(2), book_row(3)]))
     run_worker(app)
     edited = book(app, 2).id
@@ -102,10 +102,10 @@ def test_the_undone_banner_does_not_say_every_book_went_when_some_were_left_alon
     staff_client.post(first.location + "/undo")
 
     page = staff_client.get(first.location).get_data(as_text=True)
-    banner = " ".join(re.sub(r"<[^>]+>", " ", re.search(r'data-banner="undone">(.*?)</p>', page, re.S)[1]).split())
+    banner = " ".join(re.sub(r"<[^>]+>", " ", re.search(r'data-banner="undone">(.*?)</div>', page, re.S)[1]).split())
     assert banner.endswith(
-        "the books it created were deleted and the fields it changed restored, but for 1 book changed since,"
-        " left as it is (listed below)."
+        "2 books it created were deleted; 1 book changed since was left as it is: Edited by hand"
+        f" ({isbn13(2)}): changed since by another import or an edit; kept"
     ), banner
     assert "2 books deleted, 0 restored; 1 book was left alone because it changed after this import." in page
 
@@ -196,3 +196,25 @@ def test_an_undone_imports_page_offers_no_list_of_the_books_it_wrote(app, staff_
     assert "Books last written by this import" not in staff_client.get(first.location).get_data(as_text=True)
     listed = staff_client.get(first.location.replace("/imports/", "/books?import_id="))
     assert "No book matches" in listed.get_data(as_text=True)
+
+
+def test_an_undone_imports_page_says_so_once_with_what_the_undo_deleted_and_restored(app, staff_client):
+    """An undone import's page said "undone" three times close together: a banner, the status, and a line
+    further down with the counts. The banner alone tells the undo now, with the books it deleted and those
+    it restored; the status line says "undone" and no more."""
+    upload(staff_client, csv_bytes([book_row(1), book_row(2)]))
+    run_worker(app)
+    second = upload(staff_client, csv_bytes([book_row(1, Title="New title"), book_row(2), book_row(3)]))
+    run_worker(app)
+    staff_client.post(second.location + "/undo", follow_redirects=True)  # its own note, once, just after
+
+    page = staff_client.get(second.location).get_data(as_text=True)
+    main = text_of(page[page.index("<main") : page.index("</main>")])
+    assert len(re.findall(r"\bundone\b", main, re.I)) == 2, main  # the banner, and the status
+    assert "Status: undone " in main
+    banner = text_of(re.search(r'data-banner="undone">(.*?)</div>', page, re.S)[1]).strip()
+    assert re.fullmatch(
+        r"This import was undone on \d{4}-\d\d-\d\d \d\d:\d\d UTC by staff@example\.com: 1 book it created was"
+        r" deleted, and 1 book it updated was restored to what it was before the import\.",
+        banner,
+    ), banner

@@ -56,7 +56,11 @@
                                : number.format(data.left_out_rows) + " left out");
     }
     var told = "";
-    if (counts.length && data.dry_run) {
+    // A dry run that went through its file has said its counts in its outcome ("would create 4 books and
+    // reject 2 rows": services/dry_runs.would_do): only the rows left out are left to tell, once.
+    if (data.dry_run && data.status === "succeeded") {
+      if (data.left_out_rows) told = " It would " + counts[counts.length - 1] + ".";
+    } else if (counts.length && data.dry_run) {
       var last = counts.pop();
       told = " The import would " + (counts.length ? counts.join(", ") + " and " : "") + last + ".";
     } else if (counts.length) {
