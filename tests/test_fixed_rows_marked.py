@@ -3,6 +3,7 @@
 import re
 
 from tests.test_fixes import fix_rows_4_and_7, import_with_bad_rows
+from tests.test_matching import text_of
 
 
 def listed_rows(page: str) -> dict[str, str]:
@@ -38,3 +39,8 @@ def test_an_import_of_rows_fixed_in_the_grid_offers_no_match_columns_again(app, 
     assert f'Fixes for <a href="/imports/{original}">import #{original}</a>' in page
     assert "Match columns and import again" not in page
     assert "Match columns and import again" in staff_client.get(f"/imports/{original}").get_data(as_text=True)
+    refused = text_of(staff_client.post(f"/imports/{follow_up}/rematch", follow_redirects=True))
+    assert (
+        f"Import #{follow_up} imported rows fixed on the fix page of import #{original}, read with that import's "
+        f"columns: to match the columns again, do it from import #{original}." in refused
+    ), refused

@@ -32,6 +32,11 @@ def why_not_rematched(imp: Import) -> str | None:
             f"Import #{imp.id} is itself waiting for its columns to be matched: match them on its Match columns "
             "page (or cancel it)."
         )
+    if imp.fixes_import_id:
+        return (
+            f"Import #{imp.id} imported rows fixed on the fix page of import #{imp.fixes_import_id}, read with "
+            f"that import's columns: to match the columns again, do it from import #{imp.fixes_import_id}."
+        )
     if (
         imp.mode == ImportMode.ADD_STOCK.value
         and not imp.dry_run
