@@ -302,7 +302,7 @@ def test_screen_readers_hear_the_progress_and_the_end_comes_in_place(
         pause.release(HELD_AT_CHUNKS[1])
 
         expect(announcer).to_have_text(
-            re.compile(rf"^Import #1: succeeded with 1 rejected row\. {HELD_IMPORT_ROWS - 1:,} created, 1 rejected\.$"),
+            re.compile(rf"^Import #1: succeeded with 1 rejected row\. {HELD_IMPORT_ROWS - 1:,} created\.$"),
             timeout=60_000,
         )
     finally:

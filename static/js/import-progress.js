@@ -46,8 +46,10 @@
 
   function outcomeSentence(data) {
     var what = (data.dry_run ? "Dry run #" : "Import #") + data.id;
+    // An outcome that counts the rejected rows ("succeeded with 1 rejected row") has told them already.
+    var toldRejected = !data.dry_run && /\breject/.test(data.outcome || "");
     var counts = ["created", "updated", "unchanged", "skipped", "rejected"].filter(function (name) {
-      return data[name];
+      return data[name] && !(name === "rejected" && toldRejected);
     }).map(function (name) {
       return data.dry_run ? WOULD[name] + " " + number.format(data[name]) : number.format(data[name]) + " " + name;
     });
