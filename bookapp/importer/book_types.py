@@ -3,18 +3,21 @@
 typing slip of one in a row ("Comc", "Horor"), or kinds of book of the file's own ("Roman", "BD", "Science
 Fiction", a type's name with another ending: "Magazin"), which want matching to the types (Match values)
 before its rows are read. The upload asks
-holds_other_than_book_types; Match values asks pre_matched, and offered_type for what to offer.
+holds_other_than_book_types; Match values asks pre_matched, and offered_type for what to offer; each row's
+cell is read by parse_book_type, the field's converter (values.converters).
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 from difflib import get_close_matches
 
 from .errors import ValueProblem
 from .fields import BOOK_TYPES
 from .headers import HeaderMap
-from .values import book_type_key, parse_book_type
+from .text_values import clean_text
 
 #: The share of a Book type column's first values that must be types for the file to be read without
 #: matching them (more than half not types: a reading app's Genre, "Science Fiction").
@@ -28,12 +31,51 @@ _FEWEST_LETTERS = 2
 FOREIGN_ENDING = 2
 #: A vowel a type's name may lose at its end in another language's form (Magazine: "Magazin").
 _FINAL_VOWELS = "aeiou"
+#: What book_type_key leaves aside between letters.
+_TYPE_SPACING = re.compile(r"[\s_-]")
+
+
+def book_type_key(text: str) -> str:
+    """Return a value's spelling as compared with the book types': case, accents, spaces, underscores and
+    hyphens aside ("Cómic" is "comic", as "COMIC" is: the same letters, which no type writes with an accent)."""
+    key = _TYPE_SPACING.sub("", text.casefold())
+    if not key.isascii():
+        key = "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
+    return key
+
+
+#: A book type's name as the other languages whose files the importer reads (French, German, Spanish: see
+#: headers) spell the type itself, where that is not the English name with accents ("Cómic") or a plural:
+#: a Spanish shop's "Clásico" (or "Clásica", as a novel is), a French one's "Classique" and "Horreur", a
+#: German one's "Klassiker". A word of a shop's own for a kind of book ("Roman", "BD", "Novela") is none:
+#: it is matched to a type on Match values (offered_type, below).
+TYPE_SPELLINGS = {"Classic": ("Clásico", "Clásica", "Classique", "Klassiker"), "Horror": ("Horreur",)}
+_BOOK_TYPE_KEYS = {
+    **{book_type_key(s): t for t, spellings in TYPE_SPELLINGS.items() for s in spellings},
+    **{book_type_key(t): t for t in BOOK_TYPES},
+}
+
+
+def parse_book_type(value: object) -> str | None:
+    """Return the book type in its stored spelling, matched ignoring case, accents, spaces and hyphens, in
+    the singular or the plural (a shelf's "Classics", "Comics"; a Spanish shop's "Cómic"), and as French,
+    German and Spanish spell it (TYPE_SPELLINGS: a Spanish shop's "Clásicos")."""
+    text = clean_text(value)
+    if text is None:
+        return None
+    key = book_type_key(text)
+    found = _BOOK_TYPE_KEYS.get(key) or (_BOOK_TYPE_KEYS.get(key[:-1]) if key[-1:] == "s" else None)
+    if found is None:
+        raise ValueProblem("must be one of: " + ", ".join(BOOK_TYPES))
+    return found
+
+
 _TYPE_KEYS = {book_type_key(t): t for t in BOOK_TYPES}
 
 
 def pre_matched(text: str) -> str | None:
     """Return the book type a file value already is, case, accents and spacing aside ("Cómic" is Comic;
-    "Clásicos", as a Spanish shop writes Classic, is Classic: values.TYPE_SPELLINGS; "sci-fi" is none)."""
+    "Clásicos", as a Spanish shop writes Classic, is Classic: TYPE_SPELLINGS; "sci-fi" is none)."""
     try:
         return parse_book_type(text)
     except ValueProblem:

@@ -9,7 +9,6 @@ qualifier, c1965., xii, 412 p.) by catalogue_values, and numbers written with a 
 import datetime as dt
 import math
 import re
-import unicodedata
 from collections.abc import Callable
 from decimal import Decimal, InvalidOperation
 from functools import partial
@@ -17,15 +16,15 @@ from functools import partial
 from stdnum import isbn as stdnum_isbn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidLength, ValidationError
 
+from .book_types import parse_book_type
 from .catalogue_values import catalogue_pages, catalogue_year, without_qualifier
 from .decimal_comma import CURRENCY, GROUPED, plain_number
 from .errors import ValueProblem
-from .fields import BOOK_TYPES, MAX_INT, MAX_LENGTHS, MAX_PRICE_DIGITS
+from .fields import MAX_INT, MAX_LENGTHS, MAX_PRICE_DIGITS
 from .text_values import BLANK_WORDS, MISSING_WORDS, clean_text, parse_text
 
 _SCIENTIFIC = re.compile(r"^[+-]?\d+(?:[.,]\d+)?[eE][+-]?\d+$")
 _ISBN_PREFIX = re.compile(r"^isbn(?:[- ]?1[03])?[:\s]*", re.IGNORECASE)
-_TYPE_SPACING = re.compile(r"[\s_-]")
 _CENT = Decimal("0.01")
 _MAX_PRICE = Decimal(10**MAX_PRICE_DIGITS) - _CENT
 
@@ -352,41 +351,6 @@ def _month_name_year(text: str) -> str | None:
 
 def _next_year() -> int:
     return dt.date.today().year + 1
-
-
-def book_type_key(text: str) -> str:
-    """Return a value's spelling as compared with the book types': case, accents, spaces, underscores and
-    hyphens aside ("Cómic" is "comic", as "COMIC" is: the same letters, which no type writes with an accent)."""
-    key = _TYPE_SPACING.sub("", text.casefold())
-    if not key.isascii():
-        key = "".join(c for c in unicodedata.normalize("NFKD", key) if not unicodedata.combining(c))
-    return key
-
-
-#: A book type's name as the other languages whose files the importer reads (French, German, Spanish: see
-#: headers) spell the type itself, where that is not the English name with accents ("Cómic") or a plural:
-#: a Spanish shop's "Clásico" (or "Clásica", as a novel is), a French one's "Classique" and "Horreur", a
-#: German one's "Klassiker". A word of a shop's own for a kind of book ("Roman", "BD", "Novela") is none:
-#: it is matched to a type on Match values (book_types).
-TYPE_SPELLINGS = {"Classic": ("Clásico", "Clásica", "Classique", "Klassiker"), "Horror": ("Horreur",)}
-_BOOK_TYPE_KEYS = {
-    **{book_type_key(s): t for t, spellings in TYPE_SPELLINGS.items() for s in spellings},
-    **{book_type_key(t): t for t in BOOK_TYPES},
-}
-
-
-def parse_book_type(value: object) -> str | None:
-    """Return the book type in its stored spelling, matched ignoring case, accents, spaces and hyphens, in
-    the singular or the plural (a shelf's "Classics", "Comics"; a Spanish shop's "Cómic"), and as French,
-    German and Spanish spell it (TYPE_SPELLINGS: a Spanish shop's "Clásicos")."""
-    text = clean_text(value)
-    if text is None:
-        return None
-    key = book_type_key(text)
-    found = _BOOK_TYPE_KEYS.get(key) or (_BOOK_TYPE_KEYS.get(key[:-1]) if key[-1:] == "s" else None)
-    if found is None:
-        raise ValueProblem("must be one of: " + ", ".join(BOOK_TYPES))
-    return found
 
 
 def converters(
