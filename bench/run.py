@@ -3,7 +3,7 @@ run, on realistic data; issue 18's targets beside this run's figures; then the b
 searches and exports at that many books.
 
     python -m bench.run [--rows 1000000] [--xlsx-rows 100000] [--xlsx-max-rows 1048575] [--naive-rows 10000]
-                        [--big-rows 5000000] [--runs 3] [--write] [--books-only] [--profile-only]
+                        [--big-rows 5000000] [--big-cache-mb 128] [--runs 3] [--write] [--books-only] [--profile-only]
                         [--sizes-only]
 
 Every file is realistic (bench/data.py: ISBNs in random order, authors and titles repeating as in a
@@ -85,6 +85,9 @@ def options_from(argv) -> argparse.Namespace:
                         help="rows of the largest XLSX (Excel's limit: 1,048,576 with the header); 0 skips it")  # fmt: skip
     parser.add_argument("--big-rows", type=int, default=5_000_000,
                         help="rows of the import whose rows/s and memory are compared with --rows; 0 skips it")  # fmt: skip
+    parser.add_argument("--big-cache-mb", type=int, default=128,
+                        help="the SQLite import cache (BOOKAPP_SQLITE_IMPORT_CACHE_MB) of a second pair of --big-rows "
+                        "and --rows imports; 0 skips them")  # fmt: skip
     parser.add_argument("--naive-rows", type=int, default=10_000)
     parser.add_argument("--upload-mb", type=int, default=50)
     parser.add_argument("--runs", type=int, default=3, help="runs of each targeted case; the table shows the median")

@@ -92,6 +92,9 @@ def rows(m: dict) -> list[Row]:
     skipped = "--big-rows 0"
     sizes = (n, m["big_rows"] or 5_000_000)
     found.append(_growth_row("SQLite", sizes, m.get("sqlite_big_base", m["sqlite_new"]), m.get("sqlite_big"), skipped))
+    if m.get("big_cache_mb"):
+        found.append(_growth_row(f"SQLite, with BOOKAPP_SQLITE_IMPORT_CACHE_MB={m['big_cache_mb']}", sizes,
+                                 m.get("sqlite_cache_big_base"), m.get("sqlite_cache_big"), skipped))  # fmt: skip
     found.append(
         _growth_row(
             "PostgreSQL",

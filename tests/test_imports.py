@@ -407,3 +407,25 @@ def test_rows_that_are_blank_after_trimming_are_skipped_not_rejected(app, staff_
     run_worker(app)
     state = import_state(staff_client, response.location)
     assert (state["status"], state["created"], state["rejected"], state["processed_rows"]) == ("succeeded", 2, 0, 2)
+
+
+def test_an_import_into_sqlite_uses_the_page_cache_the_operator_set(sqlite_app):
+    """BOOKAPP_SQLITE_IMPORT_CACHE_MB: memory traded for speed once the ISBN index outgrows the default."""
+    from sqlalchemy import event
+
+    from bookapp.config import load_config
+    from tests.conftest import add_user, sign_in
+
+    assert load_config("/tmp", {"BOOKAPP_SQLITE_IMPORT_CACHE_MB": "256"})["SQLITE_IMPORT_CACHE_MB"] == 256
+    sqlite_app.config["SQLITE_IMPORT_CACHE_MB"] = 7
+    run = []
+    with sqlite_app.app_context():
+        db.engine.dispose()  # every connection from now on is traced
+        event.listen(db.engine, "connect", lambda connection, _: connection.set_trace_callback(run.append))
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    response = upload(client, csv_bytes([book_row(n) for n in range(1, 4)]))
+    run_worker(sqlite_app)
+
+    assert import_state(client, response.location)["created"] == 3
+    assert "PRAGMA cache_size = -7168" in run

@@ -176,7 +176,7 @@ class ImportRun:
             db.session.commit()
             writer = BookWriter(
                 db.session, imp.id, self.mode, dry_run=imp.dry_run or not write, absent=header_map.absent,
-                records_changes=write,
+                records_changes=write, sqlite_cache_mb=current_app.config["SQLITE_IMPORT_CACHE_MB"],
             )  # fmt: skip
 
             with (

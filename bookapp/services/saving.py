@@ -13,6 +13,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from ..config import SQLITE_IMPORT_CACHE_MB
 from ..importer import FIELDS
 from ..importer.fields import LABELS, MAX_INT
 from ..importer.validation import ValidRows
@@ -34,12 +35,6 @@ _ISBN = FIELDS.index("isbn")
 _INSERTED = f"{_COLUMNS}, created_at, updated_at, import_id, created_by_import_id"
 _PLACES = ",".join("?" * (len(FIELDS) + 4))
 _QUANTITY = FIELDS.index("quantity")
-#: SQLite's page cache for an import's connection, in KiB (SQLite's default is 2 MB). A file in random
-#: ISBN order inserts into every leaf of the unique ISBN index in each chunk: with the default cache
-#: each chunk read most of the index from the file again, and spilled dirty pages into the log
-#: before its commit. The cache is filled only as far as pages are used (the index of a million
-#: books is about 25 MB); 32 MB imported a million realistic rows as fast as 64 MB did, in 50 MB less.
-SQLITE_IMPORT_CACHE_KB = 32 * 1024
 #: The log pages after which an import's commit copies the log into the database (the app's own
 #: connections: 10,000). A transaction of 100,000 random-order books rewrites most leaves of the ISBN
 #: index, so at 5,000,000 books each commit logged about 140 MB and each was copied back, with its
@@ -53,15 +48,18 @@ class BookWriter:
     """Write validated rows for one import, in one mode, inside the caller's transaction."""
 
     def __init__(self, session: Session, import_id: int, mode: ImportMode, *, dry_run: bool = False,
-                 absent: Iterable[str] = (), records_changes: bool = True):  # fmt: skip
+                 absent: Iterable[str] = (), records_changes: bool = True,
+                 sqlite_cache_mb: int = SQLITE_IMPORT_CACHE_MB):  # fmt: skip
         """*absent*: the fields the file has no column for (nor a value for every row): a book it updates
         keeps what it has there, where a blank cell in a column the file has clears it. A dry run records
-        the changes it would make (for its report) unless *records_changes* is false (a check only)."""
+        the changes it would make (for its report) unless *records_changes* is false (a check only).
+        *sqlite_cache_mb*: the page cache of the import's connection on SQLite."""
         self.session = session
         self.import_id = import_id
         self.mode = ImportMode(mode)
         self.dry_run = dry_run
         self.records_changes = records_changes
+        self.sqlite_cache_kb = int(sqlite_cache_mb) * 1024
         self.dialect = session.get_bind().dialect
         self.postgres = self.dialect.name == "postgresql"
         self._to_db = [books.c[f].type.dialect_impl(self.dialect).bind_processor(self.dialect) for f in FIELDS]
@@ -123,7 +121,7 @@ class BookWriter:
             driver = connection.connection.driver_connection
             if not driver.in_transaction:
                 begin_immediate(connection)  # after the uploads, edits and catch-ups waiting
-            driver.execute(f"PRAGMA cache_size = -{SQLITE_IMPORT_CACHE_KB}")
+            driver.execute(f"PRAGMA cache_size = -{self.sqlite_cache_kb}")
             driver.execute(f"PRAGMA wal_autocheckpoint = {SQLITE_IMPORT_CHECKPOINT_PAGES}")
         numbers = rows.numbers
         stored = self._stored_rows(rows)
