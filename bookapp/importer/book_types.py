@@ -49,7 +49,11 @@ def book_type_key(text: str) -> str:
 #: a Spanish shop's "Clásico" (or "Clásica", as a novel is), a French one's "Classique" and "Horreur", a
 #: German one's "Klassiker". A word of a shop's own for a kind of book ("Roman", "BD", "Novela") is none:
 #: it is matched to a type on Match values (offered_type, below).
-TYPE_SPELLINGS = {"Classic": ("Clásico", "Clásica", "Classique", "Klassiker"), "Horror": ("Horreur",)}
+TYPE_SPELLINGS = {
+    "Classic": ("Clásico", "Clásica", "Classique", "Klassiker"),
+    "Horror": ("Horreur", "Terror"),
+    "Magazine": ("Revista", "Zeitschrift", "Zeitschriften"),
+}
 _BOOK_TYPE_KEYS = {
     **{book_type_key(s): t for t, spellings in TYPE_SPELLINGS.items() for s in spellings},
     **{book_type_key(t): t for t in BOOK_TYPES},
