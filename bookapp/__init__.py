@@ -233,7 +233,7 @@ def register_template_helpers(app: Flask) -> None:
     from .importer.reading import ENCODINGS_IN_WORDS
     from .models import MODE_LABELS, ImportStatus
     from .pager import page_links
-    from .services.problems import outcome, outcome_class
+    from .services.import_words import outcome, outcome_class
 
     app.jinja_env.globals.update(FIELD_LABELS=LABELS, MODE_LABELS=MODE_LABELS, ImportStatus=ImportStatus,
                                  import_outcome=outcome, outcome_class=outcome_class, page_links=page_links,

@@ -217,7 +217,8 @@ def _mapping_from_options(maps, defaults, values, group_by=None):
 
 def _echo_summary(imp: Import, err: bool = False) -> None:
     """Print how the import ended in words, then one line per kind of problem."""
-    from .services.problems import problem_lines, summary_line
+    from .services.import_words import summary_line
+    from .services.problems import problem_lines
 
     click.echo(summary_line(imp), err=err)
     if imp.rejected:

@@ -25,7 +25,7 @@ from bookapp.importer.preview import preview
 from bookapp.importer.profiling import profile_file
 from bookapp.importer.values import parse_isbn, parse_pages, parse_year
 from bookapp.models import Import
-from bookapp.services.problems import summary_line
+from bookapp.services.import_words import summary_line
 from tests import layouts
 from tests.conftest import flask_cli, run_worker
 from tests.helpers import HEADER, book_row

@@ -6,7 +6,7 @@ import json
 
 from bookapp.extensions import db
 from bookapp.models import Import
-from bookapp.services.problems import summary_line
+from bookapp.services.import_words import summary_line
 from tests import layouts
 from tests.conftest import run_worker
 from tests.helpers import book_row, csv_bytes

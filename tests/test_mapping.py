@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bookapp.extensions import db
 from bookapp.importer import FileProblem, Mapping, MappingError, RowValidator, map_headers
 from bookapp.models import Book, Import, ImportProfile, ImportStatus
-from bookapp.services.problems import summary_line
+from bookapp.services.import_words import summary_line
 from tests import layouts
 from tests.conftest import flask_cli, run_worker, sign_in
 from tests.helpers import HEADER, book_row, csv_bytes

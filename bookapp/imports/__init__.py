@@ -32,6 +32,7 @@ from ..services.dry_runs import changes_listed
 from ..services.fixes import fix_state
 from ..services.import_jobs import ImportStateError, cancel_import, retry_import
 from ..services.import_view import MATCHED_KEY, import_json, took
+from ..services.import_words import SEVERAL_ISBNS, plural
 from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
@@ -40,7 +41,7 @@ from ..services.imports import (
     create_import,
     upload_name,
 )
-from ..services.problems import SEVERAL_ISBNS, of_kind, plural, problems_summary, rows_as_read
+from ..services.problems import of_kind, problems_summary, rows_as_read
 from ..services.rematch import rematch_import, rematches_of, why_not_rematched
 from ..services.reports import (
     XLSX_MIMETYPE,

@@ -16,7 +16,7 @@ from ..models import Import
 from ..services.books import page_number
 from ..services.fix_grid import FIX_ROWS_PER_PAGE, Grid, edits_from_form, fix_grid
 from ..services.fixes import FixRefused, FixState, fix_state, import_fixed_rows
-from ..services.problems import plural
+from ..services.import_words import plural
 from ..services.row_check import RowCheckProblem
 
 

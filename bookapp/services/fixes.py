@@ -30,8 +30,8 @@ from ..extensions import db
 from ..importer.reading import READ_CELL_CHARS
 from ..models import Import, ImportChunk, ImportStatus, RejectedRow, User
 from .import_jobs import enqueue_import, kept_if_recorded
+from .import_words import plural
 from .outcomes import Outcome
-from .problems import plural
 from .reports import header_cell
 from .row_check import RowChecker, RowCheckProblem, reads_decimal_comma
 

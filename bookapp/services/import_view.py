@@ -13,7 +13,8 @@ from ..models import (
     utcnow,
 )
 from .fixes import fixed_by_ids
-from .problems import outcome, outcome_class, problems_summary
+from .import_words import outcome, outcome_class
+from .problems import problems_summary
 from .rematch import rematches_of
 
 

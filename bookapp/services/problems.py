@@ -1,4 +1,5 @@
-"""What an import's rejected rows have in common, and the words for how an import ended."""
+"""What an import's rejected rows have in common, and how they are kept and read back (the words for how an
+import ended are in import_words)."""
 
 from __future__ import annotations
 
@@ -14,10 +15,9 @@ from ..importer import RowProblem
 from ..importer.cells import as_read, cell_text
 from ..importer.columns import is_blank_cell
 from ..importer.text_values import BLANK_WORDS, PASSED_OVER
-from ..importer.validation import NOTED_ROWS
-from ..models import Import, ImportRowError, ImportStatus, RejectedRow
-from .columns_read import field_columns, field_positions
-from .dry_runs import would_do
+from ..models import Import, ImportRowError, RejectedRow
+from .columns_read import field_positions
+from .import_words import plural
 
 #: Row numbers listed beside each kind of problem.
 SUMMARY_ROWS = 5
@@ -191,49 +191,6 @@ def _json_prefix(text: str, size: int) -> str:
     return text[:low]
 
 
-#: The note (kept with the repairs) of the rows left out because no column a field reads holds anything.
-LEFT_OUT = "rows_without_book_cells"
-#: The note of a workbook's rows with a number read as its cell's format shows it (9.996 as 10.00).
-SHOWN_ROUNDED = "numbers_read_as_shown"
-#: The note of the rows whose ISBN was an ISBN-10 that lost its leading 0 (a number cell's), read with it.
-LEADING_ZERO = NOTED_ROWS["repaired"]
-#: The note of the rows whose ISBN cell held several ISBNs of the book (read as the first).
-SEVERAL_ISBNS = NOTED_ROWS["first_of_several"]
-#: The note of the rows whose ISBN cell held a library catalogue's qualifier after the ISBN ("(pbk.)").
-PAST_QUALIFIER = NOTED_ROWS["past_qualifier"]
-#: The note of the rows whose title or author had a library catalogue's closing punctuation taken off
-#: ("Dune /", "Herbert, Frank,": see importer.catalogue_values).
-CATALOGUE_PUNCTUATION = NOTED_ROWS["punctuation_taken_off"]
-#: The notes of the rows whose year or number of pages was written as a library catalogue writes it
-#: ("c1965.", "©1965", "[1965]"; "xii, 412 p. :") and read as the year or the pages (catalogue_values).
-CATALOGUE_YEAR = NOTED_ROWS["catalogue_year"]
-CATALOGUE_PAGES = NOTED_ROWS["catalogue_pages"]
-#: How the report says them: the field read, the catalogue's form of it, and an example.
-_CATALOGUE_FORMS_SAID = (
-    (CATALOGUE_YEAR, "the year", "date", "c1965., ©1965 or [1965] (read as 1965)"),
-    (CATALOGUE_PAGES, "the number of pages", "extent", "xii, 402 p. : (read as 402)"),
-)
-#: The note of the rows whose author had the dates (or the fuller form) a library catalogue adds to a name
-#: taken off ("Herbert, Frank, 1920-1986": see importer.catalogue_values).
-CATALOGUE_DATES = NOTED_ROWS["dates_taken_off"]
-#: The note of the rows whose quantity or number of pages was written with points grouping thousands (1.200),
-#: read so as the file's prices are (a comma-separated file whose prices have a decimal comma).
-THOUSANDS_POINTS = NOTED_ROWS["thousands_points"]
-#: The note of the row under the header left out as a second header of field names (item_sku, …).
-SECOND_HEADER = "second_header_row"
-#: The note of the rows left out as a note under the books: one cell of text, nothing else.
-NOTE_ROWS = "note_rows"
-#: The note of the rows left out as a sheet's totals ("Total", no ISBN: see importer.left_out).
-TOTALS = "totals_rows"
-#: The note of a product export's rows of variable or grouped products left out (importer.left_out).
-PRODUCTS = "product_rows"
-#: The note of the rows whose description was written in HTML and stored as its text (importer.markup).
-FROM_HTML = NOTED_ROWS["from_markup"]
-#: The note of each list of rows ValidRows keeps of the rows read with a repair: the importer's own, so
-#: a new kind of repair it notes is counted (and its rows kept in step by ValidRows.where) without a copy here.
-NOTES_OF_VALID_ROWS = NOTED_ROWS
-
-
 def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
     """Return the title and ISBN of some rejected rows as the import read them, by row number: the stored
     cells, read through the import's column matches (its column for the field, then the ones read where that
@@ -275,123 +232,6 @@ def rows_as_read(imp: Import, numbers: set[int]) -> dict[int, dict]:
         read[number] = {"title": title, "isbn": cell(cells, "isbn")[0],
                         "title_from_row": from_row if isinstance(from_row, int) else None}  # fmt: skip
     return read
-
-
-def plural(count: int, one: str, many: str | None = None) -> str:
-    """Return "1 row", "2 rows", "1,000 rows"."""
-    return f"{count:,} {one if count == 1 else (many or one + 's')}"
-
-
-def outcome(imp: Import) -> str:
-    """Return how the import ended (or where it is), in words: "succeeded with 3 rejected rows", "undone";
-    a dry run's, what its import would do: "would create 4 books and reject 2 rows"."""
-    if imp.undone_at is not None:
-        return "undone"
-    if imp.status == ImportStatus.NEEDS_MAPPING.value:
-        return "waiting for its columns to be matched"
-    if imp.status != ImportStatus.SUCCEEDED.value:
-        return imp.status
-    if imp.dry_run:  # saved nothing, rejected nothing: what its import would do
-        return would_do(imp)
-    kept = imp.created + imp.updated + imp.unchanged + imp.skipped
-    if imp.rejected and not kept:
-        return "every row rejected"
-    if imp.rejected:
-        return f"succeeded with {plural(imp.rejected, 'rejected row')}"
-    return imp.status
-
-
-def outcome_class(imp: Import) -> str:
-    """Return the CSS class that colours the outcome: a partial success is a warning, not a success."""
-    if imp.undone_at is not None:
-        return "status-undone"
-    if imp.status == ImportStatus.SUCCEEDED.value and imp.rejected:
-        return "status-partial"
-    return f"status-{imp.status}"
-
-
-def summary_line(imp: Import) -> str:
-    """Return one sentence for a terminal import: its outcome and its counts (for the command line)."""
-    what = "Dry run" if imp.dry_run else "Import"
-    counts = ", ".join(
-        f"{getattr(imp, name):,} {name}" for name in ("created", "updated", "unchanged", "skipped", "rejected")
-    )
-    if imp.saved_nothing or imp.dry_run:  # its valid rows were checked, not created: none of them is in the books
-        counts = f"{imp.valid_rows:,} valid, {imp.rejected:,} rejected; nothing was saved"
-    line = f"{what} #{imp.id} {outcome(imp)}: {counts}."
-    if imp.undone_at is not None:
-        who = f" by {imp.undone_by.email}" if imp.undone_by else ""
-        line += f" Undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{who}."
-    if imp.error:
-        line += f" {imp.error}"
-    zeros = (imp.repairs or {}).get(LEADING_ZERO)
-    if zeros:
-        rows = ", ".join(f"{n:,}" for n in zeros["rows"][:10]) + (", …" if zeros["count"] > 10 else "")
-        line += f" Repaired {plural(zeros['count'], 'ISBN')} that had lost a leading 0 (rows {rows})."
-    several = (imp.repairs or {}).get(SEVERAL_ISBNS)
-    if several:
-        columns = " and ".join(f"'{name}'" for name in field_columns(imp, "isbn")) or "ISBN"
-        line += (
-            f" Kept the book's ISBN-13 where {plural(several['count'], 'cell')} of {columns} held more than one "
-            f"ISBN of the same book: {_rows(several)}."
-        )
-    qualified = (imp.repairs or {}).get(PAST_QUALIFIER)
-    if qualified:
-        cells = plural(qualified["count"], "ISBN cell")
-        line += (
-            f" Read {cells} past a library catalogue's qualifier after the ISBN, such as (pbk.): {_rows(qualified)}."
-        )
-    punctuated = (imp.repairs or {}).get(CATALOGUE_PUNCTUATION)
-    if punctuated:
-        line += (
-            f" Took a library catalogue's closing punctuation (' /', ' :', ',', '.') off the title or author of "
-            f"{plural(punctuated['count'], 'row')}: {_rows(punctuated)}."
-        )
-    for kind, what, form, example in _CATALOGUE_FORMS_SAID:
-        if note := (imp.repairs or {}).get(kind):
-            rows = plural(note["count"], "row")
-            line += f" Read {what} of {rows} from a library catalogue's {form}, such as {example}: {_rows(note)}."
-    dated = (imp.repairs or {}).get(CATALOGUE_DATES)
-    if dated:
-        line += (
-            " Took the dates a library catalogue adds to a name (and the fuller form of its forenames) off the author "
-            f"of {plural(dated['count'], 'row')}: {_rows(dated)}."
-        )
-    grouped = (imp.repairs or {}).get(THOUSANDS_POINTS)
-    if grouped:
-        line += (
-            f" Read the quantity or number of pages of {plural(grouped['count'], 'row')} with points grouping "
-            f"thousands, as the file's prices with a decimal comma write them (1.200 as 1200): {_rows(grouped)}."
-        )
-    left_out = (imp.repairs or {}).get(LEFT_OUT)
-    if left_out:
-        line += f" Left out {plural(left_out['count'], 'row')} with nothing in the matched columns ({_rows(left_out)})."
-    totals = (imp.repairs or {}).get(TOTALS)
-    if totals:
-        line += f" Left out {plural(totals['count'], 'totals row')} ({_rows(totals)})."
-    notes = (imp.repairs or {}).get(NOTE_ROWS)
-    if notes:
-        line += f" Left out {plural(notes['count'], 'row')} of one note each ({_rows(notes)})."
-    if (imp.repairs or {}).get(SECOND_HEADER):
-        line += f" Left out row {imp.repairs[SECOND_HEADER]['rows'][0]:,}: a second header of field names."
-    shown = (imp.repairs or {}).get(SHOWN_ROUNDED)
-    if shown:
-        line += f" Read {plural(shown['count'], 'row')} with a number as its cell's format shows it, rounded ({_rows(shown)})."
-    products = (imp.repairs or {}).get(PRODUCTS)
-    if products:
-        line += f" Left out {plural(products['count'], 'row')} of variable or grouped products ({_rows(products)}): their variations are the books."
-    from_html = (imp.repairs or {}).get(FROM_HTML)
-    if from_html:
-        stored = plural(from_html["count"], "description")
-        line += f" Stored {stored} written in HTML as plain text ({_rows(from_html)})."
-    return line
-
-
-def _rows(note: dict) -> str:
-    """Return a note's first rows in words: "row 12", "rows 4, 7, …"."""
-    shown = note["rows"][:10]
-    more = ", …" if note["count"] > len(shown) else ""
-    return f"row{'' if note['count'] == 1 else 's'} {', '.join(f'{n:,}' for n in shown)}{more}"
 
 
 def problem_lines(import_id: int) -> list[str]:

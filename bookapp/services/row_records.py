@@ -10,7 +10,8 @@ from ..extensions import db
 from ..importer import RowProblem
 from ..importer.errors import UnsavedFormula
 from ..models import Import, ImportRowError, RejectedRow
-from .problems import NOTES_OF_VALID_ROWS, SHOWN_ROUNDED, capped_cells, problem_kind, wording
+from .import_words import NOTES_OF_VALID_ROWS, SHOWN_ROUNDED
+from .problems import capped_cells, problem_kind, wording
 from .row_reading import ValidatedChunk
 
 #: Rows named per kind of repair; the count covers them all.
