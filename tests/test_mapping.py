@@ -859,3 +859,40 @@ def test_a_librarything_exports_year_is_guessed_from_its_date_not_from_book_ids_
     name, content = layouts.librarything(20, 8)
     (tmp_path / name).write_bytes(content)
     assert suggest(layouts.LIBRARYTHING_HEADER, profile_file(tmp_path / name)).chain("year_published") == ["Date"]
+
+
+def test_a_large_workbook_is_read_with_the_profile_saved_for_its_header(app, tmp_path, monkeypatch):
+    """A shop saves a profile for its LibraryThing export, then sends the next month's as an OpenDocument workbook
+    too large to read in the upload's request (its job reads the header). Its job found no profile: through the
+    API the file was refused for the fields its header lacks, and in the browser it waited on Match columns. It
+    is read with the saved profile, as the same file small is."""
+    import csv
+
+    from bookapp.importer import peek
+    from tests.helpers import write_ods
+    from tests.test_imports import import_state, upload
+
+    headers = bearer(app)
+    name, content = layouts.librarything(1)
+    first = finished(app, headers, post_file(app, headers, name, content,
+                                             mapping=json.dumps(layouts.LIBRARYTHING_MAPPING), save_as="LibraryThing"))  # fmt: skip
+    assert (first["status"], first["created"]) == ("succeeded", 5), first
+
+    _, content = layouts.librarything(101)
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8")), delimiter="\t"))
+    workbook = write_ods(tmp_path / "librarything.ods", rows, header=header).read_bytes()
+    monkeypatch.setattr(peek, "OPEN_WHOLE_BYTES", 0)  # as for a large workbook: its header is read in the job
+    through_api = finished(app, headers, post_file(app, headers, "librarything.ods", workbook))
+    assert (through_api["status"], through_api["created"], through_api["rejected"]) == ("succeeded", 5, 0), through_api
+    assert through_api["profile"]["name"] == "LibraryThing"
+    assert book(app, layouts.isbn13_of(101)) is not None
+
+    _, content = layouts.librarything(201)
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8")), delimiter="\t"))
+    workbook = write_ods(tmp_path / "next.ods", rows, header=header).read_bytes()
+    staff = sign_in(app.test_client(), "staff@example.com")
+    sent = upload(staff, workbook, "next.ods")
+    run_worker(app)
+    state = import_state(staff, sent.location)
+    assert (state["status"], state["created"]) == ("succeeded", 5), state
+    assert "LibraryThing" in page_said(app, state["id"])

@@ -11,6 +11,7 @@ from ..importer.groups import suggested_group
 from ..importer.headers import field_of
 from ..importer.mapping import MappingError, header_text
 from ..models import Import
+from .profiles import profile_for
 
 
 class ColumnsUnmatched(Exception):
@@ -45,7 +46,8 @@ def columns_read(
     """Return the header map the rows are read with: the columns the import's first read recorded,
     never resolved again (a release's synonyms may have changed since: a resume, or a dry run's
     confirm, reads the columns the first chunks or the preview read); at its first read, resolved
-    from its mapping and the header's names, and recorded (committed with the header, before any row).
+    from its mapping (or, where its upload did not read the header, the profile saved for it) and the header's
+    names, and recorded (committed with the header, before any row).
 
     *first_rows*: the file's first rows under its header, when its upload did not read them (a large
     workbook): read by the header's names, they are checked as the upload checks them (values_want_matching),
@@ -59,6 +61,13 @@ def columns_read(
             )
         return header_map
     mapping = Mapping.from_json(imp.mapping)
+    if not mapping and imp.profile_id is None and not imp.processed_rows:
+        # A large workbook's upload did not read its header: the profile saved for it is found here, as
+        # an upload finds it for a file it read (imports.columns_for).
+        profile = profile_for(headers)
+        if profile is not None:
+            imp.profile, imp.mapping = profile, profile.mapping
+            mapping = Mapping.from_json(profile.mapping)
     header_map, _ = mapping.resolve(headers)
     if (
         not mapping
