@@ -195,6 +195,8 @@ def test_the_sizes_table_puts_the_raw_limit_beside_each_cli_import(postgres_url,
             assert cells[0] == f"{n:,}"  # every row imported
             bookapp_rate, raw_rate = (float(cell.replace(",", "")) for cell in (cells[2], cells[4]))
             assert abs(float(cells[5].removesuffix(" ×")) - bookapp_rate / raw_rate) <= 0.01  # the rates are rounded
+            searchable, against = cells[6].removesuffix(" ×)").split(" s (")  # "1.52 s (1.31 ×)"
+            assert float(searchable) >= float(cells[1]) and float(against) >= 1.0  # after the import's own time
 
 
 @pytest.mark.slow
