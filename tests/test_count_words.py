@@ -126,3 +126,13 @@ def test_an_all_or_nothing_dry_run_with_rejected_rows_says_confirming_it_would_s
     clean = upload(staff_client, csv_bytes([book_row(20)]), all_or_nothing="y", dry_run="y")
     run_worker(app)
     assert "would save nothing" not in text_of(staff_client.get(clean.location))
+
+
+def test_a_one_row_files_count_says_one_row(app, staff_client):
+    """A file of one book said "100 % · 1 rows: 1 created" on its page and in its JSON."""
+    response = upload(staff_client, csv_bytes([book_row(70)]))
+    run_worker(app)
+    state = import_state(staff_client, response.location)
+    assert state["rows_label"] == "1 row: 1 created", state
+    page = staff_client.get(response.location).get_data(as_text=True)
+    assert progress_count(page).startswith("100 % · 1 row: 1 created"), progress_count(page)

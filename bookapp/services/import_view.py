@@ -13,7 +13,7 @@ from ..models import (
     utcnow,
 )
 from .fixes import fixed_by_ids
-from .import_words import outcome, outcome_class
+from .import_words import outcome, outcome_class, plural
 from .problems import problems_summary
 from .rematch import rematches_of
 
@@ -227,10 +227,10 @@ def rows_label(imp: Import, left_out: int) -> str:
     if imp.is_terminal and done:
         said = outcome_counts(imp, left_out)
         if whole or imp.total_rows is None:
-            return f"{done:,} rows: {said}"
-        return f"{done:,} of {imp.total_rows:,} rows: {said}"
+            return f"{plural(done, 'row')}: {said}"
+        return f"{done:,} of {plural(imp.total_rows, 'row')}: {said}"
     if imp.total_rows is None:
-        label = f"{done:,} rows so far"
+        label = f"{plural(done, 'row')} so far"
     else:
-        label = f"{done:,} of {max(imp.total_rows, done):,} rows"
+        label = f"{done:,} of {plural(max(imp.total_rows, done), 'row')}"
     return f"{label} ({left_out:,} left out)" if left_out else label

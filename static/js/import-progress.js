@@ -54,7 +54,7 @@
       return data.dry_run ? WOULD[name] + " " + number.format(data[name]) : number.format(data[name]) + " " + name;
     });
     if (data.left_out_rows) {
-      counts.push(data.dry_run ? "leave out " + number.format(data.left_out_rows) + " rows"
+      counts.push(data.dry_run ? "leave out " + number.format(data.left_out_rows) + (data.left_out_rows === 1 ? " row" : " rows")
                                : number.format(data.left_out_rows) + " left out");
     }
     var told = "";
