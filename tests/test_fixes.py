@@ -479,3 +479,30 @@ def test_a_price_with_a_decimal_comma_is_marked_in_the_grid_with_what_to_type(ap
     run_worker(app)
     follow_up = import_state(staff_client, fixed.location)
     assert (follow_up["created"], follow_up["rejected"]) == (0, 1)
+
+
+def test_a_goodreads_rows_empty_text_formulas_show_as_the_blank_cells_they_are(app):
+    """Goodreads writes an e-book's missing ISBN as ="" (a text formula keeping a number as text). Its rejected row
+    showed ="" in both ISBN cells of the fix grid, which staff could not tell was blank; they show empty, as the
+    import read them, and typing an ISBN into one imports the row."""
+    from tests.test_mapping import finished, post_file
+
+    headers = bearer(app)
+    name, content = layouts.goodreads(1)
+    state = finished(app, headers, post_file(app, headers, name, content,
+                                             mapping=json.dumps(layouts.GOODREADS_MAPPING)))  # fmt: skip
+    assert (state["created"], state["rejected"]) == (5, 1), state
+    client = sign_in(app.test_client(), "staff@example.com")
+    html = client.get(f"/imports/{state['id']}/fix").get_data(as_text=True)
+    cells = cells_of(html)
+    isbn13_at, isbn_at = (layouts.GOODREADS_HEADER.index(h) for h in ("ISBN13", "ISBN"))
+    assert (cells[f"r6c{isbn13_at}"], cells[f"r6c{isbn_at}"]) == ("", "")  # book 5, row 6 of the file
+    assert "=&#34;&#34;" not in html and 'value="=' not in html
+
+    cells[f"r6c{isbn13_at}"] = layouts.isbn13_of(5)
+    response = client.post(f"/imports/{state['id']}/fix", data={**cells, "action": "import", "page": "1"})
+    assert response.status_code == 302, response.get_data(as_text=True)
+    run_worker(app)
+    assert import_state(client, response.location)["created"] == 1
+    with app.app_context():
+        assert db.session.scalar(select(Book.title).where(Book.isbn == layouts.isbn13_of(5))) == "Dune, part 5"

@@ -22,6 +22,7 @@ from openpyxl.utils.cell import get_column_letter
 from sqlalchemy import select
 
 from ..extensions import db
+from ..importer.cells import as_read
 from ..importer.reading import MAX_CELL_CHARS
 from ..models import Import, RejectedRow
 from .fixes import FixState
@@ -218,7 +219,7 @@ def fix_grid(imp: Import, state: FixState, page: int, *, numbers: set[int] | Non
     problems = stored_problems(imp, {n for n, *_ in found}, checker)
     rows = []
     for number, line, cells, filled in found:
-        stored = [cell_text(c) for c in cells or []]
+        stored = [as_read(cell_text(c)) for c in cells or []]  # a text formula's ="…" as its text, as imported
         stored += [""] * (width - len(stored))
         hidden = {i for i, text in enumerate(stored) if len(text) > MAX_CELL_CHARS}
         shown = ["" if i in hidden else text for i, text in enumerate(stored)]
