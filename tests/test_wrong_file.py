@@ -57,3 +57,40 @@ def test_a_chunk_that_passes_the_sample_is_counted_whole():
     message = check.see(2_000, rejected(602, 2_000))
     assert message.startswith("2,600 of the first 2,600 rows were rejected")
     assert "(2,600 times)" in message
+
+
+def test_a_text_file_of_notes_is_refused_at_its_upload_not_sent_to_match_columns(app, staff_client, tmp_path):
+    """A staff member's notes saved as .txt were taken as a CSV of one column and sent to Match columns, where
+    every field wanted a column the file does not have and the import waited for ever. A file of one column
+    cannot hold books (a title and an ISBN each need one): it is refused at its upload, through the API and
+    the command line alike, and nothing is kept."""
+    import io
+
+    from sqlalchemy import func, select
+
+    from bookapp.extensions import db
+    from bookapp.models import Import
+    from tests.conftest import flask_cli
+    from tests.test_access import bearer
+    from tests.test_imports import upload
+    from tests.test_matching import text_of
+
+    notes = b"Order more Dune for the window\nCall the distributor on Monday\nInventory on the 3rd\n"
+    response = upload(staff_client, notes, "notes.txt")
+    assert response.status_code == 400, response.location
+    said = "“notes.txt” cannot be imported. The file has one column (“Order more Dune for the window”), so it"
+    assert said in text_of(response), text_of(response)
+
+    headers = bearer(app, "api@example.com")
+    api = app.test_client().post("/api/v1/imports", data={"file": (io.BytesIO(notes), "notes.txt")}, headers=headers,
+                                 content_type="multipart/form-data")  # fmt: skip
+    assert api.status_code == 422 and "The file has one column" in api.get_json()["error"]["message"]
+
+    path = tmp_path / "isbns.csv"
+    path.write_bytes(b"ISBN\n9780441172719\n9780441013593\n")
+    env = {"DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"], "REDIS_URL": app.config["REDIS_URL"],
+           "UPLOAD_FOLDER": app.config["UPLOAD_FOLDER"], "BOOKAPP_IMPORT_QUEUE": app.config["IMPORT_QUEUE"]}  # fmt: skip
+    cli = flask_cli(["import-books", str(path)], env)
+    assert cli.returncode != 0 and "The file has one column (“ISBN”)" in cli.stderr, cli.stderr
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Import)) == 0

@@ -28,6 +28,19 @@ class ColumnsUnmatched(Exception):
         self.header_row = header_row
 
 
+def refuse_one_column(headers: list[object]) -> None:
+    """Refuse a file of one column (a text file of notes, a list of ISBNs alone): a book needs at least its
+    title and its ISBN, each from a column of its own (neither takes a default), so Match columns could never
+    be completed for it."""
+    if len(headers) < 2:
+        named = f" (“{header_text(headers[0])}”)" if headers and header_text(headers[0]) else ""
+        raise FileProblem(
+            f"The file has one column{named}, so it cannot hold books: each book needs at least its title and "
+            "its ISBN, in columns of their own. If it is a list of books, save it from your spreadsheet program "
+            "as CSV or XLSX, or start from the template."
+        )
+
+
 def values_want_matching(headers: list[object], header_map: HeaderMap, rows: list[list[object]]) -> bool:
     """Whether a file whose header names every field still wants Match columns before its rows are read,
     by its header and first *rows*: a shop export's rows of one product need their product column chosen
@@ -60,6 +73,7 @@ def columns_read(
                 f"{', '.join(map(repr, absent))}. Import it again as a new upload."
             )
         return header_map
+    refuse_one_column(headers)
     mapping = Mapping.from_json(imp.mapping)
     if not mapping and imp.profile_id is None and not imp.processed_rows:
         # A large workbook's upload did not read its header: the profile saved for it is found here, as

@@ -30,7 +30,7 @@ from ..models import (
     ImportStatus,
     User,
 )
-from .columns_read import values_want_matching
+from .columns_read import refuse_one_column, values_want_matching
 from .import_jobs import ImportStateError, enqueue_import
 from .profiles import ProfileError, profile_for, profile_named, save_profile
 
@@ -247,6 +247,7 @@ def columns_for(
         mapping = Mapping.from_json(profile.mapping)
     if headers is None:  # a large workbook of a kind read whole: its job checks the header
         return mapping, profile, ImportStatus.QUEUED
+    refuse_one_column(headers)
     if mapping is None:
         profile = profile_for(headers)
         mapping = Mapping.from_json(profile.mapping) if profile else None
