@@ -431,17 +431,18 @@ CASES["cli_import"] = cli_import
 
 def _searchable_after(log: str, import_id: int, seconds: float) -> float | None:
     """From the start of import *import_id* to its books in the search index, by its worker's log: the import's
-    own *seconds*, then from its end ("event=finished") to its search catch-up's ("event=search-indexed").
+    own *seconds*, then from its end ("event=finished") to the first search catch-up after it ("event=search-
+    indexed": the catch-up job it queued, or the worker's maintenance between jobs, which may get there first).
     None when the log has no such catch-up (the search index off)."""
     import datetime as dt
 
-    def at(event: str) -> dt.datetime | None:
-        for line in log.splitlines():
-            if f"import={import_id} event={event}" in line:
-                return dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
-        return None
-
-    finished, indexed = at("finished"), at("search-indexed")
+    finished = indexed = None
+    for line in log.splitlines():
+        if finished is None and f"import={import_id} event=finished" in line:
+            finished = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+        elif finished is not None and "event=search-indexed" in line:
+            indexed = dt.datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f")
+            break
     return None if finished is None or indexed is None else seconds + (indexed - finished).total_seconds()
 
 
