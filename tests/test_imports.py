@@ -429,3 +429,10 @@ def test_an_import_into_sqlite_uses_the_page_cache_the_operator_set(sqlite_app):
 
     assert import_state(client, response.location)["created"] == 3
     assert "PRAGMA cache_size = -7168" in run
+
+    # A setting of 0 or less (a slip) still imports, with the least cache, rather than failing every import.
+    sqlite_app.config["SQLITE_IMPORT_CACHE_MB"] = -5
+    response = upload(client, csv_bytes([book_row(n) for n in range(4, 6)]))
+    run_worker(sqlite_app)
+    assert import_state(client, response.location)["created"] == 2
+    assert "PRAGMA cache_size = -1024" in run

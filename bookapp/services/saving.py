@@ -59,7 +59,7 @@ class BookWriter:
         self.mode = ImportMode(mode)
         self.dry_run = dry_run
         self.records_changes = records_changes
-        self.sqlite_cache_kb = int(sqlite_cache_mb) * 1024
+        self.sqlite_cache_kb = max(1, int(sqlite_cache_mb)) * 1024  # a setting of 0 or less: 1 MB, not bad SQL
         self.dialect = session.get_bind().dialect
         self.postgres = self.dialect.name == "postgresql"
         self._to_db = [books.c[f].type.dialect_impl(self.dialect).bind_processor(self.dialect) for f in FIELDS]
