@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 from .app import make_app, new_import
-from .limits import calamine_read, raw_limit, raw_postgres
+from .limits import calamine_read, raw_limit, raw_postgres, search_limit, search_limit_postgres
 
 
 def peak_rss_mb() -> float:
@@ -316,7 +316,8 @@ def rq_worker(*args: str) -> dict:
 CASES = {
     "raw": raw_limit, "raw_postgres": raw_postgres, "calamine": calamine_read, "exports": exports,
     "bookapp": bookapp_import, "naive": naive, "books_pages": books_pages, "workers": workers, "run_jobs": run_jobs,
-    "searchable": searchable, "rq_worker": rq_worker,
+    "searchable": searchable, "rq_worker": rq_worker, "search_limit": search_limit,
+    "search_limit_postgres": search_limit_postgres,
 }  # fmt: skip
 
 

@@ -115,11 +115,17 @@ def measure(options) -> str:
         m["calamine"] = median_case(runs, "calamine", str(xlsx))
         line(f"python-calamine reading the {options.xlsx_rows:,}-row XLSX, nothing stored", m["calamine"])
         m["sqlite_searchable"] = median_case(runs, "searchable", str(big), sqlite_url, work, str(following))
+        m["sqlite_search_limit"] = median_case(runs, "search_limit", str(big), f"{work}/raw-search.sqlite3")
+        line("search index limit: the file's titles and authors into a new FTS5 trigram table, one INSERT",
+             m["sqlite_search_limit"])  # fmt: skip
         if pg:
             m["pg_new"], _ = big_imports("PostgreSQL", pg, "same file again (PostgreSQL)")
             extra.append(pages_line(rows, "PostgreSQL", case("books_pages", pg, work, *terms), probe))
             extra.append(exports_line("PostgreSQL", export_cases(pg, work)))
             m["pg_searchable"] = median_case(runs, "searchable", str(big), pg, work, str(following))
+            m["pg_search_limit"] = median_case(runs, "search_limit_postgres", str(big), pg)
+            line("search index limit (PostgreSQL): a copy of titles and authors and its two trigram GIN "
+                 "indexes built at once", m["pg_search_limit"])  # fmt: skip
         worker_cases("SQLite", sqlite_url)
         if pg:
             worker_cases("PostgreSQL", pg)

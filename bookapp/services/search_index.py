@@ -53,7 +53,7 @@ COMMON_WORD_BOOKS = 1_000
 #: time it fills) and merges of 16 segments at a time instead of 4, a million books go in in 3.1 s
 #: instead of 5.4 s, searches as fast as before. Nor does it keep each book's column sizes
 #: (columnsize=0), which only ranking reads: 2.1 s instead of 2.7 s on this machine (migration 0009).
-_SQLITE_CREATE = [
+SQLITE_CREATE = [
     f"CREATE VIRTUAL TABLE {SQLITE_TABLE} USING fts5(title, author, tokenize='trigram', detail='none', content='', "
     "columnsize=0)",
     f"INSERT INTO {SQLITE_TABLE} ({SQLITE_TABLE}, rank) VALUES ('hashsize', {16 * 1024 * 1024})",
@@ -109,7 +109,7 @@ def ensure_search_index(connection: Connection) -> bool:
         with connection.begin_nested():
             if name == "postgresql":
                 connection.exec_driver_sql("CREATE EXTENSION IF NOT EXISTS pg_trgm")
-            create = _SQLITE_CREATE if name == "sqlite" and missing else []
+            create = SQLITE_CREATE if name == "sqlite" and missing else []
             for statement in [*create, *(_SQLITE_DDL if name == "sqlite" else _POSTGRES_DDL)]:
                 connection.exec_driver_sql(statement)
     except Exception as exc:  # no FTS5 / trigram tokenizer, or no right to create pg_trgm: search scans
