@@ -29,6 +29,8 @@ IMPORT_TIMEOUT_SECONDS_PER_MB = 10
 IMPORT_MAX_ROWS = 5_000_000
 #: Days an uploaded file is kept after its import ends (for reports, retries and undo checks).
 UPLOAD_RETENTION_DAYS = 30
+#: Minutes an upload the form refused as imported before is kept for its "Import it again" button.
+REPEAT_KEEP_MINUTES = 60
 #: Upload size limit (a million-row book CSV with descriptions is about 180 MB).
 MAX_UPLOAD_BYTES = 256 * 1024 * 1024
 #: Failed jobs stay in RQ's failed registry for a week, so operators can see them in /rq.
@@ -85,6 +87,7 @@ def load_config(instance_path: str, environ=os.environ) -> dict:
         if environ.get("BOOKAPP_IMPORT_CHUNK_SIZE")
         else None,
         "UPLOAD_RETENTION_DAYS": float(environ.get("BOOKAPP_UPLOAD_RETENTION_DAYS", UPLOAD_RETENTION_DAYS)),
+        "REPEAT_KEEP_MINUTES": float(environ.get("BOOKAPP_REPEAT_KEEP_MINUTES", REPEAT_KEEP_MINUTES)),
         "IMPORT_MAX_ROWS": int(environ.get("BOOKAPP_IMPORT_MAX_ROWS", IMPORT_MAX_ROWS)),
         "IMPORT_QUEUE": environ.get("BOOKAPP_IMPORT_QUEUE", IMPORT_QUEUE),
         "ADMIN_EMAIL": environ.get("BOOKAPP_ADMIN_EMAIL"),

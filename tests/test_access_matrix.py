@@ -56,6 +56,7 @@ ACCESS = {
     "GET /imports": STAFF_PAGE,
     "GET /imports/new": STAFF_PAGE,
     "POST /imports/new": STAFF_PAGE,
+    "POST /imports/new/again": STAFF_PAGE,
     "GET /imports/template.<fmt>": STAFF_PAGE,
     "GET /imports/<int:import_id>": STAFF_PAGE,
     "GET /imports/<int:import_id>.json": STAFF_PAGE,

@@ -177,8 +177,12 @@ def test_a_dropped_connection_says_so_and_lets_the_upload_start_again(sqlite_app
 
 def test_the_form_answers_in_place_and_works_without_javascript(sqlite_app, live_server, page, tmp_path: Path):
     """A refused or repeated file comes back in the same page, whose form still sends; with scripts off
-    the plain form posts and lands on the import page."""
+    the plain form posts and lands on the import page. A file imported before is imported again by a
+    button, without choosing it again."""
     from playwright.sync_api import expect
+
+    from bookapp.extensions import db
+    from bookapp.models import Import
 
     add_user(sqlite_app, "staff@example.com")
     csv_path = write_csv(tmp_path / "stock.csv", [book_row(n) for n in range(1, 11)])
@@ -205,14 +209,19 @@ def test_the_form_answers_in_place_and_works_without_javascript(sqlite_app, live
     assert page.url == live_server + "/imports/new"
 
     page.set_input_files("#file", str(csv_path))  # the same file as import #1
+    page.check("#all_or_nothing")
     page.click("main form#upload-form button[type=submit]")
     expect(page.locator("[role=alert]").first).to_contain_text("import #1")
-    button = page.locator("main form#upload-form button[type=submit]")
-    expect(button).to_have_text("Import anyway")
-    expect(button).to_be_enabled()
-    page.set_input_files("#file", str(csv_path))
-    button.click()
+    # The server kept the file: one button imports it, with the options chosen, and the file box stays
+    # for another file.
+    expect(page.locator("main h2", has_text="Choose another file")).to_be_visible()
+    expect(page.locator("main form#upload-form button[type=submit]")).to_have_text("Upload and import")
+    again = page.get_by_role("button", name="Import it again")
+    expect(again).to_be_enabled()
+    again.click()
     expect(page.locator("h1")).to_contain_text("Import #2: stock.csv")
+    with sqlite_app.app_context():
+        assert db.session.get(Import, 2).all_or_nothing
 
 
 def test_operators_reach_the_queue_from_a_menu_by_keyboard_and_come_back(sqlite_app, web_server, page):

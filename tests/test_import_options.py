@@ -232,7 +232,7 @@ def test_the_same_file_again_is_flagged_before_anything_is_queued(app, staff_cli
     page = again.get_data(as_text=True)
     first_id = first.location.rsplit("/", 1)[1]
     assert "This file was imported on" in page and f"by staff@example.com (import #{first_id})" in page
-    assert "Import anyway" in page
+    assert "Import it again" in page
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Import)) == 1
     anyway = upload(staff_client, content, allow_repeat="1")

@@ -138,8 +138,7 @@ def test_the_repeated_file_warning_names_first_the_import_whose_books_are_still_
     undone = re.search(rf"It was also imported on .*? \(import #{second_id}\)\. That import was undone on", warning)
     assert kept and undone and kept.start() < undone.start(), warning
     assert f"See import #{first_id}" in warning
-    # The button's name follows the Dry run box after the page has loaded: the words hold either way.
-    assert "press Import anyway ( Check anyway when Dry run is ticked) to import or check it a second time" in warning
+    assert "press Import it again to import this file a second time (Create and update)" in warning
 
     api = post_file(app.test_client(), bearer(app), content)
     assert api.status_code == 409 and api.get_json()["previous_import"]["id"] == first_id

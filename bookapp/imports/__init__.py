@@ -39,8 +39,10 @@ from ..services.imports import (
     RepeatedFile,
     confirm_dry_run,
     create_import,
+    import_kept,
     upload_name,
 )
+from ..services.kept_uploads import KeptUploadGone
 from ..services.problems import of_kind, problems_summary, rows_as_read
 from ..services.rematch import rematch_import, rematches_of, why_not_rematched
 from ..services.reports import (
@@ -96,6 +98,13 @@ class UploadForm(FlaskForm):
     allow_repeat = HiddenField(default="")
 
 
+class ImportAgainForm(FlaskForm):
+    """The button that imports a file refused as imported before, which the server kept: it carries the
+    kept file's token, never a path."""
+
+    token = HiddenField()
+
+
 class ActionForm(FlaskForm):
     """A button that changes an import (CSRF-protected POST)."""
 
@@ -112,26 +121,63 @@ def options_from(form: UploadForm) -> ImportOptions:
 @bp.route("/imports/new", methods=["GET", "POST"])
 @staff_required
 def new():
-    """Show the upload form; store the file, record the import and queue it."""
+    """Show the upload form; store the file, record the import and queue it. A file imported before is
+    kept a while, and the page offers to import it again without a second upload."""
     form = UploadForm()
     repeated = None
     if form.validate_on_submit():
         try:
-            imp = create_import(form.file.data, current_user, options_from(form))
+            imp = create_import(form.file.data, current_user, options_from(form), keep_repeated=True)
         except FileProblem as problem:
             form.file.errors.append(problem.message)
         except RepeatedFile as exc:
             repeated = exc
-            form.allow_repeat.data = "1"
         else:
-            if imp.status == ImportStatus.NEEDS_MAPPING.value:  # some required field has no column yet
-                return redirect(url_for("matching.columns", import_id=imp.id))
-            if imp.enqueued_at is None:
-                flash(QUEUE_DOWN, "warning")
-            return redirect(url_for("imports.show", import_id=imp.id))
+            return after_upload(imp)
     status = 409 if repeated else 400 if form.errors else 200
     form.file.errors = refusal_naming(form.file.errors, form.file.data)
-    return render_template("imports/new.html", form=form, repeated=repeated, accept=UPLOAD_ACCEPT), status
+    chosen = chosen_words(form) if repeated else None
+    return render_template("imports/new.html", form=form, repeated=repeated, chosen=chosen,
+                           accept=UPLOAD_ACCEPT), status  # fmt: skip
+
+
+@bp.post("/imports/new/again")
+@staff_required
+def import_again():
+    """Import the file the upload form kept when it refused it as imported before, with the options chosen
+    then: once, by the user who sent it. A token that takes nothing says so on the upload page."""
+    form = ImportAgainForm()
+    if not form.validate_on_submit():
+        flash("The form expired, so nothing was imported: choose the file again to import it.", "error")
+        return redirect(url_for("imports.new"))
+    try:
+        imp = import_kept(form.token.data or "", current_user)
+    except KeptUploadGone as gone:
+        flash(str(gone), "error")
+        return redirect(url_for("imports.new"))
+    except FileProblem as problem:
+        flash(problem.message, "error")
+        return redirect(url_for("imports.new"))
+    return after_upload(imp)
+
+
+def after_upload(imp: Import):
+    """Go where an upload leads: Match columns when some required field has no column yet, else the import's page."""
+    if imp.status == ImportStatus.NEEDS_MAPPING.value:
+        return redirect(url_for("matching.columns", import_id=imp.id))
+    if imp.enqueued_at is None:
+        flash(QUEUE_DOWN, "warning")
+    return redirect(url_for("imports.show", import_id=imp.id))
+
+
+def chosen_words(form: UploadForm) -> str:
+    """Return the options of the upload form in words, as "Import it again" uses them."""
+    words = [MODE_LABELS[ImportMode(form.mode.data)].split(":", 1)[0]]
+    if form.dry_run.data:
+        words.append("dry run")
+    if form.all_or_nothing.data:
+        words.append("all or nothing")
+    return ", ".join(words)
 
 
 def refusal_naming(problems, sent) -> list[str]:

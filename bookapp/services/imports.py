@@ -32,6 +32,7 @@ from ..models import (
 )
 from .columns_read import refuse_one_column, values_want_matching
 from .import_jobs import ImportStateError, enqueue_import
+from .kept_uploads import keep_upload, take_kept_upload
 from .profiles import ProfileError, profile_for, profile_named, save_profile
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,8 @@ class RepeatedFile(Exception):
         super().__init__(" ".join(sentences))
         self.previous = max(kept or running or nothing or undone, key=lambda imp: imp.id)
         self.kept = kept
+        #: The token that imports the refused file without a second upload, when it was kept (the form).
+        self.kept_token: str | None = None
 
 
 def _imported(imp: Import) -> str:
@@ -162,7 +165,9 @@ def imports_of(sha256: str, *, shown: int = 5) -> list[Import]:
     return [*kept, *undone]
 
 
-def create_import(upload: FileStorage, user: User | None, options: ImportOptions | None = None) -> Import:
+def create_import(
+    upload: FileStorage, user: User | None, options: ImportOptions | None = None, *, keep_repeated: bool = False
+) -> Import:
     """Store the uploaded file, record the import and enqueue its job.
 
     Only the header row and the first rows under it are read here (importer.peek, at a cost that does
@@ -172,6 +177,8 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
 
     Raises FileProblem, before anything is recorded, when the bytes are not a file bookapp reads (CSV or other
     delimited text, XLSX, XLSB, ODS or XLS) or its header cannot be read, and RepeatedFile when the same bytes were imported before (unless options.allow_repeat).
+    With *keep_repeated* (the upload form), a file refused as imported before is kept for a while, and
+    the RepeatedFile carries the token that imports it without a second upload (import_kept).
     """
     options = options or ImportOptions()
     folder = Path(current_app.config["UPLOAD_FOLDER"])
@@ -185,24 +192,68 @@ def create_import(upload: FileStorage, user: User | None, options: ImportOptions
             digest.update(block)
             out.write(block)
             size += len(block)
+    received = Received(temporary, upload_name(upload.filename), digest.hexdigest(), size)
+    return _take_in(received, user, options, keep_repeated=keep_repeated)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A file received in the upload folder under a temporary name, not yet an import's."""
+
+    temporary: Path
+    filename: str
+    sha256: str
+    size: int
+
+
+def import_kept(token: str, user: User | None) -> Import:
+    """Import the upload the form refused as imported before and kept under *token*, with the options
+    chosen for it and allow_repeat, as its upload would have been: once, and only by the user who sent it.
+
+    Raises KeptUploadGone when the token takes nothing (forged, used, replaced or expired), and
+    FileProblem as an upload does."""
+    kept = take_kept_upload(token, user.id if user else None)
+    about = kept.about
+    options = ImportOptions(
+        mode=ImportMode(about["mode"]),
+        dry_run=about["dry_run"],
+        all_or_nothing=about["all_or_nothing"],
+        allow_repeat=True,
+    )
+    log.info("event=repeat-kept-taken bytes=%s", about["size"])
+    return _take_in(Received(kept.path, about["filename"], about["sha256"], about["size"]), user, options)
+
+
+def _take_in(received: Received, user: User | None, options: ImportOptions, *, keep_repeated: bool = False) -> Import:
+    """Check the received file, store it under its import's name, record the import and queue it (see create_import)."""
+    temporary, folder = received.temporary, received.temporary.parent
     try:
         kind = detect_kind(temporary)
         peeked = peek_file(temporary)
         headers = peeked.headers
         mapping, profile, status = columns_for(headers, options, peeked.header_row, peeked.rows)
-        if not options.allow_repeat and not options.dry_run and (imports := imports_of(digest.hexdigest())):
+        if not options.allow_repeat and not options.dry_run and (imports := imports_of(received.sha256)):
             raise RepeatedFile(imports)
-    except (FileProblem, RepeatedFile):
+    except RepeatedFile as repeated:
+        if not keep_repeated:
+            temporary.unlink(missing_ok=True)
+            raise
+        chosen = {"mode": ImportMode(options.mode).value, "dry_run": options.dry_run,
+                  "all_or_nothing": options.all_or_nothing}  # fmt: skip
+        about = {"filename": received.filename, "sha256": received.sha256, "size": received.size, **chosen}
+        repeated.kept_token = keep_upload(temporary, user.id if user else None, about)
+        raise
+    except FileProblem:
         temporary.unlink(missing_ok=True)
         raise
     stored_name = f"{uuid.uuid4().hex}.{kind}"
     temporary.rename(folder / stored_name)
     imp = Import(
-        filename=upload_name(upload.filename),
+        filename=received.filename,
         stored_name=stored_name,
         file_kind=kind,
-        file_size=size,
-        sha256=digest.hexdigest(),
+        file_size=received.size,
+        sha256=received.sha256,
         mode=ImportMode(options.mode).value,
         dry_run=options.dry_run,
         all_or_nothing=options.all_or_nothing,

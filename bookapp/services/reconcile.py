@@ -21,6 +21,7 @@ from ..extensions import db
 from ..models import TERMINAL_STATUSES, Import, ImportChange, ImportPhase, ImportStatus, utcnow
 from ..queue import queue_names, redis_connection
 from .import_jobs import enqueue_import, upload_path
+from .kept_uploads import sweep_kept_uploads
 from .runner import IMPORT_JOB_ID, catch_up_indexes
 
 log = logging.getLogger(__name__)
@@ -69,6 +70,7 @@ def reconcile() -> dict:
     db.session.commit()
     done["failed_jobs_cleared"] = clear_superseded_failures()
     done["files_deleted"] = delete_expired_uploads()
+    done["kept_uploads_deleted"] = sweep_kept_uploads()
     if done["requeued"] or done["failed"]:
         log.info("event=reconciled requeued=%s failed=%s", done["requeued"], done["failed"])
     return done
