@@ -5,6 +5,7 @@ import logging
 import os
 import re
 import secrets
+from datetime import UTC, datetime
 from pathlib import Path
 
 from flask import Flask
@@ -240,6 +241,7 @@ def register_template_helpers(app: Flask) -> None:
                                  ENCODINGS_IN_WORDS=ENCODINGS_IN_WORDS)  # fmt: skip
     app.jinja_env.filters["break_points"] = break_points
     app.jinja_env.filters["letters_marked"] = letters_marked
+    app.jinja_env.filters["time_tag"] = time_tag
 
 
 def break_points(name: str) -> Markup:
@@ -260,6 +262,29 @@ def letters_marked(value: object) -> Markup:
             str(escape(parts[at])),
         )
     return Markup("".join(str(escape(p)) if at % 2 == 0 else p for at, p in enumerate(parts)))
+
+
+#: The shapes a page shows a time in, as strftime formats, and the parts static/js/local-times.js writes
+#: again in the reader's own time zone (the zone's name where the UTC text names its zone).
+TIME_SHAPES = {
+    "%Y-%m-%d %H:%M UTC": "date time zone",
+    "%Y-%m-%d %H:%M": "date time",
+    "%H:%M:%S UTC": "time seconds zone",
+    "%Y-%m-%d": "date",
+    "%H:%M": "time",
+}
+
+
+def time_tag(when: datetime, shape: str = "%Y-%m-%d %H:%M UTC") -> Markup:
+    """A timestamp as the page shows it in UTC ("2026-12-05 14:22 UTC"), in a <time> that carries the
+    instant (datetime="2026-12-05T14:22:07+00:00") and the UTC time in its title: the page's script writes it
+    again in the reader's own time zone ("2026-12-05 19:52 IST"), keeping the UTC one on hover; without
+    scripts the UTC text stays."""
+    utc = when.astimezone(UTC)
+    title = f"{utc:%Y-%m-%d %H:%M:%S} UTC" if ":%S" in shape else f"{utc:%Y-%m-%d %H:%M} UTC"
+    return Markup('<time datetime="{}" title="{}" data-shape="{}">{}</time>').format(
+        utc.isoformat(timespec="seconds"), title, TIME_SHAPES[shape], utc.strftime(shape)
+    )
 
 
 CONTENT_SECURITY_POLICY = (

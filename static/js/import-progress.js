@@ -142,6 +142,8 @@
           return document.importNode(node, true);
         });
         main.replaceChildren.apply(main, nodes);
+        // The report's times, written in UTC by the server, in the reader's zone as the rest of the page's.
+        if (window.bookappLocalTimes) window.bookappLocalTimes(main);
         var fresh = document.getElementById("import-announcer");
         if (announcer && fresh && fresh !== announcer) fresh.replaceWith(announcer);
         document.title = page.title;

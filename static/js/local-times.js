@@ -1,0 +1,42 @@
+// Times in the reader's own time zone. The server writes each time in UTC, in a <time> that carries the
+// instant (datetime="2026-12-05T14:22:07+00:00"), the UTC time in its title and the parts the page shows
+// (data-shape="date time zone": bookapp.time_tag). This writes the same parts again in the browser's zone:
+// "2026-12-05 14:22 UTC" becomes "2026-12-05 19:52 IST", the title keeping the UTC time. Without scripts the
+// UTC text stays. Content put in the page later (the import page's finished report) calls
+// window.bookappLocalTimes(itsRoot).
+(function () {
+  "use strict";
+  var format;
+  try {
+    format = new Intl.DateTimeFormat(undefined, {
+      year: "numeric", month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", second: "2-digit",
+      hourCycle: "h23", timeZoneName: "short", numberingSystem: "latn",
+    });
+  } catch (error) {
+    return; // a browser without these options keeps the UTC times
+  }
+
+  function localText(instant, shape) {
+    var part = {};
+    format.formatToParts(instant).forEach(function (p) { part[p.type] = p.value; });
+    var shown = [];
+    if (shape.indexOf("date") >= 0) shown.push(part.year + "-" + part.month + "-" + part.day);
+    if (shape.indexOf("time") >= 0) {
+      shown.push(part.hour + ":" + part.minute + (shape.indexOf("seconds") >= 0 ? ":" + part.second : ""));
+    }
+    if (shape.indexOf("zone") >= 0 && part.timeZoneName) shown.push(part.timeZoneName);
+    return shown.join(" ");
+  }
+
+  function localize(root) {
+    (root || document).querySelectorAll("time[datetime][data-shape]").forEach(function (el) {
+      var instant = new Date(el.getAttribute("datetime"));
+      if (isNaN(instant.getTime())) return;
+      var shape = el.dataset.shape.split(" ");
+      el.textContent = localText(instant, shape);
+    });
+  }
+
+  window.bookappLocalTimes = localize;
+  localize(document);
+})();
