@@ -306,3 +306,44 @@ def test_the_intro_follows_the_book_type_column_and_the_item_column_chosen(sqlit
     choose_with_keys(page, "Book type for the value “books”", "Classic")
     expect(why).not_to_contain_text("not book types")
     expect(why).to_contain_text("No column is matched to Author and Year published yet")
+
+
+def test_blank_columns_are_said_in_one_line_and_one_chosen_stays_chosen(sqlite_app, web_server, page, tmp_path):  # noqa: F811
+    """A LibraryThing export matched before its columns are read (a large file, read in a job): Comment chosen for
+    Description. Once they are read, the page lists and offers only the columns that hold something, and says in
+    one line how many are blank in every row, their names behind a disclosure opened from the keyboard; Comment,
+    blank too, is still chosen (kept in the tab), said to be blank."""
+    from playwright.sync_api import expect
+
+    name, content = layouts.librarything(1, 8)
+    header, *rows = [line.split("\t") for line in content.decode("utf-8").splitlines()]
+    blank = [h for i, h in enumerate(header) if not any(row[i] for row in rows)]
+    sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # every file is large enough for a job
+    add_user(sqlite_app, "staff@example.com")
+    sign_in_as_staff(page, web_server)
+    upload_layout(page, web_server, tmp_path, (name, content))
+    expect(page).to_have_url(web_server + "/imports/1/columns")
+    page.get_by_role("link", name="Match the columns now, without samples or a preview").click()
+    choose_with_keys(page, "Description: column", "Comment")
+
+    worker = start_worker(sqlite_app)
+    try:
+        page.get_by_role("link", name="Show them when they are ready").click()
+        line = page.locator("#blank-columns summary")
+        expect(line).to_have_text(
+            f"{len(blank)} columns of this file are blank in every row and are not shown", timeout=60_000
+        )
+    finally:
+        stop_worker(worker)
+    description = page.get_by_label("Description: column", exact=True)
+    expect(description).to_have_value("Comment")
+    expect(description.locator("option:checked")).to_have_text("Comment (blank in every row)")
+    expect(page.locator("table.file-columns tbody th")).to_have_count(len(header) - len(blank))
+    expect(page.get_by_label("Title: column", exact=True).locator("option")).to_have_count(len(header) - len(blank) + 1)
+    names = page.locator("#blank-columns li")
+    expect(names.first).to_be_hidden()
+    height = page.evaluate("document.documentElement.scrollHeight")
+    line.focus()
+    page.keyboard.press("Enter")
+    expect(names).to_have_text(blank)
+    assert page.evaluate("document.documentElement.scrollHeight") > height

@@ -128,7 +128,7 @@ def test_the_columns_page_shows_each_column_of_a_goodreads_export(sqlite_app):
     assert isbn13_row[3:5] == ["5 %", "19"]  # one =""
     assert column_row(body, "Date Read")[3:5] == ["70 %", "1"]  # read only in 6 of the 20 rows
     assert column_row(body, "Exclusive Shelf")[2:5] == ["to-read currently-reading read", "0 %", "3"]
-    assert column_row(body, "Spoiler")[2:5] == ["(every cell blank)", "100 %", "0"]
+    assert "Spoiler" not in columns_listed(body) and "Spoiler" in blank_columns_said(body)[1]  # blank in every row
     assert column_row(body, "My Review")[2].startswith("Loved it, truly. Second thought, on book 1.")
     assert "20 rows under the header" in text_of(page)
     # Filled in from the header: ISBN, else the second ISBN column; nothing guessed for the rest.
@@ -914,3 +914,128 @@ def test_an_imports_match_columns_page_still_offers_to_import(app, staff_client)
     said = text_of(staff_client.get("/imports/1/columns"))
     assert "Import #1: goodreads_library_export.csv" in said and "Continue: import with these columns" in said
     assert "Dry run" not in said and "check with these columns" not in said
+
+
+def librarything_file(count: int, **one_value: str) -> tuple[str, bytes, list[str]]:
+    """A LibraryThing export (tests/layouts.py) of *count* books, each column named in *one_value* filled in its
+    second row only; return its name, its content and the columns of its header blank in every row."""
+    from tests import layouts
+
+    name, content = layouts.librarything(1, count)
+    header, *rows = list(csv.reader(io.StringIO(content.decode("utf-8")), delimiter="\t"))
+    for column, value in one_value.items():
+        rows[1][header.index(column)] = value
+    buffer = io.StringIO(newline="")
+    csv.writer(buffer, delimiter="\t", lineterminator="\n").writerows([header, *rows])
+    blank = [h for i, h in enumerate(header) if not any(row[i] for row in rows)]
+    return name, buffer.getvalue().encode("utf-8"), blank
+
+
+def options_of(page_html: str, select_id: str) -> list[str]:
+    """The columns a select offers (its empty choice aside)."""
+    body = re.search(rf'<select id="{re.escape(select_id)}"[^>]*>(.*?)</select>', page_html, re.S)
+    assert body, f"no select #{select_id}"
+    return [html.unescape(v) for v in re.findall(r'<option value="([^"]+)"', body.group(1))]
+
+
+def columns_listed(page_html: str) -> list[str]:
+    """The names in the file-columns table, in its order."""
+    table = page_html[page_html.index('<table class="file-columns">') :]
+    names = re.findall(r'<th scope="row">(.*?)</th>', table[: table.index("</table>")], re.S)
+    return [html.unescape(n) for n in names]
+
+
+def blank_columns_said(page_html: str) -> tuple[str, list[str]] | None:
+    """The line saying how many columns are blank in every row, and the names its disclosure lists (None
+    when the page has no such line)."""
+    found = re.search(
+        r'<details[^>]* id="blank-columns"[^>]*>\s*<summary>(.*?)</summary>(.*?)</details>', page_html, re.S
+    )
+    if not found:
+        return None
+    line = " ".join(html.unescape(re.sub(r"<[^>]+>", " ", found.group(1))).split())
+    names = [html.unescape(n) for n in re.findall(r"<li>(.*?)</li>", found.group(2), re.S)]
+    return line, names
+
+
+def test_a_librarything_exports_blank_columns_are_counted_in_one_line_not_listed_or_offered(sqlite_app):
+    """A LibraryThing export fills a third of its 49 columns: Match columns lists and offers those only, and says
+    in one line how many are blank in every row, their names a click away. A column with one value in the whole
+    file is listed and offered. Until the file's columns are read (a large file, in a job) every column is offered:
+    nothing tells a blank one yet."""
+    from tests import layouts
+
+    sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # read in a job, as a large file's columns are
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    name, content, blank = librarything_file(12, **{"Private Comment": "signed by the author"})
+    assert len(blank) == 32 and "Private Comment" not in blank
+    filled = [h for h in layouts.LIBRARYTHING_HEADER if h not in blank]
+
+    answer = upload(client, content, name)
+
+    assert answer.status_code == 302 and answer.location == "/imports/1/columns"
+    before = client.get("/imports/1/columns?without_profile=1").get_data(as_text=True)
+    assert options_of(before, "column-title") == layouts.LIBRARYTHING_HEADER
+    assert blank_columns_said(before) is None
+    run_worker(sqlite_app)  # the file's column profile
+    response = client.get("/imports/1/columns")
+    page = response.get_data(as_text=True)
+    assert columns_listed(page) == filled
+    assert column_row(page, "Private Comment")[2:4] == ["signed by the author", "92 %"]
+    for select_id in ("column-title", "else-title-1", "column-description", "group_by"):
+        assert options_of(page, select_id) == filled, select_id
+    assert blank_columns_said(page) == ("32 columns of this file are blank in every row and are not shown", blank)
+    assert text_of(response).count("blank in every row") == 1
+    # The live parts keep their shape: what each column is read for, every column of the file.
+    live = client.post("/imports/1/columns/preview", data={"column-title": "Title"}).get_json()
+    assert len(live["used_for"]) == 49 and live["used_for"]["1"] == "Title"
+
+
+def test_a_blank_column_a_saved_profile_or_an_earlier_choice_reads_stays_chosen(sqlite_app):
+    """A profile saved for LibraryThing's header that reads Comment for Description (blank in this export) opens
+    Match columns with Comment chosen, listed, and said to be blank; a blank column chosen on the page (Preview,
+    without scripts) stays chosen too. Only the others are counted in the line."""
+    from bookapp.importer.mapping import header_key
+    from tests import layouts
+    from tests.test_plain_words import offered
+
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    header = layouts.LIBRARYTHING_HEADER
+    with sqlite_app.app_context():
+        mapping = {"columns": {"author": "Primary Author", "description": "Comment"}}
+        db.session.add(
+            ImportProfile(name="Our LibraryThing", headers=header, header_key=header_key(header), mapping=mapping)
+        )
+        db.session.commit()
+    name, content, blank = librarything_file(6)
+    assert "Comment" in blank and "Lending Patron" in blank
+
+    answer = upload(client, content, name)
+
+    assert answer.status_code == 302 and answer.location == "/imports/1/columns"
+    page = client.get("/imports/1/columns").get_data(as_text=True)
+    assert selected(page, "column-description") == "Comment"
+    assert "Comment" in options_of(page, "column-title") and "Lending Patron" not in options_of(page, "column-title")
+    assert re.search(r'<option value="Comment" selected>Comment \(blank in every row\)</option>', page)
+    assert column_row(page, "Comment")[2:4] == ["(every cell blank)", "100 %"]
+    assert column_row(page, "Comment")[-1] == "Description"
+    others = [h for h in blank if h != "Comment"]
+    assert blank_columns_said(page) == (
+        f"{len(others)} columns of this file are blank in every row and are not shown",
+        others,
+    )
+
+    form = {**offered(page), "else-description": ["Lending Patron"], "action": "preview"}
+    again = client.post("/imports/1/columns", data=form).get_data(as_text=True)
+    assert (selected(again, "column-description"), selected(again, "else-description-1")) == (
+        "Comment",
+        "Lending Patron",
+    )
+    assert column_row(again, "Lending Patron")[-1] == "Description"
+    others.remove("Lending Patron")
+    assert blank_columns_said(again) == (
+        f"{len(others)} columns of this file are blank in every row and are not shown",
+        others,
+    )

@@ -49,24 +49,42 @@ def field_rows(choices: Choices) -> list[FieldRow]:
     return rows
 
 
-def column_options(headers: list[object], profile: dict | None) -> list[tuple[str, str]]:
-    """Return (header, text shown in a select): the header, and a sample of its values when known."""
+def blank_everywhere(column: dict, rows: int) -> bool:
+    """Whether a profiled column is blank in every row read (of a file with rows under its header): it would
+    fill nothing, so the page neither lists nor offers it unless the choices read it."""
+    return rows > 0 and (column.get("blank") or 0) >= rows
+
+
+def column_options(headers: list[object], profile: dict | None, choices: Choices) -> list[tuple[str, str]]:
+    """Return (header, text shown in a select): the header, and a sample of its values when known. A column
+    blank in every row is offered only while the choices read it (said to be blank)."""
     samples = {}
+    first: dict[str, dict] = {}
     for column in (profile or {}).get("columns", []):
+        key = (column.get("header") or "").casefold()
+        first.setdefault(key, column)
         if column.get("samples"):
             sample = column["samples"][0]
             if len(sample) > OPTION_SAMPLE_CHARS:
                 sample = sample[: OPTION_SAMPLE_CHARS - 1] + "…"
-            samples.setdefault((column.get("header") or "").casefold(), sample)
+            samples.setdefault(key, sample)
+    rows = (profile or {}).get("rows") or 0
+    chosen = {text.casefold() for text in choices.used_for()}
     options = []
     for text in selectable_columns(headers):
+        column = first.get(text.casefold())
+        if column is not None and blank_everywhere(column, rows):
+            if text.casefold() in chosen:
+                options.append((text, f"{text} (blank in every row)"))
+            continue
         sample = samples.get(text.casefold())
         options.append((text, f"{text} (e.g. {sample})" if sample else text))
     return options
 
 
 def file_columns(profile: dict | None, choices: Choices) -> list[dict]:
-    """Return each column of the file as the page's table shows it."""
+    """Return each column of the file as the page's table shows it; *left_out*: blank in every row and read
+    for no field, the table leaves it out (the page names it in one line's disclosure)."""
     if not profile:
         return []
     rows = profile.get("rows") or 0
@@ -76,6 +94,7 @@ def file_columns(profile: dict | None, choices: Choices) -> list[dict]:
         blank = column.get("blank", 0)
         distinct = column.get("distinct", 0)
         exact = column.get("distinct_exact", True)
+        used_for = used.get((column.get("header") or "").casefold(), [])
         shown.append(
             {
                 "index": index,
@@ -84,10 +103,16 @@ def file_columns(profile: dict | None, choices: Choices) -> list[dict]:
                 "blank_share": _share(blank, rows),
                 "blank": blank,
                 "distinct": f"{distinct:,}" if exact else f"about {_round(distinct):,}",
-                "used_for": used.get((column.get("header") or "").casefold(), []),
+                "used_for": used_for,
+                "left_out": blank_everywhere(column, rows) and not used_for,
             }
         )
     return shown
+
+
+def left_out_names(columns: list[dict]) -> list[str]:
+    """The names of the columns the table leaves out (one without a name by its place)."""
+    return [c["header"] or f"(no name: column {c['index'] + 1})" for c in columns if c["left_out"]]
 
 
 def _share(part: int, whole: int) -> str:
@@ -125,12 +150,14 @@ def matching_context(headers: list[object], choices: Choices, profile: dict | No
     else:
         reason = ""
     unmatched = section.unmatched if section.from_file else []
+    columns = file_columns(profile, choices)
     return {
         "headers": headers,
         "choices": choices,
         "field_rows": field_rows(choices),
-        "column_options": column_options(headers, profile),
-        "file_columns": file_columns(profile, choices),
+        "column_options": column_options(headers, profile, choices),
+        "file_columns": columns,
+        "left_out_columns": left_out_names(columns),
         "profile": profile,
         "missing": missing,
         "missing_labels": [LABELS[f] for f in missing],
