@@ -4,7 +4,6 @@ import ast
 import os
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import sysconfig
@@ -18,7 +17,7 @@ import yaml
 from packaging.requirements import Requirement
 
 from bookapp.embedded_redis import free_port
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stop_worker
 
 STDLIB = sys.stdlib_module_names
 
@@ -162,11 +161,9 @@ def test_the_containers_commands_set_up_serve_and_work_here(redis_url, redis_cli
             except OSError:
                 time.sleep(0.3)
         assert answer == 200, "the web answers /healthz with the database, Redis and a worker all there"
-    finally:
+    finally:  # SIGTERM, then SIGKILL for any that outlive it: a worker left running answers the next test's /healthz
         for process in processes:
-            os.killpg(process.pid, signal.SIGTERM)
-        for process in processes:
-            process.wait(30)
+            stop_worker(process)
 
 
 def test_flask_commands_need_no_app_option(sqlite_app, redis_url, tmp_path):
