@@ -4,6 +4,7 @@ it, so the person does not choose it again; the button works once, for its uploa
 import os
 import re
 import time
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -21,13 +22,43 @@ from tests.test_matching import text_of
 GONE = "That file is no longer kept"
 
 
-def again_form(response) -> dict:
-    """The fields of the page's "Import it again" form, as a browser sends them (no file among them)."""
-    page = response.get_data(as_text=True)
-    form = re.search(r'<form method="post" action="/imports/new/again"[^>]*>(.*?)</form>', page, re.S)
-    assert form, "no Import it again form"
-    assert ">Import it again</button>" in form.group(1)
-    return dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(1)))
+class _UploadForm(HTMLParser):
+    """What a browser sends for the upload form when "Import it again" is pressed: the form's own inputs
+    and those that name it (form="upload-form"), radios and boxes only when ticked, no file; and where the
+    button sends them."""
+
+    def __init__(self):
+        super().__init__()
+        self.fields: dict[str, str] = {}
+        self.action: str | None = None
+        self._inside = False
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form":
+            self._inside = attrs.get("id") == "upload-form"
+        ours = self._inside or attrs.get("form") == "upload-form"
+        if tag == "button" and ours and "formaction" in attrs:
+            self.action = attrs["formaction"]
+        if tag != "input" or not ours or not attrs.get("name") or attrs.get("type") == "file":
+            return
+        if attrs.get("type") in ("radio", "checkbox") and "checked" not in attrs:
+            return
+        self.fields[attrs["name"]] = attrs.get("value") or ("y" if attrs.get("type") == "checkbox" else "")
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._inside = False
+
+
+def again_form(response, **ticked) -> dict:
+    """The fields the page's "Import it again" button sends (no file among them), with *ticked* changed
+    on the page before pressing it (a value of None unticks)."""
+    reader = _UploadForm()
+    reader.feed(response.get_data(as_text=True))
+    assert reader.action == "/imports/new/again", "no Import it again button for the upload form"
+    fields = {**reader.fields, **ticked}
+    return {name: value for name, value in fields.items() if value is not None}
 
 
 def imports(app) -> list[Import]:
@@ -75,10 +106,10 @@ def test_a_refused_repeat_is_imported_again_with_its_options_and_no_second_uploa
     assert again.status_code == 409
     said = text_of(again)
     assert "This file was imported on" in said and "press Import it again" in said
-    assert "(Add to stock, all or nothing)" in said and "no need to choose it again" in said
+    assert "with the options ticked below" in said and "no need to choose it again" in said
     assert "Choose another file" in said and 'id="upload-form"' in again.text  # the other way stays
     fields = again_form(again)
-    assert set(fields) == {"csrf_token", "token"}
+    assert fields["mode"] == "add_stock" and fields["all_or_nothing"] == "y", "the form shows what was chosen"
     assert len(fields["token"]) >= 40 and "/" not in fields["token"] and "." not in fields["token"]
     assert len(imports(app)) == 1
 
@@ -128,6 +159,20 @@ def test_a_forged_used_or_someone_elses_token_imports_nothing_and_says_why(app, 
     reused = staff_client.post("/imports/new/again", data=fields, follow_redirects=True)
     assert reused.status_code == 200 and GONE in text_of(reused)
     assert len(imports(app)) == 2
+
+
+def test_import_it_again_takes_the_options_ticked_when_it_is_pressed(app, staff_client):
+    """The refused upload asked for all or nothing; before pressing the button the person ticks Add to stock
+    and Dry run and unticks all or nothing: that is what runs, not what the refused upload asked."""
+    content = csv_bytes([book_row(1, Quantity="3")])
+    upload(staff_client, content)
+    run_worker(app)
+    refused = refused_again(app, staff_client, content, all_or_nothing="y")
+    fields = again_form(refused, mode="add_stock", dry_run="y", all_or_nothing=None)
+    imported = staff_client.post("/imports/new/again", data=fields)
+    assert imported.status_code == 302, text_of(staff_client.get("/imports/new"))
+    state = import_state(staff_client, imported.location)
+    assert (state["mode"], state["dry_run"], state["all_or_nothing"]) == ("add_stock", True, False)
 
 
 def test_a_kept_file_goes_when_imported_replaced_or_abandoned(app, staff_client):

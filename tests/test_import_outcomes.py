@@ -138,10 +138,28 @@ def test_the_repeated_file_warning_names_first_the_import_whose_books_are_still_
     undone = re.search(rf"It was also imported on .*? \(import #{second_id}\)\. That import was undone on", warning)
     assert kept and undone and kept.start() < undone.start(), warning
     assert f"See import #{first_id}" in warning
-    assert "press Import it again to import this file a second time (Create and update)" in warning
+    assert "press Import it again to import this file a second time, with the options ticked below" in warning
 
     api = post_file(app.test_client(), bearer(app), content)
     assert api.status_code == 409 and api.get_json()["previous_import"]["id"] == first_id
+
+
+def test_a_file_imported_many_times_is_named_by_its_latest_import_in_one_sentence(app, staff_client):
+    """Stock deliveries re-sent each week: the warning links the newest import, and stays one sentence."""
+    content = csv_bytes([book_row(1, Quantity="2")])
+    upload(staff_client, content)
+    for _ in range(6):
+        run_worker(app)
+        latest = upload(staff_client, content, mode="add_stock", allow_repeat="1")
+    run_worker(app)
+    latest_id = int(latest.location.rsplit("/", 1)[1])
+
+    again = upload(staff_client, content, name="again.csv")
+    warning = text_of(again.get_data(as_text=True))
+    assert again.status_code == 409 and f"See import #{latest_id}" in warning, warning
+    assert re.search(rf"This file was imported 5 or more times, most recently on .*? \(import #{latest_id}\), and "
+                     r"their books are still stored\.", warning), warning  # fmt: skip
+    assert warning.count("(import #") == 1
 
 
 def test_a_rejected_value_shows_a_letter_among_its_digits_as_a_letter(app, staff_client):

@@ -80,14 +80,9 @@ UPLOAD_ACCEPT = ",".join(
 )
 
 
-class UploadForm(FlaskForm):
-    file = FileField(
-        "Spreadsheet",
-        validators=[
-            FileRequired("Choose a spreadsheet or CSV file to upload."),
-            FileAllowed(UPLOAD_EXTENSIONS, "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file."),
-        ],
-    )
+class ImportChoices(FlaskForm):
+    """What the upload form asks besides the file: how to treat ISBNs already stored, dry run, all or nothing."""
+
     mode = RadioField(
         "When an ISBN is already stored",
         choices=[SelectChoice(m.value, label) for m, label in MODE_LABELS.items()],
@@ -95,12 +90,22 @@ class UploadForm(FlaskForm):
     )
     dry_run = BooleanField("Dry run: check the whole file and show what would happen, without saving")
     all_or_nothing = BooleanField("All or nothing: if any row is rejected, save none")
+
+
+class UploadForm(ImportChoices):
+    file = FileField(
+        "Spreadsheet",
+        validators=[
+            FileRequired("Choose a spreadsheet or CSV file to upload."),
+            FileAllowed(UPLOAD_EXTENSIONS, "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file."),
+        ],
+    )
     allow_repeat = HiddenField(default="")
 
 
-class ImportAgainForm(FlaskForm):
-    """The button that imports a file refused as imported before, which the server kept: it carries the
-    kept file's token, never a path."""
+class ImportAgainForm(ImportChoices):
+    """The button that imports a file refused as imported before, which the server kept: it sends the
+    upload form's choices as they are ticked when it is pressed, and the kept file's token, never a path."""
 
     token = HiddenField()
 
@@ -109,12 +114,12 @@ class ActionForm(FlaskForm):
     """A button that changes an import (CSRF-protected POST)."""
 
 
-def options_from(form: UploadForm) -> ImportOptions:
+def options_from(form: ImportChoices) -> ImportOptions:
     return ImportOptions(
         mode=ImportMode(form.mode.data),
         dry_run=form.dry_run.data,
         all_or_nothing=form.all_or_nothing.data,
-        allow_repeat=form.allow_repeat.data == "1",
+        allow_repeat=isinstance(form, UploadForm) and form.allow_repeat.data == "1",
     )
 
 
@@ -136,22 +141,20 @@ def new():
             return after_upload(imp)
     status = 409 if repeated else 400 if form.errors else 200
     form.file.errors = refusal_naming(form.file.errors, form.file.data)
-    chosen = chosen_words(form) if repeated else None
-    return render_template("imports/new.html", form=form, repeated=repeated, chosen=chosen,
-                           accept=UPLOAD_ACCEPT), status  # fmt: skip
+    return render_template("imports/new.html", form=form, repeated=repeated, accept=UPLOAD_ACCEPT), status
 
 
 @bp.post("/imports/new/again")
 @staff_required
 def import_again():
-    """Import the file the upload form kept when it refused it as imported before, with the options chosen
-    then: once, by the user who sent it. A token that takes nothing says so on the upload page."""
+    """Import the file the upload form kept when it refused it as imported before, with the options ticked
+    on the form now: once, by the user who sent it. A token that takes nothing says so on the upload page."""
     form = ImportAgainForm()
     if not form.validate_on_submit():
         flash("The form expired, so nothing was imported: choose the file again to import it.", "error")
         return redirect(url_for("imports.new"))
     try:
-        imp = import_kept(form.token.data or "", current_user)
+        imp = import_kept(form.token.data or "", current_user, options_from(form))
     except KeptUploadGone as gone:
         flash(str(gone), "error")
         return redirect(url_for("imports.new"))
@@ -168,16 +171,6 @@ def after_upload(imp: Import):
     if imp.enqueued_at is None:
         flash(QUEUE_DOWN, "warning")
     return redirect(url_for("imports.show", import_id=imp.id))
-
-
-def chosen_words(form: UploadForm) -> str:
-    """Return the options of the upload form in words, as "Import it again" uses them."""
-    words = [MODE_LABELS[ImportMode(form.mode.data)].split(":", 1)[0]]
-    if form.dry_run.data:
-        words.append("dry run")
-    if form.all_or_nothing.data:
-        words.append("all or nothing")
-    return ", ".join(words)
 
 
 def refusal_naming(problems, sent) -> list[str]:

@@ -10,7 +10,7 @@ import logging
 import os
 import re
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from flask import current_app
@@ -101,7 +101,12 @@ class RepeatedFile(Exception):
         nothing = [imp for imp in not_undone if imp.is_terminal and not (imp.created or imp.updated)]
         undone = [imp for imp in imports if imp.undone_at is not None]
         sentences = []
-        if kept:
+        if len(kept) > 2:  # one sentence each would fill a phone's screen: the latest says enough
+            sentences.append(
+                f"This file was imported {len(kept)}{' or more' if len(kept) >= IMPORTS_NAMED else ''} times, "
+                f"most recently {_imported(kept[-1])}, and their books are still stored."
+            )
+        elif kept:
             which = " and ".join(_imported(imp) for imp in kept)
             sentences.append(
                 f"This file was imported {which}, and {'its' if len(kept) == 1 else 'their'} books are still stored."
@@ -154,13 +159,19 @@ def previous_import(sha256: str) -> Import | None:
     )
 
 
-def imports_of(sha256: str, *, shown: int = 5) -> list[Import]:
+#: The most imports of the same bytes a repeated file's warning looks at, of each kind (the newest).
+IMPORTS_NAMED = 5
+
+
+def imports_of(sha256: str, *, shown: int = IMPORTS_NAMED) -> list[Import]:
     """Return the real imports of the same bytes that were not cancelled: those whose books are still
-    stored first, oldest first, then the undone ones, newest first (a few of each)."""
+    stored first, oldest first, then the undone ones, newest first (the newest few of each: the warning
+    links the latest)."""
     same = select(Import).where(
         Import.sha256 == sha256, Import.dry_run.is_(False), Import.status != ImportStatus.CANCELLED.value
     )
-    kept = db.session.scalars(same.where(Import.undone_at.is_(None)).order_by(Import.id).limit(shown))
+    newest = same.where(Import.undone_at.is_(None)).order_by(Import.id.desc()).limit(shown)
+    kept = reversed(db.session.scalars(newest).all())
     undone = db.session.scalars(same.where(Import.undone_at.is_not(None)).order_by(Import.id.desc()).limit(shown))
     return [*kept, *undone]
 
@@ -206,22 +217,18 @@ class Received:
     size: int
 
 
-def import_kept(token: str, user: User | None) -> Import:
-    """Import the upload the form refused as imported before and kept under *token*, with the options
-    chosen for it and allow_repeat, as its upload would have been: once, and only by the user who sent it.
+def import_kept(token: str, user: User | None, options: ImportOptions) -> Import:
+    """Import the upload the form refused as imported before and kept under *token*, with *options* (those
+    ticked when the button is pressed, which may not be the ones it was sent with) and allow_repeat: once,
+    and only by the user who sent it.
 
     Raises KeptUploadGone when the token takes nothing (forged, used, replaced or expired), and
     FileProblem as an upload does."""
     kept = take_kept_upload(token, user.id if user else None)
     about = kept.about
-    options = ImportOptions(
-        mode=ImportMode(about["mode"]),
-        dry_run=about["dry_run"],
-        all_or_nothing=about["all_or_nothing"],
-        allow_repeat=True,
-    )
     log.info("event=repeat-kept-taken bytes=%s", about["size"])
-    return _take_in(Received(kept.path, about["filename"], about["sha256"], about["size"]), user, options)
+    received = Received(kept.path, about["filename"], about["sha256"], about["size"])
+    return _take_in(received, user, replace(options, allow_repeat=True))
 
 
 def _take_in(received: Received, user: User | None, options: ImportOptions, *, keep_repeated: bool = False) -> Import:
@@ -238,9 +245,7 @@ def _take_in(received: Received, user: User | None, options: ImportOptions, *, k
         if not keep_repeated:
             temporary.unlink(missing_ok=True)
             raise
-        chosen = {"mode": ImportMode(options.mode).value, "dry_run": options.dry_run,
-                  "all_or_nothing": options.all_or_nothing}  # fmt: skip
-        about = {"filename": received.filename, "sha256": received.sha256, "size": received.size, **chosen}
+        about = {"filename": received.filename, "sha256": received.sha256, "size": received.size}
         repeated.kept_token = keep_upload(temporary, user.id if user else None, about)
         raise
     except FileProblem:

@@ -105,6 +105,8 @@
     }
 
     form.addEventListener("submit", function (event) {
+      // "Import it again" sends the form elsewhere and without its file: nothing to show progress of.
+      if (event.submitter && event.submitter.hasAttribute("formaction")) return;
       event.preventDefault();
       if (sending) return;  // a second click while the first upload goes: nothing more is sent
       var file = input && input.files[0];
