@@ -242,6 +242,7 @@ def register_template_helpers(app: Flask) -> None:
     app.jinja_env.filters["break_points"] = break_points
     app.jinja_env.filters["letters_marked"] = letters_marked
     app.jinja_env.filters["time_tag"] = time_tag
+    app.jinja_env.filters["times_tagged"] = times_tagged
 
 
 def break_points(name: str) -> Markup:
@@ -285,6 +286,24 @@ def time_tag(when: datetime, shape: str = "%Y-%m-%d %H:%M UTC") -> Markup:
     return Markup('<time datetime="{}" title="{}" data-shape="{}">{}</time>').format(
         utc.isoformat(timespec="seconds"), title, TIME_SHAPES[shape], utc.strftime(shape)
     )
+
+
+#: A time as a sentence built in Python says it ("imported on 2026-12-05 14:22 UTC").
+_UTC_IN_WORDS = re.compile(r"\b(\d{4})-(\d{2})-(\d{2}) (\d{2}):(\d{2}) UTC\b")
+
+
+def times_tagged(text: object) -> Markup:
+    """A message *text*, escaped, with each time it gives in UTC ("2026-12-05 14:22 UTC") in a <time> as
+    time_tag makes it, so that the page shows it in the reader's own zone as it does every other time."""
+    if hasattr(text, "__html__"):  # already markup: its times are its own
+        return Markup(text)
+    parts = _UTC_IN_WORDS.split(str(text))
+    out = []
+    for at in range(0, len(parts), 6):
+        out.append(str(escape(parts[at])))
+        if at + 1 < len(parts):
+            out.append(str(time_tag(datetime(*map(int, parts[at + 1 : at + 6]), tzinfo=UTC))))
+    return Markup("".join(out))
 
 
 CONTENT_SECURITY_POLICY = (

@@ -87,3 +87,26 @@ def test_an_undone_imports_time_is_a_time_element_on_its_page_and_in_the_list(ap
     listed = staff_client.get("/imports").get_data(as_text=True)
     assert f'<span class="nowrap"><time {stamp} data-shape="date">2026-03-15</time></span>' in listed
     assert f'<time {stamp} data-shape="time">08:05</time> by staff@example.com' in listed
+
+
+def test_a_time_in_a_message_is_a_time_element_too(app, staff_client):
+    """The repeated-file warning and a flashed message say when in sentences built on the server: their
+    times are written in the reader's zone as every other one, the text itself escaped."""
+    from bookapp import times_tagged
+
+    assert str(times_tagged("<b> at 2026-03-14 21:47 UTC")).startswith("&lt;b&gt; at <time ")
+    content = csv_bytes([book_row(1)])
+    location = upload(staff_client, content).location
+    run_worker(app)
+    set_times(app)
+    tag = ('<time datetime="2026-03-14T21:47:00+00:00" title="2026-03-14 21:47 UTC" data-shape="date time zone">'
+           "2026-03-14 21:47 UTC</time>")  # fmt: skip
+    warning = upload(staff_client, content, name="again.csv").get_data(as_text=True)
+    assert f"This file was imported on {tag} by staff@example.com" in warning
+
+    staff_client.post(location + "/undo")
+    with app.app_context():
+        db.session.execute(update(Import).values(undone_at=UPLOADED))
+        db.session.commit()
+    page = staff_client.post(location + "/undo", follow_redirects=True).get_data(as_text=True)
+    assert f"was already undone on {tag}." in page
