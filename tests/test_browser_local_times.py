@@ -54,6 +54,7 @@ def test_a_books_and_an_imports_times_are_shown_in_the_readers_zone(sqlite_app, 
 
     tab.goto(web_server + "/imports")
     expect(tab.locator("main table tbody tr").first.locator("td").nth(3)).to_have_text("2026-03-15 03:17")
+    expect(tab.locator("main table thead th").nth(3)).to_have_text("Uploaded IST")  # the bare times' zone
 
 
 def test_the_report_put_in_place_when_an_import_ends_shows_the_readers_time(sqlite_app, web_server, tab_in_kolkata):

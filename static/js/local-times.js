@@ -37,6 +37,14 @@
     });
   }
 
+  // Columns of bare times say their zone in their heading (data-zone-name): UTC as served, the reader's once written again.
+  function nameTheZone(root) {
+    var zone = format.formatToParts(new Date()).filter(function (p) { return p.type === "timeZoneName"; })[0];
+    if (!zone) return;
+    (root || document).querySelectorAll("[data-zone-name]").forEach(function (el) { el.textContent = zone.value; });
+  }
+
   window.bookappLocalTimes = localize;
   localize(document);
+  nameTheZone(document);
 })();
