@@ -302,7 +302,12 @@ def times_tagged(text: object) -> Markup:
     for at in range(0, len(parts), 6):
         out.append(str(escape(parts[at])))
         if at + 1 < len(parts):
-            out.append(str(time_tag(datetime(*map(int, parts[at + 1 : at + 6]), tzinfo=UTC))))
+            try:
+                when = datetime(*map(int, parts[at + 1 : at + 6]), tzinfo=UTC)
+            except ValueError:  # no such time (a title's "2026-02-30 10:00 UTC"): the text as it is
+                out.append(str(escape("{}-{}-{} {}:{} UTC".format(*parts[at + 1 : at + 6]))))
+            else:
+                out.append(str(time_tag(when)))
     return Markup("".join(out))
 
 

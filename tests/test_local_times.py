@@ -95,6 +95,8 @@ def test_a_time_in_a_message_is_a_time_element_too(app, staff_client):
     from bookapp import times_tagged
 
     assert str(times_tagged("<b> at 2026-03-14 21:47 UTC")).startswith("&lt;b&gt; at <time ")
+    # A book's title may hold what reads as a time but is none: the message says it as it is.
+    assert str(times_tagged("Deleted “Sale 2026-02-30 10:00 UTC”.")) == "Deleted “Sale 2026-02-30 10:00 UTC”."
     content = csv_bytes([book_row(1)])
     location = upload(staff_client, content).location
     run_worker(app)
@@ -110,3 +112,13 @@ def test_a_time_in_a_message_is_a_time_element_too(app, staff_client):
         db.session.commit()
     page = staff_client.post(location + "/undo", follow_redirects=True).get_data(as_text=True)
     assert f"was already undone on {tag}." in page
+
+
+def test_a_title_that_reads_like_an_impossible_time_is_flashed_as_it_is(app, staff_client):
+    """Deleting "Sale 2026-02-30 10:00 UTC" says so on the next page, which shows as any other."""
+    upload(staff_client, csv_bytes([book_row(1, Title="Sale 2026-02-30 10:00 UTC")]))
+    run_worker(app)
+    deleted = staff_client.post("/books/1/delete", follow_redirects=True)
+    assert deleted.status_code == 200
+    assert "Deleted “Sale 2026-02-30 10:00 UTC”." in deleted.get_data(as_text=True)
+    assert staff_client.get("/books").status_code == 200
