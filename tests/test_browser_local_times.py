@@ -79,3 +79,24 @@ def test_the_report_put_in_place_when_an_import_ends_shows_the_readers_time(sqli
     expect(ended).to_have_attribute("title", f"{utc:%Y-%m-%d %H:%M:%S} UTC")
     uploaded = tab.locator("p.meta time").first
     expect(uploaded).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d IST$"))
+
+
+def test_a_browser_that_would_write_a_12_hour_clock_keeps_the_utc_times(sqlite_app, web_server, tab_in_kolkata):
+    """Older browsers ignore the 24-hour clock asked for and, for some languages, write 02:22 for 14:22 with
+    an AM/PM the page leaves out: such a browser keeps the UTC times, which are right."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, csv_bytes([book_row(1)]))
+    run_worker(sqlite_app)
+    set_times(sqlite_app)
+    tab = tab_in_kolkata
+    tab.add_init_script(
+        "const own = Intl.DateTimeFormat.prototype.resolvedOptions;"
+        "Intl.DateTimeFormat.prototype.resolvedOptions = function () {"
+        "  return Object.assign(own.call(this), {hour12: true, hourCycle: 'h12'}); };"
+    )
+    sign_in_as_staff(tab, web_server)
+    tab.goto(web_server + "/books/1")
+    expect(tab.locator("dl.fields time").first).to_have_text("2026-03-14 21:47 UTC")

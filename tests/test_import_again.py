@@ -175,6 +175,25 @@ def test_import_it_again_takes_the_options_ticked_when_it_is_pressed(app, staff_
     assert (state["mode"], state["dry_run"], state["all_or_nothing"]) == ("add_stock", True, False)
 
 
+def test_a_file_chosen_before_pressing_import_it_again_is_not_thrown_away_unsaid(app, staff_client):
+    """Without the page's script the button also sends a file chosen meanwhile, which it would not read:
+    nothing is imported, the page says which file to upload how, and the kept file still waits."""
+    import io
+
+    content = csv_bytes([book_row(1)])
+    upload(staff_client, content)
+    run_worker(app)
+    fields = again_form(refused_again(app, staff_client, content))
+    corrected = {**fields, "file": (io.BytesIO(csv_bytes([book_row(2)])), "corrected.csv")}
+    sent = staff_client.post("/imports/new/again", data=corrected, content_type="multipart/form-data")
+    assert sent.status_code == 302 and sent.location == "/imports/new"
+    said = text_of(staff_client.get(sent.location))
+    assert "Nothing was imported: you chose corrected.csv, which Import it again does not read" in said
+    assert len(imports(app)) == 1
+    assert staff_client.post("/imports/new/again", data=fields).status_code == 302  # the kept one still imports
+    assert len(imports(app)) == 2
+
+
 def test_a_kept_file_goes_when_imported_replaced_or_abandoned(app, staff_client):
     folder = Path(app.config["UPLOAD_FOLDER"])
     kept = folder / "repeated"

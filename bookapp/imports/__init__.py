@@ -153,6 +153,10 @@ def import_again():
     if not form.validate_on_submit():
         flash("The form expired, so nothing was imported: choose the file again to import it.", "error")
         return redirect(url_for("imports.new"))
+    if (chosen := request.files.get("file")) and chosen.filename:  # a browser without its script
+        flash(f"Nothing was imported: you chose {chosen.filename}, which Import it again does not read (it "
+              "imports the file kept before). Choose it again and press Upload and import.", "error")  # fmt: skip
+        return redirect(url_for("imports.new"))
     try:
         imp = import_kept(form.token.data or "", current_user, options_from(form))
     except KeptUploadGone as gone:

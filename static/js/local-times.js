@@ -15,6 +15,10 @@
   } catch (error) {
     return; // a browser without these options keeps the UTC times
   }
+  var resolved = format.resolvedOptions();
+  // A browser that ignores hourCycle writes a 12-hour clock for some languages, and the AM/PM this leaves
+  // out would put 14:22 at 02:22: it keeps the UTC times too.
+  if (resolved.hour12 || (resolved.hourCycle && resolved.hourCycle !== "h23")) return;
 
   function localText(instant, shape) {
     var part = {};

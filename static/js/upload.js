@@ -104,9 +104,28 @@
       }
     }
 
+    // "Import it again" (a file refused as imported before, kept by the server) sends this form to another
+    // address, without its file: the browser does it, once. A browser without event.submitter is told by
+    // the click that comes before the submit; a file chosen meanwhile is for the form's own button.
+    var again = document.getElementById("import-again");
+    var againPressed = false, againSent = false;
+    if (again) {
+      again.addEventListener("click", function () { againPressed = true; });
+      if (input) {
+        input.addEventListener("change", function () {
+          again.parentNode.hidden = input.files.length > 0;
+        });
+      }
+    }
+
     form.addEventListener("submit", function (event) {
-      // "Import it again" sends the form elsewhere and without its file: nothing to show progress of.
-      if (event.submitter && event.submitter.hasAttribute("formaction")) return;
+      var submitter = event.submitter || (againPressed ? again : null);
+      againPressed = false;
+      if (again && submitter === again) {
+        if (againSent) event.preventDefault();  // a second press: the first is on its way
+        againSent = true;
+        return;
+      }
       event.preventDefault();
       if (sending) return;  // a second click while the first upload goes: nothing more is sent
       var file = input && input.files[0];
