@@ -958,11 +958,12 @@ def blank_columns_said(page_html: str) -> tuple[str, list[str]] | None:
     return line, names
 
 
-def test_a_librarything_exports_blank_columns_are_counted_in_one_line_not_listed_or_offered(sqlite_app):
-    """A LibraryThing export fills a third of its 49 columns: Match columns lists and offers those only, and says
-    in one line how many are blank in every row, their names a click away. A column with one value in the whole
-    file is listed and offered. Until the file's columns are read (a large file, in a job) every column is offered:
-    nothing tells a blank one yet."""
+def test_a_librarything_exports_blank_columns_are_counted_in_one_line_and_offered_last(sqlite_app):
+    """A LibraryThing export fills a third of its 49 columns: Match columns lists those only, and says in one line
+    how many are blank in every row, their names a click away; each select offers the filled ones first, then the
+    blank ones, said to be blank (one may still be wanted: a profile saved for next week's export). A column with
+    one value in the whole file is listed and offered with the filled. Until the file's columns are read (a large
+    file, in a job) every column is offered in the file's order: nothing tells a blank one yet."""
     from tests import layouts
 
     sqlite_app.config["PROFILE_IN_REQUEST_ROWS"] = 0  # read in a job, as a large file's columns are
@@ -984,9 +985,10 @@ def test_a_librarything_exports_blank_columns_are_counted_in_one_line_not_listed
     assert columns_listed(page) == filled
     assert column_row(page, "Private Comment")[2:4] == ["signed by the author", "92 %"]
     for select_id in ("column-title", "else-title-1", "column-description", "group_by"):
-        assert options_of(page, select_id) == filled, select_id
+        assert options_of(page, select_id) == filled + blank, select_id
+    assert '<option value="Lending Patron">Lending Patron (blank in every row)</option>' in page
     assert blank_columns_said(page) == ("32 columns of this file are blank in every row and are not shown", blank)
-    assert text_of(response).count("blank in every row") == 1
+    assert text_of(response).count("are blank in every row and are not shown") == 1
     # The live parts keep their shape: what each column is read for, every column of the file.
     live = client.post("/imports/1/columns/preview", data={"column-title": "Title"}).get_json()
     assert len(live["used_for"]) == 49 and live["used_for"]["1"] == "Title"
@@ -1017,7 +1019,7 @@ def test_a_blank_column_a_saved_profile_or_an_earlier_choice_reads_stays_chosen(
     assert answer.status_code == 302 and answer.location == "/imports/1/columns"
     page = client.get("/imports/1/columns").get_data(as_text=True)
     assert selected(page, "column-description") == "Comment"
-    assert "Comment" in options_of(page, "column-title") and "Lending Patron" not in options_of(page, "column-title")
+    assert options_of(page, "column-title")[-len(blank) :] == blank  # offered last, Comment among them
     assert re.search(r'<option value="Comment" selected>Comment \(blank in every row\)</option>', page)
     assert column_row(page, "Comment")[2:4] == ["(every cell blank)", "100 %"]
     assert column_row(page, "Comment")[-1] == "Description"

@@ -55,9 +55,10 @@ def blank_everywhere(column: dict, rows: int) -> bool:
     return rows > 0 and (column.get("blank") or 0) >= rows
 
 
-def column_options(headers: list[object], profile: dict | None, choices: Choices) -> list[tuple[str, str]]:
-    """Return (header, text shown in a select): the header, and a sample of its values when known. A column
-    blank in every row is offered only while the choices read it (said to be blank)."""
+def column_options(headers: list[object], profile: dict | None) -> list[tuple[str, str]]:
+    """Return (header, text shown in a select): the header, and a sample of its values when known. The
+    columns blank in every row come last, said to be blank: one may still be wanted (a profile saved from
+    this file for next week's, which fills it; a field to clear when updating stored books)."""
     samples = {}
     first: dict[str, dict] = {}
     for column in (profile or {}).get("columns", []):
@@ -69,17 +70,15 @@ def column_options(headers: list[object], profile: dict | None, choices: Choices
                 sample = sample[: OPTION_SAMPLE_CHARS - 1] + "…"
             samples.setdefault(key, sample)
     rows = (profile or {}).get("rows") or 0
-    chosen = {text.casefold() for text in choices.used_for()}
-    options = []
+    options, blank = [], []
     for text in selectable_columns(headers):
         column = first.get(text.casefold())
         if column is not None and blank_everywhere(column, rows):
-            if text.casefold() in chosen:
-                options.append((text, f"{text} (blank in every row)"))
+            blank.append((text, f"{text} (blank in every row)"))
             continue
         sample = samples.get(text.casefold())
         options.append((text, f"{text} (e.g. {sample})" if sample else text))
-    return options
+    return options + blank
 
 
 def file_columns(profile: dict | None, choices: Choices) -> list[dict]:
@@ -155,7 +154,7 @@ def matching_context(headers: list[object], choices: Choices, profile: dict | No
         "headers": headers,
         "choices": choices,
         "field_rows": field_rows(choices),
-        "column_options": column_options(headers, profile, choices),
+        "column_options": column_options(headers, profile),
         "file_columns": columns,
         "left_out_columns": left_out_names(columns),
         "profile": profile,

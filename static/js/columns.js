@@ -170,7 +170,6 @@
       var kept = read();
       if (!kept) return false;
       var savedFields = "savedFields" in form.dataset;
-      var blankColumns = JSON.parse(form.dataset.blankColumns || "[]");
       var changed = false;
       Object.keys(kept.fields || {}).forEach(function (name) {
         if (savedFields && name !== "save_as") return;
@@ -178,11 +177,7 @@
           var controls = form.querySelectorAll("[name='" + name + "']");
           var control = controls[at];
           if (!control || control.value === value) return;
-          if (control.tagName === "SELECT" && !Array.prototype.some.call(control.options, function (o) { return o.value === value; })) {
-            // A column blank in every row is offered only where it is chosen: one chosen before is put back.
-            if (blankColumns.indexOf(value) === -1) return;
-            control.add(new Option(value + " (blank in every row)", value));
-          }
+          if (control.tagName === "SELECT" && !Array.prototype.some.call(control.options, function (o) { return o.value === value; })) return;
           control.value = value;
           changed = true;
           if (control.matches("select[data-fallback]")) addFallbackAfter(control);
