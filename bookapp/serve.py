@@ -107,6 +107,25 @@ def wait_until_healthy(port: str, web: subprocess.Popen, stopping, timeout: floa
     return False
 
 
+def wait_until_listening(
+    redis_url: str, workers: list[subprocess.Popen], stopping, timeout: float = HEALTHY_WITHIN
+) -> None:
+    """Wait until each of *workers* has said which queues it listens on: RQ says so, then waits for a job
+    as "idle". The health check is content with the first worker; another's start-up lines, later, would
+    push the sign-in line up the screen."""
+    from redis import Redis, RedisError
+    from rq import Worker
+
+    pids = {worker.pid for worker in workers}
+    connection = Redis.from_url(redis_url)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not stopping():
+        with contextlib.suppress(RedisError):
+            if pids <= {w.pid for w in Worker.all(connection=connection) if w.state in ("idle", "busy")}:
+                return
+        time.sleep(0.2)
+
+
 def main() -> int:
     """Run Redis, the workers and the web server until Ctrl-C."""
     env = os.environ.copy()
@@ -134,6 +153,10 @@ def main() -> int:
         children = [web, *workers]
         # The start-up lines of gunicorn and the workers first, so that how to sign in is the last thing said.
         ready = wait_until_healthy(port, web, lambda: stopping)
+        if ready:
+            wait_until_listening(env["REDIS_URL"], workers, lambda: stopping)
+        if stopping:  # Ctrl-C before everything was up: not "running", and nothing to sign in to
+            return 0
         database = env.get("DATABASE_URL") or f"SQLite at {instance / 'bookapp.sqlite3'}"
         print(
             f"\nbookapp is running at http://127.0.0.1:{port}/"

@@ -7,6 +7,7 @@ import secrets
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from datetime import timedelta
@@ -157,6 +158,9 @@ def test_make_run_serves_everything_and_ctrl_c_leaves_nothing_running(tmp_path, 
            "UPLOAD_FOLDER": str(tmp_path / "uploads"), "BOOKAPP_ADMIN_EMAIL": "", "SECRET_KEY": "s" * 64}  # fmt: skip
     serve = subprocess.Popen([sys.executable, "-m", "bookapp.serve"], cwd=ROOT, env=env, stdout=subprocess.PIPE,
                              stderr=subprocess.STDOUT, text=True, start_new_session=True)  # fmt: skip
+    lines: list[str] = []
+    reading = threading.Thread(target=lambda: [lines.append(line) for line in serve.stdout], daemon=True)
+    reading.start()
     try:
         deadline, health = time.monotonic() + 90, None
         while time.monotonic() < deadline and health != 200:
@@ -171,9 +175,14 @@ def test_make_run_serves_everything_and_ctrl_c_leaves_nothing_running(tmp_path, 
         commands = [_command(pid) for pid in children]
         assert any("worker --role imports" in c for c in commands), commands
         assert any("worker --role indexes" in c for c in commands), "the indexes' catch-ups have a worker of their own"
+        deadline = time.monotonic() + 60  # Ctrl-C once it says it is running, as a person would
+        while time.monotonic() < deadline and not any("Press Ctrl-C" in line for line in lines):
+            time.sleep(0.1)
     finally:
         serve.send_signal(signal.SIGINT)
-        output, _ = serve.communicate(timeout=60)
+        serve.wait(60)
+        reading.join(10)
+    output = "".join(lines)
     assert "bookapp is running at" in output and "Sign in as admin@example.com" in output
     banner = output.index("bookapp is running at")
     for start_line in ("Booting worker", "Listening on imports", "Listening on", "Control socket listening"):
