@@ -7,15 +7,15 @@ import time
 from html.parser import HTMLParser
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from bookapp.extensions import db
 from bookapp.models import Book, Import
 from bookapp.services.reconcile import reconcile
 from tests import layouts
-from tests.conftest import PASSWORD, add_user, build_app, run_worker, sign_in
+from tests.conftest import PASSWORD, add_user, run_worker, sign_in
 from tests.helpers import book_row, csv_bytes, isbn13
+from tests.test_access_matrix import csrf_app  # noqa: F401  (an app that checks CSRF tokens, as production does)
 from tests.test_imports import import_state, upload
 from tests.test_matching import text_of
 
@@ -79,17 +79,7 @@ def refused_again(app, client, content: bytes, **form):
     return response
 
 
-@pytest.fixture
-def csrf_app(database_url, redis_url, redis_client, tmp_path):
-    """An app that checks CSRF tokens, as production does: the button's form must carry its own."""
-    app = build_app(database_url, redis_url, tmp_path, WTF_CSRF_ENABLED=True)
-    yield app
-    with app.app_context():
-        db.session.remove()
-        db.engine.dispose()
-
-
-def test_a_refused_repeat_is_imported_again_with_its_options_and_no_second_upload(csrf_app):
+def test_a_refused_repeat_is_imported_again_with_its_options_and_no_second_upload(csrf_app):  # noqa: F811
     app = csrf_app
     add_user(app, "staff@example.com")
     client = app.test_client()
