@@ -152,7 +152,8 @@ def import_books_command(
     what the file's columns are: match them with --map, --default and --value, or --profile."""
     from .importer import FileProblem, MappingError
     from .services.import_view import import_json
-    from .services.imports import ImportOptions, RepeatedFile, create_import
+    from .services.imports import ImportOptions, create_import
+    from .services.repeats import RepeatedFile
 
     try:
         mapping = _mapping_from_options(maps, defaults, values, group_by)

@@ -24,12 +24,12 @@ from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
     NeedsMapping,
-    RepeatedFile,
     confirm_dry_run,
     create_import,
 )
 from ..services.problems import of_kind, rows_as_read
 from ..services.rematch import rematch_import
+from ..services.repeats import RepeatedFile
 from ..services.undo import undo_import
 from .fixes import validate_row
 from .profiles import mapping_from_request

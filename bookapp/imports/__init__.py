@@ -36,7 +36,6 @@ from ..services.import_words import SEVERAL_ISBNS, plural
 from ..services.imports import (
     AlreadyConfirmed,
     ImportOptions,
-    RepeatedFile,
     confirm_dry_run,
     create_import,
     import_kept,
@@ -45,6 +44,7 @@ from ..services.imports import (
 from ..services.kept_uploads import KeptUploadGone
 from ..services.problems import of_kind, problems_summary, rows_as_read
 from ..services.rematch import rematch_import, rematches_of, why_not_rematched
+from ..services.repeats import RepeatedFile
 from ..services.reports import (
     XLSX_MIMETYPE,
     template_csv,

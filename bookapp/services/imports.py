@@ -12,9 +12,10 @@ import re
 import uuid
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import NamedTuple
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import update
 from werkzeug.datastructures import FileStorage
 
 from ..extensions import db
@@ -34,6 +35,7 @@ from .columns_read import refuse_one_column, values_want_matching
 from .import_jobs import ImportStateError, enqueue_import
 from .kept_uploads import keep_upload, take_kept_upload
 from .profiles import ProfileError, profile_for, profile_named, save_profile
+from .repeats import RepeatedFile, imports_of, previous_import
 
 log = logging.getLogger(__name__)
 
@@ -87,93 +89,12 @@ class NeedsMapping(FileProblem):
         self.headers = [header_text(h) for h in headers]
 
 
-class RepeatedFile(Exception):
-    """The same bytes were imported before; the uploader must say to import them anyway.
-
-    The imports whose books are still stored are named first (previous is the latest of them): an
-    undone import of the same bytes, or one that saved nothing, named alone would read as safe to import
-    again; then one still running, then those that saved no book, then the undone ones."""
-
-    def __init__(self, imports: list[Import]):
-        not_undone = [imp for imp in imports if imp.undone_at is None]
-        kept = [imp for imp in not_undone if imp.is_terminal and (imp.created or imp.updated)]
-        running = [imp for imp in not_undone if not imp.is_terminal]
-        nothing = [imp for imp in not_undone if imp.is_terminal and not (imp.created or imp.updated)]
-        undone = [imp for imp in imports if imp.undone_at is not None]
-        sentences = []
-        if len(kept) > 2:  # one sentence each would fill a phone's screen: the latest says enough
-            sentences.append(
-                f"This file was imported {len(kept)}{' or more' if len(kept) >= IMPORTS_NAMED else ''} times, "
-                f"most recently {_imported(kept[-1])}, and their books are still stored."
-            )
-        elif kept:
-            which = " and ".join(_imported(imp) for imp in kept)
-            sentences.append(
-                f"This file was imported {which}, and {'its' if len(kept) == 1 else 'their'} books are still stored."
-            )
-        for imp in running:  # one waiting on Match columns is not being imported yet
-            waiting = imp.status == ImportStatus.NEEDS_MAPPING
-            doing = "waiting for its columns to be matched" if waiting else "being imported"
-            opening = f"It is also {doing}" if sentences else f"This file is {doing}"
-            sentences.append(f"{opening}: it was uploaded {_imported(imp)}.")
-        for imp in nothing:
-            opening = "It was also imported" if sentences else "This file was imported"
-            sentences.append(f"{opening} {_imported(imp)}, which created and changed no book.")
-        for imp in undone:
-            undone_by = f" by {imp.undone_by.email}" if imp.undone_by else ""
-            opening = "It was also imported" if sentences else "This file was imported"
-            sentences.append(
-                f"{opening} {_imported(imp)}. That import was undone on {imp.undone_at:%Y-%m-%d %H:%M} UTC{undone_by}."
-            )
-        super().__init__(" ".join(sentences))
-        self.previous = max(kept or running or nothing or undone, key=lambda imp: imp.id)
-        self.kept = kept
-        #: The token that imports the refused file without a second upload, when it was kept (the form).
-        self.kept_token: str | None = None
-
-
-def _imported(imp: Import) -> str:
-    who = f" by {imp.created_by.email}" if imp.created_by else ""
-    return f"on {imp.created_at:%Y-%m-%d %H:%M} UTC{who} (import #{imp.id})"
-
-
 class AlreadyConfirmed(Exception):
     """The dry run was confirmed before: a dry run is imported once."""
 
     def __init__(self, dry_run: Import, confirmed_as: Import):
         super().__init__(f"Dry run #{dry_run.id} was already confirmed as import #{confirmed_as.id}.")
         self.confirmed_as = confirmed_as
-
-
-def previous_import(sha256: str) -> Import | None:
-    """Return the latest real import of the same bytes that was not cancelled, if any."""
-    return db.session.scalar(
-        select(Import)
-        .where(
-            Import.sha256 == sha256,
-            Import.dry_run.is_(False),
-            Import.status != ImportStatus.CANCELLED.value,
-        )
-        .order_by(Import.id.desc())
-        .limit(1)
-    )
-
-
-#: The most imports of the same bytes a repeated file's warning looks at, of each kind (the newest).
-IMPORTS_NAMED = 5
-
-
-def imports_of(sha256: str, *, shown: int = IMPORTS_NAMED) -> list[Import]:
-    """Return the real imports of the same bytes that were not cancelled: those whose books are still
-    stored first, oldest first, then the undone ones, newest first (the newest few of each: the warning
-    links the latest)."""
-    same = select(Import).where(
-        Import.sha256 == sha256, Import.dry_run.is_(False), Import.status != ImportStatus.CANCELLED.value
-    )
-    newest = same.where(Import.undone_at.is_(None)).order_by(Import.id.desc()).limit(shown)
-    kept = reversed(db.session.scalars(newest).all())
-    undone = db.session.scalars(same.where(Import.undone_at.is_not(None)).order_by(Import.id.desc()).limit(shown))
-    return [*kept, *undone]
 
 
 def create_import(
@@ -197,12 +118,15 @@ def create_import(
     temporary = folder / f".{uuid.uuid4().hex}.part"
     digest = hashlib.sha256()
     size = 0
-    # Readable by this user alone: uploads are the shop's data, not every local user's.
-    with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
-        while block := upload.stream.read(_COPY_BLOCK):
-            digest.update(block)
-            out.write(block)
-            size += len(block)
+    try:  # readable by this user alone: uploads are the shop's data, not every local user's
+        with os.fdopen(os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb") as out:
+            while block := upload.stream.read(_COPY_BLOCK):
+                digest.update(block)
+                out.write(block)
+                size += len(block)
+    except BaseException:  # a full disk, a timeout: nothing half-written stays behind
+        temporary.unlink(missing_ok=True)
+        raise
     received = Received(temporary, upload_name(upload.filename), digest.hexdigest(), size)
     return _take_in(received, user, options, keep_repeated=keep_repeated)
 
@@ -237,8 +161,7 @@ def _take_in(received: Received, user: User | None, options: ImportOptions, *, k
     try:
         kind = detect_kind(temporary)
         peeked = peek_file(temporary)
-        headers = peeked.headers
-        mapping, profile, status = columns_for(headers, options, peeked.header_row, peeked.rows)
+        checked = _Checked(kind, peeked.headers, *columns_for(peeked.headers, options, peeked.header_row, peeked.rows))
         if not options.allow_repeat and not options.dry_run and (imports := imports_of(received.sha256)):
             raise RepeatedFile(imports)
     except RepeatedFile as repeated:
@@ -248,11 +171,39 @@ def _take_in(received: Received, user: User | None, options: ImportOptions, *, k
         about = {"filename": received.filename, "sha256": received.sha256, "size": received.size}
         repeated.kept_token = keep_upload(temporary, user.id if user else None, about)
         raise
-    except FileProblem:
+    except BaseException:  # the file's fault (FileProblem), or anything unforeseen: the file goes
         temporary.unlink(missing_ok=True)
         raise
     stored_name = f"{uuid.uuid4().hex}.{kind}"
-    temporary.rename(folder / stored_name)
+    stored = folder / stored_name
+    temporary.rename(stored)
+    try:
+        imp = _recorded(received, user, options, stored_name, checked)
+    except BaseException:  # not recorded (a profile refused, the database gone): no file without its import
+        db.session.rollback()
+        stored.unlink(missing_ok=True)
+        raise
+    if checked.status is ImportStatus.NEEDS_MAPPING:
+        log.info("import=%s event=needs-mapping kind=%s bytes=%s", imp.id, imp.file_kind, imp.file_size)
+        return imp
+    return _enqueued(imp)
+
+
+class _Checked(NamedTuple):
+    """What the checks of a received file found: its kind, header and how its columns are read."""
+
+    kind: str
+    headers: list[object] | None
+    mapping: Mapping | None
+    profile: ImportProfile | None
+    status: ImportStatus
+
+
+def _recorded(
+    received: Received, user: User | None, options: ImportOptions, stored_name: str, checked: _Checked
+) -> Import:
+    """Commit the import row of a file stored as *stored_name* (the record, from now on)."""
+    kind, headers, mapping, profile, status = checked
     imp = Import(
         filename=received.filename,
         stored_name=stored_name,
@@ -273,14 +224,10 @@ def _take_in(received: Received, user: User | None, options: ImportOptions, *, k
         try:
             imp.profile = save_profile(options.save_as, headers, mapping or Mapping(), user)
         except ProfileError as exc:
-            (folder / stored_name).unlink(missing_ok=True)
             raise FileProblem(str(exc)) from None
-    if status is ImportStatus.NEEDS_MAPPING:
-        db.session.add(imp)
-        db.session.commit()
-        log.info("import=%s event=needs-mapping kind=%s bytes=%s", imp.id, imp.file_kind, imp.file_size)
-        return imp
-    return _record_and_enqueue(imp)
+    db.session.add(imp)
+    db.session.commit()
+    return imp
 
 
 def columns_for(
@@ -360,6 +307,11 @@ def _record_and_enqueue(imp: Import) -> Import:
     """Commit the new import row (the record, from now on), then put its job on the queue."""
     db.session.add(imp)
     db.session.commit()
+    return _enqueued(imp)
+
+
+def _enqueued(imp: Import) -> Import:
+    """Put a recorded import's job on the queue."""
     log.info(
         "import=%s event=queued kind=%s bytes=%s dry_run=%s source_import=%s",
         imp.id, imp.file_kind, imp.file_size, imp.dry_run, imp.source_import_id,

@@ -8,6 +8,7 @@ this at start and every few seconds between jobs (see queue.ImportWorker), and s
 import logging
 import time
 from datetime import timedelta
+from pathlib import Path
 
 from flask import current_app
 from redis.exceptions import RedisError
@@ -32,6 +33,11 @@ _ALIVE = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.DEFERRED, JobStatus.SCH
 #: CLI's rounds share it): it counts as lost only when seen so again LOST_JOB_CONFIRM_SECONDS later,
 #: within a few reconcile rounds.
 _UNQUEUED_KEY = "bookapp:unqueued:{}"
+#: An upload's file while it is received and checked is named ".<random>.part" in the upload folder,
+#: for a request's time (seconds, or minutes on a slow line). One older than this was left by a
+#: process that died meanwhile (killed, out of memory, the machine down) and is deleted. A day,
+#: not an hour: the folder may be shared by several machines whose clocks differ.
+PARTIAL_UPLOAD_SECONDS = 24 * 3600
 
 
 def reconcile() -> dict:
@@ -71,6 +77,7 @@ def reconcile() -> dict:
     done["failed_jobs_cleared"] = clear_superseded_failures()
     done["files_deleted"] = delete_expired_uploads()
     done["kept_uploads_deleted"] = sweep_kept_uploads()
+    done["partial_uploads_deleted"] = delete_partial_uploads()
     if done["requeued"] or done["failed"]:
         log.info("event=reconciled requeued=%s failed=%s", done["requeued"], done["failed"])
     return done
@@ -306,6 +313,22 @@ def delete_expired_uploads(limit: int = 100) -> int:
         log.info("import=%s event=file-deleted reason=retention", imp.id)
     db.session.commit()
     return deleted
+
+
+def delete_partial_uploads() -> int:
+    """Delete the upload folder's partial files (PARTIAL_UPLOAD_SECONDS) a dead process left; return how many."""
+    cutoff = time.time() - PARTIAL_UPLOAD_SECONDS
+    gone = 0
+    for path in Path(current_app.config["UPLOAD_FOLDER"]).glob(".*.part"):
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                gone += 1
+        except OSError:
+            continue  # renamed or deleted meanwhile
+    if gone:
+        log.info("event=partial-uploads-deleted files=%s", gone)
+    return gone
 
 
 def between_jobs() -> None:
