@@ -57,6 +57,29 @@ def test_a_books_and_an_imports_times_are_shown_in_the_readers_zone(sqlite_app, 
     expect(tab.locator("main table thead th").nth(3)).to_have_text("Uploaded IST")  # the bare times' zone
 
 
+def test_a_column_of_times_in_a_zone_with_summer_time_names_both_of_its_names(sqlite_app, web_server, page):
+    """New York's times are EST in winter and EDT in summer: the imports list's heading must not name only
+    today's, for its rows fall in either (March 14, 2026 is EDT there, and a December reader's is EST)."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    upload(client, csv_bytes([book_row(1)]))
+    run_worker(sqlite_app)
+    set_times(sqlite_app)  # uploaded 2026-03-14 21:47:09 UTC
+    context = page.context.browser.new_context(timezone_id="America/New_York", locale="en-US")
+    tab = context.new_page()
+    try:
+        sign_in_as_staff(tab, web_server)
+        tab.goto(web_server + "/imports")
+        expect(tab.locator("main table tbody tr").first.locator("td").nth(3)).to_have_text("2026-03-14 17:47")
+        expect(tab.locator("main table thead th").nth(3)).to_have_text("Uploaded EST/EDT")
+        tab.goto(web_server + "/imports/1")
+        expect(tab.locator("p.meta").first).to_contain_text("Uploaded 2026-03-14 17:47 EDT")  # its own, exactly
+    finally:
+        context.close()
+
+
 def test_the_report_put_in_place_when_an_import_ends_shows_the_readers_time(sqlite_app, web_server, tab_in_kolkata):
     from playwright.sync_api import expect
 

@@ -41,11 +41,19 @@
     });
   }
 
-  // Columns of bare times say their zone in their heading (data-zone-name): UTC as served, the reader's once written again.
+  function zoneAt(instant) {
+    var zone = format.formatToParts(instant).filter(function (p) { return p.type === "timeZoneName"; })[0];
+    return zone ? zone.value : "";
+  }
+
+  // Columns of bare times say their zone in their heading (data-zone-name): UTC as served, the reader's once
+  // written again. A zone with summer time names both ("EST/EDT"): a column's times fall in either.
   function nameTheZone(root) {
-    var zone = format.formatToParts(new Date()).filter(function (p) { return p.type === "timeZoneName"; })[0];
-    if (!zone) return;
-    (root || document).querySelectorAll("[data-zone-name]").forEach(function (el) { el.textContent = zone.value; });
+    var year = new Date().getFullYear();
+    var names = [zoneAt(new Date(Date.UTC(year, 0, 1))), zoneAt(new Date(Date.UTC(year, 6, 1)))];
+    if (!names[0] || !names[1]) return;
+    var name = names[0] === names[1] ? names[0] : names.join("/");
+    (root || document).querySelectorAll("[data-zone-name]").forEach(function (el) { el.textContent = name; });
   }
 
   window.bookappLocalTimes = localize;
