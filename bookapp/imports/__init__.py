@@ -14,17 +14,14 @@ from flask import (
     url_for,
 )
 from flask_login import current_user
-from flask_wtf import FlaskForm
-from flask_wtf.file import FileAllowed, FileField, FileRequired
 from sqlalchemy import and_, select
-from wtforms import BooleanField, HiddenField, RadioField, SelectChoice
 
 from ..auth import staff_required
 from ..downloads import reconciliation_download, rejected_download
 from ..extensions import db
 from ..importer import FileProblem
 from ..importer.left_out import left_out_count
-from ..models import MODE_LABELS, Import, ImportMode, ImportRowError, ImportStatus
+from ..models import Import, ImportRowError, ImportStatus
 from ..queue import queue_available
 from ..services.books import page_number, printable
 from ..services.columns_read import field_columns
@@ -35,7 +32,6 @@ from ..services.import_view import MATCHED_KEY, import_json, took
 from ..services.import_words import SEVERAL_ISBNS, plural
 from ..services.imports import (
     AlreadyConfirmed,
-    ImportOptions,
     confirm_dry_run,
     create_import,
     import_kept,
@@ -52,6 +48,7 @@ from ..services.reports import (
 )
 from ..services.undo import undo_import
 from .fixes import register as register_fixes
+from .forms import UPLOAD_ACCEPT, ActionForm, ImportAgainForm, UploadForm, options_from
 
 bp = Blueprint("imports", __name__)
 
@@ -61,66 +58,6 @@ QUEUE_DOWN = (
     "it will be imported as soon as the queue is back."
 )
 register_fixes(bp, queue_down=QUEUE_DOWN)
-
-
-#: The names the upload form takes (the server then judges the file by its bytes, never its name).
-UPLOAD_EXTENSIONS = ["csv", "tsv", "txt", "xlsx", "xls", "xlsb", "ods"]
-#: What the file picker offers: those names, and the media types browsers give those files.
-UPLOAD_ACCEPT = ",".join(
-    [f".{extension}" for extension in UPLOAD_EXTENSIONS]
-    + [
-        "text/csv",
-        "text/tab-separated-values",
-        "text/plain",
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        "application/vnd.ms-excel",
-        "application/vnd.ms-excel.sheet.binary.macroenabled.12",
-        "application/vnd.oasis.opendocument.spreadsheet",
-    ]
-)
-
-
-class ImportChoices(FlaskForm):
-    """What the upload form asks besides the file: how to treat ISBNs already stored, dry run, all or nothing."""
-
-    mode = RadioField(
-        "When an ISBN is already stored",
-        choices=[SelectChoice(m.value, label) for m, label in MODE_LABELS.items()],
-        default=ImportMode.CREATE_UPDATE.value,
-    )
-    dry_run = BooleanField("Dry run: check the whole file and show what would happen, without saving")
-    all_or_nothing = BooleanField("All or nothing: if any row is rejected, save none")
-
-
-class UploadForm(ImportChoices):
-    file = FileField(
-        "Spreadsheet",
-        validators=[
-            FileRequired("Choose a spreadsheet or CSV file to upload."),
-            FileAllowed(UPLOAD_EXTENSIONS, "Upload a .csv, .tsv, .txt, .xlsx, .xls, .xlsb or .ods file."),
-        ],
-    )
-    allow_repeat = HiddenField(default="")
-
-
-class ImportAgainForm(ImportChoices):
-    """The button that imports a file refused as imported before, which the server kept: it sends the
-    upload form's choices as they are ticked when it is pressed, and the kept file's token, never a path."""
-
-    token = HiddenField()
-
-
-class ActionForm(FlaskForm):
-    """A button that changes an import (CSRF-protected POST)."""
-
-
-def options_from(form: ImportChoices) -> ImportOptions:
-    return ImportOptions(
-        mode=ImportMode(form.mode.data),
-        dry_run=form.dry_run.data,
-        all_or_nothing=form.all_or_nothing.data,
-        allow_repeat=isinstance(form, UploadForm) and form.allow_repeat.data == "1",
-    )
 
 
 @bp.route("/imports/new", methods=["GET", "POST"])
