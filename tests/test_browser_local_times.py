@@ -10,7 +10,7 @@ import pytest
 
 from tests import test_browser
 from tests.conftest import add_user, run_worker, sign_in
-from tests.helpers import book_row, csv_bytes
+from tests.helpers import book_row, csv_bytes, write_csv
 from tests.test_browser import sign_in_as_staff
 from tests.test_imports import upload
 from tests.test_local_times import set_times
@@ -78,6 +78,26 @@ def test_a_column_of_times_in_a_zone_with_summer_time_names_both_of_its_names(sq
         expect(tab.locator("p.meta").first).to_contain_text("Uploaded 2026-03-14 17:47 EDT")  # its own, exactly
     finally:
         context.close()
+
+
+def test_the_repeated_file_warning_the_upload_puts_in_place_shows_the_readers_time(
+    sqlite_app, web_server, tab_in_kolkata, tmp_path
+):
+    """The upload page's script puts the server's answer in place of the form: the warning's time of the
+    earlier import is written in the reader's zone too, as every other time is."""
+    from playwright.sync_api import expect
+
+    add_user(sqlite_app, "staff@example.com")
+    path = write_csv(tmp_path / "stock.csv", [book_row(1)])
+    upload(sign_in(sqlite_app.test_client(), "staff@example.com"), path.read_bytes())
+    tab = tab_in_kolkata
+    sign_in_as_staff(tab, web_server)
+    tab.goto(web_server + "/imports/new")
+    tab.set_input_files("#file", str(path))
+    tab.click("main form#upload-form button[type=submit]")
+    earlier = tab.locator("[role=alert] time").first
+    expect(earlier).to_have_text(re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d IST$"))
+    expect(earlier).to_have_attribute("title", re.compile(r" UTC$"))
 
 
 def test_the_report_put_in_place_when_an_import_ends_shows_the_readers_time(sqlite_app, web_server, tab_in_kolkata):

@@ -56,7 +56,9 @@
     (root || document).querySelectorAll("[data-zone-name]").forEach(function (el) { el.textContent = name; });
   }
 
-  window.bookappLocalTimes = localize;
-  localize(document);
-  nameTheZone(document);
+  window.bookappLocalTimes = function (root) {
+    localize(root);
+    nameTheZone(root);
+  };
+  window.bookappLocalTimes(document);
 })();

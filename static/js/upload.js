@@ -58,6 +58,7 @@
     }));
     document.title = answer.title;
     enhance();
+    if (window.bookappLocalTimes) window.bookappLocalTimes(main); // its times, in the reader's zone as elsewhere
     // The field with a problem (autofocus does not act on content put in by a script), else the message,
     // else the heading: tried in that order (one selector list would take whichever comes first in the page).
     var first = ["[autofocus]", "[role=alert]", ".field-error", "h1"].map(function (selector) {
