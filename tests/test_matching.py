@@ -251,7 +251,7 @@ def test_a_worker_imports_with_a_fallback_chain_defaults_and_a_value_map(app, st
     assert {b.price for b in books.values()} == {Decimal("0.00")}
     assert books["Goodreads Book 6"].quantity == 6 % 4 and books["Goodreads Book 6"].no_of_pages == 206
     page = text_of(staff_client.get("/imports/1"))
-    assert "Matched with profile 'Goodreads export' (edit)" in page
+    assert "Columns matched by hand and saved as profile 'Goodreads export' (edit)" in page
     assert "Book type 'currently-reading' is a value you chose to reject: 4 rows (3, 6, 9, 12)" in page
     assert "ISBN is required" in page  # book 4
 
