@@ -4,6 +4,7 @@ fallback selects say what they do; rejected rows' previews show a description as
 shop export's ignored columns come after the notes that matter; Match columns says why the file came to it.
 Files of the real layouts (tests/layouts.py), through the real endpoints and a real worker."""
 
+import csv
 import html
 import io
 import json
@@ -210,7 +211,8 @@ def test_match_columns_previews_a_rejected_shop_rows_html_description_as_its_tex
 
 def test_a_shop_exports_ignored_columns_come_after_its_notes_as_a_count_with_the_names_folded(app, staff_client):
     """A Shopify export of books in two formats: its page says first what was left out and read from HTML;
-    its 25 ignored columns follow, as their count, the names in a details element."""
+    its 25 ignored columns follow, as their count, the names in a details element: those that held values
+    apart from those blank in every row (as Match columns found them)."""
     name, content = layouts.shopify_variants(1, 3)
     location = waiting_at_columns(app, staff_client, name, content)
     page = staff_client.get(location).get_data(as_text=True)
@@ -229,11 +231,18 @@ def test_a_shop_exports_ignored_columns_come_after_its_notes_as_a_count_with_the
 
     page = staff_client.get(shown).get_data(as_text=True)
     said = text_of(staff_client.get(shown))
-    folded = re.search(r'<details class="note" id="ignored-columns"><summary>(.*?)</summary>\s*<p>(.*?)</p></details>',
+    folded = re.search(r'<details class="note" id="ignored-columns"><summary>(.*?)</summary>(.*?)</details>',
                        page, re.S)  # fmt: skip
     assert folded, page
-    assert folded.group(1) == f"Ignored {len(ignored)} columns that are not book fields"
-    assert html.unescape(folded.group(2)) == ", ".join(ignored)
+    file_rows = list(csv.reader(io.StringIO(content.decode("utf-8-sig"))))
+    blank = [h for i, h in enumerate(file_rows[0]) if h in ignored and not any(r[i].strip() for r in file_rows[1:])]
+    assert 0 < len(blank) < len(ignored)
+    summary, lists = (" ".join(html.unescape(part).split()) for part in folded.groups())
+    assert (
+        summary == f"Ignored {len(ignored)} columns that are not book fields, {len(blank)} of them blank in every row"
+    )
+    filled = [h for h in ignored if h not in blank]
+    assert lists == f"<p>With values: {', '.join(filled)}.</p> <p>Blank in every row: {', '.join(blank)}.</p>"
     assert said.index("Left out: 3 rows with nothing in any matched column") < said.index("Ignored")
     assert said.index("Descriptions written in HTML: 6 were stored") < said.index("Ignored")
 

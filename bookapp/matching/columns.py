@@ -22,7 +22,7 @@ from ..services.import_jobs import ImportStateError
 from ..services.import_view import MATCHED_KEY
 from ..services.imports import submit_mapping
 from .blueprint import bp
-from .context import matching_context
+from .context import blank_columns, matching_context
 
 
 def waiting_import(import_id: int) -> Import:
@@ -115,7 +115,8 @@ def columns(import_id: int):
             context = matching_context(headers, choices, profile, with_preview=False)
             if context["can_continue"]:
                 try:
-                    submit_mapping(imp, choices.mapping(), current_user, save_as=_save_as())
+                    submit_mapping(imp, choices.mapping(), current_user, save_as=_save_as(),
+                                   blank_columns=blank_columns(imp.headers, profile))  # fmt: skip
                 except FileProblem as problem:
                     error = problem.message
                 except ImportStateError as exc:

@@ -55,6 +55,20 @@ def blank_everywhere(column: dict, rows: int) -> bool:
     return rows > 0 and (column.get("blank") or 0) >= rows
 
 
+def blank_columns(headers: list[str | None] | None, profile: dict | None) -> list[str] | None:
+    """Return the headers of the profiled columns blank in every row (None without a profile), for the
+    import's report: *headers* as the import keeps them, in the profile's column order."""
+    if not profile:
+        return None
+    rows = profile.get("rows") or 0
+    named = headers or []
+    return [
+        named[index]
+        for index, column in enumerate(profile.get("columns", []))
+        if index < len(named) and named[index] and blank_everywhere(column, rows)
+    ]
+
+
 def column_options(headers: list[object], profile: dict | None) -> list[tuple[str, str]]:
     """Return (header, text shown in a select): the header, and a sample of its values when known. The
     columns blank in every row come last, said to be blank: one may still be wanted (a profile saved from

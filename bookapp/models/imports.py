@@ -146,6 +146,9 @@ class Import(db.Model):
     #: value counts, and the first rows (importer.profiling), or {"state": "pending"|"error", …}. Loaded only
     #: when read (it can be large, and an import's row is read at every step of its run); None in SQL when unset.
     column_profile: Mapped[dict | None] = mapped_column(JSON(none_as_null=True), deferred=True)
+    #: The headers of the columns that Match columns' profile found blank in every row (the report tells them
+    #: from the ignored columns that held values); None where the columns were not profiled.
+    blank_columns: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
 
     created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
     undone_by: Mapped[User | None] = db.relationship(foreign_keys=[undone_by_id])

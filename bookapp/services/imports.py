@@ -269,8 +269,16 @@ def columns_for(
     return mapping, profile, ImportStatus.NEEDS_MAPPING
 
 
-def submit_mapping(imp: Import, mapping: Mapping, user: User | None, *, save_as: str | None = None) -> Import:
-    """Read a stored file that waits for its columns with *mapping*, and queue its import (once).
+def submit_mapping(
+    imp: Import,
+    mapping: Mapping,
+    user: User | None,
+    *,
+    save_as: str | None = None,
+    blank_columns: list[str] | None = None,
+) -> Import:
+    """Read a stored file that waits for its columns with *mapping*, and queue its import (once);
+    *blank_columns*: the headers of its columns blank in every row, as its column profile found them.
 
     Raises FileProblem when the mapping leaves a required field without a column or default, or
     names a column the file does not have, and ImportStateError when it is not waiting."""
@@ -290,6 +298,7 @@ def submit_mapping(imp: Import, mapping: Mapping, user: User | None, *, save_as:
             status=ImportStatus.QUEUED.value,
             mapping=mapping.to_json(),
             profile_id=imp.profile.id if imp.profile is not None else None,
+            blank_columns=blank_columns,
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -363,6 +372,7 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         "columns_read": dry_run.columns_read,
         "profile_id": dry_run.profile_id,
         "headers": dry_run.headers,
+        "blank_columns": dry_run.blank_columns,
         "source_import_id": dry_run.id,
         "created_by_id": user.id if user else None,
         "status": ImportStatus.QUEUED.value,
