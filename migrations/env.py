@@ -64,6 +64,12 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         adopt_unversioned_database(connection)
         connection.commit()  # end the look-up's transaction, so each migration commits its own
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # A batch migration rebuilds a table (a copy, the old one dropped): with the app's foreign-key
+            # checks on, dropping imports would delete every row that names one (problems, changes, undo's
+            # record). Off while migrations run (outside a transaction, where SQLite honours it).
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
         context.configure(
             connection=connection,
             target_metadata=current_app.extensions["migrate"].db.metadata,
@@ -72,6 +78,9 @@ def run_migrations_online() -> None:
         )
         with context.begin_transaction():
             context.run_migrations()
+        if sqlite:
+            connection.commit()
+            connection.exec_driver_sql("PRAGMA foreign_keys=ON")  # the connection goes back to the pool
 
 
 if context.is_offline_mode():

@@ -103,7 +103,7 @@ def test_a_goodreads_export_is_matched_on_its_page_then_the_next_by_profile(sqli
     expect(page.locator("[data-field=status]")).to_have_text("succeeded with 10 rejected rows", timeout=60_000)
     expect(page.locator("[data-field=created]")).to_have_text("20")
     expect(page.locator("[data-field=profile]")).to_have_text(
-        "Columns matched by hand and saved as profile 'Goodreads export' (edit)."
+        "Columns matched for this import and saved as profile 'Goodreads export' (edit)."
     )
 
     second = tmp_path / "goodreads_library_export (1).csv"

@@ -56,10 +56,10 @@ GOODREADS_CHOICES = {
 }
 
 
-def upload(client, data: bytes, name: str = "goodreads_library_export.csv"):
+def upload(client, data: bytes, name: str = "goodreads_library_export.csv", **form):
     return client.post(
         "/imports/new",
-        data={"file": (io.BytesIO(data), name), "mode": "create_update"},
+        data={"file": (io.BytesIO(data), name), "mode": "create_update", **form},
         content_type="multipart/form-data",
     )
 
@@ -251,9 +251,30 @@ def test_a_worker_imports_with_a_fallback_chain_defaults_and_a_value_map(app, st
     assert {b.price for b in books.values()} == {Decimal("0.00")}
     assert books["Goodreads Book 6"].quantity == 6 % 4 and books["Goodreads Book 6"].no_of_pages == 206
     page = text_of(staff_client.get("/imports/1"))
-    assert "Columns matched by hand and saved as profile 'Goodreads export' (edit)" in page
+    assert "Columns matched for this import and saved as profile 'Goodreads export' (edit)" in page
     assert "Book type 'currently-reading' is a value you chose to reject: 4 rows (3, 6, 9, 12)" in page
     assert "ISBN is required" in page  # book 4
+
+
+def test_a_confirmed_dry_run_says_its_columns_were_matched_for_it_as_its_dry_run_does(app, staff_client):
+    upload(staff_client, goodreads_csv([goodreads_row(n) for n in range(1, 4)]), dry_run="y")
+    staff_client.post(
+        "/imports/1/columns", data={**GOODREADS_CHOICES, "action": "continue", "save_as": "Goodreads export"}
+    )
+    run_worker(app)
+    assert staff_client.post("/imports/1/confirm").status_code == 302
+    run_worker(app)
+    saved_here = "Columns matched for this import and saved as profile 'Goodreads export' (edit)"
+    assert saved_here in text_of(staff_client.get("/imports/1"))
+    assert saved_here in text_of(staff_client.get("/imports/2"))  # the real import, made from the dry run
+
+
+def test_a_header_that_names_a_filled_column_too_is_not_called_blank():
+    from bookapp.matching.context import blank_columns
+
+    profile = {"rows": 4, "columns": [{"header": "Notes", "blank": 4}, {"header": "Notes", "blank": 1},
+                                      {"header": "Shelf", "blank": 4}, {"header": "Title", "blank": 0}]}  # fmt: skip
+    assert blank_columns(["Notes", "Notes", "Shelf", "Title"], profile) == ["Shelf"]
 
 
 def test_the_profile_saved_reads_the_next_file_with_the_same_header_with_no_matching_step(app, staff_client):

@@ -306,6 +306,39 @@ def test_a_database_at_0013_upgrades_in_place_and_its_dry_runs_keep_the_changes_
         db.engine.dispose()
 
 
+def test_a_downgrade_keeps_every_row_that_names_an_import(database_url, redis_url, redis_client, tmp_path):
+    """Downgrades rebuild the imports table on SQLite (a copy made, the old one dropped): with the app's
+    foreign-key checks on, the drop deleted every problem, rejected row and change that names an import."""
+    from tests.test_imports import upload
+
+    empty_database(database_url)
+    env = env_for(database_url, redis_url, tmp_path)
+    assert flask_cli(["db", "upgrade"], env).returncode == 0
+    app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "REDIS_URL": redis_url, "SECRET_KEY": "x",
+                      "TESTING": True, "WTF_CSRF_ENABLED": False, "UPLOAD_FOLDER": str(tmp_path / "uploads")},
+                     instance_path=str(tmp_path / "instance"))  # fmt: skip
+    add_user(app, "staff@example.com")
+    client = sign_in(app.test_client(), "staff@example.com")
+    upload(client, csv_bytes([book_row(1), book_row(2, Price="lots")]))
+    run_worker(app)
+    upload(client, csv_bytes([book_row(1, Quantity="9")]), name="more.csv")
+    run_worker(app)
+    children = ("import_row_errors", "rejected_rows", "import_changes")
+
+    def counted() -> dict:
+        with app.app_context():
+            found = {t: db.session.scalar(text(f"SELECT count(*) FROM {t}")) for t in children}
+            db.session.remove()
+            db.engine.dispose()
+            return found
+
+    before = counted()
+    assert all(before.values()), before
+    result = flask_cli(["db", "downgrade", "0010"], env)
+    assert result.returncode == 0, result.stderr
+    assert counted() == before
+
+
 def test_a_database_with_other_tables_is_not_adopted(tmp_path, redis_url):
     database_url = f"sqlite:///{tmp_path / 'other.sqlite3'}"
     run_sql(database_url, "CREATE TABLE books (id INTEGER PRIMARY KEY, name TEXT);")

@@ -62,11 +62,10 @@ def blank_columns(headers: list[str | None] | None, profile: dict | None) -> lis
         return None
     rows = profile.get("rows") or 0
     named = headers or []
-    return [
-        named[index]
-        for index, column in enumerate(profile.get("columns", []))
-        if index < len(named) and named[index] and blank_everywhere(column, rows)
-    ]
+    columns = [(named[i], column) for i, column in enumerate(profile.get("columns", [])) if i < len(named) and named[i]]
+    # The report names columns by header: a name one filled column has too (two "Notes") is not blank.
+    filled = {name for name, column in columns if not blank_everywhere(column, rows)}
+    return [name for name, column in columns if name not in filled]
 
 
 def column_options(headers: list[object], profile: dict | None) -> list[tuple[str, str]]:

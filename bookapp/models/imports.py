@@ -149,6 +149,8 @@ class Import(db.Model):
     #: The headers of the columns that Match columns' profile found blank in every row (the report tells them
     #: from the ignored columns that held values); None where the columns were not profiled.
     blank_columns: Mapped[list | None] = mapped_column(JSON(none_as_null=True))
+    #: Whether its columns were matched for it and saved as its profile (else a profile saved before matched them).
+    profile_saved_here: Mapped[bool] = mapped_column(default=False)
 
     created_by: Mapped[User | None] = db.relationship(foreign_keys=[created_by_id])
     undone_by: Mapped[User | None] = db.relationship(foreign_keys=[undone_by_id])

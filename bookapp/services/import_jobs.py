@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 
 from flask import current_app
 from redis.exceptions import RedisError
 from rq import Callback
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from ..config import JOB_FAILURE_TTL_SECONDS
 from ..extensions import db
@@ -33,14 +33,27 @@ def upload_path(imp: Import) -> Path:
 @contextmanager
 def kept_if_recorded(stored: Path) -> Iterator[None]:
     """Commit what the block records for a file stored at *stored*, or roll it back and delete the file:
-    no file is left behind that no import names."""
+    no file is left behind that no import names. A commit whose answer was lost (the connection cut as it
+    returned) may have been made: the file is deleted only once no import is found to name it."""
     try:
         yield
         db.session.commit()
     except BaseException:
-        db.session.rollback()
-        stored.unlink(missing_ok=True)
+        with suppress(Exception):
+            db.session.rollback()
+        if not _named_by_an_import(stored.name):
+            stored.unlink(missing_ok=True)
         raise
+
+
+def _named_by_an_import(stored_name: str) -> bool:
+    """Whether an import names the stored file; True when the database cannot tell (the file is kept)."""
+    try:
+        found = db.session.scalar(select(Import.id).where(Import.stored_name == stored_name).limit(1))
+        db.session.rollback()
+    except Exception:
+        return True
+    return found is not None
 
 
 def job_timeout(file_size: int) -> int:

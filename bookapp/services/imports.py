@@ -32,7 +32,7 @@ from ..models import (
     User,
 )
 from .columns_read import refuse_one_column, values_want_matching
-from .import_jobs import ImportStateError, enqueue_import
+from .import_jobs import ImportStateError, enqueue_import, kept_if_recorded
 from .kept_uploads import keep_upload, take_kept_upload
 from .profiles import ProfileError, profile_for, profile_named, save_profile
 from .repeats import RepeatedFile, imports_of, previous_import
@@ -169,20 +169,24 @@ def _take_in(received: Received, user: User | None, options: ImportOptions, *, k
             temporary.unlink(missing_ok=True)
             raise
         about = {"filename": received.filename, "sha256": received.sha256, "size": received.size}
-        repeated.kept_token = keep_upload(temporary, user.id if user else None, about)
+        try:
+            repeated.kept_token = keep_upload(temporary, user.id if user else None, about)
+        except BaseException:  # not kept: the warning's button could not import it, and the file goes
+            temporary.unlink(missing_ok=True)
+            raise
         raise
     except BaseException:  # the file's fault (FileProblem), or anything unforeseen: the file goes
         temporary.unlink(missing_ok=True)
         raise
     stored_name = f"{uuid.uuid4().hex}.{kind}"
     stored = folder / stored_name
-    temporary.rename(stored)
     try:
-        imp = _recorded(received, user, options, stored_name, checked)
-    except BaseException:  # not recorded (a profile refused, the database gone): no file without its import
-        db.session.rollback()
-        stored.unlink(missing_ok=True)
+        temporary.rename(stored)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
         raise
+    with kept_if_recorded(stored):  # not recorded (a profile refused, the database gone): the file goes
+        imp = _recorded(received, user, options, stored_name, checked)
     if checked.status is ImportStatus.NEEDS_MAPPING:
         log.info("import=%s event=needs-mapping kind=%s bytes=%s", imp.id, imp.file_kind, imp.file_size)
         return imp
@@ -202,7 +206,7 @@ class _Checked(NamedTuple):
 def _recorded(
     received: Received, user: User | None, options: ImportOptions, stored_name: str, checked: _Checked
 ) -> Import:
-    """Commit the import row of a file stored as *stored_name* (the record, from now on)."""
+    """Add the import row of a file stored as *stored_name* (the record, once committed)."""
     kind, headers, mapping, profile, status = checked
     imp = Import(
         filename=received.filename,
@@ -223,10 +227,10 @@ def _recorded(
     if options.save_as and headers is not None and status is ImportStatus.QUEUED:
         try:
             imp.profile = save_profile(options.save_as, headers, mapping or Mapping(), user)
+            imp.profile_saved_here = True
         except ProfileError as exc:
             raise FileProblem(str(exc)) from None
     db.session.add(imp)
-    db.session.commit()
     return imp
 
 
@@ -299,6 +303,7 @@ def submit_mapping(
             mapping=mapping.to_json(),
             profile_id=imp.profile.id if imp.profile is not None else None,
             blank_columns=blank_columns,
+            profile_saved_here=bool(save_as),
         )
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -373,6 +378,7 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         "profile_id": dry_run.profile_id,
         "headers": dry_run.headers,
         "blank_columns": dry_run.blank_columns,
+        "profile_saved_here": dry_run.profile_saved_here,
         "source_import_id": dry_run.id,
         "created_by_id": user.id if user else None,
         "status": ImportStatus.QUEUED.value,

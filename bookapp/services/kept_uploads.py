@@ -9,6 +9,7 @@ once that time has passed (every upload refused so, every take and every reconci
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
@@ -96,6 +97,8 @@ def take_kept_upload(token: str, user_id: int | None) -> KeptUpload:
         os.rename(data, taken)  # of two takes at once, one moves it; the other finds it gone
     except OSError:
         raise KeptUploadGone() from None
+    with contextlib.suppress(OSError):
+        os.utime(taken)  # a partial upload from now (reconcile deletes old ones), not from when it was kept
     record.unlink(missing_ok=True)
     if expired:
         taken.unlink(missing_ok=True)

@@ -150,6 +150,7 @@ def rematch_import(
         if save_as and status is ImportStatus.QUEUED:
             try:
                 imp.profile = save_profile(save_as, original.headers, read_with or Mapping(), user)
+                imp.profile_saved_here = True
             except ProfileError as exc:
                 raise FileProblem(str(exc)) from None
         db.session.add(imp)
