@@ -317,13 +317,6 @@ def submit_mapping(
     return imp
 
 
-def _record_and_enqueue(imp: Import) -> Import:
-    """Commit the new import row (the record, from now on), then put its job on the queue."""
-    db.session.add(imp)
-    db.session.commit()
-    return _enqueued(imp)
-
-
 def _enqueued(imp: Import) -> Import:
     """Put a recorded import's job on the queue."""
     log.info(
@@ -402,4 +395,5 @@ def confirm_dry_run(dry_run: Import, user: User | None, *, allow_repeat: bool = 
         db.session.refresh(dry_run)
         raise AlreadyConfirmed(dry_run, dry_run.confirmed_as)
     db.session.expire(dry_run)
-    return _record_and_enqueue(imp)
+    db.session.commit()  # the new import's row: the record, from now on
+    return _enqueued(imp)
