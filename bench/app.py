@@ -13,6 +13,7 @@ def make_app(database_url: str, work: Path, search_index: bool = True, read_ahea
     from bookapp import create_app
 
     logging.getLogger("bookapp").setLevel(logging.WARNING)
+    stage_past = os.environ.get("BENCH_SQLITE_STAGE_PAST_BOOKS")
     return create_app(
         {
             "SQLALCHEMY_DATABASE_URI": database_url,
@@ -22,6 +23,9 @@ def make_app(database_url: str, work: Path, search_index: bool = True, read_ahea
             "IMPORT_TIMEOUT_BASE_SECONDS": 7200,
             "SEARCH_INDEX": search_index,
             "IMPORT_READ_AHEAD": read_ahead,
+            # The stored books past which SQLite imports stage their new books (services.staged_inserts):
+            # 0 always, a large number never; unset, bookapp's own threshold.
+            "SQLITE_IMPORT_STAGE_PAST_BOOKS": int(stage_past) if stage_past else None,
         },
         instance_path=str(work / "instance"),
     )

@@ -20,7 +20,8 @@ IMPORT_CHUNK_SIZES = {"sqlite": 100_000, "postgresql": 5_000}
 #: before its commit. The cache is filled only as far as pages are used (the index of a million
 #: books is about 25 MB); 32 MB imported a million realistic rows as fast as 64 MB did, in 50 MB less.
 #: Past a few million books the index outgrows it, and each insert reads its leaf back from the file:
-#: BOOKAPP_SQLITE_IMPORT_CACHE_MB trades memory for that speed (see the README's Speed).
+#: new books are then staged and inserted in ISBN order at each commit (services.staged_inserts), and
+#: BOOKAPP_SQLITE_IMPORT_CACHE_MB trades memory for more of that speed (see the README's Speed).
 SQLITE_IMPORT_CACHE_MB = 32
 #: RQ job timeout for an import: a base plus a share per megabyte of upload.
 IMPORT_TIMEOUT_BASE_SECONDS = 600

@@ -41,6 +41,7 @@ from .row_check import comma_columns, punctuation_columns
 from .row_reading import PIECE_ROWS, RowReading, ValidatedChunk
 from .row_records import jsonable_cell, note_chunk_repairs, note_repairs, save_problems
 from .saving import BookWriter
+from .staged_inserts import correct_outcomes, merged_before_each_commit
 from .write_turn import write_turn
 
 log = logging.getLogger(__name__)
@@ -177,13 +178,18 @@ class ImportRun:
             writer = BookWriter(
                 db.session, imp.id, self.mode, dry_run=imp.dry_run or not write, absent=header_map.absent,
                 records_changes=write, sqlite_cache_mb=current_app.config["SQLITE_IMPORT_CACHE_MB"],
+                stage_past_books=current_app.config.get("SQLITE_IMPORT_STAGE_PAST_BOOKS"),
             )  # fmt: skip
+
+            def merge_staged() -> None:
+                correct_outcomes(db.session, imp, writer.merge_staged())
 
             with (
                 _fewer_collections(),
                 start_reading(validator, self.isbn_header, imp.checkpoint_row) as chunks,
                 self._write_turn(saving, committing=not single_transaction, reader=chunks),
                 _not_reloading_after_commit(db.session()),
+                merged_before_each_commit(db.session(), merge_staged),
             ):
                 for chunk in chunks:
                     for kind, rows in chunk.left_out.items():  # rows that hold no book: told, not rejected
@@ -194,6 +200,8 @@ class ImportRun:
                     self.uncommitted += 1
                     ends = not single_transaction and self.uncommitted >= self.pieces_per_commit
                     self._save_chunk(chunk, writer, commit=ends, checkpoint=not single_transaction)
+                    if single_transaction and self.uncommitted % self.pieces_per_commit == 0:
+                        merge_staged()  # as often as a commit would: the staged rows stay few
                 if self.uncommitted and not single_transaction:  # the file ended inside a transaction
                     self._commit()
             if chunks.result == 0:

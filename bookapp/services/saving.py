@@ -22,6 +22,7 @@ from .copy_writing import copy_insert, copy_update
 from .dry_runs import CarriedStock, KeptChanges
 from .outcomes import ChunkOutcome, Outcome
 from .short_writes import begin_immediate
+from .staged_inserts import StagedInserts, staging_threshold
 
 _CREATED, _UPDATED, _UNCHANGED, _SKIPPED, _REJECTED = (
     Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value, Outcome.SKIPPED.value,
@@ -49,11 +50,13 @@ class BookWriter:
 
     def __init__(self, session: Session, import_id: int, mode: ImportMode, *, dry_run: bool = False,
                  absent: Iterable[str] = (), records_changes: bool = True,
-                 sqlite_cache_mb: int = SQLITE_IMPORT_CACHE_MB):  # fmt: skip
+                 sqlite_cache_mb: int = SQLITE_IMPORT_CACHE_MB, stage_past_books: int | None = None):  # fmt: skip
         """*absent*: the fields the file has no column for (nor a value for every row): a book it updates
         keeps what it has there, where a blank cell in a column the file has clears it. A dry run records
         the changes it would make (for its report) unless *records_changes* is false (a check only).
-        *sqlite_cache_mb*: the page cache of the import's connection on SQLite."""
+        *sqlite_cache_mb*: the page cache of the import's connection on SQLite; *stage_past_books*: the
+        stored books past which new books are staged until the commit (staged_inserts; by default where
+        the ISBN index outgrows that cache)."""
         self.session = session
         self.import_id = import_id
         self.mode = ImportMode(mode)
@@ -76,6 +79,8 @@ class BookWriter:
         self._plain_creates = self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY)
         # Insert before looking, while rows keep being new.
         self._expect_new = not dry_run and self._plain_creates
+        self._staged = StagedInserts(import_id) if self._expect_new and not self.postgres else None
+        self._stage_past = staging_threshold(self.sqlite_cache_kb) if stage_past_books is None else stage_past_books
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
         self._kept = [FIELDS.index(f) for f in absent]
         #: An Add to stock dry run's totals across pieces (a real import reads back the books it wrote).
@@ -194,9 +199,10 @@ class BookWriter:
         driver = connection.connection.driver_connection
         before = driver.total_changes
         (largest,) = driver.execute("SELECT coalesce(max(id), 0) FROM books").fetchone()
-        if not isinstance(now, str):
-            raise TypeError(f"SQLite stores times as text here, not {type(now).__name__}")
-        stamp = "'" + now.replace("'", "''") + "'"
+        if self._staged is not None and largest >= self._stage_past:
+            self._staged.stage(driver, numbers, stored)
+            return numbers
+        stamp = _sql_time(now)
         driver.executemany(
             f"INSERT INTO books ({_INSERTED}) VALUES ({','.join('?' * len(FIELDS))}, {stamp}, {stamp}, "
             f"{int(self.import_id)}, {int(self.import_id)}) ON CONFLICT (isbn) DO NOTHING",
@@ -206,6 +212,23 @@ class BookWriter:
             return numbers
         made = {isbn for (isbn,) in driver.execute("SELECT isbn FROM books WHERE id > ?", (largest,))}
         return [number for number, values in zip(numbers, stored, strict=True) if values[_ISBN] in made]
+
+    def merge_staged(self) -> dict[int, bytes]:
+        """Insert the books staged in the open transaction (SQLite, staged_inserts); return the outcomes
+        of the rows among them that were stored books, which were counted as created (row number → code)."""
+        if self._staged is None or not self._staged.pending:
+            return {}
+        connection = self.session.connection()
+        now = self._time_to_db(utcnow())
+        left = self._staged.merge(connection.connection.driver_connection, _sql_time(now))
+        if not left:
+            return {}
+        self._expect_new = False
+        outcome = ChunkOutcome()
+        new, changed = self._classify(left, self._lookup([values[_ISBN] for _, values in left]), outcome)
+        self._insert(connection, new, now)  # none: each was stored, or the insert would have taken it
+        self._update(connection, changed, now)
+        return outcome.rows
 
     def _classify(self, stored_rows, existing, outcome: ChunkOutcome) -> tuple[list, list]:
         codes = outcome.rows
@@ -371,3 +394,10 @@ class BookWriter:
                 for row_number, book_id, _, before, previous_import_id in changed
             ],
         )
+
+
+def _sql_time(now) -> str:
+    """A time as SQLite stores it (text), as an SQL literal, to be written into a statement."""
+    if not isinstance(now, str):
+        raise TypeError(f"SQLite stores times as text here, not {type(now).__name__}")
+    return "'" + now.replace("'", "''") + "'"

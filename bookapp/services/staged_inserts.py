@@ -1,0 +1,129 @@
+"""SQLite, past a million or two books: an import's new books are staged and inserted at each commit,
+in ISBN order, in one statement.
+
+A file in random ISBN order inserts into every leaf of the unique ISBN index. While the index fits the
+import's page cache (SQLITE_IMPORT_CACHE_MB) that costs little; past it, each 5,000-row piece, sorted,
+sweeps the whole index and the next piece finds the leaves it needs evicted: each insert reads its
+leaf back from the file, and the cache spills dirty pages into the log before the commit, pages that
+the next piece changes and spills again. Staged in a temporary table (appended, no index) and
+inserted in one INSERT … SELECT … ORDER BY isbn as the transaction commits, the transaction's rows
+sweep the index once: each leaf is read, changed and logged once per commit, however many of its
+rows it takes. Raw inserts of the realistic 5,000,000-row file, per piece against staged: the fifth
+million 1.6 × the first's time against 1.2 ×. Below the threshold the staging only adds work, so the
+first books of a large file, and every book of a smaller one, go straight in as before.
+
+A staged row is counted as created when its piece is saved, as a direct insert is: the import's file
+holds no ISBN twice (the reading process rejects repeats before the writer) and the write lock keeps
+other writers out until the commit, so the only rows the insert can leave out are books that were
+stored before the transaction began (a file that is new at first and then lists stored books). Those
+are given back by merge(), and the writer classifies and updates them as it does any stored book;
+correct_outcomes() then puts their outcomes right in the transaction's chunk records and the
+import's counts, before the same commit.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from array import array
+
+from sqlalchemy import event, select, update
+
+from ..importer import FIELDS
+from ..models import Import, ImportChunk
+from .outcomes import OUTCOME_NAMES
+
+#: The temporary table (one per connection, emptied at each merge).
+STAGED = "import_staged_books"
+#: Bytes of the ISBN index per book (its size at 1,000,000 books, divided).
+INDEX_BYTES_PER_BOOK = 26
+_ISBN = FIELDS.index("isbn")
+_COLUMNS = ", ".join(FIELDS)
+
+
+def staging_threshold(cache_kb: int) -> int:
+    """Return the stored books past which an import stages its new books: where the ISBN index is half
+    as large again as the page cache (measured: at the size of the cache, staging was still slower)."""
+    return cache_kb * 1024 * 3 // (2 * INDEX_BYTES_PER_BOOK)
+
+
+class StagedInserts:
+    """The staged new books of one import's open transaction, on SQLite."""
+
+    def __init__(self, import_id: int):
+        self.import_id = int(import_id)
+        #: Whether rows may be staged in the open transaction (a rollback empties the table itself).
+        self.pending = False
+
+    def stage(self, driver, numbers: list[int], stored: list[tuple]) -> None:
+        """Keep *stored* (values in storage form) with their row numbers until the commit."""
+        driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGED} (row_number, {_COLUMNS})")
+        places = ",".join("?" * (len(FIELDS) + 1))
+        driver.executemany(
+            f"INSERT INTO temp.{STAGED} VALUES ({places})",
+            [(number, *values) for number, values in zip(numbers, stored, strict=True)],
+        )
+        self.pending = True
+
+    def merge(self, driver, stamp: str) -> list[tuple[int, tuple]]:
+        """Insert the staged rows as books, in ISBN order, stamped with *stamp* (SQL text); return the
+        rows left out, as (row number, values), in row order: their ISBN was stored already."""
+        if not self.pending:
+            return []
+        self.pending = False
+        if not driver.execute("SELECT 1 FROM sqlite_temp_master WHERE name = ?", (STAGED,)).fetchone():
+            return []
+        (count,) = driver.execute(f"SELECT count(*) FROM temp.{STAGED}").fetchone()
+        if not count:
+            return []
+        (largest,) = driver.execute("SELECT coalesce(max(id), 0) FROM books").fetchone()
+        before = driver.total_changes
+        driver.execute(
+            f"INSERT INTO books ({_COLUMNS}, created_at, updated_at, import_id, created_by_import_id) "
+            f"SELECT {_COLUMNS}, {stamp}, {stamp}, {self.import_id}, {self.import_id} FROM temp.{STAGED} "
+            "WHERE true ORDER BY isbn ON CONFLICT (isbn) DO NOTHING"  # WHERE: SQLite's parser asks for it
+        )
+        left = []
+        if driver.total_changes - before != count:
+            left = driver.execute(
+                f"SELECT row_number, {_COLUMNS} FROM temp.{STAGED} AS s WHERE NOT EXISTS "
+                "(SELECT 1 FROM books WHERE books.isbn = s.isbn AND books.id > ?) ORDER BY row_number",
+                (largest,),
+            ).fetchall()
+        driver.execute(f"DELETE FROM temp.{STAGED}")
+        return [(row[0], tuple(row[1:])) for row in left]
+
+
+def correct_outcomes(session, imp: Import, corrected: dict[int, bytes]) -> None:
+    """Put right the outcomes of rows counted as created that were stored books (row number → code),
+    in this transaction's chunk records and in the import's counts."""
+    if not corrected:
+        return
+    chunks = ImportChunk.__table__
+    found = session.execute(
+        select(chunks.c.id, chunks.c.row_numbers, chunks.c.outcomes).where(
+            chunks.c.import_id == imp.id,
+            chunks.c.last_row >= min(corrected),
+            chunks.c.first_row <= max(corrected),
+        )
+    ).all()
+    for chunk_id, row_numbers, outcomes in found:
+        numbers = array("I")
+        numbers.frombytes(row_numbers)
+        codes = [corrected.get(number, outcomes[i : i + 1]) for i, number in enumerate(numbers)]
+        session.execute(update(chunks).where(chunks.c.id == chunk_id).values(outcomes=b"".join(codes)))
+    for code in corrected.values():
+        imp.created -= 1
+        name = OUTCOME_NAMES[code]
+        setattr(imp, name, getattr(imp, name) + 1)
+
+
+@contextlib.contextmanager
+def merged_before_each_commit(session, merge):
+    """Run *merge* (the writer's) as each commit of *session* begins, while the block runs: every
+    commit that ends a transaction of the import, wherever it is made, holds its staged books."""
+    listener = lambda _session: merge()  # noqa: E731
+    event.listen(session, "before_commit", listener)
+    try:
+        yield
+    finally:
+        event.remove(session, "before_commit", listener)
