@@ -79,7 +79,9 @@ class BookWriter:
         self._plain_creates = self.mode in (ImportMode.CREATE_UPDATE, ImportMode.CREATE_ONLY)
         # Insert before looking, while rows keep being new.
         self._expect_new = not dry_run and self._plain_creates
-        self._staged = StagedInserts(import_id) if self._expect_new and not self.postgres else None
+        self._staged = (
+            StagedInserts(import_id, self.sqlite_cache_kb) if self._expect_new and not self.postgres else None
+        )
         self._stage_past = staging_threshold(self.sqlite_cache_kb) if stage_past_books is None else stage_past_books
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
         self._kept = [FIELDS.index(f) for f in absent]

@@ -12,6 +12,12 @@ rows it takes. Raw inserts of the realistic 5,000,000-row file, per piece agains
 million 1.6 × the first's time against 1.2 ×. Below the threshold the staging only adds work, so the
 first books of a large file, and every book of a smaller one, go straight in as before.
 
+The merge runs with a small page cache (MERGE_CACHE_KB). SQLite's sorter for the ORDER BY keeps as many
+bytes of rows in memory as the cache may hold, 20 MB for 100,000 rows at the import's 32 MB, on top of
+the cache itself; and a sweep in ISBN order needs no large cache, each leaf being changed once and
+written to the log once whether the cache holds it to the commit or spills it at once. Raw, 5,000,000
+rows staged: 74.9 s and a 115 MB peak with the small cache for the merge, 78.3 s and 162 MB without.
+
 A staged row is counted as created when its piece is saved, as a direct insert is: the import's file
 holds no ISBN twice (the reading process rejects repeats before the writer) and the write lock keeps
 other writers out until the commit, so the only rows the insert can leave out are books that were
@@ -34,6 +40,8 @@ from .outcomes import OUTCOME_NAMES
 
 #: The temporary table (one per connection, emptied at each merge).
 STAGED = "import_staged_books"
+#: The page cache of the merge's statement, in KB (the sorter's memory follows it; see above).
+MERGE_CACHE_KB = 4096
 #: Bytes of the ISBN index per book (its size at 1,000,000 books, divided).
 INDEX_BYTES_PER_BOOK = 26
 _ISBN = FIELDS.index("isbn")
@@ -49,8 +57,10 @@ def staging_threshold(cache_kb: int) -> int:
 class StagedInserts:
     """The staged new books of one import's open transaction, on SQLite."""
 
-    def __init__(self, import_id: int):
+    def __init__(self, import_id: int, cache_kb: int):
         self.import_id = int(import_id)
+        #: The import's own page cache, set again after each merge.
+        self.cache_kb = int(cache_kb)
         #: Whether rows may be staged in the open transaction (a rollback empties the table itself).
         self.pending = False
 
@@ -77,11 +87,15 @@ class StagedInserts:
             return []
         (largest,) = driver.execute("SELECT coalesce(max(id), 0) FROM books").fetchone()
         before = driver.total_changes
-        driver.execute(
-            f"INSERT INTO books ({_COLUMNS}, created_at, updated_at, import_id, created_by_import_id) "
-            f"SELECT {_COLUMNS}, {stamp}, {stamp}, {self.import_id}, {self.import_id} FROM temp.{STAGED} "
-            "WHERE true ORDER BY isbn ON CONFLICT (isbn) DO NOTHING"  # WHERE: SQLite's parser asks for it
-        )
+        driver.execute(f"PRAGMA cache_size = -{MERGE_CACHE_KB}")
+        try:
+            driver.execute(
+                f"INSERT INTO books ({_COLUMNS}, created_at, updated_at, import_id, created_by_import_id) "
+                f"SELECT {_COLUMNS}, {stamp}, {stamp}, {self.import_id}, {self.import_id} FROM temp.{STAGED} "
+                "WHERE true ORDER BY isbn ON CONFLICT (isbn) DO NOTHING"  # WHERE: SQLite's parser asks for it
+            )
+        finally:
+            driver.execute(f"PRAGMA cache_size = -{self.cache_kb}")
         left = []
         if driver.total_changes - before != count:
             left = driver.execute(
