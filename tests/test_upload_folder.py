@@ -46,3 +46,50 @@ def test_an_upload_whose_check_fails_unforeseen_leaves_no_file(app, monkeypatch)
     with contextlib.suppress(RuntimeError):  # the test app hands unforeseen errors on; a served one answers 500
         post_file(client, headers, csv_bytes([book_row(1)]))
     assert files_in(Path(app.config["UPLOAD_FOLDER"])) == set()
+
+
+def test_an_upload_whose_commit_answer_was_lost_keeps_its_file_and_is_imported_by_the_workers_rounds(app):
+    """The import row's commit is made, then its answer lost (the connection cut as it returned): the
+    upload fails, but its import exists, so its file is kept, and reconcile queues it; no book is lost."""
+    from sqlalchemy import event, select
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    from bookapp.extensions import db
+    from bookapp.models import Book, Import
+    from tests.conftest import run_worker
+
+    recorded = []
+
+    def note(session, _context):
+        recorded.extend(obj for obj in session.new if isinstance(obj, Import))
+
+    def lose_answer(_session):
+        if recorded and recorded[0].id not in lost:
+            lost.add(recorded[0].id)
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection unexpectedly"))
+
+    lost: set[int] = set()
+    event.listen(Session, "after_flush", note)
+    event.listen(Session, "after_commit", lose_answer)
+    client, headers = app.test_client(), bearer(app)
+    try:
+        with contextlib.suppress(OperationalError):  # the test app hands unforeseen errors on
+            post_file(client, headers, csv_bytes([book_row(1), book_row(2)]))
+    finally:
+        event.remove(Session, "after_flush", note)
+        event.remove(Session, "after_commit", lose_answer)
+    assert lost, "the commit of the import row was not reached"
+
+    folder = Path(app.config["UPLOAD_FOLDER"])
+    with app.app_context():
+        stored_name = db.session.scalar(select(Import.stored_name))
+    assert files_in(folder) == {stored_name}
+
+    app.config["QUEUED_GRACE_SECONDS"] = 0
+    with app.app_context():
+        reconcile()
+    run_worker(app)
+    with app.app_context():
+        assert db.session.scalar(select(Import.status)) == "succeeded"
+        assert sorted(db.session.scalars(select(Book.title))) == ["Book 1", "Book 2"]
