@@ -94,3 +94,27 @@ def test_a_catalogue_far_smaller_than_the_import_cache_goes_straight_in(sqlite_a
     assert import_state(client, response.location)["created"] == 200
     assert not any(STAGED in statement for statement in run)
     assert any(statement.startswith("INSERT INTO books") for statement in run)
+
+
+def test_an_all_or_nothing_import_ending_inside_a_commit_s_worth_of_pieces_keeps_its_staged_books(sqlite_app):
+    """All or nothing merges every commit's worth of pieces (two here) and commits once at the end: a file
+    whose last pieces fill no whole commit's worth (one piece of 300 rows) must have them merged too, and
+    leave nothing staged behind on the connection for the next import to take as its own."""
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    sqlite_app.config["SQLITE_IMPORT_STAGE_PAST_BOOKS"] = 0
+    sqlite_app.config["IMPORT_CHUNK_SIZE"] = 10_000
+    run = traced(sqlite_app)
+    first = upload(client, csv_bytes([book_row(n) for n in range(1, 301)]), all_or_nothing="y")
+    run_worker(sqlite_app)
+    assert any(f"INSERT INTO temp.{STAGED}" in statement for statement in run)
+    assert import_state(client, first.location)["created"] == 300
+    with sqlite_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Book).where(Book.created_by_import_id == 1)) == 300
+
+    second = upload(client, csv_bytes([book_row(n) for n in range(1001, 1011)]), name="more.csv")
+    run_worker(sqlite_app)
+    assert import_state(client, second.location)["created"] == 10
+    with sqlite_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Book).where(Book.created_by_import_id == 2)) == 10
+        assert db.session.scalar(select(func.count()).select_from(Book)) == 310

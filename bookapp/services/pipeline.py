@@ -204,6 +204,8 @@ class ImportRun:
                         merge_staged()  # as often as a commit would: the staged rows stay few
                 if self.uncommitted and not single_transaction:  # the file ended inside a transaction
                     self._commit()
+                elif single_transaction:
+                    merge_staged()  # the last pieces, fewer than a commit's worth: its commit is past the hook
             if chunks.result == 0:
                 raise FileProblem("The file has a header row but no rows of books below it.")
             if single_transaction:
