@@ -67,6 +67,8 @@ class StagedInserts:
     def stage(self, driver, numbers: list[int], stored: list[tuple]) -> None:
         """Keep *stored* (values in storage form) with their row numbers until the commit."""
         driver.execute(f"CREATE TEMP TABLE IF NOT EXISTS {STAGED} (row_number, {_COLUMNS})")
+        if not self.pending:  # the transaction's first: the table outlives it, with the pooled connection
+            driver.execute(f"DELETE FROM temp.{STAGED}")
         places = ",".join("?" * (len(FIELDS) + 1))
         driver.executemany(
             f"INSERT INTO temp.{STAGED} VALUES ({places})",
