@@ -135,9 +135,9 @@ def test_rows_left_staged_on_a_pooled_connection_are_not_merged_as_the_next_impo
         raw = db.engine.raw_connection()
         try:
             driver = raw.driver_connection
-            StagedInserts(1).stage(driver, [2], [values(1)])
+            StagedInserts(1, 32768).stage(driver, [2], [values(1)])
             driver.commit()  # left staged: never merged
-            staged = StagedInserts(2)
+            staged = StagedInserts(2, 32768)
             staged.stage(driver, [2], [values(2)])
             assert staged.merge(driver, "'2026-01-01 00:00:00.000000'") == []
             driver.commit()
