@@ -22,7 +22,7 @@ from .copy_writing import copy_insert, copy_update
 from .dry_runs import CarriedStock, KeptChanges
 from .outcomes import ChunkOutcome, Outcome
 from .short_writes import begin_immediate
-from .staged_inserts import StagedInserts, staging_threshold
+from .staged_inserts import StagedInserts, sql_time, staging_threshold
 
 _CREATED, _UPDATED, _UNCHANGED, _SKIPPED, _REJECTED = (
     Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value, Outcome.SKIPPED.value,
@@ -204,7 +204,7 @@ class BookWriter:
         if self._staged is not None and largest >= self._stage_past:
             self._staged.stage(driver, numbers, stored)
             return numbers
-        stamp = _sql_time(now)
+        stamp = sql_time(now)
         driver.executemany(
             f"INSERT INTO books ({_INSERTED}) VALUES ({','.join('?' * len(FIELDS))}, {stamp}, {stamp}, "
             f"{int(self.import_id)}, {int(self.import_id)}) ON CONFLICT (isbn) DO NOTHING",
@@ -222,7 +222,7 @@ class BookWriter:
             return {}
         connection = self.session.connection()
         now = self._time_to_db(utcnow())
-        left = self._staged.merge(connection.connection.driver_connection, _sql_time(now))
+        left = self._staged.merge(connection.connection.driver_connection, sql_time(now))
         if not left:
             return {}
         self._expect_new = False
@@ -396,10 +396,3 @@ class BookWriter:
                 for row_number, book_id, _, before, previous_import_id in changed
             ],
         )
-
-
-def _sql_time(now) -> str:
-    """A time as SQLite stores it (text), as an SQL literal, to be written into a statement."""
-    if not isinstance(now, str):
-        raise TypeError(f"SQLite stores times as text here, not {type(now).__name__}")
-    return "'" + now.replace("'", "''") + "'"

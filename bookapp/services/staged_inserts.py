@@ -48,6 +48,13 @@ _ISBN = FIELDS.index("isbn")
 _COLUMNS = ", ".join(FIELDS)
 
 
+def sql_time(now) -> str:
+    """A time as SQLite stores it (text), as an SQL literal, to be written into a statement."""
+    if not isinstance(now, str):
+        raise TypeError(f"SQLite stores times as text here, not {type(now).__name__}")
+    return "'" + now.replace("'", "''") + "'"
+
+
 def staging_threshold(cache_kb: int) -> int:
     """Return the stored books past which an import stages its new books: where the ISBN index is half
     as large again as the page cache (measured: at the size of the cache, staging was still slower)."""
