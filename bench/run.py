@@ -12,8 +12,9 @@ file of earlier runs (sorted ISBNs, tidy values) as the best case. Every case ru
 (so its peak memory is its own; the table's memory column is peak RSS, the targets' is the peak PSS
 of the case's processes together, which counts shared pages once) through bookapp's real job code.
 PostgreSQL cases run when TEST_DATABASE_URL is set. The cases the targets name run --runs times and
-each shows its median run; the --big-rows import and the largest XLSX run once. --write saves the
-output to bench/RESULTS.md.
+each shows its median run; the --big-rows import runs in turn with the --rows import --runs times on
+SQLite and PostgreSQL, the pair of the median ratio kept (the one with --big-cache-mb once); the largest
+XLSX runs once. --write saves the output to bench/RESULTS.md.
 """
 
 import argparse

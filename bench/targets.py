@@ -72,6 +72,10 @@ def _growth_row(database: str, rows: tuple[int, int], small: dict | None, big: d
     growth = big["peak_pss_mb"] - small["peak_pss_mb"]
     figure = (f"{at_least(ratio)} × the rows/s ({rate(big):,.0f} against {rate(small):,.0f}); peak PSS "
               f"{big['peak_pss_mb']:,.0f} MB against {small['peak_pss_mb']:,.0f} MB ({growth:+,.0f} MB)")  # fmt: skip
+    if len(big.get("pair_ratios", [])) > 1:
+        figure += f"; the median of {len(big['pair_ratios'])} pairs run in turn: " + ", ".join(
+            f"{r:.2f} ×" for r in big["pair_ratios"]
+        )
     return Row(case, target, figure, ratio >= 0.8 and growth <= CSV_MEMORY_GROWTH_MB)
 
 
