@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 from rq import Queue
 from rq.job import Job
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 
 from bookapp.embedded_redis import EmbeddedRedis, free_port
 from bookapp.extensions import db
@@ -659,3 +659,38 @@ def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(red
     assert final.status == "succeeded", final.error
     assert (final.processed_rows, final.created, final.rejected) == (rows, rows, 0)
     assert total == rows, "committed chunks were not inserted twice"
+
+
+@pytest.mark.parametrize("staged", [False, True], ids=["direct", "staged"])
+def test_a_full_disk_fails_the_import_saying_so_and_retry_after_space_is_freed_resumes(sqlite_app, tmp_path, staged):
+    """The database may grow by a few hundred pages only (SQLite's max_page_count: the same SQLITE_FULL a
+    full disk gives): the import stops saying the disk is full, keeps the chunks committed before, and
+    once the limit is lifted Retry stores the rest, each book once. Staged, the failure comes at a merge."""
+    sqlite_app.config.update(IMPORT_CHUNK_SIZE=1_000, SQLITE_IMPORT_STAGE_PAST_BOOKS=0 if staged else None)
+    add_user(sqlite_app, "staff@example.com")
+    rows = 10_000
+    import_id = upload_file(sqlite_app, write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)]))
+
+    def limited(connection, _record):
+        (pages,) = connection.execute("PRAGMA page_count").fetchone()
+        connection.execute(f"PRAGMA max_page_count = {pages + 300}")
+
+    with sqlite_app.app_context():
+        db.engine.dispose()
+        event.listen(db.engine, "connect", limited)
+        try:
+            run_worker(sqlite_app)
+        finally:
+            event.remove(db.engine, "connect", limited)
+            db.engine.dispose()
+    full = state(sqlite_app, import_id)
+    assert full.status == "failed" and "ran out of disk space" in full.error, full.error
+    assert "unexpected" not in full.error
+    kept = book_total(sqlite_app)
+    assert 0 < kept < rows and full.created == kept, "the chunks committed before the disk filled are kept"
+
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    assert client.post(f"/imports/{import_id}/retry").status_code == 302
+    run_worker(sqlite_app)
+    final = state(sqlite_app, import_id)
+    assert final.status == "succeeded" and final.created == rows and book_total(sqlite_app) == rows

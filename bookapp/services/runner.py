@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import logging
 import re
 import threading
@@ -41,6 +42,25 @@ CATCH_UP_TIMEOUT_SECONDS = 3600
 
 #: An import attempt's job id (Import.rq_job_id): the import's id and its attempt.
 IMPORT_JOB_ID = re.compile(r"import-(\d+)-(\d+)")
+
+
+#: An import stopped by a full disk: the fault is the server's, not the file's, and a retry after
+#: space is freed goes on from the last saved row.
+DISK_FULL = (
+    "The server ran out of disk space while saving this import. Rows saved before it are kept; once the "
+    "operators have freed space, Retry goes on after the last saved row."
+)
+
+
+def out_of_space(exc: BaseException) -> bool:
+    """Whether *exc* says a disk is full: SQLite's database, log or temporary files, PostgreSQL's
+    (SQLSTATE 53100), or a file of the server's own."""
+    cause = getattr(exc, "orig", None) or exc
+    return (
+        getattr(cause, "sqlite_errorname", None) == "SQLITE_FULL"
+        or getattr(cause, "sqlstate", None) == "53100"
+        or (isinstance(cause, OSError) and cause.errno == errno.ENOSPC)
+    )
 
 
 class ImportCrashed(Exception):
@@ -138,12 +158,11 @@ def run_import(import_id: int) -> dict:
     except Exception as exc:
         imp = _discard_connection(imp, import_id)
         log.exception("import=%s event=crashed", import_id)
-        _finish(
-            imp,
-            ImportStatus.FAILED,
+        unexpected = (
             f"An unexpected error stopped the import ({type(exc).__name__}). "
-            "Rows saved before it are kept; the operators can see the details in the worker's log.",
+            "Rows saved before it are kept; the operators can see the details in the worker's log."
         )
+        _finish(imp, ImportStatus.FAILED, DISK_FULL if out_of_space(exc) else unexpected)
         # RQ and its dashboard show the exception text unescaped, and a database error's text can quote
         # cell values: they get the exception's type only; the worker's log has the whole traceback.
         raise ImportCrashed(f"import {import_id} failed: {type(exc).__name__} (see the worker's log)") from None
