@@ -100,6 +100,31 @@ def test_a_catalogue_far_smaller_than_the_import_cache_goes_straight_in(sqlite_a
     assert any(statement.startswith("INSERT INTO books") for statement in run)
 
 
+def test_a_catalogue_whose_ids_an_undo_left_high_goes_straight_in_until_its_books_pass_the_threshold(sqlite_app):
+    """Staging follows the books stored, not the largest id: after 200 books are imported and undone, the
+    ids are past a threshold of 150 but no book is stored, so the next imports insert directly until the
+    books themselves pass it."""
+    add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
+    sqlite_app.config["SQLITE_IMPORT_STAGE_PAST_BOOKS"] = 150
+    undone = upload(client, csv_bytes([book_row(n) for n in range(1001, 1201)]))
+    run_worker(sqlite_app)
+    assert client.post(undone.location + "/undo").status_code == 302
+    run_worker(sqlite_app)
+    run = traced(sqlite_app)
+    for first in (1, 101):  # 100 books stored, then 200: each import below the threshold when it starts
+        response = upload(client, csv_bytes([book_row(n) for n in range(first, first + 100)]), name=f"{first}.csv")
+        run_worker(sqlite_app)
+        assert import_state(client, response.location)["created"] == 100
+    assert not any(STAGED in statement for statement in run)
+    response = upload(client, csv_bytes([book_row(n) for n in range(201, 301)]), name="past.csv")
+    run_worker(sqlite_app)
+    assert import_state(client, response.location)["created"] == 100
+    assert any(f"INSERT INTO temp.{STAGED}" in statement for statement in run)
+    with sqlite_app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Book)) == 300
+
+
 def test_an_all_or_nothing_import_ending_inside_a_commit_s_worth_of_pieces_keeps_its_staged_books(sqlite_app):
     """All or nothing merges every commit's worth of pieces (two here) and commits once at the end: a file
     whose last pieces fill no whole commit's worth (one piece of 300 rows) must have them merged too, and

@@ -22,7 +22,7 @@ from .copy_writing import copy_insert, copy_update
 from .dry_runs import CarriedStock, KeptChanges
 from .outcomes import ChunkOutcome, Outcome
 from .short_writes import begin_immediate
-from .staged_inserts import StagedInserts, sql_time, staging_threshold
+from .staged_inserts import StagedInserts, sql_time
 
 _CREATED, _UPDATED, _UNCHANGED, _SKIPPED, _REJECTED = (
     Outcome.CREATED.value, Outcome.UPDATED.value, Outcome.UNCHANGED.value, Outcome.SKIPPED.value,
@@ -80,9 +80,10 @@ class BookWriter:
         # Insert before looking, while rows keep being new.
         self._expect_new = not dry_run and self._plain_creates
         self._staged = (
-            StagedInserts(import_id, self.sqlite_cache_kb) if self._expect_new and not self.postgres else None
+            StagedInserts(import_id, self.sqlite_cache_kb, stage_past_books)
+            if self._expect_new and not self.postgres
+            else None
         )
-        self._stage_past = staging_threshold(self.sqlite_cache_kb) if stage_past_books is None else stage_past_books
         self._memos: dict[int, dict] = {i: {} for i, _ in self._processors}
         self._kept = [FIELDS.index(f) for f in absent]
         #: An Add to stock dry run's totals across pieces (a real import reads back the books it wrote).
@@ -201,7 +202,7 @@ class BookWriter:
         driver = connection.connection.driver_connection
         before = driver.total_changes
         (largest,) = driver.execute("SELECT coalesce(max(id), 0) FROM books").fetchone()
-        if self._staged is not None and largest >= self._stage_past:
+        if self._staged is not None and self._staged.wanted(driver, largest):
             self._staged.stage(driver, numbers, stored)
             return numbers
         stamp = sql_time(now)

@@ -64,12 +64,27 @@ def staging_threshold(cache_kb: int) -> int:
 class StagedInserts:
     """The staged new books of one import's open transaction, on SQLite."""
 
-    def __init__(self, import_id: int, cache_kb: int):
+    def __init__(self, import_id: int, cache_kb: int, past_books: int | None = None):
         self.import_id = int(import_id)
         #: The import's own page cache, set again after each merge.
         self.cache_kb = int(cache_kb)
+        #: The stored books past which new books are staged (staging_threshold unless given).
+        self.past_books = staging_threshold(self.cache_kb) if past_books is None else past_books
+        #: Ids no stored book has (an undone import's), counted once the largest id passes past_books.
+        self._ids_unused: int | None = None
         #: Whether rows may be staged in the open transaction (a rollback empties the table itself).
         self.pending = False
+
+    def wanted(self, driver, largest: int) -> bool:
+        """Whether the books stored, *largest* being the largest id, are past past_books. Ids grow past
+        those of the books an undo removed, so once the largest passes, the books are counted, once (a
+        count of millions reads the smallest index: a fraction of a second)."""
+        if largest < self.past_books:
+            return False
+        if self._ids_unused is None:
+            (count,) = driver.execute("SELECT count(*) FROM books").fetchone()
+            self._ids_unused = largest - count
+        return largest - self._ids_unused >= self.past_books
 
     def stage(self, driver, numbers: list[int], stored: list[tuple]) -> None:
         """Keep *stored* (values in storage form) with their row numbers until the commit."""
