@@ -150,7 +150,7 @@ def measure(options) -> str:
                 found = [(big_import(huge, url), big_import(big, url) if alike else None) for _ in range(pairs)]
                 ratio = lambda pair: targets.rate(pair[0]) / targets.rate(pair[1])  # noqa: E731
                 found.sort(key=ratio if alike else lambda pair: pair[0]["seconds"])
-                kept, base = found[len(found) // 2]
+                kept, base = found[(len(found) - 1) // 2]  # of an even number, the lower of the middle two
                 median = f" (the median pair of {pairs} run in turn)" if pairs > 1 else ""
                 m[f"{key}_big"] = kept
                 line(f"CSV -> {database}, {options.big_rows:,} rows, all new{how[1]}{median}", kept)

@@ -661,19 +661,27 @@ def test_postgresql_stopped_mid_import_then_back_resumes_without_reinserting(red
     assert total == rows, "committed chunks were not inserted twice"
 
 
-@pytest.mark.parametrize("staged", [False, True], ids=["direct", "staged"])
-def test_a_full_disk_fails_the_import_saying_so_and_retry_after_space_is_freed_resumes(sqlite_app, tmp_path, staged):
+@pytest.mark.parametrize("way", ["direct", "staged", "all_or_nothing"])
+def test_a_full_disk_fails_the_import_saying_so_and_retry_after_space_is_freed_resumes(sqlite_app, tmp_path, way):
     """The database may grow by a few hundred pages only (SQLite's max_page_count: the same SQLITE_FULL a
-    full disk gives): the import stops saying the disk is full, keeps the chunks committed before, and
-    once the limit is lifted Retry stores the rest, each book once. Staged, the failure comes at a merge."""
-    sqlite_app.config.update(IMPORT_CHUNK_SIZE=1_000, SQLITE_IMPORT_STAGE_PAST_BOOKS=0 if staged else None)
+    full disk gives): the import stops saying the disk is full, keeps the chunks committed before (all or
+    nothing: none), and once the limit is lifted Retry stores the rest, each book once. Staged, the
+    failure comes at a merge of the staged books."""
+    sqlite_app.config.update(IMPORT_CHUNK_SIZE=1_000, SQLITE_IMPORT_STAGE_PAST_BOOKS=0 if way == "staged" else None)
     add_user(sqlite_app, "staff@example.com")
+    client = sign_in(sqlite_app.test_client(), "staff@example.com")
     rows = 10_000
-    import_id = upload_file(sqlite_app, write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)]))
+    content = write_csv(tmp_path / "big.csv", [book_row(n) for n in range(1, rows + 1)]).read_bytes()
+    options = {"all_or_nothing": "y"} if way == "all_or_nothing" else {}
+    response = client.post("/imports/new", data={"file": (io.BytesIO(content), "big.csv"), **options},
+                           content_type="multipart/form-data")  # fmt: skip
+    import_id = int(response.location.rsplit("/", 1)[1])
+    run: list[str] = []
 
     def limited(connection, _record):
         (pages,) = connection.execute("PRAGMA page_count").fetchone()
         connection.execute(f"PRAGMA max_page_count = {pages + 300}")
+        connection.set_trace_callback(run.append)
 
     with sqlite_app.app_context():
         db.engine.dispose()
@@ -686,10 +694,14 @@ def test_a_full_disk_fails_the_import_saying_so_and_retry_after_space_is_freed_r
     full = state(sqlite_app, import_id)
     assert full.status == "failed" and "ran out of disk space" in full.error, full.error
     assert "unexpected" not in full.error
+    assert any("INSERT INTO temp.import_staged_books" in statement for statement in run) == (way == "staged")
     kept = book_total(sqlite_app)
-    assert 0 < kept < rows and full.created == kept, "the chunks committed before the disk filled are kept"
+    if way == "all_or_nothing":
+        assert kept == 0 and "none of its rows were saved" in full.error and "from its first row" in full.error
+    else:
+        assert 0 < kept < rows and full.created == kept, "the chunks committed before the disk filled are kept"
+        assert "Rows saved before it are kept" in full.error
 
-    client = sign_in(sqlite_app.test_client(), "staff@example.com")
     assert client.post(f"/imports/{import_id}/retry").status_code == 302
     run_worker(sqlite_app)
     final = state(sqlite_app, import_id)

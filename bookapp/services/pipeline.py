@@ -184,32 +184,31 @@ class ImportRun:
             def merge_staged() -> None:
                 correct_outcomes(db.session, imp, writer.merge_staged())
 
-            # The hook stays until the last commit, an all-or-nothing import's included (made once the
-            # reading has ended and the file is known to hold books): every commit holds its staged books.
-            with merged_before_each_commit(db.session(), merge_staged):
-                with (
-                    _fewer_collections(),
-                    start_reading(validator, self.isbn_header, imp.checkpoint_row) as chunks,
-                    self._write_turn(saving, committing=not single_transaction, reader=chunks),
-                    _not_reloading_after_commit(db.session()),
-                ):
-                    for chunk in chunks:
-                        for kind, rows in chunk.left_out.items():  # rows that hold no book: told, not rejected
-                            note_repairs(imp, kind, rows)
-                        if not chunk.numbers:  # a piece of such rows alone
-                            continue
-                        self._check_wrong_file(chunk)
-                        self.uncommitted += 1
-                        ends = not single_transaction and self.uncommitted >= self.pieces_per_commit
-                        self._save_chunk(chunk, writer, commit=ends, checkpoint=not single_transaction)
-                        if single_transaction and self.uncommitted % self.pieces_per_commit == 0:
-                            merge_staged()  # as often as a commit would: the staged rows stay few
-                    if self.uncommitted and not single_transaction:  # the file ended inside a transaction
-                        self._commit()
+            with (
+                _fewer_collections(),
+                start_reading(validator, self.isbn_header, imp.checkpoint_row) as chunks,
+                self._write_turn(saving, committing=not single_transaction, reader=chunks),
+                _not_reloading_after_commit(db.session()),
+                merged_before_each_commit(db.session(), merge_staged),
+            ):
+                for chunk in chunks:
+                    for kind, rows in chunk.left_out.items():  # rows that hold no book: told, not rejected
+                        note_repairs(imp, kind, rows)
+                    if not chunk.numbers:  # a piece of such rows alone
+                        continue
+                    self._check_wrong_file(chunk)
+                    self.uncommitted += 1
+                    ends = not single_transaction and self.uncommitted >= self.pieces_per_commit
+                    self._save_chunk(chunk, writer, commit=ends, checkpoint=not single_transaction)
+                    if single_transaction and self.uncommitted % self.pieces_per_commit == 0:
+                        merge_staged()  # as often as a commit would: the staged rows stay few
                 if chunks.result == 0:
                     raise FileProblem("The file has a header row but no rows of books below it.")
+                # The last commit too is made in the write turn, with the hook merging its staged books.
                 if single_transaction:
-                    db.session.commit()
+                    db.session.commit()  # all or nothing: its one commit
+                elif self.uncommitted:  # the file ended inside a transaction
+                    self._commit()
 
     def _write_turn(self, saving: bool, *, committing: bool, reader: ReadAhead | ReadHere):
         """Take the database's write turn (SQLite: one import writes at a time) before writing, showing

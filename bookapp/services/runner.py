@@ -44,12 +44,23 @@ CATCH_UP_TIMEOUT_SECONDS = 3600
 IMPORT_JOB_ID = re.compile(r"import-(\d+)-(\d+)")
 
 
-#: An import stopped by a full disk: the fault is the server's, not the file's, and a retry after
-#: space is freed goes on from the last saved row.
-DISK_FULL = (
-    "The server ran out of disk space while saving this import. Rows saved before it are kept; once the "
-    "operators have freed space, Retry goes on after the last saved row."
-)
+def disk_full(imp: Import) -> str:
+    """What an import stopped by a full disk says: the fault is the server's, not the file's, and what
+    Retry does once space is freed (all or nothing saved none of its rows, so it starts again)."""
+    if imp.dry_run:
+        return (
+            "The server ran out of disk space while checking this file. Once the operators have freed space, "
+            "Retry finishes the check."
+        )
+    if imp.all_or_nothing:
+        return (
+            "The server ran out of disk space while saving this import, so none of its rows were saved "
+            "(all-or-nothing). Once the operators have freed space, Retry imports the file from its first row."
+        )
+    return (
+        "The server ran out of disk space while saving this import. Rows saved before it are kept; once the "
+        "operators have freed space, Retry goes on after the last saved row."
+    )
 
 
 def out_of_space(exc: BaseException) -> bool:
@@ -162,7 +173,7 @@ def run_import(import_id: int) -> dict:
             f"An unexpected error stopped the import ({type(exc).__name__}). "
             "Rows saved before it are kept; the operators can see the details in the worker's log."
         )
-        _finish(imp, ImportStatus.FAILED, DISK_FULL if out_of_space(exc) else unexpected)
+        _finish(imp, ImportStatus.FAILED, disk_full(imp) if out_of_space(exc) else unexpected)
         # RQ and its dashboard show the exception text unescaped, and a database error's text can quote
         # cell values: they get the exception's type only; the worker's log has the whole traceback.
         raise ImportCrashed(f"import {import_id} failed: {type(exc).__name__} (see the worker's log)") from None

@@ -103,11 +103,12 @@ class StagedInserts:
         rows left out, as (row number, values), in row order: their ISBN was stored already."""
         if not self.pending:
             return []
-        self.pending = False
         if not driver.execute("SELECT 1 FROM sqlite_temp_master WHERE name = ?", (STAGED,)).fetchone():
+            self.pending = False
             return []
         (count,) = driver.execute(f"SELECT count(*) FROM temp.{STAGED}").fetchone()
         if not count:
+            self.pending = False
             return []
         (largest,) = driver.execute("SELECT coalesce(max(id), 0) FROM books").fetchone()
         before = driver.total_changes
@@ -128,6 +129,7 @@ class StagedInserts:
                 (largest,),
             ).fetchall()
         driver.execute(f"DELETE FROM temp.{STAGED}")
+        self.pending = False  # only now: a merge that failed leaves its rows pending, never dropped unsaid
         return [(row[0], tuple(row[1:])) for row in left]
 
 
