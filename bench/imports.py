@@ -149,7 +149,8 @@ def measure(options) -> str:
                 alike = how[0] == "cli_import" or key == "sqlite_cache" or pairs > 1  # else like the --rows import
                 found = [(big_import(huge, url), big_import(big, url) if alike else None) for _ in range(pairs)]
                 ratio = lambda pair: targets.rate(pair[0]) / targets.rate(pair[1])  # noqa: E731
-                found.sort(key=ratio if alike else lambda pair: pair[0]["seconds"])
+                if alike:
+                    found.sort(key=ratio)
                 kept, base = found[(len(found) - 1) // 2]  # of an even number, the lower of the middle two
                 median = f" (the median pair of {pairs} run in turn)" if pairs > 1 else ""
                 m[f"{key}_big"] = kept

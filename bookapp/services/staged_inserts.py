@@ -103,10 +103,8 @@ class StagedInserts:
         rows left out, as (row number, values), in row order: their ISBN was stored already."""
         if not self.pending:
             return []
-        if not driver.execute("SELECT 1 FROM sqlite_temp_master WHERE name = ?", (STAGED,)).fetchone():
-            self.pending = False
-            return []
-        (count,) = driver.execute(f"SELECT count(*) FROM temp.{STAGED}").fetchone()
+        made = driver.execute("SELECT 1 FROM sqlite_temp_master WHERE name = ?", (STAGED,)).fetchone()
+        (count,) = driver.execute(f"SELECT count(*) FROM temp.{STAGED}").fetchone() if made else (0,)
         if not count:
             self.pending = False
             return []
